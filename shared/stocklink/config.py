@@ -1,0 +1,47 @@
+"""Environment settings, parsed once per container.
+
+Lambda sets these from the CDK stack; the local runtime sets the same names for its workers; tests set
+them in fixtures. Nothing else in the code reads os.environ for configuration.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+TABLE_ENV = {
+    "stock": "STOCK_TABLE",
+    "ledger": "LEDGER_TABLE",
+    "reservations": "RESERVATIONS_TABLE",
+    "events": "EVENTS_TABLE",
+    "catalog": "CATALOG_TABLE",
+}
+
+
+def table_name(logical: str) -> str:
+    """Physical table name for a logical table; read at model definition (container start)."""
+    return os.environ.get(TABLE_ENV[logical], f"stocklink-{logical}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    event_bus_name: str
+    secrets_prefix: str
+    api_tokens_secret: str
+    default_hold_seconds: int
+    aws_endpoint_url: str | None
+
+    @staticmethod
+    def from_env() -> "Settings":
+        return Settings(
+            event_bus_name=os.environ.get("EVENT_BUS_NAME", "stocklink"),
+            secrets_prefix=os.environ.get("SECRETS_PREFIX", "stocklink/"),
+            api_tokens_secret=os.environ.get("API_TOKENS_SECRET", "stocklink/api-tokens"),
+            default_hold_seconds=int(os.environ.get("DEFAULT_HOLD_SECONDS", "900")),
+            aws_endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
+        )
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings.from_env()

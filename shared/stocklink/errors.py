@@ -1,0 +1,60 @@
+"""Domain errors: types that say what went wrong, mapped to HTTP answers at the edge only."""
+from __future__ import annotations
+
+
+class StockLinkError(Exception):
+    """Base of every error the API maps to a 4xx answer."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, **details):
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def body(self) -> dict:
+        return {"error": self.code, "message": self.message, **self.details}
+
+
+class ValidationFailed(StockLinkError):
+    status, code = 400, "validation_error"
+
+
+class NotFound(StockLinkError):
+    status, code = 404, "not_found"
+
+
+class Unauthorized(StockLinkError):
+    status, code = 401, "unauthorized"
+
+
+class Forbidden(StockLinkError):
+    status, code = 403, "forbidden"
+
+
+class InsufficientStock(StockLinkError):
+    """A line that the pool cannot cover; carries the SKU so the caller knows which one."""
+
+    status, code = 409, "insufficient_stock"
+
+    def __init__(self, sku: str, requested: int, available: int):
+        super().__init__(
+            f"{sku}: requested {requested}, available {available}",
+            sku=sku, requested=requested, available=available,
+        )
+        self.sku, self.requested, self.available = sku, requested, available
+
+
+class IdempotencyConflict(StockLinkError):
+    status, code = 409, "idempotency_conflict"
+
+
+class InvalidTransition(StockLinkError):
+    """A reservation asked to move to a state its current state does not allow."""
+
+    status, code = 409, "invalid_transition"
+
+
+class PayloadTooLarge(StockLinkError):
+    status, code = 413, "payload_too_large"
