@@ -1,7 +1,17 @@
 """Shopify adapter.
 
 Webhooks: `X-Shopify-Hmac-Sha256` is base64(HMAC-SHA256(app/webhook secret, raw body)); the topic is in
-`X-Shopify-Topic`, the delivery id in `X-Shopify-Webhook-Id`.
+`X-Shopify-Topic`, the delivery id in `X-Shopify-Webhook-Id`. Order webhooks carry their line items.
+
+Stock: Admin GraphQL `inventorySetQuantities` (POST {base}/admin/api/{version}/graphql.json, header
+`X-Shopify-Access-Token`). From API 2026-04 every quantity must name `changeFromQuantity` explicitly
+(an int = compare-and-swap, `null` = opt out; the older `compareQuantity`/`ignoreCompareQuantity` are
+removed) and the mutation must carry `@idempotent(key:)`. StockLink is the source of truth for the
+listed quantity, so it sends `null` unless the push says what it expects to overwrite.
+
+Credentials: access_token, location_id, webhook_secret, shop_domain or api_base_url, api_version?
+StockPush.platform_ids: inventory_item_id (required), location_id (optional, overrides credentials),
+expected_quantity (optional -> changeFromQuantity). listing_id = the variant id order lines carry.
 """
 from __future__ import annotations
 
@@ -9,13 +19,27 @@ import base64
 import hashlib
 import hmac
 import json
+import uuid
 from typing import Mapping
 
+from stocklink.channels._common import (
+    CallResult,
+    Outcome,
+    by_status,
+    check_quantity,
+    chunks,
+    compact_json,
+    require,
+    require_id,
+    try_json,
+)
 from stocklink.channels.base import (
+    HttpCall,
     OrderEvent,
     OrderEventKind,
     OrderLine,
     PayloadInvalid,
+    StockPush,
     WebhookRejected,
     WebhookRequest,
     constant_time_equal,
@@ -38,11 +62,41 @@ def webhook_signature(secret: str, body: bytes) -> str:
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
+API_VERSION = "2026-04"
+# Input arrays are capped at 250 items across the Admin API.
+MAX_ARRAY = 250
+
+_SET_MUTATION = (
+    "mutation StockLinkSet($input: InventorySetQuantitiesInput!, $key: String!) {"
+    " inventorySetQuantities(input: $input) @idempotent(key: $key) {"
+    " inventoryAdjustmentGroup { id } userErrors { code field message } } }"
+)
+_READ_QUERY = (
+    "query StockLinkLevels($ids: [ID!]!, $location: ID!) { nodes(ids: $ids) {"
+    " ... on ProductVariant { id inventoryItem { id inventoryLevel(locationId: $location) {"
+    " quantities(names: [\"available\"]) { name quantity } } } } } }"
+)
+# GraphQL error codes (errors[].extensions.code) that mean "slow down / try later".
+_RETRYABLE_GRAPHQL = {"THROTTLED", "MAX_COST_EXCEEDED_RETRY", "INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"}
+
+
+def gid(kind: str, value: str) -> str:
+    value = str(value)
+    return value if value.startswith("gid://") else f"gid://shopify/{kind}/{value}"
+
+
+def numeric_id(value: str) -> str:
+    return str(value).rsplit("/", 1)[-1]
+
+
 class ShopifyAdapter:
     platform = PLATFORM
-    batch_size = 250          # inventorySetQuantities accepts up to 250 quantities per call
-    rate_per_second = 2.0     # conservative: a set of 250 costs ~ 10+ points of the 100 points/s budget
-    burst = 4
+    batch_size = MAX_ARRAY
+    # Standard plan: 100 cost points/s per app+store; a mutation costs ~10 points. Use half of it so
+    # read-backs and order look-ups still fit; Advanced/Plus shops have 2x/10x the budget.
+    rate_per_second = 5.0
+    burst = 10
+    webhook_carries_lines = True
 
     def verify_webhook(self, request: WebhookRequest, credentials: Mapping[str, str]) -> None:
         secret = credentials.get("webhook_secret")
@@ -82,6 +136,113 @@ class ShopifyAdapter:
                 occurred_at=payload.get("updated_at") or payload.get("created_at"),
             )
         ]
+
+    # -- order detail: Shopify webhooks carry the lines, nothing to fetch ------------------------------
+    def needs_order_detail(self, event: OrderEvent) -> bool:
+        return False
+
+    # -- outbound ---------------------------------------------------------------------------------------
+    def _endpoint(self, credentials: Mapping[str, str]) -> tuple[str, dict[str, str]]:
+        (token,) = require(credentials, "access_token")
+        base = credentials.get("api_base_url") or (
+            f"https://{credentials['shop_domain']}" if credentials.get("shop_domain") else "")
+        if not base:
+            raise ValueError("missing credentials: api_base_url or shop_domain")
+        version = credentials.get("api_version") or API_VERSION
+        url = f"{base.rstrip('/')}/admin/api/{version}/graphql.json"
+        return url, {"Content-Type": "application/json", "X-Shopify-Access-Token": token}
+
+    def build_stock_updates(self, credentials: Mapping[str, str], pushes: list[StockPush]) -> list[HttpCall]:
+        url, headers = self._endpoint(credentials)
+        default_location = credentials.get("location_id")
+        calls = []
+        for batch in chunks(pushes, self.batch_size):
+            quantities = []
+            for push in batch:
+                ids = push.platform_ids
+                location = ids.get("location_id") or default_location
+                if not location:
+                    raise ValueError(f"listing {push.listing_id!r}: no location_id (credentials or platform_ids)")
+                expected = ids.get("expected_quantity")
+                quantities.append({
+                    "inventoryItemId": gid("InventoryItem", require_id(ids, "inventory_item_id", push.listing_id)),
+                    "locationId": gid("Location", location),
+                    "quantity": check_quantity(push.quantity, push.listing_id),
+                    # Explicit null = StockLink is the source of truth; an int turns on compare-and-swap.
+                    "changeFromQuantity": int(expected) if expected not in (None, "") else None,
+                })
+            # One key per built call: a retry of this same HttpCall is recognised as a duplicate.
+            key = str(uuid.uuid4())
+            body = {
+                "query": _SET_MUTATION,
+                "variables": {
+                    "key": key,
+                    "input": {
+                        "name": "available",
+                        "reason": "correction",
+                        "referenceDocumentUri": f"gid://stocklink/StockSync/{key}",
+                        "quantities": quantities,
+                    },
+                },
+            }
+            calls.append(HttpCall("POST", url, headers, compact_json(body)))
+        return calls
+
+    def build_read_back(self, credentials: Mapping[str, str], listing_ids: list[str],
+                        platform_ids: Mapping[str, Mapping[str, str]] | None = None) -> list[HttpCall]:
+        url, headers = self._endpoint(credentials)
+        (location,) = require(credentials, "location_id")
+        return [
+            HttpCall("POST", url, headers, compact_json({
+                "query": _READ_QUERY,
+                "variables": {"ids": [gid("ProductVariant", i) for i in batch],
+                              "location": gid("Location", location)},
+            }))
+            for batch in chunks(listing_ids, MAX_ARRAY)
+        ]
+
+    def parse_read_back(self, status: int, body: bytes) -> dict[str, int]:
+        payload = try_json(body)
+        if status != 200 or not isinstance(payload, dict) or payload.get("errors"):
+            raise PayloadInvalid(f"Shopify read-back failed: HTTP {status}")
+        shown: dict[str, int] = {}
+        for node in (payload.get("data") or {}).get("nodes") or []:
+            if not node:
+                continue  # unknown or deleted variant: nothing is listed
+            level = (node.get("inventoryItem") or {}).get("inventoryLevel") or {}
+            for quantity in level.get("quantities") or []:
+                if quantity.get("name") == "available":
+                    shown[numeric_id(node["id"])] = int(quantity["quantity"])
+        return shown
+
+    def classify_response(self, status: int, body: bytes,
+                          headers: Mapping[str, str] | None = None) -> CallResult:
+        payload = try_json(body)
+        errors = payload.get("errors") if isinstance(payload, dict) else None
+        if isinstance(errors, list) and errors:
+            first = errors[0] if isinstance(errors[0], dict) else {}
+            code = str((first.get("extensions") or {}).get("code") or "")
+            message = str(first.get("message") or "")
+        else:
+            code, message = "", (str(errors) if errors else "")
+        verdict = by_status(status, headers, code, message)
+        if verdict:
+            return verdict
+        if status != 200:
+            return CallResult(Outcome.PERMANENT, code or str(status), message)
+        if code in _RETRYABLE_GRAPHQL:
+            # THROTTLED comes back as HTTP 200: wait for the bucket to refill.
+            return CallResult(Outcome.RETRYABLE, code, message)
+        if errors:
+            return CallResult(Outcome.PERMANENT, code or "GRAPHQL_ERROR", message)
+        data = (payload or {}).get("data") or {}
+        result = next(iter(data.values()), None) if isinstance(data, dict) else None
+        user_errors = (result or {}).get("userErrors") or [] if isinstance(result, dict) else []
+        if user_errors:
+            first = user_errors[0]
+            # e.g. CHANGE_FROM_QUANTITY_STALE: someone changed the level; re-read and recompute, don't resend.
+            return CallResult(Outcome.PERMANENT, str(first.get("code") or "USER_ERROR"), str(first.get("message") or ""))
+        return CallResult(Outcome.OK)
 
     def _refund_event(self, payload: dict, shop: str, delivery_id: str) -> OrderEvent:
         order_id = _required(payload, "order_id")

@@ -1,0 +1,85 @@
+"""Staff API: catalog, stock views, goods in, adjustments, ledger, events. Thin: parse, call, map."""
+from aws_lambda_powertools.logging import correlation_paths
+
+from stocklink.domain.requests import AdjustmentIn, ListingIn, ReceiptIn, ShopIn, SkuIn, WarehouseIn
+from stocklink.logic import catalog, inventory, events_view
+from stocklink.observability import logger, metrics
+from stocklink.time import now_ms
+from stocklink.web import json_response, make_app, parse_body, principal
+
+app = make_app()
+
+
+@app.get("/health")
+def health():
+    return json_response(200, {"status": "ok"})
+
+
+@app.put("/warehouses/<warehouse_id>")
+def put_warehouse(warehouse_id: str):
+    principal(app, "staff")
+    return json_response(200, catalog.put_warehouse(warehouse_id, parse_body(app, WarehouseIn), now_ms()))
+
+
+@app.get("/warehouses")
+def list_warehouses():
+    principal(app, "staff_read")
+    return json_response(200, {"warehouses": catalog.list_warehouses()})
+
+
+@app.put("/skus/<sku>")
+def put_sku(sku: str):
+    principal(app, "staff")
+    return json_response(200, catalog.put_sku(sku, parse_body(app, SkuIn), now_ms()))
+
+
+@app.get("/skus/<sku>/stock")
+def get_stock(sku: str):
+    principal(app, "staff_read")
+    return json_response(200, inventory.stock_view(sku))
+
+
+@app.post("/stock/receipts")
+def post_receipt():
+    who = principal(app, "staff")
+    result = inventory.receive(parse_body(app, ReceiptIn), actor=who.name, now_ms=now_ms())
+    return json_response(200 if result["duplicate"] else 201, result)
+
+
+@app.post("/stock/adjustments")
+def post_adjustment():
+    who = principal(app, "staff")
+    return json_response(201, inventory.adjust(parse_body(app, AdjustmentIn), actor=who.name, now_ms=now_ms()))
+
+
+@app.get("/ledger")
+def get_ledger():
+    principal(app, "staff_read")
+    query = app.current_event.query_string_parameters or {}
+    return json_response(200, inventory.ledger_view(query.get("sku", ""), query.get("warehouse_id")))
+
+
+@app.get("/events")
+def get_events():
+    principal(app, "staff_read")
+    query = app.current_event.query_string_parameters or {}
+    return json_response(200, events_view.events(query.get("status", "unmapped"), query.get("limit")))
+
+
+@app.put("/shops/<platform>/<shop>")
+def put_shop(platform: str, shop: str):
+    principal(app, "staff")
+    return json_response(200, catalog.put_shop(platform, shop, parse_body(app, ShopIn), now_ms()))
+
+
+@app.put("/listings/<platform>/<shop>/<listing_id>")
+def put_listing(platform: str, shop: str, listing_id: str):
+    principal(app, "staff")
+    return json_response(200, catalog.put_listing(platform, shop, listing_id, parse_body(app, ListingIn),
+                                                  now_ms()))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+def handler(event, context):
+    return app.resolve(event, context)

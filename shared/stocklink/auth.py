@@ -1,0 +1,40 @@
+"""Bearer tokens for the staff and storefront APIs, kept in one Secrets Manager secret:
+{"tokens": {"<token>": {"name": "...", "roles": ["admin" | "staff" | "storefront" | "viewer"]}}}."""
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+
+from stocklink import secrets
+from stocklink.config import settings
+from stocklink.errors import Forbidden, Unauthorized
+
+# Which roles may use which route group; admin may use all.
+ROUTE_ROLES = {
+    "staff": {"admin", "staff"},
+    "staff_read": {"admin", "staff", "viewer"},
+    "storefront": {"admin", "storefront"},
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    roles: frozenset[str]
+
+
+def authenticate(authorization: str | None, route_group: str) -> Principal:
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise Unauthorized("missing Authorization: Bearer <token>")
+    presented = authorization[7:].strip()
+    tokens = (secrets.read_json(settings().api_tokens_secret) or {}).get("tokens", {})
+    principal = None
+    for token, info in tokens.items():
+        # compare against every token so timing does not reveal which prefix matched
+        if hmac.compare_digest(token.encode(), presented.encode()):
+            principal = Principal(info.get("name", "unknown"), frozenset(info.get("roles", [])))
+    if principal is None:
+        raise Unauthorized("invalid token")
+    if not principal.roles & ROUTE_ROLES[route_group]:
+        raise Forbidden(f"token {principal.name} may not use {route_group} routes")
+    return principal

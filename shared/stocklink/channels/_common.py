@@ -1,0 +1,143 @@
+"""Small helpers the platform adapters share: response classification, JSON and id handling.
+
+Kept free of HTTP client imports: adapters only build `HttpCall`s (Lambda cold start matters).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Iterable, Iterator, Mapping, Sequence, TypeVar
+
+from stocklink.channels.base import PayloadInvalid
+
+T = TypeVar("T")
+
+
+class Outcome(StrEnum):
+    OK = "ok"                # accepted (possibly with some listings in `failed_listings`)
+    RETRYABLE = "retryable"  # throttled or platform-side fault: retry the same call later, with backoff
+    PERMANENT = "permanent"  # the call itself is wrong (auth, shape, unknown listing): retrying won't help
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """What one platform response means for the caller (channel push / reconcile)."""
+
+    outcome: Outcome
+    code: str = ""                          # the platform's own error code, verbatim
+    message: str = ""
+    retry_after: float | None = None        # seconds, when the platform said so
+    failed_listings: tuple[str, ...] = ()   # listings the platform refused inside an accepted batch
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is Outcome.OK
+
+
+def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
+    if not headers:
+        return None
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            try:
+                return max(0.0, float(value))
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+def by_status(status: int, headers: Mapping[str, str] | None, code: str, message: str) -> CallResult | None:
+    """The HTTP-level verdict every platform shares: 429 and 5xx are worth retrying."""
+    if status == 429:
+        return CallResult(Outcome.RETRYABLE, code or "429", message or "rate limited", retry_after_seconds(headers))
+    if status >= 500:
+        return CallResult(Outcome.RETRYABLE, code or str(status), message or "platform error",
+                          retry_after_seconds(headers))
+    return None
+
+
+def load_json(body: bytes, what: str = "body") -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PayloadInvalid(f"{what} is not JSON: {exc}") from exc
+
+
+def load_object(body: bytes, what: str = "body") -> dict:
+    payload = load_json(body, what)
+    if not isinstance(payload, dict):
+        raise PayloadInvalid(f"{what} must be a JSON object")
+    return payload
+
+
+def try_json(body: bytes) -> Any:
+    """Lenient parse for responses (error pages are often HTML)."""
+    try:
+        return json.loads(body) if body else None
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def compact_json(value: Any) -> bytes:
+    # One canonical serialisation: the bytes we sign are exactly the bytes we send.
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def hmac_sha256_hex(key: str, message: str | bytes) -> str:
+    data = message.encode() if isinstance(message, str) else message
+    return hmac.new(key.encode(), data, hashlib.sha256).hexdigest()
+
+
+def require(credentials: Mapping[str, str], *names: str) -> list[str]:
+    missing = [n for n in names if not credentials.get(n)]
+    if missing:
+        raise ValueError(f"missing credentials: {', '.join(missing)}")
+    return [credentials[n] for n in names]
+
+
+def require_id(ids: Mapping[str, str], key: str, listing_id: str) -> str:
+    value = ids.get(key)
+    if value in (None, ""):
+        raise ValueError(f"listing {listing_id!r} lacks platform_ids[{key!r}]")
+    return str(value)
+
+
+def as_int(value: Any, what: str) -> int:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{what} must be an integer id, got {value!r}") from exc
+
+
+def check_quantity(quantity: int, listing_id: str) -> int:
+    # Every platform rejects negative stock; a display rule bug must not reach them.
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
+        raise ValueError(f"listing {listing_id!r}: quantity must be a non-negative int, got {quantity!r}")
+    return quantity
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
+    for start in range(0, len(items), size):
+        yield list(items[start:start + size])
+
+
+def group_by(items: Iterable[T], key) -> dict[str, list[T]]:
+    groups: dict[str, list[T]] = {}
+    for item in items:
+        groups.setdefault(key(item), []).append(item)
+    return groups
+
+
+def positive_qty(value: Any, where: str) -> int:
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise PayloadInvalid(f"{where}: invalid quantity {value!r}")
+    return value
+
+
+def text(value: Any) -> str:
+    return "" if value is None else str(value)

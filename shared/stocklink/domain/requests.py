@@ -1,0 +1,76 @@
+"""Validated request bodies. Pydantic rejects bad input before anything is written."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128,
+                                              pattern=r"^[A-Za-z0-9._:@/+\-]+$")]
+PositiveQty = Annotated[int, Field(gt=0, le=1_000_000, strict=True)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class WarehouseIn(_Strict):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    region: Annotated[str, StringConstraints(max_length=100)] = ""
+    priority: Annotated[int, Field(ge=0, le=10_000, strict=True)] = 100
+
+
+class SkuIn(_Strict):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    price: Annotated[float, Field(ge=0)] | None = None
+    unit_cost: Annotated[float, Field(ge=0)] | None = None
+
+
+class LineIn(_Strict):
+    sku: Identifier
+    qty: PositiveQty
+
+
+class ReceiptIn(_Strict):
+    warehouse_id: Identifier
+    lines: Annotated[list[LineIn], Field(min_length=1, max_length=90)]
+    reference: Identifier
+
+
+class AdjustmentIn(_Strict):
+    warehouse_id: Identifier
+    sku: Identifier
+    delta: Annotated[int, Field(strict=True, ge=-1_000_000, le=1_000_000)]
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+    @field_validator("delta")
+    @classmethod
+    def _non_zero(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("delta must not be 0")
+        return value
+
+
+class ReservationIn(_Strict):
+    reservation_id: Identifier
+    channel: Identifier
+    # A transaction holds at most 100 items: lines x warehouses + ledger entries + the reservation.
+    lines: Annotated[list[LineIn], Field(min_length=1, max_length=30)]
+    hold_seconds: Annotated[int, Field(gt=0, le=7 * 24 * 3600, strict=True)] | None = None
+
+
+class ShopIn(BaseModel):
+    """Platform credentials: every field but `api_base_url` and `display` goes to Secrets Manager."""
+
+    model_config = ConfigDict(extra="allow")
+    api_base_url: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class ComponentIn(_Strict):
+    sku: Identifier
+    qty: PositiveQty = 1
+
+
+class ListingIn(_Strict):
+    components: Annotated[list[ComponentIn], Field(min_length=1, max_length=20)]
+    platform_ids: dict[str, str] = Field(default_factory=dict)

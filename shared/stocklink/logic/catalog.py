@@ -1,0 +1,126 @@
+"""Warehouses, SKUs, shops and listings: the catalog every stock decision reads."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from stocklink import secrets
+from stocklink.channels.base import OrderLine
+from stocklink.domain.requests import ListingIn, ShopIn, SkuIn, WarehouseIn
+from stocklink.domain.stock import Line
+from stocklink.errors import NotFound, ValidationFailed
+from stocklink.store import repository
+from stocklink.store.repository import SHOP, SKU, WAREHOUSE, listing_pk
+
+SKU_LISTINGS = "SKU_LISTINGS#"   # reverse index: which listings show a SKU (for channel sync)
+KNOWN_PLATFORMS = ("shopify", "tiktok", "shopee", "lazada", "woocommerce", "amazon", "taobao", "jd",
+                   "pinduoduo", "storefront")
+
+
+def put_warehouse(warehouse_id: str, body: WarehouseIn, now_ms: int) -> dict:
+    data = {"warehouse_id": warehouse_id, **body.model_dump()}
+    repository.put_catalog(WAREHOUSE, warehouse_id, data, now_ms)
+    return data
+
+
+def list_warehouses() -> list[dict]:
+    return sorted(repository.list_catalog(WAREHOUSE).values(),
+                  key=lambda w: (w.get("priority", 100), w["warehouse_id"]))
+
+
+def put_sku(sku: str, body: SkuIn, now_ms: int) -> dict:
+    data = {"sku": sku, **body.model_dump(exclude_none=True)}
+    repository.put_catalog(SKU, sku, data, now_ms)
+    return data
+
+
+def require_warehouse(warehouse_id: str) -> dict:
+    data = repository.get_catalog(WAREHOUSE, warehouse_id)
+    if data is None:
+        raise NotFound(f"warehouse {warehouse_id} not found", warehouse_id=warehouse_id)
+    return data
+
+
+def require_skus(skus: Iterable[str]) -> None:
+    wanted = list(dict.fromkeys(skus))
+    found = repository.batch_get_catalog(SKU, wanted)
+    missing = [sku for sku in wanted if sku not in found]
+    if missing:
+        raise NotFound(f"unknown SKU {missing[0]}", sku=missing[0])
+
+
+def put_shop(platform: str, shop: str, body: ShopIn, now_ms: int) -> dict:
+    """Credentials go to Secrets Manager; the catalog keeps only where they are and what they hold."""
+    if platform not in KNOWN_PLATFORMS:
+        raise ValidationFailed(f"unknown platform {platform}", platform=platform)
+    credentials = {k: v for k, v in (body.model_extra or {}).items() if v is not None}
+    bad = [k for k, v in credentials.items() if not isinstance(v, (str, int))]
+    if bad:
+        raise ValidationFailed(f"credential {bad[0]} must be a string", field=bad[0])
+    if not credentials:
+        raise ValidationFailed("no credentials given (e.g. webhook_secret)")
+    secret_name = secrets.shop_secret_name(platform, shop)
+    secrets.write_json(secret_name, {k: str(v) for k, v in credentials.items()})
+    data = {"platform": platform, "shop": shop, "api_base_url": body.api_base_url,
+            "secret_name": secret_name, "credential_fields": sorted(credentials)}
+    repository.put_catalog(SHOP, f"{platform}#{shop}", data, now_ms)
+    return data
+
+
+def shop_credentials(platform: str, shop: str) -> dict | None:
+    """The shop's secrets plus api_base_url, or None for a shop StockLink does not know."""
+    data = repository.get_catalog(SHOP, f"{platform}#{shop}")
+    if data is None:
+        return None
+    values = secrets.read_json(data["secret_name"]) or {}
+    if data.get("api_base_url"):
+        values["api_base_url"] = data["api_base_url"]
+    return values
+
+
+def put_listing(platform: str, shop: str, listing_id: str, body: ListingIn, now_ms: int) -> dict:
+    if repository.get_catalog(SHOP, f"{platform}#{shop}") is None:
+        raise NotFound(f"shop {platform}/{shop} not found")
+    require_skus(c.sku for c in body.components)
+    data = {"platform": platform, "shop": shop, "listing_id": listing_id,
+            "components": [c.model_dump() for c in body.components], "platform_ids": body.platform_ids}
+    previous = repository.get_catalog(listing_pk(platform, shop), listing_id)
+    repository.put_catalog(listing_pk(platform, shop), listing_id, data, now_ms)
+    ref = f"{platform}#{shop}#{listing_id}"
+    for component in body.components:
+        repository.put_catalog(SKU_LISTINGS + component.sku, ref, {"platform": platform, "shop": shop,
+                                                                  "listing_id": listing_id}, now_ms)
+    kept = {c.sku for c in body.components}
+    for component in (previous or {}).get("components", []):
+        if component["sku"] not in kept:
+            repository.delete_catalog(SKU_LISTINGS + component["sku"], ref)
+    return data
+
+
+@dataclass(frozen=True)
+class Resolution:
+    lines: list[Line]
+    unmapped: list[dict]
+
+
+def resolve_order_lines(platform: str, shop: str, order_lines: Iterable[OrderLine]) -> Resolution:
+    """Platform lines → master SKU lines. A listing mapping wins; else a seller SKU or listing id that
+    is itself a master SKU; else the line is unmapped."""
+    order_lines = list(order_lines)
+    listings = repository.batch_get_catalog(listing_pk(platform, shop), (l.listing_id for l in order_lines))
+    candidates = [c for l in order_lines for c in (l.seller_sku, l.listing_id) if c]
+    known_skus = repository.batch_get_catalog(SKU, candidates) if candidates else {}
+    lines: list[Line] = []
+    unmapped: list[dict] = []
+    for order_line in order_lines:
+        listing = listings.get(order_line.listing_id)
+        if listing:
+            lines.extend(Line(c["sku"], c["qty"] * order_line.qty) for c in listing["components"])
+        elif order_line.seller_sku and order_line.seller_sku in known_skus:
+            lines.append(Line(order_line.seller_sku, order_line.qty))
+        elif order_line.listing_id in known_skus:
+            lines.append(Line(order_line.listing_id, order_line.qty))
+        else:
+            unmapped.append({"listing_id": order_line.listing_id, "seller_sku": order_line.seller_sku,
+                             "qty": order_line.qty})
+    return Resolution(lines, unmapped)

@@ -1,0 +1,36 @@
+"""Platform webhook ingestion: verify on raw bytes, normalize through the platform's adapter, apply.
+
+Nothing is stored before the signature is verified; nothing is stored for a payload that cannot be
+parsed; every parsed order event is applied exactly once (see stocklink.logic.orders).
+"""
+from __future__ import annotations
+
+from stocklink.channels.base import PayloadInvalid, WebhookRejected, WebhookRequest
+from stocklink.errors import NotFound, Unauthorized, ValidationFailed
+from stocklink.logic import orders
+from stocklink.logic.catalog import shop_credentials
+from stocklink.observability import logger
+
+
+def ingest_webhook(platform: str, shop: str, request: WebhookRequest, now_ms: int) -> dict:
+    from stocklink.channels.registry import adapter_for  # one adapter module per platform
+
+    try:
+        adapter = adapter_for(platform)
+    except (KeyError, ValueError, LookupError):
+        raise NotFound(f"no webhook for platform {platform}") from None
+    credentials = shop_credentials(platform, shop)
+    if credentials is None:
+        logger.warning("webhook for unknown shop", extra={"platform": platform, "shop": shop})
+        raise Unauthorized("unknown shop")
+    try:
+        adapter.verify_webhook(request, credentials)
+    except WebhookRejected as exc:
+        logger.warning("webhook signature rejected", extra={"platform": platform, "shop": shop})
+        raise Unauthorized(str(exc)) from None
+    try:
+        events = adapter.parse_webhook(request, shop)
+    except PayloadInvalid as exc:
+        raise ValidationFailed(str(exc)) from None
+    outcomes = [orders.apply_order_event(event, now_ms) for event in events]
+    return {"received": len(events), "outcomes": outcomes}

@@ -1,0 +1,182 @@
+"""Platform order events (already verified and normalized by an adapter) applied to the stock pool.
+
+Each business event has exactly one effect: its idempotency marker is written in the same transaction as
+the stock change, so a redelivered webhook finds the marker and changes nothing.
+"""
+from __future__ import annotations
+
+from stocklink import bus
+from stocklink.channels.base import OrderEvent, OrderEventKind
+from stocklink.config import settings
+from stocklink.domain.stock import Movement, ReservationAction, ReservationStatus, merge_lines, request_fingerprint
+from stocklink.errors import InsufficientStock, InvalidTransition, NotFound
+from stocklink.logic import reservations
+from stocklink.logic.catalog import resolve_order_lines
+from stocklink.logic.reservations import DuplicateEvent, ReservationRequest
+from stocklink.logic.stock_events import publish_stock_changed
+from stocklink.observability import logger, metrics
+from stocklink.store import repository
+from stocklink.store.models import InboundEvent
+from stocklink.store.transactions import StockOp, StockTransaction, TransactionRefused
+from stocklink.time import iso_now
+
+# Statuses that need a person: kept in the sparse status index so GET /events?status=… finds them.
+ATTENTION = {"unmapped", "oversold", "skipped"}
+
+
+def reservation_id_for(event: OrderEvent) -> str:
+    return f"{event.platform}:{event.shop}:{event.order_id}"
+
+
+def apply_order_event(event: OrderEvent, now_ms: int) -> dict:
+    """Apply one order event; returns its outcome (also stored on the marker for replays)."""
+    previous = repository.get_event(event.event_key)
+    if previous is not None:
+        return {**(previous.outcome or {}), "duplicate": True}
+    try:
+        outcome = _apply(event, now_ms)
+    except DuplicateEvent:
+        previous = repository.get_event(event.event_key)
+        return {**((previous.outcome if previous else None) or {}), "duplicate": True}
+    metrics.add_metric(name=f"OrderEvent_{outcome['status']}", unit="Count", value=1)
+    return {**outcome, "duplicate": False}
+
+
+def _marker(event: OrderEvent, status: str, now_ms: int, outcome: dict, detail: dict | None = None) -> InboundEvent:
+    return InboundEvent(
+        event.event_key,
+        kind=f"order.{event.kind.value}",
+        status=status,
+        status_index=status if status in ATTENTION else None,
+        received_at=iso_now(now_ms),
+        platform=event.platform,
+        shop=event.shop,
+        order_id=event.order_id,
+        reservation_id=reservation_id_for(event),
+        detail=detail,
+        outcome={"status": status, **outcome},
+    )
+
+
+def _record(event: OrderEvent, status: str, now_ms: int, outcome: dict, detail: dict | None = None) -> dict:
+    if not repository.record_event(_marker(event, status, now_ms, outcome, detail)):
+        raise DuplicateEvent(event.event_key)
+    return {"status": status, **outcome}
+
+
+def _apply(event: OrderEvent, now_ms: int) -> dict:
+    if event.kind in (OrderEventKind.CREATED, OrderEventKind.PAID):
+        return _hold_or_commit(event, now_ms)
+    if event.kind is OrderEventKind.CANCELLED:
+        return _move(event, ReservationAction.RELEASE, now_ms)
+    if event.kind is OrderEventKind.SHIPPED:
+        return _move(event, ReservationAction.SHIP, now_ms)
+    return _restock_return(event, now_ms)
+
+
+def _hold_or_commit(event: OrderEvent, now_ms: int) -> dict:
+    rid = reservation_id_for(event)
+    existing = repository.get_reservation(rid)
+    wants_commit = event.kind is OrderEventKind.PAID or event.paid
+    if existing is not None:
+        status = ReservationStatus(existing.status)
+        if wants_commit and status is ReservationStatus.HELD:
+            # The platform has the money: commit even a hold past its time, the stock is still reserved.
+            return _move(event, ReservationAction.COMMIT, now_ms, allow_expired=True)
+        if not (wants_commit and status is ReservationStatus.RELEASED):
+            return _record(event, "applied", now_ms, {"reservation_id": rid, "reservation_status": status.value,
+                                                      "note": "no change needed"})
+    resolution = resolve_order_lines(event.platform, event.shop, event.lines)
+    if resolution.unmapped or not resolution.lines:
+        logger.warning("order with unmapped lines", extra={"event_key": event.event_key})
+        outcome = _record(event, "unmapped", now_ms, {"reservation_id": rid, "unmapped": resolution.unmapped},
+                          detail={"lines": [l.__dict__ for l in event.lines]})
+        bus.publish(bus.ORDER_UNMAPPED, [{"platform": event.platform, "shop": event.shop,
+                                          "order_id": event.order_id, "unmapped": resolution.unmapped}])
+        return outcome
+    target = ReservationStatus.COMMITTED if wants_commit else ReservationStatus.HELD
+    request = ReservationRequest(
+        reservation_id=rid, channel=f"{event.platform}:{event.shop}", lines=tuple(resolution.lines),
+        fingerprint=request_fingerprint({"lines": [l.__dict__ for l in resolution.lines]}),
+        source=f"{event.platform}:{event.shop}", hold_seconds=settings().default_hold_seconds,
+    )
+    outcome_base = {"reservation_id": rid}
+    marker = _marker(event, "applied", now_ms, {**outcome_base, "reservation_status": target.value})
+    replaces = ReservationStatus.RELEASED if existing is not None else None
+    try:
+        result = reservations.reserve(request, actor=f"{event.platform}:{event.shop}", now_ms=now_ms,
+                                      status=target, marker=marker, replaces=replaces)
+    except InsufficientStock:
+        return _oversold(event, request, now_ms)
+    if result.replayed:  # the reservation exists already (created by a concurrent delivery)
+        return _record(event, "applied", now_ms, {**outcome_base, "reservation_status": result.reservation.status})
+    return {"status": "applied", **outcome_base, "reservation_status": target.value,
+            "allocations": [{"sku": a.sku, "warehouse_id": a.warehouse_id, "qty": int(a.qty)}
+                            for a in result.reservation.allocations]}
+
+
+def _oversold(event: OrderEvent, request: ReservationRequest, now_ms: int) -> dict:
+    shortfall = reservations.shortfalls_for(request)
+    marker = _marker(event, "oversold", now_ms, {"reservation_id": request.reservation_id, "shortfall": shortfall})
+    try:
+        reservations.record_oversell(request, now_ms=now_ms, marker=marker, shortfall=shortfall)
+    except InvalidTransition:
+        # The order exists in another state (e.g. released after expiry and now paid): keep the record.
+        repository.record_event(marker)
+    logger.error("oversell", extra={"event_key": event.event_key, "shortfall": shortfall})
+    metrics.add_metric(name="Oversell", unit="Count", value=1)
+    bus.publish(bus.ORDER_OVERSOLD, [{"platform": event.platform, "shop": event.shop,
+                                      "order_id": event.order_id, "reservation_id": request.reservation_id,
+                                      "shortfall": shortfall}])
+    return {"status": "oversold", "reservation_id": request.reservation_id, "shortfall": shortfall}
+
+
+def _move(event: OrderEvent, action: ReservationAction, now_ms: int, allow_expired: bool = False) -> dict:
+    rid = reservation_id_for(event)
+    marker = _marker(event, "applied", now_ms, {"reservation_id": rid, "action": action.value})
+    try:
+        reservation = reservations.transition(rid, action, actor=f"{event.platform}:{event.shop}",
+                                              now_ms=now_ms, marker=marker, allow_expired=allow_expired,
+                                              reason=f"platform {event.kind.value}")
+    except NotFound:
+        return _record(event, "skipped", now_ms, {"reservation_id": rid, "reason": "no reservation for order"})
+    except InvalidTransition as exc:
+        return _record(event, "skipped", now_ms, {"reservation_id": rid, "reason": exc.message})
+    return {"status": "applied", "reservation_id": rid, "action": action.value,
+            "reservation_status": reservation.status}
+
+
+def _restock_return(event: OrderEvent, now_ms: int) -> dict:
+    """Restocked units go back on hand in the warehouse they shipped from (first allocation of the SKU)."""
+    rid = reservation_id_for(event)
+    resolution = resolve_order_lines(event.platform, event.shop, event.lines)
+    if not resolution.lines:
+        return _record(event, "unmapped" if resolution.unmapped else "applied", now_ms,
+                       {"reservation_id": rid, "unmapped": resolution.unmapped, "note": "nothing restocked"})
+    reservation = repository.get_reservation(rid)
+    shipped_from = {a.sku: a.warehouse_id for a in (reservation.allocations if reservation else [])}
+    ops = []
+    for line in merge_lines(resolution.lines):
+        warehouse_id = shipped_from.get(line.sku) or _default_warehouse(line.sku)
+        if warehouse_id is None:
+            return _record(event, "skipped", now_ms, {"reservation_id": rid,
+                                                      "reason": f"no warehouse known for {line.sku}"})
+        ops.append(StockOp(line.sku, warehouse_id, Movement.RETURN, line.qty))
+    marker = _marker(event, "applied", now_ms, {"reservation_id": rid, "returned": [
+        {"sku": op.sku, "warehouse_id": op.warehouse_id, "qty": op.qty} for op in ops]})
+    txn = StockTransaction(actor=f"{event.platform}:{event.shop}", source=event.event_key, reason="return",
+                           now_ms=now_ms)
+    txn.put("marker", marker, InboundEvent.event_key.does_not_exist())
+    for op in ops:
+        txn.stock(op)
+    try:
+        txn.commit()
+    except TransactionRefused as refused:
+        raise DuplicateEvent(event.event_key) from refused
+    publish_stock_changed(((op.sku, op.warehouse_id) for op in ops), "return", event.event_key)
+    return marker.outcome
+
+
+def _default_warehouse(sku: str) -> str | None:
+    levels = repository.stock_levels([sku]).get(sku, [])
+    return min(levels, key=lambda w: (w.priority, w.warehouse_id)).warehouse_id if levels else None

@@ -1,0 +1,247 @@
+"""Reservations: hold → commit → ship, or release. Each step is one guarded transaction."""
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+from pynamodb.expressions.condition import Condition
+
+from stocklink.domain.stock import (
+    TRANSITION_MOVEMENT,
+    Allocation,
+    Line,
+    Movement,
+    ReservationAction,
+    ReservationStatus,
+    effective_status,
+    is_same_transition_done,
+    merge_lines,
+    next_status,
+    plan_allocations,
+    shortfalls,
+)
+from stocklink.errors import IdempotencyConflict, InsufficientStock, InvalidTransition, NotFound
+from stocklink.logic.stock_events import publish_stock_changed
+from stocklink.store import repository
+from stocklink.store.models import AllocationMap, InboundEvent, LineMap, Reservation
+from stocklink.store.transactions import StockOp, StockTransaction, TransactionRefused
+
+# Held reservations spread over a few GSI partitions so the expiry sweep never queries one hot key.
+HOLD_SHARDS = 4
+_PLAN_ATTEMPTS = 6
+RESERVATION = "reservation"
+MARKER = "marker"
+
+
+def hold_shard(reservation_id: str) -> str:
+    return f"H{zlib.crc32(reservation_id.encode()) % HOLD_SHARDS}"
+
+
+@dataclass(frozen=True)
+class ReservationRequest:
+    reservation_id: str
+    channel: str
+    lines: tuple[Line, ...]
+    fingerprint: str
+    source: str              # "storefront" or "<platform>:<shop>"
+    hold_seconds: int
+
+
+@dataclass(frozen=True)
+class ReserveResult:
+    reservation: Reservation
+    replayed: bool           # True when an identical earlier request already made it
+
+
+class DuplicateEvent(Exception):
+    """The idempotency marker already exists: this business event had its effect before."""
+
+
+def reserve(request: ReservationRequest, *, actor: str, now_ms: int,
+            status: ReservationStatus = ReservationStatus.HELD, marker: InboundEvent | None = None,
+            replaces: ReservationStatus | None = None) -> ReserveResult:
+    """Reserve every line or nothing. `replaces`: overwrite an existing reservation in that status
+    (a paid platform order re-reserving after its hold was released)."""
+    if replaces is None:
+        existing = repository.get_reservation(request.reservation_id)
+        if existing is not None:
+            return _replay(existing, request)
+    lines = merge_lines(list(request.lines))
+    skus = [line.sku for line in lines]
+    for _attempt in range(_PLAN_ATTEMPTS):
+        plan = plan_allocations(lines, repository.stock_levels(skus))  # raises InsufficientStock
+        reservation = _new_reservation(request, plan, status, now_ms)
+        txn = StockTransaction(actor=actor, source=request.source + ":" + request.reservation_id,
+                               reason=None, now_ms=now_ms)
+        txn.put(RESERVATION, reservation, _reservation_condition(replaces))
+        if marker is not None:
+            txn.put(MARKER, marker, InboundEvent.event_key.does_not_exist())
+        for allocation in plan:
+            txn.stock(StockOp(allocation.sku, allocation.warehouse_id, Movement.RESERVE, allocation.qty))
+            if status is ReservationStatus.COMMITTED:
+                txn.stock(StockOp(allocation.sku, allocation.warehouse_id, Movement.COMMIT, allocation.qty))
+        try:
+            txn.commit()
+        except TransactionRefused as refused:
+            if MARKER in refused.failed:
+                raise DuplicateEvent(marker.event_key) from refused
+            if RESERVATION in refused.failed:
+                existing = repository.get_reservation(request.reservation_id)
+                if existing is None:   # replaced item changed status under us: plan again
+                    continue
+                if replaces is not None:
+                    raise InvalidTransition(f"reservation is {existing.status}", status=existing.status)
+                return _replay(existing, request)
+            continue  # a warehouse ran short or the transaction collided: re-read and plan again
+        publish_stock_changed(((a.sku, a.warehouse_id) for a in plan), "reserve", request.source)
+        return ReserveResult(reservation, replayed=False)
+    # Still refused after re-planning: the pool is being drained faster than we can plan; say which SKU.
+    missing = shortfalls(lines, repository.stock_levels(skus))
+    first = missing[0] if missing else {"sku": skus[0], "requested": lines[0].qty, "available": lines[0].qty}
+    raise InsufficientStock(first["sku"], first["requested"], first["available"])
+
+
+def record_oversell(request: ReservationRequest, *, now_ms: int, marker: InboundEvent | None,
+                    shortfall: list[dict]) -> Reservation:
+    """Keep a platform order the pool could not cover: lines and shortfall recorded, ledger untouched."""
+    reservation = Reservation(
+        request.reservation_id, channel=request.channel, status=ReservationStatus.OVERSOLD.value,
+        lines=[LineMap(sku=line.sku, qty=line.qty) for line in request.lines], allocations=[],
+        request_hash=request.fingerprint, source=request.source, created_at=now_ms, updated_at=now_ms,
+        status_reason="insufficient stock", shortfall=shortfall,
+    )
+    txn = StockTransaction(actor="system", source=request.source, reason=None, now_ms=now_ms)
+    txn.put(RESERVATION, reservation, Reservation.reservation_id.does_not_exist())
+    if marker is not None:
+        txn.put(MARKER, marker, InboundEvent.event_key.does_not_exist())
+    try:
+        txn.commit()
+    except TransactionRefused as refused:
+        if MARKER in refused.failed:
+            raise DuplicateEvent(marker.event_key) from refused
+        raise InvalidTransition("reservation already exists", status="exists") from refused
+    return reservation
+
+
+def transition(reservation_id: str, action: ReservationAction, *, actor: str, now_ms: int,
+               marker: InboundEvent | None = None, allow_expired: bool = False,
+               only_if_expired: bool = False, reason: str | None = None) -> Reservation:
+    """Move a reservation along; a repeated action that already happened returns it unchanged.
+
+    `only_if_expired` is the sweep's guard: it releases a hold only while it is still held and expired,
+    so a hold committed in the meantime is left alone.
+    """
+    for _attempt in range(_PLAN_ATTEMPTS):
+        reservation = repository.get_reservation(reservation_id)
+        if reservation is None:
+            raise NotFound(f"reservation {reservation_id} not found")
+        status = ReservationStatus(reservation.status)
+        now_s = now_ms // 1000
+        expired = status is ReservationStatus.HELD and reservation.expires_at is not None \
+            and reservation.expires_at <= now_s
+        if only_if_expired and not expired:
+            return reservation
+        if is_same_transition_done(status, action):
+            if marker is not None:
+                _record_marker_only(marker)
+            return reservation
+        target = next_status(status, action, expired=expired and not allow_expired)
+        reservation_update = [Reservation.status.set(target.value), Reservation.updated_at.set(now_ms),
+                              Reservation.expires_at.remove(), Reservation.hold_shard.remove()]
+        if reason:
+            reservation_update.append(Reservation.status_reason.set(reason))
+        txn = StockTransaction(actor=actor, source=f"{reservation.source}:{reservation_id}", reason=reason,
+                               now_ms=now_ms)
+        txn.update(RESERVATION, Reservation(reservation_id), reservation_update,
+                   Reservation.status == status.value)
+        if marker is not None:
+            txn.put(MARKER, marker, InboundEvent.event_key.does_not_exist())
+        movement = TRANSITION_MOVEMENT[action]
+        for allocation in reservation.allocations:
+            txn.stock(StockOp(allocation.sku, allocation.warehouse_id, movement, int(allocation.qty)))
+        try:
+            txn.commit()
+        except TransactionRefused as refused:
+            if MARKER in refused.failed:
+                raise DuplicateEvent(marker.event_key) from refused
+            continue  # status changed under us (or a collision): read again and decide again
+        if movement is not Movement.COMMIT:
+            publish_stock_changed(((a.sku, a.warehouse_id) for a in reservation.allocations),
+                                  action.value, reservation.source)
+        return repository.get_reservation(reservation_id)
+    raise InvalidTransition(f"reservation {reservation_id} kept changing; try again", status="busy")
+
+
+def release_expired(now_ms: int, limit: int = 200) -> list[str]:
+    """Release holds whose time is up. Each release is its own guarded transaction."""
+    released = []
+    for shard in range(HOLD_SHARDS):
+        for hold in repository.due_holds(f"H{shard}", now_ms // 1000, limit):
+            result = transition(hold.reservation_id, ReservationAction.RELEASE, actor="expiry-sweep",
+                                now_ms=now_ms, only_if_expired=True, reason="hold expired")
+            if result.status == ReservationStatus.RELEASED.value:
+                released.append(hold.reservation_id)
+    return released
+
+
+def view(reservation: Reservation, now_ms: int) -> dict:
+    status = effective_status(ReservationStatus(reservation.status), reservation.expires_at, now_ms // 1000)
+    body = {
+        "reservation_id": reservation.reservation_id,
+        "channel": reservation.channel,
+        "status": status.value,
+        "lines": [{"sku": line.sku, "qty": int(line.qty)} for line in reservation.lines],
+        "allocations": [{"sku": a.sku, "warehouse_id": a.warehouse_id, "qty": int(a.qty)}
+                        for a in reservation.allocations],
+        "created_at": reservation.created_at,
+    }
+    if reservation.expires_at is not None:
+        body["expires_at"] = int(reservation.expires_at)
+    if status is ReservationStatus.RELEASED and reservation.status == ReservationStatus.HELD.value:
+        body["status_reason"] = "hold expired"
+    elif reservation.status_reason:
+        body["status_reason"] = reservation.status_reason
+    if reservation.shortfall:
+        body["shortfall"] = reservation.shortfall
+    return body
+
+
+def _new_reservation(request: ReservationRequest, plan: list[Allocation], status: ReservationStatus,
+                     now_ms: int) -> Reservation:
+    held = status is ReservationStatus.HELD
+    return Reservation(
+        request.reservation_id,
+        channel=request.channel,
+        status=status.value,
+        lines=[LineMap(sku=line.sku, qty=line.qty) for line in request.lines],
+        allocations=[AllocationMap(sku=a.sku, warehouse_id=a.warehouse_id, qty=a.qty) for a in plan],
+        request_hash=request.fingerprint,
+        source=request.source,
+        created_at=now_ms,
+        updated_at=now_ms,
+        expires_at=(now_ms // 1000 + request.hold_seconds) if held else None,
+        hold_shard=hold_shard(request.reservation_id) if held else None,
+    )
+
+
+def _reservation_condition(replaces: ReservationStatus | None) -> Condition:
+    if replaces is None:
+        return Reservation.reservation_id.does_not_exist()
+    return Reservation.status == replaces.value
+
+
+def _replay(existing: Reservation, request: ReservationRequest) -> ReserveResult:
+    if existing.request_hash != request.fingerprint:
+        raise IdempotencyConflict(
+            f"reservation {request.reservation_id} exists with a different request")
+    return ReserveResult(existing, replayed=True)
+
+
+def _record_marker_only(marker: InboundEvent) -> None:
+    if not repository.record_event(marker):
+        raise DuplicateEvent(marker.event_key)
+
+
+def shortfalls_for(request: ReservationRequest) -> list[dict]:
+    lines = merge_lines(list(request.lines))
+    return shortfalls(lines, repository.stock_levels([line.sku for line in lines]))

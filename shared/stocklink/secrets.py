@@ -1,0 +1,43 @@
+"""Secrets Manager access: shop credentials and API tokens. Values are cached per container briefly and
+never logged or returned by the API."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+import boto3
+from aws_lambda_powertools.utilities import parameters
+
+from stocklink.config import settings
+
+_CACHE_SECONDS = 60
+
+
+@lru_cache(maxsize=1)
+def _client():
+    return boto3.client("secretsmanager")
+
+
+def shop_secret_name(platform: str, shop: str) -> str:
+    return f"{settings().secrets_prefix}shops/{platform}/{shop}"
+
+
+def read_json(name: str, *, fresh: bool = False) -> dict | None:
+    """The secret's JSON value, or None when it does not exist."""
+    try:
+        value = parameters.get_secret(name, max_age=_CACHE_SECONDS, force_fetch=fresh)
+    except parameters.exceptions.GetParameterError as exc:
+        if "ResourceNotFoundException" in str(exc.__cause__ or exc) or "ResourceNotFound" in repr(exc.__cause__):
+            return None
+        raise
+    return json.loads(value) if isinstance(value, str) else json.loads(value.decode())
+
+
+def write_json(name: str, value: dict) -> None:
+    payload = json.dumps(value)
+    client = _client()
+    try:
+        client.put_secret_value(SecretId=name, SecretString=payload)
+    except client.exceptions.ResourceNotFoundException:
+        client.create_secret(Name=name, SecretString=payload)
+    parameters.get_secret(name, force_fetch=True, max_age=_CACHE_SECONDS)  # refresh this container's cache

@@ -1,0 +1,162 @@
+"""pynamodb models: the shape of every item StockLink keeps. Only stocklink.store touches these.
+
+Table names come from the environment at import (see stocklink.config); key schemas match
+infra.topology.TABLES, which CDK and the local runtime use to create the tables.
+"""
+from __future__ import annotations
+
+import os
+
+from pynamodb.attributes import (
+    JSONAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from stocklink.config import table_name
+
+_REGION = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+class _Meta:
+    region = _REGION
+    # Lambda containers are short-lived and single-threaded; a small pool with few retries keeps the
+    # latency of a refused conditional write low instead of retrying it for seconds.
+    max_retry_attempts = 3
+
+
+class StockItem(Model):
+    """Counters for one SKU in one warehouse. `available` = on_hand - reserved, stored so that a
+    condition can guard it (DynamoDB cannot compare two attributes)."""
+
+    class Meta(_Meta):
+        table_name = table_name("stock")
+
+    sku = UnicodeAttribute(hash_key=True)
+    warehouse_id = UnicodeAttribute(range_key=True)
+    on_hand = NumberAttribute(default=0)
+    reserved = NumberAttribute(default=0)
+    available = NumberAttribute(default=0)
+    in_transit = NumberAttribute(default=0)
+    version = NumberAttribute(default=0)
+    updated_at = NumberAttribute(null=True)
+
+
+class LedgerEntry(Model):
+    """One stock movement, never updated or deleted. `stream` = sku#warehouse_id; entry ids sort by time."""
+
+    class Meta(_Meta):
+        table_name = table_name("ledger")
+
+    stream = UnicodeAttribute(hash_key=True)
+    entry_id = UnicodeAttribute(range_key=True)
+    sku = UnicodeAttribute()
+    warehouse_id = UnicodeAttribute()
+    movement = UnicodeAttribute()
+    qty = NumberAttribute()
+    on_hand_delta = NumberAttribute(default=0)
+    reserved_delta = NumberAttribute(default=0)
+    available_delta = NumberAttribute(default=0)
+    actor = UnicodeAttribute()
+    reason = UnicodeAttribute(null=True)
+    source = UnicodeAttribute()          # the event or request that caused it
+    created_at = NumberAttribute()
+
+
+class AllocationMap(MapAttribute):
+    sku = UnicodeAttribute()
+    warehouse_id = UnicodeAttribute()
+    qty = NumberAttribute()
+
+
+class LineMap(MapAttribute):
+    sku = UnicodeAttribute()
+    qty = NumberAttribute()
+
+
+class ExpiryIndex(GlobalSecondaryIndex):
+    """Sparse: only held reservations carry hold_shard/expires_at."""
+
+    class Meta:
+        index_name = "by_expiry"
+        projection = AllProjection()
+
+    hold_shard = UnicodeAttribute(hash_key=True)
+    expires_at = NumberAttribute(range_key=True)
+
+
+class Reservation(Model):
+    class Meta(_Meta):
+        table_name = table_name("reservations")
+
+    reservation_id = UnicodeAttribute(hash_key=True)
+    channel = UnicodeAttribute()
+    status = UnicodeAttribute()
+    lines = ListAttribute(of=LineMap, default=list)
+    allocations = ListAttribute(of=AllocationMap, default=list)
+    request_hash = UnicodeAttribute(null=True)
+    source = UnicodeAttribute()
+    created_at = NumberAttribute()
+    updated_at = NumberAttribute()
+    expires_at = NumberAttribute(null=True)
+    hold_shard = UnicodeAttribute(null=True)
+    status_reason = UnicodeAttribute(null=True)
+    shortfall = JSONAttribute(null=True)
+    returned = JSONAttribute(null=True)   # sku -> units returned so far (a return cannot exceed shipped)
+
+    by_expiry = ExpiryIndex()
+
+
+class StatusIndex(GlobalSecondaryIndex):
+    """Sparse: only events needing attention (unmapped, oversold, failed) carry status_index."""
+
+    class Meta:
+        index_name = "by_status"
+        projection = AllProjection()
+
+    status_index = UnicodeAttribute(hash_key=True)
+    received_at = UnicodeAttribute(range_key=True)
+
+
+class InboundEvent(Model):
+    """Idempotency marker and record of one business event (webhook order event, receipt, ...).
+
+    Written in the same transaction as the stock change it caused, so a replay finds it and the stock
+    change can never happen twice.
+    """
+
+    class Meta(_Meta):
+        table_name = table_name("events")
+
+    event_key = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute()
+    status = UnicodeAttribute()
+    status_index = UnicodeAttribute(null=True)
+    received_at = UnicodeAttribute()
+    platform = UnicodeAttribute(null=True)
+    shop = UnicodeAttribute(null=True)
+    order_id = UnicodeAttribute(null=True)
+    reservation_id = UnicodeAttribute(null=True)
+    detail = JSONAttribute(null=True)
+    outcome = JSONAttribute(null=True)
+
+    status_by_index = StatusIndex()
+
+
+class CatalogItem(Model):
+    """Warehouses, SKUs, shops and listings in one table: pk names the kind, sk the id."""
+
+    class Meta(_Meta):
+        table_name = table_name("catalog")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    data = JSONAttribute(default=dict)
+    updated_at = NumberAttribute(null=True)
+
+
+ALL_MODELS = (StockItem, LedgerEntry, Reservation, InboundEvent, CatalogItem)

@@ -1,0 +1,106 @@
+"""Reads and non-stock writes: catalog, reservations, inbound events, stock and ledger views."""
+from __future__ import annotations
+
+from typing import Iterable
+
+from pynamodb.exceptions import DoesNotExist, PutError
+
+from stocklink.domain.stock import WarehouseStock
+from stocklink.store.models import CatalogItem, InboundEvent, LedgerEntry, Reservation, StockItem
+
+WAREHOUSE = "WAREHOUSE"
+SKU = "SKU"
+SHOP = "SHOP"
+
+
+def listing_pk(platform: str, shop: str) -> str:
+    return f"LISTING#{platform}#{shop}"
+
+
+# --- catalog -------------------------------------------------------------------------------------
+
+def put_catalog(pk: str, sk: str, data: dict, now_ms: int) -> None:
+    CatalogItem(pk, sk, data=data, updated_at=now_ms).save()
+
+
+def get_catalog(pk: str, sk: str) -> dict | None:
+    try:
+        return CatalogItem.get(pk, sk).data
+    except DoesNotExist:
+        return None
+
+
+def list_catalog(pk: str) -> dict[str, dict]:
+    return {item.sk: item.data for item in CatalogItem.query(pk)}
+
+
+def batch_get_catalog(pk: str, sks: Iterable[str]) -> dict[str, dict]:
+    keys = [(pk, sk) for sk in dict.fromkeys(sks)]
+    return {item.sk: item.data for item in CatalogItem.batch_get(keys)} if keys else {}
+
+
+# --- stock ---------------------------------------------------------------------------------------
+
+def stock_items(sku: str) -> list[StockItem]:
+    return list(StockItem.query(sku, consistent_read=True))
+
+
+def stock_levels(skus: Iterable[str]) -> dict[str, list[WarehouseStock]]:
+    """Planning view: availability per warehouse with the warehouse's priority."""
+    priorities = {wid: int(data.get("priority", 100)) for wid, data in list_catalog(WAREHOUSE).items()}
+    levels: dict[str, list[WarehouseStock]] = {}
+    for sku in dict.fromkeys(skus):
+        levels[sku] = [
+            WarehouseStock(item.warehouse_id, int(item.available), priorities.get(item.warehouse_id, 100))
+            for item in stock_items(sku)
+        ]
+    return levels
+
+
+def ledger_entries(sku: str, warehouse_id: str) -> list[LedgerEntry]:
+    return list(LedgerEntry.query(f"{sku}#{warehouse_id}", consistent_read=True))
+
+
+def scan_stock() -> Iterable[StockItem]:
+    return StockItem.scan()
+
+
+# --- reservations --------------------------------------------------------------------------------
+
+def get_reservation(reservation_id: str) -> Reservation | None:
+    try:
+        return Reservation.get(reservation_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def due_holds(shard: str, now_s: int, limit: int) -> list[Reservation]:
+    return list(Reservation.by_expiry.query(shard, Reservation.by_expiry.expires_at <= now_s, limit=limit))
+
+
+# --- inbound events ------------------------------------------------------------------------------
+
+def get_event(event_key: str) -> InboundEvent | None:
+    try:
+        return InboundEvent.get(event_key, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def record_event(event: InboundEvent) -> bool:
+    """Store an event that moves no stock (unmapped, ignored); False when it was already recorded."""
+    try:
+        event.save(condition=InboundEvent.event_key.does_not_exist())
+        return True
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+
+
+def events_with_status(status: str, limit: int = 100) -> list[InboundEvent]:
+    return list(InboundEvent.status_by_index.query(status, limit=limit, scan_index_forward=False))
+
+
+def delete_catalog(pk: str, sk: str) -> None:
+    CatalogItem(pk, sk).delete()

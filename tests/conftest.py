@@ -1,0 +1,20 @@
+"""Test-wide environment: fake AWS credentials and StockLink's table/bus names, set before any
+stocklink module is imported (pynamodb models read table names at import)."""
+import os
+
+os.environ.update({
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "EVENT_BUS_NAME": "stocklink",
+    "POWERTOOLS_SERVICE_NAME": "stocklink",
+    "POWERTOOLS_METRICS_NAMESPACE": "StockLink",
+    "POWERTOOLS_DEV": "false",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+})
+for _logical, _env in {"stock": "STOCK_TABLE", "ledger": "LEDGER_TABLE", "reservations": "RESERVATIONS_TABLE",
+                       "events": "EVENTS_TABLE", "catalog": "CATALOG_TABLE"}.items():
+    os.environ.setdefault(_env, f"stocklink-{_logical}")

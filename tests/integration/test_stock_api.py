@@ -1,0 +1,71 @@
+"""Staff API end to end on moto: catalog, receipts, adjustments, stock view, ledger, auth, bad input."""
+from tests.integration.conftest import STOREFRONT_TOKEN
+
+
+def test_receipt_adds_stock_and_writes_ledger_and_event(stocked, aws):
+    stock = stocked.get("/skus/TEE-RED-M/stock")
+    assert stock.status == 200
+    by_wh = {w["warehouse_id"]: w for w in stock.body["warehouses"]}
+    assert by_wh["wh-a"] == {"warehouse_id": "wh-a", "on_hand": 3, "reserved": 0, "available": 3, "in_transit": 0}
+    assert stock.body["totals"]["available"] == 6
+    ledger = stocked.get("/ledger", query={"sku": "TEE-RED-M"}).body["entries"]
+    assert [(e["warehouse_id"], e["movement"], e["qty"]) for e in ledger] == [("wh-a", "receive", 3), ("wh-b", "receive", 3)]
+    assert ledger[0]["actor"] == "alice" and ledger[0]["source"] == "receipt#wh-a#PO-1"
+    changed = [e for e in aws.drain() if e["detail-type"] == "stock.changed"]
+    assert {(e["detail"]["warehouse_id"], e["detail"]["available"]) for e in changed} == {("wh-a", 3), ("wh-b", 3)}
+
+
+def test_same_receipt_reference_books_once(stocked):
+    again = stocked.post("/stock/receipts", {"warehouse_id": "wh-a", "lines": [{"sku": "TEE-RED-M", "qty": 3}], "reference": "PO-1"})
+    assert again.status == 200 and again.body["duplicate"] is True
+    assert stocked.get("/skus/TEE-RED-M/stock").body["totals"]["on_hand"] == 6
+    other = stocked.post("/stock/receipts", {"warehouse_id": "wh-a", "lines": [{"sku": "TEE-RED-M", "qty": 9}], "reference": "PO-1"})
+    assert other.status == 400
+    assert stocked.get("/skus/TEE-RED-M/stock").body["totals"]["on_hand"] == 6
+
+
+def test_adjustment_needs_reason_and_cannot_go_below_reserved(stocked, storefront):
+    assert storefront.post("/reservations", {"reservation_id": "r1", "channel": "web",
+                                             "lines": [{"sku": "TEE-RED-M", "qty": 2}]}).status == 201
+    no_reason = stocked.post("/stock/adjustments", {"warehouse_id": "wh-a", "sku": "TEE-RED-M", "delta": -1})
+    assert no_reason.status == 400 and no_reason.body["error"] == "validation_error"
+    too_far = stocked.post("/stock/adjustments", {"warehouse_id": "wh-a", "sku": "TEE-RED-M", "delta": -2, "reason": "damaged"})
+    assert too_far.status == 409 and too_far.body["available"] == 1
+    ok = stocked.post("/stock/adjustments", {"warehouse_id": "wh-a", "sku": "TEE-RED-M", "delta": -1, "reason": "damaged"})
+    assert ok.status == 201
+    wh_a = next(w for w in ok.body["warehouses"] if w["warehouse_id"] == "wh-a")
+    assert (wh_a["on_hand"], wh_a["reserved"], wh_a["available"]) == (2, 2, 0)
+
+
+def test_auth_required_and_roles_enforced(stocked):
+    stocked.token = None
+    missing = stocked.get("/skus/TEE-RED-M/stock")
+    assert missing.status == 401 and missing.body["error"] == "unauthorized"
+    stocked.token = "not-a-token"
+    assert stocked.get("/skus/TEE-RED-M/stock").status == 401
+    stocked.token = STOREFRONT_TOKEN
+    assert stocked.put("/skus/X1", {"name": "x"}).status == 403
+    stocked.token = None
+    assert stocked.get("/health").status == 200
+
+
+def test_bad_input_is_rejected_with_reason_and_nothing_written(stocked):
+    cases = [
+        ({"warehouse_id": "wh-a", "lines": [{"sku": "TEE-RED-M", "qty": 0}], "reference": "PO-9"}, "lines.0.qty"),
+        ({"warehouse_id": "wh-a", "lines": [{"sku": "TEE-RED-M", "qty": -4}], "reference": "PO-9"}, "lines.0.qty"),
+        ({"warehouse_id": "wh-a", "lines": [{"sku": "TEE-RED-M", "qty": "3"}], "reference": "PO-9"}, "lines.0.qty"),
+        ({"warehouse_id": "wh-a", "lines": [], "reference": "PO-9"}, "lines"),
+        ({"warehouse_id": "wh-a", "lines": [{"sku": "TEE-RED-M", "qty": 1}]}, "reference"),
+    ]
+    for body, field in cases:
+        answer = stocked.post("/stock/receipts", body)
+        assert answer.status == 400, body
+        assert answer.body["field"] == field and answer.body["message"]
+    malformed = stocked.post("/stock/receipts", raw=b'{"warehouse_id": "wh-a", ')
+    assert malformed.status == 400 and "JSON" in malformed.body["message"]
+    huge = stocked.post("/stock/receipts", raw=b'{"pad": "' + b"x" * (1024 * 1024 + 10) + b'"}')
+    assert huge.status == 413
+    unknown = stocked.post("/stock/receipts", {"warehouse_id": "wh-a", "lines": [{"sku": "NOPE", "qty": 1}], "reference": "PO-9"})
+    assert unknown.status == 404 and unknown.body["sku"] == "NOPE"
+    assert stocked.get("/skus/TEE-RED-M/stock").body["totals"]["on_hand"] == 6
+    assert len(stocked.get("/ledger", query={"sku": "TEE-RED-M"}).body["entries"]) == 2
