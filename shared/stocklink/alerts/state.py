@@ -134,6 +134,7 @@ class Decision:
     changed: bool     # the state must be written back (conditional on the old version)
     reason: str       # worsened | repeat_due | recovered | cooldown | acknowledged | improved | held |
                       # unchanged | cleared_silently | stale | ok
+    at: int = 0       # time of the decision (observation time, or `now` of a tick)
 
     @property
     def notifies(self) -> bool:
@@ -183,6 +184,10 @@ def _is_stale(st: AlertState, obs: Observation) -> bool:
 
 def decide(state: AlertState | None, obs: Observation, policy: Policy = Policy()) -> Decision:
     """The next state and what to send for one observation."""
+    return replace(_decide(state, obs, policy), at=obs.at)
+
+
+def _decide(state: AlertState | None, obs: Observation, policy: Policy) -> Decision:
     old = state or AlertState(key=obs.key)
     if _is_stale(old, obs):
         return Decision(Action.NONE, old.level, old.level, old, False, "stale")
@@ -230,6 +235,10 @@ def tick(state: AlertState, now: int, policy: Policy = Policy()) -> Decision:
 
     Without it a red SKU that stops changing would never be repeated (silence)."""
     now = int(now)
+    return replace(_tick(state, now, policy), at=now)
+
+
+def _tick(state: AlertState, now: int, policy: Policy) -> Decision:
     if state.level is Level.NONE:
         return Decision(Action.NONE, Level.NONE, Level.NONE, state, False, "ok")
     if (policy.auto_clear_after is not None and state.last_seen_at is not None

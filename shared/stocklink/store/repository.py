@@ -75,7 +75,7 @@ def get_reservation(reservation_id: str) -> Reservation | None:
 
 
 def due_holds(shard: str, now_s: int, limit: int) -> list[Reservation]:
-    return list(Reservation.by_expiry.query(shard, Reservation.by_expiry.expires_at <= now_s, limit=limit))
+    return list(Reservation.by_expiry.query(shard, Reservation.expires_at <= now_s, limit=limit))
 
 
 # --- inbound events ------------------------------------------------------------------------------
