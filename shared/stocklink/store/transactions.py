@@ -128,11 +128,12 @@ def _guard(op: StockOp) -> Condition | None:
     return None
 
 
-_CONNECTION: Connection | None = None
+_CONNECTIONS: dict[str | None, Connection] = {}
 
 
 def _connection() -> Connection:
-    global _CONNECTION
-    if _CONNECTION is None:
-        _CONNECTION = Connection(region=_REGION)
-    return _CONNECTION
+    """One connection per container, to the same endpoint the models use."""
+    host = getattr(StockItem.Meta, "host", None)
+    if host not in _CONNECTIONS:
+        _CONNECTIONS[host] = Connection(region=_REGION, host=host)
+    return _CONNECTIONS[host]
