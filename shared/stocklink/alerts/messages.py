@@ -78,7 +78,7 @@ def suggest_transfer(target: WarehouseStock, others: Iterable[WarehouseStock], *
             continue
         surplus = w.available - (w.safety_stock if w.safety_stock else reserve_units)
         # ties go to the alphabetically first warehouse so the text is stable
-        if surplus > 0 and (best is None or surplus > best[0] or (surplus == best[0] and w.warehouse < best[1])):
+        if surplus > 0 and (best is None or (-surplus, w.warehouse) < (-best[0], best[1])):
             best = (surplus, w.warehouse)
     if best is None:
         return None
@@ -144,7 +144,9 @@ def action_text(kind: str, sku: str, facts: Mapping[str, Any]) -> str:
                 f"stock is reserved and synced")
     if k is Kind.SYNC_ANOMALY:
         detail = f.get("description") or "listed quantity differs from StockLink"
-        nums = f" (listed {f['listed']}, expected {f['expected']})" if "listed" in f and "expected" in f else ""
+        nums = ""
+        if "listed" in f and "expected" in f:
+            nums = f" (listed {f['listed']}, expected {f['expected']})"
         return f"SKU {sku} on {f.get('channel', '?')}: {detail}{nums}; check the listing and re-push"
     if k is Kind.LEDGER_MISMATCH:
         return (f"SKU {sku} in {_wh(f)}: stock item says {f.get('stored')}, ledger replay says "
@@ -210,12 +212,14 @@ def build_alert(decision: Decision, facts: Mapping[str, Any] | None = None) -> A
 
 # ---------------------------------------------------------------- SNS
 
-_NOT_SUBJECT = re.compile(r"[^\x20-\x7e]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 def sns_subject(title: str) -> str:
-    """SNS Subject (email only): ASCII, no control characters, at most 100 characters."""
-    s = _NOT_SUBJECT.sub("?", title).strip() or "StockLink alert"
+    """SNS Subject (email only): ASCII, no control characters or line breaks, at most 100 characters
+    (the full UTF-8 title is in the message body)."""
+    s = _NON_ASCII.sub("?", _CONTROL.sub(" ", title)).strip() or "StockLink alert"
     return s[:100]
 
 

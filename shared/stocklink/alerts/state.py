@@ -128,7 +128,7 @@ class AlertState:
 @dataclass(frozen=True)
 class Decision:
     action: Action
-    level: Level      # what the message is about; for RECOVER, the level that cleared
+    level: Level      # what the message is about; for RECOVER, the worst level notified in the episode
     previous: Level   # held level before this decision
     state: AlertState
     changed: bool     # the state must be written back (conditional on the old version)
@@ -167,13 +167,15 @@ def _maybe_repeat(old: AlertState, st: AlertState, now: int, policy: Policy, cha
 
 
 def _recover(old: AlertState, st: AlertState, policy: Policy) -> Decision:
-    cleared = old.level
+    # The notice carries the worst level notified this episode, so whoever heard the red alert (e.g. a
+    # subscription filtered on severity=red) also hears it clear, even if it improved to yellow first.
+    cleared = max(old.notified) if old.notified else old.level
     fresh = replace(st, level=Level.NONE, since=None, notified={}, acked_level=Level.NONE,
                     acked_at=None, acked_by=None)
     fresh = _material(old, fresh)
     if policy.recovery_notice and old.notified:
-        return Decision(Action.RECOVER, cleared, cleared, fresh, True, "recovered")
-    return Decision(Action.NONE, cleared, cleared, fresh, True, "cleared_silently")
+        return Decision(Action.RECOVER, cleared, old.level, fresh, True, "recovered")
+    return Decision(Action.NONE, cleared, old.level, fresh, True, "cleared_silently")
 
 
 def _is_stale(st: AlertState, obs: Observation) -> bool:
