@@ -1,0 +1,88 @@
+"""`python -m infra.local.cli local` (what `make run` calls): all of StockLink on this machine, no AWS
+account, no Docker. See infra/local/README.md.
+"""
+from __future__ import annotations
+
+import argparse
+import errno
+import logging
+import os
+import signal
+import sys
+import threading
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="stocklink", description="StockLink command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+    local = sub.add_parser("local", help="run StockLink locally (DynamoDB Local + moto + worker pools)")
+    local.add_argument("--port", type=int, default=int(os.environ.get("STOCKLINK_PORT", "8080")),
+                       help="gateway port on 127.0.0.1 (default $STOCKLINK_PORT or 8080)")
+    local.add_argument("--in-memory", action="store_true", help="throwaway run: keep no data")
+    local.add_argument("--data-dir", default=None, help="where data is kept (default .stocklink/data)")
+    local.add_argument("--demo", action="store_true", help="load demo data and run the marketplace simulators")
+    local.add_argument("--schedule-interval", type=float, default=None,
+                       help="run every schedule at this many seconds instead of its own rate (tests)")
+    local.add_argument("--health-timeout", type=float, default=60.0,
+                       help="seconds to wait for GET /health before giving up")
+    return parser
+
+
+def run_local(args) -> int:
+    from infra.local.runtime import LocalRuntime, relay_to
+
+    stop = threading.Event()
+
+    def on_signal(signum, frame):
+        stop.set()
+
+    # Both Ctrl-C and SIGTERM end in the same orderly stop; a second Ctrl-C during start-up interrupts it.
+    signal.signal(signal.SIGTERM, on_signal)
+    runtime = LocalRuntime(port=args.port, data_dir=args.data_dir, in_memory=args.in_memory,
+                           schedule_interval=args.schedule_interval,
+                           dev_token=os.environ.get("STOCKLINK_DEV_TOKEN") or None, relay=relay_to(sys.stderr))
+    try:
+        try:
+            runtime.start()
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                print(f"port {args.port} is in use: pass --port or set STOCKLINK_PORT", file=sys.stderr)
+                return 1
+            raise
+        except RuntimeError as exc:  # clear start-up errors (Java missing, data dir in use, ...)
+            print(f"cannot start StockLink: {exc}", file=sys.stderr)
+            return 1
+        healthy, detail = runtime.wait_healthy(args.health_timeout)
+        if not healthy:
+            logging.getLogger("stocklink.local").error(
+                "GET /health did not answer 200 within %.0f s (last: %s); stopping", args.health_timeout, detail)
+            return 1
+        print(f"StockLink ready at {runtime.url}", flush=True)
+        print(f"Dev token: {runtime.dev_token}", flush=True)
+        print(f'  try: curl -H "Authorization: Bearer {runtime.dev_token}" {runtime.url}/warehouses', flush=True)
+        if args.demo:
+            print("demo not available yet", flush=True)
+        signal.signal(signal.SIGINT, on_signal)
+        stop.wait()
+        print("StockLink stopping", flush=True)
+        return 0
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # finish the stop even if Ctrl-C is pressed again
+        runtime.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S",
+                        stream=sys.stderr)
+    for noisy in ("botocore", "boto3", "urllib3", "werkzeug"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if args.command == "local":
+        return run_local(args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""Flash sale against the local runtime: 120 units, 200 one-unit reservations from 32 threads.
+
+    python -m tests.bench.flash_sale [--units 120] [--orders 200] [--threads 32]
+
+Starts `python -m infra.local.cli local --in-memory` (DynamoDB Local, real worker pools), goes through the
+HTTP API only, and prints oversold units, throughput and latency. Prints figures; asserts nothing on time.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+from tests.e2e.runtime_process import RuntimeProcess
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
+
+
+def run(units: int, orders: int, threads: int) -> dict:
+    rt = RuntimeProcess("--in-memory").start()
+    try:
+        url, headers = rt.url, rt.headers
+        run_id = uuid.uuid4().hex[:6]
+        sku, warehouse = f"FLASH-{run_id}", f"WH-FLASH-{run_id}"
+        for method, path, body in [
+            ("PUT", f"/warehouses/{warehouse}", {"name": "Flash warehouse", "region": "local", "priority": 1}),
+            ("PUT", f"/skus/{sku}", {"name": "Flash sale item", "price": "19.90"}),
+            ("POST", "/stock/receipts", {"warehouse_id": warehouse, "lines": [{"sku": sku, "qty": units}],
+                                         "reference": f"flash-{run_id}"}),
+        ]:
+            resp = requests.request(method, url + path, json=body, headers=headers, timeout=60)
+            resp.raise_for_status()
+
+        local = threading.local()
+
+        def reserve(i: int) -> tuple[int, float]:
+            session = getattr(local, "session", None) or requests.Session()
+            local.session = session
+            started = time.perf_counter()
+            resp = session.post(f"{url}/reservations", headers=headers, timeout=120, json={
+                "reservation_id": f"flash-{run_id}-{i}", "channel": "storefront",
+                "lines": [{"sku": sku, "qty": 1}]})
+            return resp.status_code, (time.perf_counter() - started) * 1000
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(threads) as pool:
+            results = list(pool.map(reserve, range(orders)))
+        elapsed = time.perf_counter() - started
+
+        stock = requests.get(f"{url}/skus/{sku}/stock", headers=headers, timeout=60).json()
+        latencies = [ms for _, ms in results]
+        held = sum(1 for status, _ in results if status == 201)
+        refused = sum(1 for status, _ in results if status == 409)
+        return {
+            "units": units, "orders": orders, "threads": threads,
+            "held": held, "refused": refused, "errors": orders - held - refused,
+            "oversold": max(0, held - units),
+            "final_available": sum(w["available"] for w in stock["warehouses"]),
+            "final_reserved": sum(w["reserved"] for w in stock["warehouses"]),
+            "elapsed_s": elapsed, "requests_per_s": orders / elapsed, "held_per_s": held / elapsed,
+            "p50_ms": statistics.median(latencies), "p99_ms": percentile(latencies, 99),
+            "max_ms": max(latencies),
+        }
+    finally:
+        rt.stop()
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--units", type=int, default=120)
+    parser.add_argument("--orders", type=int, default=200)
+    parser.add_argument("--threads", type=int, default=32)
+    args = parser.parse_args(argv)
+    r = run(args.units, args.orders, args.threads)
+    print(f"flash sale: {r['units']} units, {r['orders']} one-unit reservations from {r['threads']} threads "
+          "(local runtime, DynamoDB Local in memory)")
+    print(f"  held {r['held']}  refused (409) {r['refused']}  other errors {r['errors']}")
+    print(f"  oversold units: {r['oversold']}   final available: {r['final_available']}   "
+          f"final reserved: {r['final_reserved']}")
+    print(f"  {r['requests_per_s']:.1f} reservation requests/s ({r['held_per_s']:.1f} held/s) over "
+          f"{r['elapsed_s']:.2f} s")
+    print(f"  latency p50 {r['p50_ms']:.0f} ms  p99 {r['p99_ms']:.0f} ms  max {r['max_ms']:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()

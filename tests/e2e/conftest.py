@@ -1,0 +1,23 @@
+"""Fixtures that start the local runtime.
+
+`local_runtime`: the real thing, `python -m infra.local.cli local --in-memory` as a subprocess, exactly as
+`make run` starts it (see runtime_process.RuntimeProcess, also used by tests that need their own start).
+"""
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.runtime_process import RuntimeProcess, handlers_exist
+
+
+@pytest.fixture(scope="session")
+def local_runtime():
+    if not handlers_exist("staff_api"):
+        pytest.skip("functions/staff_api is not written yet: GET /health cannot answer")
+    runtime = RuntimeProcess("--in-memory").start()
+    try:
+        yield runtime
+    finally:
+        if runtime.proc.poll() is None:
+            code = runtime.stop()
+            assert code == 0, f"runtime exited with {code}:\n{runtime.output[-4000:]}"
