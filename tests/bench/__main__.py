@@ -11,4 +11,5 @@ if __name__ == "__main__":
         if script.name in SKIP or (wanted and script.stem not in wanted):
             continue
         print(f"\n=== {script.stem} ===", flush=True)
+        sys.argv = [str(script)]  # each script parses its own arguments
         runpy.run_path(str(script), run_name="__main__")

@@ -25,10 +25,15 @@ def adi_cv2(Y: np.ndarray, mask: np.ndarray | None = None) -> tuple[np.ndarray, 
         mask = None if mask is None else np.asarray(mask)[:, None]
     m = np.ones(Y.shape, bool) if mask is None else np.asarray(mask, bool)
     nz = (Y > 0) & m
-    days = m.sum(0).astype(float)
-    k = nz.sum(0).astype(float)
-    s1 = np.where(nz, Y, 0.0).sum(0)
-    s2 = np.where(nz, Y * Y, 0.0).sum(0)
+    return adi_cv2_from_sums(m.sum(0), nz.sum(0), np.where(nz, Y, 0.0).sum(0), np.where(nz, Y * Y, 0.0).sum(0))
+
+
+def adi_cv2_from_sums(days, k, s1, s2) -> tuple[np.ndarray, np.ndarray]:
+    """ADI and CV² from observed days, sale days, and sum / sum of squares of the sale-day sizes."""
+    days = np.asarray(days, float)
+    k = np.asarray(k, float)
+    s1 = np.asarray(s1, float)
+    s2 = np.asarray(s2, float)
     with np.errstate(divide="ignore", invalid="ignore"):
         adi = np.where(k > 0, days / k, np.inf)
         mean = s1 / k

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._util import cumsum0
+
 ORIGIN_STEP = 7  # days between backtest origins, and so the horizon each origin is scored on
 
 SES_ALPHAS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
@@ -96,7 +98,8 @@ def _mult_row(P, dow, t):
     return 1.0 if P is None else P[dow[t]]
 
 
-def ses_kernel(Y, alpha, level0, lo=None, ev=None, P=None, dow=None, train_only=False, keep_path=False):
+def ses_kernel(Y, alpha, level0, lo=None, ev=None, P=None, dow=None, train_only=False, keep_path=False,
+               fit_sse=True):
     """Simple exponential smoothing, optionally on demand divided by a multiplicative weekday profile.
 
     P: (7, n) weekday factors (mean 1) and dow: (T,) weekday index of each row; forecast = level × P.
@@ -118,7 +121,8 @@ def ses_kernel(Y, alpha, level0, lo=None, ev=None, P=None, dow=None, train_only=
         x = y / mult if P is not None else y
         a = (t >= lo).astype(float)
         np.subtract(x, L, out=e)
-        sse += (a * (t < ev)) * e * e
+        if fit_sse:
+            sse += (a * (t < ev)) * e * e
         if acc is not None and t >= acc.start:
             acc.step(t, L, y, mult)
         if keep_path:
@@ -132,7 +136,8 @@ def ses_kernel(Y, alpha, level0, lo=None, ev=None, P=None, dow=None, train_only=
                         path=path)
 
 
-def tsb_kernel(Y, alpha, beta, size0, prob0, lo=None, ev=None, train_only=False, keep_path=False):
+def tsb_kernel(Y, alpha, beta, size0, prob0, lo=None, ev=None, train_only=False, keep_path=False,
+               fit_sse=True):
     """TSB: size z smoothed (alpha) on sale days only, probability p smoothed (beta) every day.
 
     Forecast p·z. alpha and beta are optimised separately on their own one-step errors (size on sale
@@ -154,11 +159,12 @@ def tsb_kernel(Y, alpha, beta, size0, prob0, lo=None, ev=None, train_only=False,
         y = Y[t]
         o = (y > 0).astype(float)
         a = (t >= lo).astype(float)
-        m = a * (t < ev)
         ez = y - z
         ep = o - p
-        sse_z += (m * o) * ez * ez
-        sse_p += m * ep * ep
+        if fit_sse:
+            m = a * (t < ev)
+            sse_z += (m * o) * ez * ez
+            sse_p += m * ep * ep
         if acc is not None and t >= acc.start:
             acc.step(t, p * z, y, 1.0)
         if keep_path:
@@ -172,11 +178,12 @@ def tsb_kernel(Y, alpha, beta, size0, prob0, lo=None, ev=None, train_only=False,
 
 
 def croston_kernel(Y, alpha, alpha_q, size0, interval0, lo=None, ev=None, sba=True, train_only=False,
-                   keep_path=False):
+                   keep_path=False, fit_sse=True, track_size=True):
     """Croston / SBA: size z and inter-demand interval q, both updated on sale days only.
 
     Forecast z/q, times (1 − alpha_q/2) for SBA. The interval counts days since the previous sale
     (the first one since the start of history). alpha and alpha_q are optimised separately.
+    track_size=False skips the size recursion (its grid is the same as TSB's, already fitted there).
     """
     Y, T, n, lo, ev = _prep(Y, lo, ev)
     alpha = np.asarray(alpha, float)
@@ -198,11 +205,13 @@ def croston_kernel(Y, alpha, alpha_q, size0, interval0, lo=None, ev=None, sba=Tr
         a = (t >= lo).astype(float)
         k += a
         of = o.astype(float)
-        m = a * (t < ev) * of
         ez = y - z
         eq = k - q
-        sse_z += m * ez * ez
-        sse_q += m * eq * eq
+        if fit_sse:
+            m = a * (t < ev) * of
+            if track_size:
+                sse_z += m * ez * ez
+            sse_q += m * eq * eq
         if acc is not None and t >= acc.start:
             acc.step(t, c * z / q, y, 1.0)
         if keep_path:
@@ -210,7 +219,8 @@ def croston_kernel(Y, alpha, alpha_q, size0, interval0, lo=None, ev=None, sba=Tr
         if t == T - 1:
             prev = c * z / q
         w = a * of
-        z += alpha * w * ez
+        if track_size:
+            z += alpha * w * ez
         q += alpha_q * w * eq
         k[o] = 0.0
     return KernelResult(final=c * z / q, prev=prev, sse={"size": sse_z, "interval": sse_q},
@@ -222,8 +232,7 @@ def ma_kernel(Y, window, lo=None, ev=None, keep_path=False):
     Y, T, n, lo, ev = _prep(Y, lo, ev)
     window = int(window)
     r0 = 0 if keep_path else max(0, min(int(ev.min()) if n else T, T - 1) - window)
-    C = np.zeros((T - r0 + 1, n))
-    np.cumsum(Y[r0:], axis=0, out=C[1:])
+    C = cumsum0(Y[r0:])
     cols = np.arange(n)
 
     def fc(t):
