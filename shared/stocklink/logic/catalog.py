@@ -20,6 +20,7 @@ KNOWN_PLATFORMS = ("shopify", "tiktok", "shopee", "lazada", "woocommerce", "amaz
 def put_warehouse(warehouse_id: str, body: WarehouseIn, now_ms: int) -> dict:
     data = {"warehouse_id": warehouse_id, **body.model_dump()}
     repository.put_catalog(WAREHOUSE, warehouse_id, data, now_ms)
+    repository.forget_warehouse_priorities()
     return data
 
 
