@@ -1,0 +1,78 @@
+"""The simulator's memory: shops, listed quantities, orders, injected faults and the call log."""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Listing:
+    quantity: int
+    platform_ids: dict[str, str] = field(default_factory=dict)
+    seller_sku: str = ""
+
+
+@dataclass
+class Shop:
+    platform: str
+    shop: str
+    credentials: dict[str, str]
+    webhook_url: str = ""
+
+
+@dataclass
+class Order:
+    order_id: str
+    lines: list[dict]            # [{listing_id, qty}]
+    status: str                  # platform-native status
+    item_ids: list[str] = field(default_factory=list)   # Lazada order items (one per unit)
+    returns: dict[str, list[dict]] = field(default_factory=dict)  # return id -> returned lines
+
+
+@dataclass
+class Fault:
+    status: int
+    remaining: int
+    platform: str | None = None
+    shop: str | None = None
+
+
+class State:
+    def __init__(self):
+        self.lock = threading.RLock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.shops: dict[tuple[str, str], Shop] = {}
+            self.listings: dict[tuple[str, str], dict[str, Listing]] = {}
+            self.orders: dict[tuple[str, str], dict[str, Order]] = {}
+            self.faults: list[Fault] = []
+            self.calls: list[dict] = []
+            self.idempotency: dict[tuple[str, str, str], tuple[int, bytes]] = {}
+            self.nonces: set[str] = set()
+            self.counter = 1000
+
+    def next_id(self) -> int:
+        with self.lock:
+            self.counter += 1
+            return self.counter
+
+    def shop_listings(self, platform: str, shop: str) -> dict[str, Listing]:
+        return self.listings.setdefault((platform, shop), {})
+
+    def shop_orders(self, platform: str, shop: str) -> dict[str, Order]:
+        return self.orders.setdefault((platform, shop), {})
+
+    def take_fault(self, platform: str, shop: str) -> int | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.remaining > 0 and fault.platform in (None, platform) and fault.shop in (None, shop):
+                    fault.remaining -= 1
+                    return fault.status
+            return None
+
+    def log_call(self, **entry) -> None:
+        with self.lock:
+            self.calls.append({"ts": time.time(), **entry})

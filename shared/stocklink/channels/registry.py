@@ -1,0 +1,31 @@
+"""Platform name -> adapter. Adapters are imported on first use: a function that serves one platform
+pays only for that module at cold start."""
+from __future__ import annotations
+
+from importlib import import_module
+
+from stocklink.channels.base import ChannelAdapter
+
+_MODULES = {
+    "shopify": ("stocklink.channels.shopify", "ShopifyAdapter"),
+    "tiktok": ("stocklink.channels.tiktok", "TikTokAdapter"),
+    "shopee": ("stocklink.channels.shopee", "ShopeeAdapter"),
+    "lazada": ("stocklink.channels.lazada", "LazadaAdapter"),
+    "woocommerce": ("stocklink.channels.woocommerce", "WooCommerceAdapter"),
+}
+PLATFORMS: tuple[str, ...] = tuple(_MODULES)
+_instances: dict[str, ChannelAdapter] = {}
+
+
+class UnknownPlatform(ValueError):
+    """The platform has no adapter (typo, or a platform StockLink does not support yet)."""
+
+
+def adapter_for(platform: str) -> ChannelAdapter:
+    name = (platform or "").strip().lower()
+    if name not in _MODULES:
+        raise UnknownPlatform(f"no channel adapter for platform {platform!r}; known: {', '.join(PLATFORMS)}")
+    if name not in _instances:
+        module, cls = _MODULES[name]
+        _instances[name] = getattr(import_module(module), cls)()
+    return _instances[name]

@@ -1,0 +1,242 @@
+"""Shopee Open Platform v2 adapter.
+
+Push: header `Authorization` = hex HMAC-SHA256(key=partner_key, msg=callback_url + "|" + raw body),
+where callback_url is the URL configured for the app (the one Shopee called). Body
+`{code, shop_id, timestamp, data}`; code 3 = order status push with `data.ordersn` and `data.status`.
+The push carries no lines: `build_order_detail` builds the signed v2.order.get_order_detail call and
+`parse_order_detail` completes the event.
+
+Shop API signing: sign = hex HMAC-SHA256(key=partner_key,
+msg=partner_id + api_path + timestamp + access_token + shop_id); common query parameters
+partner_id, timestamp, access_token, shop_id, sign; POST bodies are JSON.
+
+Credentials: partner_id, partner_key, shop_id, access_token, callback_url, api_base_url?
+StockPush.platform_ids: item_id (required), model_id (when the item has variants; listing_id is then the
+model id, else the item id), location_id (optional, multi-warehouse sellers).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Callable, Mapping
+from urllib.parse import urlencode
+
+from stocklink.channels._common import (
+    CallResult,
+    Outcome,
+    as_int,
+    by_status,
+    check_quantity,
+    chunks,
+    compact_json,
+    group_by,
+    hmac_sha256_hex,
+    load_object,
+    positive_qty,
+    require,
+    require_id,
+    text,
+    try_json,
+)
+from stocklink.channels.base import (
+    HttpCall,
+    OrderEvent,
+    OrderEventKind,
+    OrderLine,
+    PayloadInvalid,
+    StockPush,
+    WebhookRejected,
+    WebhookRequest,
+    constant_time_equal,
+)
+
+PLATFORM = "shopee"
+DEFAULT_BASE = "https://partner.shopeemobile.com"
+UPDATE_STOCK = "/api/v2/product/update_stock"
+GET_MODEL_LIST = "/api/v2/product/get_model_list"
+GET_ITEM_BASE_INFO = "/api/v2/product/get_item_base_info"
+GET_ORDER_DETAIL = "/api/v2/order/get_order_detail"
+CODE_ORDER_STATUS = 3
+
+_KIND_BY_STATUS = {
+    "UNPAID": OrderEventKind.CREATED,
+    "INVOICE_PENDING": OrderEventKind.PAID,  # paid, waiting for the seller's invoice (BR)
+    "READY_TO_SHIP": OrderEventKind.PAID,
+    "PROCESSED": OrderEventKind.PAID,
+    "RETRY_SHIP": OrderEventKind.PAID,
+    "SHIPPED": OrderEventKind.SHIPPED,
+    "TO_CONFIRM_RECEIVE": OrderEventKind.SHIPPED,
+    "COMPLETED": OrderEventKind.SHIPPED,
+    "CANCELLED": OrderEventKind.CANCELLED,
+    # IN_CANCEL (a request, may be refused), TO_RETURN (goods not back yet) and PENDING carry no stock
+    # movement; restocks of Shopee returns need the v2.returns API (not covered by the status push).
+}
+_RETRYABLE_ERRORS = {"error_server", "error_inner", "error_busi_system_busy", "error_too_many_request"}
+MAX_MODELS_PER_CALL = 50
+MAX_ITEMS_PER_BASE_INFO = 50
+
+
+def shop_sign(partner_key: str, partner_id: str, path: str, timestamp: int, access_token: str,
+              shop_id: str) -> str:
+    return hmac_sha256_hex(partner_key, f"{partner_id}{path}{timestamp}{access_token}{shop_id}")
+
+
+def push_signature(partner_key: str, callback_url: str, body: bytes) -> str:
+    return hmac_sha256_hex(partner_key, callback_url.encode() + b"|" + body)
+
+
+def listing_key(item_id, model_id) -> str:
+    model = text(model_id)
+    return model if model and model != "0" else text(item_id)
+
+
+class ShopeeAdapter:
+    platform = PLATFORM
+    batch_size = MAX_MODELS_PER_CALL  # models per update_stock call; one call only ever touches one item
+    # Shopee enforces per-partner, per-API quotas it does not publish; stay conservative.
+    rate_per_second = 10.0
+    burst = 10
+    webhook_carries_lines = False
+
+    def __init__(self, clock: Callable[[], float] = time.time):
+        self.clock = clock
+
+    # -- inbound ----------------------------------------------------------------------------------------
+    def verify_webhook(self, request: WebhookRequest, credentials: Mapping[str, str]) -> None:
+        key = credentials.get("partner_key")
+        url = credentials.get("callback_url") or request.url
+        received = request.header("authorization")
+        if not key or not url or not received:
+            raise WebhookRejected("missing Shopee push signature, partner key or callback URL")
+        if not constant_time_equal(push_signature(key, url, request.body), received.strip().lower()):
+            raise WebhookRejected("Shopee push signature does not match")
+
+    def parse_webhook(self, request: WebhookRequest, shop: str) -> list[OrderEvent]:
+        payload = load_object(request.body)
+        if payload.get("code") != CODE_ORDER_STATUS:
+            return []  # other pushes (auth, tracking numbers, promotions) do not move stock
+        data = payload.get("data")
+        if not isinstance(data, dict):
+            raise PayloadInvalid("missing object 'data'")
+        order_sn, status = text(data.get("ordersn")), text(data.get("status"))
+        if not order_sn or not status:
+            raise PayloadInvalid("order status push needs data.ordersn and data.status")
+        kind = _KIND_BY_STATUS.get(status)
+        if kind is None:
+            return []
+        update_time = text(data.get("update_time") or payload.get("timestamp"))
+        return [OrderEvent(PLATFORM, shop, order_sn, kind, (), f"{order_sn}-{status}-{update_time}",
+                           paid=kind is not OrderEventKind.CREATED, occurred_at=update_time or None)]
+
+    def needs_order_detail(self, event: OrderEvent) -> bool:
+        return not event.lines and event.kind is not OrderEventKind.CANCELLED
+
+    def build_order_detail(self, credentials: Mapping[str, str], event: OrderEvent) -> HttpCall:
+        return self._signed(credentials, "GET", GET_ORDER_DETAIL,
+                            {"order_sn_list": event.order_id, "response_optional_fields": "item_list"})
+
+    def parse_order_detail(self, event: OrderEvent, status: int, body: bytes) -> OrderEvent:
+        payload = load_object(body, "order detail")
+        if status != 200 or payload.get("error"):
+            raise PayloadInvalid(f"Shopee order detail failed: {payload.get('error')} {payload.get('message')}")
+        orders = [o for o in (payload.get("response") or {}).get("order_list") or []
+                  if text(o.get("order_sn")) == event.order_id]
+        if not orders:
+            raise PayloadInvalid(f"order {event.order_id} not in detail response")
+        lines = []
+        for item in orders[0].get("item_list") or []:
+            qty = positive_qty(item.get("model_quantity_purchased"), f"item {item.get('item_id')}")
+            lines.append(OrderLine(listing_key(item.get("item_id"), item.get("model_id")), qty,
+                                   item.get("model_sku") or item.get("item_sku") or None))
+        if not lines:
+            raise PayloadInvalid(f"order {event.order_id} has no items")
+        return replace(event, lines=tuple(lines))
+
+    # -- outbound -------------------------------------------------------------------------------------
+    def _signed(self, credentials: Mapping[str, str], method: str, path: str,
+                params: Mapping[str, str] | None = None, body_obj=None) -> HttpCall:
+        partner_id, partner_key, shop_id, token = require(
+            credentials, "partner_id", "partner_key", "shop_id", "access_token")
+        base = (credentials.get("api_base_url") or DEFAULT_BASE).rstrip("/")
+        ts = int(self.clock())
+        query = {"partner_id": partner_id, "timestamp": str(ts), "access_token": token, "shop_id": shop_id,
+                 "sign": shop_sign(partner_key, partner_id, path, ts, token, shop_id), **(params or {})}
+        headers = {"Content-Type": "application/json"} if body_obj is not None else {}
+        body = compact_json(body_obj) if body_obj is not None else b""
+        return HttpCall(method, f"{base}{path}?{urlencode(query)}", headers, body)
+
+    def build_stock_updates(self, credentials: Mapping[str, str], pushes: list[StockPush]) -> list[HttpCall]:
+        calls = []
+        by_item = group_by(pushes, lambda p: require_id(p.platform_ids, "item_id", p.listing_id))
+        for item_id, group in by_item.items():
+            for batch in chunks(group, self.batch_size):
+                stock_list = []
+                for push in batch:
+                    stock = {"stock": check_quantity(push.quantity, push.listing_id)}
+                    if push.platform_ids.get("location_id"):
+                        stock["location_id"] = str(push.platform_ids["location_id"])
+                    entry: dict = {"seller_stock": [stock]}
+                    model_id = push.platform_ids.get("model_id")
+                    if model_id not in (None, "", "0"):
+                        entry["model_id"] = as_int(model_id, "model_id")
+                    stock_list.append(entry)
+                body = {"item_id": as_int(item_id, "item_id"), "stock_list": stock_list}
+                calls.append(self._signed(credentials, "POST", UPDATE_STOCK, body_obj=body))
+        return calls
+
+    def build_read_back(self, credentials: Mapping[str, str], listing_ids: list[str],
+                        platform_ids: Mapping[str, Mapping[str, str]] | None = None) -> list[HttpCall]:
+        """Variant items read through get_model_list (one item per call), plain items through
+        get_item_base_info; both need the item id, so `platform_ids[listing_id]['item_id']` is required."""
+        platform_ids = platform_ids or {}
+        with_models: set[str] = set()
+        plain: list[str] = []
+        for listing in listing_ids:
+            ids = platform_ids.get(listing) or {}
+            item_id = require_id(ids, "item_id", listing)
+            if ids.get("model_id") not in (None, "", "0"):
+                with_models.add(item_id)
+            elif item_id not in plain:
+                plain.append(item_id)
+        calls = [self._signed(credentials, "GET", GET_MODEL_LIST, {"item_id": item}) for item in sorted(with_models)]
+        calls += [self._signed(credentials, "GET", GET_ITEM_BASE_INFO, {"item_id_list": ",".join(batch)})
+                  for batch in chunks(plain, MAX_ITEMS_PER_BASE_INFO)]
+        return calls
+
+    def parse_read_back(self, status: int, body: bytes) -> dict[str, int]:
+        payload = try_json(body)
+        if status != 200 or not isinstance(payload, dict) or payload.get("error"):
+            raise PayloadInvalid(f"Shopee read-back failed: HTTP {status}")
+        response = payload.get("response") or {}
+        shown: dict[str, int] = {}
+        for model in response.get("model") or []:
+            shown[text(model.get("model_id"))] = _seller_stock(model)
+        for item in response.get("item_list") or []:
+            shown[text(item.get("item_id"))] = _seller_stock(item)
+        return shown
+
+    def classify_response(self, status: int, body: bytes,
+                          headers: Mapping[str, str] | None = None) -> CallResult:
+        payload = try_json(body)
+        payload = payload if isinstance(payload, dict) else {}
+        error, message = text(payload.get("error")), text(payload.get("message"))
+        verdict = by_status(status, headers, error, message)
+        if verdict:
+            return verdict
+        if error in _RETRYABLE_ERRORS:
+            return CallResult(Outcome.RETRYABLE, error, message)
+        if status != 200 or error:
+            return CallResult(Outcome.PERMANENT, error or str(status), message)
+        response = payload.get("response") or {}
+        failures = response.get("failure_list") or []
+        failed = tuple(text(f.get("model_id") or response.get("item_id") or "") for f in failures)
+        if failures and not response.get("success_list"):
+            first = failures[0]
+            return CallResult(Outcome.PERMANENT, "failure_list", text(first.get("failed_reason")), None, failed)
+        return CallResult(Outcome.OK, failed_listings=failed)
+
+
+def _seller_stock(entry: dict) -> int:
+    info = entry.get("stock_info_v2") or {}
+    # The seller's own warehouses are what update_stock writes; Shopee-held stock is not ours to set.
+    return sum(int(s.get("stock") or 0) for s in info.get("seller_stock") or [])

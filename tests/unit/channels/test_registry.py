@@ -1,0 +1,44 @@
+import subprocess
+import sys
+
+import pytest
+
+from stocklink.channels.base import ChannelAdapter
+from stocklink.channels.registry import PLATFORMS, UnknownPlatform, adapter_for
+
+REQUIRED = ("verify_webhook", "parse_webhook", "build_stock_updates", "build_read_back", "parse_read_back",
+            "classify_response", "needs_order_detail")
+
+
+def test_platforms():
+    assert set(PLATFORMS) == {"shopify", "tiktok", "shopee", "lazada", "woocommerce"}
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_each_adapter_is_complete(platform):
+    adapter: ChannelAdapter = adapter_for(platform)
+    assert adapter.platform == platform
+    assert adapter.batch_size > 0 and adapter.rate_per_second > 0 and adapter.burst >= 1
+    for name in REQUIRED:
+        assert callable(getattr(adapter, name))
+    if not adapter.webhook_carries_lines:
+        assert callable(adapter.build_order_detail) and callable(adapter.parse_order_detail)
+
+
+def test_lookup_is_case_insensitive_and_cached():
+    assert adapter_for("Shopify") is adapter_for("shopify")
+
+
+@pytest.mark.parametrize("name", ["amazon", "", "shopify2"])
+def test_unknown_platform_is_a_clear_error(name):
+    with pytest.raises(UnknownPlatform, match="known: shopify"):
+        adapter_for(name)
+
+
+def test_adapters_import_no_http_client():
+    # Lambda cold start: adapters only build HttpCalls; sending is the caller's job.
+    code = ("import sys; sys.path.insert(0, 'shared'); from stocklink.channels.registry import PLATFORMS, adapter_for;"
+            "[adapter_for(p) for p in PLATFORMS];"
+            "print(','.join(m for m in ('requests', 'httpx', 'urllib3', 'botocore', 'http.client') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == ""
