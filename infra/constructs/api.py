@@ -1,0 +1,79 @@
+"""REST API: one resource/method per topology.ROUTES entry, Lambda proxy to the route's function."""
+from __future__ import annotations
+
+import re
+
+import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.constructs import acknowledge
+
+
+class Api(Construct):
+    def __init__(self, scope: Construct, id: str, *, routes, functions: dict[str, lambda_.IFunction],
+                 log_retention: logs.RetentionDays, rate_limit: float = 100, burst_limit: int = 200) -> None:
+        super().__init__(scope, id)
+        access_logs = logs.LogGroup(self, "AccessLogs", retention=log_retention,
+                                    removal_policy=cdk.RemovalPolicy.DESTROY)
+        self.api = apigw.RestApi(
+            self, "RestApi",
+            rest_api_name=f"{cdk.Stack.of(self).stack_name}-api",
+            description="StockLink: staff API, storefront reservations, platform webhooks",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            # Access and execution logging need the account-level API Gateway CloudWatch role.
+            cloud_watch_role=True,
+            deploy_options=apigw.StageOptions(
+                stage_name="prod",
+                access_log_destination=apigw.LogGroupLogDestination(access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=False, http_method=True, ip=True, protocol=True, request_time=True,
+                    resource_path=True, response_length=True, status=True, user=False),
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,  # full request logging would write tokens and webhook bodies
+                metrics_enabled=True,
+                throttling_rate_limit=rate_limit,
+                throttling_burst_limit=burst_limit,
+            ),
+        )
+        # Path parameters are required by construction; bodies are validated by the functions' pydantic models
+        # (webhook bodies must reach the function byte-for-byte for signature checks, so no API models there).
+        validator = self.api.add_request_validator("Params", validate_request_parameters=True,
+                                                   validate_request_body=False)
+        integrations: dict[str, apigw.LambdaIntegration] = {}
+        self.methods: dict[tuple[str, str], apigw.Method] = {}
+        for route in routes:
+            if route.function not in functions:
+                raise ValueError(f"route {route.method} {route.path} targets unknown function {route.function!r}")
+            if route.function not in integrations:
+                # allow_test_invoke=False halves the Lambda permissions (no console test-invoke grants).
+                integrations[route.function] = apigw.LambdaIntegration(
+                    functions[route.function], proxy=True, allow_test_invoke=False)
+            resource = self.api.root.resource_for_path(route.path)
+            params = re.findall(r"{([^}+]+)\+?}", route.path)
+            self.methods[(route.method, route.path)] = resource.add_method(
+                route.method, integrations[route.function],
+                request_validator=validator,
+                request_parameters={f"method.request.path.{p}": True for p in params},
+            )
+        self.url = self.api.url
+
+        token_routes = sorted(f"{r.method} {r.path}" for r in routes if r.auth == "token")
+        reason = ("No API Gateway authorizer by design: token routes (" + str(len(token_routes)) + ") are checked "
+                  "by the function against the Bearer tokens in the stocklink/api-tokens secret; platform webhooks "
+                  "are authenticated by the platform's HMAC signature over the raw body; /health is public.")
+        acknowledge(self.api, "AwsSolutions-APIG4", reason)
+        acknowledge(self.api, "AwsSolutions-COG4", reason + " Sellers' storefronts and platforms are machines, "
+                    "not Cognito users.")
+        acknowledge(self.api, "AwsSolutions-APIG2",
+                    "Request parameters are validated by API Gateway; bodies are validated by each function's "
+                    "pydantic models (one source of truth for the schema), and webhook bodies must reach the "
+                    "function unaltered for the HMAC check.")
+        acknowledge(self.api, "AwsSolutions-APIG3",
+                    "WAF is optional and priced per web ACL; stage throttling limits abuse, and sellers who want "
+                    "WAF attach a web ACL to the prod stage without changing StockLink.")
+        acknowledge(self.api, "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+                    "API Gateway's account-level CloudWatch role uses the AWS-managed policy made for exactly this "
+                    "purpose; it is required for access and execution logs.")

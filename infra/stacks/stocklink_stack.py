@@ -1,0 +1,90 @@
+"""StockLinkStack: everything StockLink deploys into a seller's account, built from infra/topology.py.
+
+Adding a function, route, rule, schedule or table to the topology deploys it with no change here.
+"""
+from __future__ import annotations
+
+from types import ModuleType
+
+import aws_cdk as cdk
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from infra import layer, topology as default_topology
+from infra.constructs import acknowledge
+from infra.constructs.alarms import Alarms
+from infra.constructs.api import Api
+from infra.constructs.data import Data
+from infra.constructs.dlq import DeadLetterQueues
+from infra.constructs.events import Bus
+from infra.constructs.functions import LAYER_ARCH, RUNTIME, Functions
+from infra.constructs.schedules import Schedules
+
+# Same values as stocklink.config's defaults; the functions get them explicitly through their environment.
+BUS_NAME = "stocklink"
+SECRETS_PREFIX = "stocklink/"
+API_TOKENS_SECRET = "stocklink/api-tokens"
+
+
+class StockLinkStack(cdk.Stack):
+    def __init__(self, scope: Construct, id: str, *, topology: ModuleType = default_topology,
+                 skip_layer_deps: bool | None = None, retain_data: bool = True,
+                 log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH, **kwargs) -> None:
+        kwargs.setdefault("description", "StockLink: multi-channel inventory sync (infra/topology.py)")
+        super().__init__(scope, id, **kwargs)
+        if RUNTIME.name != f"python{layer.PYTHON_VERSION}":
+            raise ValueError(f"layer wheels are built for {layer.PYTHON_VERSION}, functions run {RUNTIME.name}")
+
+        data = Data(self, "Data", tables=topology.TABLES, retain=retain_data)
+        bus = Bus(self, "Events", bus_name=BUS_NAME)
+        dlqs = DeadLetterQueues(self, "DeadLetters")
+
+        tokens = secretsmanager.Secret(
+            self, "ApiTokens",
+            secret_name=API_TOKENS_SECRET,
+            description="Bearer tokens accepted by the StockLink staff and storefront APIs",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template='{"tokens": {}}', generate_string_key="bootstrap",
+                exclude_punctuation=True, password_length=48),
+        )
+        acknowledge(tokens, "AwsSolutions-SMG4",
+                    "API tokens are handed to staff tools and storefronts; automatic rotation would cut them off. "
+                    "Staff rotate tokens through the staff API, which writes this secret.")
+
+        layer_asset = layer.build_layer(arch=LAYER_ARCH, skip_deps=skip_layer_deps)
+        functions_asset = layer.build_functions()
+        async_functions = ({rule.function for rule in topology.EVENT_RULES}
+                           | {schedule.function for schedule in topology.SCHEDULES})
+        fns = Functions(
+            self, "Functions",
+            functions=topology.FUNCTIONS, tables=data.tables,
+            indexed_tables={spec.name for spec in topology.TABLES if spec.indexes},
+            bus=bus.bus,
+            layer_code=_code(layer_asset), functions_code=_code(functions_asset),
+            secrets_prefix=SECRETS_PREFIX, api_tokens_secret=API_TOKENS_SECRET,
+            async_functions=async_functions, dlq_factory=dlqs, log_retention=log_retention,
+        )
+        self.functions = fns.functions
+        self.tables = data.tables
+        bus.add_rules(topology.EVENT_RULES, fns.functions, dlqs)
+        self.schedules = Schedules(self, "Schedules", schedules=topology.SCHEDULES, functions=fns.functions,
+                                   dlq_factory=dlqs, log_retention=log_retention)
+        self.api = Api(self, "Api", routes=topology.ROUTES, functions=fns.functions, log_retention=log_retention)
+        self.dead_letter_queues = dlqs.queues
+        self.alarms = Alarms(self, "Alarms", dead_letter_queues=dlqs.queues,
+                             email=self.node.try_get_context("stocklink:alarmEmail") or None)
+
+        cdk.CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the prod stage")
+        cdk.CfnOutput(self, "EventBusName", value=bus.bus.event_bus_name)
+        cdk.CfnOutput(self, "ApiTokensSecretArn", value=tokens.secret_arn)
+        cdk.CfnOutput(self, "AlarmTopicArn", value=self.alarms.topic.topic_arn,
+                      description="Subscribe here (or set context stocklink:alarmEmail) for dead-letter alarms")
+        cdk.Tags.of(self).add("project", "stocklink")
+
+
+def _code(asset: layer.Asset) -> lambda_.Code:
+    # The folder is content-addressed; handing CDK its hash spares it fingerprinting ~60 MB of wheels.
+    return lambda_.Code.from_asset(str(asset.path), asset_hash=asset.asset_hash,
+                                   asset_hash_type=cdk.AssetHashType.CUSTOM, exclude=[".complete"])

@@ -1,0 +1,21 @@
+"""Session fixtures: each synthesis costs seconds (node start + synth, DESIGN.md §6), so it happens once."""
+from __future__ import annotations
+
+import pytest
+from infra_synth import ALT_TOPOLOGY, Synth, synthesize
+
+
+@pytest.fixture(scope="session")
+def synth(tmp_path_factory) -> Synth:
+    return synthesize(tmp_path_factory.mktemp("cdk"))
+
+
+@pytest.fixture(scope="session")
+def audit(tmp_path_factory) -> Synth:
+    """Same app with every acknowledgement switched off: the findings they hide."""
+    return synthesize(tmp_path_factory.mktemp("cdk-audit"), nagAudit="true")
+
+
+@pytest.fixture(scope="session")
+def alt(tmp_path_factory) -> Synth:
+    return synthesize(tmp_path_factory.mktemp("cdk-alt"), ALT_TOPOLOGY)

@@ -1,0 +1,162 @@
+"""Synthesis and template helpers for tests/infra (a unique module name: other suites have conftests too).
+
+Every synth here uses the skip-deps layer (only stocklink/ in it), so tests never run pip;
+test_infra_layer.py builds the real layer on its own.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+from infra import topology  # noqa: E402
+from infra.app import build_app  # noqa: E402
+from infra.constructs import logical_id  # noqa: E402
+from infra.topology import EventRule, Function, Schedule  # noqa: E402
+
+STACK = "StockLinkStack"
+
+
+@dataclass
+class Synth:
+    stack: object
+    outdir: Path
+    template: dict
+    violations: list[tuple[str, str, str]]       # (severity, rule, construct path), unacknowledged
+    acknowledgements: list[tuple[str, str, str]]  # (construct path, rule id, reason)
+
+    @property
+    def resources(self) -> dict:
+        return self.template["Resources"]
+
+    def of_type(self, cfn_type: str) -> dict:
+        return {k: v for k, v in self.resources.items() if v["Type"] == cfn_type}
+
+    def lid(self, construct) -> str:
+        return logical_id(construct)
+
+
+def synthesize(outdir: Path, topo=None, **context) -> Synth:
+    ctx = {"stocklink:skipLayerDeps": "true", **{f"stocklink:{k}": v for k, v in context.items()}}
+    app, stack = build_app(str(outdir), context=ctx, **({"topology": topo} if topo else {}))
+    try:
+        app.synth()
+    except RuntimeError as exc:  # cdk-nag findings fail synth; the report says which
+        if "ValidationFailed" not in str(exc):
+            raise
+    violations = []
+    report = outdir / "validation-report.json"
+    if report.exists():
+        for plugin in json.loads(report.read_text())["pluginReports"]:
+            for v in plugin["violations"]:
+                for c in v["violatingConstructs"]:
+                    violations.append((v["severity"], v["ruleName"], c["constructPath"]))
+    acknowledgements = []
+    for path, entries in json.loads((outdir / f"{STACK}.metadata.json").read_text()).items():
+        for entry in entries:
+            if entry["type"] == "aws:cdk:acknowledged-rules":
+                for rule, reason in entry["data"].items():
+                    acknowledgements.append((path.lstrip("/"), rule.split("::", 1)[-1], reason))
+    template = json.loads((outdir / f"{STACK}.template.json").read_text())
+    return Synth(stack, outdir, template, violations, acknowledgements)
+
+
+# A topology grown the way the lead will grow it: a function with no table access fed by an event rule,
+# a 20-second and a 5-minute schedule, one more route. The CDK code must deploy it unchanged.
+ALT_TOPOLOGY = SimpleNamespace(
+    TABLES=topology.TABLES,
+    FUNCTIONS=topology.FUNCTIONS + (
+        Function("notify", "functions.notify.handler.handler", "Alert fan-out", memory_mb=256, timeout_s=10),
+        Function("forecast", "functions.forecast.handler.handler", "Daily forecast", memory_mb=1024,
+                 timeout_s=300, tables={"stock": "read", "ledger": "read", "catalog": "read"}),
+    ),
+    ROUTES=topology.ROUTES + (topology.Route("GET", "/alerts/{alert_id}", "notify", "token"),),
+    EVENT_RULES=(EventRule("notify-on-stock", ("stock.changed", "stock.oversold"), "notify"),),
+    SCHEDULES=(Schedule("notify-every-20s", 20, "notify"), Schedule("forecast-every-5m", 300, "forecast")),
+)
+
+
+def refs(value) -> set[str]:
+    """Logical ids referenced (Ref / Fn::GetAtt) anywhere inside a template value."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        if "Ref" in value and isinstance(value["Ref"], str):
+            found.add(value["Ref"])
+        if "Fn::GetAtt" in value:
+            found.add(value["Fn::GetAtt"][0])
+        for v in value.values():
+            found |= refs(v)
+    elif isinstance(value, list):
+        for v in value:
+            found |= refs(v)
+    return found
+
+
+def role_statements(s: Synth, role_lid: str) -> list[dict]:
+    statements = []
+    for policy in s.of_type("AWS::IAM::Policy").values():
+        if {"Ref": role_lid} in policy["Properties"]["Roles"]:
+            statements += policy["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+def definition(machine: dict) -> dict:
+    """State machine definition with tokens rendered as ${LogicalId} / ${LogicalId.Attr}."""
+    body = machine["Properties"]["DefinitionString"]
+    parts = body["Fn::Join"][1] if isinstance(body, dict) else [body]
+    text = ""
+    for part in parts:
+        if isinstance(part, str):
+            text += part
+        elif "Ref" in part:
+            text += "${" + part["Ref"] + "}"
+        else:
+            text += "${" + ".".join(part["Fn::GetAtt"]) + "}"
+    return json.loads(text)
+
+
+def check_sub_minute_schedule(s, schedule):
+    machine_lid = s.lid(s.stack.schedules.state_machines[schedule.name])
+    machine = s.resources[machine_lid]["Properties"]
+    assert machine["StateMachineType"] == "EXPRESS"
+    assert machine["LoggingConfiguration"]["Level"] == "ALL"
+    assert machine["TracingConfiguration"]["Enabled"] is True
+    rule = s.resources[s.lid(s.stack.schedules.rules[schedule.name])]["Properties"]
+    assert rule["ScheduleExpression"] == "rate(1 minute)"
+    (target,) = rule["Targets"]
+    assert target["Arn"] == {"Ref": machine_lid}
+    states = definition(s.resources[machine_lid])["States"]
+    fn_arn = "${" + s.lid(s.stack.functions[schedule.function]) + ".Arn}"
+    # Walk the chain: Invoke, Wait every_seconds, Invoke, ... covering one minute.
+    name, kinds = definition(s.resources[machine_lid])["StartAt"], []
+    while name:
+        state = states[name]
+        if state["Type"] == "Wait":
+            assert state["Seconds"] == schedule.every_seconds
+            kinds.append("wait")
+        else:
+            assert state["Parameters"]["FunctionName"] == fn_arn
+            assert state["Parameters"]["InvocationType"] == "Event"
+            kinds.append("invoke")
+        name = state.get("Next")
+    count = 60 // schedule.every_seconds
+    assert kinds == ["invoke", "wait"] * (count - 1) + ["invoke"]
+    return target
+
+
+def check_dlq(s, arn):
+    (queue_lid,) = refs(arn)
+    queue = s.resources[queue_lid]
+    assert queue["Type"] == "AWS::SQS::Queue"
+    assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    ssl_denied = False
+    for policy in s.of_type("AWS::SQS::QueuePolicy").values():
+        if {"Ref": queue_lid} in policy["Properties"]["Queues"]:
+            for st in policy["Properties"]["PolicyDocument"]["Statement"]:
+                if st["Effect"] == "Deny" and st.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false":
+                    ssl_denied = True
+    assert ssl_denied, f"{queue_lid} must refuse non-TLS requests"

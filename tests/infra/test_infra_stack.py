@@ -1,0 +1,205 @@
+"""The synthesized StockLinkStack matches infra/topology.py, resource by resource."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from infra_synth import check_dlq, check_sub_minute_schedule, refs, role_statements
+
+from infra import topology
+from stocklink.config import TABLE_ENV
+
+DDB_WRITE = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+
+
+def _actions(statement) -> list[str]:
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else action
+
+
+# --- functions ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("spec", topology.FUNCTIONS, ids=lambda f: f.name)
+def test_every_topology_function_is_deployed_with_its_settings_and_env(synth, spec):
+    fn = synth.resources[synth.lid(synth.stack.functions[spec.name])]["Properties"]
+    assert fn["Handler"] == spec.handler
+    assert fn["Runtime"] == "python3.12"
+    assert fn["Architectures"] == ["arm64"]
+    assert fn["MemorySize"] == spec.memory_mb
+    assert fn["Timeout"] == spec.timeout_s
+    assert len(fn["Layers"]) == 1
+    env = fn["Environment"]["Variables"]
+    for logical, env_name in TABLE_ENV.items():
+        assert env[env_name] == {"Ref": synth.lid(synth.stack.tables[logical])}, env_name
+    assert env["EVENT_BUS_NAME"] == {"Ref": next(iter(synth.of_type("AWS::Events::EventBus")))}
+    assert env["SECRETS_PREFIX"] == "stocklink/"
+    assert env["API_TOKENS_SECRET"] == "stocklink/api-tokens"
+    assert env["POWERTOOLS_SERVICE_NAME"] == spec.name
+    assert env["POWERTOOLS_METRICS_NAMESPACE"] == "StockLink"
+    assert env["LOG_LEVEL"] == "INFO"
+    # Its own log group, with a retention.
+    log_group = synth.resources[fn["LoggingConfig"]["LogGroup"]["Ref"]]
+    assert log_group["Properties"]["RetentionInDays"] > 0
+
+
+def test_functions_and_layer_use_local_assets_without_docker(synth):
+    assets = json.loads((synth.outdir / "StockLinkStack.assets.json").read_text())
+    assert assets["dockerImages"] == {}
+    layer_dirs = [p for p in synth.outdir.glob("asset.*") if (p / "python" / "stocklink" / "config.py").exists()]
+    function_dirs = [p for p in synth.outdir.glob("asset.*") if (p / "functions" / "__init__.py").exists()]
+    assert len(layer_dirs) == 1 and len(function_dirs) == 1
+
+
+# --- least privilege ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("spec", topology.FUNCTIONS, ids=lambda f: f.name)
+def test_function_role_touches_only_its_declared_tables(synth, spec):
+    table_names = {synth.lid(t): name for name, t in synth.stack.tables.items()}
+    role_lid = synth.resources[synth.lid(synth.stack.functions[spec.name])]["Properties"]["Role"]["Fn::GetAtt"][0]
+    role = synth.resources[role_lid]["Properties"]
+    assert not role.get("ManagedPolicyArns"), "no managed policies: everything is granted explicitly"
+    readable, writable = set(), set()
+    for st in role_statements(synth, role_lid):
+        ddb = [a for a in _actions(st) if a.startswith("dynamodb:")]
+        if not ddb:
+            continue
+        assert "dynamodb:*" not in ddb and st["Resource"] != "*"
+        touched = {table_names[r] for r in refs(st["Resource"])}
+        readable |= touched
+        if DDB_WRITE & set(ddb):
+            writable |= touched
+    assert readable == set(spec.tables)
+    assert writable == {name for name, mode in spec.tables.items() if mode == "write"}
+
+
+@pytest.mark.parametrize("spec", topology.FUNCTIONS, ids=lambda f: f.name)
+def test_function_role_gets_events_and_secrets_only_as_declared(synth, spec):
+    role_lid = synth.resources[synth.lid(synth.stack.functions[spec.name])]["Properties"]["Role"]["Fn::GetAtt"][0]
+    statements = role_statements(synth, role_lid)
+    actions = {a for st in statements for a in _actions(st)}
+    assert ("events:PutEvents" in actions) == spec.publishes_events
+    secret_actions = {a for a in actions if a.startswith("secretsmanager:")}
+    assert ("secretsmanager:GetSecretValue" in secret_actions) == (spec.reads_secrets or spec.writes_secrets)
+    assert bool(secret_actions - {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}) == spec.writes_secrets
+    for st in statements:
+        if any(a.startswith("secretsmanager:") for a in _actions(st)):
+            parts = st["Resource"]["Fn::Join"][1]
+            assert parts[-1] == ":secret:stocklink/*", "secrets limited to the stocklink/ prefix"
+
+
+def test_storefront_cannot_write_the_events_table(synth):
+    # The concrete case from the issue: storefront_api has no access to events at all.
+    assert "events" not in topology.function("storefront_api").tables
+    events_lid = synth.lid(synth.stack.tables["events"])
+    role_lid = synth.resources[synth.lid(synth.stack.functions["storefront_api"])]["Properties"]["Role"]["Fn::GetAtt"][0]
+    assert all(events_lid not in refs(st["Resource"]) for st in role_statements(synth, role_lid))
+
+
+# --- tables ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("spec", topology.TABLES, ids=lambda t: t.name)
+def test_tables_are_on_demand_encrypted_recoverable_and_keyed_as_declared(synth, spec):
+    resource = synth.resources[synth.lid(synth.stack.tables[spec.name])]
+    props = resource["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    assert props["DeletionProtectionEnabled"] is True
+    assert resource["DeletionPolicy"] == "Retain" and resource["UpdateReplacePolicy"] == "Retain"
+    keys = [{"AttributeName": spec.partition_key, "KeyType": "HASH"}]
+    if spec.sort_key:
+        keys.append({"AttributeName": spec.sort_key, "KeyType": "RANGE"})
+    assert props["KeySchema"] == keys
+    indexes = {i["IndexName"]: [k["AttributeName"] for k in i["KeySchema"]] for i in props.get("GlobalSecondaryIndexes", [])}
+    assert indexes == {name: [pk] + ([sk] if sk else []) for name, (pk, sk) in spec.indexes.items()}
+    key_names = {spec.partition_key, spec.sort_key} | {k for pair in spec.indexes.values() for k in pair}
+    types = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
+    assert types == {name: "N" if name in spec.number_keys else "S" for name in key_names - {None}}
+
+
+# --- API ---------------------------------------------------------------------------------------------
+
+def _resource_paths(synth) -> dict[str, str]:
+    api_lid = next(iter(synth.of_type("AWS::ApiGateway::RestApi")))
+    resources = synth.of_type("AWS::ApiGateway::Resource")
+
+    def path(lid: str) -> str:
+        props = resources[lid]["Properties"]
+        parent = props["ParentId"]
+        prefix = "" if parent == {"Fn::GetAtt": [api_lid, "RootResourceId"]} else path(parent["Ref"])
+        return f"{prefix}/{props['PathPart']}"
+
+    return {lid: path(lid) for lid in resources}
+
+
+def test_every_route_is_an_api_method_proxying_to_its_function(synth):
+    paths = _resource_paths(synth)
+    deployed = {}
+    for method in synth.of_type("AWS::ApiGateway::Method").values():
+        props = method["Properties"]
+        integration = props["Integration"]
+        assert integration["Type"] == "AWS_PROXY"
+        deployed[(props["HttpMethod"], paths[props["ResourceId"]["Ref"]])] = refs(integration["Uri"])
+        params = re.findall(r"{([^}]+)}", paths[props["ResourceId"]["Ref"]])
+        assert props["RequestParameters"] == {f"method.request.path.{p}": True for p in params}
+        assert "RequestValidatorId" in props
+    assert set(deployed) == {(r.method, r.path) for r in topology.ROUTES}
+    for route in topology.ROUTES:
+        assert synth.lid(synth.stack.functions[route.function]) in deployed[(route.method, route.path)]
+
+
+def test_prod_stage_has_access_logs_throttling_and_execution_logging(synth):
+    (stage,) = synth.of_type("AWS::ApiGateway::Stage").values()
+    props = stage["Properties"]
+    assert props["StageName"] == "prod"
+    assert "DestinationArn" in props["AccessLogSetting"]
+    (settings,) = props["MethodSettings"]
+    assert settings["LoggingLevel"] == "ERROR" and settings["DataTraceEnabled"] is False
+    assert settings["ThrottlingRateLimit"] > 0 and settings["ThrottlingBurstLimit"] > 0
+
+
+def test_outputs_name_the_api_url_and_bus(synth):
+    outputs = synth.template["Outputs"]
+    assert "ApiUrl" in outputs and "EventBusName" in outputs
+    (bus,) = synth.of_type("AWS::Events::EventBus").values()
+    assert bus["Properties"]["Name"] == "stocklink"
+    (secret,) = synth.of_type("AWS::SecretsManager::Secret").values()
+    assert secret["Properties"]["Name"] == "stocklink/api-tokens"
+    assert "GenerateSecretString" in secret["Properties"]
+
+
+# --- schedules and dead-letter queues ----------------------------------------------------------------
+
+def test_30s_schedule_is_a_1_minute_rule_starting_an_express_machine_with_a_30s_wait(synth):
+    (schedule,) = [s for s in topology.SCHEDULES if s.every_seconds == 30]
+    target = check_sub_minute_schedule(synth, schedule)
+    check_dlq(synth, target["DeadLetterConfig"]["Arn"])
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
+
+
+def test_every_async_target_has_a_dead_letter_queue(synth):
+    rules = synth.of_type("AWS::Events::Rule")
+    assert len(rules) == len(topology.EVENT_RULES) + len(topology.SCHEDULES)
+    for rule in rules.values():
+        for target in rule["Properties"]["Targets"]:
+            check_dlq(synth, target["DeadLetterConfig"]["Arn"])
+    async_fns = {r.function for r in topology.EVENT_RULES} | {s.function for s in topology.SCHEDULES}
+    for name, fn in synth.stack.functions.items():
+        props = synth.resources[synth.lid(fn)]["Properties"]
+        if name in async_fns:
+            check_dlq(synth, props["DeadLetterConfig"]["TargetArn"])
+        else:
+            assert "DeadLetterConfig" not in props  # API-only functions answer synchronously
+
+
+def test_every_dead_letter_queue_raises_an_alarm_on_an_encrypted_topic(synth):
+    (topic_lid,) = synth.of_type("AWS::SNS::Topic")
+    assert "KmsMasterKeyId" in synth.resources[topic_lid]["Properties"]
+    alarmed = set()
+    for alarm in synth.of_type("AWS::CloudWatch::Alarm").values():
+        props = alarm["Properties"]
+        assert props["AlarmActions"] == [{"Ref": topic_lid}]
+        assert props["Threshold"] == 1 and props["MetricName"] == "ApproximateNumberOfMessagesVisible"
+        alarmed |= refs(props["Dimensions"])
+    assert alarmed == set(synth.of_type("AWS::SQS::Queue"))
