@@ -23,9 +23,9 @@ from infra.constructs.functions import LAYER_ARCH, RUNTIME, Functions
 from infra.constructs.schedules import Schedules
 
 # Same values as stocklink.config's defaults; the functions get them explicitly through their environment.
-BUS_NAME = "stocklink"
-SECRETS_PREFIX = "stocklink/"
-API_TOKENS_SECRET = "stocklink/api-tokens"
+from stocklink.config import DEFAULT_API_TOKENS_SECRET as API_TOKENS_SECRET  # noqa: E402
+from stocklink.config import DEFAULT_EVENT_BUS as BUS_NAME  # noqa: E402
+from stocklink.config import DEFAULT_SECRETS_PREFIX as SECRETS_PREFIX  # noqa: E402
 
 
 class StockLinkStack(cdk.Stack):

@@ -1,5 +1,6 @@
 """Bearer tokens for the staff and storefront APIs, kept in one Secrets Manager secret:
-{"tokens": {"<token>": {"name": "...", "roles": ["admin" | "staff" | "storefront" | "viewer"]}}}."""
+{"tokens": {"<token>": {"name": "...", "roles": ["admin" | "staff" | "storefront" | "viewer"]}},
+ "bootstrap": "<generated admin token, optional>"}."""
 from __future__ import annotations
 
 import hmac
@@ -27,7 +28,11 @@ def authenticate(authorization: str | None, route_group: str) -> Principal:
     if not authorization or not authorization.lower().startswith("bearer "):
         raise Unauthorized("missing Authorization: Bearer <token>")
     presented = authorization[7:].strip()
-    tokens = (secrets.read_json(settings().api_tokens_secret) or {}).get("tokens", {})
+    stored = secrets.read_json(settings().api_tokens_secret) or {}
+    tokens = dict(stored.get("tokens", {}))
+    if stored.get("bootstrap"):
+        # The deployed stack generates one admin token so the first staff member can get in.
+        tokens[stored["bootstrap"]] = {"name": "bootstrap", "roles": ["admin"]}
     principal = None
     for token, info in tokens.items():
         # compare against every token so timing does not reveal which prefix matched

@@ -9,6 +9,10 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 
+DEFAULT_EVENT_BUS = "stocklink"
+DEFAULT_SECRETS_PREFIX = "stocklink/"
+DEFAULT_API_TOKENS_SECRET = "stocklink/api-tokens"
+
 TABLE_ENV = {
     "stock": "STOCK_TABLE",
     "ledger": "LEDGER_TABLE",
@@ -34,9 +38,9 @@ class Settings:
     @staticmethod
     def from_env() -> "Settings":
         return Settings(
-            event_bus_name=os.environ.get("EVENT_BUS_NAME", "stocklink"),
-            secrets_prefix=os.environ.get("SECRETS_PREFIX", "stocklink/"),
-            api_tokens_secret=os.environ.get("API_TOKENS_SECRET", "stocklink/api-tokens"),
+            event_bus_name=os.environ.get("EVENT_BUS_NAME", DEFAULT_EVENT_BUS),
+            secrets_prefix=os.environ.get("SECRETS_PREFIX", DEFAULT_SECRETS_PREFIX),
+            api_tokens_secret=os.environ.get("API_TOKENS_SECRET", DEFAULT_API_TOKENS_SECRET),
             default_hold_seconds=int(os.environ.get("DEFAULT_HOLD_SECONDS", "900")),
             aws_endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
         )

@@ -69,3 +69,18 @@ def test_bad_input_is_rejected_with_reason_and_nothing_written(stocked):
     assert unknown.status == 404 and unknown.body["sku"] == "NOPE"
     assert stocked.get("/skus/TEE-RED-M/stock").body["totals"]["on_hand"] == 6
     assert len(stocked.get("/ledger", query={"sku": "TEE-RED-M"}).body["entries"]) == 2
+
+
+def test_bootstrap_token_generated_by_the_stack_is_admin(staff):
+    import json
+
+    import boto3
+    from aws_lambda_powertools.utilities import parameters
+
+    boto3.client("secretsmanager").put_secret_value(
+        SecretId="stocklink/api-tokens", SecretString=json.dumps({"tokens": {}, "bootstrap": "first-admin-token"}))
+    parameters.clear_caches()
+    staff.token = "first-admin-token"
+    assert staff.put("/warehouses/wh-z", {"name": "Z"}).status == 200
+    staff.token = "staff-token-for-tests"  # removed from the secret above
+    assert staff.get("/warehouses").status == 401
