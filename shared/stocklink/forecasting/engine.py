@@ -1,0 +1,250 @@
+"""Run the forecasting engine over a batch of SKUs: one `SkuResult` per SKU, JSON-serialisable.
+
+    hist = History.from_rows(rows)                      # or History(skus, first_date, Y, lo)
+    results = run(hist, {sku: SkuParams(sku, available=40, lead_time_days=12, ...)}, EngineConfig())
+    json.dumps([r.to_dict() for r in results])
+
+Steps: history de-promoted with past event multipliers → classification, model choice by rolling
+backtest and fit (backtest.py) → 90-day forecast (weekday profile, promotion uplift) → ABC by revenue →
+safety stock, reorder point, order-up-to, rounded order (policy.py) → stock-out date (projection.py) →
+slow / fast movers and bursts (signals.py). Numpy only; nothing here knows about Lambda or AWS.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import abc as abc_mod
+from . import backtest, calendar, policy, projection, signals
+from .classify import INTERMITTENT, LUMPY, NO_DEMAND
+
+
+@dataclass(frozen=True)
+class SkuParams:
+    sku: str
+    available: float = 0.0
+    in_transit: tuple = ()              # ((eta date or day offset from as_of, qty), ...)
+    lead_time_days: float = 7.0
+    lead_time_std_days: float = 0.0
+    review_period_days: float = 7.0
+    moq: int = 1
+    case_pack: int = 1
+    price_breaks: tuple = ()            # ((min_qty, unit_cost), ...)
+    unit_price: float = 0.0             # selling price, for ABC revenue
+    service_level: float | None = None  # overrides the config (e.g. per SKU contract)
+    holding_rate: float = 0.25          # per year, of unit cost
+    last_24h: float | None = None       # units in the last 24 h; default: the last history day
+
+
+@dataclass
+class EngineConfig:
+    horizon: int = 90
+    service_level: float = 0.95
+    service_level_by_abc: dict | None = None  # e.g. {"A": 0.99, "B": 0.98, "C": 0.95}
+    events: tuple = ()                        # calendar.PromoEvent
+    signals: signals.SignalConfig = field(default_factory=signals.SignalConfig)
+    abc_days: int = 365
+    switch_margin: float = 0.02
+    slow_season_months: tuple = ()            # only used by the seed policies' × 1.2
+
+
+@dataclass
+class History:
+    """Daily sales: Y[t, i] = units of skus[i] on first_date + t; lo[i] = first observed row of SKU i."""
+    skus: list
+    first_date: dt.date
+    Y: np.ndarray
+    lo: np.ndarray
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.first_date + dt.timedelta(days=self.Y.shape[0] - 1)
+
+    @classmethod
+    def from_rows(cls, rows, as_of: dt.date | None = None, max_days: int = 730, first_seen=None) -> "History":
+        """Aggregate (sku, date, qty, ...) rows (any channel/warehouse) into a daily matrix.
+
+        A SKU's history starts at `first_seen[sku]` when given, else at its first row.
+        """
+        totals: dict = {}
+        for r in rows:
+            sku, day, qty = (r["sku"], r["date"], r["qty"]) if isinstance(r, dict) else (r[0], r[1], r[2])
+            totals[(sku, day)] = totals.get((sku, day), 0.0) + float(qty)
+        skus = sorted({k[0] for k in totals})
+        if not skus:
+            raise ValueError("no sales rows")
+        last = as_of or max(k[1] for k in totals)
+        first_all = min(k[1] for k in totals)
+        first = max(first_all, last - dt.timedelta(days=max_days - 1))
+        T = (last - first).days + 1
+        idx = {s: i for i, s in enumerate(skus)}
+        Y = np.zeros((T, len(skus)))
+        lo = np.full(len(skus), T - 1)
+        for (sku, day), q in totals.items():
+            t = (day - first).days
+            if 0 <= t < T:
+                Y[t, idx[sku]] += q
+            lo[idx[sku]] = min(lo[idx[sku]], max(t, 0))
+        for sku, day in (first_seen or {}).items():
+            if sku in idx:
+                lo[idx[sku]] = min(max((day - first).days, 0), T - 1)
+        return cls(skus, first, Y, lo)
+
+
+@dataclass
+class SkuResult:
+    sku: str
+    as_of: str
+    method: str
+    demand_class: str
+    abc_class: str
+    adi: float | None
+    cv2: float | None
+    forecast_start: str
+    forecast: list
+    rmsse: float | None
+    rmse: float | None
+    bias: float | None
+    bias_pct: float | None
+    backtest_days: int
+    params: dict
+    service_level: float
+    lead_time_demand: float
+    safety_stock: float
+    ss_method: str
+    reorder_point: float
+    order_up_to: float
+    inventory_position: float
+    stockout_date: str | None
+    suggested_order_qty: int
+    order_unit_cost: float | None
+    order_reason: str
+    demand_probability: float
+    days_since_last_sale: int | None
+    slow_mover: bool
+    fast_mover: bool
+    burst: bool
+    burst_tail_prob: float
+    seed_targets: dict
+
+    def to_dict(self) -> dict:
+        # Shallow: every field is already a JSON type (dataclasses.asdict deep-copies, 10x slower).
+        return dict(self.__dict__)
+
+
+_PARAM_NAMES = {backtest.SES: ("ses_alpha",), backtest.TSB: ("size_alpha", "prob_beta"),
+                backtest.SBA: ("size_alpha", "interval_alpha"), backtest.MA: ()}
+
+
+def _col(x, nd: int) -> list:
+    """Rounded Python floats, with None for NaN / inf (JSON has neither)."""
+    x = np.asarray(x, float)
+    return [v if v == v and v not in (_INF, -_INF) else None for v in np.round(x, nd).tolist()]
+
+
+_INF = float("inf")
+
+
+def run(history: History, params, config: EngineConfig | None = None) -> list[SkuResult]:
+    """Forecast and plan every SKU of `history`. params: {sku: SkuParams} (missing SKUs get defaults)."""
+    cfg = config or EngineConfig()
+    skus = list(history.skus)
+    n = len(skus)
+    Y0 = np.asarray(history.Y, float)
+    T = Y0.shape[0]
+    H = cfg.horizon
+    as_of = history.as_of
+    P = [params.get(s) or SkuParams(s) for s in skus] if isinstance(params, dict) else list(params)
+
+    # Past promotion days are divided by their multiplier so the baseline is not inflated.
+    mult_hist = calendar.multipliers(history.first_date, T, cfg.events, skus)
+    Y = Y0 / mult_hist if (mult_hist != 1).any() else Y0
+    dow = (np.arange(T) + history.first_date.weekday()) % 7
+    fit = backtest.fit(Y, history.lo, dow, cfg.switch_margin)
+
+    first_fc = as_of + dt.timedelta(days=1)
+    fdow = (np.arange(H) + first_fc.weekday()) % 7
+    F = fit.level[None, :] * fit.profile[fdow] * calendar.multipliers(first_fc, H, cfg.events, skus)
+
+    price = np.array([p.unit_price for p in P], float)
+    revenue = Y0[max(0, T - cfg.abc_days):].sum(0) * price
+    abc = abc_mod.abc_classes(revenue)
+
+    sl = np.array([p.service_level if p.service_level is not None else
+                   (cfg.service_level_by_abc or {}).get(a, cfg.service_level) for p, a in zip(P, abc)], float)
+    sigma = np.where(np.isfinite(fit.rmse), fit.rmse, fit.sigma_in_sample)
+    L = np.array([p.lead_time_days for p in P], float)
+    sL = np.array([p.lead_time_std_days for p in P], float)
+    R = np.array([p.review_period_days for p in P], float)
+    slow_class = np.isin(fit.demand_class, [INTERMITTENT, LUMPY, NO_DEMAND])
+    cover = calendar.cover_until(as_of, cfg.events, skus, H)
+    lv = policy.forecast_levels(F, L, sL, sigma, sl, R, slow_class, cover)
+
+    arrivals = []
+    for i, p in enumerate(P):
+        for eta, qty in p.in_transit:
+            day = (eta - as_of).days if isinstance(eta, dt.date) else int(eta)
+            arrivals.append((i, day, float(qty)))
+    A = projection.arrivals_matrix(H, n, arrivals)
+    avail = np.array([p.available for p in P], float)
+    in_transit_total = np.array([sum(float(q) for _, q in p.in_transit) for p in P], float)
+    ip = avail + in_transit_total
+    so_day = projection.stockout_day(F, avail, A)
+    raw = policy.order_quantity(ip, lv.reorder_point, lv.order_up_to)
+
+    prob, since = signals.demand_stats(Y0, history.lo, cfg.signals.window)
+    slow, fast = signals.mover_flags(prob, since, cfg.signals)
+    last24 = np.array([p.last_24h if p.last_24h is not None else Y0[-1, i] for i, p in enumerate(P)], float)
+    mu_last = fit.prev * np.broadcast_to(mult_hist[-1], (n,))
+    is_burst, tail = signals.bursts(last24, mu_last, sigma, cfg.signals)
+
+    promo_soon = cover > 0
+    slow_season = calendar.in_slow_season(as_of, cfg.slow_season_months)
+    seeds = {name: policy.seed_levels(name, Y0, L, promo_soon=promo_soon, slow_season=slow_season)
+             for name in (policy.SEED_7D, policy.SEED_AVG_LT)}
+
+    d_lt = np.where(L > 0, lv.lead_time_demand / np.where(L > 0, L, 1), F[0])
+    var_lt = L * sigma ** 2 + d_lt ** 2 * sL ** 2
+    ss_method = np.where(lv.discrete, np.where(var_lt > lv.lead_time_demand * (1 + 1e-9), "negative_binomial",
+                                               "poisson"), "normal")
+    # Column-wise conversion to Python values once (per-element float()/round() costs ~1 s at 30k SKUs).
+    c = {k: _col(v, nd) for k, v, nd in (
+        ("adi", fit.adi, 4), ("cv2", fit.cv2, 4), ("rmsse", fit.rmsse, 4), ("rmse", fit.rmse, 4),
+        ("bias", fit.bias, 4), ("bias_pct", fit.bias_pct, 4), ("ltd", lv.lead_time_demand, 3),
+        ("ss", lv.safety_stock, 3), ("rop", lv.reorder_point, 3), ("out", lv.order_up_to, 3),
+        ("prob", prob, 4), ("tail", tail, 6))}
+    seed_cols = {k: _col(v, 3) for k, v in seeds.items()}
+    prm = {k: _col(v, 4) for k, v in fit.params.items()}
+    Fr = np.round(F.T, 3).tolist()
+    method = fit.method.tolist()
+    dclass = fit.demand_class.tolist()
+    abc_l = abc.tolist()
+    bt_days = fit.backtest_days.tolist()
+    sl_l, ip_l, since_l = sl.tolist(), ip.tolist(), since.tolist()
+    slow_l, fast_l, burst_l, ssm = slow.tolist(), fast.tolist(), is_burst.tolist(), ss_method.tolist()
+    as_of_s, start_s = as_of.isoformat(), first_fc.isoformat()
+    no_order = policy.Rounded(0, None, "inventory position above reorder point")
+    out = []
+    for i, p in enumerate(P):
+        r = policy.round_order(raw[i], p.moq, p.case_pack, p.price_breaks, d_lt[i], p.holding_rate) \
+            if raw[i] > 0 else no_order
+        sod = projection.stockout_date(as_of, so_day[i])
+        m = method[i]
+        params_i = {k: prm[k][i] for k in _PARAM_NAMES[m]}
+        if m == backtest.MA:
+            params_i["window"] = backtest.MA_WINDOW
+        out.append(SkuResult(
+            sku=skus[i], as_of=as_of_s, method=m, demand_class=dclass[i], abc_class=abc_l[i],
+            adi=c["adi"][i], cv2=c["cv2"][i], forecast_start=start_s, forecast=Fr[i],
+            rmsse=c["rmsse"][i], rmse=c["rmse"][i], bias=c["bias"][i], bias_pct=c["bias_pct"][i],
+            backtest_days=bt_days[i], params=params_i, service_level=sl_l[i],
+            lead_time_demand=c["ltd"][i], safety_stock=c["ss"][i], ss_method=ssm[i],
+            reorder_point=c["rop"][i], order_up_to=c["out"][i], inventory_position=ip_l[i],
+            stockout_date=sod.isoformat() if sod else None, suggested_order_qty=int(r.qty),
+            order_unit_cost=r.unit_price, order_reason=r.reason, demand_probability=c["prob"][i],
+            days_since_last_sale=since_l[i] if since_l[i] >= 0 else None, slow_mover=slow_l[i],
+            fast_mover=fast_l[i], burst=burst_l[i], burst_tail_prob=c["tail"][i],
+            seed_targets={k: v[i] for k, v in seed_cols.items()}))
+    return out
