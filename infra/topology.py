@@ -60,6 +60,30 @@ class TableSpec:
     ttl_attribute: str | None = None
 
 
+@dataclass(frozen=True)
+class Topic:
+    """An SNS topic. Functions learn its ARN from `env`; `publishers` may Publish, `managers` may
+    Subscribe / Unsubscribe / set subscription attributes (FilterPolicy) on it."""
+    name: str
+    env: str
+    description: str = ""
+    publishers: tuple[str, ...] = ()
+    managers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TopicQueue:
+    """An SQS queue subscribed to a topic (raw delivery off: the body is the SNS envelope, so message
+    attributes travel with it), consumed by `function` with partial batch failures; after
+    `max_receive_count` receives a message moves to the queue's DLQ."""
+    name: str
+    topic: str
+    function: str
+    max_receive_count: int = 5
+    batch_size: int = 5
+    visibility_timeout_s: int = 120     # >= the function's timeout (AWS requires it for event sources)
+
+
 TABLES: tuple[TableSpec, ...] = (
     TableSpec("stock", "sku", "warehouse_id"),
     # Ledger keyed apart from stock so a hot SKU's stock partition carries only its own item's writes.
@@ -75,6 +99,10 @@ TABLES: tuple[TableSpec, ...] = (
         indexes={"by_status": ("status_index", "received_at")},
     ),
     TableSpec("catalog", "pk", "sk"),
+    # Alert state (pk = AlertKey.id), alert rules, subscriptions and notify dedupe markers; `by_list` is
+    # sparse: open alerts, subscriptions and rule records carry list_key, so listing them never scans.
+    TableSpec("alerts", "pk", indexes={"by_list": ("list_key", "updated_at")}, number_keys=("updated_at",),
+              ttl_attribute="expires_at"),
 )
 
 FUNCTIONS: tuple[Function, ...] = (
@@ -104,6 +132,31 @@ FUNCTIONS: tuple[Function, ...] = (
         tables={"stock": "write", "ledger": "write", "reservations": "write", "catalog": "read"},
         publishes_events=True, timeout_s=25, local_workers=1,
     ),
+    Function(
+        "alerts", "functions.alerts.handler.handler",
+        "Stock alerts: levels and hysteresis state per SKU/scope, one SNS message per level crossed",
+        tables={"alerts": "write", "stock": "read", "reservations": "read"}, timeout_s=30, local_workers=1,
+    ),
+    # Named chat_notify (code in functions/notify/): tests/infra's grown topology declares its own "notify".
+    Function(
+        "chat_notify", "functions.notify.handler.handler",
+        "Alert fan-out to chat groups (WeCom, DingTalk, Feishu/Lark, Slack) with retries; SQS with DLQ",
+        tables={"alerts": "write"}, reads_secrets=True, timeout_s=100, memory_mb=256, local_workers=1,
+    ),
+    Function(
+        "alerts_api", "functions.alerts_api.handler.handler",
+        "Alerts API: open alerts, acknowledge, alert rules (thresholds), subscriptions",
+        tables={"alerts": "write"}, reads_secrets=True, writes_secrets=True, local_workers=1,
+    ),
+)
+
+TOPICS: tuple[Topic, ...] = (
+    Topic("alerts", "ALERTS_TOPIC_ARN", "StockLink alerts (message attributes: severity, kind, event, sku, "
+          "warehouse, channel, abc_class)", publishers=("alerts",), managers=("alerts_api",)),
+)
+
+TOPIC_QUEUES: tuple[TopicQueue, ...] = (
+    TopicQueue("alerts-chat", "alerts", "chat_notify", max_receive_count=5, visibility_timeout_s=120),
 )
 
 ROUTES: tuple[Route, ...] = (
@@ -124,12 +177,25 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/reservations/{reservation_id}/release", "storefront_api", "token"),
     Route("POST", "/reservations/{reservation_id}/ship", "storefront_api", "token"),
     Route("POST", "/webhooks/{platform}/{shop}", "webhook_ingest"),
+    Route("GET", "/alerts", "alerts_api", "token"),
+    Route("POST", "/alerts/{alert_id}/ack", "alerts_api", "token"),
+    Route("GET", "/alert-rules", "alerts_api", "token"),
+    Route("PUT", "/alert-rules/global", "alerts_api", "token"),
+    Route("PUT", "/alert-rules/abc/{abc_class}", "alerts_api", "token"),
+    Route("PUT", "/alert-rules/sku/{sku}", "alerts_api", "token"),
+    Route("GET", "/subscriptions", "alerts_api", "token"),
+    Route("PUT", "/subscriptions/{subscription_id}", "alerts_api", "token"),
+    Route("DELETE", "/subscriptions/{subscription_id}", "alerts_api", "token"),
 )
 
-EVENT_RULES: tuple[EventRule, ...] = ()
+EVENT_RULES: tuple[EventRule, ...] = (
+    EventRule("alerts-on-events", ("stock.changed", "order.oversold", "order.unmapped", "sync.anomaly",
+                                   "ledger.mismatch"), "alerts"),
+)
 
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule("reconcile-every-30s", 30, "reconcile"),
+    Schedule("alerts-tick-5m", 300, "alerts"),   # repeats due and auto-clear of quiet incidents
 )
 
 

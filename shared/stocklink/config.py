@@ -19,6 +19,7 @@ TABLE_ENV = {
     "reservations": "RESERVATIONS_TABLE",
     "events": "EVENTS_TABLE",
     "catalog": "CATALOG_TABLE",
+    "alerts": "ALERTS_TABLE",
 }
 
 
@@ -34,6 +35,8 @@ class Settings:
     api_tokens_secret: str
     default_hold_seconds: int
     aws_endpoint_url: str | None
+    alerts_topic_arn: str = ""              # the alerts SNS topic (alert function publishes, API subscribes)
+    notify_retry_base_delay: float = 1.0    # chat webhook retry backoff base, seconds (tests shrink it)
 
     @staticmethod
     def from_env() -> "Settings":
@@ -43,6 +46,8 @@ class Settings:
             api_tokens_secret=os.environ.get("API_TOKENS_SECRET", DEFAULT_API_TOKENS_SECRET),
             default_hold_seconds=int(os.environ.get("DEFAULT_HOLD_SECONDS", "900")),
             aws_endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
+            alerts_topic_arn=os.environ.get("ALERTS_TOPIC_ARN", ""),
+            notify_retry_base_delay=float(os.environ.get("NOTIFY_RETRY_BASE_DELAY", "1.0")),
         )
 
 
