@@ -105,7 +105,8 @@ def _hold_or_commit(event: OrderEvent, now_ms: int) -> dict:
     replaces = ReservationStatus.RELEASED if existing is not None else None
     try:
         result = reservations.reserve(request, actor=f"{event.platform}:{event.shop}", now_ms=now_ms,
-                                      status=target, marker=marker, replaces=replaces)
+                                      status=target, marker=marker, replaces=replaces,
+                                      known_absent=existing is None)
     except InsufficientStock:
         return _oversold(event, request, now_ms)
     if result.replayed:  # the reservation exists already (created by a concurrent delivery)

@@ -59,10 +59,11 @@ class DuplicateEvent(Exception):
 
 def reserve(request: ReservationRequest, *, actor: str, now_ms: int,
             status: ReservationStatus = ReservationStatus.HELD, marker: InboundEvent | None = None,
-            replaces: ReservationStatus | None = None) -> ReserveResult:
+            replaces: ReservationStatus | None = None, known_absent: bool = False) -> ReserveResult:
     """Reserve every line or nothing. `replaces`: overwrite an existing reservation in that status
-    (a paid platform order re-reserving after its hold was released)."""
-    if replaces is None:
+    (a paid platform order re-reserving after its hold was released). `known_absent`: the caller has
+    just looked the reservation up; the conditional put still guards the race."""
+    if replaces is None and not known_absent:
         existing = repository.get_reservation(request.reservation_id)
         if existing is not None:
             return _replay(existing, request)
