@@ -103,6 +103,9 @@ TABLES: tuple[TableSpec, ...] = (
     # sparse: open alerts, subscriptions and rule records carry list_key, so listing them never scans.
     TableSpec("alerts", "pk", indexes={"by_list": ("list_key", "updated_at")}, number_keys=("updated_at",),
               ttl_attribute="expires_at"),
+    # Forecasting: daily sales counters (pk SALES#sku / SALESW#sku#wh / SALESC#sku#channel, sk day), their
+    # idempotency markers and ledger cursors, supplier settings, forecast runs, results and suggestions.
+    TableSpec("forecast", "pk", "sk", ttl_attribute="expires_at"),
 )
 
 FUNCTIONS: tuple[Function, ...] = (
@@ -148,6 +151,31 @@ FUNCTIONS: tuple[Function, ...] = (
         "Alerts API: open alerts, acknowledge, alert rules (thresholds), subscriptions",
         tables={"alerts": "write"}, reads_secrets=True, writes_secrets=True, local_workers=1,
     ),
+    Function(
+        "sales_aggregate", "functions.sales_aggregate.handler.handler",
+        "Daily net sales counters per SKU / warehouse / channel from ship and return ledger entries",
+        tables={"ledger": "read", "forecast": "write"}, timeout_s=30, memory_mb=256, local_workers=1,
+    ),
+    # Named forecast_run (code in functions/forecast/): tests/infra's grown topology declares its own "forecast".
+    Function(
+        "forecast_run", "functions.forecast.handler.handler",
+        "Daily (and on request) demand forecast, safety stock, reorder point, stock-out date, order qty",
+        tables={"forecast": "write", "stock": "read", "catalog": "read"}, publishes_events=True,
+        memory_mb=1024, timeout_s=300, local_workers=1,
+    ),
+    Function(
+        "forecast_api", "functions.forecast_api.handler.handler",
+        "Forecast API: supplier settings per SKU, forecasts, replenishment suggestions, run on demand",
+        tables={"forecast": "write", "catalog": "read"}, publishes_events=True, reads_secrets=True,
+        local_workers=1,
+    ),
+    Function(
+        "channel_push", "functions.channel_push.handler.handler",
+        "On stock.changed / order.oversold: compute each listing's quantity, push changed values to platforms",
+        # catalog write: sync state (last pushed qty, failures, latency samples) lives under SYNC* keys
+        tables={"stock": "read", "catalog": "write"},
+        reads_secrets=True, timeout_s=60, local_workers=2,
+    ),
 )
 
 TOPICS: tuple[Topic, ...] = (
@@ -177,6 +205,10 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/reservations/{reservation_id}/release", "storefront_api", "token"),
     Route("POST", "/reservations/{reservation_id}/ship", "storefront_api", "token"),
     Route("POST", "/webhooks/{platform}/{shop}", "webhook_ingest"),
+    Route("PUT", "/shops/{platform}/{shop}/allocation", "staff_api", "token"),
+    Route("GET", "/shops/{platform}/{shop}/allocation", "staff_api", "token"),
+    Route("GET", "/skus/{sku}/channels", "staff_api", "token"),
+    Route("GET", "/sync/failures", "staff_api", "token"),
     Route("GET", "/alerts", "alerts_api", "token"),
     Route("POST", "/alerts/{alert_id}/ack", "alerts_api", "token"),
     Route("GET", "/alert-rules", "alerts_api", "token"),
@@ -186,16 +218,25 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/subscriptions", "alerts_api", "token"),
     Route("PUT", "/subscriptions/{subscription_id}", "alerts_api", "token"),
     Route("DELETE", "/subscriptions/{subscription_id}", "alerts_api", "token"),
+    Route("PUT", "/skus/{sku}/supplier", "forecast_api", "token"),
+    Route("GET", "/skus/{sku}/supplier", "forecast_api", "token"),
+    Route("POST", "/forecasts/run", "forecast_api", "token"),
+    Route("GET", "/forecasts/{sku}", "forecast_api", "token"),
+    Route("GET", "/replenishment", "forecast_api", "token"),
 )
 
 EVENT_RULES: tuple[EventRule, ...] = (
     EventRule("alerts-on-events", ("stock.changed", "order.oversold", "order.unmapped", "sync.anomaly",
                                    "ledger.mismatch"), "alerts"),
+    EventRule("sales-on-stock-changed", ("stock.changed",), "sales_aggregate"),
+    EventRule("forecast-on-request", ("forecast.requested",), "forecast_run"),
+    EventRule("channel-push-on-stock", ("stock.changed", "order.oversold"), "channel_push"),
 )
 
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule("reconcile-every-30s", 30, "reconcile"),
     Schedule("alerts-tick-5m", 300, "alerts"),   # repeats due and auto-clear of quiet incidents
+    Schedule("forecast-daily", 86400, "forecast_run"),
 )
 
 

@@ -79,6 +79,36 @@ def put_listing(platform: str, shop: str, listing_id: str):
                                                   now_ms()))
 
 
+@app.put("/shops/<platform>/<shop>/allocation")
+def put_allocation(platform: str, shop: str):
+    from stocklink.logic import channel_sync
+    principal(app, "staff")
+    body = parse_body(app, channel_sync.AllocationIn)
+    return json_response(200, channel_sync.put_allocation(platform, shop, body, now_ms()))
+
+
+@app.get("/shops/<platform>/<shop>/allocation")
+def get_allocation(platform: str, shop: str):
+    from stocklink.logic import channel_sync
+    principal(app, "staff_read")
+    return json_response(200, channel_sync.get_allocation(platform, shop))
+
+
+@app.get("/skus/<sku>/channels")
+def get_sku_channels(sku: str):
+    from stocklink.logic import channel_sync
+    principal(app, "staff_read")
+    return json_response(200, channel_sync.sku_channels(sku, now_ms()))
+
+
+@app.get("/sync/failures")
+def get_sync_failures():
+    from stocklink.logic import channel_sync
+    principal(app, "staff_read")
+    query = app.current_event.query_string_parameters or {}
+    return json_response(200, channel_sync.sync_failures(query.get("limit")))
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics
 def handler(event, context):

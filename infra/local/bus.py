@@ -147,3 +147,133 @@ class Scheduler:
         self._stop.set()
         for t in self._threads:
             t.join(timeout=30)
+
+
+def topic_arn(topic_name: str) -> str:
+    """ARN of a topology Topic on moto (deterministic, so workers learn it before the topic exists)."""
+    return f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:stocklink-{topic_name}"
+
+
+class Topics:
+    """topology.TOPICS on moto's SNS, each with a console queue (every delivered message is printed and
+    kept for `stocklink alerts tail`), and topology.TOPIC_QUEUES: an SQS queue subscribed to its topic,
+    a redrive to `<name>-dlq` after max_receive_count receives, polled and handed to the consumer
+    function as an SQS event with partial batch failures, as Lambda's event source mapping does."""
+
+    def __init__(self, moto, topics: Iterable, topic_queues: Iterable, invoke: Callable[[str, dict], object],
+                 echo: Callable[[str], None] | None = None, wait_seconds: int = 1, retry_after_s: int = 2):
+        self.moto, self.topics, self.topic_queues = moto, tuple(topics), tuple(topic_queues)
+        self.invoke, self.wait_seconds, self.retry_after_s = invoke, wait_seconds, retry_after_s
+        self.echo = echo or (lambda line: log.info("%s", line))
+        self.arns: dict[str, str] = {}
+        self.queue_urls: dict[str, str] = {}
+        self.dlq_urls: dict[str, str] = {}
+        self.console_urls: dict[str, str] = {}
+        self.delivered: list[dict] = []   # every message each console queue received, newest last
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def env(self) -> dict[str, str]:
+        return {t.env: topic_arn(t.name) for t in self.topics}
+
+    def provision(self) -> None:
+        sns, sqs = self.moto.client("sns"), self.moto.client("sqs")
+        for t in self.topics:
+            self.arns[t.name] = sns.create_topic(Name=f"stocklink-{t.name}")["TopicArn"]
+            url = sqs.create_queue(QueueName=f"stocklink-local-{t.name}-console")["QueueUrl"]
+            sns.subscribe(TopicArn=self.arns[t.name], Protocol="sqs", Endpoint=self._arn(sqs, url))
+            self.console_urls[t.name] = url
+        for q in self.topic_queues:
+            dlq = sqs.create_queue(QueueName=f"stocklink-local-{q.name}-dlq")["QueueUrl"]
+            url = sqs.create_queue(QueueName=f"stocklink-local-{q.name}", Attributes={
+                "VisibilityTimeout": str(q.visibility_timeout_s),
+                "RedrivePolicy": json.dumps({"deadLetterTargetArn": self._arn(sqs, dlq),
+                                             "maxReceiveCount": q.max_receive_count})})["QueueUrl"]
+            sns.subscribe(TopicArn=self.arns[q.topic], Protocol="sqs", Endpoint=self._arn(sqs, url))
+            self.queue_urls[q.name], self.dlq_urls[q.name] = url, dlq
+
+    @staticmethod
+    def _arn(sqs, url: str) -> str:
+        return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+    def start(self) -> None:
+        for name, url in self.console_urls.items():
+            self._spawn(self._console, name, url)
+        for q in self.topic_queues:
+            self._spawn(self._consume, q, self.queue_urls[q.name])
+
+    def _spawn(self, target, *args) -> None:
+        t = threading.Thread(target=target, args=args, daemon=True, name=f"topic-{args[0]}")
+        t.start()
+        self._threads.append(t)
+
+    def _receive(self, sqs, url: str, n: int) -> list[dict]:
+        try:
+            return sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=n,
+                                       WaitTimeSeconds=self.wait_seconds).get("Messages", [])
+        except Exception:  # noqa: BLE001 - moto stopping, or transient
+            self._stop.wait(0.2)
+            return []
+
+    def _console(self, topic_name: str, url: str) -> None:
+        sqs = self.moto.client("sqs")
+        while not self._stop.is_set():
+            for m in self._receive(sqs, url, 10):
+                try:
+                    env = json.loads(m["Body"])
+                    message = json.loads(env.get("Message", "{}"))
+                    attrs = {k: v.get("Value") for k, v in (env.get("MessageAttributes") or {}).items()}
+                except ValueError:
+                    message, attrs = {"raw": m["Body"]}, {}
+                record = {"topic": topic_name, "message": message, "attributes": attrs,
+                          "received_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+                self.delivered.append(record)
+                del self.delivered[:-1000]
+                self.echo(format_alert(record))
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+
+    def _consume(self, q, url: str) -> None:
+        sqs = self.moto.client("sqs")
+        while not self._stop.is_set():
+            msgs = self._receive(sqs, url, q.batch_size)
+            if not msgs:
+                continue
+            records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                        "eventSource": "aws:sqs"} for m in msgs]
+            failed = {m["MessageId"] for m in msgs}
+            try:
+                result = self.invoke(q.function, {"Records": records})
+                if getattr(result, "ok", False):
+                    failed = {f["itemIdentifier"] for f in (result.payload or {}).get("batchItemFailures", [])}
+                else:
+                    log.error("topic queue %s: %s failed: %s", q.name, q.function,
+                              (getattr(result, "traceback", None) or getattr(result, "error", "") or "").strip())
+            except Exception:  # noqa: BLE001 - the whole batch is retried
+                log.exception("topic queue %s", q.name)
+            for m in msgs:
+                try:
+                    if m["MessageId"] in failed:  # visible again soon; redrive to the DLQ after N receives
+                        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"],
+                                                      VisibilityTimeout=self.retry_after_s)
+                    else:
+                        sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+                except Exception:  # noqa: BLE001
+                    log.exception("topic queue %s: ack", q.name)
+
+    def dead_letters(self, name: str) -> int:
+        attrs = self.moto.client("sqs").get_queue_attributes(
+            QueueUrl=self.dlq_urls[name], AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+        return int(attrs["ApproximateNumberOfMessages"])
+
+    def stop(self) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout=self.wait_seconds + 2)
+
+
+def format_alert(record: dict) -> str:
+    """One console line per delivered alert."""
+    m, a = record.get("message") or {}, record.get("attributes") or {}
+    if "title" in m:
+        return f"ALERT {a.get('severity', m.get('severity', '?')).upper():6} {m['title']} — {m.get('action', '')}"
+    return f"ALERT {json.dumps(m)[:200]}"

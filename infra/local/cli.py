@@ -25,6 +25,18 @@ def _parser() -> argparse.ArgumentParser:
                        help="run every schedule at this many seconds instead of its own rate (tests)")
     local.add_argument("--health-timeout", type=float, default=60.0,
                        help="seconds to wait for GET /health before giving up")
+    alerts = sub.add_parser("alerts", help="alerts of a running StockLink")
+    alerts_sub = alerts.add_subparsers(dest="what", required=True)
+    tail = alerts_sub.add_parser("tail", help="print alerts as they are raised, repeated, acknowledged or cleared")
+    tail.add_argument("--url", default=os.environ.get("STOCKLINK_URL", "http://127.0.0.1:8080"))
+    tail.add_argument("--token", default=os.environ.get("STOCKLINK_DEV_TOKEN"),
+                      help="bearer token (default $STOCKLINK_DEV_TOKEN)")
+    tail.add_argument("--interval", type=float, default=2.0)
+    tail.add_argument("--once", action="store_true", help="print the open alerts and exit")
+    imp = sub.add_parser("import", help="import data files")
+    imp_sub = imp.add_subparsers(dest="what", required=True)
+    from infra.local import import_cli
+    import_cli.add_arguments(imp_sub.add_parser("sales", help="daily sales history (CSV or XLSX)"))
     return parser
 
 
@@ -73,6 +85,37 @@ def run_local(args) -> int:
         runtime.stop()
 
 
+def alerts_tail(args, out=sys.stdout) -> int:
+    """Polls GET /alerts on a running StockLink and prints each alert once per change."""
+    import json
+    import time
+    import urllib.request
+
+    if not args.token:
+        print("pass --token or set STOCKLINK_DEV_TOKEN", file=sys.stderr)
+        return 2
+    seen: dict[str, tuple] = {}
+    while True:
+        req = urllib.request.Request(f"{args.url}/alerts?status=open",
+                                     headers={"Authorization": f"Bearer {args.token}"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            alerts = json.loads(resp.read())["alerts"]
+        current = set()
+        for a in sorted(alerts, key=lambda a: a.get("updated_at") or 0):
+            current.add(a["id"])
+            mark = (a["level"], a["status"], a.get("last_alert_id"))
+            if seen.get(a["id"]) != mark:
+                seen[a["id"]] = mark
+                print(f"{a['level'].upper():6} {a['status']:5} {a.get('title') or a['id']} — {a.get('action') or ''}",
+                      file=out, flush=True)
+        for gone in set(seen) - current:
+            print(f"CLEAR  {gone}", file=out, flush=True)
+            seen.pop(gone)
+        if args.once:
+            return 0
+        time.sleep(args.interval)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S",
@@ -81,6 +124,14 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if args.command == "local":
         return run_local(args)
+    if args.command == "alerts" and args.what == "tail":
+        try:
+            return alerts_tail(args)
+        except KeyboardInterrupt:
+            return 130
+    if args.command == "import" and args.what == "sales":
+        from infra.local import import_cli
+        return import_cli.run(args)
     return 2
 
 

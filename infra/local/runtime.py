@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 from types import SimpleNamespace
 
-from infra.local.bus import EventBus, Scheduler
+from infra.local.bus import EventBus, Scheduler, Topics
 from infra.local.dynamodb_local import DynamoDBLocal
 from infra.local.gateway import Gateway
 from infra.local.moto_server import MotoServer
@@ -51,6 +51,7 @@ class LocalRuntime:
         self.gateway: Gateway | None = None
         self.bus: EventBus | None = None
         self.scheduler: Scheduler | None = None
+        self.topics: Topics | None = None
         self._stopped = threading.Event()
 
     @property
@@ -80,10 +81,16 @@ class LocalRuntime:
         log.info("DynamoDB Local at %s (%s), moto at %s", self.ddb.endpoint_url,
                  "in memory" if self.data_dir is None else self.data_dir / "dynamodb", self.moto.endpoint_url)
 
+        # SNS topics (alerts) with their queue consumers; workers learn the topic ARNs from the environment.
+        self.topics = Topics(self.moto, getattr(self.topology, "TOPICS", ()),
+                             [q for q in getattr(self.topology, "TOPIC_QUEUES", ())
+                              if q.function in {f.name for f in self.topology.FUNCTIONS}], self._invoke_sync,
+                             echo=(lambda line: self.relay("alerts", line)) if self.relay else None)
+
         # Workers import their handlers while the tables, secret and bus are provisioned.
         for fn in self.topology.FUNCTIONS:
-            env = function_environment(fn, ddb_endpoint=self.ddb.endpoint_url,
-                                       aws_endpoint=self.moto.endpoint_url, extra=self.extra_env)
+            env = function_environment(fn, ddb_endpoint=self.ddb.endpoint_url, aws_endpoint=self.moto.endpoint_url,
+                                       extra={**self.topics.env(), **self.extra_env})
             pool = WorkerPool(fn, env, relay=self.relay)
             pool.start()
             self.pools[fn.name] = pool
@@ -97,11 +104,13 @@ class LocalRuntime:
         self.dev_token = self._provision_api_token(self.dev_token)
         self.bus = EventBus(self.moto, getattr(self.topology, "EVENT_RULES", ()), self._dispatch_async)
         self.bus.provision()
+        self.topics.provision()
 
         for pool in self.pools.values():
             pool.wait_ready()
         self.gateway.start()
         self.bus.start()
+        self.topics.start()
         self.scheduler = Scheduler(getattr(self.topology, "SCHEDULES", ()), self._invoke_sync,
                                    self.schedule_interval)
         self.scheduler.start()
@@ -183,7 +192,7 @@ class LocalRuntime:
             return
         self._stopped.set()
         # Outside in: stop taking work, then the workers, then the services they talk to.
-        for part in (self.gateway, self.scheduler, self.bus):
+        for part in (self.gateway, self.scheduler, self.bus, self.topics):
             if part is not None:
                 try:
                     part.stop()
@@ -212,6 +221,7 @@ def topology_with(base=None, **overrides) -> SimpleNamespace:
     """A copy of a topology with some declarations replaced (tests add a rule or a function)."""
     base = base or default_topology()
     fields = {k: getattr(base, k) for k in ("FUNCTIONS", "ROUTES", "EVENT_RULES", "SCHEDULES", "TABLES")}
+    fields.update({k: getattr(base, k, ()) for k in ("TOPICS", "TOPIC_QUEUES")})
     fields.update(overrides)
     return SimpleNamespace(**fields)
 

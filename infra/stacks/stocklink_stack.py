@@ -15,6 +15,7 @@ from constructs import Construct
 from infra import layer, topology as default_topology
 from infra.constructs import acknowledge
 from infra.constructs.alarms import Alarms
+from infra.constructs.alerts import AlertTopics
 from infra.constructs.api import Api
 from infra.constructs.data import Data
 from infra.constructs.dlq import DeadLetterQueues
@@ -72,8 +73,12 @@ class StockLinkStack(cdk.Stack):
         self.schedules = Schedules(self, "Schedules", schedules=topology.SCHEDULES, functions=fns.functions,
                                    dlq_factory=dlqs, log_retention=log_retention)
         self.api = Api(self, "Api", routes=topology.ROUTES, functions=fns.functions, log_retention=log_retention)
-        self.dead_letter_queues = dlqs.queues
-        self.alarms = Alarms(self, "Alarms", dead_letter_queues=dlqs.queues,
+        self.alert_topics = AlertTopics(self, "Alerts", topics=getattr(topology, "TOPICS", ()),
+                                        topic_queues=getattr(topology, "TOPIC_QUEUES", ()),
+                                        functions=fns.functions)
+        self.dead_letter_queues = {**dlqs.queues, **{f"{name}-dlq": q for name, q in
+                                                     self.alert_topics.dead_letter_queues.items()}}
+        self.alarms = Alarms(self, "Alarms", dead_letter_queues=self.dead_letter_queues,
                              email=self.node.try_get_context("stocklink:alarmEmail") or None)
 
         cdk.CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the prod stage")

@@ -20,6 +20,7 @@ TABLE_ENV = {
     "events": "EVENTS_TABLE",
     "catalog": "CATALOG_TABLE",
     "alerts": "ALERTS_TABLE",
+    "forecast": "FORECAST_TABLE",
 }
 
 

@@ -194,7 +194,10 @@ def test_every_async_target_has_a_dead_letter_queue(synth):
 
 
 def test_every_dead_letter_queue_raises_an_alarm_on_an_encrypted_topic(synth):
-    (topic_lid,) = synth.of_type("AWS::SNS::Topic")
+    alarm_topics = [lid for lid, topic in synth.of_type("AWS::SNS::Topic").items()
+                    if topic["Properties"].get("DisplayName") == "StockLink alarms"]
+    assert len(alarm_topics) == 1
+    topic_lid = alarm_topics[0]
     assert "KmsMasterKeyId" in synth.resources[topic_lid]["Properties"]
     alarmed = set()
     for alarm in synth.of_type("AWS::CloudWatch::Alarm").values():
@@ -202,4 +205,7 @@ def test_every_dead_letter_queue_raises_an_alarm_on_an_encrypted_topic(synth):
         assert props["AlarmActions"] == [{"Ref": topic_lid}]
         assert props["Threshold"] == 1 and props["MetricName"] == "ApproximateNumberOfMessagesVisible"
         alarmed |= refs(props["Dimensions"])
-    assert alarmed == set(synth.of_type("AWS::SQS::Queue"))
+    # Work queues (those that redrive into a DLQ) are not alarmed; every dead-letter queue is.
+    dead_letter_queues = {lid for lid, queue in synth.of_type("AWS::SQS::Queue").items()
+                          if "RedrivePolicy" not in queue["Properties"]}
+    assert alarmed == dead_letter_queues

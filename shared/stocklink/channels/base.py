@@ -112,6 +112,18 @@ class ChannelAdapter(Protocol):
     def parse_read_back(self, status: int, body: bytes) -> dict[str, int]:
         """listing_id -> quantity shown, from one read-back response."""
 
+    def classify_response(self, status: int, body: bytes, headers: Mapping[str, str] | None = None):
+        """CallResult (stocklink.channels._common): ok, retryable (429/5xx/throttle codes) or permanent."""
+
+    def needs_order_detail(self, event: OrderEvent) -> bool:
+        """True when the webhook carried no lines and the order must be fetched before applying it."""
+
+    def build_order_detail(self, credentials: Mapping[str, str], event: OrderEvent) -> HttpCall:
+        """Signed request for the order (or return) detail; only where needs_order_detail can be True."""
+
+    def parse_order_detail(self, event: OrderEvent, status: int, body: bytes) -> OrderEvent:
+        """The event completed with its lines from the detail response. PayloadInvalid if unusable."""
+
 
 def constant_time_equal(a: str | bytes, b: str | bytes) -> bool:
     """Signature comparison that does not leak how many leading characters matched."""

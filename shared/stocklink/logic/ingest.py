@@ -32,5 +32,26 @@ def ingest_webhook(platform: str, shop: str, request: WebhookRequest, now_ms: in
         events = adapter.parse_webhook(request, shop)
     except PayloadInvalid as exc:
         raise ValidationFailed(str(exc)) from None
+    events = [_with_order_detail(adapter, credentials, event) for event in events]
     outcomes = [orders.apply_order_event(event, now_ms) for event in events]
     return {"received": len(events), "outcomes": outcomes}
+
+
+class OrderDetailUnavailable(Exception):
+    """The platform's order-detail API did not answer: a 5xx makes the platform redeliver the webhook."""
+
+
+def _with_order_detail(adapter, credentials: dict, event):
+    """Platforms whose webhooks carry no lines (TikTok, Shopee, Lazada): fetch the signed order detail."""
+    needs = getattr(adapter, "needs_order_detail", None)
+    if needs is None or not needs(event):
+        return event
+    from stocklink.logic.channel_sync import send  # urllib with a timeout
+
+    status, _headers, body = send(adapter.build_order_detail(credentials, event))
+    if status == 0 or status == 429 or status >= 500:
+        raise OrderDetailUnavailable(f"{event.platform} order detail: HTTP {status}")
+    try:
+        return adapter.parse_order_detail(event, status, body)
+    except PayloadInvalid as exc:
+        raise ValidationFailed(str(exc)) from None

@@ -1,0 +1,121 @@
+"""`stocklink import sales FILE.csv|.xlsx`: sales history into the daily sales counters.
+
+Columns: sku, date, qty and optionally channel, warehouse (see stocklink.forecasting.importer). The whole
+file is validated first: any bad row → every problem printed with its line number, exit 1, nothing
+written. Otherwise the rows are summed per (sku, day) (and per warehouse / channel) and batch-written;
+the file's values replace the counters of the days it names, so importing it again changes nothing.
+
+DynamoDB endpoint: --endpoint, else $AWS_ENDPOINT_URL_DYNAMODB (what the local runtime gives its
+functions; DynamoDB Local's URL is logged at start-up), else real AWS with the usual credentials.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from typing import Callable, TextIO
+
+MAX_PRINTED_ERRORS = 50
+
+
+class ProgressBar:
+    """A one-line bar on a terminal stream, redrawn with \\r; throttled so large files stay fast."""
+
+    def __init__(self, stream: TextIO, label: str, width: int = 30, min_interval: float = 0.1):
+        self.stream, self.label, self.width, self.min_interval = stream, label, width, min_interval
+        self._last = -1.0
+        self._drawn = False
+
+    def __call__(self, done: int, total: int | None) -> None:
+        now = time.monotonic()
+        final = total is not None and done >= total
+        if not final and now - self._last < self.min_interval:
+            return
+        self._last = now
+        if total:
+            frac = min(done / total, 1.0)
+            filled = int(frac * self.width)
+            text = f"\r{self.label} [{'#' * filled}{'.' * (self.width - filled)}] {frac * 100:5.1f}%"
+        else:
+            text = f"\r{self.label} {done}"
+        self.stream.write(text)
+        self.stream.flush()
+        self._drawn = True
+
+    def close(self) -> None:
+        if self._drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._drawn = False
+
+
+def parser(prog: str = "stocklink import sales") -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog, description="import daily sales history (CSV or XLSX)")
+    add_arguments(p)
+    return p
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", help="CSV or XLSX with columns sku, date, qty[, channel, warehouse]")
+    p.add_argument("--endpoint", default=None,
+                   help="DynamoDB endpoint URL (default $AWS_ENDPOINT_URL_DYNAMODB, e.g. the local runtime's)")
+    p.add_argument("--dry-run", action="store_true", help="validate only, write nothing")
+
+
+def _configure_endpoint(endpoint: str | None) -> None:
+    """Before the store models are imported: pynamodb/botocore read these at client creation."""
+    if endpoint:
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
+    if os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"):
+        for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                           ("AWS_DEFAULT_REGION", "us-east-1")):
+            os.environ.setdefault(key, value)
+
+
+def run(args, *, stderr: TextIO | None = None, stdout: TextIO | None = None,
+        write: Callable | None = None, now_ms: int | None = None) -> int:
+    """`write(rows, now_ms, progress)` defaults to sales_history.import_rows (tests pass their own)."""
+    stderr, stdout = stderr or sys.stderr, stdout or sys.stdout
+    from stocklink.forecasting.importer import read_file
+
+    if not os.path.isfile(args.file):
+        print(f"{args.file}: no such file", file=stderr)
+        return 2
+    bar = ProgressBar(stderr, "reading")
+    try:
+        result = read_file(args.file, progress=bar)
+    finally:
+        bar.close()
+    if not result.ok:
+        for err in result.errors[:MAX_PRINTED_ERRORS]:
+            print(f"{args.file}:{err.line}: {err.message}", file=stderr)
+        more = result.error_count - min(len(result.errors), MAX_PRINTED_ERRORS)
+        if more > 0:
+            print(f"... and {more} more", file=stderr)
+        print(f"{result.error_count} error(s); nothing was imported", file=stderr)
+        return 1
+    skus = len({r.sku for r in result.rows})
+    if args.dry_run:
+        print(f"{len(result.rows)} rows for {skus} SKUs are valid (dry run: nothing written)", file=stdout)
+        return 0
+    if write is None:
+        _configure_endpoint(args.endpoint)
+        from stocklink.logic.sales_history import import_rows as write
+    if now_ms is None:
+        now_ms = int(time.time() * 1000)
+    bar = ProgressBar(stderr, "writing")
+    try:
+        outcome = write(result.rows, now_ms, bar)
+    finally:
+        bar.close()
+    print(f"imported {len(result.rows)} rows for {skus} SKUs ({outcome['counters']} daily counters)", file=stdout)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(parser().parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,464 @@
+"""Channel sync: from a stock change to every affected listing's quantity on its platform.
+
+One event (stock.changed for a SKU, or order.oversold) → the listings showing the SKU (reverse index in
+the catalog) → per shop, once a rate-limit token is in hand, the *current* stock is read and every
+listing's display quantity computed (stocklink.domain.allocation) → only values that differ from what the
+listing last showed are claimed and pushed, batched per shop through the platform's adapter, with
+retries (429/5xx, backoff + jitter) → what still fails is recorded as a sync failure and reported to the
+caller (the handler raises, so Lambda retries the event and then dead-letters it).
+
+Coalescing: quantities are computed from stock read at push time, not from the event. A burst of N
+orders produces N events, but every event that finds the listing already showing the current number
+pushes nothing; waiting for a token while the burst goes on makes later reads skip more.
+"""
+from __future__ import annotations
+
+import random
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Annotated, Callable, Iterable, Mapping
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from stocklink.channels.base import HttpCall, StockPush
+from stocklink.domain.allocation import (
+    AllocationSettings,
+    Component,
+    ListingRef,
+    dynamic_buffer,
+    plan_displays,
+)
+from stocklink.errors import NotFound, ValidationFailed
+from stocklink.observability import logger
+from stocklink.store import repository, sync_models
+from stocklink.store.repository import SHOP, listing_pk
+
+SKU_LISTINGS = "SKU_LISTINGS#"
+ALLOCATION = "ALLOCATION"
+
+HTTP_TIMEOUT_S = 10.0
+MAX_ATTEMPTS = 4              # first call + 3 retries
+BACKOFF_BASE_S = 0.2
+BACKOFF_CAP_S = 5.0
+MAX_TOKEN_WAIT_S = 20.0       # beyond this the push is attempted anyway (the platform's 429 is retried)
+VELOCITY_WINDOW_MS = 300_000  # sales counted over the last 5 minutes
+_sleep: Callable[[float], None] = time.sleep
+_clock: Callable[[], float] = time.monotonic
+
+
+# --- allocation settings (catalog) -------------------------------------------------------------------------
+
+class AllocationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rule: Annotated[str, Field(pattern="^(shared|quota|fixed)$")] = "shared"
+    buffer: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    buffer_mode: Annotated[str, Field(pattern="^(static|dynamic)$")] = "static"
+    ratio: Annotated[float, Field(ge=0, le=1)] = 1.0
+    minimum: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    fixed: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    min_display: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    max_display: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    sellout_threshold: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    sync: bool = True
+    warehouses: list[str] | None = None
+
+
+def put_allocation(platform: str, shop: str, body: AllocationIn, now_ms: int) -> dict:
+    if repository.get_catalog(SHOP, f"{platform}#{shop}") is None:
+        raise NotFound(f"shop {platform}/{shop} not found")
+    try:
+        settings = AllocationSettings.from_dict(body.model_dump())
+    except ValueError as exc:
+        raise ValidationFailed(str(exc)) from None
+    data = {"platform": platform, "shop": shop, **settings.to_dict()}
+    repository.put_catalog(ALLOCATION, f"{platform}#{shop}", data, now_ms)
+    return data
+
+
+def get_allocation(platform: str, shop: str) -> dict:
+    if repository.get_catalog(SHOP, f"{platform}#{shop}") is None:
+        raise NotFound(f"shop {platform}/{shop} not found")
+    data = repository.get_catalog(ALLOCATION, f"{platform}#{shop}")
+    return {"platform": platform, "shop": shop, **AllocationSettings.from_dict(data).to_dict()}
+
+
+def _settings(channels: Iterable[str]) -> dict[str, AllocationSettings]:
+    stored = repository.batch_get_catalog(ALLOCATION, channels)
+    return {ch: AllocationSettings.from_dict(stored.get(ch)) for ch in channels}
+
+
+# --- rate limiting -----------------------------------------------------------------------------------------
+
+class TokenBucket:
+    """Per shop and per container (a Lambda container handles one event at a time)."""
+
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float] | None = None):
+        self.rate, self.capacity = max(rate, 0.001), max(1, burst)
+        self.clock = clock or (lambda: _clock())
+        self.tokens = float(self.capacity)
+        self.at = self.clock()
+        self.lock = threading.Lock()
+
+    def wait_time(self) -> float:
+        """Take one token; returns how long the caller must wait before using it."""
+        with self.lock:
+            now = self.clock()
+            self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.rate)
+            self.at = now
+            self.tokens -= 1
+            return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+
+    def acquire(self) -> float:
+        delay = min(self.wait_time(), MAX_TOKEN_WAIT_S)
+        if delay > 0:
+            _sleep(delay)
+        return delay
+
+
+_buckets: dict[str, TokenBucket] = {}
+
+
+def _bucket(platform: str, shop: str, adapter) -> TokenBucket:
+    key = f"{platform}#{shop}"
+    if key not in _buckets:
+        _buckets[key] = TokenBucket(adapter.rate_per_second, adapter.burst)
+    return _buckets[key]
+
+
+# --- HTTP ----------------------------------------------------------------------------------------------------
+
+def send(call: HttpCall) -> tuple[int, dict, bytes]:
+    """One platform call with a timeout; network failures come back as status 0 (retryable)."""
+    request = urllib.request.Request(call.url, data=call.body or None, headers=dict(call.headers),
+                                     method=call.method)
+    try:
+        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers or {}), exc.read()
+    except (urllib.error.URLError, OSError) as exc:
+        return 0, {}, str(exc).encode()
+
+
+def backoff_delay(attempt: int, retry_after: float | None = None) -> float:
+    """Full jitter: uniform(0, min(cap, base × 2^attempt)), never less than the platform's Retry-After."""
+    delay = random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * (2 ** attempt)))
+    return max(delay, min(retry_after or 0.0, BACKOFF_CAP_S))
+
+
+@dataclass
+class CallOutcome:
+    ok: bool
+    attempts: int
+    error: str = ""
+    failed_listings: tuple[str, ...] = ()
+
+
+def push_with_retry(adapter, build: Callable[[], HttpCall], bucket: TokenBucket | None = None) -> CallOutcome:
+    """Send a freshly built (re-signed) call until OK, a permanent error, or MAX_ATTEMPTS."""
+    from stocklink.channels._common import Outcome
+
+    error = ""
+    for attempt in range(MAX_ATTEMPTS):
+        if attempt and bucket is not None:
+            bucket.acquire()
+        status, headers, body = send(build())
+        if status == 0:
+            result, error = None, f"network error: {body.decode(errors='replace')[:200]}"
+        else:
+            result = adapter.classify_response(status, body, headers)
+            if result.outcome is Outcome.OK:
+                return CallOutcome(True, attempt + 1, failed_listings=tuple(result.failed_listings))
+            error = f"HTTP {status} {result.code} {result.message}".strip()
+            if result.outcome is Outcome.PERMANENT:
+                return CallOutcome(False, attempt + 1, error)
+        if attempt + 1 < MAX_ATTEMPTS:
+            _sleep(backoff_delay(attempt, result.retry_after if result else None))
+    return CallOutcome(False, MAX_ATTEMPTS, error)
+
+
+# --- the sync ------------------------------------------------------------------------------------------------
+
+@dataclass
+class SyncReport:
+    listings: int = 0
+    pushed: int = 0
+    unchanged: int = 0          # coalesced: the listing already shows the current number
+    superseded: int = 0         # a newer computation claimed the listing
+    sync_off: int = 0
+    failed: int = 0
+    calls: int = 0
+    attempts: int = 0
+    failures: list[dict] = field(default_factory=list)
+    pushed_values: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def _listings_for(skus: Iterable[str]) -> list[ListingRef]:
+    refs: dict[tuple[str, str], set[str]] = {}
+    for sku in dict.fromkeys(skus):
+        for ref in repository.list_catalog(SKU_LISTINGS + sku).values():
+            refs.setdefault((ref["platform"], ref["shop"]), set()).add(ref["listing_id"])
+    out = []
+    for (platform, shop), ids in sorted(refs.items()):
+        for lid, data in sorted(repository.batch_get_catalog(listing_pk(platform, shop), ids).items()):
+            out.append(ListingRef(f"{platform}#{shop}", lid,
+                                  tuple(Component(c["sku"], int(c.get("qty", 1))) for c in data["components"]),
+                                  dict(data.get("platform_ids") or {})))
+    return out
+
+
+def _available(skus: Iterable[str]) -> dict[str, dict[str, int]]:
+    return {sku: {i.warehouse_id: int(i.available) for i in repository.stock_items(sku)} for sku in dict.fromkeys(skus)}
+
+
+def _p99(samples: list[int]) -> float:
+    if not samples:
+        return 0.0
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))] / 1000.0
+
+
+def _rates(data: dict, now_ms: int) -> dict[str, float]:
+    """Units/s sold per channel over the window, from the stored sales log."""
+    out: dict[str, float] = {}
+    for channel, sales in (data.get("sales") or {}).items():
+        units = sum(u for at, u in sales if now_ms - at <= VELOCITY_WINDOW_MS)
+        out[channel] = units / (VELOCITY_WINDOW_MS / 1000.0)
+    return out
+
+
+def note_sale(detail: Mapping, now_ms: int) -> None:
+    """Learn sales velocity per channel from stock.changed: a drop in total available caused by a
+    channel's order (source "platform:shop") counts as that channel's sale."""
+    sku, total = detail.get("sku"), detail.get("total_available")
+    if not sku or total is None:
+        return
+    data = sync_models.velocity(sku)
+    last = data.get("last_total")
+    source = str(detail.get("source") or "")
+    data["last_total"] = int(total)
+    if last is not None and int(total) < int(last) and ":" in source and detail.get("cause") == "reserve":
+        channel = source.replace(":", "#", 1)
+        sales = [s for s in (data.get("sales") or {}).get(channel, []) if now_ms - s[0] <= VELOCITY_WINDOW_MS]
+        sales.append([now_ms, int(last) - int(total)])
+        data.setdefault("sales", {})[channel] = sales[-200:]
+    sync_models.save_velocity(sku, data, now_ms)
+
+
+def _dynamic_buffers(listings: list[ListingRef], settings: Mapping[str, AllocationSettings],
+                     now_ms: int) -> dict[tuple[str, str], int]:
+    dynamic = {ch for ch, s in settings.items() if s.buffer_mode == "dynamic"}
+    if not dynamic:
+        return {}
+    skus = {c.sku for l in listings if l.channel in dynamic for c in l.components}
+    rates = {sku: _rates(data, now_ms) for sku, data in sync_models.velocities(skus).items()}
+    out = {}
+    for channel in dynamic:
+        platform, shop = channel.split("#", 1)
+        p99 = _p99(sync_models.latency_samples(platform, shop))
+        for sku in skus:
+            others = sum(r for ch, r in rates.get(sku, {}).items() if ch != channel)
+            out[(channel, sku)] = dynamic_buffer(others, p99)
+    return out
+
+
+def sync_skus(skus: Iterable[str], now_ms: Callable[[], int], *, zero_skus: Iterable[str] = (),
+              event_ms: int | None = None) -> SyncReport:
+    """Bring every listing that shows one of `skus` to its current display quantity.
+
+    `zero_skus`: push 0 for listings containing them (an oversell: stop selling everywhere at once).
+    `event_ms`: when the stock change happened, for the push-latency samples behind the dynamic buffer.
+    """
+    from stocklink.channels.registry import UnknownPlatform, adapter_for
+    from stocklink.logic.catalog import shop_credentials
+
+    zero = set(zero_skus)
+    report = SyncReport()
+    listings = _listings_for(list(dict.fromkeys([*skus, *zero])))
+    report.listings = len(listings)
+    if not listings:
+        return report
+    channels = sorted({l.channel for l in listings})
+    settings = _settings(channels)
+    component_skus = sorted({c.sku for l in listings for c in l.components})
+    for channel in channels:
+        platform, shop = channel.split("#", 1)
+        mine = [l for l in listings if l.channel == channel]
+        try:
+            adapter = adapter_for(platform)
+        except UnknownPlatform:
+            continue   # e.g. the storefront: it reserves synchronously, nothing to push
+        credentials = shop_credentials(platform, shop)
+        if credentials is None:
+            _fail(report, platform, shop, [l.listing_id for l in mine], "shop credentials missing", now_ms())
+            continue
+        bucket = _bucket(platform, shop, adapter)
+        bucket.acquire()
+        # Read stock now, after any wait: the value pushed is the freshest there is.
+        read_at = now_ms()
+        plan = plan_displays(listings, settings, _available(component_skus),
+                             extra_buffer=_dynamic_buffers(listings, settings, read_at))
+        wanted = {d.listing_id: d for d in plan if d.channel == channel}
+        states = sync_models.listing_states(platform, shop, wanted)
+        pushes: list[StockPush] = []
+        for listing in mine:
+            display = wanted[listing.listing_id]
+            qty = display.quantity
+            if qty is None:
+                report.sync_off += 1
+                sync_models.record_sync_off(platform, shop, listing.listing_id, read_at)
+                continue
+            if zero & {c.sku for c in listing.components}:
+                qty = 0
+            state = states.get(listing.listing_id)
+            if state is not None and state.status == "pushed" and state.pushed_qty == qty \
+                    and (state.computed_qty is None or state.computed_qty == qty):
+                report.unchanged += 1
+                continue
+            if not sync_models.claim(platform, shop, listing.listing_id, qty, read_at):
+                report.superseded += 1
+                continue
+            pushes.append(StockPush(listing.listing_id, qty, listing.platform_ids))
+        if pushes:
+            _push_shop(report, adapter, credentials, bucket, platform, shop, pushes, now_ms, event_ms)
+    return report
+
+
+def _call_group(adapter, credentials, push: StockPush) -> tuple[str, str]:
+    """Which request a listing's update lands in (per product for TikTok/Shopee, one endpoint for others)."""
+    calls = adapter.build_stock_updates(credentials, [push])
+    return (calls[0].method, urlsplit(calls[0].url).path) if calls else ("", "")
+
+
+def _push_shop(report: SyncReport, adapter, credentials, bucket: TokenBucket, platform: str, shop: str,
+               pushes: list[StockPush], now_ms: Callable[[], int], event_ms: int | None) -> None:
+    groups: dict[tuple[str, str], list[StockPush]] = {}
+    for push in pushes:
+        try:
+            groups.setdefault(_call_group(adapter, credentials, push), []).append(push)
+        except ValueError as exc:   # listing lacks a platform id, or a bad quantity: the call can't be built
+            _fail(report, platform, shop, [push.listing_id], str(exc), now_ms())
+    latencies = []
+    first = True
+    for group in groups.values():
+        for start in range(0, len(group), adapter.batch_size):
+            batch = group[start:start + adapter.batch_size]
+            if not first:
+                bucket.acquire()
+            first = False
+            n_calls = len(adapter.build_stock_updates(credentials, batch))
+            batch_failed: dict[str, str] = {}
+            for index in range(n_calls):
+                outcome = push_with_retry(adapter, lambda: adapter.build_stock_updates(credentials, batch)[index],
+                                          bucket)
+                report.calls += 1
+                report.attempts += outcome.attempts
+                if not outcome.ok:
+                    batch_failed.update({p.listing_id: outcome.error for p in batch})
+                for lid in outcome.failed_listings:
+                    batch_failed[str(lid)] = "refused by the platform inside an accepted batch"
+            done = now_ms()
+            for push in batch:
+                if push.listing_id in batch_failed:
+                    _fail(report, platform, shop, [push.listing_id], batch_failed[push.listing_id], done,
+                          quantity=push.quantity)
+                else:
+                    sync_models.record_pushed(platform, shop, push.listing_id, push.quantity, done)
+                    report.pushed += 1
+                    report.pushed_values[f"{platform}#{shop}#{push.listing_id}"] = push.quantity
+            if event_ms is not None and len(batch_failed) < len(batch):
+                latencies.append(max(0, done - event_ms))
+    if latencies:
+        try:
+            sync_models.add_latency_samples(platform, shop, latencies, now_ms())
+        except Exception:  # noqa: BLE001 - a statistic; never fail a push over it
+            logger.exception("could not store push latency")
+
+
+def _fail(report: SyncReport, platform: str, shop: str, listing_ids: list[str], error: str, at_ms: int,
+          quantity: int | None = None) -> None:
+    for lid in listing_ids:
+        report.failed += 1
+        failure = {"platform": platform, "shop": shop, "listing_id": lid, "error": error, "quantity": quantity}
+        report.failures.append(failure)
+        sync_models.record_listing_failed(platform, shop, lid, error, at_ms)
+        sync_models.record_failure(platform, shop, lid, {"error": error, "quantity": quantity}, at_ms)
+    logger.warning("channel sync failed", extra={"platform": platform, "shop": shop, "listings": listing_ids,
+                                                 "error": error})
+
+
+# --- events ----------------------------------------------------------------------------------------------------
+
+def _event_ms(event: Mapping) -> int | None:
+    from datetime import datetime
+
+    value = event.get("time")
+    if not value:
+        return None
+    try:
+        return int(datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp() * 1000)
+    except ValueError:
+        return None
+
+
+def handle_event(event: Mapping, now_ms: Callable[[], int]) -> SyncReport:
+    """An EventBridge event: stock.changed → sync that SKU; order.oversold → push 0 for the short SKUs."""
+    detail_type = event.get("detail-type")
+    detail = event.get("detail") or {}
+    if detail_type == "stock.changed":
+        sku = detail.get("sku")
+        if not sku:
+            return SyncReport()
+        try:
+            note_sale(detail, now_ms())
+        except Exception:  # noqa: BLE001 - velocity is an estimate; never fail the push over it
+            logger.exception("could not update sales velocity")
+        return sync_skus([sku], now_ms, event_ms=_event_ms(event))
+    if detail_type == "order.oversold":
+        short = [s.get("sku") for s in detail.get("shortfall") or [] if isinstance(s, dict) and s.get("sku")]
+        return sync_skus([], now_ms, zero_skus=short, event_ms=_event_ms(event))
+    logger.info("ignoring event", extra={"detail_type": detail_type})
+    return SyncReport()
+
+
+# --- views -------------------------------------------------------------------------------------------------------
+
+def sku_channels(sku: str, now_ms: int) -> dict:
+    """Each listing of the SKU: the quantity it should show now, what it last showed and when."""
+    listings = _listings_for([sku])
+    channels = sorted({l.channel for l in listings})
+    settings = _settings(channels)
+    plan = plan_displays(listings, settings, _available({c.sku for l in listings for c in l.components}),
+                         extra_buffer=_dynamic_buffers(listings, settings, now_ms))
+    out = []
+    for listing, display in zip(listings, plan):
+        platform, shop = listing.channel.split("#", 1)
+        state = sync_models.listing_states(platform, shop, [listing.listing_id]).get(listing.listing_id)
+        out.append({
+            "platform": platform, "shop": shop, "listing_id": listing.listing_id,
+            "components": [{"sku": c.sku, "qty": c.qty} for c in listing.components],
+            "rule": settings[listing.channel].rule, "sync": settings[listing.channel].sync,
+            "computed_qty": display.quantity,
+            "pushed_qty": None if state is None or state.pushed_qty is None else int(state.pushed_qty),
+            "pushed_at": None if state is None or state.pushed_at is None else int(state.pushed_at),
+            "status": None if state is None else state.status,
+            "error": None if state is None else state.error,
+            "in_sync": state is not None and state.pushed_qty is not None
+            and int(state.pushed_qty) == display.quantity,
+        })
+    return {"sku": sku, "listings": out}
+
+
+def sync_failures(limit: str | int | None = None) -> dict:
+    try:
+        n = max(1, min(500, int(limit or 100)))
+    except ValueError:
+        raise ValidationFailed("limit must be an integer") from None
+    return {"failures": sync_models.recent_failures(n)}

@@ -1,0 +1,213 @@
+"""Forecast runs: daily sales counters + stock + supplier settings → forecasting engine → stored results,
+replenishment suggestions sorted by urgency, and forecast.* events for the alerts function.
+
+A run pages over the catalog's SKUs (`page_size` per engine call); its cursor is stored after every page,
+so a run cut short (Lambda time limit) continues where it stopped when invoked again with its run id.
+"""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import math
+import uuid
+from typing import Annotated, Callable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from stocklink import bus
+from stocklink.errors import NotFound, ValidationFailed
+from stocklink.forecasting import engine
+from stocklink.logic import sales_history
+from stocklink.logic.catalog import require_skus
+from stocklink.store import sales_models as store
+
+FORECAST_REQUESTED = "forecast.requested"
+STOCKOUT_RISK = "forecast.stockout_risk"
+BURST = "forecast.burst"
+SLOW_MOVER = "forecast.slow_mover"
+HISTORY_DAYS = 730
+PAGE_SIZE = 200
+NO_STOCKOUT = "9999-12-31"
+
+
+class PriceBreakIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    min_qty: Annotated[int, Field(ge=1, le=10_000_000, strict=True)]
+    unit_cost: Annotated[float, Field(ge=0)]
+
+
+class SupplierIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    supplier: Annotated[str, Field(max_length=200)] = ""
+    lead_time_days: Annotated[float, Field(gt=0, le=365)] = 7.0
+    lead_time_std_days: Annotated[float, Field(ge=0, le=365)] = 0.0
+    review_period_days: Annotated[float, Field(ge=0, le=365)] = 7.0
+    moq: Annotated[int, Field(ge=1, le=10_000_000, strict=True)] = 1
+    case_pack: Annotated[int, Field(ge=1, le=100_000, strict=True)] = 1
+    price_breaks: Annotated[list[PriceBreakIn], Field(max_length=20)] = []
+    service_level: Annotated[float, Field(gt=0.5, lt=1)] | None = None
+
+
+# --- supplier settings ---------------------------------------------------------------------------
+
+def put_supplier(sku: str, body: SupplierIn, now_ms: int) -> dict:
+    require_skus([sku])
+    data = {"sku": sku, **body.model_dump()}
+    data["price_breaks"] = sorted(data["price_breaks"], key=lambda b: b["min_qty"])
+    store.put_supplier(sku, data, now_ms)
+    return data
+
+
+def get_supplier(sku: str) -> dict:
+    data = store.get_supplier(sku)
+    if data is None:
+        raise NotFound(f"no supplier settings for {sku}", sku=sku)
+    return data
+
+
+def sku_params(sku: str, catalog: dict, supplier: dict | None, available: float, in_transit: float) -> engine.SkuParams:
+    s = supplier or {}
+    lead = float(s.get("lead_time_days", 7.0))
+    # Stock items carry in-transit units without an ETA: assume they land one lead time from now
+    # (conservative: they never hide a stock-out that happens before that).
+    arrivals = ((math.ceil(lead), in_transit),) if in_transit > 0 else ()
+    return engine.SkuParams(
+        sku, available=max(available, 0.0), in_transit=arrivals, lead_time_days=lead,
+        lead_time_std_days=float(s.get("lead_time_std_days", 0.0)),
+        review_period_days=float(s.get("review_period_days", 7.0)), moq=int(s.get("moq", 1)),
+        case_pack=int(s.get("case_pack", 1)),
+        price_breaks=tuple((int(b["min_qty"]), float(b["unit_cost"])) for b in s.get("price_breaks", [])),
+        unit_price=float(catalog.get("price") or 0.0), service_level=s.get("service_level"))
+
+
+# --- runs ----------------------------------------------------------------------------------------
+
+def as_of_for(now_ms: int) -> dt.date:
+    """The last complete UTC day."""
+    return dt.date.fromisoformat(sales_history.day_of(now_ms)) - dt.timedelta(days=1)
+
+
+def request_run(now_ms: int, requested_by: str) -> dict:
+    """On demand: record the run and ask the forecast function for it on the bus."""
+    run_id = f"manual-{now_ms}-{uuid.uuid4().hex[:6]}"
+    run = _new_run(run_id, now_ms, requested_by)
+    store.put_run(run_id, run, now_ms)
+    if bus.publish(FORECAST_REQUESTED, [{"run_id": run_id}]):
+        raise ValidationFailed("could not queue the forecast run; try again")
+    return run
+
+
+def daily_run_id(now_ms: int) -> str:
+    return f"daily-{as_of_for(now_ms).isoformat()}"
+
+
+def run(run_id: str, now_ms: int, *, page_size: int = PAGE_SIZE,
+        has_time: Callable[[], bool] = lambda: True, config: engine.EngineConfig | None = None) -> dict:
+    """Run (or continue) `run_id` page by page while `has_time()`; returns the run state."""
+    state = store.get_run(run_id) or _new_run(run_id, now_ms, "schedule")
+    if state["status"] == "done":
+        return state
+    state["status"] = "running"
+    while True:
+        page, next_cursor = store.catalog_sku_page(state["cursor"], page_size)
+        if page:
+            counts = forecast_page(run_id, page, dt.date.fromisoformat(state["as_of"]), now_ms, config)
+            for k, v in counts.items():
+                state[k] = state.get(k, 0) + v
+        state["pages"] += 1
+        state["cursor"] = next_cursor
+        if next_cursor is None:
+            state["status"] = "done"
+            state["finished_at"] = now_ms
+            store.put_run(run_id, state, now_ms)
+            store.set_latest_run(run_id, now_ms)
+            return state
+        store.put_run(run_id, state, now_ms)
+        if not has_time():
+            return state
+
+
+def _new_run(run_id: str, now_ms: int, requested_by: str) -> dict:
+    return {"run_id": run_id, "status": "queued", "as_of": as_of_for(now_ms).isoformat(), "cursor": None,
+            "pages": 0, "skus": 0, "suggestions": 0, "events": 0, "requested_by": requested_by,
+            "started_at": now_ms}
+
+
+def forecast_page(run_id: str, catalog: dict[str, dict], as_of: dt.date, now_ms: int,
+                  config: engine.EngineConfig | None = None) -> dict:
+    skus = sorted(catalog)
+    first = as_of - dt.timedelta(days=HISTORY_DAYS - 1)
+    rows = []
+    for sku in skus:
+        history = sales_history.history_rows(sku, first, as_of)
+        rows.extend(history or [(sku, as_of, 0.0)])  # no sales yet: one zero day so it is still planned
+    hist = engine.History.from_rows(rows, as_of=as_of, max_days=HISTORY_DAYS)
+    suppliers = store.batch_suppliers(skus)
+    params = {}
+    for sku in skus:
+        available, in_transit = store.stock_totals(sku)
+        params[sku] = sku_params(sku, catalog[sku], suppliers.get(sku), available, in_transit)
+    results = [r.to_dict() for r in engine.run(hist, params, config)]
+    suggestions, events = [], {STOCKOUT_RISK: [], BURST: [], SLOW_MOVER: []}
+    for r in results:
+        p = params[r["sku"]]
+        r["run_id"] = run_id
+        r["lead_time_days"] = p.lead_time_days
+        r["stockout_within_lead_time"] = _within_lead_time(r, as_of, p.lead_time_days)
+        base = {"sku": r["sku"], "run_id": run_id, "as_of": r["as_of"], "abc_class": r["abc_class"]}
+        if r["stockout_within_lead_time"] or r["suggested_order_qty"] > 0:
+            key = f"{0 if r['stockout_within_lead_time'] else 1}#{r['stockout_date'] or NO_STOCKOUT}#{r['sku']}"
+            suggestions.append((run_id, key, _suggestion(r)))
+        if r["stockout_within_lead_time"]:
+            events[STOCKOUT_RISK].append({**base, "stockout_date": r["stockout_date"],
+                                          "lead_time_days": p.lead_time_days,
+                                          "available": p.available, "suggested_order_qty": r["suggested_order_qty"]})
+        if r["burst"]:
+            events[BURST].append({**base, "burst_tail_prob": r["burst_tail_prob"]})
+        if r["slow_mover"]:
+            events[SLOW_MOVER].append({**base, "demand_probability": r["demand_probability"],
+                                       "days_since_last_sale": r["days_since_last_sale"],
+                                       "inventory_position": r["inventory_position"]})
+    store.put_results(results, suggestions, now_ms)
+    failed = sum(bus.publish(kind, details) for kind, details in events.items() if details)
+    return {"skus": len(results), "suggestions": len(suggestions),
+            "events": sum(len(d) for d in events.values()) - failed}
+
+
+def _within_lead_time(r: dict, as_of: dt.date, lead_time_days: float) -> bool:
+    if not r["stockout_date"]:
+        return False
+    return dt.date.fromisoformat(r["stockout_date"]) <= as_of + dt.timedelta(days=math.ceil(lead_time_days))
+
+
+def _suggestion(r: dict) -> dict:
+    keys = ("sku", "as_of", "stockout_date", "stockout_within_lead_time", "lead_time_days", "suggested_order_qty",
+            "order_unit_cost", "order_reason", "reorder_point", "order_up_to", "safety_stock",
+            "inventory_position", "abc_class", "demand_class", "method")
+    return {k: r[k] for k in keys}
+
+
+# --- views ---------------------------------------------------------------------------------------
+
+def forecast_view(sku: str) -> dict:
+    result = store.get_result(sku)
+    if result is None:
+        raise NotFound(f"no forecast for {sku} yet", sku=sku)
+    return result
+
+
+def replenishment_view(limit: str | None, token: str | None) -> dict:
+    try:
+        n = int(limit) if limit else 100
+        cursor = json.loads(base64.urlsafe_b64decode(token.encode())) if token else None
+    except (ValueError, TypeError) as exc:
+        raise ValidationFailed("limit must be a number and next a token from a previous page") from exc
+    if not 1 <= n <= 1000:
+        raise ValidationFailed("limit must be between 1 and 1000", field="limit")
+    run_id = store.latest_run_id()
+    if run_id is None:
+        return {"run_id": None, "suggestions": [], "next": None}
+    items, last = store.suggestions(run_id, n, cursor)
+    nxt = base64.urlsafe_b64encode(json.dumps(last).encode()).decode() if last else None
+    return {"run_id": run_id, "as_of": items[0]["as_of"] if items else None, "suggestions": items, "next": nxt}

@@ -1,0 +1,178 @@
+"""The alerts table (pynamodb) and its access functions. Only stocklink.store touches these models.
+
+One table, keyed by `pk`:
+  <rule>#<sku>#<scope>      alert state (stocklink.alerts.state.AlertState.to_item) + the last message sent
+  cfg#global | cfg#abc#<A> | cfg#sku#<sku>   threshold overrides (and, per SKU, abc_class / safety_stock)
+  sub#<id>                  a subscription (SNS email/SMS, or a chat target whose secrets live in Secrets Manager)
+  sent#<alert id>#<sub id>  notify dedupe marker (TTL `expires_at`)
+The sparse index `by_list` (list_key, updated_at) lists open alerts ("open"), subscriptions ("sub") and
+rules ("cfg") without a scan.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable
+
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from stocklink.alerts.levels import Level
+from stocklink.alerts.state import AlertState
+from stocklink.config import table_name
+from stocklink.store.models import _Meta
+
+OPEN, SUBSCRIPTIONS, RULES = "open", "sub", "cfg"
+
+
+class ListIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_list"
+        projection = AllProjection()
+
+    list_key = UnicodeAttribute(hash_key=True)
+    updated_at = NumberAttribute(range_key=True)
+
+
+class AlertStateRecord(Model):
+    class Meta(_Meta):
+        table_name = table_name("alerts")
+
+    pk = UnicodeAttribute(hash_key=True)
+    rule = UnicodeAttribute()
+    sku = UnicodeAttribute()
+    scope = UnicodeAttribute()
+    level = UnicodeAttribute(default="none")
+    acked_level = UnicodeAttribute(default="none")
+    version = NumberAttribute(default=0)
+    notified = JSONAttribute(default=dict)
+    since = NumberAttribute(null=True)
+    last_at = NumberAttribute(null=True)
+    last_seq = NumberAttribute(null=True)
+    last_seen_at = NumberAttribute(null=True)
+    acked_at = NumberAttribute(null=True)
+    acked_by = UnicodeAttribute(null=True)
+    facts = UnicodeAttribute(null=True)
+    last_alert = JSONAttribute(null=True)        # the last Alert published for this key (for GET /alerts)
+    list_key = UnicodeAttribute(null=True)       # "open" while level > none
+    updated_at = NumberAttribute(null=True)      # epoch ms
+    by_list = ListIndex()
+
+
+class ConfigRecord(Model):
+    """Rules (cfg#...), subscriptions (sub#...) and dedupe markers (sent#...): a JSON document each."""
+
+    class Meta(_Meta):
+        table_name = table_name("alerts")
+
+    pk = UnicodeAttribute(hash_key=True)
+    data = JSONAttribute(default=dict)
+    list_key = UnicodeAttribute(null=True)
+    updated_at = NumberAttribute(null=True)
+    expires_at = NumberAttribute(null=True)
+    by_list = ListIndex()
+
+
+class Conflict(Exception):
+    """A conditional write lost to a concurrent writer: re-read and decide again."""
+
+
+def _is_conditional_failure(exc: PutError) -> bool:
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+# ---------------------------------------------------------------- alert state
+
+def get_state(key_id: str) -> tuple[AlertState | None, dict | None]:
+    """(state, last alert) or (None, None) when the key has never been seen."""
+    try:
+        rec = AlertStateRecord.get(key_id, consistent_read=True)
+    except DoesNotExist:
+        return None, None
+    return _state(rec), rec.last_alert
+
+
+def _state(rec: AlertStateRecord) -> AlertState:
+    item = {k: v for k, v in rec.attribute_values.items()}
+    return AlertState.from_item(item)
+
+
+def save_state(state: AlertState, *, expected_version: int | None, now_ms: int,
+               last_alert: dict | None = None, keep_last_alert: dict | None = None) -> None:
+    """Write `state` if the stored version is still `expected_version` (None: the item must not exist).
+    Raises Conflict otherwise."""
+    item = state.to_item()
+    rec = AlertStateRecord(item["pk"])
+    for name, value in item.items():
+        if name != "pk":
+            setattr(rec, name, value)
+    rec.last_alert = last_alert if last_alert is not None else keep_last_alert
+    rec.list_key = OPEN if state.level is not Level.NONE else None
+    rec.updated_at = now_ms
+    condition = (AlertStateRecord.pk.does_not_exist() if expected_version is None
+                 else AlertStateRecord.version == expected_version)
+    try:
+        rec.save(condition=condition)
+    except PutError as exc:
+        if _is_conditional_failure(exc):
+            raise Conflict(state.key.id) from exc
+        raise
+
+
+def open_states(limit: int = 500) -> list[tuple[AlertState, dict | None, int]]:
+    """(state, last alert, updated_at ms) for every alert above NONE, newest first."""
+    out = []
+    for rec in AlertStateRecord.by_list.query(OPEN, scan_index_forward=False, limit=limit):
+        out.append((_state(rec), rec.last_alert, int(rec.updated_at or 0)))
+    return out
+
+
+# ---------------------------------------------------------------- rules, subscriptions, markers
+
+def put_doc(pk: str, data: dict, now_ms: int, list_key: str | None) -> None:
+    ConfigRecord(pk, data=data, list_key=list_key, updated_at=now_ms).save()
+
+
+def get_doc(pk: str) -> dict | None:
+    try:
+        return ConfigRecord.get(pk).data
+    except DoesNotExist:
+        return None
+
+
+def get_docs(pks: Iterable[str]) -> dict[str, dict]:
+    keys = list(dict.fromkeys(pks))
+    return {rec.pk: rec.data for rec in ConfigRecord.batch_get(keys)} if keys else {}
+
+
+def list_docs(list_key: str) -> dict[str, dict]:
+    return {rec.pk: rec.data for rec in ConfigRecord.by_list.query(list_key)}
+
+
+def delete_doc(pk: str) -> None:
+    ConfigRecord(pk).delete()
+
+
+def mark_sent(pk: str, data: dict[str, Any], now_ms: int, ttl_s: int) -> bool:
+    """Record a delivery; False when it was already recorded (a redelivered message)."""
+    try:
+        ConfigRecord(pk, data=data, updated_at=now_ms, expires_at=now_ms // 1000 + ttl_s).save(
+            condition=ConfigRecord.pk.does_not_exist())
+        return True
+    except PutError as exc:
+        if _is_conditional_failure(exc):
+            return False
+        raise
+
+
+def was_sent(pk: str) -> bool:
+    try:
+        ConfigRecord.get(pk, attributes_to_get=["pk"], consistent_read=True)
+        return True
+    except DoesNotExist:
+        return False
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)

@@ -1,0 +1,199 @@
+"""Forecasting items, all in the `forecast` table (pk, sk), and the only code that reads or writes them.
+
+    SALES#<sku>               / <YYYY-MM-DD>   qty: net units sold that day (all warehouses, channels)
+    SALESW#<sku>#<warehouse>  / <YYYY-MM-DD>   qty per warehouse
+    SALESC#<sku>#<channel>    / <YYYY-MM-DD>   qty per channel
+    MARK#<ledger stream>      / <entry_id>     counted-once marker for one ledger entry (TTL)
+    CURSOR#<ledger stream>    / -              last ledger entry id counted
+    SUPPLIER                  / <sku>          supplier settings
+    FC#<sku>                  / latest         last forecast result (engine SkuResult.to_dict())
+    RUN                       / <run_id>       a forecast run: status, cursor, counts
+    RUN                       / ~latest        id of the last finished run
+    REPL#<run_id>             / <urgency key>  one replenishment suggestion (sorted by urgency)
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from stocklink.config import table_name
+from stocklink.store.models import _REGION, CatalogItem, LedgerEntry, StockItem, _Meta
+from stocklink.store.repository import SKU
+
+NO_SK = "-"
+LATEST = "~latest"
+MARKER_TTL_S = 14 * 86400
+SUGGESTION_TTL_S = 30 * 86400
+
+
+class ForecastItem(Model):
+    class Meta(_Meta):
+        table_name = table_name("forecast")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    qty = NumberAttribute(null=True)
+    data = JSONAttribute(null=True)
+    updated_at = NumberAttribute(null=True)
+    expires_at = NumberAttribute(null=True)
+
+
+def sales_pk(sku: str, warehouse_id: str | None = None, channel: str | None = None) -> str:
+    if warehouse_id is not None:
+        return f"SALESW#{sku}#{warehouse_id}"
+    if channel is not None:
+        return f"SALESC#{sku}#{channel}"
+    return f"SALES#{sku}"
+
+
+_CONNECTIONS: dict = {}
+
+
+def _connection() -> Connection:
+    host = getattr(ForecastItem.Meta, "host", None)
+    if host not in _CONNECTIONS:
+        _CONNECTIONS[host] = Connection(region=_REGION, host=host)
+    return _CONNECTIONS[host]
+
+
+# --- sales counters ------------------------------------------------------------------------------
+
+def add_sale_once(stream: str, entry_id: str, counters: list[tuple[str, str]], qty: float, now_ms: int) -> bool:
+    """One transaction: the marker for (stream, entry_id) if absent, and ADD qty on every (pk, day) counter.
+    False when the marker already existed (this ledger entry was counted before)."""
+    try:
+        with TransactWrite(connection=_connection()) as txn:
+            txn.save(ForecastItem(f"MARK#{stream}", entry_id, updated_at=now_ms,
+                                  expires_at=now_ms // 1000 + MARKER_TTL_S),
+                     condition=ForecastItem.pk.does_not_exist())
+            for pk, day in counters:
+                txn.update(ForecastItem(pk, day), actions=[ForecastItem.qty.add(qty),
+                                                           ForecastItem.updated_at.set(now_ms)])
+    except TransactWriteError as exc:
+        codes = [(r.code if r else None) for r in (exc.cancellation_reasons or [])]
+        if codes and codes[0] == "ConditionalCheckFailed":
+            return False
+        raise
+    return True
+
+
+def counted_markers(stream: str, entry_ids: Iterable[str]) -> set[str]:
+    keys = [(f"MARK#{stream}", e) for e in dict.fromkeys(entry_ids)]
+    return {item.sk for item in ForecastItem.batch_get(keys)} if keys else set()
+
+
+def get_cursor(stream: str) -> str | None:
+    try:
+        return (ForecastItem.get(f"CURSOR#{stream}", NO_SK).data or {}).get("entry_id")
+    except DoesNotExist:
+        return None
+
+
+def set_cursor(stream: str, entry_id: str, now_ms: int) -> None:
+    """Last writer wins: a cursor moved back by a racing invocation only makes the next pass re-read
+    entries whose markers already exist."""
+    ForecastItem(f"CURSOR#{stream}", NO_SK, data={"entry_id": entry_id}, updated_at=now_ms).save()
+
+
+def ledger_entries_after(stream: str, after_entry_id: str | None) -> list[LedgerEntry]:
+    cond = LedgerEntry.entry_id > after_entry_id if after_entry_id else None
+    return list(LedgerEntry.query(stream, range_key_condition=cond, consistent_read=True))
+
+
+def put_counters(values: dict[tuple[str, str], float], now_ms: int) -> int:
+    """Batch-write counters (pk, day) → qty, replacing what was there (imports)."""
+    with ForecastItem.batch_write() as batch:
+        for (pk, day), qty in values.items():
+            batch.save(ForecastItem(pk, day, qty=qty, updated_at=now_ms))
+    return len(values)
+
+
+def daily_sales(sku: str, first_day: str, last_day: str) -> list[tuple[str, float]]:
+    return [(i.sk, float(i.qty or 0)) for i in
+            ForecastItem.query(sales_pk(sku), ForecastItem.sk.between(first_day, last_day))]
+
+
+# --- supplier settings ---------------------------------------------------------------------------
+
+def put_supplier(sku: str, data: dict, now_ms: int) -> None:
+    ForecastItem("SUPPLIER", sku, data=data, updated_at=now_ms).save()
+
+
+def get_supplier(sku: str) -> dict | None:
+    try:
+        return ForecastItem.get("SUPPLIER", sku).data
+    except DoesNotExist:
+        return None
+
+
+def batch_suppliers(skus: Iterable[str]) -> dict[str, dict]:
+    keys = [("SUPPLIER", s) for s in dict.fromkeys(skus)]
+    return {i.sk: i.data for i in ForecastItem.batch_get(keys)} if keys else {}
+
+
+# --- catalog and stock reads for a run -----------------------------------------------------------
+
+def catalog_sku_page(cursor: dict | None, limit: int) -> tuple[dict[str, dict], dict | None]:
+    """One page of catalog SKUs and the key to continue from (None at the end)."""
+    result = CatalogItem.query(SKU, limit=limit, last_evaluated_key=cursor)
+    items = {i.sk: i.data for i in result}
+    return items, result.last_evaluated_key
+
+
+def stock_totals(sku: str) -> tuple[float, float]:
+    """(available, in_transit) over all warehouses."""
+    available = in_transit = 0.0
+    for item in StockItem.query(sku):
+        available += float(item.available or 0)
+        in_transit += float(item.in_transit or 0)
+    return available, in_transit
+
+
+# --- forecast runs and results -------------------------------------------------------------------
+
+def put_run(run_id: str, data: dict, now_ms: int) -> None:
+    ForecastItem("RUN", run_id, data=data, updated_at=now_ms).save()
+
+
+def get_run(run_id: str) -> dict | None:
+    try:
+        return ForecastItem.get("RUN", run_id, consistent_read=True).data
+    except DoesNotExist:
+        return None
+
+
+def latest_run_id() -> str | None:
+    data = get_run(LATEST)
+    return data.get("run_id") if data else None
+
+
+def set_latest_run(run_id: str, now_ms: int) -> None:
+    put_run(LATEST, {"run_id": run_id}, now_ms)
+
+
+def put_results(results: list[dict], suggestions: list[tuple[str, str, dict]], now_ms: int) -> None:
+    """Per-SKU results and the run's suggestions (run_id, sort key, data), in batches of 25."""
+    ttl = now_ms // 1000 + SUGGESTION_TTL_S
+    with ForecastItem.batch_write() as batch:
+        for r in results:
+            batch.save(ForecastItem(f"FC#{r['sku']}", "latest", data=r, updated_at=now_ms))
+        for run_id, key, data in suggestions:
+            batch.save(ForecastItem(f"REPL#{run_id}", key, data=data, updated_at=now_ms, expires_at=ttl))
+
+
+def get_result(sku: str) -> dict | None:
+    try:
+        return ForecastItem.get(f"FC#{sku}", "latest").data
+    except DoesNotExist:
+        return None
+
+
+def suggestions(run_id: str, limit: int, cursor: dict | None = None) -> tuple[list[dict], dict | None]:
+    result = ForecastItem.query(f"REPL#{run_id}", limit=limit, last_evaluated_key=cursor)
+    items = [i.data for i in result]
+    return items, result.last_evaluated_key

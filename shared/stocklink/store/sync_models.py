@@ -1,0 +1,165 @@
+"""Channel sync state: what each listing last showed, sync failures, shop push-latency samples.
+
+Kept in the catalog table under its own key prefixes (no new table: every function that syncs already
+has the catalog), with typed pynamodb models so the sync code never touches DynamoDB directly:
+  pk "SYNC#<platform>#<shop>"  sk <listing_id>   ListingSync: computed / pushed quantity and when
+  pk "SYNC_FAILURE"            sk <ms>#<platform>#<shop>#<listing_id>   SyncFailure (newest first)
+  pk "SYNC_SHOP"               sk <platform>#<shop>   ShopSyncStats: recent push latencies (ms)
+  pk "SYNC_VELOCITY"           sk <sku>               SkuVelocity: sales rate per channel (units/s)
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.models import Model
+
+from stocklink.config import table_name
+from stocklink.store.models import _Meta
+
+FAILURE_PK = "SYNC_FAILURE"
+SHOP_PK = "SYNC_SHOP"
+VELOCITY_PK = "SYNC_VELOCITY"
+LATENCY_SAMPLES = 100
+
+
+def sync_pk(platform: str, shop: str) -> str:
+    return f"SYNC#{platform}#{shop}"
+
+
+class ListingSync(Model):
+    class Meta(_Meta):
+        table_name = table_name("catalog")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)          # listing_id
+    computed_qty = NumberAttribute(null=True)
+    computed_at = NumberAttribute(null=True)
+    pushed_qty = NumberAttribute(null=True)
+    pushed_at = NumberAttribute(null=True)
+    claim_at = NumberAttribute(null=True)          # read time of the newest computation that pushes
+    status = UnicodeAttribute(null=True)           # pushed | unchanged | failed | sync_off
+    error = UnicodeAttribute(null=True)
+    updated_at = NumberAttribute(null=True)
+
+
+class SyncFailure(Model):
+    class Meta(_Meta):
+        table_name = table_name("catalog")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    data = JSONAttribute(default=dict)
+    updated_at = NumberAttribute(null=True)
+
+
+class ShopSyncStats(Model):
+    class Meta(_Meta):
+        table_name = table_name("catalog")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    latencies_ms = ListAttribute(of=NumberAttribute, default=list)
+    updated_at = NumberAttribute(null=True)
+
+
+class SkuVelocity(Model):
+    class Meta(_Meta):
+        table_name = table_name("catalog")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    data = JSONAttribute(default=dict)   # {"last_total": n, "at": ms, "rates": {channel: units/s}}
+    updated_at = NumberAttribute(null=True)
+
+
+# --- listing sync state ----------------------------------------------------------------------------------
+
+def listing_states(platform: str, shop: str, listing_ids: Iterable[str]) -> dict[str, ListingSync]:
+    keys = [(sync_pk(platform, shop), lid) for lid in dict.fromkeys(listing_ids)]
+    return {item.sk: item for item in ListingSync.batch_get(keys)} if keys else {}
+
+
+def claim(platform: str, shop: str, listing_id: str, computed_qty: int, read_at_ms: int) -> bool:
+    """Take the right to push `computed_qty`: refused when a newer computation already claimed it, so a slow
+    worker can never overwrite a fresher value with a stale one."""
+    item = ListingSync(sync_pk(platform, shop), listing_id)
+    try:
+        item.update(actions=[ListingSync.claim_at.set(read_at_ms), ListingSync.computed_qty.set(computed_qty),
+                             ListingSync.computed_at.set(read_at_ms), ListingSync.updated_at.set(read_at_ms)],
+                    condition=ListingSync.claim_at.does_not_exist() | (ListingSync.claim_at < read_at_ms))
+        return True
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+
+
+def record_unchanged(platform: str, shop: str, listing_id: str, computed_qty: int, now_ms: int) -> None:
+    ListingSync(sync_pk(platform, shop), listing_id).update(actions=[
+        ListingSync.computed_qty.set(computed_qty), ListingSync.computed_at.set(now_ms),
+        ListingSync.updated_at.set(now_ms)])
+
+
+def record_pushed(platform: str, shop: str, listing_id: str, qty: int, now_ms: int) -> None:
+    ListingSync(sync_pk(platform, shop), listing_id).update(actions=[
+        ListingSync.pushed_qty.set(qty), ListingSync.pushed_at.set(now_ms), ListingSync.status.set("pushed"),
+        ListingSync.error.remove(), ListingSync.updated_at.set(now_ms)])
+
+
+def record_listing_failed(platform: str, shop: str, listing_id: str, error: str, now_ms: int) -> None:
+    # claim_at is dropped so the next event (or a Lambda retry) may push again.
+    ListingSync(sync_pk(platform, shop), listing_id).update(actions=[
+        ListingSync.status.set("failed"), ListingSync.error.set(error[:500]), ListingSync.claim_at.remove(),
+        ListingSync.updated_at.set(now_ms)])
+
+
+def record_sync_off(platform: str, shop: str, listing_id: str, now_ms: int) -> None:
+    ListingSync(sync_pk(platform, shop), listing_id).update(actions=[
+        ListingSync.status.set("sync_off"), ListingSync.updated_at.set(now_ms)])
+
+
+# --- failures --------------------------------------------------------------------------------------------
+
+def record_failure(platform: str, shop: str, listing_id: str, data: dict, now_ms: int) -> None:
+    SyncFailure(FAILURE_PK, f"{now_ms:013d}#{platform}#{shop}#{listing_id}",
+                data={"platform": platform, "shop": shop, "listing_id": listing_id, "at_ms": now_ms, **data},
+                updated_at=now_ms).save()
+
+
+def recent_failures(limit: int = 100) -> list[dict]:
+    return [f.data for f in SyncFailure.query(FAILURE_PK, scan_index_forward=False, limit=limit)]
+
+
+# --- shop latency samples --------------------------------------------------------------------------------
+
+def latency_samples(platform: str, shop: str) -> list[int]:
+    try:
+        return [int(v) for v in ShopSyncStats.get(SHOP_PK, f"{platform}#{shop}").latencies_ms]
+    except DoesNotExist:
+        return []
+
+
+def add_latency_samples(platform: str, shop: str, samples_ms: list[int], now_ms: int) -> None:
+    """Append samples, keep the newest LATENCY_SAMPLES (a lost race loses a sample, never correctness)."""
+    kept = (latency_samples(platform, shop) + [int(s) for s in samples_ms])[-LATENCY_SAMPLES:]
+    ShopSyncStats(SHOP_PK, f"{platform}#{shop}", latencies_ms=kept, updated_at=now_ms).save()
+
+
+# --- sales velocity --------------------------------------------------------------------------------------
+
+def velocity(sku: str) -> dict:
+    try:
+        return SkuVelocity.get(VELOCITY_PK, sku).data or {}
+    except DoesNotExist:
+        return {}
+
+
+def velocities(skus: Iterable[str]) -> dict[str, dict]:
+    keys = [(VELOCITY_PK, s) for s in dict.fromkeys(skus)]
+    return {item.sk: item.data or {} for item in SkuVelocity.batch_get(keys)} if keys else {}
+
+
+def save_velocity(sku: str, data: dict, now_ms: int) -> None:
+    SkuVelocity(VELOCITY_PK, sku, data=data, updated_at=now_ms).save()

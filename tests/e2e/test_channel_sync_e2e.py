@@ -1,0 +1,93 @@
+"""End to end through the local runtime: an order webhook from the TikTok simulator lowers the quantity
+shown on the Lazada and Shopify simulators (webhook → ingest → stock.changed → bus → channel_push)."""
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+import uuid
+
+import pytest
+import requests
+
+from infra.sandbox.server import serve
+from tests.e2e.runtime_process import handlers_exist
+
+SHOPS = {
+    "tiktok": ({"app_key": "6a1b2c3d4e5f6", "app_secret": "tiktok-secret", "access_token": "TTP_sandbox",
+                "shop_cipher": "ROW_sandbox"}, "", {"product_id": "1729592969712207000"}),
+    "lazada": ({"app_key": "100001", "app_secret": "lazada-secret", "access_token": "lazada-token"}, "/rest",
+               {"item_id": "557711987"}),
+    "shopify": ({"access_token": "shpat_sandbox", "location_id": "40642626", "webhook_secret": "whsec-shopify"}, "",
+                {"inventory_item_id": "5001"}),
+}
+
+
+def control(base: str, method: str, name: str, doc=None, query: str = "") -> dict:
+    data = json.dumps(doc).encode() if doc is not None else None
+    req = urllib.request.Request(f"{base}/_sandbox/{name}{query}", data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture(scope="module")
+def sandbox_base():
+    server, _ = serve()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def wait_for(predicate, what: str, limit_s: float = 60.0):
+    deadline = time.monotonic() + limit_s      # a bound on waiting, not an assertion on speed
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def test_an_order_on_one_platform_lowers_the_others(local_runtime, sandbox_base):
+    if not handlers_exist("channel_push"):
+        pytest.skip("needs functions/channel_push")
+    url, headers = local_runtime.url, local_runtime.headers
+    run = uuid.uuid4().hex[:6]
+    sku, shop = f"E2E-{run}", f"s{run}"
+    assert requests.put(f"{url}/warehouses/wh-e2e", json={"name": "e2e", "priority": 1}, headers=headers,
+                        timeout=60).status_code == 200
+    assert requests.put(f"{url}/skus/{sku}", json={"name": sku}, headers=headers, timeout=60).status_code == 200
+    listing = {p: f"{run}{i}" for i, p in enumerate(SHOPS)}
+    for platform, (creds, suffix, ids) in SHOPS.items():
+        api = f"{sandbox_base}/{platform}/{shop}{suffix}"
+        ids = {**ids, **({"product_id": f"9{run}"} if platform == "tiktok" else {})}
+        control(sandbox_base, "POST", "shops", {"platform": platform, "shop": shop,
+                                                "credentials": {**creds, "api_base_url": api},
+                                                "webhook_url": f"{url}/webhooks/{platform}/{shop}"})
+        control(sandbox_base, "PUT", "listings", {"platform": platform, "shop": shop, "listings": [
+            {"listing_id": listing[platform], "quantity": 0, "platform_ids": ids, "seller_sku": sku}]})
+        r = requests.put(f"{url}/shops/{platform}/{shop}", json={**creds, "api_base_url": api}, headers=headers,
+                         timeout=60)
+        assert r.status_code == 200, r.text
+        r = requests.put(f"{url}/listings/{platform}/{shop}/{listing[platform]}",
+                         json={"components": [{"sku": sku, "qty": 1}], "platform_ids": ids}, headers=headers, timeout=60)
+        assert r.status_code == 200, r.text
+    r = requests.post(f"{url}/stock/receipts", json={"warehouse_id": "wh-e2e", "lines": [{"sku": sku, "qty": 10}],
+                                                     "reference": f"po-{run}"}, headers=headers, timeout=60)
+    assert r.status_code == 201, r.text
+
+    def shown() -> dict[str, int]:
+        rows = control(sandbox_base, "GET", "listings", query=f"?shop={shop}")["listings"]
+        return {row["platform"]: row["quantity"] for row in rows}
+
+    wait_for(lambda: shown() == {"tiktok": 10, "lazada": 10, "shopify": 10}, "the receipt to reach every platform")
+
+    placed = control(sandbox_base, "POST", "orders", {"platform": "tiktok", "shop": shop, "kind": "paid",
+                                                      "lines": [{"listing_id": listing["tiktok"], "qty": 3}]})
+    assert placed["deliveries"][0]["status"] == 200, placed
+    wait_for(lambda: shown() == {"tiktok": 7, "lazada": 7, "shopify": 7}, "the order to lower the other platforms")
+
+    view = requests.get(f"{url}/skus/{sku}/channels", headers=headers, timeout=60).json()["listings"]
+    assert {(l["platform"], l["computed_qty"], l["pushed_qty"]) for l in view} == {
+        ("tiktok", 7, 7), ("lazada", 7, 7), ("shopify", 7, 7)}

@@ -1,0 +1,237 @@
+"""Channel sync on moto against the marketplace simulators (in-process, free port): stock changes reach
+every listing, unchanged values are not pushed, 429 is retried, 500s end as recorded failures, oversells
+push 0, allocation rules and bundles apply, and TikTok webhooks are completed with the order detail."""
+from __future__ import annotations
+
+import json
+import threading
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from infra.sandbox.server import serve
+from tests.integration.apigw import LambdaContext
+
+SKU = "TEE-RED-M"
+SHOPS = {
+    "tiktok": ({"app_key": "6a1b2c3d4e5f6", "app_secret": "tiktok-secret", "access_token": "TTP_sandbox",
+                "shop_cipher": "ROW_sandbox"}, "", "1729592969712207012", {"product_id": "1729592969712207000"}),
+    "lazada": ({"app_key": "100001", "app_secret": "lazada-secret", "access_token": "lazada-token"}, "/rest",
+               "1234567890", {"item_id": "557711987"}),
+    "shopify": ({"access_token": "shpat_sandbox", "location_id": "40642626", "webhook_secret": "whsec-shopify"}, "",
+                "808950810", {"inventory_item_id": "5001"}),
+}
+
+
+def control(base: str, method: str, name: str, doc=None, query: str = "") -> dict:
+    data = json.dumps(doc).encode() if doc is not None else None
+    req = urllib.request.Request(f"{base}/_sandbox/{name}{query}", data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture(scope="module")
+def sandbox_base():
+    server, _ = serve()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+class Hooks:
+    """Catches the simulator's signed webhooks so the test can hand them to the ingest handler."""
+
+    def __init__(self):
+        self.requests: list[dict] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                outer.requests.append({"headers": dict(self.headers.items()), "body": body, "path": self.path})
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture(scope="module")
+def hooks():
+    h = Hooks()
+    yield h
+    h.server.shutdown()
+    h.server.server_close()
+
+
+@pytest.fixture
+def fast_retries(monkeypatch):
+    from stocklink.logic import channel_sync
+    monkeypatch.setattr(channel_sync, "BACKOFF_BASE_S", 0.01)
+    monkeypatch.setattr(channel_sync, "BACKOFF_CAP_S", 0.05)
+    channel_sync._buckets.clear()
+
+
+@pytest.fixture
+def linked(aws, stocked, sandbox_base, hooks, fast_retries):
+    """TEE-RED-M (6 units over two warehouses) listed on TikTok, Lazada and Shopify (simulated)."""
+    control(sandbox_base, "POST", "reset", {})
+    hooks.requests.clear()
+    for platform, (creds, suffix, listing_id, ids) in SHOPS.items():
+        api = f"{sandbox_base}/{platform}/s1{suffix}"
+        control(sandbox_base, "POST", "shops", {"platform": platform, "shop": "s1", "credentials": {**creds, "api_base_url": api},
+                                                "webhook_url": f"{hooks.base}/hook/{platform}"})
+        control(sandbox_base, "PUT", "listings", {"platform": platform, "shop": "s1", "listings": [
+            {"listing_id": listing_id, "quantity": 0, "platform_ids": ids, "seller_sku": SKU}]})
+        assert stocked.put(f"/shops/{platform}/s1", {**creds, "api_base_url": api}).status == 200
+        assert stocked.put(f"/listings/{platform}/s1/{listing_id}",
+                           {"components": [{"sku": SKU, "qty": 1}], "platform_ids": ids}).status == 200
+    aws.drain()
+    return stocked
+
+
+def listed(base: str) -> dict[str, int]:
+    rows = control(base, "GET", "listings")["listings"]
+    return {r["platform"]: r["quantity"] for r in rows}
+
+
+def api_calls(base: str) -> list[dict]:
+    return control(base, "GET", "calls")["calls"]
+
+
+def push(event: dict):
+    from functions.channel_push.handler import handler
+    return handler(event, LambdaContext())
+
+
+def stock_changed(sku: str = SKU) -> dict:
+    return {"detail-type": "stock.changed", "source": "stocklink", "detail": {"sku": sku}}
+
+
+def run_bus(aws) -> list[dict]:
+    """Deliver every event published since the last drain to channel_push, as the rule would."""
+    return [push(e) for e in aws.drain() if e["detail-type"] in ("stock.changed", "order.oversold")]
+
+
+def test_stock_change_pushes_every_listing_and_unchanged_values_are_not_pushed(linked, aws, sandbox_base):
+    assert linked.post("/stock/adjustments", {"warehouse_id": "wh-a", "sku": SKU, "delta": 2,
+                                              "reason": "found"}).status == 201
+    reports = run_bus(aws)
+    assert listed(sandbox_base) == {"tiktok": 8, "lazada": 8, "shopify": 8}
+    assert sum(r["pushed"] for r in reports) == 3
+    calls_before = len(api_calls(sandbox_base))
+
+    again = push(stock_changed())           # same stock: nothing to push, no platform call
+    assert again["pushed"] == 0 and again["unchanged"] == 3
+    assert len(api_calls(sandbox_base)) == calls_before
+
+    view = linked.get(f"/skus/{SKU}/channels").body["listings"]
+    assert {(l["platform"], l["computed_qty"], l["pushed_qty"], l["in_sync"]) for l in view} == {
+        ("tiktok", 8, 8, True), ("lazada", 8, 8, True), ("shopify", 8, 8, True)}
+    assert all(l["pushed_at"] for l in view)
+
+
+def test_a_burst_is_coalesced_into_pushes_of_the_current_value(linked, aws, sandbox_base):
+    for _ in range(3):
+        assert linked.post("/stock/adjustments", {"warehouse_id": "wh-a", "sku": SKU, "delta": -1,
+                                                  "reason": "damaged"}).status == 201
+    reports = run_bus(aws)                   # 3 events; stock read at push time is already final
+    assert len(reports) == 3
+    assert sum(r["pushed"] for r in reports) == 3          # one push per listing, not one per event
+    assert sum(r["unchanged"] for r in reports) == 6
+    assert listed(sandbox_base) == {"tiktok": 3, "lazada": 3, "shopify": 3}
+
+
+def test_429_then_ok_is_retried(linked, sandbox_base):
+    control(sandbox_base, "POST", "faults", {"status": 429, "count": 1, "platform": "tiktok"})
+    report = push(stock_changed())
+    assert report["pushed"] == 3 and report["failed"] == 0
+    tiktok = [c for c in api_calls(sandbox_base) if c["platform"] == "tiktok"]
+    assert [c["fault"] for c in tiktok] == [True, False]
+    assert listed(sandbox_base)["tiktok"] == 6
+
+
+def test_500_until_exhausted_is_recorded_as_a_failure_and_raised_for_the_dlq(linked, sandbox_base):
+    from functions.channel_push.handler import SyncIncomplete
+    from stocklink.logic import channel_sync
+
+    control(sandbox_base, "POST", "faults", {"status": 500, "count": 100, "platform": "lazada"})
+    with pytest.raises(SyncIncomplete):
+        push(stock_changed())
+    lazada = [c for c in api_calls(sandbox_base) if c["platform"] == "lazada"]
+    assert len(lazada) == channel_sync.MAX_ATTEMPTS and all(c["fault"] for c in lazada)
+    assert listed(sandbox_base) == {"tiktok": 6, "lazada": 0, "shopify": 6}
+    failures = linked.get("/sync/failures").body["failures"]
+    assert [(f["platform"], f["listing_id"], f["quantity"]) for f in failures] == [("lazada", "1234567890", 6)]
+    view = {l["platform"]: l for l in linked.get(f"/skus/{SKU}/channels").body["listings"]}
+    assert view["lazada"]["status"] == "failed" and view["lazada"]["in_sync"] is False
+
+    control(sandbox_base, "POST", "reset", {})   # platform healthy again: the Lambda retry pushes it
+    creds, suffix, lid, ids = SHOPS["lazada"]
+    control(sandbox_base, "POST", "shops", {"platform": "lazada", "shop": "s1",
+                                            "credentials": {**creds, "api_base_url": f"{sandbox_base}/lazada/s1{suffix}"}})
+    control(sandbox_base, "PUT", "listings", {"platform": "lazada", "shop": "s1", "listings": [
+        {"listing_id": lid, "quantity": 0, "platform_ids": ids}]})
+    retry = push(stock_changed())
+    assert retry["pushed"] == 1 and retry["unchanged"] == 2
+    assert listed(sandbox_base)["lazada"] == 6
+
+
+def test_oversold_pushes_zero_everywhere(linked, sandbox_base):
+    push(stock_changed())
+    assert set(listed(sandbox_base).values()) == {6}
+    push({"detail-type": "order.oversold", "detail": {"platform": "tiktok", "shop": "s1", "order_id": "o1",
+                                                       "shortfall": [{"sku": SKU, "requested": 9, "available": 6}]}})
+    assert set(listed(sandbox_base).values()) == {0}
+
+
+def test_allocation_rules_and_sync_off(linked, sandbox_base):
+    assert linked.put("/shops/tiktok/s1/allocation", {"rule": "shared", "buffer": 2}).status == 200
+    assert linked.put("/shops/lazada/s1/allocation", {"rule": "fixed", "fixed": 4}).status == 200
+    assert linked.put("/shops/shopify/s1/allocation", {"sync": False}).status == 200
+    assert linked.put("/shops/shopify/s1/allocation", {"rule": "bogus"}).status == 400
+    assert linked.put("/shops/nowhere/s1/allocation", {}).status == 404
+    assert linked.get("/shops/tiktok/s1/allocation").body["buffer"] == 2
+    report = push(stock_changed())
+    assert report["sync_off"] == 1
+    assert listed(sandbox_base) == {"tiktok": 4, "lazada": 4, "shopify": 0}
+
+
+def test_bundle_shows_complete_sets(linked, aws, sandbox_base):
+    linked.put("/skus/CAP-BLK", {"name": "Black cap"})
+    linked.post("/stock/receipts", {"warehouse_id": "wh-a", "lines": [{"sku": "CAP-BLK", "qty": 2}], "reference": "PO-9"})
+    control(sandbox_base, "PUT", "listings", {"platform": "tiktok", "shop": "s1", "listings": [
+        {"listing_id": "1729592969712207013", "quantity": 0, "platform_ids": {"product_id": "1729592969712207000"}}]})
+    linked.put("/listings/tiktok/s1/1729592969712207013", {
+        "components": [{"sku": SKU, "qty": 2}, {"sku": "CAP-BLK", "qty": 1}],
+        "platform_ids": {"product_id": "1729592969712207000"}})
+    aws.drain()
+    push(stock_changed("CAP-BLK"))
+    rows = {r["listing_id"]: r["quantity"] for r in control(sandbox_base, "GET", "listings", query="?platform=tiktok")["listings"]}
+    assert rows["1729592969712207013"] == 2       # min(6 // 2, 2 // 1)
+
+
+def test_tiktok_webhook_is_completed_with_the_order_detail_and_lowers_other_channels(linked, aws, sandbox_base,
+                                                                                     hooks, webhooks):
+    push(stock_changed())
+    placed = control(sandbox_base, "POST", "orders", {"platform": "tiktok", "shop": "s1", "kind": "paid",
+                                                      "lines": [{"listing_id": "1729592969712207012", "qty": 2}]})
+    assert placed["deliveries"][0]["status"] == 200
+    [delivery] = hooks.requests
+    answer = webhooks.post("/webhooks/tiktok/s1", raw=delivery["body"],
+                           headers={k: v for k, v in delivery["headers"].items() if k.lower() != "host"})
+    assert answer.status == 200, answer.body
+    assert answer.body["outcomes"][0]["status"] == "applied"
+    assert linked.get(f"/skus/{SKU}/stock").body["totals"]["available"] == 4
+    run_bus(aws)
+    assert listed(sandbox_base) == {"tiktok": 4, "lazada": 4, "shopify": 4}

@@ -1,0 +1,228 @@
+"""Forecasting wiring on moto: daily sales counters from ship/return ledger entries (exactly once), sales
+import (all or nothing), supplier settings, forecast runs (paged, resumable) → results, replenishment
+order and forecast.* events, and the routes' auth."""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from types import SimpleNamespace
+
+import pytest
+
+from tests.integration.apigw import ApiClient, LambdaContext
+from tests.integration.conftest import STAFF_TOKEN, STOREFRONT_TOKEN
+
+DAY_MS = 86_400_000
+NOW = int(dt.datetime(2025, 6, 2, 12, tzinfo=dt.timezone.utc).timestamp() * 1000)   # as_of = 2025-06-01
+
+
+@pytest.fixture
+def forecast_api(aws) -> ApiClient:
+    from functions.forecast_api.handler import handler
+    return ApiClient(handler, STAFF_TOKEN)
+
+
+def counter(pk: str, day: str) -> float | None:
+    from stocklink.store.sales_models import ForecastItem
+    item = ForecastItem.get(pk, day) if ForecastItem.count(pk, ForecastItem.sk == day) else None
+    return None if item is None else float(item.qty)
+
+
+def aggregate(detail: dict) -> dict:
+    from functions.sales_aggregate.handler import handler
+    return handler({"detail-type": "stock.changed", "source": "stocklink", "detail": detail}, LambdaContext())
+
+
+def stock_changed(aws, cause: str) -> list[dict]:
+    return [e["detail"] for e in aws.drain() if e["detail-type"] == "stock.changed" and e["detail"]["cause"] == cause]
+
+
+def ship(storefront, rid: str, qty: int):
+    assert storefront.post("/reservations", {"reservation_id": rid, "channel": "web",
+                                             "lines": [{"sku": "TEE-RED-M", "qty": qty}]}).status == 201
+    assert storefront.post(f"/reservations/{rid}/commit").status == 200
+    assert storefront.post(f"/reservations/{rid}/ship").status == 200
+
+
+# --- sales counters ------------------------------------------------------------------------------
+
+def test_ship_counts_as_sale_once_per_ledger_entry_even_when_redelivered(stocked, storefront, aws):
+    from stocklink.logic.sales_history import day_of
+    from stocklink.store import repository
+
+    aws.drain()
+    ship(storefront, "r1", 2)
+    changed = stock_changed(aws, "ship")
+    assert changed and all(d["warehouse_id"] == "wh-a" for d in changed)
+    assert aggregate({**changed[0], "cause": "reserve"})["ignored"] is True
+    first = aggregate(changed[0])
+    assert first["counted"] == 1
+    again = aggregate(changed[0])              # EventBridge redelivery
+    assert again == {"counted": 0, "already_counted": 1, "ignored": False}
+    (entry,) = [e for e in repository.ledger_entries("TEE-RED-M", "wh-a") if e.movement == "ship"]
+    day = day_of(int(entry.created_at))
+    assert counter("SALES#TEE-RED-M", day) == 2
+    assert counter("SALESW#TEE-RED-M#wh-a", day) == 2
+    assert counter("SALESC#TEE-RED-M#storefront", day) == 2
+
+
+def test_lost_event_is_caught_up_and_return_counts_negative(stocked, storefront, aws):
+    from stocklink.domain.stock import Movement
+    from stocklink.logic.sales_history import day_of
+    from stocklink.store import repository
+    from stocklink.store.transactions import StockOp, StockTransaction
+
+    aws.drain()
+    ship(storefront, "r1", 1)
+    ship(storefront, "r2", 2)
+    last = stock_changed(aws, "ship")[-1]
+    assert aggregate(last)["counted"] == 2       # the event for r1 was "lost": r2's event counts both
+    from stocklink.time import now_ms
+    returned_at = now_ms()   # ledger entry ids carry the real clock (entries older than the cursor are not re-read)
+    txn = StockTransaction(actor="shopify:shop1", source="shopify#shop1#o9#returned#d1", reason="return",
+                           now_ms=returned_at)
+    txn.stock(StockOp("TEE-RED-M", "wh-a", Movement.RETURN, 1))
+    txn.commit()
+    assert aggregate({**last, "cause": "return"})["counted"] == 1
+    assert aggregate({**last, "cause": "return"})["counted"] == 0
+    ship_day = day_of(int(next(e for e in repository.ledger_entries("TEE-RED-M", "wh-a")
+                               if e.movement == "ship").created_at))
+    return_day = day_of(returned_at)
+    if ship_day == return_day:                   # net sales of the day
+        assert counter("SALES#TEE-RED-M", ship_day) == 3 - 1
+    else:
+        assert (counter("SALES#TEE-RED-M", ship_day), counter("SALES#TEE-RED-M", return_day)) == (3, -1)
+    assert counter("SALESC#TEE-RED-M#storefront", ship_day) == 3
+    assert counter("SALESC#TEE-RED-M#shopify", return_day) == -1
+    # The cursor forgotten (e.g. two invocations racing): the markers still stop a second count.
+    from stocklink.store.sales_models import ForecastItem
+    ForecastItem("CURSOR#TEE-RED-M#wh-a", "-").delete()
+    assert aggregate(last)["counted"] == 0
+    assert counter("SALESC#TEE-RED-M#storefront", ship_day) == 3
+
+
+# --- import --------------------------------------------------------------------------------------
+
+def _all_items():
+    from stocklink.store.sales_models import ForecastItem
+    return list(ForecastItem.scan())
+
+
+def test_import_with_a_bad_row_writes_nothing_then_good_file_imports_idempotently(aws, tmp_path, capsys):
+    from infra.local import import_cli
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("sku,date,qty,channel,warehouse\nA,2025-05-01,3,shopify,wh-a\nA,2025-13-01,2,,\nB,2025-05-01,-1,,\n")
+    args = SimpleNamespace(file=str(bad), endpoint=None, dry_run=False)
+    assert import_cli.run(args) == 1
+    err = capsys.readouterr().err
+    assert f"{bad}:3: date '2025-13-01'" in err and f"{bad}:4: qty" in err and "nothing was imported" in err
+    assert _all_items() == []
+
+    good = tmp_path / "good.csv"
+    good.write_text("sku,date,qty,channel,warehouse\nA,2025-05-01,3,shopify,wh-a\nA,2025-05-01,2,tiktok,wh-a\n"
+                    "B,2025-05-02,1,,\n")
+    for _ in range(2):
+        assert import_cli.run(SimpleNamespace(file=str(good), endpoint=None, dry_run=False)) == 0
+        assert counter("SALES#A", "2025-05-01") == 5
+        assert counter("SALESW#A#wh-a", "2025-05-01") == 5
+        assert counter("SALESC#A#shopify", "2025-05-01") == 3
+        assert counter("SALESC#A#tiktok", "2025-05-01") == 2
+        assert counter("SALES#B", "2025-05-02") == 1
+    assert "imported 3 rows for 2 SKUs" in capsys.readouterr().out
+
+
+# --- supplier settings, forecast runs, replenishment ---------------------------------------------
+
+def _history(sku: str, daily, days: int = 150):
+    """Rows ending on as_of (2025-06-01); daily(t) gives the units of day t (0 = oldest)."""
+    from stocklink.forecasting.importer import SalesRow
+    last = dt.date(2025, 6, 1)
+    return [SalesRow(sku, last - dt.timedelta(days=days - 1 - t), float(daily(t))) for t in range(days)
+            if daily(t)]
+
+
+@pytest.fixture
+def planned(staff, forecast_api):
+    """Four SKUs: FAST (10/day, 30 in stock, 14-day lead time), STEADY (3/day, plenty in stock), MID
+    (3/day, 20 in stock, lead time 4 ± 3 days: order, but no stock-out within the lead time), SLOW (no sale for 100 days)."""
+    from stocklink.logic.sales_history import import_rows
+
+    staff.put("/warehouses/wh-a", {"name": "A", "priority": 1})
+    for sku, price, stock in (("FAST", 10.0, 30), ("STEADY", 5.0, 2000), ("MID", 4.0, 20), ("SLOW", 3.0, 80)):
+        assert staff.put(f"/skus/{sku}", {"name": sku, "price": price}).status == 200
+        staff.post("/stock/receipts", {"warehouse_id": "wh-a", "lines": [{"sku": sku, "qty": stock}],
+                                       "reference": f"PO-{sku}"})
+    assert forecast_api.put("/skus/FAST/supplier", {"lead_time_days": 14, "lead_time_std_days": 2, "moq": 100,
+                                                   "case_pack": 12, "price_breaks": [{"min_qty": 500, "unit_cost": 3.5},
+                                                                                     {"min_qty": 1, "unit_cost": 4}]}).status == 200
+    rows = (_history("FAST", lambda t: 10 + (t % 3)) + _history("STEADY", lambda t: 3)
+            + _history("MID", lambda t: 2 + t % 3) + _history("SLOW", lambda t: 1 if t < 50 else 0))
+    assert forecast_api.put("/skus/MID/supplier", {"lead_time_days": 4, "lead_time_std_days": 3}).status == 200
+    import_rows(rows, NOW)
+    return forecast_api
+
+
+def test_forecast_run_pages_resumes_and_orders_replenishment_by_urgency(planned, aws):
+    from stocklink.logic import forecasting_service as fs
+
+    aws.drain()
+    state = fs.run("daily-2025-06-01", NOW, page_size=2, has_time=lambda: False)
+    assert (state["status"], state["skus"], state["pages"]) == ("running", 2, 1) and state["cursor"]
+    assert planned.get("/replenishment").body["run_id"] is None       # not finished: no suggestions shown
+    state = fs.run("daily-2025-06-01", NOW, page_size=2)              # continues from the stored cursor
+    assert (state["status"], state["skus"]) == ("done", 4)
+    assert fs.run("daily-2025-06-01", NOW)["skus"] == 4               # a finished run is not redone
+
+    fast = planned.get("/forecasts/FAST")
+    assert fast.status == 200 and fast.body["as_of"] == "2025-06-01" and len(fast.body["forecast"]) == 90
+    assert 9 < fast.body["forecast"][0] < 13
+    assert fast.body["stockout_within_lead_time"] is True and fast.body["stockout_date"] <= "2025-06-15"
+    qty = fast.body["suggested_order_qty"]
+    assert qty >= 100 and qty % 12 == 0
+    assert planned.get("/forecasts/NOPE").status == 404
+
+    repl = planned.get("/replenishment").body
+    assert repl["run_id"] == "daily-2025-06-01"
+    skus = [s["sku"] for s in repl["suggestions"]]
+    assert skus == ["FAST", "MID"]
+    flags = [s["stockout_within_lead_time"] for s in repl["suggestions"]]
+    assert flags == sorted(flags, reverse=True)                        # risks first
+    page = planned.get("/replenishment", query={"limit": "1"}).body
+    assert [s["sku"] for s in page["suggestions"]] == ["FAST"] and page["next"]
+    rest = planned.get("/replenishment", query={"limit": "10", "next": page["next"]}).body
+    assert [s["sku"] for s in rest["suggestions"]] == skus[1:]
+
+    events = aws.drain()
+    by_type = {}
+    for e in events:
+        by_type.setdefault(e["detail-type"], set()).add(e["detail"]["sku"])
+    assert by_type.get("forecast.stockout_risk") == {"FAST"}
+    assert by_type.get("forecast.burst", set()) == set()
+    assert "SLOW" in by_type.get("forecast.slow_mover", set())
+    assert "STEADY" not in set().union(*by_type.values())
+
+
+def test_routes_need_staff_token_and_run_on_demand_goes_through_the_bus(planned, aws):
+    from functions.forecast.handler import handler as forecast_handler
+
+    planned.token = None
+    assert planned.get("/replenishment").status == 401
+    assert planned.put("/skus/FAST/supplier", {"lead_time_days": 3}).status == 401
+    planned.token = STOREFRONT_TOKEN
+    assert planned.put("/skus/FAST/supplier", {"lead_time_days": 3}).status == 403
+    assert planned.post("/forecasts/run").status == 403
+    planned.token = STAFF_TOKEN
+    bad = planned.put("/skus/FAST/supplier", {"lead_time_days": 3, "moq": 0})
+    assert bad.status == 400 and bad.body["field"] == "moq"
+    assert planned.put("/skus/NOPE/supplier", {"lead_time_days": 3}).status == 404
+    assert planned.get("/skus/FAST/supplier").body["moq"] == 100
+
+    aws.drain()
+    started = planned.post("/forecasts/run")
+    assert started.status == 202 and started.body["status"] == "queued"
+    (requested,) = [e for e in aws.drain() if e["detail-type"] == "forecast.requested"]
+    assert requested["detail"]["run_id"] == started.body["run_id"]
+    out = forecast_handler(requested, LambdaContext())
+    assert out["status"] == "done" and out["skus"] == 4 and out["run_id"] == started.body["run_id"]
+    assert planned.get("/replenishment").body["run_id"] == started.body["run_id"]
