@@ -144,9 +144,12 @@ class Scheduler:
             next_run += interval * max(1, int((time.monotonic() - next_run) // interval) + 1)
 
     def stop(self) -> None:
+        # One shared deadline: a long scheduled run (e.g. the daily forecast) must not hold up Ctrl-C;
+        # its worker process is stopped by the pool right after.
         self._stop.set()
+        deadline = time.monotonic() + 5
         for t in self._threads:
-            t.join(timeout=30)
+            t.join(timeout=max(0.0, deadline - time.monotonic()))
 
 
 def topic_arn(topic_name: str) -> str:
