@@ -17,6 +17,8 @@ SOURCE = "stocklink"
 STOCK_CHANGED = "stock.changed"
 ORDER_OVERSOLD = "order.oversold"
 ORDER_UNMAPPED = "order.unmapped"
+SYNC_ANOMALY = "sync.anomaly"
+LEDGER_MISMATCH = "ledger.mismatch"
 _BATCH = 10  # PutEvents takes at most 10 entries
 
 

@@ -269,6 +269,57 @@ def _dynamic_buffers(listings: list[ListingRef], settings: Mapping[str, Allocati
     return out
 
 
+def listings_for(skus: Iterable[str]) -> list[ListingRef]:
+    """Every listing showing one of `skus` (reconciliation reads these back)."""
+    return _listings_for(skus)
+
+
+def compute_displays(listings: list[ListingRef], now_ms: int):
+    """What each listing should show now, as sync_skus computes it: (plan, available by SKU and warehouse,
+    settings by channel). Reconciliation compares read-back quantities with this plan."""
+    channels = sorted({l.channel for l in listings})
+    settings = _settings(channels)
+    available = _available(sorted({c.sku for l in listings for c in l.components}))
+    plan = plan_displays(listings, settings, available, extra_buffer=_dynamic_buffers(listings, settings, now_ms))
+    return plan, available, settings
+
+
+def push_corrections(platform: str, shop: str, pushes: list[StockPush], now_ms: Callable[[], int],
+                     read_at: int) -> SyncReport:
+    """Push corrected quantities for listings found drifted, with the same claim / retry / failure
+    bookkeeping as sync_skus (a newer computation that claimed a listing wins)."""
+    from stocklink.channels.registry import adapter_for
+    from stocklink.logic.catalog import shop_credentials
+
+    report = SyncReport()
+    adapter = adapter_for(platform)
+    credentials = shop_credentials(platform, shop)
+    if credentials is None:
+        _fail(report, platform, shop, [p.listing_id for p in pushes], "shop credentials missing", now_ms())
+        return report
+    claimed = []
+    for push in pushes:
+        if sync_models.claim(platform, shop, push.listing_id, push.quantity, read_at):
+            claimed.append(push)
+        else:
+            report.superseded += 1
+    if claimed:
+        _push_shop(report, adapter, credentials, _bucket(platform, shop, adapter), platform, shop, claimed,
+                   now_ms, None)
+    return report
+
+
+def _mark_dirty(sku: str, now: int, detail: Mapping) -> None:
+    """Tell reconciliation this SKU changed (it verifies changed SKUs first); never fails the push."""
+    try:
+        from stocklink.store import reconcile_models
+
+        hint = {k: detail[k] for k in ("total_available", "cause") if detail.get(k) is not None}
+        reconcile_models.mark_dirty(sku, now, hint)
+    except Exception:  # noqa: BLE001 - the rotating verification slice still reaches the SKU
+        logger.exception("could not mark SKU dirty for reconciliation")
+
+
 def sync_skus(skus: Iterable[str], now_ms: Callable[[], int], *, zero_skus: Iterable[str] = (),
               event_ms: int | None = None) -> SyncReport:
     """Bring every listing that shows one of `skus` to its current display quantity.
@@ -300,13 +351,21 @@ def sync_skus(skus: Iterable[str], now_ms: Callable[[], int], *, zero_skus: Iter
             _fail(report, platform, shop, [l.listing_id for l in mine], "shop credentials missing", now_ms())
             continue
         bucket = _bucket(platform, shop, adapter)
-        bucket.acquire()
-        # Read stock now, after any wait: the value pushed is the freshest there is.
         read_at = now_ms()
         plan = plan_displays(listings, settings, _available(component_skus),
                              extra_buffer=_dynamic_buffers(listings, settings, read_at))
         wanted = {d.listing_id: d for d in plan if d.channel == channel}
         states = sync_models.listing_states(platform, shop, wanted)
+        # A rate-limit token only when this shop has something to push: an event whose listings already
+        # show the current numbers makes no platform call, so it must neither wait for a token nor use one
+        # up (that debt delayed every later push of the shop by seconds in a burst).
+        if _needs_push(mine, wanted, states, zero) and bucket.acquire() > 0:
+            # Read stock again after the wait: the value pushed is the freshest there is.
+            read_at = now_ms()
+            plan = plan_displays(listings, settings, _available(component_skus),
+                                 extra_buffer=_dynamic_buffers(listings, settings, read_at))
+            wanted = {d.listing_id: d for d in plan if d.channel == channel}
+            states = sync_models.listing_states(platform, shop, wanted)
         pushes: list[StockPush] = []
         for listing in mine:
             display = wanted[listing.listing_id]
@@ -329,6 +388,21 @@ def sync_skus(skus: Iterable[str], now_ms: Callable[[], int], *, zero_skus: Iter
         if pushes:
             _push_shop(report, adapter, credentials, bucket, platform, shop, pushes, now_ms, event_ms)
     return report
+
+
+def _needs_push(mine: list[ListingRef], wanted: Mapping, states: Mapping, zero: set) -> bool:
+    """Whether any of a shop's listings would be pushed (the same test as sync_skus' loop)."""
+    for listing in mine:
+        qty = wanted[listing.listing_id].quantity
+        if qty is None:
+            continue
+        if zero & {c.sku for c in listing.components}:
+            qty = 0
+        state = states.get(listing.listing_id)
+        if not (state is not None and state.status == "pushed" and state.pushed_qty == qty
+                and (state.computed_qty is None or state.computed_qty == qty)):
+            return True
+    return False
 
 
 def _call_group(adapter, credentials, push: StockPush) -> tuple[str, str]:
@@ -420,9 +494,12 @@ def handle_event(event: Mapping, now_ms: Callable[[], int]) -> SyncReport:
             note_sale(detail, now_ms())
         except Exception:  # noqa: BLE001 - velocity is an estimate; never fail the push over it
             logger.exception("could not update sales velocity")
+        _mark_dirty(sku, now_ms(), detail)
         return sync_skus([sku], now_ms, event_ms=_event_ms(event))
     if detail_type == "order.oversold":
         short = [s.get("sku") for s in detail.get("shortfall") or [] if isinstance(s, dict) and s.get("sku")]
+        for sku in short:
+            _mark_dirty(sku, now_ms(), {"cause": "oversold", "total_available": 0})
         return sync_skus([], now_ms, zero_skus=short, event_ms=_event_ms(event))
     logger.info("ignoring event", extra={"detail_type": detail_type})
     return SyncReport()

@@ -1,0 +1,231 @@
+"""Reconciliation passes on moto against the marketplace simulators (time controlled through `now`):
+drift on changed listings is fixed in one pass and on the rest within verify_every; platform errors do
+not stop a pass and are retried; anomalies and ledger mismatches reach the bus; the lease keeps passes
+apart; an exhausted budget saves the cursor and the next pass resumes from it; reports are served."""
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.test_channel_sync import (  # noqa: F401 - fixtures
+    SHOPS,
+    SKU,
+    control,
+    fast_retries,
+    hooks,
+    linked,
+    listed,
+    run_bus,
+    sandbox_base,
+)
+
+LISTING_ID = {platform: spec[2] for platform, spec in SHOPS.items()}
+
+
+def set_listed(base: str, platform: str, quantity: int, listing_id: str | None = None) -> None:
+    control(base, "PUT", "listings", {"platform": platform, "shop": "s1", "listings": [
+        {"listing_id": listing_id or LISTING_ID[platform], "quantity": quantity}]})
+
+
+def run(now, **kw):
+    from stocklink.logic.sweep import run_pass
+    return run_pass(now, **kw)
+
+
+def published(aws, detail_type: str) -> list[dict]:
+    return [e["detail"] for e in aws.drain() if e["detail-type"] == detail_type]
+
+
+@pytest.fixture
+def t0():
+    from stocklink.time import now_ms
+    return now_ms() + 1_000
+
+
+@pytest.fixture
+def synced(linked, aws, sandbox_base, t0):
+    """Stock moved to 8 and pushed everywhere, then one pass that clears the dirty markers."""
+    assert linked.post("/stock/adjustments", {"warehouse_id": "wh-a", "sku": SKU, "delta": 2,
+                                              "reason": "found"}).status == 201
+    run_bus(aws)
+    first = run(t0)
+    assert first["drift_found"] == 0 and first["listings_checked"] == 3
+    aws.drain()
+    return linked
+
+
+def test_drift_on_a_changed_listing_is_found_and_fixed_in_one_pass(synced, aws, sandbox_base, t0):
+    from stocklink.store import reconcile_models
+
+    assert synced.post("/stock/adjustments", {"warehouse_id": "wh-b", "sku": SKU, "delta": 1,
+                                              "reason": "found"}).status == 201
+    run_bus(aws)                                      # pushes 9 everywhere and marks the SKU dirty
+    assert [sku for sku, _, _ in reconcile_models.dirty_skus()] == [SKU]
+    set_listed(sandbox_base, "tiktok", 3)             # the platform drifts after our push
+
+    report = run(t0 + 30_000, min_slice=0)
+    assert report["dirty_skus_verified"] == 1
+    assert (report["drift_found"], report["drift_fixed"]) == (1, 1)
+    assert report["drifts"] == [{"channel": "tiktok#s1", "listing_id": LISTING_ID["tiktok"], "shown": 3,
+                                 "expected": 9}]
+    assert report["sync_accuracy_pct"] == pytest.approx(100 * 2 / 3, abs=0.01)
+    assert listed(sandbox_base) == {"tiktok": 9, "lazada": 9, "shopify": 9}
+    assert reconcile_models.dirty_skus() == []
+    (anomaly,) = published(aws, "sync.anomaly")
+    assert anomaly["kind"] == "lower_than_others"
+    assert (anomaly["sku"], anomaly["platform"], anomaly["shop"], anomaly["listing_id"], anomaly["shown"],
+            anomaly["expected"]) == (SKU, "tiktok", "s1", LISTING_ID["tiktok"], 3, 9)
+
+    again = run(t0 + 60_000)
+    assert again["drift_found"] == 0 and again["sync_accuracy_pct"] in (None, 100.0)
+
+
+def test_drift_on_an_unchanged_listing_is_fixed_within_verify_every(synced, aws, sandbox_base, t0):
+    """Nine SKUs on Shopify; the slice verifies ~1 SKU per pass, so every SKU is read back within 10 min
+    without reading the whole catalogue each pass."""
+    base = f"{sandbox_base}"
+    extra = [f"SKU-{i:02d}" for i in range(8)]
+    for i, sku in enumerate(extra):
+        assert synced.put(f"/skus/{sku}", {"name": sku}).status == 200
+        assert synced.post("/stock/receipts", {"warehouse_id": "wh-a", "lines": [{"sku": sku, "qty": 4}],
+                                               "reference": f"PO-{sku}"}).status == 201
+        lid, item = str(900 + i), str(7000 + i)
+        control(base, "PUT", "listings", {"platform": "shopify", "shop": "s1", "listings": [
+            {"listing_id": lid, "quantity": 4, "platform_ids": {"inventory_item_id": item}, "seller_sku": sku}]})
+        assert synced.put(f"/listings/shopify/s1/{lid}", {"components": [{"sku": sku, "qty": 1}],
+                                                          "platform_ids": {"inventory_item_id": item}}).status == 200
+    aws.drain()                                       # stock.changed not delivered: nothing marked dirty
+    from stocklink.store import reconcile_models
+    reconcile_models.save_state({}, t0)               # catalogue size not yet learned
+    # First full cycle at t0+30 s learns the catalogue size (9 SKUs).
+    first = run(t0 + 30_000, min_slice=1)
+    assert first["slice"]["cycle_completed"] and first["drift_found"] == 0
+
+    set_listed(base, "shopify", 1, listing_id="907")  # SKU-07 shows 1 instead of 4; nothing marks it dirty
+    fixed_at, reads = None, []
+    for k in range(1, 21):                            # 20 passes = verify_every (600 s) at one per 30 s
+        report = run(t0 + 30_000 + k * 30_000, min_slice=1, verify_every_s=600)
+        reads.append(report["read_calls"])
+        if report["drift_found"]:
+            assert report["drift_fixed"] == 1
+            fixed_at = k
+            break
+    assert fixed_at is not None and 1 < fixed_at <= 20, fixed_at
+    assert max(reads) <= 3                            # a slice, not the catalogue: ≤ one call per shop
+    shown = {r["listing_id"]: r["quantity"] for r in control(base, "GET", "listings", query="?platform=shopify")["listings"]}
+    assert shown["907"] == 4
+
+
+def test_platform_errors_do_not_stop_the_pass_and_are_retried_next_pass(synced, aws, sandbox_base, t0):
+    from stocklink.store import reconcile_models
+
+    set_listed(sandbox_base, "tiktok", 1)
+    set_listed(sandbox_base, "lazada", 2)
+    control(sandbox_base, "POST", "faults", {"status": 429, "count": 1, "platform": "lazada"})
+    report = run(t0 + 30_000)
+    assert report["drift_fixed"] == 1                 # TikTok fixed although Lazada throttled
+    assert "ApiCallLimit" in report["shops_down"]["lazada#s1"]   # Lazada throttles with HTTP 200 + code
+    assert [(u["platform"], u["listing_id"]) for u in report["unreachable_listings"]] == [
+        ("lazada", LISTING_ID["lazada"])]
+    assert listed(sandbox_base)["tiktok"] == 8 and listed(sandbox_base)["lazada"] == 2
+    assert [sku for sku, _, _ in reconcile_models.dirty_skus()] == [SKU]   # retried next pass
+
+    again = run(t0 + 60_000)
+    assert again["unreachable"] == 0 and again["drift_fixed"] == 1
+    assert listed(sandbox_base) == {"tiktok": 8, "lazada": 8, "shopify": 8}
+
+
+def test_anomalies_over_pool_repeated_push_failures_and_unmapped_orders(synced, aws, sandbox_base, t0):
+    from stocklink.store import repository, sync_models
+    from stocklink.store.models import InboundEvent
+    from stocklink.time import iso_now
+
+    set_listed(sandbox_base, "shopify", 50)           # more than the 8 units that exist
+    for i in range(3):
+        sync_models.record_failure("lazada", "s1", LISTING_ID["lazada"], {"error": "HTTP 500", "quantity": 8},
+                                   t0 + 10_000 + i)
+    repository.record_event(InboundEvent(
+        "shopify#s1#O-77#created#-", kind="order.created", status="unmapped", status_index="unmapped",
+        received_at=iso_now(t0 + 10_000), platform="shopify", shop="s1", order_id="O-77",
+        outcome={"status": "unmapped", "unmapped": [{"listing_id": "4242", "seller_sku": "GHOST-1"}]}))
+
+    report = run(t0 + 30_000)
+    kinds = {a["kind"]: a for a in published(aws, "sync.anomaly")}
+    assert set(kinds) == {"over_pool", "push_failures", "unmapped_sku"}
+    over = kinds["over_pool"]
+    assert (over["sku"], over["platform"], over["shown"], over["expected"], over["severity"]) == (
+        SKU, "shopify", 50, 8, "red")
+    assert (kinds["push_failures"]["listing_id"], kinds["push_failures"]["failures"]) == (LISTING_ID["lazada"], 3)
+    assert kinds["push_failures"]["sku"] == SKU
+    assert (kinds["unmapped_sku"]["sku"], kinds["unmapped_sku"]["order_id"]) == ("GHOST-1", "O-77")
+    assert report["anomaly_count"] == 3 and listed(sandbox_base)["shopify"] == 8
+
+    later = run(t0 + 60_000)                          # nothing new: nothing raised again
+    assert later["anomaly_count"] == 0
+
+
+def test_ledger_mismatch_is_raised_red_and_never_silently_fixed(synced, aws, t0):
+    from stocklink.store.models import StockItem
+
+    item = StockItem.get(SKU, "wh-b")
+    item.update(actions=[StockItem.on_hand.add(5), StockItem.available.add(5)])   # corrupt behind the ledger
+    report = run(t0 + 30_000)
+    (mismatch,) = published(aws, "ledger.mismatch")
+    assert (mismatch["sku"], mismatch["warehouse_id"], mismatch["stored"], mismatch["replayed"]) == (SKU, "wh-b", 8, 3)
+    assert report["ledger_checked"] >= 2
+    after = StockItem.get(SKU, "wh-b")
+    assert (int(after.on_hand), int(after.available)) == (8, 8)   # left for a person to investigate
+
+
+def test_lease_keeps_passes_apart_and_expires_after_a_crash(synced, t0):
+    from stocklink.store import reconcile_models
+
+    assert reconcile_models.acquire_lease("crashed-pass", t0 + 30_000, ttl_ms=25_000)
+    skipped = run(t0 + 31_000)
+    assert skipped["skipped"] is True and skipped["holds_released"] == 0
+    ran = run(t0 + 56_000)                            # the crashed pass's lease has expired
+    assert "skipped" not in ran and ran["listings_checked"] == 3
+    assert reconcile_models.lease() is None           # released at the end of the pass
+
+
+class CountingBudget:
+    """Runs out after `checks` budget checks (no clock involved)."""
+
+    def __init__(self, checks: int):
+        self.left, self.budget_ms = checks, 20_000
+
+    def exhausted(self, reserve_ms: int = 0) -> bool:
+        self.left -= 1
+        return self.left < 0
+
+    def used_ms(self) -> int:
+        return 0
+
+
+def test_budget_exhaustion_saves_the_cursor_and_the_next_pass_resumes(synced, aws, t0, monkeypatch):
+    from stocklink.logic import sweep
+    from stocklink.store import reconcile_models
+
+    for i in range(6):
+        assert synced.put(f"/skus/B-{i}", {"name": f"B-{i}"}).status == 200
+    monkeypatch.setattr(sweep, "CHUNK", 2)
+    reconcile_models.save_state({}, t0)               # catalogue size not learned: the slice is rate-bound
+    # 7 SKUs: B-0..B-5, TEE-RED-M. Budget for 2 slice chunks (one check for the tail comes after).
+    first = run(t0 + 30_000, budget=CountingBudget(2), min_slice=1)
+    assert first["budget_exhausted"] and first["slice"]["stopped"] == "budget"
+    assert first["slice"]["verified"] == 4 and first["slice"]["to"] == "B-3"
+    assert reconcile_models.load_state()["sku_cursor"] == "B-3"
+
+    second = run(t0 + 60_000, min_slice=1)
+    assert second["slice"]["from"] == "B-3" and second["slice"]["verified"] == 3
+    assert second["slice"]["cycle_completed"]
+    assert reconcile_models.load_state()["sku_count"] == 7
+
+
+def test_reports_are_served_by_the_staff_api(synced, t0):
+    run(t0 + 30_000)
+    last = synced.get("/reconciliation/last")
+    assert last.status == 200 and last.body["started_at"] == t0 + 30_000 and last.body["listings_checked"] == 3
+    history = synced.get("/reconciliation/history", query={"limit": "5"})
+    assert history.status == 200
+    assert [p["started_at"] for p in history.body["passes"]] == [t0 + 30_000, t0]
+    assert history.body["passes"][0]["sync_accuracy_pct"] == 100.0
