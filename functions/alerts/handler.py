@@ -1,5 +1,6 @@
-"""Alert function: bus events (stock.changed, order.oversold, order.unmapped, sync.anomaly, ledger.mismatch)
-and the scheduled tick. Thin: route the event to stocklink.logic.alerting."""
+"""Alert function: bus events (stock.changed, order.oversold, order.unmapped, sync.anomaly, ledger.mismatch,
+forecast.stockout_risk, forecast.burst, forecast.slow_mover) and the scheduled tick (repeats, auto-clear,
+push-failure counts, dead-letter depths, outbox resends). Thin: route the event to stocklink.logic.alerting."""
 from stocklink.logic import alerting
 from stocklink.observability import logger, metrics
 from stocklink.time import now_ms

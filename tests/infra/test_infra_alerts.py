@@ -94,3 +94,19 @@ def test_least_privilege_for_sns_kms_and_sqs(synth):
             assert _statements_with(synth, spec.name, "sns:") == [], spec.name
         env = synth.resources[synth.lid(synth.stack.functions[spec.name])]["Properties"]["Environment"]["Variables"]
         assert ("ALERTS_TOPIC_ARN" in env) == (spec.name in ("alerts", "alerts_api")), spec.name
+
+
+def test_alert_function_gets_forecast_events_and_reads_every_dead_letter_queue_depth(synth):
+    (rule,) = [r for r in topology.EVENT_RULES if r.function == "alerts"]
+    assert {"forecast.stockout_risk", "forecast.burst", "forecast.slow_mover"} <= set(rule.detail_types)
+
+    dlq_lids = {synth.lid(q) for q in synth.stack.dead_letter_queues.values()}
+    assert len(dlq_lids) >= 2
+    env = synth.resources[synth.lid(synth.stack.functions["alerts"])]["Properties"]["Environment"]["Variables"]
+    assert refs(env["DEAD_LETTER_QUEUES"]) == dlq_lids          # every DLQ's URL, nothing else
+    reads = [s for s in _statements_with(synth, "alerts", "sqs:") if "sqs:GetQueueAttributes" in _actions(s)]
+    assert reads and all(_actions(s) == {"sqs:GetQueueAttributes"} for s in reads)
+    assert set().union(*(refs(s["Resource"]) for s in reads)) == dlq_lids
+    for spec in topology.FUNCTIONS:
+        env = synth.resources[synth.lid(synth.stack.functions[spec.name])]["Properties"]["Environment"]["Variables"]
+        assert ("DEAD_LETTER_QUEUES" in env) == (spec.name == "alerts"), spec.name

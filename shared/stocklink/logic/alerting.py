@@ -11,11 +11,13 @@ The decisions are stocklink.alerts (pure); this module does the I/O around them:
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import time
 import urllib.error
 import urllib.request
+from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Mapping
@@ -27,7 +29,7 @@ from stocklink.alerts import chat, rules
 from stocklink.alerts.kinds import Kind
 from stocklink.alerts.levels import Level, ThresholdConfig, Thresholds
 from stocklink.alerts.messages import ATTRIBUTES, Alert, build_alert, filter_policy, sns_publish_kwargs
-from stocklink.alerts.state import (Action, AlertKey, AlertState, Decision, Observation, acknowledge, decide,
+from stocklink.alerts.state import (HOUR, Action, AlertKey, AlertState, Decision, Observation, Policy, acknowledge, decide,
                                    tick)
 from stocklink.config import settings
 from stocklink.errors import NotFound, StockLinkError, ValidationFailed
@@ -37,7 +39,18 @@ from stocklink.store import repository
 
 STOCK_CHANGED, ORDER_OVERSOLD, ORDER_UNMAPPED = "stock.changed", "order.oversold", "order.unmapped"
 SYNC_ANOMALY, LEDGER_MISMATCH = "sync.anomaly", "ledger.mismatch"
+# published by stocklink.logic.forecasting_service after each daily (or on-demand) run
+FORECAST_STOCKOUT, FORECAST_BURST, FORECAST_SLOW = "forecast.stockout_risk", "forecast.burst", "forecast.slow_mover"
 MAX_RACE_RETRIES = 8
+PENDING_GRACE_MS = 120_000          # an outbox entry older than this was not published: the tick resends it
+FAILURE_WINDOW_MS = 15 * 60 * 1000  # sync failure records counted by the tick
+DAY = 24 * HOUR
+# Forecasting publishes only positives (at risk, slow): an alert it stops confirming clears on the tick
+# once a daily run has passed without it (36 h leaves room for a late run).
+POLICY_OVERRIDES: Mapping[str, Policy] = {
+    Kind.STOCKOUT_FORECAST: replace(rules.DEFAULT_POLICIES[Kind.STOCKOUT_FORECAST], auto_clear_after=36 * HOUR),
+    Kind.SLOW_MOVER: replace(rules.DEFAULT_POLICIES[Kind.SLOW_MOVER], auto_clear_after=36 * HOUR),
+}
 CHAT_PROTOCOLS = {p.value for p in chat.Platform}
 SNS_PROTOCOLS = {"email", "sms"}
 SENT_TTL_S = 14 * 24 * 3600
@@ -152,7 +165,13 @@ def observations(detail_type: str, detail: Mapping[str, Any], at: int) -> list[O
         # the SKU's other warehouses let the message suggest a transfer instead of a purchase
         enriched["warehouses"] = [{"warehouse_id": i.warehouse_id, "available": int(i.available),
                                    "safety_stock": safety} for i in items]
-        return rules.from_stock_changed(enriched, thresholds, at)
+        found = rules.from_stock_changed(enriched, thresholds, at)
+        if any(o.level > Level.NONE for o in found):
+            # only for a message: demand from the latest forecast gives days of cover and an order qty
+            plan = _forecast_plan(sku)
+            if plan:
+                found = rules.from_stock_changed({**plan, **enriched}, thresholds, at)
+        return found + channel_listing_observations(sku, thresholds, at)
     if detail_type == ORDER_OVERSOLD:
         skus = [detail["sku"]] if detail.get("sku") else _reservation_skus(detail.get("reservation_id"))
         return [rules.from_oversell({**detail, "sku": sku, "requested": detail.get("shortfall")}, at)
@@ -165,8 +184,300 @@ def observations(detail_type: str, detail: Mapping[str, Any], at: int) -> list[O
         return [rules.from_sync_anomaly(detail, at)]
     if detail_type == LEDGER_MISMATCH:
         return [rules.from_ledger_mismatch(detail, at)]
+    if detail_type == FORECAST_STOCKOUT:
+        return stockout_observations(detail, at)
+    if detail_type == FORECAST_BURST:
+        return [burst_observation(detail, at)]
+    if detail_type == FORECAST_SLOW:
+        return [slow_mover_observation(detail, at)]
     logger.warning("alerts: ignoring event type %s", detail_type)
     return []
+
+
+# ---------------------------------------------------------------- forecast events
+
+def _forecast_result(sku: str) -> dict | None:
+    from stocklink.store import sales_models
+    try:
+        return sales_models.get_result(sku)
+    except Exception:  # noqa: BLE001 - enrichment only: the alert goes out without the demand figures
+        logger.exception("alerts: could not read the forecast of %s", sku)
+        return None
+
+
+def _daily_demand(result: Mapping[str, Any] | None, days: float = 7) -> float | None:
+    forecast = [float(x) for x in (result or {}).get("forecast") or []]
+    n = max(1, min(len(forecast), int(round(days))))
+    return sum(forecast[:n]) / n if forecast else None
+
+
+def _forecast_plan(sku: str) -> dict[str, Any]:
+    """{daily_sales, suggested_order_qty} from the SKU's latest forecast, or {} before the first run."""
+    result = _forecast_result(sku)
+    out: dict[str, Any] = {}
+    daily = _daily_demand(result)
+    if daily:
+        out["daily_sales"] = round(daily, 2)
+    if result and int(result.get("suggested_order_qty") or 0) > 0:
+        out["suggested_order_qty"] = int(result["suggested_order_qty"])
+    return out
+
+
+def stockout_observations(detail: Mapping[str, Any], at: int) -> list[Observation]:
+    """forecast.stockout_risk {sku, run_id, as_of, abc_class, stockout_date, lead_time_days, available,
+    suggested_order_qty}: days of cover = stockout date - as_of; orange within the lead time (the
+    forecaster's own flag, inclusive), red within half of it."""
+    if not detail.get("stockout_date"):
+        return []
+    as_of = dt.date.fromisoformat(str(detail["as_of"])[:10])
+    days = max(0, (dt.date.fromisoformat(str(detail["stockout_date"])[:10]) - as_of).days)
+    obs = rules.from_stockout_forecast({**detail, "days_to_stockout": days}, at)
+    level = max(obs.level, Level.ORANGE)   # the event says: within the lead time
+    facts = {**obs.facts, "days_of_cover": days, "stockout_date": detail["stockout_date"], "as_of": str(as_of)}
+    for name in ("available", "run_id"):
+        if detail.get(name) is not None:
+            facts[name] = detail[name]
+    daily = _daily_demand(_forecast_result(detail["sku"]), float(detail.get("lead_time_days") or 7))
+    if daily:
+        facts["daily_sales"] = round(daily, 2)
+    return [replace(obs, level=level, clear_level=max(obs.clear_level or level, level), facts=facts)]
+
+
+def burst_observation(detail: Mapping[str, Any], at: int) -> Observation:
+    """forecast.burst {sku, run_id, as_of, abc_class, burst_tail_prob}: observed = that day's sales
+    counter, expected = the forecast's next-day level."""
+    from stocklink.store import sales_models
+    sku, day = detail["sku"], str(detail.get("as_of") or "")[:10]
+    data: dict[str, Any] = {"sku": sku, "abc_class": detail.get("abc_class"),
+                            "tail_probability": detail.get("burst_tail_prob")}
+    try:
+        sold = sales_models.daily_sales(sku, day, day) if day else []
+        if sold:
+            data["observed"] = int(round(sum(q for _, q in sold)))
+    except Exception:  # noqa: BLE001 - enrichment only
+        logger.exception("alerts: could not read the sales of %s", sku)
+    expected = _daily_demand(_forecast_result(sku), 1)
+    if expected is not None:
+        data["expected"] = round(expected, 1)
+    return rules.from_demand_burst(data, at)
+
+
+def slow_mover_observation(detail: Mapping[str, Any], at: int) -> Observation:
+    """forecast.slow_mover {sku, run_id, as_of, abc_class, demand_probability, days_since_last_sale,
+    inventory_position}."""
+    obs = rules.from_slow_mover({"sku": detail["sku"], "slow": True, "abc_class": detail.get("abc_class"),
+                                 "days_since_last_sale": detail.get("days_since_last_sale"),
+                                 "on_hand": detail.get("inventory_position")}, at)
+    if detail.get("demand_probability") is not None:
+        obs = replace(obs, facts={**obs.facts, "demand_probability": detail["demand_probability"]})
+    return obs
+
+
+# ---------------------------------------------------------------- per channel
+
+def channel_listing_observations(sku: str, thresholds: Thresholds, at: int) -> list[Observation]:
+    """Each listing of the SKU that shows 0 or less than the floor while the pool could fill it: red,
+    scope "ch:<platform>:<shop>:<listing>". What a listing shows is the last pushed value when its push
+    failed (the platform still has the old figure), else the quantity its allocation rule computes.
+    A pool itself below the floor grades NONE here: the warehouse low-stock alert covers it."""
+    from stocklink.logic import channel_sync
+
+    try:
+        listings = channel_sync.sku_channels(sku, at * 1000)["listings"]
+    except Exception:  # noqa: BLE001 - per-channel checks must not stop the warehouse alerts
+        logger.exception("alerts: could not read the channel state of %s", sku)
+        return []
+    totals: dict[str, int] = {}
+    out = []
+    floor = max(thresholds.floor_units, 1)
+    for listing in listings:
+        if listing["computed_qty"] is None:   # sync off for this channel
+            continue
+        for c in listing["components"]:
+            if c["sku"] not in totals:
+                totals[c["sku"]] = sum(max(0, int(i.available)) for i in repository.stock_items(c["sku"]))
+        pool = min(totals[c["sku"]] // max(int(c["qty"]), 1) for c in listing["components"])
+        failed = listing["status"] == "failed" and listing["pushed_qty"] is not None
+        shown = int(listing["pushed_qty"]) if failed else int(listing["computed_qty"])
+        name = f"{listing['platform']}:{listing['shop']}:{listing['listing_id']}"
+        (obs,) = rules.channel_observations(sku, {name: shown}, thresholds, at)
+        if pool < floor or shown >= pool:
+            obs = replace(obs, level=Level.NONE, clear_level=Level.NONE)
+        facts = {**obs.facts, "channel": listing["platform"], "shop": listing["shop"],
+                 "listing_id": listing["listing_id"], "pool": pool, "shown": shown, "rule": listing["rule"],
+                 "computed_qty": listing["computed_qty"], "pushed_qty": listing["pushed_qty"],
+                 "push_failed": failed, "error": listing["error"] if failed else None}
+        out.append(replace(obs, facts={k: v for k, v in facts.items() if v is not None}))
+    return out
+
+
+def _channel_edit(alert: Alert) -> Alert:
+    f = alert.facts
+    if alert.event == "recovered" or "pool" not in f:
+        return alert
+    where = f"listing {f.get('listing_id')} on {f.get('channel')}/{f.get('shop')}"
+    text = f"SKU {alert.sku}: {where} shows {f.get('shown')} while {f.get('pool')} are available to sell"
+    if f.get("push_failed"):
+        text += (f"; its last stock push failed ({f.get('error', 'unknown error')}): fix the shop connection, "
+                 f"then re-push (GET /sync/failures lists the failures)")
+    else:
+        text += (f"; the {f.get('rule', 'allocation')} rule gives it {f.get('computed_qty')}: raise this "
+                 f"channel's quota or fixed quantity, or lower its buffer (PUT /shops/{f.get('channel')}/"
+                 f"{f.get('shop')}/allocation)")
+    return replace(alert, action=text)
+
+
+# ---------------------------------------------------------------- push failures and dead letters
+
+def push_failure_observations(now_ms: int, listed: Iterable[tuple[AlertState, Any, int]] = ()) -> list[Observation]:
+    """Stock pushes that failed in the last FAILURE_WINDOW_MS, per shop (channel_sync's failure records):
+    yellow from 1, orange from 10, red from 100; a shop with an open alert and no failures now clears."""
+    from stocklink.store import sync_models
+
+    now = now_ms // 1000
+    shops: dict[tuple[str, str], dict[str, Any]] = {}
+    for f in sync_models.recent_failures(limit=500):   # newest first
+        if now_ms - int(f.get("at_ms", 0)) > FAILURE_WINDOW_MS:
+            break
+        shop = shops.setdefault((f["platform"], f["shop"]), {"count": 0, "listings": set(), "last_error": None})
+        shop["count"] += 1
+        shop["listings"].add(f["listing_id"])
+        shop["last_error"] = shop["last_error"] or f.get("error")
+    open_scopes = {s.key.scope for s, _, _ in listed
+                   if s.key.rule == Kind.PUSH_FAILURES and s.key.scope.startswith("ch:") and s.level > Level.NONE}
+    out = []
+    for scope in sorted(open_scopes | {f"ch:{p}:{sh}" for p, sh in shops}):
+        platform, shop = scope[3:].split(":", 1)
+        data = shops.get((platform, shop), {"count": 0, "listings": set(), "last_error": None})
+        obs = rules.from_push_failures(f"{platform}/{shop}", data["count"], now)
+        facts = {**obs.facts, "channel": platform, "shop": shop, "listings": len(data["listings"]),
+                 "window_min": FAILURE_WINDOW_MS // 60000}
+        if data["last_error"]:
+            facts["last_error"] = str(data["last_error"])[:200]
+        out.append(replace(obs, key=AlertKey(Kind.PUSH_FAILURES, "*", scope), facts=facts))
+    return out
+
+
+MAX_CHANNEL_RECHECKS = 50
+
+
+def channel_recheck_observations(now_ms: int, listed: Iterable[tuple[AlertState, Any, int]] = ()) -> list[Observation]:
+    """Listings re-graded on the tick: SKUs with an open per-channel alert (a push that later succeeded,
+    e.g. on a Lambda retry, publishes no stock.changed) and SKUs of listings whose push failed in the
+    failure window (the alert function may have run before the push failed)."""
+    from stocklink.store import sync_models
+
+    skus = [s.key.sku for s, _, _ in listed
+            if s.key.rule == Kind.LOW_STOCK and s.key.scope.startswith("ch:") and s.level > Level.NONE]
+    failed: dict[tuple[str, str], set[str]] = {}
+    for f in sync_models.recent_failures(limit=500):
+        if now_ms - int(f.get("at_ms", 0)) > FAILURE_WINDOW_MS:
+            break
+        failed.setdefault((f["platform"], f["shop"]), set()).add(f["listing_id"])
+    for (platform, shop), ids in sorted(failed.items()):
+        for data in repository.batch_get_catalog(repository.listing_pk(platform, shop), ids).values():
+            skus += [c["sku"] for c in data.get("components") or []]
+    out = []
+    for sku in list(dict.fromkeys(skus))[:MAX_CHANNEL_RECHECKS]:
+        thresholds, _, _ = sku_settings(sku)
+        out += channel_listing_observations(sku, thresholds, now_ms // 1000)
+    return out
+
+
+def _failure_edit(alert: Alert) -> Alert:
+    f = alert.facts
+    if alert.event == "recovered":
+        return alert
+    text = (f"{f.get('depth')} stock pushes to {f.get('channel')}/{f.get('shop')} failed in the last "
+            f"{f.get('window_min')} min ({f.get('listings')} listings")
+    text += f"; last error: {f['last_error']})" if f.get("last_error") else ")"
+    return replace(alert, action=text + ": check the shop's credentials and rate limits; GET /sync/failures "
+                   "lists them, and the next stock change or reconciliation re-pushes")
+
+
+@lru_cache(maxsize=1)
+def _sqs():
+    return boto3.client("sqs")
+
+
+def dead_letter_queues() -> dict[str, str]:
+    """DEAD_LETTER_QUEUES: JSON {name: queue URL or queue name}, set by the stack / local runtime."""
+    raw = settings().dead_letter_queues
+    try:
+        return dict(json.loads(raw)) if raw else {}
+    except ValueError:
+        logger.error("DEAD_LETTER_QUEUES is not JSON")
+        return {}
+
+
+def dead_letter_observations(now_ms: int, listed: Iterable = ()) -> list[Observation]:
+    """Depth of every dead-letter queue (messages waiting): yellow from 1, orange 10, red 100."""
+    out = []
+    for name, ref in sorted(dead_letter_queues().items()):
+        try:
+            url = ref if "://" in ref else _sqs().get_queue_url(QueueName=ref)["QueueUrl"]
+            attrs = _sqs().get_queue_attributes(QueueUrl=url, AttributeNames=[
+                "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        except Exception:  # noqa: BLE001 - one unreadable queue must not stop the rest of the tick
+            logger.exception("alerts: could not read dead-letter queue %s", name)
+            continue
+        depth = int(attrs.get("ApproximateNumberOfMessages", 0)) + int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0))
+        out.append(rules.from_push_failures(name, depth, now_ms // 1000))
+    return out
+
+
+def _dlq_edit(alert: Alert) -> Alert:
+    f = alert.facts
+    if alert.event == "recovered" or "push" in str(f.get("queue", "")):
+        return alert   # the domain text is about stock pushes
+    return replace(alert, action=f"{f.get('depth')} messages waiting in dead-letter queue {f.get('queue')}: "
+                                 f"read the failed function's logs, fix the cause, then redrive the queue")
+
+
+def _stockout_edit(alert: Alert) -> Alert:
+    f = alert.facts
+    if alert.event == "recovered" or not f.get("daily_sales") or f.get("available") is None:
+        return alert
+    return replace(alert, action=alert.action + (f" ({float(f['available']):g} available, ~{float(f['daily_sales']):.1f}"
+                                                 f"/day forecast: {f.get('days_of_cover')} days of cover)"))
+
+
+def _burst_edit(alert: Alert) -> Alert:
+    f = alert.facts
+    if alert.event == "recovered" or (f.get("observed") is not None and f.get("expected") is not None):
+        return alert
+    tail = f.get("tail_probability")
+    odds = f" (tail probability {float(tail):.2g})" if tail is not None else ""
+    return replace(alert, action=f"SKU {alert.sku}: sales in the last 24 h are far above the forecast{odds}; "
+                                 f"check the promotion and the allocation across channels")
+
+
+def _slow_edit(alert: Alert) -> Alert:
+    f = alert.facts
+    if alert.event == "recovered":
+        return alert
+    since = f.get("days_since_last_sale")
+    text = f"SKU {alert.sku}: " + (f"no sale for {since} days" if since is not None else "no recorded sale")
+    if f.get("demand_probability") is not None:
+        text += f", sells on ~{100 * float(f['demand_probability']):.0f} % of days"
+    if f.get("on_hand") is not None:
+        text += f", {float(f['on_hand']):g} on hand"
+    return replace(alert, action=text + "; consider a markdown, a bundle or a transfer")
+
+
+def _scope_edit(alert: Alert) -> Alert:
+    scope = alert.key.split("#", 2)[2]
+    if alert.kind == Kind.LOW_STOCK and scope.startswith("ch:"):
+        return _channel_edit(alert)
+    if alert.kind == Kind.PUSH_FAILURES:
+        return _failure_edit(alert) if scope.startswith("ch:") else _dlq_edit(alert)
+    return alert
+
+
+_EDITS: Mapping[str, Callable[[Alert], Alert]] = {
+    Kind.LOW_STOCK: _scope_edit, Kind.PUSH_FAILURES: _scope_edit, Kind.STOCKOUT_FORECAST: _stockout_edit,
+    Kind.DEMAND_BURST: _burst_edit, Kind.SLOW_MOVER: _slow_edit,
+}
 
 
 def _reservation_skus(reservation_id: str | None) -> list[str]:
@@ -188,25 +499,55 @@ def publish(alert: Alert) -> str:
     return answer["MessageId"]
 
 
-def _apply(key_id: str, step: Callable[[AlertState | None], Decision], now_ms: int) -> Alert | None:
-    """Read, decide, publish, conditionally write; on a lost race do it again with the fresh state."""
+def _apply(key_id: str, step: Callable[[AlertState | None], Decision], now_ms: int,
+           edit: Callable[[Alert], Alert] | None = None) -> Alert | None:
+    """Read, decide, conditionally write (the state, and the alert into the outbox in the same
+    transaction), then publish and drop the outbox entry.
+
+    The conditional write on `version` is the guard: of two functions deciding the same crossing only
+    the one whose write lands publishes; the loser re-reads and decides again (now: nothing to send).
+    A publish that fails leaves the alert in the outbox and raises (the event is retried); the tick
+    resends outbox entries older than PENDING_GRACE_MS. No race sends a level twice; nothing is lost."""
     for _ in range(MAX_RACE_RETRIES):
         state, last_alert = store.get_state(key_id)
         decision = step(state)
-        if not decision.changed:
+        if not decision.changed or _only_recently_seen(state, decision):
             return None
         alert = build_alert(decision)
-        if alert is not None:
-            publish(alert)
+        if alert is not None and edit is not None:
+            alert = edit(alert)
         try:
             store.save_state(decision.state, expected_version=None if state is None else state.version,
                              now_ms=now_ms, last_alert=alert.to_dict() if alert else None,
-                             keep_last_alert=last_alert)
+                             keep_last_alert=last_alert, outbox_alert=alert.to_dict() if alert else None)
         except store.Conflict:
             metrics.add_metric(name="AlertStateRaces", unit="Count", value=1)
             continue
+        if alert is not None:
+            publish(alert)
+            store.clear_outbox(alert.id)
         return alert
     raise RuntimeError(f"alert state {key_id}: too many concurrent writers")
+
+
+SEEN_WRITE_MIN_S = 60
+
+
+def _only_recently_seen(old: AlertState | None, decision: Decision) -> bool:
+    """True when the decision sends nothing and only refreshes an incident's last_seen_at (and times,
+    facts) by less than SEEN_WRITE_MIN_S: not worth a write. Twenty oversold orders of one SKU at once
+    would otherwise be twenty contending writes of the same item; auto-clear works in hours."""
+    new = decision.state
+    if old is None or decision.notifies or old.last_seen_at is None or new.last_seen_at is None:
+        return False
+    same = all(getattr(old, f) == getattr(new, f) for f in
+               ("level", "since", "notified", "acked_level", "acked_at", "acked_by"))
+    return same and 0 <= new.last_seen_at - old.last_seen_at < SEEN_WRITE_MIN_S
+
+
+def _observe(obs: Observation, now_ms: int, edit: Callable[[Alert], Alert] | None = None) -> Alert | None:
+    policy = rules.policy_for(obs.key.rule, POLICY_OVERRIDES)
+    return _apply(obs.key.id, lambda state: decide(state, obs, policy), now_ms, edit)
 
 
 def handle_event(event: Mapping[str, Any], now_ms: int) -> list[Alert]:
@@ -216,24 +557,43 @@ def handle_event(event: Mapping[str, Any], now_ms: int) -> list[Alert]:
     at = event_time(event, now_ms)
     sent = []
     for obs in observations(detail_type, detail, at):
-        policy = rules.policy_for(obs.key.rule)
-        alert = _apply(obs.key.id, lambda state, obs=obs: decide(state, obs, policy), now_ms)
+        alert = _observe(obs, now_ms, _EDITS.get(obs.key.rule))
         if alert is not None:
             sent.append(alert)
     return sent
 
 
 def run_tick(now_ms: int) -> dict:
-    """Scheduled: repeats that are due (unacknowledged) and auto-clear of quiet incidents. Without it a
-    red SKU that stops changing would never be repeated."""
+    """Scheduled: push-failure and dead-letter depth checks, repeats that are due (unacknowledged),
+    auto-clear of quiet incidents, and republishing of alerts a failed publish left in an outbox.
+    Without it a red SKU that stops changing would never be repeated."""
     now = now_ms // 1000
     sent = []
-    for state, _, _ in store.open_states(limit=1000):
-        policy = rules.policy_for(state.key.rule)
-        alert = _apply(state.key.id, lambda current, policy=policy: _tick_step(current, now, policy), now_ms)
+    listed = store.open_states(limit=1000)
+    checks = []
+    for check in (push_failure_observations, dead_letter_observations, channel_recheck_observations):
+        try:
+            checks += check(now_ms, listed)
+        except Exception:  # noqa: BLE001 - a failing check must not stop repeats and auto-clear
+            logger.exception("alerts: %s failed", check.__name__)
+    for obs in checks:
+        alert = _observe(obs, now_ms, _scope_edit)
         if alert is not None:
             sent.append(alert)
-    return {"sent": [a.id for a in sent]}
+    republished = 0
+    for entry in store.outbox():
+        if now_ms - int(entry.get("at_ms", 0)) >= PENDING_GRACE_MS:
+            alert = Alert.from_dict(entry["alert"])
+            publish(alert)     # same Alert.id as the lost one: chat delivery dedupes by it
+            store.clear_outbox(alert.id)
+            republished += 1
+    for state, _, _ in listed:
+        policy = rules.policy_for(state.key.rule, POLICY_OVERRIDES)
+        alert = _apply(state.key.id, lambda current, policy=policy: _tick_step(current, now, policy), now_ms,
+                       _EDITS.get(state.key.rule))
+        if alert is not None:
+            sent.append(alert)
+    return {"sent": [a.id for a in sent], "republished": republished}
 
 
 def _tick_step(current: AlertState | None, now: int, policy) -> Decision:

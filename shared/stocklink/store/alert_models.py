@@ -5,8 +5,10 @@ One table, keyed by `pk`:
   cfg#global | cfg#abc#<A> | cfg#sku#<sku>   threshold overrides (and, per SKU, abc_class / safety_stock)
   sub#<id>                  a subscription (SNS email/SMS, or a chat target whose secrets live in Secrets Manager)
   sent#<alert id>#<sub id>  notify dedupe marker (TTL `expires_at`)
+  outbox#<alert id>         an alert decided (state written in the same transaction) and not yet confirmed
+                            published on SNS; deleted after the publish, resent by the tick if it stays
 The sparse index `by_list` (list_key, updated_at) lists open alerts ("open"), subscriptions ("sub") and
-rules ("cfg") without a scan.
+rules ("cfg") and the outbox ("outbox") without a scan.
 """
 from __future__ import annotations
 
@@ -14,16 +16,18 @@ import json
 from typing import Any, Iterable
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.transactions import TransactWrite
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from stocklink.alerts.levels import Level
 from stocklink.alerts.state import AlertState
 from stocklink.config import table_name
-from stocklink.store.models import _Meta
+from stocklink.store.models import _REGION, _Meta
 
-OPEN, SUBSCRIPTIONS, RULES = "open", "sub", "cfg"
+OPEN, SUBSCRIPTIONS, RULES, OUTBOX = "open", "sub", "cfg", "outbox"
 
 
 class ListIndex(GlobalSecondaryIndex):
@@ -98,10 +102,23 @@ def _state(rec: AlertStateRecord) -> AlertState:
     return AlertState.from_item(item)
 
 
+_CONNECTIONS: dict = {}
+
+
+def _connection() -> Connection:
+    host = getattr(AlertStateRecord.Meta, "host", None)
+    if host not in _CONNECTIONS:
+        _CONNECTIONS[host] = Connection(region=_REGION, host=host)
+    return _CONNECTIONS[host]
+
+
 def save_state(state: AlertState, *, expected_version: int | None, now_ms: int,
-               last_alert: dict | None = None, keep_last_alert: dict | None = None) -> None:
+               last_alert: dict | None = None, keep_last_alert: dict | None = None,
+               outbox_alert: dict | None = None) -> None:
     """Write `state` if the stored version is still `expected_version` (None: the item must not exist).
-    Raises Conflict otherwise."""
+    Raises Conflict otherwise. With `outbox_alert` (an Alert dict with an `id`), the state and the
+    alert's outbox item are written in one transaction: a state that says "notified" always has either
+    a published message or an outbox entry behind it."""
     item = state.to_item()
     rec = AlertStateRecord(item["pk"])
     for name, value in item.items():
@@ -112,12 +129,36 @@ def save_state(state: AlertState, *, expected_version: int | None, now_ms: int,
     rec.updated_at = now_ms
     condition = (AlertStateRecord.pk.does_not_exist() if expected_version is None
                  else AlertStateRecord.version == expected_version)
+    if outbox_alert is None:
+        try:
+            rec.save(condition=condition)
+        except PutError as exc:
+            if _is_conditional_failure(exc):
+                raise Conflict(state.key.id) from exc
+            raise
+        return
+    entry = ConfigRecord(f"{OUTBOX}#{outbox_alert['id']}", data={"key": state.key.id, "alert": outbox_alert,
+                                                                 "at_ms": now_ms},
+                         list_key=OUTBOX, updated_at=now_ms)
     try:
-        rec.save(condition=condition)
-    except PutError as exc:
-        if _is_conditional_failure(exc):
+        with TransactWrite(connection=_connection()) as txn:
+            txn.save(rec, condition=condition)
+            txn.save(entry)
+    except TransactWriteError as exc:
+        codes = [(r.code if r else None) for r in (exc.cancellation_reasons or [])]
+        if codes and codes[0] == "ConditionalCheckFailed":
             raise Conflict(state.key.id) from exc
         raise
+
+
+def clear_outbox(alert_id: str) -> None:
+    """The alert is on SNS: drop its outbox entry (deleting a missing one is a no-op)."""
+    ConfigRecord(f"{OUTBOX}#{alert_id}").delete()
+
+
+def outbox(limit: int = 500) -> list[dict]:
+    """Unconfirmed alerts, oldest first: [{"key", "alert", "at_ms"}]."""
+    return [rec.data for rec in ConfigRecord.by_list.query(OUTBOX, scan_index_forward=True, limit=limit)]
 
 
 def open_states(limit: int = 500) -> list[tuple[AlertState, dict | None, int]]:
