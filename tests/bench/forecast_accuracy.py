@@ -29,7 +29,7 @@ def ours(Ytr: np.ndarray, season_tr: np.ndarray, season_fc: np.ndarray, n_season
     """(h, n) forecasts of the engine's per-SKU model choice, fitted on Ytr (T, n)."""
     T, n = Ytr.shape
     fit = backtest.fit(Ytr, np.zeros(n, int), season_tr, n_season=n_season)
-    return fit.level[None, :] * fit.profile[season_fc]
+    return fit.path(season_fc)
 
 
 def scores(Ytr, Yte, F):

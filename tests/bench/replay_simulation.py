@@ -91,7 +91,7 @@ def main() -> None:
         def f(t):
             fit = backtest.fit(Y[:t], np.zeros(n, int), dow[:t])
             fdow = (np.arange(90) + t) % 7
-            F = fit.level[None, :] * fit.profile[fdow]
+            F = fit.path(fdow)
             sigma = np.where(np.isfinite(fit.rmse), fit.rmse, fit.sigma_in_sample)
             slow = np.isin(fit.demand_class, [INTERMITTENT, LUMPY, NO_DEMAND])
             lv = policy.forecast_levels(F, L, sL, sigma, sl, review, slow)

@@ -1,4 +1,4 @@
-"""Forecasting wiring on moto: daily sales counters from ship/return ledger entries (exactly once), sales
+"""Forecasting wiring on moto: daily demand counters from commit/return ledger entries (exactly once), sales
 import (all or nothing), supplier settings, forecast runs (paged, resumable) → results, replenishment
 order and forecast.* events, and the routes' auth."""
 from __future__ import annotations
@@ -28,77 +28,110 @@ def counter(pk: str, day: str) -> float | None:
     return None if item is None else float(item.qty)
 
 
-def aggregate(detail: dict) -> dict:
+def aggregate(detail: dict, kind: str = "stock.changed") -> dict:
     from functions.sales_aggregate.handler import handler
-    return handler({"detail-type": "stock.changed", "source": "stocklink", "detail": detail}, LambdaContext())
+    return handler({"detail-type": kind, "source": "stocklink", "detail": detail}, LambdaContext())
 
 
 def stock_changed(aws, cause: str) -> list[dict]:
     return [e["detail"] for e in aws.drain() if e["detail-type"] == "stock.changed" and e["detail"]["cause"] == cause]
 
 
-def ship(storefront, rid: str, qty: int):
+def committed_events(events) -> list[dict]:
+    return [e["detail"] for e in events if e["detail-type"] == "reservation.committed"]
+
+
+def reserve(storefront, rid: str, qty: int):
     assert storefront.post("/reservations", {"reservation_id": rid, "channel": "web",
                                              "lines": [{"sku": "TEE-RED-M", "qty": qty}]}).status == 201
+
+
+def ship(storefront, rid: str, qty: int):
+    reserve(storefront, rid, qty)
     assert storefront.post(f"/reservations/{rid}/commit").status == 200
     assert storefront.post(f"/reservations/{rid}/ship").status == 200
 
 
 # --- sales counters ------------------------------------------------------------------------------
 
-def test_ship_counts_as_sale_once_per_ledger_entry_even_when_redelivered(stocked, storefront, aws):
+def test_demand_counts_at_commit_once_even_when_redelivered_and_not_again_at_ship(stocked, storefront, aws):
     from stocklink.logic.sales_history import day_of
     from stocklink.store import repository
 
     aws.drain()
-    ship(storefront, "r1", 2)
-    changed = stock_changed(aws, "ship")
-    assert changed and all(d["warehouse_id"] == "wh-a" for d in changed)
-    assert aggregate({**changed[0], "cause": "reserve"})["ignored"] is True
-    first = aggregate(changed[0])
-    assert first["counted"] == 1
-    again = aggregate(changed[0])              # EventBridge redelivery
+    reserve(storefront, "r1", 2)
+    reserve(storefront, "r0", 1)
+    assert storefront.post("/reservations/r0/release").status == 200     # unpaid hold cancelled: no demand
+    assert committed_events(aws.drain()) == []
+    assert storefront.post("/reservations/r1/commit").status == 200
+    (event,) = committed_events(aws.drain())
+    assert event["reservation_id"] == "r1" and event["source"] == "storefront"
+    assert event["lines"] == [{"sku": "TEE-RED-M", "qty": 2}]
+    assert event["allocations"] == [{"sku": "TEE-RED-M", "warehouse_id": "wh-a", "qty": 2}]
+    first = aggregate(event, "reservation.committed")
+    assert first == {"counted": 1, "already_counted": 0, "ignored": False}
+    again = aggregate(event, "reservation.committed")                   # EventBridge redelivery
     assert again == {"counted": 0, "already_counted": 1, "ignored": False}
-    (entry,) = [e for e in repository.ledger_entries("TEE-RED-M", "wh-a") if e.movement == "ship"]
+    (entry,) = [e for e in repository.ledger_entries("TEE-RED-M", "wh-a") if e.movement == "commit"]
     day = day_of(int(entry.created_at))
     assert counter("SALES#TEE-RED-M", day) == 2
     assert counter("SALESW#TEE-RED-M#wh-a", day) == 2
     assert counter("SALESC#TEE-RED-M#storefront", day) == 2
 
+    assert storefront.post("/reservations/r1/ship").status == 200
+    (shipped,) = stock_changed(aws, "ship")
+    assert aggregate(shipped)["ignored"] is True                        # shipping is not demand again
+    assert aggregate({**shipped, "cause": "reserve"})["ignored"] is True
+    assert counter("SALES#TEE-RED-M", day) == 2
 
-def test_lost_event_is_caught_up_and_return_counts_negative(stocked, storefront, aws):
-    from stocklink.domain.stock import Movement
+
+def test_lost_event_is_caught_up_reserve_as_committed_counts_and_return_counts_negative(stocked, storefront, aws):
+    from stocklink.domain.stock import Line, Movement, ReservationStatus
+    from stocklink.logic import reservations
     from stocklink.logic.sales_history import day_of
     from stocklink.store import repository
     from stocklink.store.transactions import StockOp, StockTransaction
+    from stocklink.time import now_ms
 
     aws.drain()
     ship(storefront, "r1", 1)
     ship(storefront, "r2", 2)
-    last = stock_changed(aws, "ship")[-1]
-    assert aggregate(last)["counted"] == 2       # the event for r1 was "lost": r2's event counts both
-    from stocklink.time import now_ms
+    last = committed_events(aws.drain())[-1]
+    assert aggregate(last, "reservation.committed")["counted"] == 2     # r1's event was "lost": r2's counts both
+
+    # A paid platform order reserved as committed (wh-a is empty now: wh-b) publishes the event too.
+    request = reservations.ReservationRequest("shopify:shop1:o7", "shopify", (Line("TEE-RED-M", 2),), "fp",
+                                              "shopify:shop1", 0)
+    reservations.reserve(request, actor="shopify:shop1", now_ms=now_ms(), status=ReservationStatus.COMMITTED)
+    (paid,) = committed_events(aws.drain())
+    assert paid["allocations"] == [{"sku": "TEE-RED-M", "warehouse_id": "wh-b", "qty": 2}]
+    assert aggregate(paid, "reservation.committed")["counted"] == 1     # the commit entry, not the reserve one
+    (paid_entry,) = [e for e in repository.ledger_entries("TEE-RED-M", "wh-b") if e.movement == "commit"]
+    assert counter("SALESC#TEE-RED-M#shopify", day_of(int(paid_entry.created_at))) == 2
+
     returned_at = now_ms()   # ledger entry ids carry the real clock (entries older than the cursor are not re-read)
     txn = StockTransaction(actor="shopify:shop1", source="shopify#shop1#o9#returned#d1", reason="return",
                            now_ms=returned_at)
     txn.stock(StockOp("TEE-RED-M", "wh-a", Movement.RETURN, 1))
     txn.commit()
-    assert aggregate({**last, "cause": "return"})["counted"] == 1
-    assert aggregate({**last, "cause": "return"})["counted"] == 0
-    ship_day = day_of(int(next(e for e in repository.ledger_entries("TEE-RED-M", "wh-a")
-                               if e.movement == "ship").created_at))
+    ret = {"sku": "TEE-RED-M", "warehouse_id": "wh-a", "cause": "return", "source": "shopify:shop1"}
+    assert aggregate(ret)["counted"] == 1
+    assert aggregate(ret)["counted"] == 0
+    commit_days = {day_of(int(e.created_at)) for e in repository.ledger_entries("TEE-RED-M", "wh-a")
+                   if e.movement == "commit"}
+    (commit_day,) = commit_days
     return_day = day_of(returned_at)
-    if ship_day == return_day:                   # net sales of the day
-        assert counter("SALES#TEE-RED-M", ship_day) == 3 - 1
+    if commit_day == return_day:                   # net demand of the day: 3 + 2 − 1
+        assert counter("SALES#TEE-RED-M", commit_day) == 3 + 2 - 1
     else:
-        assert (counter("SALES#TEE-RED-M", ship_day), counter("SALES#TEE-RED-M", return_day)) == (3, -1)
-    assert counter("SALESC#TEE-RED-M#storefront", ship_day) == 3
-    assert counter("SALESC#TEE-RED-M#shopify", return_day) == -1
+        assert counter("SALES#TEE-RED-M", return_day) == -1
+    assert counter("SALESC#TEE-RED-M#storefront", commit_day) == 3
+    assert counter("SALESC#TEE-RED-M#shopify", return_day) == -1 + (2 if commit_day == return_day else 0)
     # The cursor forgotten (e.g. two invocations racing): the markers still stop a second count.
     from stocklink.store.sales_models import ForecastItem
     ForecastItem("CURSOR#TEE-RED-M#wh-a", "-").delete()
-    assert aggregate(last)["counted"] == 0
-    assert counter("SALESC#TEE-RED-M#storefront", ship_day) == 3
+    assert aggregate(last, "reservation.committed")["counted"] == 0
+    assert counter("SALESC#TEE-RED-M#storefront", commit_day) == 3
 
 
 # --- import --------------------------------------------------------------------------------------
@@ -168,11 +201,22 @@ def test_forecast_run_pages_resumes_and_orders_replenishment_by_urgency(planned,
 
     aws.drain()
     state = fs.run("daily-2025-06-01", NOW, page_size=2, has_time=lambda: False)
+    assert (state["phase"], state["abc_pages"], state["skus"]) == ("abc", 1, 0) and state["cursor"]
+    state = fs.run("daily-2025-06-01", NOW, page_size=2, has_time=lambda: False)
+    # the revenue pass ends (catalogue-wide ABC cut points), then one forecast page per invocation
+    assert (state["phase"], state["abc_pages"]) == ("forecast", 2)
+    assert state["abc_cuts"] == {"A": [2250.0, "STEADY"], "B": [1800.0, "MID"]}
     assert (state["status"], state["skus"], state["pages"]) == ("running", 2, 1) and state["cursor"]
     assert planned.get("/replenishment").body["run_id"] is None       # not finished: no suggestions shown
     state = fs.run("daily-2025-06-01", NOW, page_size=2)              # continues from the stored cursor
     assert (state["status"], state["skus"]) == ("done", 4)
     assert fs.run("daily-2025-06-01", NOW)["skus"] == 4               # a finished run is not redone
+
+    # Classes over the whole catalogue (revenue FAST 16500, STEADY 2250, MID 1800, SLOW 150 of 20700:
+    # 80 % is reached with FAST + STEADY, 95 % with MID). Ranked within its page {SLOW, STEADY} SLOW
+    # would have been B (150 of 2400 is the last 6.25 %).
+    classes = {s: planned.get(f"/forecasts/{s}").body["abc_class"] for s in ("FAST", "STEADY", "MID", "SLOW")}
+    assert classes == {"FAST": "A", "STEADY": "A", "MID": "B", "SLOW": "C"}
 
     fast = planned.get("/forecasts/FAST")
     assert fast.status == 200 and fast.body["as_of"] == "2025-06-01" and len(fast.body["forecast"]) == 90
@@ -201,6 +245,28 @@ def test_forecast_run_pages_resumes_and_orders_replenishment_by_urgency(planned,
     assert by_type.get("forecast.burst", set()) == set()
     assert "SLOW" in by_type.get("forecast.slow_mover", set())
     assert "STEADY" not in set().union(*by_type.values())
+
+
+def test_spike_on_the_last_day_publishes_a_burst_and_steady_sales_do_not(staff, forecast_api, aws):
+    """SPIKE sells 2/day for 149 days then 300 on as_of; CALM alternates 1, 3 and sells 3 on as_of.
+    Against the model fitted before as_of SPIKE is Poisson(2) → P(X ≥ 300) ≈ 0 → burst; CALM's 3 is
+    well inside its spread (μ ≈ 2, σ ≈ 1)."""
+    from stocklink.logic import forecasting_service as fs
+    from stocklink.logic.sales_history import import_rows
+
+    staff.put("/warehouses/wh-a", {"name": "A", "priority": 1})
+    for sku in ("SPIKE", "CALM"):
+        assert staff.put(f"/skus/{sku}", {"name": sku, "price": 5.0}).status == 200
+        staff.post("/stock/receipts", {"warehouse_id": "wh-a", "lines": [{"sku": sku, "qty": 500}],
+                                       "reference": f"PO-{sku}"})
+    import_rows(_history("SPIKE", lambda t: 300 if t == 149 else 2)
+                + _history("CALM", lambda t: 1 if t % 2 == 0 else 3), NOW)
+    aws.drain()
+    assert fs.run("daily-2025-06-01", NOW)["status"] == "done"
+    bursts = [e["detail"] for e in aws.drain() if e["detail-type"] == "forecast.burst"]
+    assert [b["sku"] for b in bursts] == ["SPIKE"]
+    assert bursts[0]["burst_tail_prob"] < 1e-6
+    assert forecast_api.get("/forecasts/CALM").body["burst"] is False
 
 
 def test_routes_need_staff_token_and_run_on_demand_goes_through_the_bus(planned, aws):

@@ -24,11 +24,12 @@ import numpy as np
 
 from . import classify as C
 from ._util import cumsum0
-from .methods import (INTERVAL_ALPHAS, PROB_BETAS, SES_ALPHAS, SIZE_ALPHAS, croston_kernel, ma_kernel, pick,
+from .methods import (HOLT_ALPHAS, HOLT_BETAS, HOLT_PHIS, INTERVAL_ALPHAS, PROB_BETAS, SES_ALPHAS, SIZE_ALPHAS,
+                      Backtest, KernelResult, croston_kernel, damped_factor, holt_kernel, ma_kernel, pick,
                       ses_kernel, tsb_kernel)
 
-MA, SES, TSB, SBA = "moving_average", "ses", "tsb", "sba"
-METHODS = (MA, SES, TSB, SBA)
+MA, SES, TSB, SBA, HOLT = "moving_average", "ses", "tsb", "sba", "holt_damped"
+METHODS = (MA, SES, TSB, SBA, HOLT)
 MIN_BACKTEST_DAYS = 28
 PROFILE_MIN_DAYS = 56
 MA_WINDOW = 28
@@ -54,6 +55,21 @@ class FitResult:
     cv2: np.ndarray
     params: dict                # name -> (n,) chosen parameter values
     sigma_in_sample: np.ndarray  # (n,) sample std of daily demand (fallback without a backtest)
+    # The model as it stood before the last day, for burst detection: chosen, and its spread measured,
+    # on history up to T − 2 only (a spike on day T − 1 must not widen the yardstick it is measured with).
+    burst_mu: np.ndarray | None = None     # (n,) that model's one-step forecast for day T − 1
+    burst_sigma: np.ndarray | None = None  # (n,) its backtest RMSE over [ev, T − 1) (or in-sample std)
+    trend: np.ndarray | None = None        # (n,) damped-trend Holt's trend per day (0 for other methods)
+    phi: np.ndarray | None = None          # (n,) its damping (0 for other methods)
+
+    def path(self, season_idx) -> np.ndarray:
+        """(H, n) forecast for the H periods after the history; season_idx: (H,) season of each."""
+        season_idx = np.asarray(season_idx, int)
+        base = np.broadcast_to(self.level, (len(season_idx), self.level.shape[0]))
+        if self.trend is not None and self.trend.any():
+            h = np.arange(1, len(season_idx) + 1, dtype=float)[:, None]
+            base = self.level[None, :] + damped_factor(self.phi[None, :], h) * self.trend[None, :]
+        return np.maximum(base * self.profile[season_idx], 0.0)
 
 
 def eval_start(lengths: np.ndarray, T: int) -> np.ndarray:
@@ -139,6 +155,15 @@ def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7) -> FitResult
     mean_all = s_all / np.maximum(lengths, 1)
     sigma_in = np.sqrt(np.maximum(s2_all - lengths * mean_all ** 2, 0.0) / np.maximum(lengths - 1, 1))
     actual = _between(C1, ev, T)
+    # The same class and spread on history before the last day (burst detection tests that day).
+    cb = np.clip(np.maximum(lo, T - 366), 0, T - 1)
+    dclass_b = C.classify(*C.adi_cv2_from_sums(T - 1 - cb, _between(C0, cb, T - 1), _between(C1, cb, T - 1),
+                                                _between(C2, cb, T - 1)))
+    lb = np.minimum(lo, T - 1)
+    nb_days = T - 1 - lb
+    mean_b = _between(C1, lb, T - 1) / np.maximum(nb_days, 1)
+    sigma_in_b = np.sqrt(np.maximum(_between(C2, lb, T - 1) - nb_days * mean_b ** 2, 0.0) /
+                         np.maximum(nb_days - 1, 1))
     del C0, C2
 
     P = weekday_profile(Y, lo, ev, dow, lengths >= 8 * n_season, n_season, 52 * n_season)
@@ -161,13 +186,19 @@ def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7) -> FitResult
         del rA
     else:
         a_ses = a_size = b_prob = a_int = np.full(n, 0.1)
+        lo_a = np.full(n, T)
+
+    # Damped-trend Holt: a candidate for SKUs on the SES route only (smooth / erratic, long enough); it
+    # replaces the route only when its backtest wins by the switch margin, like any other candidate.
+    hc = np.flatnonzero(has_bt & (lengths >= PROFILE_MIN_DAYS) & ~np.isin(dclass, [C.INTERMITTENT, C.LUMPY]))
+    r_holt, holt_prm = _holt(Y, P, dow, hc, lo_a, ev, T)
 
     # Pass B: chosen parameters, rolling-origin backtest and final state.
     r_ses = ses_kernel(Y, a_ses, level0, bt_lo, ev, P, dow, fit_sse=False)
     r_tsb = tsb_kernel(Y, a_size, b_prob, size0, prob0, bt_lo, ev, fit_sse=False)
     r_sba = croston_kernel(Y, a_size, a_int, size0, interval0, bt_lo, ev, sba=True, fit_sse=False)
     r_ma = ma_kernel(Y, MA_WINDOW, lo, ev)
-    results = {MA: r_ma, SES: r_ses, TSB: r_tsb, SBA: r_sba}
+    results = {MA: r_ma, SES: r_ses, TSB: r_tsb, SBA: r_sba, HOLT: r_holt}
 
     mse = np.stack([results[m].bt.mse for m in METHODS])  # (4, n)
     mse = np.where(np.isfinite(mse), mse, np.inf)
@@ -179,12 +210,15 @@ def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7) -> FitResult
     keep_route = mse[route, cols] <= mse[best, cols] * (1 + switch_margin)
     choice = np.where(keep_route | ~has_bt, route, best)
 
+    burst_mu, burst_sigma = _before_last_day(results, lengths, has_bt, dclass_b, sigma_in_b, switch_margin)
+
     final = np.stack([results[m].final for m in METHODS])[choice, cols]
     prev = np.stack([results[m].prev for m in METHODS])[choice, cols]
     sse = np.stack([results[m].bt.sse for m in METHODS])[choice, cols]
     se = np.stack([results[m].bt.se for m in METHODS])[choice, cols]
     nbt = r_ma.bt.n
-    is_ses = choice == 1
+    is_ses = (choice == 1) | (choice == 4)
+    is_holt = choice == 4
     profile = np.where(is_ses[None, :], P, 1.0)
     # SES's `final` and `prev` are on the de-seasonalised scale for final, seasonal for prev.
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -197,5 +231,74 @@ def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7) -> FitResult
         method=np.asarray(METHODS, dtype=object)[choice], level=np.maximum(final, 0.0), profile=profile,
         prev=np.maximum(prev, 0.0), rmse=rmse, bias=bias, bias_pct=bias_pct, rmsse=rmsse,
         backtest_days=np.where(has_bt, T - ev, 0), demand_class=dclass, adi=adi, cv2=cv2,
-        params={"ses_alpha": a_ses, "size_alpha": a_size, "prob_beta": b_prob, "interval_alpha": a_int},
-        sigma_in_sample=sigma_in)
+        params={"ses_alpha": a_ses, "size_alpha": a_size, "prob_beta": b_prob, "interval_alpha": a_int,
+                "holt_alpha": holt_prm["holt_alpha"], "holt_beta": holt_prm["holt_beta"],
+                "holt_phi": holt_prm["holt_phi"]},
+        sigma_in_sample=sigma_in, burst_mu=burst_mu, burst_sigma=burst_sigma,
+        trend=np.where(is_holt, holt_prm["final_trend"], 0.0), phi=np.where(is_holt, holt_prm["holt_phi"], 0.0))
+
+
+def _holt(Y, P, dow, hc, lo_a, ev, T):
+    """Damped-trend Holt on columns hc: grid on one-step errors over [lo_a, ev), then the chosen
+    parameters from lo_a through the backtest. States start on the least-squares line of the
+    de-seasonalised training window. Returns a full-width KernelResult (MSE inf outside hc) and params."""
+    n = Y.shape[1]
+    prm = {k: np.zeros(n) for k in ("holt_alpha", "holt_beta", "holt_phi", "final_trend")}
+    full = KernelResult(final=np.zeros(n), prev=np.zeros(n),
+                        bt=Backtest(np.full(n, np.inf), np.zeros(n), np.zeros(n), np.zeros(n)))
+    if hc.size == 0:
+        return full, prm
+    Yh, Ph, la, eh = Y[:, hc], P[:, hc], lo_a[hc], ev[hc]
+    X = Yh / Ph[np.asarray(dow)]
+    t = np.arange(T, dtype=float)[:, None]
+    cols = np.arange(hc.size)
+    C1, Ct = cumsum0(X), cumsum0(X * t)
+    m = (eh - la).astype(float)
+    sx = C1[eh, cols] - C1[la, cols]
+    stx = Ct[eh, cols] - Ct[la, cols]
+    st = (la + eh - 1) * m / 2                       # Σ t over [la, eh)
+    stt = ((eh - 1) * eh * (2 * eh - 1) - (la - 1) * la * (2 * la - 1)) / 6.0
+    den = m * stt - st * st
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = np.where(den > 0, (m * stx - st * sx) / np.where(den > 0, den, 1), 0.0)
+    intercept = (sx - slope * st) / np.maximum(m, 1)
+    level0 = intercept + slope * (la - 1)
+    g = lambda v: np.asarray(v, float)[:, None]  # noqa: E731
+    grid = [(a, b, f) for a in HOLT_ALPHAS for b in HOLT_BETAS for f in HOLT_PHIS]
+    ga, gb, gf = (g([p[i] for p in grid]) for i in range(3))
+    rA = holt_kernel(Yh, ga, gb, gf, level0, slope, la, eh, Ph, dow, train_only=True)
+    _, idx = pick(np.arange(len(grid)), rA.sse["level"])
+    a, b, f = (np.asarray([p[i] for p in grid])[idx] for i in range(3))
+    r = holt_kernel(Yh, a, b, f, level0, slope, la, eh, Ph, dow, fit_sse=False)
+    full.final[hc], full.prev[hc] = r.final, r.prev
+    full.bt.sse[hc], full.bt.se[hc], full.bt.n[hc], full.bt.e_last[hc] = r.bt.sse, r.bt.se, r.bt.n, r.bt.e_last
+    prm["holt_alpha"][hc], prm["holt_beta"][hc], prm["holt_phi"][hc] = a, b, f
+    prm["final_trend"][hc] = r.sse["final_trend"]
+    return full, prm
+
+
+def _before_last_day(results, lengths, has_bt, dclass, sigma_in, switch_margin):
+    """(μ, σ) of the model chosen on history before the last day, for that day's burst test.
+
+    Parameters, weekday profile and initial states come from the training part [lo, ev) already; here
+    the route choice is redone on the backtest without its last day (class and in-sample spread on
+    [.., T − 1) are passed in), and μ is that model's one-step forecast for day T − 1 made before
+    seeing it. No extra pass over the history.
+    """
+    n = lengths.shape[0]
+    cols = np.arange(n)
+    sse = np.stack([results[m].bt.sse - results[m].bt.e_last ** 2 for m in METHODS])
+    nb = np.maximum(results[MA].bt.n - 1, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mse = np.where(nb > 0, np.maximum(sse, 0.0) / np.maximum(nb, 1), np.inf)
+    mse = np.where(np.isfinite(mse), mse, np.inf)
+    has = has_bt & (nb > 0)
+    route = np.where(lengths - 1 < PROFILE_MIN_DAYS, 0,
+                     np.where(np.isin(dclass, [C.INTERMITTENT, C.LUMPY]), 2, 1))
+    route = np.where(has, route, 0)
+    best = np.argmin(mse, axis=0)
+    keep = mse[route, cols] <= mse[best, cols] * (1 + switch_margin)
+    choice = np.where(keep | ~has, route, best)
+    mu = np.maximum(np.stack([results[m].prev for m in METHODS])[choice, cols], 0.0)
+    sigma = np.where(has, np.sqrt(np.where(has, mse[choice, cols], 0.0)), sigma_in)
+    return mu, sigma

@@ -35,7 +35,10 @@ class SkuParams:
     unit_price: float = 0.0             # selling price, for ABC revenue
     service_level: float | None = None  # overrides the config (e.g. per SKU contract)
     holding_rate: float = 0.25          # per year, of unit cost
-    last_24h: float | None = None       # units in the last 24 h; default: the last history day
+    abc_class: str | None = None        # catalogue-wide class from the caller (a paged run); default:
+    #                                     ranked by revenue within this batch
+    last_24h: float | None = None       # units in the last 24 h, tested against the model of the last
+    #                                     history day fitted without it; default: that day's sales
 
 
 @dataclass
@@ -135,7 +138,8 @@ class SkuResult:
 
 
 _PARAM_NAMES = {backtest.SES: ("ses_alpha",), backtest.TSB: ("size_alpha", "prob_beta"),
-                backtest.SBA: ("size_alpha", "interval_alpha"), backtest.MA: ()}
+                backtest.SBA: ("size_alpha", "interval_alpha"), backtest.MA: (),
+                backtest.HOLT: ("holt_alpha", "holt_beta", "holt_phi")}
 
 
 def _col(x, nd: int) -> list:
@@ -166,11 +170,13 @@ def run(history: History, params, config: EngineConfig | None = None) -> list[Sk
 
     first_fc = as_of + dt.timedelta(days=1)
     fdow = (np.arange(H) + first_fc.weekday()) % 7
-    F = fit.level[None, :] * fit.profile[fdow] * calendar.multipliers(first_fc, H, cfg.events, skus)
+    F = fit.path(fdow) * calendar.multipliers(first_fc, H, cfg.events, skus)
 
     price = np.array([p.unit_price for p in P], float)
     revenue = Y0[max(0, T - cfg.abc_days):].sum(0) * price
     abc = abc_mod.abc_classes(revenue)
+    if any(p.abc_class for p in P):
+        abc = np.array([p.abc_class or a for p, a in zip(P, abc)], dtype=object)
 
     sl = np.array([p.service_level if p.service_level is not None else
                    (cfg.service_level_by_abc or {}).get(a, cfg.service_level) for p, a in zip(P, abc)], float)
@@ -197,8 +203,10 @@ def run(history: History, params, config: EngineConfig | None = None) -> list[Sk
     prob, since = signals.demand_stats(Y0, history.lo, cfg.signals.window)
     slow, fast = signals.mover_flags(prob, since, cfg.signals)
     last24 = np.array([p.last_24h if p.last_24h is not None else Y0[-1, i] for i, p in enumerate(P)], float)
-    mu_last = fit.prev * np.broadcast_to(mult_hist[-1], (n,))
-    is_burst, tail = signals.bursts(last24, mu_last, sigma, cfg.signals)
+    # Tested out of sample: against the model chosen and measured on history before the last day
+    # (fit.burst_*), so a spike neither widens its own yardstick nor raises its own expectation.
+    mu_last = fit.burst_mu * np.broadcast_to(mult_hist[-1], (n,))
+    is_burst, tail = signals.bursts(last24, mu_last, fit.burst_sigma, cfg.signals)
 
     promo_soon = cover > 0
     slow_season = calendar.in_slow_season(as_of, cfg.slow_season_months)

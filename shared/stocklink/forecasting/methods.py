@@ -31,6 +31,10 @@ SES_ALPHAS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
 SIZE_ALPHAS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
 PROB_BETAS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3)
 INTERVAL_ALPHAS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
+# Damped-trend Holt grid (α, αβ-style trend share β, damping φ): 4 × 3 × 3 = 36 pairs per SKU.
+HOLT_ALPHAS = (0.05, 0.1, 0.2, 0.4)
+HOLT_BETAS = (0.02, 0.1, 0.3)
+HOLT_PHIS = (0.8, 0.9, 0.98)
 
 
 @dataclass
@@ -39,6 +43,8 @@ class Backtest:
     sse: np.ndarray
     se: np.ndarray
     n: np.ndarray
+    e_last: np.ndarray | None = None  # error on the last day (T − 1) alone: the backtest without it is
+    #                                   sse − e_last², n − 1 (burst detection tests that day out of sample)
 
     @property
     def mse(self) -> np.ndarray:
@@ -67,6 +73,8 @@ class _BacktestAcc:
         self.sse = np.zeros(shape)
         self.se = np.zeros(shape)
         self.n = np.zeros(ev.shape)
+        self.e_last = np.zeros(shape)
+        self.last = T - 1
         self.start = int(ev.min()) if ev.size else T
 
     def step(self, t: int, fc: np.ndarray, y: np.ndarray, mult) -> None:
@@ -79,9 +87,11 @@ class _BacktestAcc:
         self.se += e
         self.sse += e * e
         self.n += bf
+        if t == self.last:
+            self.e_last[...] = e
 
     def result(self) -> Backtest:
-        return Backtest(self.sse, self.se, self.n)
+        return Backtest(self.sse, self.se, self.n, self.e_last)
 
 
 def _prep(Y, lo, ev):
@@ -134,6 +144,70 @@ def ses_kernel(Y, alpha, level0, lo=None, ev=None, P=None, dow=None, train_only=
         L += e
     return KernelResult(final=L, prev=prev, sse={"level": sse}, bt=None if acc is None else acc.result(),
                         path=path)
+
+
+def damped_factor(phi, h):
+    """φ + φ² + … + φ^h: how much of the trend an h-step damped forecast adds (h = 1 for one step)."""
+    phi = np.asarray(phi, float)
+    return phi * (1 - phi ** h) / (1 - phi)
+
+
+def holt_kernel(Y, alpha, beta, phi, level0, trend0, lo=None, ev=None, P=None, dow=None, train_only=False,
+                keep_path=False, fit_sse=True):
+    """Damped-trend Holt (additive damped trend, Gardner & McKenzie 1985) on demand divided by the
+    seasonal profile P, in error-correction form: one-step forecast f = ℓ + φb, e = x − f,
+    ℓ ← f + αe, b ← φb + αβe. The h-step forecast is (ℓ + (φ + … + φ^h)·b) × profile, so the trend
+    fades out instead of running away. φ < 1 (the grid has no undamped trend).
+
+    Returns final = ℓ, and the final trend b as KernelResult.sse["final_trend"]; the backtest freezes ℓ and b at each weekly origin and scores the damped path over the next 7 days.
+    """
+    Y, T, n, lo, ev = _prep(Y, lo, ev)
+    alpha, beta, phi = (np.asarray(v, float) for v in (alpha, beta, phi))
+    shape = np.broadcast_shapes(alpha.shape, beta.shape, phi.shape, (n,))
+    L = np.broadcast_to(np.asarray(level0, float), shape).copy()
+    B = np.broadcast_to(np.asarray(trend0, float), shape).copy()
+    ab = alpha * beta
+    sse = np.zeros(shape)
+    t_end = int(ev.max()) if train_only else T
+    bt = not train_only
+    if bt:
+        fL, fB = np.zeros(shape), np.zeros(shape)
+        bsse, bse, bn, e_last = np.zeros(shape), np.zeros(shape), np.zeros(n), np.zeros(shape)
+        start = int(ev.min()) if n else T
+    path = np.zeros((T,) + shape) if keep_path else None
+    prev = L + phi * B
+    for t in range(int(lo.min()) if n else 0, t_end):
+        y = Y[t]
+        mult = _mult_row(P, dow, t)
+        x = y / mult if P is not None else y
+        a = (t >= lo).astype(float)
+        f = L + phi * B
+        e = x - f
+        if fit_sse:
+            sse += (a * (t < ev)) * e * e
+        if bt and t >= start:
+            b = t >= ev
+            j = (t - ev) % ORIGIN_STEP
+            origin = np.broadcast_to(b & (j == 0), shape)
+            np.copyto(fL, L, where=origin)
+            np.copyto(fB, B, where=origin)
+            c = damped_factor(phi, j + 1)
+            eb = (fL + c * fB) * mult - y
+            eb *= b
+            bse += eb
+            bsse += eb * eb
+            bn += b
+            if t == T - 1:
+                e_last[...] = eb
+        if keep_path:
+            path[t] = f * mult
+        if t == T - 1:
+            prev = f * mult
+        e *= a
+        L += a * phi * B + alpha * e
+        B += a * (phi - 1) * B + ab * e
+    return KernelResult(final=L, prev=prev, sse={"level": sse, "final_trend": B},
+                        bt=Backtest(bsse, bse, bn, e_last) if bt else None, path=path)
 
 
 def tsb_kernel(Y, alpha, beta, size0, prob0, lo=None, ev=None, train_only=False, keep_path=False,

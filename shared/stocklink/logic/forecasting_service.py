@@ -3,6 +3,10 @@ replenishment suggestions sorted by urgency, and forecast.* events for the alert
 
 A run pages over the catalog's SKUs (`page_size` per engine call); its cursor is stored after every page,
 so a run cut short (Lambda time limit) continues where it stopped when invoked again with its run id.
+It has two phases: "abc" reads every SKU's revenue over the last `abc_days` (one counter query per SKU,
+one ABC#<run> item per page) and turns them into catalogue-wide ABC cut points; "forecast" then runs
+the engine page by page with those classes, so a SKU's class (and its service level) does not depend
+on which 200 SKUs it happened to share a page with.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from stocklink import bus
 from stocklink.errors import NotFound, ValidationFailed
+from stocklink.forecasting import abc as abc_mod
 from stocklink.forecasting import engine
 from stocklink.logic import sales_history
 from stocklink.logic.catalog import require_skus
@@ -66,7 +71,8 @@ def get_supplier(sku: str) -> dict:
     return data
 
 
-def sku_params(sku: str, catalog: dict, supplier: dict | None, available: float, in_transit: float) -> engine.SkuParams:
+def sku_params(sku: str, catalog: dict, supplier: dict | None, available: float, in_transit: float,
+               abc_class: str | None = None) -> engine.SkuParams:
     s = supplier or {}
     lead = float(s.get("lead_time_days", 7.0))
     # Stock items carry in-transit units without an ETA: assume they land one lead time from now
@@ -78,7 +84,8 @@ def sku_params(sku: str, catalog: dict, supplier: dict | None, available: float,
         review_period_days=float(s.get("review_period_days", 7.0)), moq=int(s.get("moq", 1)),
         case_pack=int(s.get("case_pack", 1)),
         price_breaks=tuple((int(b["min_qty"]), float(b["unit_cost"])) for b in s.get("price_breaks", [])),
-        unit_price=float(catalog.get("price") or 0.0), service_level=s.get("service_level"))
+        unit_price=float(catalog.get("price") or 0.0), service_level=s.get("service_level"),
+        abc_class=abc_class)
 
 
 # --- runs ----------------------------------------------------------------------------------------
@@ -109,10 +116,26 @@ def run(run_id: str, now_ms: int, *, page_size: int = PAGE_SIZE,
     if state["status"] == "done":
         return state
     state["status"] = "running"
+    as_of = dt.date.fromisoformat(state["as_of"])
+    abc_days = (config or engine.EngineConfig()).abc_days
+    while state.get("phase") == "abc":
+        page, next_cursor = store.catalog_sku_page(state["cursor"], page_size)
+        store.put_abc_page(run_id, state["abc_pages"], revenue_page(page, as_of, abc_days), now_ms)
+        state["abc_pages"] += 1
+        state["cursor"] = next_cursor
+        if next_cursor is None:
+            revenue = {}
+            for part in store.abc_pages(run_id):
+                revenue.update(part)
+            state["abc_cuts"] = abc_mod.cut_points(revenue)
+            state["phase"] = "forecast"
+        store.put_run(run_id, state, now_ms)
+        if state["phase"] == "abc" and not has_time():
+            return state
     while True:
         page, next_cursor = store.catalog_sku_page(state["cursor"], page_size)
         if page:
-            counts = forecast_page(run_id, page, dt.date.fromisoformat(state["as_of"]), now_ms, config)
+            counts = forecast_page(run_id, page, as_of, now_ms, config, state.get("abc_cuts"))
             for k, v in counts.items():
                 state[k] = state.get(k, 0) + v
         state["pages"] += 1
@@ -130,24 +153,47 @@ def run(run_id: str, now_ms: int, *, page_size: int = PAGE_SIZE,
 
 def _new_run(run_id: str, now_ms: int, requested_by: str) -> dict:
     return {"run_id": run_id, "status": "queued", "as_of": as_of_for(now_ms).isoformat(), "cursor": None,
-            "pages": 0, "skus": 0, "suggestions": 0, "events": 0, "requested_by": requested_by,
+            "phase": "abc", "abc_pages": 0, "abc_cuts": None, "pages": 0, "skus": 0, "suggestions": 0, "events": 0, "requested_by": requested_by,
             "started_at": now_ms}
 
 
+def _price(item: dict) -> float:
+    return float((item or {}).get("price") or 0.0)
+
+
+def window_revenue(rows, price: float, as_of: dt.date, days: int) -> float:
+    """Net units sold over the `days` days ending on as_of, times price. math.fsum: the same value
+    bit for bit whichever pass (revenue page or forecast page) computes it."""
+    first = as_of - dt.timedelta(days=days - 1)
+    return math.fsum(qty for _, day, qty in rows if first <= day <= as_of) * price
+
+
+def revenue_page(catalog: dict[str, dict], as_of: dt.date, days: int) -> dict[str, float]:
+    first = as_of - dt.timedelta(days=days - 1)
+    return {sku: window_revenue(sales_history.history_rows(sku, first, as_of), _price(item), as_of, days)
+            for sku, item in catalog.items()}
+
+
 def forecast_page(run_id: str, catalog: dict[str, dict], as_of: dt.date, now_ms: int,
-                  config: engine.EngineConfig | None = None) -> dict:
+                  config: engine.EngineConfig | None = None, abc_cuts: dict | None = None) -> dict:
+    """Forecast one page. abc_cuts (from the run's revenue pass): catalogue-wide ABC classes; without
+    them the classes are ranked within the page."""
     skus = sorted(catalog)
     first = as_of - dt.timedelta(days=HISTORY_DAYS - 1)
-    rows = []
+    abc_days = (config or engine.EngineConfig()).abc_days
+    rows, revenue = [], {}
     for sku in skus:
         history = sales_history.history_rows(sku, first, as_of)
+        revenue[sku] = window_revenue(history, _price(catalog[sku]), as_of, abc_days)
         rows.extend(history or [(sku, as_of, 0.0)])  # no sales yet: one zero day so it is still planned
+    classes = abc_mod.classes_from_cuts(revenue, abc_cuts) if abc_cuts else {}
     hist = engine.History.from_rows(rows, as_of=as_of, max_days=HISTORY_DAYS)
     suppliers = store.batch_suppliers(skus)
     params = {}
     for sku in skus:
         available, in_transit = store.stock_totals(sku)
-        params[sku] = sku_params(sku, catalog[sku], suppliers.get(sku), available, in_transit)
+        params[sku] = sku_params(sku, catalog[sku], suppliers.get(sku), available, in_transit,
+                                 abc_class=classes.get(sku))
     results = [r.to_dict() for r in engine.run(hist, params, config)]
     suggestions, events = [], {STOCKOUT_RISK: [], BURST: [], SLOW_MOVER: []}
     for r in results:

@@ -20,6 +20,7 @@ from stocklink.domain.stock import (
     plan_allocations,
     shortfalls,
 )
+from stocklink import bus
 from stocklink.errors import IdempotencyConflict, InsufficientStock, InvalidTransition, NotFound
 from stocklink.logic.stock_events import publish_stock_changed
 from stocklink.store import repository
@@ -31,6 +32,7 @@ HOLD_SHARDS = 4
 _PLAN_ATTEMPTS = 6
 RESERVATION = "reservation"
 MARKER = "marker"
+RESERVATION_COMMITTED = "reservation.committed"
 
 
 def hold_shard(reservation_id: str) -> str:
@@ -95,6 +97,8 @@ def reserve(request: ReservationRequest, *, actor: str, now_ms: int,
                 return _replay(existing, request)
             continue  # a warehouse ran short or the transaction collided: re-read and plan again
         publish_stock_changed(((a.sku, a.warehouse_id) for a in plan), "reserve", request.source)
+        if status is ReservationStatus.COMMITTED:
+            publish_committed(reservation, now_ms)
         return ReserveResult(reservation, replayed=False)
     # Still refused after re-planning: the pool is being drained faster than we can plan; say which SKU.
     missing = shortfalls(lines, repository.stock_levels(skus))
@@ -169,8 +173,22 @@ def transition(reservation_id: str, action: ReservationAction, *, actor: str, no
         if movement is not Movement.COMMIT:
             publish_stock_changed(((a.sku, a.warehouse_id) for a in reservation.allocations),
                                   action.value, reservation.source)
+        else:
+            publish_committed(reservation, now_ms)
         return repository.get_reservation(reservation_id)
     raise InvalidTransition(f"reservation {reservation_id} kept changing; try again", status="busy")
+
+
+def publish_committed(reservation: Reservation, now_ms: int) -> None:
+    """reservation.committed: demand happens at payment. sales_aggregate counts it from the commit
+    ledger entries of the allocated (sku, warehouse) streams (exactly once); a lost event is caught up by
+    the next one on the same stream."""
+    bus.publish(RESERVATION_COMMITTED, [{
+        "reservation_id": reservation.reservation_id, "source": reservation.source,
+        "channel": reservation.channel, "committed_at": now_ms,
+        "lines": [{"sku": line.sku, "qty": int(line.qty)} for line in reservation.lines],
+        "allocations": [{"sku": a.sku, "warehouse_id": a.warehouse_id, "qty": int(a.qty)}
+                        for a in reservation.allocations]}])
 
 
 def release_expired(now_ms: int, limit: int = 200) -> list[str]:

@@ -1,12 +1,17 @@
-"""Daily net sales per SKU (and per warehouse / channel), counted as sales happen.
+"""Daily net demand per SKU (and per warehouse / channel), counted as it happens.
 
-Trigger: stock.changed with cause "ship" or "return". That event carries the fresh counters but neither
-the quantity moved nor a unique id of the movement, so the counter source is the ledger itself: the
-entries of that (sku, warehouse) stream after a per-stream cursor (minus a look-back window, so an entry
-committed late with an earlier timestamp is not skipped). Each ship (+qty) / return (−qty) entry is
-counted in one transaction with its marker (MARK#stream / entry_id), so redelivered events, racing
-invocations and the re-read window never count an entry twice, and a lost event is caught up by the
-next one on the same stream. Days are UTC days of the ledger entry's created_at.
+Demand is counted when an order is paid (committed), not when it ships: that is when the seller sees
+the sale, and shipping can lag days behind (weekends, back-orders). Returns count negative. Shipping
+and cancelling a held (unpaid) reservation count nothing.
+
+Triggers: reservation.committed (a commit transition, or a platform order reserved as committed; its
+allocations name the (sku, warehouse) streams) and stock.changed with cause "return". The counter
+source is the ledger itself: the entries of each named (sku, warehouse) stream after a per-stream cursor
+(minus a look-back window, so an entry written late with an earlier timestamp is not skipped). Each
+commit (+qty) / return (−qty) entry is counted in one transaction with its marker (MARK#stream /
+entry_id), so redelivered events, racing invocations and the re-read window never count an entry
+twice, and a lost event is caught up by the next one on the same stream. Days are UTC days of the
+ledger entry's created_at.
 """
 from __future__ import annotations
 
@@ -16,7 +21,8 @@ from typing import Callable, Iterable
 
 from stocklink.store import sales_models as store
 
-SALE_SIGN = {"ship": 1, "return": -1}
+SALE_SIGN = {"commit": 1, "return": -1}
+TRIGGER_CAUSES = ("return",)  # stock.changed causes that move a counted entry (commits have their own event)
 LOOKBACK_MS = 10 * 60 * 1000
 WRITE_CHUNK = 500
 
@@ -26,7 +32,7 @@ def day_of(ms: int) -> str:
 
 
 def channel_of(source: str) -> str:
-    """Ship entries: "<reservation source>:<reservation id>" ("storefront:…" or "<platform>:<shop>:…");
+    """Commit entries: "<reservation source>:<reservation id>" ("storefront:…" or "<platform>:<shop>:…");
     returns: the order event key "<platform>#<shop>#…". The first token names the channel."""
     return re.split(r"[:#]", source or "", maxsplit=1)[0] or "unknown"
 
@@ -41,10 +47,31 @@ def counters_for(sku: str, warehouse_id: str | None, channel: str | None, day: s
 
 
 def on_stock_changed(detail: dict, now_ms: int) -> dict:
-    """Count the sales of the stream this stock.changed is about; other causes are ignored."""
-    if detail.get("cause") not in SALE_SIGN or not detail.get("sku") or not detail.get("warehouse_id"):
+    """Count the sales of the stream this stock.changed is about; causes other than returns are ignored."""
+    if detail.get("cause") not in TRIGGER_CAUSES or not detail.get("sku") or not detail.get("warehouse_id"):
         return {"counted": 0, "already_counted": 0, "ignored": True}
     return count_stream(detail["sku"], detail["warehouse_id"], now_ms)
+
+
+def on_reservation_committed(detail: dict, now_ms: int) -> dict:
+    """Count the commit entries of every (sku, warehouse) stream the committed reservation drew from."""
+    streams = dict.fromkeys((a.get("sku"), a.get("warehouse_id")) for a in detail.get("allocations") or [])
+    streams = [(sku, wh) for sku, wh in streams if sku and wh]
+    if not streams:
+        return {"counted": 0, "already_counted": 0, "ignored": True}
+    out = {"counted": 0, "already_counted": 0, "ignored": False}
+    for sku, warehouse_id in streams:
+        r = count_stream(sku, warehouse_id, now_ms)
+        out["counted"] += r["counted"]
+        out["already_counted"] += r["already_counted"]
+    return out
+
+
+def on_event(event: dict, now_ms: int) -> dict:
+    detail = event.get("detail") or {}
+    if event.get("detail-type") == "reservation.committed":
+        return on_reservation_committed(detail, now_ms)
+    return on_stock_changed(detail, now_ms)
 
 
 def count_stream(sku: str, warehouse_id: str, now_ms: int) -> dict:

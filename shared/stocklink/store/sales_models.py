@@ -9,6 +9,7 @@
     FC#<sku>                  / latest         last forecast result (engine SkuResult.to_dict())
     RUN                       / <run_id>       a forecast run: status, cursor, counts
     RUN                       / ~latest        id of the last finished run
+    ABC#<run_id>              / <page no>      revenue per SKU of one catalog page (a run's ABC pass; TTL)
     REPL#<run_id>             / <urgency key>  one replenishment suggestion (sorted by urgency)
 """
 from __future__ import annotations
@@ -165,6 +166,17 @@ def get_run(run_id: str) -> dict | None:
         return ForecastItem.get("RUN", run_id, consistent_read=True).data
     except DoesNotExist:
         return None
+
+
+def put_abc_page(run_id: str, page_no: int, revenue: dict[str, float], now_ms: int) -> None:
+    """Idempotent: a page redone after an interruption overwrites its own item."""
+    ForecastItem(f"ABC#{run_id}", f"{page_no:06d}", data=revenue, updated_at=now_ms,
+                 expires_at=now_ms // 1000 + SUGGESTION_TTL_S).save()
+
+
+def abc_pages(run_id: str) -> Iterable[dict[str, float]]:
+    for item in ForecastItem.query(f"ABC#{run_id}", consistent_read=True):
+        yield item.data or {}
 
 
 def latest_run_id() -> str | None:

@@ -1,3 +1,5 @@
+import numpy as np
+
 from stocklink.forecasting.abc import abc_classes
 
 
@@ -20,3 +22,29 @@ def test_zero_revenue_is_C():
 
 def test_just_under_80_still_needs_the_next():
     assert abc_classes([79, 16, 5]).tolist() == ["A", "A", "C"]  # before: 0, 79 (<80), 95
+
+
+def test_classes_from_cuts_match_whole_catalogue_classes_page_by_page():
+    from stocklink.forecasting.abc import classes_from_cuts, cut_points
+    rng = np.random.default_rng(3)
+    names = [f"S{i:03d}" for i in range(250)]
+    rev = rng.choice([0.0, 5.0, 10.0, 50.0, 200.0, 1000.0], 250)  # many ties on the cuts
+    rev[7] = -3.0                                                  # net returns: C
+    revenue = dict(zip(names, rev.tolist()))
+    whole = dict(zip(names, abc_classes(rev).tolist()))
+    cuts = cut_points(revenue)
+    paged = {}
+    for start in range(0, 250, 40):
+        page = {s: revenue[s] for s in names[start:start + 40]}
+        paged.update(classes_from_cuts(page, cuts))
+    assert paged == whole
+    assert set(whole.values()) == {"A", "B", "C"}
+
+
+def test_cut_points_hand_computed():
+    from stocklink.forecasting.abc import classes_from_cuts, cut_points
+    # shares 50 / 30 / 15 / 5 → A, A, B, C; the last A is "y" (30), the last B "z" (15)
+    revenue = {"x": 50.0, "y": 30.0, "z": 15.0, "w": 5.0}
+    cuts = cut_points(revenue)
+    assert cuts == {"A": [30.0, "y"], "B": [15.0, "z"]}
+    assert classes_from_cuts({"w": 5.0, "y": 30.0}, cuts) == {"w": "C", "y": "A"}

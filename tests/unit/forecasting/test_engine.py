@@ -4,6 +4,7 @@ import json
 import numpy as np
 import pytest
 
+from stocklink.forecasting import backtest as B
 from stocklink.forecasting import engine as E
 from stocklink.forecasting.calendar import standard_event
 
@@ -38,6 +39,42 @@ def test_burst_on_last_day():
     y[-1] = 40
     [r] = E.run(_hist([y]), {})
     assert r.burst and r.burst_tail_prob < 1e-3
+
+
+def test_burst_is_tested_against_the_model_fitted_before_the_last_day():
+    # 2/day for 149 days then 300. Every model fitted on the 149 flat days forecasts exactly 2 with zero
+    # backtest error, so the yardstick is Poisson(2): P(X ≥ 300) is ~1e-500 → burst. Measured against a
+    # fit that includes the spike (backtest RMSE ≈ 35.6, NB(2, 35.6²) tail ≈ 0.0019 > 1e-3) it was not.
+    y = np.full(150, 2.0)
+    y[-1] = 300
+    fit = B.fit(y[:, None], np.zeros(1, int), np.arange(150) % 7)
+    assert fit.burst_mu.tolist() == [2.0] and fit.burst_sigma.tolist() == [0.0]
+    assert fit.rmse[0] > 35                       # the full backtest does include the spike
+    [r] = E.run(_hist([y]), {})
+    assert r.burst and r.burst_tail_prob < 1e-12
+
+
+def test_alternating_demand_spread_is_measured_without_the_last_day():
+    # 1, 3, 1, 3, …: the 28-day moving average is exactly 2 and misses by exactly 1 every day; the
+    # route's SES is within 2 % of it, so μ ≈ 2 and σ ≈ 1 before the last day. Last day 9: Poisson(2)
+    # tail P(X ≥ 9) = 2.4e-4 < 1e-3 → burst; last day 6 (tail 0.017) or a normal 3 → no burst.
+    base = np.where(np.arange(150) % 2 == 0, 1.0, 3.0)
+    for last, expected in ((9, True), (6, False), (3, False)):
+        y = base.copy()
+        y[-1] = last
+        [r] = E.run(_hist([y]), {})
+        assert r.burst is expected, last
+    y = base.copy()
+    y[-1] = 9
+    fit = B.fit(y[:, None], np.zeros(1, int), np.arange(150) % 7)
+    assert abs(fit.burst_mu[0] - 2) < 0.05 and abs(fit.burst_sigma[0] - 1) < 0.05
+
+
+def test_spike_the_day_before_is_history_not_a_burst_today():
+    y = np.full(150, 2.0)
+    y[-2] = 300
+    [r] = E.run(_hist([y]), {})
+    assert not r.burst and r.burst_tail_prob == 1.0
 
 
 def test_promotion_uplift_in_forecast_and_cleaned_history():
