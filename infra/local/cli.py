@@ -21,6 +21,15 @@ def _parser() -> argparse.ArgumentParser:
     local.add_argument("--in-memory", action="store_true", help="throwaway run: keep no data")
     local.add_argument("--data-dir", default=None, help="where data is kept (default .stocklink/data)")
     local.add_argument("--demo", action="store_true", help="load demo data and run the marketplace simulators")
+    local.add_argument("--exit", action="store_true", help="with --demo: stop after the demo's report (scripts)")
+    local.add_argument("--sandbox-port", type=int, default=int(os.environ.get("STOCKLINK_SANDBOX_PORT", "8765")),
+                       help="with --demo: simulators' port on 127.0.0.1 (default 8765, a free one if taken)")
+    local.add_argument("--flash-units", type=int, default=120, help="with --demo: units of the flash-sale SKU")
+    local.add_argument("--flash-orders", type=int, default=200, help="with --demo: TikTok Shop flash-sale orders")
+    local.add_argument("--side-orders", type=int, default=None,
+                       help="with --demo: Shopee and Lazada orders each during the sale (default flash-orders/10)")
+    local.add_argument("--demo-skus", type=int, default=20, help="with --demo: SKUs in the demo catalogue")
+    local.add_argument("--buyers", type=int, default=16, help="with --demo: buyers ordering at once")
     local.add_argument("--schedule-interval", type=float, default=None,
                        help="run every schedule at this many seconds instead of its own rate (tests)")
     local.add_argument("--health-timeout", type=float, default=60.0,
@@ -50,6 +59,10 @@ def run_local(args) -> int:
 
     # Both Ctrl-C and SIGTERM end in the same orderly stop; a second Ctrl-C during start-up interrupts it.
     signal.signal(signal.SIGTERM, on_signal)
+    if args.demo and not args.data_dir and not args.in_memory:
+        # Demo data is throwaway: seeding it into .stocklink/data would add its stock again on every run.
+        args.in_memory = True
+        print("demo: using an in-memory database (pass --data-dir to keep it)", flush=True)
     runtime = LocalRuntime(port=args.port, data_dir=args.data_dir, in_memory=args.in_memory,
                            schedule_interval=args.schedule_interval,
                            dev_token=os.environ.get("STOCKLINK_DEV_TOKEN") or None, relay=relay_to(sys.stderr))
@@ -73,7 +86,10 @@ def run_local(args) -> int:
         print(f"Dev token: {runtime.dev_token}", flush=True)
         print(f'  try: curl -H "Authorization: Bearer {runtime.dev_token}" {runtime.url}/warehouses', flush=True)
         if args.demo:
-            print("demo not available yet", flush=True)
+            code = _run_demo(args, runtime)
+            if args.exit or code:
+                return code
+            print("demo: still running; Ctrl-C to stop", flush=True)
         signal.signal(signal.SIGINT, on_signal)
         stop.wait()
         print("StockLink stopping", flush=True)
@@ -83,6 +99,27 @@ def run_local(args) -> int:
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # finish the stop even if Ctrl-C is pressed again
         runtime.stop()
+
+
+def _run_demo(args, runtime) -> int:
+    """Simulators + demo data + the flash-sale story (infra/local/demo.py); the simulators keep running
+    in this process until StockLink stops."""
+    import json
+
+    from infra.local import demo
+
+    server, base = demo.start_sandbox(args.sandbox_port)
+    runtime.sandbox_server = server   # stays up with the runtime; a daemon thread, gone with the process
+    try:
+        summary = demo.run_demo(runtime.url, runtime.dev_token, base, flash_units=args.flash_units,
+                                flash_orders_n=args.flash_orders, side_orders=args.side_orders,
+                                n_skus=args.demo_skus, threads=args.buyers,
+                                out=lambda line: print(line, flush=True))
+    except Exception as exc:  # noqa: BLE001 - report and stop rather than leave a half-seeded demo running
+        logging.getLogger("stocklink.local").exception("demo failed: %s", exc)
+        return 1
+    print("DEMO RESULT " + json.dumps(summary, default=str), flush=True)
+    return 0
 
 
 def alerts_tail(args, out=sys.stdout) -> int:

@@ -192,6 +192,10 @@ class LocalRuntime:
             return
         self._stopped.set()
         # Outside in: stop taking work, then the workers, then the services they talk to.
+        sandbox = getattr(self, "sandbox_server", None)   # the demo's simulators (infra/local/demo.py)
+        if sandbox is not None:
+            sandbox.shutdown()
+            sandbox.server_close()
         for part in (self.gateway, self.scheduler, self.bus, self.topics):
             if part is not None:
                 try:

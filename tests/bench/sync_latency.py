@@ -1,0 +1,128 @@
+"""Sync latency: an order webhook answered by StockLink → every other marketplace simulator shows the new
+quantity. Headless run of the demo's machinery (infra/local/demo.py).
+
+    python -m tests.bench.sync_latency [--orders 500] [--buyers 8] [--skus 20] [--units 400] [--rate 0]
+
+Starts the local runtime in this process (DynamoDB Local, moto, real worker pools; in memory) and the
+simulators on loopback, seeds 3 warehouses, the SKUs, one shop per platform and every listing, then places
+`--orders` one-unit paid orders spread over the five platforms and the SKUs through the simulators'
+/_sandbox/orders (`--buyers` at once; `--rate` orders/s in total, 0 = as fast as they go). Latency is read
+from the simulators' own call logs. Also prints where channel_push time goes (queue wait before a container
+is free, handler time). Prints figures; asserts nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import threading
+import time
+
+from infra.local import demo
+from tests.e2e.runtime_process import free_port
+
+
+def instrument(pool) -> list[tuple[float, float, float]]:
+    """Records (dispatched, started, finished) per asynchronous invocation of a worker pool."""
+    records: list[tuple[float, float, float]] = []
+    dispatched: dict[int, float] = {}
+    real_invoke, real_async = pool.invoke, pool.invoke_async
+
+    def invoke(event, request_id=None):
+        started = time.time()
+        try:
+            return real_invoke(event, request_id)
+        finally:
+            records.append((dispatched.pop(id(event), started), started, time.time()))
+
+    def invoke_async(event, *args, **kwargs):
+        dispatched[id(event)] = time.time()
+        return real_async(event, *args, **kwargs)
+
+    pool.invoke = invoke            # the pool's async runner calls self.invoke: these instance attributes
+    pool.invoke_async = invoke_async
+    return records
+
+
+def ms(values: list[float], q: float) -> str:
+    return f"{demo.percentile(values, q) * 1000:.0f}" if values else "-"
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=500)
+    parser.add_argument("--buyers", type=int, default=8)
+    parser.add_argument("--skus", type=int, default=20)
+    parser.add_argument("--units", type=int, default=400, help="units per SKU (enough that nothing sells out)")
+    parser.add_argument("--rate", type=float, default=0.0, help="orders per second in total; 0 = unpaced")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+
+    from infra.local.runtime import LocalRuntime
+
+    runtime = LocalRuntime(port=free_port(), in_memory=True, dev_token="bench-token", relay=None)
+    server = None
+    try:
+        t0 = time.monotonic()
+        runtime.start()
+        ok, detail = runtime.wait_healthy(90)
+        if not ok:
+            raise SystemExit(f"runtime not healthy: {detail}")
+        push_records = instrument(runtime.pools["channel_push"])
+        server, base = demo.start_sandbox(0)
+        api, sandbox = demo.Api(runtime.url, runtime.dev_token), demo.Sandbox(base)
+        units = demo.demo_stock(args.skus, args.units)
+        units = {sku: {w: max(q, args.units // 3) for w, q in per.items()} for sku, per in units.items()}
+        catalog = demo.seed(api, sandbox, units)
+        off = demo.wait_in_sync(api, sandbox, catalog, timeout=120)
+        print(f"runtime + seed + first sync: {time.monotonic() - t0:.1f} s"
+              + (f" ({len(off)} listings still differ)" if off else ""), flush=True)
+
+        rng = random.Random(args.seed)
+        skus = list(catalog.skus)
+        orders = [demo.Order(rng.choice(demo.PLATFORMS), rng.choice(skus)) for _ in range(args.orders)]
+        if args.rate > 0:
+            gap = 1.0 / args.rate
+            start = time.monotonic()
+            for i, o in enumerate(orders):
+                o.detail = str(start + i * gap)   # not before this time (paced buyers)
+            real_place = demo.place
+
+            def paced(sb, cat, o, check_listing=True):
+                delay = float(o.detail) - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                o.detail = ""
+                return real_place(sb, cat, o, check_listing)
+
+            demo.place = paced
+        push_records.clear()
+        sale = demo.run_sale(api, sandbox, catalog, orders, threads=args.buyers)
+        s = sale.summary(catalog)
+    finally:
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        runtime.stop()
+
+    waits = [st - d for d, st, _ in push_records]
+    runs = [f - st for _, st, f in push_records]
+    print(f"orders: {s['orders']} ({s['applied']} applied, {s['oversold_orders']} oversold, "
+          f"{s['refused_by_platform']} refused by a platform, {s['errors']} errors) in {s['elapsed_s']} s "
+          f"= {s['applied'] / s['elapsed_s']:.1f} orders/s; {args.buyers} buyers"
+          + (f", paced at {args.rate}/s" if args.rate else ""))
+    print(f"sync latency p50 {s['latency_p50_ms']} ms  p99 {s['latency_p99_ms']} ms  max {s['latency_max_ms']} ms  "
+          f"mean {s['latency_mean_ms']} ms  ({s['latency_samples']} orders; {s['latency_not_reflected']} never reflected)")
+    print(f"platform calls: {s['stock_calls']} ({s['calls_per_order']} per order), {s['listing_updates']} listing "
+          f"updates vs {s['naive_listing_updates']} without coalescing; stale pushes {s['stale_pushes']}")
+    print(f"channel_push: {len(runs)} invocations; wait for a container p50 {ms(waits, 50)} ms p99 {ms(waits, 99)} ms; "
+          f"handler p50 {ms(runs, 50)} ms p99 {ms(runs, 99)} ms"
+          + (f" mean {statistics.fmean(runs) * 1000:.0f} ms" if runs else ""))
+    print(f"platforms settled {s['settle_s']} s after the last order; out of sync afterwards: "
+          f"{len(s['out_of_sync_after'])}")
+    return s
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
