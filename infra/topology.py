@@ -131,14 +131,19 @@ FUNCTIONS: tuple[Function, ...] = (
     ),
     Function(
         "reconcile", "functions.reconcile.handler.handler",
-        "Every 30 s: release expired holds",
-        tables={"stock": "write", "ledger": "write", "reservations": "write", "catalog": "read"},
-        publishes_events=True, timeout_s=25, local_workers=1,
+        "Every 30 s: release expired holds, read back every platform, fix drift, anomalies, ledger check",
+        # catalog write: lease, cursors, dirty markers, reports, sync state; events read: unmapped orders
+        tables={"stock": "write", "ledger": "write", "reservations": "write", "catalog": "write",
+                "events": "read"},
+        publishes_events=True, reads_secrets=True, timeout_s=25, local_workers=1,
     ),
     Function(
         "alerts", "functions.alerts.handler.handler",
         "Stock alerts: levels and hysteresis state per SKU/scope, one SNS message per level crossed",
-        tables={"alerts": "write", "stock": "read", "reservations": "read"}, timeout_s=30, local_workers=1,
+        # catalog: listings and channel sync state (per-channel alerts, push failures); forecast: demand
+        # and order quantities for the "what to do" text
+        tables={"alerts": "write", "stock": "read", "reservations": "read", "catalog": "read", "forecast": "read"},
+        timeout_s=30, local_workers=1,
     ),
     # Named chat_notify (code in functions/notify/): tests/infra's grown topology declares its own "notify".
     Function(
@@ -174,7 +179,7 @@ FUNCTIONS: tuple[Function, ...] = (
         "On stock.changed / order.oversold: compute each listing's quantity, push changed values to platforms",
         # catalog write: sync state (last pushed qty, failures, latency samples) lives under SYNC* keys
         tables={"stock": "read", "catalog": "write"},
-        reads_secrets=True, timeout_s=60, local_workers=2,
+        reads_secrets=True, timeout_s=60, local_workers=3,
     ),
 )
 
@@ -209,6 +214,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/shops/{platform}/{shop}/allocation", "staff_api", "token"),
     Route("GET", "/skus/{sku}/channels", "staff_api", "token"),
     Route("GET", "/sync/failures", "staff_api", "token"),
+    Route("GET", "/reconciliation/last", "staff_api", "token"),
+    Route("GET", "/reconciliation/history", "staff_api", "token"),
     Route("GET", "/alerts", "alerts_api", "token"),
     Route("POST", "/alerts/{alert_id}/ack", "alerts_api", "token"),
     Route("GET", "/alert-rules", "alerts_api", "token"),
@@ -227,8 +234,9 @@ ROUTES: tuple[Route, ...] = (
 
 EVENT_RULES: tuple[EventRule, ...] = (
     EventRule("alerts-on-events", ("stock.changed", "order.oversold", "order.unmapped", "sync.anomaly",
-                                   "ledger.mismatch"), "alerts"),
-    EventRule("sales-on-stock-changed", ("stock.changed",), "sales_aggregate"),
+                                   "ledger.mismatch", "forecast.stockout_risk", "forecast.burst",
+                                   "forecast.slow_mover"), "alerts"),
+    EventRule("sales-on-stock-changed", ("stock.changed", "reservation.committed"), "sales_aggregate"),
     EventRule("forecast-on-request", ("forecast.requested",), "forecast_run"),
     EventRule("channel-push-on-stock", ("stock.changed", "order.oversold"), "channel_push"),
 )

@@ -109,6 +109,25 @@ def get_sync_failures():
     return json_response(200, channel_sync.sync_failures(query.get("limit")))
 
 
+@app.get("/reconciliation/last")
+def get_reconciliation_last():
+    from stocklink.errors import NotFound
+    from stocklink.logic import sweep
+    principal(app, "staff_read")
+    report = sweep.last_report()
+    if report is None:
+        raise NotFound("no reconciliation pass has run yet")
+    return json_response(200, report)
+
+
+@app.get("/reconciliation/history")
+def get_reconciliation_history():
+    from stocklink.logic import sweep
+    principal(app, "staff_read")
+    query = app.current_event.query_string_parameters or {}
+    return json_response(200, sweep.history(query.get("limit")))
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics
 def handler(event, context):

@@ -177,7 +177,12 @@ class Topics:
         self._threads: list[threading.Thread] = []
 
     def env(self) -> dict[str, str]:
-        return {t.env: topic_arn(t.name) for t in self.topics}
+        env = {t.env: topic_arn(t.name) for t in self.topics}
+        if self.topic_queues:
+            # the alert tick reports these DLQs' depth (by queue name: the URLs exist after provision)
+            env["DEAD_LETTER_QUEUES"] = json.dumps({f"{q.name}-dlq": f"stocklink-local-{q.name}-dlq"
+                                                    for q in self.topic_queues})
+        return env
 
     def provision(self) -> None:
         sns, sqs = self.moto.client("sns"), self.moto.client("sqs")

@@ -78,6 +78,14 @@ class StockLinkStack(cdk.Stack):
                                         functions=fns.functions)
         self.dead_letter_queues = {**dlqs.queues, **{f"{name}-dlq": q for name, q in
                                                      self.alert_topics.dead_letter_queues.items()}}
+        alerts_fn = fns.functions.get("alerts")
+        if alerts_fn is not None and self.dead_letter_queues:
+            # The alert tick reports dead-letter depth (e.g. stock pushes piling up) as push_failures
+            # alerts: queue URLs in the environment, GetQueueAttributes on exactly those queues.
+            alerts_fn.add_environment("DEAD_LETTER_QUEUES", self.to_json_string(
+                {name: q.queue_url for name, q in sorted(self.dead_letter_queues.items())}))
+            for q in self.dead_letter_queues.values():
+                q.grant(alerts_fn, "sqs:GetQueueAttributes")
         self.alarms = Alarms(self, "Alarms", dead_letter_queues=self.dead_letter_queues,
                              email=self.node.try_get_context("stocklink:alarmEmail") or None)
 

@@ -38,6 +38,7 @@ class Settings:
     aws_endpoint_url: str | None
     alerts_topic_arn: str = ""              # the alerts SNS topic (alert function publishes, API subscribes)
     notify_retry_base_delay: float = 1.0    # chat webhook retry backoff base, seconds (tests shrink it)
+    dead_letter_queues: str = ""            # JSON {name: queue URL or name}: DLQ depths the alert tick checks
 
     @staticmethod
     def from_env() -> "Settings":
@@ -49,6 +50,7 @@ class Settings:
             aws_endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
             alerts_topic_arn=os.environ.get("ALERTS_TOPIC_ARN", ""),
             notify_retry_base_delay=float(os.environ.get("NOTIFY_RETRY_BASE_DELAY", "1.0")),
+            dead_letter_queues=os.environ.get("DEAD_LETTER_QUEUES", ""),
         )
 
 
