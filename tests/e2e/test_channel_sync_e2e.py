@@ -2,16 +2,14 @@
 shown on the Lazada and Shopify simulators (webhook → ingest → stock.changed → bus → channel_push)."""
 from __future__ import annotations
 
-import json
 import time
-import urllib.request
 import uuid
 
 import pytest
 import requests
 
-from infra.sandbox.server import serve
 from tests.e2e.runtime_process import handlers_exist
+from tests.sandbox_support import control, sandbox_base  # noqa: F401 (fixture)
 
 SHOPS = {
     "tiktok": ({"app_key": "6a1b2c3d4e5f6", "app_secret": "tiktok-secret", "access_token": "TTP_sandbox",
@@ -21,22 +19,6 @@ SHOPS = {
     "shopify": ({"access_token": "shpat_sandbox", "location_id": "40642626", "webhook_secret": "whsec-shopify"}, "",
                 {"inventory_item_id": "5001"}),
 }
-
-
-def control(base: str, method: str, name: str, doc=None, query: str = "") -> dict:
-    data = json.dumps(doc).encode() if doc is not None else None
-    req = urllib.request.Request(f"{base}/_sandbox/{name}{query}", data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=30) as response:
-        return json.loads(response.read())
-
-
-@pytest.fixture(scope="module")
-def sandbox_base():
-    server, _ = serve()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
 
 
 def wait_for(predicate, what: str, limit_s: float = 60.0):

@@ -16,9 +16,9 @@ import json
 import boto3
 import pytest
 
-from infra.sandbox.server import serve
 from tests.integration.apigw import LambdaContext
 from tests.integration.test_alerting import AlertFn, alert_fn, alerts_api, topic  # noqa: F401 - fixtures
+from tests.sandbox_support import control, sandbox_base  # noqa: F401 (fixture)
 
 DAY_MS = 86_400_000
 FORECAST_NOW = int(dt.datetime(2025, 6, 2, 12, tzinfo=dt.timezone.utc).timestamp() * 1000)  # as_of 2025-06-01
@@ -194,23 +194,6 @@ SHOPS = {
     "lazada": ({"app_key": "100001", "app_secret": "lazada-secret", "access_token": "lazada-token"}, "/rest",
                "1234567890", {"item_id": "557711987"}),
 }
-
-
-def control(base: str, method: str, name: str, doc=None) -> dict:
-    import urllib.request
-    req = urllib.request.Request(f"{base}/_sandbox/{name}", method=method,
-                                 data=json.dumps(doc).encode() if doc is not None else None,
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as response:
-        return json.loads(response.read())
-
-
-@pytest.fixture(scope="module")
-def sandbox_base():
-    server, _ = serve()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
 
 
 class Pipeline:

@@ -1,7 +1,6 @@
 """Sandbox simulators in-process on an ephemeral loopback port, plus a tiny webhook receiver."""
 from __future__ import annotations
 
-import json
 import threading
 import urllib.error
 import urllib.request
@@ -9,8 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from infra.sandbox.server import serve
 from stocklink.channels.base import HttpCall
+from tests.sandbox_support import control, sandbox_base  # noqa: F401 (fixture)
 
 
 class Receiver:
@@ -47,22 +46,6 @@ def send(call: HttpCall) -> tuple[int, dict, bytes]:
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, dict(exc.headers), exc.read()
-
-
-def control(base: str, method: str, name: str, doc=None, query: str = "") -> dict:
-    data = json.dumps(doc).encode() if doc is not None else None
-    request = urllib.request.Request(f"{base}/_sandbox/{name}{query}", data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
-
-
-@pytest.fixture(scope="module")
-def sandbox_base():
-    server, _ = serve()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture(scope="module")
