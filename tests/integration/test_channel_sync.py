@@ -235,3 +235,100 @@ def test_tiktok_webhook_is_completed_with_the_order_detail_and_lowers_other_chan
     assert linked.get(f"/skus/{SKU}/stock").body["totals"]["available"] == 4
     run_bus(aws)
     assert listed(sandbox_base) == {"tiktok": 4, "lazada": 4, "shopify": 4}
+
+
+def test_shops_of_one_event_are_pushed_in_parallel(linked, sandbox_base, monkeypatch):
+    """Each shop's first call waits on a barrier for the other two: pushed one shop after another, the
+    barrier would break; pushed in parallel, all three pass it."""
+    from stocklink.logic import channel_sync
+
+    barrier = threading.Barrier(3, timeout=10)
+    seen: set[str] = set()
+    lock = threading.Lock()
+    real_send = channel_sync.send
+
+    def send(call):
+        platform = next(p for p in SHOPS if f"/{p}/" in call.url)
+        with lock:
+            first = platform not in seen
+            seen.add(platform)
+        if first:
+            barrier.wait()
+        return real_send(call)
+
+    monkeypatch.setattr(channel_sync, "send", send)
+    report = push(stock_changed())
+    assert report["pushed"] == 3 and report["failed"] == 0
+    assert not barrier.broken
+    assert listed(sandbox_base) == {"tiktok": 6, "lazada": 6, "shopify": 6}
+
+
+def test_a_rate_limited_shop_gathers_its_other_changed_listings_into_one_call(linked, aws, sandbox_base):
+    """Shopify must wait for a token: the wait is used to gather the shop's other listing whose SKU changed
+    (dirty marker) and differs from what it shows; both go in one call, and the other SKU's own (queued)
+    event then finds nothing left to push there."""
+    from stocklink.logic import channel_sync
+
+    push(stock_changed())
+    cap = "808950811"
+    control(sandbox_base, "PUT", "listings", {"platform": "shopify", "shop": "s1", "listings": [
+        {"listing_id": cap, "quantity": 0, "platform_ids": {"inventory_item_id": "5002"}, "seller_sku": "CAP-BLK"}]})
+    linked.put("/skus/CAP-BLK", {"name": "Black cap"})
+    assert linked.put(f"/listings/shopify/s1/{cap}", {"components": [{"sku": "CAP-BLK", "qty": 1}],
+                                                      "platform_ids": {"inventory_item_id": "5002"}}).status == 200
+    aws.drain()
+    linked.post("/stock/receipts", {"warehouse_id": "wh-a", "lines": [{"sku": "CAP-BLK", "qty": 5}],
+                                    "reference": "PO-10"})
+    run_bus(aws)                                   # CAP-BLK shows 5 and is marked changed
+    shopify_rows = lambda: {r["listing_id"]: r["quantity"] for r in control(  # noqa: E731
+        sandbox_base, "GET", "listings", query="?platform=shopify")["listings"]}
+    assert shopify_rows()[cap] == 5
+
+    assert linked.post("/stock/adjustments", {"warehouse_id": "wh-a", "sku": "CAP-BLK", "delta": -2,
+                                              "reason": "damaged"}).status == 201
+    queued = [e for e in aws.drain() if e["detail-type"] == "stock.changed"]   # not delivered yet
+    assert linked.post("/stock/adjustments", {"warehouse_id": "wh-a", "sku": SKU, "delta": -1,
+                                              "reason": "damaged"}).status == 201
+    aws.drain()
+
+    bucket = channel_sync.TokenBucket(2.0, 1)
+    bucket.wait_time()                             # the one token is spent: the next push waits ~0.5 s
+    channel_sync._buckets["shopify#s1"] = bucket
+    shopify_calls = len([c for c in api_calls(sandbox_base) if c["platform"] == "shopify"])
+    report = push(stock_changed())
+    assert report["gathered"] == 1 and report["pushed"] == 4 and report["failed"] == 0
+    assert shopify_rows() == {"808950810": 5, cap: 3}
+    assert listed(sandbox_base)["tiktok"] == 5 and listed(sandbox_base)["lazada"] == 5
+    assert len([c for c in api_calls(sandbox_base) if c["platform"] == "shopify"]) == shopify_calls + 1
+
+    later = [push(e) for e in queued]              # CAP-BLK's own event: already shows the current number
+    assert sum(r["pushed"] for r in later) == 0 and sum(r["unchanged"] for r in later) == 1
+    view = {l["listing_id"]: l for l in linked.get("/skus/CAP-BLK/channels").body["listings"]}
+    assert view[cap]["pushed_qty"] == 3 and view[cap]["in_sync"] is True
+
+
+def test_gathering_leaves_an_oversell_zero_alone(linked, aws, sandbox_base):
+    """A listing pushed to 0 for an oversell keeps 0 until its own SKU changes again, gathering or not."""
+    from stocklink.logic import channel_sync
+
+    push(stock_changed())
+    push({"detail-type": "order.oversold", "detail": {"platform": "tiktok", "shop": "s1", "order_id": "o1",
+                                                       "shortfall": [{"sku": SKU, "requested": 9, "available": 6}]}})
+    assert set(listed(sandbox_base).values()) == {0}
+    linked.put("/skus/CAP-BLK", {"name": "Black cap"})
+    control(sandbox_base, "PUT", "listings", {"platform": "shopify", "shop": "s1", "listings": [
+        {"listing_id": "808950811", "quantity": 0, "platform_ids": {"inventory_item_id": "5002"}}]})
+    linked.put("/listings/shopify/s1/808950811", {"components": [{"sku": "CAP-BLK", "qty": 1}],
+                                                  "platform_ids": {"inventory_item_id": "5002"}})
+    linked.post("/stock/receipts", {"warehouse_id": "wh-a", "lines": [{"sku": "CAP-BLK", "qty": 5}],
+                                    "reference": "PO-11"})
+    aws.drain()
+    bucket = channel_sync.TokenBucket(2.0, 1)
+    bucket.wait_time()
+    channel_sync._buckets["shopify#s1"] = bucket
+    report = push(stock_changed("CAP-BLK"))
+    assert report["gathered"] == 0 and report["pushed"] == 1
+    assert listed(sandbox_base)["tiktok"] == 0
+    rows = {r["listing_id"]: r["quantity"] for r in control(sandbox_base, "GET", "listings",
+                                                            query="?platform=shopify")["listings"]}
+    assert rows == {"808950810": 0, "808950811": 5}

@@ -10,6 +10,16 @@ caller (the handler raises, so Lambda retries the event and then dead-letters it
 Coalescing: quantities are computed from stock read at push time, not from the event. A burst of N
 orders produces N events, but every event that finds the listing already showing the current number
 pushes nothing; waiting for a token while the burst goes on makes later reads skip more.
+
+Parallel shops: the shops of one event are pushed from a small thread pool (PUSH_WORKERS), each with its
+own token bucket and retries, so a slow or rate-limited shop does not hold up the others.
+
+Gathering: when a shop's token bucket makes the push wait, the wait is used to find that shop's other
+listings whose SKU changed recently (the reconciliation dirty markers, newest COALESCE_SKUS) and, after the
+wait, those whose current display differs from what they last showed ride along in the same call (up to
+the adapter's batch_size, only in a request the event's own listings already make): a rate-limited shop
+sends fewer, fuller calls and the events of those SKUs later find nothing left to push. Gathered listings
+go through the same claim / record / failure bookkeeping as the event's own.
 """
 from __future__ import annotations
 
@@ -18,6 +28,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Annotated, Callable, Iterable, Mapping
 from urllib.parse import urlsplit
@@ -46,6 +57,9 @@ BACKOFF_BASE_S = 0.2
 BACKOFF_CAP_S = 5.0
 MAX_TOKEN_WAIT_S = 20.0       # beyond this the push is attempted anyway (the platform's 429 is retried)
 VELOCITY_WINDOW_MS = 300_000  # sales counted over the last 5 minutes
+PUSH_WORKERS = 8              # shops of one event pushed at once (each keeps its own bucket and retries)
+SNAPSHOT_MAX_AGE_MS = 250     # a shop starting later than this after the event's stock read reads again
+COALESCE_SKUS = 32            # newest dirty SKUs looked at when a rate-limited shop gathers other listings
 _sleep: Callable[[float], None] = time.sleep
 _clock: Callable[[], float] = time.monotonic
 
@@ -120,13 +134,15 @@ class TokenBucket:
 
 
 _buckets: dict[str, TokenBucket] = {}
+_buckets_lock = threading.Lock()
 
 
 def _bucket(platform: str, shop: str, adapter) -> TokenBucket:
     key = f"{platform}#{shop}"
-    if key not in _buckets:
-        _buckets[key] = TokenBucket(adapter.rate_per_second, adapter.burst)
-    return _buckets[key]
+    with _buckets_lock:     # shops are pushed from worker threads: one bucket per shop, never two
+        if key not in _buckets:
+            _buckets[key] = TokenBucket(adapter.rate_per_second, adapter.burst)
+        return _buckets[key]
 
 
 # --- HTTP ----------------------------------------------------------------------------------------------------
@@ -191,6 +207,7 @@ class SyncReport:
     superseded: int = 0         # a newer computation claimed the listing
     sync_off: int = 0
     failed: int = 0
+    gathered: int = 0           # listings of other changed SKUs pushed along in a rate-limited shop's call
     calls: int = 0
     attempts: int = 0
     failures: list[dict] = field(default_factory=list)
@@ -199,11 +216,20 @@ class SyncReport:
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
+    def merge(self, other: "SyncReport") -> None:
+        for name in ("pushed", "unchanged", "superseded", "sync_off", "failed", "gathered", "calls", "attempts"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.failures.extend(other.failures)
+        self.pushed_values.update(other.pushed_values)
 
-def _listings_for(skus: Iterable[str]) -> list[ListingRef]:
+
+def _listings_for(skus: Iterable[str], sku_refs: Mapping[str, list[dict]] | None = None) -> list[ListingRef]:
+    """`sku_refs`: the reverse index entries already read for some SKUs (others are read here)."""
     refs: dict[tuple[str, str], set[str]] = {}
     for sku in dict.fromkeys(skus):
-        for ref in repository.list_catalog(SKU_LISTINGS + sku).values():
+        entries = sku_refs[sku] if sku_refs is not None and sku in sku_refs \
+            else repository.list_catalog(SKU_LISTINGS + sku).values()
+        for ref in entries:
             refs.setdefault((ref["platform"], ref["shop"]), set()).add(ref["listing_id"])
     out = []
     for (platform, shop), ids in sorted(refs.items()):
@@ -320,74 +346,226 @@ def _mark_dirty(sku: str, now: int, detail: Mapping) -> None:
         logger.exception("could not mark SKU dirty for reconciliation")
 
 
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    """Kept for the container's life: its threads (and their DynamoDB sessions) serve every invocation."""
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=PUSH_WORKERS, thread_name_prefix="channel-push")
+        return _executor
+
+
+class _Gatherer:
+    """Recently changed SKUs (reconciliation dirty markers) and their reverse-index entries, read once per
+    invocation and only if some shop has to wait for a token; shared by the shop threads."""
+
+    def __init__(self, exclude: Iterable[str]):
+        self.exclude = set(exclude)
+        self.lock = threading.Lock()
+        self.refs: dict[str, list[dict]] | None = None
+
+    def _load(self) -> dict[str, list[dict]]:
+        with self.lock:
+            if self.refs is None:
+                refs: dict[str, list[dict]] = {}
+                try:
+                    from stocklink.store import reconcile_models
+
+                    dirty = [(at, sku) for sku, at, hint in reconcile_models.dirty_skus(COALESCE_SKUS)
+                             # an oversell's zero stays until the SKU's own next change, as without gathering
+                             if sku not in self.exclude and hint.get("cause") != "oversold"]
+                    for _, sku in sorted(dirty, reverse=True)[:COALESCE_SKUS]:
+                        refs[sku] = list(repository.list_catalog(SKU_LISTINGS + sku).values())
+                except Exception:  # noqa: BLE001 - an optimisation: the SKUs' own events still push them
+                    logger.exception("could not read changed SKUs to gather")
+                    refs = {}
+                self.refs = refs
+            return self.refs
+
+    def skus_in(self, platform: str, shop: str) -> list[str]:
+        """Changed SKUs (newest first) with a listing in this shop."""
+        return [sku for sku, entries in self._load().items()
+                if any(e.get("platform") == platform and e.get("shop") == shop for e in entries)]
+
+
 def sync_skus(skus: Iterable[str], now_ms: Callable[[], int], *, zero_skus: Iterable[str] = (),
               event_ms: int | None = None) -> SyncReport:
     """Bring every listing that shows one of `skus` to its current display quantity.
 
     `zero_skus`: push 0 for listings containing them (an oversell: stop selling everywhere at once).
     `event_ms`: when the stock change happened, for the push-latency samples behind the dynamic buffer.
+    Shops are pushed in parallel (PUSH_WORKERS threads); a shop that has to wait for a rate-limit token
+    gathers its other changed listings into the same call (see the module docstring).
     """
-    from stocklink.channels.registry import UnknownPlatform, adapter_for
-    from stocklink.logic.catalog import shop_credentials
-
     zero = set(zero_skus)
     report = SyncReport()
-    listings = _listings_for(list(dict.fromkeys([*skus, *zero])))
+    event_skus = list(dict.fromkeys([*skus, *zero]))
+    listings = _listings_for(event_skus)
     report.listings = len(listings)
     if not listings:
         return report
     channels = sorted({l.channel for l in listings})
     settings = _settings(channels)
-    component_skus = sorted({c.sku for l in listings for c in l.components})
-    for channel in channels:
-        platform, shop = channel.split("#", 1)
-        mine = [l for l in listings if l.channel == channel]
-        try:
-            adapter = adapter_for(platform)
-        except UnknownPlatform:
-            continue   # e.g. the storefront: it reserves synchronously, nothing to push
-        credentials = shop_credentials(platform, shop)
-        if credentials is None:
-            _fail(report, platform, shop, [l.listing_id for l in mine], "shop credentials missing", now_ms())
-            continue
-        bucket = _bucket(platform, shop, adapter)
-        read_at = now_ms()
-        plan = plan_displays(listings, settings, _available(component_skus),
-                             extra_buffer=_dynamic_buffers(listings, settings, read_at))
-        wanted = {d.listing_id: d for d in plan if d.channel == channel}
-        states = sync_models.listing_states(platform, shop, wanted)
-        # A rate-limit token only when this shop has something to push: an event whose listings already
-        # show the current numbers makes no platform call, so it must neither wait for a token nor use one
-        # up (that debt delayed every later push of the shop by seconds in a burst).
-        if _needs_push(mine, wanted, states, zero) and bucket.acquire() > 0:
+    gatherer = _Gatherer(event_skus)
+    # One stock read for every shop's first look (they start together); a shop that waits for a token, or
+    # starts late, reads again itself.
+    snapshot = _compute(listings, settings, now_ms)
+
+    def one(channel: str) -> SyncReport:
+        return _sync_shop(channel, listings, settings, zero, now_ms, event_ms, gatherer, snapshot)
+
+    if len(channels) == 1 or PUSH_WORKERS <= 1:
+        results = [one(ch) for ch in channels]
+    else:
+        futures = [_pool().submit(one, ch) for ch in channels]
+        wait(futures)
+        errors = [f.exception() for f in futures if f.exception() is not None]
+        if errors:     # every other shop has finished (and recorded) its push; fail the event as before
+            raise errors[0]
+        results = [f.result() for f in futures]
+    for result in results:
+        report.merge(result)
+    return report
+
+
+def _compute(listings: list[ListingRef], settings: Mapping[str, AllocationSettings],
+             now_ms: Callable[[], int]) -> tuple[int, list]:
+    """(read time, plan) from stock read now; the read time is taken first, so claims stay conservative."""
+    read_at = now_ms()
+    available = _available(sorted({c.sku for l in listings for c in l.components}))
+    return read_at, plan_displays(listings, settings, available,
+                                  extra_buffer=_dynamic_buffers(listings, settings, read_at))
+
+
+def _unchanged(state, qty: int) -> bool:
+    return state is not None and state.status == "pushed" and state.pushed_qty == qty \
+        and (state.computed_qty is None or state.computed_qty == qty)
+
+
+def _sync_shop(channel: str, listings: list[ListingRef], settings: Mapping[str, AllocationSettings],
+               zero: set, now_ms: Callable[[], int], event_ms: int | None, gatherer: _Gatherer,
+               snapshot: tuple[int, list] | None = None) -> SyncReport:
+    from stocklink.channels.registry import UnknownPlatform, adapter_for
+    from stocklink.logic.catalog import shop_credentials
+
+    report = SyncReport()
+    platform, shop = channel.split("#", 1)
+    mine = [l for l in listings if l.channel == channel]
+    try:
+        adapter = adapter_for(platform)
+    except UnknownPlatform:
+        return report   # e.g. the storefront: it reserves synchronously, nothing to push
+    credentials = shop_credentials(platform, shop)
+    if credentials is None:
+        _fail(report, platform, shop, [l.listing_id for l in mine], "shop credentials missing", now_ms())
+        return report
+    bucket = _bucket(platform, shop, adapter)
+    if snapshot is None or now_ms() - snapshot[0] > SNAPSHOT_MAX_AGE_MS:
+        snapshot = _compute(listings, settings, now_ms)
+    read_at, plan = snapshot
+    wanted = {d.listing_id: d for d in plan if d.channel == channel}
+    states = sync_models.listing_states(platform, shop, wanted)
+    extra: list[ListingRef] = []
+    extra_wanted: dict = {}
+    # A rate-limit token only when this shop has something to push: an event whose listings already
+    # show the current numbers makes no platform call, so it must neither wait for a token nor use one
+    # up (that debt delayed every later push of the shop by seconds in a burst).
+    if _needs_push(mine, wanted, states, zero):
+        delay = min(bucket.wait_time(), MAX_TOKEN_WAIT_S)
+        if delay > 0:
+            started = _clock()
+            gathered_all = _gather_candidates(gatherer, platform, shop, mine)
+            left = delay - (_clock() - started)
+            if left > 0:
+                _sleep(left)
             # Read stock again after the wait: the value pushed is the freshest there is.
-            read_at = now_ms()
-            plan = plan_displays(listings, settings, _available(component_skus),
+            known = {(m.channel, m.listing_id) for m in listings}
+            union = listings + [l for l in gathered_all if (l.channel, l.listing_id) not in known]
+            union_settings = {**_settings(sorted({l.channel for l in union} - set(settings))), **settings}
+            read_at = now_ms()       # taken before the read: claims never rank this value as newer than it is
+            available = _available(sorted({c.sku for l in union for c in l.components}))
+            plan = plan_displays(listings, settings, available,
                                  extra_buffer=_dynamic_buffers(listings, settings, read_at))
             wanted = {d.listing_id: d for d in plan if d.channel == channel}
-            states = sync_models.listing_states(platform, shop, wanted)
-        pushes: list[StockPush] = []
-        for listing in mine:
-            display = wanted[listing.listing_id]
-            qty = display.quantity
-            if qty is None:
-                report.sync_off += 1
-                sync_models.record_sync_off(platform, shop, listing.listing_id, read_at)
-                continue
-            if zero & {c.sku for c in listing.components}:
-                qty = 0
-            state = states.get(listing.listing_id)
-            if state is not None and state.status == "pushed" and state.pushed_qty == qty \
-                    and (state.computed_qty is None or state.computed_qty == qty):
-                report.unchanged += 1
-                continue
-            if not sync_models.claim(platform, shop, listing.listing_id, qty, read_at):
-                report.superseded += 1
-                continue
-            pushes.append(StockPush(listing.listing_id, qty, listing.platform_ids))
-        if pushes:
-            _push_shop(report, adapter, credentials, bucket, platform, shop, pushes, now_ms, event_ms)
+            extra = [l for l in gathered_all if l.channel == channel and l.listing_id not in wanted]
+            if extra:
+                # Gathered listings are computed with every listing of their SKUs, as their own event would.
+                union_plan = plan_displays(union, union_settings, available,
+                                           extra_buffer=_dynamic_buffers(union, union_settings, read_at))
+                extra_wanted = {d.listing_id: d for d in union_plan
+                                if d.channel == channel and d.listing_id not in wanted}
+            states = sync_models.listing_states(platform, shop, [*wanted, *(l.listing_id for l in extra)])
+    pushes: list[StockPush] = []
+    for listing in mine:
+        display = wanted[listing.listing_id]
+        qty = display.quantity
+        if qty is None:
+            report.sync_off += 1
+            sync_models.record_sync_off(platform, shop, listing.listing_id, read_at)
+            continue
+        if zero & {c.sku for c in listing.components}:
+            qty = 0
+        if _unchanged(states.get(listing.listing_id), qty):
+            report.unchanged += 1
+            continue
+        if not sync_models.claim(platform, shop, listing.listing_id, qty, read_at):
+            report.superseded += 1
+            continue
+        pushes.append(StockPush(listing.listing_id, qty, listing.platform_ids))
+    if extra:
+        pushes += _gathered_pushes(report, adapter, credentials, platform, shop, pushes, extra, extra_wanted,
+                                   states, read_at)
+    if pushes:
+        _push_shop(report, adapter, credentials, bucket, platform, shop, pushes, now_ms, event_ms)
     return report
+
+
+def _gather_candidates(gatherer: _Gatherer, platform: str, shop: str, mine: list[ListingRef]) -> list[ListingRef]:
+    """Every listing (all shops, for the allocation) of the recently changed SKUs listed in this shop."""
+    try:
+        skus = gatherer.skus_in(platform, shop)
+        return _listings_for(skus, gatherer.refs) if skus else []
+    except Exception:  # noqa: BLE001 - an optimisation: the SKUs' own events still push them
+        logger.exception("could not gather changed listings", extra={"platform": platform, "shop": shop})
+        return []
+
+
+def _gathered_pushes(report: SyncReport, adapter, credentials, platform: str, shop: str, pushes: list[StockPush],
+                     extra: list[ListingRef], extra_wanted: Mapping, states: Mapping, read_at: int) -> list[StockPush]:
+    """Other listings of the shop whose display differs from what they last showed, claimed, to fill the
+    requests the event's own pushes make up to the adapter's batch_size (never an extra request)."""
+    room: dict[tuple[str, str], int] = {}
+    for push in pushes:
+        try:
+            group = _call_group(adapter, credentials, push)
+        except ValueError:
+            continue
+        room[group] = room.get(group, 0) + 1
+    room = {g: (-n) % adapter.batch_size for g, n in room.items()}
+    out: list[StockPush] = []
+    for listing in extra:
+        display = extra_wanted.get(listing.listing_id)
+        if display is None or display.quantity is None or _unchanged(states.get(listing.listing_id), display.quantity):
+            continue
+        push = StockPush(listing.listing_id, display.quantity, listing.platform_ids)
+        try:
+            group = _call_group(adapter, credentials, push)
+        except ValueError:
+            continue      # its own event records why it can't be pushed
+        if not room and not pushes and not out:
+            room[group] = adapter.batch_size      # the token is in hand: one call for the gathered ones
+        if room.get(group, 0) <= 0:
+            continue
+        if not sync_models.claim(platform, shop, listing.listing_id, display.quantity, read_at):
+            continue      # a newer computation has it
+        room[group] -= 1
+        out.append(push)
+        report.gathered += 1
+    return out
 
 
 def _needs_push(mine: list[ListingRef], wanted: Mapping, states: Mapping, zero: set) -> bool:
