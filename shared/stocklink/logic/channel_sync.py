@@ -26,8 +26,6 @@ from __future__ import annotations
 import random
 import threading
 import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Annotated, Callable, Iterable, Mapping
@@ -35,6 +33,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from stocklink.channels.http import send  # a module name here so tests and benchmarks can swap the transport
 from stocklink.channels.base import HttpCall, StockPush
 from stocklink.domain.allocation import (
     AllocationSettings,
@@ -51,7 +50,6 @@ from stocklink.store.repository import SHOP, listing_pk
 SKU_LISTINGS = "SKU_LISTINGS#"
 ALLOCATION = "ALLOCATION"
 
-HTTP_TIMEOUT_S = 10.0
 MAX_ATTEMPTS = 4              # first call + 3 retries
 BACKOFF_BASE_S = 0.2
 BACKOFF_CAP_S = 5.0
@@ -146,19 +144,6 @@ def _bucket(platform: str, shop: str, adapter) -> TokenBucket:
 
 
 # --- HTTP ----------------------------------------------------------------------------------------------------
-
-def send(call: HttpCall) -> tuple[int, dict, bytes]:
-    """One platform call with a timeout; network failures come back as status 0 (retryable)."""
-    request = urllib.request.Request(call.url, data=call.body or None, headers=dict(call.headers),
-                                     method=call.method)
-    try:
-        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers or {}), exc.read()
-    except (urllib.error.URLError, OSError) as exc:
-        return 0, {}, str(exc).encode()
-
 
 def backoff_delay(attempt: int, retry_after: float | None = None) -> float:
     """Full jitter: uniform(0, min(cap, base × 2^attempt)), never less than the platform's Retry-After."""
