@@ -3,15 +3,12 @@ every listing, unchanged values are not pushed, 429 is retried, 500s end as reco
 push 0, allocation rules and bundles apply, and TikTok webhooks are completed with the order detail."""
 from __future__ import annotations
 
-import json
 import threading
-import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from infra.sandbox.server import serve
 from tests.integration.apigw import LambdaContext
+from tests.sandbox_support import control, receiver, sandbox_base  # noqa: F401 (fixtures)
 
 SKU = "TEE-RED-M"
 SHOPS = {
@@ -24,56 +21,6 @@ SHOPS = {
 }
 
 
-def control(base: str, method: str, name: str, doc=None, query: str = "") -> dict:
-    data = json.dumps(doc).encode() if doc is not None else None
-    req = urllib.request.Request(f"{base}/_sandbox/{name}{query}", data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as response:
-        return json.loads(response.read())
-
-
-@pytest.fixture(scope="module")
-def sandbox_base():
-    server, _ = serve()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-class Hooks:
-    """Catches the simulator's signed webhooks so the test can hand them to the ingest handler."""
-
-    def __init__(self):
-        self.requests: list[dict] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                outer.requests.append({"headers": dict(self.headers.items()), "body": body, "path": self.path})
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
-@pytest.fixture(scope="module")
-def hooks():
-    h = Hooks()
-    yield h
-    h.server.shutdown()
-    h.server.server_close()
-
-
 @pytest.fixture
 def fast_retries(monkeypatch):
     from stocklink.logic import channel_sync
@@ -83,14 +30,14 @@ def fast_retries(monkeypatch):
 
 
 @pytest.fixture
-def linked(aws, stocked, sandbox_base, hooks, fast_retries):
+def linked(aws, stocked, sandbox_base, receiver, fast_retries):
     """TEE-RED-M (6 units over two warehouses) listed on TikTok, Lazada and Shopify (simulated)."""
     control(sandbox_base, "POST", "reset", {})
-    hooks.requests.clear()
+    receiver.requests.clear()
     for platform, (creds, suffix, listing_id, ids) in SHOPS.items():
         api = f"{sandbox_base}/{platform}/s1{suffix}"
         control(sandbox_base, "POST", "shops", {"platform": platform, "shop": "s1", "credentials": {**creds, "api_base_url": api},
-                                                "webhook_url": f"{hooks.base}/hook/{platform}"})
+                                                "webhook_url": f"{receiver.base}/hook/{platform}"})
         control(sandbox_base, "PUT", "listings", {"platform": platform, "shop": "s1", "listings": [
             {"listing_id": listing_id, "quantity": 0, "platform_ids": ids, "seller_sku": SKU}]})
         assert stocked.put(f"/shops/{platform}/s1", {**creds, "api_base_url": api}).status == 200
@@ -222,12 +169,12 @@ def test_bundle_shows_complete_sets(linked, aws, sandbox_base):
 
 
 def test_tiktok_webhook_is_completed_with_the_order_detail_and_lowers_other_channels(linked, aws, sandbox_base,
-                                                                                     hooks, webhooks):
+                                                                                     receiver, webhooks):
     push(stock_changed())
     placed = control(sandbox_base, "POST", "orders", {"platform": "tiktok", "shop": "s1", "kind": "paid",
                                                       "lines": [{"listing_id": "1729592969712207012", "qty": 2}]})
     assert placed["deliveries"][0]["status"] == 200
-    [delivery] = hooks.requests
+    [delivery] = receiver.requests
     answer = webhooks.post("/webhooks/tiktok/s1", raw=delivery["body"],
                            headers={k: v for k, v in delivery["headers"].items() if k.lower() != "host"})
     assert answer.status == 200, answer.body

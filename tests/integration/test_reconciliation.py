@@ -11,7 +11,7 @@ from tests.integration.test_channel_sync import (  # noqa: F401 - fixtures
     SKU,
     control,
     fast_retries,
-    hooks,
+    receiver,
     linked,
     listed,
     run_bus,
