@@ -35,11 +35,30 @@ class Route:
 
 
 @dataclass(frozen=True)
+class QueueDelivery:
+    """Deliver a rule's events through an SQS queue that the function drains in batches (Lambda's SQS
+    event source, partial batch failures) instead of one asynchronous invocation per event: a burst of
+    events waits in the queue and each invocation handles everything that arrived meanwhile, so a
+    consumer that can merge events (channel_push: one push per listing for a whole batch) keeps up.
+
+    batch_size <= 10 with no batching window: an event is handed over as soon as it lands (AWS requires
+    a window of at least 1 s above 10). max_concurrency caps the pollers (AWS minimum 2). After
+    max_receive_count receives a record moves to the queue's dead-letter queue."""
+    batch_size: int = 10
+    max_batching_window_s: int = 0
+    max_concurrency: int = 5
+    max_receive_count: int = 5
+    visibility_timeout_s: int = 360    # AWS: at least 6 x the function timeout for an event source
+    retry_after_s: int = 5             # a failed record becomes visible again after this long (local)
+
+
+@dataclass(frozen=True)
 class EventRule:
     name: str
     detail_types: tuple[str, ...]
     function: str
     source: str = EVENT_SOURCE
+    queue: QueueDelivery | None = None   # None: one asynchronous invocation per event
 
 
 @dataclass(frozen=True)
@@ -238,7 +257,10 @@ EVENT_RULES: tuple[EventRule, ...] = (
                                    "forecast.slow_mover"), "alerts"),
     EventRule("sales-on-stock-changed", ("stock.changed", "reservation.committed"), "sales_aggregate"),
     EventRule("forecast-on-request", ("forecast.requested",), "forecast_run"),
-    EventRule("channel-push-on-stock", ("stock.changed", "order.oversold"), "channel_push"),
+    # Queued: a flash sale's events are merged per batch (one stock read and one push per listing).
+    EventRule("channel-push-on-stock", ("stock.changed", "order.oversold"), "channel_push",
+              queue=QueueDelivery(batch_size=10, max_concurrency=5, max_receive_count=5,
+                                  visibility_timeout_s=360)),
 )
 
 SCHEDULES: tuple[Schedule, ...] = (

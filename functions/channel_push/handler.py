@@ -1,10 +1,17 @@
-"""Channel push (EventBridge: stock.changed, order.oversold). Thin: event in, sync, report out.
+"""Channel push: stock.changed / order.oversold from the bus, through an SQS queue, in batches.
+Thin: records in, one merged sync, partial batch failures out.
 
-What could not be pushed after retries is recorded as a sync failure; the handler then raises so that
-Lambda's asynchronous retries try the still-different listings again and, after those, the event goes to
-the rule target's dead-letter queue. Ingestion never waits for this function.
+The rule delivers to a queue that this function drains (topology: channel-push-on-stock, QueueDelivery), so
+the events of a burst arrive together and are merged: each listing is pushed at most once per batch. Records
+whose SKUs have a listing that could not be pushed after retries are reported in batchItemFailures: only
+they come back, and after max_receive_count receives they move to the queue's dead-letter queue; details
+are in GET /sync/failures. A record whose body is not an event is reported failed (kept, never dropped).
+A bare EventBridge event (a direct invocation) is handled too and raises if anything could not be pushed.
+Ingestion never waits for this function.
 """
-from stocklink.logic.channel_sync import handle_event
+import json
+
+from stocklink.logic.channel_sync import handle_events
 from stocklink.observability import logger, metrics
 from stocklink.time import now_ms
 
@@ -13,13 +20,39 @@ class SyncIncomplete(Exception):
     """Some listings could not be pushed; details are in GET /sync/failures."""
 
 
+def _parse(records: list) -> tuple[list[dict], list[str], list[str]]:
+    """(events, their message ids, ids of records whose body is not an event)."""
+    events, ids, bad = [], [], []
+    for record in records:
+        try:
+            event = json.loads(record["body"])
+            if not isinstance(event, dict):
+                raise ValueError("body is not a JSON object")
+        except (KeyError, TypeError, ValueError) as exc:
+            logger.error("channel_push: unreadable record", extra={"message_id": record.get("messageId"),
+                                                                   "error": str(exc)})
+            bad.append(record.get("messageId", ""))
+            continue
+        events.append(event)
+        ids.append(record["messageId"])
+    return events, ids, bad
+
+
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event, context):
-    report = handle_event(event, now_ms)
+    records = event.get("Records")
+    events, ids, bad = _parse(records) if records is not None else ([event], [], [])
+    result = handle_events(events, now_ms)
+    report = result.report
+    metrics.add_metric(name="ChannelPushEvents", unit="Count", value=len(events))
     metrics.add_metric(name="ChannelPushes", unit="Count", value=report.pushed)
     metrics.add_metric(name="ChannelPushesCoalesced", unit="Count", value=report.unchanged + report.superseded)
     if report.failed:
         metrics.add_metric(name="ChannelPushFailures", unit="Count", value=report.failed)
-        raise SyncIncomplete(f"{report.failed} listing(s) not pushed: {report.failures[:5]}")
-    return report.as_dict()
+    if records is None:
+        if report.failed:
+            raise SyncIncomplete(f"{report.failed} listing(s) not pushed: {report.failures[:5]}")
+        return report.as_dict()
+    failed = bad + [ids[i] for i in result.failed_events]
+    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}

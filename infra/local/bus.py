@@ -1,6 +1,10 @@
 """The local EventBridge: the `stocklink` bus on moto, one rule per topology EventRule, each rule -> an SQS
 queue on moto -> a poller thread -> an asynchronous invocation of the rule's function.
 
+A rule with `queue` (topology.QueueDelivery) is delivered as in AWS to an SQS queue with a redrive to
+`<rule>-dlq`, drained by up to max_concurrency pollers, each handing the function a batch of records
+(an SQS event) synchronously and acting on its batchItemFailures, as Lambda's event source mapping does.
+
 Handlers publish exactly as in AWS (events.put_events on EVENT_BUS_NAME); the rules' patterns are built
 from the same topology entries the CDK stack uses.
 """
@@ -45,10 +49,15 @@ class EventBus:
     """Provisions the bus and rules on moto and routes matched events to function pools."""
 
     def __init__(self, moto, rules: Iterable, dispatch: Callable[[str, dict], object],
-                 bus_name: str = BUS_NAME, wait_seconds: int = 1):
+                 bus_name: str = BUS_NAME, wait_seconds: int = 1,
+                 invoke: Callable[[str, dict], object] | None = None,
+                 concurrency: Callable[[str], int] | None = None):
         self.moto = moto
         self.rules = tuple(rules)
         self.dispatch = dispatch          # (function name, event) -> async invocation
+        self.invoke = invoke              # (function name, event) -> synchronous invocation (queued rules)
+        self.concurrency = concurrency or (lambda function: 1)   # warm containers of a function
+        self.dlq_urls: dict[str, str] = {}
         self.bus_name = bus_name
         self.wait_seconds = wait_seconds  # SQS long poll: an event is picked up as soon as it lands
         self._stop = threading.Event()
@@ -64,7 +73,17 @@ class EventBus:
             pass
         for rule in self.rules:
             queue_name = f"stocklink-local-{rule.name}"
-            url = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
+            delivery = getattr(rule, "queue", None)
+            if delivery is None:
+                url = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
+            else:
+                dlq = sqs.create_queue(QueueName=f"{queue_name}-dlq")["QueueUrl"]
+                dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+                url = sqs.create_queue(QueueName=queue_name, Attributes={
+                    "VisibilityTimeout": str(delivery.visibility_timeout_s),
+                    "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn,
+                                                 "maxReceiveCount": delivery.max_receive_count})})["QueueUrl"]
+                self.dlq_urls[rule.name] = dlq
             arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
             events.put_rule(Name=rule.name, EventBusName=self.bus_name, State="ENABLED",
                             EventPattern=json.dumps(rule_pattern(rule)))
@@ -74,10 +93,63 @@ class EventBus:
 
     def start(self) -> None:
         for rule in self.rules:
-            t = threading.Thread(target=self._poll, args=(rule, self.queue_urls[rule.name]), daemon=True,
-                                 name=f"bus-{rule.name}")
-            t.start()
-            self._threads.append(t)
+            delivery = getattr(rule, "queue", None)
+            if delivery is None:
+                pollers, target = 1, self._poll
+            else:
+                if self.invoke is None:
+                    raise ValueError(f"rule {rule.name} is queued: EventBus needs a synchronous invoke")
+                pollers, target = max(1, min(delivery.max_concurrency, self.concurrency(rule.function))), self._drain
+            for i in range(pollers):
+                t = threading.Thread(target=target, args=(rule, self.queue_urls[rule.name]), daemon=True,
+                                     name=f"bus-{rule.name}-{i}")
+                t.start()
+                self._threads.append(t)
+
+    def _drain(self, rule, url: str) -> None:
+        """One poller of a queued rule: receive up to batch_size records, invoke the function with them
+        and wait; records it reports in batchItemFailures (or all, if it failed) become visible again
+        after retry_after_s and move to the DLQ after max_receive_count receives."""
+        sqs, delivery = self.moto.client("sqs"), rule.queue
+        while not self._stop.is_set():
+            try:
+                msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=min(10, delivery.batch_size),
+                                           WaitTimeSeconds=self.wait_seconds).get("Messages", [])
+            except Exception:  # noqa: BLE001 - moto stopping, or transient
+                if self._stop.wait(0.2):
+                    return
+                continue
+            if not msgs:
+                continue
+            records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                        "eventSource": "aws:sqs", "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:"
+                        f"stocklink-local-{rule.name}", "awsRegion": REGION} for m in msgs]
+            failed = {m["MessageId"] for m in msgs}
+            try:
+                result = self.invoke(rule.function, {"Records": records})
+                if getattr(result, "ok", False):
+                    failed = {f["itemIdentifier"] for f in (result.payload or {}).get("batchItemFailures", [])}
+                else:
+                    log.error("bus rule %s: %s failed: %s", rule.name, rule.function,
+                              (getattr(result, "traceback", None) or getattr(result, "error", "") or "").strip())
+            except Exception:  # noqa: BLE001 - the whole batch is retried
+                log.exception("bus rule %s", rule.name)
+            for m in msgs:
+                try:
+                    if m["MessageId"] in failed:
+                        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"],
+                                                      VisibilityTimeout=delivery.retry_after_s)
+                    else:
+                        sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+                        self.delivered += 1
+                except Exception:  # noqa: BLE001
+                    log.exception("bus rule %s: ack", rule.name)
+
+    def dead_letters(self, rule_name: str) -> int:
+        """Records of a queued rule that ended in its dead-letter queue."""
+        attrs = self.moto.client("sqs").get_queue_attributes(
+            QueueUrl=self.dlq_urls[rule_name], AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+        return int(attrs["ApproximateNumberOfMessages"])
 
     def _poll(self, rule, url: str) -> None:
         sqs = self.moto.client("sqs")

@@ -90,7 +90,7 @@ class LocalRuntime:
         # Workers import their handlers while the tables, secret and bus are provisioned.
         for fn in self.topology.FUNCTIONS:
             env = function_environment(fn, ddb_endpoint=self.ddb.endpoint_url, aws_endpoint=self.moto.endpoint_url,
-                                       extra={**self.topics.env(), **self.extra_env})
+                                       extra={**self._queue_env(), **self.extra_env})
             pool = WorkerPool(fn, env, relay=self.relay)
             pool.start()
             self.pools[fn.name] = pool
@@ -102,7 +102,8 @@ class LocalRuntime:
                                   aws_access_key_id="testing", aws_secret_access_key="testing")
         create_tables(ddb_client)
         self.dev_token = self._provision_api_token(self.dev_token)
-        self.bus = EventBus(self.moto, getattr(self.topology, "EVENT_RULES", ()), self._dispatch_async)
+        self.bus = EventBus(self.moto, getattr(self.topology, "EVENT_RULES", ()), self._dispatch_async,
+                            invoke=self._invoke_sync, concurrency=lambda fn: self.pools[fn].size)
         self.bus.provision()
         self.topics.provision()
 
@@ -173,6 +174,16 @@ class LocalRuntime:
     # -- invocation ------------------------------------------------------------------------------
     def _invoke_for_gateway(self, function: str, event: dict, request_id: str):
         return self.pools[function].invoke(event, request_id)
+
+    def _queue_env(self) -> dict[str, str]:
+        """Topic ARNs, plus every dead-letter queue the alert tick reports (topic queues and queued rules)."""
+        env = self.topics.env()
+        dlqs = json.loads(env.get("DEAD_LETTER_QUEUES", "{}"))
+        dlqs.update({f"{r.name}-dlq": f"stocklink-local-{r.name}-dlq"
+                     for r in getattr(self.topology, "EVENT_RULES", ()) if getattr(r, "queue", None)})
+        if dlqs:
+            env["DEAD_LETTER_QUEUES"] = json.dumps(dlqs)
+        return env
 
     def _invoke_sync(self, function: str, event: dict):
         return self.pools[function].invoke(event)

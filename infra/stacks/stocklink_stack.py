@@ -56,7 +56,7 @@ class StockLinkStack(cdk.Stack):
 
         layer_asset = layer.build_layer(arch=LAYER_ARCH, skip_deps=skip_layer_deps)
         functions_asset = layer.build_functions()
-        async_functions = ({rule.function for rule in topology.EVENT_RULES}
+        async_functions = ({rule.function for rule in topology.EVENT_RULES if getattr(rule, "queue", None) is None}
                            | {schedule.function for schedule in topology.SCHEDULES})
         fns = Functions(
             self, "Functions",

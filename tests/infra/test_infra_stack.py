@@ -184,7 +184,8 @@ def test_every_async_target_has_a_dead_letter_queue(synth):
     for rule in rules.values():
         for target in rule["Properties"]["Targets"]:
             check_dlq(synth, target["DeadLetterConfig"]["Arn"])
-    async_fns = {r.function for r in topology.EVENT_RULES} | {s.function for s in topology.SCHEDULES}
+    async_fns = ({r.function for r in topology.EVENT_RULES if r.queue is None}
+                 | {s.function for s in topology.SCHEDULES})
     for name, fn in synth.stack.functions.items():
         props = synth.resources[synth.lid(fn)]["Properties"]
         if name in async_fns:
@@ -209,3 +210,34 @@ def test_every_dead_letter_queue_raises_an_alarm_on_an_encrypted_topic(synth):
     dead_letter_queues = {lid for lid, queue in synth.of_type("AWS::SQS::Queue").items()
                           if "RedrivePolicy" not in queue["Properties"]}
     assert alarmed == dead_letter_queues
+
+
+def test_a_queued_rule_feeds_an_sqs_queue_drained_in_batches_with_a_dlq(synth):
+    (rule,) = [r for r in topology.EVENT_RULES if r.function == "channel_push"]
+    assert rule.queue is not None
+    queues = {lid: q["Properties"] for lid, q in synth.of_type("AWS::SQS::Queue").items()
+              if q["Properties"].get("VisibilityTimeout") == rule.queue.visibility_timeout_s}
+    (queue_lid, queue), = queues.items()
+    # the rule targets the queue (with its own delivery DLQ and retries), not the function
+    (target,) = [t for r in synth.of_type("AWS::Events::Rule").values() for t in r["Properties"]["Targets"]
+                 if t["Arn"] == {"Fn::GetAtt": [queue_lid, "Arn"]}]
+    check_dlq(synth, target["DeadLetterConfig"]["Arn"])
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
+    # records failing max_receive_count times move to a DLQ that raises an alarm like every other
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == rule.queue.max_receive_count
+    dlq_lid = queue["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+    check_dlq(synth, {"Fn::GetAtt": [dlq_lid, "Arn"]})
+    assert queue["VisibilityTimeout"] >= 6 * topology.function("channel_push").timeout_s
+    # the function drains it in small batches at once, reporting partial failures, with bounded pollers
+    (mapping,) = [m["Properties"] for m in synth.of_type("AWS::Lambda::EventSourceMapping").values()
+                  if m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [queue_lid, "Arn"]}]
+    assert mapping["FunctionName"] == {"Ref": synth.lid(synth.stack.functions["channel_push"])}
+    assert mapping["BatchSize"] == rule.queue.batch_size <= 10
+    assert "MaximumBatchingWindowInSeconds" not in mapping       # no added wait: latency matters here
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["ScalingConfig"] == {"MaximumConcurrency": rule.queue.max_concurrency}
+    # and it is no longer invoked asynchronously by EventBridge
+    fn_lid = synth.lid(synth.stack.functions["channel_push"])
+    assert not [p for p in synth.of_type("AWS::Lambda::Permission").values()
+                if p["Properties"]["FunctionName"] in ({"Fn::GetAtt": [fn_lid, "Arn"]}, {"Ref": fn_lid})
+                and p["Properties"]["Principal"] == "events.amazonaws.com"]

@@ -279,3 +279,52 @@ def test_gathering_leaves_an_oversell_zero_alone(linked, aws, sandbox_base):
     rows = {r["listing_id"]: r["quantity"] for r in control(sandbox_base, "GET", "listings",
                                                             query="?platform=shopify")["listings"]}
     assert rows == {"808950810": 0, "808950811": 5}
+
+
+# --- the queued delivery: an SQS batch of bus events, merged -------------------------------------------------
+
+def sqs_batch(*bodies) -> dict:
+    """An SQS event as Lambda's event source mapping hands it over (bodies: events, or raw strings)."""
+    import json
+
+    return {"Records": [{"messageId": f"m{i}", "receiptHandle": f"r{i}", "eventSource": "aws:sqs",
+                         "body": body if isinstance(body, str) else json.dumps(body)}
+                        for i, body in enumerate(bodies)]}
+
+
+def at(event: dict, time: str) -> dict:
+    return {**event, "time": time}
+
+
+def test_a_batch_of_a_burst_pushes_each_listing_once(linked, aws, sandbox_base):
+    for warehouse in ("wh-a", "wh-a", "wh-a", "wh-b"):
+        assert linked.post("/stock/adjustments", {"warehouse_id": warehouse, "sku": SKU, "delta": -1,
+                                                  "reason": "damaged"}).status == 201
+    events = [e for e in aws.drain() if e["detail-type"] == "stock.changed"]
+    assert len(events) == 4
+    calls_before = len(api_calls(sandbox_base))
+
+    assert push(sqs_batch(*events)) == {"batchItemFailures": []}
+    assert listed(sandbox_base) == {"tiktok": 2, "lazada": 2, "shopify": 2}
+    assert len(api_calls(sandbox_base)) - calls_before == 3          # one call per shop for four events
+
+
+def test_a_batch_fails_only_the_records_behind_an_unpushed_listing(linked, sandbox_base):
+    control(sandbox_base, "POST", "faults", {"status": 500, "count": 100, "platform": "lazada"})
+    reply = push(sqs_batch(stock_changed(), "not json", stock_changed("SKU-WITHOUT-LISTINGS")))
+    # m0: its SKU's Lazada listing is still unpushed -> retried, then dead-lettered; m1 kept, never dropped
+    assert reply == {"batchItemFailures": [{"itemIdentifier": "m1"}, {"itemIdentifier": "m0"}]}
+    assert listed(sandbox_base) == {"tiktok": 6, "lazada": 0, "shopify": 6}
+    assert [f["platform"] for f in linked.get("/sync/failures").body["failures"]] == ["lazada"]
+
+
+def test_in_a_batch_an_oversell_zero_holds_unless_the_sku_changed_after_it(linked, sandbox_base):
+    push(stock_changed())
+    oversold = {"detail-type": "order.oversold", "detail": {"platform": "tiktok", "shop": "s1", "order_id": "o1",
+                                                             "shortfall": [{"sku": SKU, "short": 1}]}}
+    push(sqs_batch(at(stock_changed(), "2026-11-24T10:00:00Z"), at(oversold, "2026-11-24T10:00:01Z")))
+    assert set(listed(sandbox_base).values()) == {0}
+
+    # restocked after the oversell (a later stock.changed in the same batch): the listings show stock again
+    push(sqs_batch(at(oversold, "2026-11-24T10:00:02Z"), at(stock_changed(), "2026-11-24T10:00:03Z")))
+    assert set(listed(sandbox_base).values()) == {6}

@@ -58,6 +58,7 @@ VELOCITY_WINDOW_MS = 300_000  # sales counted over the last 5 minutes
 PUSH_WORKERS = 8              # shops of one event pushed at once (each keeps its own bucket and retries)
 SNAPSHOT_MAX_AGE_MS = 250     # a shop starting later than this after the event's stock read reads again
 COALESCE_SKUS = 32            # newest dirty SKUs looked at when a rate-limited shop gathers other listings
+IO_WORKERS = 16               # concurrent requests of the shops' threads (DynamoDB bookkeeping, platform calls)
 _sleep: Callable[[float], None] = time.sleep
 _clock: Callable[[], float] = time.monotonic
 
@@ -246,20 +247,29 @@ def _rates(data: dict, now_ms: int) -> dict[str, float]:
 
 
 def note_sale(detail: Mapping, now_ms: int) -> None:
-    """Learn sales velocity per channel from stock.changed: a drop in total available caused by a
-    channel's order (source "platform:shop") counts as that channel's sale."""
-    sku, total = detail.get("sku"), detail.get("total_available")
-    if not sku or total is None:
+    """Learn sales velocity per channel from one stock.changed (see note_sales)."""
+    if detail.get("sku"):
+        note_sales(str(detail["sku"]), [detail], now_ms)
+
+
+def note_sales(sku: str, details: list[Mapping], now_ms: int) -> None:
+    """Learn sales velocity per channel from a SKU's stock.changed details, oldest first: a drop in total
+    available caused by a channel's order (source "platform:shop") counts as that channel's sale. One read
+    and one write per SKU, however many changes a batch holds."""
+    details = [d for d in details if d.get("total_available") is not None]
+    if not details:
         return
     data = sync_models.velocity(sku)
-    last = data.get("last_total")
-    source = str(detail.get("source") or "")
-    data["last_total"] = int(total)
-    if last is not None and int(total) < int(last) and ":" in source and detail.get("cause") == "reserve":
-        channel = source.replace(":", "#", 1)
-        sales = [s for s in (data.get("sales") or {}).get(channel, []) if now_ms - s[0] <= VELOCITY_WINDOW_MS]
-        sales.append([now_ms, int(last) - int(total)])
-        data.setdefault("sales", {})[channel] = sales[-200:]
+    for detail in details:
+        total = int(detail["total_available"])
+        last = data.get("last_total")
+        source = str(detail.get("source") or "")
+        data["last_total"] = total
+        if last is not None and total < int(last) and ":" in source and detail.get("cause") == "reserve":
+            channel = source.replace(":", "#", 1)
+            sales = [s for s in (data.get("sales") or {}).get(channel, []) if now_ms - s[0] <= VELOCITY_WINDOW_MS]
+            sales.append([now_ms, int(last) - total])
+            data.setdefault("sales", {})[channel] = sales[-200:]
     sync_models.save_velocity(sku, data, now_ms)
 
 
@@ -344,6 +354,19 @@ def _pool() -> ThreadPoolExecutor:
         return _executor
 
 
+_io_executor: ThreadPoolExecutor | None = None
+
+
+def _io() -> ThreadPoolExecutor:
+    """Independent requests of one shop (claims, a shop's platform calls, their bookkeeping) sent at once.
+    Separate from _pool(): shop threads wait on these, and tasks here never submit further work."""
+    global _io_executor
+    with _executor_lock:
+        if _io_executor is None:
+            _io_executor = ThreadPoolExecutor(max_workers=IO_WORKERS, thread_name_prefix="channel-push-io")
+        return _io_executor
+
+
 class _Gatherer:
     """Recently changed SKUs (reconciliation dirty markers) and their reverse-index entries, read once per
     invocation and only if some shop has to wait for a token; shared by the shop threads."""
@@ -414,6 +437,11 @@ def sync_skus(skus: Iterable[str], now_ms: Callable[[], int], *, zero_skus: Iter
         results = [f.result() for f in futures]
     for result in results:
         report.merge(result)
+    if report.failures:
+        components = {(l.channel, l.listing_id): sorted({c.sku for c in l.components}) for l in listings}
+        for failure in report.failures:
+            failure.setdefault("skus", components.get((f"{failure['platform']}#{failure['shop']}",
+                                                       failure["listing_id"]), []))
     return report
 
 
@@ -484,7 +512,7 @@ def _sync_shop(channel: str, listings: list[ListingRef], settings: Mapping[str, 
                 extra_wanted = {d.listing_id: d for d in union_plan
                                 if d.channel == channel and d.listing_id not in wanted}
             states = sync_models.listing_states(platform, shop, [*wanted, *(l.listing_id for l in extra)])
-    pushes: list[StockPush] = []
+    candidates: list[StockPush] = []
     for listing in mine:
         display = wanted[listing.listing_id]
         qty = display.quantity
@@ -497,10 +525,12 @@ def _sync_shop(channel: str, listings: list[ListingRef], settings: Mapping[str, 
         if _unchanged(states.get(listing.listing_id), qty):
             report.unchanged += 1
             continue
-        if not sync_models.claim(platform, shop, listing.listing_id, qty, read_at):
-            report.superseded += 1
-            continue
-        pushes.append(StockPush(listing.listing_id, qty, listing.platform_ids))
+        candidates.append(StockPush(listing.listing_id, qty, listing.platform_ids))
+    # Each claim is its own conditional write (a newer computation may hold the listing): sent at once.
+    won = _concurrently(lambda push: sync_models.claim(platform, shop, push.listing_id, push.quantity, read_at),
+                        candidates)
+    pushes = [push for push, ok in zip(candidates, won) if ok]
+    report.superseded += len(candidates) - len(pushes)
     if extra:
         pushes += _gathered_pushes(report, adapter, credentials, platform, shop, pushes, extra, extra_wanted,
                                    states, read_at)
@@ -568,6 +598,13 @@ def _needs_push(mine: list[ListingRef], wanted: Mapping, states: Mapping, zero: 
     return False
 
 
+def _concurrently(fn: Callable, items: list) -> list:
+    """fn over items, results in order; one item runs inline (no thread hop for the common case)."""
+    if len(items) <= 1:
+        return [fn(item) for item in items]
+    return list(_io().map(fn, items))
+
+
 def _call_group(adapter, credentials, push: StockPush) -> tuple[str, str]:
     """Which request a listing's update lands in (per product for TikTok/Shopee, one endpoint for others)."""
     calls = adapter.build_stock_updates(credentials, [push])
@@ -582,36 +619,47 @@ def _push_shop(report: SyncReport, adapter, credentials, bucket: TokenBucket, pl
             groups.setdefault(_call_group(adapter, credentials, push), []).append(push)
         except ValueError as exc:   # listing lacks a platform id, or a bad quantity: the call can't be built
             _fail(report, platform, shop, [push.listing_id], str(exc), now_ms())
+    def send_batch(batch: list[StockPush]) -> tuple[dict[str, str], int, int, int]:
+        """(failed listing -> error, calls, attempts, finished at) for one batch's request(s)."""
+        n_calls = len(adapter.build_stock_updates(credentials, batch))
+        failed: dict[str, str] = {}
+        attempts = 0
+        for index in range(n_calls):
+            outcome = push_with_retry(adapter, lambda: adapter.build_stock_updates(credentials, batch)[index],
+                                      bucket)
+            attempts += outcome.attempts
+            if not outcome.ok:
+                failed.update({p.listing_id: outcome.error for p in batch})
+            for lid in outcome.failed_listings:
+                failed[str(lid)] = "refused by the platform inside an accepted batch"
+        return failed, n_calls, attempts, now_ms()
+
+    # Requests of different products (TikTok, Shopee) or beyond one batch go out together, each once its
+    # rate-limit token is in hand (the first uses the token the caller took).
+    batches = [group[start:start + adapter.batch_size]
+               for group in groups.values() for start in range(0, len(group), adapter.batch_size)]
+    sent = []
+    for i, batch in enumerate(batches):
+        if i:
+            bucket.acquire()
+        sent.append((batch, _io().submit(send_batch, batch)))
     latencies = []
-    first = True
-    for group in groups.values():
-        for start in range(0, len(group), adapter.batch_size):
-            batch = group[start:start + adapter.batch_size]
-            if not first:
-                bucket.acquire()
-            first = False
-            n_calls = len(adapter.build_stock_updates(credentials, batch))
-            batch_failed: dict[str, str] = {}
-            for index in range(n_calls):
-                outcome = push_with_retry(adapter, lambda: adapter.build_stock_updates(credentials, batch)[index],
-                                          bucket)
-                report.calls += 1
-                report.attempts += outcome.attempts
-                if not outcome.ok:
-                    batch_failed.update({p.listing_id: outcome.error for p in batch})
-                for lid in outcome.failed_listings:
-                    batch_failed[str(lid)] = "refused by the platform inside an accepted batch"
-            done = now_ms()
-            for push in batch:
-                if push.listing_id in batch_failed:
-                    _fail(report, platform, shop, [push.listing_id], batch_failed[push.listing_id], done,
-                          quantity=push.quantity)
-                else:
-                    sync_models.record_pushed(platform, shop, push.listing_id, push.quantity, done)
-                    report.pushed += 1
-                    report.pushed_values[f"{platform}#{shop}#{push.listing_id}"] = push.quantity
-            if event_ms is not None and len(batch_failed) < len(batch):
-                latencies.append(max(0, done - event_ms))
+    for batch, future in sent:
+        batch_failed, n_calls, attempts, done = future.result()
+        report.calls += n_calls
+        report.attempts += attempts
+        ok = [push for push in batch if push.listing_id not in batch_failed]
+        _concurrently(lambda push: sync_models.record_pushed(platform, shop, push.listing_id, push.quantity, done),
+                      ok)
+        for push in batch:
+            if push.listing_id in batch_failed:
+                _fail(report, platform, shop, [push.listing_id], batch_failed[push.listing_id], done,
+                      quantity=push.quantity)
+        for push in ok:
+            report.pushed += 1
+            report.pushed_values[f"{platform}#{shop}#{push.listing_id}"] = push.quantity
+        if event_ms is not None and ok:
+            latencies.append(max(0, done - event_ms))
     if latencies:
         try:
             sync_models.add_latency_samples(platform, shop, latencies, now_ms())
@@ -647,25 +695,71 @@ def _event_ms(event: Mapping) -> int | None:
 
 def handle_event(event: Mapping, now_ms: Callable[[], int]) -> SyncReport:
     """An EventBridge event: stock.changed → sync that SKU; order.oversold → push 0 for the short SKUs."""
-    detail_type = event.get("detail-type")
-    detail = event.get("detail") or {}
-    if detail_type == "stock.changed":
-        sku = detail.get("sku")
-        if not sku:
-            return SyncReport()
-        try:
-            note_sale(detail, now_ms())
-        except Exception:  # noqa: BLE001 - velocity is an estimate; never fail the push over it
-            logger.exception("could not update sales velocity")
-        _mark_dirty(sku, now_ms(), detail)
-        return sync_skus([sku], now_ms, event_ms=_event_ms(event))
-    if detail_type == "order.oversold":
-        short = [s.get("sku") for s in detail.get("shortfall") or [] if isinstance(s, dict) and s.get("sku")]
-        for sku in short:
+    return handle_events([event], now_ms).report
+
+
+@dataclass
+class BatchResult:
+    report: SyncReport
+    failed_events: list[int]        # positions of the events whose SKUs still have unpushed listings
+
+
+def handle_events(events: list[Mapping], now_ms: Callable[[], int]) -> BatchResult:
+    """A batch of EventBridge events (stock.changed, order.oversold), merged into one sync.
+
+    Every listing is pushed at most once for the whole batch, with the stock read at push time, so a burst
+    of N changes to a SKU costs one push per listing instead of N. An oversell's zero holds unless the batch
+    also has a later stock.changed for that SKU (the same order the events would have been applied in one
+    by one). Events whose SKUs have a listing that could not be pushed are returned as failed, so that only
+    they are retried and, in the end, dead-lettered."""
+    changed: dict[str, list[Mapping]] = {}      # sku -> stock.changed details, oldest first
+    changed_at: dict[str, int] = {}
+    oversold_at: dict[str, int] = {}
+    skus_of: list[set[str]] = []
+    event_times: list[int] = []
+    for event in events:
+        detail_type, detail = event.get("detail-type"), event.get("detail") or {}
+        at = _event_ms(event)
+        if at is not None:
+            event_times.append(at)
+        mine: set[str] = set()
+        if detail_type == "stock.changed" and detail.get("sku"):
+            sku = str(detail["sku"])
+            changed.setdefault(sku, []).append(detail)
+            changed_at[sku] = max(changed_at.get(sku, -1), at if at is not None else -1)
+            mine.add(sku)
+        elif detail_type == "order.oversold":
+            for short in detail.get("shortfall") or []:
+                if isinstance(short, dict) and short.get("sku"):
+                    sku = str(short["sku"])
+                    oversold_at[sku] = max(oversold_at.get(sku, -1), at if at is not None else -1)
+                    mine.add(sku)
+        else:
+            logger.info("ignoring event", extra={"detail_type": detail_type})
+        skus_of.append(mine)
+    zero = [sku for sku, at in oversold_at.items() if changed_at.get(sku, -1) <= at]
+
+    def bookkeeping() -> None:
+        """Sales velocity and reconciliation's dirty markers: needed soon, not by this push."""
+        for sku, details in changed.items():
+            try:
+                note_sales(sku, details, now_ms())
+            except Exception:  # noqa: BLE001 - velocity is an estimate; never fail the push over it
+                logger.exception("could not update sales velocity")
+            _mark_dirty(sku, now_ms(), details[-1])
+        for sku in zero:
             _mark_dirty(sku, now_ms(), {"cause": "oversold", "total_available": 0})
-        return sync_skus([], now_ms, zero_skus=short, event_ms=_event_ms(event))
-    logger.info("ignoring event", extra={"detail_type": detail_type})
-    return SyncReport()
+
+    to_sync = [sku for sku in changed if sku not in zero] + [sku for sku in oversold_at if sku not in zero]
+    if not to_sync and not zero:
+        return BatchResult(SyncReport(), [])
+    background = _io().submit(bookkeeping)
+    try:
+        report = sync_skus(to_sync, now_ms, zero_skus=zero, event_ms=min(event_times) if event_times else None)
+    finally:
+        background.result()
+    failed_skus = {sku for failure in report.failures for sku in failure.get("skus", ())}
+    return BatchResult(report, [i for i, mine in enumerate(skus_of) if mine & failed_skus])
 
 
 # --- views -------------------------------------------------------------------------------------------------------

@@ -1,0 +1,76 @@
+"""The local EventBridge (infra/local/bus.py) on moto: a queued rule (topology.QueueDelivery) delivers bus
+events to its SQS queue, pollers hand the function batches of records, records the function reports in
+batchItemFailures come back, and after max_receive_count receives they sit in the rule's DLQ."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from infra.local.bus import EventBus
+from infra.local.workers import REGION, InvocationResult
+from infra.topology import EventRule, QueueDelivery
+
+
+class InProcessMoto:
+    """What the local runtime's MotoServer offers the bus: boto3 clients (here on moto in process)."""
+
+    def client(self, name: str):
+        return boto3.client(name, region_name=REGION)
+
+
+def wait_for(predicate, timeout: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+def test_a_queued_rule_hands_batches_and_dead_letters_what_keeps_failing():
+    rule = EventRule("push-on-stock", ("stock.changed",), "channel_push",
+                     queue=QueueDelivery(batch_size=10, max_concurrency=2, max_receive_count=2, retry_after_s=0))
+    batches: list[list[str]] = []
+    lock = threading.Lock()
+
+    def invoke(function: str, event: dict) -> InvocationResult:
+        assert function == "channel_push"
+        skus = [json.loads(r["body"])["detail"]["sku"] for r in event["Records"]]
+        with lock:
+            batches.append(skus)
+        bad = [r["messageId"] for r, sku in zip(event["Records"], skus) if sku == "BROKEN"]
+        return InvocationResult(True, {"batchItemFailures": [{"itemIdentifier": i} for i in bad]})
+
+    with mock_aws():
+        bus = EventBus(InProcessMoto(), [rule], dispatch=lambda fn, e: None, invoke=invoke,
+                       concurrency=lambda fn: 4)
+        bus.provision()
+        events = boto3.client("events", region_name=REGION)
+        entries = [{"Source": "stocklink", "DetailType": "stock.changed", "EventBusName": "stocklink",
+                    "Detail": json.dumps({"sku": sku})} for sku in ("A", "B", "C", "BROKEN", "D")]
+        assert events.put_events(Entries=entries)["FailedEntryCount"] == 0
+        bus.start()          # the five events are already waiting: they come in batches, not one by one
+        try:
+            assert wait_for(lambda: bus.dead_letters(rule.name) == 1)
+        finally:
+            bus.stop()
+
+    delivered = [sku for batch in batches for sku in batch]
+    assert sorted(sku for sku in delivered if sku != "BROKEN") == ["A", "B", "C", "D"]   # each exactly once
+    assert delivered.count("BROKEN") == 2                                               # max_receive_count
+    assert max(len(batch) for batch in batches) > 1
+    assert bus.delivered == 4
+
+
+def test_a_queued_rule_needs_a_synchronous_invoke():
+    rule = EventRule("push-on-stock", ("stock.changed",), "channel_push", queue=QueueDelivery())
+    with mock_aws():
+        bus = EventBus(InProcessMoto(), [rule], dispatch=lambda fn, e: None)
+        bus.provision()
+        with pytest.raises(ValueError, match="synchronous invoke"):
+            bus.start()
