@@ -117,7 +117,7 @@ TABLES: tuple[TableSpec, ...] = (
         "events", "event_key",
         indexes={"by_status": ("status_index", "received_at")},
     ),
-    TableSpec("catalog", "pk", "sk"),
+    TableSpec("catalog", "pk", "sk", ttl_attribute="purge_at"),   # TTL: platform call windows
     # Alert state (pk = AlertKey.id), alert rules, subscriptions and notify dedupe markers; `by_list` is
     # sparse: open alerts, subscriptions and rule records carry list_key, so listing them never scans.
     TableSpec("alerts", "pk", indexes={"by_list": ("list_key", "updated_at")}, number_keys=("updated_at",),

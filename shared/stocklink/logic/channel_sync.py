@@ -61,6 +61,7 @@ COALESCE_SKUS = 32            # newest dirty SKUs looked at when a rate-limited 
 IO_WORKERS = 16               # concurrent requests of the shops' threads (DynamoDB bookkeeping, platform calls)
 _sleep: Callable[[float], None] = time.sleep
 _clock: Callable[[], float] = time.monotonic
+_wall: Callable[[], float] = time.time     # shared rate-limit windows are epoch seconds (same in every container)
 
 
 # --- allocation settings (catalog) -------------------------------------------------------------------------
@@ -132,15 +133,54 @@ class TokenBucket:
         return delay
 
 
-_buckets: dict[str, TokenBucket] = {}
+class ShopRateLimit:
+    """A shop's call rate shared by every container: at most `rate` calls per one-second window, counted
+    with one conditional write per call in DynamoDB (sync_models.take_call_slot). Lambda runs several
+    containers at once (the queue's max concurrency), and a bucket per container would let them together
+    exceed the platform's documented limit. A full window makes the caller take a slot in a later one
+    and wait for it; if the count cannot be reached the container's own bucket paces instead."""
+
+    def __init__(self, platform: str, shop: str, rate: float, burst: int):
+        self.platform, self.shop = platform, shop
+        self.per_window = max(1, int(rate))
+        self.fallback = TokenBucket(rate, burst)
+        self.known_full = 0           # windows up to this second were found full (skip them next time)
+        self.lock = threading.Lock()
+
+    def wait_time(self) -> float:
+        """Take one call slot; returns how long the caller must wait before using it."""
+        now = _wall()
+        with self.lock:
+            second = max(int(now), self.known_full + 1)
+        try:
+            for _ in range(int(MAX_TOKEN_WAIT_S) + 1):
+                if sync_models.take_call_slot(self.platform, self.shop, second, self.per_window):
+                    return max(0.0, second - now)
+                with self.lock:
+                    self.known_full = max(self.known_full, second)
+                second += 1
+            return MAX_TOKEN_WAIT_S
+        except Exception:  # noqa: BLE001 - pacing must not stop a push; the platform's 429 is retried
+            logger.exception("shared rate limit unavailable; pacing per container",
+                             extra={"platform": self.platform, "shop": self.shop})
+            return self.fallback.wait_time()
+
+    def acquire(self) -> float:
+        delay = min(self.wait_time(), MAX_TOKEN_WAIT_S)
+        if delay > 0:
+            _sleep(delay)
+        return delay
+
+
+_buckets: dict[str, ShopRateLimit | TokenBucket] = {}
 _buckets_lock = threading.Lock()
 
 
-def _bucket(platform: str, shop: str, adapter) -> TokenBucket:
+def _bucket(platform: str, shop: str, adapter) -> ShopRateLimit | TokenBucket:
     key = f"{platform}#{shop}"
-    with _buckets_lock:     # shops are pushed from worker threads: one bucket per shop, never two
+    with _buckets_lock:     # shops are pushed from worker threads: one limiter per shop, never two
         if key not in _buckets:
-            _buckets[key] = TokenBucket(adapter.rate_per_second, adapter.burst)
+            _buckets[key] = ShopRateLimit(platform, shop, adapter.rate_per_second, adapter.burst)
         return _buckets[key]
 
 

@@ -6,6 +6,8 @@ has the catalog), with typed pynamodb models so the sync code never touches Dyna
   pk "SYNC_FAILURE"            sk <ms>#<platform>#<shop>#<listing_id>   SyncFailure (newest first)
   pk "SYNC_SHOP"               sk <platform>#<shop>   ShopSyncStats: recent push latencies (ms)
   pk "SYNC_VELOCITY"           sk <sku>               SkuVelocity: sales rate per channel (units/s)
+  pk "RATE#<platform>#<shop>"  sk <epoch second>      CallWindow: platform calls taken in that second
+                                                      (removed by the table's TTL on `purge_at`)
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ FAILURE_PK = "SYNC_FAILURE"
 SHOP_PK = "SYNC_SHOP"
 VELOCITY_PK = "SYNC_VELOCITY"
 LATENCY_SAMPLES = 100
+CALL_WINDOW_KEEP_S = 120      # call windows are kept this long past their second, then TTL removes them
 
 
 def sync_pk(platform: str, shop: str) -> str:
@@ -72,6 +75,30 @@ class SkuVelocity(Model):
     sk = UnicodeAttribute(range_key=True)
     data = JSONAttribute(default=dict)   # {"last_total": n, "at": ms, "rates": {channel: units/s}}
     updated_at = NumberAttribute(null=True)
+
+
+class CallWindow(Model):
+    class Meta(_Meta):
+        table_name = table_name("catalog")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)          # epoch second, zero-padded
+    calls = NumberAttribute(null=True)
+    purge_at = NumberAttribute(null=True)          # TTL (epoch seconds)
+
+
+def take_call_slot(platform: str, shop: str, second: int, limit: int) -> bool:
+    """Count one platform call in the shop's window for `second` unless `limit` calls are already in it.
+    One conditional ADD: every container of every function shares the count, nothing is read first."""
+    item = CallWindow(f"RATE#{platform}#{shop}", f"{second:012d}")
+    try:
+        item.update(actions=[CallWindow.calls.add(1), CallWindow.purge_at.set(second + CALL_WINDOW_KEEP_S)],
+                    condition=CallWindow.calls.does_not_exist() | (CallWindow.calls < limit))
+        return True
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
 
 
 # --- listing sync state ----------------------------------------------------------------------------------

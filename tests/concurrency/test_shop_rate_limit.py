@@ -1,0 +1,56 @@
+"""The shop-wide platform call limit on DynamoDB Local: several containers (each its own ShopRateLimit, as
+separate Lambda containers have) taking call slots from many threads at once never put more than the
+platform's per-second rate into any one-second window, and every caller gets a slot."""
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import pytest
+
+from stocklink.logic import channel_sync
+from stocklink.store import sync_models
+
+CONTAINERS, THREADS_EACH, CALLS_EACH = 3, 4, 5
+RATE = 4                                   # calls per second the platform allows this shop
+NOW = 1_800_000_000.25                     # a frozen wall clock: every caller starts in the same second
+
+
+@pytest.fixture
+def windows(local_tables, dynamodb_local, monkeypatch):
+    model = sync_models.CallWindow
+    monkeypatch.setattr(model.Meta, "host", dynamodb_local, raising=False)
+    monkeypatch.setattr(model, "_connection", None, raising=False)
+    monkeypatch.setattr(channel_sync, "_wall", lambda: NOW)
+    yield model
+    model._connection = None
+
+
+def test_containers_together_never_exceed_the_shop_rate_in_any_second(windows):
+    limits = [channel_sync.ShopRateLimit("woocommerce", "s1", RATE, RATE) for _ in range(CONTAINERS)]
+    waits: list[float] = []
+    lock = threading.Lock()
+    start = threading.Barrier(CONTAINERS * THREADS_EACH)
+
+    def caller(limit):
+        start.wait()
+        mine = [limit.wait_time() for _ in range(CALLS_EACH)]
+        with lock:
+            waits.extend(mine)
+
+    threads = [threading.Thread(target=caller, args=(limit,)) for limit in limits for _ in range(THREADS_EACH)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    total = CONTAINERS * THREADS_EACH * CALLS_EACH
+    counts = {int(w.sk): int(w.calls) for w in windows.query("RATE#woocommerce#s1")}
+    assert sum(counts.values()) == total and len(waits) == total
+    assert max(counts.values()) <= RATE
+    # windows are filled in order from now on: 60 calls at 4/s take exactly 15 consecutive seconds
+    assert sorted(counts) == list(range(int(NOW), int(NOW) + total // RATE))
+    assert all(c == RATE for c in counts.values())
+    # each caller waits for the start of the second it was given
+    assert Counter(round(w, 2) for w in waits) == Counter(
+        {round(max(0.0, s - NOW), 2): RATE for s in counts})
