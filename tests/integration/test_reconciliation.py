@@ -53,6 +53,37 @@ def synced(linked, aws, sandbox_base, t0):
     return linked
 
 
+def test_a_listing_channel_push_is_pushing_is_in_flight_not_drift(synced, aws, sandbox_base, t0):
+    """During a sale a read-back often sees the value just before channel_push's next push lands: that
+    listing was claimed after the read-back began, so it is neither drift, nor an anomaly, nor corrected."""
+    from stocklink.logic import reconciliation
+    from stocklink.store import sync_models
+
+    assert synced.post("/stock/adjustments", {"warehouse_id": "wh-b", "sku": SKU, "delta": -1,
+                                              "reason": "damaged"}).status == 201
+    aws.drain()                                       # the stock.changed is still "in the queue": 7 not pushed yet
+    real_settled = reconciliation.Verifier._settled
+
+    def pushing_tiktok_meanwhile(self, checks, read_began):
+        # channel_push claims TikTok's listing (its read of stock is newer than the read-back)
+        assert sync_models.claim("tiktok", "s1", LISTING_ID["tiktok"], 7, read_began + 5)
+        return real_settled(self, checks, read_began)
+
+    reconciliation.Verifier._settled = pushing_tiktok_meanwhile
+    try:
+        report = run(t0 + 30_000, min_slice=0)
+    finally:
+        reconciliation.Verifier._settled = real_settled
+    assert report["in_flight"] == 1
+    # Lazada and Shopify show 8 and nobody is pushing them: StockLink's side is behind, corrected here
+    # (counted as drift fixed)
+    assert (report["listings_checked"], report["drift_found"], report["drift_fixed"]) == (2, 2, 2)
+    assert {d["channel"] for d in report["drifts"]} == {"lazada#s1", "shopify#s1"}
+    assert listed(sandbox_base) == {"tiktok": 8, "lazada": 7, "shopify": 7}   # TikTok left to its push
+    # no anomaly: TikTok is being pushed, and the others show exactly what StockLink last pushed (behind)
+    assert published(aws, "sync.anomaly") == []
+
+
 def test_drift_on_a_changed_listing_is_found_and_fixed_in_one_pass(synced, aws, sandbox_base, t0):
     from stocklink.store import reconcile_models
 

@@ -20,6 +20,8 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 from stocklink.channels.base import HttpCall, PayloadInvalid, StockPush
 from stocklink.domain.allocation import AllocationSettings, ListingRef, bundle_units, pool
+from stocklink.store import sync_models
+from stocklink.time import now_ms as wall_ms
 
 DEFAULT_VERIFY_EVERY_S = 600     # every listing is read back at least this often
 PASS_INTERVAL_S = 30
@@ -187,6 +189,7 @@ class PassFigures:
     drift_fixed: int = 0
     push_failed: int = 0
     superseded: int = 0
+    in_flight: int = 0          # differed, but channel_push claimed the listing after the read-back began
     read_calls: int = 0
     push_calls: int = 0
     unreachable: list[dict] = field(default_factory=list)
@@ -253,6 +256,9 @@ class Verifier:
             return result
         shown: dict[tuple[str, str], int] = {}
         unread: set[tuple[str, str]] = set()
+        # channel_push claims with wall-clock read times; a pass run at a given `now` (tests, benchmarks)
+        # never counts its own earlier corrections as newer than its read-back
+        read_began = max(wall_ms(), self.now_ms)
         planned = self.planned_calls(listings)
         if strict_allowance and any(self.shops[ch].calls and self.shops[ch].calls + n > self.shops[ch].allowance
                                     for ch, n in planned.items()):
@@ -289,7 +295,8 @@ class Verifier:
             pools = {c.sku: pool(available.get(c.sku, {}), setting.warehouses) for c in listing.components}
             checks.append(Check(listing.channel, listing.listing_id, tuple(c.sku for c in listing.components),
                                 shown[key], int(display.quantity), bundle_units(pools, listing.components)))
-        unread |= self._judge_and_fix(checks, listings)
+        settled, behind = self._settled(checks, read_began)
+        unread |= self._judge_and_fix(settled, listings, behind)
         for sku in skus:
             touching = {(l.channel, l.listing_id) for l in listings if any(c.sku == sku for c in l.components)}
             (result.incomplete if touching & unread else result.verified).add(sku)
@@ -327,14 +334,42 @@ class Verifier:
             got.update({(channel, str(lid)): int(q) for lid, q in values.items()})
         return got
 
-    def _judge_and_fix(self, checks: list[Check], listings: Sequence[ListingRef]) -> set[tuple[str, str]]:
-        """Count, raise anomalies, push corrections; returns the listings whose correction failed."""
+    def _settled(self, checks: list[Check], read_began: int) -> tuple[list[Check], set[tuple[str, str]]]:
+        """(the checks to judge, the listings merely behind).
+
+        A listing that differs while channel_push claimed it after this read-back began is a push in flight
+        (a sale going on), not drift: no anomaly, no correction, not counted in the accuracy. A listing
+        that still shows exactly what StockLink last pushed is behind (its newer value not pushed yet, or
+        its event lost): it is corrected, but it is no platform anomaly. One batch read of sync state per
+        shop, and only for listings that differ."""
+        differing: dict[str, list[str]] = {}
+        for c in checks:
+            if c.drift:
+                differing.setdefault(c.channel, []).append(c.listing_id)
+        moving: set[tuple[str, str]] = set()
+        last_pushed: dict[tuple[str, str], int] = {}
+        for channel, ids in differing.items():
+            platform, shop = channel.split("#", 1)
+            for lid, state in sync_models.listing_states(platform, shop, ids).items():
+                if state.claim_at is not None and int(state.claim_at) >= read_began:
+                    moving.add((channel, lid))
+                elif state.pushed_qty is not None:
+                    last_pushed[(channel, lid)] = int(state.pushed_qty)
+        self.figures.in_flight += len(moving)
+        behind = {(c.channel, c.listing_id) for c in checks if c.drift
+                  and last_pushed.get((c.channel, c.listing_id)) == c.shown}
+        return [c for c in checks if (c.channel, c.listing_id) not in moving], behind
+
+    def _judge_and_fix(self, checks: list[Check], listings: Sequence[ListingRef],
+                       behind: set[tuple[str, str]] = frozenset()) -> set[tuple[str, str]]:
+        """Count, raise anomalies (not for listings merely behind), push corrections; returns the listings
+        whose correction failed."""
         from stocklink.logic import channel_sync
 
         f = self.figures
         f.checked += len(checks)
         f.in_sync += sum(1 for c in checks if not c.drift)
-        f.anomalies.extend(judge(checks))
+        f.anomalies.extend(a for a in judge(checks) if (f"{a['platform']}#{a['shop']}", a["listing_id"]) not in behind)
         refs = {(l.channel, l.listing_id): l for l in listings}
         fixes: dict[str, list[StockPush]] = {}
         for c in checks:

@@ -140,6 +140,7 @@ def _run(now_ms: int, budget: Budget, verify_every_s: int, min_slice: int, trans
         "push_calls": figures.push_calls,
         "push_failed": figures.push_failed,
         "superseded": figures.superseded,
+        "in_flight": figures.in_flight,     # differed while channel_push was pushing them: not judged
         "unreachable": len(unreachable),
         "unreachable_listings": unreachable[:UNREACHABLE_LISTED],
         "shops_down": {ch: st.down for ch, st in verifier.shops.items() if st is not None and st.down},
