@@ -1,16 +1,25 @@
 """Per-SKU model choice by rolling-origin backtest; RMSSE and bias of the chosen model.
 
 For each SKU the last W days (W = 7·⌊len/14⌋ clipped to 14..84, i.e. up to 12 weekly origins) are
-held out. Parameters are chosen by grid on one-step errors over (up to a year of) the days before the hold-out, then
-kept fixed while the state keeps updating with actuals through the hold-out ("rolling origin
-without re-estimation"): at each weekly origin the forecast is frozen and scored on the next 7 days.
-So the backtest error is exactly the error of the configuration used for the final forecast.
+held out. Parameters are chosen by grid on one-step errors over (up to a year of) the days before the
+hold-out, then kept fixed while the state keeps updating with actuals through the hold-out ("rolling
+origin without re-estimation"): at each weekly origin the forecast is frozen and scored on the next
+7 days.
 
-Candidates: moving average (always), SES (with a weekday profile once history ≥ 56 days), TSB, SBA.
+Candidates: moving average (always), SES (with a weekday profile once history ≥ 56 days), TSB, SBA,
+and Holt–Winters (ETS(A,Ad,M) or ETS(A,Ad,A): seasonal states that keep learning, optional damped
+trend; for smooth / erratic SKUs with ≥ 56 days) — plus the equal-weight means of the best 2 and of
+the best 3 of them by backtest MSE (forecast combination). Every kernel keeps its daily backtest
+errors (Backtest.E), so a mean's error is the mean of its members' errors, scored on the same days.
 The route from DESIGN §8 (SES for smooth/erratic, TSB for intermittent/lumpy, moving average for
-short histories) is the default; another candidate replaces it only when its backtest MSE is lower
+short histories) is the default; another option replaces it only when its backtest MSE is lower
 by more than `switch_margin` (2 %): twelve weeks of hold-out are noisy and the route is a sound prior.
 Histories shorter than 28 days get the moving average without a backtest.
+Once chosen, SES and Holt–Winters re-estimate their parameters and seasonal profile on the latest
+FIT_WINDOW days for the final forecast (the backtest measured the same estimation one window
+earlier); TSB, SBA and the moving average keep the parameters of the backtest, their states are
+current anyway. The backtest error reported (and used for safety stock) is that of the chosen
+option.
 
 RMSSE = sqrt(backtest MSE / mean squared day-to-day change over the training days) — scale-free
 and, unlike MASE, it does not reward an all-zero forecast on intermittent data. Bias = mean of
@@ -24,12 +33,18 @@ import numpy as np
 
 from . import classify as C
 from ._util import cumsum0
-from .methods import (HOLT_ALPHAS, HOLT_BETAS, HOLT_PHIS, INTERVAL_ALPHAS, PROB_BETAS, SES_ALPHAS, SIZE_ALPHAS,
-                      Backtest, KernelResult, croston_kernel, damped_factor, holt_kernel, ma_kernel, pick,
-                      ses_kernel, tsb_kernel)
+from .methods import (INTERVAL_ALPHAS, PROB_BETAS, SEASON_FLOOR, SES_ALPHAS, SIZE_ALPHAS, Backtest,
+                      croston_kernel, hw_kernel, hw_path, ma_kernel, pick, ses_kernel, tsb_kernel)
 
-MA, SES, TSB, SBA, HOLT = "moving_average", "ses", "tsb", "sba", "holt_damped"
-METHODS = (MA, SES, TSB, SBA, HOLT)
+MA, SES, TSB, SBA, HW = "moving_average", "ses", "tsb", "sba", "holt_winters"
+METHODS = (MA, SES, TSB, SBA, HW)
+COMBO_SIZES = (2, 3)  # also tried: the mean of the 2 and of the 3 candidates with the lowest backtest MSE
+# Holt–Winters grid, in two stages per SKU (α starts from SES's choice):
+HW_GAMMAS = (0.0, 0.05, 0.2)                     # stage 1: season type × γ, no trend
+HW_ALPHA_MULTS = (0.5, 1.0, 2.0)                 # stage 2: α × (trend share β/α, damping φ)
+HW_TRENDS = ((0.0, 1.0), (0.05, 0.98), (0.2, 0.9))
+HW_ALPHA_MAX = 0.8
+HW_PROFILE_PRIOR = 0.0
 MIN_BACKTEST_DAYS = 28
 PROFILE_MIN_DAYS = 56
 MA_WINDOW = 28
@@ -41,9 +56,14 @@ PROFILE_FLOOR = 0.2
 
 @dataclass
 class FitResult:
-    method: np.ndarray          # (n,) object: chosen method name
-    level: np.ndarray           # (n,) flat daily forecast of the chosen method (before weekday profile)
-    profile: np.ndarray         # (7, n) weekday factors applied to the chosen forecast (ones if none)
+    method: np.ndarray          # (n,) object: chosen method name ("mean(a+b)" for a combination)
+    level: np.ndarray           # (n,) flat daily forecast of the chosen model (before season and trend)
+    weights: np.ndarray         # (K, n) weight of each candidate of METHODS in the forecast (sum 1)
+    comp_level: np.ndarray      # (K, n) final level of each candidate
+    comp_trend: np.ndarray      # (K, n) final trend per period (0 but for Holt–Winters)
+    comp_phi: np.ndarray        # (K, n) damping of that trend
+    comp_season: np.ndarray     # (K, m, n) seasonal factors (multiplicative) or offsets (additive)
+    comp_mult: np.ndarray       # (K, n) bool: multiplicative season
     prev: np.ndarray            # (n,) one-step forecast the model made for the last history day
     rmse: np.ndarray            # (n,) backtest RMSE (units/day); NaN without a backtest
     bias: np.ndarray            # (n,) mean (forecast − actual) per day
@@ -59,17 +79,18 @@ class FitResult:
     # on history up to T − 2 only (a spike on day T − 1 must not widen the yardstick it is measured with).
     burst_mu: np.ndarray | None = None     # (n,) that model's one-step forecast for day T − 1
     burst_sigma: np.ndarray | None = None  # (n,) its backtest RMSE over [ev, T − 1) (or in-sample std)
-    trend: np.ndarray | None = None        # (n,) damped-trend Holt's trend per day (0 for other methods)
-    phi: np.ndarray | None = None          # (n,) its damping (0 for other methods)
 
     def path(self, season_idx) -> np.ndarray:
         """(H, n) forecast for the H periods after the history; season_idx: (H,) season of each."""
         season_idx = np.asarray(season_idx, int)
-        base = np.broadcast_to(self.level, (len(season_idx), self.level.shape[0]))
-        if self.trend is not None and self.trend.any():
-            h = np.arange(1, len(season_idx) + 1, dtype=float)[:, None]
-            base = self.level[None, :] + damped_factor(self.phi[None, :], h) * self.trend[None, :]
-        return np.maximum(base * self.profile[season_idx], 0.0)
+        out = np.zeros((len(season_idx), self.level.shape[0]))
+        for k in range(self.weights.shape[0]):
+            w = self.weights[k]
+            if not w.any():
+                continue
+            out += w * np.maximum(hw_path(self.comp_level[k], self.comp_trend[k], self.comp_phi[k],
+                                          self.comp_season[k], season_idx, self.comp_mult[k]), 0.0)
+        return out
 
 
 def eval_start(lengths: np.ndarray, T: int) -> np.ndarray:
@@ -85,13 +106,8 @@ def _between(Cs, a, b) -> np.ndarray:
     return Cs[b, cols] - Cs[a, cols]
 
 
-def weekday_profile(Y, lo, hi, dow, min_len_mask, n_season: int = 7, window: int = PROFILE_WINDOW):
-    """(7, n) multiplicative weekday factors from days [max(lo, hi−364), hi); flat where masked out.
-
-    Per weekday, (sales + λ·μ) / (days·μ + λ·μ) with λ = 4 pseudo-days shrinks noisy factors to 1;
-    factors are floored at 0.2 (dividing by a near-zero factor would blow up a rare sale) and
-    normalised to mean 1.
-    """
+def season_sums(Y, lo, hi, dow, n_season: int = 7, window: int = PROFILE_WINDOW):
+    """(S, N): (m, n) sales and periods per season over [max(lo, hi − window), hi)."""
     T, n = Y.shape
     a = np.maximum(lo, hi - window)
     S = np.zeros((n_season, n))
@@ -101,14 +117,28 @@ def weekday_profile(Y, lo, hi, dow, min_len_mask, n_season: int = 7, window: int
         sa, sb = np.searchsorted(rows, a), np.searchsorted(rows, hi)
         S[d] = _between(_cumsum0(Y[rows]), sa, sb)
         N[d] = sb - sa
+    return S, N
+
+
+def profile_from_sums(S, N, min_len_mask, prior: float = PROFILE_PRIOR_DAYS, floor: float = PROFILE_FLOOR):
+    """(m, n) multiplicative seasonal factors (mean 1) from season sums; flat where masked out.
+
+    Per season, (sales + λ·μ) / (periods·μ + λ·μ) with λ = `prior` pseudo-periods shrinks noisy
+    factors to 1; factors are floored at `floor` (dividing by a near-zero factor would blow up a rare
+    sale) and normalised to mean 1.
+    """
     with np.errstate(invalid="ignore", divide="ignore"):
         mu = S.sum(0) / np.maximum(N.sum(0), 1)
-        lam = PROFILE_PRIOR_DAYS
-        r = (S + lam * mu) / (N * mu + lam * mu)
+        r = (S + prior * mu) / (N * mu + prior * mu)
     r = np.where(np.isfinite(r), r, 1.0)
-    r = np.maximum(r / r.mean(0), PROFILE_FLOOR)
+    r = np.maximum(r / r.mean(0), floor)
     r = r / r.mean(0)
     return np.where(min_len_mask & (mu > 0), r, 1.0)
+
+
+def weekday_profile(Y, lo, hi, dow, min_len_mask, n_season: int = 7, window: int = PROFILE_WINDOW):
+    """(7, n) multiplicative weekday factors from days [max(lo, hi−364), hi) (see profile_from_sums)."""
+    return profile_from_sums(*season_sums(Y, lo, hi, dow, n_season, window), min_len_mask)
 
 
 def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7) -> FitResult:
@@ -121,9 +151,11 @@ def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7) -> FitResult
     Y = np.asarray(Y, dtype=float)
     T, n = Y.shape
     lo = np.asarray(lo, int)
+    dow = np.asarray(dow, int)
     lengths = T - lo
     ev = eval_start(lengths, T)
     has_bt = ev < T
+    K = len(METHODS)
 
     # Every windowed statistic below is a difference of running sums (one pass over the matrix).
     C1 = _cumsum0(Y)
@@ -166,7 +198,11 @@ def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7) -> FitResult
                          np.maximum(nb_days - 1, 1))
     del C0, C2
 
-    P = weekday_profile(Y, lo, ev, dow, lengths >= 8 * n_season, n_season, 52 * n_season)
+    S_season, N_season = season_sums(Y, lo, ev, dow, n_season, 52 * n_season)
+    P = profile_from_sums(S_season, N_season, lengths >= 8 * n_season)
+    # Holt–Winters starts from the unshrunk profile: its seasonal states keep learning anyway.
+    P_raw = profile_from_sums(S_season, N_season, lengths >= 8 * n_season, prior=HW_PROFILE_PRIOR,
+                              floor=SEASON_FLOOR)
     bt_lo = np.where(has_bt, lo, T)  # SKUs without a backtest are left out of the recursions entirely
     level0 = mean_tr
 
@@ -188,96 +224,231 @@ def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7) -> FitResult
         a_ses = a_size = b_prob = a_int = np.full(n, 0.1)
         lo_a = np.full(n, T)
 
-    # Damped-trend Holt: a candidate for SKUs on the SES route only (smooth / erratic, long enough); it
-    # replaces the route only when its backtest wins by the switch margin, like any other candidate.
-    hc = np.flatnonzero(has_bt & (lengths >= PROFILE_MIN_DAYS) & ~np.isin(dclass, [C.INTERMITTENT, C.LUMPY]))
-    r_holt, holt_prm = _holt(Y, P, dow, hc, lo_a, ev, T)
-
     # Pass B: chosen parameters, rolling-origin backtest and final state.
     r_ses = ses_kernel(Y, a_ses, level0, bt_lo, ev, P, dow, fit_sse=False)
     r_tsb = tsb_kernel(Y, a_size, b_prob, size0, prob0, bt_lo, ev, fit_sse=False)
     r_sba = croston_kernel(Y, a_size, a_int, size0, interval0, bt_lo, ev, sba=True, fit_sse=False)
     r_ma = ma_kernel(Y, MA_WINDOW, lo, ev)
-    results = {MA: r_ma, SES: r_ses, TSB: r_tsb, SBA: r_sba, HOLT: r_holt}
+    # Holt–Winters: a candidate for SKUs on the SES route only (smooth / erratic, long enough).
+    hc = np.flatnonzero(has_bt & (lengths >= PROFILE_MIN_DAYS) & ~np.isin(dclass, [C.INTERMITTENT, C.LUMPY]))
+    hw = _holt_winters(Y, P_raw, dow, hc, lo_a, ev, T, a_ses, r_ma.bt.start)
 
-    mse = np.stack([results[m].bt.mse for m in METHODS])  # (4, n)
-    mse = np.where(np.isfinite(mse), mse, np.inf)
+    m = P.shape[0]
+    ones = np.ones((m, n))
+    zeros = np.zeros(n)
+    comp_level = np.stack([r_ma.final, r_ses.final, r_tsb.final, r_sba.final, hw["level"]])
+    comp_trend = np.stack([zeros, zeros, zeros, zeros, hw["trend"]])
+    comp_phi = np.stack([zeros, zeros, zeros, zeros, hw["phi"]])
+    comp_season = np.stack([ones, P, ones, ones, hw["season"]])
+    comp_mult = np.stack([zeros > -1] * 4 + [hw["mult"]])
+    bts = [r_ma.bt, r_ses.bt, r_tsb.bt, r_sba.bt, hw["bt"]]
+    prevs = np.stack([r_ma.prev, r_ses.prev, r_tsb.prev, r_sba.prev, hw["prev"]])
+
+    # Choice among the single candidates and the means of the best 2 and 3 of them, all scored on the
+    # same backtest days (a mean's daily error is the mean of its members' errors, kept in bt.E).
+    nbt = r_ma.bt.n
+    E = np.stack([b.E for b in bts])                       # (K, W, n)
     route = np.where(lengths < PROFILE_MIN_DAYS, 0,
                      np.where(np.isin(dclass, [C.INTERMITTENT, C.LUMPY]), 2, 1))
     route = np.where(has_bt, route, 0)
-    best = np.argmin(mse, axis=0)
-    cols = np.arange(n)
-    keep_route = mse[route, cols] <= mse[best, cols] * (1 + switch_margin)
-    choice = np.where(keep_route | ~has_bt, route, best)
+    W = choose(E, np.stack([b.n for b in bts]), route, has_bt, switch_margin)
 
-    burst_mu, burst_sigma = _before_last_day(results, lengths, has_bt, dclass_b, sigma_in_b, switch_margin)
+    # Refit for the final forecast: SES and Holt–Winters, where chosen, get their parameters and
+    # seasonal profile re-estimated on the latest FIT_WINDOW periods, [max(lo, T − FIT_WINDOW), T) —
+    # the backtest measured the method with parameters estimated this same way on the window before
+    # it; estimating them again on the latest data is what the forecast should use (a profile or
+    # α from before the hold-out is up to W periods stale).
+    params = {"ses_alpha": a_ses.copy(), "size_alpha": a_size, "prob_beta": b_prob, "interval_alpha": a_int,
+              **hw["params"]}
+    _refit_seasonal(Y, lo, dow, n_season, lengths, has_bt, W, comp_level, comp_trend, comp_phi, comp_season,
+                    comp_mult, params)
 
-    final = np.stack([results[m].final for m in METHODS])[choice, cols]
-    prev = np.stack([results[m].prev for m in METHODS])[choice, cols]
-    sse = np.stack([results[m].bt.sse for m in METHODS])[choice, cols]
-    se = np.stack([results[m].bt.se for m in METHODS])[choice, cols]
-    nbt = r_ma.bt.n
-    is_ses = (choice == 1) | (choice == 4)
-    is_holt = choice == 4
-    profile = np.where(is_ses[None, :], P, 1.0)
-    # SES's `final` and `prev` are on the de-seasonalised scale for final, seasonal for prev.
+    burst_mu, burst_sigma = _before_last_day(bts, prevs, lengths, has_bt, dclass_b, sigma_in_b, switch_margin)
+
+    eW = np.einsum("kwn,kn->wn", E, W)
+    sse = (eW * eW).sum(0)
+    se = eW.sum(0)
+    del E, eW
     with np.errstate(invalid="ignore", divide="ignore"):
         rmse = np.where(has_bt, np.sqrt(sse / np.maximum(nbt, 1)), np.nan)
         bias = np.where(has_bt, se / np.maximum(nbt, 1), np.nan)
         bias_pct = np.where(has_bt & (actual > 0), se / np.where(actual > 0, actual, 1), np.nan)
         rmsse = np.where(has_bt & (scale > 0), rmse / np.sqrt(np.where(scale > 0, scale, 1)), np.nan)
-    # Without a backtest the error is the day-to-day spread of the short history itself.
+    names = np.asarray(METHODS, dtype=object)
+    labels = {}
+    method = np.empty(n, dtype=object)
+    for i, key in enumerate(map(tuple, (W > 0).T)):
+        if key not in labels:
+            members = [names[j] for j in range(K) if key[j]]
+            labels[key] = members[0] if len(members) == 1 else "mean(" + "+".join(members) + ")"
+        method[i] = labels[key]
     return FitResult(
-        method=np.asarray(METHODS, dtype=object)[choice], level=np.maximum(final, 0.0), profile=profile,
-        prev=np.maximum(prev, 0.0), rmse=rmse, bias=bias, bias_pct=bias_pct, rmsse=rmsse,
+        method=method, level=np.maximum((W * comp_level).sum(0), 0.0), weights=W, comp_level=comp_level,
+        comp_trend=comp_trend, comp_phi=comp_phi, comp_season=comp_season, comp_mult=comp_mult,
+        prev=np.maximum((W * prevs).sum(0), 0.0), rmse=rmse, bias=bias, bias_pct=bias_pct, rmsse=rmsse,
         backtest_days=np.where(has_bt, T - ev, 0), demand_class=dclass, adi=adi, cv2=cv2,
-        params={"ses_alpha": a_ses, "size_alpha": a_size, "prob_beta": b_prob, "interval_alpha": a_int,
-                "holt_alpha": holt_prm["holt_alpha"], "holt_beta": holt_prm["holt_beta"],
-                "holt_phi": holt_prm["holt_phi"]},
-        sigma_in_sample=sigma_in, burst_mu=burst_mu, burst_sigma=burst_sigma,
-        trend=np.where(is_holt, holt_prm["final_trend"], 0.0), phi=np.where(is_holt, holt_prm["holt_phi"], 0.0))
+        params=params, sigma_in_sample=sigma_in, burst_mu=burst_mu, burst_sigma=burst_sigma)
 
 
-def _holt(Y, P, dow, hc, lo_a, ev, T):
-    """Damped-trend Holt on columns hc: grid on one-step errors over [lo_a, ev), then the chosen
-    parameters from lo_a through the backtest. States start on the least-squares line of the
-    de-seasonalised training window. Returns a full-width KernelResult (MSE inf outside hc) and params."""
+def choose(E, n_days, route, has_bt, switch_margin: float = 0.02, combo_sizes=COMBO_SIZES) -> np.ndarray:
+    """(K, n) weights of the chosen forecast from the candidates' backtest errors E (K, W, n) and the
+    days each scored, n_days (K, n) (0: the candidate has no backtest for that SKU).
+
+    Options: each single candidate, and the equal-weight mean of the `size` candidates with the lowest
+    backtest MSE for each size in combo_sizes (when that many have a backtest). A mean's error on a day
+    is the mean of its members' errors, so every option is scored exactly on the same days. The route
+    candidate is kept unless the best option's MSE is lower by more than switch_margin.
+    """
+    K, _, n = E.shape
+    cols = np.arange(n)
+    n_days = np.asarray(n_days, float)
+    nbt = n_days.max(0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sse1 = np.einsum("kwn,kwn->kn", E, E)
+        mse1 = np.where(n_days > 0, sse1 / np.maximum(n_days, 1), np.inf)
+    valid = (n_days > 0) & (n_days == nbt) & np.isfinite(mse1)
+    mse1 = np.where(valid, mse1, np.inf)
+    Ez = np.where(valid[:, None, :], E, 0.0)
+    order = np.argsort(mse1, axis=0, kind="stable")
+    n_valid = valid.sum(0)
+    options_w = [np.repeat(np.eye(K)[:, [i]], n, axis=1) for i in range(K)]
+    options_mse = [mse1[i] for i in range(K)]
+    for size in combo_sizes:
+        w = np.zeros((K, n))
+        for r in range(size):
+            w[order[r], cols] = 1.0 / size
+        ec = np.einsum("kwn,kn->wn", Ez, w)
+        options_w.append(w)
+        ok = (n_valid >= size) & (nbt > 0)
+        options_mse.append(np.where(ok, (ec * ec).sum(0) / np.maximum(nbt, 1), np.inf))
+    mse = np.stack(options_mse)
+    best = np.argmin(mse, axis=0)
+    keep_route = mse[route, cols] <= mse[best, cols] * (1 + switch_margin)
+    choice = np.where(keep_route | ~has_bt, route, best)
+    return np.stack(options_w)[choice, :, cols].T
+
+
+def _refit_seasonal(Y, lo, dow, n_season, lengths, has_bt, W, comp_level, comp_trend, comp_phi, comp_season,
+                    comp_mult, params):
+    """Re-estimate SES (α, profile) and Holt–Winters on the latest FIT_WINDOW periods for the SKUs whose
+    chosen forecast uses them; writes the final states into the comp_* arrays and the parameters
+    into `params` in place."""
+    T, n = Y.shape
+    i_ses, i_hw = METHODS.index(SES), METHODS.index(HW)
+    r = np.flatnonzero(has_bt & ((W[i_ses] > 0) | (W[i_hw] > 0)))
+    if r.size == 0:
+        return
+    Yr, lor = Y[:, r], lo[r]
+    end = np.full(r.size, T)
+    S, N = season_sums(Yr, lor, end, dow, n_season, 52 * n_season)
+    ok = lengths[r] >= 8 * n_season
+    P = profile_from_sums(S, N, ok)
+    lf = np.maximum(lor, T - FIT_WINDOW)
+    cols = np.arange(r.size)
+    level0 = _between(_cumsum0(Yr / P[dow]), lf, end) / np.maximum(T - lf, 1)  # window mean, adjusted
+    g = np.asarray(SES_ALPHAS, float)[:, None]
+    rs = ses_kernel(Yr, g, level0, lf, end, P, dow, train_only=True)
+    a_idx = np.argmin(rs.sse["level"], axis=0)
+    a_ses = np.asarray(SES_ALPHAS)[a_idx]
+    comp_level[i_ses, r] = rs.final[a_idx, cols]
+    comp_season[i_ses][:, r] = P
+    params["ses_alpha"][r] = a_ses
+    h = np.flatnonzero((W[i_hw, r] > 0) & (lengths[r] >= PROFILE_MIN_DAYS))
+    if h.size:
+        P_raw = profile_from_sums(S[:, h], N[:, h], ok[h], prior=HW_PROFILE_PRIOR, floor=SEASON_FLOOR)
+        hw = _holt_winters(Yr[:, h], P_raw, dow, np.arange(h.size), lf[h], end[h], T, a_ses[h], T)
+        j = r[h]
+        comp_level[i_hw, j], comp_trend[i_hw, j], comp_phi[i_hw, j] = hw["level"], hw["trend"], hw["phi"]
+        comp_season[i_hw][:, j], comp_mult[i_hw, j] = hw["season"], hw["mult"]
+        for k, v in hw["params"].items():
+            params[k][j] = v[np.arange(h.size)]
+
+
+def _holt_winters(Y, P, dow, hc, lo_a, ev, T, a_ses, start):
+    """Holt–Winters (methods.hw_kernel) on columns hc, parameters by grid on one-step errors over the
+    fit window [lo_a, ev): stage 1 picks the season type (multiplicative / additive) and γ with α from
+    SES and no trend; stage 2 picks α (× 0.5, 1, 2 of SES's) and the damped trend (β/α, φ) for that
+    season. Initial states: the least-squares line of the profile-adjusted fit window for level and
+    trend, the training profile P as season (additive offsets P − 1 times the window mean). Then the
+    chosen parameters run from lo_a through the backtest. Returns full-width arrays (backtest MSE inf
+    outside hc) with the backtest errors aligned to row `start`."""
     n = Y.shape[1]
-    prm = {k: np.zeros(n) for k in ("holt_alpha", "holt_beta", "holt_phi", "final_trend")}
-    full = KernelResult(final=np.zeros(n), prev=np.zeros(n),
-                        bt=Backtest(np.full(n, np.inf), np.zeros(n), np.zeros(n), np.zeros(n)))
+    m = P.shape[0]
+    out = {"level": np.zeros(n), "trend": np.zeros(n), "phi": np.ones(n), "season": np.ones((m, n)),
+           "mult": np.ones(n, bool), "prev": np.zeros(n)}
+    prm = {k: np.zeros(n) for k in ("hw_alpha", "hw_beta", "hw_phi", "hw_gamma")}
+    prm["hw_multiplicative"] = np.ones(n)
+    bt = Backtest(np.full(n, np.inf), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros((T - start, n)), start)
+    out["bt"], out["params"] = bt, prm
     if hc.size == 0:
-        return full, prm
+        return out
     Yh, Ph, la, eh = Y[:, hc], P[:, hc], lo_a[hc], ev[hc]
-    X = Yh / Ph[np.asarray(dow)]
+    X = Yh / Ph[dow]
     t = np.arange(T, dtype=float)[:, None]
     cols = np.arange(hc.size)
     C1, Ct = cumsum0(X), cumsum0(X * t)
-    m = (eh - la).astype(float)
+    w = (eh - la).astype(float)
     sx = C1[eh, cols] - C1[la, cols]
     stx = Ct[eh, cols] - Ct[la, cols]
-    st = (la + eh - 1) * m / 2                       # Σ t over [la, eh)
+    st = (la + eh - 1) * w / 2                       # Σ t over [la, eh)
     stt = ((eh - 1) * eh * (2 * eh - 1) - (la - 1) * la * (2 * la - 1)) / 6.0
-    den = m * stt - st * st
+    den = w * stt - st * st
     with np.errstate(invalid="ignore", divide="ignore"):
-        slope = np.where(den > 0, (m * stx - st * sx) / np.where(den > 0, den, 1), 0.0)
-    intercept = (sx - slope * st) / np.maximum(m, 1)
+        slope = np.where(den > 0, (w * stx - st * sx) / np.where(den > 0, den, 1), 0.0)
+    intercept = (sx - slope * st) / np.maximum(w, 1)
     level0 = intercept + slope * (la - 1)
+    mean_x = sx / np.maximum(w, 1)
+    s0 = {True: Ph, False: (Ph - 1.0) * mean_x}
+    a0 = np.asarray(a_ses, float)[hc]
     g = lambda v: np.asarray(v, float)[:, None]  # noqa: E731
-    grid = [(a, b, f) for a in HOLT_ALPHAS for b in HOLT_BETAS for f in HOLT_PHIS]
-    ga, gb, gf = (g([p[i] for p in grid]) for i in range(3))
-    rA = holt_kernel(Yh, ga, gb, gf, level0, slope, la, eh, Ph, dow, train_only=True)
-    _, idx = pick(np.arange(len(grid)), rA.sse["level"])
-    a, b, f = (np.asarray([p[i] for p in grid])[idx] for i in range(3))
-    r = holt_kernel(Yh, a, b, f, level0, slope, la, eh, Ph, dow, fit_sse=False)
-    full.final[hc], full.prev[hc] = r.final, r.prev
-    full.bt.sse[hc], full.bt.se[hc], full.bt.n[hc], full.bt.e_last[hc] = r.bt.sse, r.bt.se, r.bt.n, r.bt.e_last
-    prm["holt_alpha"][hc], prm["holt_beta"][hc], prm["holt_phi"][hc] = a, b, f
-    prm["final_trend"][hc] = r.sse["final_trend"]
-    return full, prm
+
+    # Stage 1: season type × γ, α from SES, no trend (level starts at the window mean).
+    sse1 = []
+    for mult in (True, False):
+        r = hw_kernel(Yh, a0, 0.0, 1.0, g(HW_GAMMAS), mean_x, 0.0, s0[mult], dow, mult, la, eh,
+                      train_only=True)
+        sse1.append(r.sse["level"])
+    sse1 = np.concatenate(sse1)                      # (2·|γ|, nh)
+    i1 = np.argmin(sse1, axis=0)
+    mult_h = i1 < len(HW_GAMMAS)
+    gamma_h = np.asarray(HW_GAMMAS)[i1 % len(HW_GAMMAS)]
+
+    # Stage 2: α × trend for the chosen season type and γ.
+    grid = [(am, b, f) for am in HW_ALPHA_MULTS for b, f in HW_TRENDS]
+    alpha_h, beta_h, phi_h = np.zeros(hc.size), np.zeros(hc.size), np.ones(hc.size)
+    for mult in (True, False):
+        sub = np.flatnonzero(mult_h == mult)
+        if sub.size == 0:
+            continue
+        ga = np.minimum(np.asarray([p[0] for p in grid])[:, None] * a0[sub], HW_ALPHA_MAX)
+        gb = g([p[1] for p in grid]) * ga
+        gf = g([p[2] for p in grid])
+        tr0 = np.where(gb > 0, slope[sub], 0.0)
+        lv0 = np.where(gb > 0, level0[sub], mean_x[sub])
+        r = hw_kernel(Yh[:, sub], ga, gb, gf, gamma_h[sub], lv0, tr0, s0[mult][:, sub], dow, mult, la[sub],
+                      eh[sub], train_only=True)
+        idx = np.argmin(r.sse["level"], axis=0)
+        cs = np.arange(sub.size)
+        alpha_h[sub], beta_h[sub], phi_h[sub] = ga[idx, cs], gb[idx, cs], gf[idx, 0]
+        # pass B: the chosen parameters from the fit window through the backtest
+        trended = beta_h[sub] > 0
+        rb = hw_kernel(Yh[:, sub], alpha_h[sub], beta_h[sub], phi_h[sub], gamma_h[sub],
+                       np.where(trended, level0[sub], mean_x[sub]), np.where(trended, slope[sub], 0.0),
+                       s0[mult][:, sub], dow, mult, la[sub], eh[sub], fit_sse=False)
+        j = hc[sub]
+        out["level"][j], out["trend"][j] = rb.final, rb.sse["final_trend"]
+        out["season"][:, j] = rb.sse["final_season"]
+        out["prev"][j], out["mult"][j] = rb.prev, mult
+        bt.sse[j], bt.se[j], bt.n[j], bt.e_last[j] = rb.bt.sse, rb.bt.se, rb.bt.n, rb.bt.e_last
+        bt.E[rb.bt.start - start:, j] = rb.bt.E
+    out["phi"][hc] = phi_h
+    prm["hw_alpha"][hc], prm["hw_beta"][hc], prm["hw_phi"][hc] = alpha_h, beta_h, phi_h
+    prm["hw_gamma"][hc] = gamma_h
+    prm["hw_multiplicative"][hc] = mult_h
+    return out
 
 
-def _before_last_day(results, lengths, has_bt, dclass, sigma_in, switch_margin):
+def _before_last_day(bts, prevs, lengths, has_bt, dclass, sigma_in, switch_margin):
     """(μ, σ) of the model chosen on history before the last day, for that day's burst test.
 
     Parameters, weekday profile and initial states come from the training part [lo, ev) already; here
@@ -287,8 +458,8 @@ def _before_last_day(results, lengths, has_bt, dclass, sigma_in, switch_margin):
     """
     n = lengths.shape[0]
     cols = np.arange(n)
-    sse = np.stack([results[m].bt.sse - results[m].bt.e_last ** 2 for m in METHODS])
-    nb = np.maximum(results[MA].bt.n - 1, 0)
+    sse = np.stack([b.sse - b.e_last ** 2 for b in bts])
+    nb = np.maximum(bts[0].n - 1, 0)
     with np.errstate(invalid="ignore", divide="ignore"):
         mse = np.where(nb > 0, np.maximum(sse, 0.0) / np.maximum(nb, 1), np.inf)
     mse = np.where(np.isfinite(mse), mse, np.inf)
@@ -299,6 +470,6 @@ def _before_last_day(results, lengths, has_bt, dclass, sigma_in, switch_margin):
     best = np.argmin(mse, axis=0)
     keep = mse[route, cols] <= mse[best, cols] * (1 + switch_margin)
     choice = np.where(keep | ~has, route, best)
-    mu = np.maximum(np.stack([results[m].prev for m in METHODS])[choice, cols], 0.0)
+    mu = np.maximum(prevs[choice, cols], 0.0)
     sigma = np.where(has, np.sqrt(np.where(has, mse[choice, cols], 0.0)), sigma_in)
     return mu, sigma

@@ -139,7 +139,12 @@ class SkuResult:
 
 _PARAM_NAMES = {backtest.SES: ("ses_alpha",), backtest.TSB: ("size_alpha", "prob_beta"),
                 backtest.SBA: ("size_alpha", "interval_alpha"), backtest.MA: (),
-                backtest.HOLT: ("holt_alpha", "holt_beta", "holt_phi")}
+                backtest.HW: ("hw_alpha", "hw_beta", "hw_phi", "hw_gamma", "hw_multiplicative")}
+
+
+def _members(method: str) -> list:
+    """Candidate names of a method label: "ses" → [ses]; "mean(ses+tsb)" → [ses, tsb]."""
+    return method[5:-1].split("+") if method.startswith("mean(") else [method]
 
 
 def _col(x, nd: int) -> list:
@@ -235,13 +240,15 @@ def run(history: History, params, config: EngineConfig | None = None) -> list[Sk
     as_of_s, start_s = as_of.isoformat(), first_fc.isoformat()
     no_order = policy.Rounded(0, None, "inventory position above reorder point")
     out = []
+    members: dict = {}
     for i, p in enumerate(P):
         r = policy.round_order(raw[i], p.moq, p.case_pack, p.price_breaks, d_lt[i], p.holding_rate) \
             if raw[i] > 0 else no_order
         sod = projection.stockout_date(as_of, so_day[i])
         m = method[i]
-        params_i = {k: prm[k][i] for k in _PARAM_NAMES[m]}
-        if m == backtest.MA:
+        mem = members.get(m) or members.setdefault(m, _members(m))
+        params_i = {k: prm[k][i] for name in mem for k in _PARAM_NAMES[name]}
+        if backtest.MA in mem:
             params_i["window"] = backtest.MA_WINDOW
         out.append(SkuResult(
             sku=skus[i], as_of=as_of_s, method=m, demand_class=dclass[i], abc_class=abc_l[i],

@@ -8,14 +8,16 @@ initial value, so SKUs with different history lengths share one loop.
 Parameters may have shape (n,) (one value per SKU) or (k, 1) (a grid: every SKU tried with k values
 at once, state shape (k, n)). Every kernel returns:
   sse*   in-sample one-step squared errors over [lo, ev) — used to choose parameters
-  final  the forecast for any day after T (these methods give flat forecasts)
+  final  the forecast for any day after T (flat for all but Holt–Winters: see hw_path)
   prev   the one-step forecast made for day T-1 before seeing it (burst detection)
   bt     rolling-origin backtest sums over [ev, T): a forecast is frozen at each origin
          ev, ev+7, ... and scored on the following days until the next origin
   path   (optional) the one-step forecast for every day, for tests and inspection
 
 Methods: SES (level), TSB (probability × size, Teunter–Syntetos–Babai 2011), Croston and SBA
-(size / interval, SBA with the 1 − α/2 bias correction of Syntetos & Boylan 2005), and a moving average.
+(size / interval, SBA with the 1 − α/2 bias correction of Syntetos & Boylan 2005), a moving average,
+and Holt–Winters with an optional damped trend (additive or multiplicative season, `hw_kernel`).
+Backtests also keep every day's error (Backtest.E) so combinations of methods can be scored exactly.
 """
 from __future__ import annotations
 
@@ -31,10 +33,6 @@ SES_ALPHAS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
 SIZE_ALPHAS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
 PROB_BETAS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3)
 INTERVAL_ALPHAS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
-# Damped-trend Holt grid (α, αβ-style trend share β, damping φ): 4 × 3 × 3 = 36 pairs per SKU.
-HOLT_ALPHAS = (0.05, 0.1, 0.2, 0.4)
-HOLT_BETAS = (0.02, 0.1, 0.3)
-HOLT_PHIS = (0.8, 0.9, 0.98)
 
 
 @dataclass
@@ -45,6 +43,10 @@ class Backtest:
     n: np.ndarray
     e_last: np.ndarray | None = None  # error on the last day (T − 1) alone: the backtest without it is
     #                                   sse − e_last², n − 1 (burst detection tests that day out of sample)
+    E: np.ndarray | None = None       # (T − start, n) error of every backtest day (0 outside a SKU's
+    #                                   backtest), rows from `start` = min(ev): lets the caller score
+    #                                   any weighted combination of methods exactly (errors are linear)
+    start: int = 0
 
     @property
     def mse(self) -> np.ndarray:
@@ -67,7 +69,7 @@ class KernelResult:
 
 
 class _BacktestAcc:
-    def __init__(self, shape, ev, T):
+    def __init__(self, shape, ev, T, keep_errors=False):
         self.ev = ev
         self.frozen = np.zeros(shape)
         self.sse = np.zeros(shape)
@@ -76,6 +78,7 @@ class _BacktestAcc:
         self.e_last = np.zeros(shape)
         self.last = T - 1
         self.start = int(ev.min()) if ev.size else T
+        self.E = np.zeros((T - self.start,) + tuple(shape)) if keep_errors else None
 
     def step(self, t: int, fc: np.ndarray, y: np.ndarray, mult) -> None:
         b = t >= self.ev
@@ -89,9 +92,11 @@ class _BacktestAcc:
         self.n += bf
         if t == self.last:
             self.e_last[...] = e
+        if self.E is not None:
+            self.E[t - self.start] = e
 
     def result(self) -> Backtest:
-        return Backtest(self.sse, self.se, self.n, self.e_last)
+        return Backtest(self.sse, self.se, self.n, self.e_last, self.E, self.start)
 
 
 def _prep(Y, lo, ev):
@@ -121,7 +126,7 @@ def ses_kernel(Y, alpha, level0, lo=None, ev=None, P=None, dow=None, train_only=
     L = np.broadcast_to(np.asarray(level0, float), shape).copy()
     sse = np.zeros(shape)
     t_end = int(ev.max()) if train_only else T
-    acc = None if train_only else _BacktestAcc(shape, ev, T)
+    acc = None if train_only else _BacktestAcc(shape, ev, T, keep_errors=True)
     path = np.zeros((T,) + shape) if keep_path else None
     prev = L.copy()
     e = np.empty(shape)
@@ -149,65 +154,101 @@ def ses_kernel(Y, alpha, level0, lo=None, ev=None, P=None, dow=None, train_only=
 def damped_factor(phi, h):
     """φ + φ² + … + φ^h: how much of the trend an h-step damped forecast adds (h = 1 for one step)."""
     phi = np.asarray(phi, float)
-    return phi * (1 - phi ** h) / (1 - phi)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(phi == 1.0, h * np.ones_like(phi),
+                        phi * (1 - phi ** h) / np.where(phi == 1.0, 0.5, 1 - phi))
 
 
-def holt_kernel(Y, alpha, beta, phi, level0, trend0, lo=None, ev=None, P=None, dow=None, train_only=False,
-                keep_path=False, fit_sse=True):
-    """Damped-trend Holt (additive damped trend, Gardner & McKenzie 1985) on demand divided by the
-    seasonal profile P, in error-correction form: one-step forecast f = ℓ + φb, e = x − f,
-    ℓ ← f + αe, b ← φb + αβe. The h-step forecast is (ℓ + (φ + … + φ^h)·b) × profile, so the trend
-    fades out instead of running away. φ < 1 (the grid has no undamped trend).
+SEASON_FLOOR = 0.05  # multiplicative seasonal factors never fall below this (division by ~0 otherwise)
 
-    Returns final = ℓ, and the final trend b as KernelResult.sse["final_trend"]; the backtest freezes ℓ and b at each weekly origin and scores the damped path over the next 7 days.
+
+def hw_kernel(Y, alpha, beta, phi, gamma, level0, trend0, season0, dow, multiplicative=True, lo=None, ev=None,
+              train_only=False, keep_path=False, fit_sse=True):
+    """Holt–Winters with an optional damped trend: ETS(A, Ad, M) or ETS(A, Ad, A) in error-correction
+    form (Hyndman et al. 2008, table 2.1). For the season j of day t, s = S[j], base = ℓ + φb:
+
+      multiplicative: f = base·s, e = y − f, ℓ ← base + αe/s, b ← φb + βe/s, S[j] ← s + γe/base
+      additive:       f = base + s, e = y − f,  ℓ ← base + αe,    b ← φb + βe,    S[j] ← s + γe
+
+    β = 0 with b = 0 is no trend; γ = 0 keeps the initial season (then multiplicative is SES / Holt on
+    the profile-adjusted series). Multiplicative factors are floored at SEASON_FLOOR.
+    The h-step forecast from the final state is (ℓ + (φ + … + φ^h)·b) ∘ S[season] (see `hw_path`).
+    season0: (m, n) initial seasonal states; dow: (T,) season index of each row.
+
+    Returns final = ℓ, sse["final_trend"] = b, sse["final_season"] = S (m, …); in-sample one-step
+    squared errors (sse["level"]) on the raw scale; the backtest freezes ℓ, b and S at each origin.
     """
     Y, T, n, lo, ev = _prep(Y, lo, ev)
-    alpha, beta, phi = (np.asarray(v, float) for v in (alpha, beta, phi))
-    shape = np.broadcast_shapes(alpha.shape, beta.shape, phi.shape, (n,))
+    alpha, beta, phi, gamma = (np.asarray(v, float) for v in (alpha, beta, phi, gamma))
+    shape = np.broadcast_shapes(alpha.shape, beta.shape, phi.shape, gamma.shape, (n,))
     L = np.broadcast_to(np.asarray(level0, float), shape).copy()
     B = np.broadcast_to(np.asarray(trend0, float), shape).copy()
-    ab = alpha * beta
+    season0 = np.asarray(season0, float)
+    m = season0.shape[0]
+    S = np.broadcast_to(season0.reshape((m,) + (1,) * (len(shape) - season0.ndim + 1) + season0.shape[1:]),
+                        (m,) + shape).copy()
+    dow = np.asarray(dow, int)
     sse = np.zeros(shape)
     t_end = int(ev.max()) if train_only else T
     bt = not train_only
     if bt:
-        fL, fB = np.zeros(shape), np.zeros(shape)
-        bsse, bse, bn, e_last = np.zeros(shape), np.zeros(shape), np.zeros(n), np.zeros(shape)
+        fL, fB, fS = np.zeros(shape), np.zeros(shape), np.zeros((m,) + shape)
         start = int(ev.min()) if n else T
+        bsse, bse, bn, e_last = np.zeros(shape), np.zeros(shape), np.zeros(n), np.zeros(shape)
+        E = np.zeros((T - start,) + shape)
     path = np.zeros((T,) + shape) if keep_path else None
-    prev = L + phi * B
+    prev = np.zeros(shape)
     for t in range(int(lo.min()) if n else 0, t_end):
         y = Y[t]
-        mult = _mult_row(P, dow, t)
-        x = y / mult if P is not None else y
+        j = dow[t]
+        s = S[j]
         a = (t >= lo).astype(float)
-        f = L + phi * B
-        e = x - f
+        base = L + phi * B
+        f = base * s if multiplicative else base + s
+        e = y - f
         if fit_sse:
             sse += (a * (t < ev)) * e * e
         if bt and t >= start:
             b = t >= ev
-            j = (t - ev) % ORIGIN_STEP
-            origin = np.broadcast_to(b & (j == 0), shape)
+            k = (t - ev) % ORIGIN_STEP
+            origin = np.broadcast_to(b & (k == 0), shape)
             np.copyto(fL, L, where=origin)
             np.copyto(fB, B, where=origin)
-            c = damped_factor(phi, j + 1)
-            eb = (fL + c * fB) * mult - y
+            np.copyto(fS, S, where=np.broadcast_to(origin, fS.shape))
+            fb = fL + damped_factor(phi, k + 1) * fB
+            eb = (fb * fS[j] if multiplicative else fb + fS[j]) - y
             eb *= b
             bse += eb
             bsse += eb * eb
             bn += b
+            E[t - start] = eb
             if t == T - 1:
                 e_last[...] = eb
         if keep_path:
-            path[t] = f * mult
+            path[t] = f
         if t == T - 1:
-            prev = f * mult
+            prev = f
         e *= a
-        L += a * phi * B + alpha * e
-        B += a * (phi - 1) * B + ab * e
-    return KernelResult(final=L, prev=prev, sse={"level": sse, "final_trend": B},
-                        bt=Backtest(bsse, bse, bn, e_last) if bt else None, path=path)
+        if multiplicative:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                es = e / s
+                S[j] = np.maximum(s + gamma * np.where(base > 0, e / np.where(base > 0, base, 1.0), 0.0),
+                                  SEASON_FLOOR)
+        else:
+            es = e
+            S[j] = s + gamma * e
+        L[...] = base + alpha * es - (1 - a) * phi * B
+        B += a * (phi - 1) * B + beta * es
+    return KernelResult(final=L, prev=prev, sse={"level": sse, "final_trend": B, "final_season": S},
+                        bt=Backtest(bsse, bse, bn, e_last, E, start) if bt else None, path=path)
+
+
+def hw_path(level, trend, phi, season, season_idx, multiplicative) -> np.ndarray:
+    """(H, n) Holt–Winters forecast from a final state; season (m, n); season_idx (H,)."""
+    h = np.arange(1, len(season_idx) + 1, dtype=float)[:, None]
+    base = level[None, :] + damped_factor(np.asarray(phi, float)[None, :], h) * trend[None, :]
+    s = season[np.asarray(season_idx, int)]
+    return np.where(multiplicative, base * s, base + s)
 
 
 def tsb_kernel(Y, alpha, beta, size0, prob0, lo=None, ev=None, train_only=False, keep_path=False,
@@ -226,7 +267,7 @@ def tsb_kernel(Y, alpha, beta, size0, prob0, lo=None, ev=None, train_only=False,
     sse_z = np.zeros(shape)
     sse_p = np.zeros(shape)
     t_end = int(ev.max()) if train_only else T
-    acc = None if train_only else _BacktestAcc(shape, ev, T)
+    acc = None if train_only else _BacktestAcc(shape, ev, T, keep_errors=True)
     path = np.zeros((T,) + shape) if keep_path else None
     prev = p * z
     for t in range(int(lo.min()) if n else 0, t_end):
@@ -270,7 +311,7 @@ def croston_kernel(Y, alpha, alpha_q, size0, interval0, lo=None, ev=None, sba=Tr
     sse_z = np.zeros(shape)
     sse_q = np.zeros(shape)
     t_end = int(ev.max()) if train_only else T
-    acc = None if train_only else _BacktestAcc(shape, ev, T)
+    acc = None if train_only else _BacktestAcc(shape, ev, T, keep_errors=True)
     path = np.zeros((T,) + shape) if keep_path else None
     prev = c * z / q
     for t in range(int(lo.min()) if n else 0, t_end):
@@ -315,7 +356,7 @@ def ma_kernel(Y, window, lo=None, ev=None, keep_path=False):
         s = C[t - r0] - C[start - r0, cols]
         return np.where(cnt > 0, s / np.maximum(cnt, 1), 0.0)
 
-    acc = _BacktestAcc((n,), ev, T)
+    acc = _BacktestAcc((n,), ev, T, keep_errors=True)
     path = np.zeros((T, n)) if keep_path else None
     for t in range(r0 if keep_path else min(acc.start, T), T):
         f = fc(t)
