@@ -13,6 +13,7 @@ batch, handler time). Prints figures; asserts nothing.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -37,6 +38,27 @@ def instrument(pool) -> list[tuple[float, float, int]]:
 
     pool.invoke = invoke            # the queue pollers (and the async runner) call self.invoke
     return records
+
+
+def cpu_seconds(runtime) -> dict[str, float]:
+    """CPU time used so far (user + system) by each part of the local system, from /proc (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def of(pid: int) -> float:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError, ValueError):
+            return 0.0
+
+    out = {"this process (moto, gateway, bus, simulators, buyers)": of(os.getpid())}
+    process = getattr(runtime.ddb, "process", None)
+    if process is not None:
+        out["DynamoDB Local"] = of(process.pid)
+    for name, pool in runtime.pools.items():
+        out[name] = sum(of(w.proc.pid) for w in pool.workers if w.proc is not None)
+    return out
 
 
 def ms(values: list[float], q: float) -> str:
@@ -92,7 +114,10 @@ def main(argv: list[str] | None = None) -> dict:
 
             demo.place = paced
         push_records.clear()
+        cpu_before, wall_before = cpu_seconds(runtime), time.monotonic()
         sale = demo.run_sale(api, sandbox, catalog, orders, threads=args.buyers)
+        cpu = {k: v - cpu_before.get(k, 0.0) for k, v in cpu_seconds(runtime).items()}
+        wall = time.monotonic() - wall_before
         s = sale.summary(catalog)
     finally:
         if server is not None:
@@ -116,6 +141,9 @@ def main(argv: list[str] | None = None) -> dict:
           + (f" mean {statistics.fmean(runs) * 1000:.0f} ms" if runs else ""))
     print(f"platforms settled {s['settle_s']} s after the last order; out of sync afterwards: "
           f"{len(s['out_of_sync_after'])}")
+    busy = sorted(((v, k) for k, v in cpu.items() if v >= 0.05), reverse=True)
+    print(f"CPU during the sale ({wall:.0f} s wall, {os.cpu_count()} cores; load average at the end "
+          f"{os.getloadavg()[0]:.1f}): " + ", ".join(f"{k} {v:.1f} s" for v, k in busy))
     return s
 
 
