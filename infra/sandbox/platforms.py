@@ -389,6 +389,8 @@ class ShopeeSim(Simulator):
             return self._items(state, shop, q.get("item_id_list", ""))
         if req.method == "GET" and req.path == "/api/v2/order/get_order_detail":
             return self._orders(state, shop, q.get("order_sn_list", ""))
+        if req.method == "GET" and req.path == "/api/v2/returns/get_return_detail":
+            return self._return_detail(state, shop, q.get("return_sn", ""), err)
         return err(404, "error_not_found", "Wrong path.")  # sim
 
     @staticmethod
@@ -465,11 +467,45 @@ class ShopeeSim(Simulator):
         reply.kind = "order_detail"
         return reply
 
+    def _return_detail(self, state, shop, return_sn, err):
+        listings = state.shop_listings(self.platform, shop.shop)
+        for order in state.shop_orders(self.platform, shop.shop).values():
+            lines = order.returns.get(return_sn)
+            if lines is None:
+                continue
+            items = []
+            for line in lines:
+                listing = listings.get(str(line["listing_id"]), Listing(0))
+                item_id = listing.platform_ids.get("item_id", str(line["listing_id"]))
+                model_id = str(line["listing_id"]) if str(line["listing_id"]) != item_id else "0"
+                items.append({"item_id": int(item_id), "model_id": int(model_id), "name": "", "images": [],
+                              "amount": int(line["qty"]), "item_price": 1.0, "is_add_on_deal": False,
+                              "is_main_item": False, "add_on_deal_id": 0, "item_sku": "",
+                              "variation_sku": line.get("sku", "")})
+            now = int(time.time())
+            # The sandbox's returns are return & refund, seller-validated, parcel delivered back to the seller.
+            reply = j(200, {"error": "", "message": "", "request_id": request_id(), "response": {
+                "return_sn": return_sn, "order_sn": order.order_id, "status": "ACCEPTED", "needs_logistics": True,
+                "logistics_status": "LOGISTICS_DELIVERY_DONE", "validation_type": "seller_validation",
+                "return_refund_request_type": 0, "reason": "CHANGE_MIND", "text_reason": "", "currency": "",
+                "refund_amount": 0.0, "create_time": now, "update_time": now, "item": items}})
+            reply.kind = "order_detail"
+            return reply
+        return err(200, "error_not_found", "return_sn not found.")  # sim
+
     def webhooks(self, state, shop, order, kind):
         now = int(time.time())
-        payload = {"data": {"ordersn": order.order_id, "status": order.status, "completed_scenario": "",
-                            "update_time": now}, "shop_id": int(shop.credentials.get("shop_id", 0)), "code": 3,
-                   "timestamp": now}
+        if kind == "returned":
+            # v2 return_updates_push (code 29): a signal naming the return; the detail API has the rest.
+            return_sn = f"{time.strftime('%y%m%d', time.gmtime(now))}0R{state.next_id()}"
+            order.returns[return_sn] = list(order.lines)
+            payload = {"data": {"order_sn": order.order_id, "return_sn": return_sn, "updated_values": ["status"],
+                                "update_time": now},
+                       "shop_id": int(shop.credentials.get("shop_id", 0)), "code": 29, "timestamp": now}
+        else:
+            payload = {"data": {"ordersn": order.order_id, "status": order.status, "completed_scenario": "",
+                                "update_time": now}, "shop_id": int(shop.credentials.get("shop_id", 0)), "code": 3,
+                       "timestamp": now}
         body = json.dumps(payload).encode()
         url = shop.credentials.get("callback_url") or shop.webhook_url
         sig = hexmac(shop.credentials.get("partner_key", ""), url.encode() + b"|" + body)

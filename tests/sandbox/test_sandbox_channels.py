@@ -224,7 +224,7 @@ def test_order_placement_sends_a_signed_webhook_the_adapter_accepts(sandbox_base
     assert paid and {e.kind for e in paid} == {OrderEventKind.PAID} and all(e.paid for e in paid)
 
 
-@pytest.mark.parametrize("platform", ["shopify", "tiktok", "lazada", "woocommerce"])
+@pytest.mark.parametrize("platform", ["shopify", "tiktok", "shopee", "lazada", "woocommerce"])
 def test_returns_come_back_as_returned_events_with_lines(sandbox_base, receiver, platform):
     adapter = adapter_for(platform)
     creds = prepare(sandbox_base, receiver, platform)
@@ -236,6 +236,31 @@ def test_returns_come_back_as_returned_events_with_lines(sandbox_base, receiver,
     events = receive(adapter, creds, receiver, seen)
     assert {e.kind for e in events} == {OrderEventKind.RETURNED}
     assert units_of(events) == {l["listing_id"]: l["qty"] for l in ORDER_LINES[platform]}
+
+
+def test_shopee_return_push_and_return_detail_follow_v2(sandbox_base, receiver):
+    adapter = adapter_for("shopee")
+    creds = prepare(sandbox_base, receiver, "shopee")
+    placed = control(sandbox_base, "POST", "orders", {"platform": "shopee", "shop": SHOP,
+                                                      "lines": ORDER_LINES["shopee"], "kind": "shipped"})
+    seen = len(receiver.requests)
+    control(sandbox_base, "POST", "orders", {"platform": "shopee", "shop": SHOP, "order_id": placed["order_id"],
+                                             "kind": "returned"})
+    [delivered] = receiver.requests[seen:]
+    push = json.loads(delivered["body"])
+    assert push["code"] == 29 and push["data"]["order_sn"] == placed["order_id"] and push["data"]["return_sn"]
+    request = WebhookRequest(headers=delivered["headers"], body=delivered["body"],
+                             url=f"{receiver.base}{delivered['path']}")
+    adapter.verify_webhook(request, creds)
+    [event] = adapter.parse_webhook(request, SHOP)
+    call = adapter.build_order_detail(creds, event)
+    status, _, raw = send(call)
+    assert status == 200 and json.loads(raw)["response"]["return_sn"] == push["data"]["return_sn"]
+    # The detail call is signed like every shop-level call: a bad sign is refused the way Shopee does.
+    status, _, raw = send(_with_query(call, sign="0" * 64))
+    assert status == 403 and json.loads(raw)["error"] == "error_sign"
+    calls = control(sandbox_base, "GET", "calls", query=f"?platform=shopee&shop={SHOP}")["calls"]
+    assert [c["path"] for c in calls[-2:]] == ["/api/v2/returns/get_return_detail"] * 2
 
 
 def test_webhook_signed_for_another_shop_secret_is_rejected(sandbox_base, receiver):

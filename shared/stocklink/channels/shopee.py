@@ -2,9 +2,23 @@
 
 Push: header `Authorization` = hex HMAC-SHA256(key=partner_key, msg=callback_url + "|" + raw body),
 where callback_url is the URL configured for the app (the one Shopee called). Body
-`{code, shop_id, timestamp, data}`; code 3 = order status push with `data.ordersn` and `data.status`.
-The push carries no lines: `build_order_detail` builds the signed v2.order.get_order_detail call and
-`parse_order_detail` completes the event.
+`{code, shop_id, timestamp, data}`; we act on
+  - code 3 (order_status_push): `data.ordersn`, `data.status`. The push carries no lines:
+    `build_order_detail` builds the signed v2.order.get_order_detail call, `parse_order_detail` completes it.
+  - code 29 (return_updates_push): `data.return_sn` (+ `data.order_sn`). Shopee's pushes only say that a
+    return changed ("make a call to the corresponding API"), so every code-29 push becomes a candidate
+    RETURNED event and the signed v2.returns.get_return_detail answer (GET, `return_sn`) decides it:
+      * restock (RETURNED with the returned items and `amount`s) only when the buyer had to send the goods
+        back (`needs_logistics`) and the reverse logistics say the parcel reached the seller
+        (`logistics_status` LOGISTICS_DELIVERY_DONE, or "Delivered" for in-transit RR / return-on-the-spot)
+        under seller validation, and the return is not contested (SELLER_DISPUTE, JUDGING) or void
+        (CANCELLED, CLOSED);
+      * refund-only returns (`needs_logistics` false: the buyer keeps the goods), returns still on their way,
+        lost or failed parcels, and warehouse-validated returns (the parcel goes to a Shopee warehouse, not
+        the seller) restock nothing.
+    The restock's delivery id is `return-<return_sn>`, so however many pushes (and redeliveries) a return
+    gets, its units go back once. A "nothing yet" answer is recorded under a per-state key
+    (`return-<return_sn>@<status>/<logistics_status>`) so it never blocks the later restock.
 
 Shop API signing: sign = hex HMAC-SHA256(key=partner_key,
 msg=partner_id + api_path + timestamp + access_token + shop_id); common query parameters
@@ -56,7 +70,10 @@ UPDATE_STOCK = "/api/v2/product/update_stock"
 GET_MODEL_LIST = "/api/v2/product/get_model_list"
 GET_ITEM_BASE_INFO = "/api/v2/product/get_item_base_info"
 GET_ORDER_DETAIL = "/api/v2/order/get_order_detail"
+GET_RETURN_DETAIL = "/api/v2/returns/get_return_detail"
 CODE_ORDER_STATUS = 3
+CODE_RETURN_UPDATE = 29   # return_updates_push
+RETURN_PREFIX = "return-"
 
 _KIND_BY_STATUS = {
     "UNPAID": OrderEventKind.CREATED,
@@ -69,8 +86,13 @@ _KIND_BY_STATUS = {
     "COMPLETED": OrderEventKind.SHIPPED,
     "CANCELLED": OrderEventKind.CANCELLED,
     # IN_CANCEL (a request, may be refused), TO_RETURN (goods not back yet) and PENDING carry no stock
-    # movement; restocks of Shopee returns need the v2.returns API (not covered by the status push).
+    # movement; restocks come from the return push (code 29) and v2.returns.get_return_detail.
 }
+# Reverse logistics statuses meaning the return parcel was delivered to the seller (Shopee's Data
+# Definition "Reverse Logistics Status": normal returns, then in-transit RR / return-on-the-spot).
+_RETURN_DELIVERED = {"LOGISTICS_DELIVERY_DONE", "Delivered"}
+# Return statuses under which delivered goods are not (yet) resellable stock: contested or void returns.
+_RETURN_NOT_RESTOCKED = {"SELLER_DISPUTE", "JUDGING", "CANCELLED", "CLOSED"}
 _RETRYABLE_ERRORS = {"error_server", "error_inner", "error_busi_system_busy", "error_too_many_request"}
 MAX_MODELS_PER_CALL = 50
 MAX_ITEMS_PER_BASE_INFO = 50
@@ -83,6 +105,21 @@ def shop_sign(partner_key: str, partner_id: str, path: str, timestamp: int, acce
 
 def push_signature(partner_key: str, callback_url: str, body: bytes) -> str:
     return hmac_sha256_hex(partner_key, callback_url.encode() + b"|" + body)
+
+
+def return_sn_of(event: OrderEvent) -> str:
+    return event.delivery_id.removeprefix(RETURN_PREFIX).split("@", 1)[0]
+
+
+def goods_back_with_seller(detail: Mapping) -> bool:
+    """True when a v2.returns.get_return_detail `response` says the returned units are on the seller's shelf."""
+    if detail.get("needs_logistics") is not True:
+        return False  # refund only: the buyer keeps the goods
+    if text(detail.get("validation_type")) == "warehouse_validation":
+        return False  # the parcel goes to a Shopee warehouse for validation, not to the seller
+    if text(detail.get("status")) in _RETURN_NOT_RESTOCKED:
+        return False
+    return text(detail.get("logistics_status")) in _RETURN_DELIVERED
 
 
 def listing_key(item_id, model_id) -> str:
@@ -113,6 +150,8 @@ class ShopeeAdapter:
 
     def parse_webhook(self, request: WebhookRequest, shop: str) -> list[OrderEvent]:
         payload = load_object(request.body)
+        if payload.get("code") == CODE_RETURN_UPDATE:
+            return self._parse_return_push(payload, shop)
         if payload.get("code") != CODE_ORDER_STATUS:
             return []  # other pushes (auth, tracking numbers, promotions) do not move stock
         data = payload.get("data")
@@ -128,14 +167,31 @@ class ShopeeAdapter:
         return [OrderEvent(PLATFORM, shop, order_sn, kind, (), f"{order_sn}-{status}-{update_time}",
                            paid=kind is not OrderEventKind.CREATED, occurred_at=update_time or None)]
 
+    def _parse_return_push(self, payload: dict, shop: str) -> list[OrderEvent]:
+        data = payload.get("data")
+        if not isinstance(data, dict):
+            raise PayloadInvalid("missing object 'data'")
+        return_sn = text(data.get("return_sn"))
+        if not return_sn:
+            raise PayloadInvalid("return push needs data.return_sn")
+        # order_sn completes from the return detail when a push lacks it.
+        order_sn = text(data.get("order_sn") or data.get("ordersn"))
+        occurred = text(data.get("update_time") or payload.get("timestamp")) or None
+        return [OrderEvent(PLATFORM, shop, order_sn, OrderEventKind.RETURNED, (), f"{RETURN_PREFIX}{return_sn}",
+                           occurred_at=occurred)]
+
     def needs_order_detail(self, event: OrderEvent) -> bool:
         return not event.lines and event.kind is not OrderEventKind.CANCELLED
 
     def build_order_detail(self, credentials: Mapping[str, str], event: OrderEvent) -> HttpCall:
+        if event.kind is OrderEventKind.RETURNED:
+            return self._signed(credentials, "GET", GET_RETURN_DETAIL, {"return_sn": return_sn_of(event)})
         return self._signed(credentials, "GET", GET_ORDER_DETAIL,
                             {"order_sn_list": event.order_id, "response_optional_fields": "item_list"})
 
     def parse_order_detail(self, event: OrderEvent, status: int, body: bytes) -> OrderEvent:
+        if event.kind is OrderEventKind.RETURNED:
+            return self._parse_return_detail(event, status, body)
         payload = load_object(body, "order detail")
         if status != 200 or payload.get("error"):
             raise PayloadInvalid(f"Shopee order detail failed: {payload.get('error')} {payload.get('message')}")
@@ -151,6 +207,35 @@ class ShopeeAdapter:
         if not lines:
             raise PayloadInvalid(f"order {event.order_id} has no items")
         return replace(event, lines=tuple(lines))
+
+    def _parse_return_detail(self, event: OrderEvent, status: int, body: bytes) -> OrderEvent:
+        payload = load_object(body, "return detail")
+        if status != 200 or payload.get("error"):
+            raise PayloadInvalid(f"Shopee return detail failed: {payload.get('error')} {payload.get('message')}")
+        detail = payload.get("response")
+        return_sn = return_sn_of(event)
+        if not isinstance(detail, dict) or text(detail.get("return_sn")) != return_sn:
+            raise PayloadInvalid(f"return {return_sn} not in detail response")
+        order_sn = text(detail.get("order_sn")) or event.order_id
+        if not order_sn:
+            raise PayloadInvalid(f"return {return_sn} names no order_sn")
+        if not goods_back_with_seller(detail):
+            state = f"{text(detail.get('status')) or '-'}/{text(detail.get('logistics_status')) or '-'}"
+            return replace(event, order_id=order_sn, lines=(), delivery_id=f"{RETURN_PREFIX}{return_sn}@{state}")
+        counts: dict[str, int] = {}
+        skus: dict[str, str | None] = {}
+        for item in detail.get("item") or []:
+            if not isinstance(item, dict):
+                raise PayloadInvalid(f"return {return_sn}: item must be an object")
+            key = listing_key(item.get("item_id"), item.get("model_id"))
+            if not key:
+                raise PayloadInvalid(f"return {return_sn}: item without item_id")
+            counts[key] = counts.get(key, 0) + positive_qty(item.get("amount"), f"return {return_sn} item {key}")
+            skus.setdefault(key, item.get("variation_sku") or item.get("item_sku") or None)
+        if not counts:
+            raise PayloadInvalid(f"return {return_sn} has no items")
+        lines = tuple(OrderLine(k, v, skus[k]) for k, v in counts.items())
+        return replace(event, order_id=order_sn, lines=lines)
 
     # -- outbound -------------------------------------------------------------------------------------
     def _signed(self, credentials: Mapping[str, str], method: str, path: str,

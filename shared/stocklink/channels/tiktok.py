@@ -1,6 +1,8 @@
 """TikTok Shop adapter (Open API 202309).
 
-Webhooks: header `Authorization` = hex HMAC-SHA256(key=app_secret, msg=app_key + raw body). Body
+Webhooks: header `Authorization` (no prefix) = lower-case hex HMAC-SHA256(key=app_secret,
+msg=app_key + raw body); no timestamp or path is signed (Partner Center webhook verification; not the
+`TikTok-Signature: t=...,s=...` scheme of TikTok for Developers, which is another platform). Body
 `{type, tts_notification_id, shop_id, timestamp, data}`; we act on type 1 ORDER_STATUS_CHANGE,
 11 CANCELLATION_STATUS_CHANGE and 12 RETURN_STATUS_CHANGE. None of them carries order lines: the
 ingest function asks `build_order_detail` for the signed Get Order Detail (or return search) call and

@@ -37,6 +37,39 @@ def test_webhook_fixtures(name, kind):
         assert event.paid == (kind is OrderEventKind.PAID)  # `paid` only matters for these two
 
 
+@pytest.mark.parametrize("name", ["order_status_awaiting_shipment", "return_status_complete"])
+def test_webhook_signature_is_the_documented_scheme(name):
+    # TikTok Shop Partner Center: header `Authorization` (no prefix) = lower-case hex
+    # HMAC-SHA256(key=app_secret, msg=app_key + raw body); no timestamp, no path. Computed here independently.
+    from stocklink.channels.tiktok import webhook_signature
+    req = request("tiktok", name)
+    expected = hmac.new(CREDS["app_secret"].encode(), CREDS["app_key"].encode() + req.body, hashlib.sha256).hexdigest()
+    assert req.header("authorization") == expected
+    assert webhook_signature(CREDS["app_key"], CREDS["app_secret"], req.body) == expected
+    adapter().verify_webhook(req, CREDS)
+
+
+def test_webhook_signature_over_a_reserialized_body_is_rejected():
+    from stocklink.channels.base import WebhookRejected
+    req = request("tiktok", "order_status_awaiting_shipment")
+    reserialized = json.dumps(json.loads(req.body), separators=(",", ":")).encode()
+    assert reserialized != req.body
+    with pytest.raises(WebhookRejected):
+        adapter().verify_webhook(WebhookRequest(headers=dict(req.headers), body=reserialized), CREDS)
+
+
+def test_api_sign_matches_the_documented_base_string():
+    # "Sign your API request": secret + path + sorted(k + v, without sign and access_token) + body + secret.
+    from stocklink.channels.tiktok import api_sign
+    query = {"app_key": "68xu9ks5p4i8", "shop_cipher": "ROW_xkMbgAAAeVAQra0eZWebFQq5aIK", "timestamp": "1696909648",
+             "access_token": "ignored", "sign": "ignored"}
+    raw = b'{"address":"https://partner.tiktokshop.com","event_type":"PACKAGE_UPDATE"}'
+    base = ("e59af819cc/event/202309/webhooksapp_key68xu9ks5p4i8shop_cipherROW_xkMbgAAAeVAQra0eZWebFQq5aIK"
+            "timestamp1696909648" + raw.decode() + "e59af819cc")
+    assert api_sign("e59af819cc", "/event/202309/webhooks", query, raw) == hmac.new(
+        b"e59af819cc", base.encode(), hashlib.sha256).hexdigest()
+
+
 def test_return_delivery_id_is_the_return_id():
     [event] = adapter().parse_webhook(request("tiktok", "return_status_complete"), SHOP)
     assert event.delivery_id == "return-4035318504086604222"
