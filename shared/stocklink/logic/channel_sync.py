@@ -59,6 +59,8 @@ PUSH_WORKERS = 8              # shops of one event pushed at once (each keeps it
 SNAPSHOT_MAX_AGE_MS = 250     # a shop starting later than this after the event's stock read reads again
 COALESCE_SKUS = 32            # newest dirty SKUs looked at when a rate-limited shop gathers other listings
 IO_WORKERS = 16               # concurrent requests of the shops' threads (DynamoDB bookkeeping, platform calls)
+LATENCY_FLUSH_S = 10.0        # a container writes a shop's push-latency samples at most this often
+CONFIG_CACHE_S = 30.0         # shop records and "is any buffer dynamic" kept per container this long
 _sleep: Callable[[float], None] = time.sleep
 _clock: Callable[[], float] = time.monotonic
 _wall: Callable[[], float] = time.time     # shared rate-limit windows are epoch seconds (same in every container)
@@ -90,6 +92,7 @@ def put_allocation(platform: str, shop: str, body: AllocationIn, now_ms: int) ->
         raise ValidationFailed(str(exc)) from None
     data = {"platform": platform, "shop": shop, **settings.to_dict()}
     repository.put_catalog(ALLOCATION, f"{platform}#{shop}", data, now_ms)
+    _cache.clear()
     return data
 
 
@@ -103,6 +106,48 @@ def get_allocation(platform: str, shop: str) -> dict:
 def _settings(channels: Iterable[str]) -> dict[str, AllocationSettings]:
     stored = repository.batch_get_catalog(ALLOCATION, channels)
     return {ch: AllocationSettings.from_dict(stored.get(ch)) for ch in channels}
+
+
+# --- per-container caches of slow-changing configuration ------------------------------------------------------
+
+_cache: dict[str, tuple[float, object]] = {}
+_cache_lock = threading.Lock()
+
+
+def _cached(key: str, load: Callable[[], object], keep_none: bool = True):
+    """load() at most every CONFIG_CACHE_S per container (the shop's secrets are cached as long already)."""
+    now = _clock()
+    with _cache_lock:
+        hit = _cache.get(key)
+    if hit is not None and now - hit[0] < CONFIG_CACHE_S:
+        return hit[1]
+    value = load()
+    if value is not None or keep_none:
+        with _cache_lock:
+            _cache[key] = (now, value)
+    return value
+
+
+def reset_caches() -> None:
+    """Forget what this container cached (tests start each case as a fresh container)."""
+    with _cache_lock:
+        _cache.clear()
+        _latency_pending.clear()
+    with _buckets_lock:
+        _buckets.clear()
+
+
+def _shop_credentials(platform: str, shop: str) -> dict | None:
+    from stocklink.logic.catalog import shop_credentials
+
+    # an unknown shop is not remembered: it may be created a moment later
+    return _cached(f"shop#{platform}#{shop}", lambda: shop_credentials(platform, shop), keep_none=False)
+
+
+def _any_dynamic_buffer() -> bool:
+    """Whether some shop uses the dynamic buffer: only then is sales velocity worth two requests per SKU."""
+    return bool(_cached("dynamic", lambda: any(
+        (data or {}).get("buffer_mode") == "dynamic" for data in repository.list_catalog(ALLOCATION).values())))
 
 
 # --- rate limiting -----------------------------------------------------------------------------------------
@@ -350,11 +395,10 @@ def push_corrections(platform: str, shop: str, pushes: list[StockPush], now_ms: 
     """Push corrected quantities for listings found drifted, with the same claim / retry / failure
     bookkeeping as sync_skus (a newer computation that claimed a listing wins)."""
     from stocklink.channels.registry import adapter_for
-    from stocklink.logic.catalog import shop_credentials
 
     report = SyncReport()
     adapter = adapter_for(platform)
-    credentials = shop_credentials(platform, shop)
+    credentials = _shop_credentials(platform, shop)
     if credentials is None:
         _fail(report, platform, shop, [p.listing_id for p in pushes], "shop credentials missing", now_ms())
         return report
@@ -503,7 +547,6 @@ def _sync_shop(channel: str, listings: list[ListingRef], settings: Mapping[str, 
                zero: set, now_ms: Callable[[], int], event_ms: int | None, gatherer: _Gatherer,
                snapshot: tuple[int, list] | None = None) -> SyncReport:
     from stocklink.channels.registry import UnknownPlatform, adapter_for
-    from stocklink.logic.catalog import shop_credentials
 
     report = SyncReport()
     platform, shop = channel.split("#", 1)
@@ -512,7 +555,7 @@ def _sync_shop(channel: str, listings: list[ListingRef], settings: Mapping[str, 
         adapter = adapter_for(platform)
     except UnknownPlatform:
         return report   # e.g. the storefront: it reserves synchronously, nothing to push
-    credentials = shop_credentials(platform, shop)
+    credentials = _shop_credentials(platform, shop)
     if credentials is None:
         _fail(report, platform, shop, [l.listing_id for l in mine], "shop credentials missing", now_ms())
         return report
@@ -701,8 +744,24 @@ def _push_shop(report: SyncReport, adapter, credentials, bucket: TokenBucket, pl
         if event_ms is not None and ok:
             latencies.append(max(0, done - event_ms))
     if latencies:
+        _note_latencies(platform, shop, latencies, now_ms())
+
+
+_latency_pending: dict[str, tuple[float, list[int]]] = {}   # shop -> (last written, samples not written yet)
+
+
+def _note_latencies(platform: str, shop: str, latencies: list[int], at_ms: int) -> None:
+    """Push-latency samples (for the dynamic buffer's p99), written at most every LATENCY_FLUSH_S per shop
+    and container: during a sale that is one read and one write per shop every 10 s instead of per push."""
+    key, now = f"{platform}#{shop}", _clock()
+    with _cache_lock:
+        written, pending = _latency_pending.get(key, (None, []))
+        pending = pending + list(latencies)
+        due = written is None or now - written >= LATENCY_FLUSH_S
+        _latency_pending[key] = (now if due else written, [] if due else pending)
+    if due:
         try:
-            sync_models.add_latency_samples(platform, shop, latencies, now_ms())
+            sync_models.add_latency_samples(platform, shop, pending, at_ms)
         except Exception:  # noqa: BLE001 - a statistic; never fail a push over it
             logger.exception("could not store push latency")
 
@@ -781,11 +840,17 @@ def handle_events(events: list[Mapping], now_ms: Callable[[], int]) -> BatchResu
 
     def bookkeeping() -> None:
         """Sales velocity and reconciliation's dirty markers: needed soon, not by this push."""
+        try:
+            track_velocity = _any_dynamic_buffer()
+        except Exception:  # noqa: BLE001 - velocity is an estimate; never fail the push over it
+            logger.exception("could not read allocation modes")
+            track_velocity = False
         for sku, details in changed.items():
-            try:
-                note_sales(sku, details, now_ms())
-            except Exception:  # noqa: BLE001 - velocity is an estimate; never fail the push over it
-                logger.exception("could not update sales velocity")
+            if track_velocity:
+                try:
+                    note_sales(sku, details, now_ms())
+                except Exception:  # noqa: BLE001 - velocity is an estimate; never fail the push over it
+                    logger.exception("could not update sales velocity")
             _mark_dirty(sku, now_ms(), details[-1])
         for sku in zero:
             _mark_dirty(sku, now_ms(), {"cause": "oversold", "total_available": 0})
