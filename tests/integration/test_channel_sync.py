@@ -328,3 +328,19 @@ def test_in_a_batch_an_oversell_zero_holds_unless_the_sku_changed_after_it(linke
     # restocked after the oversell (a later stock.changed in the same batch): the listings show stock again
     push(sqs_batch(at(oversold, "2026-11-24T10:00:02Z"), at(stock_changed(), "2026-11-24T10:00:03Z")))
     assert set(listed(sandbox_base).values()) == {6}
+
+
+def test_dynamic_buffer_learns_velocity_and_push_latency_from_the_events(linked, sandbox_base):
+    """Lazada on the dynamic buffer: TikTok sells 3 units in the 5-minute window (0.01 units/s) and pushes
+    have taken 60 s at p99, so Lazada holds back ceil(0.01 × 60) = 1 unit; the others show the pool."""
+    from datetime import datetime, timedelta, timezone
+
+    assert linked.put("/shops/lazada/s1/allocation", {"rule": "shared", "buffer_mode": "dynamic"}).status == 200
+    minute_ago = (datetime.now(timezone.utc) - timedelta(seconds=60)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    sale = {"sku": SKU, "cause": "reserve", "source": "tiktok:s1"}
+    push(at({"detail-type": "stock.changed", "detail": {**sale, "total_available": 9}}, minute_ago))
+    assert listed(sandbox_base) == {"tiktok": 6, "lazada": 6, "shopify": 6}    # no sales seen yet
+    push(at({"detail-type": "stock.changed", "detail": {**sale, "total_available": 6}}, minute_ago))
+    assert listed(sandbox_base) == {"tiktok": 6, "lazada": 5, "shopify": 6}
+    view = {l["platform"]: l["computed_qty"] for l in linked.get(f"/skus/{SKU}/channels").body["listings"]}
+    assert view == {"tiktok": 6, "lazada": 5, "shopify": 6}
