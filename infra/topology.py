@@ -198,7 +198,7 @@ FUNCTIONS: tuple[Function, ...] = (
         "On stock.changed / order.oversold: compute each listing's quantity, push changed values to platforms",
         # catalog write: sync state (last pushed qty, failures, latency samples) lives under SYNC* keys
         tables={"stock": "read", "catalog": "write"},
-        reads_secrets=True, timeout_s=60, local_workers=3,
+        reads_secrets=True, timeout_s=60, local_workers=5,   # = the queue's max concurrency
     ),
 )
 

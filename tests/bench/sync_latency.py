@@ -61,6 +61,29 @@ def cpu_seconds(runtime) -> dict[str, float]:
     return out
 
 
+def lag_by_platform(sale, catalog) -> dict[str, list[float]]:
+    """Per platform: seconds from an order's webhook answer until that platform shows a quantity that
+    includes it (the demo's rule, per platform instead of the worst of them)."""
+    series: dict[tuple[str, str], list[tuple[float, int]]] = {}
+    for c in demo.stock_updates(sale.calls):
+        for lid, qty in (c.get("listings") or {}).items():
+            series.setdefault((c["platform"], str(lid)), []).append((c["ts"], int(qty)))
+    for values in series.values():
+        values.sort()
+    sold: dict[str, int] = {}
+    out: dict[str, list[float]] = {p: [] for p in demo.PLATFORMS}
+    for o in sorted((o for o in sale.orders if o.status == "applied"), key=lambda o: o.t_done):
+        sold[o.sku] = sold.get(o.sku, 0) + o.qty
+        bound = max(0, sale.start_units[o.sku] - sold[o.sku])
+        for platform in demo.PLATFORMS:
+            if platform != o.platform:
+                landed = next((ts for ts, q in series.get((platform, catalog.listings[(platform, o.sku)]), [])
+                               if ts >= o.t_sent and q <= bound), None)
+                if landed is not None:
+                    out[platform].append(max(0.0, landed - o.t_done))
+    return out
+
+
 def ms(values: list[float], q: float) -> str:
     return f"{demo.percentile(values, q) * 1000:.0f}" if values else "-"
 
@@ -119,6 +142,7 @@ def main(argv: list[str] | None = None) -> dict:
         cpu = {k: v - cpu_before.get(k, 0.0) for k, v in cpu_seconds(runtime).items()}
         wall = time.monotonic() - wall_before
         s = sale.summary(catalog)
+        lags = lag_by_platform(sale, catalog)
     finally:
         if server is not None:
             server.shutdown()
@@ -133,6 +157,7 @@ def main(argv: list[str] | None = None) -> dict:
           + (f", paced at {args.rate}/s" if args.rate else ""))
     print(f"sync latency p50 {s['latency_p50_ms']} ms  p99 {s['latency_p99_ms']} ms  max {s['latency_max_ms']} ms  "
           f"mean {s['latency_mean_ms']} ms  ({s['latency_samples']} orders; {s['latency_not_reflected']} never reflected)")
+    print("  per platform p50/p99 ms: " + ", ".join(f"{p} {ms(v, 50)}/{ms(v, 99)}" for p, v in lags.items()))
     print(f"platform calls: {s['stock_calls']} ({s['calls_per_order']} per order), {s['listing_updates']} listing "
           f"updates vs {s['naive_listing_updates']} without coalescing; stale pushes {s['stale_pushes']}")
     print(f"channel_push: {len(runs)} invocations for {sum(sizes)} events (batch mean "
