@@ -48,6 +48,7 @@ def handler(event, context):
     metrics.add_metric(name="ChannelPushEvents", unit="Count", value=len(events))
     metrics.add_metric(name="ChannelPushes", unit="Count", value=report.pushed)
     metrics.add_metric(name="ChannelPushesCoalesced", unit="Count", value=report.unchanged + report.superseded)
+    metrics.add_metric(name="ChannelPushesHandedOver", unit="Count", value=report.handed_over)
     if report.failed:
         metrics.add_metric(name="ChannelPushFailures", unit="Count", value=report.failed)
     if records is None:

@@ -54,3 +54,42 @@ def test_containers_together_never_exceed_the_shop_rate_in_any_second(windows):
     # each caller waits for the start of the second it was given
     assert Counter(round(w, 2) for w in waits) == Counter(
         {round(max(0.0, s - NOW), 2): RATE for s in counts})
+
+
+@pytest.fixture
+def mailbox(local_tables, dynamodb_local, monkeypatch):
+    model = sync_models.ShopMailbox
+    monkeypatch.setattr(model.Meta, "host", dynamodb_local, raising=False)
+    monkeypatch.setattr(model, "_connection", None, raising=False)
+    yield model
+    model._connection = None
+
+
+def test_every_sku_handed_over_is_collected_by_the_waiter_or_refused_to_its_sender(mailbox):
+    """12 senders hand over SKUs while the waiter collects at an arbitrary moment: a hand-over that
+    succeeded is in what the waiter collected, one that failed went back to its sender. None is lost."""
+    assert sync_models.await_slot("woocommerce", "s1", "waiter", due_ms=10_000_000, now_ms=0)
+    accepted: list[str] = []
+    lock = threading.Lock()
+    go = threading.Barrier(13)
+    collected: set[str] = set()
+
+    def sender(i):
+        go.wait()
+        for k in range(10):
+            sku = f"S{i}-{k}"
+            if sync_models.hand_over("woocommerce", "s1", [sku], now_ms=1_000):
+                with lock:
+                    accepted.append(sku)
+
+    def waiter():
+        go.wait()
+        collected.update(sync_models.collect("woocommerce", "s1", "waiter"))
+
+    threads = [threading.Thread(target=sender, args=(i,)) for i in range(12)] + [threading.Thread(target=waiter)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert set(accepted) == collected
+    assert sync_models.collect("woocommerce", "s1", "waiter") == set()     # nothing left behind

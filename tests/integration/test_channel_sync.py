@@ -344,3 +344,66 @@ def test_dynamic_buffer_learns_velocity_and_push_latency_from_the_events(linked,
     assert listed(sandbox_base) == {"tiktok": 6, "lazada": 5, "shopify": 6}
     view = {l["platform"]: l["computed_qty"] for l in linked.get(f"/skus/{SKU}/channels").body["listings"]}
     assert view == {"tiktok": 6, "lazada": 5, "shopify": 6}
+
+
+def test_a_container_waiting_for_a_shop_call_pushes_the_skus_others_handed_it(linked, aws, sandbox_base,
+                                                                               monkeypatch):
+    """Lazada's window is full. This container waits for the next one and announces it; meanwhile another
+    container hands it TEE-BLUE-M instead of queueing its own call; after the wait one Lazada call carries
+    both SKUs' listings, each computed from stock read after the wait."""
+    from stocklink.logic import channel_sync
+    from stocklink.store import sync_models
+
+    blue_ids = {"item_id": "557711990"}
+    assert linked.put("/skus/TEE-BLUE-M", {"name": "Blue tee M"}).status == 200
+    assert linked.post("/stock/receipts", {"warehouse_id": "wh-a", "lines": [{"sku": "TEE-BLUE-M", "qty": 4}],
+                                           "reference": "PO-B"}).status == 201
+    control(sandbox_base, "PUT", "listings", {"platform": "lazada", "shop": "s1", "listings": [
+        {"listing_id": "2222", "quantity": 0, "platform_ids": blue_ids, "seller_sku": "TEE-BLUE-M"}]})
+    assert linked.put("/listings/lazada/s1/2222", {"components": [{"sku": "TEE-BLUE-M", "qty": 1}],
+                                                   "platform_ids": blue_ids}).status == 200
+    aws.drain()
+    push(stock_changed())                      # everything in sync at 6 first
+    lazada_calls = lambda: [c for c in api_calls(sandbox_base)
+                            if c["platform"] == "lazada" and c.get("kind") == "stock_update"]
+    before = len(lazada_calls())
+
+    clock = [1_900_000_000.5]
+    monkeypatch.setattr(channel_sync, "_wall", lambda: clock[0])
+    limit = channel_sync.ShopRateLimit("lazada", "s1", 1, 1)
+    channel_sync._buckets["lazada#s1"] = limit
+    assert limit.wait_time() == 0.0            # this second's only call is taken: the next push waits
+
+    def another_container_hands_over(seconds):
+        assert sync_models.hand_over("lazada", "s1", ["TEE-BLUE-M"], int(clock[0] * 1000))
+        clock[0] += seconds
+
+    monkeypatch.setattr(channel_sync, "_sleep", another_container_hands_over)
+    monkeypatch.setattr(channel_sync, "_clock", lambda: clock[0])    # the wait is spent only in _sleep
+    assert linked.post("/stock/adjustments", {"warehouse_id": "wh-a", "sku": SKU, "delta": -1,
+                                              "reason": "damaged"}).status == 201
+    report = push(stock_changed())
+    calls = lazada_calls()[before:]
+    assert len(calls) == 1 and calls[0]["listings"] == {"1234567890": 5, "2222": 4}
+    assert report["pushed"] == 4               # TikTok, Shopify and Lazada for TEE-RED-M, Lazada for TEE-BLUE-M
+    shown = {(r["platform"], r["listing_id"]): r["quantity"] for r in control(sandbox_base, "GET", "listings")["listings"]}
+    assert shown == {("tiktok", SHOPS["tiktok"][2]): 5, ("shopify", SHOPS["shopify"][2]): 5,
+                     ("lazada", "1234567890"): 5, ("lazada", "2222"): 4}
+
+
+def test_with_the_window_full_and_a_container_waiting_the_skus_are_handed_to_it(linked, sandbox_base, monkeypatch):
+    from stocklink.logic import channel_sync
+    from stocklink.store import sync_models
+
+    clock = [1_900_000_000.5]
+    monkeypatch.setattr(channel_sync, "_wall", lambda: clock[0])
+    limit = channel_sync.ShopRateLimit("lazada", "s1", 1, 1)
+    channel_sync._buckets["lazada#s1"] = limit
+    limit.wait_time(), limit.wait_time()       # this second full, the next one taken by the waiter below
+    assert limit.busy()
+    assert sync_models.await_slot("lazada", "s1", "other-container", int((clock[0] + 1) * 1000),
+                                  int(clock[0] * 1000))
+    report = push(stock_changed())
+    assert report["handed_over"] == 1 and report["pushed"] == 2          # TikTok and Shopify pushed here
+    assert listed(sandbox_base) == {"tiktok": 6, "lazada": 0, "shopify": 6}
+    assert sync_models.collect("lazada", "s1", "other-container") == {SKU}

@@ -26,6 +26,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Annotated, Callable, Iterable, Mapping
@@ -216,6 +217,11 @@ class ShopRateLimit:
             _sleep(delay)
         return delay
 
+    def busy(self) -> bool:
+        """This container found the current second's window full: a push now would have to wait."""
+        with self.lock:
+            return self.known_full >= int(_wall())
+
 
 _buckets: dict[str, ShopRateLimit | TokenBucket] = {}
 _buckets_lock = threading.Lock()
@@ -279,6 +285,7 @@ class SyncReport:
     sync_off: int = 0
     failed: int = 0
     gathered: int = 0           # listings of other changed SKUs pushed along in a rate-limited shop's call
+    handed_over: int = 0        # listings left to another container already waiting for the shop's call
     calls: int = 0
     attempts: int = 0
     failures: list[dict] = field(default_factory=list)
@@ -288,7 +295,8 @@ class SyncReport:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
     def merge(self, other: "SyncReport") -> None:
-        for name in ("pushed", "unchanged", "superseded", "sync_off", "failed", "gathered", "calls", "attempts"):
+        for name in ("pushed", "unchanged", "superseded", "sync_off", "failed", "gathered", "handed_over", "calls",
+                     "attempts"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.failures.extend(other.failures)
         self.pushed_values.update(other.pushed_values)
@@ -570,16 +578,31 @@ def _sync_shop(channel: str, listings: list[ListingRef], settings: Mapping[str, 
     # A rate-limit token only when this shop has something to push: an event whose listings already
     # show the current numbers makes no platform call, so it must neither wait for a token nor use one
     # up (that debt delayed every later push of the shop by seconds in a burst).
+    owed: list[ListingRef] = []
     if _needs_push(mine, wanted, states, zero):
+        shared = isinstance(bucket, ShopRateLimit)
+        my_skus = {c.sku for l in mine for c in l.components}
+        # The shop's call window is full and another container may already be waiting for the next one:
+        # hand it these SKUs (it reads stock after its wait, so it pushes their newest numbers) instead of
+        # queueing a call of our own behind it. An oversell's zero is never handed over.
+        if shared and bucket.busy() and not (zero & my_skus) and _hand_over(platform, shop, my_skus):
+            report.handed_over += len(mine)
+            return report
         delay = min(bucket.wait_time(), MAX_TOKEN_WAIT_S)
         if delay > 0:
             started = _clock()
+            owner = _await_slot(platform, shop, delay) if shared else None
             gathered_all = _gather_candidates(gatherer, platform, shop, mine)
             left = delay - (_clock() - started)
             if left > 0:
                 _sleep(left)
+            handed = _collect(platform, shop, owner) - my_skus if owner else set()
+            if handed:
+                # owed: every listing in this shop of the SKUs handed over (other shops' for the allocation)
+                gathered_all = _listings_for(sorted(handed)) + gathered_all
             # Read stock again after the wait: the value pushed is the freshest there is.
             known = {(m.channel, m.listing_id) for m in listings}
+            gathered_all = list({(l.channel, l.listing_id): l for l in gathered_all}.values())
             union = listings + [l for l in gathered_all if (l.channel, l.listing_id) not in known]
             union_settings = {**_settings(sorted({l.channel for l in union} - set(settings))), **settings}
             read_at = now_ms()       # taken before the read: claims never rank this value as newer than it is
@@ -588,16 +611,19 @@ def _sync_shop(channel: str, listings: list[ListingRef], settings: Mapping[str, 
                                  extra_buffer=_dynamic_buffers(listings, settings, read_at))
             wanted = {d.listing_id: d for d in plan if d.channel == channel}
             extra = [l for l in gathered_all if l.channel == channel and l.listing_id not in wanted]
-            if extra:
+            owed = [l for l in extra if {c.sku for c in l.components} & handed]
+            extra = [l for l in extra if l not in owed]
+            if extra or owed:
                 # Gathered listings are computed with every listing of their SKUs, as their own event would.
                 union_plan = plan_displays(union, union_settings, available,
                                            extra_buffer=_dynamic_buffers(union, union_settings, read_at))
                 extra_wanted = {d.listing_id: d for d in union_plan
                                 if d.channel == channel and d.listing_id not in wanted}
-            states = sync_models.listing_states(platform, shop, [*wanted, *(l.listing_id for l in extra)])
+            states = sync_models.listing_states(platform, shop,
+                                                [*wanted, *(l.listing_id for l in [*extra, *owed])])
     candidates: list[StockPush] = []
-    for listing in mine:
-        display = wanted[listing.listing_id]
+    for listing, display in [*((l, wanted[l.listing_id]) for l in mine),
+                             *((l, extra_wanted[l.listing_id]) for l in owed)]:
         qty = display.quantity
         if qty is None:
             report.sync_off += 1
@@ -620,6 +646,34 @@ def _sync_shop(channel: str, listings: list[ListingRef], settings: Mapping[str, 
     if pushes:
         _push_shop(report, adapter, credentials, bucket, platform, shop, pushes, now_ms, event_ms)
     return report
+
+
+def _hand_over(platform: str, shop: str, skus: set[str]) -> bool:
+    try:
+        return sync_models.hand_over(platform, shop, sorted(skus), int(_wall() * 1000))
+    except Exception:  # noqa: BLE001 - an optimisation: push them ourselves
+        logger.exception("could not hand SKUs over", extra={"platform": platform, "shop": shop})
+        return False
+
+
+def _await_slot(platform: str, shop: str, delay_s: float) -> str | None:
+    """Announce the wait so that others can hand their SKUs to this call; the attempt id, or None."""
+    owner = uuid.uuid4().hex
+    now = _wall()
+    try:
+        ok = sync_models.await_slot(platform, shop, owner, int((now + delay_s) * 1000), int(now * 1000))
+        return owner if ok else None
+    except Exception:  # noqa: BLE001 - an optimisation: nobody hands over, each pushes its own
+        logger.exception("could not announce the wait", extra={"platform": platform, "shop": shop})
+        return None
+
+
+def _collect(platform: str, shop: str, owner: str) -> set[str]:
+    try:
+        return sync_models.collect(platform, shop, owner)
+    except Exception:  # noqa: BLE001 - the SKUs stay in the mailbox for the next waiter; dirty for reconcile
+        logger.exception("could not collect handed-over SKUs", extra={"platform": platform, "shop": shop})
+        return set()
 
 
 def _gather_candidates(gatherer: _Gatherer, platform: str, shop: str, mine: list[ListingRef]) -> list[ListingRef]:

@@ -8,12 +8,20 @@ has the catalog), with typed pynamodb models so the sync code never touches Dyna
   pk "SYNC_VELOCITY"           sk <sku>               SkuVelocity: sales rate per channel (units/s)
   pk "RATE#<platform>#<shop>"  sk <epoch second>      CallWindow: platform calls taken in that second
                                                       (removed by the table's TTL on `purge_at`)
+  pk "SYNC_MAILBOX"            sk <platform>#<shop>   ShopMailbox: a container waiting for the shop's next
+                                                      call slot, and SKUs other containers handed to it
 """
 from __future__ import annotations
 
 from typing import Iterable
 
-from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import (
+    JSONAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+)
 from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.models import Model
 
@@ -23,6 +31,7 @@ from stocklink.store.models import _Meta
 FAILURE_PK = "SYNC_FAILURE"
 SHOP_PK = "SYNC_SHOP"
 VELOCITY_PK = "SYNC_VELOCITY"
+MAILBOX_PK = "SYNC_MAILBOX"
 LATENCY_SAMPLES = 100
 CALL_WINDOW_KEEP_S = 120      # call windows are kept this long past their second, then TTL removes them
 
@@ -99,6 +108,63 @@ def take_call_slot(platform: str, shop: str, second: int, limit: int) -> bool:
         if exc.cause_response_code == "ConditionalCheckFailedException":
             return False
         raise
+
+
+class ShopMailbox(Model):
+    class Meta(_Meta):
+        table_name = table_name("catalog")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)          # platform#shop
+    due_at = NumberAttribute(null=True)            # ms: when the waiting container's call slot opens
+    owner = UnicodeAttribute(null=True)            # that container's attempt id
+    skus = UnicodeSetAttribute(null=True)          # handed over by others, pushed in that call
+
+
+def hand_over(platform: str, shop: str, skus: Iterable[str], now_ms: int) -> bool:
+    """Add `skus` to the call a container is waiting to make for this shop, if one is still waiting (its
+    slot opens after now). False: nobody is, or it has already collected; the caller pushes itself."""
+    names = set(skus)
+    if not names:
+        return True
+    try:
+        ShopMailbox(MAILBOX_PK, f"{platform}#{shop}").update(
+            actions=[ShopMailbox.skus.add(names)], condition=ShopMailbox.due_at > now_ms)
+        return True
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+
+
+def await_slot(platform: str, shop: str, owner: str, due_ms: int, now_ms: int) -> bool:
+    """Announce that `owner` waits for a call slot opening at `due_ms`, unless another container already
+    waits for a later one (then this one just waits and pushes its own). SKUs left by a waiter that never
+    collected them stay: the new owner pushes them too."""
+    try:
+        ShopMailbox(MAILBOX_PK, f"{platform}#{shop}").update(
+            actions=[ShopMailbox.due_at.set(due_ms), ShopMailbox.owner.set(owner)],
+            condition=ShopMailbox.due_at.does_not_exist() | (ShopMailbox.due_at <= now_ms))
+        return True
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+
+
+def collect(platform: str, shop: str, owner: str) -> set[str]:
+    """The waiting `owner` takes what was handed over and closes the mailbox in one conditional write:
+    a hand-over either happened before (and is returned here) or fails (and its sender pushes itself)."""
+    item = ShopMailbox(MAILBOX_PK, f"{platform}#{shop}")
+    try:
+        old = ShopMailbox._get_connection().update_item(
+            item.pk, item.sk, actions=[ShopMailbox.due_at.set(0), ShopMailbox.skus.remove()],
+            condition=ShopMailbox.owner == owner, return_values="ALL_OLD")
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return set()
+        raise
+    return set((old.get("Attributes") or {}).get("skus", {}).get("SS", []))
 
 
 # --- listing sync state ----------------------------------------------------------------------------------
