@@ -635,10 +635,9 @@ def _sync_shop(channel: str, listings: list[ListingRef], settings: Mapping[str, 
             report.unchanged += 1
             continue
         candidates.append(StockPush(listing.listing_id, qty, listing.platform_ids))
-    # Each claim is its own conditional write (a newer computation may hold the listing): sent at once.
-    won = _concurrently(lambda push: sync_models.claim(platform, shop, push.listing_id, push.quantity, read_at),
-                        candidates)
-    pushes = [push for push, ok in zip(candidates, won) if ok]
+    # One conditional write per listing (a newer computation may hold it), sent as one transaction.
+    won = sync_models.claim_many(platform, shop, [(p.listing_id, p.quantity) for p in candidates], read_at)
+    pushes = [push for push in candidates if push.listing_id in won]
     report.superseded += len(candidates) - len(pushes)
     if extra:
         pushes += _gathered_pushes(report, adapter, credentials, platform, shop, pushes, extra, extra_wanted,
@@ -735,13 +734,6 @@ def _needs_push(mine: list[ListingRef], wanted: Mapping, states: Mapping, zero: 
     return False
 
 
-def _concurrently(fn: Callable, items: list) -> list:
-    """fn over items, results in order; one item runs inline (no thread hop for the common case)."""
-    if len(items) <= 1:
-        return [fn(item) for item in items]
-    return list(_io().map(fn, items))
-
-
 def _call_group(adapter, credentials, push: StockPush) -> tuple[str, str]:
     """Which request a listing's update lands in (per product for TikTok/Shopee, one endpoint for others)."""
     calls = adapter.build_stock_updates(credentials, [push])
@@ -786,8 +778,7 @@ def _push_shop(report: SyncReport, adapter, credentials, bucket: TokenBucket, pl
         report.calls += n_calls
         report.attempts += attempts
         ok = [push for push in batch if push.listing_id not in batch_failed]
-        _concurrently(lambda push: sync_models.record_pushed(platform, shop, push.listing_id, push.quantity, done),
-                      ok)
+        sync_models.record_pushed_many(platform, shop, [(p.listing_id, p.quantity) for p in ok], done)
         for push in batch:
             if push.listing_id in batch_failed:
                 _fail(report, platform, shop, [push.listing_id], batch_failed[push.listing_id], done,

@@ -22,17 +22,21 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UnicodeSetAttribute,
 )
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from stocklink.config import table_name
-from stocklink.store.models import _Meta
+from stocklink.store.models import _REGION, _Meta
 
 FAILURE_PK = "SYNC_FAILURE"
 SHOP_PK = "SYNC_SHOP"
 VELOCITY_PK = "SYNC_VELOCITY"
 MAILBOX_PK = "SYNC_MAILBOX"
 LATENCY_SAMPLES = 100
+TRANSACT_MAX_ITEMS = 100      # DynamoDB's limit of actions in one TransactWriteItems
+TRANSACT_CONFLICT_RETRIES = 3
 CALL_WINDOW_KEEP_S = 120      # call windows are kept this long past their second, then TTL removes them
 
 
@@ -179,8 +183,7 @@ def claim(platform: str, shop: str, listing_id: str, computed_qty: int, read_at_
     worker can never overwrite a fresher value with a stale one."""
     item = ListingSync(sync_pk(platform, shop), listing_id)
     try:
-        item.update(actions=[ListingSync.claim_at.set(read_at_ms), ListingSync.computed_qty.set(computed_qty),
-                             ListingSync.computed_at.set(read_at_ms), ListingSync.updated_at.set(read_at_ms)],
+        item.update(actions=_claim_actions(computed_qty, read_at_ms),
                     condition=ListingSync.claim_at.does_not_exist() | (ListingSync.claim_at < read_at_ms))
         return True
     except UpdateError as exc:
@@ -189,16 +192,90 @@ def claim(platform: str, shop: str, listing_id: str, computed_qty: int, read_at_
         raise
 
 
+_CONNECTIONS: dict[str | None, Connection] = {}
+
+
+def _connection() -> Connection:
+    host = getattr(ListingSync.Meta, "host", None)
+    if host not in _CONNECTIONS:
+        _CONNECTIONS[host] = Connection(region=_REGION, host=host)
+    return _CONNECTIONS[host]
+
+
+def _claim_actions(computed_qty: int, read_at_ms: int) -> list:
+    return [ListingSync.claim_at.set(read_at_ms), ListingSync.computed_qty.set(computed_qty),
+            ListingSync.computed_at.set(read_at_ms), ListingSync.updated_at.set(read_at_ms)]
+
+
+def claim_many(platform: str, shop: str, claims: list[tuple[str, int]], read_at_ms: int) -> set[str]:
+    """claim() for several listings of a shop in one TransactWriteItems per 100: the listing ids won.
+
+    A transaction is all-or-nothing, so when a newer computation holds some listings the cancellation
+    reasons name them and the rest is claimed again without them; a conflict with a concurrent write is
+    retried, then the listings are claimed one by one."""
+    if len(claims) <= 1:
+        return {lid for lid, qty in claims if claim(platform, shop, lid, qty, read_at_ms)}
+    won: set[str] = set()
+    for start in range(0, len(claims), TRANSACT_MAX_ITEMS):
+        pending = claims[start:start + TRANSACT_MAX_ITEMS]
+        for _ in range(TRANSACT_CONFLICT_RETRIES + len(pending)):
+            if len(pending) <= 1:
+                won |= {lid for lid, qty in pending if claim(platform, shop, lid, qty, read_at_ms)}
+                pending = []
+                break
+            try:
+                with TransactWrite(connection=_connection()) as txn:
+                    for lid, qty in pending:
+                        txn.update(ListingSync(sync_pk(platform, shop), lid), actions=_claim_actions(qty, read_at_ms),
+                                   condition=ListingSync.claim_at.does_not_exist()
+                                   | (ListingSync.claim_at < read_at_ms))
+                won |= {lid for lid, _ in pending}
+                pending = []
+                break
+            except TransactWriteError as exc:
+                codes = [(r.code if r else None) for r in (exc.cancellation_reasons or [])]
+                lost = {pending[i][0] for i, code in enumerate(codes) if code == "ConditionalCheckFailed"}
+                if lost:
+                    pending = [(lid, qty) for lid, qty in pending if lid not in lost]
+                elif not any(code == "TransactionConflict" for code in codes):
+                    raise
+        won |= {lid for lid, qty in pending if claim(platform, shop, lid, qty, read_at_ms)}
+    return won
+
+
+def record_pushed_many(platform: str, shop: str, pushed: list[tuple[str, int]], now_ms: int) -> None:
+    """record_pushed() for several listings in one TransactWriteItems per 100 (no conditions: only a
+    conflict with a concurrent write can cancel it, and then each is recorded on its own)."""
+    if len(pushed) <= 1:
+        for lid, qty in pushed:
+            record_pushed(platform, shop, lid, qty, now_ms)
+        return
+    for start in range(0, len(pushed), TRANSACT_MAX_ITEMS):
+        chunk = pushed[start:start + TRANSACT_MAX_ITEMS]
+        try:
+            with TransactWrite(connection=_connection()) as txn:
+                for lid, qty in chunk:
+                    txn.update(ListingSync(sync_pk(platform, shop), lid), actions=_pushed_actions(qty, now_ms))
+        except TransactWriteError as exc:
+            if not any((r.code if r else None) == "TransactionConflict" for r in (exc.cancellation_reasons or [])):
+                raise
+            for lid, qty in chunk:
+                record_pushed(platform, shop, lid, qty, now_ms)
+
+
 def record_unchanged(platform: str, shop: str, listing_id: str, computed_qty: int, now_ms: int) -> None:
     ListingSync(sync_pk(platform, shop), listing_id).update(actions=[
         ListingSync.computed_qty.set(computed_qty), ListingSync.computed_at.set(now_ms),
         ListingSync.updated_at.set(now_ms)])
 
 
+def _pushed_actions(qty: int, now_ms: int) -> list:
+    return [ListingSync.pushed_qty.set(qty), ListingSync.pushed_at.set(now_ms), ListingSync.status.set("pushed"),
+            ListingSync.error.remove(), ListingSync.updated_at.set(now_ms)]
+
+
 def record_pushed(platform: str, shop: str, listing_id: str, qty: int, now_ms: int) -> None:
-    ListingSync(sync_pk(platform, shop), listing_id).update(actions=[
-        ListingSync.pushed_qty.set(qty), ListingSync.pushed_at.set(now_ms), ListingSync.status.set("pushed"),
-        ListingSync.error.remove(), ListingSync.updated_at.set(now_ms)])
+    ListingSync(sync_pk(platform, shop), listing_id).update(actions=_pushed_actions(qty, now_ms))
 
 
 def record_listing_failed(platform: str, shop: str, listing_id: str, error: str, now_ms: int) -> None:
