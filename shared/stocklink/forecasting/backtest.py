@@ -3,20 +3,22 @@
 For each SKU the last W days (W = 7·⌊len/14⌋ clipped to 14..84, i.e. up to 12 weekly origins) are
 held out. Parameters are chosen by grid on one-step errors over (up to a year of) the days before the
 hold-out, then kept fixed while the state keeps updating with actuals through the hold-out ("rolling
-origin without re-estimation"): at each weekly origin the forecast is frozen and scored on the next
-7 days.
+origin without re-estimation"): at each origin the forecast is frozen and scored on the next season
+cycle (n_season periods: 7 days for daily data, 12 months for monthly data), then the next origin.
 
 Candidates: moving average (always), SES (with a weekday profile once history ≥ 56 days), TSB, SBA,
-and Holt–Winters (ETS(A,Ad,M) or ETS(A,Ad,A): seasonal states that keep learning, optional damped
-trend; for smooth / erratic SKUs with ≥ 56 days) — plus the equal-weight means of the best 2 and of
-the best 3 of them by backtest MSE (forecast combination). Every kernel keeps its daily backtest
-errors (Backtest.E), so a mean's error is the mean of its members' errors, scored on the same days.
+Holt–Winters (ETS(A,Ad,M) or ETS(A,Ad,A): seasonal states that keep learning, optional damped
+trend; for smooth / erratic SKUs with ≥ 56 days) and the Theta method (SES with drift = half the
+least-squares slope, on profile-adjusted demand; same SKUs as Holt–Winters) — plus the equal-weight
+means of the best 2 and of the best 3 of them by backtest MSE (forecast combination). Every kernel
+keeps its daily backtest errors (Backtest.E), so a mean's error is the mean of its members' errors,
+scored on the same days.
 The route from DESIGN §8 (SES for smooth/erratic, TSB for intermittent/lumpy, moving average for
 short histories) is the default; another option replaces it only when its backtest MSE is lower
 by more than `switch_margin` (2 %): twelve weeks of hold-out are noisy and the route is a sound prior.
 Histories shorter than 28 days get the moving average without a backtest.
-Once chosen, SES and Holt–Winters re-estimate their parameters and seasonal profile on the latest
-FIT_WINDOW days for the final forecast (the backtest measured the same estimation one window
+Once chosen, SES, Holt–Winters and Theta re-estimate their parameters and seasonal profile on the
+latest FIT_WINDOW days for the final forecast (the backtest measured the same estimation one window
 earlier); TSB, SBA and the moving average keep the parameters of the backtest, their states are
 current anyway. The backtest error reported (and used for safety stock) is that of the chosen
 option.
@@ -33,20 +35,22 @@ import numpy as np
 
 from . import classify as C
 from ._util import cumsum0
-from .methods import (INTERVAL_ALPHAS, PROB_BETAS, SEASON_FLOOR, SES_ALPHAS, SIZE_ALPHAS, Backtest,
-                      croston_kernel, hw_kernel, hw_path, ma_kernel, pick, ses_kernel, tsb_kernel)
+from .methods import (INTERVAL_ALPHAS, ORIGIN_STEP, PROB_BETAS, SEASON_FLOOR, SES_ALPHAS, SIZE_ALPHAS,
+                      Backtest, croston_kernel, hw_kernel, hw_path, ma_kernel, pick, ses_kernel, tsb_kernel)
 
-MA, SES, TSB, SBA, HW = "moving_average", "ses", "tsb", "sba", "holt_winters"
-METHODS = (MA, SES, TSB, SBA, HW)
+MA, SES, TSB, SBA, HW, THETA = "moving_average", "ses", "tsb", "sba", "holt_winters", "theta"
+METHODS = (MA, SES, TSB, SBA, HW, THETA)
 COMBO_SIZES = (2, 3)  # also tried: the mean of the 2 and of the 3 candidates with the lowest backtest MSE
-# Holt–Winters grid, in two stages per SKU (α starts from SES's choice):
-HW_GAMMAS = (0.0, 0.05, 0.2)                     # stage 1: season type × γ, no trend
-HW_ALPHA_MULTS = (0.5, 1.0, 2.0)                 # stage 2: α × (trend share β/α, damping φ)
+# Holt–Winters grid per SKU: season type, then γ × α (relative to SES's choice) × (trend share β/α, φ)
+HW_GAMMAS = (0.0, 0.05, 0.2)
+HW_ALPHA_MULTS = (0.5, 1.0, 2.0)
 HW_TRENDS = ((0.0, 1.0), (0.05, 0.98), (0.2, 0.9))
 HW_ALPHA_MAX = 0.8
 HW_PROFILE_PRIOR = 0.0
+THETA_ALPHAS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)  # SES α grid of the Theta method
 MIN_BACKTEST_DAYS = 28
 PROFILE_MIN_DAYS = 56
+PROFILE_MIN_CYCLES = 3
 MA_WINDOW = 28
 FIT_WINDOW = 365  # training days whose one-step errors choose the parameters
 PROFILE_WINDOW = 364
@@ -91,6 +95,12 @@ class FitResult:
             out += w * np.maximum(hw_path(self.comp_level[k], self.comp_trend[k], self.comp_phi[k],
                                           self.comp_season[k], season_idx, self.comp_mult[k]), 0.0)
         return out
+
+
+def _profile_min(n_season: int) -> int:
+    """History length (periods) from which a seasonal profile is estimated: PROFILE_MIN_DAYS (8 weeks of
+    daily data, DESIGN §8) and at least PROFILE_MIN_CYCLES full cycles (3 years of monthly data)."""
+    return max(PROFILE_MIN_DAYS, PROFILE_MIN_CYCLES * int(n_season))
 
 
 def eval_start(lengths: np.ndarray, T: int) -> np.ndarray:
@@ -199,9 +209,9 @@ def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7) -> FitResult
     del C0, C2
 
     S_season, N_season = season_sums(Y, lo, ev, dow, n_season, 52 * n_season)
-    P = profile_from_sums(S_season, N_season, lengths >= 8 * n_season)
+    P = profile_from_sums(S_season, N_season, lengths >= _profile_min(n_season))
     # Holt–Winters starts from the unshrunk profile: its seasonal states keep learning anyway.
-    P_raw = profile_from_sums(S_season, N_season, lengths >= 8 * n_season, prior=HW_PROFILE_PRIOR,
+    P_raw = profile_from_sums(S_season, N_season, lengths >= _profile_min(n_season), prior=HW_PROFILE_PRIOR,
                               floor=SEASON_FLOOR)
     bt_lo = np.where(has_bt, lo, T)  # SKUs without a backtest are left out of the recursions entirely
     level0 = mean_tr
@@ -225,24 +235,27 @@ def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7) -> FitResult
         lo_a = np.full(n, T)
 
     # Pass B: chosen parameters, rolling-origin backtest and final state.
-    r_ses = ses_kernel(Y, a_ses, level0, bt_lo, ev, P, dow, fit_sse=False)
-    r_tsb = tsb_kernel(Y, a_size, b_prob, size0, prob0, bt_lo, ev, fit_sse=False)
-    r_sba = croston_kernel(Y, a_size, a_int, size0, interval0, bt_lo, ev, sba=True, fit_sse=False)
-    r_ma = ma_kernel(Y, MA_WINDOW, lo, ev)
+    step = int(n_season)  # one seasonal cycle between backtest origins (7 days for daily data)
+    r_ses = ses_kernel(Y, a_ses, level0, bt_lo, ev, P, dow, fit_sse=False, origin_step=step)
+    r_tsb = tsb_kernel(Y, a_size, b_prob, size0, prob0, bt_lo, ev, fit_sse=False, origin_step=step)
+    r_sba = croston_kernel(Y, a_size, a_int, size0, interval0, bt_lo, ev, sba=True, fit_sse=False,
+                           origin_step=step)
+    r_ma = ma_kernel(Y, MA_WINDOW, lo, ev, origin_step=step)
     # Holt–Winters: a candidate for SKUs on the SES route only (smooth / erratic, long enough).
     hc = np.flatnonzero(has_bt & (lengths >= PROFILE_MIN_DAYS) & ~np.isin(dclass, [C.INTERMITTENT, C.LUMPY]))
-    hw = _holt_winters(Y, P_raw, dow, hc, lo_a, ev, T, a_ses, r_ma.bt.start)
+    hw = _holt_winters(Y, P_raw, dow, hc, lo_a, ev, T, a_ses, r_ma.bt.start, step)
+    th = _theta(Y, P_raw, dow, hc, lo_a, ev, T, r_ma.bt.start, step)
 
     m = P.shape[0]
     ones = np.ones((m, n))
     zeros = np.zeros(n)
-    comp_level = np.stack([r_ma.final, r_ses.final, r_tsb.final, r_sba.final, hw["level"]])
-    comp_trend = np.stack([zeros, zeros, zeros, zeros, hw["trend"]])
-    comp_phi = np.stack([zeros, zeros, zeros, zeros, hw["phi"]])
-    comp_season = np.stack([ones, P, ones, ones, hw["season"]])
-    comp_mult = np.stack([zeros > -1] * 4 + [hw["mult"]])
-    bts = [r_ma.bt, r_ses.bt, r_tsb.bt, r_sba.bt, hw["bt"]]
-    prevs = np.stack([r_ma.prev, r_ses.prev, r_tsb.prev, r_sba.prev, hw["prev"]])
+    comp_level = np.stack([r_ma.final, r_ses.final, r_tsb.final, r_sba.final, hw["level"], th["level"]])
+    comp_trend = np.stack([zeros, zeros, zeros, zeros, hw["trend"], th["trend"]])
+    comp_phi = np.stack([zeros, zeros, zeros, zeros, hw["phi"], np.ones(n)])
+    comp_season = np.stack([ones, P, ones, ones, hw["season"], th["season"]])
+    comp_mult = np.stack([zeros > -1] * 4 + [hw["mult"], zeros > -1])
+    bts = [r_ma.bt, r_ses.bt, r_tsb.bt, r_sba.bt, hw["bt"], th["bt"]]
+    prevs = np.stack([r_ma.prev, r_ses.prev, r_tsb.prev, r_sba.prev, hw["prev"], th["prev"]])
 
     # Choice among the single candidates and the means of the best 2 and 3 of them, all scored on the
     # same backtest days (a mean's daily error is the mean of its members' errors, kept in bt.E).
@@ -253,13 +266,13 @@ def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7) -> FitResult
     route = np.where(has_bt, route, 0)
     W = choose(E, np.stack([b.n for b in bts]), route, has_bt, switch_margin)
 
-    # Refit for the final forecast: SES and Holt–Winters, where chosen, get their parameters and
+    # Refit for the final forecast: SES, Holt–Winters and Theta, where chosen, get their parameters and
     # seasonal profile re-estimated on the latest FIT_WINDOW periods, [max(lo, T − FIT_WINDOW), T) —
     # the backtest measured the method with parameters estimated this same way on the window before
     # it; estimating them again on the latest data is what the forecast should use (a profile or
     # α from before the hold-out is up to W periods stale).
     params = {"ses_alpha": a_ses.copy(), "size_alpha": a_size, "prob_beta": b_prob, "interval_alpha": a_int,
-              **hw["params"]}
+              **hw["params"], **th["params"]}
     _refit_seasonal(Y, lo, dow, n_season, lengths, has_bt, W, comp_level, comp_trend, comp_phi, comp_season,
                     comp_mult, params)
 
@@ -330,18 +343,18 @@ def choose(E, n_days, route, has_bt, switch_margin: float = 0.02, combo_sizes=CO
 
 def _refit_seasonal(Y, lo, dow, n_season, lengths, has_bt, W, comp_level, comp_trend, comp_phi, comp_season,
                     comp_mult, params):
-    """Re-estimate SES (α, profile) and Holt–Winters on the latest FIT_WINDOW periods for the SKUs whose
-    chosen forecast uses them; writes the final states into the comp_* arrays and the parameters
+    """Re-estimate SES (α, profile), Holt–Winters and Theta on the latest FIT_WINDOW periods for the SKUs
+    whose chosen forecast uses them; writes the final states into the comp_* arrays and the parameters
     into `params` in place."""
     T, n = Y.shape
-    i_ses, i_hw = METHODS.index(SES), METHODS.index(HW)
-    r = np.flatnonzero(has_bt & ((W[i_ses] > 0) | (W[i_hw] > 0)))
+    i_ses, i_hw, i_th = METHODS.index(SES), METHODS.index(HW), METHODS.index(THETA)
+    r = np.flatnonzero(has_bt & ((W[i_ses] > 0) | (W[i_hw] > 0) | (W[i_th] > 0)))
     if r.size == 0:
         return
     Yr, lor = Y[:, r], lo[r]
     end = np.full(r.size, T)
     S, N = season_sums(Yr, lor, end, dow, n_season, 52 * n_season)
-    ok = lengths[r] >= 8 * n_season
+    ok = lengths[r] >= _profile_min(n_season)
     P = profile_from_sums(S, N, ok)
     lf = np.maximum(lor, T - FIT_WINDOW)
     cols = np.arange(r.size)
@@ -362,16 +375,77 @@ def _refit_seasonal(Y, lo, dow, n_season, lengths, has_bt, W, comp_level, comp_t
         comp_season[i_hw][:, j], comp_mult[i_hw, j] = hw["season"], hw["mult"]
         for k, v in hw["params"].items():
             params[k][j] = v[np.arange(h.size)]
+    h = np.flatnonzero((W[i_th, r] > 0) & (lengths[r] >= PROFILE_MIN_DAYS))
+    if h.size:
+        P_raw = profile_from_sums(S[:, h], N[:, h], ok[h], prior=HW_PROFILE_PRIOR, floor=SEASON_FLOOR)
+        th = _theta(Yr[:, h], P_raw, dow, np.arange(h.size), lf[h], end[h], T, T)
+        j = r[h]
+        comp_level[i_th, j], comp_trend[i_th, j] = th["level"], th["trend"]
+        comp_season[i_th][:, j] = th["season"]
+        for k, v in th["params"].items():
+            params[k][j] = v
 
 
-def _holt_winters(Y, P, dow, hc, lo_a, ev, T, a_ses, start):
+def _trend_line(X, la, eh):
+    """Least-squares line of each column of X (T, n) over rows [la, eh): (level at la − 1, slope, mean)."""
+    T = X.shape[0]
+    t = np.arange(T, dtype=float)[:, None]
+    cols = np.arange(X.shape[1])
+    C1, Ct = cumsum0(X), cumsum0(X * t)
+    w = (eh - la).astype(float)
+    sx = C1[eh, cols] - C1[la, cols]
+    stx = Ct[eh, cols] - Ct[la, cols]
+    st = (la + eh - 1) * w / 2                       # Σ t over [la, eh)
+    stt = ((eh - 1) * eh * (2 * eh - 1) - (la - 1) * la * (2 * la - 1)) / 6.0
+    den = w * stt - st * st
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = np.where(den > 0, (w * stx - st * sx) / np.where(den > 0, den, 1), 0.0)
+    intercept = (sx - slope * st) / np.maximum(w, 1)
+    return intercept + slope * (la - 1), slope, sx / np.maximum(w, 1)
+
+
+def _theta(Y, P, dow, hc, lo_a, ev, T, start, step=ORIGIN_STEP):
+    """The Theta method (Assimakopoulos & Nikolopoulos 2000) in its SES-with-drift form (Hyndman &
+    Billah 2003) on columns hc: on demand divided by the multiplicative profile P, the level is smoothed
+    with drift b = half the least-squares slope of the adjusted fit window [lo_a, ev):
+
+      f = (ℓ + b)·s,  ℓ ← ℓ + b + α(y − f)/s,  h-step forecast (ℓ + h·b)·s
+
+    (methods.hw_kernel with β = 0, φ = 1, γ = 0 and a fixed trend b). α by grid (THETA_ALPHAS) on
+    one-step errors over the fit window; the level starts on the line at lo_a − 1. Then α runs from
+    lo_a through the backtest. Returns full-width arrays (backtest MSE inf outside hc), errors aligned
+    to row `start`."""
+    n = Y.shape[1]
+    m = P.shape[0]
+    out = {"level": np.zeros(n), "trend": np.zeros(n), "season": np.ones((m, n)), "prev": np.zeros(n)}
+    prm = {"theta_alpha": np.zeros(n), "theta_drift": np.zeros(n)}
+    bt = Backtest(np.full(n, np.inf), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros((T - start, n)), start)
+    out["bt"], out["params"] = bt, prm
+    if hc.size == 0:
+        return out
+    Yh, Ph, la, eh = Y[:, hc], P[:, hc], lo_a[hc], ev[hc]
+    level0, slope, _ = _trend_line(Yh / Ph[dow], la, eh)
+    drift = slope / 2.0
+    r = hw_kernel(Yh, np.asarray(THETA_ALPHAS, float)[:, None], 0.0, 1.0, 0.0, level0, drift, Ph, dow, True,
+                  la, eh, train_only=True)
+    alpha, _ = pick(THETA_ALPHAS, r.sse["level"])
+    rb = hw_kernel(Yh, alpha, 0.0, 1.0, 0.0, level0, drift, Ph, dow, True, la, eh, fit_sse=False,
+                   origin_step=step)
+    out["level"][hc], out["trend"][hc], out["season"][:, hc], out["prev"][hc] = rb.final, drift, Ph, rb.prev
+    bt.sse[hc], bt.se[hc], bt.n[hc], bt.e_last[hc] = rb.bt.sse, rb.bt.se, rb.bt.n, rb.bt.e_last
+    bt.E[rb.bt.start - start:, hc] = rb.bt.E
+    prm["theta_alpha"][hc], prm["theta_drift"][hc] = alpha, drift
+    return out
+
+
+def _holt_winters(Y, P, dow, hc, lo_a, ev, T, a_ses, start, step=ORIGIN_STEP):
     """Holt–Winters (methods.hw_kernel) on columns hc, parameters by grid on one-step errors over the
-    fit window [lo_a, ev): stage 1 picks the season type (multiplicative / additive) and γ with α from
-    SES and no trend; stage 2 picks α (× 0.5, 1, 2 of SES's) and the damped trend (β/α, φ) for that
-    season. Initial states: the least-squares line of the profile-adjusted fit window for level and
-    trend, the training profile P as season (additive offsets P − 1 times the window mean). Then the
-    chosen parameters run from lo_a through the backtest. Returns full-width arrays (backtest MSE inf
-    outside hc) with the backtest errors aligned to row `start`."""
+    fit window [lo_a, ev): the season type (multiplicative / additive) first, then γ × α (× 0.5, 1, 2
+    of SES's) × damped trend (β/α, φ) jointly for it. Initial states: the least-squares line of the
+    profile-adjusted fit window for level and trend, the training profile P as season (additive
+    offsets P − 1 times the window mean). Then the chosen parameters run from lo_a through the
+    backtest, with origins `step` periods apart. Returns full-width arrays (backtest MSE inf outside
+    hc) with the backtest errors aligned to row `start`."""
     n = Y.shape[1]
     m = P.shape[0]
     out = {"level": np.zeros(n), "trend": np.zeros(n), "phi": np.ones(n), "season": np.ones((m, n)),
@@ -383,58 +457,44 @@ def _holt_winters(Y, P, dow, hc, lo_a, ev, T, a_ses, start):
     if hc.size == 0:
         return out
     Yh, Ph, la, eh = Y[:, hc], P[:, hc], lo_a[hc], ev[hc]
-    X = Yh / Ph[dow]
-    t = np.arange(T, dtype=float)[:, None]
-    cols = np.arange(hc.size)
-    C1, Ct = cumsum0(X), cumsum0(X * t)
-    w = (eh - la).astype(float)
-    sx = C1[eh, cols] - C1[la, cols]
-    stx = Ct[eh, cols] - Ct[la, cols]
-    st = (la + eh - 1) * w / 2                       # Σ t over [la, eh)
-    stt = ((eh - 1) * eh * (2 * eh - 1) - (la - 1) * la * (2 * la - 1)) / 6.0
-    den = w * stt - st * st
-    with np.errstate(invalid="ignore", divide="ignore"):
-        slope = np.where(den > 0, (w * stx - st * sx) / np.where(den > 0, den, 1), 0.0)
-    intercept = (sx - slope * st) / np.maximum(w, 1)
-    level0 = intercept + slope * (la - 1)
-    mean_x = sx / np.maximum(w, 1)
+    level0, slope, mean_x = _trend_line(Yh / Ph[dow], la, eh)
     s0 = {True: Ph, False: (Ph - 1.0) * mean_x}
     a0 = np.asarray(a_ses, float)[hc]
     g = lambda v: np.asarray(v, float)[:, None]  # noqa: E731
 
-    # Stage 1: season type × γ, α from SES, no trend (level starts at the window mean).
-    sse1 = []
+    # Season type first (by one-step SSE over the fit window with the γ grid, α from SES and no trend),
+    # then γ × α (× 0.5, 1, 2 of SES's) × damped trend (β/α, φ) jointly for that type. (Fixing γ in the
+    # first step too — without a trend — often fixed it badly on trending series; the type choice is
+    # robust to that, and deciding it first halves the grid.)
+    grid = [(gm, am, b, f) for gm in HW_GAMMAS for am in HW_ALPHA_MULTS for b, f in HW_TRENDS]
+    ga = np.minimum(np.asarray([p[1] for p in grid])[:, None] * a0, HW_ALPHA_MAX)
+    gb = g([p[2] for p in grid]) * ga
+    gf = g([p[3] for p in grid])
+    gg = g([p[0] for p in grid])
+    tr0 = np.where(gb > 0, slope, 0.0)
+    lv0 = np.where(gb > 0, level0, mean_x)          # untrended: level starts at the window mean
+    sse1 = np.concatenate([hw_kernel(Yh, a0, 0.0, 1.0, g(HW_GAMMAS), mean_x, 0.0, s0[mult], dow, mult, la, eh,
+                                     train_only=True).sse["level"] for mult in (True, False)])
+    mult_h = np.argmin(sse1, axis=0) < len(HW_GAMMAS)
+    q = np.zeros(hc.size, int)
     for mult in (True, False):
-        r = hw_kernel(Yh, a0, 0.0, 1.0, g(HW_GAMMAS), mean_x, 0.0, s0[mult], dow, mult, la, eh,
-                      train_only=True)
-        sse1.append(r.sse["level"])
-    sse1 = np.concatenate(sse1)                      # (2·|γ|, nh)
-    i1 = np.argmin(sse1, axis=0)
-    mult_h = i1 < len(HW_GAMMAS)
-    gamma_h = np.asarray(HW_GAMMAS)[i1 % len(HW_GAMMAS)]
-
-    # Stage 2: α × trend for the chosen season type and γ.
-    grid = [(am, b, f) for am in HW_ALPHA_MULTS for b, f in HW_TRENDS]
-    alpha_h, beta_h, phi_h = np.zeros(hc.size), np.zeros(hc.size), np.ones(hc.size)
+        sub = np.flatnonzero(mult_h == mult)
+        if sub.size:
+            q[sub] = np.argmin(hw_kernel(Yh[:, sub], ga[:, sub], gb[:, sub], gf, gg, lv0[:, sub], tr0[:, sub],
+                                         s0[mult][:, sub], dow, mult, la[sub], eh[sub],
+                                         train_only=True).sse["level"], axis=0)
+    cs = np.arange(hc.size)
+    gamma_h = gg[q, 0]
+    alpha_h, beta_h, phi_h = ga[q, cs], gb[q, cs], gf[q, 0]
     for mult in (True, False):
         sub = np.flatnonzero(mult_h == mult)
         if sub.size == 0:
             continue
-        ga = np.minimum(np.asarray([p[0] for p in grid])[:, None] * a0[sub], HW_ALPHA_MAX)
-        gb = g([p[1] for p in grid]) * ga
-        gf = g([p[2] for p in grid])
-        tr0 = np.where(gb > 0, slope[sub], 0.0)
-        lv0 = np.where(gb > 0, level0[sub], mean_x[sub])
-        r = hw_kernel(Yh[:, sub], ga, gb, gf, gamma_h[sub], lv0, tr0, s0[mult][:, sub], dow, mult, la[sub],
-                      eh[sub], train_only=True)
-        idx = np.argmin(r.sse["level"], axis=0)
-        cs = np.arange(sub.size)
-        alpha_h[sub], beta_h[sub], phi_h[sub] = ga[idx, cs], gb[idx, cs], gf[idx, 0]
         # pass B: the chosen parameters from the fit window through the backtest
         trended = beta_h[sub] > 0
         rb = hw_kernel(Yh[:, sub], alpha_h[sub], beta_h[sub], phi_h[sub], gamma_h[sub],
                        np.where(trended, level0[sub], mean_x[sub]), np.where(trended, slope[sub], 0.0),
-                       s0[mult][:, sub], dow, mult, la[sub], eh[sub], fit_sse=False)
+                       s0[mult][:, sub], dow, mult, la[sub], eh[sub], fit_sse=False, origin_step=step)
         j = hc[sub]
         out["level"][j], out["trend"][j] = rb.final, rb.sse["final_trend"]
         out["season"][:, j] = rb.sse["final_season"]

@@ -139,7 +139,8 @@ class SkuResult:
 
 _PARAM_NAMES = {backtest.SES: ("ses_alpha",), backtest.TSB: ("size_alpha", "prob_beta"),
                 backtest.SBA: ("size_alpha", "interval_alpha"), backtest.MA: (),
-                backtest.HW: ("hw_alpha", "hw_beta", "hw_phi", "hw_gamma", "hw_multiplicative")}
+                backtest.HW: ("hw_alpha", "hw_beta", "hw_phi", "hw_gamma", "hw_multiplicative"),
+                backtest.THETA: ("theta_alpha", "theta_drift")}
 
 
 def _members(method: str) -> list:

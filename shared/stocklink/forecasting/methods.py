@@ -11,7 +11,7 @@ at once, state shape (k, n)). Every kernel returns:
   final  the forecast for any day after T (flat for all but Holt–Winters: see hw_path)
   prev   the one-step forecast made for day T-1 before seeing it (burst detection)
   bt     rolling-origin backtest sums over [ev, T): a forecast is frozen at each origin
-         ev, ev+7, ... and scored on the following days until the next origin
+         ev, ev+origin_step, ... (default 7) and scored on the following days until the next origin
   path   (optional) the one-step forecast for every day, for tests and inspection
 
 Methods: SES (level), TSB (probability × size, Teunter–Syntetos–Babai 2011), Croston and SBA
@@ -27,7 +27,8 @@ import numpy as np
 
 from ._util import cumsum0
 
-ORIGIN_STEP = 7  # days between backtest origins, and so the horizon each origin is scored on
+ORIGIN_STEP = 7  # default days between backtest origins, and so the horizon each origin is scored on
+#                  (kernels take origin_step: backtest.fit passes the season length, one cycle per origin)
 
 SES_ALPHAS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
 SIZE_ALPHAS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
@@ -69,8 +70,9 @@ class KernelResult:
 
 
 class _BacktestAcc:
-    def __init__(self, shape, ev, T, keep_errors=False):
+    def __init__(self, shape, ev, T, keep_errors=False, step=ORIGIN_STEP):
         self.ev = ev
+        self.origin_step = int(step)
         self.frozen = np.zeros(shape)
         self.sse = np.zeros(shape)
         self.se = np.zeros(shape)
@@ -82,7 +84,7 @@ class _BacktestAcc:
 
     def step(self, t: int, fc: np.ndarray, y: np.ndarray, mult) -> None:
         b = t >= self.ev
-        origin = b & ((t - self.ev) % ORIGIN_STEP == 0)
+        origin = b & ((t - self.ev) % self.origin_step == 0)
         np.copyto(self.frozen, fc, where=np.broadcast_to(origin, self.frozen.shape))
         e = self.frozen * mult - y
         bf = b.astype(float)
@@ -114,7 +116,7 @@ def _mult_row(P, dow, t):
 
 
 def ses_kernel(Y, alpha, level0, lo=None, ev=None, P=None, dow=None, train_only=False, keep_path=False,
-               fit_sse=True):
+               fit_sse=True, origin_step=ORIGIN_STEP):
     """Simple exponential smoothing, optionally on demand divided by a multiplicative weekday profile.
 
     P: (7, n) weekday factors (mean 1) and dow: (T,) weekday index of each row; forecast = level × P.
@@ -126,7 +128,7 @@ def ses_kernel(Y, alpha, level0, lo=None, ev=None, P=None, dow=None, train_only=
     L = np.broadcast_to(np.asarray(level0, float), shape).copy()
     sse = np.zeros(shape)
     t_end = int(ev.max()) if train_only else T
-    acc = None if train_only else _BacktestAcc(shape, ev, T, keep_errors=True)
+    acc = None if train_only else _BacktestAcc(shape, ev, T, keep_errors=True, step=origin_step)
     path = np.zeros((T,) + shape) if keep_path else None
     prev = L.copy()
     e = np.empty(shape)
@@ -163,7 +165,7 @@ SEASON_FLOOR = 0.05  # multiplicative seasonal factors never fall below this (di
 
 
 def hw_kernel(Y, alpha, beta, phi, gamma, level0, trend0, season0, dow, multiplicative=True, lo=None, ev=None,
-              train_only=False, keep_path=False, fit_sse=True):
+              train_only=False, keep_path=False, fit_sse=True, origin_step=ORIGIN_STEP):
     """Holt–Winters with an optional damped trend: ETS(A, Ad, M) or ETS(A, Ad, A) in error-correction
     form (Hyndman et al. 2008, table 2.1). For the season j of day t, s = S[j], base = ℓ + φb:
 
@@ -210,7 +212,7 @@ def hw_kernel(Y, alpha, beta, phi, gamma, level0, trend0, season0, dow, multipli
             sse += (a * (t < ev)) * e * e
         if bt and t >= start:
             b = t >= ev
-            k = (t - ev) % ORIGIN_STEP
+            k = (t - ev) % origin_step
             origin = np.broadcast_to(b & (k == 0), shape)
             np.copyto(fL, L, where=origin)
             np.copyto(fB, B, where=origin)
@@ -252,7 +254,7 @@ def hw_path(level, trend, phi, season, season_idx, multiplicative) -> np.ndarray
 
 
 def tsb_kernel(Y, alpha, beta, size0, prob0, lo=None, ev=None, train_only=False, keep_path=False,
-               fit_sse=True):
+               fit_sse=True, origin_step=ORIGIN_STEP):
     """TSB: size z smoothed (alpha) on sale days only, probability p smoothed (beta) every day.
 
     Forecast p·z. alpha and beta are optimised separately on their own one-step errors (size on sale
@@ -267,7 +269,7 @@ def tsb_kernel(Y, alpha, beta, size0, prob0, lo=None, ev=None, train_only=False,
     sse_z = np.zeros(shape)
     sse_p = np.zeros(shape)
     t_end = int(ev.max()) if train_only else T
-    acc = None if train_only else _BacktestAcc(shape, ev, T, keep_errors=True)
+    acc = None if train_only else _BacktestAcc(shape, ev, T, keep_errors=True, step=origin_step)
     path = np.zeros((T,) + shape) if keep_path else None
     prev = p * z
     for t in range(int(lo.min()) if n else 0, t_end):
@@ -293,7 +295,7 @@ def tsb_kernel(Y, alpha, beta, size0, prob0, lo=None, ev=None, train_only=False,
 
 
 def croston_kernel(Y, alpha, alpha_q, size0, interval0, lo=None, ev=None, sba=True, train_only=False,
-                   keep_path=False, fit_sse=True, track_size=True):
+                   keep_path=False, fit_sse=True, track_size=True, origin_step=ORIGIN_STEP):
     """Croston / SBA: size z and inter-demand interval q, both updated on sale days only.
 
     Forecast z/q, times (1 − alpha_q/2) for SBA. The interval counts days since the previous sale
@@ -311,7 +313,7 @@ def croston_kernel(Y, alpha, alpha_q, size0, interval0, lo=None, ev=None, sba=Tr
     sse_z = np.zeros(shape)
     sse_q = np.zeros(shape)
     t_end = int(ev.max()) if train_only else T
-    acc = None if train_only else _BacktestAcc(shape, ev, T, keep_errors=True)
+    acc = None if train_only else _BacktestAcc(shape, ev, T, keep_errors=True, step=origin_step)
     path = np.zeros((T,) + shape) if keep_path else None
     prev = c * z / q
     for t in range(int(lo.min()) if n else 0, t_end):
@@ -342,7 +344,7 @@ def croston_kernel(Y, alpha, alpha_q, size0, interval0, lo=None, ev=None, sba=Tr
                         bt=None if acc is None else acc.result(), path=path)
 
 
-def ma_kernel(Y, window, lo=None, ev=None, keep_path=False):
+def ma_kernel(Y, window, lo=None, ev=None, keep_path=False, origin_step=ORIGIN_STEP):
     """Mean of the last `window` observed days (fewer at the start of a history; 0 with none)."""
     Y, T, n, lo, ev = _prep(Y, lo, ev)
     window = int(window)
@@ -356,7 +358,7 @@ def ma_kernel(Y, window, lo=None, ev=None, keep_path=False):
         s = C[t - r0] - C[start - r0, cols]
         return np.where(cnt > 0, s / np.maximum(cnt, 1), 0.0)
 
-    acc = _BacktestAcc((n,), ev, T, keep_errors=True)
+    acc = _BacktestAcc((n,), ev, T, keep_errors=True, step=origin_step)
     path = np.zeros((T, n)) if keep_path else None
     for t in range(r0 if keep_path else min(acc.start, T), T):
         f = fc(t)
