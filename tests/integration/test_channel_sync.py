@@ -400,10 +400,13 @@ def test_with_the_window_full_and_a_container_waiting_the_skus_are_handed_to_it(
     limit = channel_sync.ShopRateLimit("lazada", "s1", 1, 1)
     channel_sync._buckets["lazada#s1"] = limit
     limit.wait_time(), limit.wait_time()       # this second full, the next one taken by the waiter below
-    assert limit.busy()
     assert sync_models.await_slot("lazada", "s1", "other-container", int((clock[0] + 1) * 1000),
                                   int(clock[0] * 1000))
     report = push(stock_changed())
     assert report["handed_over"] == 1 and report["pushed"] == 2          # TikTok and Shopify pushed here
     assert listed(sandbox_base) == {"tiktok": 6, "lazada": 0, "shopify": 6}
     assert sync_models.collect("lazada", "s1", "other-container") == {SKU}
+    # the slot it had taken two seconds ahead is given back for someone else
+    windows = {int(w.sk.split("#")[1]) - int(clock[0]): int(w.calls)
+               for w in sync_models.CallWindow.query("RATE#lazada#s1")}     # 1 call/s: 1000 ms windows
+    assert windows == {0: 1, 1: 1, 2: 0}

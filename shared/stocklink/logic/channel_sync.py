@@ -61,10 +61,14 @@ SNAPSHOT_MAX_AGE_MS = 250     # a shop starting later than this after the event'
 COALESCE_SKUS = 32            # newest dirty SKUs looked at when a rate-limited shop gathers other listings
 IO_WORKERS = 16               # concurrent requests of the shops' threads (DynamoDB bookkeeping, platform calls)
 LATENCY_FLUSH_S = 10.0        # a container writes a shop's push-latency samples at most this often
+# Shared call windows last 1/rate s but at least 1 s: finer windows spread calls more evenly, but each
+# full window costs a conditional write to skip, and at 100 ms that cost more than it saved (measured).
+MIN_WINDOW_MS = 1000
+MAX_WINDOWS_AHEAD = 50        # full windows tried before the push is attempted anyway (429s are retried)
 CONFIG_CACHE_S = 30.0         # shop records and "is any buffer dynamic" kept per container this long
 _sleep: Callable[[float], None] = time.sleep
 _clock: Callable[[], float] = time.monotonic
-_wall: Callable[[], float] = time.time     # shared rate-limit windows are epoch seconds (same in every container)
+_wall: Callable[[], float] = time.time     # shared rate-limit windows are epoch time (same in every container)
 
 
 # --- allocation settings (catalog) -------------------------------------------------------------------------
@@ -180,47 +184,60 @@ class TokenBucket:
 
 
 class ShopRateLimit:
-    """A shop's call rate shared by every container: at most `rate` calls per one-second window, counted
-    with one conditional write per call in DynamoDB (sync_models.take_call_slot). Lambda runs several
-    containers at once (the queue's max concurrency), and a bucket per container would let them together
-    exceed the platform's documented limit. A full window makes the caller take a slot in a later one
-    and wait for it; if the count cannot be reached the container's own bucket paces instead."""
+    """A shop's call rate shared by every container, counted with one conditional write per call in
+    DynamoDB (sync_models.take_call_slot). Lambda runs several containers at once (the queue's max
+    concurrency), and a bucket per container would let them together exceed the platform's documented
+    limit. Time is cut into windows of max(1 s, 1/rate) holding rate × length calls. A full window makes
+    the caller take a slot in a later one and wait for it; if the count cannot be reached the container's
+    own bucket paces instead."""
 
     def __init__(self, platform: str, shop: str, rate: float, burst: int):
         self.platform, self.shop = platform, shop
-        self.per_window = max(1, int(rate))
+        rate = max(rate, 0.001)
+        self.window_ms = max(MIN_WINDOW_MS, int(round(1000 / rate)))
+        self.per_window = max(1, int(round(rate * self.window_ms / 1000)))
         self.fallback = TokenBucket(rate, burst)
-        self.known_full = 0           # windows up to this second were found full (skip them next time)
+        self.known_full = -1          # windows up to this index were found full (skip them next time)
         self.lock = threading.Lock()
+
+    def _key(self, index: int) -> str:
+        return f"{self.window_ms}ms#{index:014d}"
 
     def wait_time(self) -> float:
         """Take one call slot; returns how long the caller must wait before using it."""
-        now = _wall()
+        return self.take()[0]
+
+    def take(self) -> tuple[float, str | None]:
+        """(wait before using the slot, its window; None when paced by the container's own bucket)."""
+        now_ms = _wall() * 1000
         with self.lock:
-            second = max(int(now), self.known_full + 1)
+            index = max(int(now_ms // self.window_ms), self.known_full + 1)
         try:
-            for _ in range(int(MAX_TOKEN_WAIT_S) + 1):
-                if sync_models.take_call_slot(self.platform, self.shop, second, self.per_window):
-                    return max(0.0, second - now)
+            for _ in range(MAX_WINDOWS_AHEAD):
+                start_ms = index * self.window_ms
+                if sync_models.take_call_slot(self.platform, self.shop, self._key(index), self.per_window,
+                                              int(start_ms // 1000) + sync_models.CALL_WINDOW_KEEP_S):
+                    return max(0.0, (start_ms - now_ms) / 1000), self._key(index)
                 with self.lock:
-                    self.known_full = max(self.known_full, second)
-                second += 1
-            return MAX_TOKEN_WAIT_S
+                    self.known_full = max(self.known_full, index)
+                index += 1
+            return MAX_TOKEN_WAIT_S, None
         except Exception:  # noqa: BLE001 - pacing must not stop a push; the platform's 429 is retried
             logger.exception("shared rate limit unavailable; pacing per container",
                              extra={"platform": self.platform, "shop": self.shop})
-            return self.fallback.wait_time()
+            return self.fallback.wait_time(), None
+
+    def give_back(self, window: str) -> None:
+        try:
+            sync_models.release_call_slot(self.platform, self.shop, window)
+        except Exception:  # noqa: BLE001 - a slot lost for one window, nothing more
+            logger.exception("could not give a call slot back", extra={"platform": self.platform, "shop": self.shop})
 
     def acquire(self) -> float:
         delay = min(self.wait_time(), MAX_TOKEN_WAIT_S)
         if delay > 0:
             _sleep(delay)
         return delay
-
-    def busy(self) -> bool:
-        """This container found the current second's window full: a push now would have to wait."""
-        with self.lock:
-            return self.known_full >= int(_wall())
 
 
 _buckets: dict[str, ShopRateLimit | TokenBucket] = {}
@@ -582,13 +599,15 @@ def _sync_shop(channel: str, listings: list[ListingRef], settings: Mapping[str, 
     if _needs_push(mine, wanted, states, zero):
         shared = isinstance(bucket, ShopRateLimit)
         my_skus = {c.sku for l in mine for c in l.components}
-        # The shop's call window is full and another container may already be waiting for the next one:
-        # hand it these SKUs (it reads stock after its wait, so it pushes their newest numbers) instead of
-        # queueing a call of our own behind it. An oversell's zero is never handed over.
-        if shared and bucket.busy() and not (zero & my_skus) and _hand_over(platform, shop, my_skus):
+        delay, window = bucket.take() if shared else (bucket.wait_time(), None)
+        delay = min(delay, MAX_TOKEN_WAIT_S)
+        # The shop's window is full. If another container is already waiting for its next call, hand it
+        # these SKUs (it reads stock after its wait, so it pushes their newest numbers) and give the slot
+        # back, instead of queueing a call of our own behind it. An oversell's zero is never handed over.
+        if delay > 0 and window is not None and not (zero & my_skus) and _hand_over(platform, shop, my_skus):
+            bucket.give_back(window)
             report.handed_over += len(mine)
             return report
-        delay = min(bucket.wait_time(), MAX_TOKEN_WAIT_S)
         if delay > 0:
             started = _clock()
             owner = _await_slot(platform, shop, delay) if shared else None
@@ -883,19 +902,9 @@ def handle_events(events: list[Mapping], now_ms: Callable[[], int]) -> BatchResu
         skus_of.append(mine)
     zero = [sku for sku, at in oversold_at.items() if changed_at.get(sku, -1) <= at]
 
-    def bookkeeping() -> None:
-        """Sales velocity and reconciliation's dirty markers: needed soon, not by this push."""
-        try:
-            track_velocity = _any_dynamic_buffer()
-        except Exception:  # noqa: BLE001 - velocity is an estimate; never fail the push over it
-            logger.exception("could not read allocation modes")
-            track_velocity = False
+    def dirty_markers() -> None:
+        """Reconciliation's dirty markers: needed soon, not by this push."""
         for sku, details in changed.items():
-            if track_velocity:
-                try:
-                    note_sales(sku, details, now_ms())
-                except Exception:  # noqa: BLE001 - velocity is an estimate; never fail the push over it
-                    logger.exception("could not update sales velocity")
             _mark_dirty(sku, now_ms(), details[-1])
         for sku in zero:
             _mark_dirty(sku, now_ms(), {"cause": "oversold", "total_available": 0})
@@ -903,7 +912,18 @@ def handle_events(events: list[Mapping], now_ms: Callable[[], int]) -> BatchResu
     to_sync = [sku for sku in changed if sku not in zero] + [sku for sku in oversold_at if sku not in zero]
     if not to_sync and not zero:
         return BatchResult(SyncReport(), [])
-    background = _io().submit(bookkeeping)
+    background = _io().submit(dirty_markers)
+    try:
+        track_velocity = _any_dynamic_buffer()
+    except Exception:  # noqa: BLE001 - velocity is an estimate; never fail the push over it
+        logger.exception("could not read allocation modes")
+        track_velocity = False
+    if track_velocity:      # before the sync: this batch's sales count in the buffers it computes
+        for sku, details in changed.items():
+            try:
+                note_sales(sku, details, now_ms())
+            except Exception:  # noqa: BLE001 - velocity is an estimate; never fail the push over it
+                logger.exception("could not update sales velocity")
     try:
         report = sync_skus(to_sync, now_ms, zero_skus=zero, event_ms=min(event_times) if event_times else None)
     finally:

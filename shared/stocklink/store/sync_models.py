@@ -6,7 +6,7 @@ has the catalog), with typed pynamodb models so the sync code never touches Dyna
   pk "SYNC_FAILURE"            sk <ms>#<platform>#<shop>#<listing_id>   SyncFailure (newest first)
   pk "SYNC_SHOP"               sk <platform>#<shop>   ShopSyncStats: recent push latencies (ms)
   pk "SYNC_VELOCITY"           sk <sku>               SkuVelocity: sales rate per channel (units/s)
-  pk "RATE#<platform>#<shop>"  sk <epoch second>      CallWindow: platform calls taken in that second
+  pk "RATE#<platform>#<shop>"  sk <len>ms#<index>     CallWindow: platform calls taken in that time window
                                                       (removed by the table's TTL on `purge_at`)
   pk "SYNC_MAILBOX"            sk <platform>#<shop>   ShopMailbox: a container waiting for the shop's next
                                                       call slot, and SKUs other containers handed to it
@@ -95,23 +95,29 @@ class CallWindow(Model):
         table_name = table_name("catalog")
 
     pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)          # epoch second, zero-padded
+    sk = UnicodeAttribute(range_key=True)          # "<window length>ms#<epoch ms // length>", zero-padded
     calls = NumberAttribute(null=True)
     purge_at = NumberAttribute(null=True)          # TTL (epoch seconds)
 
 
-def take_call_slot(platform: str, shop: str, second: int, limit: int) -> bool:
-    """Count one platform call in the shop's window for `second` unless `limit` calls are already in it.
-    One conditional ADD: every container of every function shares the count, nothing is read first."""
-    item = CallWindow(f"RATE#{platform}#{shop}", f"{second:012d}")
+def take_call_slot(platform: str, shop: str, window: str, limit: int, purge_at: int) -> bool:
+    """Count one platform call in the shop's `window` unless `limit` calls are already in it. One
+    conditional ADD: every container of every function shares the count, nothing is read first."""
+    item = CallWindow(f"RATE#{platform}#{shop}", window)
     try:
-        item.update(actions=[CallWindow.calls.add(1), CallWindow.purge_at.set(second + CALL_WINDOW_KEEP_S)],
+        item.update(actions=[CallWindow.calls.add(1), CallWindow.purge_at.set(purge_at)],
                     condition=CallWindow.calls.does_not_exist() | (CallWindow.calls < limit))
         return True
     except UpdateError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":
             return False
         raise
+
+
+def release_call_slot(platform: str, shop: str, window: str) -> None:
+    """Give back a slot taken in `window` and not used (its SKUs were handed to another call)."""
+    CallWindow(f"RATE#{platform}#{shop}", window).update(
+        actions=[CallWindow.calls.add(-1)], condition=CallWindow.calls > 0)
 
 
 class ShopMailbox(Model):
