@@ -91,7 +91,11 @@ def run_local(args) -> int:
                 return code
             print("demo: still running; Ctrl-C to stop", flush=True)
         signal.signal(signal.SIGINT, on_signal)
-        stop.wait()
+        # Wake up twice a second: a signal the kernel hands to another thread (there are many) only sets
+        # a flag, and the main thread runs Python's handler when it next runs bytecode, never while it is
+        # blocked in an untimed wait. That left the runtime running after SIGTERM in one CI run.
+        while not stop.wait(0.5):
+            pass
         print("StockLink stopping", flush=True)
         return 0
     except KeyboardInterrupt:
