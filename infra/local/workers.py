@@ -244,6 +244,9 @@ class WorkerPool:
                 result = self.invoke(event)
                 if result.ok:
                     break
+                if self._closed:     # the runtime is stopping: its containers were stopped under it
+                    log.info("%s: an in-flight event was dropped by the stop", self.function.name)
+                    return result
                 log.warning("%s async invocation failed (attempt %d/%d): %s", self.function.name,
                             attempt + 1, retries + 1, (result.traceback or result.error or "").strip())
                 if attempt < retries:
