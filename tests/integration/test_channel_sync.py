@@ -410,3 +410,19 @@ def test_with_the_window_full_and_a_container_waiting_the_skus_are_handed_to_it(
     windows = {int(w.sk.split("#")[1]) - int(clock[0]): int(w.calls)
                for w in sync_models.CallWindow.query("RATE#lazada#s1")}     # 1 call/s: 1000 ms windows
     assert windows == {0: 1, 1: 1, 2: 0}
+
+
+def test_a_shop_can_set_its_own_call_rate(linked):
+    from stocklink.channels.registry import adapter_for
+    from stocklink.logic import channel_sync
+
+    lazada = adapter_for("lazada")
+    creds, suffix, _, _ = SHOPS["lazada"]
+    assert linked.put("/shops/lazada/s2", {**creds, "max_calls_per_second": 8}).status == 200
+    assert linked.put("/shops/lazada/s3", {**creds, "max_calls_per_second": 0}).status == 400
+    own, default = channel_sync._bucket("lazada", "s2", lazada), channel_sync._bucket("lazada", "s1", lazada)
+    assert (own.rate, own.per_window) == (8, 8)
+    assert default.rate == lazada.rate_per_second
+    # not a credential: kept beside the secret's name, never in Secrets Manager
+    from stocklink.logic.catalog import shop_credentials
+    assert "max_calls_per_second" not in shop_credentials("lazada", "s2")

@@ -60,10 +60,14 @@ class ReservationIn(_Strict):
 
 
 class ShopIn(BaseModel):
-    """Platform credentials: every field but `api_base_url` and `display` goes to Secrets Manager."""
+    """Platform credentials: every field but `api_base_url`, `max_calls_per_second` and `display` goes to
+    Secrets Manager. `max_calls_per_second` overrides the platform's default call rate for this shop (a
+    WooCommerce host that takes more than 2 calls a second, or a marketplace quota shared with another
+    tool)."""
 
     model_config = ConfigDict(extra="allow")
     api_base_url: Annotated[str, StringConstraints(max_length=500)] | None = None
+    max_calls_per_second: Annotated[float, Field(gt=0, le=100)] | None = None
 
 
 class ComponentIn(_Strict):

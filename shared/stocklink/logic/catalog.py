@@ -63,9 +63,17 @@ def put_shop(platform: str, shop: str, body: ShopIn, now_ms: int) -> dict:
     secret_name = secrets.shop_secret_name(platform, shop)
     secrets.write_json(secret_name, {k: str(v) for k, v in credentials.items()})
     data = {"platform": platform, "shop": shop, "api_base_url": body.api_base_url,
-            "secret_name": secret_name, "credential_fields": sorted(credentials)}
+            "secret_name": secret_name, "credential_fields": sorted(credentials),
+            "max_calls_per_second": body.max_calls_per_second}
     repository.put_catalog(SHOP, f"{platform}#{shop}", data, now_ms)
     return data
+
+
+def shop_call_rate(platform: str, shop: str) -> float | None:
+    """The shop's own call-rate setting, or None for the platform's default."""
+    data = repository.get_catalog(SHOP, f"{platform}#{shop}") or {}
+    rate = data.get("max_calls_per_second")
+    return float(rate) if rate else None
 
 
 def shop_credentials(platform: str, shop: str) -> dict | None:

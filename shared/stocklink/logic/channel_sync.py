@@ -140,6 +140,7 @@ def reset_caches() -> None:
         _latency_pending.clear()
     with _buckets_lock:
         _buckets.clear()
+        _bucket_rates.clear()
 
 
 def _shop_credentials(platform: str, shop: str) -> dict | None:
@@ -192,7 +193,7 @@ class ShopRateLimit:
     own bucket paces instead."""
 
     def __init__(self, platform: str, shop: str, rate: float, burst: int):
-        self.platform, self.shop = platform, shop
+        self.platform, self.shop, self.rate = platform, shop, rate
         rate = max(rate, 0.001)
         self.window_ms = max(MIN_WINDOW_MS, int(round(1000 / rate)))
         self.per_window = max(1, int(round(rate * self.window_ms / 1000)))
@@ -241,15 +242,30 @@ class ShopRateLimit:
 
 
 _buckets: dict[str, ShopRateLimit | TokenBucket] = {}
+_bucket_rates: dict[str, float] = {}        # the rate each limiter was built with (rebuilt when it changes)
 _buckets_lock = threading.Lock()
 
 
 def _bucket(platform: str, shop: str, adapter) -> ShopRateLimit | TokenBucket:
+    """The shop's limiter, at its own max_calls_per_second if set (re-read every CONFIG_CACHE_S), else at
+    the platform's documented rate."""
     key = f"{platform}#{shop}"
+    try:
+        rate = _cached(f"rate#{key}", lambda: _shop_call_rate(platform, shop)) or adapter.rate_per_second
+    except Exception:  # noqa: BLE001 - the platform default is always a safe rate
+        logger.exception("could not read the shop's call rate", extra={"platform": platform, "shop": shop})
+        rate = adapter.rate_per_second
     with _buckets_lock:     # shops are pushed from worker threads: one limiter per shop, never two
-        if key not in _buckets:
-            _buckets[key] = ShopRateLimit(platform, shop, adapter.rate_per_second, adapter.burst)
+        if key not in _buckets or _bucket_rates.get(key, rate) != rate:
+            _buckets[key] = ShopRateLimit(platform, shop, rate, max(adapter.burst, int(rate)))
+            _bucket_rates[key] = rate
         return _buckets[key]
+
+
+def _shop_call_rate(platform: str, shop: str) -> float | None:
+    from stocklink.logic.catalog import shop_call_rate
+
+    return shop_call_rate(platform, shop)
 
 
 # --- HTTP ----------------------------------------------------------------------------------------------------
