@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
                       help="bearer token (default $STOCKLINK_DEV_TOKEN)")
     tail.add_argument("--interval", type=float, default=2.0)
     tail.add_argument("--once", action="store_true", help="print the open alerts and exit")
+    sandbox = sub.add_parser("sandbox", help="run the marketplace simulators alone (Shopify, TikTok Shop, "
+                                              "Shopee, Lazada, WooCommerce) on one loopback port")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=int(os.environ.get("STOCKLINK_SANDBOX_PORT", "8765")),
+                         help="default $STOCKLINK_SANDBOX_PORT or 8765; 0 picks a free port")
     imp = sub.add_parser("import", help="import data files")
     imp_sub = imp.add_subparsers(dest="what", required=True)
     from infra.local import import_cli
@@ -170,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
             return alerts_tail(args)
         except KeyboardInterrupt:
             return 130
+    if args.command == "sandbox":
+        from infra.sandbox.__main__ import main as sandbox_main
+        sandbox_main(["--host", args.host, "--port", str(args.port)])
+        return 0
     if args.command == "import" and args.what == "sales":
         from infra.local import import_cli
         return import_cli.run(args)
