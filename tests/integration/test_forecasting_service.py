@@ -85,6 +85,35 @@ def test_demand_counts_at_commit_once_even_when_redelivered_and_not_again_at_shi
     assert counter("SALES#TEE-RED-M", day) == 2
 
 
+def test_a_paid_order_cancelled_before_shipping_is_taken_back_once_on_the_day_it_was_counted(stocked, storefront,
+                                                                                              aws):
+    from stocklink.logic.sales_history import day_of
+    from stocklink.store import repository
+
+    aws.drain()
+    reserve(storefront, "paid", 2)
+    reserve(storefront, "unpaid", 1)
+    assert storefront.post("/reservations/paid/commit").status == 200
+    (event,) = committed_events(aws.drain())
+    assert aggregate(event, "reservation.committed")["counted"] == 1
+    (entry,) = [e for e in repository.ledger_entries("TEE-RED-M", "wh-a") if e.movement == "commit"]
+    day = day_of(int(entry.created_at))
+    assert counter("SALES#TEE-RED-M", day) == 2
+
+    assert storefront.post("/reservations/unpaid/release").status == 200     # never paid: no demand to undo
+    (released,) = stock_changed(aws, "release")
+    assert aggregate(released)["counted"] == 0
+    assert counter("SALES#TEE-RED-M", day) == 2
+
+    assert storefront.post("/reservations/paid/release").status == 200       # the buyer cancels after paying
+    (cancelled,) = stock_changed(aws, "release")
+    assert aggregate(cancelled)["counted"] == 1
+    assert aggregate(cancelled)["counted"] == 0                                  # redelivered: once only
+    assert counter("SALES#TEE-RED-M", day) == 0
+    assert counter("SALESW#TEE-RED-M#wh-a", day) == 0
+    assert counter("SALESC#TEE-RED-M#storefront", day) == 0
+
+
 def test_lost_event_is_caught_up_reserve_as_committed_counts_and_return_counts_negative(stocked, storefront, aws):
     from stocklink.domain.stock import Line, Movement, ReservationStatus
     from stocklink.logic import reservations

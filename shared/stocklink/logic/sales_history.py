@@ -1,7 +1,8 @@
 """Daily net demand per SKU (and per warehouse / channel), counted as it happens.
 
 Demand is counted when an order is paid (committed), not when it ships: that is when the seller sees
-the sale, and shipping can lag days behind (weekends, back-orders). Returns count negative. Shipping
+the sale, and shipping can lag days behind (weekends, back-orders). Returns count negative. A paid order
+cancelled before it ships is taken back on the day it was counted (the sale never happened). Shipping
 and cancelling a held (unpaid) reservation count nothing.
 
 Triggers: reservation.committed (a commit transition, or a platform order reserved as committed; its
@@ -22,7 +23,8 @@ from typing import Callable, Iterable
 from stocklink.store import sales_models as store
 
 SALE_SIGN = {"commit": 1, "return": -1}
-TRIGGER_CAUSES = ("return",)  # stock.changed causes that move a counted entry (commits have their own event)
+TRIGGER_CAUSES = ("return", "release")  # stock.changed causes that may move demand (commits have their own event)
+CANCEL = "release"            # a release of a paid (counted) reservation takes its count back
 LOOKBACK_MS = 10 * 60 * 1000
 WRITE_CHUNK = 500
 
@@ -79,16 +81,31 @@ def count_stream(sku: str, warehouse_id: str, now_ms: int) -> dict:
     cursor = store.get_cursor(stream)
     after = f"{max(0, int(cursor[:13]) - LOOKBACK_MS):013d}" if cursor else None
     entries = store.ledger_entries_after(stream, after)
-    sales = [e for e in entries if e.movement in SALE_SIGN]
+    sales = [e for e in entries if e.movement in SALE_SIGN or e.movement == CANCEL]
     done = store.counted_markers(stream, [e.entry_id for e in sales])
+    # what was counted for the paid orders whose releases are here (a release of an unpaid hold has none)
+    sold = store.sold_records(stream, [e.source for e in sales if e.movement == CANCEL and e.entry_id not in done])
     counted = already = 0
     for e in sales:
         if e.entry_id in done:
             already += 1
             continue
-        qty = SALE_SIGN[e.movement] * float(e.qty)
-        keys = counters_for(e.sku, e.warehouse_id, channel_of(e.source), day_of(int(e.created_at)))
-        if store.add_sale_once(stream, e.entry_id, keys, qty, now_ms):
+        if e.movement == CANCEL:
+            paid = sold.get(e.source)
+            if paid is None:
+                continue
+            qty = -min(float(e.qty), float(paid["qty"]))
+            keys = counters_for(e.sku, e.warehouse_id, paid["channel"], paid["day"])
+            remember = None
+        else:
+            qty = SALE_SIGN[e.movement] * float(e.qty)
+            channel, day = channel_of(e.source), day_of(int(e.created_at))
+            keys = counters_for(e.sku, e.warehouse_id, channel, day)
+            remember = (e.source, {"qty": float(e.qty), "channel": channel, "day": day}) \
+                if e.movement == "commit" else None
+            if remember is not None:
+                sold[e.source] = remember[1]     # a release later in this same read takes it back
+        if store.add_sale_once(stream, e.entry_id, keys, qty, now_ms, sold=remember):
             counted += 1
         else:
             already += 1

@@ -28,6 +28,7 @@ from stocklink.store.repository import SKU
 
 NO_SK = "-"
 LATEST = "~latest"
+SOLD_TTL_S = 180 * 86_400     # paid orders cancelled later than this no longer reduce demand
 MARKER_TTL_S = 14 * 86400
 SUGGESTION_TTL_S = 30 * 86400
 
@@ -64,14 +65,20 @@ def _connection() -> Connection:
 
 # --- sales counters ------------------------------------------------------------------------------
 
-def add_sale_once(stream: str, entry_id: str, counters: list[tuple[str, str]], qty: float, now_ms: int) -> bool:
+def add_sale_once(stream: str, entry_id: str, counters: list[tuple[str, str]], qty: float, now_ms: int,
+                  sold: tuple[str, dict] | None = None) -> bool:
     """One transaction: the marker for (stream, entry_id) if absent, and ADD qty on every (pk, day) counter.
-    False when the marker already existed (this ledger entry was counted before)."""
+    `sold`: (ledger source, what was counted) kept for SOLD_TTL_S, so that a cancellation of this paid
+    order can take back exactly what was counted. False when the marker already existed (this ledger
+    entry was counted before)."""
     try:
         with TransactWrite(connection=_connection()) as txn:
             txn.save(ForecastItem(f"MARK#{stream}", entry_id, updated_at=now_ms,
                                   expires_at=now_ms // 1000 + MARKER_TTL_S),
                      condition=ForecastItem.pk.does_not_exist())
+            if sold is not None:
+                txn.save(ForecastItem(f"SOLD#{stream}", sold[0], data=sold[1], updated_at=now_ms,
+                                      expires_at=now_ms // 1000 + SOLD_TTL_S))
             for pk, day in counters:
                 txn.update(ForecastItem(pk, day), actions=[ForecastItem.qty.add(qty),
                                                            ForecastItem.updated_at.set(now_ms)])
@@ -81,6 +88,12 @@ def add_sale_once(stream: str, entry_id: str, counters: list[tuple[str, str]], q
             return False
         raise
     return True
+
+
+def sold_records(stream: str, sources: Iterable[str]) -> dict[str, dict]:
+    """What was counted for each paid order (by ledger source) on this stream, where still kept."""
+    keys = [(f"SOLD#{stream}", s) for s in dict.fromkeys(sources)]
+    return {item.sk: item.data or {} for item in ForecastItem.batch_get(keys)} if keys else {}
 
 
 def counted_markers(stream: str, entry_ids: Iterable[str]) -> set[str]:
