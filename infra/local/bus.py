@@ -45,6 +45,67 @@ def scheduled_event(schedule_name: str, now: datetime | None = None) -> dict:
     }
 
 
+def queue_arn(sqs, url: str) -> str:
+    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+
+def create_redriven_queue(sqs, name: str, visibility_timeout_s: int, max_receive_count: int) -> tuple[str, str]:
+    """(queue URL, its `<name>-dlq` URL): a queue whose messages move to the DLQ after N receives."""
+    dlq = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+    url = sqs.create_queue(QueueName=name, Attributes={
+        "VisibilityTimeout": str(visibility_timeout_s),
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": queue_arn(sqs, dlq),
+                                     "maxReceiveCount": max_receive_count})})["QueueUrl"]
+    return url, dlq
+
+
+def queue_depth(sqs, url: str) -> int:
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+    return int(attrs["ApproximateNumberOfMessages"])
+
+
+def receive(sqs, url: str, n: int, wait_seconds: int, stop: threading.Event) -> list[dict]:
+    """Up to n messages (long poll); [] after a pause when moto is stopping or fails transiently."""
+    try:
+        return sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=min(10, n),
+                                   WaitTimeSeconds=wait_seconds).get("Messages", [])
+    except Exception:  # noqa: BLE001 - moto stopping, or transient
+        stop.wait(0.2)
+        return []
+
+
+def invoke_with_batch(sqs, url: str, msgs: list[dict], invoke: Callable[[str, dict], object], function: str,
+                      label: str, retry_after_s: int, record_extra: dict | None = None) -> int:
+    """What Lambda's SQS event source does with one batch: invoke `function` with the records and wait;
+    records it reports in batchItemFailures (all of them if it failed) become visible again after
+    retry_after_s (the queue's redrive moves them to its DLQ after N receives), the rest are deleted.
+    Returns how many were deleted."""
+    records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                "eventSource": "aws:sqs", **(record_extra or {})} for m in msgs]
+    failed = {m["MessageId"] for m in msgs}
+    try:
+        result = invoke(function, {"Records": records})
+        if getattr(result, "ok", False):
+            failed = {f["itemIdentifier"] for f in (result.payload or {}).get("batchItemFailures", [])}
+        else:
+            log.error("%s: %s failed: %s", label, function,
+                      (getattr(result, "traceback", None) or getattr(result, "error", "") or "").strip())
+    except Exception:  # noqa: BLE001 - the whole batch is retried
+        log.exception("%s", label)
+    deleted = 0
+    for m in msgs:
+        try:
+            if m["MessageId"] in failed:
+                sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"],
+                                              VisibilityTimeout=retry_after_s)
+            else:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+                deleted += 1
+        except Exception:  # noqa: BLE001
+            log.exception("%s: ack", label)
+    return deleted
+
+
 class EventBus:
     """Provisions the bus and rules on moto and routes matched events to function pools."""
 
@@ -77,14 +138,9 @@ class EventBus:
             if delivery is None:
                 url = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
             else:
-                dlq = sqs.create_queue(QueueName=f"{queue_name}-dlq")["QueueUrl"]
-                dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-                url = sqs.create_queue(QueueName=queue_name, Attributes={
-                    "VisibilityTimeout": str(delivery.visibility_timeout_s),
-                    "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn,
-                                                 "maxReceiveCount": delivery.max_receive_count})})["QueueUrl"]
-                self.dlq_urls[rule.name] = dlq
-            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+                url, self.dlq_urls[rule.name] = create_redriven_queue(
+                    sqs, queue_name, delivery.visibility_timeout_s, delivery.max_receive_count)
+            arn = queue_arn(sqs, url)
             events.put_rule(Name=rule.name, EventBusName=self.bus_name, State="ENABLED",
                             EventPattern=json.dumps(rule_pattern(rule)))
             events.put_targets(Rule=rule.name, EventBusName=self.bus_name,
@@ -107,61 +163,24 @@ class EventBus:
                 self._threads.append(t)
 
     def _drain(self, rule, url: str) -> None:
-        """One poller of a queued rule: receive up to batch_size records, invoke the function with them
-        and wait; records it reports in batchItemFailures (or all, if it failed) become visible again
-        after retry_after_s and move to the DLQ after max_receive_count receives."""
+        """One poller of a queued rule: batches of up to batch_size records handed to the function."""
         sqs, delivery = self.moto.client("sqs"), rule.queue
+        extra = {"eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:stocklink-local-{rule.name}",
+                 "awsRegion": REGION}
         while not self._stop.is_set():
-            try:
-                msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=min(10, delivery.batch_size),
-                                           WaitTimeSeconds=self.wait_seconds).get("Messages", [])
-            except Exception:  # noqa: BLE001 - moto stopping, or transient
-                if self._stop.wait(0.2):
-                    return
-                continue
-            if not msgs:
-                continue
-            records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-                        "eventSource": "aws:sqs", "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:"
-                        f"stocklink-local-{rule.name}", "awsRegion": REGION} for m in msgs]
-            failed = {m["MessageId"] for m in msgs}
-            try:
-                result = self.invoke(rule.function, {"Records": records})
-                if getattr(result, "ok", False):
-                    failed = {f["itemIdentifier"] for f in (result.payload or {}).get("batchItemFailures", [])}
-                else:
-                    log.error("bus rule %s: %s failed: %s", rule.name, rule.function,
-                              (getattr(result, "traceback", None) or getattr(result, "error", "") or "").strip())
-            except Exception:  # noqa: BLE001 - the whole batch is retried
-                log.exception("bus rule %s", rule.name)
-            for m in msgs:
-                try:
-                    if m["MessageId"] in failed:
-                        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"],
-                                                      VisibilityTimeout=delivery.retry_after_s)
-                    else:
-                        sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-                        self.delivered += 1
-                except Exception:  # noqa: BLE001
-                    log.exception("bus rule %s: ack", rule.name)
+            msgs = receive(sqs, url, delivery.batch_size, self.wait_seconds, self._stop)
+            if msgs:
+                self.delivered += invoke_with_batch(sqs, url, msgs, self.invoke, rule.function,
+                                                    f"bus rule {rule.name}", delivery.retry_after_s, extra)
 
     def dead_letters(self, rule_name: str) -> int:
         """Records of a queued rule that ended in its dead-letter queue."""
-        attrs = self.moto.client("sqs").get_queue_attributes(
-            QueueUrl=self.dlq_urls[rule_name], AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
-        return int(attrs["ApproximateNumberOfMessages"])
+        return queue_depth(self.moto.client("sqs"), self.dlq_urls[rule_name])
 
     def _poll(self, rule, url: str) -> None:
         sqs = self.moto.client("sqs")
         while not self._stop.is_set():
-            try:
-                messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
-                                               WaitTimeSeconds=self.wait_seconds).get("Messages", [])
-            except Exception:  # noqa: BLE001 - moto stopping, or a transient error: poll again
-                if self._stop.wait(0.2):
-                    return
-                continue
-            for message in messages:
+            for message in receive(sqs, url, 10, self.wait_seconds, self._stop):
                 try:
                     event = json.loads(message["Body"])
                 except ValueError:
@@ -261,20 +280,13 @@ class Topics:
         for t in self.topics:
             self.arns[t.name] = sns.create_topic(Name=f"stocklink-{t.name}")["TopicArn"]
             url = sqs.create_queue(QueueName=f"stocklink-local-{t.name}-console")["QueueUrl"]
-            sns.subscribe(TopicArn=self.arns[t.name], Protocol="sqs", Endpoint=self._arn(sqs, url))
+            sns.subscribe(TopicArn=self.arns[t.name], Protocol="sqs", Endpoint=queue_arn(sqs, url))
             self.console_urls[t.name] = url
         for q in self.topic_queues:
-            dlq = sqs.create_queue(QueueName=f"stocklink-local-{q.name}-dlq")["QueueUrl"]
-            url = sqs.create_queue(QueueName=f"stocklink-local-{q.name}", Attributes={
-                "VisibilityTimeout": str(q.visibility_timeout_s),
-                "RedrivePolicy": json.dumps({"deadLetterTargetArn": self._arn(sqs, dlq),
-                                             "maxReceiveCount": q.max_receive_count})})["QueueUrl"]
-            sns.subscribe(TopicArn=self.arns[q.topic], Protocol="sqs", Endpoint=self._arn(sqs, url))
+            url, dlq = create_redriven_queue(sqs, f"stocklink-local-{q.name}", q.visibility_timeout_s,
+                                             q.max_receive_count)
+            sns.subscribe(TopicArn=self.arns[q.topic], Protocol="sqs", Endpoint=queue_arn(sqs, url))
             self.queue_urls[q.name], self.dlq_urls[q.name] = url, dlq
-
-    @staticmethod
-    def _arn(sqs, url: str) -> str:
-        return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
     def start(self) -> None:
         for name, url in self.console_urls.items():
@@ -287,18 +299,10 @@ class Topics:
         t.start()
         self._threads.append(t)
 
-    def _receive(self, sqs, url: str, n: int) -> list[dict]:
-        try:
-            return sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=n,
-                                       WaitTimeSeconds=self.wait_seconds).get("Messages", [])
-        except Exception:  # noqa: BLE001 - moto stopping, or transient
-            self._stop.wait(0.2)
-            return []
-
     def _console(self, topic_name: str, url: str) -> None:
         sqs = self.moto.client("sqs")
         while not self._stop.is_set():
-            for m in self._receive(sqs, url, 10):
+            for m in receive(sqs, url, 10, self.wait_seconds, self._stop):
                 try:
                     env = json.loads(m["Body"])
                     message = json.loads(env.get("Message", "{}"))
@@ -315,35 +319,13 @@ class Topics:
     def _consume(self, q, url: str) -> None:
         sqs = self.moto.client("sqs")
         while not self._stop.is_set():
-            msgs = self._receive(sqs, url, q.batch_size)
-            if not msgs:
-                continue
-            records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-                        "eventSource": "aws:sqs"} for m in msgs]
-            failed = {m["MessageId"] for m in msgs}
-            try:
-                result = self.invoke(q.function, {"Records": records})
-                if getattr(result, "ok", False):
-                    failed = {f["itemIdentifier"] for f in (result.payload or {}).get("batchItemFailures", [])}
-                else:
-                    log.error("topic queue %s: %s failed: %s", q.name, q.function,
-                              (getattr(result, "traceback", None) or getattr(result, "error", "") or "").strip())
-            except Exception:  # noqa: BLE001 - the whole batch is retried
-                log.exception("topic queue %s", q.name)
-            for m in msgs:
-                try:
-                    if m["MessageId"] in failed:  # visible again soon; redrive to the DLQ after N receives
-                        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"],
-                                                      VisibilityTimeout=self.retry_after_s)
-                    else:
-                        sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-                except Exception:  # noqa: BLE001
-                    log.exception("topic queue %s: ack", q.name)
+            msgs = receive(sqs, url, q.batch_size, self.wait_seconds, self._stop)
+            if msgs:
+                invoke_with_batch(sqs, url, msgs, self.invoke, q.function, f"topic queue {q.name}",
+                                  self.retry_after_s)
 
     def dead_letters(self, name: str) -> int:
-        attrs = self.moto.client("sqs").get_queue_attributes(
-            QueueUrl=self.dlq_urls[name], AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
-        return int(attrs["ApproximateNumberOfMessages"])
+        return queue_depth(self.moto.client("sqs"), self.dlq_urls[name])
 
     def stop(self) -> None:
         self._stop.set()
