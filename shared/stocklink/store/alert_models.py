@@ -16,7 +16,6 @@ import json
 from typing import Any, Iterable
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -25,7 +24,7 @@ from pynamodb.models import Model
 from stocklink.alerts.levels import Level
 from stocklink.alerts.state import AlertState
 from stocklink.config import table_name
-from stocklink.store.models import _REGION, _Meta
+from stocklink.store.models import _Meta, connection_for, is_conditional_failure, written
 
 OPEN, SUBSCRIPTIONS, RULES, OUTBOX = "open", "sub", "cfg", "outbox"
 
@@ -82,10 +81,6 @@ class Conflict(Exception):
     """A conditional write lost to a concurrent writer: re-read and decide again."""
 
 
-def _is_conditional_failure(exc: PutError) -> bool:
-    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
-
-
 # ---------------------------------------------------------------- alert state
 
 def get_state(key_id: str) -> tuple[AlertState | None, dict | None]:
@@ -102,14 +97,6 @@ def _state(rec: AlertStateRecord) -> AlertState:
     return AlertState.from_item(item)
 
 
-_CONNECTIONS: dict = {}
-
-
-def _connection() -> Connection:
-    host = getattr(AlertStateRecord.Meta, "host", None)
-    if host not in _CONNECTIONS:
-        _CONNECTIONS[host] = Connection(region=_REGION, host=host)
-    return _CONNECTIONS[host]
 
 
 def save_state(state: AlertState, *, expected_version: int | None, now_ms: int,
@@ -133,7 +120,7 @@ def save_state(state: AlertState, *, expected_version: int | None, now_ms: int,
         try:
             rec.save(condition=condition)
         except PutError as exc:
-            if _is_conditional_failure(exc):
+            if is_conditional_failure(exc):
                 raise Conflict(state.key.id) from exc
             raise
         return
@@ -141,7 +128,7 @@ def save_state(state: AlertState, *, expected_version: int | None, now_ms: int,
                                                                  "at_ms": now_ms},
                          list_key=OUTBOX, updated_at=now_ms)
     try:
-        with TransactWrite(connection=_connection()) as txn:
+        with TransactWrite(connection=connection_for(AlertStateRecord)) as txn:
             txn.save(rec, condition=condition)
             txn.save(entry)
     except TransactWriteError as exc:
@@ -197,14 +184,8 @@ def delete_doc(pk: str) -> None:
 
 def mark_sent(pk: str, data: dict[str, Any], now_ms: int, ttl_s: int) -> bool:
     """Record a delivery; False when it was already recorded (a redelivered message)."""
-    try:
-        ConfigRecord(pk, data=data, updated_at=now_ms, expires_at=now_ms // 1000 + ttl_s).save(
-            condition=ConfigRecord.pk.does_not_exist())
-        return True
-    except PutError as exc:
-        if _is_conditional_failure(exc):
-            return False
-        raise
+    return written(lambda: ConfigRecord(pk, data=data, updated_at=now_ms, expires_at=now_ms // 1000 + ttl_s).save(
+        condition=ConfigRecord.pk.does_not_exist()))
 
 
 def was_sent(pk: str) -> bool:

@@ -6,6 +6,7 @@ infra.topology.TABLES, which CDK and the local runtime use to create the tables.
 from __future__ import annotations
 
 import os
+from typing import Callable
 
 from pynamodb.attributes import (
     JSONAttribute,
@@ -14,12 +15,42 @@ from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
 )
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from stocklink.config import table_name
 
 _REGION = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+_CONNECTIONS: dict = {}
+
+
+def connection_for(model: type[Model]) -> Connection:
+    """One low-level connection per container and endpoint (the host the model is pointed at), for
+    TransactWriteItems and calls pynamodb's Model API does not offer."""
+    host = getattr(model.Meta, "host", None)
+    if host not in _CONNECTIONS:
+        _CONNECTIONS[host] = Connection(region=_REGION, host=host)
+    return _CONNECTIONS[host]
+
+
+def is_conditional_failure(exc: Exception) -> bool:
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+def written(write: Callable[[], object]) -> bool:
+    """Run one conditional write (save / update / delete with a condition): False when its condition
+    failed, True when it was written; any other error is raised."""
+    try:
+        write()
+        return True
+    except (PutError, UpdateError, DeleteError) as exc:
+        if is_conditional_failure(exc):
+            return False
+        raise
 
 
 class _Meta:

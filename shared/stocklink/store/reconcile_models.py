@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import zlib
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
 from stocklink.config import table_name
-from stocklink.store.models import CatalogItem, InboundEvent, StockItem, _Meta
+from stocklink.store.models import CatalogItem, InboundEvent, StockItem, _Meta, written
 from stocklink.store.sync_models import FAILURE_PK, SyncFailure
 
 RECON_PK = "RECON"
@@ -43,33 +43,17 @@ class ReconItem(Model):
 MODELS = (ReconItem,)
 
 
-def _conditional_failed(exc: Exception) -> bool:
-    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
-
-
 # --- lease -------------------------------------------------------------------------------------------------
 
 def acquire_lease(owner: str, now_ms: int, ttl_ms: int) -> bool:
     """Take the pass lease unless another owner holds an unexpired one (a crashed pass blocks at most ttl)."""
     item = ReconItem(RECON_PK, LEASE_SK, owner=owner, expires_at=now_ms + ttl_ms, updated_at=now_ms)
-    try:
-        item.save(condition=ReconItem.pk.does_not_exist() | (ReconItem.expires_at < now_ms)
-                  | (ReconItem.owner == owner))
-        return True
-    except PutError as exc:
-        if _conditional_failed(exc):
-            return False
-        raise
+    return written(lambda: item.save(condition=ReconItem.pk.does_not_exist() | (ReconItem.expires_at < now_ms)
+                                     | (ReconItem.owner == owner)))
 
 
 def release_lease(owner: str) -> bool:
-    try:
-        ReconItem(RECON_PK, LEASE_SK).delete(condition=ReconItem.owner == owner)
-        return True
-    except DeleteError as exc:
-        if _conditional_failed(exc):
-            return False
-        raise
+    return written(lambda: ReconItem(RECON_PK, LEASE_SK).delete(condition=ReconItem.owner == owner))
 
 
 def lease() -> dict | None:
@@ -118,13 +102,7 @@ def dirty_skus(limit: int = 5000) -> list[tuple[str, int, dict]]:
 
 def clear_dirty(sku: str, changed_at: int) -> bool:
     """Delete the marker unless the SKU changed again while it was being verified."""
-    try:
-        ReconItem(dirty_shard(sku), sku).delete(condition=ReconItem.changed_at == changed_at)
-        return True
-    except DeleteError as exc:
-        if _conditional_failed(exc):
-            return False
-        raise
+    return written(lambda: ReconItem(dirty_shard(sku), sku).delete(condition=ReconItem.changed_at == changed_at))
 
 
 # --- catalogue pages (the rotating verification slice, the ledger sample) ---------------------------------

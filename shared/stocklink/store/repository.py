@@ -4,10 +4,10 @@ from __future__ import annotations
 import time
 from typing import Iterable
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 
 from stocklink.domain.stock import WarehouseStock
-from stocklink.store.models import CatalogItem, InboundEvent, LedgerEntry, Reservation, StockItem
+from stocklink.store.models import CatalogItem, InboundEvent, LedgerEntry, Reservation, StockItem, written
 
 WAREHOUSE = "WAREHOUSE"
 SKU = "SKU"
@@ -111,13 +111,7 @@ def get_event(event_key: str) -> InboundEvent | None:
 
 def record_event(event: InboundEvent) -> bool:
     """Store an event that moves no stock (unmapped, ignored); False when it was already recorded."""
-    try:
-        event.save(condition=InboundEvent.event_key.does_not_exist())
-        return True
-    except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
+    return written(lambda: event.save(condition=InboundEvent.event_key.does_not_exist()))
 
 
 def events_with_status(status: str, limit: int = 100) -> list[InboundEvent]:

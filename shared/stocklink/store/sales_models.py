@@ -17,13 +17,12 @@ from __future__ import annotations
 from typing import Iterable
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from stocklink.config import table_name
-from stocklink.store.models import _REGION, CatalogItem, LedgerEntry, StockItem, _Meta
+from stocklink.store.models import connection_for, CatalogItem, LedgerEntry, StockItem, _Meta
 from stocklink.store.repository import SKU
 
 NO_SK = "-"
@@ -53,14 +52,6 @@ def sales_pk(sku: str, warehouse_id: str | None = None, channel: str | None = No
     return f"SALES#{sku}"
 
 
-_CONNECTIONS: dict = {}
-
-
-def _connection() -> Connection:
-    host = getattr(ForecastItem.Meta, "host", None)
-    if host not in _CONNECTIONS:
-        _CONNECTIONS[host] = Connection(region=_REGION, host=host)
-    return _CONNECTIONS[host]
 
 
 # --- sales counters ------------------------------------------------------------------------------
@@ -72,7 +63,7 @@ def add_sale_once(stream: str, entry_id: str, counters: list[tuple[str, str]], q
     order can take back exactly what was counted. False when the marker already existed (this ledger
     entry was counted before)."""
     try:
-        with TransactWrite(connection=_connection()) as txn:
+        with TransactWrite(connection=connection_for(ForecastItem)) as txn:
             txn.save(ForecastItem(f"MARK#{stream}", entry_id, updated_at=now_ms,
                                   expires_at=now_ms // 1000 + MARKER_TTL_S),
                      condition=ForecastItem.pk.does_not_exist())

@@ -22,13 +22,12 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UnicodeSetAttribute,
 )
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from stocklink.config import table_name
-from stocklink.store.models import _REGION, _Meta
+from stocklink.store.models import _Meta, connection_for, is_conditional_failure, written
 
 FAILURE_PK = "SYNC_FAILURE"
 SHOP_PK = "SYNC_SHOP"
@@ -104,14 +103,8 @@ def take_call_slot(platform: str, shop: str, window: str, limit: int, purge_at: 
     """Count one platform call in the shop's `window` unless `limit` calls are already in it. One
     conditional ADD: every container of every function shares the count, nothing is read first."""
     item = CallWindow(f"RATE#{platform}#{shop}", window)
-    try:
-        item.update(actions=[CallWindow.calls.add(1), CallWindow.purge_at.set(purge_at)],
-                    condition=CallWindow.calls.does_not_exist() | (CallWindow.calls < limit))
-        return True
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
+    return written(lambda: item.update(actions=[CallWindow.calls.add(1), CallWindow.purge_at.set(purge_at)],
+                                       condition=CallWindow.calls.does_not_exist() | (CallWindow.calls < limit)))
 
 
 def release_call_slot(platform: str, shop: str, window: str) -> None:
@@ -137,29 +130,17 @@ def hand_over(platform: str, shop: str, skus: Iterable[str], now_ms: int) -> boo
     names = set(skus)
     if not names:
         return True
-    try:
-        ShopMailbox(MAILBOX_PK, f"{platform}#{shop}").update(
-            actions=[ShopMailbox.skus.add(names)], condition=ShopMailbox.due_at > now_ms)
-        return True
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
+    return written(lambda: ShopMailbox(MAILBOX_PK, f"{platform}#{shop}").update(
+        actions=[ShopMailbox.skus.add(names)], condition=ShopMailbox.due_at > now_ms))
 
 
 def await_slot(platform: str, shop: str, owner: str, due_ms: int, now_ms: int) -> bool:
     """Announce that `owner` waits for a call slot opening at `due_ms`, unless another container already
     waits for a later one (then this one just waits and pushes its own). SKUs left by a waiter that never
     collected them stay: the new owner pushes them too."""
-    try:
-        ShopMailbox(MAILBOX_PK, f"{platform}#{shop}").update(
-            actions=[ShopMailbox.due_at.set(due_ms), ShopMailbox.owner.set(owner)],
-            condition=ShopMailbox.due_at.does_not_exist() | (ShopMailbox.due_at <= now_ms))
-        return True
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
+    return written(lambda: ShopMailbox(MAILBOX_PK, f"{platform}#{shop}").update(
+        actions=[ShopMailbox.due_at.set(due_ms), ShopMailbox.owner.set(owner)],
+        condition=ShopMailbox.due_at.does_not_exist() | (ShopMailbox.due_at <= now_ms)))
 
 
 def collect(platform: str, shop: str, owner: str) -> set[str]:
@@ -171,7 +152,7 @@ def collect(platform: str, shop: str, owner: str) -> set[str]:
             item.pk, item.sk, actions=[ShopMailbox.due_at.set(0), ShopMailbox.skus.remove()],
             condition=ShopMailbox.owner == owner, return_values="ALL_OLD")
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if is_conditional_failure(exc):
             return set()
         raise
     return set((old.get("Attributes") or {}).get("skus", {}).get("SS", []))
@@ -188,24 +169,11 @@ def claim(platform: str, shop: str, listing_id: str, computed_qty: int, read_at_
     """Take the right to push `computed_qty`: refused when a newer computation already claimed it, so a slow
     worker can never overwrite a fresher value with a stale one."""
     item = ListingSync(sync_pk(platform, shop), listing_id)
-    try:
-        item.update(actions=_claim_actions(computed_qty, read_at_ms),
-                    condition=ListingSync.claim_at.does_not_exist() | (ListingSync.claim_at < read_at_ms))
-        return True
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
+    return written(lambda: item.update(
+        actions=_claim_actions(computed_qty, read_at_ms),
+        condition=ListingSync.claim_at.does_not_exist() | (ListingSync.claim_at < read_at_ms)))
 
 
-_CONNECTIONS: dict[str | None, Connection] = {}
-
-
-def _connection() -> Connection:
-    host = getattr(ListingSync.Meta, "host", None)
-    if host not in _CONNECTIONS:
-        _CONNECTIONS[host] = Connection(region=_REGION, host=host)
-    return _CONNECTIONS[host]
 
 
 def _claim_actions(computed_qty: int, read_at_ms: int) -> list:
@@ -230,7 +198,7 @@ def claim_many(platform: str, shop: str, claims: list[tuple[str, int]], read_at_
                 pending = []
                 break
             try:
-                with TransactWrite(connection=_connection()) as txn:
+                with TransactWrite(connection=connection_for(ListingSync)) as txn:
                     for lid, qty in pending:
                         txn.update(ListingSync(sync_pk(platform, shop), lid), actions=_claim_actions(qty, read_at_ms),
                                    condition=ListingSync.claim_at.does_not_exist()
@@ -259,7 +227,7 @@ def record_pushed_many(platform: str, shop: str, pushed: list[tuple[str, int]], 
     for start in range(0, len(pushed), TRANSACT_MAX_ITEMS):
         chunk = pushed[start:start + TRANSACT_MAX_ITEMS]
         try:
-            with TransactWrite(connection=_connection()) as txn:
+            with TransactWrite(connection=connection_for(ListingSync)) as txn:
                 for lid, qty in chunk:
                     txn.update(ListingSync(sync_pk(platform, shop), lid), actions=_pushed_actions(qty, now_ms))
         except TransactWriteError as exc:

@@ -8,13 +8,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from stocklink.domain.stock import Movement, movement_deltas
-from stocklink.store.models import _REGION, LedgerEntry, StockItem
+from stocklink.store.models import connection_for, LedgerEntry, StockItem
 
 MAX_TRANSACTION_ITEMS = 100
 
@@ -99,7 +98,7 @@ class StockTransaction:
             raise ValueError(f"transaction of {self.size} items exceeds {MAX_TRANSACTION_ITEMS}")
         labels = [p[0] for p in self._puts] + [u[0] for u in self._updates]
         try:
-            with TransactWrite(connection=_connection()) as txn:
+            with TransactWrite(connection=connection_for(StockItem)) as txn:
                 for _, item, condition in self._puts:
                     txn.save(item, condition=condition)
                 for _, item, actions, condition in self._updates:
@@ -128,12 +127,3 @@ def _guard(op: StockOp) -> Condition | None:
     return None
 
 
-_CONNECTIONS: dict[str | None, Connection] = {}
-
-
-def _connection() -> Connection:
-    """One connection per container, to the same endpoint the models use."""
-    host = getattr(StockItem.Meta, "host", None)
-    if host not in _CONNECTIONS:
-        _CONNECTIONS[host] = Connection(region=_REGION, host=host)
-    return _CONNECTIONS[host]
