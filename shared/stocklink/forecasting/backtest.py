@@ -419,7 +419,7 @@ def _theta(Y, P, dow, hc, lo_a, ev, T, start, step=ORIGIN_STEP):
     m = P.shape[0]
     out = {"level": np.zeros(n), "trend": np.zeros(n), "season": np.ones((m, n)), "prev": np.zeros(n)}
     prm = {"theta_alpha": np.zeros(n), "theta_drift": np.zeros(n)}
-    bt = Backtest(np.full(n, np.inf), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros((T - start, n)), start)
+    bt = Backtest.empty(n, T - start, start)
     out["bt"], out["params"] = bt, prm
     if hc.size == 0:
         return out
@@ -432,8 +432,7 @@ def _theta(Y, P, dow, hc, lo_a, ev, T, start, step=ORIGIN_STEP):
     rb = hw_kernel(Yh, alpha, 0.0, 1.0, 0.0, level0, drift, Ph, dow, True, la, eh, fit_sse=False,
                    origin_step=step)
     out["level"][hc], out["trend"][hc], out["season"][:, hc], out["prev"][hc] = rb.final, drift, Ph, rb.prev
-    bt.sse[hc], bt.se[hc], bt.n[hc], bt.e_last[hc] = rb.bt.sse, rb.bt.se, rb.bt.n, rb.bt.e_last
-    bt.E[rb.bt.start - start:, hc] = rb.bt.E
+    bt.put(hc, rb.bt)
     prm["theta_alpha"][hc], prm["theta_drift"][hc] = alpha, drift
     return out
 
@@ -452,7 +451,7 @@ def _holt_winters(Y, P, dow, hc, lo_a, ev, T, a_ses, start, step=ORIGIN_STEP):
            "mult": np.ones(n, bool), "prev": np.zeros(n)}
     prm = {k: np.zeros(n) for k in ("hw_alpha", "hw_beta", "hw_phi", "hw_gamma")}
     prm["hw_multiplicative"] = np.ones(n)
-    bt = Backtest(np.full(n, np.inf), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros((T - start, n)), start)
+    bt = Backtest.empty(n, T - start, start)
     out["bt"], out["params"] = bt, prm
     if hc.size == 0:
         return out
@@ -499,8 +498,7 @@ def _holt_winters(Y, P, dow, hc, lo_a, ev, T, a_ses, start, step=ORIGIN_STEP):
         out["level"][j], out["trend"][j] = rb.final, rb.sse["final_trend"]
         out["season"][:, j] = rb.sse["final_season"]
         out["prev"][j], out["mult"][j] = rb.prev, mult
-        bt.sse[j], bt.se[j], bt.n[j], bt.e_last[j] = rb.bt.sse, rb.bt.se, rb.bt.n, rb.bt.e_last
-        bt.E[rb.bt.start - start:, j] = rb.bt.E
+        bt.put(j, rb.bt)
     out["phi"][hc] = phi_h
     prm["hw_alpha"][hc], prm["hw_beta"][hc], prm["hw_phi"][hc] = alpha_h, beta_h, phi_h
     prm["hw_gamma"][hc] = gamma_h

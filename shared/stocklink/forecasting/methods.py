@@ -49,6 +49,16 @@ class Backtest:
     #                                   any weighted combination of methods exactly (errors are linear)
     start: int = 0
 
+    @classmethod
+    def empty(cls, n: int, rows: int, start: int) -> "Backtest":
+        """No SKU backtested yet (MSE inf): filled column by column with `put`."""
+        return cls(np.full(n, np.inf), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros((rows, n)), start)
+
+    def put(self, cols, part: "Backtest") -> None:
+        """Take `part`'s sums and daily errors (a backtest of some SKUs) into columns `cols`."""
+        self.sse[cols], self.se[cols], self.n[cols], self.e_last[cols] = part.sse, part.se, part.n, part.e_last
+        self.E[part.start - self.start:, cols] = part.E
+
     @property
     def mse(self) -> np.ndarray:
         with np.errstate(invalid="ignore", divide="ignore"):
