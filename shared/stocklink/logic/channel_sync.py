@@ -372,12 +372,6 @@ def _rates(data: dict, now_ms: int) -> dict[str, float]:
     return out
 
 
-def note_sale(detail: Mapping, now_ms: int) -> None:
-    """Learn sales velocity per channel from one stock.changed (see note_sales)."""
-    if detail.get("sku"):
-        note_sales(str(detail["sku"]), [detail], now_ms)
-
-
 def note_sales(sku: str, details: list[Mapping], now_ms: int) -> None:
     """Learn sales velocity per channel from a SKU's stock.changed details, oldest first: a drop in total
     available caused by a channel's order (source "platform:shop") counts as that channel's sale. One read
@@ -659,13 +653,11 @@ def _sync_shop(channel: str, listings: list[ListingRef], settings: Mapping[str, 
     candidates: list[StockPush] = []
     for listing, display in [*((l, wanted[l.listing_id]) for l in mine),
                              *((l, extra_wanted[l.listing_id]) for l in owed)]:
-        qty = display.quantity
+        qty = _target_qty(listing, display.quantity, zero)
         if qty is None:
             report.sync_off += 1
             sync_models.record_sync_off(platform, shop, listing.listing_id, read_at)
             continue
-        if zero & {c.sku for c in listing.components}:
-            qty = 0
         if _unchanged(states.get(listing.listing_id), qty):
             report.unchanged += 1
             continue
@@ -754,17 +746,18 @@ def _gathered_pushes(report: SyncReport, adapter, credentials, platform: str, sh
     return out
 
 
+def _target_qty(listing: ListingRef, computed: int | None, zero: set) -> int | None:
+    """What to push: the computed display, 0 for a listing holding an oversold SKU, None when sync is off."""
+    if computed is None:
+        return None
+    return 0 if zero & {c.sku for c in listing.components} else computed
+
+
 def _needs_push(mine: list[ListingRef], wanted: Mapping, states: Mapping, zero: set) -> bool:
-    """Whether any of a shop's listings would be pushed (the same test as sync_skus' loop)."""
+    """Whether any of a shop's listings would be pushed (the same test as _sync_shop's loop)."""
     for listing in mine:
-        qty = wanted[listing.listing_id].quantity
-        if qty is None:
-            continue
-        if zero & {c.sku for c in listing.components}:
-            qty = 0
-        state = states.get(listing.listing_id)
-        if not (state is not None and state.status == "pushed" and state.pushed_qty == qty
-                and (state.computed_qty is None or state.computed_qty == qty)):
+        qty = _target_qty(listing, wanted[listing.listing_id].quantity, zero)
+        if qty is not None and not _unchanged(states.get(listing.listing_id), qty):
             return True
     return False
 
