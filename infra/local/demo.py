@@ -301,37 +301,43 @@ def stock_updates(calls: list[dict]) -> list[dict]:
     return [c for c in calls if c.get("kind") == "stock_update" and not c.get("fault") and c.get("status") == 200]
 
 
-def sync_latencies(orders: list[Order], calls: list[dict], catalog: Catalog, start_units: dict[str, int]
-                   ) -> tuple[list[float], int]:
-    """Per applied order: seconds from StockLink answering the platform's webhook until every *other*
-    simulator has been set to a quantity that includes the order (≤ start − units of every order of that
-    SKU answered by then; quantities only fall during a sale). Returns (samples, orders never reflected)."""
+def order_lags(orders: list[Order], calls: list[dict], catalog: Catalog, start_units: dict[str, int]
+               ) -> list[dict[str, float | None]]:
+    """Per applied order (in answer order), per *other* platform: seconds from StockLink answering the
+    platform's webhook until that simulator was set to a quantity that includes the order (≤ start −
+    units of every order of that SKU answered by then; quantities only fall during a sale), or None if
+    it never was."""
     by_listing: dict[tuple[str, str], list[tuple[float, int]]] = {}
     for c in stock_updates(calls):
         for lid, qty in (c.get("listings") or {}).items():
             by_listing.setdefault((c["platform"], str(lid)), []).append((c["ts"], int(qty)))
     for series in by_listing.values():
         series.sort()
-    applied = sorted((o for o in orders if o.status == "applied"), key=lambda o: o.t_done)
     sold: dict[str, int] = {}
-    samples, missing = [], 0
-    for o in applied:
+    out = []
+    for o in sorted((o for o in orders if o.status == "applied"), key=lambda o: o.t_done):
         sold[o.sku] = sold.get(o.sku, 0) + o.qty
         bound = max(0, start_units[o.sku] - sold[o.sku])
-        worst = 0.0
+        lags: dict[str, float | None] = {}
         for platform in PLATFORMS:
-            if platform == o.platform:
-                continue
-            series = by_listing.get((platform, catalog.listings[(platform, o.sku)]), [])
-            landed = next((ts for ts, qty in series if ts >= o.t_sent and qty <= bound), None)
-            if landed is None:
-                worst = None
-                break
-            worst = max(worst, landed - o.t_done)
-        if worst is None:
+            if platform != o.platform:
+                series = by_listing.get((platform, catalog.listings[(platform, o.sku)]), [])
+                landed = next((ts for ts, qty in series if ts >= o.t_sent and qty <= bound), None)
+                lags[platform] = None if landed is None else max(0.0, landed - o.t_done)
+        out.append(lags)
+    return out
+
+
+def sync_latencies(orders: list[Order], calls: list[dict], catalog: Catalog, start_units: dict[str, int]
+                   ) -> tuple[list[float], int]:
+    """Per applied order: seconds until every *other* simulator includes it (the slowest of order_lags).
+    Returns (samples, orders never reflected)."""
+    samples, missing = [], 0
+    for lags in order_lags(orders, calls, catalog, start_units):
+        if None in lags.values():
             missing += 1
         else:
-            samples.append(max(0.0, worst))
+            samples.append(max(lags.values(), default=0.0))
     return samples, missing
 
 

@@ -17,7 +17,6 @@ import os
 import random
 import statistics
 import sys
-import threading
 import time
 
 from infra.local import demo
@@ -62,25 +61,12 @@ def cpu_seconds(runtime) -> dict[str, float]:
 
 
 def lag_by_platform(sale, catalog) -> dict[str, list[float]]:
-    """Per platform: seconds from an order's webhook answer until that platform shows a quantity that
-    includes it (the demo's rule, per platform instead of the worst of them)."""
-    series: dict[tuple[str, str], list[tuple[float, int]]] = {}
-    for c in demo.stock_updates(sale.calls):
-        for lid, qty in (c.get("listings") or {}).items():
-            series.setdefault((c["platform"], str(lid)), []).append((c["ts"], int(qty)))
-    for values in series.values():
-        values.sort()
-    sold: dict[str, int] = {}
+    """Per platform: the demo's per-order lags (demo.order_lags) of the orders that platform reflected."""
     out: dict[str, list[float]] = {p: [] for p in demo.PLATFORMS}
-    for o in sorted((o for o in sale.orders if o.status == "applied"), key=lambda o: o.t_done):
-        sold[o.sku] = sold.get(o.sku, 0) + o.qty
-        bound = max(0, sale.start_units[o.sku] - sold[o.sku])
-        for platform in demo.PLATFORMS:
-            if platform != o.platform:
-                landed = next((ts for ts, q in series.get((platform, catalog.listings[(platform, o.sku)]), [])
-                               if ts >= o.t_sent and q <= bound), None)
-                if landed is not None:
-                    out[platform].append(max(0.0, landed - o.t_done))
+    for lags in demo.order_lags(sale.orders, sale.calls, catalog, sale.start_units):
+        for platform, lag in lags.items():
+            if lag is not None:
+                out[platform].append(lag)
     return out
 
 
