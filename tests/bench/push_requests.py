@@ -1,0 +1,85 @@
+"""AWS requests made by one channel_push batch, by operation: stock changes of 1, 4 and 10 SKUs, each
+listed on the five simulated platforms, merged into one handle_events call.
+
+    python -m tests.bench.push_requests
+
+Starts the local runtime (DynamoDB Local, moto; in memory) and the simulators, seeds the demo catalogue,
+stops the bus (so the runtime's own channel_push does not push first), then changes stock through the
+staff API and runs channel_sync.handle_events in this process, counting calls at the botocore layer.
+Prints figures; asserts nothing.
+"""
+from __future__ import annotations
+
+import collections
+import os
+import sys
+import time
+
+import botocore.client
+
+from infra import topology
+from infra.local import demo
+from infra.local.runtime import LocalRuntime
+from infra.local.workers import function_environment
+from tests.e2e.runtime_process import free_port
+
+
+def main(argv: list[str] | None = None) -> None:
+    runtime = LocalRuntime(port=free_port(), in_memory=True, dev_token="bench-token", relay=None)
+    server = None
+    try:
+        runtime.start()
+        runtime.wait_healthy(90)
+        server, base = demo.start_sandbox(0)
+        api, sandbox = demo.Api(runtime.url, runtime.dev_token), demo.Sandbox(base)
+        catalog = demo.seed(api, sandbox, demo.demo_stock(20, 400))
+        demo.wait_in_sync(api, sandbox, catalog, timeout=120)
+        push_fn = next(f for f in topology.FUNCTIONS if f.name == "channel_push")
+        os.environ.update(function_environment(push_fn, ddb_endpoint=runtime.ddb.endpoint_url,
+                                               aws_endpoint=runtime.moto.endpoint_url))
+        from stocklink.logic import channel_sync
+        from stocklink.time import now_ms
+
+        runtime.bus.stop()
+        warehouse = api.call("GET", "/warehouses")["warehouses"][0]["warehouse_id"]
+        skus = [s for s in catalog.skus if s != "DEMO-FLASH"]
+        calls: collections.Counter = collections.Counter()
+        original = botocore.client.BaseClient._make_api_call
+
+        def counting(self, operation, params):
+            calls[operation] += 1
+            return original(self, operation, params)
+
+        def changed(chosen):
+            events = []
+            for sku in chosen:
+                api.call("POST", "/stock/adjustments", {"warehouse_id": warehouse, "sku": sku, "delta": -1,
+                                                        "reason": "damaged"})
+                events.append({"detail-type": "stock.changed", "source": "stocklink", "detail": {"sku": sku},
+                               "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+            return events
+
+        channel_sync.handle_events(changed(skus[-1:]), now_ms)      # warm: connections, caches
+        offset = 0
+        for k in (1, 4, 10):
+            events = changed(skus[offset:offset + k])
+            offset += k
+            time.sleep(1.1)               # a fresh call window for every shop
+            calls.clear()
+            botocore.client.BaseClient._make_api_call = counting
+            started = time.perf_counter()
+            result = channel_sync.handle_events(events, now_ms)
+            elapsed = time.perf_counter() - started
+            botocore.client.BaseClient._make_api_call = original
+            dynamodb = {op: n for op, n in sorted(calls.items()) if op != "ReceiveMessage"}
+            print(f"{k:>2} SKUs x 5 shops: {sum(dynamodb.values())} AWS requests {dynamodb}; "
+                  f"{result.report.pushed} listings pushed in {result.report.calls} platform calls; {elapsed * 1000:.0f} ms")
+    finally:
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        runtime.stop()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
