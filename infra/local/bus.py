@@ -92,17 +92,20 @@ def invoke_with_batch(sqs, url: str, msgs: list[dict], invoke: Callable[[str, di
                       (getattr(result, "traceback", None) or getattr(result, "error", "") or "").strip())
     except Exception:  # noqa: BLE001 - the whole batch is retried
         log.exception("%s", label)
+    # As Lambda's event source does: one DeleteMessageBatch for what succeeded, one visibility change
+    # batch for what comes back (a batch is at most 10 records, the SQS batch limit).
+    done = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(msgs)
+            if m["MessageId"] not in failed]
+    again = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": retry_after_s}
+             for i, m in enumerate(msgs) if m["MessageId"] in failed]
     deleted = 0
-    for m in msgs:
-        try:
-            if m["MessageId"] in failed:
-                sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"],
-                                              VisibilityTimeout=retry_after_s)
-            else:
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-                deleted += 1
-        except Exception:  # noqa: BLE001
-            log.exception("%s: ack", label)
+    try:
+        if done:
+            deleted = len(sqs.delete_message_batch(QueueUrl=url, Entries=done).get("Successful", []))
+        if again:
+            sqs.change_message_visibility_batch(QueueUrl=url, Entries=again)
+    except Exception:  # noqa: BLE001 - what is not acknowledged comes back after the visibility timeout
+        log.exception("%s: ack", label)
     return deleted
 
 
@@ -180,7 +183,8 @@ class EventBus:
     def _poll(self, rule, url: str) -> None:
         sqs = self.moto.client("sqs")
         while not self._stop.is_set():
-            for message in receive(sqs, url, 10, self.wait_seconds, self._stop):
+            messages = receive(sqs, url, 10, self.wait_seconds, self._stop)
+            for message in messages:
                 try:
                     event = json.loads(message["Body"])
                 except ValueError:
@@ -189,7 +193,12 @@ class EventBus:
                     # Handed to Lambda's async queue: from here retries/dead-letters are the pool's job.
                     self.dispatch(rule.function, event)
                     self.delivered += 1
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            if messages:
+                try:
+                    sqs.delete_message_batch(QueueUrl=url, Entries=[
+                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
+                except Exception:  # noqa: BLE001 - moto stopping: undeleted events are redelivered
+                    log.exception("bus rule %s: ack", rule.name)
 
     def stop(self) -> None:
         self._stop.set()

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from moto.server import ThreadedMotoServer
 
+from infra.local import moto_patches
 from infra.local.workers import REGION
 
 log = logging.getLogger("stocklink.local")
@@ -76,6 +77,7 @@ class MotoServer:
 
     def start(self) -> "MotoServer":
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per moto call drowns the console
+        moto_patches.apply()
         # port 0: the OS picks a free port at bind time, so there is no race with other processes.
         self._server = _Server("127.0.0.1", self._requested_port, verbose=False,
                                on_secret_write=self._dirty.set if self.secrets_file else None)

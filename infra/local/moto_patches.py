@@ -1,0 +1,49 @@
+"""Two hot paths of moto 5.x (pinned <6) that made the local stand-in, not StockLink, the busiest process
+of a local flash sale. Applied once by MotoServer.start; behaviour is unchanged, only the cost.
+
+Measured with py-spy on `python -m tests.bench.sync_latency` (samples holding the GIL in the runtime's
+process): 45 % of the stand-in's CPU was SQS `receive_message` checking each returned message's retention
+through `get_queue_attributes`, which rebuilds every attribute of the queue, including approximate
+message counts over all its messages (O(queue length) per message received); 24 % was EventBridge
+`put_events` building a fresh jsonpath parser (ply yacc tables) for each of the 8 default input paths, for
+every target of every event.
+"""
+from __future__ import annotations
+
+import functools
+import threading
+
+_lock = threading.Lock()
+_applied = False
+
+
+def apply() -> None:
+    global _applied
+    with _lock:
+        if _applied:
+            return
+        _patch_sqs_retention_check()
+        _patch_jsonpath_parse()
+        _applied = True
+
+
+def _patch_sqs_retention_check() -> None:
+    from moto.core.utils import unix_time
+    from moto.sqs.models import SQSBackend
+
+    def is_message_valid_based_on_retention_period(self, queue_name: str, message) -> bool:
+        # moto's own reads the period through get_queue_attributes (all attributes, counts included)
+        retention_period = int(self.get_queue(queue_name).message_retention_period)
+        return retention_period + message.sent_timestamp / 1000 > unix_time()
+
+    SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period
+
+
+def _patch_jsonpath_parse() -> None:
+    import jsonpath_ng.ext as ext
+
+    # A parsed expression is immutable and find() keeps no state, so one per distinct path is enough.
+    # moto imports `parse` inside EventTemplateParser.parse at each call, so the module attribute is
+    # what it gets.
+    if not hasattr(ext.parse, "cache_info"):
+        ext.parse = functools.lru_cache(maxsize=256)(ext.parse)
