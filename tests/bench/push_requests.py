@@ -1,7 +1,7 @@
 """AWS requests made by one channel_push batch, by operation: stock changes of 1, 4 and 10 SKUs, each
 listed on the five simulated platforms, merged into one handle_events call.
 
-    python -m tests.bench.push_requests
+    python -m tests.bench.push_requests [--detail]    (--detail: every request with its table and keys)
 
 Starts the local runtime (DynamoDB Local, moto; in memory) and the simulators, seeds the demo catalogue,
 stops the bus (so the runtime's own channel_push does not push first), then changes stock through the
@@ -22,6 +22,19 @@ from infra.local import demo
 from infra.local.runtime import LocalRuntime
 from infra.local.workers import function_environment
 from tests.e2e.runtime_process import free_port
+
+
+def _describe(params: dict) -> str:
+    """Table and key attributes of a DynamoDB request, short."""
+    def key(k):
+        return "/".join(str(next(iter(v.values()))) for v in (k or {}).values())
+    if "RequestItems" in params:
+        return "; ".join(f"{t}: {[key(k) for k in (v.get('Keys') or [])]}" for t, v in params["RequestItems"].items())
+    if "TransactItems" in params:
+        return "; ".join(f"{op} {body.get('TableName')} {key(body.get('Key') or {})}"
+                         for item in params["TransactItems"] for op, body in item.items())
+    return f"{params.get('TableName', params.get('QueueUrl', ''))} {key(params.get('Key'))} " \
+           f"{params.get('IndexName', '')} {params.get('KeyConditionExpression', '')}"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -46,8 +59,12 @@ def main(argv: list[str] | None = None) -> None:
         calls: collections.Counter = collections.Counter()
         original = botocore.client.BaseClient._make_api_call
 
+        detail = "--detail" in (argv or [])
+
         def counting(self, operation, params):
             calls[operation] += 1
+            if detail:
+                print(f"    {operation:<18} {_describe(params)}")
             return original(self, operation, params)
 
         def changed(chosen):

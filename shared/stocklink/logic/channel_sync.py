@@ -337,19 +337,34 @@ class SyncReport:
 
 def _listings_for(skus: Iterable[str], sku_refs: Mapping[str, list[dict]] | None = None) -> list[ListingRef]:
     """`sku_refs`: the reverse index entries already read for some SKUs (others are read here)."""
+    return _listings_and_settings(skus, sku_refs)[0]
+
+
+def _listings_and_settings(skus: Iterable[str], sku_refs: Mapping[str, list[dict]] | None = None,
+                           with_settings: bool = False) -> tuple[list[ListingRef], dict[str, AllocationSettings]]:
+    """The listings showing `skus` and (with_settings) their shops' allocation settings, read in one
+    BatchGetItem for every shop instead of one per shop."""
     refs: dict[tuple[str, str], set[str]] = {}
     for sku in dict.fromkeys(skus):
         entries = sku_refs[sku] if sku_refs is not None and sku in sku_refs \
             else repository.list_catalog(SKU_LISTINGS + sku).values()
         for ref in entries:
             refs.setdefault((ref["platform"], ref["shop"]), set()).add(ref["listing_id"])
+    channels = [f"{platform}#{shop}" for platform, shop in sorted(refs)]
+    keys = [(listing_pk(platform, shop), lid) for (platform, shop), ids in sorted(refs.items()) for lid in sorted(ids)]
+    found = repository.batch_get_catalog_keys([*keys, *((ALLOCATION, ch) for ch in channels if with_settings)])
     out = []
     for (platform, shop), ids in sorted(refs.items()):
-        for lid, data in sorted(repository.batch_get_catalog(listing_pk(platform, shop), ids).items()):
+        for lid in sorted(ids):
+            data = found.get((listing_pk(platform, shop), lid))
+            if data is None:
+                continue
             out.append(ListingRef(f"{platform}#{shop}", lid,
                                   tuple(Component(c["sku"], int(c.get("qty", 1))) for c in data["components"]),
                                   dict(data.get("platform_ids") or {})))
-    return out
+    settings = {ch: AllocationSettings.from_dict(found.get((ALLOCATION, ch))) for ch in channels
+                if any(l.channel == ch for l in out)} if with_settings else {}
+    return out, settings
 
 
 def _available(skus: Iterable[str]) -> dict[str, dict[str, int]]:
@@ -531,19 +546,21 @@ def sync_skus(skus: Iterable[str], now_ms: Callable[[], int], *, zero_skus: Iter
     zero = set(zero_skus)
     report = SyncReport()
     event_skus = list(dict.fromkeys([*skus, *zero]))
-    listings = _listings_for(event_skus)
+    listings, settings = _listings_and_settings(event_skus, with_settings=True)
     report.listings = len(listings)
     if not listings:
         return report
     channels = sorted({l.channel for l in listings})
-    settings = _settings(channels)
     gatherer = _Gatherer(event_skus)
-    # One stock read for every shop's first look (they start together); a shop that waits for a token, or
-    # starts late, reads again itself.
+    # One stock read and one read of every shop's last pushes for the shops' first look (they start
+    # together); a shop that waits for a token, or starts late, reads again itself.
     snapshot = _compute(listings, settings, now_ms)
+    first_states = sync_models.shops_listing_states(
+        {tuple(ch.split("#", 1)): [l.listing_id for l in listings if l.channel == ch] for ch in channels})
 
     def one(channel: str) -> SyncReport:
-        return _sync_shop(channel, listings, settings, zero, now_ms, event_ms, gatherer, snapshot)
+        return _sync_shop(channel, listings, settings, zero, now_ms, event_ms, gatherer, snapshot,
+                          first_states.get(tuple(channel.split("#", 1))))
 
     if len(channels) == 1 or PUSH_WORKERS <= 1:
         results = [one(ch) for ch in channels]
@@ -580,7 +597,7 @@ def _unchanged(state, qty: int) -> bool:
 
 def _sync_shop(channel: str, listings: list[ListingRef], settings: Mapping[str, AllocationSettings],
                zero: set, now_ms: Callable[[], int], event_ms: int | None, gatherer: _Gatherer,
-               snapshot: tuple[int, list] | None = None) -> SyncReport:
+               snapshot: tuple[int, list] | None = None, first_states: Mapping | None = None) -> SyncReport:
     from stocklink.channels.registry import UnknownPlatform, adapter_for
 
     report = SyncReport()
@@ -596,10 +613,10 @@ def _sync_shop(channel: str, listings: list[ListingRef], settings: Mapping[str, 
         return report
     bucket = _bucket(platform, shop, adapter)
     if snapshot is None or now_ms() - snapshot[0] > SNAPSHOT_MAX_AGE_MS:
-        snapshot = _compute(listings, settings, now_ms)
+        snapshot, first_states = _compute(listings, settings, now_ms), None
     read_at, plan = snapshot
     wanted = {d.listing_id: d for d in plan if d.channel == channel}
-    states = sync_models.listing_states(platform, shop, wanted)
+    states = first_states if first_states is not None else sync_models.listing_states(platform, shop, wanted)
     extra: list[ListingRef] = []
     extra_wanted: dict = {}
     # A rate-limit token only when this shop has something to push: an event whose listings already

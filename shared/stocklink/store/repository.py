@@ -40,6 +40,12 @@ def batch_get_catalog(pk: str, sks: Iterable[str]) -> dict[str, dict]:
     return {item.sk: item.data for item in CatalogItem.batch_get(keys)} if keys else {}
 
 
+def batch_get_catalog_keys(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict]:
+    """Catalogue items under any partitions, in as few BatchGetItem requests as there are 100s of keys."""
+    keys = list(dict.fromkeys(keys))
+    return {(item.pk, item.sk): item.data for item in CatalogItem.batch_get(keys)} if keys else {}
+
+
 # --- stock ---------------------------------------------------------------------------------------
 
 def stock_items(sku: str) -> list[StockItem]:

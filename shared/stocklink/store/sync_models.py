@@ -13,7 +13,7 @@ has the catalog), with typed pynamodb models so the sync code never touches Dyna
 """
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from pynamodb.attributes import (
     JSONAttribute,
@@ -163,6 +163,17 @@ def collect(platform: str, shop: str, owner: str) -> set[str]:
 def listing_states(platform: str, shop: str, listing_ids: Iterable[str]) -> dict[str, ListingSync]:
     keys = [(sync_pk(platform, shop), lid) for lid in dict.fromkeys(listing_ids)]
     return {item.sk: item for item in ListingSync.batch_get(keys)} if keys else {}
+
+
+def shops_listing_states(wanted: Mapping[tuple[str, str], Iterable[str]]) -> dict[tuple[str, str], dict[str, ListingSync]]:
+    """listing_states of several shops ({(platform, shop): listing ids}) read together."""
+    keys = list(dict.fromkeys((sync_pk(platform, shop), lid) for (platform, shop), ids in wanted.items()
+                              for lid in ids))
+    by_pk = {sync_pk(platform, shop): (platform, shop) for platform, shop in wanted}
+    out: dict[tuple[str, str], dict[str, ListingSync]] = {shop: {} for shop in wanted}
+    for item in ListingSync.batch_get(keys) if keys else ():
+        out[by_pk[item.pk]][item.sk] = item
+    return out
 
 
 def claim(platform: str, shop: str, listing_id: str, computed_qty: int, read_at_ms: int) -> bool:
