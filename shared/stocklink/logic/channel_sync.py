@@ -893,6 +893,19 @@ class BatchResult:
     failed_events: list[int]        # positions of the events whose SKUs still have unpushed listings
 
 
+_warmed = False
+
+
+def _warm_once() -> None:
+    """Build this container's AWS clients before the shop threads need them all at once."""
+    global _warmed
+    if not _warmed:
+        from stocklink.store.models import warm_clients
+
+        warm_clients()
+        _warmed = True
+
+
 def handle_events(events: list[Mapping], now_ms: Callable[[], int]) -> BatchResult:
     """A batch of EventBridge events (stock.changed, order.oversold), merged into one sync.
 
@@ -901,6 +914,7 @@ def handle_events(events: list[Mapping], now_ms: Callable[[], int]) -> BatchResu
     also has a later stock.changed for that SKU (the same order the events would have been applied in one
     by one). Events whose SKUs have a listing that could not be pushed are returned as failed, so that only
     they are retried and, in the end, dead-lettered."""
+    _warm_once()
     changed: dict[str, list[Mapping]] = {}      # sku -> stock.changed details, oldest first
     changed_at: dict[str, int] = {}
     oversold_at: dict[str, int] = {}

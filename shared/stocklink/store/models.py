@@ -6,6 +6,7 @@ infra.topology.TABLES, which CDK and the local runtime use to create the tables.
 from __future__ import annotations
 
 import os
+import threading
 from typing import Callable
 
 from pynamodb.attributes import (
@@ -35,6 +36,35 @@ def connection_for(model: type[Model]) -> Connection:
     if host not in _CONNECTIONS:
         _CONNECTIONS[host] = Connection(region=_REGION, host=host)
     return _CONNECTIONS[host]
+
+
+_warm_lock = threading.Lock()
+
+
+def warm_clients() -> None:
+    """Create the DynamoDB client of every store model's connection now, from one botocore session.
+
+    pynamodb creates a connection's client on first use, without a lock, from a botocore session of the
+    connection's own (thread-local): each of the ~15 connections of a container parsed botocore's endpoint
+    and DynamoDB model files again, and when a function's thread pool started on a fresh container every
+    thread reaching a model first built one more (py-spy: a third of channel_push's CPU in the sync-latency
+    benchmark). Here one session builds them all, once; clients are thread-safe once built."""
+    import botocore.session
+
+    with _warm_lock:
+        models, todo = set(), [Model]
+        while todo:
+            for sub in todo.pop().__subclasses__():
+                todo.append(sub)
+                if sub.__module__.startswith("stocklink.store") and getattr(sub.Meta, "table_name", None):
+                    models.add(sub)
+        session = None
+        for model in sorted(models, key=lambda m: m.__qualname__):
+            for connection in (model._get_connection().connection, connection_for(model)):
+                if connection._client is None:
+                    session = session or botocore.session.get_session()
+                    connection._local.session = session   # pynamodb 6 internals: the session it builds from
+                    connection.client  # noqa: B018 - builds and caches it
 
 
 def is_conditional_failure(exc: Exception) -> bool:

@@ -1,0 +1,98 @@
+"""A fresh container's thread pool must not build a DynamoDB client (or a Secrets Manager provider) per thread:
+store.models.warm_clients builds each connection's client once, and secrets creates one provider."""
+from __future__ import annotations
+
+import json
+import threading
+
+import boto3
+import botocore.session
+from aws_lambda_powertools.utilities import parameters
+from pynamodb.models import Model
+
+from stocklink import secrets
+from stocklink.store import models, sync_models
+
+
+def _store_models() -> list[type[Model]]:
+    found, todo = [], [Model]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            todo.append(sub)
+            if sub.__module__.startswith("stocklink.store"):
+                found.append(sub)
+    return found
+
+
+def _fresh_container(monkeypatch) -> None:
+    for model in _store_models():
+        monkeypatch.setattr(model, "_connection", None)
+    monkeypatch.setattr(models, "_CONNECTIONS", {})
+
+
+def _count_clients(monkeypatch) -> list[str]:
+    made: list[str] = []
+    original = botocore.session.Session.create_client
+
+    def counting(self, service_name, *args, **kwargs):
+        made.append(service_name)
+        return original(self, service_name, *args, **kwargs)
+
+    monkeypatch.setattr(botocore.session.Session, "create_client", counting)
+    return made
+
+
+def _together(n: int, work) -> None:
+    start = threading.Barrier(n)
+    errors: list[BaseException] = []
+
+    def run():
+        start.wait()
+        try:
+            work()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+
+
+def test_after_warm_up_threads_starting_together_build_no_dynamodb_client(aws, monkeypatch):
+    _fresh_container(monkeypatch)
+    made = _count_clients(monkeypatch)
+    sessions: list = []
+    original_init = botocore.session.Session.__init__
+
+    def counting_init(self, *args, **kwargs):
+        sessions.append(self)
+        original_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(botocore.session.Session, "__init__", counting_init)
+
+    models.warm_clients()
+    built = len(made)
+    assert len(sessions) == 1                     # endpoint and service model files parsed once
+    _together(8, lambda: (sync_models.listing_states("shopify", "demo", ["1", "2"]),
+                          models.CatalogItem.count("SKU"), models.StockItem.count("SKU-1")))
+
+    connections = {id(m._get_connection().connection) for m in _store_models()} | \
+        {id(c) for c in models._CONNECTIONS.values()}
+    assert built == len(connections) > 0          # one client per connection, built by the warm-up
+    assert len(made) == built                     # the eight threads built none
+
+
+def test_threads_reading_secrets_together_share_one_provider(aws, monkeypatch):
+    boto3.client("secretsmanager").create_secret(Name="stocklink/shops/shopify/demo",
+                                                 SecretString=json.dumps({"access_token": "t"}))
+    parameters.clear_caches()
+    made = _count_clients(monkeypatch)
+
+    values: list = []
+    _together(8, lambda: values.append(secrets.read_json("stocklink/shops/shopify/demo")))
+
+    assert values == [{"access_token": "t"}] * 8
+    assert made.count("secretsmanager") == 1
