@@ -10,13 +10,16 @@ Candidates: moving average (always), SES (with a weekday profile once history �
 Holt–Winters (ETS(A,Ad,M) or ETS(A,Ad,A): seasonal states that keep learning, optional damped
 trend; for smooth / erratic SKUs with ≥ 56 days) and the Theta method (SES with drift = half the
 least-squares slope, on profile-adjusted demand; same SKUs as Holt–Winters) — plus the equal-weight
-means of the best 2 and of the best 3 of them by backtest MSE (forecast combination). Every kernel
+means of the best 2, 3 and 4 of them by backtest MSE (forecast combination). Every kernel
 keeps its daily backtest errors (Backtest.E), so a mean's error is the mean of its members' errors,
 scored on the same days.
 The route from DESIGN §8 (SES for smooth/erratic, TSB for intermittent/lumpy, moving average for
 short histories) is the default; another option replaces it only when its backtest MSE is lower
 by more than `switch_margin` (2 %): twelve weeks of hold-out are noisy and the route is a sound prior.
-Histories shorter than 28 days get the moving average without a backtest.
+Histories shorter than 28 days get no backtest: the moving average, or SES where its one-step errors
+over the history itself are lower (see _short_history; from 2 seasonal cycles of history on).
+A SKU's history starts at `lo`, or at its relaunch: the first sale after a long dormant stretch that
+separates a trickle of early sales from demand of a different order (see relaunch_start).
 Once chosen, SES, Holt–Winters and Theta re-estimate their parameters and seasonal profile on the
 latest FIT_WINDOW days for the final forecast (the backtest measured the same estimation one window
 earlier); TSB, SBA and the moving average keep the parameters of the backtest, their states are
@@ -40,15 +43,16 @@ from .methods import (INTERVAL_ALPHAS, ORIGIN_STEP, PROB_BETAS, SEASON_FLOOR, SE
 
 MA, SES, TSB, SBA, HW, THETA = "moving_average", "ses", "tsb", "sba", "holt_winters", "theta"
 METHODS = (MA, SES, TSB, SBA, HW, THETA)
-COMBO_SIZES = (2, 3)  # also tried: the mean of the 2 and of the 3 candidates with the lowest backtest MSE
+COMBO_SIZES = (2, 3, 4)  # also tried: the mean of the 2, of the 3 and of the 4 candidates with the lowest MSE
 # Holt–Winters grid per SKU: season type, then γ × α (relative to SES's choice) × (trend share β/α, φ)
 HW_GAMMAS = (0.0, 0.05, 0.2)
 HW_ALPHA_MULTS = (0.5, 1.0, 2.0)
 HW_TRENDS = ((0.0, 1.0), (0.05, 0.98), (0.2, 0.9))
-HW_ALPHA_MAX = 0.8
+HW_ALPHA_MAX = 1.0  # α spans ETS's whole range (0, 1]: a level that moves a lot needs α near 1
 HW_PROFILE_PRIOR = 0.0
-THETA_ALPHAS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)  # SES α grid of the Theta method
+THETA_ALPHAS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)  # SES α grid of the Theta method
 MIN_BACKTEST_DAYS = 28
+SHORT_MIN_CYCLES = 2  # short histories (no backtest) of at least this many cycles may get SES instead of MA
 PROFILE_MIN_DAYS = 56
 PROFILE_MIN_CYCLES = 3
 MA_WINDOW = 28
@@ -56,6 +60,12 @@ FIT_WINDOW = 365  # training days whose one-step errors choose the parameters
 PROFILE_WINDOW = 364
 PROFILE_PRIOR_DAYS = 4.0  # pseudo-days per weekday pulling a noisy profile towards flat
 PROFILE_FLOOR = 0.2
+# Relaunch: after a dormant stretch of at least RELAUNCH_MIN_CYCLES seasonal cycles with no sale, a SKU
+# whose demand rate since is at least RELAUNCH_RATIO × its rate before the stretch starts its history
+# again at the first sale after it (see relaunch_start).
+RELAUNCH_MIN_CYCLES = 1
+RELAUNCH_RATIO = 10.0
+RELAUNCH_P = 0.01  # and the stretch must be that improbable at the sale frequency since
 
 
 @dataclass
@@ -151,6 +161,57 @@ def weekday_profile(Y, lo, hi, dow, min_len_mask, n_season: int = 7, window: int
     return profile_from_sums(*season_sums(Y, lo, hi, dow, n_season, window), min_len_mask)
 
 
+def relaunch_start(Y, lo, n_season: int = 7, min_cycles: int = RELAUNCH_MIN_CYCLES,
+                   ratio: float = RELAUNCH_RATIO, p_max: float = RELAUNCH_P, C1=None, C0=None) -> np.ndarray:
+    """(n,) first row of each SKU's current life: `lo`, or the first sale after its latest relaunch.
+
+    A relaunch is a dormant stretch of L periods without a sale, after some sales since `lo`, such that
+      - L ≥ `min_cycles` seasonal cycles (n_season periods each),
+      - the SKU has sold since, over at least L periods to the end of the history (no less evidence
+        than the stretch it overrides), at a mean rate at least `ratio` times its mean rate from `lo`
+        to the start of the stretch (a different order of demand, not a drift the models follow
+        anyway), and
+      - the stretch is improbable at the sale frequency since: (1 − p)^L ≤ `p_max`, with p the share
+        of periods with a sale after it (so an ordinary gap between a slow mover's sales is not one).
+    The history before it (a trickle of sample sales, then nothing) belongs to another life of the
+    product: taken as observed demand it makes the SKU look intermittent, fixes smoothing parameters
+    on zeros and sets every initial state an order of magnitude too low. The history then starts at
+    the first sale after the stretch, as it starts at the first sale anyway.
+    C1, C0: running sums of Y and of Y > 0 (`_cumsum0`), when the caller has them.
+    """
+    Y = np.asarray(Y, float)
+    T, n = Y.shape
+    lo = np.asarray(lo, int).copy()
+    min_gap = max(1, int(min_cycles) * int(n_season))
+    if T <= min_gap + 1 or n == 0:
+        return lo
+    C1 = _cumsum0(Y) if C1 is None else C1
+    C0 = _cumsum0(Y > 0) if C0 is None else C0
+    last = lo - 1  # row of the latest sale before t (lo − 1 while there is none since lo)
+    sold = Y[0] > 0
+    start = lo.copy()
+    for t in range(1, T - min_gap + 1):
+        last[sold & (t - 1 >= lo)] = t - 1
+        sold = Y[t] > 0
+        c = np.flatnonzero(sold & (last <= t - 1 - min_gap))
+        if c.size == 0:
+            continue
+        L = t - 1 - last[c]                          # periods without a sale before t
+        p = (C0[T, c] - C0[t, c]) / (T - t)          # share of periods with a sale since
+        with np.errstate(divide="ignore"):
+            keep = (T - t >= L) & (L * np.log1p(-np.minimum(p, 1.0)) <= np.log(p_max))
+        c, L = c[keep], L[keep]
+        if c.size == 0:
+            continue
+        g0 = t - L                                   # first row of the dormant stretch
+        pre_sum = C1[g0, c] - C1[lo[c], c]
+        pre = pre_sum / np.maximum(g0 - lo[c], 1)
+        post = (C1[T, c] - C1[t, c]) / (T - t)
+        hit = c[(pre_sum > 0) & (post >= ratio * pre)]
+        start[hit] = t
+    return start
+
+
 def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7) -> FitResult:
     """Classify, choose and fit a model per SKU. Y: (T, n) daily demand; lo: (n,) first observed row.
 
@@ -162,14 +223,15 @@ def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7) -> FitResult
     T, n = Y.shape
     lo = np.asarray(lo, int)
     dow = np.asarray(dow, int)
+    # Every windowed statistic below is a difference of running sums (one pass over the matrix).
+    C1 = _cumsum0(Y)
+    C0 = _cumsum0(Y > 0)
+    lo = relaunch_start(Y, lo, n_season, C1=C1, C0=C0)
     lengths = T - lo
     ev = eval_start(lengths, T)
     has_bt = ev < T
     K = len(METHODS)
 
-    # Every windowed statistic below is a difference of running sums (one pass over the matrix).
-    C1 = _cumsum0(Y)
-    C0 = _cumsum0(Y > 0)
     C2 = _cumsum0(Y * Y)
 
     # Class on the last year of history; sums over non-zero days equal sums over all days.
@@ -257,7 +319,7 @@ def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7) -> FitResult
     bts = [r_ma.bt, r_ses.bt, r_tsb.bt, r_sba.bt, hw["bt"], th["bt"]]
     prevs = np.stack([r_ma.prev, r_ses.prev, r_tsb.prev, r_sba.prev, hw["prev"], th["prev"]])
 
-    # Choice among the single candidates and the means of the best 2 and 3 of them, all scored on the
+    # Choice among the single candidates and the means of the best 2, 3 and 4 of them, all scored on the
     # same backtest days (a mean's daily error is the mean of its members' errors, kept in bt.E).
     nbt = r_ma.bt.n
     E = np.stack([b.E for b in bts])                       # (K, W, n)
@@ -265,14 +327,15 @@ def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7) -> FitResult
                      np.where(np.isin(dclass, [C.INTERMITTENT, C.LUMPY]), 2, 1))
     route = np.where(has_bt, route, 0)
     W = choose(E, np.stack([b.n for b in bts]), route, has_bt, switch_margin)
+    params = {"ses_alpha": a_ses.copy(), "size_alpha": a_size, "prob_beta": b_prob, "interval_alpha": a_int,
+              **hw["params"], **th["params"]}
+    _short_history(Y, lo, lengths, has_bt, n_season, switch_margin, W, comp_level, params)
 
     # Refit for the final forecast: SES, Holt–Winters and Theta, where chosen, get their parameters and
     # seasonal profile re-estimated on the latest FIT_WINDOW periods, [max(lo, T − FIT_WINDOW), T) —
     # the backtest measured the method with parameters estimated this same way on the window before
     # it; estimating them again on the latest data is what the forecast should use (a profile or
     # α from before the hold-out is up to W periods stale).
-    params = {"ses_alpha": a_ses.copy(), "size_alpha": a_size, "prob_beta": b_prob, "interval_alpha": a_int,
-              **hw["params"], **th["params"]}
     _refit_seasonal(Y, lo, dow, n_season, lengths, has_bt, W, comp_level, comp_trend, comp_phi, comp_season,
                     comp_mult, params)
 
@@ -339,6 +402,39 @@ def choose(E, n_days, route, has_bt, switch_margin: float = 0.02, combo_sizes=CO
     keep_route = mse[route, cols] <= mse[best, cols] * (1 + switch_margin)
     choice = np.where(keep_route | ~has_bt, route, best)
     return np.stack(options_w)[choice, :, cols].T
+
+
+def _short_history(Y, lo, lengths, has_bt, n_season, switch_margin, W, comp_level, params):
+    """SES instead of the moving average for short histories (no backtest) where it predicts better.
+
+    For SKUs without a backtest and at least SHORT_MIN_CYCLES seasonal cycles of history, compares
+    one-step-ahead errors over the history itself (prequential: each forecast uses only the periods
+    before it, from the second period on): the moving average's, and SES's with α chosen on those
+    same errors from SES_ALPHAS (level starting at the first period's demand). As with the route,
+    the moving average is kept unless SES's MSE is lower by more than switch_margin. Writes the
+    weights, SES's final level and α in place.
+    """
+    T = Y.shape[0]
+    r = np.flatnonzero(~has_bt & (lengths >= max(2, SHORT_MIN_CYCLES * int(n_season))))
+    if r.size == 0:
+        return
+    Yr, lor = Y[:, r], lo[r]
+    cols = np.arange(r.size)
+    rs = ses_kernel(Yr, np.asarray(SES_ALPHAS, float)[:, None], Yr[lor, cols], lor + 1, None,
+                    train_only=True)
+    a_idx = np.argmin(rs.sse["level"], axis=0)
+    sse_ses = rs.sse["level"][a_idx, cols]
+    fm = ma_kernel(Yr, MA_WINDOW, lor, keep_path=True).path
+    rows = np.arange(T)[:, None]
+    em = np.where(rows > lor, fm - Yr, 0.0)
+    sse_ma = (em * em).sum(0)
+    use = sse_ses * (1 + switch_margin) < sse_ma
+    j = r[use]
+    i_ses = METHODS.index(SES)
+    W[:, j] = 0.0
+    W[i_ses, j] = 1.0
+    comp_level[i_ses, j] = rs.final[a_idx[use], cols[use]]
+    params["ses_alpha"][j] = np.asarray(SES_ALPHAS)[a_idx[use]]
 
 
 def _refit_seasonal(Y, lo, dow, n_season, lengths, has_bt, W, comp_level, comp_trend, comp_phi, comp_season,

@@ -30,7 +30,7 @@ from ._util import cumsum0
 ORIGIN_STEP = 7  # default days between backtest origins, and so the horizon each origin is scored on
 #                  (kernels take origin_step: backtest.fit passes the season length, one cycle per origin)
 
-SES_ALPHAS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
+SES_ALPHAS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0)
 SIZE_ALPHAS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
 PROB_BETAS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3)
 INTERVAL_ALPHAS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
@@ -130,7 +130,8 @@ def ses_kernel(Y, alpha, level0, lo=None, ev=None, P=None, dow=None, train_only=
     """Simple exponential smoothing, optionally on demand divided by a multiplicative weekday profile.
 
     P: (7, n) weekday factors (mean 1) and dow: (T,) weekday index of each row; forecast = level × P.
-    In-sample errors (for choosing alpha) are measured on the de-seasonalised scale.
+    In-sample errors (for choosing alpha) are those of the forecasts made, level × P − y, on the raw
+    scale (on the de-seasonalised scale an off-season day's error would count 1/P² times too much).
     """
     Y, T, n, lo, ev = _prep(Y, lo, ev)
     alpha = np.asarray(alpha, dtype=float)
@@ -149,7 +150,10 @@ def ses_kernel(Y, alpha, level0, lo=None, ev=None, P=None, dow=None, train_only=
         a = (t >= lo).astype(float)
         np.subtract(x, L, out=e)
         if fit_sse:
-            sse += (a * (t < ev)) * e * e
+            w = a * (t < ev)
+            if P is not None:
+                w = w * mult * mult  # the raw error is mult · e
+            sse += w * e * e
         if acc is not None and t >= acc.start:
             acc.step(t, L, y, mult)
         if keep_path:
@@ -171,7 +175,10 @@ def damped_factor(phi, h):
                         phi * (1 - phi ** h) / np.where(phi == 1.0, 0.5, 1 - phi))
 
 
-SEASON_FLOOR = 0.05  # multiplicative seasonal factors never fall below this (division by ~0 otherwise)
+SEASON_FLOOR = 0.02  # multiplicative seasonal factors never fall below this (division by ~0 otherwise).
+#                     Not higher: a season whose true factor is below the floor has every error divided
+#                     by too large a factor, which pulls the level down (monthly series with an off-season
+#                     at 1–5 % of the mean lost a sizeable share of their level at 0.05).
 
 
 def hw_kernel(Y, alpha, beta, phi, gamma, level0, trend0, season0, dow, multiplicative=True, lo=None, ev=None,
