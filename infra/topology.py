@@ -252,10 +252,17 @@ ROUTES: tuple[Route, ...] = (
 )
 
 EVENT_RULES: tuple[EventRule, ...] = (
+    # Queued: a flash sale's stock.changed events of one SKU are graded in one pass per (SKU, warehouse)
+    # per batch. Visibility 180 s = 6 x the function's 30 s timeout; 2 pollers is the AWS minimum.
     EventRule("alerts-on-events", ("stock.changed", "order.oversold", "order.unmapped", "sync.anomaly",
                                    "ledger.mismatch", "forecast.stockout_risk", "forecast.burst",
-                                   "forecast.slow_mover"), "alerts"),
-    EventRule("sales-on-stock-changed", ("stock.changed", "reservation.committed"), "sales_aggregate"),
+                                   "forecast.slow_mover"), "alerts",
+              queue=QueueDelivery(batch_size=10, max_concurrency=2, max_receive_count=5,
+                                  visibility_timeout_s=180)),
+    # Queued: each (SKU, warehouse) ledger stream named by a batch is counted once (6 x 30 s timeout).
+    EventRule("sales-on-stock-changed", ("stock.changed", "reservation.committed"), "sales_aggregate",
+              queue=QueueDelivery(batch_size=10, max_concurrency=2, max_receive_count=5,
+                                  visibility_timeout_s=180)),
     EventRule("forecast-on-request", ("forecast.requested",), "forecast_run"),
     # Queued: a flash sale's events are merged per batch (one stock read and one push per listing).
     EventRule("channel-push-on-stock", ("stock.changed", "order.oversold"), "channel_push",

@@ -9,10 +9,9 @@ are in GET /sync/failures. A record whose body is not an event is reported faile
 A bare EventBridge event (a direct invocation) is handled too and raises if anything could not be pushed.
 Ingestion never waits for this function.
 """
-import json
-
 from stocklink.logic.channel_sync import handle_events
 from stocklink.observability import logger, metrics
+from stocklink.sqs_batch import item_failures, parse_records
 from stocklink.time import now_ms
 
 
@@ -20,29 +19,11 @@ class SyncIncomplete(Exception):
     """Some listings could not be pushed; details are in GET /sync/failures."""
 
 
-def _parse(records: list) -> tuple[list[dict], list[str], list[str]]:
-    """(events, their message ids, ids of records whose body is not an event)."""
-    events, ids, bad = [], [], []
-    for record in records:
-        try:
-            event = json.loads(record["body"])
-            if not isinstance(event, dict):
-                raise ValueError("body is not a JSON object")
-        except (KeyError, TypeError, ValueError) as exc:
-            logger.error("channel_push: unreadable record", extra={"message_id": record.get("messageId"),
-                                                                   "error": str(exc)})
-            bad.append(record.get("messageId", ""))
-            continue
-        events.append(event)
-        ids.append(record["messageId"])
-    return events, ids, bad
-
-
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event, context):
     records = event.get("Records")
-    events, ids, bad = _parse(records) if records is not None else ([event], [], [])
+    events, ids, bad = parse_records(records, "channel_push") if records is not None else ([event], [], [])
     result = handle_events(events, now_ms)
     report = result.report
     metrics.add_metric(name="ChannelPushEvents", unit="Count", value=len(events))
@@ -56,4 +37,4 @@ def handler(event, context):
             raise SyncIncomplete(f"{report.failed} listing(s) not pushed: {report.failures[:5]}")
         return report.as_dict()
     failed = bad + [ids[i] for i in result.failed_events]
-    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
+    return item_failures(failed)

@@ -127,7 +127,8 @@ class EventBus:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.queue_urls: dict[str, str] = {}
-        self.delivered = 0
+        self.delivered = 0                # events handed to functions (pollers add under _count_lock)
+        self._count_lock = threading.Lock()
 
     def provision(self) -> None:
         events, sqs = self.moto.client("events"), self.moto.client("sqs")
@@ -173,8 +174,10 @@ class EventBus:
         while not self._stop.is_set():
             msgs = receive(sqs, url, delivery.batch_size, self.wait_seconds, self._stop)
             if msgs:
-                self.delivered += invoke_with_batch(sqs, url, msgs, self.invoke, rule.function,
-                                                    f"bus rule {rule.name}", delivery.retry_after_s, extra)
+                done = invoke_with_batch(sqs, url, msgs, self.invoke, rule.function,
+                                         f"bus rule {rule.name}", delivery.retry_after_s, extra)
+                with self._count_lock:
+                    self.delivered += done
 
     def dead_letters(self, rule_name: str) -> int:
         """Records of a queued rule that ended in its dead-letter queue."""
@@ -192,7 +195,8 @@ class EventBus:
                 else:
                     # Handed to Lambda's async queue: from here retries/dead-letters are the pool's job.
                     self.dispatch(rule.function, event)
-                    self.delivered += 1
+                    with self._count_lock:
+                        self.delivered += 1
             if messages:
                 try:
                     sqs.delete_message_batch(QueueUrl=url, Entries=[

@@ -104,7 +104,19 @@ def test_alert_function_gets_forecast_events_and_reads_every_dead_letter_queue_d
     assert len(dlq_lids) >= 2
     env = synth.resources[synth.lid(synth.stack.functions["alerts"])]["Properties"]["Environment"]["Variables"]
     assert refs(env["DEAD_LETTER_QUEUES"]) == dlq_lids          # every DLQ's URL, nothing else
-    reads = [s for s in _statements_with(synth, "alerts", "sqs:") if "sqs:GetQueueAttributes" in _actions(s)]
+    # Its own event queue (alerts-on-events, drained by the event source mapping) it may consume; every
+    # other queue, i.e. the dead-letter queues, it may only read the depth of.
+    sqs = _statements_with(synth, "alerts", "sqs:")
+    consume = [s for s in sqs if "sqs:ReceiveMessage" in _actions(s)]
+    (own_queue,) = {lid for s in consume for lid in refs(s["Resource"])}
+    assert own_queue not in dlq_lids
+    assert synth.resources[own_queue]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": [synth.lid(synth.stack.dead_letter_queues[f"{rule.name}-dlq"]), "Arn"]}
+    # (scheduled, so still invoked asynchronously: it may send to its own async DLQ, nowhere else)
+    send = [s for s in sqs if any(a.startswith("sqs:Send") for a in _actions(s))]
+    assert {lid for s in send for lid in refs(s["Resource"])} == {
+        synth.lid(synth.stack.dead_letter_queues["alerts-async"])}
+    reads = [s for s in sqs if s not in consume and s not in send]
     assert reads and all(_actions(s) == {"sqs:GetQueueAttributes"} for s in reads)
     assert set().union(*(refs(s["Resource"]) for s in reads)) == dlq_lids
     for spec in topology.FUNCTIONS:

@@ -212,32 +212,76 @@ def test_every_dead_letter_queue_raises_an_alarm_on_an_encrypted_topic(synth):
     assert alarmed == dead_letter_queues
 
 
-def test_a_queued_rule_feeds_an_sqs_queue_drained_in_batches_with_a_dlq(synth):
-    (rule,) = [r for r in topology.EVENT_RULES if r.function == "channel_push"]
-    assert rule.queue is not None
-    queues = {lid: q["Properties"] for lid, q in synth.of_type("AWS::SQS::Queue").items()
-              if q["Properties"].get("VisibilityTimeout") == rule.queue.visibility_timeout_s}
-    (queue_lid, queue), = queues.items()
+QUEUED_RULES = [r for r in topology.EVENT_RULES if r.queue is not None]
+
+
+def test_the_event_consumers_that_merge_batches_are_queued():
+    assert {r.function for r in QUEUED_RULES} == {"channel_push", "alerts", "sales_aggregate"}
+    for rule in QUEUED_RULES:
+        assert 2 <= rule.queue.max_concurrency and rule.queue.batch_size <= 10, rule.name
+        assert rule.queue.max_batching_window_s == 0, rule.name
+
+
+def _rule_lid(synth, rule) -> str:
+    pattern = {"source": [rule.source], "detail-type": list(rule.detail_types)}
+    (lid,) = [lid for lid, r in synth.of_type("AWS::Events::Rule").items()
+              if r["Properties"].get("EventPattern") == pattern]
+    return lid
+
+
+@pytest.mark.parametrize("rule", QUEUED_RULES, ids=lambda r: r.name)
+def test_a_queued_rule_feeds_an_sqs_queue_drained_in_batches_with_a_dlq(synth, rule):
+    rule_lid = _rule_lid(synth, rule)
     # the rule targets the queue (with its own delivery DLQ and retries), not the function
-    (target,) = [t for r in synth.of_type("AWS::Events::Rule").values() for t in r["Properties"]["Targets"]
-                 if t["Arn"] == {"Fn::GetAtt": [queue_lid, "Arn"]}]
+    (target,) = synth.resources[rule_lid]["Properties"]["Targets"]
+    (queue_lid,) = refs(target["Arn"])
+    assert target["Arn"] == {"Fn::GetAtt": [queue_lid, "Arn"]}
+    queue = synth.resources[queue_lid]["Properties"]
+    assert synth.resources[queue_lid]["Type"] == "AWS::SQS::Queue"
     check_dlq(synth, target["DeadLetterConfig"]["Arn"])
     assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
     # records failing max_receive_count times move to a DLQ that raises an alarm like every other
     assert queue["RedrivePolicy"]["maxReceiveCount"] == rule.queue.max_receive_count
     dlq_lid = queue["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
     check_dlq(synth, {"Fn::GetAtt": [dlq_lid, "Arn"]})
-    assert queue["VisibilityTimeout"] >= 6 * topology.function("channel_push").timeout_s
+    assert dlq_lid == synth.lid(synth.stack.dead_letter_queues[f"{rule.name}-dlq"])   # alarmed, watched by the tick
+    assert queue["VisibilityTimeout"] == rule.queue.visibility_timeout_s
+    assert queue["VisibilityTimeout"] >= 6 * topology.function(rule.function).timeout_s
     # the function drains it in small batches at once, reporting partial failures, with bounded pollers
     (mapping,) = [m["Properties"] for m in synth.of_type("AWS::Lambda::EventSourceMapping").values()
                   if m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [queue_lid, "Arn"]}]
-    assert mapping["FunctionName"] == {"Ref": synth.lid(synth.stack.functions["channel_push"])}
+    fn_lid = synth.lid(synth.stack.functions[rule.function])
+    assert mapping["FunctionName"] == {"Ref": fn_lid}
     assert mapping["BatchSize"] == rule.queue.batch_size <= 10
     assert "MaximumBatchingWindowInSeconds" not in mapping       # no added wait: latency matters here
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["ScalingConfig"] == {"MaximumConcurrency": rule.queue.max_concurrency}
-    # and it is no longer invoked asynchronously by EventBridge
-    fn_lid = synth.lid(synth.stack.functions["channel_push"])
-    assert not [p for p in synth.of_type("AWS::Lambda::Permission").values()
-                if p["Properties"]["FunctionName"] in ({"Fn::GetAtt": [fn_lid, "Arn"]}, {"Ref": fn_lid})
-                and p["Properties"]["Principal"] == "events.amazonaws.com"]
+    # the function may consume that queue
+    role_lid = synth.resources[fn_lid]["Properties"]["Role"]["Fn::GetAtt"][0]
+    assert any("sqs:ReceiveMessage" in _actions(st) and queue_lid in refs(st["Resource"])
+               for st in role_statements(synth, role_lid))
+    # and this rule no longer invokes it asynchronously (a schedule of the same function still may)
+    invoke_grants = [p["Properties"] for p in synth.of_type("AWS::Lambda::Permission").values()
+                     if p["Properties"]["FunctionName"] in ({"Fn::GetAtt": [fn_lid, "Arn"]}, {"Ref": fn_lid})
+                     and p["Properties"]["Principal"] == "events.amazonaws.com"]
+    assert not [p for p in invoke_grants if rule_lid in refs(p.get("SourceArn"))]
+    if not any(s.function == rule.function for s in topology.SCHEDULES):
+        assert invoke_grants == []
+
+
+def test_a_queued_function_without_a_schedule_has_no_async_dead_letter_queue(synth):
+    for rule in QUEUED_RULES:
+        props = synth.resources[synth.lid(synth.stack.functions[rule.function])]["Properties"]
+        scheduled = any(s.function == rule.function for s in topology.SCHEDULES)
+        assert ("DeadLetterConfig" in props) == scheduled, rule.function
+        assert (f"{rule.function}-async" in synth.stack.dead_letter_queues) == scheduled, rule.function
+
+
+def test_the_alert_tick_watches_the_dead_letter_queues_of_every_queued_rule(synth):
+    env = synth.resources[synth.lid(synth.stack.functions["alerts"])]["Properties"]["Environment"]["Variables"]
+    # {"<name>": "<queue URL>", ...} rendered as Fn::Join ["", [..., '..."<name>":"', {"Ref": queue}, ...]]
+    parts = env["DEAD_LETTER_QUEUES"]["Fn::Join"][1]
+    urls = {parts[n - 1].rsplit('"', 3)[-3]: parts[n]["Ref"] for n in range(1, len(parts)) if isinstance(parts[n], dict)}
+    for rule in QUEUED_RULES:
+        # a Ref of an SQS queue is its URL: the queue's redrive DLQ, by name
+        assert urls[f"{rule.name}-dlq"] == synth.lid(synth.stack.dead_letter_queues[f"{rule.name}-dlq"]), rule.name

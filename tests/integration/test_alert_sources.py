@@ -17,7 +17,7 @@ import boto3
 import pytest
 
 from tests.integration.apigw import LambdaContext
-from tests.integration.test_alerting import AlertFn, alert_fn, alerts_api, topic  # noqa: F401 - fixtures
+from tests.integration.test_alerting import AlertFn, BatchFailed, alert_fn, alerts_api, topic  # noqa: F401
 from tests.sandbox_support import control, sandbox_base  # noqa: F401 (fixture)
 
 DAY_MS = 86_400_000
@@ -345,8 +345,8 @@ def test_failed_publish_stays_in_the_outbox_and_the_tick_sends_it_once(aws, aler
     monkeypatch.setattr(alerting, "publish", broken)
     bus.publish(bus.ORDER_OVERSOLD, [{"platform": "shopee", "shop": "s1", "order_id": "o1", "sku": "HOT",
                                       "shortfall": 2}])
-    with pytest.raises(RuntimeError):
-        alert_fn.pump()                 # the invocation fails: EventBridge / Lambda retry it
+    with pytest.raises(BatchFailed):
+        alert_fn.pump()                 # its record is reported failed: SQS redelivers it
     state, _ = alert_models.get_state("oversell#HOT#all")
     (pending,) = alert_models.outbox()
     assert state.level.label == "red" and pending["key"] == "oversell#HOT#all"

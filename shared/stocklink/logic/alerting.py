@@ -5,9 +5,13 @@ The decisions are stocklink.alerts (pure); this module does the I/O around them:
 - a state is written only when the decision changed it, conditioned on the version read (or on the
   item not existing); a lost race re-reads and decides again, so two alert functions handling events of
   one SKU at once cannot both notify a level;
-- the SNS publish happens before the state write: a failed publish leaves the state untouched (the
-  event is retried by EventBridge/Lambda and decides the same), a lost write race can at worst repeat a
-  message whose Alert.id is the same (chat delivery dedupes by it). Nothing is silently lost.
+- the state is written together with the alert in an outbox, then the alert is published and the outbox
+  entry dropped: a retried event re-grades the same stored version (stale: nothing sent twice), and a
+  publish that failed is resent by the scheduled tick from the outbox, with the same Alert.id (chat
+  delivery dedupes by it). Nothing is silently lost.
+
+Bus events arrive in SQS batches (handle_events): one SKU's stock.changed events are graded in one pass
+per warehouse, and a group that fails fails only its own records.
 """
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ import re
 import time
 import urllib.error
 import urllib.request
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Mapping
@@ -146,32 +150,46 @@ def event_time(event: Mapping[str, Any], now_ms: int) -> int:
     return now_ms // 1000
 
 
+def stored_item(items: Iterable, warehouse_id: Any):
+    """The stored stock item of one warehouse among a SKU's items (None: not stored, or no warehouse)."""
+    return next((i for i in items if i.warehouse_id == warehouse_id), None)
+
+
+def warehouse_observations(sku: str, detail: Mapping[str, Any], thresholds: Thresholds, abc: str | None,
+                           safety: int | None, items: list, at: int,
+                           plan: Callable[[str], dict[str, Any]] | None = None) -> list[Observation]:
+    """The warehouse-level observations of one stock.changed (scope "wh:<detail's warehouse_id>"), graded
+    on `items`, the SKU's stored stock items."""
+    enriched = dict(detail)
+    if abc:
+        enriched["abc_class"] = abc
+    if safety is not None:
+        enriched["safety_stock"] = safety
+    # Grade the stored item, not the event's copy: a late or replayed event then re-reads the current
+    # figures, and the item's version orders observations (equal version = nothing new).
+    current = stored_item(items, detail.get("warehouse_id"))
+    if current is not None:
+        enriched.update(available=int(current.available), on_hand=int(current.on_hand),
+                        version=int(current.version))
+    # the SKU's other warehouses let the message suggest a transfer instead of a purchase
+    enriched["warehouses"] = [{"warehouse_id": i.warehouse_id, "available": int(i.available),
+                               "safety_stock": safety} for i in items]
+    found = rules.from_stock_changed(enriched, thresholds, at)
+    if any(o.level > Level.NONE for o in found):
+        # only for a message: demand from the latest forecast gives days of cover and an order qty
+        extra = (plan or _forecast_plan)(sku)
+        if extra:
+            found = rules.from_stock_changed({**extra, **enriched}, thresholds, at)
+    return found
+
+
 def observations(detail_type: str, detail: Mapping[str, Any], at: int) -> list[Observation]:
     if detail_type == STOCK_CHANGED:
         sku = detail["sku"]
         thresholds, abc, safety = sku_settings(sku)
-        enriched = dict(detail)
-        if abc:
-            enriched["abc_class"] = abc
-        if safety is not None:
-            enriched["safety_stock"] = safety
         items = repository.stock_items(sku)
-        # Grade the stored item, not the event's copy: a late or replayed event then re-reads the current
-        # figures, and the item's version orders observations (equal version = nothing new).
-        current = next((i for i in items if i.warehouse_id == detail.get("warehouse_id")), None)
-        if current is not None:
-            enriched.update(available=int(current.available), on_hand=int(current.on_hand),
-                            version=int(current.version))
-        # the SKU's other warehouses let the message suggest a transfer instead of a purchase
-        enriched["warehouses"] = [{"warehouse_id": i.warehouse_id, "available": int(i.available),
-                                   "safety_stock": safety} for i in items]
-        found = rules.from_stock_changed(enriched, thresholds, at)
-        if any(o.level > Level.NONE for o in found):
-            # only for a message: demand from the latest forecast gives days of cover and an order qty
-            plan = _forecast_plan(sku)
-            if plan:
-                found = rules.from_stock_changed({**plan, **enriched}, thresholds, at)
-        return found + channel_listing_observations(sku, thresholds, at)
+        return (warehouse_observations(sku, detail, thresholds, abc, safety, items, at)
+                + channel_listing_observations(sku, thresholds, at))
     if detail_type == ORDER_OVERSOLD:
         skus = [detail["sku"]] if detail.get("sku") else _reservation_skus(detail.get("reservation_id"))
         return [rules.from_oversell({**detail, "sku": sku, "requested": detail.get("shortfall")}, at)
@@ -275,11 +293,13 @@ def slow_mover_observation(detail: Mapping[str, Any], at: int) -> Observation:
 
 # ---------------------------------------------------------------- per channel
 
-def channel_listing_observations(sku: str, thresholds: Thresholds, at: int) -> list[Observation]:
+def channel_listing_observations(sku: str, thresholds: Thresholds, at: int,
+                                 stock: Mapping[str, list] | None = None) -> list[Observation]:
     """Each listing of the SKU that shows 0 or less than the floor while the pool could fill it: red,
     scope "ch:<platform>:<shop>:<listing>". What a listing shows is the last pushed value when its push
     failed (the platform still has the old figure), else the quantity its allocation rule computes.
-    A pool itself below the floor grades NONE here: the warehouse low-stock alert covers it."""
+    A pool itself below the floor grades NONE here: the warehouse low-stock alert covers it.
+    `stock`: stock items already read in this pass, per SKU (not read again)."""
     from stocklink.logic import channel_sync
 
     try:
@@ -295,7 +315,10 @@ def channel_listing_observations(sku: str, thresholds: Thresholds, at: int) -> l
             continue
         for c in listing["components"]:
             if c["sku"] not in totals:
-                totals[c["sku"]] = sum(max(0, int(i.available)) for i in repository.stock_items(c["sku"]))
+                items = (stock or {}).get(c["sku"])
+                if items is None:
+                    items = repository.stock_items(c["sku"])
+                totals[c["sku"]] = sum(max(0, int(i.available)) for i in items)
         pool = min(totals[c["sku"]] // max(int(c["qty"]), 1) for c in listing["components"])
         failed = listing["status"] == "failed" and listing["pushed_qty"] is not None
         shown = int(listing["pushed_qty"]) if failed else int(listing["computed_qty"])
@@ -561,6 +584,106 @@ def handle_event(event: Mapping[str, Any], now_ms: int) -> list[Alert]:
         if alert is not None:
             sent.append(alert)
     return sent
+
+
+@dataclass
+class BatchOutcome:
+    sent: list[Alert] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)   # positions of the events to retry
+    passes: int = 0                                     # stock.changed grading passes (after merging)
+
+
+def handle_events(events: list[Mapping[str, Any]], now_ms: int) -> BatchOutcome:
+    """A batch of EventBridge events (an SQS batch) -> the alerts it raised, and the events to retry.
+
+    stock.changed events of one SKU are merged: the SKU's settings and stored stock items are read once,
+    each warehouse named by the batch is graded once on its stored item at the latest event time of that
+    warehouse, and the SKU's listings once at the latest event time of the SKU. Handled one by one at that
+    moment, every event after the first would re-read the same stored item (same version: stale, nothing
+    sent) and the same listings, so the alerts are the same. An event whose warehouse has no stored item is graded on its own figures, one by
+    one, as before. Other event types are handled one by one (handle_event).
+
+    A group that raises fails only its own events (a warehouse: the events naming it; the SKU's settings,
+    items or listings: all the SKU's events; any other event: itself); the rest of the batch goes on.
+    A retried group cannot send an alert twice: states are written (with the alert in the outbox) before
+    the publish, so a re-grade of the same stored version is stale, and the tick resends what a failed
+    publish left in the outbox."""
+    out = BatchOutcome()
+    by_sku: dict[str, list[int]] = {}
+    for i, event in enumerate(events):
+        detail = event.get("detail")
+        if (event.get("detail-type") or event.get("detail_type")) == STOCK_CHANGED and isinstance(detail, Mapping) \
+                and detail.get("sku"):
+            by_sku.setdefault(str(detail["sku"]), []).append(i)
+    grouped = {i for positions in by_sku.values() for i in positions}
+    for sku, positions in by_sku.items():
+        _stock_changed_batch(sku, [(i, events[i]) for i in positions], now_ms, out)
+    for i, event in enumerate(events):
+        if i in grouped:
+            continue
+        try:
+            out.sent += handle_event(event, now_ms)
+        except Exception:  # noqa: BLE001 - only this event is retried
+            logger.exception("alerts: event failed", extra={"detail_type": event.get("detail-type")})
+            out.failed.append(i)
+    out.failed.sort()
+    return out
+
+
+def _stock_changed_batch(sku: str, events: list[tuple[int, Mapping[str, Any]]], now_ms: int,
+                         out: BatchOutcome) -> None:
+    """One SKU's stock.changed events of a batch: see handle_events."""
+    everyone = [i for i, _ in events]
+    try:
+        thresholds, abc, safety = sku_settings(sku)
+        items = repository.stock_items(sku)
+    except Exception:  # noqa: BLE001 - only this SKU's events are retried
+        logger.exception("alerts: could not read the settings or stock of %s", sku)
+        out.failed += everyone
+        return
+    plans: dict[str, dict[str, Any]] = {}
+
+    def plan(s: str) -> dict[str, Any]:
+        if s not in plans:
+            plans[s] = _forecast_plan(s)
+        return plans[s]
+
+    # passes: (event positions, detail, time). Events of a warehouse with a stored item merge into one pass
+    # (the stored figures, the latest event's time); an event without a stored item keeps its own pass.
+    passes: list[tuple[list[int], Mapping[str, Any], int]] = []
+    merged: dict[Any, list[tuple[int, Mapping[str, Any], int]]] = {}
+    latest_at = 0
+    for i, event in events:
+        at = event_time(event, now_ms)
+        latest_at = max(latest_at, at)
+        wh = event["detail"].get("warehouse_id")
+        if stored_item(items, wh) is None:
+            passes.append(([i], event["detail"], at))
+        else:
+            merged.setdefault(wh, []).append((i, event["detail"], at))
+    for group in merged.values():
+        # the latest event (the last one on a tie): its detail and time; the figures are the stored item's
+        _, detail, at = max(group, key=lambda g: (g[2], g[0]))
+        passes.append(([g[0] for g in group], detail, at))
+    passes.sort(key=lambda p: p[0][0])      # in the batch's order
+    for positions, detail, at in passes:
+        out.passes += 1
+        try:
+            for obs in warehouse_observations(sku, detail, thresholds, abc, safety, items, at, plan):
+                alert = _observe(obs, now_ms, _EDITS.get(obs.key.rule))
+                if alert is not None:
+                    out.sent.append(alert)
+        except Exception:  # noqa: BLE001 - only the events naming this warehouse are retried
+            logger.exception("alerts: grading %s failed", sku, extra={"warehouse_id": detail.get("warehouse_id")})
+            out.failed += positions
+    try:
+        for obs in channel_listing_observations(sku, thresholds, latest_at, {sku: items}):
+            alert = _observe(obs, now_ms, _EDITS.get(obs.key.rule))
+            if alert is not None:
+                out.sent.append(alert)
+    except Exception:  # noqa: BLE001 - every event of the SKU graded its listings: all are retried
+        logger.exception("alerts: grading the listings of %s failed", sku)
+        out.failed += [i for i in everyone if i not in out.failed]
 
 
 def run_tick(now_ms: int) -> dict:

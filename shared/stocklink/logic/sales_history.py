@@ -12,7 +12,8 @@ source is the ledger itself: the entries of each named (sku, warehouse) stream a
 commit (+qty) / return (−qty) entry is counted in one transaction with its marker (MARK#stream /
 entry_id), so redelivered events, racing invocations and the re-read window never count an entry
 twice, and a lost event is caught up by the next one on the same stream. Days are UTC days of the
-ledger entry's created_at.
+ledger entry's created_at. Events arrive in batches (an SQS queue, on_events): each stream named by a
+batch is read and counted once.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import datetime as dt
 import re
 from typing import Callable, Iterable
 
+from stocklink.observability import logger
 from stocklink.store import sales_models as store
 
 SALE_SIGN = {"commit": 1, "return": -1}
@@ -48,17 +50,19 @@ def counters_for(sku: str, warehouse_id: str | None, channel: str | None, day: s
     return keys
 
 
-def on_stock_changed(detail: dict, now_ms: int) -> dict:
-    """Count the sales of the stream this stock.changed is about; causes other than returns are ignored."""
+def streams_of(event: dict) -> list[tuple[str, str]]:
+    """The (sku, warehouse) streams an event asks to count: a reservation.committed names the streams its
+    allocations drew from; a stock.changed with a cause in TRIGGER_CAUSES names its own; others none."""
+    detail = event.get("detail") or {}
+    if event.get("detail-type") == "reservation.committed":
+        streams = dict.fromkeys((a.get("sku"), a.get("warehouse_id")) for a in detail.get("allocations") or [])
+        return [(sku, wh) for sku, wh in streams if sku and wh]
     if detail.get("cause") not in TRIGGER_CAUSES or not detail.get("sku") or not detail.get("warehouse_id"):
-        return {"counted": 0, "already_counted": 0, "ignored": True}
-    return count_stream(detail["sku"], detail["warehouse_id"], now_ms)
+        return []
+    return [(detail["sku"], detail["warehouse_id"])]
 
 
-def on_reservation_committed(detail: dict, now_ms: int) -> dict:
-    """Count the commit entries of every (sku, warehouse) stream the committed reservation drew from."""
-    streams = dict.fromkeys((a.get("sku"), a.get("warehouse_id")) for a in detail.get("allocations") or [])
-    streams = [(sku, wh) for sku, wh in streams if sku and wh]
+def _count_streams(streams: list[tuple[str, str]], now_ms: int) -> dict:
     if not streams:
         return {"counted": 0, "already_counted": 0, "ignored": True}
     out = {"counted": 0, "already_counted": 0, "ignored": False}
@@ -69,11 +73,51 @@ def on_reservation_committed(detail: dict, now_ms: int) -> dict:
     return out
 
 
+def on_stock_changed(detail: dict, now_ms: int) -> dict:
+    """Count the sales of the stream this stock.changed is about; causes other than returns are ignored."""
+    return _count_streams(streams_of({"detail-type": "stock.changed", "detail": detail}), now_ms)
+
+
+def on_reservation_committed(detail: dict, now_ms: int) -> dict:
+    """Count the commit entries of every (sku, warehouse) stream the committed reservation drew from."""
+    return _count_streams(streams_of({"detail-type": "reservation.committed", "detail": detail}), now_ms)
+
+
 def on_event(event: dict, now_ms: int) -> dict:
-    detail = event.get("detail") or {}
-    if event.get("detail-type") == "reservation.committed":
-        return on_reservation_committed(detail, now_ms)
-    return on_stock_changed(detail, now_ms)
+    return _count_streams(streams_of(event), now_ms)
+
+
+def on_events(events: list[dict], now_ms: int) -> dict:
+    """A batch of events (an SQS batch): the union of the streams they name, each counted once.
+
+    count_stream counts every entry of a stream after its cursor (markers make it exactly once), so one
+    count after all the batch's entries were written covers every event naming that stream: N events of
+    a flash sale on one (sku, warehouse) cost one read of the stream instead of N. A stream that raises
+    fails only the events that named it (`failed`: their positions), so only they are retried; an event
+    that cannot be read fails alone."""
+    named: dict[tuple[str, str], list[int]] = {}
+    failed: set[int] = set()
+    for i, event in enumerate(events):
+        try:
+            streams = streams_of(event)
+        except (AttributeError, TypeError) as exc:     # not an event's shape (e.g. allocations not objects)
+            logger.error("sales: unreadable event", extra={"position": i, "error": str(exc)})
+            failed.add(i)
+            continue
+        for stream in streams:
+            named.setdefault(stream, []).append(i)
+    out = {"events": len(events), "streams": len(named), "counted": 0, "already_counted": 0}
+    for (sku, warehouse_id), positions in named.items():
+        try:
+            r = count_stream(sku, warehouse_id, now_ms)
+        except Exception:  # noqa: BLE001 - only the events naming this stream are retried
+            logger.exception("sales: counting %s#%s failed", sku, warehouse_id)
+            failed.update(positions)
+            continue
+        out["counted"] += r["counted"]
+        out["already_counted"] += r["already_counted"]
+    out["failed"] = sorted(failed)
+    return out
 
 
 def count_stream(sku: str, warehouse_id: str, now_ms: int) -> dict:
