@@ -210,10 +210,10 @@ def test_shops_of_one_event_are_pushed_in_parallel(linked, sandbox_base, monkeyp
     assert listed(sandbox_base) == {"tiktok": 6, "lazada": 6, "shopify": 6}
 
 
-def test_a_rate_limited_shop_gathers_its_other_changed_listings_into_one_call(linked, aws, sandbox_base):
-    """Shopify must wait for a token: the wait is used to gather the shop's other listing whose SKU changed
-    (dirty marker) and differs from what it shows; both go in one call, and the other SKU's own (queued)
-    event then finds nothing left to push there."""
+def test_a_rate_limited_shop_pushes_its_event_after_the_wait_and_leaves_other_skus_to_their_events(
+        linked, aws, sandbox_base):
+    """Shopify must wait for a token: after the wait it pushes the event's listing from stock read then, in
+    one call; another SKU that changed meanwhile is left to its own (queued) event, which pushes it."""
     from stocklink.logic import channel_sync
 
     push(stock_changed())
@@ -243,19 +243,20 @@ def test_a_rate_limited_shop_gathers_its_other_changed_listings_into_one_call(li
     channel_sync._buckets["shopify#s1"] = bucket
     shopify_calls = len([c for c in api_calls(sandbox_base) if c["platform"] == "shopify"])
     report = push(stock_changed())
-    assert report["gathered"] == 1 and report["pushed"] == 4 and report["failed"] == 0
-    assert shopify_rows() == {"808950810": 5, cap: 3}
+    assert report["pushed"] == 3 and report["failed"] == 0
+    assert shopify_rows() == {"808950810": 5, cap: 5}
     assert listed(sandbox_base)["tiktok"] == 5 and listed(sandbox_base)["lazada"] == 5
     assert len([c for c in api_calls(sandbox_base) if c["platform"] == "shopify"]) == shopify_calls + 1
 
-    later = [push(e) for e in queued]              # CAP-BLK's own event: already shows the current number
-    assert sum(r["pushed"] for r in later) == 0 and sum(r["unchanged"] for r in later) == 1
+    later = [push(e) for e in queued]              # CAP-BLK's own event pushes it
+    assert sum(r["pushed"] for r in later) == 1 and shopify_rows()[cap] == 3
     view = {l["listing_id"]: l for l in linked.get("/skus/CAP-BLK/channels").body["listings"]}
     assert view[cap]["pushed_qty"] == 3 and view[cap]["in_sync"] is True
 
 
-def test_gathering_leaves_an_oversell_zero_alone(linked, aws, sandbox_base):
-    """A listing pushed to 0 for an oversell keeps 0 until its own SKU changes again, gathering or not."""
+def test_a_wait_for_a_rate_limited_shop_leaves_an_oversell_zero_alone(linked, aws, sandbox_base):
+    """A listing pushed to 0 for an oversell keeps 0 until its own SKU changes again, whatever else a shop
+    that had to wait pushes."""
     from stocklink.logic import channel_sync
 
     push(stock_changed())
@@ -274,7 +275,7 @@ def test_gathering_leaves_an_oversell_zero_alone(linked, aws, sandbox_base):
     bucket.wait_time()
     channel_sync._buckets["shopify#s1"] = bucket
     report = push(stock_changed("CAP-BLK"))
-    assert report["gathered"] == 0 and report["pushed"] == 1
+    assert report["pushed"] == 1
     assert listed(sandbox_base)["tiktok"] == 0
     rows = {r["listing_id"]: r["quantity"] for r in control(sandbox_base, "GET", "listings",
                                                             query="?platform=shopify")["listings"]}
@@ -421,8 +422,41 @@ def test_a_shop_can_set_its_own_call_rate(linked):
     assert linked.put("/shops/lazada/s2", {**creds, "max_calls_per_second": 8}).status == 200
     assert linked.put("/shops/lazada/s3", {**creds, "max_calls_per_second": 0}).status == 400
     own, default = channel_sync._bucket("lazada", "s2", lazada), channel_sync._bucket("lazada", "s1", lazada)
-    assert (own.rate, own.per_window) == (8, 8)
+    assert (own.rate, own.per_window, own.window_ms) == (8, 4, 500)
     assert default.rate == lazada.rate_per_second
     # not a credential: kept beside the secret's name, never in Secrets Manager
     from stocklink.logic.catalog import shop_credentials
     assert "max_calls_per_second" not in shop_credentials("lazada", "s2")
+
+
+def test_a_push_that_lost_a_race_is_pushed_again_with_the_current_number(linked, aws, sandbox_base, monkeypatch):
+    """Container A claims Shopify at 5 and sends its call; meanwhile B (a newer stock change) claims, pushes
+    and records 4, and A's call lands after B's: Shopify shows A's 5 though one unit fewer is left. A's
+    record is refused (B's claim is newer), so A computes again and pushes 4 after its own call."""
+    from stocklink.logic import channel_sync
+
+    push(stock_changed())
+    assert listed(sandbox_base) == {"tiktok": 6, "lazada": 6, "shopify": 6}
+    real_send = channel_sync.send
+    state = {"raced": False}
+    b_report = {}
+
+    def send(call):
+        if "/shopify/" in call.url and not state["raced"]:
+            state["raced"] = True       # B runs to the end while A's call is still on its way
+            assert linked.post("/stock/adjustments", {"warehouse_id": "wh-a", "sku": SKU, "delta": -1,
+                                                      "reason": "damaged"}).status == 201
+            b_report.update(push(stock_changed()))
+        return real_send(call)
+
+    assert linked.post("/stock/adjustments", {"warehouse_id": "wh-a", "sku": SKU, "delta": -1,
+                                              "reason": "damaged"}).status == 201
+    monkeypatch.setattr(channel_sync, "send", send)
+    a_report = push(stock_changed())
+
+    assert listed(sandbox_base) == {"tiktok": 4, "lazada": 4, "shopify": 4}
+    assert b_report["pushed"] == 3                     # B pushed 4 everywhere first
+    # Shopify for sure; TikTok and Lazada too when A's calls to them were still in flight as B claimed
+    assert 1 <= a_report["repushed"] <= 3 and a_report["raced_left"] == 0
+    view = {l["platform"]: l for l in linked.get(f"/skus/{SKU}/channels").body["listings"]}
+    assert view["shopify"]["pushed_qty"] == 4 and view["shopify"]["in_sync"] is True

@@ -27,19 +27,28 @@ def counter(monkeypatch):
 
 def test_a_full_window_gives_a_slot_in_the_next_one_and_is_not_tried_again(counter):
     counts, tries = counter
-    limit = channel_sync.ShopRateLimit("woocommerce", "s1", 2.0, 4)      # 2 calls in each 1 s window
-    assert (limit.window_ms, limit.per_window) == (1000, 2)
-    assert [limit.wait_time() for _ in range(5)] == [0.0, 0.0, 0.25, 0.25, 1.25]
-    assert counts == {"1000ms#00000000000100": 2, "1000ms#00000000000101": 2, "1000ms#00000000000102": 1}
-    # second 100 was found full once, then skipped
-    assert [int(t.split("#")[1]) for t in tries] == [100, 100, 100, 101, 101, 101, 102]
+    limit = channel_sync.ShopRateLimit("woocommerce", "s1", 2.0, 4)      # 1 call in each 500 ms window
+    assert (limit.window_ms, limit.per_window) == (500, 1)
+    # now is 100.75 s: the current window started at 100.5, the next ones at 101.0, 101.5, ...
+    assert [limit.wait_time() for _ in range(5)] == [0.0, 0.25, 0.75, 1.25, 1.75]
+    assert counts == {f"500ms#{i:014d}": 1 for i in range(201, 206)}
+    # each full window was tried once, then skipped
+    assert [int(t.split("#")[1]) for t in tries] == [201, 201, 202, 202, 203, 203, 204, 204, 205]
 
 
-def test_fast_platforms_get_their_whole_rate_in_one_window(counter):
+def test_a_window_holds_whole_calls_at_exactly_the_rate(counter):
+    for rate, window_ms, per_window in ((5.0, 600, 3), (10.0, 500, 5), (7.0, 572, 4), (3.0, 667, 2)):
+        limit = channel_sync.ShopRateLimit("x", "s1", rate, 1)
+        assert (limit.window_ms, limit.per_window) == (window_ms, per_window)
+        assert per_window * 1000 / window_ms <= rate       # rounded so that the rate is never exceeded
+
+
+def test_fast_platforms_get_their_whole_rate_in_half_second_windows(counter):
     limit = channel_sync.ShopRateLimit("lazada", "s1", 50.0, 10)
-    assert (limit.window_ms, limit.per_window) == (1000, 50)
+    assert (limit.window_ms, limit.per_window) == (500, 25)
     waits = [limit.wait_time() for _ in range(51)]
-    assert waits[:50] == [0.0] * 50 and waits[50] == pytest.approx(0.25)
+    assert waits[:25] == [0.0] * 25 and waits[25:50] == [pytest.approx(0.25)] * 25
+    assert waits[50] == pytest.approx(0.75)
 
 
 def test_slow_rates_get_long_windows(counter):

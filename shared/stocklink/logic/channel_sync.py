@@ -14,15 +14,13 @@ pushes nothing; waiting for a token while the burst goes on makes later reads sk
 Parallel shops: the shops of one event are pushed from a small thread pool (PUSH_WORKERS), each with its
 own token bucket and retries, so a slow or rate-limited shop does not hold up the others.
 
-Gathering: when a shop's token bucket makes the push wait, the wait is used to find that shop's other
-listings whose SKU changed recently (the reconciliation dirty markers, newest COALESCE_SKUS) and, after the
-wait, those whose current display differs from what they last showed ride along in the same call (up to
-the adapter's batch_size, only in a request the event's own listings already make): a rate-limited shop
-sends fewer, fuller calls and the events of those SKUs later find nothing left to push. Gathered listings
-go through the same claim / record / failure bookkeeping as the event's own.
+Merging under rate limits: when a shop's call window is full, the first container that must wait
+announces it in the shop's mailbox; others hand it their SKUs instead of queueing calls of their own, and
+after its wait it pushes them all from stock read then, in one call (sync_models.hand_over / collect).
 """
 from __future__ import annotations
 
+import math
 import random
 import threading
 import time
@@ -58,12 +56,13 @@ MAX_TOKEN_WAIT_S = 20.0       # beyond this the push is attempted anyway (the pl
 VELOCITY_WINDOW_MS = 300_000  # sales counted over the last 5 minutes
 PUSH_WORKERS = 8              # shops of one event pushed at once (each keeps its own bucket and retries)
 SNAPSHOT_MAX_AGE_MS = 250     # a shop starting later than this after the event's stock read reads again
-COALESCE_SKUS = 32            # newest dirty SKUs looked at when a rate-limited shop gathers other listings
 IO_WORKERS = 16               # concurrent requests of the shops' threads (DynamoDB bookkeeping, platform calls)
 LATENCY_FLUSH_S = 10.0        # a container writes a shop's push-latency samples at most this often
-# Shared call windows last 1/rate s but at least 1 s: finer windows spread calls more evenly, but each
-# full window costs a conditional write to skip, and at 100 ms that cost more than it saved (measured).
-MIN_WINDOW_MS = 1000
+# Shared call windows hold the fewest whole calls that last at least this long at the shop's rate. A caller
+# finding a window full waits for the next one, so the window bounds that wait: at 2 calls/s, 1 s windows of
+# 2 calls made WooCommerce's p99 1.0 s at 5 orders/s, 500 ms windows of 1 call 0.64–0.8 s (sync_latency
+# --rate 5). Finer windows cost a conditional write per full window skipped; 100 ms measured worse.
+MIN_WINDOW_MS = 500
 MAX_WINDOWS_AHEAD = 50        # full windows tried before the push is attempted anyway (429s are retried)
 CONFIG_CACHE_S = 30.0         # shop records and "is any buffer dynamic" kept per container this long
 _sleep: Callable[[float], None] = time.sleep
@@ -188,15 +187,16 @@ class ShopRateLimit:
     """A shop's call rate shared by every container, counted with one conditional write per call in
     DynamoDB (sync_models.take_call_slot). Lambda runs several containers at once (the queue's max
     concurrency), and a bucket per container would let them together exceed the platform's documented
-    limit. Time is cut into windows of max(1 s, 1/rate) holding rate × length calls. A full window makes
-    the caller take a slot in a later one and wait for it; if the count cannot be reached the container's
-    own bucket paces instead."""
+    limit. Time is cut into windows of at least MIN_WINDOW_MS holding whole calls at exactly the rate. A
+    full window makes the caller take a slot in a later one and wait for it; if the count cannot be reached
+    the container's own bucket paces instead."""
 
     def __init__(self, platform: str, shop: str, rate: float, burst: int):
         self.platform, self.shop, self.rate = platform, shop, rate
         rate = max(rate, 0.001)
-        self.window_ms = max(MIN_WINDOW_MS, int(round(1000 / rate)))
-        self.per_window = max(1, int(round(rate * self.window_ms / 1000)))
+        # the fewest whole calls whose window is at least MIN_WINDOW_MS long, at exactly `rate`
+        self.per_window = max(1, math.ceil(rate * MIN_WINDOW_MS / 1000 - 1e-9))
+        self.window_ms = math.ceil(self.per_window * 1000 / rate - 1e-9)   # rounded up: never above rate
         self.fallback = TokenBucket(rate, burst)
         self.known_full = -1          # windows up to this index were found full (skip them next time)
         self.lock = threading.Lock()
@@ -317,8 +317,9 @@ class SyncReport:
     superseded: int = 0         # a newer computation claimed the listing
     sync_off: int = 0
     failed: int = 0
-    gathered: int = 0           # listings of other changed SKUs pushed along in a rate-limited shop's call
     handed_over: int = 0        # listings left to another container already waiting for the shop's call
+    repushed: int = 0           # listings pushed again after losing a race (see _repush_raced)
+    raced_left: int = 0         # listings that lost the race again: the next change or reconciliation fixes them
     calls: int = 0
     attempts: int = 0
     failures: list[dict] = field(default_factory=list)
@@ -328,8 +329,8 @@ class SyncReport:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
     def merge(self, other: "SyncReport") -> None:
-        for name in ("pushed", "unchanged", "superseded", "sync_off", "failed", "gathered", "handed_over", "calls",
-                     "attempts"):
+        for name in ("pushed", "unchanged", "superseded", "sync_off", "failed", "handed_over", "repushed",
+                     "raced_left", "calls", "attempts"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.failures.extend(other.failures)
         self.pushed_values.update(other.pushed_values)
@@ -459,8 +460,9 @@ def push_corrections(platform: str, shop: str, pushes: list[StockPush], now_ms: 
         else:
             report.superseded += 1
     if claimed:
-        _push_shop(report, adapter, credentials, _bucket(platform, shop, adapter), platform, shop, claimed,
-                   now_ms, None)
+        # a correction that loses a race to a live push is left to it (and to the next pass)
+        report.raced_left += len(_push_shop(report, adapter, credentials, _bucket(platform, shop, adapter),
+                                            platform, shop, claimed, now_ms, None, read_at))
     return report
 
 
@@ -501,39 +503,6 @@ def _io() -> ThreadPoolExecutor:
         return _io_executor
 
 
-class _Gatherer:
-    """Recently changed SKUs (reconciliation dirty markers) and their reverse-index entries, read once per
-    invocation and only if some shop has to wait for a token; shared by the shop threads."""
-
-    def __init__(self, exclude: Iterable[str]):
-        self.exclude = set(exclude)
-        self.lock = threading.Lock()
-        self.refs: dict[str, list[dict]] | None = None
-
-    def _load(self) -> dict[str, list[dict]]:
-        with self.lock:
-            if self.refs is None:
-                refs: dict[str, list[dict]] = {}
-                try:
-                    from stocklink.store import reconcile_models
-
-                    dirty = [(at, sku) for sku, at, hint in reconcile_models.dirty_skus(COALESCE_SKUS)
-                             # an oversell's zero stays until the SKU's own next change, as without gathering
-                             if sku not in self.exclude and hint.get("cause") != "oversold"]
-                    for _, sku in sorted(dirty, reverse=True)[:COALESCE_SKUS]:
-                        refs[sku] = list(repository.list_catalog(SKU_LISTINGS + sku).values())
-                except Exception:  # noqa: BLE001 - an optimisation: the SKUs' own events still push them
-                    logger.exception("could not read changed SKUs to gather")
-                    refs = {}
-                self.refs = refs
-            return self.refs
-
-    def skus_in(self, platform: str, shop: str) -> list[str]:
-        """Changed SKUs (newest first) with a listing in this shop."""
-        return [sku for sku, entries in self._load().items()
-                if any(e.get("platform") == platform and e.get("shop") == shop for e in entries)]
-
-
 def sync_skus(skus: Iterable[str], now_ms: Callable[[], int], *, zero_skus: Iterable[str] = (),
               event_ms: int | None = None) -> SyncReport:
     """Bring every listing that shows one of `skus` to its current display quantity.
@@ -541,7 +510,7 @@ def sync_skus(skus: Iterable[str], now_ms: Callable[[], int], *, zero_skus: Iter
     `zero_skus`: push 0 for listings containing them (an oversell: stop selling everywhere at once).
     `event_ms`: when the stock change happened, for the push-latency samples behind the dynamic buffer.
     Shops are pushed in parallel (PUSH_WORKERS threads); a shop that has to wait for a rate-limit token
-    gathers its other changed listings into the same call (see the module docstring).
+    hands its SKUs to a container already waiting, or waits itself (see the module docstring).
     """
     zero = set(zero_skus)
     report = SyncReport()
@@ -551,7 +520,6 @@ def sync_skus(skus: Iterable[str], now_ms: Callable[[], int], *, zero_skus: Iter
     if not listings:
         return report
     channels = sorted({l.channel for l in listings})
-    gatherer = _Gatherer(event_skus)
     # One stock read and one read of every shop's last pushes for the shops' first look (they start
     # together); a shop that waits for a token, or starts late, reads again itself.
     snapshot = _compute(listings, settings, now_ms)
@@ -559,7 +527,7 @@ def sync_skus(skus: Iterable[str], now_ms: Callable[[], int], *, zero_skus: Iter
         {tuple(ch.split("#", 1)): [l.listing_id for l in listings if l.channel == ch] for ch in channels})
 
     def one(channel: str) -> SyncReport:
-        return _sync_shop(channel, listings, settings, zero, now_ms, event_ms, gatherer, snapshot,
+        return _sync_shop(channel, listings, settings, zero, now_ms, event_ms, snapshot,
                           first_states.get(tuple(channel.split("#", 1))))
 
     if len(channels) == 1 or PUSH_WORKERS <= 1:
@@ -596,7 +564,7 @@ def _unchanged(state, qty: int) -> bool:
 
 
 def _sync_shop(channel: str, listings: list[ListingRef], settings: Mapping[str, AllocationSettings],
-               zero: set, now_ms: Callable[[], int], event_ms: int | None, gatherer: _Gatherer,
+               zero: set, now_ms: Callable[[], int], event_ms: int | None,
                snapshot: tuple[int, list] | None = None, first_states: Mapping | None = None) -> SyncReport:
     from stocklink.channels.registry import UnknownPlatform, adapter_for
 
@@ -617,12 +585,11 @@ def _sync_shop(channel: str, listings: list[ListingRef], settings: Mapping[str, 
     read_at, plan = snapshot
     wanted = {d.listing_id: d for d in plan if d.channel == channel}
     states = first_states if first_states is not None else sync_models.listing_states(platform, shop, wanted)
-    extra: list[ListingRef] = []
-    extra_wanted: dict = {}
+    owed_wanted: dict = {}
     # A rate-limit token only when this shop has something to push: an event whose listings already
     # show the current numbers makes no platform call, so it must neither wait for a token nor use one
     # up (that debt delayed every later push of the shop by seconds in a burst).
-    owed: list[ListingRef] = []
+    owed: list[ListingRef] = []   # this shop's listings of SKUs other containers handed over to this call
     if _needs_push(mine, wanted, states, zero):
         shared = isinstance(bucket, ShopRateLimit)
         my_skus = {c.sku for l in mine for c in l.components}
@@ -638,38 +605,32 @@ def _sync_shop(channel: str, listings: list[ListingRef], settings: Mapping[str, 
         if delay > 0:
             started = _clock()
             owner = _await_slot(platform, shop, delay) if shared else None
-            gathered_all = _gather_candidates(gatherer, platform, shop, mine)
             left = delay - (_clock() - started)
             if left > 0:
                 _sleep(left)
             handed = _collect(platform, shop, owner) - my_skus if owner else set()
-            if handed:
-                # owed: every listing in this shop of the SKUs handed over (other shops' for the allocation)
-                gathered_all = _listings_for(sorted(handed)) + gathered_all
-            # Read stock again after the wait: the value pushed is the freshest there is.
+            # every listing of the handed SKUs (other shops' too: the allocation looks at all of them)
+            handed_listings = _listings_for(sorted(handed)) if handed else []
             known = {(m.channel, m.listing_id) for m in listings}
-            gathered_all = list({(l.channel, l.listing_id): l for l in gathered_all}.values())
-            union = listings + [l for l in gathered_all if (l.channel, l.listing_id) not in known]
-            union_settings = {**_settings(sorted({l.channel for l in union} - set(settings))), **settings}
+            union = listings + [l for l in handed_listings if (l.channel, l.listing_id) not in known]
+            # Read stock again after the wait: the value pushed is the freshest there is.
             read_at = now_ms()       # taken before the read: claims never rank this value as newer than it is
             available = _available(sorted({c.sku for l in union for c in l.components}))
             plan = plan_displays(listings, settings, available,
                                  extra_buffer=_dynamic_buffers(listings, settings, read_at))
             wanted = {d.listing_id: d for d in plan if d.channel == channel}
-            extra = [l for l in gathered_all if l.channel == channel and l.listing_id not in wanted]
-            owed = [l for l in extra if {c.sku for c in l.components} & handed]
-            extra = [l for l in extra if l not in owed]
-            if extra or owed:
-                # Gathered listings are computed with every listing of their SKUs, as their own event would.
+            owed = [l for l in handed_listings if l.channel == channel and l.listing_id not in wanted]
+            if owed:
+                # Handed listings are computed with every listing of their SKUs, as their own event would.
+                union_settings = {**_settings(sorted({l.channel for l in union} - set(settings))), **settings}
                 union_plan = plan_displays(union, union_settings, available,
                                            extra_buffer=_dynamic_buffers(union, union_settings, read_at))
-                extra_wanted = {d.listing_id: d for d in union_plan
-                                if d.channel == channel and d.listing_id not in wanted}
-            states = sync_models.listing_states(platform, shop,
-                                                [*wanted, *(l.listing_id for l in [*extra, *owed])])
+                owed_wanted = {d.listing_id: d for d in union_plan
+                               if d.channel == channel and d.listing_id not in wanted}
+            states = sync_models.listing_states(platform, shop, [*wanted, *(l.listing_id for l in owed)])
     candidates: list[StockPush] = []
     for listing, display in [*((l, wanted[l.listing_id]) for l in mine),
-                             *((l, extra_wanted[l.listing_id]) for l in owed)]:
+                             *((l, owed_wanted[l.listing_id]) for l in owed)]:
         qty = _target_qty(listing, display.quantity, zero)
         if qty is None:
             report.sync_off += 1
@@ -683,11 +644,11 @@ def _sync_shop(channel: str, listings: list[ListingRef], settings: Mapping[str, 
     won = sync_models.claim_many(platform, shop, [(p.listing_id, p.quantity) for p in candidates], read_at)
     pushes = [push for push in candidates if push.listing_id in won]
     report.superseded += len(candidates) - len(pushes)
-    if extra:
-        pushes += _gathered_pushes(report, adapter, credentials, platform, shop, pushes, extra, extra_wanted,
-                                   states, read_at)
     if pushes:
-        _push_shop(report, adapter, credentials, bucket, platform, shop, pushes, now_ms, event_ms)
+        raced = _push_shop(report, adapter, credentials, bucket, platform, shop, pushes, now_ms, event_ms, read_at)
+        if raced:
+            refs = {l.listing_id: l for l in [*mine, *owed]}
+            _repush_raced(report, adapter, credentials, bucket, platform, shop, raced, refs, zero, now_ms)
     return report
 
 
@@ -719,50 +680,6 @@ def _collect(platform: str, shop: str, owner: str) -> set[str]:
         return set()
 
 
-def _gather_candidates(gatherer: _Gatherer, platform: str, shop: str, mine: list[ListingRef]) -> list[ListingRef]:
-    """Every listing (all shops, for the allocation) of the recently changed SKUs listed in this shop."""
-    try:
-        skus = gatherer.skus_in(platform, shop)
-        return _listings_for(skus, gatherer.refs) if skus else []
-    except Exception:  # noqa: BLE001 - an optimisation: the SKUs' own events still push them
-        logger.exception("could not gather changed listings", extra={"platform": platform, "shop": shop})
-        return []
-
-
-def _gathered_pushes(report: SyncReport, adapter, credentials, platform: str, shop: str, pushes: list[StockPush],
-                     extra: list[ListingRef], extra_wanted: Mapping, states: Mapping, read_at: int) -> list[StockPush]:
-    """Other listings of the shop whose display differs from what they last showed, claimed, to fill the
-    requests the event's own pushes make up to the adapter's batch_size (never an extra request)."""
-    room: dict[tuple[str, str], int] = {}
-    for push in pushes:
-        try:
-            group = _call_group(adapter, credentials, push)
-        except ValueError:
-            continue
-        room[group] = room.get(group, 0) + 1
-    room = {g: (-n) % adapter.batch_size for g, n in room.items()}
-    out: list[StockPush] = []
-    for listing in extra:
-        display = extra_wanted.get(listing.listing_id)
-        if display is None or display.quantity is None or _unchanged(states.get(listing.listing_id), display.quantity):
-            continue
-        push = StockPush(listing.listing_id, display.quantity, listing.platform_ids)
-        try:
-            group = _call_group(adapter, credentials, push)
-        except ValueError:
-            continue      # its own event records why it can't be pushed
-        if not room and not pushes and not out:
-            room[group] = adapter.batch_size      # the token is in hand: one call for the gathered ones
-        if room.get(group, 0) <= 0:
-            continue
-        if not sync_models.claim(platform, shop, listing.listing_id, display.quantity, read_at):
-            continue      # a newer computation has it
-        room[group] -= 1
-        out.append(push)
-        report.gathered += 1
-    return out
-
-
 def _target_qty(listing: ListingRef, computed: int | None, zero: set) -> int | None:
     """What to push: the computed display, 0 for a listing holding an oversold SKU, None when sync is off."""
     if computed is None:
@@ -786,7 +703,10 @@ def _call_group(adapter, credentials, push: StockPush) -> tuple[str, str]:
 
 
 def _push_shop(report: SyncReport, adapter, credentials, bucket: TokenBucket, platform: str, shop: str,
-               pushes: list[StockPush], now_ms: Callable[[], int], event_ms: int | None) -> None:
+               pushes: list[StockPush], now_ms: Callable[[], int], event_ms: int | None,
+               claimed_at: int | None = None) -> list[StockPush]:
+    """Send the pushes (claimed with read time `claimed_at`) and record them: the pushes that lost a race
+    (sync_models.record_pushed_many), for the caller to push again."""
     groups: dict[tuple[str, str], list[StockPush]] = {}
     for push in pushes:
         try:
@@ -818,12 +738,15 @@ def _push_shop(report: SyncReport, adapter, credentials, bucket: TokenBucket, pl
             bucket.acquire()
         sent.append((batch, _io().submit(send_batch, batch)))
     latencies = []
+    raced: list[StockPush] = []
     for batch, future in sent:
         batch_failed, n_calls, attempts, done = future.result()
         report.calls += n_calls
         report.attempts += attempts
         ok = [push for push in batch if push.listing_id not in batch_failed]
-        sync_models.record_pushed_many(platform, shop, [(p.listing_id, p.quantity) for p in ok], done)
+        recorded = sync_models.record_pushed_many(platform, shop, [(p.listing_id, p.quantity) for p in ok], done,
+                                                  claimed_at)
+        raced += [push for push in ok if push.listing_id not in recorded]
         for push in batch:
             if push.listing_id in batch_failed:
                 _fail(report, platform, shop, [push.listing_id], batch_failed[push.listing_id], done,
@@ -835,6 +758,42 @@ def _push_shop(report: SyncReport, adapter, credentials, bucket: TokenBucket, pl
             latencies.append(max(0, done - event_ms))
     if latencies:
         _note_latencies(platform, shop, latencies, now_ms())
+    return raced
+
+
+def _repush_raced(report: SyncReport, adapter, credentials, bucket, platform: str, shop: str,
+                  raced: list[StockPush], refs: Mapping[str, ListingRef], zero: set,
+                  now_ms: Callable[[], int]) -> None:
+    """Push again the listings whose push lost a race.
+
+    A newer computation claimed the listing while our call was in flight, so the two calls may have
+    landed in either order: if ours landed last the platform shows our older number (in a sale: too many
+    units, an oversell waiting to happen) and nothing else would correct it before reconciliation. So the
+    SKUs are computed again from stock read now and every raced listing whose number differs from what we
+    pushed is claimed (newest) and pushed once more, after ours. A listing that loses again is left to the
+    next change of its SKU or to reconciliation (raced_left)."""
+    channel = f"{platform}#{shop}"
+    sent = {p.listing_id: p.quantity for p in raced}
+    skus = sorted({c.sku for p in raced for c in refs[p.listing_id].components})
+    read_at = now_ms()
+    listings, settings = _listings_and_settings(skus, with_settings=True)
+    available = _available(sorted({c.sku for l in listings for c in l.components}))
+    plan = plan_displays(listings, settings, available, extra_buffer=_dynamic_buffers(listings, settings, read_at))
+    again = []
+    for listing, display in zip(listings, plan):
+        if listing.channel != channel or listing.listing_id not in sent:
+            continue
+        qty = _target_qty(listing, display.quantity, zero)
+        if qty is not None and qty != sent[listing.listing_id]:
+            again.append(StockPush(listing.listing_id, qty, listing.platform_ids))
+    won = sync_models.claim_many(platform, shop, [(p.listing_id, p.quantity) for p in again], read_at)
+    again = [p for p in again if p.listing_id in won]
+    if not again:
+        return
+    _sleep(min(bucket.wait_time(), MAX_TOKEN_WAIT_S))
+    report.repushed += len(again)
+    report.raced_left += len(_push_shop(report, adapter, credentials, bucket, platform, shop, again, now_ms, None,
+                                        read_at))
 
 
 _latency_pending: dict[str, tuple[float, list[int]]] = {}   # shop -> (last written, samples not written yet)
@@ -976,15 +935,17 @@ def handle_events(events: list[Mapping], now_ms: Callable[[], int]) -> BatchResu
 
 def sku_channels(sku: str, now_ms: int) -> dict:
     """Each listing of the SKU: the quantity it should show now, what it last showed and when."""
-    listings = _listings_for([sku])
-    channels = sorted({l.channel for l in listings})
-    settings = _settings(channels)
+    listings, settings = _listings_and_settings([sku], with_settings=True)
     plan = plan_displays(listings, settings, _available({c.sku for l in listings for c in l.components}),
                          extra_buffer=_dynamic_buffers(listings, settings, now_ms))
+    ids: dict[tuple[str, str], list[str]] = {}
+    for listing in listings:
+        ids.setdefault(tuple(listing.channel.split("#", 1)), []).append(listing.listing_id)
+    states = sync_models.shops_listing_states(ids)              # one read for every shop's listings
     out = []
     for listing, display in zip(listings, plan):
         platform, shop = listing.channel.split("#", 1)
-        state = sync_models.listing_states(platform, shop, [listing.listing_id]).get(listing.listing_id)
+        state = states[(platform, shop)].get(listing.listing_id)
         out.append({
             "platform": platform, "shop": shop, "listing_id": listing.listing_id,
             "components": [{"sku": c.sku, "qty": c.qty} for c in listing.components],

@@ -193,28 +193,33 @@ def _claim_actions(computed_qty: int, read_at_ms: int) -> list:
 
 
 def claim_many(platform: str, shop: str, claims: list[tuple[str, int]], read_at_ms: int) -> set[str]:
-    """claim() for several listings of a shop in one TransactWriteItems per 100: the listing ids won.
-
-    A transaction is all-or-nothing, so when a newer computation holds some listings the cancellation
-    reasons name them and the rest is claimed again without them; a conflict with a concurrent write is
-    retried, then the listings are claimed one by one."""
+    """claim() for several listings of a shop in one TransactWriteItems per 100: the listing ids won."""
     if len(claims) <= 1:
         return {lid for lid, qty in claims if claim(platform, shop, lid, qty, read_at_ms)}
-    won: set[str] = set()
-    for start in range(0, len(claims), TRANSACT_MAX_ITEMS):
-        pending = claims[start:start + TRANSACT_MAX_ITEMS]
+    return _conditional_many(
+        platform, shop, claims, lambda qty: _claim_actions(qty, read_at_ms),
+        lambda: ListingSync.claim_at.does_not_exist() | (ListingSync.claim_at < read_at_ms),
+        lambda lid, qty: claim(platform, shop, lid, qty, read_at_ms))
+
+
+def _conditional_many(platform: str, shop: str, items: list[tuple[str, int]], actions, condition, one) -> set[str]:
+    """The same conditional update of several listings in one TransactWriteItems per 100: the ids written.
+
+    A transaction is all-or-nothing, so when the condition fails for some listings the cancellation reasons
+    name them and the rest is written again without them; a conflict with a concurrent write is retried,
+    then the listings are written one by one (`one`)."""
+    done: set[str] = set()
+    for start in range(0, len(items), TRANSACT_MAX_ITEMS):
+        pending = items[start:start + TRANSACT_MAX_ITEMS]
         for _ in range(TRANSACT_CONFLICT_RETRIES + len(pending)):
             if len(pending) <= 1:
-                won |= {lid for lid, qty in pending if claim(platform, shop, lid, qty, read_at_ms)}
-                pending = []
                 break
             try:
                 with TransactWrite(connection=connection_for(ListingSync)) as txn:
                     for lid, qty in pending:
-                        txn.update(ListingSync(sync_pk(platform, shop), lid), actions=_claim_actions(qty, read_at_ms),
-                                   condition=ListingSync.claim_at.does_not_exist()
-                                   | (ListingSync.claim_at < read_at_ms))
-                won |= {lid for lid, _ in pending}
+                        txn.update(ListingSync(sync_pk(platform, shop), lid), actions=actions(qty),
+                                   condition=condition())
+                done |= {lid for lid, _ in pending}
                 pending = []
                 break
             except TransactWriteError as exc:
@@ -224,28 +229,27 @@ def claim_many(platform: str, shop: str, claims: list[tuple[str, int]], read_at_
                     pending = [(lid, qty) for lid, qty in pending if lid not in lost]
                 elif not any(code == "TransactionConflict" for code in codes):
                     raise
-        won |= {lid for lid, qty in pending if claim(platform, shop, lid, qty, read_at_ms)}
-    return won
+        done |= {lid for lid, qty in pending if one(lid, qty)}
+    return done
 
 
-def record_pushed_many(platform: str, shop: str, pushed: list[tuple[str, int]], now_ms: int) -> None:
-    """record_pushed() for several listings in one TransactWriteItems per 100 (no conditions: only a
-    conflict with a concurrent write can cancel it, and then each is recorded on its own)."""
-    if len(pushed) <= 1:
+def record_pushed_many(platform: str, shop: str, pushed: list[tuple[str, int]], now_ms: int,
+                       claimed_at: int | None = None) -> set[str]:
+    """record_pushed() for several listings, in one TransactWriteItems per 100: the ids recorded.
+
+    claimed_at: the read time the push was claimed with. The push is recorded only while that claim is
+    still the listing's newest; an id left out lost a race: a newer computation claimed the listing while
+    this call was in flight, and the two calls may have landed in either order (the caller pushes again)."""
+    if claimed_at is None:
         for lid, qty in pushed:
             record_pushed(platform, shop, lid, qty, now_ms)
-        return
-    for start in range(0, len(pushed), TRANSACT_MAX_ITEMS):
-        chunk = pushed[start:start + TRANSACT_MAX_ITEMS]
-        try:
-            with TransactWrite(connection=connection_for(ListingSync)) as txn:
-                for lid, qty in chunk:
-                    txn.update(ListingSync(sync_pk(platform, shop), lid), actions=_pushed_actions(qty, now_ms))
-        except TransactWriteError as exc:
-            if not any((r.code if r else None) == "TransactionConflict" for r in (exc.cancellation_reasons or [])):
-                raise
-            for lid, qty in chunk:
-                record_pushed(platform, shop, lid, qty, now_ms)
+        return {lid for lid, _ in pushed}
+    if len(pushed) <= 1:
+        return {lid for lid, qty in pushed if record_pushed(platform, shop, lid, qty, now_ms, claimed_at)}
+    return _conditional_many(
+        platform, shop, pushed, lambda qty: _pushed_actions(qty, now_ms),
+        lambda: ListingSync.claim_at == claimed_at,
+        lambda lid, qty: record_pushed(platform, shop, lid, qty, now_ms, claimed_at))
 
 
 def record_unchanged(platform: str, shop: str, listing_id: str, computed_qty: int, now_ms: int) -> None:
@@ -259,8 +263,16 @@ def _pushed_actions(qty: int, now_ms: int) -> list:
             ListingSync.error.remove(), ListingSync.updated_at.set(now_ms)]
 
 
-def record_pushed(platform: str, shop: str, listing_id: str, qty: int, now_ms: int) -> None:
-    ListingSync(sync_pk(platform, shop), listing_id).update(actions=_pushed_actions(qty, now_ms))
+def record_pushed(platform: str, shop: str, listing_id: str, qty: int, now_ms: int,
+                  claimed_at: int | None = None) -> bool:
+    """Record a push; with claimed_at only while that claim is still the listing's newest (see
+    record_pushed_many). False when a newer claim exists."""
+    item = ListingSync(sync_pk(platform, shop), listing_id)
+    if claimed_at is None:
+        item.update(actions=_pushed_actions(qty, now_ms))
+        return True
+    return written(lambda: item.update(actions=_pushed_actions(qty, now_ms),
+                                       condition=ListingSync.claim_at == claimed_at))
 
 
 def record_listing_failed(platform: str, shop: str, listing_id: str, error: str, now_ms: int) -> None:
