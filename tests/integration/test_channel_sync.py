@@ -429,34 +429,41 @@ def test_a_shop_can_set_its_own_call_rate(linked):
     assert "max_calls_per_second" not in shop_credentials("lazada", "s2")
 
 
-def test_a_push_that_lost_a_race_is_pushed_again_with_the_current_number(linked, aws, sandbox_base, monkeypatch):
-    """Container A claims Shopify at 5 and sends its call; meanwhile B (a newer stock change) claims, pushes
-    and records 4, and A's call lands after B's: Shopify shows A's 5 though one unit fewer is left. A's
-    record is refused (B's claim is newer), so A computes again and pushes 4 after its own call."""
+def test_a_listing_is_never_pushed_twice_at_once_the_newer_number_goes_after_the_older_has_landed(
+        linked, aws, sandbox_base, monkeypatch):
+    """Container A claims Shopify at 5 and sends its call; meanwhile B (a newer stock change, 4) computes.
+    Two calls in flight could land in either order, and A's 5 landing last would show one unit too many,
+    so B's claim is refused while A's push may still be landing: B waits for it to land, then pushes 4."""
     from stocklink.logic import channel_sync
 
     push(stock_changed())
     assert listed(sandbox_base) == {"tiktok": 6, "lazada": 6, "shopify": 6}
     real_send = channel_sync.send
-    state = {"raced": False}
-    b_report = {}
+    b_report: dict = {}
+    b_thread: list[threading.Thread] = []
+    shopify_sent: list[str] = []
 
     def send(call):
-        if "/shopify/" in call.url and not state["raced"]:
-            state["raced"] = True       # B runs to the end while A's call is still on its way
+        if "/shopify/" in call.url:
+            shopify_sent.append(threading.current_thread().name)
+        if "/shopify/" in call.url and not b_thread:
             assert linked.post("/stock/adjustments", {"warehouse_id": "wh-a", "sku": SKU, "delta": -1,
                                                       "reason": "damaged"}).status == 201
-            b_report.update(push(stock_changed()))
+            b = threading.Thread(target=lambda: b_report.update(push(stock_changed())))
+            b_thread.append(b)
+            b.start()
+            threading.Event().wait(0.3)          # B claims while A's call is on its way
         return real_send(call)
 
     assert linked.post("/stock/adjustments", {"warehouse_id": "wh-a", "sku": SKU, "delta": -1,
                                               "reason": "damaged"}).status == 201
     monkeypatch.setattr(channel_sync, "send", send)
     a_report = push(stock_changed())
+    b_thread[0].join(timeout=30)
 
     assert listed(sandbox_base) == {"tiktok": 4, "lazada": 4, "shopify": 4}
-    assert b_report["pushed"] == 3                     # B pushed 4 everywhere first
-    # Shopify for sure; TikTok and Lazada too when A's calls to them were still in flight as B claimed
-    assert 1 <= a_report["repushed"] <= 3 and a_report["raced_left"] == 0
+    assert a_report["raced_left"] == 0 and a_report["repushed"] == 0
+    assert b_report["repushed"] >= 1 and b_report["raced_left"] == 0    # Shopify, after A's call landed
+    assert len(shopify_sent) == 2                                        # A's 5, then B's 4
     view = {l["platform"]: l for l in linked.get(f"/skus/{SKU}/channels").body["listings"]}
     assert view["shopify"]["pushed_qty"] == 4 and view["shopify"]["in_sync"] is True

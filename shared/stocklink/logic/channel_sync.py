@@ -643,12 +643,16 @@ def _sync_shop(channel: str, listings: list[ListingRef], settings: Mapping[str, 
     # One conditional write per listing (a newer computation may hold it), sent as one transaction.
     won = sync_models.claim_many(platform, shop, [(p.listing_id, p.quantity) for p in candidates], read_at)
     pushes = [push for push in candidates if push.listing_id in won]
-    report.superseded += len(candidates) - len(pushes)
-    if pushes:
-        raced = _push_shop(report, adapter, credentials, bucket, platform, shop, pushes, now_ms, event_ms, read_at)
-        if raced:
-            refs = {l.listing_id: l for l in [*mine, *owed]}
-            _repush_raced(report, adapter, credentials, bucket, platform, shop, raced, refs, zero, now_ms)
+    lost = [push.listing_id for push in candidates if push.listing_id not in won]
+    # refused because an older push of the listing may still be landing: pushed once it has landed
+    waiting = sync_models.blocked(platform, shop, lost, read_at) if lost else set()
+    report.superseded += len(lost) - len(waiting)
+    raced = _push_shop(report, adapter, credentials, bucket, platform, shop, pushes, now_ms, event_ms,
+                       read_at) if pushes else []
+    if raced or waiting:
+        refs = {l.listing_id: l for l in [*mine, *owed]}
+        _repush_raced(report, adapter, credentials, bucket, platform, shop, raced, refs, zero, now_ms,
+                      waiting=sorted(waiting))
     return report
 
 
@@ -761,32 +765,54 @@ def _push_shop(report: SyncReport, adapter, credentials, bucket: TokenBucket, pl
     return raced
 
 
+LANDING_WAIT_S = 5.0     # how long a push waits for an older push of the same listing to land
+LANDING_POLL_S = 0.05
+
+
 def _repush_raced(report: SyncReport, adapter, credentials, bucket, platform: str, shop: str,
                   raced: list[StockPush], refs: Mapping[str, ListingRef], zero: set,
-                  now_ms: Callable[[], int]) -> None:
-    """Push again the listings whose push lost a race.
+                  now_ms: Callable[[], int], waiting: list[str] = ()) -> None:
+    """Push again, from stock read now, the listings whose push lost a race and those whose claim waited.
 
-    A newer computation claimed the listing while our call was in flight, so the two calls may have
-    landed in either order: if ours landed last the platform shows our older number (in a sale: too many
-    units, an oversell waiting to happen) and nothing else would correct it before reconciliation. So the
-    SKUs are computed again from stock read now and every raced listing whose number differs from what we
-    pushed is claimed (newest) and pushed once more, after ours. A listing that loses again is left to the
-    next change of its SKU or to reconciliation (raced_left)."""
+    `waiting`: listings another container was pushing when we claimed (sync_models.claim refuses a second
+    push while one may still be landing, since two calls can land in either order). Once that push has
+    landed, each is pushed if the number it shows is not the current one.
+    `raced`: pushes recorded as lost (a newer computation claimed the listing while our call was in flight:
+    only possible once a push outlives INFLIGHT_MS); if ours landed last the platform shows our older number,
+    so each whose number differs from the current one is pushed once more.
+    A listing that loses again is left to the next change of its SKU or to reconciliation (raced_left)."""
     channel = f"{platform}#{shop}"
     sent = {p.listing_id: p.quantity for p in raced}
-    skus = sorted({c.sku for p in raced for c in refs[p.listing_id].components})
+    pending = [lid for lid in waiting if lid not in sent]
+    deadline = _clock() + LANDING_WAIT_S
+    while pending and _clock() < deadline:
+        pending = sorted(sync_models.in_flight(platform, shop, pending))
+        if pending:
+            _sleep(LANDING_POLL_S)
+    landed = [lid for lid in waiting if lid not in sent and lid not in pending]
+    report.raced_left += len(pending)
+    if not sent and not landed:
+        return
+    skus = sorted({c.sku for lid in [*sent, *landed] for c in refs[lid].components})
     read_at = now_ms()
     listings, settings = _listings_and_settings(skus, with_settings=True)
     available = _available(sorted({c.sku for l in listings for c in l.components}))
     plan = plan_displays(listings, settings, available, extra_buffer=_dynamic_buffers(listings, settings, read_at))
+    states = sync_models.listing_states(platform, shop, landed) if landed else {}
     again = []
     for listing, display in zip(listings, plan):
-        if listing.channel != channel or listing.listing_id not in sent:
+        if listing.channel != channel or (listing.listing_id not in sent and listing.listing_id not in landed):
             continue
         qty = _target_qty(listing, display.quantity, zero)
-        if qty is not None and qty != sent[listing.listing_id]:
-            again.append(StockPush(listing.listing_id, qty, listing.platform_ids))
+        if qty is None:
+            continue
+        if listing.listing_id in sent and qty == sent[listing.listing_id]:
+            continue
+        if listing.listing_id in landed and _unchanged(states.get(listing.listing_id), qty):
+            continue
+        again.append(StockPush(listing.listing_id, qty, listing.platform_ids))
     won = sync_models.claim_many(platform, shop, [(p.listing_id, p.quantity) for p in again], read_at)
+    report.raced_left += len(again) - len(won)
     again = [p for p in again if p.listing_id in won]
     if not again:
         return

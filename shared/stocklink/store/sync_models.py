@@ -13,6 +13,7 @@ has the catalog), with typed pynamodb models so the sync code never touches Dyna
 """
 from __future__ import annotations
 
+import time
 from typing import Iterable, Mapping
 
 from pynamodb.attributes import (
@@ -54,6 +55,7 @@ class ListingSync(Model):
     pushed_qty = NumberAttribute(null=True)
     pushed_at = NumberAttribute(null=True)
     claim_at = NumberAttribute(null=True)          # read time of the newest computation that pushes
+    inflight_until = NumberAttribute(null=True)    # a claimed push may still be landing until then (ms)
     status = UnicodeAttribute(null=True)           # pushed | unchanged | failed | sync_off
     error = UnicodeAttribute(null=True)
     updated_at = NumberAttribute(null=True)
@@ -176,20 +178,46 @@ def shops_listing_states(wanted: Mapping[tuple[str, str], Iterable[str]]) -> dic
     return out
 
 
+INFLIGHT_MS = 15_000   # longest a claimed push is expected to take to land (retries included)
+
+
 def claim(platform: str, shop: str, listing_id: str, computed_qty: int, read_at_ms: int) -> bool:
     """Take the right to push `computed_qty`: refused when a newer computation already claimed it, so a slow
-    worker can never overwrite a fresher value with a stale one."""
+    worker can never overwrite a fresher value with a stale one, and refused while another push of the
+    listing may still be landing, so two pushes of one listing are never in flight at once (they could
+    land in either order). blocked() tells the two refusals apart."""
     item = ListingSync(sync_pk(platform, shop), listing_id)
-    return written(lambda: item.update(
-        actions=_claim_actions(computed_qty, read_at_ms),
-        condition=ListingSync.claim_at.does_not_exist() | (ListingSync.claim_at < read_at_ms)))
+    return written(lambda: item.update(actions=_claim_actions(computed_qty, read_at_ms), condition=_claimable(read_at_ms)))
 
 
+def _claimable(read_at_ms: int):
+    return (ListingSync.claim_at.does_not_exist() | (ListingSync.claim_at < read_at_ms)) & \
+        (ListingSync.inflight_until.does_not_exist() | (ListingSync.inflight_until < _now_ms()))
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def blocked(platform: str, shop: str, listing_ids: Iterable[str], read_at_ms: int) -> set[str]:
+    """Of listings whose claim was refused, those refused only because another (older) push may still have
+    been landing (it may have landed since): the caller pushes them once it has. The others hold a newer
+    computation."""
+    return {lid for lid, state in listing_states(platform, shop, listing_ids).items()
+            if state.claim_at is None or state.claim_at < read_at_ms}
+
+
+def in_flight(platform: str, shop: str, listing_ids: Iterable[str]) -> set[str]:
+    """The listings a claimed push may still be landing on."""
+    now = _now_ms()
+    return {lid for lid, state in listing_states(platform, shop, listing_ids).items()
+            if state.inflight_until is not None and state.inflight_until >= now}
 
 
 def _claim_actions(computed_qty: int, read_at_ms: int) -> list:
     return [ListingSync.claim_at.set(read_at_ms), ListingSync.computed_qty.set(computed_qty),
-            ListingSync.computed_at.set(read_at_ms), ListingSync.updated_at.set(read_at_ms)]
+            ListingSync.computed_at.set(read_at_ms), ListingSync.updated_at.set(read_at_ms),
+            ListingSync.inflight_until.set(_now_ms() + INFLIGHT_MS)]
 
 
 def claim_many(platform: str, shop: str, claims: list[tuple[str, int]], read_at_ms: int) -> set[str]:
@@ -198,8 +226,7 @@ def claim_many(platform: str, shop: str, claims: list[tuple[str, int]], read_at_
         return {lid for lid, qty in claims if claim(platform, shop, lid, qty, read_at_ms)}
     return _conditional_many(
         platform, shop, claims, lambda qty: _claim_actions(qty, read_at_ms),
-        lambda: ListingSync.claim_at.does_not_exist() | (ListingSync.claim_at < read_at_ms),
-        lambda lid, qty: claim(platform, shop, lid, qty, read_at_ms))
+        lambda: _claimable(read_at_ms), lambda lid, qty: claim(platform, shop, lid, qty, read_at_ms))
 
 
 def _conditional_many(platform: str, shop: str, items: list[tuple[str, int]], actions, condition, one) -> set[str]:
@@ -260,7 +287,7 @@ def record_unchanged(platform: str, shop: str, listing_id: str, computed_qty: in
 
 def _pushed_actions(qty: int, now_ms: int) -> list:
     return [ListingSync.pushed_qty.set(qty), ListingSync.pushed_at.set(now_ms), ListingSync.status.set("pushed"),
-            ListingSync.error.remove(), ListingSync.updated_at.set(now_ms)]
+            ListingSync.error.remove(), ListingSync.updated_at.set(now_ms), ListingSync.inflight_until.remove()]
 
 
 def record_pushed(platform: str, shop: str, listing_id: str, qty: int, now_ms: int,
@@ -279,7 +306,7 @@ def record_listing_failed(platform: str, shop: str, listing_id: str, error: str,
     # claim_at is dropped so the next event (or a Lambda retry) may push again.
     ListingSync(sync_pk(platform, shop), listing_id).update(actions=[
         ListingSync.status.set("failed"), ListingSync.error.set(error[:500]), ListingSync.claim_at.remove(),
-        ListingSync.updated_at.set(now_ms)])
+        ListingSync.inflight_until.remove(), ListingSync.updated_at.set(now_ms)])
 
 
 def record_sync_off(platform: str, shop: str, listing_id: str, now_ms: int) -> None:
