@@ -467,3 +467,40 @@ def test_a_listing_is_never_pushed_twice_at_once_the_newer_number_goes_after_the
     assert len(shopify_sent) == 2                                        # A's 5, then B's 4
     view = {l["platform"]: l for l in linked.get(f"/skus/{SKU}/channels").body["listings"]}
     assert view["shopify"]["pushed_qty"] == 4 and view["shopify"]["in_sync"] is True
+
+
+def test_a_push_that_outlived_its_in_flight_mark_and_lost_a_race_is_pushed_again(linked, aws, sandbox_base,
+                                                                                    monkeypatch):
+    """A's call takes longer than the in-flight mark (here: no mark at all), so B claims, pushes and records
+    4 while A's 5 is still on its way, and A's call lands last: Shopify shows 5 though one unit fewer is
+    left. A's record is refused (B's claim is newer), so A computes again and pushes 4 after its own call."""
+    from stocklink.logic import channel_sync
+    from stocklink.store import sync_models
+
+    monkeypatch.setattr(sync_models, "INFLIGHT_MS", -1)
+
+    push(stock_changed())
+    assert listed(sandbox_base) == {"tiktok": 6, "lazada": 6, "shopify": 6}
+    real_send = channel_sync.send
+    state = {"raced": False}
+    b_report = {}
+
+    def send(call):
+        if "/shopify/" in call.url and not state["raced"]:
+            state["raced"] = True       # B runs to the end while A's call is still on its way
+            assert linked.post("/stock/adjustments", {"warehouse_id": "wh-a", "sku": SKU, "delta": -1,
+                                                      "reason": "damaged"}).status == 201
+            b_report.update(push(stock_changed()))
+        return real_send(call)
+
+    assert linked.post("/stock/adjustments", {"warehouse_id": "wh-a", "sku": SKU, "delta": -1,
+                                              "reason": "damaged"}).status == 201
+    monkeypatch.setattr(channel_sync, "send", send)
+    a_report = push(stock_changed())
+
+    assert listed(sandbox_base) == {"tiktok": 4, "lazada": 4, "shopify": 4}
+    assert b_report["pushed"] == 3                     # B pushed 4 everywhere first
+    # Shopify for sure; TikTok and Lazada too when A's calls to them were still in flight as B claimed
+    assert 1 <= a_report["repushed"] <= 3 and a_report["raced_left"] == 0
+    view = {l["platform"]: l for l in linked.get(f"/skus/{SKU}/channels").body["listings"]}
+    assert view["shopify"]["pushed_qty"] == 4 and view["shopify"]["in_sync"] is True
