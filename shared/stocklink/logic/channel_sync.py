@@ -336,20 +336,17 @@ class SyncReport:
         self.pushed_values.update(other.pushed_values)
 
 
-def _listings_for(skus: Iterable[str], sku_refs: Mapping[str, list[dict]] | None = None) -> list[ListingRef]:
-    """`sku_refs`: the reverse index entries already read for some SKUs (others are read here)."""
-    return _listings_and_settings(skus, sku_refs)[0]
+def _listings_for(skus: Iterable[str]) -> list[ListingRef]:
+    return _listings_and_settings(skus)[0]
 
 
-def _listings_and_settings(skus: Iterable[str], sku_refs: Mapping[str, list[dict]] | None = None,
-                           with_settings: bool = False) -> tuple[list[ListingRef], dict[str, AllocationSettings]]:
+def _listings_and_settings(skus: Iterable[str], with_settings: bool = False
+                           ) -> tuple[list[ListingRef], dict[str, AllocationSettings]]:
     """The listings showing `skus` and (with_settings) their shops' allocation settings, read in one
     BatchGetItem for every shop instead of one per shop."""
     refs: dict[tuple[str, str], set[str]] = {}
     for sku in dict.fromkeys(skus):
-        entries = sku_refs[sku] if sku_refs is not None and sku in sku_refs \
-            else repository.list_catalog(SKU_LISTINGS + sku).values()
-        for ref in entries:
+        for ref in repository.list_catalog(SKU_LISTINGS + sku).values():
             refs.setdefault((ref["platform"], ref["shop"]), set()).add(ref["listing_id"])
     channels = [f"{platform}#{shop}" for platform, shop in sorted(refs)]
     keys = [(listing_pk(platform, shop), lid) for (platform, shop), ids in sorted(refs.items()) for lid in sorted(ids)]
@@ -794,10 +791,8 @@ def _repush_raced(report: SyncReport, adapter, credentials, bucket, platform: st
     if not sent and not landed:
         return
     skus = sorted({c.sku for lid in [*sent, *landed] for c in refs[lid].components})
-    read_at = now_ms()
     listings, settings = _listings_and_settings(skus, with_settings=True)
-    available = _available(sorted({c.sku for l in listings for c in l.components}))
-    plan = plan_displays(listings, settings, available, extra_buffer=_dynamic_buffers(listings, settings, read_at))
+    read_at, plan = _compute(listings, settings, now_ms)
     states = sync_models.listing_states(platform, shop, landed) if landed else {}
     again = []
     for listing, display in zip(listings, plan):
