@@ -74,6 +74,29 @@ def receive(sqs, url: str, n: int, wait_seconds: int, stop: threading.Event) -> 
         return []
 
 
+def receive_batch(sqs, url: str, batch_size: int, window_s: float, wait_seconds: int,
+                  stop: threading.Event) -> list[dict]:
+    """What Lambda's SQS event source hands one invocation: once a record is in, up to batch_size records
+    gathered for at most window_s (no window: what one receive returns, so the record goes at once)."""
+    msgs = receive(sqs, url, batch_size, wait_seconds, stop)
+    deadline = time.monotonic() + window_s
+    while msgs and len(msgs) < batch_size and not stop.is_set():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        more = receive(sqs, url, batch_size - len(msgs), 0, stop)
+        if more:
+            msgs += more
+        else:
+            stop.wait(min(0.1, left))
+    return msgs
+
+
+def _in_tens(entries: list[dict]) -> list[list[dict]]:
+    """SQS batch calls take at most 10 entries."""
+    return [entries[i:i + 10] for i in range(0, len(entries), 10)]
+
+
 def invoke_with_batch(sqs, url: str, msgs: list[dict], invoke: Callable[[str, dict], object], function: str,
                       label: str, retry_after_s: int, record_extra: dict | None = None) -> int:
     """What Lambda's SQS event source does with one batch: invoke `function` with the records and wait;
@@ -92,18 +115,18 @@ def invoke_with_batch(sqs, url: str, msgs: list[dict], invoke: Callable[[str, di
                       (getattr(result, "traceback", None) or getattr(result, "error", "") or "").strip())
     except Exception:  # noqa: BLE001 - the whole batch is retried
         log.exception("%s", label)
-    # As Lambda's event source does: one DeleteMessageBatch for what succeeded, one visibility change
-    # batch for what comes back (a batch is at most 10 records, the SQS batch limit).
+    # As Lambda's event source does: DeleteMessageBatch for what succeeded, a visibility change batch for
+    # what comes back (10 entries a call, the SQS batch limit).
     done = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(msgs)
             if m["MessageId"] not in failed]
     again = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": retry_after_s}
              for i, m in enumerate(msgs) if m["MessageId"] in failed]
     deleted = 0
     try:
-        if done:
-            deleted = len(sqs.delete_message_batch(QueueUrl=url, Entries=done).get("Successful", []))
-        if again:
-            sqs.change_message_visibility_batch(QueueUrl=url, Entries=again)
+        for entries in _in_tens(done):
+            deleted += len(sqs.delete_message_batch(QueueUrl=url, Entries=entries).get("Successful", []))
+        for entries in _in_tens(again):
+            sqs.change_message_visibility_batch(QueueUrl=url, Entries=entries)
     except Exception:  # noqa: BLE001 - what is not acknowledged comes back after the visibility timeout
         log.exception("%s: ack", label)
     return deleted
@@ -172,7 +195,8 @@ class EventBus:
         extra = {"eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:stocklink-local-{rule.name}",
                  "awsRegion": REGION}
         while not self._stop.is_set():
-            msgs = receive(sqs, url, delivery.batch_size, self.wait_seconds, self._stop)
+            msgs = receive_batch(sqs, url, delivery.batch_size, delivery.max_batching_window_s,
+                                 self.wait_seconds, self._stop)
             if msgs:
                 done = invoke_with_batch(sqs, url, msgs, self.invoke, rule.function,
                                          f"bus rule {rule.name}", delivery.retry_after_s, extra)

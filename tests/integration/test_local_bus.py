@@ -74,3 +74,42 @@ def test_a_queued_rule_needs_a_synchronous_invoke():
         bus.provision()
         with pytest.raises(ValueError, match="synchronous invoke"):
             bus.start()
+
+
+def test_a_batching_window_gathers_more_than_one_receive_and_acknowledges_them_all():
+    """A rule with a window hands over up to batch_size records gathered over several receives (SQS gives
+    at most 10 a call), deletes what succeeded and returns what failed, 10 entries per SQS batch call."""
+    rule = EventRule("sales-on-stock", ("stock.changed",), "sales_aggregate",
+                     queue=QueueDelivery(batch_size=40, max_batching_window_s=3, max_concurrency=2,
+                                         max_receive_count=2, retry_after_s=0))
+    batches: list[list[str]] = []
+    lock = threading.Lock()
+
+    def invoke(function: str, event: dict) -> InvocationResult:
+        skus = [json.loads(r["body"])["detail"]["sku"] for r in event["Records"]]
+        with lock:
+            batches.append(skus)
+        bad = [r["messageId"] for r, sku in zip(event["Records"], skus) if sku.startswith("BROKEN")]
+        return InvocationResult(True, {"batchItemFailures": [{"itemIdentifier": i} for i in bad]})
+
+    skus = [f"S{i:02d}" for i in range(21)] + [f"BROKEN{i:02d}" for i in range(12)]
+    with mock_aws():
+        bus = EventBus(InProcessMoto(), [rule], dispatch=lambda fn, e: None, invoke=invoke,
+                       concurrency=lambda fn: 1)
+        bus.provision()
+        events = boto3.client("events", region_name=REGION)
+        for start in range(0, len(skus), 10):      # PutEvents takes 10 entries a call
+            entries = [{"Source": "stocklink", "DetailType": "stock.changed", "EventBusName": "stocklink",
+                        "Detail": json.dumps({"sku": sku})} for sku in skus[start:start + 10]]
+            assert events.put_events(Entries=entries)["FailedEntryCount"] == 0
+        bus.start()
+        try:
+            assert wait_for(lambda: bus.dead_letters(rule.name) == 12)
+        finally:
+            bus.stop()
+
+    assert len(batches[0]) == len(skus)                      # one invocation for everything waiting
+    delivered = [sku for batch in batches for sku in batch]
+    assert sorted(s for s in delivered if s.startswith("S")) == skus[:21]      # each good one exactly once
+    assert all(delivered.count(s) == 2 for s in skus[21:])  # the 12 failures came back, then dead-lettered
+    assert bus.delivered == 21
