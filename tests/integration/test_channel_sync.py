@@ -392,25 +392,32 @@ def test_a_container_waiting_for_a_shop_call_pushes_the_skus_others_handed_it(li
                      ("lazada", "1234567890"): 5, ("lazada", "2222"): 4}
 
 
-def test_with_the_window_full_and_a_container_waiting_the_skus_are_handed_to_it(linked, sandbox_base, monkeypatch):
+@pytest.mark.parametrize("seen_full", [False, True], ids=["window-not-seen-full", "window-seen-full"])
+def test_with_the_window_full_and_a_container_waiting_the_skus_are_handed_to_it(linked, sandbox_base, monkeypatch,
+                                                                                seen_full):
+    """Lazada's window is full and another container waits for the next one. A container that has not seen
+    the window full takes a slot two seconds ahead, hands its SKU over and gives the slot back; one that
+    has (a full window recorded by its limiter) hands over at once and takes no slot at all."""
     from stocklink.logic import channel_sync
     from stocklink.store import sync_models
 
     clock = [1_900_000_000.5]
     monkeypatch.setattr(channel_sync, "_wall", lambda: clock[0])
-    limit = channel_sync.ShopRateLimit("lazada", "s1", 1, 1)
+    other = channel_sync.ShopRateLimit("lazada", "s1", 1, 1)     # the other containers' limiter
+    other.wait_time(), other.wait_time()       # this second full, the next one taken by the waiter below
+    limit = other if seen_full else channel_sync.ShopRateLimit("lazada", "s1", 1, 1)
     channel_sync._buckets["lazada#s1"] = limit
-    limit.wait_time(), limit.wait_time()       # this second full, the next one taken by the waiter below
+    assert limit.looks_full() is seen_full
     assert sync_models.await_slot("lazada", "s1", "other-container", int((clock[0] + 1) * 1000),
                                   int(clock[0] * 1000))
     report = push(stock_changed())
     assert report["handed_over"] == 1 and report["pushed"] == 2          # TikTok and Shopify pushed here
     assert listed(sandbox_base) == {"tiktok": 6, "lazada": 0, "shopify": 6}
     assert sync_models.collect("lazada", "s1", "other-container") == {SKU}
-    # the slot it had taken two seconds ahead is given back for someone else
     windows = {int(w.sk.split("#")[1]) - int(clock[0]): int(w.calls)
                for w in sync_models.CallWindow.query("RATE#lazada#s1")}     # 1 call/s: 1000 ms windows
-    assert windows == {0: 1, 1: 1, 2: 0}
+    # a slot taken two seconds ahead is given back for someone else; none is taken when seen full
+    assert windows == ({0: 1, 1: 1} if seen_full else {0: 1, 1: 1, 2: 0})
 
 
 def test_a_shop_can_set_its_own_call_rate(linked):

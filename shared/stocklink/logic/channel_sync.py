@@ -208,6 +208,12 @@ class ShopRateLimit:
         """Take one call slot; returns how long the caller must wait before using it."""
         return self.take()[0]
 
+    def looks_full(self) -> bool:
+        """Whether this container last found the current window full: then another container is most
+        likely waiting for the shop's next call already (a hint, no request)."""
+        with self.lock:
+            return self.known_full >= int(_wall() * 1000 // self.window_ms)
+
     def take(self) -> tuple[float, str | None]:
         """(wait before using the slot, its window; None when paced by the container's own bucket)."""
         now_ms = _wall() * 1000
@@ -590,6 +596,12 @@ def _sync_shop(channel: str, listings: list[ListingRef], settings: Mapping[str, 
     if _needs_push(mine, wanted, states, zero):
         shared = isinstance(bucket, ShopRateLimit)
         my_skus = {c.sku for l in mine for c in l.components}
+        # While the shop's windows are full, hand the SKUs to the container already waiting for its next
+        # call before taking a slot: a slot taken only to be given back costs two writes, and other
+        # containers that saw it taken skip its window as full, so the shop's call budget went unused.
+        if shared and bucket.looks_full() and not (zero & my_skus) and _hand_over(platform, shop, my_skus):
+            report.handed_over += len(mine)
+            return report
         delay, window = bucket.take() if shared else (bucket.wait_time(), None)
         delay = min(delay, MAX_TOKEN_WAIT_S)
         # The shop's window is full. If another container is already waiting for its next call, hand it
