@@ -138,11 +138,14 @@ def hand_over(platform: str, shop: str, skus: Iterable[str], now_ms: int) -> boo
 
 def await_slot(platform: str, shop: str, owner: str, due_ms: int, now_ms: int) -> bool:
     """Announce that `owner` waits for a call slot opening at `due_ms`, unless another container already
-    waits for a later one (then this one just waits and pushes its own). SKUs left by a waiter that never
-    collected them stay: the new owner pushes them too."""
+    waits for one opening no later (then this one just waits and pushes its own). A waiter for a later slot
+    is replaced: what was handed to it goes out in this earlier call, and its own collect finds nothing
+    (it pushes just its own SKUs). SKUs left by a waiter that never collected them stay: the new owner
+    pushes them too."""
     return written(lambda: ShopMailbox(MAILBOX_PK, f"{platform}#{shop}").update(
         actions=[ShopMailbox.due_at.set(due_ms), ShopMailbox.owner.set(owner)],
-        condition=ShopMailbox.due_at.does_not_exist() | (ShopMailbox.due_at <= now_ms)))
+        condition=ShopMailbox.due_at.does_not_exist() | (ShopMailbox.due_at <= now_ms)
+        | (ShopMailbox.due_at > due_ms)))
 
 
 def collect(platform: str, shop: str, owner: str) -> set[str]:
