@@ -351,8 +351,8 @@ def _listings_and_settings(skus: Iterable[str], with_settings: bool = False
     """The listings showing `skus` and (with_settings) their shops' allocation settings, read in one
     BatchGetItem for every shop instead of one per shop."""
     refs: dict[tuple[str, str], set[str]] = {}
-    for sku in dict.fromkeys(skus):
-        for ref in repository.list_catalog(SKU_LISTINGS + sku).values():
+    for by_sku in _each_sku(lambda sku: repository.list_catalog(SKU_LISTINGS + sku), skus):
+        for ref in by_sku.values():
             refs.setdefault((ref["platform"], ref["shop"]), set()).add(ref["listing_id"])
     channels = [f"{platform}#{shop}" for platform, shop in sorted(refs)]
     keys = [(listing_pk(platform, shop), lid) for (platform, shop), ids in sorted(refs.items()) for lid in sorted(ids)]
@@ -372,7 +372,19 @@ def _listings_and_settings(skus: Iterable[str], with_settings: bool = False
 
 
 def _available(skus: Iterable[str]) -> dict[str, dict[str, int]]:
-    return {sku: {i.warehouse_id: int(i.available) for i in repository.stock_items(sku)} for sku in dict.fromkeys(skus)}
+    skus = list(dict.fromkeys(skus))
+    return dict(zip(skus, _each_sku(lambda sku: {i.warehouse_id: int(i.available) for i in repository.stock_items(sku)},
+                                    skus)))
+
+
+def _each_sku(read: Callable[[str], object], skus: Iterable[str]) -> list:
+    """read(sku) for every SKU, in order. A read per SKU is one Query (stock items, or the listings showing
+    it); several are sent at once, so a push after a wait with five handed-over SKUs costs one round trip
+    for each kind of read instead of five."""
+    skus = list(dict.fromkeys(skus))
+    if len(skus) <= 1:
+        return [read(sku) for sku in skus]
+    return list(_io().map(read, skus))
 
 
 def _p99(samples: list[int]) -> float:
@@ -497,7 +509,7 @@ _io_executor: ThreadPoolExecutor | None = None
 
 
 def _io() -> ThreadPoolExecutor:
-    """Independent requests of one shop (claims, a shop's platform calls, their bookkeeping) sent at once.
+    """Independent requests sent at once: a shop's platform calls and their bookkeeping, per-SKU reads.
     Separate from _pool(): shop threads wait on these, and tasks here never submit further work."""
     global _io_executor
     with _executor_lock:
@@ -618,25 +630,31 @@ def _sync_shop(channel: str, listings: list[ListingRef], settings: Mapping[str, 
             if left > 0:
                 _sleep(left)
             handed = _collect(platform, shop, owner) - my_skus if owner else set()
-            # every listing of the handed SKUs (other shops' too: the allocation looks at all of them)
-            handed_listings = _listings_for(sorted(handed)) if handed else []
+            # every listing of the handed SKUs (other shops' too: the allocation looks at all of them), with
+            # their shops' allocation settings
+            handed_listings, handed_settings = (_listings_and_settings(sorted(handed), with_settings=True)
+                                                if handed else ([], {}))
             known = {(m.channel, m.listing_id) for m in listings}
             union = listings + [l for l in handed_listings if (l.channel, l.listing_id) not in known]
-            # Read stock again after the wait: the value pushed is the freshest there is.
+            mine_ids = {l.listing_id for l in mine}
+            owed = [l for l in handed_listings if l.channel == channel and l.listing_id not in mine_ids]
+            # The sync states are read while the stock is read again after the wait (the value pushed is
+            # the freshest there is).
+            states_read = _io().submit(sync_models.listing_states, platform, shop,
+                                       [*mine_ids, *(l.listing_id for l in owed)])
             read_at = now_ms()       # taken before the read: claims never rank this value as newer than it is
             available = _available(sorted({c.sku for l in union for c in l.components}))
             plan = plan_displays(listings, settings, available,
                                  extra_buffer=_dynamic_buffers(listings, settings, read_at))
             wanted = {d.listing_id: d for d in plan if d.channel == channel}
-            owed = [l for l in handed_listings if l.channel == channel and l.listing_id not in wanted]
             if owed:
                 # Handed listings are computed with every listing of their SKUs, as their own event would.
-                union_settings = {**_settings(sorted({l.channel for l in union} - set(settings))), **settings}
+                union_settings = {**handed_settings, **settings}
                 union_plan = plan_displays(union, union_settings, available,
                                            extra_buffer=_dynamic_buffers(union, union_settings, read_at))
                 owed_wanted = {d.listing_id: d for d in union_plan
                                if d.channel == channel and d.listing_id not in wanted}
-            states = sync_models.listing_states(platform, shop, [*wanted, *(l.listing_id for l in owed)])
+            states = states_read.result()
     candidates: list[StockPush] = []
     for listing, display in [*((l, wanted[l.listing_id]) for l in mine),
                              *((l, owed_wanted[l.listing_id]) for l in owed)]:
