@@ -9,7 +9,8 @@ build is handed to Sandbox.api as the HTTP server would (signatures verified, re
 loopback HTTP: 100k listings through HTTP on 2 shared cores would not fit the time box. DynamoDB is
 DynamoDB Local (in memory): moto's query walks the whole table, so its cost grows with the catalogue and
 would hide what the pass itself does. Secrets Manager / EventBridge are moto in process. Rate-limit pacing runs on a virtual clock: "wait" is the time the pass would spend waiting for
-tokens at each shop's documented rate (reads use READ_SHARE of it), "compute" is measured wall time.
+call slots in each shop's windows at its documented rate, shared by reads and pushes (reads capped per pass
+at READ_SHARE of the rate), "compute" is measured wall time.
 """
 from __future__ import annotations
 

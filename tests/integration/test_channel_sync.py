@@ -428,7 +428,7 @@ def test_a_shop_can_set_its_own_call_rate(linked):
     creds, suffix, _, _ = SHOPS["lazada"]
     assert linked.put("/shops/lazada/s2", {**creds, "max_calls_per_second": 8}).status == 200
     assert linked.put("/shops/lazada/s3", {**creds, "max_calls_per_second": 0}).status == 400
-    own, default = channel_sync._bucket("lazada", "s2", lazada), channel_sync._bucket("lazada", "s1", lazada)
+    own, default = channel_sync.shop_limiter("lazada", "s2", lazada), channel_sync.shop_limiter("lazada", "s1", lazada)
     assert (own.rate, own.per_window, own.window_ms) == (8, 4, 500)
     assert default.rate == lazada.rate_per_second
     # not a credential: kept beside the secret's name, never in Secrets Manager

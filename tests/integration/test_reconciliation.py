@@ -110,6 +110,27 @@ def test_drift_on_a_changed_listing_is_found_and_fixed_in_one_pass(synced, aws, 
     assert again["drift_found"] == 0 and again["sync_accuracy_pct"] in (None, 100.0)
 
 
+def test_read_backs_and_corrections_take_their_calls_from_the_shops_limiter(synced, aws, sandbox_base, t0):
+    """Reads and corrections count in the same shop-wide call windows as channel_push's pushes, so that
+    together they never exceed a shop's rate (reads once paced themselves apart, on top of the pushes)."""
+    from stocklink.store import sync_models
+
+    def calls(platform: str) -> int:
+        return sum(int(w.calls) for w in sync_models.CallWindow.query(f"RATE#{platform}#s1"))
+
+    assert synced.post("/stock/adjustments", {"warehouse_id": "wh-b", "sku": SKU, "delta": 1,
+                                              "reason": "found"}).status == 201
+    run_bus(aws)                                      # pushes 9 everywhere and marks the SKU dirty
+    before = {platform: calls(platform) for platform in SHOPS}
+    set_listed(sandbox_base, "tiktok", 3)             # the platform drifts after our push
+
+    report = run(t0 + 30_000, min_slice=0)
+    assert (report["drift_found"], report["drift_fixed"]) == (1, 1)
+    # one read-back call per shop, and TikTok's correction
+    assert {platform: calls(platform) - before[platform] for platform in SHOPS} == \
+        {"tiktok": 2, "lazada": 1, "shopify": 1}
+
+
 def test_drift_on_an_unchanged_listing_is_fixed_within_verify_every(synced, aws, sandbox_base, t0):
     """Nine SKUs on Shopify; the slice verifies ~1 SKU per pass, so every SKU is read back within 10 min
     without reading the whole catalogue each pass."""

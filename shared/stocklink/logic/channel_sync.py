@@ -252,9 +252,10 @@ _bucket_rates: dict[str, float] = {}        # the rate each limiter was built wi
 _buckets_lock = threading.Lock()
 
 
-def _bucket(platform: str, shop: str, adapter) -> ShopRateLimit | TokenBucket:
+def shop_limiter(platform: str, shop: str, adapter) -> ShopRateLimit | TokenBucket:
     """The shop's limiter, at its own max_calls_per_second if set (re-read every CONFIG_CACHE_S), else at
-    the platform's documented rate."""
+    the platform's documented rate. Every call to the shop takes its slot here: pushes, corrections and
+    reconciliation's read-backs."""
     key = f"{platform}#{shop}"
     try:
         rate = _cached(f"rate#{key}", lambda: _shop_call_rate(platform, shop)) or adapter.rate_per_second
@@ -475,8 +476,10 @@ def push_corrections(platform: str, shop: str, pushes: list[StockPush], now_ms: 
         else:
             report.superseded += 1
     if claimed:
+        limiter = shop_limiter(platform, shop, adapter)
+        limiter.acquire()       # _push_shop sends its first call on a slot its caller took
         # a correction that loses a race to a live push is left to it (and to the next pass)
-        report.raced_left += len(_push_shop(report, adapter, credentials, _bucket(platform, shop, adapter),
+        report.raced_left += len(_push_shop(report, adapter, credentials, limiter,
                                             platform, shop, claimed, now_ms, None, read_at))
     return report
 
@@ -594,7 +597,7 @@ def _sync_shop(channel: str, listings: list[ListingRef], settings: Mapping[str, 
     if credentials is None:
         _fail(report, platform, shop, [l.listing_id for l in mine], "shop credentials missing", now_ms())
         return report
-    bucket = _bucket(platform, shop, adapter)
+    bucket = shop_limiter(platform, shop, adapter)
     if snapshot is None or now_ms() - snapshot[0] > SNAPSHOT_MAX_AGE_MS:
         snapshot, first_states = _compute(listings, settings, now_ms), None
     read_at, plan = snapshot

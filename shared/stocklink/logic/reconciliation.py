@@ -25,7 +25,7 @@ from stocklink.time import now_ms as wall_ms
 
 DEFAULT_VERIFY_EVERY_S = 600     # every listing is read back at least this often
 PASS_INTERVAL_S = 30
-READ_SHARE = 0.5                 # share of a shop's documented rate reads may use (pushes keep the rest)
+READ_SHARE = 0.5                 # share of a shop's call rate reads may use in a pass (pushes keep the rest)
 READ_WINDOW_S = 15.0             # seconds of a pass that reads may fill at that share
 MIN_SLICE = 10                   # SKUs per pass in the rotating slice, at least
 SLICE_SAFETY = 1.2               # slice = remaining / passes left × this, so the cycle ends in time
@@ -222,10 +222,11 @@ class Verifier:
                 self.shops[channel] = None      # e.g. the storefront: nothing listed elsewhere to read
                 return None
             credentials = shop_credentials(platform, shop)
+            # Read-backs take their calls from the shop's own limiter, the one channel_push uses, so that
+            # reads and pushes together stay within the shop's rate; the allowance caps the reads' share.
+            limiter = channel_sync.shop_limiter(platform, shop, adapter)
             self.shops[channel] = ShopState(
-                adapter, credentials,
-                channel_sync.TokenBucket(adapter.rate_per_second * READ_SHARE, adapter.burst),
-                read_allowance(adapter.rate_per_second),
+                adapter, credentials, limiter, read_allowance(limiter.rate),
                 down=None if credentials is not None else "shop credentials missing")
         return self.shops[channel]
 
