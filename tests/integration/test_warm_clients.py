@@ -85,6 +85,32 @@ def test_after_warm_up_threads_starting_together_build_no_dynamodb_client(aws, m
     assert len(made) == built                     # the eight threads built none
 
 
+def test_per_sku_reads_sent_at_once_on_a_fresh_container_parse_botocore_once(aws, monkeypatch):
+    """channel_sync reads SKUs from a thread pool (reconciliation and the staff API too, not only
+    channel_push): the pool warms the container's clients before its threads start, else each thread
+    reaching a model first builds a client from a botocore session of its own."""
+    from stocklink.logic import channel_sync
+
+    _fresh_container(monkeypatch)
+    monkeypatch.setattr(channel_sync, "_io_executor", None)
+    monkeypatch.setattr(channel_sync, "_warmed", False)
+    sessions: list = []
+    original_init = botocore.session.Session.__init__
+
+    def counting_init(self, *args, **kwargs):
+        sessions.append(self)
+        original_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(botocore.session.Session, "__init__", counting_init)
+    skus = [f"SKU-{i}" for i in range(12)]
+    try:
+        assert channel_sync._available(skus) == {sku: {} for sku in skus}
+        assert len(channel_sync._listings_for(skus)) == 0
+    finally:
+        channel_sync._io().shutdown()
+    assert len(sessions) == 1
+
+
 def test_threads_reading_secrets_together_share_one_provider(aws, monkeypatch):
     boto3.client("secretsmanager").create_secret(Name="stocklink/shops/shopify/demo",
                                                  SecretString=json.dumps({"access_token": "t"}))

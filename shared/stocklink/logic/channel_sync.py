@@ -504,6 +504,7 @@ def _pool() -> ThreadPoolExecutor:
     global _executor
     with _executor_lock:
         if _executor is None:
+            _warm_once()
             _executor = ThreadPoolExecutor(max_workers=PUSH_WORKERS, thread_name_prefix="channel-push")
         return _executor
 
@@ -517,6 +518,7 @@ def _io() -> ThreadPoolExecutor:
     global _io_executor
     with _executor_lock:
         if _io_executor is None:
+            _warm_once()
             _io_executor = ThreadPoolExecutor(max_workers=IO_WORKERS, thread_name_prefix="channel-push-io")
         return _io_executor
 
@@ -910,7 +912,8 @@ _warmed = False
 
 
 def _warm_once() -> None:
-    """Build this container's AWS clients before the shop threads need them all at once."""
+    """Build this container's AWS clients before the shop threads need them all at once (every function
+    that reaches _pool() or _io(), reconciliation and the staff API included, before their first thread)."""
     global _warmed
     if not _warmed:
         from stocklink.store.models import warm_clients
