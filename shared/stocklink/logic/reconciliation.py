@@ -168,8 +168,9 @@ class Budget:
 class ShopState:
     adapter: object
     credentials: dict | None
-    bucket: object
+    bucket: object                   # the shop-wide limiter: every call to the shop takes a slot in it
     allowance: int
+    pace: object = None              # reads' own pacing at READ_SHARE of the rate
     calls: int = 0
     down: str | None = None          # error that stopped reads from this shop for the rest of the pass
 
@@ -222,11 +223,13 @@ class Verifier:
                 self.shops[channel] = None      # e.g. the storefront: nothing listed elsewhere to read
                 return None
             credentials = shop_credentials(platform, shop)
-            # Read-backs take their calls from the shop's own limiter, the one channel_push uses, so that
-            # reads and pushes together stay within the shop's rate; the allowance caps the reads' share.
+            # A read-back call takes a slot from the shop's own limiter, the one channel_push uses, so that
+            # reads and pushes together stay within the shop's rate; reads pace themselves at READ_SHARE of
+            # that rate (one at a time), so that a pass never takes every slot of a window from the pushes.
             limiter = channel_sync.shop_limiter(platform, shop, adapter)
             self.shops[channel] = ShopState(
                 adapter, credentials, limiter, read_allowance(limiter.rate),
+                pace=channel_sync.TokenBucket(limiter.rate * READ_SHARE, 1),
                 down=None if credentials is not None else "shop credentials missing")
         return self.shops[channel]
 
@@ -314,6 +317,8 @@ class Verifier:
             self._unreachable(mine, f"read-back cannot be built: {exc}")
             return got
         for call in calls:
+            if st.pace is not None:
+                st.pace.acquire()
             st.bucket.acquire()
             st.calls += 1
             self.figures.read_calls += 1
