@@ -254,9 +254,12 @@ def place(sandbox: Sandbox, catalog: Catalog, order: Order, check_listing: bool 
             return order
     order.t_sent = time.time()
     status, body = http("POST", f"{sandbox.base}/_sandbox/orders",
-                        {"platform": order.platform, "shop": SHOP, "kind": "paid",
+                        {"platform": order.platform, "shop": SHOP, "kind": "paid", "enforce_listed": True,
                          "lines": [{"listing_id": lid, "qty": order.qty, "sku": order.sku}]})
     order.t_done = time.time()
+    if status == 409:          # the platform's checkout found the listing sold out meanwhile
+        order.status = "refused"
+        return order
     order.order_id = str(body.get("order_id", ""))
     deliveries = body.get("deliveries") or []
     outcomes = []

@@ -113,9 +113,16 @@ class Sandbox:
                          for l in doc.get("lines") or []]
                 if not lines:
                     raise SandboxError(400, "a new order needs lines")
+                listings = st.shop_listings(platform, shop_name)
+                # enforce_listed: checkout refuses what the listing no longer shows, as a marketplace's does,
+                # decided under the lock the stock pushes take (a buyer's earlier look may be stale by then).
+                # Opt-in: tests also place orders on listings StockLink has not pushed yet.
+                short = [l["listing_id"] for l in lines if doc.get("enforce_listed")
+                         and l["listing_id"] in listings and listings[l["listing_id"]].quantity < l["qty"]]
+                if short:
+                    raise SandboxError(409, f"sold out: listing(s) {', '.join(short)} show fewer units than ordered")
                 order = orders[order_id] = Order(order_id, lines, status)
                 # The platform itself takes the sold units off its listing, as real marketplaces do.
-                listings = st.shop_listings(platform, shop_name)
                 for line in lines:
                     if line["listing_id"] in listings:
                         listing = listings[line["listing_id"]]

@@ -12,6 +12,8 @@ from stocklink.channels._common import Outcome
 from stocklink.channels.base import HttpCall, OrderEventKind, OrderLine, StockPush, WebhookRequest
 from stocklink.channels.registry import PLATFORMS, adapter_for
 
+from infra.local.demo import http as http_json
+
 from .conftest import control, send
 
 SHOP = "s1"
@@ -222,6 +224,23 @@ def test_order_placement_sends_a_signed_webhook_the_adapter_accepts(sandbox_base
                                              "kind": "paid"})
     paid = receive(adapter, creds, receiver, seen)
     assert paid and {e.kind for e in paid} == {OrderEventKind.PAID} and all(e.paid for e in paid)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_checkout_enforcing_the_listed_quantity_refuses_a_sold_out_listing(sandbox_base, receiver, platform):
+    prepare(sandbox_base, receiver, platform)
+    line = ORDER_LINES[platform][0]
+    control(sandbox_base, "PUT", "listings", {"platform": platform, "shop": SHOP, "listings": [
+        {"listing_id": line["listing_id"], "quantity": line["qty"] - 1}]})
+    order = {"platform": platform, "shop": SHOP, "lines": [line], "kind": "paid"}
+    seen = len(receiver.requests)
+    status, body = http_json("POST", f"{sandbox_base}/_sandbox/orders", {**order, "enforce_listed": True})
+    assert status == 409 and "sold out" in body["error"]
+    assert len(receiver.requests) == seen                       # no webhook: nothing was sold
+    assert listed(sandbox_base, platform)[line["listing_id"]] == line["qty"] - 1
+    # without it the simulator sells what it is asked to (tests order on listings not pushed yet)
+    assert control(sandbox_base, "POST", "orders", order)["deliveries"]
+    assert listed(sandbox_base, platform)[line["listing_id"]] == 0
 
 
 @pytest.mark.parametrize("platform", ["shopify", "tiktok", "shopee", "lazada", "woocommerce"])
