@@ -42,6 +42,19 @@ def _count_clients(monkeypatch) -> list[str]:
     return made
 
 
+def _count_sessions(monkeypatch) -> list:
+    """Every botocore session created from now on (each parses the endpoint and service model files)."""
+    sessions: list = []
+    original_init = botocore.session.Session.__init__
+
+    def counting_init(self, *args, **kwargs):
+        sessions.append(self)
+        original_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(botocore.session.Session, "__init__", counting_init)
+    return sessions
+
+
 def _together(n: int, work) -> None:
     start = threading.Barrier(n)
     errors: list[BaseException] = []
@@ -64,14 +77,7 @@ def _together(n: int, work) -> None:
 def test_after_warm_up_threads_starting_together_build_no_dynamodb_client(aws, monkeypatch):
     _fresh_container(monkeypatch)
     made = _count_clients(monkeypatch)
-    sessions: list = []
-    original_init = botocore.session.Session.__init__
-
-    def counting_init(self, *args, **kwargs):
-        sessions.append(self)
-        original_init(self, *args, **kwargs)
-
-    monkeypatch.setattr(botocore.session.Session, "__init__", counting_init)
+    sessions = _count_sessions(monkeypatch)
 
     models.warm_clients()
     built = len(made)
@@ -94,14 +100,7 @@ def test_per_sku_reads_sent_at_once_on_a_fresh_container_parse_botocore_once(aws
     _fresh_container(monkeypatch)
     monkeypatch.setattr(channel_sync, "_io_executor", None)
     monkeypatch.setattr(channel_sync, "_warmed", False)
-    sessions: list = []
-    original_init = botocore.session.Session.__init__
-
-    def counting_init(self, *args, **kwargs):
-        sessions.append(self)
-        original_init(self, *args, **kwargs)
-
-    monkeypatch.setattr(botocore.session.Session, "__init__", counting_init)
+    sessions = _count_sessions(monkeypatch)
     skus = [f"SKU-{i}" for i in range(12)]
     try:
         assert channel_sync._available(skus) == {sku: {} for sku in skus}
