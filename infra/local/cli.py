@@ -12,6 +12,13 @@ import sys
 import threading
 
 
+def _say(line: str) -> None:
+    """One line to stdout in a single write: the runtime's worker and log threads write to the same stream,
+    and print() writes the text and its newline separately, so another line could land between them."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stocklink", description="StockLink command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -67,7 +74,7 @@ def run_local(args) -> int:
     if args.demo and not args.data_dir and not args.in_memory:
         # Demo data is throwaway: seeding it into .stocklink/data would add its stock again on every run.
         args.in_memory = True
-        print("demo: using an in-memory database (pass --data-dir to keep it)", flush=True)
+        _say("demo: using an in-memory database (pass --data-dir to keep it)")
     runtime = LocalRuntime(port=args.port, data_dir=args.data_dir, in_memory=args.in_memory,
                            schedule_interval=args.schedule_interval,
                            dev_token=os.environ.get("STOCKLINK_DEV_TOKEN") or None, relay=relay_to(sys.stderr))
@@ -87,21 +94,21 @@ def run_local(args) -> int:
             logging.getLogger("stocklink.local").error(
                 "GET /health did not answer 200 within %.0f s (last: %s); stopping", args.health_timeout, detail)
             return 1
-        print(f"StockLink ready at {runtime.url}", flush=True)
-        print(f"Dev token: {runtime.dev_token}", flush=True)
-        print(f'  try: curl -H "Authorization: Bearer {runtime.dev_token}" {runtime.url}/warehouses', flush=True)
+        _say(f"StockLink ready at {runtime.url}")
+        _say(f"Dev token: {runtime.dev_token}")
+        _say(f'  try: curl -H "Authorization: Bearer {runtime.dev_token}" {runtime.url}/warehouses')
         if args.demo:
             code = _run_demo(args, runtime)
             if args.exit or code:
                 return code
-            print("demo: still running; Ctrl-C to stop", flush=True)
+            _say("demo: still running; Ctrl-C to stop")
         signal.signal(signal.SIGINT, on_signal)
         # Wake up twice a second: a signal the kernel hands to another thread (there are many) only sets
         # a flag, and the main thread runs Python's handler when it next runs bytecode, never while it is
         # blocked in an untimed wait. That left the runtime running after SIGTERM in one CI run.
         while not stop.wait(0.5):
             pass
-        print("StockLink stopping", flush=True)
+        _say("StockLink stopping")
         return 0
     except KeyboardInterrupt:
         return 130
@@ -123,11 +130,11 @@ def _run_demo(args, runtime) -> int:
         summary = demo.run_demo(runtime.url, runtime.dev_token, base, flash_units=args.flash_units,
                                 flash_orders_n=args.flash_orders, side_orders=args.side_orders,
                                 n_skus=args.demo_skus, threads=args.buyers,
-                                out=lambda line: print(line, flush=True))
+                                out=_say)
     except Exception as exc:  # noqa: BLE001 - report and stop rather than leave a half-seeded demo running
         logging.getLogger("stocklink.local").exception("demo failed: %s", exc)
         return 1
-    print("DEMO RESULT " + json.dumps(summary, default=str), flush=True)
+    _say("DEMO RESULT " + json.dumps(summary, default=str))
     return 0
 
 
