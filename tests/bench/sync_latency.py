@@ -70,6 +70,25 @@ def lag_by_platform(sale, catalog) -> dict[str, list[float]]:
     return out
 
 
+def call_gaps(sale) -> dict[str, list[float]]:
+    """Per platform: seconds between consecutive stock-update calls it accepted during the sale. A shop at
+    its call budget shows gaps of one window (500 ms for WooCommerce's 2 calls/s); longer ones are windows
+    its pushes did not use."""
+    times: dict[str, list[float]] = {p: [] for p in demo.PLATFORMS}
+    for c in demo.stock_updates(sale.calls):
+        times[c["platform"]].append(c["ts"])
+    return {p: [b - a for a, b in zip(sorted(ts), sorted(ts)[1:])] for p, ts in times.items()}
+
+
+def read_backs(sale) -> dict[str, int]:
+    """Reconciliation's read-back calls per platform during the sale (they share the shop's call budget)."""
+    out = {p: 0 for p in demo.PLATFORMS}
+    for c in sale.calls:
+        if c.get("kind") == "read_back" and c.get("platform") in out:
+            out[c["platform"]] += 1
+    return out
+
+
 def ms(values: list[float], q: float) -> str:
     return f"{demo.percentile(values, q) * 1000:.0f}" if values else "-"
 
@@ -129,6 +148,7 @@ def main(argv: list[str] | None = None) -> dict:
         wall = time.monotonic() - wall_before
         s = sale.summary(catalog)
         lags = lag_by_platform(sale, catalog)
+        gaps, reads = call_gaps(sale), read_backs(sale)
     finally:
         if server is not None:
             server.shutdown()
@@ -146,6 +166,9 @@ def main(argv: list[str] | None = None) -> dict:
     print("  per platform p50/p99 ms: " + ", ".join(f"{p} {ms(v, 50)}/{ms(v, 99)}" for p, v in lags.items()))
     print(f"platform calls: {s['stock_calls']} ({s['calls_per_order']} per order), {s['listing_updates']} listing "
           f"updates vs {s['naive_listing_updates']} without coalescing; stale pushes {s['stale_pushes']}")
+    print("  stock-update call gaps per platform p50/p90/p99 ms: "
+          + ", ".join(f"{p} {ms(v, 50)}/{ms(v, 90)}/{ms(v, 99)}" for p, v in gaps.items()))
+    print("  reconciliation read-back calls during the sale: " + ", ".join(f"{p} {n}" for p, n in reads.items()))
     print(f"channel_push: {len(runs)} invocations for {sum(sizes)} events (batch mean "
           f"{statistics.fmean(sizes) if sizes else 0:.1f}, max {max(sizes, default=0)}); "
           f"handler p50 {ms(runs, 50)} ms p99 {ms(runs, 99)} ms"
