@@ -613,10 +613,11 @@ def _sync_shop(channel: str, listings: list[ListingRef], settings: Mapping[str, 
     if _needs_push(mine, wanted, states, zero):
         shared = isinstance(bucket, ShopRateLimit)
         my_skus = {c.sku for l in mine for c in l.components}
+        may_hand_over = shared and not (zero & my_skus)     # an oversell's zero is never handed over
         # While the shop's windows are full, hand the SKUs to the container already waiting for its next
         # call before taking a slot: a slot taken only to be given back costs two writes, and other
         # containers that saw it taken skip its window as full, so the shop's call budget went unused.
-        if shared and bucket.looks_full() and not (zero & my_skus) and _hand_over(platform, shop, my_skus):
+        if may_hand_over and bucket.looks_full() and _hand_over(platform, shop, my_skus):
             report.handed_over += len(mine)
             return report
         delay, window = bucket.take() if shared else (bucket.wait_time(), None)
@@ -624,7 +625,7 @@ def _sync_shop(channel: str, listings: list[ListingRef], settings: Mapping[str, 
         # The shop's window is full. If another container is already waiting for its next call, hand it
         # these SKUs (it reads stock after its wait, so it pushes their newest numbers) and give the slot
         # back, instead of queueing a call of our own behind it. An oversell's zero is never handed over.
-        if delay > 0 and window is not None and not (zero & my_skus) and _hand_over(platform, shop, my_skus):
+        if delay > 0 and window is not None and may_hand_over and _hand_over(platform, shop, my_skus):
             bucket.give_back(window)
             report.handed_over += len(mine)
             return report

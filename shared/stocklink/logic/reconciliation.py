@@ -170,7 +170,7 @@ class ShopState:
     credentials: dict | None
     bucket: object                   # the shop-wide limiter: every call to the shop takes a slot in it
     allowance: int
-    pace: object = None              # reads' own pacing at READ_SHARE of the rate
+    pace: object                     # reads' own pacing at READ_SHARE of the rate
     calls: int = 0
     down: str | None = None          # error that stopped reads from this shop for the rest of the pass
 
@@ -229,7 +229,7 @@ class Verifier:
             limiter = channel_sync.shop_limiter(platform, shop, adapter)
             self.shops[channel] = ShopState(
                 adapter, credentials, limiter, read_allowance(limiter.rate),
-                pace=channel_sync.TokenBucket(limiter.rate * READ_SHARE, 1),
+                channel_sync.TokenBucket(limiter.rate * READ_SHARE, 1),
                 down=None if credentials is not None else "shop credentials missing")
         return self.shops[channel]
 
@@ -317,8 +317,7 @@ class Verifier:
             self._unreachable(mine, f"read-back cannot be built: {exc}")
             return got
         for call in calls:
-            if st.pace is not None:
-                st.pace.acquire()
+            st.pace.acquire()
             st.bucket.acquire()
             st.calls += 1
             self.figures.read_calls += 1
