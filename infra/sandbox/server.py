@@ -117,8 +117,8 @@ class Sandbox:
                 # enforce_listed: checkout refuses what the listing no longer shows, as a marketplace's does,
                 # decided under the lock the stock pushes take (a buyer's earlier look may be stale by then).
                 # Opt-in: tests also place orders on listings StockLink has not pushed yet.
-                short = [l["listing_id"] for l in lines if doc.get("enforce_listed")
-                         and l["listing_id"] in listings and listings[l["listing_id"]].quantity < l["qty"]]
+                short = [l["listing_id"] for l in lines if l["listing_id"] in listings
+                         and listings[l["listing_id"]].quantity < l["qty"]] if doc.get("enforce_listed") else []
                 if short:
                     raise SandboxError(409, f"sold out: listing(s) {', '.join(short)} show fewer units than ordered")
                 order = orders[order_id] = Order(order_id, lines, status)

@@ -75,9 +75,9 @@ def call_gaps(sale) -> dict[str, list[float]]:
     its call budget shows gaps of one window (500 ms for WooCommerce's 2 calls/s); longer ones are windows
     its pushes did not use."""
     times: dict[str, list[float]] = {p: [] for p in demo.PLATFORMS}
-    for c in demo.stock_updates(sale.calls):
+    for c in sorted(demo.stock_updates(sale.calls), key=lambda c: c["ts"]):
         times[c["platform"]].append(c["ts"])
-    return {p: [b - a for a, b in zip(sorted(ts), sorted(ts)[1:])] for p, ts in times.items()}
+    return {p: [b - a for a, b in zip(ts, ts[1:])] for p, ts in times.items()}
 
 
 def read_backs(sale) -> dict[str, int]:

@@ -352,7 +352,7 @@ def _listings_and_settings(skus: Iterable[str], with_settings: bool = False
     """The listings showing `skus` and (with_settings) their shops' allocation settings, read in one
     BatchGetItem for every shop instead of one per shop."""
     refs: dict[tuple[str, str], set[str]] = {}
-    for by_sku in _each_sku(lambda sku: repository.list_catalog(SKU_LISTINGS + sku), skus):
+    for by_sku in _each_sku(lambda sku: repository.list_catalog(SKU_LISTINGS + sku), list(dict.fromkeys(skus))):
         for ref in by_sku.values():
             refs.setdefault((ref["platform"], ref["shop"]), set()).add(ref["listing_id"])
     channels = [f"{platform}#{shop}" for platform, shop in sorted(refs)]
@@ -378,11 +378,10 @@ def _available(skus: Iterable[str]) -> dict[str, dict[str, int]]:
                                     skus)))
 
 
-def _each_sku(read: Callable[[str], object], skus: Iterable[str]) -> list:
-    """read(sku) for every SKU, in order. A read per SKU is one Query (stock items, or the listings showing
-    it); several are sent at once, so a push after a wait with five handed-over SKUs costs one round trip
-    for each kind of read instead of five."""
-    skus = list(dict.fromkeys(skus))
+def _each_sku(read: Callable[[str], object], skus: list[str]) -> list:
+    """read(sku) for every SKU of `skus` (distinct), in order. A read per SKU is one Query (stock items, or
+    the listings showing it); several are sent at once, so a push after a wait with five handed-over SKUs
+    costs one round trip for each kind of read instead of five."""
     if len(skus) <= 1:
         return [read(sku) for sku in skus]
     return list(_io().map(read, skus))
