@@ -2,13 +2,14 @@
 
 Both the CDK app (infra/app.py) and the local runtime (infra/local/) are built from this module, so the
 deployed system and the laptop system cannot drift apart. Pure data: importing it needs neither CDK nor
-boto3.
+boto3. Event names come from stocklink.events, as the publishers and consumers use them.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-EVENT_SOURCE = "stocklink"
+from stocklink import events
+from stocklink.events import SOURCE as EVENT_SOURCE
 
 
 @dataclass(frozen=True)
@@ -257,19 +258,19 @@ EVENT_RULES: tuple[EventRule, ...] = (
     # Queued: a flash sale's stock.changed events of one SKU are graded in one pass per (SKU, warehouse)
     # per batch; a 1 s window lets a burst make one pass where it made one per 10 events (a person reads
     # the alert: a second does not matter). Visibility 180 s = 6 x the 30 s timeout; 2 pollers, the minimum.
-    EventRule("alerts-on-events", ("stock.changed", "order.oversold", "order.unmapped", "sync.anomaly",
-                                   "ledger.mismatch", "forecast.stockout_risk", "forecast.burst",
-                                   "forecast.slow_mover"), "alerts",
+    EventRule("alerts-on-events", (events.STOCK_CHANGED, events.ORDER_OVERSOLD, events.ORDER_UNMAPPED,
+                                   events.SYNC_ANOMALY, events.LEDGER_MISMATCH, *events.FORECAST_SIGNALS),
+              "alerts",
               queue=QueueDelivery(batch_size=100, max_batching_window_s=1, max_concurrency=2,
                                   max_receive_count=5, visibility_timeout_s=180)),
     # Queued: each (SKU, warehouse) ledger stream named by a batch is counted once; daily demand can wait
     # 5 s for a batch to fill (6 x 30 s timeout).
-    EventRule("sales-on-stock-changed", ("stock.changed", "reservation.committed"), "sales_aggregate",
+    EventRule("sales-on-stock-changed", (events.STOCK_CHANGED, events.RESERVATION_COMMITTED), "sales_aggregate",
               queue=QueueDelivery(batch_size=200, max_batching_window_s=5, max_concurrency=2,
                                   max_receive_count=5, visibility_timeout_s=180)),
-    EventRule("forecast-on-request", ("forecast.requested",), "forecast_run"),
+    EventRule("forecast-on-request", (events.FORECAST_REQUESTED,), "forecast_run"),
     # Queued: a flash sale's events are merged per batch (one stock read and one push per listing).
-    EventRule("channel-push-on-stock", ("stock.changed", "order.oversold"), "channel_push",
+    EventRule("channel-push-on-stock", (events.STOCK_CHANGED, events.ORDER_OVERSOLD), "channel_push",
               queue=QueueDelivery(batch_size=10, max_concurrency=5, max_receive_count=5,
                                   visibility_timeout_s=360)),
 )

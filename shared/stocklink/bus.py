@@ -1,4 +1,4 @@
-"""Publishing domain events on the StockLink EventBridge bus.
+"""Publishing domain events on the StockLink EventBridge bus (names and payloads: stocklink.events).
 
 Published after the stock transaction commits. A lost publish (EventBridge unreachable) never undoes or
 blocks a committed stock change: the 30 s reconciliation recomputes every channel's quantity anyway.
@@ -11,14 +11,9 @@ from functools import lru_cache
 import boto3
 
 from stocklink.config import settings
+from stocklink.events import SOURCE
 from stocklink.observability import logger
 
-SOURCE = "stocklink"
-STOCK_CHANGED = "stock.changed"
-ORDER_OVERSOLD = "order.oversold"
-ORDER_UNMAPPED = "order.unmapped"
-SYNC_ANOMALY = "sync.anomaly"
-LEDGER_MISMATCH = "ledger.mismatch"
 _BATCH = 10  # PutEvents takes at most 10 entries
 
 

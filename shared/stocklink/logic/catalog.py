@@ -9,34 +9,32 @@ from stocklink.channels.base import OrderLine
 from stocklink.domain.requests import ListingIn, ShopIn, SkuIn, WarehouseIn
 from stocklink.domain.stock import Line
 from stocklink.errors import NotFound, ValidationFailed
+from stocklink.store import catalog as store
 from stocklink.store import repository
-from stocklink.store.repository import SHOP, SKU, WAREHOUSE, listing_pk
-
-SKU_LISTINGS = "SKU_LISTINGS#"   # reverse index: which listings show a SKU (for channel sync)
 KNOWN_PLATFORMS = ("shopify", "tiktok", "shopee", "lazada", "woocommerce", "amazon", "taobao", "jd",
                    "pinduoduo", "storefront")
 
 
 def put_warehouse(warehouse_id: str, body: WarehouseIn, now_ms: int) -> dict:
     data = {"warehouse_id": warehouse_id, **body.model_dump()}
-    repository.put_catalog(WAREHOUSE, warehouse_id, data, now_ms)
+    store.put_warehouse(warehouse_id, data, now_ms)
     repository.forget_warehouse_priorities()
     return data
 
 
 def list_warehouses() -> list[dict]:
-    return sorted(repository.list_catalog(WAREHOUSE).values(),
+    return sorted(store.warehouses().values(),
                   key=lambda w: (w.get("priority", 100), w["warehouse_id"]))
 
 
 def put_sku(sku: str, body: SkuIn, now_ms: int) -> dict:
     data = {"sku": sku, **body.model_dump(exclude_none=True)}
-    repository.put_catalog(SKU, sku, data, now_ms)
+    store.put_sku(sku, data, now_ms)
     return data
 
 
 def require_warehouse(warehouse_id: str) -> dict:
-    data = repository.get_catalog(WAREHOUSE, warehouse_id)
+    data = store.warehouse(warehouse_id)
     if data is None:
         raise NotFound(f"warehouse {warehouse_id} not found", warehouse_id=warehouse_id)
     return data
@@ -44,10 +42,17 @@ def require_warehouse(warehouse_id: str) -> dict:
 
 def require_skus(skus: Iterable[str]) -> None:
     wanted = list(dict.fromkeys(skus))
-    found = repository.batch_get_catalog(SKU, wanted)
+    found = store.skus(wanted)
     missing = [sku for sku in wanted if sku not in found]
     if missing:
         raise NotFound(f"unknown SKU {missing[0]}", sku=missing[0])
+
+
+def require_shop(platform: str, shop: str) -> dict:
+    data = store.shop(platform, shop)
+    if data is None:
+        raise NotFound(f"shop {platform}/{shop} not found")
+    return data
 
 
 def put_shop(platform: str, shop: str, body: ShopIn, now_ms: int) -> dict:
@@ -65,20 +70,20 @@ def put_shop(platform: str, shop: str, body: ShopIn, now_ms: int) -> dict:
     data = {"platform": platform, "shop": shop, "api_base_url": body.api_base_url,
             "secret_name": secret_name, "credential_fields": sorted(credentials),
             "max_calls_per_second": body.max_calls_per_second}
-    repository.put_catalog(SHOP, f"{platform}#{shop}", data, now_ms)
+    store.put_shop(platform, shop, data, now_ms)
     return data
 
 
 def shop_call_rate(platform: str, shop: str) -> float | None:
     """The shop's own call-rate setting, or None for the platform's default."""
-    data = repository.get_catalog(SHOP, f"{platform}#{shop}") or {}
+    data = store.shop(platform, shop) or {}
     rate = data.get("max_calls_per_second")
     return float(rate) if rate else None
 
 
 def shop_credentials(platform: str, shop: str) -> dict | None:
     """The shop's secrets plus api_base_url, or None for a shop StockLink does not know."""
-    data = repository.get_catalog(SHOP, f"{platform}#{shop}")
+    data = store.shop(platform, shop)
     if data is None:
         return None
     values = secrets.read_json(data["secret_name"]) or {}
@@ -88,21 +93,11 @@ def shop_credentials(platform: str, shop: str) -> dict | None:
 
 
 def put_listing(platform: str, shop: str, listing_id: str, body: ListingIn, now_ms: int) -> dict:
-    if repository.get_catalog(SHOP, f"{platform}#{shop}") is None:
-        raise NotFound(f"shop {platform}/{shop} not found")
+    require_shop(platform, shop)
     require_skus(c.sku for c in body.components)
     data = {"platform": platform, "shop": shop, "listing_id": listing_id,
             "components": [c.model_dump() for c in body.components], "platform_ids": body.platform_ids}
-    previous = repository.get_catalog(listing_pk(platform, shop), listing_id)
-    repository.put_catalog(listing_pk(platform, shop), listing_id, data, now_ms)
-    ref = f"{platform}#{shop}#{listing_id}"
-    for component in body.components:
-        repository.put_catalog(SKU_LISTINGS + component.sku, ref, {"platform": platform, "shop": shop,
-                                                                  "listing_id": listing_id}, now_ms)
-    kept = {c.sku for c in body.components}
-    for component in (previous or {}).get("components", []):
-        if component["sku"] not in kept:
-            repository.delete_catalog(SKU_LISTINGS + component["sku"], ref)
+    store.put_listing(platform, shop, listing_id, data, now_ms)
     return data
 
 
@@ -116,9 +111,9 @@ def resolve_order_lines(platform: str, shop: str, order_lines: Iterable[OrderLin
     """Platform lines → master SKU lines. A listing mapping wins; else a seller SKU or listing id that
     is itself a master SKU; else the line is unmapped."""
     order_lines = list(order_lines)
-    listings = repository.batch_get_catalog(listing_pk(platform, shop), (l.listing_id for l in order_lines))
+    listings = store.listings(platform, shop, (l.listing_id for l in order_lines))
     candidates = [c for l in order_lines for c in (l.seller_sku, l.listing_id) if c]
-    known_skus = repository.batch_get_catalog(SKU, candidates) if candidates else {}
+    known_skus = store.skus(candidates) if candidates else {}
     lines: list[Line] = []
     unmapped: list[dict] = []
     for order_line in order_lines:

@@ -44,10 +44,8 @@ from stocklink.domain.allocation import (
 from stocklink.errors import NotFound, ValidationFailed
 from stocklink.observability import logger
 from stocklink.store import repository, sync_models
-from stocklink.store.repository import SHOP, listing_pk
+from stocklink.store.keys import ALLOCATION, SHOP, SKU_LISTINGS, listing_pk
 
-SKU_LISTINGS = "SKU_LISTINGS#"
-ALLOCATION = "ALLOCATION"
 
 MAX_ATTEMPTS = 4              # first call + 3 retries
 BACKOFF_BASE_S = 0.2

@@ -19,7 +19,7 @@ from typing import Annotated, Callable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from stocklink import bus
+from stocklink import bus, events
 from stocklink.errors import NotFound, ValidationFailed
 from stocklink.forecasting import abc as abc_mod
 from stocklink.forecasting import engine
@@ -27,10 +27,8 @@ from stocklink.logic import sales_history
 from stocklink.logic.catalog import require_skus
 from stocklink.store import sales_models as store
 
-FORECAST_REQUESTED = "forecast.requested"
-STOCKOUT_RISK = "forecast.stockout_risk"
-BURST = "forecast.burst"
-SLOW_MOVER = "forecast.slow_mover"
+FORECAST_REQUESTED = events.FORECAST_REQUESTED
+STOCKOUT_RISK, BURST, SLOW_MOVER = events.FORECAST_SIGNALS
 HISTORY_DAYS = 730
 PAGE_SIZE = 200
 NO_STOCKOUT = "9999-12-31"
@@ -195,7 +193,7 @@ def forecast_page(run_id: str, catalog: dict[str, dict], as_of: dt.date, now_ms:
         params[sku] = sku_params(sku, catalog[sku], suppliers.get(sku), available, in_transit,
                                  abc_class=classes.get(sku))
     results = [r.to_dict() for r in engine.run(hist, params, config)]
-    suggestions, events = [], {STOCKOUT_RISK: [], BURST: [], SLOW_MOVER: []}
+    suggestions, signals = [], {STOCKOUT_RISK: [], BURST: [], SLOW_MOVER: []}
     for r in results:
         p = params[r["sku"]]
         r["run_id"] = run_id
@@ -206,19 +204,19 @@ def forecast_page(run_id: str, catalog: dict[str, dict], as_of: dt.date, now_ms:
             key = f"{0 if r['stockout_within_lead_time'] else 1}#{r['stockout_date'] or NO_STOCKOUT}#{r['sku']}"
             suggestions.append((run_id, key, _suggestion(r)))
         if r["stockout_within_lead_time"]:
-            events[STOCKOUT_RISK].append({**base, "stockout_date": r["stockout_date"],
+            signals[STOCKOUT_RISK].append({**base, "stockout_date": r["stockout_date"],
                                           "lead_time_days": p.lead_time_days,
                                           "available": p.available, "suggested_order_qty": r["suggested_order_qty"]})
         if r["burst"]:
-            events[BURST].append({**base, "burst_tail_prob": r["burst_tail_prob"]})
+            signals[BURST].append({**base, "burst_tail_prob": r["burst_tail_prob"]})
         if r["slow_mover"]:
-            events[SLOW_MOVER].append({**base, "demand_probability": r["demand_probability"],
+            signals[SLOW_MOVER].append({**base, "demand_probability": r["demand_probability"],
                                        "days_since_last_sale": r["days_since_last_sale"],
                                        "inventory_position": r["inventory_position"]})
     store.put_results(results, suggestions, now_ms)
-    failed = sum(bus.publish(kind, details) for kind, details in events.items() if details)
+    failed = sum(bus.publish(kind, details) for kind, details in signals.items() if details)
     return {"skus": len(results), "suggestions": len(suggestions),
-            "events": sum(len(d) for d in events.values()) - failed}
+            "events": sum(len(d) for d in signals.values()) - failed}
 
 
 def _within_lead_time(r: dict, as_of: dt.date, lead_time_days: float) -> bool:

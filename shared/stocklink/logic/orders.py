@@ -5,7 +5,7 @@ the stock change, so a redelivered webhook finds the marker and changes nothing.
 """
 from __future__ import annotations
 
-from stocklink import bus
+from stocklink import bus, events
 from stocklink.channels.base import OrderEvent, OrderEventKind
 from stocklink.config import settings
 from stocklink.domain.stock import Movement, ReservationAction, ReservationStatus, merge_lines, request_fingerprint
@@ -91,7 +91,7 @@ def _hold_or_commit(event: OrderEvent, now_ms: int) -> dict:
         logger.warning("order with unmapped lines", extra={"event_key": event.event_key})
         outcome = _record(event, "unmapped", now_ms, {"reservation_id": rid, "unmapped": resolution.unmapped},
                           detail={"lines": [l.__dict__ for l in event.lines]})
-        bus.publish(bus.ORDER_UNMAPPED, [{"platform": event.platform, "shop": event.shop,
+        bus.publish(events.ORDER_UNMAPPED, [{"platform": event.platform, "shop": event.shop,
                                           "order_id": event.order_id, "unmapped": resolution.unmapped}])
         return outcome
     target = ReservationStatus.COMMITTED if wants_commit else ReservationStatus.HELD
@@ -126,7 +126,7 @@ def _oversold(event: OrderEvent, request: ReservationRequest, now_ms: int) -> di
         repository.record_event(marker)
     logger.error("oversell", extra={"event_key": event.event_key, "shortfall": shortfall})
     metrics.add_metric(name="Oversell", unit="Count", value=1)
-    bus.publish(bus.ORDER_OVERSOLD, [{"platform": event.platform, "shop": event.shop,
+    bus.publish(events.ORDER_OVERSOLD, [{"platform": event.platform, "shop": event.shop,
                                       "order_id": event.order_id, "reservation_id": request.reservation_id,
                                       "shortfall": shortfall}])
     return {"status": "oversold", "reservation_id": request.reservation_id, "shortfall": shortfall}

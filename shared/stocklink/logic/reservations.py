@@ -20,7 +20,7 @@ from stocklink.domain.stock import (
     plan_allocations,
     shortfalls,
 )
-from stocklink import bus
+from stocklink import bus, events
 from stocklink.errors import IdempotencyConflict, InsufficientStock, InvalidTransition, NotFound
 from stocklink.logic.stock_events import publish_stock_changed
 from stocklink.store import repository
@@ -32,7 +32,6 @@ HOLD_SHARDS = 4
 _PLAN_ATTEMPTS = 6
 RESERVATION = "reservation"
 MARKER = "marker"
-RESERVATION_COMMITTED = "reservation.committed"
 
 
 def hold_shard(reservation_id: str) -> str:
@@ -183,7 +182,7 @@ def publish_committed(reservation: Reservation, now_ms: int) -> None:
     """reservation.committed: demand happens at payment. sales_aggregate counts it from the commit
     ledger entries of the allocated (sku, warehouse) streams (exactly once); a lost event is caught up by
     the next one on the same stream."""
-    bus.publish(RESERVATION_COMMITTED, [{
+    bus.publish(events.RESERVATION_COMMITTED, [{
         "reservation_id": reservation.reservation_id, "source": reservation.source,
         "channel": reservation.channel, "committed_at": now_ms,
         "lines": [{"sku": line.sku, "qty": int(line.qty)} for line in reservation.lines],

@@ -21,6 +21,7 @@ import datetime as dt
 import re
 from typing import Callable, Iterable
 
+from stocklink import events
 from stocklink.observability import logger
 from stocklink.store import sales_models as store
 
@@ -54,7 +55,7 @@ def streams_of(event: dict) -> list[tuple[str, str]]:
     """The (sku, warehouse) streams an event asks to count: a reservation.committed names the streams its
     allocations drew from; a stock.changed with a cause in TRIGGER_CAUSES names its own; others none."""
     detail = event.get("detail") or {}
-    if event.get("detail-type") == "reservation.committed":
+    if event.get("detail-type") == events.RESERVATION_COMMITTED:
         streams = dict.fromkeys((a.get("sku"), a.get("warehouse_id")) for a in detail.get("allocations") or [])
         return [(sku, wh) for sku, wh in streams if sku and wh]
     if detail.get("cause") not in TRIGGER_CAUSES or not detail.get("sku") or not detail.get("warehouse_id"):
@@ -75,12 +76,12 @@ def _count_streams(streams: list[tuple[str, str]], now_ms: int) -> dict:
 
 def on_stock_changed(detail: dict, now_ms: int) -> dict:
     """Count the sales of the stream this stock.changed is about; causes other than returns are ignored."""
-    return _count_streams(streams_of({"detail-type": "stock.changed", "detail": detail}), now_ms)
+    return _count_streams(streams_of({"detail-type": events.STOCK_CHANGED, "detail": detail}), now_ms)
 
 
 def on_reservation_committed(detail: dict, now_ms: int) -> dict:
     """Count the commit entries of every (sku, warehouse) stream the committed reservation drew from."""
-    return _count_streams(streams_of({"detail-type": "reservation.committed", "detail": detail}), now_ms)
+    return _count_streams(streams_of({"detail-type": events.RESERVATION_COMMITTED, "detail": detail}), now_ms)
 
 
 def on_event(event: dict, now_ms: int) -> dict:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from stocklink import bus
+from stocklink import bus, events
 from stocklink.store import repository
 
 
@@ -31,4 +31,4 @@ def publish_stock_changed(touched: Iterable[tuple[str, str]], cause: str, source
         details.append({**row, "sku": sku, "total_available": snapshot["totals"]["available"],
                         "total_on_hand": snapshot["totals"]["on_hand"], "cause": cause, "source": source})
     if details:
-        bus.publish(bus.STOCK_CHANGED, details)
+        bus.publish(events.STOCK_CHANGED, details)

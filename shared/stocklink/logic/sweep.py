@@ -21,7 +21,7 @@ from __future__ import annotations
 import uuid
 from typing import Callable
 
-from stocklink import bus
+from stocklink import bus, events
 from stocklink.logic import reservations
 from stocklink.logic.reconciliation import (
     CHUNK,
@@ -39,7 +39,7 @@ from stocklink.logic.reconciliation import (
 )
 from stocklink.observability import logger, metrics
 from stocklink.store import reconcile_models
-from stocklink.store.repository import listing_pk
+from stocklink.store.keys import listing_pk
 from stocklink.time import iso_now
 
 DEFAULT_BUDGET_MS = 20_000
@@ -153,9 +153,9 @@ def _run(now_ms: int, budget: Budget, verify_every_s: int, min_slice: int, trans
     reconcile_models.save_report(now_ms, report)
     reconcile_models.prune_reports(now_ms - REPORT_RETENTION_MS)
     if figures.anomalies:
-        bus.publish(bus.SYNC_ANOMALY, figures.anomalies)
+        bus.publish(events.SYNC_ANOMALY, figures.anomalies)
     if mismatches:
-        bus.publish(bus.LEDGER_MISMATCH, mismatches)
+        bus.publish(events.LEDGER_MISMATCH, mismatches)
     _metrics(report)
     logger.info("reconciliation pass", extra={k: v for k, v in report.items()
                                               if k not in ("drifts", "unreachable_listings", "anomalies", "released")})

@@ -1,4 +1,5 @@
-"""Reads and non-stock writes: catalog, reservations, inbound events, stock and ledger views."""
+"""Reads and non-stock writes: catalog items (named operations in store.catalog), reservations, inbound
+events, stock and ledger views."""
 from __future__ import annotations
 
 import time
@@ -9,13 +10,7 @@ from pynamodb.exceptions import DoesNotExist
 from stocklink.domain.stock import WarehouseStock
 from stocklink.store.models import CatalogItem, InboundEvent, LedgerEntry, Reservation, StockItem, written
 
-WAREHOUSE = "WAREHOUSE"
-SKU = "SKU"
-SHOP = "SHOP"
-
-
-def listing_pk(platform: str, shop: str) -> str:
-    return f"LISTING#{platform}#{shop}"
+from stocklink.store.keys import WAREHOUSE
 
 
 # --- catalog -------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from pynamodb.transactions import TransactWrite
 
 from stocklink.config import table_name
 from stocklink.store.models import connection_for, CatalogItem, LedgerEntry, StockItem, _Meta
-from stocklink.store.repository import SKU
+from stocklink.store.keys import SKU
 
 NO_SK = "-"
 LATEST = "~latest"

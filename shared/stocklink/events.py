@@ -1,0 +1,126 @@
+"""Every event StockLink puts on its EventBridge bus: the detail-type names and the shape of each detail.
+
+Publishers (stocklink.bus.publish), consumers (channel sync, alerting, sales counting, forecasting) and the
+topology's event rules (infra/topology.py) all name events through these constants, so a detail-type is
+spelled once. The payload shapes are TypedDicts: documentation a type checker reads, free at import time.
+"""
+from __future__ import annotations
+
+from typing import TypedDict
+
+SOURCE = "stocklink"
+
+STOCK_CHANGED = "stock.changed"
+ORDER_OVERSOLD = "order.oversold"
+ORDER_UNMAPPED = "order.unmapped"
+RESERVATION_COMMITTED = "reservation.committed"
+SYNC_ANOMALY = "sync.anomaly"
+LEDGER_MISMATCH = "ledger.mismatch"
+FORECAST_REQUESTED = "forecast.requested"
+FORECAST_STOCKOUT_RISK = "forecast.stockout_risk"
+FORECAST_BURST = "forecast.burst"
+FORECAST_SLOW_MOVER = "forecast.slow_mover"
+
+FORECAST_SIGNALS = (FORECAST_STOCKOUT_RISK, FORECAST_BURST, FORECAST_SLOW_MOVER)
+
+
+class StockChanged(TypedDict, total=False):
+    """One (SKU, warehouse) after a committed change, with the SKU's totals over every warehouse."""
+    sku: str
+    warehouse_id: str
+    on_hand: int
+    reserved: int
+    available: int
+    in_transit: int
+    total_available: int
+    total_on_hand: int
+    cause: str          # receive, adjust, reserve, commit, release, ship, return, ...
+    source: str         # who caused it: "platform:shop" for a channel's order, or the actor
+
+
+class Shortfall(TypedDict):
+    sku: str
+    requested: int
+    available: int
+    shortfall: int
+
+
+class OrderOversold(TypedDict, total=False):
+    """A platform order the pool could not cover: recorded, ledger untouched, every listing pushed 0."""
+    platform: str
+    shop: str
+    order_id: str
+    reservation_id: str
+    shortfall: list[Shortfall]
+
+
+class OrderUnmapped(TypedDict):
+    platform: str
+    shop: str
+    order_id: str
+    unmapped: list[dict]
+
+
+class ReservationLine(TypedDict):
+    sku: str
+    qty: int
+
+
+class ReservationAllocation(TypedDict):
+    sku: str
+    warehouse_id: str
+    qty: int
+
+
+class ReservationCommitted(TypedDict):
+    """Demand happens at payment: sales counting reads the commit ledger entries of these streams."""
+    reservation_id: str
+    source: str
+    channel: str
+    committed_at: int
+    lines: list[ReservationLine]
+    allocations: list[ReservationAllocation]
+
+
+class SyncAnomaly(TypedDict, total=False):
+    """A read-back reconciliation could not explain (over_pool, lower_than_others, repeated failures)."""
+    kind: str
+    sku: str
+    skus: list[str]
+    platform: str
+    shop: str
+    listing_id: str
+    severity: str
+    description: str
+
+
+class LedgerMismatch(TypedDict, total=False):
+    """A stock item whose counters differ from its ledger replayed (first differing field named)."""
+    sku: str
+    warehouse_id: str
+    field: str
+    stored: int
+    replayed: int
+    stored_counters: dict
+    replayed_counters: dict
+    severity: str
+
+
+class ForecastRequested(TypedDict):
+    run_id: str
+
+
+class ForecastSignal(TypedDict, total=False):
+    """forecast.stockout_risk / forecast.burst / forecast.slow_mover for one SKU (fields by kind)."""
+    sku: str
+    run_id: str
+    as_of: str
+    abc_class: str
+    stockout_date: str | None
+    lead_time_days: int
+    available: int
+    suggested_order_qty: int
+    burst_tail_prob: float
+    demand_probability: float
+    days_since_last_sale: int | None
+    inventory_position: int
