@@ -9,7 +9,7 @@ are in GET /sync/failures. A record whose body is not an event is reported faile
 A bare EventBridge event (a direct invocation) is handled too and raises if anything could not be pushed.
 Ingestion never waits for this function.
 """
-from stocklink.logic.channel_sync import handle_events
+from stocklink.logic.sync.batch import handle_events
 from stocklink.observability import logger, metrics
 from stocklink.sqs_batch import item_failures, parse_records
 from stocklink.time import now_ms

@@ -1,6 +1,6 @@
 """Every 30 s (scheduled): the reconciliation pass. Thin: a budget from the remaining time, the pass,
 its report."""
-from stocklink.logic.sweep import run_pass
+from stocklink.logic.sync.sweep import run_pass
 from stocklink.observability import logger, metrics
 from stocklink.time import now_ms
 

@@ -81,38 +81,38 @@ def put_listing(platform: str, shop: str, listing_id: str):
 
 @app.put("/shops/<platform>/<shop>/allocation")
 def put_allocation(platform: str, shop: str):
-    from stocklink.logic import channel_sync
+    from stocklink.logic.sync import settings
     principal(app, "staff")
-    body = parse_body(app, channel_sync.AllocationIn)
-    return json_response(200, channel_sync.put_allocation(platform, shop, body, now_ms()))
+    body = parse_body(app, settings.AllocationIn)
+    return json_response(200, settings.put_allocation(platform, shop, body, now_ms()))
 
 
 @app.get("/shops/<platform>/<shop>/allocation")
 def get_allocation(platform: str, shop: str):
-    from stocklink.logic import channel_sync
+    from stocklink.logic.sync import settings
     principal(app, "staff_read")
-    return json_response(200, channel_sync.get_allocation(platform, shop))
+    return json_response(200, settings.get_allocation(platform, shop))
 
 
 @app.get("/skus/<sku>/channels")
 def get_sku_channels(sku: str):
-    from stocklink.logic import channel_sync
+    from stocklink.logic.sync import views
     principal(app, "staff_read")
-    return json_response(200, channel_sync.sku_channels(sku, now_ms()))
+    return json_response(200, views.sku_channels(sku, now_ms()))
 
 
 @app.get("/sync/failures")
 def get_sync_failures():
-    from stocklink.logic import channel_sync
+    from stocklink.logic.sync import views
     principal(app, "staff_read")
     query = app.current_event.query_string_parameters or {}
-    return json_response(200, channel_sync.sync_failures(query.get("limit")))
+    return json_response(200, views.sync_failures(query.get("limit")))
 
 
 @app.get("/reconciliation/last")
 def get_reconciliation_last():
     from stocklink.errors import NotFound
-    from stocklink.logic import sweep
+    from stocklink.logic.sync import sweep
     principal(app, "staff_read")
     report = sweep.last_report()
     if report is None:
@@ -122,7 +122,7 @@ def get_reconciliation_last():
 
 @app.get("/reconciliation/history")
 def get_reconciliation_history():
-    from stocklink.logic import sweep
+    from stocklink.logic.sync import sweep
     principal(app, "staff_read")
     query = app.current_event.query_string_parameters or {}
     return json_response(200, sweep.history(query.get("limit")))

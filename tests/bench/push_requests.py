@@ -5,7 +5,7 @@ listed on the five simulated platforms, merged into one handle_events call.
 
 Starts the local runtime (DynamoDB Local, moto; in memory) and the simulators, seeds the demo catalogue,
 stops the bus (so the runtime's own channel_push does not push first), then changes stock through the
-staff API and runs channel_sync.handle_events in this process, counting calls at the botocore layer.
+staff API and runs batch.handle_events in this process, counting calls at the botocore layer.
 Prints figures; asserts nothing.
 """
 from __future__ import annotations
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
         push_fn = next(f for f in topology.FUNCTIONS if f.name == "channel_push")
         os.environ.update(function_environment(push_fn, ddb_endpoint=runtime.ddb.endpoint_url,
                                                aws_endpoint=runtime.moto.endpoint_url))
-        from stocklink.logic import channel_sync
+        from stocklink.logic.sync import batch
         from stocklink.time import now_ms
 
         runtime.bus.stop()
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> None:
                                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
             return events
 
-        channel_sync.handle_events(changed(skus[-1:]), now_ms)      # warm: connections, caches
+        batch.handle_events(changed(skus[-1:]), now_ms)      # warm: connections, caches
         offset = 0
         for k in (1, 4, 10):
             events = changed(skus[offset:offset + k])
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> None:
             calls.clear()
             botocore.client.BaseClient._make_api_call = counting
             started = time.perf_counter()
-            result = channel_sync.handle_events(events, now_ms)
+            result = batch.handle_events(events, now_ms)
             elapsed = time.perf_counter() - started
             botocore.client.BaseClient._make_api_call = original
             dynamodb = {op: n for op, n in sorted(calls.items()) if op != "ReceiveMessage"}

@@ -134,7 +134,7 @@ class World:
 
     def change(self, fraction: float, now: int) -> int:
         """Stock of `fraction` of SKUs changes (ledger entry + counters), channel push shows the new value
-        on every platform and marks the SKU dirty, as channel_sync.handle_event does."""
+        on every platform and marks the SKU dirty, as batch.handle_event does."""
         from stocklink.store import reconcile_models
         from stocklink.store.models import LedgerEntry, StockItem
 
@@ -181,7 +181,7 @@ class VirtualWait:
 
 
 def one_pass(world: World, vw: VirtualWait, now: int, verify_every_s: int) -> dict:
-    from stocklink.logic.sweep import run_pass
+    from stocklink.logic.sync.sweep import run_pass
 
     DDB_CALLS.clear()
     waited0, t = vw.waited, time.perf_counter()
@@ -199,18 +199,18 @@ def line(label: str, r: dict) -> str:
 
 
 def run_size(n_listings: int, accuracy_passes: int, endpoint: str) -> dict:
-    from stocklink.logic import channel_sync
+    from stocklink.logic.sync import batch, rate_limit, seams
     from stocklink.store import reconcile_models
 
     vw = VirtualWait()
     # virtual time everywhere pacing looks: the per-pass buckets and the shops' shared call windows
-    channel_sync._sleep, channel_sync._clock = vw.sleep, vw.clock
-    channel_sync._wall = lambda: time.time() + vw.waited
+    seams.sleep, seams.clock = vw.sleep, vw.clock
+    seams.wall = lambda: time.time() + vw.waited
     with mock_aws():
         t = time.perf_counter()
         world = World(n_listings, endpoint)
-        channel_sync.send = world.transport          # correction pushes go to the same in-process simulators
-        channel_sync._buckets.clear()
+        seams.send = world.transport          # correction pushes go to the same in-process simulators
+        rate_limit._limiters.clear()
         print(f"\n{n_listings:,} listings ({world.n_skus:,} SKUs x 5 shops): seeded in {time.perf_counter() - t:.1f} s",
               flush=True)
         now = int(time.time() * 1000) + 10_000
@@ -243,7 +243,7 @@ def run_size(n_listings: int, accuracy_passes: int, endpoint: str) -> dict:
             print(f"  after pass {k:>2}: pass-reported accuracy {reported} %  true accuracy {true:.2f} %  "
                   f"drift fixed this pass {fixed}", flush=True)
         out["accuracy"] = acc
-        channel_sync.send = _send_original
+        seams.send = _send_original
         return out
 
 
@@ -255,9 +255,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10000,100000")
     args = parser.parse_args()
-    from stocklink.logic import channel_sync
+    from stocklink.logic.sync import batch, rate_limit, seams
 
-    _send_original = channel_sync.send
+    _send_original = seams.send
     results = {}
     t0 = time.perf_counter()
     from infra.local.dynamodb_local import DynamoDBLocal

@@ -8,7 +8,8 @@ import pytest
 
 from stocklink.domain.requests import ReceiptIn, SkuIn, WarehouseIn
 from stocklink.domain.stock import Line
-from stocklink.logic import catalog, inventory, reservations, sweep
+from stocklink.logic import catalog, inventory, reservations
+from stocklink.logic.sync import sweep
 from stocklink.store import reconcile_models, repository, sync_models
 from stocklink.store.models import LedgerEntry
 from stocklink.time import now_ms

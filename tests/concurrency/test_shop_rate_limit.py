@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from stocklink.logic import channel_sync
+from stocklink.logic.sync import rate_limit, seams
 from stocklink.store import sync_models
 
 CONTAINERS, THREADS_EACH, CALLS_EACH = 3, 4, 5
@@ -20,13 +20,13 @@ def windows(local_tables, dynamodb_local, monkeypatch):
     model = sync_models.CallWindow
     monkeypatch.setattr(model.Meta, "host", dynamodb_local, raising=False)
     monkeypatch.setattr(model, "_connection", None, raising=False)
-    monkeypatch.setattr(channel_sync, "_wall", lambda: NOW)
+    monkeypatch.setattr(seams, "wall", lambda: NOW)
     yield model
     model._connection = None
 
 
 def test_containers_together_never_exceed_the_shop_rate_in_any_second(windows):
-    limits = [channel_sync.ShopRateLimit("woocommerce", "s1", RATE, RATE) for _ in range(CONTAINERS)]
+    limits = [rate_limit.ShopRateLimit("woocommerce", "s1", RATE, RATE) for _ in range(CONTAINERS)]
     waits: list[float] = []
     lock = threading.Lock()
     start = threading.Barrier(CONTAINERS * THREADS_EACH)

@@ -18,10 +18,10 @@ def aws():
     from aws_lambda_powertools.utilities import parameters
 
     from infra.local.provision import create_tables
-    from stocklink.logic import channel_sync
+    from stocklink.logic.sync import config
 
     parameters.clear_caches()
-    channel_sync.reset_caches()     # each test is a fresh container
+    config.reset_caches()     # each test is a fresh container
     with mock_aws():
         create_tables(boto3.client("dynamodb"))
         secrets = boto3.client("secretsmanager")

@@ -219,10 +219,10 @@ class Pipeline:
 
 @pytest.fixture
 def listed_on_two_shops(staff, aws, alert_fn, sandbox_base, monkeypatch):
-    from stocklink.logic import channel_sync
-    monkeypatch.setattr(channel_sync, "BACKOFF_BASE_S", 0.001)
-    monkeypatch.setattr(channel_sync, "BACKOFF_CAP_S", 0.002)
-    channel_sync._buckets.clear()
+    from stocklink.logic.sync import platform_calls, rate_limit
+    monkeypatch.setattr(platform_calls, "BACKOFF_BASE_S", 0.001)
+    monkeypatch.setattr(platform_calls, "BACKOFF_CAP_S", 0.002)
+    rate_limit._limiters.clear()
     control(sandbox_base, "POST", "reset", {})
     staff.put("/warehouses/wh-a", {"name": "Shenzhen A", "priority": 1})
     staff.put("/skus/TEE-1", {"name": "Tee"})
@@ -332,7 +332,7 @@ def test_dead_letter_queue_depth_alerts_on_the_tick_and_clears_when_redriven(aws
 # ---------------------------------------------------------------- outbox
 
 def test_failed_publish_stays_in_the_outbox_and_the_tick_sends_it_once(aws, alert_fn, topic, monkeypatch):
-    from stocklink import bus
+    from stocklink import bus, events
     from stocklink.logic import alerting
     from stocklink.store import alert_models
 
@@ -343,7 +343,7 @@ def test_failed_publish_stays_in_the_outbox_and_the_tick_sends_it_once(aws, aler
         raise RuntimeError("SNS unreachable")
 
     monkeypatch.setattr(alerting, "publish", broken)
-    bus.publish(bus.ORDER_OVERSOLD, [{"platform": "shopee", "shop": "s1", "order_id": "o1", "sku": "HOT",
+    bus.publish(events.ORDER_OVERSOLD, [{"platform": "shopee", "shop": "s1", "order_id": "o1", "sku": "HOT",
                                       "shortfall": 2}])
     with pytest.raises(BatchFailed):
         alert_fn.pump()                 # its record is reported failed: SQS redelivers it

@@ -23,10 +23,10 @@ SHOPS = {
 
 @pytest.fixture
 def fast_retries(monkeypatch):
-    from stocklink.logic import channel_sync
-    monkeypatch.setattr(channel_sync, "BACKOFF_BASE_S", 0.01)
-    monkeypatch.setattr(channel_sync, "BACKOFF_CAP_S", 0.05)
-    channel_sync._buckets.clear()
+    from stocklink.logic.sync import platform_calls, rate_limit, seams
+    monkeypatch.setattr(platform_calls, "BACKOFF_BASE_S", 0.01)
+    monkeypatch.setattr(platform_calls, "BACKOFF_CAP_S", 0.05)
+    rate_limit._limiters.clear()
 
 
 @pytest.fixture
@@ -110,13 +110,13 @@ def test_429_then_ok_is_retried(linked, sandbox_base):
 
 def test_500_until_exhausted_is_recorded_as_a_failure_and_raised_for_the_dlq(linked, sandbox_base):
     from functions.channel_push.handler import SyncIncomplete
-    from stocklink.logic import channel_sync
+    from stocklink.logic.sync import platform_calls, rate_limit, seams
 
     control(sandbox_base, "POST", "faults", {"status": 500, "count": 100, "platform": "lazada"})
     with pytest.raises(SyncIncomplete):
         push(stock_changed())
     lazada = [c for c in api_calls(sandbox_base) if c["platform"] == "lazada"]
-    assert len(lazada) == channel_sync.MAX_ATTEMPTS and all(c["fault"] for c in lazada)
+    assert len(lazada) == platform_calls.MAX_ATTEMPTS and all(c["fault"] for c in lazada)
     assert listed(sandbox_base) == {"tiktok": 6, "lazada": 0, "shopify": 6}
     failures = linked.get("/sync/failures").body["failures"]
     assert [(f["platform"], f["listing_id"], f["quantity"]) for f in failures] == [("lazada", "1234567890", 6)]
@@ -187,12 +187,12 @@ def test_tiktok_webhook_is_completed_with_the_order_detail_and_lowers_other_chan
 def test_shops_of_one_event_are_pushed_in_parallel(linked, sandbox_base, monkeypatch):
     """Each shop's first call waits on a barrier for the other two: pushed one shop after another, the
     barrier would break; pushed in parallel, all three pass it."""
-    from stocklink.logic import channel_sync
+    from stocklink.logic.sync import platform_calls, rate_limit, seams
 
     barrier = threading.Barrier(3, timeout=10)
     seen: set[str] = set()
     lock = threading.Lock()
-    real_send = channel_sync.send
+    real_send = seams.send
 
     def send(call):
         platform = next(p for p in SHOPS if f"/{p}/" in call.url)
@@ -203,7 +203,7 @@ def test_shops_of_one_event_are_pushed_in_parallel(linked, sandbox_base, monkeyp
             barrier.wait()
         return real_send(call)
 
-    monkeypatch.setattr(channel_sync, "send", send)
+    monkeypatch.setattr(seams, "send", send)
     report = push(stock_changed())
     assert report["pushed"] == 3 and report["failed"] == 0
     assert not barrier.broken
@@ -214,7 +214,7 @@ def test_a_rate_limited_shop_pushes_its_event_after_the_wait_and_leaves_other_sk
         linked, aws, sandbox_base):
     """Shopify must wait for a token: after the wait it pushes the event's listing from stock read then, in
     one call; another SKU that changed meanwhile is left to its own (queued) event, which pushes it."""
-    from stocklink.logic import channel_sync
+    from stocklink.logic.sync import platform_calls, rate_limit, seams
 
     push(stock_changed())
     cap = "808950811"
@@ -238,9 +238,9 @@ def test_a_rate_limited_shop_pushes_its_event_after_the_wait_and_leaves_other_sk
                                               "reason": "damaged"}).status == 201
     aws.drain()
 
-    bucket = channel_sync.TokenBucket(2.0, 1)
+    bucket = rate_limit.TokenBucket(2.0, 1)
     bucket.wait_time()                             # the one token is spent: the next push waits ~0.5 s
-    channel_sync._buckets["shopify#s1"] = bucket
+    rate_limit._limiters["shopify#s1"] = bucket
     shopify_calls = len([c for c in api_calls(sandbox_base) if c["platform"] == "shopify"])
     report = push(stock_changed())
     assert report["pushed"] == 3 and report["failed"] == 0
@@ -257,7 +257,7 @@ def test_a_rate_limited_shop_pushes_its_event_after_the_wait_and_leaves_other_sk
 def test_a_wait_for_a_rate_limited_shop_leaves_an_oversell_zero_alone(linked, aws, sandbox_base):
     """A listing pushed to 0 for an oversell keeps 0 until its own SKU changes again, whatever else a shop
     that had to wait pushes."""
-    from stocklink.logic import channel_sync
+    from stocklink.logic.sync import platform_calls, rate_limit, seams
 
     push(stock_changed())
     push({"detail-type": "order.oversold", "detail": {"platform": "tiktok", "shop": "s1", "order_id": "o1",
@@ -271,9 +271,9 @@ def test_a_wait_for_a_rate_limited_shop_leaves_an_oversell_zero_alone(linked, aw
     linked.post("/stock/receipts", {"warehouse_id": "wh-a", "lines": [{"sku": "CAP-BLK", "qty": 5}],
                                     "reference": "PO-11"})
     aws.drain()
-    bucket = channel_sync.TokenBucket(2.0, 1)
+    bucket = rate_limit.TokenBucket(2.0, 1)
     bucket.wait_time()
-    channel_sync._buckets["shopify#s1"] = bucket
+    rate_limit._limiters["shopify#s1"] = bucket
     report = push(stock_changed("CAP-BLK"))
     assert report["pushed"] == 1
     assert listed(sandbox_base)["tiktok"] == 0
@@ -352,7 +352,7 @@ def test_a_container_waiting_for_a_shop_call_pushes_the_skus_others_handed_it(li
     """Lazada's window is full. This container waits for the next one and announces it; meanwhile another
     container hands it TEE-BLUE-M instead of queueing its own call; after the wait one Lazada call carries
     both SKUs' listings, each computed from stock read after the wait."""
-    from stocklink.logic import channel_sync
+    from stocklink.logic.sync import platform_calls, rate_limit, seams
     from stocklink.store import sync_models
 
     blue_ids = {"item_id": "557711990"}
@@ -370,17 +370,17 @@ def test_a_container_waiting_for_a_shop_call_pushes_the_skus_others_handed_it(li
     before = len(lazada_calls())
 
     clock = [1_900_000_000.5]
-    monkeypatch.setattr(channel_sync, "_wall", lambda: clock[0])
-    limit = channel_sync.ShopRateLimit("lazada", "s1", 1, 1)
-    channel_sync._buckets["lazada#s1"] = limit
+    monkeypatch.setattr(seams, "wall", lambda: clock[0])
+    limit = rate_limit.ShopRateLimit("lazada", "s1", 1, 1)
+    rate_limit._limiters["lazada#s1"] = limit
     assert limit.wait_time() == 0.0            # this second's only call is taken: the next push waits
 
     def another_container_hands_over(seconds):
         assert sync_models.hand_over("lazada", "s1", ["TEE-BLUE-M"], int(clock[0] * 1000))
         clock[0] += seconds
 
-    monkeypatch.setattr(channel_sync, "_sleep", another_container_hands_over)
-    monkeypatch.setattr(channel_sync, "_clock", lambda: clock[0])    # the wait is spent only in _sleep
+    monkeypatch.setattr(seams, "sleep", another_container_hands_over)
+    monkeypatch.setattr(seams, "clock", lambda: clock[0])    # the wait is spent only in _sleep
     assert linked.post("/stock/adjustments", {"warehouse_id": "wh-a", "sku": SKU, "delta": -1,
                                               "reason": "damaged"}).status == 201
     report = push(stock_changed())
@@ -398,15 +398,15 @@ def test_with_the_window_full_and_a_container_waiting_the_skus_are_handed_to_it(
     """Lazada's window is full and another container waits for the next one. A container that has not seen
     the window full takes a slot two seconds ahead, hands its SKU over and gives the slot back; one that
     has (a full window recorded by its limiter) hands over at once and takes no slot at all."""
-    from stocklink.logic import channel_sync
+    from stocklink.logic.sync import platform_calls, rate_limit, seams
     from stocklink.store import sync_models
 
     clock = [1_900_000_000.5]
-    monkeypatch.setattr(channel_sync, "_wall", lambda: clock[0])
-    other = channel_sync.ShopRateLimit("lazada", "s1", 1, 1)     # the other containers' limiter
+    monkeypatch.setattr(seams, "wall", lambda: clock[0])
+    other = rate_limit.ShopRateLimit("lazada", "s1", 1, 1)     # the other containers' limiter
     other.wait_time(), other.wait_time()       # this second full, the next one taken by the waiter below
-    limit = other if seen_full else channel_sync.ShopRateLimit("lazada", "s1", 1, 1)
-    channel_sync._buckets["lazada#s1"] = limit
+    limit = other if seen_full else rate_limit.ShopRateLimit("lazada", "s1", 1, 1)
+    rate_limit._limiters["lazada#s1"] = limit
     assert limit.looks_full() is seen_full
     assert sync_models.await_slot("lazada", "s1", "other-container", int((clock[0] + 1) * 1000),
                                   int(clock[0] * 1000))
@@ -422,13 +422,13 @@ def test_with_the_window_full_and_a_container_waiting_the_skus_are_handed_to_it(
 
 def test_a_shop_can_set_its_own_call_rate(linked):
     from stocklink.channels.registry import adapter_for
-    from stocklink.logic import channel_sync
+    from stocklink.logic.sync import platform_calls, rate_limit, seams
 
     lazada = adapter_for("lazada")
     creds, suffix, _, _ = SHOPS["lazada"]
     assert linked.put("/shops/lazada/s2", {**creds, "max_calls_per_second": 8}).status == 200
     assert linked.put("/shops/lazada/s3", {**creds, "max_calls_per_second": 0}).status == 400
-    own, default = channel_sync.shop_limiter("lazada", "s2", lazada), channel_sync.shop_limiter("lazada", "s1", lazada)
+    own, default = rate_limit.shop_limiter("lazada", "s2", lazada), rate_limit.shop_limiter("lazada", "s1", lazada)
     assert (own.rate, own.per_window, own.window_ms) == (8, 4, 500)
     assert default.rate == lazada.rate_per_second
     # not a credential: kept beside the secret's name, never in Secrets Manager
@@ -441,11 +441,11 @@ def test_a_listing_is_never_pushed_twice_at_once_the_newer_number_goes_after_the
     """Container A claims Shopify at 5 and sends its call; meanwhile B (a newer stock change, 4) computes.
     Two calls in flight could land in either order, and A's 5 landing last would show one unit too many,
     so B's claim is refused while A's push may still be landing: B waits for it to land, then pushes 4."""
-    from stocklink.logic import channel_sync
+    from stocklink.logic.sync import platform_calls, rate_limit, seams
 
     push(stock_changed())
     assert listed(sandbox_base) == {"tiktok": 6, "lazada": 6, "shopify": 6}
-    real_send = channel_sync.send
+    real_send = seams.send
     b_report: dict = {}
     b_thread: list[threading.Thread] = []
     shopify_sent: list[str] = []
@@ -464,7 +464,7 @@ def test_a_listing_is_never_pushed_twice_at_once_the_newer_number_goes_after_the
 
     assert linked.post("/stock/adjustments", {"warehouse_id": "wh-a", "sku": SKU, "delta": -1,
                                               "reason": "damaged"}).status == 201
-    monkeypatch.setattr(channel_sync, "send", send)
+    monkeypatch.setattr(seams, "send", send)
     a_report = push(stock_changed())
     b_thread[0].join(timeout=30)
 
@@ -481,14 +481,14 @@ def test_a_push_that_outlived_its_in_flight_mark_and_lost_a_race_is_pushed_again
     """A's call takes longer than the in-flight mark (here: no mark at all), so B claims, pushes and records
     4 while A's 5 is still on its way, and A's call lands last: Shopify shows 5 though one unit fewer is
     left. A's record is refused (B's claim is newer), so A computes again and pushes 4 after its own call."""
-    from stocklink.logic import channel_sync
+    from stocklink.logic.sync import platform_calls, rate_limit, seams
     from stocklink.store import sync_models
 
     monkeypatch.setattr(sync_models, "INFLIGHT_MS", -1)
 
     push(stock_changed())
     assert listed(sandbox_base) == {"tiktok": 6, "lazada": 6, "shopify": 6}
-    real_send = channel_sync.send
+    real_send = seams.send
     state = {"raced": False}
     b_report = {}
 
@@ -502,7 +502,7 @@ def test_a_push_that_outlived_its_in_flight_mark_and_lost_a_race_is_pushed_again
 
     assert linked.post("/stock/adjustments", {"warehouse_id": "wh-a", "sku": SKU, "delta": -1,
                                               "reason": "damaged"}).status == 201
-    monkeypatch.setattr(channel_sync, "send", send)
+    monkeypatch.setattr(seams, "send", send)
     a_report = push(stock_changed())
 
     assert listed(sandbox_base) == {"tiktok": 4, "lazada": 4, "shopify": 4}

@@ -27,7 +27,7 @@ def set_listed(base: str, platform: str, quantity: int, listing_id: str | None =
 
 
 def run(now, **kw):
-    from stocklink.logic.sweep import run_pass
+    from stocklink.logic.sync.sweep import run_pass
     return run_pass(now, **kw)
 
 
@@ -56,7 +56,7 @@ def synced(linked, aws, sandbox_base, t0):
 def test_a_listing_channel_push_is_pushing_is_in_flight_not_drift(synced, aws, sandbox_base, t0):
     """During a sale a read-back often sees the value just before channel_push's next push lands: that
     listing was claimed after the read-back began, so it is neither drift, nor an anomaly, nor corrected."""
-    from stocklink.logic import reconciliation
+    from stocklink.logic.sync import reconciliation
     from stocklink.store import sync_models
 
     assert synced.post("/stock/adjustments", {"warehouse_id": "wh-b", "sku": SKU, "delta": -1,
@@ -254,7 +254,7 @@ class CountingBudget:
 
 
 def test_budget_exhaustion_saves_the_cursor_and_the_next_pass_resumes(synced, aws, t0, monkeypatch):
-    from stocklink.logic import sweep
+    from stocklink.logic.sync import sweep
     from stocklink.store import reconcile_models
 
     for i in range(6):

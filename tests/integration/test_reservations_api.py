@@ -1,7 +1,7 @@
 """Storefront reservations end to end on moto: split, all-or-nothing, idempotency, transitions, expiry."""
 import pytest
 
-from stocklink.logic.sweep import run_pass
+from stocklink.logic.sync.sweep import run_pass
 from stocklink.time import now_ms
 
 

@@ -92,21 +92,21 @@ def test_after_warm_up_threads_starting_together_build_no_dynamodb_client(aws, m
 
 
 def test_per_sku_reads_sent_at_once_on_a_fresh_container_parse_botocore_once(aws, monkeypatch):
-    """channel_sync reads SKUs from a thread pool (reconciliation and the staff API too, not only
+    """Channel sync reads SKUs from a thread pool (reconciliation and the staff API too, not only
     channel_push): the pool warms the container's clients before its threads start, else each thread
     reaching a model first builds a client from a botocore session of its own."""
-    from stocklink.logic import channel_sync
+    from stocklink.logic.sync import displays, executors
 
     _fresh_container(monkeypatch)
-    monkeypatch.setattr(channel_sync, "_io_executor", None)
-    monkeypatch.setattr(channel_sync, "_warmed", False)
+    monkeypatch.setattr(executors, "_io_executor", None)
+    monkeypatch.setattr(executors, "_warmed", False)
     sessions = _count_sessions(monkeypatch)
     skus = [f"SKU-{i}" for i in range(12)]
     try:
-        assert channel_sync._available(skus) == {sku: {} for sku in skus}
-        assert len(channel_sync._listings_for(skus)) == 0
+        assert displays.available(skus) == {sku: {} for sku in skus}
+        assert len(displays.listings_for(skus)) == 0
     finally:
-        channel_sync._io().shutdown()
+        executors.io().shutdown()
     assert len(sessions) == 1
 
 

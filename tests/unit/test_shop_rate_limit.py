@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from stocklink.logic import channel_sync
+from stocklink.logic.sync import rate_limit, seams
 from stocklink.store import sync_models
 
 
@@ -21,13 +21,13 @@ def counter(monkeypatch):
         return True
 
     monkeypatch.setattr(sync_models, "take_call_slot", take)
-    monkeypatch.setattr(channel_sync, "_wall", lambda: 100.75)
+    monkeypatch.setattr(seams, "wall", lambda: 100.75)
     return counts, tries
 
 
 def test_a_full_window_gives_a_slot_in_the_next_one_and_is_not_tried_again(counter):
     counts, tries = counter
-    limit = channel_sync.ShopRateLimit("woocommerce", "s1", 2.0, 4)      # 1 call in each 500 ms window
+    limit = rate_limit.ShopRateLimit("woocommerce", "s1", 2.0, 4)      # 1 call in each 500 ms window
     assert (limit.window_ms, limit.per_window) == (500, 1)
     # now is 100.75 s: the current window started at 100.5, the next ones at 101.0, 101.5, ...
     assert [limit.wait_time() for _ in range(5)] == [0.0, 0.25, 0.75, 1.25, 1.75]
@@ -38,13 +38,13 @@ def test_a_full_window_gives_a_slot_in_the_next_one_and_is_not_tried_again(count
 
 def test_a_window_holds_whole_calls_at_exactly_the_rate(counter):
     for rate, window_ms, per_window in ((5.0, 600, 3), (10.0, 500, 5), (7.0, 572, 4), (3.0, 667, 2)):
-        limit = channel_sync.ShopRateLimit("x", "s1", rate, 1)
+        limit = rate_limit.ShopRateLimit("x", "s1", rate, 1)
         assert (limit.window_ms, limit.per_window) == (window_ms, per_window)
         assert per_window * 1000 / window_ms <= rate       # rounded so that the rate is never exceeded
 
 
 def test_fast_platforms_get_their_whole_rate_in_half_second_windows(counter):
-    limit = channel_sync.ShopRateLimit("lazada", "s1", 50.0, 10)
+    limit = rate_limit.ShopRateLimit("lazada", "s1", 50.0, 10)
     assert (limit.window_ms, limit.per_window) == (500, 25)
     waits = [limit.wait_time() for _ in range(51)]
     assert waits[:25] == [0.0] * 25 and waits[25:50] == [pytest.approx(0.25)] * 25
@@ -52,7 +52,7 @@ def test_fast_platforms_get_their_whole_rate_in_half_second_windows(counter):
 
 
 def test_slow_rates_get_long_windows(counter):
-    limit = channel_sync.ShopRateLimit("x", "s1", 0.5, 1)
+    limit = rate_limit.ShopRateLimit("x", "s1", 0.5, 1)
     assert (limit.window_ms, limit.per_window) == (2000, 1)
     assert [limit.wait_time() for _ in range(2)] == [0.0, 1.25]
 
@@ -63,7 +63,7 @@ def test_without_the_shared_count_the_container_paces_itself(monkeypatch):
 
     monkeypatch.setattr(sync_models, "take_call_slot", unavailable)
     clock = [50.0]
-    monkeypatch.setattr(channel_sync, "_clock", lambda: clock[0])
-    limit = channel_sync.ShopRateLimit("shopify", "s1", 2.0, 1)
+    monkeypatch.setattr(seams, "clock", lambda: clock[0])
+    limit = rate_limit.ShopRateLimit("shopify", "s1", 2.0, 1)
     assert limit.wait_time() == 0.0
     assert limit.wait_time() == pytest.approx(0.5)       # the container's own bucket: 2/s, burst 1

@@ -300,10 +300,10 @@ def channel_listing_observations(sku: str, thresholds: Thresholds, at: int,
     failed (the platform still has the old figure), else the quantity its allocation rule computes.
     A pool itself below the floor grades NONE here: the warehouse low-stock alert covers it.
     `stock`: stock items already read in this pass, per SKU (not read again)."""
-    from stocklink.logic import channel_sync
+    from stocklink.logic.sync import views
 
     try:
-        listings = channel_sync.sku_channels(sku, at * 1000)["listings"]
+        listings = views.sku_channels(sku, at * 1000)["listings"]
     except Exception:  # noqa: BLE001 - per-channel checks must not stop the warehouse alerts
         logger.exception("alerts: could not read the channel state of %s", sku)
         return []

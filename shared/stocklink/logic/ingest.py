@@ -46,7 +46,7 @@ def _with_order_detail(adapter, credentials: dict, event):
     needs = getattr(adapter, "needs_order_detail", None)
     if needs is None or not needs(event):
         return event
-    from stocklink.channels.http import send
+    from stocklink.outbound import send
 
     status, _headers, body = send(adapter.build_order_detail(credentials, event))
     if status == 0 or status == 429 or status >= 500:

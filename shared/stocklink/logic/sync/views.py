@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from stocklink.errors import ValidationFailed
+from stocklink.logic.sync import displays
 from stocklink.store import sync_models
 
 
@@ -35,13 +36,26 @@ class ListingStatus:
 
 def listing_status(sku: str, now_ms: int) -> list[ListingStatus]:
     """Every listing showing `sku`, with what it should show now and what it last showed."""
-    from stocklink.logic import channel_sync
-
-    return [ListingStatus(
-        platform=l["platform"], shop=l["shop"], listing_id=l["listing_id"],
-        components=tuple((c["sku"], int(c["qty"])) for c in l["components"]), rule=l["rule"], sync=l["sync"],
-        computed_qty=l["computed_qty"], pushed_qty=l["pushed_qty"], pushed_at=l["pushed_at"],
-        status=l["status"], error=l["error"]) for l in channel_sync.sku_channels(sku, now_ms)["listings"]]
+    listings, settings = displays.listings_and_settings([sku], with_settings=True)
+    plan = displays.plan(listings, settings, displays.available(displays.skus_of(listings)), now_ms)
+    ids: dict[tuple[str, str], list[str]] = {}
+    for listing in listings:
+        ids.setdefault(tuple(listing.channel.split("#", 1)), []).append(listing.listing_id)
+    states = sync_models.shops_listing_states(ids)              # one read for every shop's listings
+    out = []
+    for listing, display in zip(listings, plan):
+        platform, shop = listing.channel.split("#", 1)
+        state = states[(platform, shop)].get(listing.listing_id)
+        out.append(ListingStatus(
+            platform=platform, shop=shop, listing_id=listing.listing_id,
+            components=tuple((c.sku, c.qty) for c in listing.components),
+            rule=settings[listing.channel].rule, sync=settings[listing.channel].sync,
+            computed_qty=display.quantity,
+            pushed_qty=None if state is None or state.pushed_qty is None else int(state.pushed_qty),
+            pushed_at=None if state is None or state.pushed_at is None else int(state.pushed_at),
+            status=None if state is None else state.status,
+            error=None if state is None else state.error))
+    return out
 
 
 def sku_channels(sku: str, now_ms: int) -> dict:

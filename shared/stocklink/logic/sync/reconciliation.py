@@ -5,7 +5,7 @@ verification slice is, how many read-back calls a shop may take per pass, and wh
 (drift, and the anomalies: a listing above what the pool allows, a listing lower than the other platforms
 without cause). `Verifier` does the I/O for a chunk of SKUs: read back through each shop's adapter
 (batched by the adapter, paced within the shop's rate limit), compute the expected quantities exactly as
-channel sync does (channel_sync.compute_displays, after the read-back so stock is the fresher side), and
+channel sync does (displays.compute_displays, after the read-back so stock is the fresher side), and
 push corrections through channel sync (claim → push with retries → sync state / failures recorded).
 
 A platform answering 429/5xx/timeouts stops that shop for the rest of the pass, never the pass: its
@@ -20,6 +20,9 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 from stocklink.channels.base import HttpCall, PayloadInvalid, StockPush
 from stocklink.domain.allocation import AllocationSettings, ListingRef, bundle_units, pool
+from stocklink.logic.sync import displays, seams
+from stocklink.logic.sync.deliver import push_corrections
+from stocklink.logic.sync.rate_limit import TokenBucket, shop_limiter
 from stocklink.store import sync_models
 from stocklink.time import now_ms as wall_ms
 
@@ -146,12 +149,10 @@ def accuracy_pct(checked: int, in_sync: int) -> float | None:
 
 class Budget:
     """Time a pass may spend, from the Lambda context's remaining time minus a margin. The clock is
-    channel_sync's (so pacing sleeps count, and benchmarks can run on virtual time)."""
+    the sync package's (seams.clock: so pacing sleeps count, and benchmarks can run on virtual time)."""
 
     def __init__(self, budget_ms: int, clock: Callable[[], float] | None = None):
-        from stocklink.logic import channel_sync
-
-        self.clock = clock or (lambda: channel_sync._clock())
+        self.clock = clock or (lambda: seams.clock())
         self.start = self.clock()
         self.budget_ms = budget_ms
 
@@ -206,14 +207,11 @@ class Verifier:
         self.shops: dict[str, ShopState | None] = {}
 
     def _send(self, call: HttpCall):
-        from stocklink.logic import channel_sync
-
-        return (self.transport or channel_sync.send)(call)
+        return (self.transport or seams.send)(call)
 
     def _shop(self, channel: str) -> ShopState | None:
         if channel not in self.shops:
             from stocklink.channels.registry import UnknownPlatform, adapter_for
-            from stocklink.logic import channel_sync
             from stocklink.logic.catalog import shop_credentials
 
             platform, shop = channel.split("#", 1)
@@ -226,10 +224,10 @@ class Verifier:
             # A read-back call takes a slot from the shop's own limiter, the one channel_push uses, so that
             # reads and pushes together stay within the shop's rate; reads pace themselves at READ_SHARE of
             # that rate (one at a time), so that a pass never takes every slot of a window from the pushes.
-            limiter = channel_sync.shop_limiter(platform, shop, adapter)
+            limiter = shop_limiter(platform, shop, adapter)
             self.shops[channel] = ShopState(
                 adapter, credentials, limiter, read_allowance(limiter.rate),
-                channel_sync.TokenBucket(limiter.rate * READ_SHARE, 1),
+                TokenBucket(limiter.rate * READ_SHARE, 1),
                 down=None if credentials is not None else "shop credentials missing")
         return self.shops[channel]
 
@@ -250,11 +248,9 @@ class Verifier:
                strict_allowance: bool = False) -> ChunkResult:
         """Read back, compare and correct every listing of `skus`. `strict_allowance`: verify nothing of
         a shop whose read allowance would be exceeded (the slice stops there instead)."""
-        from stocklink.logic import channel_sync
-
         result = ChunkResult()
         if listings is None:
-            listings = channel_sync.listings_for(skus)
+            listings = displays.listings_for(skus)
         if not listings:
             result.verified |= set(skus)
             return result
@@ -289,7 +285,7 @@ class Verifier:
                 self._unreachable(missing, st.down or "not returned by the platform's read-back")
                 unread |= {(channel, l.listing_id) for l in missing}
         # Stock read after the read-back: a change in between makes StockLink's side the fresher one.
-        plan, available, settings = channel_sync.compute_displays(list(listings), self.now_ms)
+        plan, available, settings = displays.compute_displays(list(listings), self.now_ms)
         checks: list[Check] = []
         for listing, display in zip(listings, plan):
             key = (listing.channel, listing.listing_id)
@@ -369,8 +365,6 @@ class Verifier:
                        behind: set[tuple[str, str]] = frozenset()) -> set[tuple[str, str]]:
         """Count, raise anomalies (not for listings merely behind), push corrections; returns the listings
         whose correction failed."""
-        from stocklink.logic import channel_sync
-
         f = self.figures
         f.checked += len(checks)
         f.in_sync += sum(1 for c in checks if not c.drift)
@@ -389,7 +383,7 @@ class Verifier:
         failed: set[tuple[str, str]] = set()
         for channel, pushes in fixes.items():
             platform, shop = channel.split("#", 1)
-            sync = channel_sync.push_corrections(platform, shop, pushes, lambda: self.now_ms, self.now_ms)
+            sync = push_corrections(platform, shop, pushes, lambda: self.now_ms, self.now_ms)
             f.drift_fixed += sync.pushed
             f.push_failed += sync.failed
             f.superseded += sync.superseded

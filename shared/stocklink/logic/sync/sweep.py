@@ -23,7 +23,7 @@ from typing import Callable
 
 from stocklink import bus, events
 from stocklink.logic import reservations
-from stocklink.logic.reconciliation import (
+from stocklink.logic.sync.reconciliation import (
     CHUNK,
     DEFAULT_VERIFY_EVERY_S,
     FAILURE_WINDOW_MS,
@@ -38,8 +38,7 @@ from stocklink.logic.reconciliation import (
     slice_size,
 )
 from stocklink.observability import logger, metrics
-from stocklink.store import reconcile_models
-from stocklink.store.keys import listing_pk
+from stocklink.store import catalog, reconcile_models
 from stocklink.time import iso_now
 
 DEFAULT_BUDGET_MS = 20_000
@@ -67,62 +66,20 @@ def run_pass(now_ms: int, *, budget_ms: int = DEFAULT_BUDGET_MS, budget: Budget 
 
 
 def _run(now_ms: int, budget: Budget, verify_every_s: int, min_slice: int, transport) -> dict:
-    released = reservations.release_expired(now_ms)
+    released = reservations.release_expired(now_ms)                                     # 1.
     state = reconcile_models.load_state()
     last_pass = int(state.get("last_pass_at") or now_ms - PASS_INTERVAL_S * 1000)
     figures = PassFigures()
     verifier = Verifier(now_ms, figures, transport)
-
-    # 2. push failures since the last pass: retry them (dirty) and flag repeat offenders.
-    failures = reconcile_models.failures_since(now_ms - FAILURE_WINDOW_MS)
-    for failure in failures:
-        if int(failure.get("at_ms") or 0) > last_pass:
-            data = reconcile_models.listing(listing_pk(failure["platform"], failure["shop"]), str(failure["listing_id"]))
-            for component in (data or {}).get("components", []):
-                reconcile_models.mark_dirty(component["sku"], now_ms, {"cause": "push_failed"})
-    for anomaly in repeated_failures(failures, last_pass):
-        data = reconcile_models.listing(listing_pk(anomaly["platform"], anomaly["shop"]), anomaly["listing_id"])
-        skus = [c["sku"] for c in (data or {}).get("components", [])]
-        figures.anomalies.append({**anomaly, "sku": "+".join(skus) or anomaly["listing_id"], "skus": skus})
-
-    # 3a. dirty SKUs, most urgent first; a marker is cleared only once its SKU is verified.
+    _retry_failed_pushes(now_ms, last_pass, figures)                                    # 2.
     done: set[str] = set()
-    dirty = sorted(reconcile_models.dirty_skus(), key=lambda d: priority(d[2], d[1]))
-    dirty_verified = dirty_left = 0
-    for start in range(0, len(dirty), CHUNK):
-        if budget.exhausted(TAIL_RESERVE_MS):
-            dirty_left = len(dirty) - start
-            break
-        chunk = dirty[start:start + CHUNK]
-        result = verifier.verify([sku for sku, _, _ in chunk])
-        for sku, changed_at, _ in chunk:
-            if sku in result.verified:
-                reconcile_models.clear_dirty(sku, changed_at)
-                done.add(sku)
-                dirty_verified += 1
-            else:
-                dirty_left += 1
-
-    # 3b. the rotating slice; the cursor is saved after every chunk.
-    slice_report = _rotate(state, now_ms, verify_every_s, min_slice, budget, verifier, done)
-
-    # 4. unmapped SKUs in orders since the last pass.
-    for event in reconcile_models.unmapped_since(iso_now(last_pass)):
-        for line in (event.outcome or {}).get("unmapped") or [{}]:
-            figures.anomalies.append({
-                "kind": "unmapped_sku", "platform": event.platform, "shop": event.shop, "channel": event.platform,
-                "listing_id": line.get("listing_id"), "seller_sku": line.get("seller_sku"),
-                "sku": line.get("seller_sku") or line.get("listing_id") or "?", "order_id": event.order_id,
-                "severity": "orange", "description": "order line maps to no SKU"})
-
-    # 5. ledger sample.
-    mismatches, ledger_checked = ([], 0) if budget.exhausted(TAIL_RESERVE_MS // 3) else _ledger_sample(state)
-
+    dirty_verified, dirty_left = _verify_dirty(budget, verifier, done)                  # 3a.
+    slice_report = _rotate(state, now_ms, verify_every_s, min_slice, budget, verifier, done)   # 3b.
+    figures.anomalies.extend(_unmapped_anomalies(last_pass))                            # 4.
+    mismatches, ledger_checked = ([], 0) if budget.exhausted(TAIL_RESERVE_MS // 3) else _ledger_sample(state)  # 5.
     state["last_pass_at"] = now_ms
     reconcile_models.save_state(state, now_ms)
-
-    unreachable = figures.unreachable
-    report = {
+    report = {                                                                          # 6.
         "started_at": now_ms,
         "duration_ms": budget.used_ms(),
         "holds_released": len(released),
@@ -141,8 +98,8 @@ def _run(now_ms: int, budget: Budget, verify_every_s: int, min_slice: int, trans
         "push_failed": figures.push_failed,
         "superseded": figures.superseded,
         "in_flight": figures.in_flight,     # differed while channel_push was pushing them: not judged
-        "unreachable": len(unreachable),
-        "unreachable_listings": unreachable[:UNREACHABLE_LISTED],
+        "unreachable": len(figures.unreachable),
+        "unreachable_listings": figures.unreachable[:UNREACHABLE_LISTED],
         "shops_down": {ch: st.down for ch, st in verifier.shops.items() if st is not None and st.down},
         "anomaly_count": len(figures.anomalies),
         "anomalies": figures.anomalies[:100],
@@ -150,16 +107,70 @@ def _run(now_ms: int, budget: Budget, verify_every_s: int, min_slice: int, trans
         "ledger_mismatches": mismatches,
         "budget_exhausted": bool(dirty_left) or slice_report["stopped"] == "budget",
     }
+    _publish(report, figures.anomalies, mismatches, now_ms)
+    return report
+
+
+def _retry_failed_pushes(now_ms: int, last_pass: int, figures: PassFigures) -> None:
+    """Push failures since the last pass: their SKUs become dirty (verified, so retried, this pass), and
+    listings failing repeatedly are raised as anomalies."""
+    failures = reconcile_models.failures_since(now_ms - FAILURE_WINDOW_MS)
+    for failure in failures:
+        if int(failure.get("at_ms") or 0) > last_pass:
+            data = catalog.listing(failure["platform"], failure["shop"], str(failure["listing_id"]))
+            for component in (data or {}).get("components", []):
+                reconcile_models.mark_dirty(component["sku"], now_ms, {"cause": "push_failed"})
+    for anomaly in repeated_failures(failures, last_pass):
+        data = catalog.listing(anomaly["platform"], anomaly["shop"], anomaly["listing_id"])
+        skus = [c["sku"] for c in (data or {}).get("components", [])]
+        figures.anomalies.append({**anomaly, "sku": "+".join(skus) or anomaly["listing_id"], "skus": skus})
+
+
+def _verify_dirty(budget: Budget, verifier: Verifier, done: set[str]) -> tuple[int, int]:
+    """Dirty SKUs, most urgent first; a marker is cleared only once its SKU is verified (added to `done`).
+    Returns (verified, left for the next pass)."""
+    dirty = sorted(reconcile_models.dirty_skus(), key=lambda d: priority(d[2], d[1]))
+    verified = left = 0
+    for start in range(0, len(dirty), CHUNK):
+        if budget.exhausted(TAIL_RESERVE_MS):
+            left = len(dirty) - start
+            break
+        chunk = dirty[start:start + CHUNK]
+        result = verifier.verify([sku for sku, _, _ in chunk])
+        for sku, changed_at, _ in chunk:
+            if sku in result.verified:
+                reconcile_models.clear_dirty(sku, changed_at)
+                done.add(sku)
+                verified += 1
+            else:
+                left += 1
+    return verified, left
+
+
+def _unmapped_anomalies(last_pass: int) -> list[dict]:
+    """Order lines recorded unmapped since the last pass."""
+    out = []
+    for event in reconcile_models.unmapped_since(iso_now(last_pass)):
+        for line in (event.outcome or {}).get("unmapped") or [{}]:
+            out.append({
+                "kind": "unmapped_sku", "platform": event.platform, "shop": event.shop, "channel": event.platform,
+                "listing_id": line.get("listing_id"), "seller_sku": line.get("seller_sku"),
+                "sku": line.get("seller_sku") or line.get("listing_id") or "?", "order_id": event.order_id,
+                "severity": "orange", "description": "order line maps to no SKU"})
+    return out
+
+
+def _publish(report: dict, anomalies: list[dict], mismatches: list[dict], now_ms: int) -> None:
+    """Store the report, publish its events, emit its metrics."""
     reconcile_models.save_report(now_ms, report)
     reconcile_models.prune_reports(now_ms - REPORT_RETENTION_MS)
-    if figures.anomalies:
-        bus.publish(events.SYNC_ANOMALY, figures.anomalies)
+    if anomalies:
+        bus.publish(events.SYNC_ANOMALY, anomalies)
     if mismatches:
         bus.publish(events.LEDGER_MISMATCH, mismatches)
     _metrics(report)
     logger.info("reconciliation pass", extra={k: v for k, v in report.items()
                                               if k not in ("drifts", "unreachable_listings", "anomalies", "released")})
-    return report
 
 
 def _rotate(state: dict, now_ms: int, verify_every_s: int, min_slice: int, budget: Budget, verifier: Verifier,

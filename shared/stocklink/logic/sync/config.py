@@ -1,0 +1,62 @@
+"""Per-container memory of slow-changing configuration: shop records and secrets, a shop's call rate, and
+whether any shop uses the dynamic buffer. Each is re-read at most every CONFIG_CACHE_S, so a burst of
+events costs no configuration reads; a change made through the API is seen within that time."""
+from __future__ import annotations
+
+import threading
+from typing import Callable
+
+from stocklink.logic.sync import seams
+from stocklink.store import catalog
+
+CONFIG_CACHE_S = 30.0
+
+_cache: dict[str, tuple[float, object]] = {}
+_lock = threading.Lock()
+
+
+def cached(key: str, load: Callable[[], object], keep_none: bool = True):
+    """load() at most every CONFIG_CACHE_S per container (the shop's secrets are cached as long already)."""
+    now = seams.clock()
+    with _lock:
+        hit = _cache.get(key)
+    if hit is not None and now - hit[0] < CONFIG_CACHE_S:
+        return hit[1]
+    value = load()
+    if value is not None or keep_none:
+        with _lock:
+            _cache[key] = (now, value)
+    return value
+
+
+def forget() -> None:
+    with _lock:
+        _cache.clear()
+
+
+def reset_caches() -> None:
+    """Forget everything this container remembers (tests start each case as a fresh container)."""
+    from stocklink.logic.sync import rate_limit, velocity
+
+    forget()
+    velocity.forget_pending_latencies()
+    rate_limit.forget_limiters()
+
+
+def shop_credentials(platform: str, shop: str) -> dict | None:
+    from stocklink.logic.catalog import shop_credentials as read
+
+    # an unknown shop is not remembered: it may be created a moment later
+    return cached(f"shop#{platform}#{shop}", lambda: read(platform, shop), keep_none=False)
+
+
+def shop_call_rate(platform: str, shop: str) -> float | None:
+    from stocklink.logic.catalog import shop_call_rate as read
+
+    return cached(f"rate#{platform}#{shop}", lambda: read(platform, shop))
+
+
+def any_dynamic_buffer() -> bool:
+    """Whether some shop uses the dynamic buffer: only then is sales velocity worth two requests per SKU."""
+    return bool(cached("dynamic", lambda: any(
+        (data or {}).get("buffer_mode") == "dynamic" for data in catalog.all_allocation_settings())))

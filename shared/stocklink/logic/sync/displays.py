@@ -1,0 +1,103 @@
+"""What each listing should show: the listings holding a SKU (reverse index), their shops' allocation
+settings, stock read now, and the allocation rules (stocklink.domain.allocation) over all of them."""
+from __future__ import annotations
+
+from typing import Callable, Iterable, Mapping
+
+from stocklink.domain.allocation import AllocationSettings, Component, ListingRef, plan_displays
+from stocklink.logic.sync import executors, velocity
+from stocklink.logic.sync.settings import settings_for
+from stocklink.store import catalog, repository
+
+
+def listings_and_settings(skus: Iterable[str], with_settings: bool = False
+                          ) -> tuple[list[ListingRef], dict[str, AllocationSettings]]:
+    """The listings showing `skus` and (with_settings) their shops' allocation settings, read in one
+    BatchGetItem for every shop instead of one per shop."""
+    refs: dict[tuple[str, str], set[str]] = {}
+    for showing in each_sku(catalog.listings_showing, list(dict.fromkeys(skus))):
+        for platform, shop, listing_id in showing:
+            refs.setdefault((platform, shop), set()).add(listing_id)
+    shops = sorted(refs)
+    wanted = [(platform, shop, lid) for (platform, shop), ids in sorted(refs.items()) for lid in sorted(ids)]
+    found, stored_settings = catalog.listings_with_allocation(wanted, shops if with_settings else [])
+    out = []
+    for platform, shop, lid in wanted:
+        data = found.get((platform, shop, lid))
+        if data is None:
+            continue
+        out.append(ListingRef(f"{platform}#{shop}", lid,
+                              tuple(Component(c["sku"], int(c.get("qty", 1))) for c in data["components"]),
+                              dict(data.get("platform_ids") or {})))
+    settings = {f"{platform}#{shop}": AllocationSettings.from_dict(stored)
+                for (platform, shop), stored in stored_settings.items()
+                if any(l.channel == f"{platform}#{shop}" for l in out)}
+    return out, settings
+
+
+def listings_for(skus: Iterable[str]) -> list[ListingRef]:
+    """Every listing showing one of `skus` (reconciliation reads these back)."""
+    return listings_and_settings(skus)[0]
+
+
+def available(skus: Iterable[str]) -> dict[str, dict[str, int]]:
+    """Available units by SKU and warehouse, read now (strongly consistent)."""
+    skus = list(dict.fromkeys(skus))
+    return dict(zip(skus, each_sku(lambda sku: {i.warehouse_id: int(i.available) for i in repository.stock_items(sku)},
+                                   skus)))
+
+
+def each_sku(read: Callable[[str], object], skus: list[str]) -> list:
+    """read(sku) for every SKU of `skus` (distinct), in order. A read per SKU is one Query (stock items, or
+    the listings showing it); several are sent at once, so a push after a wait with five handed-over SKUs
+    costs one round trip for each kind of read instead of five."""
+    if len(skus) <= 1:
+        return [read(sku) for sku in skus]
+    return list(executors.io().map(read, skus))
+
+
+def skus_of(listings: Iterable[ListingRef]) -> list[str]:
+    return sorted({c.sku for l in listings for c in l.components})
+
+
+def plan(listings: list[ListingRef], settings: Mapping[str, AllocationSettings],
+         stock: Mapping[str, Mapping[str, int]], now_ms: int) -> list:
+    """Each listing's display for `stock`, with the dynamic buffers as of `now_ms`."""
+    return plan_displays(listings, settings, stock, extra_buffer=velocity.dynamic_buffers(listings, settings, now_ms))
+
+
+def compute(listings: list[ListingRef], settings: Mapping[str, AllocationSettings],
+            now_ms: Callable[[], int]) -> tuple[int, list]:
+    """(read time, plan) from stock read now; the read time is taken first, so claims stay conservative."""
+    read_at = now_ms()
+    return read_at, plan(listings, settings, available(skus_of(listings)), read_at)
+
+
+def compute_displays(listings: list[ListingRef], now_ms: int):
+    """What each listing should show now, as a push computes it: (plan, available by SKU and warehouse,
+    settings by channel). Reconciliation compares read-back quantities with this plan."""
+    settings = settings_for(sorted({l.channel for l in listings}))
+    stock = available(skus_of(listings))
+    return plan(listings, settings, stock, now_ms), stock, settings
+
+
+def target_qty(listing: ListingRef, computed: int | None, zero: set) -> int | None:
+    """What to push: the computed display, 0 for a listing holding an oversold SKU, None when sync is off."""
+    if computed is None:
+        return None
+    return 0 if zero & {c.sku for c in listing.components} else computed
+
+
+def unchanged(state, qty: int) -> bool:
+    """Whether the listing already shows `qty` (its last push landed with that number)."""
+    return state is not None and state.status == "pushed" and state.pushed_qty == qty \
+        and (state.computed_qty is None or state.computed_qty == qty)
+
+
+def needs_push(mine: list[ListingRef], wanted: Mapping, states: Mapping, zero: set) -> bool:
+    """Whether any of a shop's listings would be pushed (the same test as the push loop's)."""
+    for listing in mine:
+        qty = target_qty(listing, wanted[listing.listing_id].quantity, zero)
+        if qty is not None and not unchanged(states.get(listing.listing_id), qty):
+            return True
+    return False

@@ -1,0 +1,53 @@
+"""A shop's allocation settings (rule, buffers, min/max display, sync switch): the API and the reads
+channel sync makes of them."""
+from __future__ import annotations
+
+from typing import Annotated, Iterable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from stocklink.domain.allocation import AllocationSettings
+from stocklink.errors import ValidationFailed
+from stocklink.logic.catalog import require_shop
+from stocklink.logic.sync import config
+from stocklink.store import catalog
+
+
+class AllocationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rule: Annotated[str, Field(pattern="^(shared|quota|fixed)$")] = "shared"
+    buffer: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    buffer_mode: Annotated[str, Field(pattern="^(static|dynamic)$")] = "static"
+    ratio: Annotated[float, Field(ge=0, le=1)] = 1.0
+    minimum: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    fixed: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    min_display: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    max_display: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    sellout_threshold: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    sync: bool = True
+    warehouses: list[str] | None = None
+
+
+def put_allocation(platform: str, shop: str, body: AllocationIn, now_ms: int) -> dict:
+    require_shop(platform, shop)
+    try:
+        settings = AllocationSettings.from_dict(body.model_dump())
+    except ValueError as exc:
+        raise ValidationFailed(str(exc)) from None
+    data = {"platform": platform, "shop": shop, **settings.to_dict()}
+    catalog.put_allocation(platform, shop, data, now_ms)
+    config.forget()
+    return data
+
+
+def get_allocation(platform: str, shop: str) -> dict:
+    require_shop(platform, shop)
+    data = catalog.allocation(platform, shop)
+    return {"platform": platform, "shop": shop, **AllocationSettings.from_dict(data).to_dict()}
+
+
+def settings_for(channels: Iterable[str]) -> dict[str, AllocationSettings]:
+    """Each channel's ("platform#shop") settings; the defaults for a shop that stored none."""
+    channels = list(channels)
+    stored = catalog.allocation_settings(channels)
+    return {ch: AllocationSettings.from_dict(stored.get(ch)) for ch in channels}
