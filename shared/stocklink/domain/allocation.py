@@ -108,13 +108,13 @@ def quota_split(pool_units: int, quotas: Mapping[str, tuple[float, int]]) -> dic
     minimums = {c: min(int(m), wants[c]) for c, (_, m) in quotas.items()}
     total_min = sum(minimums.values())
     if total_min >= pool_units:
-        return _proportional(pool_units, minimums)
+        return proportional(pool_units, minimums)
     extra = {c: wants[c] - minimums[c] for c in quotas}
-    shared = _proportional(pool_units - total_min, extra)
+    shared = proportional(pool_units - total_min, extra)
     return {c: minimums[c] + shared[c] for c in quotas}
 
 
-def _proportional(units: int, weights: Mapping[str, int]) -> dict[str, int]:
+def proportional(units: int, weights: Mapping[str, int]) -> dict[str, int]:
     """Floor of a proportional split, then the leftover one by one by largest remainder (sum == min(units, total))."""
     total = sum(weights.values())
     if total <= 0:

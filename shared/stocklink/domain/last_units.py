@@ -1,0 +1,171 @@
+"""The last units: never offer a unit on two channels at once while a SKU is at risk. Pure: no I/O, no clock.
+
+Why: a marketplace accepts an order and takes the unit off its own listing before StockLink hears of it.
+If every channel shows the whole pool, the channels together offer N × the units during every sync window.
+
+The invariant, in quantities StockLink knows: for each channel, `shown` is what its platform may still sell
+to our knowledge — the last number it confirmed, minus the orders it has sent us since (its own checkout
+took them off), plus any raise still on its way (a push whose outcome is unknown counts as shown). Orders
+in flight lower a platform's real number and the real stock alike, so
+
+    Σ over channels of shown  ≤  available          ⇒   the platforms never sell more than exists.
+
+While a SKU is *at risk* the allocation keeps that sum within the pool:
+  1. at risk when available ≤ max(min_units_per_channel × channels, k × Σ velocity × (push p99 + webhook
+     delay p99)): the units the channels are expected to sell before a push lands, with a margin k; it
+     stays at risk until available exceeds `exit_factor` × that threshold (hysteresis: no flapping);
+  2. the units are split by demand (each channel's velocity; evenly while nothing has sold), after the
+     fixed-rule channels and each channel's min_display, within each channel's max_display and pool;
+  3. moves lower first: a decrease is sent at once; an increase only within the headroom
+     available − Σ shown, which a decrease adds to once its platform has confirmed it; a platform that
+     takes only absolute numbers is refilled when it has sold out and never lowered (see plan_moves).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from stocklink.domain.allocation import AllocationSettings, proportional
+
+
+@dataclass(frozen=True)
+class RiskPolicy:
+    k: float = 2.0                          # margin on the units expected to sell within one sync window
+    min_units_per_channel: int = 3          # at risk at or below this many units per selling channel anyway
+    exit_factor: float = 1.5                # leave the at-risk mode only above this × the threshold
+    default_push_latency_s: float = 1.0     # before a shop has push-latency samples
+    default_webhook_delay_s: float = 3.0    # before a shop's webhook delays are measured
+    absolute_refill_s: float = 10.0         # an absolute-only channel is refilled with this many seconds' sales
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    @staticmethod
+    def from_dict(data: Mapping | None) -> "RiskPolicy":
+        known = {k: v for k, v in (data or {}).items() if k in RiskPolicy.__dataclass_fields__}
+        return RiskPolicy(**known)
+
+
+@dataclass(frozen=True)
+class ChannelDemand:
+    """One channel's side of a SKU at risk."""
+    channel: str
+    velocity: float                 # units/s sold recently
+    shown: int                      # what its platform may still sell, to our knowledge (see module doc)
+    settings: AllocationSettings = AllocationSettings()
+    pool: int | None = None         # units of its warehouses (None: the whole pool)
+    push_latency_s: float | None = None
+    webhook_delay_s: float | None = None
+    relative: bool = True           # the platform applies changes relative to its own count (see plan_moves)
+
+
+def risk_threshold(channels: Sequence[ChannelDemand], policy: RiskPolicy) -> float:
+    """Units at or below which the SKU is at risk (see the module doc)."""
+    selling = [c for c in channels if c.settings.sync]
+    window = sum(c.velocity * ((c.push_latency_s if c.push_latency_s is not None else policy.default_push_latency_s)
+                               + (c.webhook_delay_s if c.webhook_delay_s is not None
+                                  else policy.default_webhook_delay_s))
+                 for c in selling)
+    return max(policy.min_units_per_channel * len(selling), policy.k * window)
+
+
+def at_risk(available: int, threshold: float, was_at_risk: bool, policy: RiskPolicy) -> bool:
+    """Enter at the threshold, leave only above exit_factor × threshold."""
+    if was_at_risk:
+        return available <= threshold * policy.exit_factor
+    return available <= threshold
+
+
+def split_by_demand(available: int, channels: Sequence[ChannelDemand]) -> dict[str, int]:
+    """Target units per channel, summing to at most `available`.
+
+    Paused channels (sync off) keep what they show: their units are taken first, never moved. Then fixed-
+    rule channels get their fixed number, then every channel its min_display (largest first while units
+    last), and the rest goes by velocity (evenly when no channel has sold), each channel capped by its
+    max_display and its own warehouses' pool; what a cap leaves over goes to the others.
+    """
+    left = max(0, int(available))
+    out = {c.channel: 0 for c in channels}
+    cap = {c.channel: _cap(c, available) for c in channels}
+    for c in channels:
+        if not c.settings.sync:
+            out[c.channel] = max(0, c.shown)
+            left -= out[c.channel]
+    left = max(0, left)
+    movable = [c for c in channels if c.settings.sync and not (available <= c.settings.sellout_threshold)]
+    for c in movable:
+        if c.settings.rule == "fixed":
+            take = min(c.settings.fixed, cap[c.channel], left)
+            out[c.channel], left = take, left - take
+    flexible = [c for c in movable if c.settings.rule != "fixed"]
+    for c in sorted(flexible, key=lambda c: (-c.settings.min_display, c.channel)):
+        take = min(c.settings.min_display, cap[c.channel], left)
+        out[c.channel], left = take, left - take
+    while left > 0:
+        room = [c for c in flexible if out[c.channel] < cap[c.channel]]
+        if not room:
+            break
+        total_velocity = sum(max(0.0, c.velocity) for c in room)
+        weights = {c.channel: (max(0.0, c.velocity) if total_velocity > 0 else 1.0) for c in room}
+        # integer weights for the largest-remainder split (velocities are small floats)
+        top = max(weights.values())
+        share = proportional(left, {ch: max(1, round(w / top * 1_000_000)) if w > 0 else 0
+                                    for ch, w in weights.items()})
+        if sum(share.values()) == 0:
+            break
+        given = 0
+        for c in room:
+            take = min(share.get(c.channel, 0), cap[c.channel] - out[c.channel])
+            out[c.channel] += take
+            given += take
+        left -= given
+        if given == 0:
+            break
+    return out
+
+
+def _cap(c: ChannelDemand, available: int) -> int:
+    cap = max(0, int(available if c.pool is None else min(c.pool, available)))
+    if c.settings.max_display is not None:
+        cap = min(cap, c.settings.max_display)
+    return cap
+
+
+def plan_moves(available: int, channels: Sequence[ChannelDemand], policy: RiskPolicy = RiskPolicy()
+               ) -> dict[str, int]:
+    """The number each channel should show now, lower first: decreases at once, increases only within
+    the headroom available − Σ shown (highest velocity first). Never raises Σ shown above `available`
+    once it is within it; while it is above (a SKU just turned at risk), only decreases are made.
+
+    Relative channels (the platform applies a change to its own count, and lets it go below 0 rather than
+    cut a decrease short) move freely. A platform that only takes an absolute number would overwrite the
+    units its own checkout took while our number was on its way, so it is only ever set while it shows 0
+    with no order of it unheard of (shown == 0), and then to at most what it sells in `absolute_refill_s`:
+    it is refilled each time it sells out, and never lowered, so its units are never counted twice.
+    """
+    targets = split_by_demand(available, channels)
+    now: dict[str, int] = {}
+    for c in channels:
+        shown = max(0, c.shown)
+        lower = c.settings.sync and c.relative and targets[c.channel] < shown
+        now[c.channel] = targets[c.channel] if lower else shown
+    headroom = max(0, int(available) - sum(max(0, c.shown) for c in channels))
+    for c in sorted(channels, key=lambda c: (-c.velocity, c.channel)):
+        shown = max(0, c.shown)
+        want = targets[c.channel] - shown
+        if not c.relative:
+            if shown > 0:
+                continue
+            want = min(want, max(1, math.ceil(c.velocity * policy.absolute_refill_s - 1e-9)))
+        if not c.settings.sync or want <= 0 or headroom <= 0:
+            continue
+        raise_by = min(want, headroom)
+        now[c.channel] = shown + raise_by
+        headroom -= raise_by
+    return now
+
+
+def offered_beyond_pool(available: int, shown: Mapping[str, int]) -> int:
+    """Units offered on more than one channel at once (0 when the invariant holds)."""
+    return max(0, sum(max(0, q) for q in shown.values()) - max(0, available))
