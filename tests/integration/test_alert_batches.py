@@ -143,6 +143,7 @@ def test_events_of_a_warehouse_without_a_stored_item_are_graded_one_by_one_as_be
 def test_a_failing_group_fails_only_its_records_and_a_redelivery_sends_nothing_twice(
         staff, aws, topic, monkeypatch):
     from stocklink import bus
+    from stocklink.events import ORDER_OVERSOLD
     from stocklink.logic import alerting
 
     q = topic.queue("partial")
@@ -153,8 +154,8 @@ def test_a_failing_group_fails_only_its_records_and_a_redelivery_sends_nothing_t
         staff.post("/stock/receipts", {"warehouse_id": "wh-a", "lines": [{"sku": sku, "qty": 5}],
                                        "reference": f"PO-{sku}"})
         staff.post("/stock/adjustments", {"warehouse_id": "wh-a", "sku": sku, "delta": -1, "reason": "count"})
-    bus.publish(bus.ORDER_OVERSOLD, [{"platform": "shopee", "shop": "s1", "order_id": "o1", "sku": "HOT",
-                                      "shortfall": 1}])
+    bus.publish(ORDER_OVERSOLD, [{"platform": "shopee", "shop": "s1", "order_id": "o1", "sku": "HOT",
+                                  "shortfall": 1}])
     events = alert_rule_events(aws)
     assert Counter(e["detail"]["sku"] for e in events) == {"OK-1": 2, "BAD-1": 2, "HOT": 1}
     batch, ids = sqs_batch(events, bodies=["not an event", "[1, 2]"])

@@ -333,6 +333,7 @@ def test_dead_letter_queue_depth_alerts_on_the_tick_and_clears_when_redriven(aws
 
 def test_failed_publish_stays_in_the_outbox_and_the_tick_sends_it_once(aws, alert_fn, topic, monkeypatch):
     from stocklink import bus
+    from stocklink.events import ORDER_OVERSOLD
     from stocklink.logic import alerting
     from stocklink.store import alert_models
 
@@ -343,8 +344,8 @@ def test_failed_publish_stays_in_the_outbox_and_the_tick_sends_it_once(aws, aler
         raise RuntimeError("SNS unreachable")
 
     monkeypatch.setattr(alerting, "publish", broken)
-    bus.publish(bus.ORDER_OVERSOLD, [{"platform": "shopee", "shop": "s1", "order_id": "o1", "sku": "HOT",
-                                      "shortfall": 2}])
+    bus.publish(ORDER_OVERSOLD, [{"platform": "shopee", "shop": "s1", "order_id": "o1", "sku": "HOT",
+                                  "shortfall": 2}])
     with pytest.raises(BatchFailed):
         alert_fn.pump()                 # its record is reported failed: SQS redelivers it
     state, _ = alert_models.get_state("oversell#HOT#all")

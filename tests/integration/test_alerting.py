@@ -256,13 +256,14 @@ def test_alert_rules_validate_and_resolve_global_abc_sku(alerts_api):
 
 def test_oversell_and_unmapped_events_raise_one_alert_each(aws, alert_fn, topic):
     from stocklink import bus
+    from stocklink.events import ORDER_OVERSOLD, ORDER_UNMAPPED
 
     q = topic.queue("incidents")
     for n in range(20):  # twenty oversold orders of one SKU in a flash sale: one notification
-        bus.publish(bus.ORDER_OVERSOLD, [{"platform": "shopee", "shop": "s1", "order_id": f"o{n}",
-                                          "sku": SKU, "shortfall": 1}])
-    bus.publish(bus.ORDER_UNMAPPED, [{"platform": "lazada", "shop": "l1", "order_id": "o9",
-                                      "unmapped": [{"listing_id": "L-77", "seller_sku": "MYSTERY", "qty": 1}]}])
+        bus.publish(ORDER_OVERSOLD, [{"platform": "shopee", "shop": "s1", "order_id": f"o{n}",
+                                      "sku": SKU, "shortfall": 1}])
+    bus.publish(ORDER_UNMAPPED, [{"platform": "lazada", "shop": "l1", "order_id": "o9",
+                                  "unmapped": [{"listing_id": "L-77", "seller_sku": "MYSTERY", "qty": 1}]}])
     alert_fn.pump()
     got = [(d["attributes"]["kind"], d["attributes"]["severity"], d["attributes"].get("channel"))
            for d in topic.drain(q)]
