@@ -48,8 +48,8 @@ def publish_alert(kwargs: Mapping[str, Any]) -> str:
 def subscribe(protocol: str, endpoint: str, filter_policy: str) -> str:
     """Subscribe an email address or phone number to the topic, filtered on message attributes; returns
     the subscription ARN (for email: pending until the recipient confirms)."""
-    return _sns().subscribe(TopicArn=topic_arn(), Protocol=protocol, Endpoint=endpoint,
-                            Attributes={"FilterPolicy": filter_policy, "FilterPolicyScope": "MessageAttributes"},
+    attributes = {"FilterPolicy": filter_policy, "FilterPolicyScope": "MessageAttributes"}
+    return _sns().subscribe(TopicArn=topic_arn(), Protocol=protocol, Endpoint=endpoint, Attributes=attributes,
                             ReturnSubscriptionArn=True)["SubscriptionArn"]
 
 
