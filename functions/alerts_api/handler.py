@@ -3,7 +3,7 @@ import json
 from urllib.parse import unquote
 
 from stocklink.errors import ValidationFailed
-from stocklink.logic import alerting
+from stocklink.logic.alerting import rules_api, subscriptions, views
 from stocklink.observability import logger, metrics
 from stocklink.time import now_ms
 from stocklink.web import json_response, make_app, principal, raw_body
@@ -25,55 +25,55 @@ def _body() -> dict:
 def list_alerts():
     principal(app, "staff_read")
     query = app.current_event.query_string_parameters or {}
-    return json_response(200, alerting.list_alerts(query.get("status", "open")))
+    return json_response(200, views.list_alerts(query.get("status", "open")))
 
 
 @app.post("/alerts/<alert_id>/ack")
 def ack(alert_id: str):
     who = principal(app, "staff")
-    return json_response(200, alerting.ack(unquote(alert_id), who.name, now_ms()))
+    return json_response(200, views.ack(unquote(alert_id), who.name, now_ms()))
 
 
 @app.get("/alert-rules")
 def list_rules():
     principal(app, "staff_read")
-    return json_response(200, alerting.list_rules())
+    return json_response(200, rules_api.list_rules())
 
 
 @app.put("/alert-rules/global")
 def put_global():
     principal(app, "staff")
-    return json_response(200, alerting.put_rule("global", None, _body(), now_ms()))
+    return json_response(200, rules_api.put_rule("global", None, _body(), now_ms()))
 
 
 @app.put("/alert-rules/abc/<abc_class>")
 def put_abc(abc_class: str):
     principal(app, "staff")
-    return json_response(200, alerting.put_rule("abc", unquote(abc_class), _body(), now_ms()))
+    return json_response(200, rules_api.put_rule("abc", unquote(abc_class), _body(), now_ms()))
 
 
 @app.put("/alert-rules/sku/<sku>")
 def put_sku(sku: str):
     principal(app, "staff")
-    return json_response(200, alerting.put_rule("sku", unquote(sku), _body(), now_ms()))
+    return json_response(200, rules_api.put_rule("sku", unquote(sku), _body(), now_ms()))
 
 
 @app.get("/subscriptions")
 def list_subscriptions():
     principal(app, "staff_read")
-    return json_response(200, alerting.list_subscriptions())
+    return json_response(200, subscriptions.list_subscriptions())
 
 
 @app.put("/subscriptions/<subscription_id>")
 def put_subscription(subscription_id: str):
     principal(app, "staff")
-    return json_response(200, alerting.put_subscription(unquote(subscription_id), _body(), now_ms()))
+    return json_response(200, subscriptions.put_subscription(unquote(subscription_id), _body(), now_ms()))
 
 
 @app.delete("/subscriptions/<subscription_id>")
 def delete_subscription(subscription_id: str):
     principal(app, "staff")
-    return json_response(200, alerting.delete_subscription(unquote(subscription_id)))
+    return json_response(200, subscriptions.delete_subscription(unquote(subscription_id)))
 
 
 @logger.inject_lambda_context

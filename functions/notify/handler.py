@@ -1,7 +1,7 @@
 """Chat fan-out: SQS (subscribed to the alerts topic) -> each matching chat group, with retries.
 Thin: one record at a time; failed records are reported so SQS redelivers them (and, after
 maxReceiveCount, moves them to the DLQ) while delivered ones are deleted."""
-from stocklink.logic import alerting
+from stocklink.logic.alerting.notify import notify_message
 from stocklink.observability import logger, metrics
 from stocklink.time import now_ms
 
@@ -12,7 +12,7 @@ def handler(event, context):
     failures = []
     for record in event.get("Records", []):
         try:
-            alerting.notify_message(record["body"], now_ms())
+            notify_message(record["body"], now_ms())
         except Exception:  # noqa: BLE001 - this record is retried by SQS, the others are not held up
             logger.exception("notify failed", extra={"message_id": record.get("messageId")})
             failures.append({"itemIdentifier": record["messageId"]})

@@ -15,7 +15,8 @@ import pytest
 from stocklink.alerts.levels import Level
 from stocklink.domain.requests import ReceiptIn, ReservationIn, SkuIn, WarehouseIn
 from stocklink.errors import InsufficientStock
-from stocklink.logic import alerting, catalog, inventory, storefront
+from stocklink.logic import catalog, inventory, storefront
+from stocklink.logic.alerting import bus_events, grading, rules_api
 from stocklink.store import alert_models
 from stocklink.time import now_ms
 
@@ -38,7 +39,7 @@ def alert_tables(local_tables, dynamodb_local, monkeypatch):
             published.append(alert)
         return f"msg-{len(published)}"
 
-    monkeypatch.setattr(alerting, "publish", publish)
+    monkeypatch.setattr(grading, "publish", publish)
     # create the clients before the threads do: concurrent first use of a botocore session can fail
     alert_models.get_state("warm#up#all")
     alert_models.get_docs(["cfg#global"])
@@ -84,7 +85,7 @@ def test_eight_functions_deciding_the_same_crossing_publish_it_once(alert_tables
                "detail": {"platform": "shopee", "shop": "s1", "order_id": f"o{n}", "sku": "HOT-1", "shortfall": 1}}
               for n in range(8)]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        results = list(pool.map(lambda e: alerting.handle_event(e, now_ms()), events))
+        results = list(pool.map(lambda e: bus_events.handle_event(e, now_ms()), events))
 
     assert [(a.key, a.event, a.severity) for a in published] == [("oversell#HOT-1#all", "raised", "red")]
     assert sum(len(r) for r in results) == 1
@@ -100,7 +101,7 @@ def test_the_same_event_delivered_to_sixteen_functions_at_once_publishes_once(al
     event = {"detail-type": "ledger.mismatch", "time": "2026-11-24T10:00:00Z",
              "detail": {"sku": "HOT-2", "warehouse_id": "wh-a", "stored": 10, "replayed": 7}}
     with ThreadPoolExecutor(max_workers=16) as pool:
-        list(pool.map(lambda _: alerting.handle_event(event, now_ms()), range(16)))
+        list(pool.map(lambda _: bus_events.handle_event(event, now_ms()), range(16)))
     assert [(a.key, a.severity) for a in published] == [("ledger_mismatch#HOT-2#wh:wh-a", "red")]
     assert races["lost"] == 15
 
@@ -113,7 +114,7 @@ def test_stock_draining_under_racing_alert_functions_notifies_each_level_at_most
     now = now_ms()
     catalog.put_sku("HOT-3", SkuIn(name="Best-seller"), now)
     catalog.put_warehouse("wh-a", WarehouseIn(name="A", priority=1), now)
-    alerting.put_rule("sku", "HOT-3", {"safety_stock": 100}, now)
+    rules_api.put_rule("sku", "HOT-3", {"safety_stock": 100}, now)
     inventory.receive(ReceiptIn(warehouse_id="wh-a", reference="PO-1", lines=[{"sku": "HOT-3", "qty": 100}]),
                       actor="test", now_ms=now)
 
@@ -124,16 +125,16 @@ def test_stock_draining_under_racing_alert_functions_notifies_each_level_at_most
         except InsufficientStock:
             pass
         # the alert function for this stock change (EventBridge may deliver them in any order)
-        return alerting.handle_event({"detail-type": "stock.changed",
-                                      "detail": {"sku": "HOT-3", "warehouse_id": "wh-a"}}, now_ms())
+        return bus_events.handle_event({"detail-type": "stock.changed",
+                                        "detail": {"sku": "HOT-3", "warehouse_id": "wh-a"}}, now_ms())
 
     with ThreadPoolExecutor(max_workers=19) as pool:
         list(pool.map(buyer, range(19)))
     # and a late duplicate of every event changes nothing
     with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(lambda _: alerting.handle_event({"detail-type": "stock.changed",
-                                                       "detail": {"sku": "HOT-3", "warehouse_id": "wh-a"}},
-                                                      now_ms()), range(8)))
+        list(pool.map(lambda _: bus_events.handle_event({"detail-type": "stock.changed",
+                                                         "detail": {"sku": "HOT-3", "warehouse_id": "wh-a"}},
+                                                        now_ms()), range(8)))
 
     raised = Counter(a.severity for a in published if a.key == "low_stock#HOT-3#wh:wh-a" and a.event == "raised")
     assert raised["red"] == 1 and all(n == 1 for n in raised.values()), raised

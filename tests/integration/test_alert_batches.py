@@ -121,8 +121,8 @@ def test_a_batch_of_one_skus_changes_sends_the_alerts_one_by_one_processing_send
 
 def test_events_of_a_warehouse_without_a_stored_item_are_graded_one_by_one_as_before(aws, topic):
     q = topic.queue("gone")
-    from stocklink.logic import alerting
-    assert alerting.put_rule("sku", "GONE-1", {"safety_stock": 100}, 0) and alerting.put_rule(
+    from stocklink.logic.alerting import rules_api
+    assert rules_api.put_rule("sku", "GONE-1", {"safety_stock": 100}, 0) and rules_api.put_rule(
         "sku", "GONE-2", {"safety_stock": 100}, 0)
 
     def events(sku):
@@ -142,32 +142,33 @@ def test_events_of_a_warehouse_without_a_stored_item_are_graded_one_by_one_as_be
 
 def test_a_failing_group_fails_only_its_records_and_a_redelivery_sends_nothing_twice(
         staff, aws, topic, monkeypatch):
-    from stocklink import bus, events
-    from stocklink.logic import alerting
+    from stocklink import bus
+    from stocklink.events import ORDER_OVERSOLD
+    from stocklink.logic.alerting import rules_api
 
     q = topic.queue("partial")
     staff.put("/warehouses/wh-a", {"name": "A", "priority": 1})
     for sku in ("OK-1", "BAD-1"):
         staff.put(f"/skus/{sku}", {"name": sku})
-        alerting.put_rule("sku", sku, {"safety_stock": 100}, 0)
+        rules_api.put_rule("sku", sku, {"safety_stock": 100}, 0)
         staff.post("/stock/receipts", {"warehouse_id": "wh-a", "lines": [{"sku": sku, "qty": 5}],
                                        "reference": f"PO-{sku}"})
         staff.post("/stock/adjustments", {"warehouse_id": "wh-a", "sku": sku, "delta": -1, "reason": "count"})
-    bus.publish(events.ORDER_OVERSOLD, [{"platform": "shopee", "shop": "s1", "order_id": "o1", "sku": "HOT",
-                                      "shortfall": 1}])
+    bus.publish(ORDER_OVERSOLD, [{"platform": "shopee", "shop": "s1", "order_id": "o1", "sku": "HOT",
+                                  "shortfall": 1}])
     events = alert_rule_events(aws)
     assert Counter(e["detail"]["sku"] for e in events) == {"OK-1": 2, "BAD-1": 2, "HOT": 1}
     batch, ids = sqs_batch(events, bodies=["not an event", "[1, 2]"])
     bad_ids = {i for i, e in zip(ids, events) if e["detail"]["sku"] == "BAD-1"}
 
-    real_settings = alerting.sku_settings
+    real_settings = rules_api.sku_settings
 
     def throttled(sku):
         if sku == "BAD-1":
             raise RuntimeError("ProvisionedThroughputExceededException")
         return real_settings(sku)
 
-    monkeypatch.setattr(alerting, "sku_settings", throttled)
+    monkeypatch.setattr(rules_api, "sku_settings", throttled)
     answer = invoke(batch)
     # BAD-1's two records and the two unreadable ones come back; the rest is acknowledged
     assert set(failures(answer)) == bad_ids | set(ids[-2:])
@@ -176,7 +177,7 @@ def test_a_failing_group_fails_only_its_records_and_a_redelivery_sends_nothing_t
     assert first == [("low_stock#OK-1#wh:wh-a", "raised", "red"), ("oversell#HOT#all", "raised", "red")]
 
     # SQS redelivers (here: the whole batch again, as a visibility timeout lapse would): only BAD-1 sends
-    monkeypatch.setattr(alerting, "sku_settings", real_settings)
+    monkeypatch.setattr(rules_api, "sku_settings", real_settings)
     answer = invoke(batch)
     assert set(failures(answer)) == set(ids[-2:])       # unreadable stays unreadable: on to the DLQ
     again = [(d["alert"]["key"], d["alert"]["event"], d["alert"]["severity"]) for d in topic.drain(q)]
@@ -185,13 +186,13 @@ def test_a_failing_group_fails_only_its_records_and_a_redelivery_sends_nothing_t
 
 
 def test_a_failing_warehouse_fails_only_the_records_naming_it(staff, aws, topic, monkeypatch):
-    from stocklink.logic import alerting
+    from stocklink.logic.alerting import grading, rules_api
 
     q = topic.queue("per-warehouse")
     for wh, prio in (("wh-a", 1), ("wh-b", 2)):
         staff.put(f"/warehouses/{wh}", {"name": wh, "priority": prio})
     staff.put("/skus/SPLIT", {"name": "split"})
-    alerting.put_rule("sku", "SPLIT", {"safety_stock": 100}, 0)
+    rules_api.put_rule("sku", "SPLIT", {"safety_stock": 100}, 0)
     for wh in ("wh-a", "wh-b"):
         staff.post("/stock/receipts", {"warehouse_id": wh, "lines": [{"sku": "SPLIT", "qty": 5}],
                                        "reference": f"PO-{wh}"})
@@ -201,59 +202,59 @@ def test_a_failing_warehouse_fails_only_the_records_naming_it(staff, aws, topic,
     wh_b = {i for i, e in zip(ids, events) if e["detail"]["warehouse_id"] == "wh-b"}
     assert len(wh_b) == 2 and len(ids) == 4
 
-    real_observe = alerting._observe
+    real_observe = grading.observe
 
     def flaky(obs, now_ms, edit=None):
         if obs.key.scope == "wh:wh-b":
             raise RuntimeError("ConditionalCheckFailed storm")
         return real_observe(obs, now_ms, edit)
 
-    monkeypatch.setattr(alerting, "_observe", flaky)
+    monkeypatch.setattr(grading, "observe", flaky)
     assert set(failures(invoke(batch))) == wh_b
     assert [d["alert"]["key"] for d in topic.drain(q)] == ["low_stock#SPLIT#wh:wh-a"]
-    monkeypatch.setattr(alerting, "_observe", real_observe)
+    monkeypatch.setattr(grading, "observe", real_observe)
     retry, _ = sqs_batch([e for i, e in zip(ids, events) if i in wh_b])
     assert failures(invoke(retry)) == []
     assert [d["alert"]["key"] for d in topic.drain(q)] == ["low_stock#SPLIT#wh:wh-b"]
 
 
 def test_a_failed_publish_fails_the_group_and_the_outbox_sends_it_once(staff, aws, topic, monkeypatch):
-    from stocklink.logic import alerting
+    from stocklink.logic.alerting import grading, rules_api
     from stocklink.store import alert_models
 
     q = topic.queue("outbox")
     staff.put("/warehouses/wh-a", {"name": "A", "priority": 1})
     staff.put("/skus/PUB", {"name": "pub"})
-    alerting.put_rule("sku", "PUB", {"safety_stock": 100}, 0)
+    rules_api.put_rule("sku", "PUB", {"safety_stock": 100}, 0)
     staff.post("/stock/receipts", {"warehouse_id": "wh-a", "lines": [{"sku": "PUB", "qty": 5}], "reference": "PO"})
     batch, ids = sqs_batch(alert_rule_events(aws))
-    real_publish = alerting.publish
+    real_publish = grading.publish
 
     def broken(alert):
         raise RuntimeError("SNS unreachable")
 
-    monkeypatch.setattr(alerting, "publish", broken)
+    monkeypatch.setattr(grading, "publish", broken)
     assert failures(invoke(batch)) == ids
     (pending,) = alert_models.outbox()
-    monkeypatch.setattr(alerting, "publish", real_publish)
+    monkeypatch.setattr(grading, "publish", real_publish)
     # the retry re-grades the same stored version: stale, nothing sent twice ...
     assert failures(invoke(batch)) == []
     assert topic.drain(q) == []
     # ... and the tick sends what the failed publish left in the outbox, once
     from tests.integration.test_alert_sources import real_now_ms, tick_at
-    assert tick_at(monkeypatch, real_now_ms() + alerting.PENDING_GRACE_MS + 1000)["republished"] == 1
+    assert tick_at(monkeypatch, real_now_ms() + grading.PENDING_GRACE_MS + 1000)["republished"] == 1
     (sent,) = topic.drain(q)
     assert (sent["alert"]["key"], sent["alert"]["id"]) == ("low_stock#PUB#wh:wh-a", pending["alert"]["id"])
     assert alert_models.outbox() == []
 
 
 def test_the_scheduled_tick_and_a_bare_event_still_work_without_a_queue(staff, aws, topic):
-    from stocklink.logic import alerting
+    from stocklink.logic.alerting import rules_api
 
     q = topic.queue("direct")
     staff.put("/warehouses/wh-a", {"name": "A", "priority": 1})
     staff.put("/skus/BARE", {"name": "bare"})
-    alerting.put_rule("sku", "BARE", {"safety_stock": 100}, 0)
+    rules_api.put_rule("sku", "BARE", {"safety_stock": 100}, 0)
     staff.post("/stock/receipts", {"warehouse_id": "wh-a", "lines": [{"sku": "BARE", "qty": 5}], "reference": "PO"})
     (event,) = alert_rule_events(aws)
     answer = invoke(event)

@@ -219,10 +219,10 @@ class Pipeline:
 
 @pytest.fixture
 def listed_on_two_shops(staff, aws, alert_fn, sandbox_base, monkeypatch):
-    from stocklink.logic.sync import platform_calls, rate_limit
-    monkeypatch.setattr(platform_calls, "BACKOFF_BASE_S", 0.001)
-    monkeypatch.setattr(platform_calls, "BACKOFF_CAP_S", 0.002)
-    rate_limit._limiters.clear()
+    from stocklink.logic import channel_sync
+    monkeypatch.setattr(channel_sync, "BACKOFF_BASE_S", 0.001)
+    monkeypatch.setattr(channel_sync, "BACKOFF_CAP_S", 0.002)
+    channel_sync._buckets.clear()
     control(sandbox_base, "POST", "reset", {})
     staff.put("/warehouses/wh-a", {"name": "Shenzhen A", "priority": 1})
     staff.put("/skus/TEE-1", {"name": "Tee"})
@@ -291,14 +291,14 @@ def test_listing_below_floor_while_pool_has_stock_and_push_failures_on_the_tick(
     cleared = sorted((d["alert"]["key"], d["alert"]["event"]) for d in topic.drain(q))
     assert cleared == [("low_stock#TEE-1#ch:lazada:s1:1234567890", "recovered"),
                        ("push_failures#*#ch:lazada:s1", "recovered")]
-    from stocklink.logic import alerting
-    open_keys = {a["id"] for a in alerting.list_alerts("open")["alerts"]}
+    from stocklink.logic.alerting import views
+    open_keys = {a["id"] for a in views.list_alerts("open")["alerts"]}
     assert open_keys == {"low_stock#TEE-1#ch:tiktok:s1:1729592969712207012"}   # still on a fixed 5
 
 
 def test_dead_letter_queue_depth_alerts_on_the_tick_and_clears_when_redriven(aws, alert_fn, topic, monkeypatch):
+    from stocklink import notifications
     from stocklink.config import settings
-    from stocklink.logic import alerting
 
     sqs = boto3.client("sqs")
     url = sqs.create_queue(QueueName="channel-push-async-dlq")["QueueUrl"]
@@ -306,7 +306,7 @@ def test_dead_letter_queue_depth_alerts_on_the_tick_and_clears_when_redriven(aws
     monkeypatch.setenv("DEAD_LETTER_QUEUES", json.dumps({"channel-push-async": url,
                                                          "alerts-chat-dlq": "alerts-chat-dlq"}))
     settings.cache_clear()
-    alerting._sqs.cache_clear()
+    notifications.reset_clients()
     q = topic.queue("dlq")
     now = real_now_ms()
     assert tick_at(monkeypatch, now)["sent"] == []          # empty queues: nothing
@@ -332,34 +332,35 @@ def test_dead_letter_queue_depth_alerts_on_the_tick_and_clears_when_redriven(aws
 # ---------------------------------------------------------------- outbox
 
 def test_failed_publish_stays_in_the_outbox_and_the_tick_sends_it_once(aws, alert_fn, topic, monkeypatch):
-    from stocklink import bus, events
-    from stocklink.logic import alerting
+    from stocklink import bus
+    from stocklink.events import ORDER_OVERSOLD
+    from stocklink.logic.alerting import grading
     from stocklink.store import alert_models
 
     q = topic.queue("outbox")
-    real_publish = alerting.publish
+    real_publish = grading.publish
 
     def broken(alert):
         raise RuntimeError("SNS unreachable")
 
-    monkeypatch.setattr(alerting, "publish", broken)
-    bus.publish(events.ORDER_OVERSOLD, [{"platform": "shopee", "shop": "s1", "order_id": "o1", "sku": "HOT",
-                                      "shortfall": 2}])
+    monkeypatch.setattr(grading, "publish", broken)
+    bus.publish(ORDER_OVERSOLD, [{"platform": "shopee", "shop": "s1", "order_id": "o1", "sku": "HOT",
+                                  "shortfall": 2}])
     with pytest.raises(BatchFailed):
         alert_fn.pump()                 # its record is reported failed: SQS redelivers it
     state, _ = alert_models.get_state("oversell#HOT#all")
     (pending,) = alert_models.outbox()
     assert state.level.label == "red" and pending["key"] == "oversell#HOT#all"
     assert alert_fn.replay() == []      # the retry decides nothing new: the state already holds red
-    monkeypatch.setattr(alerting, "publish", real_publish)
+    monkeypatch.setattr(grading, "publish", real_publish)
 
     now = real_now_ms()
     assert tick_at(monkeypatch, now)["republished"] == 0            # within the grace: maybe in flight
     assert topic.drain(q) == []
-    assert tick_at(monkeypatch, now + alerting.PENDING_GRACE_MS + 1000)["republished"] == 1
+    assert tick_at(monkeypatch, now + grading.PENDING_GRACE_MS + 1000)["republished"] == 1
     (sent,) = topic.drain(q)
     assert (sent["alert"]["kind"], sent["alert"]["event"], sent["alert"]["id"]) == (
         "oversell", "raised", pending["alert"]["id"])
     assert alert_models.outbox() == []
-    assert tick_at(monkeypatch, now + alerting.PENDING_GRACE_MS + 2000)["republished"] == 0
+    assert tick_at(monkeypatch, now + grading.PENDING_GRACE_MS + 2000)["republished"] == 0
     assert topic.drain(q) == []

@@ -44,18 +44,19 @@ class Topic:
 
 @pytest.fixture
 def topic(aws, monkeypatch):
+    from stocklink import notifications
     from stocklink.config import settings
-    from stocklink.logic import alerting
+    from stocklink.logic.alerting import notify
 
     arn = boto3.client("sns").create_topic(Name="stocklink-alerts")["TopicArn"]
     monkeypatch.setenv("ALERTS_TOPIC_ARN", arn)
     monkeypatch.setenv("NOTIFY_RETRY_BASE_DELAY", "0.001")
     settings.cache_clear()
-    alerting._sns.cache_clear()
-    alerting._CHAT_CACHE.update(at=0.0, subs=None)
+    notifications.reset_clients()
+    notify.reset_caches()
     yield Topic(arn)
     settings.cache_clear()
-    alerting._sns.cache_clear()
+    notifications.reset_clients()
 
 
 @pytest.fixture
@@ -81,7 +82,7 @@ class BatchFailed(RuntimeError):
 
 class AlertFn:
     """Feeds every event the bus captured to the alert function as the rule does: through its queue, in
-    SQS batches of up to `batch_size` records. Returns the alerts published (read off alerting.publish)."""
+    SQS batches of up to `batch_size` records. Returns the alerts published (read off grading.publish)."""
 
     def __init__(self, bus):
         from functions.alerts.handler import handler
@@ -93,23 +94,23 @@ class AlertFn:
         self.batch_size = rule.queue.batch_size
 
     def deliver(self, events: list[dict]) -> list[dict]:
-        from stocklink.logic import alerting
+        from stocklink.logic.alerting import grading
 
-        sent, inner = [], alerting.publish
+        sent, inner = [], grading.publish
 
         def spy(alert):
             message_id = inner(alert)
             sent.append({"id": alert.id, "key": alert.key, "event": alert.event, "severity": alert.severity})
             return message_id
 
-        alerting.publish = spy
+        grading.publish = spy
         try:
             for start in range(0, len(events), self.batch_size):
                 answer = self.handler(sqs_batch(events[start:start + self.batch_size])[0], LambdaContext())
                 if answer["batchItemFailures"]:
                     raise BatchFailed(f"{len(answer['batchItemFailures'])} record(s) failed")
         finally:
-            alerting.publish = inner
+            grading.publish = inner
         return sent
 
     def pump(self) -> list[dict]:
@@ -194,7 +195,7 @@ def test_filter_policies_route_through_real_sns_subscriptions(warehouse, alerts_
 
 
 def test_ack_stops_repeats_until_it_worsens(warehouse, alerts_api, alert_fn, topic, monkeypatch):
-    from stocklink.logic import alerting
+    from stocklink.logic.alerting import views
 
     q = topic.queue("acks")
     alerts_api.put(f"/alert-rules/sku/{SKU}", {"safety_stock": 100})
@@ -225,7 +226,7 @@ def test_ack_stops_repeats_until_it_worsens(warehouse, alerts_api, alert_fn, top
                                           "reason": "damaged"})
     alert_fn.pump()
     assert [(d["alert"]["event"], d["alert"]["severity"]) for d in topic.drain(q)] == [("raised", "red")]
-    assert alerting.list_alerts("open")["alerts"][0]["status"] == "open"
+    assert views.list_alerts("open")["alerts"][0]["status"] == "open"
 
 
 def test_ack_of_unknown_alert_is_404_and_needs_staff(alerts_api):
@@ -235,7 +236,7 @@ def test_ack_of_unknown_alert_is_404_and_needs_staff(alerts_api):
 
 
 def test_alert_rules_validate_and_resolve_global_abc_sku(alerts_api):
-    from stocklink.logic.alerting import sku_settings
+    from stocklink.logic.alerting.rules_api import sku_settings
 
     assert alerts_api.put("/alert-rules/global", {"floor_units": 5}).status == 200
     assert alerts_api.put("/alert-rules/abc/a", {"yellow_pct": 70}).status == 200
@@ -255,14 +256,15 @@ def test_alert_rules_validate_and_resolve_global_abc_sku(alerts_api):
 
 
 def test_oversell_and_unmapped_events_raise_one_alert_each(aws, alert_fn, topic):
-    from stocklink import bus, events
+    from stocklink import bus
+    from stocklink.events import ORDER_OVERSOLD, ORDER_UNMAPPED
 
     q = topic.queue("incidents")
     for n in range(20):  # twenty oversold orders of one SKU in a flash sale: one notification
-        bus.publish(events.ORDER_OVERSOLD, [{"platform": "shopee", "shop": "s1", "order_id": f"o{n}",
-                                          "sku": SKU, "shortfall": 1}])
-    bus.publish(events.ORDER_UNMAPPED, [{"platform": "lazada", "shop": "l1", "order_id": "o9",
-                                      "unmapped": [{"listing_id": "L-77", "seller_sku": "MYSTERY", "qty": 1}]}])
+        bus.publish(ORDER_OVERSOLD, [{"platform": "shopee", "shop": "s1", "order_id": f"o{n}",
+                                      "sku": SKU, "shortfall": 1}])
+    bus.publish(ORDER_UNMAPPED, [{"platform": "lazada", "shop": "l1", "order_id": "o9",
+                                  "unmapped": [{"listing_id": "L-77", "seller_sku": "MYSTERY", "qty": 1}]}])
     alert_fn.pump()
     got = [(d["attributes"]["kind"], d["attributes"]["severity"], d["attributes"].get("channel"))
            for d in topic.drain(q)]

@@ -162,7 +162,7 @@ def test_signed_dingtalk_and_feishu_receive_correct_payloads_once(alerts_api, al
 
 
 def _last_alert(alert_fn):
-    from stocklink.logic.alerting import list_alerts
+    from stocklink.logic.alerting.views import list_alerts
     from stocklink.store.alert_models import get_state
 
     (view,) = list_alerts("open")["alerts"]

@@ -301,22 +301,29 @@ class DeliveryResult:
 Transport = Callable[[HttpRequest], tuple[int, Mapping[str, str], bytes]]
 
 
+def _attempt(target: ChatTarget, request: HttpRequest, send: Transport) -> SendOutcome:
+    try:
+        status, headers, body = send(request)
+    except OSError as exc:  # timeouts and connection errors (requests' errors subclass OSError)
+        return SendOutcome(False, True, "transport_error", str(exc)[:200])
+    if status == 0:         # stocklink.outbound.send: refused, reset or timed out, the reason as body
+        return SendOutcome(False, True, "transport_error", body.decode("utf-8", errors="replace")[:200])
+    return classify_response(target.platform, status, body, headers)
+
+
 def deliver(target: ChatTarget, alert: Alert, send: Transport, *, clock_ms: Callable[[], int],
             sleep: Callable[[float], None], policy: RetryPolicy = RetryPolicy(),
             rng: random.Random | None = None) -> DeliveryResult:
-    """Post one alert with retries. `send` does the HTTP call and may raise OSError on transport
-    failure. dead_letter: permanent error or attempts used up (send it to the DLQ);
+    """Post one alert with retries. `send` does the HTTP call; a transport failure is status 0 with the
+    reason as body (stocklink.outbound.send) or an OSError (an injected transport): both retryable.
+    dead_letter: permanent error or attempts used up (send it to the DLQ);
     retry_later: still retryable but the in-process wait budget is spent (let the queue redeliver)."""
     waits: list[float] = []
     attempt = 0
     while True:
         attempt += 1
         request = build_request(target, alert, clock_ms())  # fresh timestamp and signature each time
-        try:
-            status, headers, body = send(request)
-            outcome = classify_response(target.platform, status, body, headers)
-        except OSError as exc:  # timeouts and connection errors (requests' errors subclass OSError)
-            outcome = SendOutcome(False, True, "transport_error", str(exc)[:200])
+        outcome = _attempt(target, request, send)
         if outcome.ok:
             return DeliveryResult("delivered", attempt, outcome, tuple(waits))
         delay = next_delay(outcome, attempt, policy, rng)

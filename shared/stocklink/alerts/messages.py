@@ -10,8 +10,8 @@ import hashlib
 import json
 import math
 import re
-from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Callable, Iterable, Mapping
 
 from stocklink.alerts.kinds import Kind
 from stocklink.alerts.levels import Level
@@ -284,3 +284,96 @@ def filter_policy(spec: Mapping[str, Any]) -> str:
     if math.prod(len(v) for v in policy.values()) > 150:
         raise ValueError("an SNS filter policy takes at most 150 value combinations")
     return json.dumps(policy, sort_keys=True, separators=(",", ":"))
+
+
+# ---------------------------------------------------------------- what to do, from the alert's facts
+# Some kinds know more than action_text can say from the observation alone (a listing's allocation rule,
+# a failing shop's last error, the forecast's demand): these edits rewrite the action of an Alert built
+# by build_alert. A recovery keeps its "Cleared" text.
+
+def _channel_action(alert: Alert) -> Alert:
+    f = alert.facts
+    if alert.event == "recovered" or "pool" not in f:
+        return alert
+    where = f"listing {f.get('listing_id')} on {f.get('channel')}/{f.get('shop')}"
+    text = f"SKU {alert.sku}: {where} shows {f.get('shown')} while {f.get('pool')} are available to sell"
+    if f.get("push_failed"):
+        text += (f"; its last stock push failed ({f.get('error', 'unknown error')}): fix the shop connection, "
+                 f"then re-push (GET /sync/failures lists the failures)")
+    else:
+        text += (f"; the {f.get('rule', 'allocation')} rule gives it {f.get('computed_qty')}: raise this "
+                 f"channel's quota or fixed quantity, or lower its buffer (PUT /shops/{f.get('channel')}/"
+                 f"{f.get('shop')}/allocation)")
+    return replace(alert, action=text)
+
+
+def _push_failure_action(alert: Alert) -> Alert:
+    f = alert.facts
+    if alert.event == "recovered":
+        return alert
+    text = (f"{f.get('depth')} stock pushes to {f.get('channel')}/{f.get('shop')} failed in the last "
+            f"{f.get('window_min')} min ({f.get('listings')} listings")
+    text += f"; last error: {f['last_error']})" if f.get("last_error") else ")"
+    return replace(alert, action=text + ": check the shop's credentials and rate limits; GET /sync/failures "
+                   "lists them, and the next stock change or reconciliation re-pushes")
+
+
+def _dead_letter_action(alert: Alert) -> Alert:
+    f = alert.facts
+    if alert.event == "recovered" or "push" in str(f.get("queue", "")):
+        return alert   # the domain text is about stock pushes
+    return replace(alert, action=f"{f.get('depth')} messages waiting in dead-letter queue {f.get('queue')}: "
+                                 f"read the failed function's logs, fix the cause, then redrive the queue")
+
+
+def _stockout_action(alert: Alert) -> Alert:
+    f = alert.facts
+    if alert.event == "recovered" or not f.get("daily_sales") or f.get("available") is None:
+        return alert
+    return replace(alert, action=alert.action + (f" ({float(f['available']):g} available, ~{float(f['daily_sales']):.1f}"
+                                                 f"/day forecast: {f.get('days_of_cover')} days of cover)"))
+
+
+def _burst_action(alert: Alert) -> Alert:
+    f = alert.facts
+    if alert.event == "recovered" or (f.get("observed") is not None and f.get("expected") is not None):
+        return alert
+    tail = f.get("tail_probability")
+    odds = f" (tail probability {float(tail):.2g})" if tail is not None else ""
+    return replace(alert, action=f"SKU {alert.sku}: sales in the last 24 h are far above the forecast{odds}; "
+                                 f"check the promotion and the allocation across channels")
+
+
+def _slow_mover_action(alert: Alert) -> Alert:
+    f = alert.facts
+    if alert.event == "recovered":
+        return alert
+    since = f.get("days_since_last_sale")
+    text = f"SKU {alert.sku}: " + (f"no sale for {since} days" if since is not None else "no recorded sale")
+    if f.get("demand_probability") is not None:
+        text += f", sells on ~{100 * float(f['demand_probability']):.0f} % of days"
+    if f.get("on_hand") is not None:
+        text += f", {float(f['on_hand']):g} on hand"
+    return replace(alert, action=text + "; consider a markdown, a bundle or a transfer")
+
+
+def _scoped_action(alert: Alert) -> Alert:
+    """Low stock and push failures: the text depends on the scope (a channel listing, a shop, a queue)."""
+    scope = alert.key.split("#", 2)[2]
+    if alert.kind == Kind.LOW_STOCK and scope.startswith("ch:"):
+        return _channel_action(alert)
+    if alert.kind == Kind.PUSH_FAILURES:
+        return _push_failure_action(alert) if scope.startswith("ch:") else _dead_letter_action(alert)
+    return alert
+
+
+_ACTION_EDITS: Mapping[str, Callable[[Alert], Alert]] = {
+    Kind.LOW_STOCK: _scoped_action, Kind.PUSH_FAILURES: _scoped_action,
+    Kind.STOCKOUT_FORECAST: _stockout_action, Kind.DEMAND_BURST: _burst_action, Kind.SLOW_MOVER: _slow_mover_action,
+}
+
+
+def action_edit(kind: str) -> Callable[[Alert], Alert] | None:
+    """The edit that rewrites the action of an alert of `kind` from its facts, or None (build_alert's
+    text stands)."""
+    return _ACTION_EDITS.get(kind)

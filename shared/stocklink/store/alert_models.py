@@ -198,3 +198,68 @@ def was_sent(pk: str) -> bool:
 
 def dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
+
+
+# ---------------------------------------------------------------- named operations
+# Alerting names a rule, a subscription or a delivery; the keys behind them are composed only here.
+
+def _rule_pk(scope: str, name: str | None) -> str:
+    return "cfg#global" if scope == "global" else f"cfg#{scope}#{name}"
+
+
+def rule_docs(wanted: Iterable[tuple[str, str | None]]) -> dict[tuple[str, str | None], dict]:
+    """The threshold overrides stored for each (scope, name) among `wanted` ("global" has no name), in one
+    batch read; pairs without a stored document are left out."""
+    pairs = list(dict.fromkeys((scope, None if scope == "global" else name) for scope, name in wanted))
+    docs = get_docs(_rule_pk(*pair) for pair in pairs)
+    return {pair: docs[_rule_pk(*pair)] for pair in pairs if _rule_pk(*pair) in docs}
+
+
+def rule_doc(scope: str, name: str | None = None) -> dict | None:
+    return get_doc(_rule_pk(scope, name))
+
+
+def save_rule(scope: str, name: str | None, doc: dict, now_ms: int) -> None:
+    put_doc(_rule_pk(scope, name), doc, now_ms, RULES)
+
+
+def all_rules() -> list[tuple[str, str | None, dict]]:
+    """(scope, name, doc) of every stored rule document; the global one has name None."""
+    out = []
+    for pk, doc in list_docs(RULES).items():
+        parts = pk.split("#", 2)
+        out.append((parts[1], parts[2] if len(parts) > 2 else None, doc))
+    return out
+
+
+def _subscription_pk(sub_id: str) -> str:
+    return f"sub#{sub_id}"
+
+
+def subscription(sub_id: str) -> dict | None:
+    return get_doc(_subscription_pk(sub_id))
+
+
+def save_subscription(sub_id: str, doc: dict, now_ms: int) -> None:
+    put_doc(_subscription_pk(sub_id), doc, now_ms, SUBSCRIPTIONS)
+
+
+def delete_subscription(sub_id: str) -> None:
+    delete_doc(_subscription_pk(sub_id))
+
+
+def subscriptions() -> list[dict]:
+    return list(list_docs(SUBSCRIPTIONS).values())
+
+
+def _delivery_pk(alert_id: str, sub_id: str) -> str:
+    return f"sent#{alert_id}#{sub_id}"
+
+
+def was_delivered(alert_id: str, sub_id: str) -> bool:
+    return was_sent(_delivery_pk(alert_id, sub_id))
+
+
+def mark_delivered(alert_id: str, sub_id: str, data: dict[str, Any], now_ms: int, ttl_s: int) -> bool:
+    """Record the alert's delivery to the subscription (kept `ttl_s`); False when already recorded."""
+    return mark_sent(_delivery_pk(alert_id, sub_id), data, now_ms, ttl_s)

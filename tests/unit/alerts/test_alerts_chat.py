@@ -238,3 +238,14 @@ def test_deliver_hands_back_when_the_wait_budget_is_spent():
                               RetryPolicy(max_attempts=5, max_total_wait=90))
     # first wait 60 s fits the 90 s budget, a second 60 s does not: let the queue redeliver later
     assert (result.status, result.attempts, result.waits) == ("retry_later", 2, (60.0,))
+
+
+def test_deliver_retries_a_network_failure_reported_as_status_0_like_an_oserror():
+    # stocklink.outbound.send answers a refused / reset / timed-out request with status 0, the reason as body
+    result, send, clock = run(ChatTarget(Platform.SLACK, "https://hooks.slack.com/x"),
+                              [(0, {}, b"<urlopen error [Errno 111] Connection refused>"), (200, {}, b"ok")])
+    assert (result.status, result.attempts, clock.slept) == ("delivered", 2, [1])
+    failed, _, _ = run(ChatTarget(Platform.SLACK, "https://hooks.slack.com/x"), [(0, {}, b"timed out")] * 2,
+                       RetryPolicy(max_attempts=2, base_delay=1, max_delay=30, max_total_wait=100))
+    assert (failed.status, failed.outcome.code, failed.outcome.retryable, failed.outcome.message) == (
+        "dead_letter", "transport_error", True, "timed out")
