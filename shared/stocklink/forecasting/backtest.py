@@ -12,7 +12,7 @@ trend; for smooth / erratic SKUs with ≥ 56 days) and the Theta method (SES wit
 least-squares slope, on profile-adjusted demand; same SKUs as Holt–Winters) — plus the equal-weight
 means of the best 2, 3 and 4 of them by backtest MSE (forecast combination). Every kernel
 keeps its daily backtest errors (Backtest.E), so a mean's error is the mean of its members' errors,
-scored on the same days.
+scored on the same days. Seasonal profiles and the Holt–Winters and Theta candidates: seasonal.py.
 The route from DESIGN §8 (SES for smooth/erratic, TSB for intermittent/lumpy, moving average for
 short histories) is the default; another option replaces it only when its backtest MSE is lower
 by more than `switch_margin` (2 %): twelve weeks of hold-out are noisy and the route is a sound prior.
@@ -37,29 +37,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import classify as C
-from ._util import cumsum0
-from .methods import (INTERVAL_ALPHAS, ORIGIN_STEP, PROB_BETAS, SEASON_FLOOR, SES_ALPHAS, SIZE_ALPHAS,
-                      Backtest, croston_kernel, hw_kernel, hw_path, ma_kernel, pick, ses_kernel, tsb_kernel)
+from ._util import between, cumsum0
+from .methods import (INTERVAL_ALPHAS, PROB_BETAS, SEASON_FLOOR, SES_ALPHAS, SIZE_ALPHAS, croston_kernel,
+                      hw_path, ma_kernel, pick, ses_kernel, tsb_kernel)
+from .seasonal import (HW_PROFILE_PRIOR, PROFILE_MIN_DAYS, fit_holt_winters, fit_theta, profile_from_sums,
+                       profile_min, season_sums)
 
 MA, SES, TSB, SBA, HW, THETA = "moving_average", "ses", "tsb", "sba", "holt_winters", "theta"
 METHODS = (MA, SES, TSB, SBA, HW, THETA)
 COMBO_SIZES = (2, 3, 4)  # also tried: the mean of the 2, of the 3 and of the 4 candidates with the lowest MSE
-# Holt–Winters grid per SKU: season type, then γ × α (relative to SES's choice) × (trend share β/α, φ)
-HW_GAMMAS = (0.0, 0.05, 0.2)
-HW_ALPHA_MULTS = (0.5, 1.0, 2.0)
-HW_TRENDS = ((0.0, 1.0), (0.05, 0.98), (0.2, 0.9))
-HW_ALPHA_MAX = 1.0  # α spans ETS's whole range (0, 1]: a level that moves a lot needs α near 1
-HW_PROFILE_PRIOR = 0.0
-THETA_ALPHAS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)  # SES α grid of the Theta method
 MIN_BACKTEST_DAYS = 28
 SHORT_MIN_CYCLES = 2  # short histories (no backtest) of at least this many cycles may get SES instead of MA
-PROFILE_MIN_DAYS = 56
-PROFILE_MIN_CYCLES = 3
 MA_WINDOW = 28
 FIT_WINDOW = 365  # training days whose one-step errors choose the parameters
-PROFILE_WINDOW = 364
-PROFILE_PRIOR_DAYS = 4.0  # pseudo-days per weekday pulling a noisy profile towards flat
-PROFILE_FLOOR = 0.2
 # Relaunch: after a dormant stretch of at least RELAUNCH_MIN_CYCLES seasonal cycles with no sale, a SKU
 # whose demand rate since is at least RELAUNCH_RATIO × its rate before the stretch starts its history
 # again at the first sale after it (see relaunch_start).
@@ -107,58 +97,9 @@ class FitResult:
         return out
 
 
-def _profile_min(n_season: int) -> int:
-    """History length (periods) from which a seasonal profile is estimated: PROFILE_MIN_DAYS (8 weeks of
-    daily data, DESIGN §8) and at least PROFILE_MIN_CYCLES full cycles (3 years of monthly data)."""
-    return max(PROFILE_MIN_DAYS, PROFILE_MIN_CYCLES * int(n_season))
-
-
 def eval_start(lengths: np.ndarray, T: int) -> np.ndarray:
     W = np.clip(7 * (lengths // 14), 14, 84)
     return np.where(lengths >= MIN_BACKTEST_DAYS, T - W, T)
-
-
-_cumsum0 = cumsum0
-
-
-def _between(Cs, a, b) -> np.ndarray:
-    cols = np.arange(Cs.shape[1])
-    return Cs[b, cols] - Cs[a, cols]
-
-
-def season_sums(Y, lo, hi, dow, n_season: int = 7, window: int = PROFILE_WINDOW):
-    """(S, N): (m, n) sales and periods per season over [max(lo, hi − window), hi)."""
-    T, n = Y.shape
-    a = np.maximum(lo, hi - window)
-    S = np.zeros((n_season, n))
-    N = np.zeros((n_season, n))
-    for d in range(n_season):
-        rows = np.flatnonzero(dow == d)
-        sa, sb = np.searchsorted(rows, a), np.searchsorted(rows, hi)
-        S[d] = _between(_cumsum0(Y[rows]), sa, sb)
-        N[d] = sb - sa
-    return S, N
-
-
-def profile_from_sums(S, N, min_len_mask, prior: float = PROFILE_PRIOR_DAYS, floor: float = PROFILE_FLOOR):
-    """(m, n) multiplicative seasonal factors (mean 1) from season sums; flat where masked out.
-
-    Per season, (sales + λ·μ) / (periods·μ + λ·μ) with λ = `prior` pseudo-periods shrinks noisy
-    factors to 1; factors are floored at `floor` (dividing by a near-zero factor would blow up a rare
-    sale) and normalised to mean 1.
-    """
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mu = S.sum(0) / np.maximum(N.sum(0), 1)
-        r = (S + prior * mu) / (N * mu + prior * mu)
-    r = np.where(np.isfinite(r), r, 1.0)
-    r = np.maximum(r / r.mean(0), floor)
-    r = r / r.mean(0)
-    return np.where(min_len_mask & (mu > 0), r, 1.0)
-
-
-def weekday_profile(Y, lo, hi, dow, min_len_mask, n_season: int = 7, window: int = PROFILE_WINDOW):
-    """(7, n) multiplicative weekday factors from days [max(lo, hi−364), hi) (see profile_from_sums)."""
-    return profile_from_sums(*season_sums(Y, lo, hi, dow, n_season, window), min_len_mask)
 
 
 def relaunch_start(Y, lo, n_season: int = 7, min_cycles: int = RELAUNCH_MIN_CYCLES,
@@ -177,7 +118,7 @@ def relaunch_start(Y, lo, n_season: int = 7, min_cycles: int = RELAUNCH_MIN_CYCL
     product: taken as observed demand it makes the SKU look intermittent, fixes smoothing parameters
     on zeros and sets every initial state an order of magnitude too low. The history then starts at
     the first sale after the stretch, as it starts at the first sale anyway.
-    C1, C0: running sums of Y and of Y > 0 (`_cumsum0`), when the caller has them.
+    C1, C0: running sums of Y and of Y > 0 (`cumsum0`), when the caller has them.
     """
     Y = np.asarray(Y, float)
     T, n = Y.shape
@@ -185,8 +126,8 @@ def relaunch_start(Y, lo, n_season: int = 7, min_cycles: int = RELAUNCH_MIN_CYCL
     min_gap = max(1, int(min_cycles) * int(n_season))
     if T <= min_gap + 1 or n == 0:
         return lo
-    C1 = _cumsum0(Y) if C1 is None else C1
-    C0 = _cumsum0(Y > 0) if C0 is None else C0
+    C1 = cumsum0(Y) if C1 is None else C1
+    C0 = cumsum0(Y > 0) if C0 is None else C0
     last = lo - 1  # row of the latest sale before t (lo − 1 while there is none since lo)
     sold = Y[0] > 0
     start = lo.copy()
@@ -224,56 +165,56 @@ def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7) -> FitResult
     lo = np.asarray(lo, int)
     dow = np.asarray(dow, int)
     # Every windowed statistic below is a difference of running sums (one pass over the matrix).
-    C1 = _cumsum0(Y)
-    C0 = _cumsum0(Y > 0)
+    C1 = cumsum0(Y)
+    C0 = cumsum0(Y > 0)
     lo = relaunch_start(Y, lo, n_season, C1=C1, C0=C0)
     lengths = T - lo
     ev = eval_start(lengths, T)
     has_bt = ev < T
     K = len(METHODS)
 
-    C2 = _cumsum0(Y * Y)
+    C2 = cumsum0(Y * Y)
 
     # Class on the last year of history; sums over non-zero days equal sums over all days.
     ca = np.maximum(lo, T - 365)
-    adi, cv2 = C.adi_cv2_from_sums(T - ca, _between(C0, ca, T), _between(C1, ca, T), _between(C2, ca, T))
+    adi, cv2 = C.adi_cv2_from_sums(T - ca, between(C0, ca, T), between(C1, ca, T), between(C2, ca, T))
     dclass = C.classify(adi, cv2)
 
     # Training statistics initialise every state (no hold-out data leaks into them).
     ntr = (ev - lo).astype(float)
-    k = _between(C0, lo, ev)
-    s = _between(C1, lo, ev)
+    k = between(C0, lo, ev)
+    s = between(C1, lo, ev)
     mean_tr = s / np.maximum(ntr, 1)
     size0 = np.where(k > 0, s / np.maximum(k, 1), 0.0)
     prob0 = k / np.maximum(ntr, 1)
     interval0 = np.where(k > 0, ntr / np.maximum(k, 1), np.maximum(ntr, 1))
     # RMSSE scale: mean squared day-to-day change over training days (pairs inside [lo, ev)).
     D = np.diff(Y, axis=0)
-    CD = _cumsum0(D * D)
+    CD = cumsum0(D * D)
     del D
     npairs = np.maximum(ev - lo - 1, 0)
-    scale = np.where(npairs > 0, _between(CD, np.minimum(lo, ev - 1), np.maximum(ev - 1, lo)) /
+    scale = np.where(npairs > 0, between(CD, np.minimum(lo, ev - 1), np.maximum(ev - 1, lo)) /
                      np.maximum(npairs, 1), 0.0)
     del CD
-    s_all, s2_all = _between(C1, lo, T), _between(C2, lo, T)
+    s_all, s2_all = between(C1, lo, T), between(C2, lo, T)
     mean_all = s_all / np.maximum(lengths, 1)
     sigma_in = np.sqrt(np.maximum(s2_all - lengths * mean_all ** 2, 0.0) / np.maximum(lengths - 1, 1))
-    actual = _between(C1, ev, T)
+    actual = between(C1, ev, T)
     # The same class and spread on history before the last day (burst detection tests that day).
     cb = np.clip(np.maximum(lo, T - 366), 0, T - 1)
-    dclass_b = C.classify(*C.adi_cv2_from_sums(T - 1 - cb, _between(C0, cb, T - 1), _between(C1, cb, T - 1),
-                                                _between(C2, cb, T - 1)))
+    dclass_b = C.classify(*C.adi_cv2_from_sums(T - 1 - cb, between(C0, cb, T - 1), between(C1, cb, T - 1),
+                                                between(C2, cb, T - 1)))
     lb = np.minimum(lo, T - 1)
     nb_days = T - 1 - lb
-    mean_b = _between(C1, lb, T - 1) / np.maximum(nb_days, 1)
-    sigma_in_b = np.sqrt(np.maximum(_between(C2, lb, T - 1) - nb_days * mean_b ** 2, 0.0) /
+    mean_b = between(C1, lb, T - 1) / np.maximum(nb_days, 1)
+    sigma_in_b = np.sqrt(np.maximum(between(C2, lb, T - 1) - nb_days * mean_b ** 2, 0.0) /
                          np.maximum(nb_days - 1, 1))
     del C0, C2
 
     S_season, N_season = season_sums(Y, lo, ev, dow, n_season, 52 * n_season)
-    P = profile_from_sums(S_season, N_season, lengths >= _profile_min(n_season))
+    P = profile_from_sums(S_season, N_season, lengths >= profile_min(n_season))
     # Holt–Winters starts from the unshrunk profile: its seasonal states keep learning anyway.
-    P_raw = profile_from_sums(S_season, N_season, lengths >= _profile_min(n_season), prior=HW_PROFILE_PRIOR,
+    P_raw = profile_from_sums(S_season, N_season, lengths >= profile_min(n_season), prior=HW_PROFILE_PRIOR,
                               floor=SEASON_FLOOR)
     bt_lo = np.where(has_bt, lo, T)  # SKUs without a backtest are left out of the recursions entirely
     level0 = mean_tr
@@ -305,8 +246,8 @@ def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7) -> FitResult
     r_ma = ma_kernel(Y, MA_WINDOW, lo, ev, origin_step=step)
     # Holt–Winters: a candidate for SKUs on the SES route only (smooth / erratic, long enough).
     hc = np.flatnonzero(has_bt & (lengths >= PROFILE_MIN_DAYS) & ~np.isin(dclass, [C.INTERMITTENT, C.LUMPY]))
-    hw = _holt_winters(Y, P_raw, dow, hc, lo_a, ev, T, a_ses, r_ma.bt.start, step)
-    th = _theta(Y, P_raw, dow, hc, lo_a, ev, T, r_ma.bt.start, step)
+    hw = fit_holt_winters(Y, P_raw, dow, hc, lo_a, ev, T, a_ses, r_ma.bt.start, step)
+    th = fit_theta(Y, P_raw, dow, hc, lo_a, ev, T, r_ma.bt.start, step)
 
     m = P.shape[0]
     ones = np.ones((m, n))
@@ -450,11 +391,11 @@ def _refit_seasonal(Y, lo, dow, n_season, lengths, has_bt, W, comp_level, comp_t
     Yr, lor = Y[:, r], lo[r]
     end = np.full(r.size, T)
     S, N = season_sums(Yr, lor, end, dow, n_season, 52 * n_season)
-    ok = lengths[r] >= _profile_min(n_season)
+    ok = lengths[r] >= profile_min(n_season)
     P = profile_from_sums(S, N, ok)
     lf = np.maximum(lor, T - FIT_WINDOW)
     cols = np.arange(r.size)
-    level0 = _between(_cumsum0(Yr / P[dow]), lf, end) / np.maximum(T - lf, 1)  # window mean, adjusted
+    level0 = between(cumsum0(Yr / P[dow]), lf, end) / np.maximum(T - lf, 1)  # window mean, adjusted
     g = np.asarray(SES_ALPHAS, float)[:, None]
     rs = ses_kernel(Yr, g, level0, lf, end, P, dow, train_only=True)
     a_idx = np.argmin(rs.sse["level"], axis=0)
@@ -465,7 +406,7 @@ def _refit_seasonal(Y, lo, dow, n_season, lengths, has_bt, W, comp_level, comp_t
     h = np.flatnonzero((W[i_hw, r] > 0) & (lengths[r] >= PROFILE_MIN_DAYS))
     if h.size:
         P_raw = profile_from_sums(S[:, h], N[:, h], ok[h], prior=HW_PROFILE_PRIOR, floor=SEASON_FLOOR)
-        hw = _holt_winters(Yr[:, h], P_raw, dow, np.arange(h.size), lf[h], end[h], T, a_ses[h], T)
+        hw = fit_holt_winters(Yr[:, h], P_raw, dow, np.arange(h.size), lf[h], end[h], T, a_ses[h], T)
         j = r[h]
         comp_level[i_hw, j], comp_trend[i_hw, j], comp_phi[i_hw, j] = hw["level"], hw["trend"], hw["phi"]
         comp_season[i_hw][:, j], comp_mult[i_hw, j] = hw["season"], hw["mult"]
@@ -474,132 +415,12 @@ def _refit_seasonal(Y, lo, dow, n_season, lengths, has_bt, W, comp_level, comp_t
     h = np.flatnonzero((W[i_th, r] > 0) & (lengths[r] >= PROFILE_MIN_DAYS))
     if h.size:
         P_raw = profile_from_sums(S[:, h], N[:, h], ok[h], prior=HW_PROFILE_PRIOR, floor=SEASON_FLOOR)
-        th = _theta(Yr[:, h], P_raw, dow, np.arange(h.size), lf[h], end[h], T, T)
+        th = fit_theta(Yr[:, h], P_raw, dow, np.arange(h.size), lf[h], end[h], T, T)
         j = r[h]
         comp_level[i_th, j], comp_trend[i_th, j] = th["level"], th["trend"]
         comp_season[i_th][:, j] = th["season"]
         for k, v in th["params"].items():
             params[k][j] = v
-
-
-def _trend_line(X, la, eh):
-    """Least-squares line of each column of X (T, n) over rows [la, eh): (level at la − 1, slope, mean)."""
-    T = X.shape[0]
-    t = np.arange(T, dtype=float)[:, None]
-    cols = np.arange(X.shape[1])
-    C1, Ct = cumsum0(X), cumsum0(X * t)
-    w = (eh - la).astype(float)
-    sx = C1[eh, cols] - C1[la, cols]
-    stx = Ct[eh, cols] - Ct[la, cols]
-    st = (la + eh - 1) * w / 2                       # Σ t over [la, eh)
-    stt = ((eh - 1) * eh * (2 * eh - 1) - (la - 1) * la * (2 * la - 1)) / 6.0
-    den = w * stt - st * st
-    with np.errstate(invalid="ignore", divide="ignore"):
-        slope = np.where(den > 0, (w * stx - st * sx) / np.where(den > 0, den, 1), 0.0)
-    intercept = (sx - slope * st) / np.maximum(w, 1)
-    return intercept + slope * (la - 1), slope, sx / np.maximum(w, 1)
-
-
-def _theta(Y, P, dow, hc, lo_a, ev, T, start, step=ORIGIN_STEP):
-    """The Theta method (Assimakopoulos & Nikolopoulos 2000) in its SES-with-drift form (Hyndman &
-    Billah 2003) on columns hc: on demand divided by the multiplicative profile P, the level is smoothed
-    with drift b = half the least-squares slope of the adjusted fit window [lo_a, ev):
-
-      f = (ℓ + b)·s,  ℓ ← ℓ + b + α(y − f)/s,  h-step forecast (ℓ + h·b)·s
-
-    (methods.hw_kernel with β = 0, φ = 1, γ = 0 and a fixed trend b). α by grid (THETA_ALPHAS) on
-    one-step errors over the fit window; the level starts on the line at lo_a − 1. Then α runs from
-    lo_a through the backtest. Returns full-width arrays (backtest MSE inf outside hc), errors aligned
-    to row `start`."""
-    n = Y.shape[1]
-    m = P.shape[0]
-    out = {"level": np.zeros(n), "trend": np.zeros(n), "season": np.ones((m, n)), "prev": np.zeros(n)}
-    prm = {"theta_alpha": np.zeros(n), "theta_drift": np.zeros(n)}
-    bt = Backtest.empty(n, T - start, start)
-    out["bt"], out["params"] = bt, prm
-    if hc.size == 0:
-        return out
-    Yh, Ph, la, eh = Y[:, hc], P[:, hc], lo_a[hc], ev[hc]
-    level0, slope, _ = _trend_line(Yh / Ph[dow], la, eh)
-    drift = slope / 2.0
-    r = hw_kernel(Yh, np.asarray(THETA_ALPHAS, float)[:, None], 0.0, 1.0, 0.0, level0, drift, Ph, dow, True,
-                  la, eh, train_only=True)
-    alpha, _ = pick(THETA_ALPHAS, r.sse["level"])
-    rb = hw_kernel(Yh, alpha, 0.0, 1.0, 0.0, level0, drift, Ph, dow, True, la, eh, fit_sse=False,
-                   origin_step=step)
-    out["level"][hc], out["trend"][hc], out["season"][:, hc], out["prev"][hc] = rb.final, drift, Ph, rb.prev
-    bt.put(hc, rb.bt)
-    prm["theta_alpha"][hc], prm["theta_drift"][hc] = alpha, drift
-    return out
-
-
-def _holt_winters(Y, P, dow, hc, lo_a, ev, T, a_ses, start, step=ORIGIN_STEP):
-    """Holt–Winters (methods.hw_kernel) on columns hc, parameters by grid on one-step errors over the
-    fit window [lo_a, ev): the season type (multiplicative / additive) first, then γ × α (× 0.5, 1, 2
-    of SES's) × damped trend (β/α, φ) jointly for it. Initial states: the least-squares line of the
-    profile-adjusted fit window for level and trend, the training profile P as season (additive
-    offsets P − 1 times the window mean). Then the chosen parameters run from lo_a through the
-    backtest, with origins `step` periods apart. Returns full-width arrays (backtest MSE inf outside
-    hc) with the backtest errors aligned to row `start`."""
-    n = Y.shape[1]
-    m = P.shape[0]
-    out = {"level": np.zeros(n), "trend": np.zeros(n), "phi": np.ones(n), "season": np.ones((m, n)),
-           "mult": np.ones(n, bool), "prev": np.zeros(n)}
-    prm = {k: np.zeros(n) for k in ("hw_alpha", "hw_beta", "hw_phi", "hw_gamma")}
-    prm["hw_multiplicative"] = np.ones(n)
-    bt = Backtest.empty(n, T - start, start)
-    out["bt"], out["params"] = bt, prm
-    if hc.size == 0:
-        return out
-    Yh, Ph, la, eh = Y[:, hc], P[:, hc], lo_a[hc], ev[hc]
-    level0, slope, mean_x = _trend_line(Yh / Ph[dow], la, eh)
-    s0 = {True: Ph, False: (Ph - 1.0) * mean_x}
-    a0 = np.asarray(a_ses, float)[hc]
-    g = lambda v: np.asarray(v, float)[:, None]  # noqa: E731
-
-    # Season type first (by one-step SSE over the fit window with the γ grid, α from SES and no trend),
-    # then γ × α (× 0.5, 1, 2 of SES's) × damped trend (β/α, φ) jointly for that type. (Fixing γ in the
-    # first step too — without a trend — often fixed it badly on trending series; the type choice is
-    # robust to that, and deciding it first halves the grid.)
-    grid = [(gm, am, b, f) for gm in HW_GAMMAS for am in HW_ALPHA_MULTS for b, f in HW_TRENDS]
-    ga = np.minimum(np.asarray([p[1] for p in grid])[:, None] * a0, HW_ALPHA_MAX)
-    gb = g([p[2] for p in grid]) * ga
-    gf = g([p[3] for p in grid])
-    gg = g([p[0] for p in grid])
-    tr0 = np.where(gb > 0, slope, 0.0)
-    lv0 = np.where(gb > 0, level0, mean_x)          # untrended: level starts at the window mean
-    sse1 = np.concatenate([hw_kernel(Yh, a0, 0.0, 1.0, g(HW_GAMMAS), mean_x, 0.0, s0[mult], dow, mult, la, eh,
-                                     train_only=True).sse["level"] for mult in (True, False)])
-    mult_h = np.argmin(sse1, axis=0) < len(HW_GAMMAS)
-    q = np.zeros(hc.size, int)
-    for mult in (True, False):
-        sub = np.flatnonzero(mult_h == mult)
-        if sub.size:
-            q[sub] = np.argmin(hw_kernel(Yh[:, sub], ga[:, sub], gb[:, sub], gf, gg, lv0[:, sub], tr0[:, sub],
-                                         s0[mult][:, sub], dow, mult, la[sub], eh[sub],
-                                         train_only=True).sse["level"], axis=0)
-    cs = np.arange(hc.size)
-    gamma_h = gg[q, 0]
-    alpha_h, beta_h, phi_h = ga[q, cs], gb[q, cs], gf[q, 0]
-    for mult in (True, False):
-        sub = np.flatnonzero(mult_h == mult)
-        if sub.size == 0:
-            continue
-        # pass B: the chosen parameters from the fit window through the backtest
-        trended = beta_h[sub] > 0
-        rb = hw_kernel(Yh[:, sub], alpha_h[sub], beta_h[sub], phi_h[sub], gamma_h[sub],
-                       np.where(trended, level0[sub], mean_x[sub]), np.where(trended, slope[sub], 0.0),
-                       s0[mult][:, sub], dow, mult, la[sub], eh[sub], fit_sse=False, origin_step=step)
-        j = hc[sub]
-        out["level"][j], out["trend"][j] = rb.final, rb.sse["final_trend"]
-        out["season"][:, j] = rb.sse["final_season"]
-        out["prev"][j], out["mult"][j] = rb.prev, mult
-        bt.put(j, rb.bt)
-    out["phi"][hc] = phi_h
-    prm["hw_alpha"][hc], prm["hw_beta"][hc], prm["hw_phi"][hc] = alpha_h, beta_h, phi_h
-    prm["hw_gamma"][hc] = gamma_h
-    prm["hw_multiplicative"][hc] = mult_h
-    return out
 
 
 def _before_last_day(bts, prevs, lengths, has_bt, dclass, sigma_in, switch_margin):
