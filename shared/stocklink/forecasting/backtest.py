@@ -161,18 +161,88 @@ def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7) -> FitResult
     profile into that seasonal profile: needs 8 cycles of history, estimated on up to 52 cycles.
     """
     Y = np.asarray(Y, dtype=float)
-    T, n = Y.shape
-    lo = np.asarray(lo, int)
     dow = np.asarray(dow, int)
     # Every windowed statistic below is a difference of running sums (one pass over the matrix).
     C1 = cumsum0(Y)
     C0 = cumsum0(Y > 0)
-    lo = relaunch_start(Y, lo, n_season, C1=C1, C0=C0)
+    win = _windows(Y, lo, n_season, C1, C0)
+    stats = _history_stats(Y, win, C1, C0)
+    del C1, C0
+    P, P_raw = _training_profiles(Y, win, dow, n_season)
+    grid = _grid_search(Y, win, stats, P, dow)
+    cand = _backtest_candidates(Y, win, stats, grid, P, P_raw, dow, n_season)
+    E = np.stack([b.E for b in cand.bts])                  # (K, W, n) every candidate's daily errors
+    W = _choose_forecast(E, cand, win, stats, switch_margin)
+    _short_history(Y, win, n_season, switch_margin, W, cand)
+    _refit_seasonal(Y, win, dow, n_season, W, cand)
+    burst_mu, burst_sigma = _before_last_day(cand.bts, cand.prevs, win.lengths, win.has_bt, stats.dclass_b,
+                                             stats.sigma_in_b, switch_margin)
+    return _result(E, W, cand, win, stats, burst_mu, burst_sigma)
+
+
+@dataclass
+class _Windows:
+    """Each SKU's rows: its current life [lo, T) and, inside it, its backtest [ev, T) (ev = T: none)."""
+    T: int
+    lo: np.ndarray
+    lengths: np.ndarray
+    ev: np.ndarray
+    has_bt: np.ndarray
+
+
+@dataclass
+class _Stats:
+    """Per-SKU statistics of the history (all differences of running sums)."""
+    adi: np.ndarray
+    cv2: np.ndarray
+    dclass: np.ndarray         # demand class on the last year of history
+    mean_tr: np.ndarray        # training days [lo, ev): mean demand,
+    size0: np.ndarray          # mean non-zero demand,
+    prob0: np.ndarray          # share of days with demand,
+    interval0: np.ndarray      # and mean interval between demands
+    scale: np.ndarray          # RMSSE scale: mean squared day-to-day change over the training days
+    sigma_in: np.ndarray       # sample std of daily demand over [lo, T)
+    actual: np.ndarray         # sales over the backtest days [ev, T)
+    dclass_b: np.ndarray       # class and in-sample std on the history before the last day
+    sigma_in_b: np.ndarray     # (for its burst test)
+
+
+@dataclass
+class _Grid:
+    """Parameters chosen by grid in pass A, and the first row lo_a of the fit window that chose them."""
+    a_ses: np.ndarray
+    a_size: np.ndarray
+    b_prob: np.ndarray
+    a_int: np.ndarray
+    lo_a: np.ndarray
+
+
+@dataclass
+class _Candidates:
+    """Every candidate of METHODS after pass B, stacked in that order (as FitResult.comp_*)."""
+    comp_level: np.ndarray
+    comp_trend: np.ndarray
+    comp_phi: np.ndarray
+    comp_season: np.ndarray
+    comp_mult: np.ndarray
+    bts: list                  # each candidate's Backtest
+    prevs: np.ndarray          # (K, n) one-step forecasts for the last history day
+    params: dict               # name -> (n,) parameter values
+
+
+def _windows(Y, lo, n_season, C1, C0) -> _Windows:
+    """Each SKU's current life (from `lo`, or from its relaunch) and its backtest window (eval_start)."""
+    T = Y.shape[0]
+    lo = relaunch_start(Y, np.asarray(lo, int), n_season, C1=C1, C0=C0)
     lengths = T - lo
     ev = eval_start(lengths, T)
-    has_bt = ev < T
-    K = len(METHODS)
+    return _Windows(T, lo, lengths, ev, ev < T)
 
+
+def _history_stats(Y, win, C1, C0) -> _Stats:
+    """Demand class, the training statistics every state starts from, the RMSSE scale, the in-sample
+    spread and the hold-out's sales; class and spread again on the history before the last day."""
+    T, lo, ev, lengths = win.T, win.lo, win.ev, win.lengths
     C2 = cumsum0(Y * Y)
 
     # Class on the last year of history; sums over non-zero days equal sums over all days.
@@ -209,18 +279,27 @@ def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7) -> FitResult
     mean_b = between(C1, lb, T - 1) / np.maximum(nb_days, 1)
     sigma_in_b = np.sqrt(np.maximum(between(C2, lb, T - 1) - nb_days * mean_b ** 2, 0.0) /
                          np.maximum(nb_days - 1, 1))
-    del C0, C2
+    return _Stats(adi, cv2, dclass, mean_tr, size0, prob0, interval0, scale, sigma_in, actual, dclass_b,
+                  sigma_in_b)
 
-    S_season, N_season = season_sums(Y, lo, ev, dow, n_season, 52 * n_season)
-    P = profile_from_sums(S_season, N_season, lengths >= profile_min(n_season))
-    # Holt–Winters starts from the unshrunk profile: its seasonal states keep learning anyway.
-    P_raw = profile_from_sums(S_season, N_season, lengths >= profile_min(n_season), prior=HW_PROFILE_PRIOR,
-                              floor=SEASON_FLOOR)
-    bt_lo = np.where(has_bt, lo, T)  # SKUs without a backtest are left out of the recursions entirely
-    level0 = mean_tr
 
-    # Pass A: parameter grids on one-step errors over the last FIT_WINDOW training days (states start
-    # from the training statistics there; older days add little to the choice and cost a full pass).
+def _training_profiles(Y, win, dow, n_season):
+    """(P, P_raw): (m, n) seasonal profiles of the training days, shrunk towards flat (SES) and unshrunk
+    (Holt–Winters and Theta start from it: their seasonal states keep learning anyway)."""
+    S_season, N_season = season_sums(Y, win.lo, win.ev, dow, n_season, 52 * n_season)
+    long_enough = win.lengths >= profile_min(n_season)
+    P = profile_from_sums(S_season, N_season, long_enough)
+    P_raw = profile_from_sums(S_season, N_season, long_enough, prior=HW_PROFILE_PRIOR, floor=SEASON_FLOOR)
+    return P, P_raw
+
+
+def _grid_search(Y, win, stats, P, dow) -> _Grid:
+    """Pass A: SES, TSB and SBA parameter grids on one-step errors over the last FIT_WINDOW training days
+    (states start from the training statistics there; older days add little to the choice and cost a
+    full pass). Without any backtest in the batch: 0.1 each."""
+    T, n = Y.shape
+    lo, ev, has_bt = win.lo, win.ev, win.has_bt
+    level0, size0, prob0, interval0 = stats.mean_tr, stats.size0, stats.prob0, stats.interval0
     g = lambda v: np.asarray(v, float)[:, None]  # noqa: E731
     if has_bt.any():
         lo_a = np.where(has_bt, np.maximum(lo, ev - FIT_WINDOW), T)
@@ -232,65 +311,91 @@ def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7) -> FitResult
         rA = croston_kernel(Y, 0.0, g(INTERVAL_ALPHAS), size0, interval0, lo_a, ev, train_only=True,
                             track_size=False)
         a_int, _ = pick(INTERVAL_ALPHAS, rA.sse["interval"])
-        del rA
     else:
         a_ses = a_size = b_prob = a_int = np.full(n, 0.1)
         lo_a = np.full(n, T)
+    return _Grid(a_ses, a_size, b_prob, a_int, lo_a)
 
-    # Pass B: chosen parameters, rolling-origin backtest and final state.
+
+def _backtest_candidates(Y, win, stats, grid, P, P_raw, dow, n_season) -> _Candidates:
+    """Pass B: every candidate with its chosen parameters through the rolling-origin backtest (origins
+    one seasonal cycle apart) to its final state. Holt–Winters and Theta are candidates for SKUs on the
+    SES route only (smooth / erratic, long enough)."""
+    T, n = Y.shape
+    lo, ev, has_bt, lengths = win.lo, win.ev, win.has_bt, win.lengths
+    bt_lo = np.where(has_bt, lo, T)  # SKUs without a backtest are left out of the recursions entirely
+    level0, size0, prob0, interval0 = stats.mean_tr, stats.size0, stats.prob0, stats.interval0
+    a_ses, a_size, b_prob, a_int = grid.a_ses, grid.a_size, grid.b_prob, grid.a_int
     step = int(n_season)  # one seasonal cycle between backtest origins (7 days for daily data)
     r_ses = ses_kernel(Y, a_ses, level0, bt_lo, ev, P, dow, fit_sse=False, origin_step=step)
     r_tsb = tsb_kernel(Y, a_size, b_prob, size0, prob0, bt_lo, ev, fit_sse=False, origin_step=step)
     r_sba = croston_kernel(Y, a_size, a_int, size0, interval0, bt_lo, ev, sba=True, fit_sse=False,
                            origin_step=step)
     r_ma = ma_kernel(Y, MA_WINDOW, lo, ev, origin_step=step)
-    # Holt–Winters: a candidate for SKUs on the SES route only (smooth / erratic, long enough).
-    hc = np.flatnonzero(has_bt & (lengths >= PROFILE_MIN_DAYS) & ~np.isin(dclass, [C.INTERMITTENT, C.LUMPY]))
-    hw = fit_holt_winters(Y, P_raw, dow, hc, lo_a, ev, T, a_ses, r_ma.bt.start, step)
-    th = fit_theta(Y, P_raw, dow, hc, lo_a, ev, T, r_ma.bt.start, step)
+    hc = np.flatnonzero(has_bt & (lengths >= PROFILE_MIN_DAYS) &
+                        ~np.isin(stats.dclass, [C.INTERMITTENT, C.LUMPY]))
+    hw = fit_holt_winters(Y, P_raw, dow, hc, grid.lo_a, ev, T, a_ses, r_ma.bt.start, step)
+    th = fit_theta(Y, P_raw, dow, hc, grid.lo_a, ev, T, r_ma.bt.start, step)
 
     m = P.shape[0]
     ones = np.ones((m, n))
     zeros = np.zeros(n)
-    comp_level = np.stack([r_ma.final, r_ses.final, r_tsb.final, r_sba.final, hw["level"], th["level"]])
-    comp_trend = np.stack([zeros, zeros, zeros, zeros, hw["trend"], th["trend"]])
-    comp_phi = np.stack([zeros, zeros, zeros, zeros, hw["phi"], np.ones(n)])
-    comp_season = np.stack([ones, P, ones, ones, hw["season"], th["season"]])
-    comp_mult = np.stack([zeros > -1] * 4 + [hw["mult"], zeros > -1])
-    bts = [r_ma.bt, r_ses.bt, r_tsb.bt, r_sba.bt, hw["bt"], th["bt"]]
-    prevs = np.stack([r_ma.prev, r_ses.prev, r_tsb.prev, r_sba.prev, hw["prev"], th["prev"]])
+    return _Candidates(
+        comp_level=np.stack([r_ma.final, r_ses.final, r_tsb.final, r_sba.final, hw["level"], th["level"]]),
+        comp_trend=np.stack([zeros, zeros, zeros, zeros, hw["trend"], th["trend"]]),
+        comp_phi=np.stack([zeros, zeros, zeros, zeros, hw["phi"], np.ones(n)]),
+        comp_season=np.stack([ones, P, ones, ones, hw["season"], th["season"]]),
+        comp_mult=np.stack([zeros > -1] * 4 + [hw["mult"], zeros > -1]),
+        bts=[r_ma.bt, r_ses.bt, r_tsb.bt, r_sba.bt, hw["bt"], th["bt"]],
+        prevs=np.stack([r_ma.prev, r_ses.prev, r_tsb.prev, r_sba.prev, hw["prev"], th["prev"]]),
+        params={"ses_alpha": a_ses.copy(), "size_alpha": a_size, "prob_beta": b_prob, "interval_alpha": a_int,
+                **hw["params"], **th["params"]})
 
-    # Choice among the single candidates and the means of the best 2, 3 and 4 of them, all scored on the
-    # same backtest days (a mean's daily error is the mean of its members' errors, kept in bt.E).
-    nbt = r_ma.bt.n
-    E = np.stack([b.E for b in bts])                       # (K, W, n)
-    route = np.where(lengths < PROFILE_MIN_DAYS, 0,
-                     np.where(np.isin(dclass, [C.INTERMITTENT, C.LUMPY]), 2, 1))
-    route = np.where(has_bt, route, 0)
-    W = choose(E, np.stack([b.n for b in bts]), route, has_bt, switch_margin)
-    params = {"ses_alpha": a_ses.copy(), "size_alpha": a_size, "prob_beta": b_prob, "interval_alpha": a_int,
-              **hw["params"], **th["params"]}
-    _short_history(Y, lo, lengths, has_bt, n_season, switch_margin, W, comp_level, params)
 
-    # Refit for the final forecast: SES, Holt–Winters and Theta, where chosen, get their parameters and
-    # seasonal profile re-estimated on the latest FIT_WINDOW periods, [max(lo, T − FIT_WINDOW), T) —
-    # the backtest measured the method with parameters estimated this same way on the window before
-    # it; estimating them again on the latest data is what the forecast should use (a profile or
-    # α from before the hold-out is up to W periods stale).
-    _refit_seasonal(Y, lo, dow, n_season, lengths, has_bt, W, comp_level, comp_trend, comp_phi, comp_season,
-                    comp_mult, params)
+def _choose_forecast(E, cand, win, stats, switch_margin) -> np.ndarray:
+    """(K, n) weights of each SKU's forecast: the route of DESIGN §8 (moving average for short histories,
+    TSB for intermittent / lumpy, else SES) unless another option beats it on the backtest (choose).
 
-    burst_mu, burst_sigma = _before_last_day(bts, prevs, lengths, has_bt, dclass_b, sigma_in_b, switch_margin)
+    The options are the single candidates and the means of the best 2, 3 and 4 of them, all scored on
+    the same backtest days (a mean's daily error is the mean of its members' errors, kept in bt.E).
+    """
+    route = np.where(win.lengths < PROFILE_MIN_DAYS, 0,
+                     np.where(np.isin(stats.dclass, [C.INTERMITTENT, C.LUMPY]), 2, 1))
+    route = np.where(win.has_bt, route, 0)
+    return choose(E, np.stack([b.n for b in cand.bts]), route, win.has_bt, switch_margin)
 
+
+def _result(E, W, cand, win, stats, burst_mu, burst_sigma) -> FitResult:
+    """The FitResult: the chosen forecast's states, name and backtest accuracy per SKU."""
+    rmse, bias, bias_pct, rmsse = _accuracy(E, W, cand.bts[0].n, win.has_bt, stats.actual, stats.scale)
+    return FitResult(
+        method=_method_names(W), level=np.maximum((W * cand.comp_level).sum(0), 0.0), weights=W,
+        comp_level=cand.comp_level, comp_trend=cand.comp_trend, comp_phi=cand.comp_phi,
+        comp_season=cand.comp_season, comp_mult=cand.comp_mult, prev=np.maximum((W * cand.prevs).sum(0), 0.0),
+        rmse=rmse, bias=bias, bias_pct=bias_pct, rmsse=rmsse,
+        backtest_days=np.where(win.has_bt, win.T - win.ev, 0), demand_class=stats.dclass, adi=stats.adi,
+        cv2=stats.cv2, params=cand.params, sigma_in_sample=stats.sigma_in, burst_mu=burst_mu,
+        burst_sigma=burst_sigma)
+
+
+def _accuracy(E, W, nbt, has_bt, actual, scale):
+    """(rmse, bias, bias_pct, rmsse) of the forecast with weights W over the nbt backtest days, from the
+    candidates' daily errors E (K, W, n); NaN without a backtest (bias_pct also without sales)."""
     eW = np.einsum("kwn,kn->wn", E, W)
     sse = (eW * eW).sum(0)
     se = eW.sum(0)
-    del E, eW
+    del eW
     with np.errstate(invalid="ignore", divide="ignore"):
         rmse = np.where(has_bt, np.sqrt(sse / np.maximum(nbt, 1)), np.nan)
         bias = np.where(has_bt, se / np.maximum(nbt, 1), np.nan)
         bias_pct = np.where(has_bt & (actual > 0), se / np.where(actual > 0, actual, 1), np.nan)
         rmsse = np.where(has_bt & (scale > 0), rmse / np.sqrt(np.where(scale > 0, scale, 1)), np.nan)
+    return rmse, bias, bias_pct, rmsse
+
+
+def _method_names(W) -> np.ndarray:
+    """(n,) object: the name of each SKU's forecast, a candidate ("ses") or a mean ("mean(ses+tsb)")."""
+    K, n = W.shape
     names = np.asarray(METHODS, dtype=object)
     labels = {}
     method = np.empty(n, dtype=object)
@@ -299,12 +404,7 @@ def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7) -> FitResult
             members = [names[j] for j in range(K) if key[j]]
             labels[key] = members[0] if len(members) == 1 else "mean(" + "+".join(members) + ")"
         method[i] = labels[key]
-    return FitResult(
-        method=method, level=np.maximum((W * comp_level).sum(0), 0.0), weights=W, comp_level=comp_level,
-        comp_trend=comp_trend, comp_phi=comp_phi, comp_season=comp_season, comp_mult=comp_mult,
-        prev=np.maximum((W * prevs).sum(0), 0.0), rmse=rmse, bias=bias, bias_pct=bias_pct, rmsse=rmsse,
-        backtest_days=np.where(has_bt, T - ev, 0), demand_class=dclass, adi=adi, cv2=cv2,
-        params=params, sigma_in_sample=sigma_in, burst_mu=burst_mu, burst_sigma=burst_sigma)
+    return method
 
 
 def choose(E, n_days, route, has_bt, switch_margin: float = 0.02, combo_sizes=COMBO_SIZES) -> np.ndarray:
@@ -345,7 +445,7 @@ def choose(E, n_days, route, has_bt, switch_margin: float = 0.02, combo_sizes=CO
     return np.stack(options_w)[choice, :, cols].T
 
 
-def _short_history(Y, lo, lengths, has_bt, n_season, switch_margin, W, comp_level, params):
+def _short_history(Y, win, n_season, switch_margin, W, cand):
     """SES instead of the moving average for short histories (no backtest) where it predicts better.
 
     For SKUs without a backtest and at least SHORT_MIN_CYCLES seasonal cycles of history, compares
@@ -353,9 +453,11 @@ def _short_history(Y, lo, lengths, has_bt, n_season, switch_margin, W, comp_leve
     before it, from the second period on): the moving average's, and SES's with α chosen on those
     same errors from SES_ALPHAS (level starting at the first period's demand). As with the route,
     the moving average is kept unless SES's MSE is lower by more than switch_margin. Writes the
-    weights, SES's final level and α in place.
+    weights, SES's final level and α (into cand) in place.
     """
     T = Y.shape[0]
+    lo, lengths, has_bt = win.lo, win.lengths, win.has_bt
+    comp_level, params = cand.comp_level, cand.params
     r = np.flatnonzero(~has_bt & (lengths >= max(2, SHORT_MIN_CYCLES * int(n_season))))
     if r.size == 0:
         return
@@ -378,12 +480,19 @@ def _short_history(Y, lo, lengths, has_bt, n_season, switch_margin, W, comp_leve
     params["ses_alpha"][j] = np.asarray(SES_ALPHAS)[a_idx[use]]
 
 
-def _refit_seasonal(Y, lo, dow, n_season, lengths, has_bt, W, comp_level, comp_trend, comp_phi, comp_season,
-                    comp_mult, params):
+def _refit_seasonal(Y, win, dow, n_season, W, cand):
     """Re-estimate SES (α, profile), Holt–Winters and Theta on the latest FIT_WINDOW periods for the SKUs
-    whose chosen forecast uses them; writes the final states into the comp_* arrays and the parameters
-    into `params` in place."""
+    whose chosen forecast uses them; writes the final states into cand's comp_* arrays and the parameters
+    into cand.params in place.
+
+    The window is [max(lo, T − FIT_WINDOW), T): the backtest measured the method with parameters
+    estimated this same way on the window before it; estimating them again on the latest data is what
+    the forecast should use (a profile or α from before the hold-out is up to W periods stale).
+    """
     T, n = Y.shape
+    lo, lengths, has_bt = win.lo, win.lengths, win.has_bt
+    comp_level, comp_trend, comp_phi = cand.comp_level, cand.comp_trend, cand.comp_phi
+    comp_season, comp_mult, params = cand.comp_season, cand.comp_mult, cand.params
     i_ses, i_hw, i_th = METHODS.index(SES), METHODS.index(HW), METHODS.index(THETA)
     r = np.flatnonzero(has_bt & ((W[i_ses] > 0) | (W[i_hw] > 0) | (W[i_th] > 0)))
     if r.size == 0:
