@@ -19,7 +19,7 @@ by more than `switch_margin` (2 %): twelve weeks of hold-out are noisy and the r
 Histories shorter than 28 days get no backtest: the moving average, or SES where its one-step errors
 over the history itself are lower (see _short_history; from 2 seasonal cycles of history on).
 A SKU's history starts at `lo`, or at its relaunch: the first sale after a long dormant stretch that
-separates a trickle of early sales from demand of a different order (see relaunch_start).
+separates a trickle of early sales from demand of a different order (see windows.relaunch_start).
 Once chosen, SES, Holt–Winters and Theta re-estimate their parameters and seasonal profile on the
 latest FIT_WINDOW days for the final forecast (the backtest measured the same estimation one window
 earlier); TSB, SBA and the moving average keep the parameters of the backtest, their states are
@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import classify as C
+from . import windows
 from ._util import between, cumsum0
 from .methods import (INTERVAL_ALPHAS, PROB_BETAS, SEASON_FLOOR, SES_ALPHAS, SIZE_ALPHAS, croston_kernel,
                       hw_path, ma_kernel, pick, ses_kernel, tsb_kernel)
@@ -46,16 +47,9 @@ from .seasonal import (HW_PROFILE_PRIOR, PROFILE_MIN_DAYS, fit_holt_winters, fit
 MA, SES, TSB, SBA, HW, THETA = "moving_average", "ses", "tsb", "sba", "holt_winters", "theta"
 METHODS = (MA, SES, TSB, SBA, HW, THETA)
 COMBO_SIZES = (2, 3, 4)  # also tried: the mean of the 2, of the 3 and of the 4 candidates with the lowest MSE
-MIN_BACKTEST_DAYS = 28
 SHORT_MIN_CYCLES = 2  # short histories (no backtest) of at least this many cycles may get SES instead of MA
 MA_WINDOW = 28
 FIT_WINDOW = 365  # training days whose one-step errors choose the parameters
-# Relaunch: after a dormant stretch of at least RELAUNCH_MIN_CYCLES seasonal cycles with no sale, a SKU
-# whose demand rate since is at least RELAUNCH_RATIO × its rate before the stretch starts its history
-# again at the first sale after it (see relaunch_start).
-RELAUNCH_MIN_CYCLES = 1
-RELAUNCH_RATIO = 10.0
-RELAUNCH_P = 0.01  # and the stretch must be that improbable at the sale frequency since
 
 
 @dataclass
@@ -97,62 +91,6 @@ class FitResult:
         return out
 
 
-def eval_start(lengths: np.ndarray, T: int) -> np.ndarray:
-    W = np.clip(7 * (lengths // 14), 14, 84)
-    return np.where(lengths >= MIN_BACKTEST_DAYS, T - W, T)
-
-
-def relaunch_start(Y, lo, n_season: int = 7, min_cycles: int = RELAUNCH_MIN_CYCLES,
-                   ratio: float = RELAUNCH_RATIO, p_max: float = RELAUNCH_P, C1=None, C0=None) -> np.ndarray:
-    """(n,) first row of each SKU's current life: `lo`, or the first sale after its latest relaunch.
-
-    A relaunch is a dormant stretch of L periods without a sale, after some sales since `lo`, such that
-      - L ≥ `min_cycles` seasonal cycles (n_season periods each),
-      - the SKU has sold since, over at least L periods to the end of the history (no less evidence
-        than the stretch it overrides), at a mean rate at least `ratio` times its mean rate from `lo`
-        to the start of the stretch (a different order of demand, not a drift the models follow
-        anyway), and
-      - the stretch is improbable at the sale frequency since: (1 − p)^L ≤ `p_max`, with p the share
-        of periods with a sale after it (so an ordinary gap between a slow mover's sales is not one).
-    The history before it (a trickle of sample sales, then nothing) belongs to another life of the
-    product: taken as observed demand it makes the SKU look intermittent, fixes smoothing parameters
-    on zeros and sets every initial state an order of magnitude too low. The history then starts at
-    the first sale after the stretch, as it starts at the first sale anyway.
-    C1, C0: running sums of Y and of Y > 0 (`cumsum0`), when the caller has them.
-    """
-    Y = np.asarray(Y, float)
-    T, n = Y.shape
-    lo = np.asarray(lo, int).copy()
-    min_gap = max(1, int(min_cycles) * int(n_season))
-    if T <= min_gap + 1 or n == 0:
-        return lo
-    C1 = cumsum0(Y) if C1 is None else C1
-    C0 = cumsum0(Y > 0) if C0 is None else C0
-    last = lo - 1  # row of the latest sale before t (lo − 1 while there is none since lo)
-    sold = Y[0] > 0
-    start = lo.copy()
-    for t in range(1, T - min_gap + 1):
-        last[sold & (t - 1 >= lo)] = t - 1
-        sold = Y[t] > 0
-        c = np.flatnonzero(sold & (last <= t - 1 - min_gap))
-        if c.size == 0:
-            continue
-        L = t - 1 - last[c]                          # periods without a sale before t
-        p = (C0[T, c] - C0[t, c]) / (T - t)          # share of periods with a sale since
-        with np.errstate(divide="ignore"):
-            keep = (T - t >= L) & (L * np.log1p(-np.minimum(p, 1.0)) <= np.log(p_max))
-        c, L = c[keep], L[keep]
-        if c.size == 0:
-            continue
-        g0 = t - L                                   # first row of the dormant stretch
-        pre_sum = C1[g0, c] - C1[lo[c], c]
-        pre = pre_sum / np.maximum(g0 - lo[c], 1)
-        post = (C1[T, c] - C1[t, c]) / (T - t)
-        hit = c[(pre_sum > 0) & (post >= ratio * pre)]
-        start[hit] = t
-    return start
-
-
 def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7) -> FitResult:
     """Classify, choose and fit a model per SKU. Y: (T, n) daily demand; lo: (n,) first observed row.
 
@@ -162,12 +100,7 @@ def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7) -> FitResult
     """
     Y = np.asarray(Y, dtype=float)
     dow = np.asarray(dow, int)
-    # Every windowed statistic below is a difference of running sums (one pass over the matrix).
-    C1 = cumsum0(Y)
-    C0 = cumsum0(Y > 0)
-    win = _windows(Y, lo, n_season, C1, C0)
-    stats = _history_stats(Y, win, C1, C0)
-    del C1, C0
+    win, stats = windows.prepare(Y, lo, n_season)
     P, P_raw = _training_profiles(Y, win, dow, n_season)
     grid = _grid_search(Y, win, stats, P, dow)
     cand = _backtest_candidates(Y, win, stats, grid, P, P_raw, dow, n_season)
@@ -178,33 +111,6 @@ def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7) -> FitResult
     burst_mu, burst_sigma = _before_last_day(cand.bts, cand.prevs, win.lengths, win.has_bt, stats.dclass_b,
                                              stats.sigma_in_b, switch_margin)
     return _result(E, W, cand, win, stats, burst_mu, burst_sigma)
-
-
-@dataclass
-class _Windows:
-    """Each SKU's rows: its current life [lo, T) and, inside it, its backtest [ev, T) (ev = T: none)."""
-    T: int
-    lo: np.ndarray
-    lengths: np.ndarray
-    ev: np.ndarray
-    has_bt: np.ndarray
-
-
-@dataclass
-class _Stats:
-    """Per-SKU statistics of the history (all differences of running sums)."""
-    adi: np.ndarray
-    cv2: np.ndarray
-    dclass: np.ndarray         # demand class on the last year of history
-    mean_tr: np.ndarray        # training days [lo, ev): mean demand,
-    size0: np.ndarray          # mean non-zero demand,
-    prob0: np.ndarray          # share of days with demand,
-    interval0: np.ndarray      # and mean interval between demands
-    scale: np.ndarray          # RMSSE scale: mean squared day-to-day change over the training days
-    sigma_in: np.ndarray       # sample std of daily demand over [lo, T)
-    actual: np.ndarray         # sales over the backtest days [ev, T)
-    dclass_b: np.ndarray       # class and in-sample std on the history before the last day
-    sigma_in_b: np.ndarray     # (for its burst test)
 
 
 @dataclass
@@ -228,59 +134,6 @@ class _Candidates:
     bts: list                  # each candidate's Backtest
     prevs: np.ndarray          # (K, n) one-step forecasts for the last history day
     params: dict               # name -> (n,) parameter values
-
-
-def _windows(Y, lo, n_season, C1, C0) -> _Windows:
-    """Each SKU's current life (from `lo`, or from its relaunch) and its backtest window (eval_start)."""
-    T = Y.shape[0]
-    lo = relaunch_start(Y, np.asarray(lo, int), n_season, C1=C1, C0=C0)
-    lengths = T - lo
-    ev = eval_start(lengths, T)
-    return _Windows(T, lo, lengths, ev, ev < T)
-
-
-def _history_stats(Y, win, C1, C0) -> _Stats:
-    """Demand class, the training statistics every state starts from, the RMSSE scale, the in-sample
-    spread and the hold-out's sales; class and spread again on the history before the last day."""
-    T, lo, ev, lengths = win.T, win.lo, win.ev, win.lengths
-    C2 = cumsum0(Y * Y)
-
-    # Class on the last year of history; sums over non-zero days equal sums over all days.
-    ca = np.maximum(lo, T - 365)
-    adi, cv2 = C.adi_cv2_from_sums(T - ca, between(C0, ca, T), between(C1, ca, T), between(C2, ca, T))
-    dclass = C.classify(adi, cv2)
-
-    # Training statistics initialise every state (no hold-out data leaks into them).
-    ntr = (ev - lo).astype(float)
-    k = between(C0, lo, ev)
-    s = between(C1, lo, ev)
-    mean_tr = s / np.maximum(ntr, 1)
-    size0 = np.where(k > 0, s / np.maximum(k, 1), 0.0)
-    prob0 = k / np.maximum(ntr, 1)
-    interval0 = np.where(k > 0, ntr / np.maximum(k, 1), np.maximum(ntr, 1))
-    # RMSSE scale: mean squared day-to-day change over training days (pairs inside [lo, ev)).
-    D = np.diff(Y, axis=0)
-    CD = cumsum0(D * D)
-    del D
-    npairs = np.maximum(ev - lo - 1, 0)
-    scale = np.where(npairs > 0, between(CD, np.minimum(lo, ev - 1), np.maximum(ev - 1, lo)) /
-                     np.maximum(npairs, 1), 0.0)
-    del CD
-    s_all, s2_all = between(C1, lo, T), between(C2, lo, T)
-    mean_all = s_all / np.maximum(lengths, 1)
-    sigma_in = np.sqrt(np.maximum(s2_all - lengths * mean_all ** 2, 0.0) / np.maximum(lengths - 1, 1))
-    actual = between(C1, ev, T)
-    # The same class and spread on history before the last day (burst detection tests that day).
-    cb = np.clip(np.maximum(lo, T - 366), 0, T - 1)
-    dclass_b = C.classify(*C.adi_cv2_from_sums(T - 1 - cb, between(C0, cb, T - 1), between(C1, cb, T - 1),
-                                                between(C2, cb, T - 1)))
-    lb = np.minimum(lo, T - 1)
-    nb_days = T - 1 - lb
-    mean_b = between(C1, lb, T - 1) / np.maximum(nb_days, 1)
-    sigma_in_b = np.sqrt(np.maximum(between(C2, lb, T - 1) - nb_days * mean_b ** 2, 0.0) /
-                         np.maximum(nb_days - 1, 1))
-    return _Stats(adi, cv2, dclass, mean_tr, size0, prob0, interval0, scale, sigma_in, actual, dclass_b,
-                  sigma_in_b)
 
 
 def _training_profiles(Y, win, dow, n_season):
@@ -367,7 +220,8 @@ def _choose_forecast(E, cand, win, stats, switch_margin) -> np.ndarray:
 
 def _result(E, W, cand, win, stats, burst_mu, burst_sigma) -> FitResult:
     """The FitResult: the chosen forecast's states, name and backtest accuracy per SKU."""
-    rmse, bias, bias_pct, rmsse = _accuracy(E, W, cand.bts[0].n, win.has_bt, stats.actual, stats.scale)
+    nbt = cand.bts[0].n  # backtest days per SKU: the moving average's (it runs wherever there is one)
+    rmse, bias, bias_pct, rmsse = _accuracy(E, W, nbt, win.has_bt, stats.actual, stats.scale)
     return FitResult(
         method=_method_names(W), level=np.maximum((W * cand.comp_level).sum(0), 0.0), weights=W,
         comp_level=cand.comp_level, comp_trend=cand.comp_trend, comp_phi=cand.comp_phi,
