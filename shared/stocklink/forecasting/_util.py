@@ -15,3 +15,9 @@ def cumsum0(X) -> np.ndarray:
     for t in range(X.shape[0]):
         np.add(out[t], X[t], out=out[t + 1])
     return out
+
+
+def between(Cs, a, b) -> np.ndarray:
+    """(n,) sums of rows [a, b) of each column from its running sums Cs (cumsum0); a, b: (n,) rows."""
+    cols = np.arange(Cs.shape[1])
+    return Cs[b, cols] - Cs[a, cols]

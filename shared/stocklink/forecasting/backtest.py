@@ -12,14 +12,14 @@ trend; for smooth / erratic SKUs with ≥ 56 days) and the Theta method (SES wit
 least-squares slope, on profile-adjusted demand; same SKUs as Holt–Winters) — plus the equal-weight
 means of the best 2, 3 and 4 of them by backtest MSE (forecast combination). Every kernel
 keeps its daily backtest errors (Backtest.E), so a mean's error is the mean of its members' errors,
-scored on the same days.
+scored on the same days. Seasonal profiles and the Holt–Winters and Theta candidates: seasonal.py.
 The route from DESIGN §8 (SES for smooth/erratic, TSB for intermittent/lumpy, moving average for
 short histories) is the default; another option replaces it only when its backtest MSE is lower
 by more than `switch_margin` (2 %): twelve weeks of hold-out are noisy and the route is a sound prior.
 Histories shorter than 28 days get no backtest: the moving average, or SES where its one-step errors
 over the history itself are lower (see _short_history; from 2 seasonal cycles of history on).
 A SKU's history starts at `lo`, or at its relaunch: the first sale after a long dormant stretch that
-separates a trickle of early sales from demand of a different order (see relaunch_start).
+separates a trickle of early sales from demand of a different order (see windows.relaunch_start).
 Once chosen, SES, Holt–Winters and Theta re-estimate their parameters and seasonal profile on the
 latest FIT_WINDOW days for the final forecast (the backtest measured the same estimation one window
 earlier); TSB, SBA and the moving average keep the parameters of the backtest, their states are
@@ -37,35 +37,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import classify as C
-from ._util import cumsum0
-from .methods import (INTERVAL_ALPHAS, ORIGIN_STEP, PROB_BETAS, SEASON_FLOOR, SES_ALPHAS, SIZE_ALPHAS,
-                      Backtest, croston_kernel, hw_kernel, hw_path, ma_kernel, pick, ses_kernel, tsb_kernel)
+from . import windows
+from ._util import between, cumsum0
+from .methods import (INTERVAL_ALPHAS, PROB_BETAS, SEASON_FLOOR, SES_ALPHAS, SIZE_ALPHAS, croston_kernel,
+                      hw_path, ma_kernel, pick, ses_kernel, tsb_kernel)
+from .seasonal import (HW_PROFILE_PRIOR, PROFILE_MIN_DAYS, fit_holt_winters, fit_theta, profile_from_sums,
+                       profile_min, season_sums)
 
 MA, SES, TSB, SBA, HW, THETA = "moving_average", "ses", "tsb", "sba", "holt_winters", "theta"
 METHODS = (MA, SES, TSB, SBA, HW, THETA)
 COMBO_SIZES = (2, 3, 4)  # also tried: the mean of the 2, of the 3 and of the 4 candidates with the lowest MSE
-# Holt–Winters grid per SKU: season type, then γ × α (relative to SES's choice) × (trend share β/α, φ)
-HW_GAMMAS = (0.0, 0.05, 0.2)
-HW_ALPHA_MULTS = (0.5, 1.0, 2.0)
-HW_TRENDS = ((0.0, 1.0), (0.05, 0.98), (0.2, 0.9))
-HW_ALPHA_MAX = 1.0  # α spans ETS's whole range (0, 1]: a level that moves a lot needs α near 1
-HW_PROFILE_PRIOR = 0.0
-THETA_ALPHAS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)  # SES α grid of the Theta method
-MIN_BACKTEST_DAYS = 28
 SHORT_MIN_CYCLES = 2  # short histories (no backtest) of at least this many cycles may get SES instead of MA
-PROFILE_MIN_DAYS = 56
-PROFILE_MIN_CYCLES = 3
 MA_WINDOW = 28
 FIT_WINDOW = 365  # training days whose one-step errors choose the parameters
-PROFILE_WINDOW = 364
-PROFILE_PRIOR_DAYS = 4.0  # pseudo-days per weekday pulling a noisy profile towards flat
-PROFILE_FLOOR = 0.2
-# Relaunch: after a dormant stretch of at least RELAUNCH_MIN_CYCLES seasonal cycles with no sale, a SKU
-# whose demand rate since is at least RELAUNCH_RATIO × its rate before the stretch starts its history
-# again at the first sale after it (see relaunch_start).
-RELAUNCH_MIN_CYCLES = 1
-RELAUNCH_RATIO = 10.0
-RELAUNCH_P = 0.01  # and the stretch must be that improbable at the sale frequency since
 
 
 @dataclass
@@ -107,111 +91,6 @@ class FitResult:
         return out
 
 
-def _profile_min(n_season: int) -> int:
-    """History length (periods) from which a seasonal profile is estimated: PROFILE_MIN_DAYS (8 weeks of
-    daily data, DESIGN §8) and at least PROFILE_MIN_CYCLES full cycles (3 years of monthly data)."""
-    return max(PROFILE_MIN_DAYS, PROFILE_MIN_CYCLES * int(n_season))
-
-
-def eval_start(lengths: np.ndarray, T: int) -> np.ndarray:
-    W = np.clip(7 * (lengths // 14), 14, 84)
-    return np.where(lengths >= MIN_BACKTEST_DAYS, T - W, T)
-
-
-_cumsum0 = cumsum0
-
-
-def _between(Cs, a, b) -> np.ndarray:
-    cols = np.arange(Cs.shape[1])
-    return Cs[b, cols] - Cs[a, cols]
-
-
-def season_sums(Y, lo, hi, dow, n_season: int = 7, window: int = PROFILE_WINDOW):
-    """(S, N): (m, n) sales and periods per season over [max(lo, hi − window), hi)."""
-    T, n = Y.shape
-    a = np.maximum(lo, hi - window)
-    S = np.zeros((n_season, n))
-    N = np.zeros((n_season, n))
-    for d in range(n_season):
-        rows = np.flatnonzero(dow == d)
-        sa, sb = np.searchsorted(rows, a), np.searchsorted(rows, hi)
-        S[d] = _between(_cumsum0(Y[rows]), sa, sb)
-        N[d] = sb - sa
-    return S, N
-
-
-def profile_from_sums(S, N, min_len_mask, prior: float = PROFILE_PRIOR_DAYS, floor: float = PROFILE_FLOOR):
-    """(m, n) multiplicative seasonal factors (mean 1) from season sums; flat where masked out.
-
-    Per season, (sales + λ·μ) / (periods·μ + λ·μ) with λ = `prior` pseudo-periods shrinks noisy
-    factors to 1; factors are floored at `floor` (dividing by a near-zero factor would blow up a rare
-    sale) and normalised to mean 1.
-    """
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mu = S.sum(0) / np.maximum(N.sum(0), 1)
-        r = (S + prior * mu) / (N * mu + prior * mu)
-    r = np.where(np.isfinite(r), r, 1.0)
-    r = np.maximum(r / r.mean(0), floor)
-    r = r / r.mean(0)
-    return np.where(min_len_mask & (mu > 0), r, 1.0)
-
-
-def weekday_profile(Y, lo, hi, dow, min_len_mask, n_season: int = 7, window: int = PROFILE_WINDOW):
-    """(7, n) multiplicative weekday factors from days [max(lo, hi−364), hi) (see profile_from_sums)."""
-    return profile_from_sums(*season_sums(Y, lo, hi, dow, n_season, window), min_len_mask)
-
-
-def relaunch_start(Y, lo, n_season: int = 7, min_cycles: int = RELAUNCH_MIN_CYCLES,
-                   ratio: float = RELAUNCH_RATIO, p_max: float = RELAUNCH_P, C1=None, C0=None) -> np.ndarray:
-    """(n,) first row of each SKU's current life: `lo`, or the first sale after its latest relaunch.
-
-    A relaunch is a dormant stretch of L periods without a sale, after some sales since `lo`, such that
-      - L ≥ `min_cycles` seasonal cycles (n_season periods each),
-      - the SKU has sold since, over at least L periods to the end of the history (no less evidence
-        than the stretch it overrides), at a mean rate at least `ratio` times its mean rate from `lo`
-        to the start of the stretch (a different order of demand, not a drift the models follow
-        anyway), and
-      - the stretch is improbable at the sale frequency since: (1 − p)^L ≤ `p_max`, with p the share
-        of periods with a sale after it (so an ordinary gap between a slow mover's sales is not one).
-    The history before it (a trickle of sample sales, then nothing) belongs to another life of the
-    product: taken as observed demand it makes the SKU look intermittent, fixes smoothing parameters
-    on zeros and sets every initial state an order of magnitude too low. The history then starts at
-    the first sale after the stretch, as it starts at the first sale anyway.
-    C1, C0: running sums of Y and of Y > 0 (`_cumsum0`), when the caller has them.
-    """
-    Y = np.asarray(Y, float)
-    T, n = Y.shape
-    lo = np.asarray(lo, int).copy()
-    min_gap = max(1, int(min_cycles) * int(n_season))
-    if T <= min_gap + 1 or n == 0:
-        return lo
-    C1 = _cumsum0(Y) if C1 is None else C1
-    C0 = _cumsum0(Y > 0) if C0 is None else C0
-    last = lo - 1  # row of the latest sale before t (lo − 1 while there is none since lo)
-    sold = Y[0] > 0
-    start = lo.copy()
-    for t in range(1, T - min_gap + 1):
-        last[sold & (t - 1 >= lo)] = t - 1
-        sold = Y[t] > 0
-        c = np.flatnonzero(sold & (last <= t - 1 - min_gap))
-        if c.size == 0:
-            continue
-        L = t - 1 - last[c]                          # periods without a sale before t
-        p = (C0[T, c] - C0[t, c]) / (T - t)          # share of periods with a sale since
-        with np.errstate(divide="ignore"):
-            keep = (T - t >= L) & (L * np.log1p(-np.minimum(p, 1.0)) <= np.log(p_max))
-        c, L = c[keep], L[keep]
-        if c.size == 0:
-            continue
-        g0 = t - L                                   # first row of the dormant stretch
-        pre_sum = C1[g0, c] - C1[lo[c], c]
-        pre = pre_sum / np.maximum(g0 - lo[c], 1)
-        post = (C1[T, c] - C1[t, c]) / (T - t)
-        hit = c[(pre_sum > 0) & (post >= ratio * pre)]
-        start[hit] = t
-    return start
-
-
 def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7) -> FitResult:
     """Classify, choose and fit a model per SKU. Y: (T, n) daily demand; lo: (n,) first observed row.
 
@@ -220,66 +99,60 @@ def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7) -> FitResult
     profile into that seasonal profile: needs 8 cycles of history, estimated on up to 52 cycles.
     """
     Y = np.asarray(Y, dtype=float)
-    T, n = Y.shape
-    lo = np.asarray(lo, int)
     dow = np.asarray(dow, int)
-    # Every windowed statistic below is a difference of running sums (one pass over the matrix).
-    C1 = _cumsum0(Y)
-    C0 = _cumsum0(Y > 0)
-    lo = relaunch_start(Y, lo, n_season, C1=C1, C0=C0)
-    lengths = T - lo
-    ev = eval_start(lengths, T)
-    has_bt = ev < T
-    K = len(METHODS)
+    win, stats = windows.prepare(Y, lo, n_season)
+    P, P_raw = _training_profiles(Y, win, dow, n_season)
+    grid = _grid_search(Y, win, stats, P, dow)
+    cand = _backtest_candidates(Y, win, stats, grid, P, P_raw, dow, n_season)
+    E = np.stack([b.E for b in cand.bts])                  # (K, W, n) every candidate's daily errors
+    W = _choose_forecast(E, cand, win, stats, switch_margin)
+    _short_history(Y, win, n_season, switch_margin, W, cand)
+    _refit_seasonal(Y, win, dow, n_season, W, cand)
+    burst_mu, burst_sigma = _before_last_day(cand.bts, cand.prevs, win.lengths, win.has_bt, stats.dclass_b,
+                                             stats.sigma_in_b, switch_margin)
+    return _result(E, W, cand, win, stats, burst_mu, burst_sigma)
 
-    C2 = _cumsum0(Y * Y)
 
-    # Class on the last year of history; sums over non-zero days equal sums over all days.
-    ca = np.maximum(lo, T - 365)
-    adi, cv2 = C.adi_cv2_from_sums(T - ca, _between(C0, ca, T), _between(C1, ca, T), _between(C2, ca, T))
-    dclass = C.classify(adi, cv2)
+@dataclass
+class _Grid:
+    """Parameters chosen by grid in pass A, and the first row lo_a of the fit window that chose them."""
+    a_ses: np.ndarray
+    a_size: np.ndarray
+    b_prob: np.ndarray
+    a_int: np.ndarray
+    lo_a: np.ndarray
 
-    # Training statistics initialise every state (no hold-out data leaks into them).
-    ntr = (ev - lo).astype(float)
-    k = _between(C0, lo, ev)
-    s = _between(C1, lo, ev)
-    mean_tr = s / np.maximum(ntr, 1)
-    size0 = np.where(k > 0, s / np.maximum(k, 1), 0.0)
-    prob0 = k / np.maximum(ntr, 1)
-    interval0 = np.where(k > 0, ntr / np.maximum(k, 1), np.maximum(ntr, 1))
-    # RMSSE scale: mean squared day-to-day change over training days (pairs inside [lo, ev)).
-    D = np.diff(Y, axis=0)
-    CD = _cumsum0(D * D)
-    del D
-    npairs = np.maximum(ev - lo - 1, 0)
-    scale = np.where(npairs > 0, _between(CD, np.minimum(lo, ev - 1), np.maximum(ev - 1, lo)) /
-                     np.maximum(npairs, 1), 0.0)
-    del CD
-    s_all, s2_all = _between(C1, lo, T), _between(C2, lo, T)
-    mean_all = s_all / np.maximum(lengths, 1)
-    sigma_in = np.sqrt(np.maximum(s2_all - lengths * mean_all ** 2, 0.0) / np.maximum(lengths - 1, 1))
-    actual = _between(C1, ev, T)
-    # The same class and spread on history before the last day (burst detection tests that day).
-    cb = np.clip(np.maximum(lo, T - 366), 0, T - 1)
-    dclass_b = C.classify(*C.adi_cv2_from_sums(T - 1 - cb, _between(C0, cb, T - 1), _between(C1, cb, T - 1),
-                                                _between(C2, cb, T - 1)))
-    lb = np.minimum(lo, T - 1)
-    nb_days = T - 1 - lb
-    mean_b = _between(C1, lb, T - 1) / np.maximum(nb_days, 1)
-    sigma_in_b = np.sqrt(np.maximum(_between(C2, lb, T - 1) - nb_days * mean_b ** 2, 0.0) /
-                         np.maximum(nb_days - 1, 1))
-    del C0, C2
 
-    S_season, N_season = season_sums(Y, lo, ev, dow, n_season, 52 * n_season)
-    P = profile_from_sums(S_season, N_season, lengths >= _profile_min(n_season))
-    # Holt–Winters starts from the unshrunk profile: its seasonal states keep learning anyway.
-    P_raw = profile_from_sums(S_season, N_season, lengths >= _profile_min(n_season), prior=HW_PROFILE_PRIOR,
-                              floor=SEASON_FLOOR)
-    bt_lo = np.where(has_bt, lo, T)  # SKUs without a backtest are left out of the recursions entirely
-    level0 = mean_tr
+@dataclass
+class _Candidates:
+    """Every candidate of METHODS after pass B, stacked in that order (as FitResult.comp_*)."""
+    comp_level: np.ndarray
+    comp_trend: np.ndarray
+    comp_phi: np.ndarray
+    comp_season: np.ndarray
+    comp_mult: np.ndarray
+    bts: list                  # each candidate's Backtest
+    prevs: np.ndarray          # (K, n) one-step forecasts for the last history day
+    params: dict               # name -> (n,) parameter values
 
-    # Pass A: parameter grids on one-step errors over the last FIT_WINDOW training days (states start
-    # from the training statistics there; older days add little to the choice and cost a full pass).
+
+def _training_profiles(Y, win, dow, n_season):
+    """(P, P_raw): (m, n) seasonal profiles of the training days, shrunk towards flat (SES) and unshrunk
+    (Holt–Winters and Theta start from it: their seasonal states keep learning anyway)."""
+    S_season, N_season = season_sums(Y, win.lo, win.ev, dow, n_season, 52 * n_season)
+    long_enough = win.lengths >= profile_min(n_season)
+    P = profile_from_sums(S_season, N_season, long_enough)
+    P_raw = profile_from_sums(S_season, N_season, long_enough, prior=HW_PROFILE_PRIOR, floor=SEASON_FLOOR)
+    return P, P_raw
+
+
+def _grid_search(Y, win, stats, P, dow) -> _Grid:
+    """Pass A: SES, TSB and SBA parameter grids on one-step errors over the last FIT_WINDOW training days
+    (states start from the training statistics there; older days add little to the choice and cost a
+    full pass). Without any backtest in the batch: 0.1 each."""
+    T, n = Y.shape
+    lo, ev, has_bt = win.lo, win.ev, win.has_bt
+    level0, size0, prob0, interval0 = stats.mean_tr, stats.size0, stats.prob0, stats.interval0
     g = lambda v: np.asarray(v, float)[:, None]  # noqa: E731
     if has_bt.any():
         lo_a = np.where(has_bt, np.maximum(lo, ev - FIT_WINDOW), T)
@@ -291,65 +164,92 @@ def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7) -> FitResult
         rA = croston_kernel(Y, 0.0, g(INTERVAL_ALPHAS), size0, interval0, lo_a, ev, train_only=True,
                             track_size=False)
         a_int, _ = pick(INTERVAL_ALPHAS, rA.sse["interval"])
-        del rA
     else:
         a_ses = a_size = b_prob = a_int = np.full(n, 0.1)
         lo_a = np.full(n, T)
+    return _Grid(a_ses, a_size, b_prob, a_int, lo_a)
 
-    # Pass B: chosen parameters, rolling-origin backtest and final state.
+
+def _backtest_candidates(Y, win, stats, grid, P, P_raw, dow, n_season) -> _Candidates:
+    """Pass B: every candidate with its chosen parameters through the rolling-origin backtest (origins
+    one seasonal cycle apart) to its final state. Holt–Winters and Theta are candidates for SKUs on the
+    SES route only (smooth / erratic, long enough)."""
+    T, n = Y.shape
+    lo, ev, has_bt, lengths = win.lo, win.ev, win.has_bt, win.lengths
+    bt_lo = np.where(has_bt, lo, T)  # SKUs without a backtest are left out of the recursions entirely
+    level0, size0, prob0, interval0 = stats.mean_tr, stats.size0, stats.prob0, stats.interval0
+    a_ses, a_size, b_prob, a_int = grid.a_ses, grid.a_size, grid.b_prob, grid.a_int
     step = int(n_season)  # one seasonal cycle between backtest origins (7 days for daily data)
     r_ses = ses_kernel(Y, a_ses, level0, bt_lo, ev, P, dow, fit_sse=False, origin_step=step)
     r_tsb = tsb_kernel(Y, a_size, b_prob, size0, prob0, bt_lo, ev, fit_sse=False, origin_step=step)
     r_sba = croston_kernel(Y, a_size, a_int, size0, interval0, bt_lo, ev, sba=True, fit_sse=False,
                            origin_step=step)
     r_ma = ma_kernel(Y, MA_WINDOW, lo, ev, origin_step=step)
-    # Holt–Winters: a candidate for SKUs on the SES route only (smooth / erratic, long enough).
-    hc = np.flatnonzero(has_bt & (lengths >= PROFILE_MIN_DAYS) & ~np.isin(dclass, [C.INTERMITTENT, C.LUMPY]))
-    hw = _holt_winters(Y, P_raw, dow, hc, lo_a, ev, T, a_ses, r_ma.bt.start, step)
-    th = _theta(Y, P_raw, dow, hc, lo_a, ev, T, r_ma.bt.start, step)
+    hc = np.flatnonzero(has_bt & (lengths >= PROFILE_MIN_DAYS) &
+                        ~np.isin(stats.dclass, [C.INTERMITTENT, C.LUMPY]))
+    hw = fit_holt_winters(Y, P_raw, dow, hc, grid.lo_a, ev, T, a_ses, r_ma.bt.start, step)
+    th = fit_theta(Y, P_raw, dow, hc, grid.lo_a, ev, T, r_ma.bt.start, step)
 
     m = P.shape[0]
     ones = np.ones((m, n))
     zeros = np.zeros(n)
-    comp_level = np.stack([r_ma.final, r_ses.final, r_tsb.final, r_sba.final, hw["level"], th["level"]])
-    comp_trend = np.stack([zeros, zeros, zeros, zeros, hw["trend"], th["trend"]])
-    comp_phi = np.stack([zeros, zeros, zeros, zeros, hw["phi"], np.ones(n)])
-    comp_season = np.stack([ones, P, ones, ones, hw["season"], th["season"]])
-    comp_mult = np.stack([zeros > -1] * 4 + [hw["mult"], zeros > -1])
-    bts = [r_ma.bt, r_ses.bt, r_tsb.bt, r_sba.bt, hw["bt"], th["bt"]]
-    prevs = np.stack([r_ma.prev, r_ses.prev, r_tsb.prev, r_sba.prev, hw["prev"], th["prev"]])
+    return _Candidates(
+        comp_level=np.stack([r_ma.final, r_ses.final, r_tsb.final, r_sba.final, hw["level"], th["level"]]),
+        comp_trend=np.stack([zeros, zeros, zeros, zeros, hw["trend"], th["trend"]]),
+        comp_phi=np.stack([zeros, zeros, zeros, zeros, hw["phi"], np.ones(n)]),
+        comp_season=np.stack([ones, P, ones, ones, hw["season"], th["season"]]),
+        comp_mult=np.stack([zeros > -1] * 4 + [hw["mult"], zeros > -1]),
+        bts=[r_ma.bt, r_ses.bt, r_tsb.bt, r_sba.bt, hw["bt"], th["bt"]],
+        prevs=np.stack([r_ma.prev, r_ses.prev, r_tsb.prev, r_sba.prev, hw["prev"], th["prev"]]),
+        params={"ses_alpha": a_ses.copy(), "size_alpha": a_size, "prob_beta": b_prob, "interval_alpha": a_int,
+                **hw["params"], **th["params"]})
 
-    # Choice among the single candidates and the means of the best 2, 3 and 4 of them, all scored on the
-    # same backtest days (a mean's daily error is the mean of its members' errors, kept in bt.E).
-    nbt = r_ma.bt.n
-    E = np.stack([b.E for b in bts])                       # (K, W, n)
-    route = np.where(lengths < PROFILE_MIN_DAYS, 0,
-                     np.where(np.isin(dclass, [C.INTERMITTENT, C.LUMPY]), 2, 1))
-    route = np.where(has_bt, route, 0)
-    W = choose(E, np.stack([b.n for b in bts]), route, has_bt, switch_margin)
-    params = {"ses_alpha": a_ses.copy(), "size_alpha": a_size, "prob_beta": b_prob, "interval_alpha": a_int,
-              **hw["params"], **th["params"]}
-    _short_history(Y, lo, lengths, has_bt, n_season, switch_margin, W, comp_level, params)
 
-    # Refit for the final forecast: SES, Holt–Winters and Theta, where chosen, get their parameters and
-    # seasonal profile re-estimated on the latest FIT_WINDOW periods, [max(lo, T − FIT_WINDOW), T) —
-    # the backtest measured the method with parameters estimated this same way on the window before
-    # it; estimating them again on the latest data is what the forecast should use (a profile or
-    # α from before the hold-out is up to W periods stale).
-    _refit_seasonal(Y, lo, dow, n_season, lengths, has_bt, W, comp_level, comp_trend, comp_phi, comp_season,
-                    comp_mult, params)
+def _choose_forecast(E, cand, win, stats, switch_margin) -> np.ndarray:
+    """(K, n) weights of each SKU's forecast: the route of DESIGN §8 (moving average for short histories,
+    TSB for intermittent / lumpy, else SES) unless another option beats it on the backtest (choose).
 
-    burst_mu, burst_sigma = _before_last_day(bts, prevs, lengths, has_bt, dclass_b, sigma_in_b, switch_margin)
+    The options are the single candidates and the means of the best 2, 3 and 4 of them, all scored on
+    the same backtest days (a mean's daily error is the mean of its members' errors, kept in bt.E).
+    """
+    route = np.where(win.lengths < PROFILE_MIN_DAYS, 0,
+                     np.where(np.isin(stats.dclass, [C.INTERMITTENT, C.LUMPY]), 2, 1))
+    route = np.where(win.has_bt, route, 0)
+    return choose(E, np.stack([b.n for b in cand.bts]), route, win.has_bt, switch_margin)
 
+
+def _result(E, W, cand, win, stats, burst_mu, burst_sigma) -> FitResult:
+    """The FitResult: the chosen forecast's states, name and backtest accuracy per SKU."""
+    nbt = cand.bts[0].n  # backtest days per SKU: the moving average's (it runs wherever there is one)
+    rmse, bias, bias_pct, rmsse = _accuracy(E, W, nbt, win.has_bt, stats.actual, stats.scale)
+    return FitResult(
+        method=_method_names(W), level=np.maximum((W * cand.comp_level).sum(0), 0.0), weights=W,
+        comp_level=cand.comp_level, comp_trend=cand.comp_trend, comp_phi=cand.comp_phi,
+        comp_season=cand.comp_season, comp_mult=cand.comp_mult, prev=np.maximum((W * cand.prevs).sum(0), 0.0),
+        rmse=rmse, bias=bias, bias_pct=bias_pct, rmsse=rmsse,
+        backtest_days=np.where(win.has_bt, win.T - win.ev, 0), demand_class=stats.dclass, adi=stats.adi,
+        cv2=stats.cv2, params=cand.params, sigma_in_sample=stats.sigma_in, burst_mu=burst_mu,
+        burst_sigma=burst_sigma)
+
+
+def _accuracy(E, W, nbt, has_bt, actual, scale):
+    """(rmse, bias, bias_pct, rmsse) of the forecast with weights W over the nbt backtest days, from the
+    candidates' daily errors E (K, W, n); NaN without a backtest (bias_pct also without sales)."""
     eW = np.einsum("kwn,kn->wn", E, W)
     sse = (eW * eW).sum(0)
     se = eW.sum(0)
-    del E, eW
+    del eW
     with np.errstate(invalid="ignore", divide="ignore"):
         rmse = np.where(has_bt, np.sqrt(sse / np.maximum(nbt, 1)), np.nan)
         bias = np.where(has_bt, se / np.maximum(nbt, 1), np.nan)
         bias_pct = np.where(has_bt & (actual > 0), se / np.where(actual > 0, actual, 1), np.nan)
         rmsse = np.where(has_bt & (scale > 0), rmse / np.sqrt(np.where(scale > 0, scale, 1)), np.nan)
+    return rmse, bias, bias_pct, rmsse
+
+
+def _method_names(W) -> np.ndarray:
+    """(n,) object: the name of each SKU's forecast, a candidate ("ses") or a mean ("mean(ses+tsb)")."""
+    K, n = W.shape
     names = np.asarray(METHODS, dtype=object)
     labels = {}
     method = np.empty(n, dtype=object)
@@ -358,12 +258,7 @@ def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7) -> FitResult
             members = [names[j] for j in range(K) if key[j]]
             labels[key] = members[0] if len(members) == 1 else "mean(" + "+".join(members) + ")"
         method[i] = labels[key]
-    return FitResult(
-        method=method, level=np.maximum((W * comp_level).sum(0), 0.0), weights=W, comp_level=comp_level,
-        comp_trend=comp_trend, comp_phi=comp_phi, comp_season=comp_season, comp_mult=comp_mult,
-        prev=np.maximum((W * prevs).sum(0), 0.0), rmse=rmse, bias=bias, bias_pct=bias_pct, rmsse=rmsse,
-        backtest_days=np.where(has_bt, T - ev, 0), demand_class=dclass, adi=adi, cv2=cv2,
-        params=params, sigma_in_sample=sigma_in, burst_mu=burst_mu, burst_sigma=burst_sigma)
+    return method
 
 
 def choose(E, n_days, route, has_bt, switch_margin: float = 0.02, combo_sizes=COMBO_SIZES) -> np.ndarray:
@@ -404,7 +299,7 @@ def choose(E, n_days, route, has_bt, switch_margin: float = 0.02, combo_sizes=CO
     return np.stack(options_w)[choice, :, cols].T
 
 
-def _short_history(Y, lo, lengths, has_bt, n_season, switch_margin, W, comp_level, params):
+def _short_history(Y, win, n_season, switch_margin, W, cand):
     """SES instead of the moving average for short histories (no backtest) where it predicts better.
 
     For SKUs without a backtest and at least SHORT_MIN_CYCLES seasonal cycles of history, compares
@@ -412,9 +307,11 @@ def _short_history(Y, lo, lengths, has_bt, n_season, switch_margin, W, comp_leve
     before it, from the second period on): the moving average's, and SES's with α chosen on those
     same errors from SES_ALPHAS (level starting at the first period's demand). As with the route,
     the moving average is kept unless SES's MSE is lower by more than switch_margin. Writes the
-    weights, SES's final level and α in place.
+    weights, SES's final level and α (into cand) in place.
     """
     T = Y.shape[0]
+    lo, lengths, has_bt = win.lo, win.lengths, win.has_bt
+    comp_level, params = cand.comp_level, cand.params
     r = np.flatnonzero(~has_bt & (lengths >= max(2, SHORT_MIN_CYCLES * int(n_season))))
     if r.size == 0:
         return
@@ -437,12 +334,19 @@ def _short_history(Y, lo, lengths, has_bt, n_season, switch_margin, W, comp_leve
     params["ses_alpha"][j] = np.asarray(SES_ALPHAS)[a_idx[use]]
 
 
-def _refit_seasonal(Y, lo, dow, n_season, lengths, has_bt, W, comp_level, comp_trend, comp_phi, comp_season,
-                    comp_mult, params):
+def _refit_seasonal(Y, win, dow, n_season, W, cand):
     """Re-estimate SES (α, profile), Holt–Winters and Theta on the latest FIT_WINDOW periods for the SKUs
-    whose chosen forecast uses them; writes the final states into the comp_* arrays and the parameters
-    into `params` in place."""
+    whose chosen forecast uses them; writes the final states into cand's comp_* arrays and the parameters
+    into cand.params in place.
+
+    The window is [max(lo, T − FIT_WINDOW), T): the backtest measured the method with parameters
+    estimated this same way on the window before it; estimating them again on the latest data is what
+    the forecast should use (a profile or α from before the hold-out is up to W periods stale).
+    """
     T, n = Y.shape
+    lo, lengths, has_bt = win.lo, win.lengths, win.has_bt
+    comp_level, comp_trend, comp_phi = cand.comp_level, cand.comp_trend, cand.comp_phi
+    comp_season, comp_mult, params = cand.comp_season, cand.comp_mult, cand.params
     i_ses, i_hw, i_th = METHODS.index(SES), METHODS.index(HW), METHODS.index(THETA)
     r = np.flatnonzero(has_bt & ((W[i_ses] > 0) | (W[i_hw] > 0) | (W[i_th] > 0)))
     if r.size == 0:
@@ -450,11 +354,11 @@ def _refit_seasonal(Y, lo, dow, n_season, lengths, has_bt, W, comp_level, comp_t
     Yr, lor = Y[:, r], lo[r]
     end = np.full(r.size, T)
     S, N = season_sums(Yr, lor, end, dow, n_season, 52 * n_season)
-    ok = lengths[r] >= _profile_min(n_season)
+    ok = lengths[r] >= profile_min(n_season)
     P = profile_from_sums(S, N, ok)
     lf = np.maximum(lor, T - FIT_WINDOW)
     cols = np.arange(r.size)
-    level0 = _between(_cumsum0(Yr / P[dow]), lf, end) / np.maximum(T - lf, 1)  # window mean, adjusted
+    level0 = between(cumsum0(Yr / P[dow]), lf, end) / np.maximum(T - lf, 1)  # window mean, adjusted
     g = np.asarray(SES_ALPHAS, float)[:, None]
     rs = ses_kernel(Yr, g, level0, lf, end, P, dow, train_only=True)
     a_idx = np.argmin(rs.sse["level"], axis=0)
@@ -465,7 +369,7 @@ def _refit_seasonal(Y, lo, dow, n_season, lengths, has_bt, W, comp_level, comp_t
     h = np.flatnonzero((W[i_hw, r] > 0) & (lengths[r] >= PROFILE_MIN_DAYS))
     if h.size:
         P_raw = profile_from_sums(S[:, h], N[:, h], ok[h], prior=HW_PROFILE_PRIOR, floor=SEASON_FLOOR)
-        hw = _holt_winters(Yr[:, h], P_raw, dow, np.arange(h.size), lf[h], end[h], T, a_ses[h], T)
+        hw = fit_holt_winters(Yr[:, h], P_raw, dow, np.arange(h.size), lf[h], end[h], T, a_ses[h], T)
         j = r[h]
         comp_level[i_hw, j], comp_trend[i_hw, j], comp_phi[i_hw, j] = hw["level"], hw["trend"], hw["phi"]
         comp_season[i_hw][:, j], comp_mult[i_hw, j] = hw["season"], hw["mult"]
@@ -474,132 +378,12 @@ def _refit_seasonal(Y, lo, dow, n_season, lengths, has_bt, W, comp_level, comp_t
     h = np.flatnonzero((W[i_th, r] > 0) & (lengths[r] >= PROFILE_MIN_DAYS))
     if h.size:
         P_raw = profile_from_sums(S[:, h], N[:, h], ok[h], prior=HW_PROFILE_PRIOR, floor=SEASON_FLOOR)
-        th = _theta(Yr[:, h], P_raw, dow, np.arange(h.size), lf[h], end[h], T, T)
+        th = fit_theta(Yr[:, h], P_raw, dow, np.arange(h.size), lf[h], end[h], T, T)
         j = r[h]
         comp_level[i_th, j], comp_trend[i_th, j] = th["level"], th["trend"]
         comp_season[i_th][:, j] = th["season"]
         for k, v in th["params"].items():
             params[k][j] = v
-
-
-def _trend_line(X, la, eh):
-    """Least-squares line of each column of X (T, n) over rows [la, eh): (level at la − 1, slope, mean)."""
-    T = X.shape[0]
-    t = np.arange(T, dtype=float)[:, None]
-    cols = np.arange(X.shape[1])
-    C1, Ct = cumsum0(X), cumsum0(X * t)
-    w = (eh - la).astype(float)
-    sx = C1[eh, cols] - C1[la, cols]
-    stx = Ct[eh, cols] - Ct[la, cols]
-    st = (la + eh - 1) * w / 2                       # Σ t over [la, eh)
-    stt = ((eh - 1) * eh * (2 * eh - 1) - (la - 1) * la * (2 * la - 1)) / 6.0
-    den = w * stt - st * st
-    with np.errstate(invalid="ignore", divide="ignore"):
-        slope = np.where(den > 0, (w * stx - st * sx) / np.where(den > 0, den, 1), 0.0)
-    intercept = (sx - slope * st) / np.maximum(w, 1)
-    return intercept + slope * (la - 1), slope, sx / np.maximum(w, 1)
-
-
-def _theta(Y, P, dow, hc, lo_a, ev, T, start, step=ORIGIN_STEP):
-    """The Theta method (Assimakopoulos & Nikolopoulos 2000) in its SES-with-drift form (Hyndman &
-    Billah 2003) on columns hc: on demand divided by the multiplicative profile P, the level is smoothed
-    with drift b = half the least-squares slope of the adjusted fit window [lo_a, ev):
-
-      f = (ℓ + b)·s,  ℓ ← ℓ + b + α(y − f)/s,  h-step forecast (ℓ + h·b)·s
-
-    (methods.hw_kernel with β = 0, φ = 1, γ = 0 and a fixed trend b). α by grid (THETA_ALPHAS) on
-    one-step errors over the fit window; the level starts on the line at lo_a − 1. Then α runs from
-    lo_a through the backtest. Returns full-width arrays (backtest MSE inf outside hc), errors aligned
-    to row `start`."""
-    n = Y.shape[1]
-    m = P.shape[0]
-    out = {"level": np.zeros(n), "trend": np.zeros(n), "season": np.ones((m, n)), "prev": np.zeros(n)}
-    prm = {"theta_alpha": np.zeros(n), "theta_drift": np.zeros(n)}
-    bt = Backtest.empty(n, T - start, start)
-    out["bt"], out["params"] = bt, prm
-    if hc.size == 0:
-        return out
-    Yh, Ph, la, eh = Y[:, hc], P[:, hc], lo_a[hc], ev[hc]
-    level0, slope, _ = _trend_line(Yh / Ph[dow], la, eh)
-    drift = slope / 2.0
-    r = hw_kernel(Yh, np.asarray(THETA_ALPHAS, float)[:, None], 0.0, 1.0, 0.0, level0, drift, Ph, dow, True,
-                  la, eh, train_only=True)
-    alpha, _ = pick(THETA_ALPHAS, r.sse["level"])
-    rb = hw_kernel(Yh, alpha, 0.0, 1.0, 0.0, level0, drift, Ph, dow, True, la, eh, fit_sse=False,
-                   origin_step=step)
-    out["level"][hc], out["trend"][hc], out["season"][:, hc], out["prev"][hc] = rb.final, drift, Ph, rb.prev
-    bt.put(hc, rb.bt)
-    prm["theta_alpha"][hc], prm["theta_drift"][hc] = alpha, drift
-    return out
-
-
-def _holt_winters(Y, P, dow, hc, lo_a, ev, T, a_ses, start, step=ORIGIN_STEP):
-    """Holt–Winters (methods.hw_kernel) on columns hc, parameters by grid on one-step errors over the
-    fit window [lo_a, ev): the season type (multiplicative / additive) first, then γ × α (× 0.5, 1, 2
-    of SES's) × damped trend (β/α, φ) jointly for it. Initial states: the least-squares line of the
-    profile-adjusted fit window for level and trend, the training profile P as season (additive
-    offsets P − 1 times the window mean). Then the chosen parameters run from lo_a through the
-    backtest, with origins `step` periods apart. Returns full-width arrays (backtest MSE inf outside
-    hc) with the backtest errors aligned to row `start`."""
-    n = Y.shape[1]
-    m = P.shape[0]
-    out = {"level": np.zeros(n), "trend": np.zeros(n), "phi": np.ones(n), "season": np.ones((m, n)),
-           "mult": np.ones(n, bool), "prev": np.zeros(n)}
-    prm = {k: np.zeros(n) for k in ("hw_alpha", "hw_beta", "hw_phi", "hw_gamma")}
-    prm["hw_multiplicative"] = np.ones(n)
-    bt = Backtest.empty(n, T - start, start)
-    out["bt"], out["params"] = bt, prm
-    if hc.size == 0:
-        return out
-    Yh, Ph, la, eh = Y[:, hc], P[:, hc], lo_a[hc], ev[hc]
-    level0, slope, mean_x = _trend_line(Yh / Ph[dow], la, eh)
-    s0 = {True: Ph, False: (Ph - 1.0) * mean_x}
-    a0 = np.asarray(a_ses, float)[hc]
-    g = lambda v: np.asarray(v, float)[:, None]  # noqa: E731
-
-    # Season type first (by one-step SSE over the fit window with the γ grid, α from SES and no trend),
-    # then γ × α (× 0.5, 1, 2 of SES's) × damped trend (β/α, φ) jointly for that type. (Fixing γ in the
-    # first step too — without a trend — often fixed it badly on trending series; the type choice is
-    # robust to that, and deciding it first halves the grid.)
-    grid = [(gm, am, b, f) for gm in HW_GAMMAS for am in HW_ALPHA_MULTS for b, f in HW_TRENDS]
-    ga = np.minimum(np.asarray([p[1] for p in grid])[:, None] * a0, HW_ALPHA_MAX)
-    gb = g([p[2] for p in grid]) * ga
-    gf = g([p[3] for p in grid])
-    gg = g([p[0] for p in grid])
-    tr0 = np.where(gb > 0, slope, 0.0)
-    lv0 = np.where(gb > 0, level0, mean_x)          # untrended: level starts at the window mean
-    sse1 = np.concatenate([hw_kernel(Yh, a0, 0.0, 1.0, g(HW_GAMMAS), mean_x, 0.0, s0[mult], dow, mult, la, eh,
-                                     train_only=True).sse["level"] for mult in (True, False)])
-    mult_h = np.argmin(sse1, axis=0) < len(HW_GAMMAS)
-    q = np.zeros(hc.size, int)
-    for mult in (True, False):
-        sub = np.flatnonzero(mult_h == mult)
-        if sub.size:
-            q[sub] = np.argmin(hw_kernel(Yh[:, sub], ga[:, sub], gb[:, sub], gf, gg, lv0[:, sub], tr0[:, sub],
-                                         s0[mult][:, sub], dow, mult, la[sub], eh[sub],
-                                         train_only=True).sse["level"], axis=0)
-    cs = np.arange(hc.size)
-    gamma_h = gg[q, 0]
-    alpha_h, beta_h, phi_h = ga[q, cs], gb[q, cs], gf[q, 0]
-    for mult in (True, False):
-        sub = np.flatnonzero(mult_h == mult)
-        if sub.size == 0:
-            continue
-        # pass B: the chosen parameters from the fit window through the backtest
-        trended = beta_h[sub] > 0
-        rb = hw_kernel(Yh[:, sub], alpha_h[sub], beta_h[sub], phi_h[sub], gamma_h[sub],
-                       np.where(trended, level0[sub], mean_x[sub]), np.where(trended, slope[sub], 0.0),
-                       s0[mult][:, sub], dow, mult, la[sub], eh[sub], fit_sse=False, origin_step=step)
-        j = hc[sub]
-        out["level"][j], out["trend"][j] = rb.final, rb.sse["final_trend"]
-        out["season"][:, j] = rb.sse["final_season"]
-        out["prev"][j], out["mult"][j] = rb.prev, mult
-        bt.put(j, rb.bt)
-    out["phi"][hc] = phi_h
-    prm["hw_alpha"][hc], prm["hw_beta"][hc], prm["hw_phi"][hc] = alpha_h, beta_h, phi_h
-    prm["hw_gamma"][hc] = gamma_h
-    prm["hw_multiplicative"][hc] = mult_h
-    return out
 
 
 def _before_last_day(bts, prevs, lengths, has_bt, dclass, sigma_in, switch_margin):

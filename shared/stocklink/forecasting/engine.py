@@ -161,29 +161,63 @@ def run(history: History, params, config: EngineConfig | None = None) -> list[Sk
     """Forecast and plan every SKU of `history`. params: {sku: SkuParams} (missing SKUs get defaults)."""
     cfg = config or EngineConfig()
     skus = list(history.skus)
-    n = len(skus)
-    Y0 = np.asarray(history.Y, float)
-    T = Y0.shape[0]
-    H = cfg.horizon
-    as_of = history.as_of
     P = [params.get(s) or SkuParams(s) for s in skus] if isinstance(params, dict) else list(params)
+    Y0 = np.asarray(history.Y, float)
+    mult_hist = calendar.multipliers(history.first_date, Y0.shape[0], cfg.events, skus)
+    fit = _fit(history, Y0, mult_hist, cfg)
+    first_fc = history.as_of + dt.timedelta(days=1)
+    F = _forecast(fit, first_fc, cfg, skus)
+    abc = _abc_classes(Y0, P, cfg)
+    plan = _plan(F, fit, Y0, P, abc, history.as_of, cfg, skus)
+    sig = _signals(Y0, history.lo, P, fit, mult_hist, cfg)
+    return _results(skus, P, fit, F, abc, plan, sig, history.as_of, first_fc)
 
-    # Past promotion days are divided by their multiplier so the baseline is not inflated.
-    mult_hist = calendar.multipliers(history.first_date, T, cfg.events, skus)
+
+def _fit(history: History, Y0, mult_hist, cfg: EngineConfig) -> backtest.FitResult:
+    """Model choice and fit per SKU (backtest.fit) on the history with past promotion days divided by
+    their multiplier, so the baseline is not inflated."""
+    T = Y0.shape[0]
     Y = Y0 / mult_hist if (mult_hist != 1).any() else Y0
     dow = (np.arange(T) + history.first_date.weekday()) % 7
-    fit = backtest.fit(Y, history.lo, dow, cfg.switch_margin)
+    return backtest.fit(Y, history.lo, dow, cfg.switch_margin)
 
-    first_fc = as_of + dt.timedelta(days=1)
+
+def _forecast(fit: backtest.FitResult, first_fc: dt.date, cfg: EngineConfig, skus) -> np.ndarray:
+    """(H, n) daily forecast from first_fc: the fitted path (weekday profile) times promotion uplift."""
+    H = cfg.horizon
     fdow = (np.arange(H) + first_fc.weekday()) % 7
-    F = fit.path(fdow) * calendar.multipliers(first_fc, H, cfg.events, skus)
+    return fit.path(fdow) * calendar.multipliers(first_fc, H, cfg.events, skus)
 
+
+def _abc_classes(Y0, P, cfg: EngineConfig) -> np.ndarray:
+    """(n,) object: ABC class by revenue over the last cfg.abc_days within this batch, unless the caller
+    gives a SKU's catalogue-wide class (SkuParams.abc_class)."""
+    T = Y0.shape[0]
     price = np.array([p.unit_price for p in P], float)
     revenue = Y0[max(0, T - cfg.abc_days):].sum(0) * price
     abc = abc_mod.abc_classes(revenue)
     if any(p.abc_class for p in P):
         abc = np.array([p.abc_class or a for p, a in zip(P, abc)], dtype=object)
+    return abc
 
+
+@dataclass
+class _Plan:
+    """Per-SKU replenishment figures (policy.py, projection.py) before rounding the order."""
+    service_level: np.ndarray
+    levels: policy.Levels        # lead-time demand, safety stock, reorder point, order-up-to
+    ss_method: np.ndarray        # distribution the safety stock was computed with
+    d_lt: np.ndarray             # mean daily demand over the lead time
+    inventory_position: np.ndarray
+    stockout_day: np.ndarray
+    raw_order: np.ndarray        # order quantity before MOQ / case pack / price breaks
+    seeds: dict                  # seed policy name -> (n,) its target level
+
+
+def _plan(F, fit, Y0, P, abc, as_of, cfg: EngineConfig, skus) -> _Plan:
+    """Service level, safety stock, reorder point and order-up-to per SKU, its inventory position and
+    stock-out day, its unrounded order and the seed policies' targets."""
+    H = cfg.horizon
     sl = np.array([p.service_level if p.service_level is not None else
                    (cfg.service_level_by_abc or {}).get(a, cfg.service_level) for p, a in zip(P, abc)], float)
     sigma = np.where(np.isfinite(fit.rmse), fit.rmse, fit.sigma_in_sample)
@@ -193,26 +227,8 @@ def run(history: History, params, config: EngineConfig | None = None) -> list[Sk
     slow_class = np.isin(fit.demand_class, [INTERMITTENT, LUMPY, NO_DEMAND])
     cover = calendar.cover_until(as_of, cfg.events, skus, H)
     lv = policy.forecast_levels(F, L, sL, sigma, sl, R, slow_class, cover)
-
-    arrivals = []
-    for i, p in enumerate(P):
-        for eta, qty in p.in_transit:
-            day = (eta - as_of).days if isinstance(eta, dt.date) else int(eta)
-            arrivals.append((i, day, float(qty)))
-    A = projection.arrivals_matrix(H, n, arrivals)
-    avail = np.array([p.available for p in P], float)
-    in_transit_total = np.array([sum(float(q) for _, q in p.in_transit) for p in P], float)
-    ip = avail + in_transit_total
-    so_day = projection.stockout_day(F, avail, A)
+    ip, so_day = _stock_projection(F, P, as_of)
     raw = policy.order_quantity(ip, lv.reorder_point, lv.order_up_to)
-
-    prob, since = signals.demand_stats(Y0, history.lo, cfg.signals.window)
-    slow, fast = signals.mover_flags(prob, since, cfg.signals)
-    last24 = np.array([p.last_24h if p.last_24h is not None else Y0[-1, i] for i, p in enumerate(P)], float)
-    # Tested out of sample: against the model chosen and measured on history before the last day
-    # (fit.burst_*), so a spike neither widens its own yardstick nor raises its own expectation.
-    mu_last = fit.burst_mu * np.broadcast_to(mult_hist[-1], (n,))
-    is_burst, tail = signals.bursts(last24, mu_last, fit.burst_sigma, cfg.signals)
 
     promo_soon = cover > 0
     slow_season = calendar.in_slow_season(as_of, cfg.slow_season_months)
@@ -223,21 +239,68 @@ def run(history: History, params, config: EngineConfig | None = None) -> list[Sk
     var_lt = L * sigma ** 2 + d_lt ** 2 * sL ** 2
     ss_method = np.where(lv.discrete, np.where(var_lt > lv.lead_time_demand * (1 + 1e-9), "negative_binomial",
                                                "poisson"), "normal")
+    return _Plan(sl, lv, ss_method, d_lt, ip, so_day, raw, seeds)
+
+
+def _stock_projection(F, P, as_of: dt.date):
+    """(inventory position, stock-out day) per SKU: available plus in-transit units, and the first day
+    (1-based, 0: none) on which the cumulative forecast F (H, n) exceeds stock on hand plus arrivals."""
+    arrivals = []
+    for i, p in enumerate(P):
+        for eta, qty in p.in_transit:
+            day = (eta - as_of).days if isinstance(eta, dt.date) else int(eta)
+            arrivals.append((i, day, float(qty)))
+    A = projection.arrivals_matrix(F.shape[0], len(P), arrivals)
+    avail = np.array([p.available for p in P], float)
+    in_transit_total = np.array([sum(float(q) for _, q in p.in_transit) for p in P], float)
+    ip = avail + in_transit_total
+    return ip, projection.stockout_day(F, avail, A)
+
+
+@dataclass
+class _Signals:
+    """Per-SKU demand signals (signals.py)."""
+    prob: np.ndarray             # share of days with a sale
+    since: np.ndarray            # days since the last sale (−1: none)
+    slow: np.ndarray
+    fast: np.ndarray
+    burst: np.ndarray
+    tail: np.ndarray             # tail probability of the last 24 h under the model
+
+
+def _signals(Y0, lo, P, fit, mult_hist, cfg: EngineConfig) -> _Signals:
+    """Slow and fast movers, and bursts: the last 24 h tested out of sample, against the model chosen and
+    measured on history before the last day (fit.burst_*), so a spike neither widens its own yardstick
+    nor raises its own expectation."""
+    n = len(P)
+    prob, since = signals.demand_stats(Y0, lo, cfg.signals.window)
+    slow, fast = signals.mover_flags(prob, since, cfg.signals)
+    last24 = np.array([p.last_24h if p.last_24h is not None else Y0[-1, i] for i, p in enumerate(P)], float)
+    mu_last = fit.burst_mu * np.broadcast_to(mult_hist[-1], (n,))
+    is_burst, tail = signals.bursts(last24, mu_last, fit.burst_sigma, cfg.signals)
+    return _Signals(prob, since, slow, fast, is_burst, tail)
+
+
+def _results(skus, P, fit, F, abc, plan: _Plan, sig: _Signals, as_of, first_fc) -> list[SkuResult]:
+    """One SkuResult per SKU, with its order rounded to MOQ, case pack and price breaks."""
+    lv = plan.levels
     # Column-wise conversion to Python values once (per-element float()/round() costs ~1 s at 30k SKUs).
     c = {k: _col(v, nd) for k, v, nd in (
         ("adi", fit.adi, 4), ("cv2", fit.cv2, 4), ("rmsse", fit.rmsse, 4), ("rmse", fit.rmse, 4),
         ("bias", fit.bias, 4), ("bias_pct", fit.bias_pct, 4), ("ltd", lv.lead_time_demand, 3),
         ("ss", lv.safety_stock, 3), ("rop", lv.reorder_point, 3), ("out", lv.order_up_to, 3),
-        ("prob", prob, 4), ("tail", tail, 6))}
-    seed_cols = {k: _col(v, 3) for k, v in seeds.items()}
+        ("prob", sig.prob, 4), ("tail", sig.tail, 6))}
+    seed_cols = {k: _col(v, 3) for k, v in plan.seeds.items()}
     prm = {k: _col(v, 4) for k, v in fit.params.items()}
     Fr = np.round(F.T, 3).tolist()
     method = fit.method.tolist()
     dclass = fit.demand_class.tolist()
     abc_l = abc.tolist()
     bt_days = fit.backtest_days.tolist()
-    sl_l, ip_l, since_l = sl.tolist(), ip.tolist(), since.tolist()
-    slow_l, fast_l, burst_l, ssm = slow.tolist(), fast.tolist(), is_burst.tolist(), ss_method.tolist()
+    sl_l, ip_l, ssm = plan.service_level.tolist(), plan.inventory_position.tolist(), plan.ss_method.tolist()
+    since_l, slow_l, fast_l = sig.since.tolist(), sig.slow.tolist(), sig.fast.tolist()
+    burst_l = sig.burst.tolist()
+    raw, d_lt, so_day = plan.raw_order, plan.d_lt, plan.stockout_day
     as_of_s, start_s = as_of.isoformat(), first_fc.isoformat()
     no_order = policy.Rounded(0, None, "inventory position above reorder point")
     out = []

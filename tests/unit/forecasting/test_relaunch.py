@@ -4,10 +4,11 @@ import pytest
 
 from stocklink.forecasting import backtest as B
 from stocklink.forecasting import methods as M
+from stocklink.forecasting import windows
 
 
 def _start(y, lo=0, n_season=3):
-    return int(B.relaunch_start(np.asarray(y, float)[:, None], np.array([lo]), n_season)[0])
+    return int(windows.relaunch_start(np.asarray(y, float)[:, None], np.array([lo]), n_season)[0])
 
 
 def test_relaunch_after_a_trickle_and_a_dormant_stretch():

@@ -5,17 +5,18 @@ import pytest
 
 from stocklink.forecasting import backtest as B
 from stocklink.forecasting import methods as M
+from stocklink.forecasting import seasonal as S
 
 
 def test_trend_line_hand_computed():
     # y = 1, 3, 2, 5 at t = 0..3: t̄ = 1.5, ȳ = 2.75, Σ(t − t̄)(y − ȳ) = 5.5, Σ(t − t̄)² = 5 → slope 1.1,
     # intercept at t = 0: 2.75 − 1.1·1.5 = 1.1, so the line at t = −1 is 0.0.
-    level, slope, mean = B._trend_line(np.array([[1.0], [3.0], [2.0], [5.0]]), np.array([0]), np.array([4]))
+    level, slope, mean = S.trend_line(np.array([[1.0], [3.0], [2.0], [5.0]]), np.array([0]), np.array([4]))
     assert slope[0] == pytest.approx(1.1)
     assert level[0] == pytest.approx(0.0)
     assert mean[0] == pytest.approx(2.75)
     # a window [1, 4) only: y = 3, 2, 5 at t = 1..3: slope 1, mean 10/3, line at t = 0: 10/3 − 2 = 4/3
-    level, slope, mean = B._trend_line(np.array([[1.0], [3.0], [2.0], [5.0]]), np.array([1]), np.array([4]))
+    level, slope, mean = S.trend_line(np.array([[1.0], [3.0], [2.0], [5.0]]), np.array([1]), np.array([4]))
     assert slope[0] == pytest.approx(1.0)
     assert level[0] == pytest.approx(4.0 / 3.0)
 
@@ -27,11 +28,11 @@ def test_theta_is_ses_with_half_slope_drift_hand_computed(monkeypatch):
     #   t1: f = 2.375, e = 1.625 → ℓ = 3.1875
     #   t2: f = 3.4375, e = −0.4375 → ℓ = 3.21875
     # h-step forecast (ℓ + h·b)·s. Profile (0.5, 1.5) on seasons 0, 1, 0: y = x·s = 1, 6, 1.5.
-    monkeypatch.setattr(B, "THETA_ALPHAS", (0.5,))
+    monkeypatch.setattr(S, "THETA_ALPHAS", (0.5,))
     P = np.array([[0.5], [1.5]])
     dow = np.array([0, 1, 0])
     Y = np.array([[1.0], [6.0], [1.5]])
-    th = B._theta(Y, P, dow, np.array([0]), np.array([0]), np.array([3]), 3, 3)
+    th = S.fit_theta(Y, P, dow, np.array([0]), np.array([0]), np.array([3]), 3, 3)
     assert th["trend"][0] == pytest.approx(0.25)
     assert th["params"]["theta_drift"][0] == pytest.approx(0.25)
     assert th["params"]["theta_alpha"][0] == 0.5
@@ -44,8 +45,9 @@ def test_theta_is_ses_with_half_slope_drift_hand_computed(monkeypatch):
 def test_theta_alpha_chosen_on_one_step_errors():
     # A level shift half way: the one-step errors favour the largest α of the grid.
     y = np.r_[np.full(30, 10.0), np.full(30, 50.0)][:, None]
-    th = B._theta(y, np.ones((1, 1)), np.zeros(60, int), np.array([0]), np.array([0]), np.array([60]), 60, 60)
-    assert th["params"]["theta_alpha"][0] == max(B.THETA_ALPHAS)
+    th = S.fit_theta(y, np.ones((1, 1)), np.zeros(60, int), np.array([0]), np.array([0]), np.array([60]),
+                     60, 60)
+    assert th["params"]["theta_alpha"][0] == max(S.THETA_ALPHAS)
 
 
 def test_fit_offers_theta_and_forecasts_a_trend():
@@ -91,10 +93,10 @@ def test_holt_winters_joint_grid_finds_trend_and_season():
     dow = t % 7
     prof = np.array([0.5, 1.5, 1.0, 1.0, 1.0, 1.0, 1.0])
     Y = ((30 + 0.3 * t) * prof[dow])[:, None]
-    P = B.profile_from_sums(*B.season_sums(Y, np.zeros(1, int), np.full(1, T - 28), dow), np.array([True]),
+    P = S.profile_from_sums(*S.season_sums(Y, np.zeros(1, int), np.full(1, T - 28), dow), np.array([True]),
                             prior=0.0, floor=M.SEASON_FLOOR)
-    hw = B._holt_winters(Y, P, dow, np.array([0]), np.zeros(1, int), np.full(1, T - 28), T, np.array([0.2]),
-                         T - 28, 7)
+    hw = S.fit_holt_winters(Y, P, dow, np.array([0]), np.zeros(1, int), np.full(1, T - 28), T,
+                            np.array([0.2]), T - 28, 7)
     assert hw["params"]["hw_beta"][0] > 0
     assert np.isfinite(hw["bt"].sse[0])
     path = M.hw_path(hw["level"], hw["trend"], hw["phi"], hw["season"], np.arange(T, T + 7) % 7, hw["mult"])
@@ -102,6 +104,6 @@ def test_holt_winters_joint_grid_finds_trend_and_season():
 
 
 def test_profile_needs_56_periods_and_3_cycles():
-    assert B._profile_min(7) == 56          # 8 weeks of daily data (DESIGN §8), unchanged
-    assert B._profile_min(12) == 56         # monthly: 56 months (≥ 3 years)
-    assert B._profile_min(52) == 156        # weekly data with a yearly cycle: 3 years
+    assert S.profile_min(7) == 56          # 8 weeks of daily data (DESIGN §8), unchanged
+    assert S.profile_min(12) == 56         # monthly: 56 months (≥ 3 years)
+    assert S.profile_min(52) == 156        # weekly data with a yearly cycle: 3 years
