@@ -7,6 +7,8 @@ forecast tables are single-table designs whose partitions are named here.
 """
 from __future__ import annotations
 
+import zlib
+
 # --- catalog table ----------------------------------------------------------------------------------
 WAREHOUSE = "WAREHOUSE"               # sk: warehouse id
 SKU = "SKU"                           # sk: master SKU
@@ -35,3 +37,17 @@ def listing_ref(platform: str, shop: str, listing_id: str) -> str:
 # --- ledger ----------------------------------------------------------------------------------------------
 def ledger_stream(sku: str, warehouse_id: str) -> str:
     return f"{sku}#{warehouse_id}"
+
+
+# --- reservations table (key: reservation id) ------------------------------------------------------------
+# The sparse index by_expiry (hold_shard, expires_at) lists held reservations only, spread over a few
+# shards so the expiry sweep never queries one hot partition.
+HOLD_SHARDS = 4
+
+
+def hold_shard(reservation_id: str) -> str:
+    return f"H{zlib.crc32(reservation_id.encode()) % HOLD_SHARDS}"
+
+
+def hold_shards() -> list[str]:
+    return [f"H{n}" for n in range(HOLD_SHARDS)]
