@@ -82,7 +82,7 @@ def stock_levels(skus: Iterable[str]) -> dict[str, list[WarehouseStock]]:
 
 
 def ledger_entries(sku: str, warehouse_id: str) -> list[LedgerEntry]:
-    return list(LedgerEntry.query(f"{sku}#{warehouse_id}", consistent_read=True))
+    return list(LedgerEntry.query(keys.ledger_stream(sku, warehouse_id), consistent_read=True))
 
 
 def scan_stock() -> Iterable[StockItem]:

@@ -7,7 +7,6 @@ callers decide what to write and what a refusal means (TransactionRefused.duplic
 """
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 
 from pynamodb.exceptions import TransactWriteError
@@ -116,8 +115,8 @@ class StockTransaction:
                 actions.append(StockItem.in_transit.set(StockItem.in_transit | 0))
             self._update(op.label, StockItem(op.sku, op.warehouse_id), actions, _guard(op))
         self._put(f"ledger:{op.sku}:{op.warehouse_id}", LedgerEntry(
-            f"{op.sku}#{op.warehouse_id}",
-            f"{self.now_ms:013d}-{uuid.uuid4().hex[:12]}",
+            keys.ledger_stream(op.sku, op.warehouse_id),
+            keys.ledger_entry_id(self.now_ms),
             sku=op.sku,
             warehouse_id=op.warehouse_id,
             movement=op.movement.value,
