@@ -31,7 +31,6 @@ FORECAST_REQUESTED = events.FORECAST_REQUESTED
 STOCKOUT_RISK, BURST, SLOW_MOVER = events.FORECAST_SIGNALS
 HISTORY_DAYS = 730
 PAGE_SIZE = 200
-NO_STOCKOUT = "9999-12-31"
 
 
 class PriceBreakIn(BaseModel):
@@ -201,7 +200,7 @@ def forecast_page(run_id: str, catalog: dict[str, dict], as_of: dt.date, now_ms:
         r["stockout_within_lead_time"] = _within_lead_time(r, as_of, p.lead_time_days)
         base = {"sku": r["sku"], "run_id": run_id, "as_of": r["as_of"], "abc_class": r["abc_class"]}
         if r["stockout_within_lead_time"] or r["suggested_order_qty"] > 0:
-            key = f"{0 if r['stockout_within_lead_time'] else 1}#{r['stockout_date'] or NO_STOCKOUT}#{r['sku']}"
+            key = store.suggestion_sk(r["stockout_within_lead_time"], r["stockout_date"], r["sku"])
             suggestions.append((run_id, key, _suggestion(r)))
         if r["stockout_within_lead_time"]:
             signals[STOCKOUT_RISK].append({**base, "stockout_date": r["stockout_date"],

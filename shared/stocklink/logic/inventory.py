@@ -11,8 +11,6 @@ from stocklink.store.models import InboundEvent
 from stocklink.store.transactions import StockOp, StockTransaction, TransactionRefused
 from stocklink.time import iso_now
 
-MARKER = "marker"
-
 
 def receive(receipt: ReceiptIn, *, actor: str, now_ms: int) -> dict:
     """Goods in. The receipt reference is the idempotency key: posting it twice adds stock once."""
@@ -25,15 +23,14 @@ def receive(receipt: ReceiptIn, *, actor: str, now_ms: int) -> dict:
     outcome = {"warehouse_id": receipt.warehouse_id, "reference": receipt.reference,
                "lines": [{"sku": sku, "qty": qty} for sku, qty in totals.items()]}
     txn = StockTransaction(actor=actor, source=event_key, reason=f"receipt {receipt.reference}", now_ms=now_ms)
-    txn.put(MARKER, InboundEvent(event_key, kind="stock.receipt", status="applied", received_at=iso_now(now_ms),
-                                 outcome=outcome),
-            InboundEvent.event_key.does_not_exist())
+    txn.put_marker(InboundEvent(event_key, kind="stock.receipt", status="applied", received_at=iso_now(now_ms),
+                                outcome=outcome))
     for sku, qty in totals.items():
         txn.stock(StockOp(sku, receipt.warehouse_id, Movement.RECEIVE, qty))
     try:
         txn.commit()
     except TransactionRefused as refused:
-        if MARKER in refused.failed:
+        if refused.duplicate:
             previous = repository.get_event(event_key)
             if previous and previous.outcome != outcome:
                 raise ValidationFailed(f"receipt {receipt.reference} was already booked with other lines",

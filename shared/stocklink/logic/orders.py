@@ -167,7 +167,7 @@ def _restock_return(event: OrderEvent, now_ms: int) -> dict:
         {"sku": op.sku, "warehouse_id": op.warehouse_id, "qty": op.qty} for op in ops]})
     txn = StockTransaction(actor=f"{event.platform}:{event.shop}", source=event.event_key, reason="return",
                            now_ms=now_ms)
-    txn.put("marker", marker, InboundEvent.event_key.does_not_exist())
+    txn.put_marker(marker)
     for op in ops:
         txn.stock(op)
     try:

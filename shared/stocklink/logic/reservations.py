@@ -1,10 +1,7 @@
 """Reservations: hold → commit → ship, or release. Each step is one guarded transaction."""
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
-
-from pynamodb.expressions.condition import Condition
 
 from stocklink.domain.stock import (
     TRANSITION_MOVEMENT,
@@ -27,15 +24,7 @@ from stocklink.store import repository
 from stocklink.store.models import AllocationMap, InboundEvent, LineMap, Reservation
 from stocklink.store.transactions import StockOp, StockTransaction, TransactionRefused
 
-# Held reservations spread over a few GSI partitions so the expiry sweep never queries one hot key.
-HOLD_SHARDS = 4
 _PLAN_ATTEMPTS = 6
-RESERVATION = "reservation"
-MARKER = "marker"
-
-
-def hold_shard(reservation_id: str) -> str:
-    return f"H{zlib.crc32(reservation_id.encode()) % HOLD_SHARDS}"
 
 
 @dataclass(frozen=True)
@@ -75,9 +64,9 @@ def reserve(request: ReservationRequest, *, actor: str, now_ms: int,
         reservation = _new_reservation(request, plan, status, now_ms)
         txn = StockTransaction(actor=actor, source=request.source + ":" + request.reservation_id,
                                reason=None, now_ms=now_ms)
-        txn.put(RESERVATION, reservation, _reservation_condition(replaces))
+        txn.put_reservation(reservation, replaces=replaces)
         if marker is not None:
-            txn.put(MARKER, marker, InboundEvent.event_key.does_not_exist())
+            txn.put_marker(marker)
         for allocation in plan:
             txn.stock(StockOp(allocation.sku, allocation.warehouse_id, Movement.RESERVE, allocation.qty))
             if status is ReservationStatus.COMMITTED:
@@ -85,9 +74,9 @@ def reserve(request: ReservationRequest, *, actor: str, now_ms: int,
         try:
             txn.commit()
         except TransactionRefused as refused:
-            if MARKER in refused.failed:
+            if refused.duplicate:
                 raise DuplicateEvent(marker.event_key) from refused
-            if RESERVATION in refused.failed:
+            if refused.reservation_refused:
                 existing = repository.get_reservation(request.reservation_id)
                 if existing is None:   # replaced item changed status under us: plan again
                     continue
@@ -115,13 +104,13 @@ def record_oversell(request: ReservationRequest, *, now_ms: int, marker: Inbound
         status_reason="insufficient stock", shortfall=shortfall,
     )
     txn = StockTransaction(actor="system", source=request.source, reason=None, now_ms=now_ms)
-    txn.put(RESERVATION, reservation, Reservation.reservation_id.does_not_exist())
+    txn.put_reservation(reservation)
     if marker is not None:
-        txn.put(MARKER, marker, InboundEvent.event_key.does_not_exist())
+        txn.put_marker(marker)
     try:
         txn.commit()
     except TransactionRefused as refused:
-        if MARKER in refused.failed:
+        if refused.duplicate:
             raise DuplicateEvent(marker.event_key) from refused
         raise InvalidTransition("reservation already exists", status="exists") from refused
     return reservation
@@ -150,23 +139,18 @@ def transition(reservation_id: str, action: ReservationAction, *, actor: str, no
                 _record_marker_only(marker)
             return reservation
         target = next_status(status, action, expired=expired and not allow_expired)
-        reservation_update = [Reservation.status.set(target.value), Reservation.updated_at.set(now_ms),
-                              Reservation.expires_at.remove(), Reservation.hold_shard.remove()]
-        if reason:
-            reservation_update.append(Reservation.status_reason.set(reason))
         txn = StockTransaction(actor=actor, source=f"{reservation.source}:{reservation_id}", reason=reason,
                                now_ms=now_ms)
-        txn.update(RESERVATION, Reservation(reservation_id), reservation_update,
-                   Reservation.status == status.value)
+        txn.move_reservation(reservation_id, status, target, reason)
         if marker is not None:
-            txn.put(MARKER, marker, InboundEvent.event_key.does_not_exist())
+            txn.put_marker(marker)
         movement = TRANSITION_MOVEMENT[action]
         for allocation in reservation.allocations:
             txn.stock(StockOp(allocation.sku, allocation.warehouse_id, movement, int(allocation.qty)))
         try:
             txn.commit()
         except TransactionRefused as refused:
-            if MARKER in refused.failed:
+            if refused.duplicate:
                 raise DuplicateEvent(marker.event_key) from refused
             continue  # status changed under us (or a collision): read again and decide again
         if movement is not Movement.COMMIT:
@@ -193,12 +177,11 @@ def publish_committed(reservation: Reservation, now_ms: int) -> None:
 def release_expired(now_ms: int, limit: int = 200) -> list[str]:
     """Release holds whose time is up. Each release is its own guarded transaction."""
     released = []
-    for shard in range(HOLD_SHARDS):
-        for hold in repository.due_holds(f"H{shard}", now_ms // 1000, limit):
-            result = transition(hold.reservation_id, ReservationAction.RELEASE, actor="expiry-sweep",
-                                now_ms=now_ms, only_if_expired=True, reason="hold expired")
-            if result.status == ReservationStatus.RELEASED.value:
-                released.append(hold.reservation_id)
+    for hold in repository.due_holds(now_ms // 1000, limit):
+        result = transition(hold.reservation_id, ReservationAction.RELEASE, actor="expiry-sweep",
+                            now_ms=now_ms, only_if_expired=True, reason="hold expired")
+        if result.status == ReservationStatus.RELEASED.value:
+            released.append(hold.reservation_id)
     return released
 
 
@@ -226,6 +209,7 @@ def view(reservation: Reservation, now_ms: int) -> dict:
 
 def _new_reservation(request: ReservationRequest, plan: list[Allocation], status: ReservationStatus,
                      now_ms: int) -> Reservation:
+    """Only a hold expires (txn.put_reservation files it in the expiry index)."""
     held = status is ReservationStatus.HELD
     return Reservation(
         request.reservation_id,
@@ -238,14 +222,7 @@ def _new_reservation(request: ReservationRequest, plan: list[Allocation], status
         created_at=now_ms,
         updated_at=now_ms,
         expires_at=(now_ms // 1000 + request.hold_seconds) if held else None,
-        hold_shard=hold_shard(request.reservation_id) if held else None,
     )
-
-
-def _reservation_condition(replaces: ReservationStatus | None) -> Condition:
-    if replaces is None:
-        return Reservation.reservation_id.does_not_exist()
-    return Reservation.status == replaces.value
 
 
 def _replay(existing: Reservation, request: ReservationRequest) -> ReserveResult:

@@ -122,7 +122,7 @@ def on_events(events: list[dict], now_ms: int) -> dict:
 
 
 def count_stream(sku: str, warehouse_id: str, now_ms: int) -> dict:
-    stream = f"{sku}#{warehouse_id}"
+    stream = store.ledger_stream(sku, warehouse_id)
     cursor = store.get_cursor(stream)
     after = f"{max(0, int(cursor[:13]) - LOOKBACK_MS):013d}" if cursor else None
     entries = store.ledger_entries_after(stream, after)

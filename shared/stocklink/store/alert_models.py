@@ -24,9 +24,8 @@ from pynamodb.models import Model
 from stocklink.alerts.levels import Level
 from stocklink.alerts.state import AlertState
 from stocklink.config import table_name
+from stocklink.store.keys import OPEN, OUTBOX, RULES, SUBSCRIPTIONS, outbox_pk  # noqa: F401 - used by callers
 from stocklink.store.models import _Meta, connection_for, is_conditional_failure, written
-
-OPEN, SUBSCRIPTIONS, RULES, OUTBOX = "open", "sub", "cfg", "outbox"
 
 
 class ListIndex(GlobalSecondaryIndex):
@@ -124,8 +123,8 @@ def save_state(state: AlertState, *, expected_version: int | None, now_ms: int,
                 raise Conflict(state.key.id) from exc
             raise
         return
-    entry = ConfigRecord(f"{OUTBOX}#{outbox_alert['id']}", data={"key": state.key.id, "alert": outbox_alert,
-                                                                 "at_ms": now_ms},
+    entry = ConfigRecord(outbox_pk(outbox_alert["id"]), data={"key": state.key.id, "alert": outbox_alert,
+                                                              "at_ms": now_ms},
                          list_key=OUTBOX, updated_at=now_ms)
     try:
         with TransactWrite(connection=connection_for(AlertStateRecord)) as txn:
@@ -140,7 +139,7 @@ def save_state(state: AlertState, *, expected_version: int | None, now_ms: int,
 
 def clear_outbox(alert_id: str) -> None:
     """The alert is on SNS: drop its outbox entry (deleting a missing one is a no-op)."""
-    ConfigRecord(f"{OUTBOX}#{alert_id}").delete()
+    ConfigRecord(outbox_pk(alert_id)).delete()
 
 
 def outbox(limit: int = 500) -> list[dict]:

@@ -1,11 +1,24 @@
 """Every key StockLink's tables use: partition prefixes and how keys are composed.
 
 Only store/ imports this module; code above it names things (a shop, a listing, a SKU) and never a key.
-Tables (infra/topology.py): stock items and ledger have natural keys (sku, warehouse / stream, entry);
-reservations and inbound events are keyed by their ids; the catalog, sync, reconciliation, alert and
-forecast tables are single-table designs whose partitions are named here.
+Tables (infra/topology.py):
+  stock         (sku, warehouse_id)         natural keys: one item per SKU per warehouse
+  ledger        (stream, entry_id)          stream = sku#warehouse; entry ids sort by time
+  reservations  (reservation_id)            + the sparse index by_expiry (hold shard, expires_at)
+  events        (event_key)                 the business event's own id (its idempotency key); + the sparse
+                                            index by_status (status, received_at) of events needing a person
+  catalog       (pk, sk)                    single table: the catalogue itself, and under their own
+                                            prefixes channel-sync state and reconciliation state
+  forecast      (pk, sk)                    single table: daily sales counters, their counted-once
+                                            markers and cursors, supplier settings, forecast runs/results
+  alerts        (pk)                        single table: alert states, rules, subscriptions, delivery
+                                            markers, the outbox; the sparse index by_list lists them
+Sort keys that carry a time are zero-padded epoch milliseconds (13 digits), so they sort by time.
 """
 from __future__ import annotations
+
+import uuid
+import zlib
 
 # --- catalog table ----------------------------------------------------------------------------------
 WAREHOUSE = "WAREHOUSE"               # sk: warehouse id
@@ -35,3 +48,154 @@ def listing_ref(platform: str, shop: str, listing_id: str) -> str:
 # --- ledger ----------------------------------------------------------------------------------------------
 def ledger_stream(sku: str, warehouse_id: str) -> str:
     return f"{sku}#{warehouse_id}"
+
+
+def ledger_entry_id(now_ms: int) -> str:
+    """Sorts by time; the random suffix keeps entries of the same millisecond apart."""
+    return f"{now_ms:013d}-{uuid.uuid4().hex[:12]}"
+
+
+# --- reservations table (key: reservation id) ---------------------------------------------------------------
+# The sparse index by_expiry (hold_shard, expires_at) lists held reservations only, spread over a few
+# shards so the expiry sweep never queries one hot partition.
+HOLD_SHARDS = 4
+
+
+def hold_shard(reservation_id: str) -> str:
+    return f"H{zlib.crc32(reservation_id.encode()) % HOLD_SHARDS}"
+
+
+def hold_shards() -> list[str]:
+    return [f"H{n}" for n in range(HOLD_SHARDS)]
+
+
+# --- catalog table: channel sync state (store.sync_models) --------------------------------------------------
+#   SYNC#<platform>#<shop>   / <listing_id>                          what the listing last showed
+#   SYNC_FAILURE             / <ms>#<platform>#<shop>#<listing_id>   a failed push (newest first)
+#   SYNC_SHOP                / <platform>#<shop>                     the shop's recent push latencies
+#   SYNC_VELOCITY            / <sku>                                 sales rate per channel
+#   RATE#<platform>#<shop>   / <len>ms#<index>                       platform calls taken in that window
+#   SYNC_MAILBOX             / <platform>#<shop>                     a container waiting for a call slot
+FAILURE_PK = "SYNC_FAILURE"
+SHOP_PK = "SYNC_SHOP"
+VELOCITY_PK = "SYNC_VELOCITY"
+MAILBOX_PK = "SYNC_MAILBOX"
+
+
+def sync_pk(platform: str, shop: str) -> str:
+    return f"SYNC#{platform}#{shop}"
+
+
+def rate_pk(platform: str, shop: str) -> str:
+    return f"RATE#{platform}#{shop}"
+
+
+def failure_sk(at_ms: int, platform: str, shop: str, listing_id: str) -> str:
+    return f"{failure_time(at_ms)}#{platform}#{shop}#{listing_id}"
+
+
+def failure_time(at_ms: int) -> str:
+    """The time part of failure sort keys: failures from `at_ms` on sort after it."""
+    return f"{at_ms:013d}"
+
+
+# --- catalog table: reconciliation state (store.reconcile_models) -------------------------------------------
+#   RECON            / LEASE          the pass lease
+#   RECON            / STATE          cursors, cycle figures, last pass
+#   RECON_DIRTY#<n>  / <sku>          a SKU changed since it was last verified (n = crc32 % DIRTY_SHARDS)
+#   RECON_REPORT     / <started ms>   one report per pass, newest first
+#   SKU              / <sku>          (the catalogue's SKUs: the rotating verification slice pages them)
+RECON_PK = "RECON"
+LEASE_SK = "LEASE"
+STATE_SK = "STATE"
+DIRTY_PREFIX = "RECON_DIRTY#"
+DIRTY_SHARDS = 4
+REPORT_PK = "RECON_REPORT"
+
+
+def dirty_shard(sku: str) -> str:
+    return f"{DIRTY_PREFIX}{zlib.crc32(sku.encode()) % DIRTY_SHARDS}"
+
+
+def dirty_shards() -> list[str]:
+    return [f"{DIRTY_PREFIX}{n}" for n in range(DIRTY_SHARDS)]
+
+
+def report_sk(started_ms: int) -> str:
+    return f"{started_ms:013d}"
+
+
+# --- forecast table (store.sales_models) --------------------------------------------------------------------
+#   SALES#<sku>               / <YYYY-MM-DD>   net units sold that day (all warehouses, channels)
+#   SALESW#<sku>#<warehouse>  / <YYYY-MM-DD>   per warehouse
+#   SALESC#<sku>#<channel>    / <YYYY-MM-DD>   per channel
+#   MARK#<ledger stream>      / <entry_id>     counted-once marker for one ledger entry (TTL)
+#   SOLD#<ledger stream>      / <ledger source> what a paid order counted, so a cancellation takes it back
+#   CURSOR#<ledger stream>    / -              last ledger entry id counted
+#   SUPPLIER                  / <sku>          supplier settings
+#   FC#<sku>                  / latest         last forecast result
+#   RUN                       / <run_id>       a forecast run;  RUN / ~latest: id of the last finished run
+#   ABC#<run_id>              / <page no>      revenue per SKU of one catalog page (TTL)
+#   REPL#<run_id>             / <urgency key>  one replenishment suggestion, sorted by urgency
+NO_SK = "-"
+SUPPLIER_PK = "SUPPLIER"
+RUN_PK = "RUN"
+LATEST = "~latest"                    # RUN's sk naming the last finished run
+RESULT_SK = "latest"                  # FC#<sku>'s sk
+NO_STOCKOUT = "9999-12-31"            # a suggestion without a stockout date sorts after every dated one
+
+
+def sales_pk(sku: str, warehouse_id: str | None = None, channel: str | None = None) -> str:
+    if warehouse_id is not None:
+        return f"SALESW#{sku}#{warehouse_id}"
+    if channel is not None:
+        return f"SALESC#{sku}#{channel}"
+    return f"SALES#{sku}"
+
+
+def mark_pk(stream: str) -> str:
+    return f"MARK#{stream}"
+
+
+def sold_pk(stream: str) -> str:
+    return f"SOLD#{stream}"
+
+
+def cursor_pk(stream: str) -> str:
+    return f"CURSOR#{stream}"
+
+
+def result_pk(sku: str) -> str:
+    return f"FC#{sku}"
+
+
+def abc_pk(run_id: str) -> str:
+    return f"ABC#{run_id}"
+
+
+def abc_page_sk(page_no: int) -> str:
+    return f"{page_no:06d}"
+
+
+def suggestions_pk(run_id: str) -> str:
+    return f"REPL#{run_id}"
+
+
+def suggestion_sk(urgent: bool, stockout_date: str | None, sku: str) -> str:
+    """Most urgent first: stockouts within the lead time, then by stockout date, then SKU."""
+    return f"{0 if urgent else 1}#{stockout_date or NO_STOCKOUT}#{sku}"
+
+
+# --- alerts table (store.alert_models) ----------------------------------------------------------------------
+#   <rule>#<sku>#<scope>                         alert state (stocklink.alerts.state.AlertKey.id)
+#   cfg#global | cfg#abc#<A> | cfg#sku#<sku>     threshold overrides
+#   sub#<id>                                     a subscription
+#   sent#<alert id>#<sub id>                     notify dedupe marker (TTL)
+#   outbox#<alert id>                            an alert decided and not yet confirmed published
+# The sparse index by_list (list_key, updated_at) lists open alert states, rules, subscriptions and the
+# outbox, each under its list key:
+OPEN, SUBSCRIPTIONS, RULES, OUTBOX = "open", "sub", "cfg", "outbox"
+
+
+def outbox_pk(alert_id: str) -> str:
+    return f"{OUTBOX}#{alert_id}"

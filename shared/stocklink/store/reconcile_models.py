@@ -9,22 +9,17 @@ channel_push writes dirty markers, staff_api reads reports), with typed pynamodb
 """
 from __future__ import annotations
 
-import zlib
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
 from stocklink.config import table_name
+from stocklink.store.keys import DIRTY_PREFIX, DIRTY_SHARDS  # noqa: F401 - still named here
+from stocklink.store.keys import (FAILURE_PK, LEASE_SK, RECON_PK, REPORT_PK, STATE_SK, dirty_shard,
+                                  dirty_shards, failure_time, report_sk)
+from stocklink.store.keys import SKU as SKU_PK
 from stocklink.store.models import CatalogItem, InboundEvent, StockItem, _Meta, written
-from stocklink.store.sync_models import FAILURE_PK, SyncFailure
-
-RECON_PK = "RECON"
-LEASE_SK = "LEASE"
-STATE_SK = "STATE"
-DIRTY_PREFIX = "RECON_DIRTY#"
-DIRTY_SHARDS = 4
-REPORT_PK = "RECON_REPORT"
-SKU_PK = "SKU"
+from stocklink.store.sync_models import SyncFailure
 
 
 class ReconItem(Model):
@@ -79,10 +74,6 @@ def save_state(data: dict, now_ms: int) -> None:
 
 # --- dirty markers -----------------------------------------------------------------------------------------
 
-def dirty_shard(sku: str) -> str:
-    return f"{DIRTY_PREFIX}{zlib.crc32(sku.encode()) % DIRTY_SHARDS}"
-
-
 def mark_dirty(sku: str, now_ms: int, hint: dict | None = None) -> None:
     """One small unconditional update: the newest change wins; the pass deletes it only if unchanged."""
     actions = [ReconItem.changed_at.set(now_ms), ReconItem.updated_at.set(now_ms)]
@@ -94,8 +85,8 @@ def mark_dirty(sku: str, now_ms: int, hint: dict | None = None) -> None:
 def dirty_skus(limit: int = 5000) -> list[tuple[str, int, dict]]:
     """(sku, changed_at, hint) of every dirty SKU (bounded by `limit` per shard)."""
     out = []
-    for shard in range(DIRTY_SHARDS):
-        for item in ReconItem.query(f"{DIRTY_PREFIX}{shard}", limit=limit):
+    for shard in dirty_shards():
+        for item in ReconItem.query(shard, limit=limit):
             out.append((item.sk, int(item.changed_at or 0), dict(item.data or {})))
     return out
 
@@ -131,7 +122,8 @@ def stock_item(sku: str, warehouse_id: str) -> StockItem | None:
 # --- failures and unmapped orders since a time -------------------------------------------------------------
 
 def failures_since(since_ms: int, limit: int = 1000) -> list[dict]:
-    return [f.data for f in SyncFailure.query(FAILURE_PK, SyncFailure.sk > f"{since_ms:013d}", limit=limit)]
+    return [f.data for f in SyncFailure.query(FAILURE_PK, SyncFailure.sk > failure_time(since_ms),
+                                              limit=limit)]
 
 
 def unmapped_since(since_iso: str, limit: int = 200) -> list[InboundEvent]:
@@ -142,7 +134,7 @@ def unmapped_since(since_iso: str, limit: int = 200) -> list[InboundEvent]:
 # --- reports -----------------------------------------------------------------------------------------------
 
 def save_report(started_ms: int, report: dict) -> None:
-    ReconItem(REPORT_PK, f"{started_ms:013d}", data=report, updated_at=started_ms).save()
+    ReconItem(REPORT_PK, report_sk(started_ms), data=report, updated_at=started_ms).save()
 
 
 def reports(limit: int = 20) -> list[dict]:
@@ -151,7 +143,7 @@ def reports(limit: int = 20) -> list[dict]:
 
 def prune_reports(before_ms: int, limit: int = 10) -> int:
     """Delete a few reports older than `before_ms` (each pass prunes a little: the history stays bounded)."""
-    old = list(ReconItem.query(REPORT_PK, ReconItem.sk < f"{before_ms:013d}", limit=limit))
+    old = list(ReconItem.query(REPORT_PK, ReconItem.sk < report_sk(before_ms), limit=limit))
     for item in old:
         item.delete()
     return len(old)

@@ -3,13 +3,14 @@ events, stock and ledger views."""
 from __future__ import annotations
 
 import time
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from pynamodb.exceptions import DoesNotExist
 
 from stocklink.domain.stock import WarehouseStock
 from stocklink.store.models import CatalogItem, InboundEvent, LedgerEntry, Reservation, StockItem, written
 
+from stocklink.store import keys
 from stocklink.store.keys import WAREHOUSE
 
 
@@ -81,7 +82,7 @@ def stock_levels(skus: Iterable[str]) -> dict[str, list[WarehouseStock]]:
 
 
 def ledger_entries(sku: str, warehouse_id: str) -> list[LedgerEntry]:
-    return list(LedgerEntry.query(f"{sku}#{warehouse_id}", consistent_read=True))
+    return list(LedgerEntry.query(keys.ledger_stream(sku, warehouse_id), consistent_read=True))
 
 
 def scan_stock() -> Iterable[StockItem]:
@@ -97,8 +98,11 @@ def get_reservation(reservation_id: str) -> Reservation | None:
         return None
 
 
-def due_holds(shard: str, now_s: int, limit: int) -> list[Reservation]:
-    return list(Reservation.by_expiry.query(shard, Reservation.expires_at <= now_s, limit=limit))
+def due_holds(now_s: int, limit: int) -> Iterator[Reservation]:
+    """Held reservations expired by `now_s`, shard by shard (at most `limit` per shard); each shard is
+    queried when the caller reaches it, after it handled the previous shard's holds."""
+    for shard in keys.hold_shards():
+        yield from list(Reservation.by_expiry.query(shard, Reservation.expires_at <= now_s, limit=limit))
 
 
 # --- inbound events ------------------------------------------------------------------------------

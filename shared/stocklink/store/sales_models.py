@@ -23,10 +23,10 @@ from pynamodb.transactions import TransactWrite
 
 from stocklink.config import table_name
 from stocklink.store.models import connection_for, CatalogItem, LedgerEntry, StockItem, _Meta
-from stocklink.store.keys import SKU
+from stocklink.store.keys import (LATEST, NO_SK, RESULT_SK, RUN_PK, SKU, SUPPLIER_PK, abc_page_sk, abc_pk,
+                                  cursor_pk, mark_pk, result_pk, sold_pk, suggestions_pk)
+from stocklink.store.keys import ledger_stream, sales_pk, suggestion_sk  # noqa: F401 - logic names keys so
 
-NO_SK = "-"
-LATEST = "~latest"
 SOLD_TTL_S = 180 * 86_400     # paid orders cancelled later than this no longer reduce demand
 MARKER_TTL_S = 14 * 86400
 SUGGESTION_TTL_S = 30 * 86400
@@ -44,16 +44,6 @@ class ForecastItem(Model):
     expires_at = NumberAttribute(null=True)
 
 
-def sales_pk(sku: str, warehouse_id: str | None = None, channel: str | None = None) -> str:
-    if warehouse_id is not None:
-        return f"SALESW#{sku}#{warehouse_id}"
-    if channel is not None:
-        return f"SALESC#{sku}#{channel}"
-    return f"SALES#{sku}"
-
-
-
-
 # --- sales counters ------------------------------------------------------------------------------
 
 def add_sale_once(stream: str, entry_id: str, counters: list[tuple[str, str]], qty: float, now_ms: int,
@@ -64,11 +54,11 @@ def add_sale_once(stream: str, entry_id: str, counters: list[tuple[str, str]], q
     entry was counted before)."""
     try:
         with TransactWrite(connection=connection_for(ForecastItem)) as txn:
-            txn.save(ForecastItem(f"MARK#{stream}", entry_id, updated_at=now_ms,
+            txn.save(ForecastItem(mark_pk(stream), entry_id, updated_at=now_ms,
                                   expires_at=now_ms // 1000 + MARKER_TTL_S),
                      condition=ForecastItem.pk.does_not_exist())
             if sold is not None:
-                txn.save(ForecastItem(f"SOLD#{stream}", sold[0], data=sold[1], updated_at=now_ms,
+                txn.save(ForecastItem(sold_pk(stream), sold[0], data=sold[1], updated_at=now_ms,
                                       expires_at=now_ms // 1000 + SOLD_TTL_S))
             for pk, day in counters:
                 txn.update(ForecastItem(pk, day), actions=[ForecastItem.qty.add(qty),
@@ -83,18 +73,18 @@ def add_sale_once(stream: str, entry_id: str, counters: list[tuple[str, str]], q
 
 def sold_records(stream: str, sources: Iterable[str]) -> dict[str, dict]:
     """What was counted for each paid order (by ledger source) on this stream, where still kept."""
-    keys = [(f"SOLD#{stream}", s) for s in dict.fromkeys(sources)]
+    keys = [(sold_pk(stream), s) for s in dict.fromkeys(sources)]
     return {item.sk: item.data or {} for item in ForecastItem.batch_get(keys)} if keys else {}
 
 
 def counted_markers(stream: str, entry_ids: Iterable[str]) -> set[str]:
-    keys = [(f"MARK#{stream}", e) for e in dict.fromkeys(entry_ids)]
+    keys = [(mark_pk(stream), e) for e in dict.fromkeys(entry_ids)]
     return {item.sk for item in ForecastItem.batch_get(keys)} if keys else set()
 
 
 def get_cursor(stream: str) -> str | None:
     try:
-        return (ForecastItem.get(f"CURSOR#{stream}", NO_SK).data or {}).get("entry_id")
+        return (ForecastItem.get(cursor_pk(stream), NO_SK).data or {}).get("entry_id")
     except DoesNotExist:
         return None
 
@@ -102,7 +92,7 @@ def get_cursor(stream: str) -> str | None:
 def set_cursor(stream: str, entry_id: str, now_ms: int) -> None:
     """Last writer wins: a cursor moved back by a racing invocation only makes the next pass re-read
     entries whose markers already exist."""
-    ForecastItem(f"CURSOR#{stream}", NO_SK, data={"entry_id": entry_id}, updated_at=now_ms).save()
+    ForecastItem(cursor_pk(stream), NO_SK, data={"entry_id": entry_id}, updated_at=now_ms).save()
 
 
 def ledger_entries_after(stream: str, after_entry_id: str | None) -> list[LedgerEntry]:
@@ -126,18 +116,18 @@ def daily_sales(sku: str, first_day: str, last_day: str) -> list[tuple[str, floa
 # --- supplier settings ---------------------------------------------------------------------------
 
 def put_supplier(sku: str, data: dict, now_ms: int) -> None:
-    ForecastItem("SUPPLIER", sku, data=data, updated_at=now_ms).save()
+    ForecastItem(SUPPLIER_PK, sku, data=data, updated_at=now_ms).save()
 
 
 def get_supplier(sku: str) -> dict | None:
     try:
-        return ForecastItem.get("SUPPLIER", sku).data
+        return ForecastItem.get(SUPPLIER_PK, sku).data
     except DoesNotExist:
         return None
 
 
 def batch_suppliers(skus: Iterable[str]) -> dict[str, dict]:
-    keys = [("SUPPLIER", s) for s in dict.fromkeys(skus)]
+    keys = [(SUPPLIER_PK, s) for s in dict.fromkeys(skus)]
     return {i.sk: i.data for i in ForecastItem.batch_get(keys)} if keys else {}
 
 
@@ -162,24 +152,24 @@ def stock_totals(sku: str) -> tuple[float, float]:
 # --- forecast runs and results -------------------------------------------------------------------
 
 def put_run(run_id: str, data: dict, now_ms: int) -> None:
-    ForecastItem("RUN", run_id, data=data, updated_at=now_ms).save()
+    ForecastItem(RUN_PK, run_id, data=data, updated_at=now_ms).save()
 
 
 def get_run(run_id: str) -> dict | None:
     try:
-        return ForecastItem.get("RUN", run_id, consistent_read=True).data
+        return ForecastItem.get(RUN_PK, run_id, consistent_read=True).data
     except DoesNotExist:
         return None
 
 
 def put_abc_page(run_id: str, page_no: int, revenue: dict[str, float], now_ms: int) -> None:
     """Idempotent: a page redone after an interruption overwrites its own item."""
-    ForecastItem(f"ABC#{run_id}", f"{page_no:06d}", data=revenue, updated_at=now_ms,
+    ForecastItem(abc_pk(run_id), abc_page_sk(page_no), data=revenue, updated_at=now_ms,
                  expires_at=now_ms // 1000 + SUGGESTION_TTL_S).save()
 
 
 def abc_pages(run_id: str) -> Iterable[dict[str, float]]:
-    for item in ForecastItem.query(f"ABC#{run_id}", consistent_read=True):
+    for item in ForecastItem.query(abc_pk(run_id), consistent_read=True):
         yield item.data or {}
 
 
@@ -197,19 +187,20 @@ def put_results(results: list[dict], suggestions: list[tuple[str, str, dict]], n
     ttl = now_ms // 1000 + SUGGESTION_TTL_S
     with ForecastItem.batch_write() as batch:
         for r in results:
-            batch.save(ForecastItem(f"FC#{r['sku']}", "latest", data=r, updated_at=now_ms))
+            batch.save(ForecastItem(result_pk(r["sku"]), RESULT_SK, data=r, updated_at=now_ms))
         for run_id, key, data in suggestions:
-            batch.save(ForecastItem(f"REPL#{run_id}", key, data=data, updated_at=now_ms, expires_at=ttl))
+            batch.save(ForecastItem(suggestions_pk(run_id), key, data=data, updated_at=now_ms,
+                                    expires_at=ttl))
 
 
 def get_result(sku: str) -> dict | None:
     try:
-        return ForecastItem.get(f"FC#{sku}", "latest").data
+        return ForecastItem.get(result_pk(sku), RESULT_SK).data
     except DoesNotExist:
         return None
 
 
 def suggestions(run_id: str, limit: int, cursor: dict | None = None) -> tuple[list[dict], dict | None]:
-    result = ForecastItem.query(f"REPL#{run_id}", limit=limit, last_evaluated_key=cursor)
+    result = ForecastItem.query(suggestions_pk(run_id), limit=limit, last_evaluated_key=cursor)
     items = [i.data for i in result]
     return items, result.last_evaluated_key

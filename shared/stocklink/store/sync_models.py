@@ -28,21 +28,14 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from stocklink.config import table_name
+from stocklink.store.keys import (FAILURE_PK, MAILBOX_PK, SHOP_PK, VELOCITY_PK, channel, failure_sk, rate_pk,
+                                  sync_pk)
 from stocklink.store.models import _Meta, connection_for, is_conditional_failure, written
 
-FAILURE_PK = "SYNC_FAILURE"
-SHOP_PK = "SYNC_SHOP"
-VELOCITY_PK = "SYNC_VELOCITY"
-MAILBOX_PK = "SYNC_MAILBOX"
 LATENCY_SAMPLES = 100
 TRANSACT_MAX_ITEMS = 100      # DynamoDB's limit of actions in one TransactWriteItems
 TRANSACT_CONFLICT_RETRIES = 3
 CALL_WINDOW_KEEP_S = 120      # call windows are kept this long past their second, then TTL removes them
-
-
-def sync_pk(platform: str, shop: str) -> str:
-    return f"SYNC#{platform}#{shop}"
-
 
 class ListingSync(Model):
     class Meta(_Meta):
@@ -104,14 +97,14 @@ class CallWindow(Model):
 def take_call_slot(platform: str, shop: str, window: str, limit: int, purge_at: int) -> bool:
     """Count one platform call in the shop's `window` unless `limit` calls are already in it. One
     conditional ADD: every container of every function shares the count, nothing is read first."""
-    item = CallWindow(f"RATE#{platform}#{shop}", window)
+    item = CallWindow(rate_pk(platform, shop), window)
     return written(lambda: item.update(actions=[CallWindow.calls.add(1), CallWindow.purge_at.set(purge_at)],
                                        condition=CallWindow.calls.does_not_exist() | (CallWindow.calls < limit)))
 
 
 def release_call_slot(platform: str, shop: str, window: str) -> None:
     """Give back a slot taken in `window` and not used (its SKUs were handed to another call)."""
-    CallWindow(f"RATE#{platform}#{shop}", window).update(
+    CallWindow(rate_pk(platform, shop), window).update(
         actions=[CallWindow.calls.add(-1)], condition=CallWindow.calls > 0)
 
 
@@ -132,7 +125,7 @@ def hand_over(platform: str, shop: str, skus: Iterable[str], now_ms: int) -> boo
     names = set(skus)
     if not names:
         return True
-    return written(lambda: ShopMailbox(MAILBOX_PK, f"{platform}#{shop}").update(
+    return written(lambda: ShopMailbox(MAILBOX_PK, channel(platform, shop)).update(
         actions=[ShopMailbox.skus.add(names)], condition=ShopMailbox.due_at > now_ms))
 
 
@@ -142,7 +135,7 @@ def await_slot(platform: str, shop: str, owner: str, due_ms: int, now_ms: int) -
     is replaced: what was handed to it goes out in this earlier call, and its own collect finds nothing
     (it pushes just its own SKUs). SKUs left by a waiter that never collected them stay: the new owner
     pushes them too."""
-    return written(lambda: ShopMailbox(MAILBOX_PK, f"{platform}#{shop}").update(
+    return written(lambda: ShopMailbox(MAILBOX_PK, channel(platform, shop)).update(
         actions=[ShopMailbox.due_at.set(due_ms), ShopMailbox.owner.set(owner)],
         condition=ShopMailbox.due_at.does_not_exist() | (ShopMailbox.due_at <= now_ms)
         | (ShopMailbox.due_at > due_ms)))
@@ -151,7 +144,7 @@ def await_slot(platform: str, shop: str, owner: str, due_ms: int, now_ms: int) -
 def collect(platform: str, shop: str, owner: str) -> set[str]:
     """The waiting `owner` takes what was handed over and closes the mailbox in one conditional write:
     a hand-over either happened before (and is returned here) or fails (and its sender pushes itself)."""
-    item = ShopMailbox(MAILBOX_PK, f"{platform}#{shop}")
+    item = ShopMailbox(MAILBOX_PK, channel(platform, shop))
     try:
         old = ShopMailbox._get_connection().update_item(
             item.pk, item.sk, actions=[ShopMailbox.due_at.set(0), ShopMailbox.skus.remove()],
@@ -320,7 +313,7 @@ def record_sync_off(platform: str, shop: str, listing_id: str, now_ms: int) -> N
 # --- failures --------------------------------------------------------------------------------------------
 
 def record_failure(platform: str, shop: str, listing_id: str, data: dict, now_ms: int) -> None:
-    SyncFailure(FAILURE_PK, f"{now_ms:013d}#{platform}#{shop}#{listing_id}",
+    SyncFailure(FAILURE_PK, failure_sk(now_ms, platform, shop, listing_id),
                 data={"platform": platform, "shop": shop, "listing_id": listing_id, "at_ms": now_ms, **data},
                 updated_at=now_ms).save()
 
@@ -333,7 +326,7 @@ def recent_failures(limit: int = 100) -> list[dict]:
 
 def latency_samples(platform: str, shop: str) -> list[int]:
     try:
-        return [int(v) for v in ShopSyncStats.get(SHOP_PK, f"{platform}#{shop}").latencies_ms]
+        return [int(v) for v in ShopSyncStats.get(SHOP_PK, channel(platform, shop)).latencies_ms]
     except DoesNotExist:
         return []
 
@@ -341,7 +334,7 @@ def latency_samples(platform: str, shop: str) -> list[int]:
 def add_latency_samples(platform: str, shop: str, samples_ms: list[int], now_ms: int) -> None:
     """Append samples, keep the newest LATENCY_SAMPLES (a lost race loses a sample, never correctness)."""
     kept = (latency_samples(platform, shop) + [int(s) for s in samples_ms])[-LATENCY_SAMPLES:]
-    ShopSyncStats(SHOP_PK, f"{platform}#{shop}", latencies_ms=kept, updated_at=now_ms).save()
+    ShopSyncStats(SHOP_PK, channel(platform, shop), latencies_ms=kept, updated_at=now_ms).save()
 
 
 # --- sales velocity --------------------------------------------------------------------------------------
