@@ -90,6 +90,11 @@ def rate_pk(platform: str, shop: str) -> str:
     return f"RATE#{platform}#{shop}"
 
 
+def call_window(window_ms: int, index: int) -> str:
+    """A shop's call window (sk under rate_pk): its length and its index since the epoch."""
+    return f"{window_ms}ms#{index:014d}"
+
+
 def failure_sk(at_ms: int, platform: str, shop: str, listing_id: str) -> str:
     return f"{failure_time(at_ms)}#{platform}#{shop}#{listing_id}"
 

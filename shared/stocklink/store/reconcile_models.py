@@ -148,10 +148,3 @@ def prune_reports(before_ms: int, limit: int = 10) -> int:
         item.delete()
     return len(old)
 
-
-def listing(pk: str, listing_id: str) -> dict | None:
-    try:
-        return CatalogItem.get(pk, listing_id).data
-    except DoesNotExist:
-        return None
-

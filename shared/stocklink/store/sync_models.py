@@ -28,8 +28,8 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from stocklink.config import table_name
-from stocklink.store.keys import (FAILURE_PK, MAILBOX_PK, SHOP_PK, VELOCITY_PK, channel, failure_sk, rate_pk,
-                                  sync_pk)
+from stocklink.store.keys import (FAILURE_PK, MAILBOX_PK, SHOP_PK, VELOCITY_PK, call_window, channel, failure_sk,
+                                  rate_pk, sync_pk)
 from stocklink.store.models import _Meta, connection_for, is_conditional_failure, written
 
 LATENCY_SAMPLES = 100

@@ -64,7 +64,7 @@ class ShopRateLimit:
         self.lock = threading.Lock()
 
     def _key(self, index: int) -> str:
-        return f"{self.window_ms}ms#{index:014d}"
+        return sync_models.call_window(self.window_ms, index)
 
     def wait_time(self) -> float:
         """Take one call slot; returns how long the caller must wait before using it."""
