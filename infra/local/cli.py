@@ -118,23 +118,23 @@ def run_local(args) -> int:
 
 
 def _run_demo(args, runtime) -> int:
-    """Simulators + demo data + the flash-sale story (infra/local/demo.py); the simulators keep running
+    """Simulators + demo data + the flash-sale story (infra/local/demo/); the simulators keep running
     in this process until StockLink stops."""
-    import json
+    from infra.local.demo.client import start_sandbox
+    from infra.local.demo.report import result_line
+    from infra.local.demo.run import run_demo
 
-    from infra.local import demo
-
-    server, base = demo.start_sandbox(args.sandbox_port)
+    server, base = start_sandbox(args.sandbox_port)
     runtime.sandbox_server = server   # stays up with the runtime; a daemon thread, gone with the process
     try:
-        summary = demo.run_demo(runtime.url, runtime.dev_token, base, flash_units=args.flash_units,
-                                flash_orders_n=args.flash_orders, side_orders=args.side_orders,
-                                n_skus=args.demo_skus, threads=args.buyers,
-                                out=_say)
+        summary = run_demo(runtime.url, runtime.dev_token, base, flash_units=args.flash_units,
+                           flash_orders_n=args.flash_orders, side_orders=args.side_orders,
+                           n_skus=args.demo_skus, threads=args.buyers,
+                           out=_say)
     except Exception as exc:  # noqa: BLE001 - report and stop rather than leave a half-seeded demo running
         logging.getLogger("stocklink.local").exception("demo failed: %s", exc)
         return 1
-    _say("DEMO RESULT " + json.dumps(summary, default=str))
+    _say(result_line(summary))
     return 0
 
 

@@ -203,7 +203,7 @@ class LocalRuntime:
             return
         self._stopped.set()
         # Outside in: stop taking work, then the workers, then the services they talk to.
-        sandbox = getattr(self, "sandbox_server", None)   # the demo's simulators (infra/local/demo.py)
+        sandbox = getattr(self, "sandbox_server", None)   # the demo's simulators (infra/local/demo/)
         if sandbox is not None:
             sandbox.shutdown()
             sandbox.server_close()

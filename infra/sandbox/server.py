@@ -23,7 +23,8 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
-from infra.sandbox.platforms import KINDS, SIMULATORS, Reply, Req, j
+from infra.sandbox.platforms._common import KINDS, Reply, Req, j
+from infra.sandbox.platforms.registry import SIMULATORS
 from infra.sandbox.state import Fault, Listing, Order, Shop, State
 
 

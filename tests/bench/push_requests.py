@@ -18,7 +18,9 @@ import time
 import botocore.client
 
 from infra import topology
-from infra.local import demo
+from infra.local.demo.client import Api, Sandbox, start_sandbox
+from infra.local.demo.measure import wait_in_sync
+from infra.local.demo.seed import demo_stock, seed
 from infra.local.runtime import LocalRuntime
 from infra.local.workers import function_environment
 from tests.e2e.runtime_process import free_port
@@ -43,10 +45,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         runtime.start()
         runtime.wait_healthy(90)
-        server, base = demo.start_sandbox(0)
-        api, sandbox = demo.Api(runtime.url, runtime.dev_token), demo.Sandbox(base)
-        catalog = demo.seed(api, sandbox, demo.demo_stock(20, 400))
-        demo.wait_in_sync(api, sandbox, catalog, timeout=120)
+        server, base = start_sandbox(0)
+        api, sandbox = Api(runtime.url, runtime.dev_token), Sandbox(base)
+        catalog = seed(api, sandbox, demo_stock(20, 400))
+        wait_in_sync(api, sandbox, catalog, timeout=120)
         push_fn = next(f for f in topology.FUNCTIONS if f.name == "channel_push")
         os.environ.update(function_environment(push_fn, ddb_endpoint=runtime.ddb.endpoint_url,
                                                aws_endpoint=runtime.moto.endpoint_url))

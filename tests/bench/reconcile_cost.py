@@ -123,7 +123,7 @@ class World:
     def transport(self, call):
         from urllib.parse import parse_qsl, urlsplit
 
-        from infra.sandbox.platforms import Req
+        from infra.sandbox.platforms._common import Req
 
         url = urlsplit(call.url)
         parts = url.path.split("/", 3)

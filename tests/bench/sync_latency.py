@@ -1,5 +1,5 @@
 """Sync latency: an order webhook answered by StockLink → every other marketplace simulator shows the new
-quantity. Headless run of the demo's machinery (infra/local/demo.py).
+quantity. Headless run of the demo's machinery (infra/local/demo/).
 
     python -m tests.bench.sync_latency [--orders 500] [--buyers 8] [--skus 20] [--units 400] [--rate 0]
 
@@ -19,7 +19,10 @@ import statistics
 import sys
 import time
 
-from infra.local import demo
+from infra.local.demo import sale as demo_sale
+from infra.local.demo.client import PLATFORMS, Api, Sandbox, start_sandbox
+from infra.local.demo.measure import order_lags, percentile, stock_updates, wait_in_sync
+from infra.local.demo.seed import demo_stock, seed
 from tests.e2e.runtime_process import free_port
 
 
@@ -61,9 +64,9 @@ def cpu_seconds(runtime) -> dict[str, float]:
 
 
 def lag_by_platform(sale, catalog) -> dict[str, list[float]]:
-    """Per platform: the demo's per-order lags (demo.order_lags) of the orders that platform reflected."""
-    out: dict[str, list[float]] = {p: [] for p in demo.PLATFORMS}
-    for lags in demo.order_lags(sale.orders, sale.calls, catalog, sale.start_units):
+    """Per platform: the demo's per-order lags (measure.order_lags) of the orders that platform reflected."""
+    out: dict[str, list[float]] = {p: [] for p in PLATFORMS}
+    for lags in order_lags(sale.orders, sale.calls, catalog, sale.start_units):
         for platform, lag in lags.items():
             if lag is not None:
                 out[platform].append(lag)
@@ -74,15 +77,15 @@ def call_gaps(sale) -> dict[str, list[float]]:
     """Per platform: seconds between consecutive stock-update calls it accepted during the sale. A shop at
     its call budget shows gaps of one window (500 ms for WooCommerce's 2 calls/s); longer ones are windows
     its pushes did not use."""
-    times: dict[str, list[float]] = {p: [] for p in demo.PLATFORMS}
-    for c in sorted(demo.stock_updates(sale.calls), key=lambda c: c["ts"]):
+    times: dict[str, list[float]] = {p: [] for p in PLATFORMS}
+    for c in sorted(stock_updates(sale.calls), key=lambda c: c["ts"]):
         times[c["platform"]].append(c["ts"])
     return {p: [b - a for a, b in zip(ts, ts[1:])] for p, ts in times.items()}
 
 
 def read_backs(sale) -> dict[str, int]:
     """Reconciliation's read-back calls per platform during the sale (they share the shop's call budget)."""
-    out = {p: 0 for p in demo.PLATFORMS}
+    out = {p: 0 for p in PLATFORMS}
     for c in sale.calls:
         if c.get("kind") == "read_back" and c.get("platform") in out:
             out[c["platform"]] += 1
@@ -90,7 +93,7 @@ def read_backs(sale) -> dict[str, int]:
 
 
 def ms(values: list[float], q: float) -> str:
-    return f"{demo.percentile(values, q) * 1000:.0f}" if values else "-"
+    return f"{percentile(values, q) * 1000:.0f}" if values else "-"
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -114,24 +117,24 @@ def main(argv: list[str] | None = None) -> dict:
         if not ok:
             raise SystemExit(f"runtime not healthy: {detail}")
         push_records = instrument(runtime.pools["channel_push"])
-        server, base = demo.start_sandbox(0)
-        api, sandbox = demo.Api(runtime.url, runtime.dev_token), demo.Sandbox(base)
-        units = demo.demo_stock(args.skus, args.units)
+        server, base = start_sandbox(0)
+        api, sandbox = Api(runtime.url, runtime.dev_token), Sandbox(base)
+        units = demo_stock(args.skus, args.units)
         units = {sku: {w: max(q, args.units // 3) for w, q in per.items()} for sku, per in units.items()}
-        catalog = demo.seed(api, sandbox, units)
-        off = demo.wait_in_sync(api, sandbox, catalog, timeout=120)
+        catalog = seed(api, sandbox, units)
+        off = wait_in_sync(api, sandbox, catalog, timeout=120)
         print(f"runtime + seed + first sync: {time.monotonic() - t0:.1f} s"
               + (f" ({len(off)} listings still differ)" if off else ""), flush=True)
 
         rng = random.Random(args.seed)
         skus = list(catalog.skus)
-        orders = [demo.Order(rng.choice(demo.PLATFORMS), rng.choice(skus)) for _ in range(args.orders)]
+        orders = [demo_sale.Order(rng.choice(PLATFORMS), rng.choice(skus)) for _ in range(args.orders)]
         if args.rate > 0:
             gap = 1.0 / args.rate
             start = time.monotonic()
             for i, o in enumerate(orders):
                 o.detail = str(start + i * gap)   # not before this time (paced buyers)
-            real_place = demo.place
+            real_place = demo_sale.place
 
             def paced(sb, cat, o, check_listing=True):
                 delay = float(o.detail) - time.monotonic()
@@ -140,10 +143,10 @@ def main(argv: list[str] | None = None) -> dict:
                 o.detail = ""
                 return real_place(sb, cat, o, check_listing)
 
-            demo.place = paced
+            demo_sale.place = paced
         push_records.clear()
         cpu_before, wall_before = cpu_seconds(runtime), time.monotonic()
-        sale = demo.run_sale(api, sandbox, catalog, orders, threads=args.buyers)
+        sale = demo_sale.run_sale(api, sandbox, catalog, orders, threads=args.buyers)
         cpu = {k: v - cpu_before.get(k, 0.0) for k, v in cpu_seconds(runtime).items()}
         wall = time.monotonic() - wall_before
         s = sale.summary(catalog)

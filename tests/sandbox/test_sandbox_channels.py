@@ -12,7 +12,7 @@ from stocklink.channels._common import Outcome
 from stocklink.channels.base import HttpCall, OrderEventKind, OrderLine, StockPush, WebhookRequest
 from stocklink.channels.registry import PLATFORMS, adapter_for
 
-from infra.local.demo import http as http_json
+from infra.local.demo.client import http as http_json
 
 from .conftest import control, send
 

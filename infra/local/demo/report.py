@@ -1,0 +1,42 @@
+"""The demo's report: the lines it prints after the sale and the `DEMO RESULT {json}` line scripts parse."""
+from __future__ import annotations
+
+import json
+
+from infra.local.demo.client import PLATFORMS
+
+
+def result_line(summary: dict) -> str:
+    """`DEMO RESULT ` + the summary as JSON: the one line tests and scripts read the demo's figures from."""
+    return "DEMO RESULT " + json.dumps(summary, default=str)
+
+
+def report_lines(s: dict) -> list[str]:
+    lines = ["", "=== flash sale ==="]
+    for p, row in sorted(s["by_platform"].items()):
+        lines.append(f"  {p:8} tried {row['tried']:4}  sold {row['applied']:4}  oversold {row['oversold']:3}  "
+                     f"refused (platform showed 0) {row['refused']:4}  errors {row['error']}")
+    lines.append(f"  units: {s['flash_units']} in the pool, {s['placed']} orders accepted by platforms, "
+                 f"{s['applied']} reserved by StockLink")
+    lines.append(f"  oversold: {s['oversold_beyond_in_flight']} beyond in-flight; "
+                 f"{s['oversold_in_flight']} order(s) ({s['oversold_units']} unit(s)) in flight = accepted by a "
+                 f"platform before StockLink's 0 had landed there (recorded as oversold reservations)")
+    lines.append("  final quantities (shown by the platform / computed by StockLink), pool available "
+                 f"{s['pool_after']}:")
+    lines.append("    " + "  ".join(f"{p} {s['shown_after'][p]}/{s['computed_after'][p]}" for p in PLATFORMS))
+    lines.append(f"  every listing of every SKU in sync afterwards: {s['all_listings_in_sync']}")
+    lines.append(f"  pushes: {s['stock_calls']} platform calls setting {s['listing_updates']} listing quantities; "
+                 f"one push per listing per order would be {s['naive_listing_updates']} -> {s['coalesced']} coalesced; "
+                 f"{s['calls_per_order']} calls per order; stale pushes {s['stale_pushes']}")
+    lines.append(f"  sync latency (webhook answered -> every other platform shows it): p50 {s['latency_p50_ms']} ms, "
+                 f"p99 {s['latency_p99_ms']} ms, max {s['latency_max_ms']} ms over {s['latency_samples']} orders"
+                 + (f", {s['latency_not_reflected']} never reflected" if s["latency_not_reflected"] else ""))
+    lines.append(f"  sale took {s['elapsed_s']} s, platforms settled {s['settle_s']} s later")
+    lines.append(f"  ledger replay: {'exact for every SKU and warehouse' if not s['ledger_problems'] else s['ledger_problems']}")
+    if s["alerts"]:
+        lines.append("  alerts (GET /alerts): " + ", ".join(f"{k} {v}" for k, v in sorted(s["alerts"].items())))
+    else:
+        lines.append("  alerts (GET /alerts): none")
+    if s["errors"]:
+        lines.append(f"  order errors: {s['errors']} e.g. {s['error_samples']}")
+    return lines

@@ -1,0 +1,106 @@
+"""What every platform simulator shares: the request and reply shapes the server hands them, the base
+class, signing and freshness primitives, and access to the shop's listings and orders in the state.
+
+The platform-independent machinery around the simulators (control plane, checkout with enforce_listed,
+webhook delivery, fault injection, call log) is the server's (infra/sandbox/server.py, state.py).
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from infra.sandbox.state import Listing, Order, Shop, State
+
+KINDS = ("created", "paid", "cancelled", "shipped", "returned")
+
+
+@dataclass
+class Req:
+    method: str
+    path: str                 # after /<platform>/<shop>
+    query: dict[str, str]
+    headers: dict[str, str]   # lower-cased
+    body: bytes
+    full_url: str             # as the client addressed it, without the query
+
+
+@dataclass
+class Reply:
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+    changes: dict[str, int] = field(default_factory=dict)   # listing -> quantity now shown
+    kind: str = "other"                                     # stock_update / read_back / order_detail
+
+
+def j(status: int, obj, **headers) -> Reply:
+    return Reply(status, json.dumps(obj).encode(), {"Content-Type": "application/json", **headers})
+
+
+def hexmac(key: str, msg: bytes) -> str:
+    return hmac.new(key.encode(), msg, hashlib.sha256).hexdigest()
+
+
+def b64mac(key: str, msg: bytes) -> str:
+    return base64.b64encode(hmac.new(key.encode(), msg, hashlib.sha256).digest()).decode()
+
+
+def fresh(ts: str, window: float, scale: float = 1.0) -> bool:
+    try:
+        return abs(time.time() - float(ts) / scale) <= window
+    except (TypeError, ValueError):
+        return False
+
+
+def parse_json(body: bytes):
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def request_id() -> str:
+    return uuid.uuid4().hex
+
+
+def is_qty(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def units(order: Order):
+    for line in order.lines:
+        for _ in range(int(line["qty"])):
+            yield line
+
+
+def set_quantities(listings: dict[str, Listing], plan: dict[str, int]) -> None:
+    """Shows the planned quantities (listing id -> quantity) on the shop's listings; the caller holds the lock."""
+    for listing_id, qty in plan.items():
+        listings[listing_id].quantity = qty
+
+
+class Simulator:
+    platform = ""
+    native: dict[str, str] = {}
+
+    def handle(self, state: State, shop: Shop, req: Req) -> Reply:
+        raise NotImplementedError
+
+    def fault(self, status: int) -> Reply:
+        raise NotImplementedError
+
+    def webhooks(self, state: State, shop: Shop, order: Order, kind: str) -> list[tuple[dict, bytes]]:
+        raise NotImplementedError
+
+    def listings(self, state: State, shop: Shop) -> dict[str, Listing]:
+        """The shop's listings on this platform (listing id -> Listing)."""
+        return state.shop_listings(self.platform, shop.shop)
+
+    def orders(self, state: State, shop: Shop) -> dict[str, Order]:
+        """The shop's orders on this platform (order id -> Order)."""
+        return state.shop_orders(self.platform, shop.shop)

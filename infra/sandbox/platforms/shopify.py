@@ -1,0 +1,139 @@
+"""Shopify Admin GraphQL: inventorySetQuantities (with @idempotent and changeFromQuantity from 2026-04),
+node reads of inventory levels, and orders/refunds webhooks signed with the app's webhook secret."""
+from __future__ import annotations
+
+import json
+import uuid
+
+from infra.sandbox.platforms._common import Reply, Simulator, b64mac, is_qty, j, parse_json, set_quantities
+
+
+class ShopifySim(Simulator):
+    platform = "shopify"
+    native = {"created": "pending", "paid": "paid", "cancelled": "voided", "shipped": "paid", "returned": "refunded"}
+    topics = {"created": "orders/create", "paid": "orders/paid", "cancelled": "orders/cancelled",
+              "shipped": "orders/fulfilled", "returned": "refunds/create"}
+
+    def fault(self, status):
+        if status == 429:
+            return j(429, {"errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume "
+                                     "uninterrupted service."}, **{"Retry-After": "2.0"})
+        return j(status, {"errors": "Internal Server Error"})
+
+    def handle(self, state, shop, req):
+        if req.headers.get("x-shopify-access-token") != shop.credentials.get("access_token"):
+            return j(401, {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"})
+        parts = req.path.strip("/").split("/")
+        if req.method != "POST" or len(parts) != 4 or parts[:2] != ["admin", "api"] or parts[3] != "graphql.json":
+            return j(404, {"errors": "Not Found"})
+        version = parts[2]
+        doc = parse_json(req.body)
+        if not isinstance(doc, dict) or not isinstance(doc.get("query"), str):
+            return j(400, {"errors": {"query": "Required parameter missing or invalid"}})
+        query, variables = doc["query"], doc.get("variables") or {}
+        if "inventorySetQuantities" in query:
+            return self._set(state, shop, version, query, variables)
+        if "nodes(" in query:
+            return self._read(state, shop, variables)
+        return j(200, {"errors": [{"message": "sandbox: unsupported operation",
+                                   "extensions": {"code": "UNSUPPORTED"}}]})  # sim
+
+    def _set(self, state, shop, version, query, variables):
+        key = None
+        if "@idempotent" in query:
+            key = variables.get("key") if "$key" in query else query.split('key: "', 1)[-1].split('"', 1)[0]
+        if version >= "2026-04" and not key:
+            return j(200, {"errors": [{"message": "The @idempotent directive is required for this mutation.",
+                                       "extensions": {"code": "BAD_REQUEST"}}]})
+        with state.lock:
+            if key and (self.platform, shop.shop, key) in state.idempotency:
+                status, body = state.idempotency[(self.platform, shop.shop, key)]
+                return Reply(status, body, {"Content-Type": "application/json"}, kind="stock_update")
+            data = variables.get("input") or {}
+            listings = self.listings(state, shop)
+            by_item = {l.platform_ids.get("inventory_item_id"): (lid, l) for lid, l in listings.items()}
+            errors, plan = [], {}
+            quantities = data.get("quantities")
+            if data.get("name") not in ("available", "on_hand"):
+                errors.append(("INVALID_NAME", ["input", "name"], "The quantity name must be 'available' or 'on_hand'."))
+            if not data.get("reason"):
+                errors.append(("INVALID_REASON", ["input", "reason"], "The reason is invalid."))
+            if not isinstance(quantities, list) or not 0 < len(quantities) <= 250:
+                errors.append(("INVALID_INPUT", ["input", "quantities"], "Between 1 and 250 quantities are accepted."))
+                quantities = []
+            location = f"gid://shopify/Location/{shop.credentials.get('location_id')}"
+            for i, q in enumerate(quantities):
+                where = ["input", "quantities", str(i)]
+                item = str(q.get("inventoryItemId", "")).rsplit("/", 1)[-1]
+                if item not in by_item:
+                    errors.append(("INVALID_INVENTORY_ITEM", where + ["inventoryItemId"], "The specified inventory item could not be found."))
+                    continue
+                if q.get("locationId") != location:
+                    errors.append(("INVALID_LOCATION", where + ["locationId"], "The specified location could not be found."))
+                    continue
+                if not is_qty(q.get("quantity")):
+                    errors.append(("INVALID_QUANTITY_NEGATIVE", where + ["quantity"], "The quantity can't be negative."))
+                    continue
+                if version >= "2026-04" and "changeFromQuantity" not in q:
+                    errors.append(("INVALID_INPUT", where + ["changeFromQuantity"],
+                                   "changeFromQuantity must be provided (null to skip the check)."))  # sim
+                    continue
+                listing_id, listing = by_item[item]
+                expected = q.get("changeFromQuantity")
+                if expected is not None and expected != listing.quantity:
+                    errors.append(("CHANGE_FROM_QUANTITY_STALE", where + ["changeFromQuantity"],
+                                   "The specified compare quantity does not match the current quantity."))
+                    continue
+                plan[listing_id] = q["quantity"]
+            if errors:
+                result = {"inventoryAdjustmentGroup": None,
+                          "userErrors": [{"code": c, "field": f, "message": m} for c, f, m in errors]}
+                plan = {}
+            else:
+                set_quantities(listings, plan)
+                result = {"inventoryAdjustmentGroup": {"id": f"gid://shopify/InventoryAdjustmentGroup/{state.next_id()}"},
+                          "userErrors": []}
+            reply = j(200, {"data": {"inventorySetQuantities": result},
+                            "extensions": {"cost": {"requestedQueryCost": 10, "actualQueryCost": 10}}})
+            if key:
+                state.idempotency[(self.platform, shop.shop, key)] = (reply.status, reply.body)
+        reply.changes, reply.kind = plan, "stock_update"
+        return reply
+
+    def _read(self, state, shop, variables):
+        listings = self.listings(state, shop)
+        nodes = []
+        for node_id in variables.get("ids") or []:
+            listing = listings.get(str(node_id).rsplit("/", 1)[-1])
+            nodes.append(None if listing is None else {
+                "id": node_id,
+                "inventoryItem": {"id": f"gid://shopify/InventoryItem/{listing.platform_ids.get('inventory_item_id')}",
+                                  "inventoryLevel": {"quantities": [{"name": "available", "quantity": listing.quantity}]}}})
+        reply = j(200, {"data": {"nodes": nodes}})
+        reply.kind = "read_back"
+        return reply
+
+    def webhooks(self, state, shop, order, kind):
+        lines = [{"id": 10_000 + i, "variant_id": int(l["listing_id"]) if str(l["listing_id"]).isdigit() else None,
+                  "sku": l.get("sku") or f"SKU-{l['listing_id']}", "quantity": int(l["qty"]),
+                  "product_id": 1, "name": f"Listing {l['listing_id']}", "price": "10.00"}
+                 for i, l in enumerate(order.lines)]
+        if kind == "returned":
+            refund_id = state.next_id()
+            payload = {"id": refund_id, "order_id": int(order.order_id), "restock": True,
+                       "created_at": "2026-03-02T10:00:00Z",
+                       "refund_line_items": [{"id": refund_id * 10 + i, "quantity": li["quantity"],
+                                              "line_item_id": li["id"], "restock_type": "return", "line_item": li}
+                                             for i, li in enumerate(lines)]}
+        else:
+            payload = {"id": int(order.order_id), "name": f"#{order.order_id}", "financial_status": order.status,
+                       "fulfillment_status": "fulfilled" if kind == "shipped" else None,
+                       "cancelled_at": "2026-03-02T10:00:00Z" if kind == "cancelled" else None,
+                       "created_at": "2026-03-02T09:00:00Z", "updated_at": "2026-03-02T10:00:00Z",
+                       "line_items": lines}
+        body = json.dumps(payload).encode()
+        secret = shop.credentials.get("webhook_secret", "")
+        return [({"Content-Type": "application/json", "X-Shopify-Topic": self.topics[kind],
+                  "X-Shopify-Hmac-Sha256": b64mac(secret, body), "X-Shopify-Shop-Domain": f"{shop.shop}.myshopify.com",
+                  "X-Shopify-API-Version": "2026-04", "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+                  "X-Shopify-Triggered-At": "2026-03-02T10:00:00Z"}, body)]
