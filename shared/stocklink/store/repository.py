@@ -2,7 +2,6 @@
 events, stock and ledger views."""
 from __future__ import annotations
 
-import time
 from typing import Iterable, Iterator
 
 from pynamodb.exceptions import DoesNotExist
@@ -12,6 +11,7 @@ from stocklink.store.models import CatalogItem, InboundEvent, LedgerEntry, Reser
 
 from stocklink.store import keys
 from stocklink.store.keys import WAREHOUSE
+from stocklink.ttl_cache import TtlCache
 
 
 # --- catalog -------------------------------------------------------------------------------------
@@ -48,25 +48,18 @@ def stock_items(sku: str) -> list[StockItem]:
     return list(StockItem.query(sku, consistent_read=True))
 
 
-_PRIORITY_CACHE_MS = 30_000
-_priority_cache: tuple[float, dict[str, int]] = (0.0, {})
+_priorities = TtlCache(30.0)
 
 
 def warehouse_priorities() -> dict[str, int]:
     """Warehouse priorities, cached per container for 30 s: they change rarely, and a stale priority
     only changes which warehouse is preferred, never whether stock is there (the write is guarded)."""
-    global _priority_cache
-    loaded_at, priorities = _priority_cache
-    now = time.monotonic() * 1000
-    if now - loaded_at > _PRIORITY_CACHE_MS:
-        priorities = {wid: int(data.get("priority", 100)) for wid, data in list_catalog(WAREHOUSE).items()}
-        _priority_cache = (now, priorities)
-    return priorities
+    return _priorities.get("all", lambda: {wid: int(data.get("priority", 100))
+                                           for wid, data in list_catalog(WAREHOUSE).items()})
 
 
 def forget_warehouse_priorities() -> None:
-    global _priority_cache
-    _priority_cache = (0.0, {})
+    _priorities.forget()
 
 
 def stock_levels(skus: Iterable[str]) -> dict[str, list[WarehouseStock]]:

@@ -5,7 +5,7 @@ queue redelivers it and, in the end, moves it to its DLQ: nothing is dropped sil
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Mapping
+from typing import Callable, Mapping
 
 from stocklink import secrets
 from stocklink.alerts import chat
@@ -14,10 +14,11 @@ from stocklink.config import settings
 from stocklink.logic.alerting import seams, subscriptions
 from stocklink.observability import logger, metrics
 from stocklink.store import alert_models as store
+from stocklink.ttl_cache import TtlCache
 
 SENT_TTL_S = 14 * 24 * 3600
 CHAT_CACHE_SECONDS = 30
-_CHAT_CACHE: dict[str, Any] = {"at": 0.0, "subs": None}
+_chat_subscriptions = TtlCache(CHAT_CACHE_SECONDS, clock=lambda: seams.monotonic())
 
 
 class DeliveryFailed(Exception):
@@ -26,7 +27,7 @@ class DeliveryFailed(Exception):
 
 def reset_caches() -> None:
     """Forget the cached chat subscriptions (a test's fresh container)."""
-    _CHAT_CACHE.update(at=0.0, subs=None)
+    _chat_subscriptions.forget()
 
 
 def matches(policy_json: str, attributes: Mapping[str, str]) -> bool:
@@ -47,11 +48,10 @@ def matches(policy_json: str, attributes: Mapping[str, str]) -> bool:
 
 
 def chat_subscriptions(fresh: bool = False) -> list[dict]:
-    now = seams.monotonic()
-    if fresh or _CHAT_CACHE["subs"] is None or now - _CHAT_CACHE["at"] > CHAT_CACHE_SECONDS:
-        subs = [d for d in store.subscriptions() if d.get("protocol") in subscriptions.CHAT_PROTOCOLS]
-        _CHAT_CACHE.update(at=now, subs=subs)
-    return _CHAT_CACHE["subs"]
+    if fresh:
+        _chat_subscriptions.forget()
+    return _chat_subscriptions.get("chat", lambda: [d for d in store.subscriptions()
+                                                    if d.get("protocol") in subscriptions.CHAT_PROTOCOLS])
 
 
 def parse_sns_envelope(body: str) -> tuple[Alert, dict[str, str]]:

@@ -3,35 +3,24 @@ whether any shop uses the dynamic buffer. Each is re-read at most every CONFIG_C
 events costs no configuration reads; a change made through the API is seen within that time."""
 from __future__ import annotations
 
-import threading
 from typing import Callable
 
 from stocklink.logic.sync import seams
 from stocklink.store import catalog
+from stocklink.ttl_cache import TtlCache
 
 CONFIG_CACHE_S = 30.0
 
-_cache: dict[str, tuple[float, object]] = {}
-_lock = threading.Lock()
+_cache = TtlCache(CONFIG_CACHE_S, clock=lambda: seams.clock())
 
 
 def cached(key: str, load: Callable[[], object], keep_none: bool = True):
     """load() at most every CONFIG_CACHE_S per container (the shop's secrets are cached as long already)."""
-    now = seams.clock()
-    with _lock:
-        hit = _cache.get(key)
-    if hit is not None and now - hit[0] < CONFIG_CACHE_S:
-        return hit[1]
-    value = load()
-    if value is not None or keep_none:
-        with _lock:
-            _cache[key] = (now, value)
-    return value
+    return _cache.get(key, load, keep_none)
 
 
 def forget() -> None:
-    with _lock:
-        _cache.clear()
+    _cache.forget()
 
 
 def reset_caches() -> None:
