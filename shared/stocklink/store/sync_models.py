@@ -51,6 +51,7 @@ class ListingSync(Model):
     inflight_until = NumberAttribute(null=True)    # a claimed push may still be landing until then (ms)
     status = UnicodeAttribute(null=True)           # pushed | unchanged | failed | sync_off
     error = UnicodeAttribute(null=True)
+    shown = NumberAttribute(null=True)             # what the platform may still sell (logic/sync/shown.py)
     updated_at = NumberAttribute(null=True)
 
 
@@ -283,7 +284,17 @@ def record_unchanged(platform: str, shop: str, listing_id: str, computed_qty: in
 
 def _pushed_actions(qty: int, now_ms: int) -> list:
     return [ListingSync.pushed_qty.set(qty), ListingSync.pushed_at.set(now_ms), ListingSync.status.set("pushed"),
-            ListingSync.error.remove(), ListingSync.updated_at.set(now_ms), ListingSync.inflight_until.remove()]
+            ListingSync.error.remove(), ListingSync.updated_at.set(now_ms), ListingSync.inflight_until.remove(),
+            ListingSync.shown.set(qty)]
+
+
+def add_shown(platform: str, shop: str, changes: Mapping[str, int], now_ms: int) -> None:
+    """Change what listings may still sell by the given amounts (one atomic ADD each: concurrent orders
+    and pushes never lose each other's change)."""
+    for listing_id, delta in changes.items():
+        if delta:
+            ListingSync(sync_pk(platform, shop), listing_id).update(actions=[
+                ListingSync.shown.add(delta), ListingSync.updated_at.set(now_ms)])
 
 
 def record_pushed(platform: str, shop: str, listing_id: str, qty: int, now_ms: int,

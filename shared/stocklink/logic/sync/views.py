@@ -22,6 +22,7 @@ class ListingStatus:
     pushed_at: int | None
     status: str | None                           # the last push: pushed / failed / sync_off / None
     error: str | None
+    shown: int | None = None                     # what the platform may still sell (logic/sync/shown.py)
 
     @property
     def in_sync(self) -> bool:
@@ -54,7 +55,8 @@ def listing_status(sku: str, now_ms: int) -> list[ListingStatus]:
             pushed_qty=None if state is None or state.pushed_qty is None else int(state.pushed_qty),
             pushed_at=None if state is None or state.pushed_at is None else int(state.pushed_at),
             status=None if state is None else state.status,
-            error=None if state is None else state.error))
+            error=None if state is None else state.error,
+            shown=None if state is None or state.shown is None else int(state.shown)))
     return out
 
 
