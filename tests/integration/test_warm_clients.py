@@ -98,7 +98,7 @@ def test_per_sku_reads_sent_at_once_on_a_fresh_container_parse_botocore_once(aws
     from stocklink.logic.sync import displays, executors
 
     _fresh_container(monkeypatch)
-    monkeypatch.setattr(executors, "_io_executor", None)
+    monkeypatch.setattr(executors, "_executors", {})       # a fresh container: no pool yet
     monkeypatch.setattr(executors, "_warmed", False)
     sessions = _count_sessions(monkeypatch)
     skus = [f"SKU-{i}" for i in range(12)]

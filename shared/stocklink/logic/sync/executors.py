@@ -10,8 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 PUSH_WORKERS = 8              # shops of one event pushed at once (each keeps its own limiter and retries)
 IO_WORKERS = 16               # concurrent requests of the shops' threads (DynamoDB bookkeeping, platform calls)
 
-_shop_executor: ThreadPoolExecutor | None = None
-_io_executor: ThreadPoolExecutor | None = None
+_executors: dict[str, ThreadPoolExecutor] = {}
 _lock = threading.Lock()
 _warmed = False
 
@@ -27,19 +26,17 @@ def warm_once() -> None:
         _warmed = True
 
 
-def shops() -> ThreadPoolExecutor:
-    global _shop_executor
+def _pool(name: str, workers: int) -> ThreadPoolExecutor:
     with _lock:
-        if _shop_executor is None:
+        if name not in _executors:
             warm_once()
-            _shop_executor = ThreadPoolExecutor(max_workers=PUSH_WORKERS, thread_name_prefix="channel-push")
-        return _shop_executor
+            _executors[name] = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
+        return _executors[name]
+
+
+def shops() -> ThreadPoolExecutor:
+    return _pool("channel-push", PUSH_WORKERS)
 
 
 def io() -> ThreadPoolExecutor:
-    global _io_executor
-    with _lock:
-        if _io_executor is None:
-            warm_once()
-            _io_executor = ThreadPoolExecutor(max_workers=IO_WORKERS, thread_name_prefix="channel-push-io")
-        return _io_executor
+    return _pool("channel-push-io", IO_WORKERS)
