@@ -6,13 +6,16 @@ The model keeps what a platform really shows (`q`) and what StockLink knows (`av
 channel, the bookkeeping stocklink.domain.last_units describes): a raise counts as shown when sent, a
 decrease once confirmed, and every order webhook lowers its channel's shown. A relative change may take a
 platform's count below 0 (Shopify does; one that refuses instead is a refused push). An absolute number
-is only set on a channel StockLink counts at 0. Hypothesis shrinks any counterexample to its shortest.
+is only raised on a channel StockLink counts at 0 or less; a cut to 0 keeps the channel counted (draining)
+until every order it took before the 0 landed has been reported — the one timing assumption, which the
+runtime bounds by drain_s and counts when broken. Hypothesis shrinks any counterexample to its shortest.
 """
 from __future__ import annotations
 
 from hypothesis import settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from stocklink.domain.allocation import AllocationSettings
 from stocklink.domain.last_units import ChannelDemand, plan_moves, split_by_demand
 
 
@@ -27,60 +30,78 @@ class Marketplaces(RuleBasedStateMachine):
         self.q = [0] * len(channels)                 # what each platform really shows
         self.shown = [0] * len(channels)             # what StockLink counts as shown
         self.pending: dict[int, tuple[str, int]] = {}   # channel -> push in flight: ("add", delta) | ("set", value)
-        self.webhooks: list[int] = []                # order webhooks in flight, by channel
+        self.webhooks: list[tuple[int, int]] = []    # order webhooks in flight: (channel, when sold)
+        self.draining: dict[int, int] = {}           # channel -> when its 0 landed
+        self.clock = 0
         self.sold = 0
 
     def _demands(self):
-        return [ChannelDemand(str(j), self.velocity[j], self.shown[j], relative=self.relative[j])
+        frozen = AllocationSettings(sync=False)
+        return [ChannelDemand(str(j), self.velocity[j], self.shown[j], relative=self.relative[j],
+                              **({"settings": frozen} if j in self.draining else {}))
                 for j in range(len(self.q))]
 
     @rule(data=st.data())
     def checkout(self, data):
         """A buyer orders one unit; the platform's checkout refuses what its listing no longer shows."""
         j = data.draw(st.integers(0, len(self.q) - 1))
+        self.clock += 1
         if self.q[j] >= 1:
             self.q[j] -= 1
             self.sold += 1
-            self.webhooks.append(j)
+            self.webhooks.append((j, self.clock))
 
     @precondition(lambda self: self.webhooks)
     @rule(data=st.data())
     def webhook_arrives(self, data):
         """Any webhook in flight, in any order."""
-        j = self.webhooks.pop(data.draw(st.integers(0, len(self.webhooks) - 1)))
+        j, _ = self.webhooks.pop(data.draw(st.integers(0, len(self.webhooks) - 1)))
         self.available = max(0, self.available - 1)
         self.shown[j] -= 1
 
     @rule()
     def sync(self):
-        """StockLink plans the moves and sends a push to every channel without one in flight."""
+        """StockLink plans the moves and sends a push to every channel without one in flight or draining."""
         plan = plan_moves(self.available, self._demands())
         for j in range(len(self.q)):
             new = plan[str(j)]
-            if j in self.pending or new == self.shown[j]:
+            if j in self.pending or j in self.draining or new == max(0, self.shown[j]):
                 continue
             if self.relative[j]:
-                self.pending[j] = ("add", new - self.shown[j])
+                change = ("add", new - self.shown[j])
             else:
-                assert self.shown[j] == 0 < new, "an absolute number is only set on a channel counted at 0"
-                self.pending[j] = ("set", new)
-            if new > self.shown[j]:
-                self.shown[j] = new                  # a raise counts as shown from the moment it is sent
+                assert new == 0 or self.shown[j] <= 0, "an absolute number is raised only from 0"
+                change = ("set", new)
+            counted = max(0, new - self.shown[j])         # a raise counts as shown from the moment it is sent
+            self.shown[j] += counted
+            self.pending[j] = (*change, counted)
 
     @precondition(lambda self: self.pending)
     @rule(data=st.data(), outcome=st.sampled_from(["confirmed", "refused", "unknown"]))
     def push_lands(self, data, outcome):
         j = data.draw(st.sampled_from(sorted(self.pending)))
-        kind, value = self.pending.pop(j)
-        applied = outcome == "confirmed" or (outcome == "unknown" and data.draw(st.booleans()))
-        if applied:
+        kind, value, counted = self.pending.pop(j)
+        self.clock += 1
+        if outcome == "confirmed" or (outcome == "unknown" and data.draw(st.booleans())):
             self.q[j] = self.q[j] + value if kind == "add" else value
-        raise_ = kind == "set" or value > 0
-        if outcome == "confirmed" and not raise_:
-            self.shown[j] += value
-        elif outcome == "refused" and raise_:
-            self.shown[j] -= value
-        # unknown: a raise stays counted, a decrease stays uncounted
+        if outcome == "refused":
+            self.shown[j] -= counted                      # it never happened
+        elif outcome == "confirmed" and not counted:
+            if kind == "add":
+                self.shown[j] += value                    # a decrease counts once confirmed
+            else:
+                self.draining[j] = self.clock             # a cut: counted until earlier orders are reported
+        # unknown: a raise stays counted, a decrease or a cut stays uncounted
+
+    @precondition(lambda self: self.draining)
+    @rule(data=st.data())
+    def drain_ends(self, data):
+        """Every order the channel took before its 0 landed has been reported (the drain's assumption)."""
+        j = data.draw(st.sampled_from(sorted(self.draining)))
+        if any(ch == j and sold_at < self.draining[j] for ch, sold_at in self.webhooks):
+            return
+        del self.draining[j]
+        self.shown[j] = min(0, self.shown[j])
 
     @invariant()
     def never_oversold(self):
@@ -107,9 +128,9 @@ def test_units_move_lower_first_then_raise():
     assert plan_moves(8, [ChannelDemand("fast", 3.0, 2), ChannelDemand("slow", 1.0, 2)]) == {"fast": 6, "slow": 2}
 
 
-def test_an_absolute_channel_is_refilled_when_sold_out_and_never_lowered():
+def test_an_absolute_channel_is_refilled_when_sold_out_and_cut_to_zero_to_give_units_up():
     demands = [ChannelDemand("fast", 3.0, 0), ChannelDemand("woo", 1.0, 6, relative=False)]
-    assert plan_moves(8, demands) == {"fast": 2, "woo": 6}
+    assert plan_moves(8, demands) == {"fast": 2, "woo": 0}   # cut: its 6 stay counted until it has drained
     assert plan_moves(8, [ChannelDemand("fast", 3.0, 2), ChannelDemand("woo", 1.0, 0, relative=False)]) == \
         {"fast": 6, "woo": 2}                       # sold out: refilled with its share
     assert plan_moves(20, [ChannelDemand("fast", 3.0, 0), ChannelDemand("woo", 0.1, 0, relative=False)]) == \
@@ -120,6 +141,5 @@ def test_a_paused_channel_keeps_its_units_counted():
     demands = [ChannelDemand("on", 1.0, 0), ChannelDemand("off", 5.0, 4)]
     from dataclasses import replace
 
-    from stocklink.domain.allocation import AllocationSettings
     demands[1] = replace(demands[1], settings=AllocationSettings(sync=False))
     assert plan_moves(6, demands) == {"on": 2, "off": 4}

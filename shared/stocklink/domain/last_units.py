@@ -18,7 +18,8 @@ While a SKU is *at risk* the allocation keeps that sum within the pool:
      fixed-rule channels and each channel's min_display, within each channel's max_display and pool;
   3. moves lower first: a decrease is sent at once; an increase only within the headroom
      available − Σ shown, which a decrease adds to once its platform has confirmed it; a platform that
-     takes only absolute numbers is refilled when it has sold out and never lowered (see plan_moves).
+     takes only absolute numbers is refilled when it has sold out, and cut to 0 when it must give units
+     up, its count kept until the orders it took before are reported (see plan_moves).
 """
 from __future__ import annotations
 
@@ -31,12 +32,15 @@ from stocklink.domain.allocation import AllocationSettings, proportional
 
 @dataclass(frozen=True)
 class RiskPolicy:
+    enabled: bool = True                    # off: every channel shows the shared pool (today's `shared`)
     k: float = 2.0                          # margin on the units expected to sell within one sync window
     min_units_per_channel: int = 3          # at risk at or below this many units per selling channel anyway
     exit_factor: float = 1.5                # leave the at-risk mode only above this × the threshold
     default_push_latency_s: float = 1.0     # before a shop has push-latency samples
     default_webhook_delay_s: float = 3.0    # before a shop's webhook delays are measured
     absolute_refill_s: float = 10.0         # an absolute-only channel is refilled with this many seconds' sales
+    drain_s: float = 8.0                    # after a 0 lands on an absolute-only channel, orders it took before
+                                            # are expected within this long (late ones are counted)
 
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -140,22 +144,26 @@ def plan_moves(available: int, channels: Sequence[ChannelDemand], policy: RiskPo
 
     Relative channels (the platform applies a change to its own count, and lets it go below 0 rather than
     cut a decrease short) move freely. A platform that only takes an absolute number would overwrite the
-    units its own checkout took while our number was on its way, so it is only ever set while it shows 0
-    with no order of it unheard of (shown == 0), and then to at most what it sells in `absolute_refill_s`:
-    it is refilled each time it sells out, and never lowered, so its units are never counted twice.
+    units its own checkout took while our number was on its way, so it is only ever *raised* while it is
+    counted at 0 or less (nothing of it unreported, nothing to overwrite), by at most what it sells in
+    `absolute_refill_s`; and it is lowered only to 0 (a cut: its count stays as it is until the orders it
+    took before the 0 landed have been reported — the caller's drain — since a 0 overwrites nothing that
+    can still be sold). A channel whose sync is off, or that is draining, keeps what it shows counted.
     """
     targets = split_by_demand(available, channels)
     now: dict[str, int] = {}
     for c in channels:
         shown = max(0, c.shown)
-        lower = c.settings.sync and c.relative and targets[c.channel] < shown
-        now[c.channel] = targets[c.channel] if lower else shown
+        if not c.settings.sync or targets[c.channel] >= shown:
+            now[c.channel] = shown
+        else:
+            now[c.channel] = targets[c.channel] if c.relative else 0
     headroom = max(0, int(available) - sum(max(0, c.shown) for c in channels))
     for c in sorted(channels, key=lambda c: (-c.velocity, c.channel)):
         shown = max(0, c.shown)
         want = targets[c.channel] - shown
         if not c.relative:
-            if shown > 0:
+            if c.shown > 0:
                 continue
             want = min(want, max(1, math.ceil(c.velocity * policy.absolute_refill_s - 1e-9)))
         if not c.settings.sync or want <= 0 or headroom <= 0:

@@ -109,3 +109,13 @@ def allocation_settings(channels: Iterable[str]) -> dict[str, dict]:
 
 def all_allocation_settings() -> list[dict]:
     return list(list_catalog(keys.ALLOCATION).values())
+
+
+# --- the last-units policy --------------------------------------------------------------------------------
+
+def last_units_policy() -> dict | None:
+    return get_catalog(keys.LAST_UNITS_POLICY, "global")
+
+
+def put_last_units_policy(data: dict, now_ms: int) -> None:
+    put_catalog(keys.LAST_UNITS_POLICY, "global", data, now_ms)

@@ -80,6 +80,8 @@ FAILURE_PK = "SYNC_FAILURE"
 SHOP_PK = "SYNC_SHOP"
 VELOCITY_PK = "SYNC_VELOCITY"
 MAILBOX_PK = "SYNC_MAILBOX"
+LAST_UNITS_PK = "LAST_UNITS"          # sk <sku>: the SKU's at-risk flag and the lock its guarded moves run under
+LAST_UNITS_POLICY = "LAST_UNITS_POLICY"   # sk "global": the last-units policy (domain.last_units.RiskPolicy)
 
 
 def sync_pk(platform: str, shop: str) -> str:

@@ -52,6 +52,8 @@ class ListingSync(Model):
     status = UnicodeAttribute(null=True)           # pushed | unchanged | failed | sync_off
     error = UnicodeAttribute(null=True)
     shown = NumberAttribute(null=True)             # what the platform may still sell (logic/sync/shown.py)
+    drain_until = NumberAttribute(null=True)       # set to 0 on a platform that takes only absolute numbers:
+                                                   # orders it took before may still be reported until then
     updated_at = NumberAttribute(null=True)
 
 
@@ -282,10 +284,29 @@ def record_unchanged(platform: str, shop: str, listing_id: str, computed_qty: in
         ListingSync.updated_at.set(now_ms)])
 
 
-def _pushed_actions(qty: int, now_ms: int) -> list:
+def _pushed_actions(qty: int, now_ms: int, set_shown: bool = True) -> list:
     return [ListingSync.pushed_qty.set(qty), ListingSync.pushed_at.set(now_ms), ListingSync.status.set("pushed"),
             ListingSync.error.remove(), ListingSync.updated_at.set(now_ms), ListingSync.inflight_until.remove(),
-            ListingSync.shown.set(qty)]
+            *([ListingSync.shown.set(qty), ListingSync.drain_until.remove()] if set_shown else [])]
+
+
+def record_guarded_push(platform: str, shop: str, listing_id: str, qty: int, now_ms: int,
+                        drain_until: int | None = None) -> None:
+    """A push of the last-units guard landed: what the listing showed is recorded, `shown` is left to the
+    guard's own bookkeeping (counted before a raise was sent); a set to 0 starts the listing's drain."""
+    actions = _pushed_actions(qty, now_ms, set_shown=False)
+    if drain_until is not None:
+        actions.append(ListingSync.drain_until.set(drain_until))
+    ListingSync(sync_pk(platform, shop), listing_id).update(actions=actions)
+
+
+def end_drain(platform: str, shop: str, listing_id: str, drain_until: int, shown_now: int) -> bool:
+    """The drain is over: the orders the platform took before its 0 landed have been reported, so what
+    is still counted was cut off, not sold (at most 0 stays counted). Only if the drain is still this one."""
+    item = ListingSync(sync_pk(platform, shop), listing_id)
+    return written(lambda: item.update(
+        actions=[ListingSync.shown.set(min(0, shown_now)), ListingSync.drain_until.remove()],
+        condition=(ListingSync.drain_until == drain_until) & (ListingSync.shown == shown_now)))
 
 
 def add_shown(platform: str, shop: str, changes: Mapping[str, int], now_ms: int) -> None:

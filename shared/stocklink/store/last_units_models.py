@@ -1,0 +1,63 @@
+"""The last-units guard's state: per SKU whether it is at risk (with hysteresis, so it is remembered), and
+the lock its moves run under, so that the units of one SKU are moved by one container at a time (a raise
+is decided from what every channel shows; two containers deciding at once could both spend the headroom).
+Kept in the catalog table, pk "LAST_UNITS", sk <sku>."""
+from __future__ import annotations
+
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import DoesNotExist
+from pynamodb.models import Model
+
+from stocklink.config import table_name
+from stocklink.store.keys import LAST_UNITS_PK
+from stocklink.store.models import _Meta, written
+
+
+class SkuGuard(Model):
+    class Meta(_Meta):
+        table_name = table_name("catalog")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)          # sku
+    at_risk = BooleanAttribute(null=True)
+    owner = UnicodeAttribute(null=True)            # the container moving the SKU's units now
+    locked_until = NumberAttribute(null=True)      # ms; a crashed owner blocks at most until then
+    again = BooleanAttribute(null=True)            # another change came while locked: the owner runs again
+    updated_at = NumberAttribute(null=True)
+
+
+def at_risk(sku: str) -> bool:
+    try:
+        return bool(SkuGuard.get(LAST_UNITS_PK, sku).at_risk)
+    except DoesNotExist:
+        return False
+
+
+def skus_at_risk(skus) -> set[str]:
+    keys = [(LAST_UNITS_PK, s) for s in dict.fromkeys(skus)]
+    return {item.sk for item in SkuGuard.batch_get(keys) if item.at_risk} if keys else set()
+
+
+def set_at_risk(sku: str, value: bool, now_ms: int) -> None:
+    SkuGuard(LAST_UNITS_PK, sku).update(actions=[SkuGuard.at_risk.set(value), SkuGuard.updated_at.set(now_ms)])
+
+
+def lock(sku: str, owner: str, now_ms: int, ttl_ms: int) -> bool:
+    """Take the SKU's lock; when another container holds it, ask it to run again and return False."""
+    item = SkuGuard(LAST_UNITS_PK, sku)
+    if written(lambda: item.update(
+            actions=[SkuGuard.owner.set(owner), SkuGuard.locked_until.set(now_ms + ttl_ms), SkuGuard.again.set(False)],
+            condition=SkuGuard.owner.does_not_exist() | (SkuGuard.locked_until < now_ms))):
+        return True
+    written(lambda: item.update(actions=[SkuGuard.again.set(True)], condition=SkuGuard.owner.exists()))
+    return False
+
+
+def unlock(sku: str, owner: str) -> bool:
+    """Release the lock unless another change asked for a run meanwhile: False then (the owner runs again,
+    still holding it)."""
+    item = SkuGuard(LAST_UNITS_PK, sku)
+    if written(lambda: item.update(actions=[SkuGuard.owner.remove(), SkuGuard.locked_until.remove()],
+                                   condition=(SkuGuard.owner == owner) & (SkuGuard.again == False))):  # noqa: E712
+        return True
+    return not written(lambda: item.update(actions=[SkuGuard.again.set(False)], condition=SkuGuard.owner == owner))
