@@ -143,3 +143,40 @@ def test_a_paused_channel_keeps_its_units_counted():
 
     demands[1] = replace(demands[1], settings=AllocationSettings(sync=False))
     assert plan_moves(6, demands) == {"on": 2, "off": 4}
+
+
+class _Draws:
+    """Stands in for hypothesis' `data` in a scripted run: each draw returns the next scripted value."""
+
+    def __init__(self, *values):
+        self.values = list(values)
+
+    def draw(self, _strategy):
+        return self.values.pop(0)
+
+
+def test_a_drain_ending_before_the_orders_it_waits_for_would_oversell():
+    """The scripted counterexample the drain exists for: an absolute channel sells its last unit, is cut to
+    0, and is counted at 0 while that order is still unreported; the freed unit goes to another channel."""
+    machine = Marketplaces()
+    machine.start(units=2, channels=[(False, 0.0), (True, 1.0)])
+    machine.sync()                                   # B (relative, selling) gets both units
+    machine.push_lands(_Draws(1), "confirmed")
+    assert machine.q == [0, 2]
+    machine.shown[0], machine.q[0] = 1, 1            # A shows 1 (e.g. set before B sold anything)
+    machine.shown[1], machine.q[1] = 1, 1
+    machine.checkout(_Draws(0))                      # A sells it; the webhook is on its way
+    machine.sync()                                   # A's target is 0: cut
+    machine.push_lands(_Draws(0), "confirmed")
+    assert machine.draining == {0: machine.clock}
+    machine.drain_ends(_Draws(0))                    # too early: its order is unreported
+    assert 0 in machine.draining                     # the drain waits for it
+    machine.draining.clear()                         # ... a drain that did not wait:
+    machine.shown[0] = 0
+    machine.sync()
+    machine.push_lands(_Draws(1), "confirmed")       # B raised into the unit A already sold
+    try:
+        machine.never_oversold()
+    except AssertionError:
+        return
+    raise AssertionError("the invariant check missed an oversell")
