@@ -236,6 +236,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/shops/{platform}/{shop}/allocation", "staff_api", "token"),
     Route("GET", "/skus/{sku}/channels", "staff_api", "token"),
     Route("GET", "/sync/failures", "staff_api", "token"),
+    Route("PUT", "/allocation/last-units", "staff_api", "token"),
+    Route("GET", "/allocation/last-units", "staff_api", "token"),
     Route("GET", "/reconciliation/last", "staff_api", "token"),
     Route("GET", "/reconciliation/history", "staff_api", "token"),
     Route("GET", "/alerts", "alerts_api", "token"),

@@ -101,6 +101,20 @@ def get_sku_channels(sku: str):
     return json_response(200, views.sku_channels(sku, now_ms()))
 
 
+@app.put("/allocation/last-units")
+def put_last_units():
+    from stocklink.logic.sync import settings
+    principal(app, "staff")
+    return json_response(200, settings.put_last_units(parse_body(app, settings.LastUnitsIn), now_ms()))
+
+
+@app.get("/allocation/last-units")
+def get_last_units():
+    from stocklink.logic.sync import settings
+    principal(app, "staff_read")
+    return json_response(200, settings.get_last_units())
+
+
 @app.get("/sync/failures")
 def get_sync_failures():
     from stocklink.logic.sync import views

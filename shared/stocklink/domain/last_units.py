@@ -32,7 +32,7 @@ from stocklink.domain.allocation import AllocationSettings, proportional
 
 @dataclass(frozen=True)
 class RiskPolicy:
-    enabled: bool = True                    # off: every channel shows the shared pool (today's `shared`)
+    enabled: bool = False                   # on: SKUs at risk are guarded; off: every channel shows the shared pool
     k: float = 2.0                          # margin on the units expected to sell within one sync window
     min_units_per_channel: int = 3          # at risk at or below this many units per selling channel anyway
     exit_factor: float = 1.5                # leave the at-risk mode only above this × the threshold

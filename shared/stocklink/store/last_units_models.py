@@ -38,6 +38,12 @@ def skus_at_risk(skus) -> set[str]:
     return {item.sk for item in SkuGuard.batch_get(keys) if item.at_risk} if keys else set()
 
 
+def all_at_risk(limit: int = 1000) -> list[str]:
+    """The SKUs flagged at risk now (the sweep moves their units again as drains end)."""
+    return [item.sk for item in SkuGuard.query(LAST_UNITS_PK, filter_condition=SkuGuard.at_risk == True,  # noqa: E712
+                                                limit=limit)]
+
+
 def set_at_risk(sku: str, value: bool, now_ms: int) -> None:
     SkuGuard(LAST_UNITS_PK, sku).update(actions=[SkuGuard.at_risk.set(value), SkuGuard.updated_at.set(now_ms)])
 
@@ -61,3 +67,9 @@ def unlock(sku: str, owner: str) -> bool:
                                    condition=(SkuGuard.owner == owner) & (SkuGuard.again == False))):  # noqa: E712
         return True
     return not written(lambda: item.update(actions=[SkuGuard.again.set(False)], condition=SkuGuard.owner == owner))
+
+
+def release(sku: str, owner: str) -> None:
+    """Give the lock up whatever was asked meanwhile (after a failure: the next change runs the SKU again)."""
+    written(lambda: SkuGuard(LAST_UNITS_PK, sku).update(
+        actions=[SkuGuard.owner.remove(), SkuGuard.locked_until.remove()], condition=SkuGuard.owner == owner))

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Callable, Mapping
 
 from stocklink import events
-from stocklink.logic.sync import config, executors, velocity
+from stocklink.logic.sync import config, executors, guard, velocity
 from stocklink.logic.sync.push import sync_skus
 from stocklink.logic.sync.report import SyncReport
 from stocklink.observability import logger
@@ -67,8 +67,12 @@ def handle_events(batch: list[Mapping], now_ms: Callable[[], int]) -> BatchResul
     background = executors.io().submit(_mark_dirty_all, merged, zero, now_ms)
     _learn_velocity(merged, now_ms)
     try:
-        report = sync_skus(to_sync, now_ms, zero_skus=zero,
-                           event_ms=min(merged.event_times) if merged.event_times else None)
+        guarded, report = guard.guard_skus([*to_sync, *zero], now_ms)
+        shared = sync_skus([sku for sku in to_sync if sku not in guarded], now_ms,
+                           zero_skus=[sku for sku in zero if sku not in guarded],
+                           event_ms=min(merged.event_times) if merged.event_times else None, guarded=guarded)
+        report.merge(shared)
+        report.listings += shared.listings
     finally:
         background.result()
     failed_skus = {sku for failure in report.failures for sku in failure.get("skus", ())}
@@ -101,10 +105,11 @@ def _merge(batch: list[Mapping]) -> _Merged:
 
 
 def _learn_velocity(merged: _Merged, now_ms: Callable[[], int]) -> None:
-    """Before the sync, so this batch's sales count in the dynamic buffers it computes; only when some shop
-    uses the dynamic buffer. An estimate: never fails the push."""
+    """Before the sync, so this batch's sales count in the dynamic buffers and the last-units risk it
+    computes; only when the last-units guard is on or some shop uses the dynamic buffer. An estimate: never
+    fails the push."""
     try:
-        track_velocity = config.any_dynamic_buffer()
+        track_velocity = guard.policy().enabled or config.any_dynamic_buffer()
     except Exception:  # noqa: BLE001 - velocity is an estimate; never fail the push over it
         logger.exception("could not read allocation modes")
         track_velocity = False

@@ -35,6 +35,14 @@ def listings_and_settings(skus: Iterable[str], with_settings: bool = False
     return out, settings
 
 
+def without_guarded(listings: list[ListingRef], guarded: Iterable[str]) -> list[ListingRef]:
+    """The listings none of whose SKUs the last-units guard moves (it owns the others)."""
+    guarded = set(guarded)
+    if not guarded:
+        return listings
+    return [l for l in listings if not any(c.sku in guarded for c in l.components)]
+
+
 def listings_for(skus: Iterable[str]) -> list[ListingRef]:
     """Every listing showing one of `skus` (reconciliation reads these back)."""
     return listings_and_settings(skus)[0]

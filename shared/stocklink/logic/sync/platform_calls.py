@@ -29,6 +29,7 @@ class CallOutcome:
     attempts: int
     error: str = ""
     failed_listings: tuple[str, ...] = ()
+    refused: bool = False       # the platform answered with a permanent refusal: nothing was applied
 
 
 def push_with_retry(adapter, build: Callable[[], HttpCall],
@@ -49,7 +50,7 @@ def push_with_retry(adapter, build: Callable[[], HttpCall],
                 return CallOutcome(True, attempt + 1, failed_listings=tuple(result.failed_listings))
             error = f"HTTP {status} {result.code} {result.message}".strip()
             if result.outcome is Outcome.PERMANENT:
-                return CallOutcome(False, attempt + 1, error)
+                return CallOutcome(False, attempt + 1, error, refused=True)
         if attempt + 1 < MAX_ATTEMPTS:
             seams.sleep(backoff_delay(attempt, result.retry_after if result else None))
     return CallOutcome(False, MAX_ATTEMPTS, error)

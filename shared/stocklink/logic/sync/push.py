@@ -21,21 +21,26 @@ from stocklink.logic.sync import config, displays, executors, mailbox, seams
 from stocklink.logic.sync.deliver import push_shop, repush_raced
 from stocklink.logic.sync.rate_limit import MAX_TOKEN_WAIT_S, ShopRateLimit, TokenBucket, shop_limiter
 from stocklink.logic.sync.report import SyncReport, record_failed
-from stocklink.store import sync_models
+from stocklink.store import last_units_models, sync_models
 
 SNAPSHOT_MAX_AGE_MS = 250     # a shop starting later than this after the event's stock read reads again
 
 
 def sync_skus(skus: Iterable[str], now_ms: Callable[[], int], *, zero_skus: Iterable[str] = (),
-              event_ms: int | None = None) -> SyncReport:
+              event_ms: int | None = None, guarded: Iterable[str] = ()) -> SyncReport:
     """Bring every listing that shows one of `skus` to its current display quantity.
 
     `zero_skus`: push 0 for listings containing them (an oversell: stop selling everywhere at once).
     `event_ms`: when the stock change happened, for the push-latency samples behind the dynamic buffer.
+    `guarded`: SKUs the last-units guard moves (logic/sync/guard.py): their listings are left to it.
     """
     zero = set(zero_skus)
     report = SyncReport()
+    skus = list(skus)
+    if not skus and not zero:
+        return report
     listings, settings = displays.listings_and_settings(list(dict.fromkeys([*skus, *zero])), with_settings=True)
+    listings = displays.without_guarded(listings, guarded)
     report.listings = len(listings)
     if not listings:
         return report
@@ -184,6 +189,8 @@ def _after_wait(shop: _Shop, listings: list[ListingRef], settings: Mapping[str, 
     # their shops' allocation settings
     handed_listings, handed_settings = (displays.listings_and_settings(sorted(handed), with_settings=True)
                                         if handed else ([], {}))
+    handed_listings = displays.without_guarded(handed_listings, last_units_models.skus_at_risk(handed)
+                                               if handed else ())
     known = {(m.channel, m.listing_id) for m in listings}
     union = listings + [l for l in handed_listings if (l.channel, l.listing_id) not in known]
     mine_ids = {l.listing_id for l in shop.mine}

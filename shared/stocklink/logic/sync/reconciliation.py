@@ -23,7 +23,7 @@ from stocklink.domain.allocation import AllocationSettings, ListingRef, bundle_u
 from stocklink.logic.sync import displays, seams
 from stocklink.logic.sync.deliver import push_corrections
 from stocklink.logic.sync.rate_limit import TokenBucket, shop_limiter
-from stocklink.store import sync_models
+from stocklink.store import last_units_models, sync_models
 from stocklink.time import now_ms as wall_ms
 
 DEFAULT_VERIFY_EVERY_S = 600     # every listing is read back at least this often
@@ -249,8 +249,15 @@ class Verifier:
         """Read back, compare and correct every listing of `skus`. `strict_allowance`: verify nothing of
         a shop whose read allowance would be exceeded (the slice stops there instead)."""
         result = ChunkResult()
+        # SKUs at risk are the last-units guard's: it moves their units, a correction here would not know
+        # what each platform may still sell (logic/sync/guard.py; the sweep runs the guard for them)
+        guarded = last_units_models.skus_at_risk(skus)
+        if guarded:
+            result.verified |= guarded
+            skus = [sku for sku in skus if sku not in guarded]
         if listings is None:
             listings = displays.listings_for(skus)
+        listings = displays.without_guarded(list(listings), guarded)
         if not listings:
             result.verified |= set(skus)
             return result

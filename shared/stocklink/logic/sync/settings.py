@@ -51,3 +51,30 @@ def settings_for(channels: Iterable[str]) -> dict[str, AllocationSettings]:
     channels = list(channels)
     stored = catalog.allocation_settings(channels)
     return {ch: AllocationSettings.from_dict(stored.get(ch)) for ch in channels}
+
+
+class LastUnitsIn(BaseModel):
+    """The last-units policy (domain/last_units.RiskPolicy): whether SKUs at risk are guarded, and when a SKU
+    counts as at risk."""
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = False
+    k: Annotated[float, Field(ge=0, le=100)] = 2.0
+    min_units_per_channel: Annotated[int, Field(ge=0, le=1_000_000)] = 3
+    exit_factor: Annotated[float, Field(ge=1, le=10)] = 1.5
+    default_push_latency_s: Annotated[float, Field(ge=0, le=3600)] = 1.0
+    default_webhook_delay_s: Annotated[float, Field(ge=0, le=3600)] = 3.0
+    absolute_refill_s: Annotated[float, Field(ge=0, le=86_400)] = 10.0
+    drain_s: Annotated[float, Field(ge=0, le=86_400)] = 8.0
+
+
+def put_last_units(body: LastUnitsIn, now_ms: int) -> dict:
+    data = body.model_dump()
+    catalog.put_last_units_policy(data, now_ms)
+    config.forget()
+    return data
+
+
+def get_last_units() -> dict:
+    from stocklink.domain.last_units import RiskPolicy
+
+    return RiskPolicy.from_dict(catalog.last_units_policy()).to_dict()

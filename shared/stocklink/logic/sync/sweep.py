@@ -8,6 +8,7 @@ blocks at most its lease time), within a time budget (the Lambda's remaining tim
   3. verify dirty SKUs (changed since they were last verified; low stock and fresh sales first), then a
      rotating slice of every SKU, sized so each listing is read back at least every `verify_every_s`
      and cut by each shop's read allowance — read back, compare, push corrections, raise anomalies;
+     SKUs at risk are left to the last-units guard, which runs for each of them;
   4. raise `unmapped_sku` anomalies for orders recorded unmapped since the last pass;
   5. replay the ledger of a rotating sample of stock items; a difference is a red `ledger.mismatch`,
      never fixed here;
@@ -23,6 +24,7 @@ from typing import Callable
 
 from stocklink import bus, events
 from stocklink.logic import reservations
+from stocklink.logic.sync import guard
 from stocklink.logic.sync.reconciliation import (
     CHUNK,
     DEFAULT_VERIFY_EVERY_S,
@@ -38,7 +40,7 @@ from stocklink.logic.sync.reconciliation import (
     slice_size,
 )
 from stocklink.observability import logger, metrics
-from stocklink.store import catalog, reconcile_models
+from stocklink.store import catalog, last_units_models, reconcile_models
 from stocklink.time import iso_now
 
 DEFAULT_BUDGET_MS = 20_000
@@ -75,6 +77,7 @@ def _run(now_ms: int, budget: Budget, verify_every_s: int, min_slice: int, trans
     done: set[str] = set()
     dirty_verified, dirty_left = _verify_dirty(budget, verifier, done)                  # 3a.
     slice_report = _rotate(state, now_ms, verify_every_s, min_slice, budget, verifier, done)   # 3b.
+    last_units = _guard_at_risk(now_ms)                                                 # 3c.
     figures.anomalies.extend(_unmapped_anomalies(last_pass))                            # 4.
     mismatches, ledger_checked = ([], 0) if budget.exhausted(TAIL_RESERVE_MS // 3) else _ledger_sample(state)  # 5.
     state["last_pass_at"] = now_ms
@@ -106,6 +109,7 @@ def _run(now_ms: int, budget: Budget, verify_every_s: int, min_slice: int, trans
         "ledger_checked": ledger_checked,
         "ledger_mismatches": mismatches,
         "budget_exhausted": bool(dirty_left) or slice_report["stopped"] == "budget",
+        "last_units": last_units,
     }
     _publish(report, figures.anomalies, mismatches, now_ms)
     return report
@@ -124,6 +128,19 @@ def _retry_failed_pushes(now_ms: int, last_pass: int, figures: PassFigures) -> N
         data = catalog.listing(anomaly["platform"], anomaly["shop"], anomaly["listing_id"])
         skus = [c["sku"] for c in (data or {}).get("components", [])]
         figures.anomalies.append({**anomaly, "sku": "+".join(skus) or anomaly["listing_id"], "skus": skus})
+
+
+def _guard_at_risk(now_ms: int) -> dict:
+    """SKUs at risk are moved again: a drain that ended lets its units go where they sell."""
+    skus = last_units_models.all_at_risk()
+    if not skus:
+        return {"at_risk": 0, "pushed": 0}
+    try:
+        guarded, report = guard.guard_skus(skus, lambda: now_ms)
+    except Exception:  # noqa: BLE001 - the next change of each SKU runs the guard too
+        logger.exception("last-units pass failed")
+        return {"at_risk": len(skus), "pushed": 0, "error": True}
+    return {"at_risk": len(guarded), "pushed": report.pushed, "failed": report.failed}
 
 
 def _verify_dirty(budget: Budget, verifier: Verifier, done: set[str]) -> tuple[int, int]:

@@ -61,8 +61,11 @@ def listing_status(sku: str, now_ms: int) -> list[ListingStatus]:
 
 
 def sku_channels(sku: str, now_ms: int) -> dict:
-    """GET /skus/{sku}/channels."""
-    return {"sku": sku, "listings": [s.as_dict() for s in listing_status(sku, now_ms)]}
+    """GET /skus/{sku}/channels: each listing's state, and whether the SKU's units are shared or guarded."""
+    from stocklink.logic.sync import guard
+
+    return {"sku": sku, "listings": [s.as_dict() for s in listing_status(sku, now_ms)],
+            "allocation": guard.explain(sku, now_ms)}
 
 
 def sync_failures(limit: str | int | None = None) -> dict:

@@ -1,0 +1,250 @@
+"""The last-units guard at work: for each SKU at risk, the moves of stocklink.domain.last_units made real.
+
+Per SKU, under its lock (one container moves a SKU's units at a time: a raise is decided from what every
+channel shows, and two deciders could spend the same headroom):
+  1. read the SKU's listings, their shops' settings, stock, what each listing may still sell (`shown`,
+     logic/sync/shown.py), sales velocity per channel and push latency per shop;
+  2. decide whether the SKU is at risk (threshold with hysteresis, remembered per SKU);
+  3. end the drains that are due, plan the moves (lower first, raise within headroom) and make them:
+     a raise is counted as shown before it is sent (and taken back only if the platform refused it); a
+     relative decrease is counted once confirmed; a cut of an absolute-only platform to 0 starts a drain.
+Listings of several units or SKUs (bundles) are shown 0 while a component is at risk. SKUs not at risk
+are left to the shared sync (push.sync_skus), which skips every listing the guard owns.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field, replace
+from typing import Callable, Iterable
+
+from stocklink.channels.base import StockPush
+from stocklink.domain.allocation import AllocationSettings, ListingRef, pool
+from stocklink.domain.last_units import (ChannelDemand, RiskPolicy, at_risk, plan_moves, risk_threshold,
+                                         split_by_demand)
+from stocklink.logic.sync import config, displays, velocity
+from stocklink.logic.sync.platform_calls import push_with_retry
+from stocklink.logic.sync.rate_limit import shop_limiter
+from stocklink.logic.sync.report import SyncReport, record_failed
+from stocklink.observability import logger, metrics
+from stocklink.store import catalog, last_units_models, sync_models
+
+LOCK_TTL_MS = 20_000
+
+
+def policy() -> RiskPolicy:
+    return config.cached("last-units-policy", lambda: RiskPolicy.from_dict(catalog.last_units_policy()))
+
+
+@dataclass
+class SkuView:
+    """Everything one decision about a SKU reads."""
+    sku: str
+    available: int
+    singles: list[ListingRef]                      # listings of one unit of the SKU: moved by the guard
+    others: list[ListingRef]                       # bundles and multi-unit listings: shown 0 while at risk
+    settings: dict[str, AllocationSettings]
+    states: dict[tuple[str, str], dict]            # (platform, shop) -> listing id -> ListingSync
+    demands: list[ChannelDemand] = field(default_factory=list)
+    draining: dict[str, tuple[int, int]] = field(default_factory=dict)   # key -> (drain_until, shown)
+
+    def state(self, listing: ListingRef):
+        return self.states.get(tuple(listing.channel.split("#", 1)), {}).get(listing.listing_id)
+
+
+def key(listing: ListingRef) -> str:
+    return f"{listing.channel}#{listing.listing_id}"
+
+
+def read(sku: str, now_ms: int, pol: RiskPolicy) -> SkuView:
+    from stocklink.channels.registry import UnknownPlatform, adapter_for
+
+    listings, settings = displays.listings_and_settings([sku], with_settings=True)
+    stock = displays.available([sku]).get(sku, {})
+    ids: dict[tuple[str, str], list[str]] = {}
+    for listing in listings:
+        ids.setdefault(tuple(listing.channel.split("#", 1)), []).append(listing.listing_id)
+    states = sync_models.shops_listing_states(ids)
+    singles = [l for l in listings if len(l.components) == 1 and l.components[0].qty == 1]
+    view = SkuView(sku, pool(stock), singles, [l for l in listings if l not in singles], settings, states)
+    rates = velocity.sales_rates(sync_models.velocity(sku), now_ms)
+    per_channel = {ch: sum(1 for l in singles if l.channel == ch) for ch in {l.channel for l in singles}}
+    latency: dict[str, float | None] = {}
+    for listing in singles:
+        platform, shop = listing.channel.split("#", 1)
+        try:
+            relative = bool(getattr(adapter_for(platform), "supports_relative", False))
+        except UnknownPlatform:
+            continue                                   # the storefront reserves synchronously: no listing
+        if listing.channel not in latency:
+            samples = sync_models.latency_samples(platform, shop)
+            latency[listing.channel] = velocity.p99(samples) if samples else None
+        state = view.state(listing)
+        shown = _shown(state)
+        chosen = settings.get(listing.channel, AllocationSettings())
+        if state is not None and state.drain_until is not None:
+            view.draining[key(listing)] = (int(state.drain_until), shown)
+            chosen = replace(chosen, sync=False)       # counted as it is, never moved, until drained
+        view.demands.append(ChannelDemand(
+            key(listing), rates.get(listing.channel, 0.0) / per_channel[listing.channel], shown, chosen,
+            pool=pool(stock, chosen.warehouses), push_latency_s=latency[listing.channel], relative=relative))
+    return view
+
+
+def _shown(state) -> int:
+    """What the listing may still sell; before the guard's bookkeeping began, the last number pushed."""
+    if state is None:
+        return 0
+    if state.shown is not None:
+        return int(state.shown)
+    return int(state.pushed_qty or 0)
+
+
+def is_at_risk(view: SkuView, pol: RiskPolicy, was: bool) -> tuple[bool, float]:
+    threshold = risk_threshold(view.demands, pol)
+    return at_risk(view.available, threshold, was, pol), threshold
+
+
+def guard_skus(skus: Iterable[str], now_ms: Callable[[], int]) -> tuple[set[str], SyncReport]:
+    """The SKUs of `skus` that are at risk, their units moved (each under its lock); the rest are left to
+    the shared sync. Nothing is guarded while the policy is off."""
+    report = SyncReport()
+    pol = policy()
+    skus = list(dict.fromkeys(skus))
+    if not skus:
+        return set(), report
+    flagged = last_units_models.skus_at_risk(skus)
+    if not pol.enabled:
+        for sku in flagged:
+            last_units_models.set_at_risk(sku, False, now_ms())
+        return set(), report
+    guarded = set()
+    for sku in skus:
+        view = read(sku, now_ms(), pol)
+        risky, _ = is_at_risk(view, pol, sku in flagged)
+        if risky != (sku in flagged):
+            last_units_models.set_at_risk(sku, risky, now_ms())
+            logger.info("last units: SKU %s", "at risk" if risky else "safe again", extra={"sku": sku})
+        if risky:
+            guarded.add(sku)
+            _under_lock(sku, view, pol, now_ms, report)
+    return guarded, report
+
+
+def _under_lock(sku: str, view: SkuView, pol: RiskPolicy, now_ms: Callable[[], int], report: SyncReport) -> None:
+    owner = uuid.uuid4().hex
+    if not last_units_models.lock(sku, owner, now_ms(), LOCK_TTL_MS):
+        return                                          # the holder runs the SKU again for this change
+    first_failure = len(report.failures)
+    try:
+        while True:
+            _move(view, pol, now_ms, report)
+            if last_units_models.unlock(sku, owner):
+                break
+            view = read(sku, now_ms(), pol)
+    except Exception:
+        last_units_models.release(sku, owner)
+        raise
+    for failure in report.failures[first_failure:]:
+        failure.setdefault("skus", [sku])       # the batch retries the events of this SKU
+
+
+@dataclass(frozen=True)
+class Move:
+    listing: ListingRef
+    quantity: int          # what the platform will show (absolute) or the change (relative)
+    relative: bool
+    counted: int           # added to shown before sending (a raise); 0 for a decrease or a cut
+    cut: bool = False      # an absolute 0 that starts a drain
+
+
+def plan(view: SkuView, pol: RiskPolicy, now: int) -> list[Move]:
+    """The moves for a SKU at risk, after ending the drains that are due (a pure function of the view,
+    except that a due drain is ended in the store)."""
+    for k, (until, shown) in list(view.draining.items()):
+        if until <= now:
+            listing = next(l for l in view.singles if key(l) == k)
+            platform, shop = listing.channel.split("#", 1)
+            if sync_models.end_drain(platform, shop, listing.listing_id, until, shown):
+                if shown > 0:
+                    metrics.add_metric(name="LastUnitsDrainedUnreported", unit="Count", value=shown)
+                view.demands = [replace(d, shown=min(0, shown), settings=view.settings.get(
+                    listing.channel, AllocationSettings())) if d.channel == k else d for d in view.demands]
+                del view.draining[k]
+    targets = plan_moves(view.available, view.demands, pol)
+    moves = []
+    for demand in view.demands:
+        listing = next(l for l in view.singles if key(l) == demand.channel)
+        new, shown = targets[demand.channel], demand.shown
+        if not demand.settings.sync or new == max(0, shown):
+            continue
+        counted = max(0, new - shown)
+        if demand.relative:
+            moves.append(Move(listing, new - shown, True, counted))
+        else:
+            moves.append(Move(listing, new, False, counted, cut=new == 0))
+    for listing in view.others:
+        state = view.state(listing)
+        if state is None or state.pushed_qty != 0:
+            moves.append(Move(listing, 0, False, 0))
+    return moves
+
+
+def _move(view: SkuView, pol: RiskPolicy, now_ms: Callable[[], int], report: SyncReport) -> None:
+    from stocklink.channels.registry import adapter_for
+
+    for move in plan(view, pol, now_ms()):
+        platform, shop = move.listing.channel.split("#", 1)
+        adapter = adapter_for(platform)
+        credentials = config.shop_credentials(platform, shop)
+        lid = move.listing.listing_id
+        if credentials is None:
+            record_failed(report, platform, shop, [lid], "shop credentials missing", now_ms())
+            continue
+        if move.counted:
+            sync_models.add_shown(platform, shop, {lid: move.counted}, now_ms())
+        push = StockPush(lid, move.quantity, move.listing.platform_ids)
+        build = (lambda: adapter.build_stock_adjustments(credentials, [push])[0]) if move.relative else \
+            (lambda: adapter.build_stock_updates(credentials, [push])[0])
+        limiter = shop_limiter(platform, shop, adapter)
+        limiter.acquire()
+        outcome = push_with_retry(adapter, build, limiter)
+        report.calls += 1
+        report.attempts += outcome.attempts
+        done = now_ms()
+        if outcome.ok and lid not in outcome.failed_listings:
+            if move.relative and not move.counted:
+                sync_models.add_shown(platform, shop, {lid: move.quantity}, done)     # a decrease, confirmed
+            shows = None if move.relative else move.quantity
+            drain = done + int(pol.drain_s * 1000) if move.cut else None
+            if shows is not None:
+                sync_models.record_guarded_push(platform, shop, lid, shows, done, drain_until=drain)
+            report.pushed += 1
+            report.pushed_values[f"{platform}#{shop}#{lid}"] = move.quantity
+            continue
+        if (outcome.refused or lid in outcome.failed_listings) and move.counted:
+            sync_models.add_shown(platform, shop, {lid: -move.counted}, done)         # never happened
+        record_failed(report, platform, shop, [lid], outcome.error or "refused inside the batch", done,
+                      quantity=move.quantity)
+
+
+def explain(sku: str, now_ms: int) -> dict:
+    """GET /skus/{sku}/channels' `allocation`: shared or guarded, why, and each listing's share."""
+    pol = policy()
+    view = read(sku, now_ms, pol)
+    was = sku in last_units_models.skus_at_risk([sku])
+    risky, threshold = is_at_risk(view, pol, was)
+    guarded = pol.enabled and risky
+    if not pol.enabled:
+        why = "the last-units guard is off: every channel shows the shared pool"
+    elif guarded:
+        why = (f"{view.available} units available, at or below {threshold:.1f} (the units the channels are "
+               f"expected to sell before a push lands, ×{pol.k}, or {pol.min_units_per_channel} per channel): "
+               "each unit is offered on one channel only, split by demand")
+    else:
+        why = f"{view.available} units available, above {threshold:.1f}: every channel shows the shared pool"
+    shares = split_by_demand(view.available, view.demands) if guarded else {}
+    return {"mode": "guarded" if guarded else "shared", "why": why, "available": view.available,
+            "at_risk_at_or_below": round(threshold, 2), "policy_enabled": pol.enabled,
+            "channels": [{"listing": d.channel, "velocity_per_s": round(d.velocity, 4), "shown": d.shown,
+                          "share": shares.get(d.channel), "updates": "relative" if d.relative else "absolute",
+                          "draining": d.channel in view.draining} for d in view.demands]}

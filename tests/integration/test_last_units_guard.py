@@ -1,0 +1,84 @@
+"""The last-units guard through channel_push against the simulators (moto + in-process marketplaces): while
+a SKU is at risk the platforms together never offer more than the pool, a channel that sold out is
+refilled, an oversell cuts every channel to 0, and with the policy off the shared pool is shown as before.
+
+TEE-RED-M has 6 units on TikTok, Lazada and Shopify (the `linked` fixture of test_channel_sync).
+"""
+from __future__ import annotations
+
+import urllib.error
+
+from tests.integration.test_channel_sync import (  # noqa: F401 - fixtures
+    SHOPS, SKU, fast_retries, linked, listed, push, run_bus, stock_changed)
+from tests.sandbox_support import control, receiver, sandbox_base  # noqa: F401 (fixtures)
+
+
+def _available(staff) -> int:
+    return staff.get(f"/skus/{SKU}/stock").body["totals"]["available"]
+
+
+def _checkout(base, platform: str) -> bool:
+    """A buyer orders one unit on the platform; its checkout refuses what the listing no longer shows."""
+    listing_id = SHOPS[platform][2]
+    try:
+        control(base, "POST", "orders", {"platform": platform, "shop": "s1", "kind": "created",
+                                         "enforce_listed": True, "lines": [{"listing_id": listing_id, "qty": 1}]})
+    except urllib.error.HTTPError as refused:
+        assert refused.code == 409              # sold out on the platform
+        return False
+    return True
+
+
+def _stocklink_hears(platform: str, order_id: str):
+    """The platform's webhook reaches StockLink (the fixture's simulators send theirs to a test receiver)."""
+    from stocklink.channels.base import OrderEvent, OrderEventKind, OrderLine
+    from stocklink.logic import orders
+    from stocklink.logic.sync import shown
+
+    event = OrderEvent(platform, "s1", order_id, OrderEventKind.CREATED, (OrderLine(SHOPS[platform][2], 1),),
+                       delivery_id=order_id)
+    shown.note_order(event, orders.apply_order_event(event, 1_000), 1_000)
+
+
+def test_the_policy_is_validated_and_off_by_default(linked):
+    assert linked.get("/allocation/last-units").body["enabled"] is False
+    assert linked.put("/allocation/last-units", {"enabled": True, "k": -1}).status == 400
+    assert linked.put("/allocation/last-units", {"enabled": True, "bogus": 1}).status == 400
+    assert linked.get("/allocation/last-units").body["enabled"] is False     # nothing half-written
+    assert linked.put("/allocation/last-units", {"enabled": True}).status == 200
+    assert linked.get("/allocation/last-units").body["enabled"] is True
+
+
+def test_at_risk_the_platforms_never_offer_more_than_the_pool(linked, aws, sandbox_base):
+    assert linked.put("/allocation/last-units", {"enabled": True}).status == 200
+    push(stock_changed())
+    shown = listed(sandbox_base)
+    assert 0 < sum(shown.values()) <= _available(linked) == 6, shown
+    sold = 0
+    for n in range(12):                      # TikTok buyers keep coming; StockLink hears each order
+        if not _checkout(sandbox_base, "tiktok"):
+            run_bus(aws)                     # sold out there: the guard refills it from what is left
+            continue
+        sold += 1
+        _stocklink_hears("tiktok", f"t{n}")
+        run_bus(aws)
+        assert sum(listed(sandbox_base).values()) <= _available(linked), listed(sandbox_base)
+    assert sold + sum(listed(sandbox_base).values()) <= 6
+    assert sold >= 3                          # a channel that sells out is refilled
+    allocation = linked.get(f"/skus/{SKU}/channels").body["allocation"]
+    assert allocation["mode"] == "guarded" and "split by demand" in allocation["why"]
+    assert sum(c["share"] for c in allocation["channels"]) <= allocation["available"]
+
+
+def test_an_oversell_cuts_every_channel_to_zero(linked, aws, sandbox_base):
+    assert linked.put("/allocation/last-units", {"enabled": True}).status == 200
+    push(stock_changed())
+    push({"detail-type": "order.oversold", "detail": {"platform": "tiktok", "shop": "s1", "order_id": "o1",
+                                                       "shortfall": [{"sku": SKU, "requested": 9, "available": 6}]}})
+    assert sum(listed(sandbox_base).values()) <= 6
+
+
+def test_with_the_policy_off_every_channel_shows_the_pool(linked, sandbox_base):
+    push(stock_changed())
+    assert set(listed(sandbox_base).values()) == {6}
+    assert linked.get(f"/skus/{SKU}/channels").body["allocation"]["mode"] == "shared"
