@@ -219,10 +219,10 @@ class Pipeline:
 
 @pytest.fixture
 def listed_on_two_shops(staff, aws, alert_fn, sandbox_base, monkeypatch):
-    from stocklink.logic import channel_sync
-    monkeypatch.setattr(channel_sync, "BACKOFF_BASE_S", 0.001)
-    monkeypatch.setattr(channel_sync, "BACKOFF_CAP_S", 0.002)
-    channel_sync._buckets.clear()
+    from stocklink.logic.sync import platform_calls, rate_limit
+    monkeypatch.setattr(platform_calls, "BACKOFF_BASE_S", 0.001)
+    monkeypatch.setattr(platform_calls, "BACKOFF_CAP_S", 0.002)
+    rate_limit._limiters.clear()
     control(sandbox_base, "POST", "reset", {})
     staff.put("/warehouses/wh-a", {"name": "Shenzhen A", "priority": 1})
     staff.put("/skus/TEE-1", {"name": "Tee"})
