@@ -230,3 +230,27 @@ def test_a_hold_paid_meanwhile_with_no_other_hold_leaves_an_oversell(shop, store
     assert _totals(shop) == (2, 2, 0)
     assert shop.get("/events", query={"status": "preempted"}).body["events"] == []
     _ledger_replays()
+
+
+def test_a_paid_event_whose_hold_is_taken_as_it_commits_is_oversold_not_skipped(shop, storefront, webhooks,
+                                                                                  monkeypatch):
+    from stocklink.logic import reservations
+
+    assert _send(webhooks, "orders/create", 2002, paid=False, shop=OTHER)["reservation_status"] == "held"
+    real = reservations.transition
+    raced = []
+
+    def preempted_first(reservation_id, action, **kwargs):
+        if reservation_id == f"shopify:{OTHER}:2002" and not raced:   # the other shop's paid order lands first
+            raced.append(_paid(webhooks, 1010))
+        return real(reservation_id, action, **kwargs)
+
+    monkeypatch.setattr(reservations, "transition", preempted_first)
+    late = _send(webhooks, "orders/paid", 2002, paid=True, shop=OTHER)
+    assert raced[0]["preempted"] == [f"shopify:{OTHER}:2002"]
+    assert late["status"] == "oversold" and late["shortfall"] == [{"sku": SKU, "requested": 2, "available": 0,
+                                                                   "shortfall": 2}]
+    assert [e["order_id"] for e in shop.get("/events", query={"status": "oversold"}).body["events"]] == ["2002"]
+    assert shop.get("/events", query={"status": "skipped"}).body["events"] == []
+    assert _totals(shop) == (2, 2, 0)
+    _ledger_replays()

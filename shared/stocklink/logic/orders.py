@@ -83,7 +83,11 @@ def _hold_or_commit(event: OrderEvent, now_ms: int) -> dict:
         status = ReservationStatus(existing.status)
         if wants_commit and status is ReservationStatus.HELD:
             # The platform has the money: commit even a hold past its time, the stock is still reserved.
-            return _move(event, ReservationAction.COMMIT, now_ms, allow_expired=True)
+            try:
+                return _move(event, ReservationAction.COMMIT, now_ms, allow_expired=True, raise_if_released=True)
+            except _ReleasedMeanwhile:
+                # Taken by a paid order (or released) since we read it: paid like any released order below.
+                status = ReservationStatus.RELEASED
         if not (wants_commit and status is ReservationStatus.RELEASED):
             return _record(event, "applied", now_ms, {"reservation_id": rid, "reservation_status": status.value,
                                                       "note": "no change needed"})
@@ -143,7 +147,12 @@ def _oversold(event: OrderEvent, request: ReservationRequest, now_ms: int) -> di
     return {"status": "oversold", "reservation_id": request.reservation_id, "shortfall": shortfall}
 
 
-def _move(event: OrderEvent, action: ReservationAction, now_ms: int, allow_expired: bool = False) -> dict:
+class _ReleasedMeanwhile(Exception):
+    """The reservation _move was to commit has been released since the caller read it."""
+
+
+def _move(event: OrderEvent, action: ReservationAction, now_ms: int, allow_expired: bool = False,
+          raise_if_released: bool = False) -> dict:
     rid = reservation_id_for(event)
     marker = _marker(event, "applied", now_ms, {"reservation_id": rid, "action": action.value})
     try:
@@ -153,6 +162,8 @@ def _move(event: OrderEvent, action: ReservationAction, now_ms: int, allow_expir
     except NotFound:
         return _record(event, "skipped", now_ms, {"reservation_id": rid, "reason": "no reservation for order"})
     except InvalidTransition as exc:
+        if raise_if_released and exc.details.get("status") == ReservationStatus.RELEASED.value:
+            raise _ReleasedMeanwhile(rid) from exc
         return _record(event, "skipped", now_ms, {"reservation_id": rid, "reason": exc.message})
     return {"status": "applied", "reservation_id": rid, "action": action.value,
             "reservation_status": reservation.status}
