@@ -84,7 +84,8 @@ def _hold_or_commit(event: OrderEvent, now_ms: int) -> dict:
         if wants_commit and status is ReservationStatus.HELD:
             # The platform has the money: commit even a hold past its time, the stock is still reserved.
             try:
-                return _move(event, ReservationAction.COMMIT, now_ms, allow_expired=True, raise_if_released=True)
+                return _move(event, ReservationAction.COMMIT, now_ms, allow_expired=True,
+                             raise_if_released=True)
             except _ReleasedMeanwhile:
                 # Taken by a paid order (or released) since we read it: paid like any released order below.
                 status = ReservationStatus.RELEASED

@@ -63,7 +63,8 @@ class Taken:
 
 
 def commit_taking_holds(request: ReservationRequest, order: OrderRef, *, actor: str, now_ms: int,
-                        marker: InboundEvent | None, replaces: ReservationStatus | None = None) -> Taken | None:
+                        marker: InboundEvent | None,
+                        replaces: ReservationStatus | None = None) -> Taken | None:
     """Commit the paid order `request`, taking unpaid holds of other channels for what the pool lacks.
 
     None when no choice of holds covers it (or its transaction would exceed DynamoDB's item limit), or
@@ -86,12 +87,13 @@ def commit_taking_holds(request: ReservationRequest, order: OrderRef, *, actor: 
         reservation = new_reservation(request, plan, ReservationStatus.COMMITTED, now_ms)
         txn = StockTransaction(actor=actor, source=f"{request.source}:{request.reservation_id}", reason=None,
                                now_ms=now_ms)
+        reason = f"preempted by paid order {order}"
         for hold in holds:   # releases first: the paid order's guards then count the units they free
-            txn.release_hold(hold, f"preempted by paid order {order}")
+            txn.release_hold(hold, reason)
             txn.record_preemption(
                 hold.reservation_id, kind=events.RESERVATION_PREEMPTED, received_at=iso_now(now_ms),
                 platform=order.platform, shop=order.shop, order_id=order.order_id,
-                outcome={**_preempted(hold, reservation, now_ms), "reason": f"preempted by paid order {order}",
+                outcome={**_preempted(hold, reservation, now_ms), "reason": reason,
                          "allocations": _allocations(hold)},
                 detail={"hold_source": hold.source, "hold_created_at": int(hold.created_at),
                         "order_lines": [{"sku": line.sku, "qty": line.qty} for line in lines],
@@ -154,7 +156,8 @@ def _as_hold(reservation: Reservation) -> Hold:
                 dict(units), allocations=len(reservation.allocations))
 
 
-def _with_released(levels: dict[str, list[WarehouseStock]], holds: list[Reservation]) -> dict[str, list[WarehouseStock]]:
+def _with_released(levels: dict[str, list[WarehouseStock]],
+                   holds: list[Reservation]) -> dict[str, list[WarehouseStock]]:
     """What each warehouse would have once the holds are released (the plan the transaction confirms)."""
     freed: Counter[tuple[str, str]] = Counter()
     for hold in holds:
@@ -165,12 +168,14 @@ def _with_released(levels: dict[str, list[WarehouseStock]], holds: list[Reservat
         known = {w.warehouse_id for w in warehouses}
         after[sku] = [WarehouseStock(w.warehouse_id, w.available + freed[(sku, w.warehouse_id)], w.priority)
                       for w in warehouses]
-        after[sku] += [WarehouseStock(wid, qty) for (s, wid), qty in freed.items() if s == sku and wid not in known]
+        after[sku] += [WarehouseStock(wid, qty) for (s, wid), qty in freed.items()
+                       if s == sku and wid not in known]
     return after
 
 
 def _allocations(reservation: Reservation) -> list[dict]:
-    return [{"sku": a.sku, "warehouse_id": a.warehouse_id, "qty": int(a.qty)} for a in reservation.allocations]
+    return [{"sku": a.sku, "warehouse_id": a.warehouse_id, "qty": int(a.qty)}
+            for a in reservation.allocations]
 
 
 def _preempted(hold: Reservation, by: Reservation, now_ms: int) -> events.ReservationPreempted:

@@ -70,7 +70,7 @@ def hold_shards() -> list[str]:
     return [f"H{n}" for n in range(HOLD_SHARDS)]
 
 
-# --- events table (key: the business event's id) -------------------------------------------------------------
+# --- events table (key: the business event's id) ---------------------------------------------------------
 # Order events are keyed by their adapter (OrderEvent.event_key: platform#shop#order#kind#...); a hold taken
 # by a paid order is recorded under the hold's id (a hold is taken at most once).
 def preemption_event(reservation_id: str) -> str:

@@ -123,14 +123,14 @@ class StockTransaction:
         paid, released or expired meanwhile), and every unit of it back to the pool (a release movement per
         allocation, ledger source the hold's own). Call it before the taking order's stock movements: a
         released unit's guard then lets the same transaction reserve it again."""
-        actions = [Reservation.status.set(ReservationStatus.RELEASED.value), Reservation.updated_at.set(self.now_ms),
-                   Reservation.expires_at.remove(), Reservation.hold_shard.remove(),
-                   Reservation.status_reason.set(reason)]
+        actions = [Reservation.status.set(ReservationStatus.RELEASED.value),
+                   Reservation.updated_at.set(self.now_ms), Reservation.expires_at.remove(),
+                   Reservation.hold_shard.remove(), Reservation.status_reason.set(reason)]
         self._update(HOLD + hold.reservation_id, Reservation(hold.reservation_id), actions,
                      Reservation.status == ReservationStatus.HELD.value)
         for allocation in hold.allocations:
-            self.stock(StockOp(allocation.sku, allocation.warehouse_id, Movement.RELEASE, int(allocation.qty)),
-                       source=f"{hold.source}:{hold.reservation_id}", reason=reason)
+            op = StockOp(allocation.sku, allocation.warehouse_id, Movement.RELEASE, int(allocation.qty))
+            self.stock(op, source=f"{hold.source}:{hold.reservation_id}", reason=reason)
 
     def record_preemption(self, hold_id: str, *, kind: str, received_at: str, platform: str, shop: str,
                           order_id: str, outcome: dict, detail: dict) -> None:
@@ -182,7 +182,8 @@ class StockTransaction:
                          "reserved": total["reserved"] + deltas.reserved,
                          "available": total["available"] + deltas.available}
             actions = [StockItem.version.add(1), StockItem.updated_at.set(self.now_ms)]
-            actions += [_COUNTERS[name].set((_COUNTERS[name] | 0) + delta) for name, delta in total.items() if delta]
+            actions += [_COUNTERS[name].set((_COUNTERS[name] | 0) + delta)
+                        for name, delta in total.items() if delta]
             if any(op.movement in (Movement.RECEIVE, Movement.RETURN) for op in ops):
                 actions.append(StockItem.in_transit.set(StockItem.in_transit | 0))
             condition = None
