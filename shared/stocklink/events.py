@@ -14,6 +14,7 @@ STOCK_CHANGED = "stock.changed"
 ORDER_OVERSOLD = "order.oversold"
 ORDER_UNMAPPED = "order.unmapped"
 RESERVATION_COMMITTED = "reservation.committed"
+RESERVATION_PREEMPTED = "reservation.preempted"
 SYNC_ANOMALY = "sync.anomaly"
 LEDGER_MISMATCH = "ledger.mismatch"
 FORECAST_REQUESTED = "forecast.requested"
@@ -80,6 +81,18 @@ class ReservationCommitted(TypedDict):
     committed_at: int
     lines: list[ReservationLine]
     allocations: list[ReservationAllocation]
+
+
+class ReservationPreempted(TypedDict):
+    """First paid wins: a paid order the pool could not cover took this unpaid hold of another channel. The
+    hold is released whole (status_reason says by whom) in the paid order's own transaction; the stock.changed
+    of that transaction pushes every listing of the SKUs, the hold's platform included."""
+    reservation_id: str          # the preempted hold
+    channel: str                 # the hold's channel
+    by_reservation_id: str       # the paid order that took it
+    by_channel: str
+    lines: list[ReservationLine]  # the hold's lines, all released
+    preempted_at: int            # epoch ms
 
 
 class SyncAnomaly(TypedDict, total=False):

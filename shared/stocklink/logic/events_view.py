@@ -1,4 +1,5 @@
-"""Inbound events that need a person (unmapped SKUs, oversells, skipped order events)."""
+"""Inbound events that need a person (unmapped SKUs, oversells, skipped order events) and the unpaid holds
+paid orders took (preempted)."""
 from __future__ import annotations
 
 from stocklink.errors import ValidationFailed

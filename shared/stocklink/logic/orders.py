@@ -10,18 +10,19 @@ from stocklink.channels.base import OrderEvent, OrderEventKind
 from stocklink.config import settings
 from stocklink.domain.stock import Movement, ReservationAction, ReservationStatus, merge_lines, request_fingerprint
 from stocklink.errors import InsufficientStock, InvalidTransition, NotFound
-from stocklink.logic import reservations
+from stocklink.logic import preemption, reservations
 from stocklink.logic.catalog import resolve_order_lines
 from stocklink.logic.reservations import DuplicateEvent, ReservationRequest
 from stocklink.logic.stock_events import publish_stock_changed
 from stocklink.observability import logger, metrics
 from stocklink.store import repository
 from stocklink.store.models import InboundEvent
-from stocklink.store.transactions import StockOp, StockTransaction, TransactionRefused
+from stocklink.store.transactions import PREEMPTED, StockOp, StockTransaction, TransactionRefused
 from stocklink.time import iso_now
 
 # Statuses that need a person: kept in the sparse status index so GET /events?status=… finds them.
-ATTENTION = {"unmapped", "oversold", "skipped"}
+# (Order events are recorded as unmapped, oversold or skipped; a preempted hold has its own record.)
+ATTENTION = {"unmapped", "oversold", "skipped", PREEMPTED}
 
 
 def reservation_id_for(event: OrderEvent) -> str:
@@ -82,7 +83,12 @@ def _hold_or_commit(event: OrderEvent, now_ms: int) -> dict:
         status = ReservationStatus(existing.status)
         if wants_commit and status is ReservationStatus.HELD:
             # The platform has the money: commit even a hold past its time, the stock is still reserved.
-            return _move(event, ReservationAction.COMMIT, now_ms, allow_expired=True)
+            try:
+                return _move(event, ReservationAction.COMMIT, now_ms, allow_expired=True,
+                             raise_if_released=True)
+            except _ReleasedMeanwhile:
+                # Taken by a paid order (or released) since we read it: paid like any released order below.
+                status = ReservationStatus.RELEASED
         if not (wants_commit and status is ReservationStatus.RELEASED):
             return _record(event, "applied", now_ms, {"reservation_id": rid, "reservation_status": status.value,
                                                       "note": "no change needed"})
@@ -103,17 +109,27 @@ def _hold_or_commit(event: OrderEvent, now_ms: int) -> dict:
     outcome_base = {"reservation_id": rid}
     marker = _marker(event, "applied", now_ms, {**outcome_base, "reservation_status": target.value})
     replaces = ReservationStatus.RELEASED if existing is not None else None
+    preempted: list[str] = []
     try:
         result = reservations.reserve(request, actor=f"{event.platform}:{event.shop}", now_ms=now_ms,
                                       status=target, marker=marker, replaces=replaces,
                                       known_absent=existing is None)
     except InsufficientStock:
-        return _oversold(event, request, now_ms)
+        if not wants_commit:
+            return _oversold(event, request, now_ms)
+        # First paid wins: the paid order may take unpaid holds of other channels (logic/preemption).
+        taken = preemption.commit_taking_holds(
+            request, preemption.OrderRef(event.platform, event.shop, event.order_id),
+            actor=f"{event.platform}:{event.shop}", now_ms=now_ms, marker=marker, replaces=replaces)
+        if taken is None:
+            return _oversold(event, request, now_ms)
+        result, preempted = taken.result, [hold.reservation_id for hold in taken.preempted]
     if result.replayed:  # the reservation exists already (created by a concurrent delivery)
         return _record(event, "applied", now_ms, {**outcome_base, "reservation_status": result.reservation.status})
-    return {"status": "applied", **outcome_base, "reservation_status": target.value,
-            "allocations": [{"sku": a.sku, "warehouse_id": a.warehouse_id, "qty": int(a.qty)}
-                            for a in result.reservation.allocations]}
+    outcome = {"status": "applied", **outcome_base, "reservation_status": target.value,
+               "allocations": [{"sku": a.sku, "warehouse_id": a.warehouse_id, "qty": int(a.qty)}
+                               for a in result.reservation.allocations]}
+    return {**outcome, "preempted": preempted} if preempted else outcome
 
 
 def _oversold(event: OrderEvent, request: ReservationRequest, now_ms: int) -> dict:
@@ -132,7 +148,12 @@ def _oversold(event: OrderEvent, request: ReservationRequest, now_ms: int) -> di
     return {"status": "oversold", "reservation_id": request.reservation_id, "shortfall": shortfall}
 
 
-def _move(event: OrderEvent, action: ReservationAction, now_ms: int, allow_expired: bool = False) -> dict:
+class _ReleasedMeanwhile(Exception):
+    """The reservation _move was to commit has been released since the caller read it."""
+
+
+def _move(event: OrderEvent, action: ReservationAction, now_ms: int, allow_expired: bool = False,
+          raise_if_released: bool = False) -> dict:
     rid = reservation_id_for(event)
     marker = _marker(event, "applied", now_ms, {"reservation_id": rid, "action": action.value})
     try:
@@ -142,6 +163,8 @@ def _move(event: OrderEvent, action: ReservationAction, now_ms: int, allow_expir
     except NotFound:
         return _record(event, "skipped", now_ms, {"reservation_id": rid, "reason": "no reservation for order"})
     except InvalidTransition as exc:
+        if raise_if_released and exc.details.get("status") == ReservationStatus.RELEASED.value:
+            raise _ReleasedMeanwhile(rid) from exc
         return _record(event, "skipped", now_ms, {"reservation_id": rid, "reason": exc.message})
     return {"status": "applied", "reservation_id": rid, "action": action.value,
             "reservation_status": reservation.status}

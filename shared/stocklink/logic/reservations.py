@@ -56,12 +56,12 @@ def reserve(request: ReservationRequest, *, actor: str, now_ms: int,
     if replaces is None and not known_absent:
         existing = repository.get_reservation(request.reservation_id)
         if existing is not None:
-            return _replay(existing, request)
+            return replay(existing, request)
     lines = merge_lines(list(request.lines))
     skus = [line.sku for line in lines]
     for _attempt in range(_PLAN_ATTEMPTS):
         plan = plan_allocations(lines, repository.stock_levels(skus))  # raises InsufficientStock
-        reservation = _new_reservation(request, plan, status, now_ms)
+        reservation = new_reservation(request, plan, status, now_ms)
         txn = StockTransaction(actor=actor, source=request.source + ":" + request.reservation_id,
                                reason=None, now_ms=now_ms)
         txn.put_reservation(reservation, replaces=replaces)
@@ -82,7 +82,7 @@ def reserve(request: ReservationRequest, *, actor: str, now_ms: int,
                     continue
                 if replaces is not None:
                     raise InvalidTransition(f"reservation is {existing.status}", status=existing.status)
-                return _replay(existing, request)
+                return replay(existing, request)
             continue  # a warehouse ran short or the transaction collided: re-read and plan again
         publish_stock_changed(((a.sku, a.warehouse_id) for a in plan), "reserve", request.source)
         if status is ReservationStatus.COMMITTED:
@@ -207,8 +207,8 @@ def view(reservation: Reservation, now_ms: int) -> dict:
     return body
 
 
-def _new_reservation(request: ReservationRequest, plan: list[Allocation], status: ReservationStatus,
-                     now_ms: int) -> Reservation:
+def new_reservation(request: ReservationRequest, plan: list[Allocation], status: ReservationStatus,
+                    now_ms: int) -> Reservation:
     """Only a hold expires (txn.put_reservation files it in the expiry index)."""
     held = status is ReservationStatus.HELD
     return Reservation(
@@ -225,7 +225,8 @@ def _new_reservation(request: ReservationRequest, plan: list[Allocation], status
     )
 
 
-def _replay(existing: Reservation, request: ReservationRequest) -> ReserveResult:
+def replay(existing: Reservation, request: ReservationRequest) -> ReserveResult:
+    """The answer to a request whose reservation exists already: the same request replays it."""
     if existing.request_hash != request.fingerprint:
         raise IdempotencyConflict(
             f"reservation {request.reservation_id} exists with a different request")

@@ -5,7 +5,8 @@ Tables (infra/topology.py):
   stock         (sku, warehouse_id)         natural keys: one item per SKU per warehouse
   ledger        (stream, entry_id)          stream = sku#warehouse; entry ids sort by time
   reservations  (reservation_id)            + the sparse index by_expiry (hold shard, expires_at)
-  events        (event_key)                 the business event's own id (its idempotency key); + the sparse
+  events        (event_key)                 the business event's own id (its idempotency key), or
+                                            PREEMPTED#<hold> for a hold a paid order took; + the sparse
                                             index by_status (status, received_at) of events needing a person
   catalog       (pk, sk)                    single table: the catalogue itself, and under their own
                                             prefixes channel-sync state and reconciliation state
@@ -67,6 +68,13 @@ def hold_shard(reservation_id: str) -> str:
 
 def hold_shards() -> list[str]:
     return [f"H{n}" for n in range(HOLD_SHARDS)]
+
+
+# --- events table (key: the business event's id) ---------------------------------------------------------
+# Order events are keyed by their adapter (OrderEvent.event_key: platform#shop#order#kind#...); a hold taken
+# by a paid order is recorded under the hold's id (a hold is taken at most once).
+def preemption_event(reservation_id: str) -> str:
+    return f"PREEMPTED#{reservation_id}"
 
 
 # --- catalog table: channel sync state (store.sync_models) --------------------------------------------------

@@ -98,6 +98,19 @@ def due_holds(now_s: int, limit: int) -> Iterator[Reservation]:
         yield from list(Reservation.by_expiry.query(shard, Reservation.expires_at <= now_s, limit=limit))
 
 
+def active_holds(now_s: int, limit: int) -> list[Reservation]:
+    """Held reservations not yet expired at `now_s` (expires_at > now_s), the latest-expiring (so, for one
+    hold time, the newest) first: at most `limit` in all, read as `limit / shards` from each hold shard.
+    Read from the expiry index, so eventually consistent: a hold shown may have been paid or released
+    meanwhile, and whoever acts on one guards on its status (StockTransaction.release_hold)."""
+    shards = keys.hold_shards()
+    per_shard = max(1, limit // len(shards))
+    holds = [hold for shard in shards
+             for hold in Reservation.by_expiry.query(shard, Reservation.expires_at > now_s, limit=per_shard,
+                                                     scan_index_forward=False)]
+    return sorted(holds, key=lambda hold: (-int(hold.expires_at or 0), hold.reservation_id))[:limit]
+
+
 # --- inbound events ------------------------------------------------------------------------------
 
 def get_event(event_key: str) -> InboundEvent | None:

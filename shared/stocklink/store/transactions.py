@@ -2,8 +2,13 @@
 
 Every change is one TransactWriteItems holding the guarded counter update(s), their ledger entries and
 whatever marker/reservation item makes the change idempotent. Nothing reads a counter to write it back.
-The conditions live here, named by what they guard (put_marker, put_reservation, move_reservation, stock):
-callers decide what to write and what a refusal means (TransactionRefused.duplicate / .reservation_refused).
+The conditions live here, named by what they guard (put_marker, put_reservation, move_reservation,
+release_hold, record_preemption, stock): callers decide what to write and what a refusal means
+(TransactionRefused.duplicate / .reservation_refused / .holds_changed).
+
+DynamoDB lets a transaction touch an item once, so the movements of one stock item (a hold released and
+the same units reserved again by the order that took them) become one counter update whose guard is the
+conjunction of each movement's guard as if they ran in the order given; each keeps its own ledger entry.
 """
 from __future__ import annotations
 
@@ -21,6 +26,10 @@ MAX_TRANSACTION_ITEMS = 100
 # Labels of the items a refusal is reported by (TransactionRefused.failed).
 MARKER = "marker"
 RESERVATION = "reservation"
+HOLD = "hold:"              # + reservation id: a hold released by release_hold
+PREEMPTION = "preemption:"  # + reservation id: its record_preemption
+# The events-table status (and status-index value) of a preemption record.
+PREEMPTED = "preempted"
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,11 @@ class TransactionRefused(Exception):
         """The reservation was not in the state put_reservation / move_reservation required."""
         return RESERVATION in self.failed
 
+    @property
+    def holds_changed(self) -> list[str]:
+        """Ids of the holds release_hold found no longer held (paid, released or expired meanwhile)."""
+        return [label[len(HOLD):] for label in self.failed if label.startswith(HOLD)]
+
 
 @dataclass
 class StockTransaction:
@@ -69,6 +83,7 @@ class StockTransaction:
     now_ms: int
     _puts: list[tuple[str, object, Condition | None]] = field(default_factory=list)
     _updates: list[tuple[str, object, list, Condition | None]] = field(default_factory=list)
+    _counter_moves: dict[tuple[str, str], list[StockOp]] = field(default_factory=dict)
 
     def _put(self, label: str, item, condition: Condition | None = None) -> None:
         self._puts.append((label, item, condition))
@@ -102,18 +117,38 @@ class StockTransaction:
             actions.append(Reservation.status_reason.set(reason))
         self._update(RESERVATION, Reservation(reservation_id), actions, Reservation.status == current.value)
 
-    def stock(self, op: StockOp) -> None:
-        """Guarded counter update plus its ledger entry."""
+    def release_hold(self, hold: Reservation, reason: str) -> None:
+        """Release another order's hold whole, taken by the order this transaction writes: held → released
+        with `reason`, only while it is still held (refused as TransactionRefused.holds_changed when it was
+        paid, released or expired meanwhile), and every unit of it back to the pool (a release movement per
+        allocation, ledger source the hold's own). Call it before the taking order's stock movements: a
+        released unit's guard then lets the same transaction reserve it again."""
+        actions = [Reservation.status.set(ReservationStatus.RELEASED.value),
+                   Reservation.updated_at.set(self.now_ms), Reservation.expires_at.remove(),
+                   Reservation.hold_shard.remove(), Reservation.status_reason.set(reason)]
+        self._update(HOLD + hold.reservation_id, Reservation(hold.reservation_id), actions,
+                     Reservation.status == ReservationStatus.HELD.value)
+        for allocation in hold.allocations:
+            op = StockOp(allocation.sku, allocation.warehouse_id, Movement.RELEASE, int(allocation.qty))
+            self.stock(op, source=f"{hold.source}:{hold.reservation_id}", reason=reason)
+
+    def record_preemption(self, hold_id: str, *, kind: str, received_at: str, platform: str, shop: str,
+                          order_id: str, outcome: dict, detail: dict) -> None:
+        """The record of a hold taken by a paid order (the order's platform, shop and id), keyed by the hold
+        (a hold is taken once) and listed under the status index as `preempted`."""
+        record = InboundEvent(
+            keys.preemption_event(hold_id), kind=kind, status=PREEMPTED, status_index=PREEMPTED,
+            received_at=received_at, platform=platform, shop=shop, order_id=order_id, reservation_id=hold_id,
+            detail=detail, outcome={"status": PREEMPTED, **outcome})
+        self._put(PREEMPTION + hold_id, record, InboundEvent.event_key.does_not_exist())
+
+    def stock(self, op: StockOp, *, source: str | None = None, reason: str | None = None) -> None:
+        """Guarded counter update plus its ledger entry (its source and reason: the transaction's unless
+        given). Movements of one stock item are merged into one update at commit (module docstring)."""
         deltas = movement_deltas(op.movement, op.qty)
-        counter_changes = [(StockItem.on_hand, deltas.on_hand), (StockItem.reserved, deltas.reserved),
-                           (StockItem.available, deltas.available)]
         # A commit moves no counter: only its ledger entry is written, sparing the hot stock item a write.
-        if any(delta for _, delta in counter_changes):
-            actions = [StockItem.version.add(1), StockItem.updated_at.set(self.now_ms)]
-            actions += [attr.set((attr | 0) + delta) for attr, delta in counter_changes if delta]
-            if op.movement in (Movement.RECEIVE, Movement.RETURN):
-                actions.append(StockItem.in_transit.set(StockItem.in_transit | 0))
-            self._update(op.label, StockItem(op.sku, op.warehouse_id), actions, _guard(op))
+        if any((deltas.on_hand, deltas.reserved, deltas.available)):
+            self._counter_moves.setdefault((op.sku, op.warehouse_id), []).append(op)
         self._put(f"ledger:{op.sku}:{op.warehouse_id}", LedgerEntry(
             keys.ledger_stream(op.sku, op.warehouse_id),
             keys.ledger_entry_id(self.now_ms),
@@ -125,24 +160,53 @@ class StockTransaction:
             reserved_delta=deltas.reserved,
             available_delta=deltas.available,
             actor=self.actor,
-            reason=self.reason,
-            source=self.source,
+            reason=self.reason if reason is None else reason,
+            source=self.source if source is None else source,
             created_at=self.now_ms,
         ))
 
+    def _counter_updates(self) -> list[tuple[str, object, list, Condition | None]]:
+        """One guarded update per stock item: the summed deltas, and every movement's guard shifted by the
+        deltas of the movements before it (what the counter would be when that movement ran)."""
+        updates = []
+        for ops in self._counter_moves.values():
+            first = ops[0]
+            total = {"on_hand": 0, "reserved": 0, "available": 0}
+            floors: dict[str, int] = {}
+            for op in ops:
+                for counter, minimum in _guard(op).items():
+                    need = minimum - total[counter]
+                    floors[counter] = max(floors.get(counter, need), need)
+                deltas = movement_deltas(op.movement, op.qty)
+                total = {"on_hand": total["on_hand"] + deltas.on_hand,
+                         "reserved": total["reserved"] + deltas.reserved,
+                         "available": total["available"] + deltas.available}
+            actions = [StockItem.version.add(1), StockItem.updated_at.set(self.now_ms)]
+            actions += [_COUNTERS[name].set((_COUNTERS[name] | 0) + delta)
+                        for name, delta in total.items() if delta]
+            if any(op.movement in (Movement.RECEIVE, Movement.RETURN) for op in ops):
+                actions.append(StockItem.in_transit.set(StockItem.in_transit | 0))
+            condition = None
+            for counter, minimum in floors.items():
+                check = _COUNTERS[counter] >= minimum
+                condition = check if condition is None else condition & check
+            updates.append((first.label, StockItem(first.sku, first.warehouse_id), actions, condition))
+        return updates
+
     @property
     def size(self) -> int:
-        return len(self._puts) + len(self._updates)
+        return len(self._puts) + len(self._updates) + len(self._counter_moves)
 
     def commit(self) -> None:
         if self.size > MAX_TRANSACTION_ITEMS:
             raise ValueError(f"transaction of {self.size} items exceeds {MAX_TRANSACTION_ITEMS}")
-        labels = [p[0] for p in self._puts] + [u[0] for u in self._updates]
+        updates = self._updates + self._counter_updates()
+        labels = [p[0] for p in self._puts] + [u[0] for u in updates]
         try:
             with TransactWrite(connection=connection_for(StockItem)) as txn:
                 for _, item, condition in self._puts:
                     txn.save(item, condition=condition)
-                for _, item, actions, condition in self._updates:
+                for _, item, actions, condition in updates:
                     txn.update(item, actions=actions, condition=condition)
         except TransactWriteError as exc:
             reasons = exc.cancellation_reasons or []
@@ -153,18 +217,21 @@ class StockTransaction:
             raise TransactionRefused(failed, codes) from exc
 
 
-def _guard(op: StockOp) -> Condition | None:
-    """The condition that keeps the counters honest for this movement."""
+_COUNTERS = {"on_hand": StockItem.on_hand, "reserved": StockItem.reserved, "available": StockItem.available}
+
+
+def _guard(op: StockOp) -> dict[str, int]:
+    """What keeps the counters honest for this movement: counter → the least it must hold beforehand."""
     match op.movement:
         case Movement.RESERVE:
-            return StockItem.available >= op.qty
+            return {"available": op.qty}
         case Movement.RELEASE:
-            return StockItem.reserved >= op.qty
+            return {"reserved": op.qty}
         case Movement.SHIP:
-            return (StockItem.reserved >= op.qty) & (StockItem.on_hand >= op.qty)
+            return {"reserved": op.qty, "on_hand": op.qty}
         case Movement.ADJUST if op.qty < 0:
             # on_hand may not drop below reserved, i.e. available may not go negative
-            return StockItem.available >= -op.qty
-    return None
+            return {"available": -op.qty}
+    return {}
 
 
