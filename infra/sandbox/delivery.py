@@ -4,8 +4,10 @@ receiver answers 5xx / 429 / 408 or does not answer at all, and every attempt re
 
 A shop whose settings are the defaults (no delay, in order) is delivered inline by the checkout, as before
 (`Deliverer.deliver_now`: one attempt, the answer carries StockLink's reply). Any other shop's webhooks go
-through `Deliverer.schedule`: a scheduler thread keeps a heap of due times and hands due deliveries to a
-few daemon sender threads; the checkout answers at once with the delivery ids.
+through `Deliverer.schedule`: a scheduler thread keeps a heap of due times and hands due deliveries to
+daemon sender threads, starting another whenever every sender is busy (a marketplace does not queue its
+webhooks behind a slow receiver, so neither does the simulator); the checkout answers at once with the
+delivery ids.
 
 Order: one random draw per webhook from the shop's own `random.Random(seed)`. In order (`reorder` off) a
 webhook is never due before the shop's previous one (a slow draw holds back the ones behind it, FIFO);
@@ -27,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 MAX_DELAY_S = 3600.0
+MAX_SENDERS = 512        # concurrent attempts at most (threads); beyond that due webhooks wait their turn
 FINAL_STATES = ("delivered", "failed")
 
 Post = Callable[[str, dict, bytes, float], tuple[int, str]]
@@ -143,9 +146,11 @@ class _Job:
 class Deliverer:
     """The simulator's webhook sender and delivery log (one per Sandbox)."""
 
-    def __init__(self, post: Post = post_webhook, senders: int = 16):
+    def __init__(self, post: Post = post_webhook, max_senders: int = MAX_SENDERS):
         self._post = post
-        self._senders = senders
+        self._max_senders = max_senders
+        self._senders = 0
+        self._idle = 0
         self._cond = threading.Condition()
         self._heap: list[tuple[float, int, _Job]] = []
         self._ready: queue.Queue[_Job] = queue.Queue()
@@ -200,8 +205,6 @@ class Deliverer:
             return
         self._started = True
         threading.Thread(target=self._schedule_loop, name="sandbox-delivery-scheduler", daemon=True).start()
-        for i in range(self._senders):
-            threading.Thread(target=self._send_loop, name=f"sandbox-delivery-{i}", daemon=True).start()
 
     def _schedule_loop(self) -> None:
         while True:
@@ -212,6 +215,12 @@ class Deliverer:
                 if job.generation != self._generation:
                     continue
                 job.record["state"] = "delivering"
+                if self._idle:
+                    self._idle -= 1          # an idle sender takes it
+                elif self._senders < self._max_senders:
+                    self._senders += 1
+                    threading.Thread(target=self._send_loop, name=f"sandbox-delivery-{self._senders}",
+                                     daemon=True).start()
             self._ready.put(job)
 
     def _send_loop(self) -> None:
@@ -219,6 +228,8 @@ class Deliverer:
             job = self._ready.get()
             if job.generation == self._generation:
                 self._attempt(job, retry=True)
+            with self._cond:
+                self._idle += 1
 
     def _attempt(self, job: _Job, retry: bool) -> None:
         started = time.time()
