@@ -18,6 +18,7 @@ the real platforms).
 from __future__ import annotations
 
 import heapq
+import http.client
 import itertools
 import queue
 import random
@@ -125,7 +126,7 @@ def post_webhook(url: str, headers: dict, body: bytes, timeout: float) -> tuple[
             return response.status, response.read().decode(errors="replace")
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode(errors="replace")
-    except OSError as exc:      # refused, reset, timed out
+    except (OSError, http.client.HTTPException) as exc:      # refused, reset, timed out, garbled
         return 0, f"delivery failed: {exc}"
 
 
@@ -233,7 +234,10 @@ class Deliverer:
 
     def _attempt(self, job: _Job, retry: bool) -> None:
         started = time.time()
-        status, answer = self._post(job.url, job.headers, job.body, job.settings.timeout_s)
+        try:
+            status, answer = self._post(job.url, job.headers, job.body, job.settings.timeout_s)
+        except Exception as exc:  # noqa: BLE001 - a sender must survive anything, and the record must end
+            status, answer = 0, f"delivery failed: {exc!r}"
         finished = time.time()
         with self._cond:
             if job.generation != self._generation:
