@@ -68,12 +68,16 @@ def demo_stock(n_skus: int, flash_units: int) -> dict[str, dict[str, int]]:
 def seed(api: Api, sandbox: Sandbox, units: dict[str, dict[str, int]], threads: int = 8, *,
          delivery: dict | None = None, enforce_listed: bool = True) -> Catalog:
     """`delivery`: every shop's webhook delivery in its simulator (infra/sandbox/delivery.py: webhook_delay_s,
-    reorder, seed, ...; default none: inline, in order). `enforce_listed`: every shop's checkout refuses what
-    its listing no longer shows, as a marketplace's does (on unless a run needs buyers to get past it)."""
+    reorder, seed, ...; default none: inline, in order); a `seed` is offset per shop (seed + the platform's
+    index in PLATFORMS) so the shops do not all draw the same delays. `enforce_listed`: every shop's checkout
+    refuses what its listing no longer shows, as a marketplace's does (on unless a run needs buyers past it)."""
     catalog = Catalog({sku: n for n, sku in enumerate(units, start=1)}, units)
     _warehouses_and_skus(api, units, threads)
-    for platform in PLATFORMS:
-        _shop(api, sandbox, catalog, platform, delivery, enforce_listed)
+    for i, platform in enumerate(PLATFORMS):
+        shop_delivery = dict(delivery or {})
+        if shop_delivery.get("seed") is not None:
+            shop_delivery["seed"] = int(shop_delivery["seed"]) + i
+        _shop(api, sandbox, catalog, platform, shop_delivery, enforce_listed)
     _listings(api, catalog, threads)
     # Goods in last: the receipts are what StockLink pushes to every platform.
     _receive(api, units)
