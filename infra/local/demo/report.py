@@ -30,7 +30,9 @@ def report_lines(s: dict) -> list[str]:
                  f"{s['calls_per_order']} calls per order; stale pushes {s['stale_pushes']}")
     lines.append(f"  sync latency (webhook answered -> every other platform shows it): p50 {s['latency_p50_ms']} ms, "
                  f"p99 {s['latency_p99_ms']} ms, max {s['latency_max_ms']} ms over {s['latency_samples']} orders"
-                 + (f", {s['latency_not_reflected']} never reflected" if s["latency_not_reflected"] else ""))
+                 + (f", {s['latency_not_reflected']} never reflected" if s["latency_not_reflected"] else "")
+                 + (" (a retried webhook counts from the answer the platform finally got; StockLink may have "
+                    "applied an earlier attempt that timed out)" if s.get("delivery_retries") else ""))
     delay = s.get("webhook_delay_s", 0)
     delay_text = f"{delay[0]:g}-{delay[1]:g} s" if isinstance(delay, list) else f"{delay:g} s"
     lines.append(f"  webhooks: delay set {delay_text}, {'out of order allowed' if s.get('reorder') else 'in order'}; "
