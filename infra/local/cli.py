@@ -37,6 +37,13 @@ def _parser() -> argparse.ArgumentParser:
                        help="with --demo: Shopee and Lazada orders each during the sale (default flash-orders/10)")
     local.add_argument("--demo-skus", type=int, default=20, help="with --demo: SKUs in the demo catalogue")
     local.add_argument("--buyers", type=int, default=16, help="with --demo: buyers ordering at once")
+    local.add_argument("--webhook-delay", type=_webhook_delay, default="0", metavar="S|MIN-MAX",
+                       help="with --demo: every simulator delivers its webhooks this late, fixed (1) or uniform "
+                            "random in a range (0-3); default 0 (at once)")
+    local.add_argument("--reorder", action="store_true",
+                       help="with --demo: webhooks may overtake each other (each after its own random delay)")
+    local.add_argument("--allocation", choices=("shared", "guarded"), default="guarded",
+                       help="with --demo: allocation of the last units across platforms (recorded in the report)")
     local.add_argument("--schedule-interval", type=float, default=None,
                        help="run every schedule at this many seconds instead of its own rate (tests)")
     local.add_argument("--health-timeout", type=float, default=60.0,
@@ -59,6 +66,15 @@ def _parser() -> argparse.ArgumentParser:
     from infra.local import import_cli
     import_cli.add_arguments(imp_sub.add_parser("sales", help="daily sales history (CSV or XLSX)"))
     return parser
+
+
+def _webhook_delay(text: str) -> str:
+    from infra.sandbox.delivery import parse_delay
+    try:
+        parse_delay(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def run_local(args) -> int:
@@ -129,8 +145,8 @@ def _run_demo(args, runtime) -> int:
     try:
         summary = run_demo(runtime.url, runtime.dev_token, base, flash_units=args.flash_units,
                            flash_orders_n=args.flash_orders, side_orders=args.side_orders,
-                           n_skus=args.demo_skus, threads=args.buyers,
-                           out=_say)
+                           n_skus=args.demo_skus, threads=args.buyers, webhook_delay=args.webhook_delay,
+                           reorder=args.reorder, allocation=args.allocation, out=_say)
     except Exception as exc:  # noqa: BLE001 - report and stop rather than leave a half-seeded demo running
         logging.getLogger("stocklink.local").exception("demo failed: %s", exc)
         return 1

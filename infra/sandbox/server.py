@@ -4,25 +4,39 @@ Layout (path-prefixed, one port):
   /<platform>/<shop>/...   the platform's API, as the adapter calls it when the shop's credentials say
                            api_base_url = http://127.0.0.1:<port>/<platform>/<shop>
                            (Lazada: .../lazada/<shop>/rest, like the real regional gateway)
-  POST /_sandbox/shops     {platform, shop, credentials: {...}, webhook_url}   register / replace a shop
+  POST /_sandbox/shops     {platform, shop, credentials: {...}, webhook_url, delivery?: {...}, enforce_listed?}
+                           register / replace a shop; `delivery` as PUT /_sandbox/delivery takes it (default:
+                           no delay, in order); enforce_listed: the shop's checkout refuses what its listing
+                           no longer shows (default false; an order's own enforce_listed wins)
+  PUT  /_sandbox/delivery  {platform, shop, webhook_delay_s?: s | [min, max] | "min-max", reorder?, seed?,
+                            max_attempts?, retry_backoff_s?, timeout_s?}   change a shop's webhook delivery
+  GET  /_sandbox/delivery  ?platform=&shop=        the shops' delivery settings
   GET  /_sandbox/listings  ?platform=&shop=        listed quantities
   PUT  /_sandbox/listings  {platform, shop, listings: [{listing_id, quantity, platform_ids?, seller_sku?}]}
   POST /_sandbox/faults    {status: 429|500|503, count: N, platform?, shop?}   next N API calls fail
   GET  /_sandbox/calls     ?platform=&shop=&since=  API calls with timestamps and the quantities they set
-  POST /_sandbox/orders    {platform, shop, lines: [{listing_id, qty, sku?}], kind | status, order_id?}
-                           -> sends the shop's webhook_url correctly signed webhook(s) in the platform's
-                              format; answers {order_id, status, deliveries: [{status, body}]}
-  POST /_sandbox/reset
+  POST /_sandbox/orders    {platform, shop, lines: [{listing_id, qty, sku?}], kind | status, order_id?,
+                            enforce_listed?}
+                           -> the shop's webhook_url gets correctly signed webhook(s) in the platform's
+                              format; answers {order_id, status, deliveries: [{status, body, delivery_id}],
+                              scheduled: []} when the shop's delivery is inline (no delay, in order), else
+                              at once {order_id, status, deliveries: [], scheduled: [{delivery_id, due_in_s}]}
+  GET  /_sandbox/deliveries ?platform=&shop=&order_id=&since=&pending=1   the delivery log: one record per
+                           webhook {delivery_id, platform, shop, order_id, kind, created, delay_s, due, state
+                           (scheduled|delivering|retrying|delivered|failed), status, body, attempts: [{ts,
+                           status, elapsed_ms}], done_at}
+  POST /_sandbox/flush     {timeout_s?: 60, platform?, shop?}   waits until no webhook is scheduled, in flight
+                           or awaiting a retry -> {pending, flushed}
+  POST /_sandbox/reset     shops, listings, orders, faults, calls and deliveries (scheduled ones dropped)
 """
 from __future__ import annotations
 
 import json
 import threading
-import urllib.error
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+from infra.sandbox.delivery import Deliverer, DeliverySettings
 from infra.sandbox.platforms._common import KINDS, Reply, Req, j
 from infra.sandbox.platforms.registry import SIMULATORS
 from infra.sandbox.state import Fault, Listing, Order, Shop, State
@@ -35,24 +49,57 @@ class SandboxError(Exception):
 
 
 class Sandbox:
-    def __init__(self):
+    def __init__(self, deliverer: Deliverer | None = None):
         self.state = State()
+        self.deliverer = deliverer or Deliverer()
 
     # -- control plane ----------------------------------------------------------------------------------
     def control(self, method: str, name: str, query: dict, doc) -> Reply:
         st = self.state
         if (method, name) == ("POST", "reset"):
             st.reset()
+            self.deliverer.reset()
             return j(200, {"ok": True})
         if (method, name) == ("POST", "shops"):
             platform, shop = self._target(doc)
             creds = doc.get("credentials")
             if not isinstance(creds, dict):
                 raise SandboxError(400, "credentials object required")
+            delivery = self._settings(lambda: DeliverySettings.from_doc(doc.get("delivery")))
+            enforce = doc.get("enforce_listed", False)
+            if not isinstance(enforce, bool):
+                raise SandboxError(400, "enforce_listed must be true or false")
             with st.lock:
                 st.shops[(platform, shop)] = Shop(platform, shop, {k: str(v) for k, v in creds.items()},
-                                                  str(doc.get("webhook_url") or ""))
-            return j(200, {"platform": platform, "shop": shop})
+                                                  str(doc.get("webhook_url") or ""), delivery, enforce)
+            return j(200, {"platform": platform, "shop": shop, "delivery": delivery.describe(),
+                           "enforce_listed": enforce})
+        if (method, name) == ("PUT", "delivery"):
+            platform, shop_name = self._target(doc)
+            changes = {k: v for k, v in doc.items() if k not in ("platform", "shop")}
+            with st.lock:
+                shop = st.shops.get((platform, shop_name))
+                if shop is None:
+                    raise SandboxError(404, f"unknown {platform} shop {shop_name!r}: register it first")
+                self._settings(lambda: shop.delivery.update(changes))
+                return j(200, {"platform": platform, "shop": shop_name, "delivery": shop.delivery.describe()})
+        if (method, name) == ("GET", "delivery"):
+            with st.lock:
+                out = [{"platform": p, "shop": s, "delivery": shop.delivery.describe(),
+                        "enforce_listed": shop.enforce_listed}
+                       for (p, s), shop in st.shops.items()
+                       if query.get("platform") in (None, p) and query.get("shop") in (None, s)]
+            return j(200, {"shops": out})
+        if (method, name) == ("GET", "deliveries"):
+            return j(200, {"deliveries": self.deliverer.records(
+                query.get("platform"), query.get("shop"), query.get("order_id"),
+                float(query.get("since", 0) or 0), query.get("pending") not in (None, "", "0", "false"))})
+        if (method, name) == ("POST", "flush"):
+            timeout = float(doc.get("timeout_s", 60))
+            if not 0 <= timeout <= 3600:
+                raise SandboxError(400, "timeout_s must be 0..3600")
+            left = self.deliverer.wait(timeout, doc.get("platform"), doc.get("shop"))
+            return j(200, {"pending": left, "flushed": left == 0})
         if name == "listings" and method == "PUT":
             platform, shop = self._target(doc)
             with st.lock:
@@ -89,6 +136,13 @@ class Sandbox:
             return self.place_order(doc)
         raise SandboxError(404, f"no sandbox route {method} /_sandbox/{name}")
 
+    @staticmethod
+    def _settings(change):
+        try:
+            return change()
+        except (ValueError, TypeError) as exc:
+            raise SandboxError(400, f"delivery: {exc}") from exc
+
     def _target(self, doc) -> tuple[str, str]:
         if not isinstance(doc, dict) or doc.get("platform") not in SIMULATORS or not doc.get("shop"):
             raise SandboxError(400, f"platform (one of {sorted(SIMULATORS)}) and shop are required")
@@ -117,9 +171,11 @@ class Sandbox:
                 listings = st.shop_listings(platform, shop_name)
                 # enforce_listed: checkout refuses what the listing no longer shows, as a marketplace's does,
                 # decided under the lock the stock pushes take (a buyer's earlier look may be stale by then).
-                # Opt-in: tests also place orders on listings StockLink has not pushed yet.
+                # Opt-in, per shop or per order: tests also place orders on listings StockLink has not pushed yet.
+                enforce = doc.get("enforce_listed")
+                enforce = shop.enforce_listed if enforce is None else bool(enforce)
                 short = [l["listing_id"] for l in lines if l["listing_id"] in listings
-                         and listings[l["listing_id"]].quantity < l["qty"]] if doc.get("enforce_listed") else []
+                         and listings[l["listing_id"]].quantity < l["qty"]] if enforce else []
                 if short:
                     raise SandboxError(409, f"sold out: listing(s) {', '.join(short)} show fewer units than ordered")
                 order = orders[order_id] = Order(order_id, lines, status)
@@ -129,20 +185,17 @@ class Sandbox:
                         listing = listings[line["listing_id"]]
                         listing.quantity = max(0, listing.quantity - line["qty"])
             order.status = status
-            messages = sim.webhooks(st, shop, order, kind or _kind_of(sim, status))
-        deliveries = [self._deliver(shop.webhook_url, headers, body) for headers, body in messages]
-        return j(200, {"order_id": order_id, "status": status, "deliveries": deliveries})
-
-    @staticmethod
-    def _deliver(url: str, headers: dict, body: bytes) -> dict:
-        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return {"status": response.status, "body": response.read().decode(errors="replace")}
-        except urllib.error.HTTPError as exc:
-            return {"status": exc.code, "body": exc.read().decode(errors="replace")}
-        except OSError as exc:
-            return {"status": 0, "body": f"delivery failed: {exc}"}
+            event = kind or _kind_of(sim, status)
+            messages = sim.webhooks(st, shop, order, event)
+            settings = shop.delivery
+            if not settings.inline:
+                # The order exists and its listing is already down; the webhooks follow when they are due.
+                scheduled = self.deliverer.schedule(platform, shop_name, order_id, event, shop.webhook_url,
+                                                    messages, settings)
+                return j(200, {"order_id": order_id, "status": status, "deliveries": [], "scheduled": scheduled})
+        deliveries = [self.deliverer.deliver_now(platform, shop_name, order_id, event, shop.webhook_url, headers,
+                                                 body, settings) for headers, body in messages]
+        return j(200, {"order_id": order_id, "status": status, "deliveries": deliveries, "scheduled": []})
 
     # -- platform APIs ----------------------------------------------------------------------------------
     def api(self, platform: str, shop_name: str, req: Req) -> Reply:

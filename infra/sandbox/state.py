@@ -1,9 +1,12 @@
-"""The simulator's memory: shops, listed quantities, orders, injected faults and the call log."""
+"""The simulator's memory: shops (with their webhook delivery settings), listed quantities, orders, injected
+faults and the call log (the delivery log is the Deliverer's, infra/sandbox/delivery.py)."""
 from __future__ import annotations
 
 import threading
 import time
 from dataclasses import dataclass, field
+
+from infra.sandbox.delivery import DeliverySettings
 
 
 @dataclass
@@ -19,6 +22,8 @@ class Shop:
     shop: str
     credentials: dict[str, str]
     webhook_url: str = ""
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    enforce_listed: bool = False     # the checkout refuses what the listing no longer shows (orders may override)
 
 
 @dataclass

@@ -2,13 +2,17 @@
 quantity. Headless run of the demo's machinery (infra/local/demo/).
 
     python -m tests.bench.sync_latency [--orders 500] [--buyers 8] [--skus 20] [--units 400] [--rate 0]
+                                       [--webhook-delay 0] [--reorder] [--no-enforce-listed]
 
 Starts the local runtime in this process (DynamoDB Local, moto, real worker pools; in memory) and the
 simulators on loopback, seeds 3 warehouses, the SKUs, one shop per platform and every listing, then places
 `--orders` one-unit paid orders spread over the five platforms and the SKUs through the simulators'
 /_sandbox/orders (`--buyers` at once; `--rate` orders/s in total, 0 = as fast as they go). Latency is read
-from the simulators' own call logs. Also prints how channel_push drained its queue (invocations, events per
-batch, handler time). Prints figures; asserts nothing.
+from the simulators' own call logs. The shops' checkouts refuse what their listings no longer show (as the
+demo's; `--no-enforce-listed` lets buyers past it), and `--webhook-delay` / `--reorder` make the simulators
+deliver webhooks late / out of order (then the latency counts from StockLink's answer to the late webhook;
+the webhook delay itself is printed apart). Also prints how channel_push drained its queue (invocations,
+events per batch, handler time). Prints figures; asserts nothing.
 """
 from __future__ import annotations
 
@@ -104,7 +108,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--units", type=int, default=400, help="units per SKU (enough that nothing sells out)")
     parser.add_argument("--rate", type=float, default=0.0, help="orders per second in total; 0 = unpaced")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--webhook-delay", default="0",
+                        help="simulators deliver webhooks this late: seconds (1) or a uniform range (0-3)")
+    parser.add_argument("--reorder", action="store_true", help="webhooks may overtake each other")
+    parser.add_argument("--no-enforce-listed", action="store_true",
+                        help="checkouts accept orders beyond what the listing shows")
     args = parser.parse_args(argv)
+    delivery = {"webhook_delay_s": args.webhook_delay, "reorder": args.reorder, "seed": args.seed}
 
     from infra.local.runtime import LocalRuntime
 
@@ -121,7 +131,7 @@ def main(argv: list[str] | None = None) -> dict:
         api, sandbox = Api(runtime.url, runtime.dev_token), Sandbox(base)
         units = demo_stock(args.skus, args.units)
         units = {sku: {w: max(q, args.units // 3) for w, q in per.items()} for sku, per in units.items()}
-        catalog = seed(api, sandbox, units)
+        catalog = seed(api, sandbox, units, delivery=delivery, enforce_listed=not args.no_enforce_listed)
         off = wait_in_sync(api, sandbox, catalog, timeout=120)
         print(f"runtime + seed + first sync: {time.monotonic() - t0:.1f} s"
               + (f" ({len(off)} listings still differ)" if off else ""), flush=True)
@@ -136,12 +146,12 @@ def main(argv: list[str] | None = None) -> dict:
                 o.detail = str(start + i * gap)   # not before this time (paced buyers)
             real_place = demo_sale.place
 
-            def paced(sb, cat, o, check_listing=True):
+            def paced(sb, cat, o, check_listing=True, **kwargs):
                 delay = float(o.detail) - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
                 o.detail = ""
-                return real_place(sb, cat, o, check_listing)
+                return real_place(sb, cat, o, check_listing, **kwargs)
 
             demo_sale.place = paced
         push_records.clear()
@@ -167,6 +177,11 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"sync latency p50 {s['latency_p50_ms']} ms  p99 {s['latency_p99_ms']} ms  max {s['latency_max_ms']} ms  "
           f"mean {s['latency_mean_ms']} ms  ({s['latency_samples']} orders; {s['latency_not_reflected']} never reflected)")
     print("  per platform p50/p99 ms: " + ", ".join(f"{p} {ms(v, 50)}/{ms(v, 99)}" for p, v in lags.items()))
+    print(f"webhooks (delay {args.webhook_delay} s{', reordered' if args.reorder else ''}): checkout -> sent "
+          f"p50 {s['delivery_delay_p50_ms']} ms  p99 {s['delivery_delay_p99_ms']} ms, answered in p50 "
+          f"{s['webhook_answer_p50_ms']} ms  p99 {s['webhook_answer_p99_ms']} ms ({s['deliveries']} webhooks); "
+          f"{s['delivery_retries']} retries, {s['delivery_failures']} failed, {s['deliveries_out_of_order']} out "
+          f"of order; all delivered {s['flush_s']} s after the last order")
     print(f"platform calls: {s['stock_calls']} ({s['calls_per_order']} per order), {s['listing_updates']} listing "
           f"updates vs {s['naive_listing_updates']} without coalescing; stale pushes {s['stale_pushes']}")
     print("  stock-update call gaps per platform p50/p90/p99 ms: "

@@ -60,6 +60,17 @@ class Sandbox:
     def calls(self, since: float = 0.0) -> list[dict]:
         return self.control("GET", "calls", query=f"?since={since}")["calls"]
 
+    def deliveries(self, since: float = 0.0) -> list[dict]:
+        """The simulators' webhook delivery log (every webhook with its delay, attempts and StockLink's answer)."""
+        return self.control("GET", "deliveries", query=f"?since={since}")["deliveries"]
+
+    def flush(self, timeout: float = 120.0) -> int:
+        """Waits until no webhook is scheduled, in flight or awaiting a retry; returns how many still are."""
+        status, body = http("POST", f"{self.base}/_sandbox/flush", {"timeout_s": timeout}, timeout=timeout + 30)
+        if status != 200:
+            raise RuntimeError(f"sandbox POST flush: HTTP {status} {body}")
+        return int(body["pending"])
+
 
 def start_sandbox(port: int = 0):
     """The simulators in a daemon thread of this process; falls back to a free port if `port` is taken."""

@@ -1,6 +1,7 @@
 """Measuring the demo from the outside: StockLink's API against what the simulators show, the simulators'
-call logs (per-order sync lags, latency percentiles, coalesced and stale pushes), oversold counts, and a
-replay of the ledger against the stock items."""
+call logs (per-order sync lags, latency percentiles, coalesced and stale pushes) and delivery logs (how late
+webhooks reached StockLink, retries, failures, reordering), oversold counts, and a replay of the ledger
+against the stock items."""
 from __future__ import annotations
 
 import statistics
@@ -112,6 +113,59 @@ def stale_pushes(calls: list[dict]) -> int:
     return stale
 
 
+# --- the delivery logs -------------------------------------------------------------------------------------
+
+def delivery_delays(deliveries: list[dict]) -> list[float]:
+    """Per delivered webhook: seconds from the platform's checkout until the webhook StockLink accepted was
+    sent (the delay the platform drew, plus failed attempts and their backoff)."""
+    return [d["attempts"][-1]["ts"] - d["created"] for d in deliveries
+            if d.get("state") == "delivered" and d.get("attempts")]
+
+
+def answer_times(deliveries: list[dict]) -> list[float]:
+    """Per delivered webhook: seconds StockLink took to answer it (the attempt it accepted)."""
+    return [d["attempts"][-1]["elapsed_ms"] / 1000 for d in deliveries
+            if d.get("state") == "delivered" and d.get("attempts")]
+
+
+def out_of_order(deliveries: list[dict]) -> int:
+    """Webhooks first sent before a webhook of an earlier checkout of the same shop had been sent."""
+    overtaking = 0
+    by_shop: dict[tuple[str, str], list[dict]] = {}
+    for d in deliveries:
+        if d.get("attempts"):
+            by_shop.setdefault((d["platform"], d["shop"]), []).append(d)
+    for records in by_shop.values():
+        latest = float("-inf")
+        for d in sorted(records, key=lambda d: (d["created"], d["delivery_id"])):
+            sent = d["attempts"][0]["ts"]
+            overtaking += sent < latest
+            latest = max(latest, sent)
+    return overtaking
+
+
+def _ms(values: list[float], q: float | None) -> float | None:
+    if not values:
+        return None
+    return round((max(values) if q is None else percentile(values, q)) * 1000, 1)
+
+
+def delivery_summary(deliveries: list[dict]) -> dict:
+    """The sale's webhooks: how late they reached StockLink, how long it took to answer, retries, failures,
+    and how many overtook an earlier order's webhook."""
+    delays, answers = delivery_delays(deliveries), answer_times(deliveries)
+    return {
+        "deliveries": len(deliveries),
+        "delivery_delay_p50_ms": _ms(delays, 50), "delivery_delay_p99_ms": _ms(delays, 99),
+        "delivery_delay_max_ms": _ms(delays, None),
+        "webhook_answer_p50_ms": _ms(answers, 50), "webhook_answer_p99_ms": _ms(answers, 99),
+        "delivery_retries": sum(max(0, len(d.get("attempts") or []) - 1) for d in deliveries),
+        "delivery_failures": sum(1 for d in deliveries if d.get("state") == "failed"),
+        "delivery_pending": sum(1 for d in deliveries if d.get("state") not in ("delivered", "failed")),
+        "deliveries_out_of_order": out_of_order(deliveries),
+    }
+
+
 # --- StockLink's own records --------------------------------------------------------------------------------
 
 def ledger_check(api: Api, skus) -> list[str]:
@@ -176,6 +230,7 @@ def summarize(sale: SaleResult, catalog: Catalog) -> dict:
         "latency_mean_ms": round(statistics.fmean(lat) * 1000, 1) if lat else None,
         "elapsed_s": round(sale.elapsed_s, 2), "settle_s": round(sale.settle_s, 2),
         "out_of_sync_after": [list(x) for x in sale.off_after],
+        **delivery_summary(sale.deliveries), "flush_s": round(sale.flush_s, 2),
     }
 
 

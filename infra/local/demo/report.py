@@ -30,8 +30,21 @@ def report_lines(s: dict) -> list[str]:
                  f"{s['calls_per_order']} calls per order; stale pushes {s['stale_pushes']}")
     lines.append(f"  sync latency (webhook answered -> every other platform shows it): p50 {s['latency_p50_ms']} ms, "
                  f"p99 {s['latency_p99_ms']} ms, max {s['latency_max_ms']} ms over {s['latency_samples']} orders"
-                 + (f", {s['latency_not_reflected']} never reflected" if s["latency_not_reflected"] else ""))
-    lines.append(f"  sale took {s['elapsed_s']} s, platforms settled {s['settle_s']} s later")
+                 + (f", {s['latency_not_reflected']} never reflected" if s["latency_not_reflected"] else "")
+                 + (" (a retried webhook counts from the answer the platform finally got; StockLink may have "
+                    "applied an earlier attempt that timed out)" if s.get("delivery_retries") else ""))
+    delay = s.get("webhook_delay_s", 0)
+    delay_text = f"{delay[0]:g}-{delay[1]:g} s" if isinstance(delay, list) else f"{delay:g} s"
+    lines.append(f"  webhooks: delay set {delay_text}, {'out of order allowed' if s.get('reorder') else 'in order'}; "
+                 f"checkout -> webhook sent p50 {s['delivery_delay_p50_ms']} ms, p99 {s['delivery_delay_p99_ms']} ms, "
+                 f"max {s['delivery_delay_max_ms']} ms; StockLink answered in p50 {s['webhook_answer_p50_ms']} ms, "
+                 f"p99 {s['webhook_answer_p99_ms']} ms; {s['deliveries']} webhooks, {s['delivery_retries']} "
+                 f"retries, {s['delivery_failures']} failed, {s['deliveries_out_of_order']} out of order")
+    lines.append(f"  checkout refuses what a listing no longer shows: {'yes' if s.get('enforce_listed', True) else 'no'}; "
+                 f"allocation: {s.get('allocation', 'guarded')}")
+    lines.append(f"  sale took {s['elapsed_s']} s, platforms settled {s['settle_s']} s later"
+                 + (f" (late webhooks all delivered {s['flush_s']} s after the last order)" if s.get("flush_s", 0) >= 0.05
+                    else ""))
     lines.append(f"  ledger replay: {'exact for every SKU and warehouse' if not s['ledger_problems'] else s['ledger_problems']}")
     if s["alerts"]:
         lines.append("  alerts (GET /alerts): " + ", ".join(f"{k} {v}" for k, v in sorted(s["alerts"].items())))

@@ -9,28 +9,51 @@ from infra.local.demo.measure import flash_summary, wait_in_sync
 from infra.local.demo.report import report_lines
 from infra.local.demo.sale import flash_orders, run_sale
 from infra.local.demo.seed import FLASH_SKU, WAREHOUSES, Catalog, demo_stock, seed
+from infra.sandbox.delivery import describe_delay, parse_delay
+
+ALLOCATIONS = ("shared", "guarded")
 
 
 def run_demo(api_url: str, token: str, sandbox_base: str, *, flash_units: int = 120, flash_orders_n: int = 200,
-             side_orders: int | None = None, n_skus: int = 20, threads: int = 16, out=print) -> dict:
+             side_orders: int | None = None, n_skus: int = 20, threads: int = 16, webhook_delay="0",
+             reorder: bool = False, allocation: str = "guarded", enforce_listed: bool = True, out=print) -> dict:
+    """`webhook_delay` (seconds: 1, "0-3", [0, 3]) and `reorder` are every shop's webhook delivery in its
+    simulator; `enforce_listed` every shop's checkout refusing what its listing no longer shows;
+    `allocation` ("shared" or "guarded") is only recorded in the summary for now."""
+    if allocation not in ALLOCATIONS:
+        raise ValueError(f"allocation must be one of {ALLOCATIONS}")
+    delay = parse_delay(webhook_delay)
+    delivery = {"webhook_delay_s": list(delay), "reorder": reorder}
     api, sandbox = Api(api_url, token), Sandbox(sandbox_base)
-    out(f"demo: simulators at {sandbox.base} (GET {sandbox.base}/_sandbox/listings?shop={SHOP})")
-    catalog = seed_and_sync(api, sandbox, n_skus, flash_units, out)
+    out(f"demo: simulators at {sandbox.base} (GET {sandbox.base}/_sandbox/listings?shop={SHOP}); webhooks "
+        f"delivered {_delay_text(delay)}{', out of order' if reorder else ''}; checkout "
+        f"{'refuses' if enforce_listed else 'does not refuse'} what a listing no longer shows")
+    catalog = seed_and_sync(api, sandbox, n_skus, flash_units, out, delivery=delivery, enforce_listed=enforce_listed)
     side = side_orders if side_orders is not None else max(2, flash_orders_n // 10)
     orders = flash_orders(flash_orders_n, side, side)
     out(f"demo: flash sale on TikTok Shop: {flash_orders_n} orders for {FLASH_SKU} ({flash_units} units), "
         f"Shopee and Lazada selling it too ({side} orders each), {threads} buyers at once")
     sale = run_sale(api, sandbox, catalog, orders, threads)
     summary = flash_summary(api, sandbox, catalog, sale, flash_units)
+    summary.update({"webhook_delay_s": describe_delay(*delay), "reorder": reorder, "enforce_listed": enforce_listed,
+                    "allocation": allocation})
     for line in report_lines(summary):
         out(line)
     return summary
 
 
-def seed_and_sync(api: Api, sandbox: Sandbox, n_skus: int, flash_units: int, out=print) -> Catalog:
+def _delay_text(delay: tuple[float, float]) -> str:
+    low, high = delay
+    if high == 0:
+        return "at once"
+    return f"{low:g} s late" if low == high else f"{low:g}-{high:g} s late"
+
+
+def seed_and_sync(api: Api, sandbox: Sandbox, n_skus: int, flash_units: int, out=print, *,
+                  delivery: dict | None = None, enforce_listed: bool = True) -> Catalog:
     """Seeds the demo catalogue and waits for StockLink's first push to land on every platform."""
     t0 = time.monotonic()
-    catalog = seed(api, sandbox, demo_stock(n_skus, flash_units))
+    catalog = seed(api, sandbox, demo_stock(n_skus, flash_units), delivery=delivery, enforce_listed=enforce_listed)
     out(f"demo: seeded {len(WAREHOUSES)} warehouses, {len(catalog.skus)} SKUs, {len(PLATFORMS)} shops, "
         f"{len(catalog.listings)} listings in {time.monotonic() - t0:.1f} s; waiting for the first sync")
     t1 = time.monotonic()

@@ -65,11 +65,19 @@ def demo_stock(n_skus: int, flash_units: int) -> dict[str, dict[str, int]]:
     return units
 
 
-def seed(api: Api, sandbox: Sandbox, units: dict[str, dict[str, int]], threads: int = 8) -> Catalog:
+def seed(api: Api, sandbox: Sandbox, units: dict[str, dict[str, int]], threads: int = 8, *,
+         delivery: dict | None = None, enforce_listed: bool = True) -> Catalog:
+    """`delivery`: every shop's webhook delivery in its simulator (infra/sandbox/delivery.py: webhook_delay_s,
+    reorder, seed, ...; default none: inline, in order); a `seed` is offset per shop (seed + the platform's
+    index in PLATFORMS) so the shops do not all draw the same delays. `enforce_listed`: every shop's checkout
+    refuses what its listing no longer shows, as a marketplace's does (on unless a run needs buyers past it)."""
     catalog = Catalog({sku: n for n, sku in enumerate(units, start=1)}, units)
     _warehouses_and_skus(api, units, threads)
-    for platform in PLATFORMS:
-        _shop(api, sandbox, catalog, platform)
+    for i, platform in enumerate(PLATFORMS):
+        shop_delivery = dict(delivery or {})
+        if shop_delivery.get("seed") is not None:
+            shop_delivery["seed"] = int(shop_delivery["seed"]) + i
+        _shop(api, sandbox, catalog, platform, shop_delivery, enforce_listed)
     _listings(api, catalog, threads)
     # Goods in last: the receipts are what StockLink pushes to every platform.
     _receive(api, units)
@@ -83,15 +91,18 @@ def _warehouses_and_skus(api: Api, units: dict[str, dict[str, int]], threads: in
         list(pool.map(lambda sku: api.call("PUT", f"/skus/{sku}", {"name": f"Demo item {sku}"}), units))
 
 
-def _shop(api: Api, sandbox: Sandbox, catalog: Catalog, platform: str) -> None:
-    """The platform's shop, in its simulator (with a listing per SKU, showing 0) and in StockLink."""
+def _shop(api: Api, sandbox: Sandbox, catalog: Catalog, platform: str, delivery: dict | None = None,
+          enforce_listed: bool = True) -> None:
+    """The platform's shop, in its simulator (with a listing per SKU, showing 0; its webhook delivery and
+    checkout as given) and in StockLink."""
     creds, suffix = CREDENTIALS[platform]
     hook = f"{api.url}/webhooks/{platform}/{SHOP}"
     creds = {**creds, "api_base_url": f"{sandbox.base}/{platform}/{SHOP}{suffix}"}
     if platform == "shopee":
         creds["callback_url"] = hook        # Shopee signs the callback URL it calls
     sandbox.control("POST", "shops", {"platform": platform, "shop": SHOP, "credentials": creds,
-                                      "webhook_url": hook})
+                                      "webhook_url": hook, "delivery": delivery or {},
+                                      "enforce_listed": enforce_listed})
     rows = []
     for sku, n in catalog.skus.items():
         lid, ids = listing_for(platform, n)

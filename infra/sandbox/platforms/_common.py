@@ -2,7 +2,8 @@
 class, signing and freshness primitives, and access to the shop's listings and orders in the state.
 
 The platform-independent machinery around the simulators (control plane, checkout with enforce_listed,
-webhook delivery, fault injection, call log) is the server's (infra/sandbox/server.py, state.py).
+fault injection, call log) is the server's (infra/sandbox/server.py, state.py); webhook delivery (delays,
+reordering, retries, the delivery log) is infra/sandbox/delivery.py's.
 """
 from __future__ import annotations
 
