@@ -43,7 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     local.add_argument("--reorder", action="store_true",
                        help="with --demo: webhooks may overtake each other (each after its own random delay)")
     local.add_argument("--allocation", choices=("shared", "guarded"), default="guarded",
-                       help="with --demo: allocation of the last units across platforms (recorded in the report)")
+                       help="with --demo: guarded (each of the last units offered on one platform at a time) or "
+                            "shared (every platform shows the whole pool)")
     local.add_argument("--schedule-interval", type=float, default=None,
                        help="run every schedule at this many seconds instead of its own rate (tests)")
     local.add_argument("--health-timeout", type=float, default=60.0,

@@ -4,8 +4,9 @@ platforms never sell more units than were received.
 
 The model keeps what a platform really shows (`q`) and what StockLink knows (`available`, and `shown` per
 channel, the bookkeeping stocklink.domain.last_units describes): a raise counts as shown when sent, a
-decrease once confirmed, and every order webhook lowers its channel's shown. A relative change may take a
-platform's count below 0 (Shopify does; one that refuses instead is a refused push). An absolute number
+decrease once confirmed, and every order webhook lowers its channel's shown. A relative change that would
+take a platform's count below 0 is refused (Lazada does; a platform that lets the count go negative could
+be lowered by units it no longer has, and the credit would be spent twice). An absolute number
 is only raised on a channel StockLink counts at 0 or less; a cut to 0 keeps the channel counted (draining)
 until every order it took before the 0 landed has been reported — the one timing assumption, which the
 runtime bounds by drain_s and counts when broken. Hypothesis shrinks any counterexample to its shortest.
@@ -82,7 +83,10 @@ class Marketplaces(RuleBasedStateMachine):
         j = data.draw(st.sampled_from(sorted(self.pending)))
         kind, value, counted = self.pending.pop(j)
         self.clock += 1
-        if outcome == "confirmed" or (outcome == "unknown" and data.draw(st.booleans())):
+        if kind == "add" and self.q[j] + value < 0 and outcome != "unknown":
+            outcome = "refused"                           # the platform refuses a count below 0
+        if outcome == "confirmed" or (outcome == "unknown" and data.draw(st.booleans())
+                                      and (kind == "set" or self.q[j] + value >= 0)):
             self.q[j] = self.q[j] + value if kind == "add" else value
         if outcome == "refused":
             self.shown[j] -= counted                      # it never happened
@@ -107,6 +111,7 @@ class Marketplaces(RuleBasedStateMachine):
     def never_oversold(self):
         assert self.sold <= self.received
         assert sum(max(0, q) for q in self.q) <= self.received - self.sold, "a unit offered on two channels"
+        assert all(q >= 0 for q in self.q)
 
 
 TestMarketplaces = Marketplaces.TestCase
@@ -128,9 +133,10 @@ def test_units_move_lower_first_then_raise():
     assert plan_moves(8, [ChannelDemand("fast", 3.0, 2), ChannelDemand("slow", 1.0, 2)]) == {"fast": 6, "slow": 2}
 
 
-def test_an_absolute_channel_is_refilled_when_sold_out_and_cut_to_zero_to_give_units_up():
+def test_an_absolute_channel_keeps_what_fits_is_cut_when_it_does_not_and_is_refilled_when_sold_out():
     demands = [ChannelDemand("fast", 3.0, 0), ChannelDemand("woo", 1.0, 6, relative=False)]
-    assert plan_moves(8, demands) == {"fast": 2, "woo": 0}   # cut: its 6 stay counted until it has drained
+    assert plan_moves(8, demands) == {"fast": 2, "woo": 6}   # its 6 fit: it keeps selling them
+    assert plan_moves(5, demands) == {"fast": 0, "woo": 0}   # they do not: cut, counted until drained
     assert plan_moves(8, [ChannelDemand("fast", 3.0, 2), ChannelDemand("woo", 1.0, 0, relative=False)]) == \
         {"fast": 6, "woo": 2}                       # sold out: refilled with its share
     assert plan_moves(20, [ChannelDemand("fast", 3.0, 0), ChannelDemand("woo", 0.1, 0, relative=False)]) == \
@@ -163,7 +169,7 @@ def test_a_drain_ending_before_the_orders_it_waits_for_would_oversell():
     machine.sync()                                   # B (relative, selling) gets both units
     machine.push_lands(_Draws(1), "confirmed")
     assert machine.q == [0, 2]
-    machine.shown[0], machine.q[0] = 1, 1            # A shows 1 (e.g. set before B sold anything)
+    machine.shown[0], machine.q[0] = 3, 1            # A counted at 3 (more than the pool), showing 1
     machine.shown[1], machine.q[1] = 1, 1
     machine.checkout(_Draws(0))                      # A sells it; the webhook is on its way
     machine.sync()                                   # A's target is 0: cut

@@ -19,12 +19,14 @@ def run_demo(api_url: str, token: str, sandbox_base: str, *, flash_units: int = 
              reorder: bool = False, allocation: str = "guarded", enforce_listed: bool = True, out=print) -> dict:
     """`webhook_delay` (seconds: 1, "0-3", [0, 3]) and `reorder` are every shop's webhook delivery in its
     simulator; `enforce_listed` every shop's checkout refusing what its listing no longer shows;
-    `allocation` ("shared" or "guarded") is only recorded in the summary for now."""
+    `allocation`: "guarded" turns StockLink's last-units guard on (PUT /allocation/last-units: while a SKU is at
+    risk each unit is offered on one platform only), "shared" leaves every platform showing the whole pool."""
     if allocation not in ALLOCATIONS:
         raise ValueError(f"allocation must be one of {ALLOCATIONS}")
     delay = parse_delay(webhook_delay)
     delivery = {"webhook_delay_s": list(delay), "reorder": reorder}
     api, sandbox = Api(api_url, token), Sandbox(sandbox_base)
+    api.call("PUT", "/allocation/last-units", {"enabled": allocation == "guarded"})
     out(f"demo: simulators at {sandbox.base} (GET {sandbox.base}/_sandbox/listings?shop={SHOP}); webhooks "
         f"delivered {_delay_text(delay)}{', out of order' if reorder else ''}; checkout "
         f"{'refuses' if enforce_listed else 'does not refuse'} what a listing no longer shows")

@@ -24,7 +24,7 @@ While a SKU is *at risk* the allocation keeps that sum within the pool:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Mapping, Sequence
 
 from stocklink.domain.allocation import AllocationSettings, proportional
@@ -61,7 +61,8 @@ class ChannelDemand:
     pool: int | None = None         # units of its warehouses (None: the whole pool)
     push_latency_s: float | None = None
     webhook_delay_s: float | None = None
-    relative: bool = True           # the platform applies changes relative to its own count (see plan_moves)
+    relative: bool = True           # the platform applies changes to its own count and refuses one that would
+                                    # take it below 0 (see plan_moves)
 
 
 def risk_threshold(channels: Sequence[ChannelDemand], policy: RiskPolicy) -> float:
@@ -142,14 +143,16 @@ def plan_moves(available: int, channels: Sequence[ChannelDemand], policy: RiskPo
     the headroom available − Σ shown (highest velocity first). Never raises Σ shown above `available`
     once it is within it; while it is above (a SKU just turned at risk), only decreases are made.
 
-    Relative channels (the platform applies a change to its own count, and lets it go below 0 rather than
-    cut a decrease short) move freely. A platform that only takes an absolute number would overwrite the
+    Relative channels (the platform applies a change to its own count, and refuses one that would take it
+    below 0: a count allowed below 0 could be lowered by units already sold and unreported, and that credit
+    would be spent twice) move freely. A platform that only takes an absolute number would overwrite the
     units its own checkout took while our number was on its way, so it is only ever *raised* while it is
     counted at 0 or less (nothing of it unreported, nothing to overwrite), by at most what it sells in
     `absolute_refill_s`; and it is lowered only to 0 (a cut: its count stays as it is until the orders it
     took before the 0 landed have been reported — the caller's drain — since a 0 overwrites nothing that
     can still be sold). A channel whose sync is off, or that is draining, keeps what it shows counted.
     """
+    channels = _keep_absolute(available, channels)
     targets = split_by_demand(available, channels)
     now: dict[str, int] = {}
     for c in channels:
@@ -172,6 +175,20 @@ def plan_moves(available: int, channels: Sequence[ChannelDemand], policy: RiskPo
         now[c.channel] = shown + raise_by
         headroom -= raise_by
     return now
+
+
+def _keep_absolute(available: int, channels: Sequence[ChannelDemand]) -> list[ChannelDemand]:
+    """Absolute-only channels that show units keep them, fastest first, while what they and the paused
+    channels show fits in `available` (a cut stops a channel's sales for a drain: the channel that sells
+    most is the last to lose them); they are planned as if paused. The others are cut if they must give."""
+    fixed = sum(max(0, c.shown) for c in channels if not c.settings.sync)
+    keep: set[str] = set()
+    for c in sorted((c for c in channels if c.settings.sync and not c.relative and c.shown > 0),
+                    key=lambda c: (-c.velocity, c.channel)):
+        if fixed + c.shown <= available:
+            keep.add(c.channel)
+            fixed += c.shown
+    return [replace(c, settings=replace(c.settings, sync=False)) if c.channel in keep else c for c in channels]
 
 
 def offered_beyond_pool(available: int, shown: Mapping[str, int]) -> int:

@@ -11,7 +11,7 @@ from stocklink.logic.sync import config, displays, executors, seams, velocity
 from stocklink.logic.sync.platform_calls import call_group, push_with_retry
 from stocklink.logic.sync.rate_limit import MAX_TOKEN_WAIT_S, ShopRateLimit, TokenBucket, shop_limiter
 from stocklink.logic.sync.report import SyncReport, record_failed
-from stocklink.store import sync_models
+from stocklink.store import last_units_models, sync_models
 
 LANDING_WAIT_S = 5.0     # how long a push waits for an older push of the same listing to land
 LANDING_POLL_S = 0.05
@@ -100,6 +100,7 @@ def repush_raced(report: SyncReport, adapter, credentials, limiter: Limiter, pla
         return
     skus = sorted({c.sku for lid in [*sent, *landed] for c in refs[lid].components})
     listings, settings = displays.listings_and_settings(skus, with_settings=True)
+    listings = displays.without_guarded(listings, last_units_models.skus_at_risk(skus))   # the guard's now
     read_at, plan = displays.compute(listings, settings, now_ms)
     states = sync_models.listing_states(platform, shop, landed) if landed else {}
     again = []

@@ -66,7 +66,7 @@ def read(sku: str, now_ms: int, pol: RiskPolicy) -> SkuView:
     states = sync_models.shops_listing_states(ids)
     singles = [l for l in listings if len(l.components) == 1 and l.components[0].qty == 1]
     view = SkuView(sku, pool(stock), singles, [l for l in listings if l not in singles], settings, states)
-    rates = velocity.sales_rates(sync_models.velocity(sku), now_ms)
+    rates = velocity.demand_rates(sync_models.velocity(sku), now_ms)
     per_channel = {ch: sum(1 for l in singles if l.channel == ch) for ch in {l.channel for l in singles}}
     latency: dict[str, float | None] = {}
     for listing in singles:

@@ -40,7 +40,9 @@ def sync_skus(skus: Iterable[str], now_ms: Callable[[], int], *, zero_skus: Iter
     if not skus and not zero:
         return report
     listings, settings = displays.listings_and_settings(list(dict.fromkeys([*skus, *zero])), with_settings=True)
-    listings = displays.without_guarded(listings, guarded)
+    # the SKUs the guard moves: those it took in this batch, and those another container flagged meanwhile
+    flagged = last_units_models.skus_at_risk(displays.skus_of(listings)) if listings else set()
+    listings = displays.without_guarded(listings, {*guarded, *flagged})
     report.listings = len(listings)
     if not listings:
         return report

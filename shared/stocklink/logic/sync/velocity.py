@@ -23,13 +23,22 @@ def p99(samples: list[int]) -> float:
     return ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))] / 1000.0
 
 
-def sales_rates(data: dict, now_ms: int) -> dict[str, float]:
+def sales_rates(data: dict, now_ms: int, window_ms: int = VELOCITY_WINDOW_MS) -> dict[str, float]:
     """Units/s sold per channel over the window, from the stored sales log."""
     out: dict[str, float] = {}
     for channel, sales in (data.get("sales") or {}).items():
-        units = sum(u for at, u in sales if now_ms - at <= VELOCITY_WINDOW_MS)
-        out[channel] = units / (VELOCITY_WINDOW_MS / 1000.0)
+        units = sum(u for at, u in sales if now_ms - at <= window_ms)
+        out[channel] = units / (window_ms / 1000.0)
     return out
+
+
+BURST_WINDOW_MS = 20_000      # a flash sale's pace shows within seconds; a 5-minute average hides it
+
+
+def demand_rates(data: dict, now_ms: int) -> dict[str, float]:
+    """Units/s per channel as the last units see it: the faster of the last 20 s and the last 5 minutes."""
+    recent, steady = sales_rates(data, now_ms, BURST_WINDOW_MS), sales_rates(data, now_ms)
+    return {ch: max(recent.get(ch, 0.0), steady.get(ch, 0.0)) for ch in {*recent, *steady}}
 
 
 def note_sales(sku: str, details: list[Mapping], now_ms: int) -> None:
