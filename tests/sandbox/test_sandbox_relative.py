@@ -193,3 +193,15 @@ def test_lazada_adjust_is_a_distinct_signed_path(sandbox_base, receiver):
     status, headers, body = send(moved)
     assert adapter.classify_response(status, body, headers).code == "IncompleteSignature"
     assert listed(sandbox_base, "lazada")[listing] == 10
+
+
+def test_shopify_a_rebuilt_retry_with_the_same_key_is_applied_once(sandbox_base, receiver):
+    creds = prepare(sandbox_base, receiver, "shopify")
+    listing, _ = two_listings("shopify")
+    adapter = adapter_for("shopify")
+    adjusts = [StockAdjust(listing, -3, SETUPS["shopify"].listings[listing])]
+    for _ in range(3):   # e.g. an answer lost on the way back, then two rebuilt retries
+        [call] = adapter.build_stock_adjustments(creds, adjusts, key="push-7")
+        status, headers, body = send(call)
+        assert adapter.classify_response(status, body, headers).ok
+    assert listed(sandbox_base, "shopify")[listing] == 7

@@ -129,13 +129,16 @@ class ChannelAdapter(Protocol):
     def build_stock_updates(self, credentials: Mapping[str, str], pushes: list[StockPush]) -> list[HttpCall]:
         """Signed requests setting each listing's quantity, batched to `batch_size`."""
 
-    def build_stock_adjustments(self, credentials: Mapping[str, str], adjusts: list[StockAdjust]) -> list[HttpCall]:
+    def build_stock_adjustments(self, credentials: Mapping[str, str], adjusts: list[StockAdjust],
+                                key: str | None = None) -> list[HttpCall]:
         """Signed requests changing each listing's count by its delta, batched to `batch_size`.
 
-        Each adapter's docstring says which platform call this is, whether the count may go below 0
-        (`relative_below_zero`) and how a retry behaves (`relative_idempotent`): the caller's bookkeeping
-        of what a platform may still sell depends on both. NotImplementedError where the platform only
-        takes absolute numbers.
+        `key` names this change for the platform's idempotency (where it has one): building again with
+        the same key and adjustments gives calls the platform applies once, so a retry may rebuild and
+        re-sign them; without a key each build is a new change. Each adapter's docstring says which
+        platform call this is, whether the count may go below 0 (`relative_below_zero`) and how a retry
+        behaves (`relative_idempotent`): the caller's bookkeeping of what a platform may still sell
+        depends on both. NotImplementedError where the platform only takes absolute numbers.
         """
 
     def build_read_back(self, credentials: Mapping[str, str], listing_ids: list[str]) -> list[HttpCall]:

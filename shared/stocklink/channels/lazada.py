@@ -209,7 +209,9 @@ class LazadaAdapter:
         values = [(p.listing_id, p.platform_ids, check_quantity(p.quantity, p.listing_id)) for p in pushes]
         return self._sellable_calls(credentials, SELLABLE_UPDATE, values)
 
-    def build_stock_adjustments(self, credentials: Mapping[str, str], adjusts: list[StockAdjust]) -> list[HttpCall]:
+    def build_stock_adjustments(self, credentials: Mapping[str, str], adjusts: list[StockAdjust],
+                                key: str | None = None) -> list[HttpCall]:
+        # `key` has nothing to map to: Lazada's adjust takes no idempotency key (see the module docstring).
         values = [(a.listing_id, a.platform_ids, check_delta(a.delta, a.listing_id)) for a in adjusts]
         return self._sellable_calls(credentials, SELLABLE_ADJUST, values)
 

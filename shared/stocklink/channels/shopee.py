@@ -283,7 +283,8 @@ class ShopeeAdapter:
                 calls.append(self._signed(credentials, "POST", UPDATE_STOCK, body_obj=body))
         return calls
 
-    def build_stock_adjustments(self, credentials: Mapping[str, str], adjusts: list[StockAdjust]) -> list[HttpCall]:
+    def build_stock_adjustments(self, credentials: Mapping[str, str], adjusts: list[StockAdjust],
+                                key: str | None = None) -> list[HttpCall]:
         absolute_only("Shopee")
 
     def build_read_back(self, credentials: Mapping[str, str], listing_ids: list[str],

@@ -12,7 +12,8 @@ listed quantity, so it sends `null` unless the push says what it expects to over
 Relative stock (`build_stock_adjustments`, used for SKUs at risk): Admin GraphQL
 `inventoryAdjustQuantities` with input {name: "available", reason: "correction", referenceDocumentUri,
 changes: [{inventoryItemId, locationId, delta, changeFromQuantity: null}]} and `@idempotent(key:)`
-(required from 2026-04; the same key on a retry returns the first answer, never a second adjustment).
+(required from 2026-04; the same key on a retry returns the first answer, never a second adjustment;
+given the caller's `key`, a rebuilt call carries the same idempotency key as the first build).
 Every change names `changeFromQuantity` explicitly, as 2026-04 requires on InventoryChangeInput too;
 StockLink passes null: the point of a delta is to be right whatever the platform's checkout did
 meanwhile, which a compare-and-swap would refuse instead. No `ledgerDocumentUri`: it is refused when
@@ -26,7 +27,8 @@ StockLink reads it as having changed nothing (the group comes back null) and rec
 settles any doubt. ADJUST_QUANTITIES_FAILED ("try again") and IDEMPOTENCY_CONCURRENT_REQUEST (the
 same key still in progress) are worth resending as is; the others (CHANGE_FROM_QUANTITY_STALE,
 INVALID_INVENTORY_ITEM, IDEMPOTENCY_KEY_PARAMETER_MISMATCH, ...) are not. A retry must resend the same
-HttpCall (same key): rebuilding the adjustment makes a new key and a second change.
+HttpCall or rebuild it with the same `key`: a build without one gets a new idempotency key, which Shopify
+applies as a second change.
 
 Checked (2026-12): shopify.dev Admin GraphQL reference, `inventoryAdjustQuantities` (2026-04..2026-10:
 "As of version 2026-04, the idempotency key is required"), `InventoryAdjustQuantitiesInput`,
@@ -105,6 +107,7 @@ _ADJUST_MUTATION = (
     " inventoryAdjustQuantities(input: $input) @idempotent(key: $key) {"
     " inventoryAdjustmentGroup { id } userErrors { code field message } } }"
 )
+_KEY_NAMESPACE = uuid.UUID("5d1c0b1e-6a43-4c4e-9a53-2f4c1e0b7a10")  # StockLink's adjustment keys
 _READ_QUERY = (
     "query StockLinkLevels($ids: [ID!]!, $location: ID!) { nodes(ids: $ids) {"
     " ... on ProductVariant { id inventoryItem { id inventoryLevel(locationId: $location) {"
@@ -227,11 +230,12 @@ class ShopifyAdapter:
             calls.append(HttpCall("POST", url, headers, compact_json(body)))
         return calls
 
-    def build_stock_adjustments(self, credentials: Mapping[str, str], adjusts: list[StockAdjust]) -> list[HttpCall]:
+    def build_stock_adjustments(self, credentials: Mapping[str, str], adjusts: list[StockAdjust],
+                                key: str | None = None) -> list[HttpCall]:
         url, headers = self._endpoint(credentials)
         default_location = credentials.get("location_id")
         calls = []
-        for batch in chunks(adjusts, self.batch_size):
+        for index, batch in enumerate(chunks(adjusts, self.batch_size)):
             changes = []
             for adjust in batch:
                 ids = adjust.platform_ids
@@ -245,15 +249,17 @@ class ShopifyAdapter:
                     # Explicit null: a delta is meant to hold whatever the count is by the time it lands.
                     "changeFromQuantity": None,
                 })
-            key = str(uuid.uuid4())
+            # The caller's key gives every rebuild of this batch the same idempotency key (a UUID, as
+            # Shopify recommends); without one each build is a new adjustment.
+            batch_key = str(uuid.uuid5(_KEY_NAMESPACE, f"{key}#{index}") if key else uuid.uuid4())
             body = {
                 "query": _ADJUST_MUTATION,
                 "variables": {
-                    "key": key,
+                    "key": batch_key,
                     "input": {
                         "name": "available",
                         "reason": "correction",
-                        "referenceDocumentUri": f"gid://stocklink/StockSync/{key}",
+                        "referenceDocumentUri": f"gid://stocklink/StockSync/{batch_key}",
                         "changes": changes,
                     },
                 },

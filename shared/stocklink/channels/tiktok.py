@@ -216,7 +216,8 @@ class TikTokAdapter:
                 calls.append(self._signed(credentials, "POST", path, {}, {"skus": skus}))
         return calls
 
-    def build_stock_adjustments(self, credentials: Mapping[str, str], adjusts: list[StockAdjust]) -> list[HttpCall]:
+    def build_stock_adjustments(self, credentials: Mapping[str, str], adjusts: list[StockAdjust],
+                                key: str | None = None) -> list[HttpCall]:
         absolute_only("TikTok Shop")
 
     def build_read_back(self, credentials: Mapping[str, str], listing_ids: list[str],

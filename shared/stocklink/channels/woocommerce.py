@@ -188,7 +188,8 @@ class WooCommerceAdapter:
                 calls.append(self._call(credentials, "POST", path, body_obj={"update": update}))
         return calls
 
-    def build_stock_adjustments(self, credentials: Mapping[str, str], adjusts: list[StockAdjust]) -> list[HttpCall]:
+    def build_stock_adjustments(self, credentials: Mapping[str, str], adjusts: list[StockAdjust],
+                                key: str | None = None) -> list[HttpCall]:
         absolute_only("WooCommerce")
 
     def build_read_back(self, credentials: Mapping[str, str], listing_ids: list[str],

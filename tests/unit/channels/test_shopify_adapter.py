@@ -1,4 +1,5 @@
 import json
+import uuid
 
 import pytest
 
@@ -207,3 +208,16 @@ def test_adjustment_user_errors(codes, outcome):
     result = ShopifyAdapter().classify_response(200, json.dumps(_adjust_answer(*codes)).encode())
     assert result.outcome is outcome
     assert result.code == (codes[0] if codes else "")
+
+
+def test_a_caller_key_gives_every_rebuild_the_same_idempotency_keys():
+    # The retry loop rebuilds (re-signs) a call per attempt: with the caller's key, Shopify sees a duplicate.
+    adapter = ShopifyAdapter()
+    adjusts = [_adjust(i, -1) for i in range(300)]
+    first = adapter.build_stock_adjustments(CREDS, adjusts, key="push-42")
+    again = adapter.build_stock_adjustments(CREDS, adjusts, key="push-42")
+    other = adapter.build_stock_adjustments(CREDS, adjusts, key="push-43")
+    assert [c.body for c in first] == [c.body for c in again]
+    keys = [json.loads(c.body)["variables"]["key"] for c in first]
+    assert len(set(keys)) == 2 and all(str(uuid.UUID(k)) == k for k in keys)   # one UUID per batch
+    assert not set(keys) & {json.loads(c.body)["variables"]["key"] for c in other}
