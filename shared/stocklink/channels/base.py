@@ -116,7 +116,7 @@ class ChannelAdapter(Protocol):
     supports_relative: bool         # the platform applies a delta to its own count
     relative_below_zero: bool       # True: a decrease is applied even past 0 (the count goes negative);
                                     # False: the platform refuses a change whose result would be < 0
-    relative_idempotent: bool       # True: resending the same built HttpCall applies it at most once;
+    relative_idempotent: bool       # True: a resend, or a rebuild with the same key, is applied once;
                                     # False: an adjustment whose outcome is unknown (timeout, 5xx) must
                                     # be read back, not resent (a resent raise could be applied twice)
 
