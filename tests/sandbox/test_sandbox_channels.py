@@ -315,7 +315,7 @@ def test_shopify_compare_and_swap_and_idempotent_retry(sandbox_base, receiver):
 def test_sandbox_rejects_out_of_range_batches(sandbox_base, receiver):
     adapter = adapter_for("lazada")
     creds = prepare(sandbox_base, receiver, "lazada")
-    many = [StockPush(str(i), 1, {"item_id": "557711987"}) for i in range(51)]
+    many = [(str(i), {"item_id": "557711987"}, 1) for i in range(51)]
     # The adapter never builds such a call; force one through to see the platform-side guard.
     from stocklink.channels import lazada
     call = adapter._signed(creds, "POST", lazada.SELLABLE_UPDATE, {"payload": lazada._sellable_xml(many, False)})

@@ -1,5 +1,9 @@
-"""Lazada Open Platform: signed /rest calls (stock update with an XML payload, item and order-item reads),
-throttling as HTTP 200 with code ApiCallLimit, and the trade order / reverse order pushes."""
+"""Lazada Open Platform: signed /rest calls (sellable stock update and adjust with an XML payload, item and
+order-item reads), throttling as HTTP 200 with code ApiCallLimit, and the trade order / reverse order pushes.
+
+AdjustSellableQuantity adds each SKU's delta to its sellable quantity under the state lock checkout takes,
+so it keeps whatever the platform sold meanwhile; a request that would leave a SKU below 0 is refused
+whole, as Lazada refuses a negative final sellable quantity."""
 from __future__ import annotations
 
 import hmac
@@ -42,19 +46,29 @@ class LazadaSim(Simulator):
             return err("IncompleteSignature", "The request signature does not conform to platform standards")
         if req.method == "POST" and api_path == "/product/stock/sellable/update":
             return self._update(state, shop, params.get("payload", ""), err)
+        if req.method == "POST" and api_path == "/product/stock/sellable/adjust":
+            return self._adjust(state, shop, params.get("payload", ""), err)
         if req.method == "GET" and api_path == "/product/item/get":
             return self._item(state, shop, params.get("item_id", ""))
         if req.method == "GET" and api_path == "/order/items/get":
             return self._items(state, shop, params.get("order_id", ""))
         return err("InvalidApiPath", "The specified API path is invalid")  # sim
 
-    def _update(self, state, shop, payload, err):
+    @staticmethod
+    def _skus(payload, err):
+        """The payload's Sku elements, or the error reply for a payload no stock call accepts."""
         try:
             skus = ET.fromstring(payload).findall("./Product/Skus/Sku")
         except ET.ParseError:
-            return err("InvalidPayload", "payload is not valid XML")  # sim
+            return None, err("InvalidPayload", "payload is not valid XML")  # sim
         if not 0 < len(skus) <= 50:
-            return err("InvalidPayload", "between 1 and 50 SKUs are accepted per request")  # sim
+            return None, err("InvalidPayload", "between 1 and 50 SKUs are accepted per request")  # sim
+        return skus, None
+
+    def _update(self, state, shop, payload, err):
+        skus, refused = self._skus(payload, err)
+        if refused:
+            return refused
         with state.lock:
             listings = self.listings(state, shop)
             plan = {}
@@ -76,6 +90,43 @@ class LazadaSim(Simulator):
             set_quantities(listings, plan)
         reply = j(200, {"code": "0", "request_id": request_id()})
         reply.changes, reply.kind = plan, "stock_update"
+        return reply
+
+    def _adjust(self, state, shop, payload, err):
+        skus, refused = self._skus(payload, err)
+        if refused:
+            return refused
+        with state.lock:
+            listings = self.listings(state, shop)
+            plan = {}
+            for sku in skus:
+                sku_id, item_id = sku.findtext("SkuId", ""), sku.findtext("ItemId", "")
+                listing = listings.get(sku_id)
+                if listing is None or listing.platform_ids.get("item_id") != item_id:
+                    return j(200, {"code": "E0501", "type": "ISP", "request_id": request_id(),
+                                   "message": f"SkuId {sku_id} / ItemId {item_id} not found"})  # sim message
+                texts = sku.findall(".//SellableQuantity")
+                try:
+                    delta = sum(int(t.text or "") for t in texts)   # signed: "-20" lowers by 20
+                except ValueError:
+                    texts = []
+                if not texts:
+                    return j(200, {"code": "E0501", "type": "ISP", "request_id": request_id(),
+                                   "message": "SellableQuantity must be an integer"})  # sim
+                after = plan.get(sku_id, listing.quantity) + delta
+                if after < 0:
+                    # "The updated final saleable inventory must be greater than or equal to 0, otherwise an
+                    # error will be reported." Nothing in the request is applied.
+                    return j(200, {"code": "501", "type": "ISP", "request_id": request_id(),
+                                   "message": "E501: Update product failed",
+                                   "detail": [{"code": "E0501", "field": "bizCheck", "item_id": int(item_id)
+                                               if item_id.isdigit() else item_id, "sku_id": sku_id,
+                                               "message": f"negative sellable quantity for SkuId {sku_id}"}]})  # sim
+                plan[sku_id] = after
+            # Relative to the sellable quantity as it is now, under the lock checkout takes.
+            set_quantities(listings, plan)
+        reply = j(200, {"code": "0", "request_id": request_id()})
+        reply.changes, reply.kind = plan, "stock_adjust"
         return reply
 
     def _item(self, state, shop, item_id):

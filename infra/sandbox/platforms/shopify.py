@@ -1,11 +1,18 @@
-"""Shopify Admin GraphQL: inventorySetQuantities (with @idempotent and changeFromQuantity from 2026-04),
-node reads of inventory levels, and orders/refunds webhooks signed with the app's webhook secret."""
+"""Shopify Admin GraphQL: inventorySetQuantities (absolute) and inventoryAdjustQuantities (relative), both
+with @idempotent and an explicit changeFromQuantity from 2026-04, node reads of inventory levels, and
+orders/refunds webhooks signed with the app's webhook secret.
+
+An adjustment adds its delta to the level under the state lock checkout takes, so it keeps whatever the
+platform sold meanwhile; `available` may go below 0 on an adjustment, as on Shopify."""
 from __future__ import annotations
 
 import json
 import uuid
 
 from infra.sandbox.platforms._common import Reply, Simulator, b64mac, is_qty, j, parse_json, set_quantities
+
+# inventoryAdjustQuantities' bounds on the resulting quantity (INVALID_QUANTITY_TOO_LOW / _TOO_HIGH).
+QUANTITY_FLOOR, QUANTITY_CEILING = -2_000_000_000, 2_000_000_000
 
 
 class ShopifySim(Simulator):
@@ -33,15 +40,21 @@ class ShopifySim(Simulator):
         query, variables = doc["query"], doc.get("variables") or {}
         if "inventorySetQuantities" in query:
             return self._set(state, shop, version, query, variables)
+        if "inventoryAdjustQuantities" in query:
+            return self._adjust(state, shop, version, query, variables)
         if "nodes(" in query:
             return self._read(state, shop, variables)
         return j(200, {"errors": [{"message": "sandbox: unsupported operation",
                                    "extensions": {"code": "UNSUPPORTED"}}]})  # sim
 
+    @staticmethod
+    def _idempotency_key(query, variables):
+        if "@idempotent" not in query:
+            return None
+        return variables.get("key") if "$key" in query else query.split('key: "', 1)[-1].split('"', 1)[0]
+
     def _set(self, state, shop, version, query, variables):
-        key = None
-        if "@idempotent" in query:
-            key = variables.get("key") if "$key" in query else query.split('key: "', 1)[-1].split('"', 1)[0]
+        key = self._idempotency_key(query, variables)
         if version >= "2026-04" and not key:
             return j(200, {"errors": [{"message": "The @idempotent directive is required for this mutation.",
                                        "extensions": {"code": "BAD_REQUEST"}}]})
@@ -98,6 +111,99 @@ class ShopifySim(Simulator):
             if key:
                 state.idempotency[(self.platform, shop.shop, key)] = (reply.status, reply.body)
         reply.changes, reply.kind = plan, "stock_update"
+        return reply
+
+    def _adjust(self, state, shop, version, query, variables):
+        key = self._idempotency_key(query, variables)
+        if version >= "2026-04" and not key:
+            return j(200, {"errors": [{"message": "The @idempotent directive is required for this mutation but was "
+                                                  "not provided.", "extensions": {"code": "BAD_REQUEST"}}]})
+        data = variables.get("input") or {}
+        changes = data.get("changes")
+        changes = changes if isinstance(changes, list) else []
+        for i, change in enumerate(changes):
+            # Checked by the schema before the mutation runs: a GraphQL error, not a userError.
+            if version >= "2026-04" and "changeFromQuantity" not in change:
+                return j(200, {"errors": [{"message": "InventoryChangeInput must include the following argument: "
+                                                      "changeFromQuantity", "path": ["input", "changes", i],
+                                           "extensions": {"code": "INVALID_FIELD_ARGUMENTS"}}]})
+            delta = change.get("delta")
+            if not isinstance(delta, int) or isinstance(delta, bool):
+                return j(200, {"errors": [{"message": f"Variable $input of type InventoryAdjustQuantitiesInput! was "
+                                                      f"provided invalid value for changes.{i}.delta",
+                                           "extensions": {"code": "INVALID_VARIABLE"}}]})  # sim
+        params = json.dumps(data, sort_keys=True).encode()
+        with state.lock:
+            if key:
+                seen = state.idempotency.get((self.platform, shop.shop, key))
+                if seen is not None:
+                    if state.idempotency.get((self.platform, shop.shop, f"{key}#params"), (0, b""))[1] != params:
+                        reply = j(200, {"data": {"inventoryAdjustQuantities": {"inventoryAdjustmentGroup": None,
+                                  "userErrors": [{"code": "IDEMPOTENCY_KEY_PARAMETER_MISMATCH", "field": None,
+                                                  "message": "The same idempotency key cannot be used with "
+                                                             "different operation parameters."}]}}})
+                    else:   # a retry: the first answer again, and no second change
+                        reply = Reply(seen[0], seen[1], {"Content-Type": "application/json"})
+                    reply.kind = "stock_adjust"
+                    return reply
+            listings = self.listings(state, shop)
+            by_item = {l.platform_ids.get("inventory_item_id"): (lid, l) for lid, l in listings.items()}
+            location = f"gid://shopify/Location/{shop.credentials.get('location_id')}"
+            errors, plan = [], {}
+            if data.get("name") != "available":
+                # Shopify adjusts other quantity names too (with a ledgerDocumentUri); the sandbox keeps one.
+                errors.append(("INVALID_QUANTITY_NAME", ["input", "name"], "The specified quantity name is invalid."))
+            if not data.get("reason"):
+                errors.append(("INVALID_REASON", ["input", "reason"], "The specified reason is invalid."))
+            if not 0 < len(changes) <= 250:
+                errors.append(("INVALID_INPUT", ["input", "changes"], "Between 1 and 250 changes are accepted."))  # sim
+            for i, change in enumerate(changes):
+                where = ["input", "changes", str(i)]
+                item = str(change.get("inventoryItemId", "")).rsplit("/", 1)[-1]
+                if item not in by_item:
+                    errors.append(("INVALID_INVENTORY_ITEM", where + ["inventoryItemId"],
+                                   "The specified inventory item could not be found."))
+                    continue
+                if change.get("locationId") != location:
+                    errors.append(("INVALID_LOCATION", where + ["locationId"],
+                                   "The specified location could not be found."))
+                    continue
+                if change.get("ledgerDocumentUri") is not None:
+                    errors.append(("INVALID_AVAILABLE_DOCUMENT", where + ["ledgerDocumentUri"],
+                                   "A ledger document URI is not allowed when adjusting available."))
+                    continue
+                listing_id, listing = by_item[item]
+                current = plan.get(listing_id, listing.quantity)
+                expected = change.get("changeFromQuantity")
+                if expected is not None and expected != current:
+                    errors.append(("CHANGE_FROM_QUANTITY_STALE", where + ["changeFromQuantity"],
+                                   "The changeFromQuantity argument no longer matches the persisted quantity."))
+                    continue
+                after = current + change["delta"]
+                if after < QUANTITY_FLOOR:
+                    errors.append(("INVALID_QUANTITY_TOO_LOW", where + ["delta"],
+                                   "The quantity can't be lower than -2,000,000,000."))
+                    continue
+                if after > QUANTITY_CEILING:
+                    errors.append(("INVALID_QUANTITY_TOO_HIGH", where + ["delta"],
+                                   "The quantity can't be higher than 2,000,000,000."))
+                    continue
+                plan[listing_id] = after
+            if errors:
+                result = {"inventoryAdjustmentGroup": None,
+                          "userErrors": [{"code": c, "field": f, "message": m} for c, f, m in errors]}
+                plan = {}
+            else:
+                # Relative to the level as it is now, under the lock checkout takes: no sale is overwritten.
+                set_quantities(listings, plan)
+                group = f"gid://shopify/InventoryAdjustmentGroup/{state.next_id()}"
+                result = {"inventoryAdjustmentGroup": {"id": group}, "userErrors": []}
+            reply = j(200, {"data": {"inventoryAdjustQuantities": result},
+                            "extensions": {"cost": {"requestedQueryCost": 10, "actualQueryCost": 10}}})
+            if key:
+                state.idempotency[(self.platform, shop.shop, key)] = (reply.status, reply.body)
+                state.idempotency[(self.platform, shop.shop, f"{key}#params")] = (0, params)
+        reply.changes, reply.kind = plan, "stock_adjust"
         return reply
 
     def _read(self, state, shop, variables):

@@ -119,6 +119,19 @@ def check_quantity(quantity: int, listing_id: str) -> int:
     return quantity
 
 
+def check_delta(delta: int, listing_id: str) -> int:
+    # A zero delta asks for a call that changes nothing; a bool or float is a caller bug.
+    if not isinstance(delta, int) or isinstance(delta, bool) or delta == 0:
+        raise ValueError(f"listing {listing_id!r}: delta must be a non-zero int, got {delta!r}")
+    return delta
+
+
+def absolute_only(platform: str):
+    """What build_stock_adjustments raises on a platform that only takes absolute quantities."""
+    raise NotImplementedError(f"{platform} takes absolute stock quantities only: use build_stock_updates "
+                              "(see the adapter's docstring and channels/README.md)")
+
+
 def chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
         yield list(items[start:start + size])

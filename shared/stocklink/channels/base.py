@@ -1,7 +1,9 @@
 """The one interface every platform adapter implements.
 
 Platform specifics (headers, signature schemes, payload shapes, status names, batch sizes, rate limits)
-live only in the adapter modules; the rest of StockLink sees `OrderEvent`s in and `StockPush`es out.
+live only in the adapter modules; the rest of StockLink sees `OrderEvent`s in and `StockPush`es (absolute
+numbers) or, where the platform has a relative mode, `StockAdjust`s (deltas) out. Which platform offers
+which, and why StockLink uses it, is in channels/README.md.
 """
 from __future__ import annotations
 
@@ -74,6 +76,19 @@ class StockPush:
 
 
 @dataclass(frozen=True)
+class StockAdjust:
+    """A relative change of the quantity one listing shows: the platform adds `delta` to its own count.
+
+    Unlike a `StockPush`, an adjustment keeps whatever the platform's own checkout took off the listing
+    while the change was on its way (listing 5, checkout 1 -> 4, adjust -2 -> 2; setting 3 would show 3).
+    """
+
+    listing_id: str
+    delta: int                                                     # non-zero; negative lowers the count
+    platform_ids: Mapping[str, str] = field(default_factory=dict)  # as in StockPush
+
+
+@dataclass(frozen=True)
 class HttpCall:
     """A fully built, signed platform API request; sending it is the caller's job."""
 
@@ -96,6 +111,14 @@ class ChannelAdapter(Protocol):
     batch_size: int                 # listings per stock-update request
     rate_per_second: float          # documented sustained call rate per shop
     burst: int                      # token-bucket capacity
+    # Relative mode (see StockAdjust). Adapters without one declare supports_relative = False and raise
+    # NotImplementedError from build_stock_adjustments; both flags below are then False too.
+    supports_relative: bool         # the platform applies a delta to its own count
+    relative_below_zero: bool       # True: a decrease is applied even past 0 (the count goes negative);
+                                    # False: the platform refuses a change whose result would be < 0
+    relative_idempotent: bool       # True: a resend, or a rebuild with the same key, is applied once;
+                                    # False: an adjustment whose outcome is unknown (timeout, 5xx) must
+                                    # be read back, not resent (a resent raise could be applied twice)
 
     def verify_webhook(self, request: WebhookRequest, credentials: Mapping[str, str]) -> None:
         """Raise WebhookRejected unless the request is signed with the shop's secret."""
@@ -105,6 +128,18 @@ class ChannelAdapter(Protocol):
 
     def build_stock_updates(self, credentials: Mapping[str, str], pushes: list[StockPush]) -> list[HttpCall]:
         """Signed requests setting each listing's quantity, batched to `batch_size`."""
+
+    def build_stock_adjustments(self, credentials: Mapping[str, str], adjusts: list[StockAdjust],
+                                key: str | None = None) -> list[HttpCall]:
+        """Signed requests changing each listing's count by its delta, batched to `batch_size`.
+
+        `key` names this change for the platform's idempotency (where it has one): building again with
+        the same key and adjustments gives calls the platform applies once, so a retry may rebuild and
+        re-sign them; without a key each build is a new change. Each adapter's docstring says which
+        platform call this is, whether the count may go below 0 (`relative_below_zero`) and how a retry
+        behaves (`relative_idempotent`): the caller's bookkeeping of what a platform may still sell
+        depends on both. NotImplementedError where the platform only takes absolute numbers.
+        """
 
     def build_read_back(self, credentials: Mapping[str, str], listing_ids: list[str]) -> list[HttpCall]:
         """Signed requests reading the quantities the platform currently shows."""

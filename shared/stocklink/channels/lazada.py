@@ -11,9 +11,29 @@ API signing: sign = UPPER hex HMAC-SHA256(key=app_secret, msg=api_path + concat(
 non-empty parameters except sign))). System parameters app_key, timestamp (ms), sign_method=sha256,
 access_token, sign travel in the query string; business parameters (payload) in the form body.
 
+Relative stock (`build_stock_adjustments`, used for SKUs at risk): AdjustSellableQuantity, POST
+/product/stock/sellable/adjust, signed like every call, with the same `payload` XML as
+UpdateSellableQuantity (/product/stock/sellable/update) but `SellableQuantity` read as a signed delta:
+"A positive number is an increase in inventory and a negative number is a decrease" (sellable 20 and
+-1 -> 19); multi-warehouse sellers send it per `WarehouseCode`; at most 50 SKUs a call. Lazada refuses a
+change whose result is negative ("The updated final saleable inventory must be greater than or equal to
+0, otherwise an error will be reported", and never below what a campaign holds): a decrease larger than
+what the listing still has is refused, not cut short, so `relative_below_zero = False`. Such a refusal
+means the platform already sold more than StockLink knew; setting 0 (absolute) is then always safe, as 0
+never offers a unit twice. The call carries no idempotency key: a call answered by a throttle
+(ApiCallLimit) did nothing and may be resent, but one whose outcome is unknown (timeout, 5xx,
+InternalError) may have been applied, so it is read back, not resent: `relative_idempotent = False`.
+
+Checked (2026-12): Lazada Open Platform "Inventory Management API" (docId 121234: UpdatePriceQuantity,
+UpdateSellableQuantity, AdjustSellableQuantity with their request examples and notes), "Inventory
+calculation logic" (docId 121233: SellableQuantity is what buyers can buy; AdjustSellableQuantity,
+UpdateProduct and UpdateSellableQuantity change it), and the API reference entry for
+/product/stock/sellable/adjust (one `payload` parameter, "increase or decrease sellable quantity of one or
+more existing products", 50 at most).
+
 Credentials: app_key, app_secret, access_token, api_base_url? (the regional gateway, e.g.
-https://api.lazada.co.th/rest). StockPush.platform_ids: item_id (required), seller_sku (optional),
-warehouse_code (optional, multi-warehouse sellers). listing_id = the SkuId.
+https://api.lazada.co.th/rest). StockPush/StockAdjust.platform_ids: item_id (required), seller_sku
+(optional), warehouse_code (optional, multi-warehouse sellers). listing_id = the SkuId.
 """
 from __future__ import annotations
 
@@ -26,6 +46,7 @@ from stocklink.channels._common import (
     CallResult,
     Outcome,
     by_status,
+    check_delta,
     check_quantity,
     chunks,
     group_by,
@@ -42,6 +63,7 @@ from stocklink.channels.base import (
     OrderEventKind,
     OrderLine,
     PayloadInvalid,
+    StockAdjust,
     StockPush,
     WebhookRejected,
     WebhookRequest,
@@ -51,6 +73,7 @@ from stocklink.channels.base import (
 PLATFORM = "lazada"
 DEFAULT_BASE = "https://api.lazada.com.my/rest"
 SELLABLE_UPDATE = "/product/stock/sellable/update"
+SELLABLE_ADJUST = "/product/stock/sellable/adjust"
 ITEM_GET = "/product/item/get"
 ORDER_ITEMS_GET = "/order/items/get"
 MSG_TRADE_ORDER = 0
@@ -102,6 +125,9 @@ class LazadaAdapter:
     rate_per_second = 50.0   # documented: 50 inventory calls per second per seller
     burst = 10
     webhook_carries_lines = False
+    supports_relative = True
+    relative_below_zero = False    # a change that would leave the sellable quantity below 0 is refused
+    relative_idempotent = False    # no idempotency key: an unknown outcome is read back, not resent
 
     def __init__(self, clock: Callable[[], float] = time.time):
         self.clock = clock
@@ -180,13 +206,25 @@ class LazadaAdapter:
                         urlencode(business).encode())
 
     def build_stock_updates(self, credentials: Mapping[str, str], pushes: list[StockPush]) -> list[HttpCall]:
-        for push in pushes:
-            require_id(push.platform_ids, "item_id", push.listing_id)
-        multi = group_by(pushes, lambda p: "multi" if p.platform_ids.get("warehouse_code") else "single")
+        values = [(p.listing_id, p.platform_ids, check_quantity(p.quantity, p.listing_id)) for p in pushes]
+        return self._sellable_calls(credentials, SELLABLE_UPDATE, values)
+
+    def build_stock_adjustments(self, credentials: Mapping[str, str], adjusts: list[StockAdjust],
+                                key: str | None = None) -> list[HttpCall]:
+        # `key` has nothing to map to: Lazada's adjust takes no idempotency key (see the module docstring).
+        values = [(a.listing_id, a.platform_ids, check_delta(a.delta, a.listing_id)) for a in adjusts]
+        return self._sellable_calls(credentials, SELLABLE_ADJUST, values)
+
+    def _sellable_calls(self, credentials: Mapping[str, str], api_path: str,
+                        values: list[tuple[str, Mapping[str, str], int]]) -> list[HttpCall]:
+        """One signed call per 50 SKUs; single- and multi-warehouse formats never share a payload."""
+        for listing_id, ids, _ in values:
+            require_id(ids, "item_id", listing_id)
+        multi = group_by(values, lambda v: "multi" if v[1].get("warehouse_code") else "single")
         calls = []
         for fmt, group in sorted(multi.items()):
             for batch in chunks(group, self.batch_size):
-                calls.append(self._signed(credentials, "POST", SELLABLE_UPDATE,
+                calls.append(self._signed(credentials, "POST", api_path,
                                           {"payload": _sellable_xml(batch, fmt == "multi")}))
         return calls
 
@@ -223,7 +261,10 @@ class LazadaAdapter:
             return CallResult(Outcome.OK, failed_listings=failed)
         if code in _RETRYABLE_CODES or text(payload.get("type")) == "SYSTEM":
             return CallResult(Outcome.RETRYABLE, code, message)
-        return CallResult(Outcome.PERMANENT, code or str(status), message)
+        # A refused stock change names the SKUs it refused in `detail` (e.g. a negative sellable result).
+        failed = tuple(text(d.get("sku_id") or d.get("seller_sku")) for d in payload.get("detail") or []
+                       if isinstance(d, dict) and (d.get("sku_id") or d.get("seller_sku")))
+        return CallResult(Outcome.PERMANENT, code or str(status), message, failed_listings=failed)
 
 
 def escape(value: str) -> str:
@@ -231,12 +272,11 @@ def escape(value: str) -> str:
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _sellable_xml(batch: list[StockPush], multi_warehouse: bool) -> str:
+def _sellable_xml(batch: list[tuple[str, Mapping[str, str], int]], multi_warehouse: bool) -> str:
+    """The Sku list UpdateSellableQuantity (quantity) and AdjustSellableQuantity (delta) both take."""
     skus = []
-    for push in batch:
-        ids = push.platform_ids
-        qty = check_quantity(push.quantity, push.listing_id)
-        parts = [f"<ItemId>{escape(str(ids['item_id']))}</ItemId>", f"<SkuId>{escape(push.listing_id)}</SkuId>"]
+    for listing_id, ids, qty in batch:
+        parts = [f"<ItemId>{escape(str(ids['item_id']))}</ItemId>", f"<SkuId>{escape(listing_id)}</SkuId>"]
         if ids.get("seller_sku"):
             parts.append(f"<SellerSku>{escape(str(ids['seller_sku']))}</SellerSku>")
         if multi_warehouse:

@@ -24,6 +24,15 @@ Shop API signing: sign = hex HMAC-SHA256(key=partner_key,
 msg=partner_id + api_path + timestamp + access_token + shop_id); common query parameters
 partner_id, timestamp, access_token, shop_id, sign; POST bodies are JSON.
 
+Stock is absolute only. Checked (2026-12): Open Platform API best practices "Stock & Price Management"
+(section 5, Updating product stock) and v2.product.update_stock: `stock_list[{model_id?, seller_stock:
+[{location_id?, stock}]}]` gives the seller stock to set, one item per call; only `seller_stock` is
+writable (`shopee_stock` is Shopee's), and there is no delta, mode or expected-stock field. So
+`supports_relative = False`: a set can overwrite units Shopee's own checkout took while it was on its
+way. StockLink bounds that race instead of closing it: while a SKU is at risk an absolute-only channel is
+never lowered and is only refilled once it shows 0 (domain/last_units.plan_moves), and reconciliation's
+read-back finds and counts any decrement a set overwrote as drift.
+
 Credentials: partner_id, partner_key, shop_id, access_token, callback_url, api_base_url?
 StockPush.platform_ids: item_id (required), model_id (when the item has variants; listing_id is then the
 model id, else the item id), location_id (optional, multi-warehouse sellers).
@@ -38,6 +47,7 @@ from urllib.parse import urlencode
 from stocklink.channels._common import (
     CallResult,
     Outcome,
+    absolute_only,
     as_int,
     by_status,
     check_quantity,
@@ -58,6 +68,7 @@ from stocklink.channels.base import (
     OrderEventKind,
     OrderLine,
     PayloadInvalid,
+    StockAdjust,
     StockPush,
     WebhookRejected,
     WebhookRequest,
@@ -134,6 +145,9 @@ class ShopeeAdapter:
     rate_per_second = 10.0
     burst = 10
     webhook_carries_lines = False
+    supports_relative = False        # update_stock sets seller_stock; see the module docstring
+    relative_below_zero = False
+    relative_idempotent = False
 
     def __init__(self, clock: Callable[[], float] = time.time):
         self.clock = clock
@@ -268,6 +282,10 @@ class ShopeeAdapter:
                 body = {"item_id": as_int(item_id, "item_id"), "stock_list": stock_list}
                 calls.append(self._signed(credentials, "POST", UPDATE_STOCK, body_obj=body))
         return calls
+
+    def build_stock_adjustments(self, credentials: Mapping[str, str], adjusts: list[StockAdjust],
+                                key: str | None = None) -> list[HttpCall]:
+        absolute_only("Shopee")
 
     def build_read_back(self, credentials: Mapping[str, str], listing_ids: list[str],
                         platform_ids: Mapping[str, Mapping[str, str]] | None = None) -> list[HttpCall]:

@@ -9,9 +9,38 @@ Stock: Admin GraphQL `inventorySetQuantities` (POST {base}/admin/api/{version}/g
 removed) and the mutation must carry `@idempotent(key:)`. StockLink is the source of truth for the
 listed quantity, so it sends `null` unless the push says what it expects to overwrite.
 
+Relative stock (`build_stock_adjustments`, used for SKUs at risk): Admin GraphQL
+`inventoryAdjustQuantities` with input {name: "available", reason: "correction", referenceDocumentUri,
+changes: [{inventoryItemId, locationId, delta, changeFromQuantity: null}]} and `@idempotent(key:)`
+(required from 2026-04; the same key on a retry returns the first answer, never a second adjustment;
+given the caller's `key`, a rebuilt call carries the same idempotency key as the first build).
+Every change names `changeFromQuantity` explicitly, as 2026-04 requires on InventoryChangeInput too;
+StockLink passes null: the point of a delta is to be right whatever the platform's checkout did
+meanwhile, which a compare-and-swap would refuse instead. No `ledgerDocumentUri`: it is refused when
+adjusting `available` (INVALID_AVAILABLE_DOCUMENT). Shopify lets `available` go below 0 on an
+adjustment: its error codes floor the result at -2,000,000,000 (INVALID_QUANTITY_TOO_LOW) and have no
+INVALID_QUANTITY_NEGATIVE (which the set-on-hand and move mutations do have), so a decrease is never cut
+short: `relative_below_zero = True`.
+The answer is {data: {inventoryAdjustQuantities: {inventoryAdjustmentGroup, userErrors: [{code, field,
+message}]}}}. The reference does not say whether a call with userErrors changed some of its lines;
+StockLink reads it as having changed nothing (the group comes back null) and reconciliation's read-back
+settles any doubt. ADJUST_QUANTITIES_FAILED ("try again") and IDEMPOTENCY_CONCURRENT_REQUEST (the
+same key still in progress) are worth resending as is; the others (CHANGE_FROM_QUANTITY_STALE,
+INVALID_INVENTORY_ITEM, IDEMPOTENCY_KEY_PARAMETER_MISMATCH, ...) are not. A retry must resend the same
+HttpCall or rebuild it with the same `key`: a build without one gets a new idempotency key, which Shopify
+applies as a second change.
+
+Checked (2026-12): shopify.dev Admin GraphQL reference, `inventoryAdjustQuantities` (2026-04..2026-10:
+"As of version 2026-04, the idempotency key is required"), `InventoryAdjustQuantitiesInput`,
+`InventoryChangeInput` (changeFromQuantity "mandatory: you must explicitly pass in a value, even if that
+value is null"), `InventoryAdjustQuantitiesPayload`, `InventoryAdjustQuantitiesUserErrorCode`;
+changelog "Making changeFromQuantity field required (with explicit opt-out)" (2026-04) and "Making
+idempotency mandatory for inventory adjustments and refund mutations"; "Implementing idempotency".
+
 Credentials: access_token, location_id, webhook_secret, shop_domain or api_base_url, api_version?
 StockPush.platform_ids: inventory_item_id (required), location_id (optional, overrides credentials),
-expected_quantity (optional -> changeFromQuantity). listing_id = the variant id order lines carry.
+expected_quantity (optional -> changeFromQuantity). StockAdjust.platform_ids: inventory_item_id,
+location_id (optional). listing_id = the variant id order lines carry.
 """
 from __future__ import annotations
 
@@ -26,6 +55,7 @@ from stocklink.channels._common import (
     CallResult,
     Outcome,
     by_status,
+    check_delta,
     check_quantity,
     chunks,
     compact_json,
@@ -39,6 +69,7 @@ from stocklink.channels.base import (
     OrderEventKind,
     OrderLine,
     PayloadInvalid,
+    StockAdjust,
     StockPush,
     WebhookRejected,
     WebhookRequest,
@@ -71,6 +102,12 @@ _SET_MUTATION = (
     " inventorySetQuantities(input: $input) @idempotent(key: $key) {"
     " inventoryAdjustmentGroup { id } userErrors { code field message } } }"
 )
+_ADJUST_MUTATION = (
+    "mutation StockLinkAdjust($input: InventoryAdjustQuantitiesInput!, $key: String!) {"
+    " inventoryAdjustQuantities(input: $input) @idempotent(key: $key) {"
+    " inventoryAdjustmentGroup { id } userErrors { code field message } } }"
+)
+_KEY_NAMESPACE = uuid.UUID("5d1c0b1e-6a43-4c4e-9a53-2f4c1e0b7a10")  # StockLink's adjustment keys
 _READ_QUERY = (
     "query StockLinkLevels($ids: [ID!]!, $location: ID!) { nodes(ids: $ids) {"
     " ... on ProductVariant { id inventoryItem { id inventoryLevel(locationId: $location) {"
@@ -78,6 +115,8 @@ _READ_QUERY = (
 )
 # GraphQL error codes (errors[].extensions.code) that mean "slow down / try later".
 _RETRYABLE_GRAPHQL = {"THROTTLED", "MAX_COST_EXCEEDED_RETRY", "INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"}
+# userErrors codes whose documented meaning is "try again": nothing was changed, the same call may be resent.
+_RETRYABLE_USER_ERRORS = {"ADJUST_QUANTITIES_FAILED", "IDEMPOTENCY_CONCURRENT_REQUEST"}
 
 
 def gid(kind: str, value: str) -> str:
@@ -97,6 +136,9 @@ class ShopifyAdapter:
     rate_per_second = 5.0
     burst = 10
     webhook_carries_lines = True
+    supports_relative = True
+    relative_below_zero = True     # adjustments may take `available` below 0
+    relative_idempotent = True     # @idempotent key inside each built call
 
     def verify_webhook(self, request: WebhookRequest, credentials: Mapping[str, str]) -> None:
         secret = credentials.get("webhook_secret")
@@ -188,6 +230,43 @@ class ShopifyAdapter:
             calls.append(HttpCall("POST", url, headers, compact_json(body)))
         return calls
 
+    def build_stock_adjustments(self, credentials: Mapping[str, str], adjusts: list[StockAdjust],
+                                key: str | None = None) -> list[HttpCall]:
+        url, headers = self._endpoint(credentials)
+        default_location = credentials.get("location_id")
+        calls = []
+        for index, batch in enumerate(chunks(adjusts, self.batch_size)):
+            changes = []
+            for adjust in batch:
+                ids = adjust.platform_ids
+                location = ids.get("location_id") or default_location
+                if not location:
+                    raise ValueError(f"listing {adjust.listing_id!r}: no location_id (credentials or platform_ids)")
+                changes.append({
+                    "inventoryItemId": gid("InventoryItem", require_id(ids, "inventory_item_id", adjust.listing_id)),
+                    "locationId": gid("Location", location),
+                    "delta": check_delta(adjust.delta, adjust.listing_id),
+                    # Explicit null: a delta is meant to hold whatever the count is by the time it lands.
+                    "changeFromQuantity": None,
+                })
+            # The caller's key gives every rebuild of this batch the same idempotency key (a UUID, as
+            # Shopify recommends); without one each build is a new adjustment.
+            batch_key = str(uuid.uuid5(_KEY_NAMESPACE, f"{key}#{index}") if key else uuid.uuid4())
+            body = {
+                "query": _ADJUST_MUTATION,
+                "variables": {
+                    "key": batch_key,
+                    "input": {
+                        "name": "available",
+                        "reason": "correction",
+                        "referenceDocumentUri": f"gid://stocklink/StockSync/{batch_key}",
+                        "changes": changes,
+                    },
+                },
+            }
+            calls.append(HttpCall("POST", url, headers, compact_json(body)))
+        return calls
+
     def build_read_back(self, credentials: Mapping[str, str], listing_ids: list[str],
                         platform_ids: Mapping[str, Mapping[str, str]] | None = None) -> list[HttpCall]:
         url, headers = self._endpoint(credentials)
@@ -240,8 +319,12 @@ class ShopifyAdapter:
         user_errors = (result or {}).get("userErrors") or [] if isinstance(result, dict) else []
         if user_errors:
             first = user_errors[0]
+            code, message = str(first.get("code") or "USER_ERROR"), str(first.get("message") or "")
+            if all(str(e.get("code") or "") in _RETRYABLE_USER_ERRORS for e in user_errors):
+                # Nothing was changed; resending the same call (same idempotency key) is safe.
+                return CallResult(Outcome.RETRYABLE, code, message)
             # e.g. CHANGE_FROM_QUANTITY_STALE: someone changed the level; re-read and recompute, don't resend.
-            return CallResult(Outcome.PERMANENT, str(first.get("code") or "USER_ERROR"), str(first.get("message") or ""))
+            return CallResult(Outcome.PERMANENT, code, message)
         return CallResult(Outcome.OK)
 
     def _refund_event(self, payload: dict, shop: str, delivery_id: str) -> OrderEvent:

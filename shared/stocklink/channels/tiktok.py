@@ -12,6 +12,16 @@ Request signing (all 202309 APIs): query `app_key`, `timestamp` (s), `shop_ciphe
 `x-tts-access-token`. sign = hex HMAC-SHA256(key=app_secret,
 msg=app_secret + path + concat(sorted(k + v for query params except sign, access_token)) + body + app_secret).
 
+Stock is absolute only. Checked (2026-12): Partner Center API reference, Products API "Update Inventory"
+(202309, POST /product/202309/products/{product_id}/inventory/update): `skus[].inventory[].quantity` is
+"the quantity of named inventory after the change", a non-negative number below 99999, with an optional
+`warehouse_id`; the request has no delta, mode or expected-quantity field, and the Products API lists no
+other inventory write for shop products. So `supports_relative = False`: a set can overwrite units
+TikTok's own checkout took while it was on its way. StockLink bounds that race instead of closing it:
+while a SKU is at risk an absolute-only channel is never lowered and is only refilled once it shows 0
+(domain/last_units.plan_moves), and reconciliation's read-back finds and counts any decrement a set
+overwrote as drift.
+
 Credentials: app_key, app_secret, access_token, shop_cipher, api_base_url?
 StockPush.platform_ids: product_id (required), warehouse_id (optional). listing_id = the SKU id.
 """
@@ -25,6 +35,7 @@ from urllib.parse import urlencode
 from stocklink.channels._common import (
     CallResult,
     Outcome,
+    absolute_only,
     by_status,
     check_quantity,
     chunks,
@@ -43,6 +54,7 @@ from stocklink.channels.base import (
     OrderEventKind,
     OrderLine,
     PayloadInvalid,
+    StockAdjust,
     StockPush,
     WebhookRejected,
     WebhookRequest,
@@ -100,6 +112,9 @@ class TikTokAdapter:
     rate_per_second = 10.0
     burst = 10
     webhook_carries_lines = False
+    supports_relative = False        # Update Inventory sets the quantity; see the module docstring
+    relative_below_zero = False
+    relative_idempotent = False
 
     def __init__(self, clock: Callable[[], float] = time.time):
         self.clock = clock
@@ -200,6 +215,10 @@ class TikTokAdapter:
                 path = INVENTORY_UPDATE.format(product_id=product_id)
                 calls.append(self._signed(credentials, "POST", path, {}, {"skus": skus}))
         return calls
+
+    def build_stock_adjustments(self, credentials: Mapping[str, str], adjusts: list[StockAdjust],
+                                key: str | None = None) -> list[HttpCall]:
+        absolute_only("TikTok Shop")
 
     def build_read_back(self, credentials: Mapping[str, str], listing_ids: list[str],
                         platform_ids: Mapping[str, Mapping[str, str]] | None = None) -> list[HttpCall]:

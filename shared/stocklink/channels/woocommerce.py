@@ -11,6 +11,20 @@ batch request by default). Authentication: over HTTPS HTTP Basic (consumer key :
 plain HTTP WooCommerce requires OAuth 1.0a one-legged signing in the query string (we sign with
 HMAC-SHA256, key = consumer_secret + "&").
 
+Stock is treated as absolute only. Checked (2026-12): the WooCommerce REST API v3 reference (Products and
+Product variations properties, Batch update) documents `stock_quantity` as the one stock field, a
+number to set. WooCommerce's source also reads an undocumented `inventory_delta` when no `stock_quantity`
+is given (Version2 products controller, class-wc-rest-products-v2-controller.php,
+prepare_object_for_database), but applies it as a read-modify-write of the loaded product
+(get_stock_quantity() + delta, then set_stock_quantity and save), not with the one-query relative update
+checkout uses (the product data store's update_product_stock 'decrease', "to avoid stock issues"). An
+order placed between that read and the save is still overwritten: the parameter narrows the race to one
+request on the store's server without closing it, and it is no documented API. So
+`supports_relative = False`: a set can overwrite units WooCommerce's own checkout took while it was on
+its way. StockLink bounds that race instead of closing it: while a SKU is at risk an absolute-only
+channel is never lowered and is only refilled once it shows 0 (domain/last_units.plan_moves), and
+reconciliation's read-back finds and counts any decrement a set overwrote as drift.
+
 Credentials: consumer_key, consumer_secret, webhook_secret, api_base_url (the store's site URL).
 StockPush.platform_ids: parent_id for a variation (listing_id = the variation id); none for a simple
 product (listing_id = the product id). Order lines use variation_id or, when it is 0, product_id.
@@ -28,6 +42,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from stocklink.channels._common import (
     CallResult,
     Outcome,
+    absolute_only,
     by_status,
     check_quantity,
     chunks,
@@ -45,6 +60,7 @@ from stocklink.channels.base import (
     OrderEventKind,
     OrderLine,
     PayloadInvalid,
+    StockAdjust,
     StockPush,
     WebhookRejected,
     WebhookRequest,
@@ -92,6 +108,9 @@ class WooCommerceAdapter:
     rate_per_second = 2.0
     burst = 4
     webhook_carries_lines = True
+    supports_relative = False        # stock_quantity only; see the module docstring on inventory_delta
+    relative_below_zero = False
+    relative_idempotent = False
 
     def __init__(self, clock: Callable[[], float] = time.time, nonce: Callable[[], str] | None = None):
         self.clock = clock
@@ -168,6 +187,10 @@ class WooCommerceAdapter:
                            "stock_quantity": check_quantity(p.quantity, p.listing_id)} for p in batch]
                 calls.append(self._call(credentials, "POST", path, body_obj={"update": update}))
         return calls
+
+    def build_stock_adjustments(self, credentials: Mapping[str, str], adjusts: list[StockAdjust],
+                                key: str | None = None) -> list[HttpCall]:
+        absolute_only("WooCommerce")
 
     def build_read_back(self, credentials: Mapping[str, str], listing_ids: list[str],
                         platform_ids: Mapping[str, Mapping[str, str]] | None = None) -> list[HttpCall]:

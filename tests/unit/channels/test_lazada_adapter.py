@@ -6,7 +6,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from stocklink.channels._common import Outcome
-from stocklink.channels.base import OrderEventKind, OrderLine, PayloadInvalid, StockPush, WebhookRequest
+from stocklink.channels.base import OrderEventKind, OrderLine, PayloadInvalid, StockAdjust, StockPush, WebhookRequest
 from stocklink.channels.lazada import LazadaAdapter
 
 from .fixtures import body, request
@@ -133,3 +133,64 @@ def test_error_mapping(status, payload, outcome, code):
     raw = json.dumps(payload).encode() if payload else b""
     result = adapter().classify_response(status, raw)
     assert (result.outcome, result.code) == (outcome, code)
+
+
+# -- relative adjustments (AdjustSellableQuantity) -----------------------------------------------------
+def test_adapter_declares_a_relative_mode_that_refuses_negative_results_and_has_no_idempotency_key():
+    a = adapter()
+    assert (a.supports_relative, a.relative_below_zero, a.relative_idempotent) == (True, False, False)
+
+
+def test_sellable_adjust_request_and_signature():
+    adjusts = [StockAdjust("1234567890", -2, {"item_id": "557711987", "seller_sku": "TEE-BLK-M"}),
+               StockAdjust("1234567891", 20, {"item_id": "557711987"})]
+    [call] = adapter().build_stock_adjustments(CREDS, adjusts)
+    url = urlsplit(call.url)
+    assert call.method == "POST" and url.scheme == "https" and url.netloc == "api.lazada.vn"
+    assert url.path == "/rest/product/stock/sellable/adjust"
+    assert call.headers == {"Content-Type": "application/x-www-form-urlencoded;charset=utf-8"}
+    query = dict(parse_qsl(url.query))
+    form = dict(parse_qsl(call.body.decode()))
+    assert set(query) == {"app_key", "timestamp", "sign_method", "access_token", "sign"}
+    assert (query["app_key"], query["access_token"]) == ("100001", "50000200819dSmgr")
+    assert query["timestamp"] == str(int(NOW * 1000)) and query["sign_method"] == "sha256"
+    # Same Sku list as UpdateSellableQuantity; SellableQuantity is the signed delta.
+    assert form == {"payload": (
+        "<Request><Product><Skus>"
+        "<Sku><ItemId>557711987</ItemId><SkuId>1234567890</SkuId><SellerSku>TEE-BLK-M</SellerSku>"
+        "<SellableQuantity>-2</SellableQuantity></Sku>"
+        "<Sku><ItemId>557711987</ItemId><SkuId>1234567891</SkuId><SellableQuantity>20</SellableQuantity></Sku>"
+        "</Skus></Product></Request>")}
+    # Signed like every Lazada call: API path + sorted key+value of system and business parameters.
+    signed = {k: v for k, v in query.items() if k != "sign"} | form
+    assert query["sign"] == expected_sign(CREDS["app_secret"], "/product/stock/sellable/adjust", signed)
+    # The path is part of what is signed: the same parameters signed for /update do not pass for /adjust.
+    assert query["sign"] != expected_sign(CREDS["app_secret"], "/product/stock/sellable/update", signed)
+
+
+def test_adjust_multi_warehouse_format_and_batches_of_50():
+    [call] = adapter().build_stock_adjustments(CREDS, [StockAdjust("1", -3, {"item_id": "9", "warehouse_code": "wh2"})])
+    assert dict(parse_qsl(call.body.decode()))["payload"] == (
+        "<Request><Product><Skus><Sku><ItemId>9</ItemId><SkuId>1</SkuId>"
+        "<MultiWarehouseInventories><MultiWarehouseInventory><WarehouseCode>wh2</WarehouseCode>"
+        "<SellableQuantity>-3</SellableQuantity></MultiWarehouseInventory></MultiWarehouseInventories>"
+        "</Sku></Skus></Product></Request>")
+    adjusts = [StockAdjust(str(i), -1, {"item_id": str(i // 7)}) for i in range(120)]
+    calls = adapter().build_stock_adjustments(CREDS, adjusts)
+    assert [dict(parse_qsl(c.body.decode()))["payload"].count("<Sku>") for c in calls] == [50, 50, 20]
+    assert {urlsplit(c.url).path for c in calls} == {"/rest/product/stock/sellable/adjust"}
+
+
+@pytest.mark.parametrize("adjust", [StockAdjust("1", -1, {}), StockAdjust("1", 0, {"item_id": "9"}),
+                                    StockAdjust("1", False, {"item_id": "9"})])
+def test_bad_adjustments_are_refused_before_sending(adjust):
+    with pytest.raises(ValueError):
+        adapter().build_stock_adjustments(CREDS, [adjust])
+
+
+def test_a_refused_stock_change_names_the_skus_it_refused():
+    answer = {"code": "501", "type": "ISP", "message": "E501: Update product failed",
+              "detail": [{"code": "E0501", "field": "bizCheck", "item_id": 557711987, "sku_id": 1234567890,
+                          "message": "negative sellable"}]}
+    result = adapter().classify_response(200, json.dumps(answer).encode())
+    assert (result.outcome, result.code, result.failed_listings) == (Outcome.PERMANENT, "501", ("1234567890",))

@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from stocklink.channels.base import ChannelAdapter
+from stocklink.channels.base import ChannelAdapter, StockAdjust
 from stocklink.channels.registry import PLATFORMS, UnknownPlatform, adapter_for
 
 REQUIRED = ("verify_webhook", "parse_webhook", "build_stock_updates", "build_read_back", "parse_read_back",
@@ -42,3 +42,20 @@ def test_adapters_import_no_http_client():
             "print(','.join(m for m in ('requests', 'httpx', 'urllib3', 'botocore', 'http.client') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == ""
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_each_adapter_says_whether_it_has_a_relative_mode(platform):
+    adapter = adapter_for(platform)
+    flags = (adapter.supports_relative, adapter.relative_below_zero, adapter.relative_idempotent)
+    assert all(isinstance(flag, bool) for flag in flags)
+    assert callable(adapter.build_stock_adjustments)
+    if not adapter.supports_relative:
+        assert flags == (False, False, False)
+        with pytest.raises(NotImplementedError, match="absolute stock quantities only"):
+            adapter.build_stock_adjustments({}, [StockAdjust("1", -1, {})])
+
+
+def test_relative_modes_are_the_documented_ones():
+    # channels/README.md: Shopify inventoryAdjustQuantities, Lazada AdjustSellableQuantity; the others set.
+    assert {p for p in PLATFORMS if adapter_for(p).supports_relative} == {"shopify", "lazada"}

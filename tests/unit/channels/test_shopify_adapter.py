@@ -1,9 +1,10 @@
 import json
+import uuid
 
 import pytest
 
 from stocklink.channels._common import Outcome
-from stocklink.channels.base import OrderEventKind, OrderLine, PayloadInvalid, StockPush, WebhookRequest
+from stocklink.channels.base import OrderEventKind, OrderLine, PayloadInvalid, StockAdjust, StockPush, WebhookRequest
 from stocklink.channels.shopify import ShopifyAdapter
 
 from .fixtures import request
@@ -124,3 +125,99 @@ def test_error_mapping(status, body, headers, outcome, code):
     assert (result.outcome, result.code) == (outcome, code)
     if headers:
         assert result.retry_after == 2.0
+
+
+# -- relative adjustments (inventoryAdjustQuantities) ------------------------------------------------
+def _adjust(i, delta, **ids):
+    return StockAdjust(str(1000 + i), delta, {"inventory_item_id": str(5000 + i), **ids})
+
+
+def test_adapter_declares_a_relative_mode_that_may_go_below_zero_and_dedupes_retries():
+    adapter = ShopifyAdapter()
+    assert (adapter.supports_relative, adapter.relative_below_zero, adapter.relative_idempotent) == (True, True, True)
+
+
+def test_stock_adjustment_is_inventory_adjust_quantities_with_idempotency_key():
+    [call] = ShopifyAdapter().build_stock_adjustments(CREDS, [_adjust(1, -2), _adjust(2, 3, location_id="777")])
+    assert call.method == "POST"
+    assert call.url == "https://stocklink-demo.myshopify.com/admin/api/2026-04/graphql.json"
+    assert dict(call.headers) == {"Content-Type": "application/json", "X-Shopify-Access-Token": "shpat_test"}
+    body = json.loads(call.body)
+    assert body["query"] == (
+        "mutation StockLinkAdjust($input: InventoryAdjustQuantitiesInput!, $key: String!) {"
+        " inventoryAdjustQuantities(input: $input) @idempotent(key: $key) {"
+        " inventoryAdjustmentGroup { id } userErrors { code field message } } }")
+    key = body["variables"]["key"]
+    assert body["variables"]["input"] == {
+        "name": "available",
+        "reason": "correction",
+        "referenceDocumentUri": f"gid://stocklink/StockSync/{key}",
+        "changes": [
+            {"inventoryItemId": "gid://shopify/InventoryItem/5001", "locationId": "gid://shopify/Location/40642626",
+             "delta": -2, "changeFromQuantity": None},
+            {"inventoryItemId": "gid://shopify/InventoryItem/5002", "locationId": "gid://shopify/Location/777",
+             "delta": 3, "changeFromQuantity": None},
+        ],
+    }
+    # 2026-04 requires changeFromQuantity on every change: present as JSON null, not omitted. And no
+    # ledgerDocumentUri, which Shopify refuses when adjusting `available`.
+    assert call.body.count(b'"changeFromQuantity":null') == 2 and b"ledgerDocumentUri" not in call.body
+
+
+def test_each_built_adjustment_has_its_own_key_and_batches_of_250():
+    adapter = ShopifyAdapter()
+    calls = adapter.build_stock_adjustments(CREDS, [_adjust(i, 1) for i in range(600)])
+    assert [len(json.loads(c.body)["variables"]["input"]["changes"]) for c in calls] == [250, 250, 100]
+    assert len({json.loads(c.body)["variables"]["key"] for c in calls}) == 3
+
+
+@pytest.mark.parametrize("adjust", [
+    StockAdjust("1", -1, {}),                                   # no inventory item
+    StockAdjust("1", 0, {"inventory_item_id": "9"}),            # a call that changes nothing
+    StockAdjust("1", True, {"inventory_item_id": "9"}),         # bool is not a delta
+    StockAdjust("1", 1.5, {"inventory_item_id": "9"}),
+])
+def test_bad_adjustments_are_refused_before_sending(adjust):
+    with pytest.raises(ValueError):
+        ShopifyAdapter().build_stock_adjustments(CREDS, [adjust])
+
+
+def test_adjustment_without_a_location_is_refused():
+    creds = {k: v for k, v in CREDS.items() if k != "location_id"}
+    with pytest.raises(ValueError, match="location_id"):
+        ShopifyAdapter().build_stock_adjustments(creds, [_adjust(1, -1)])
+
+
+def _adjust_answer(*codes):
+    errors = [{"code": c, "field": ["input", "changes", "0", "delta"], "message": c.lower()} for c in codes]
+    group = None if codes else {"id": "gid://shopify/InventoryAdjustmentGroup/1"}
+    return {"data": {"inventoryAdjustQuantities": {"inventoryAdjustmentGroup": group, "userErrors": errors}}}
+
+
+@pytest.mark.parametrize("codes,outcome", [
+    ((), Outcome.OK),
+    (("ADJUST_QUANTITIES_FAILED",), Outcome.RETRYABLE),          # "The quantities couldn't be adjusted. Try again."
+    (("IDEMPOTENCY_CONCURRENT_REQUEST",), Outcome.RETRYABLE),    # the same key is still being processed
+    (("IDEMPOTENCY_KEY_PARAMETER_MISMATCH",), Outcome.PERMANENT),
+    (("CHANGE_FROM_QUANTITY_STALE",), Outcome.PERMANENT),
+    (("INVALID_INVENTORY_ITEM",), Outcome.PERMANENT),
+    (("INVALID_QUANTITY_TOO_LOW",), Outcome.PERMANENT),
+    (("ADJUST_QUANTITIES_FAILED", "INVALID_LOCATION"), Outcome.PERMANENT),   # one lasting error: don't resend
+])
+def test_adjustment_user_errors(codes, outcome):
+    result = ShopifyAdapter().classify_response(200, json.dumps(_adjust_answer(*codes)).encode())
+    assert result.outcome is outcome
+    assert result.code == (codes[0] if codes else "")
+
+
+def test_a_caller_key_gives_every_rebuild_the_same_idempotency_keys():
+    # The retry loop rebuilds (re-signs) a call per attempt: with the caller's key, Shopify sees a duplicate.
+    adapter = ShopifyAdapter()
+    adjusts = [_adjust(i, -1) for i in range(300)]
+    first = adapter.build_stock_adjustments(CREDS, adjusts, key="push-42")
+    again = adapter.build_stock_adjustments(CREDS, adjusts, key="push-42")
+    other = adapter.build_stock_adjustments(CREDS, adjusts, key="push-43")
+    assert [c.body for c in first] == [c.body for c in again]
+    keys = [json.loads(c.body)["variables"]["key"] for c in first]
+    assert len(set(keys)) == 2 and all(str(uuid.UUID(k)) == k for k in keys)   # one UUID per batch
+    assert not set(keys) & {json.loads(c.body)["variables"]["key"] for c in other}
