@@ -42,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
                             "random in a range (0-3); default 0 (at once)")
     local.add_argument("--reorder", action="store_true",
                        help="with --demo: webhooks may overtake each other (each after its own random delay)")
-    local.add_argument("--allocation", choices=("shared", "guarded"), default="guarded",
+    local.add_argument("--allocation", choices=("shared", "guarded"), default="shared",
                        help="with --demo: guarded (each of the last units offered on one platform at a time) or "
                             "shared (every platform shows the whole pool)")
     local.add_argument("--schedule-interval", type=float, default=None,

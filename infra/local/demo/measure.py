@@ -56,8 +56,12 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))] if ordered else float("nan")
 
 
+STOCK_CALLS = ("stock_update", "stock_adjust")     # absolute sets and relative changes
+
+
 def stock_updates(calls: list[dict]) -> list[dict]:
-    return [c for c in calls if c.get("kind") == "stock_update" and not c.get("fault") and c.get("status") == 200]
+    """The platform calls that changed a listing's quantity and were accepted."""
+    return [c for c in calls if c.get("kind") in STOCK_CALLS and not c.get("fault") and c.get("status") == 200]
 
 
 def order_lags(orders: list[Order], calls: list[dict], catalog: Catalog, start_units: dict[str, int]

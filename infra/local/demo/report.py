@@ -41,7 +41,7 @@ def report_lines(s: dict) -> list[str]:
                  f"p99 {s['webhook_answer_p99_ms']} ms; {s['deliveries']} webhooks, {s['delivery_retries']} "
                  f"retries, {s['delivery_failures']} failed, {s['deliveries_out_of_order']} out of order")
     lines.append(f"  checkout refuses what a listing no longer shows: {'yes' if s.get('enforce_listed', True) else 'no'}; "
-                 f"allocation: {s.get('allocation', 'guarded')}")
+                 f"allocation: {s.get('allocation', 'shared')}")
     lines.append(f"  sale took {s['elapsed_s']} s, platforms settled {s['settle_s']} s later"
                  + (f" (late webhooks all delivered {s['flush_s']} s after the last order)" if s.get("flush_s", 0) >= 0.05
                     else ""))

@@ -16,7 +16,7 @@ ALLOCATIONS = ("shared", "guarded")
 
 def run_demo(api_url: str, token: str, sandbox_base: str, *, flash_units: int = 120, flash_orders_n: int = 200,
              side_orders: int | None = None, n_skus: int = 20, threads: int = 16, webhook_delay="0",
-             reorder: bool = False, allocation: str = "guarded", enforce_listed: bool = True, out=print) -> dict:
+             reorder: bool = False, allocation: str = "shared", enforce_listed: bool = True, out=print) -> dict:
     """`webhook_delay` (seconds: 1, "0-3", [0, 3]) and `reorder` are every shop's webhook delivery in its
     simulator; `enforce_listed` every shop's checkout refusing what its listing no longer shows;
     `allocation`: "guarded" turns StockLink's last-units guard on (PUT /allocation/last-units: while a SKU is at

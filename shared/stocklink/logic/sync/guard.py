@@ -17,12 +17,12 @@ import uuid
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable
 
-from stocklink.channels.base import StockPush
+from stocklink.channels.base import StockAdjust, StockPush
 from stocklink.domain.allocation import AllocationSettings, ListingRef, pool
 from stocklink.domain.last_units import (ChannelDemand, RiskPolicy, at_risk, plan_moves, risk_threshold,
                                          split_by_demand)
 from stocklink.logic.sync import config, displays, velocity
-from stocklink.logic.sync.platform_calls import push_with_retry
+from stocklink.logic.sync.platform_calls import MAX_ATTEMPTS, push_with_retry
 from stocklink.logic.sync.rate_limit import shop_limiter
 from stocklink.logic.sync.report import SyncReport, record_failed
 from stocklink.observability import logger, metrics
@@ -72,9 +72,12 @@ def read(sku: str, now_ms: int, pol: RiskPolicy) -> SkuView:
     for listing in singles:
         platform, shop = listing.channel.split("#", 1)
         try:
-            relative = bool(getattr(adapter_for(platform), "supports_relative", False))
+            adapter = adapter_for(platform)
         except UnknownPlatform:
             continue                                   # the storefront reserves synchronously: no listing
+        # Relative changes only where the platform refuses a count below 0: one that lets it go negative
+        # could be lowered by units already sold and unreported (domain/last_units.plan_moves).
+        relative = bool(getattr(adapter, "supports_relative", False)) and not getattr(adapter, "relative_below_zero", True)
         if listing.channel not in latency:
             samples = sync_models.latency_samples(platform, shop)
             latency[listing.channel] = velocity.p99(samples) if samples else None
@@ -202,12 +205,18 @@ def _move(view: SkuView, pol: RiskPolicy, now_ms: Callable[[], int], report: Syn
             continue
         if move.counted:
             sync_models.add_shown(platform, shop, {lid: move.counted}, now_ms())
-        push = StockPush(lid, move.quantity, move.listing.platform_ids)
-        build = (lambda: adapter.build_stock_adjustments(credentials, [push])[0]) if move.relative else \
-            (lambda: adapter.build_stock_updates(credentials, [push])[0])
+        attempts = MAX_ATTEMPTS
+        if move.relative:
+            change, change_key = StockAdjust(lid, move.quantity, move.listing.platform_ids), uuid.uuid4().hex
+            build = lambda: adapter.build_stock_adjustments(credentials, [change], key=change_key)[0]  # noqa: E731
+            if move.quantity > 0 and not getattr(adapter, "relative_idempotent", False):
+                attempts = 1        # a raise resent after an unknown outcome could be applied twice
+        else:
+            push = StockPush(lid, move.quantity, move.listing.platform_ids)
+            build = lambda: adapter.build_stock_updates(credentials, [push])[0]  # noqa: E731
         limiter = shop_limiter(platform, shop, adapter)
         limiter.acquire()
-        outcome = push_with_retry(adapter, build, limiter)
+        outcome = push_with_retry(adapter, build, limiter, attempts)
         report.calls += 1
         report.attempts += outcome.attempts
         done = now_ms()

@@ -33,12 +33,12 @@ class CallOutcome:
 
 
 def push_with_retry(adapter, build: Callable[[], HttpCall],
-                    limiter: ShopRateLimit | TokenBucket | None = None) -> CallOutcome:
-    """Send a freshly built (re-signed) call until OK, a permanent error, or MAX_ATTEMPTS."""
+                    limiter: ShopRateLimit | TokenBucket | None = None, attempts: int = MAX_ATTEMPTS) -> CallOutcome:
+    """Send a freshly built (re-signed) call until OK, a permanent error, or `attempts`."""
     from stocklink.channels._common import Outcome
 
     error = ""
-    for attempt in range(MAX_ATTEMPTS):
+    for attempt in range(attempts):
         if attempt and limiter is not None:
             limiter.acquire()
         status, headers, body = seams.send(build())
@@ -51,9 +51,9 @@ def push_with_retry(adapter, build: Callable[[], HttpCall],
             error = f"HTTP {status} {result.code} {result.message}".strip()
             if result.outcome is Outcome.PERMANENT:
                 return CallOutcome(False, attempt + 1, error, refused=True)
-        if attempt + 1 < MAX_ATTEMPTS:
+        if attempt + 1 < attempts:
             seams.sleep(backoff_delay(attempt, result.retry_after if result else None))
-    return CallOutcome(False, MAX_ATTEMPTS, error)
+    return CallOutcome(False, attempts, error)
 
 
 def call_group(adapter, credentials, push: StockPush) -> tuple[str, str]:
