@@ -10,7 +10,7 @@ from stocklink.domain.requests import ReceiptIn, SkuIn, WarehouseIn
 from stocklink.domain.stock import Line
 from stocklink.logic import catalog, inventory, reservations
 from stocklink.logic.sync import sweep
-from stocklink.store import reconcile_models, repository, sync_models
+from stocklink.store import last_units_models, reconcile_models, repository, sync_models
 from stocklink.store.models import LedgerEntry
 from stocklink.time import now_ms
 
@@ -20,7 +20,7 @@ HOLDS = 24
 @pytest.fixture
 def tables(local_tables, dynamodb_local, monkeypatch):
     extra = (*reconcile_models.MODELS, sync_models.ListingSync, sync_models.SyncFailure, sync_models.ShopSyncStats,
-             sync_models.SkuVelocity)
+             sync_models.SkuVelocity, last_units_models.SkuGuard)
     for model in extra:
         monkeypatch.setattr(model.Meta, "host", dynamodb_local, raising=False)
         monkeypatch.setattr(model, "_connection", None, raising=False)
