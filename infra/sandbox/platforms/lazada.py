@@ -66,33 +66,14 @@ class LazadaSim(Simulator):
         return skus, None
 
     def _update(self, state, shop, payload, err):
-        skus, refused = self._skus(payload, err)
-        if refused:
-            return refused
-        with state.lock:
-            listings = self.listings(state, shop)
-            plan = {}
-            for sku in skus:
-                sku_id, item_id = sku.findtext("SkuId", ""), sku.findtext("ItemId", "")
-                listing = listings.get(sku_id)
-                if listing is None or listing.platform_ids.get("item_id") != item_id:
-                    return j(200, {"code": "E0501", "type": "ISP", "request_id": request_id(),
-                                   "message": f"SkuId {sku_id} / ItemId {item_id} not found"})  # sim message
-                texts = sku.findall(".//SellableQuantity")
-                try:
-                    qty = sum(int(t.text or "") for t in texts)
-                except ValueError:
-                    qty = -1
-                if not texts or qty < 0:
-                    return j(200, {"code": "E0501", "type": "ISP", "request_id": request_id(),
-                                   "message": "SellableQuantity must be a non-negative integer"})  # sim
-                plan[sku_id] = qty
-            set_quantities(listings, plan)
-        reply = j(200, {"code": "0", "request_id": request_id()})
-        reply.changes, reply.kind = plan, "stock_update"
-        return reply
+        return self._change(state, shop, payload, err, relative=False)
 
     def _adjust(self, state, shop, payload, err):
+        return self._change(state, shop, payload, err, relative=True)
+
+    def _change(self, state, shop, payload, err, relative: bool):
+        """Absolute (UpdateSellableQuantity) or relative (AdjustSellableQuantity): the same SKU list, applied
+        all or nothing under the lock checkout takes."""
         skus, refused = self._skus(payload, err)
         if refused:
             return refused
@@ -107,13 +88,14 @@ class LazadaSim(Simulator):
                                    "message": f"SkuId {sku_id} / ItemId {item_id} not found"})  # sim message
                 texts = sku.findall(".//SellableQuantity")
                 try:
-                    delta = sum(int(t.text or "") for t in texts)   # signed: "-20" lowers by 20
+                    qty = sum(int(t.text or "") for t in texts)       # relative: signed, "-20" lowers by 20
                 except ValueError:
                     texts = []
-                if not texts:
+                if not texts or (not relative and qty < 0):
                     return j(200, {"code": "E0501", "type": "ISP", "request_id": request_id(),
-                                   "message": "SellableQuantity must be an integer"})  # sim
-                after = plan.get(sku_id, listing.quantity) + delta
+                                   "message": "SellableQuantity must be an integer" if relative
+                                   else "SellableQuantity must be a non-negative integer"})  # sim
+                after = plan.get(sku_id, listing.quantity) + qty if relative else qty
                 if after < 0:
                     # "The updated final saleable inventory must be greater than or equal to 0, otherwise an
                     # error will be reported." Nothing in the request is applied.
@@ -123,10 +105,9 @@ class LazadaSim(Simulator):
                                                if item_id.isdigit() else item_id, "sku_id": sku_id,
                                                "message": f"negative sellable quantity for SkuId {sku_id}"}]})  # sim
                 plan[sku_id] = after
-            # Relative to the sellable quantity as it is now, under the lock checkout takes.
             set_quantities(listings, plan)
         reply = j(200, {"code": "0", "request_id": request_id()})
-        reply.changes, reply.kind = plan, "stock_adjust"
+        reply.changes, reply.kind = plan, "stock_adjust" if relative else "stock_update"
         return reply
 
     def _item(self, state, shop, item_id):
