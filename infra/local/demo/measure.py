@@ -22,11 +22,15 @@ def pool_available(api: Api, skus) -> dict[str, int]:
 
 
 def computed(api: Api, skus) -> dict[tuple[str, str], int]:
-    """(platform, sku) -> the quantity StockLink computes for that listing now."""
+    """(platform, sku) -> the quantity StockLink expects that listing to show now: what its allocation
+    computes, or, while the last-units guard holds the SKU, what it counts the platform may still sell."""
     out = {}
     for sku in skus:
-        for row in api.call("GET", f"/skus/{sku}/channels")["listings"]:
-            out[(row["platform"], sku)] = row["computed_qty"]
+        view = api.call("GET", f"/skus/{sku}/channels")
+        guarded = (view.get("allocation") or {}).get("mode") == "guarded"
+        for row in view["listings"]:
+            out[(row["platform"], sku)] = row["shown"] if guarded and row.get("shown") is not None \
+                else row["computed_qty"]
     return out
 
 
