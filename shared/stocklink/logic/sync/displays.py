@@ -6,7 +6,6 @@ from typing import Callable, Iterable, Mapping
 
 from stocklink.domain.allocation import AllocationSettings, Component, ListingRef, plan_displays
 from stocklink.logic.sync import executors, velocity
-from stocklink.logic.sync.settings import settings_for
 from stocklink.store import catalog, repository
 
 
@@ -33,6 +32,14 @@ def listings_and_settings(skus: Iterable[str], with_settings: bool = False
                 for (platform, shop), stored in stored_settings.items()
                 if any(l.channel == f"{platform}#{shop}" for l in out)}
     return out, settings
+
+
+def settings_for(channels: Iterable[str]) -> dict[str, AllocationSettings]:
+    """Each channel's ("platform#shop") settings; the defaults for a shop that stored none. Here, not in
+    sync.settings, so that pushing never imports the API's request models (pydantic: ~150 ms cold)."""
+    channels = list(channels)
+    stored = catalog.allocation_settings(channels)
+    return {ch: AllocationSettings.from_dict(stored.get(ch)) for ch in channels}
 
 
 def without_guarded(listings: list[ListingRef], guarded: Iterable[str]) -> list[ListingRef]:

@@ -46,13 +46,6 @@ def get_allocation(platform: str, shop: str) -> dict:
     return {"platform": platform, "shop": shop, **AllocationSettings.from_dict(data).to_dict()}
 
 
-def settings_for(channels: Iterable[str]) -> dict[str, AllocationSettings]:
-    """Each channel's ("platform#shop") settings; the defaults for a shop that stored none."""
-    channels = list(channels)
-    stored = catalog.allocation_settings(channels)
-    return {ch: AllocationSettings.from_dict(stored.get(ch)) for ch in channels}
-
-
 class LastUnitsIn(BaseModel):
     """The last-units policy (domain/last_units.RiskPolicy): whether SKUs at risk are guarded, and when a SKU
     counts as at risk."""
