@@ -70,6 +70,17 @@ def test_at_risk_the_platforms_never_offer_more_than_the_pool(linked, aws, sandb
     assert sum(c["share"] for c in allocation["channels"]) <= allocation["available"]
 
 
+def test_the_sweep_moves_the_units_of_skus_at_risk_again(linked, sandbox_base):
+    from stocklink.logic.sync.sweep import run_pass
+    from stocklink.time import now_ms
+
+    assert linked.put("/allocation/last-units", {"enabled": True}).status == 200
+    push(stock_changed())
+    report = run_pass(now_ms())
+    assert report["last_units"]["at_risk"] == 1
+    assert sum(listed(sandbox_base).values()) <= _available(linked)
+
+
 def test_an_oversell_cuts_every_channel_to_zero(linked, aws, sandbox_base):
     assert linked.put("/allocation/last-units", {"enabled": True}).status == 200
     push(stock_changed())

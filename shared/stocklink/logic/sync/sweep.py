@@ -24,7 +24,6 @@ from typing import Callable
 
 from stocklink import bus, events
 from stocklink.logic import reservations
-from stocklink.logic.sync import guard
 from stocklink.logic.sync.reconciliation import (
     CHUNK,
     DEFAULT_VERIFY_EVERY_S,
@@ -135,6 +134,8 @@ def _guard_at_risk(now_ms: int) -> dict:
     skus = last_units_models.all_at_risk()
     if not skus:
         return {"at_risk": 0, "pushed": 0}
+    from stocklink.logic.sync import guard   # only when a SKU is at risk: the pass's cold start stays small
+
     try:
         guarded, report = guard.guard_skus(skus, lambda: now_ms)
     except Exception:  # noqa: BLE001 - the next change of each SKU runs the guard too
