@@ -105,3 +105,25 @@ class RuntimeProcess:
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
+
+
+def demo_result(*args: str) -> tuple[dict, str]:
+    """`local --demo --exit` in memory on free ports with `args` (the sale's size and flags), run to its end
+    as a user would: (the summary it prints as `DEMO RESULT {...}`, its whole output). Fails when it exits
+    non-zero, prints no result, or leaves a process of its runtime behind."""
+    import json
+
+    rt = RuntimeProcess("--in-memory", "--demo", "--exit", "--sandbox-port", "0", *args)
+    rt.start()
+    try:
+        code = rt.proc.wait(timeout=240)    # a bound on waiting, not an assertion on speed
+    except Exception:
+        rt.kill()
+        raise
+    ddb_port = rt.ddb_port()
+    if ddb_port:
+        leftovers = processes_with_env(f"127.0.0.1:{ddb_port}") + processes_with_env(f"-port {ddb_port} ")
+        assert not leftovers, f"processes left after --exit: {leftovers}"
+    lines = [l for l in rt.lines if l.startswith("DEMO RESULT ")]
+    assert code == 0 and lines, f"demo exited with {code}:\n{rt.output[-6000:]}"
+    return json.loads(lines[-1][len("DEMO RESULT "):]), rt.output

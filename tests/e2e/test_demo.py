@@ -3,11 +3,9 @@
 would, then judged from the summary it prints (`DEMO RESULT {...}`)."""
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from tests.e2e.runtime_process import RuntimeProcess, handlers_exist, processes_with_env
+from tests.e2e.runtime_process import demo_result, handlers_exist
 
 FLASH_UNITS = 20
 
@@ -16,21 +14,8 @@ FLASH_UNITS = 20
 def demo_run():
     if not handlers_exist("staff_api", "webhook_ingest", "channel_push"):
         pytest.skip("needs the staff API, webhook ingest and channel push functions")
-    rt = RuntimeProcess("--in-memory", "--demo", "--exit", "--sandbox-port", "0", "--flash-units", str(FLASH_UNITS),
-                        "--flash-orders", "30", "--side-orders", "5", "--demo-skus", "6", "--buyers", "8")
-    rt.start()
-    try:
-        code = rt.proc.wait(timeout=240)    # a bound on waiting, not an assertion on speed
-    except Exception:
-        rt.kill()
-        raise
-    ddb_port = rt.ddb_port()
-    if ddb_port:
-        leftovers = processes_with_env(f"127.0.0.1:{ddb_port}") + processes_with_env(f"-port {ddb_port} ")
-        assert not leftovers, f"processes left after --exit: {leftovers}"
-    lines = [l for l in rt.lines if l.startswith("DEMO RESULT ")]
-    assert code == 0 and lines, f"demo exited with {code}:\n{rt.output[-6000:]}"
-    return json.loads(lines[-1][len("DEMO RESULT "):]), rt.output
+    return demo_result("--flash-units", str(FLASH_UNITS), "--flash-orders", "30", "--side-orders", "5",
+                       "--demo-skus", "6", "--buyers", "8")
 
 
 def test_no_oversell_beyond_orders_in_flight(demo_run):

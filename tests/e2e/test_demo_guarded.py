@@ -1,15 +1,12 @@
 """The demo's flash sale with the last-units guard on (`--allocation guarded`), over HTTP against the local
 runtime and the simulators: the platforms accept no more orders than there are units — no order is
-oversold, not even one in flight — every platform ends where StockLink counts it, and the ledger replays
-exactly. How many units sold before the sale ended is printed, not asserted (the guard is being tuned for
-sell-through: see the README's last-units paragraph)."""
+oversold, not even one in flight — and the ledger replays exactly. How many units sold before the sale
+ended is printed, not asserted (the guard is being tuned for sell-through: see the README's last units)."""
 from __future__ import annotations
-
-import json
 
 import pytest
 
-from tests.e2e.runtime_process import RuntimeProcess, handlers_exist
+from tests.e2e.runtime_process import demo_result, handlers_exist
 
 FLASH_UNITS = 12
 
@@ -18,17 +15,8 @@ FLASH_UNITS = 12
 def guarded_run():
     if not handlers_exist("staff_api", "webhook_ingest", "channel_push"):
         pytest.skip("needs the staff API, webhook ingest and channel push functions")
-    rt = RuntimeProcess("--in-memory", "--demo", "--exit", "--sandbox-port", "0", "--flash-units", str(FLASH_UNITS),
-                        "--flash-orders", "30", "--side-orders", "5", "--demo-skus", "4", "--buyers", "8",
-                        "--allocation", "guarded")
-    rt.start()
-    try:
-        code = rt.proc.wait(timeout=240)    # a bound on waiting, not an assertion on speed
-    finally:
-        rt.stop()
-    lines = [l for l in rt.output.splitlines() if l.startswith("DEMO RESULT ")]
-    assert code == 0 and lines, f"demo exited with {code}:\n{rt.output[-6000:]}"
-    return json.loads(lines[-1][len("DEMO RESULT "):]), rt.output
+    return demo_result("--flash-units", str(FLASH_UNITS), "--flash-orders", "30", "--side-orders", "5",
+                       "--demo-skus", "4", "--buyers", "8", "--allocation", "guarded")
 
 
 def test_no_order_is_oversold_when_the_last_units_are_guarded(guarded_run):

@@ -3,11 +3,9 @@ the sale waits for every late webhook, judges each order by StockLink's answer t
 no oversell beyond the orders in flight, every platform in sync and the ledger exact."""
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from tests.e2e.runtime_process import RuntimeProcess, handlers_exist
+from tests.e2e.runtime_process import demo_result, handlers_exist
 
 FLASH_UNITS = 12
 
@@ -16,18 +14,8 @@ FLASH_UNITS = 12
 def late_run():
     if not handlers_exist("staff_api", "webhook_ingest", "channel_push"):
         pytest.skip("needs the staff API, webhook ingest and channel push functions")
-    rt = RuntimeProcess("--in-memory", "--demo", "--exit", "--sandbox-port", "0", "--flash-units", str(FLASH_UNITS),
-                        "--flash-orders", "20", "--side-orders", "3", "--demo-skus", "4", "--buyers", "6",
-                        "--webhook-delay", "0-1", "--reorder", "--allocation", "shared")
-    rt.start()
-    try:
-        code = rt.proc.wait(timeout=240)    # a bound on waiting, not an assertion on speed
-    except Exception:
-        rt.kill()
-        raise
-    lines = [l for l in rt.lines if l.startswith("DEMO RESULT ")]
-    assert code == 0 and lines, f"demo exited with {code}:\n{rt.output[-6000:]}"
-    return json.loads(lines[-1][len("DEMO RESULT "):]), rt.output
+    return demo_result("--flash-units", str(FLASH_UNITS), "--flash-orders", "20", "--side-orders", "3",
+                       "--demo-skus", "4", "--buyers", "6", "--webhook-delay", "0-1", "--reorder", "--allocation", "shared")
 
 
 def test_late_webhooks_are_all_delivered_and_judged(late_run):
