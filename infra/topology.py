@@ -53,6 +53,8 @@ class QueueDelivery:
     max_receive_count: int = 5
     visibility_timeout_s: int = 360    # AWS: at least 6 x the function timeout for an event source
     retry_after_s: int = 5             # a failed record becomes visible again after this long (local)
+    requeue: bool = False              # the function may put events back on its queue with a delay
+                                       # (REQUEUE_QUEUE in its environment; stocklink.bus.publish_later)
 
 
 @dataclass(frozen=True)
@@ -235,6 +237,8 @@ ROUTES: tuple[Route, ...] = (
     Route("PUT", "/shops/{platform}/{shop}/allocation", "staff_api", "token"),
     Route("GET", "/shops/{platform}/{shop}/allocation", "staff_api", "token"),
     Route("GET", "/skus/{sku}/channels", "staff_api", "token"),
+    Route("PUT", "/skus/{sku}/sale", "staff_api", "token"),
+    Route("DELETE", "/skus/{sku}/sale", "staff_api", "token"),
     Route("GET", "/sync/failures", "staff_api", "token"),
     Route("PUT", "/allocation/last-units", "staff_api", "token"),
     Route("GET", "/allocation/last-units", "staff_api", "token"),
@@ -274,7 +278,7 @@ EVENT_RULES: tuple[EventRule, ...] = (
     # Queued: a flash sale's events are merged per batch (one stock read and one push per listing).
     EventRule("channel-push-on-stock", (events.STOCK_CHANGED, events.ORDER_OVERSOLD), "channel_push",
               queue=QueueDelivery(batch_size=10, max_concurrency=5, max_receive_count=5,
-                                  visibility_timeout_s=360)),
+                                  visibility_timeout_s=360, requeue=True)),
 )
 
 SCHEDULES: tuple[Schedule, ...] = (

@@ -101,6 +101,20 @@ def get_sku_channels(sku: str):
     return json_response(200, views.sku_channels(sku, now_ms()))
 
 
+@app.put("/skus/<sku>/sale")
+def put_declared_sale(sku: str):
+    from stocklink.logic.sync import settings
+    who = principal(app, "staff")
+    return json_response(200, settings.declare_sale(sku, parse_body(app, settings.DeclaredSaleIn), now_ms(), who.name))
+
+
+@app.delete("/skus/<sku>/sale")
+def delete_declared_sale(sku: str):
+    from stocklink.logic.sync import settings
+    who = principal(app, "staff")
+    return json_response(200, settings.end_sale(sku, now_ms(), who.name))
+
+
 @app.put("/allocation/last-units")
 def put_last_units():
     from stocklink.logic.sync import settings

@@ -27,7 +27,7 @@ class Bus(Construct):
         self.bus = events.EventBus(self, "Bus", event_bus_name=bus_name)
         self.queues: dict[str, sqs.Queue] = {}
 
-    def add_rules(self, rules, functions: dict[str, lambda_.IFunction], dlq_factory) -> dict[str, events.Rule]:
+    def add_rules(self, rules, functions: dict[str, lambda_.Function], dlq_factory) -> dict[str, events.Rule]:
         created = {}
         for rule in rules:
             if rule.function not in functions:
@@ -46,6 +46,9 @@ class Bus(Construct):
                     max_batching_window=cdk.Duration.seconds(delivery.max_batching_window_s)
                     if delivery.max_batching_window_s else None))
                 self.queues[rule.name] = queue
+                if delivery.requeue:             # e.g. the last-units guard's "a drain is over", later
+                    queue.grant_send_messages(functions[rule.function])
+                    functions[rule.function].add_environment("REQUEUE_QUEUE", queue.queue_url)
             created[rule.name] = events.Rule(
                 self, pascal(rule.name),
                 event_bus=self.bus,

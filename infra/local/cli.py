@@ -42,9 +42,12 @@ def _parser() -> argparse.ArgumentParser:
                             "random in a range (0-3); default 0 (at once)")
     local.add_argument("--reorder", action="store_true",
                        help="with --demo: webhooks may overtake each other (each after its own random delay)")
-    local.add_argument("--allocation", choices=("shared", "guarded"), default="shared",
-                       help="with --demo: guarded (each of the last units offered on one platform at a time) or "
-                            "shared (every platform shows the whole pool)")
+    local.add_argument("--allocation", choices=("shared", "guarded"), default="guarded",
+                       help="with --demo: guarded (default: the sale declared ahead, each unit offered on one "
+                            "platform at a time) or shared (every platform shows the whole pool)")
+    local.add_argument("--sale-seconds", type=float, default=30.0,
+                       help="with --demo: the flash sale's orders arrive over this many seconds; buyers who find a "
+                            "listing sold out look again until it ends (0: every order at once)")
     local.add_argument("--schedule-interval", type=float, default=None,
                        help="run every schedule at this many seconds instead of its own rate (tests)")
     local.add_argument("--health-timeout", type=float, default=60.0,
@@ -147,7 +150,7 @@ def _run_demo(args, runtime) -> int:
         summary = run_demo(runtime.url, runtime.dev_token, base, flash_units=args.flash_units,
                            flash_orders_n=args.flash_orders, side_orders=args.side_orders,
                            n_skus=args.demo_skus, threads=args.buyers, webhook_delay=args.webhook_delay,
-                           reorder=args.reorder, allocation=args.allocation, out=_say)
+                           reorder=args.reorder, allocation=args.allocation, sale_s=args.sale_seconds, out=_say)
     except Exception as exc:  # noqa: BLE001 - report and stop rather than leave a half-seeded demo running
         logging.getLogger("stocklink.local").exception("demo failed: %s", exc)
         return 1

@@ -90,7 +90,7 @@ class LocalRuntime:
         # Workers import their handlers while the tables, secret and bus are provisioned.
         for fn in self.topology.FUNCTIONS:
             env = function_environment(fn, ddb_endpoint=self.ddb.endpoint_url, aws_endpoint=self.moto.endpoint_url,
-                                       extra={**self._queue_env(), **self.extra_env})
+                                       extra={**self._queue_env(), **self._function_env(fn.name), **self.extra_env})
             pool = WorkerPool(fn, env, relay=self.relay)
             pool.start()
             self.pools[fn.name] = pool
@@ -184,6 +184,11 @@ class LocalRuntime:
         if dlqs:
             env["DEAD_LETTER_QUEUES"] = json.dumps(dlqs)
         return env
+
+    def _function_env(self, function: str) -> dict[str, str]:
+        """A function's own event queue, where it may put events back with a delay (QueueDelivery.requeue)."""
+        return {"REQUEUE_QUEUE": f"stocklink-local-{r.name}" for r in getattr(self.topology, "EVENT_RULES", ())
+                if r.function == function and getattr(r, "queue", None) is not None and r.queue.requeue}
 
     def _invoke_sync(self, function: str, event: dict):
         return self.pools[function].invoke(event)

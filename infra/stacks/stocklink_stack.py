@@ -70,6 +70,7 @@ class StockLinkStack(cdk.Stack):
         self.functions = fns.functions
         self.tables = data.tables
         bus.add_rules(topology.EVENT_RULES, fns.functions, dlqs)
+        self.event_queues = bus.queues
         self.schedules = Schedules(self, "Schedules", schedules=topology.SCHEDULES, functions=fns.functions,
                                    dlq_factory=dlqs, log_retention=log_retention)
         self.api = Api(self, "Api", routes=topology.ROUTES, functions=fns.functions, log_retention=log_retention)

@@ -1,11 +1,14 @@
 """Publishing domain events on the StockLink EventBridge bus (names and payloads: stocklink.events).
 
-Published after the stock transaction commits. A lost publish (EventBridge unreachable) never undoes or
+Published after the stock transaction commits. `publish_later` puts an event straight on the calling
+function's own queue with a delay (EventBridge has none): the last-units guard's "a drain is over". A lost publish (EventBridge unreachable) never undoes or
 blocks a committed stock change: the 30 s reconciliation recomputes every channel's quantity anyway.
 """
 from __future__ import annotations
 
 import json
+import uuid
+from datetime import datetime, timezone
 from functools import lru_cache
 
 import boto3
@@ -40,3 +43,34 @@ def publish(detail_type: str, details: list[dict]) -> int:
     if failed:
         logger.warning("events not published", extra={"detail_type": detail_type, "failed": failed})
     return failed
+
+
+MAX_DELAY_S = 900   # SQS DelaySeconds
+
+
+@lru_cache(maxsize=1)
+def _sqs_queue() -> tuple[object, str] | None:
+    ref = settings().requeue_queue
+    if not ref:
+        return None
+    client = boto3.client("sqs")
+    return client, ref if "://" in ref else client.get_queue_url(QueueName=ref)["QueueUrl"]
+
+
+def publish_later(detail_type: str, detail: dict, delay_s: float) -> bool:
+    """An event shaped as EventBridge delivers it, on this function's own queue, visible after `delay_s`
+    (at most 15 minutes). False (logged, never raised) when it could not be queued or no queue is set."""
+    event = {"version": "0", "id": str(uuid.uuid4()), "detail-type": detail_type, "source": SOURCE,
+             "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "detail": detail}
+    try:
+        queue = _sqs_queue()
+        if queue is None:
+            logger.warning("no queue to publish a later event on", extra={"detail_type": detail_type})
+            return False
+        client, url = queue
+        client.send_message(QueueUrl=url, MessageBody=json.dumps(event, default=str),
+                            DelaySeconds=max(0, min(MAX_DELAY_S, int(round(delay_s)))))
+        return True
+    except Exception:  # noqa: BLE001 - the sweep runs every SKU at risk again anyway
+        logger.exception("queueing %s for later failed", detail_type)
+        return False

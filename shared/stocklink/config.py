@@ -39,6 +39,7 @@ class Settings:
     alerts_topic_arn: str = ""              # the alerts SNS topic (alert function publishes, API subscribes)
     notify_retry_base_delay: float = 1.0    # chat webhook retry backoff base, seconds (tests shrink it)
     dead_letter_queues: str = ""            # JSON {name: queue URL or name}: DLQ depths the alert tick checks
+    requeue_queue: str = ""                 # URL or name of the function's own event queue (bus.publish_later)
 
     @staticmethod
     def from_env() -> "Settings":
@@ -51,6 +52,7 @@ class Settings:
             alerts_topic_arn=os.environ.get("ALERTS_TOPIC_ARN", ""),
             notify_retry_base_delay=float(os.environ.get("NOTIFY_RETRY_BASE_DELAY", "1.0")),
             dead_letter_queues=os.environ.get("DEAD_LETTER_QUEUES", ""),
+            requeue_queue=os.environ.get("REQUEUE_QUEUE", ""),
         )
 
 

@@ -122,3 +122,17 @@ def test_alert_function_gets_forecast_events_and_reads_every_dead_letter_queue_d
     for spec in topology.FUNCTIONS:
         env = synth.resources[synth.lid(synth.stack.functions[spec.name])]["Properties"]["Environment"]["Variables"]
         assert ("DEAD_LETTER_QUEUES" in env) == (spec.name == "alerts"), spec.name
+
+
+def test_only_channel_push_may_put_events_back_on_a_queue_and_only_on_its_own(synth):
+    """The last-units guard's 'a drain is over' is a delayed message on channel_push's own queue."""
+    own_queue = synth.lid(synth.stack.event_queues["channel-push-on-stock"])
+    env = synth.resources[synth.lid(synth.stack.functions["channel_push"])]["Properties"]["Environment"]["Variables"]
+    assert refs(env["REQUEUE_QUEUE"]) == {own_queue}
+    send = [s for s in _statements_with(synth, "channel_push", "sqs:")
+            if any(a.startswith("sqs:Send") for a in _actions(s))]
+    assert send and all(refs(s["Resource"]) == {own_queue} for s in send)
+    for spec in topology.FUNCTIONS:
+        if spec.name != "channel_push":
+            variables = synth.resources[synth.lid(synth.stack.functions[spec.name])]["Properties"]["Environment"]
+            assert "REQUEUE_QUEUE" not in variables["Variables"], spec.name

@@ -85,3 +85,6 @@ class ApiClient:
 
     def post(self, path, body=None, **kw):
         return self.call("POST", path, body, **kw)
+
+    def delete(self, path, **kw):
+        return self.call("DELETE", path, **kw)

@@ -93,3 +93,75 @@ def test_with_the_policy_off_every_channel_shows_the_pool(linked, sandbox_base):
     push(stock_changed())
     assert set(listed(sandbox_base).values()) == {6}
     assert linked.get(f"/skus/{SKU}/channels").body["allocation"]["mode"] == "shared"
+
+
+def test_a_declared_sale_is_guarded_from_its_start_whatever_the_demand(linked, aws, sandbox_base):
+    from datetime import datetime, timedelta, timezone
+
+    from stocklink.logic.sync.sweep import run_pass
+    from stocklink.time import now_ms
+
+    soon = (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()
+    push(stock_changed())
+    assert set(listed(sandbox_base).values()) == {6}                 # the policy is off: shared
+    assert linked.put(f"/skus/{SKU}/sale", {"until": "2020-01-01T00:00:00Z"}).status == 400   # in the past
+    assert linked.put(f"/skus/{SKU}/sale", {"until": "2099-01-01T00:00:00"}).status == 400    # no time zone
+    assert linked.put(f"/skus/{SKU}/sale", {"until": soon, "bogus": 1}).status == 400
+    assert linked.put("/skus/NO-SUCH-SKU/sale", {"until": soon}).status == 404
+    assert linked.get(f"/skus/{SKU}/channels").body["allocation"]["mode"] == "shared"        # nothing written
+
+    assert linked.put("/allocation/last-units", {"enabled": False, "drain_s": 0}).status == 200
+    answer = linked.put(f"/skus/{SKU}/sale", {"until": soon})
+    assert answer.status == 200 and answer.body["guarded_until"].endswith("Z")
+    run_bus(aws)               # the declaration's stock.changed: platforms that take absolute numbers are cut
+    assert sum(listed(sandbox_base).values()) <= 6, listed(sandbox_base)
+    run_pass(now_ms())         # their drains over, every channel gets its share (even: nothing sold yet)
+    assert listed(sandbox_base) == {"tiktok": 2, "lazada": 2, "shopify": 2}
+    allocation = linked.get(f"/skus/{SKU}/channels").body["allocation"]
+    assert allocation["mode"] == "guarded" and "declared" in allocation["why"]
+    assert allocation["sale_declared_until"] is not None
+
+    assert linked.delete(f"/skus/{SKU}/sale").status == 200
+    run_bus(aws)
+    assert set(listed(sandbox_base).values()) == {6}                 # shared again once the sale is over
+    assert linked.get(f"/skus/{SKU}/channels").body["allocation"]["mode"] == "shared"
+
+
+def test_a_cut_runs_the_sku_again_when_its_drain_is_over(linked, aws, sandbox_base, monkeypatch):
+    from stocklink import bus
+
+    later = []
+    monkeypatch.setattr(bus, "publish_later", lambda detail_type, detail, delay_s: later.append(
+        (detail_type, detail["sku"], delay_s)) or True)
+    push(stock_changed())                                            # shared: every channel shows 6
+    assert linked.put("/allocation/last-units", {"enabled": True, "drain_s": 4}).status == 200
+    push(stock_changed())                                            # at risk: the absolute platforms are cut
+    assert later == [("stock.changed", SKU, 5)]                      # once, for the SKU, after its drain
+
+
+def test_an_event_published_later_arrives_on_the_functions_queue_after_its_delay(aws, monkeypatch):
+    import json
+    import time
+
+    import boto3
+
+    from stocklink import bus
+    from stocklink.config import settings
+
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="channel-push-own")["QueueUrl"]
+    monkeypatch.setenv("REQUEUE_QUEUE", "channel-push-own")
+    settings.cache_clear()
+    bus._sqs_queue.cache_clear()
+    try:
+        assert bus.publish_later("stock.changed", {"sku": SKU, "cause": "drain_over"}, 1)
+        assert sqs.receive_message(QueueUrl=url).get("Messages") is None          # not before its delay
+        time.sleep(1.2)
+        body = json.loads(sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"])
+        assert body["detail-type"] == "stock.changed" and body["source"] == "stocklink"
+        assert body["detail"] == {"sku": SKU, "cause": "drain_over"}
+    finally:
+        monkeypatch.delenv("REQUEUE_QUEUE")
+        settings.cache_clear()
+        bus._sqs_queue.cache_clear()
+    assert bus.publish_later("stock.changed", {"sku": SKU}, 1) is False            # no queue set: logged only

@@ -133,14 +133,21 @@ def test_units_move_lower_first_then_raise():
     assert plan_moves(8, [ChannelDemand("fast", 3.0, 2), ChannelDemand("slow", 1.0, 2)]) == {"fast": 6, "slow": 2}
 
 
-def test_an_absolute_channel_keeps_what_fits_is_cut_when_it_does_not_and_is_refilled_when_sold_out():
+def test_an_absolute_channel_keeps_its_share_is_cut_when_its_units_are_needed_and_is_refilled_when_sold_out():
+    within_share = [ChannelDemand("fast", 3.0, 0), ChannelDemand("woo", 1.0, 2, relative=False)]
+    assert plan_moves(8, within_share) == {"fast": 6, "woo": 2}     # it keeps selling its share
     demands = [ChannelDemand("fast", 3.0, 0), ChannelDemand("woo", 1.0, 6, relative=False)]
-    assert plan_moves(8, demands) == {"fast": 2, "woo": 6}   # its 6 fit: it keeps selling them
-    assert plan_moves(5, demands) == {"fast": 0, "woo": 0}   # they do not: cut, counted until drained
+    assert plan_moves(8, demands) == {"fast": 2, "woo": 0}   # 4 beyond its share while fast wants them: cut,
+                                                             # counted until drained
+    assert plan_moves(5, demands) == {"fast": 0, "woo": 0}   # more than the pool: cut
+    slow_abs = [ChannelDemand("fast", 3.0, 4, relative=False), ChannelDemand("woo", 1.0, 4, relative=False)]
+    assert plan_moves(8, slow_abs) == {"fast": 4, "woo": 4}  # nobody can take units now: nothing is cut
     assert plan_moves(8, [ChannelDemand("fast", 3.0, 2), ChannelDemand("woo", 1.0, 0, relative=False)]) == \
         {"fast": 6, "woo": 2}                       # sold out: refilled with its share
     assert plan_moves(20, [ChannelDemand("fast", 3.0, 0), ChannelDemand("woo", 0.1, 0, relative=False)]) == \
         {"fast": 19, "woo": 1}                      # at most 10 s of its sales (at least 1) at a time
+    no_demand_yet = [ChannelDemand("a", 0.0, 0, relative=False), ChannelDemand("b", 0.0, 0, relative=False)]
+    assert plan_moves(20, no_demand_yet) == {"a": 10, "b": 10}   # before any sale: the even share
 
 
 def test_a_paused_channel_keeps_its_units_counted():

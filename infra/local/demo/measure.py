@@ -273,4 +273,14 @@ def flash_summary(api: Api, sandbox: Sandbox, catalog: Catalog, sale: SaleResult
     summary["shown_after"] = {p: sale.shown_after.get((p, FLASH_SKU)) for p in PLATFORMS}
     summary["computed_after"] = {p: sale.computed_after.get((p, FLASH_SKU)) for p in PLATFORMS}
     summary["all_listings_in_sync"] = not mismatches(api, sandbox, catalog)
+    summary["units_sold"] = units_sold(sale, FLASH_SKU, flash_units)
+    summary["sell_through_pct"] = round(100 * summary["units_sold"] / flash_units, 1) if flash_units else None
+    summary["offered_at_end"] = {p: sale.shown_at_end.get((p, FLASH_SKU)) for p in PLATFORMS}
     return summary
+
+
+def units_sold(sale: SaleResult, sku: str, units: int) -> int:
+    """Units of `sku` sold by the end of the sale: the orders platforms accepted, up to the units that exist
+    (an oversold order sold nothing that was there)."""
+    accepted = sum(o.qty for o in sale.orders if o.sku == sku and o.status in ("applied", "oversold"))
+    return min(units, accepted)

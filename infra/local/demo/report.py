@@ -18,6 +18,12 @@ def report_lines(s: dict) -> list[str]:
                      f"refused (platform showed 0) {row['refused']:4}  errors {row['error']}")
     lines.append(f"  units: {s['flash_units']} in the pool, {s['placed']} orders accepted by platforms, "
                  f"{s['applied']} reserved by StockLink")
+    if s.get("units_sold") is not None:
+        left = s["flash_units"] - s["units_sold"]
+        offered = ", ".join(f"{p} {q}" for p, q in s.get("offered_at_end", {}).items() if q)
+        lines.append(f"  sold {s['units_sold']} of {s['flash_units']} units ({s['sell_through_pct']} %) by the end of "
+                     f"the sale; {left} left" + (f", offered at the end on {offered}" if offered else "")
+                     + (f"; the sale lasted {s['sale_s']:g} s" if s.get("sale_s") else ""))
     lines.append(f"  oversold: {s['oversold_beyond_in_flight']} beyond in-flight; "
                  f"{s['oversold_in_flight']} order(s) ({s['oversold_units']} unit(s)) in flight = accepted by a "
                  f"platform before StockLink's 0 had landed there (recorded as oversold reservations)")

@@ -3,6 +3,7 @@ seed, first sync, the flash sale, the measurements and the report."""
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta, timezone
 
 from infra.local.demo.client import PLATFORMS, SHOP, Api, Sandbox
 from infra.local.demo.measure import flash_summary, wait_in_sync
@@ -16,11 +17,14 @@ ALLOCATIONS = ("shared", "guarded")
 
 def run_demo(api_url: str, token: str, sandbox_base: str, *, flash_units: int = 120, flash_orders_n: int = 200,
              side_orders: int | None = None, n_skus: int = 20, threads: int = 16, webhook_delay="0",
-             reorder: bool = False, allocation: str = "shared", enforce_listed: bool = True, out=print) -> dict:
+             reorder: bool = False, allocation: str = "guarded", enforce_listed: bool = True, sale_s: float = 30.0,
+             out=print) -> dict:
     """`webhook_delay` (seconds: 1, "0-3", [0, 3]) and `reorder` are every shop's webhook delivery in its
     simulator; `enforce_listed` every shop's checkout refusing what its listing no longer shows;
     `allocation`: "guarded" turns StockLink's last-units guard on (PUT /allocation/last-units: while a SKU is at
-    risk each unit is offered on one platform only), "shared" leaves every platform showing the whole pool."""
+    risk each unit is offered on one platform only) and declares the flash sale ahead (PUT /skus/{sku}/sale:
+    guarded from its start), "shared" leaves every platform showing the whole pool. `sale_s`: the orders
+    arrive over that many seconds, buyers who find a listing sold out look again until the end (0: all at once)."""
     if allocation not in ALLOCATIONS:
         raise ValueError(f"allocation must be one of {ALLOCATIONS}")
     delay = parse_delay(webhook_delay)
@@ -31,14 +35,17 @@ def run_demo(api_url: str, token: str, sandbox_base: str, *, flash_units: int = 
         f"delivered {_delay_text(delay)}{', out of order' if reorder else ''}; checkout "
         f"{'refuses' if enforce_listed else 'does not refuse'} what a listing no longer shows")
     catalog = seed_and_sync(api, sandbox, n_skus, flash_units, out, delivery=delivery, enforce_listed=enforce_listed)
+    if allocation == "guarded":
+        declare_flash_sale(api, sale_s, out)
     side = side_orders if side_orders is not None else max(2, flash_orders_n // 10)
     orders = flash_orders(flash_orders_n, side, side)
+    pace = f"arriving over {sale_s:g} s, buyers looking again while sold out" if sale_s > 0 else "all at once"
     out(f"demo: flash sale on TikTok Shop: {flash_orders_n} orders for {FLASH_SKU} ({flash_units} units), "
-        f"Shopee and Lazada selling it too ({side} orders each), {threads} buyers at once")
-    sale = run_sale(api, sandbox, catalog, orders, threads)
+        f"Shopee and Lazada selling it too ({side} orders each), {threads} buyers, {pace}")
+    sale = run_sale(api, sandbox, catalog, orders, threads, sale_s=sale_s)
     summary = flash_summary(api, sandbox, catalog, sale, flash_units)
     summary.update({"webhook_delay_s": describe_delay(*delay), "reorder": reorder, "enforce_listed": enforce_listed,
-                    "allocation": allocation})
+                    "allocation": allocation, "sale_s": sale_s})
     for line in report_lines(summary):
         out(line)
     return summary
@@ -63,3 +70,23 @@ def seed_and_sync(api: Api, sandbox: Sandbox, n_skus: int, flash_units: int, out
     out(f"demo: initial sync {'complete' if not off else f'INCOMPLETE ({len(off)} listings differ)'} "
         f"in {time.monotonic() - t1:.1f} s")
     return catalog
+
+
+def declare_flash_sale(api: Api, sale_s: float, out=print, timeout: float = 60.0) -> None:
+    """The seller announces the flash sale: StockLink splits the SKU's units between the platforms before the
+    first buyer (platforms that take only absolute numbers are cut to 0 and refilled with their share once
+    their drain is over); waits until every unit is offered once and no platform is draining."""
+    until = datetime.now(timezone.utc) + timedelta(seconds=max(600.0, sale_s * 4))
+    api.call("PUT", f"/skus/{FLASH_SKU}/sale", {"until": until.isoformat()})
+    t0 = time.monotonic()
+    allocation: dict = {}
+    while time.monotonic() - t0 < timeout:
+        allocation = api.call("GET", f"/skus/{FLASH_SKU}/channels")["allocation"]
+        channels = allocation["channels"]
+        if not any(c["draining"] for c in channels) and sum(max(0, c["shown"]) for c in channels) == \
+                allocation["available"]:
+            break
+        time.sleep(0.5)
+    shares = ", ".join(f"{c['listing'].split('#')[0]} {c['shown']}" for c in allocation.get("channels", []))
+    out(f"demo: flash sale declared (PUT /skus/{FLASH_SKU}/sale): units split in {time.monotonic() - t0:.1f} s: "
+        f"{shares}")

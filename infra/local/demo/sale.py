@@ -5,7 +5,9 @@ delivery settings), an order is judged once its webhooks have been delivered: th
 simulators' deliveries and reads StockLink's answers from their delivery log."""
 from __future__ import annotations
 
+import heapq
 import json
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -110,10 +112,39 @@ def _record_answer(order: Order, status: int, body: dict) -> None:
         order.status, order.detail = "error", json.dumps(outcomes)[:300]
 
 
-def run_orders(sandbox: Sandbox, catalog: Catalog, orders: list[Order], threads: int = 16) -> list[Order]:
-    """Every order placed by `threads` buyers at once (each `place`d with the shop's checkout settings)."""
+def run_orders(sandbox: Sandbox, catalog: Catalog, orders: list[Order], threads: int = 16, sale_s: float = 0.0,
+               retry_s: float = 1.0) -> list[Order]:
+    """Every order placed by `threads` buyers at once (each `place`d with the shop's checkout settings); with
+    `sale_s`, a timed sale: the orders arrive evenly over that many seconds and a buyer whose platform shows
+    too few units looks again every `retry_s` until the sale ends (buyers refresh a flash sale's page)."""
+    if sale_s <= 0:
+        with ThreadPoolExecutor(threads) as pool:
+            return list(pool.map(lambda o: place(sandbox, catalog, o), orders))
+    start = time.monotonic()
+    end = start + sale_s
+    due = [(start + sale_s * i / len(orders), i) for i in range(len(orders))]
+    heapq.heapify(due)
+    lock = threading.Lock()
+
+    def buyer() -> None:
+        while True:
+            with lock:
+                if not due:
+                    return
+                at, i = heapq.heappop(due)
+            if at >= end:
+                continue                       # the sale is over: this buyer's last look stays refused
+            time.sleep(max(0.0, at - time.monotonic()))
+            order = orders[i]
+            place(sandbox, catalog, order)
+            if order.status == "refused" and time.monotonic() + retry_s < end:
+                with lock:
+                    heapq.heappush(due, (time.monotonic() + retry_s, i))
+
     with ThreadPoolExecutor(threads) as pool:
-        return list(pool.map(lambda o: place(sandbox, catalog, o), orders))
+        for future in [pool.submit(buyer) for _ in range(threads)]:
+            future.result()
+    return orders
 
 
 def interleave(*streams: list[Order]) -> list[Order]:
@@ -143,21 +174,24 @@ class SaleResult:
     computed_after: dict[tuple[str, str], int]
     deliveries: list[dict] = field(default_factory=list)   # the simulators' delivery log for the sale
     flush_s: float = 0.0                                    # waiting for late webhooks after the last order
+    shown_at_end: dict[tuple[str, str], int] = field(default_factory=dict)   # what each platform still offered
+                                                                               # when the buyers stopped
 
     def summary(self, catalog: Catalog) -> dict:
         return measure.summarize(self, catalog)
 
 
 def run_sale(api: Api, sandbox: Sandbox, catalog: Catalog, orders: list[Order], threads: int = 16,
-             settle_timeout: float = 90.0, flush_timeout: float = 300.0) -> SaleResult:
+             settle_timeout: float = 90.0, flush_timeout: float = 300.0, sale_s: float = 0.0) -> SaleResult:
     """Places the orders, waits until every late webhook has been delivered (or given up after its retries;
     `flush_timeout` bounds the wait) and the platforms settle, then reads the call and delivery logs."""
     skus = sorted({o.sku for o in orders})
     start_units = measure.pool_available(api, catalog.skus)
     since = time.time()
     t0 = time.monotonic()
-    done = run_orders(sandbox, catalog, orders, threads)
+    done = run_orders(sandbox, catalog, orders, threads, sale_s)
     elapsed = time.monotonic() - t0
+    listed_at_end = sandbox.listings()
     sandbox.flush(flush_timeout)
     flushed = time.monotonic() - t0 - elapsed
     deliveries = sandbox.deliveries(since)
@@ -168,4 +202,5 @@ def run_sale(api: Api, sandbox: Sandbox, catalog: Catalog, orders: list[Order], 
     shown = sandbox.listings()
     return SaleResult(done, calls, start_units, elapsed, settle, off, measure.pool_available(api, skus),
                       {(p, sku): shown.get((p, catalog.listings[(p, sku)])) for p in PLATFORMS for sku in skus},
-                      measure.computed(api, skus), deliveries, flushed)
+                      measure.computed(api, skus), deliveries, flushed,
+                      {(p, sku): listed_at_end.get((p, catalog.listings[(p, sku)])) for p in PLATFORMS for sku in skus})

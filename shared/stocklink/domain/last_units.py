@@ -39,6 +39,7 @@ class RiskPolicy:
     default_push_latency_s: float = 1.0     # before a shop has push-latency samples
     default_webhook_delay_s: float = 3.0    # before a shop's webhook delays are measured
     absolute_refill_s: float = 10.0         # an absolute-only channel is refilled with this many seconds' sales
+                                            # (units on it can be taken back only by a cut)
     drain_s: float = 8.0                    # after a 0 lands on an absolute-only channel, orders it took before
                                             # are expected within this long (late ones are counted)
 
@@ -148,7 +149,7 @@ def plan_moves(available: int, channels: Sequence[ChannelDemand], policy: RiskPo
     would be spent twice) move freely. A platform that only takes an absolute number would overwrite the
     units its own checkout took while our number was on its way, so it is only ever *raised* while it is
     counted at 0 or less (nothing of it unreported, nothing to overwrite), by at most what it sells in
-    `absolute_refill_s`; and it is lowered only to 0 (a cut: its count stays as it is until the orders it
+    `absolute_refill_s` (its share, before any demand is measured); and it is lowered only to 0 (a cut: its count stays as it is until the orders it
     took before the 0 landed have been reported — the caller's drain — since a 0 overwrites nothing that
     can still be sold). A channel whose sync is off, or that is draining, keeps what it shows counted.
     """
@@ -168,7 +169,8 @@ def plan_moves(available: int, channels: Sequence[ChannelDemand], policy: RiskPo
         if not c.relative:
             if c.shown > 0:
                 continue
-            want = min(want, max(1, math.ceil(c.velocity * policy.absolute_refill_s - 1e-9)))
+            if any(d.velocity > 0 for d in channels):      # no demand measured yet: the even share
+                want = min(want, max(1, math.ceil(c.velocity * policy.absolute_refill_s - 1e-9)))
         if not c.settings.sync or want <= 0 or headroom <= 0:
             continue
         raise_by = min(want, headroom)
@@ -178,13 +180,27 @@ def plan_moves(available: int, channels: Sequence[ChannelDemand], policy: RiskPo
 
 
 def _keep_absolute(available: int, channels: Sequence[ChannelDemand]) -> list[ChannelDemand]:
-    """Absolute-only channels that show units keep them, fastest first, while what they and the paused
-    channels show fits in `available` (a cut stops a channel's sales for a drain: the channel that sells
-    most is the last to lose them); they are planned as if paused. The others are cut if they must give."""
+    """Absolute-only channels that show units, planned as if paused (kept) or left to be cut to 0.
+
+    A cut stops a channel's sales for a drain, so a channel is cut only when its units are needed: it shows
+    more than its share of demand while the channels that could take units now want more than the headroom
+    (slowest first, until what the cuts will free covers the want). The rest are kept fastest first while
+    what they and the paused channels show fits in `available`; one that does not fit is cut too.
+    """
+    targets = split_by_demand(available, channels)
+    headroom = int(available) - sum(max(0, c.shown) for c in channels)
+    wants = sum(max(0, targets[c.channel] - max(0, c.shown)) for c in channels
+                if c.settings.sync and (c.relative or c.shown <= 0))
+    showing = [c for c in channels if c.settings.sync and not c.relative and c.shown > 0]
+    cut: set[str] = set()
+    freed = 0
+    for c in sorted(showing, key=lambda c: (c.velocity, c.channel)):
+        if c.shown > targets[c.channel] and wants > headroom + freed:
+            cut.add(c.channel)
+            freed += c.shown
     fixed = sum(max(0, c.shown) for c in channels if not c.settings.sync)
     keep: set[str] = set()
-    for c in sorted((c for c in channels if c.settings.sync and not c.relative and c.shown > 0),
-                    key=lambda c: (-c.velocity, c.channel)):
+    for c in sorted((c for c in showing if c.channel not in cut), key=lambda c: (-c.velocity, c.channel)):
         if fixed + c.shown <= available:
             keep.add(c.channel)
             fixed += c.shown

@@ -1,8 +1,11 @@
 """The last-units guard's state: per SKU whether it is at risk (with hysteresis, so it is remembered), and
 the lock its moves run under, so that the units of one SKU are moved by one container at a time (a raise
-is decided from what every channel shows; two containers deciding at once could both spend the headroom).
-Kept in the catalog table, pk "LAST_UNITS", sk <sku>."""
+is decided from what every channel shows; two containers deciding at once could both spend the headroom),
+and a sale the seller declared ahead (guarded until then whatever its demand: a burst that outruns the
+platforms' webhooks cannot be detected in time). Kept in the catalog table, pk "LAST_UNITS", sk <sku>."""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
@@ -24,6 +27,16 @@ class SkuGuard(Model):
     locked_until = NumberAttribute(null=True)      # ms; a crashed owner blocks at most until then
     again = BooleanAttribute(null=True)            # another change came while locked: the owner runs again
     updated_at = NumberAttribute(null=True)
+    guarded_until = NumberAttribute(null=True)     # ms; a declared sale: guarded until then
+
+
+@dataclass(frozen=True)
+class GuardState:
+    at_risk: bool = False
+    guarded_until: int | None = None
+
+    def declared(self, now_ms: int) -> bool:
+        return self.guarded_until is not None and self.guarded_until > now_ms
 
 
 def at_risk(sku: str) -> bool:
@@ -36,6 +49,26 @@ def at_risk(sku: str) -> bool:
 def skus_at_risk(skus) -> set[str]:
     keys = [(LAST_UNITS_PK, s) for s in dict.fromkeys(skus)]
     return {item.sk for item in SkuGuard.batch_get(keys) if item.at_risk} if keys else set()
+
+
+def guard_states(skus) -> dict[str, GuardState]:
+    """Per SKU of `skus` that has any: whether it is flagged at risk and until when a declared sale runs."""
+    keys = [(LAST_UNITS_PK, s) for s in dict.fromkeys(skus)]
+    if not keys:
+        return {}
+    return {item.sk: GuardState(bool(item.at_risk), None if item.guarded_until is None else int(item.guarded_until))
+            for item in SkuGuard.batch_get(keys)}
+
+
+def declare_sale(sku: str, until_ms: int | None, now_ms: int) -> None:
+    """Guard the SKU until `until_ms` (flagged at risk at once, so that pushing leaves it to the guard);
+    None ends a declared sale (the guard's risk rule decides again)."""
+    item = SkuGuard(LAST_UNITS_PK, sku)
+    if until_ms is None:
+        item.update(actions=[SkuGuard.guarded_until.remove(), SkuGuard.updated_at.set(now_ms)])
+    else:
+        item.update(actions=[SkuGuard.guarded_until.set(until_ms), SkuGuard.at_risk.set(True),
+                             SkuGuard.updated_at.set(now_ms)])
 
 
 def all_at_risk(limit: int = 1000) -> list[str]:

@@ -300,6 +300,17 @@ def record_guarded_push(platform: str, shop: str, listing_id: str, qty: int, now
     ListingSync(sync_pk(platform, shop), listing_id).update(actions=actions)
 
 
+def record_guarded_adjust(platform: str, shop: str, listing_id: str, count: int, now_ms: int) -> None:
+    """A relative change of the guard landed: `count` is added to `shown` (a decrease, counted once confirmed;
+    0 for a raise, counted before it was sent), and the last absolute number pushed is forgotten — the
+    platform's number is no longer known, so the shared sync pushes it again once the SKU is safe."""
+    actions = [ListingSync.pushed_qty.remove(), ListingSync.pushed_at.set(now_ms), ListingSync.status.set("pushed"),
+               ListingSync.error.remove(), ListingSync.updated_at.set(now_ms)]
+    if count:
+        actions.append(ListingSync.shown.add(count))
+    ListingSync(sync_pk(platform, shop), listing_id).update(actions=actions)
+
+
 def end_drain(platform: str, shop: str, listing_id: str, drain_until: int, shown_now: int) -> bool:
     """The drain is over: the orders the platform took before its 0 landed have been reported, so what
     is still counted was cut off, not sold (at most 0 stays counted). Only if the drain is still this one."""

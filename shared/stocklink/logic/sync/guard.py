@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable
 
+from stocklink import bus, events
 from stocklink.channels.base import StockAdjust, StockPush
 from stocklink.domain.allocation import AllocationSettings, ListingRef, pool
 from stocklink.domain.last_units import (ChannelDemand, RiskPolicy, at_risk, plan_moves, risk_threshold,
@@ -29,6 +30,7 @@ from stocklink.observability import logger, metrics
 from stocklink.store import catalog, last_units_models, sync_models
 
 LOCK_TTL_MS = 20_000
+MAX_ROUNDS = 3          # plans per SKU in one run while confirmed decreases free units for raises
 
 
 def policy() -> RiskPolicy:
@@ -46,6 +48,7 @@ class SkuView:
     states: dict[tuple[str, str], dict]            # (platform, shop) -> listing id -> ListingSync
     demands: list[ChannelDemand] = field(default_factory=list)
     draining: dict[str, tuple[int, int]] = field(default_factory=dict)   # key -> (drain_until, shown)
+    cut: bool = False                              # a cut to 0 landed (a drain started) in this view's moves
 
     def state(self, listing: ListingRef):
         return self.states.get(tuple(listing.channel.split("#", 1)), {}).get(listing.listing_id)
@@ -109,21 +112,24 @@ def is_at_risk(view: SkuView, pol: RiskPolicy, was: bool) -> tuple[bool, float]:
 
 def guard_skus(skus: Iterable[str], now_ms: Callable[[], int]) -> tuple[set[str], SyncReport]:
     """The SKUs of `skus` that are at risk, their units moved (each under its lock); the rest are left to
-    the shared sync. Nothing is guarded while the policy is off."""
+    the shared sync. While the policy is off only the SKUs of a declared sale are guarded."""
     report = SyncReport()
     pol = policy()
     skus = list(dict.fromkeys(skus))
     if not skus:
         return set(), report
-    flagged = last_units_models.skus_at_risk(skus)
+    states = last_units_models.guard_states(skus)
+    flagged = {sku for sku, state in states.items() if state.at_risk}
+    declared = {sku for sku, state in states.items() if state.declared(now_ms())}
     if not pol.enabled:
-        for sku in flagged:
+        for sku in flagged - declared:
             last_units_models.set_at_risk(sku, False, now_ms())
-        return set(), report
+        skus = [sku for sku in skus if sku in declared]      # a declared sale is guarded with the rule off too
     guarded = set()
     for sku in skus:
         view = read(sku, now_ms(), pol)
         risky, _ = is_at_risk(view, pol, sku in flagged)
+        risky = risky or sku in declared
         if risky != (sku in flagged):
             last_units_models.set_at_risk(sku, risky, now_ms())
             logger.info("last units: SKU %s", "at risk" if risky else "safe again", extra={"sku": sku})
@@ -139,16 +145,25 @@ def _under_lock(sku: str, view: SkuView, pol: RiskPolicy, now_ms: Callable[[], i
         return                                          # the holder runs the SKU again for this change
     first_failure = len(report.failures)
     try:
+        rounds, cut = 0, False
         while True:
-            _move(view, pol, now_ms, report)
-            if last_units_models.unlock(sku, owner):
-                break
-            view = read(sku, now_ms(), pol)
+            freed = _move(view, pol, now_ms, report)
+            cut = cut or view.cut
+            rounds += 1
+            # a confirmed decrease is headroom for the raise it was made for: plan again at once
+            if (freed and rounds < MAX_ROUNDS) or not last_units_models.unlock(sku, owner):
+                view = read(sku, now_ms(), pol)
+                continue
+            break
     except Exception:
         last_units_models.release(sku, owner)
         raise
     for failure in report.failures[first_failure:]:
         failure.setdefault("skus", [sku])       # the batch retries the events of this SKU
+    if cut:
+        # when the drain is over its units go where they sell: run the SKU again then (not at the next sweep)
+        bus.publish_later(events.STOCK_CHANGED, {"sku": sku, "cause": "drain_over", "source": "last-units"},
+                          pol.drain_s + 1)
 
 
 @dataclass(frozen=True)
@@ -192,9 +207,11 @@ def plan(view: SkuView, pol: RiskPolicy, now: int) -> list[Move]:
     return moves
 
 
-def _move(view: SkuView, pol: RiskPolicy, now_ms: Callable[[], int], report: SyncReport) -> None:
+def _move(view: SkuView, pol: RiskPolicy, now_ms: Callable[[], int], report: SyncReport) -> bool:
+    """Makes the planned moves; True when a decrease was confirmed (units freed for a raise)."""
     from stocklink.channels.registry import adapter_for
 
+    freed = False
     for move in plan(view, pol, now_ms()):
         platform, shop = move.listing.channel.split("#", 1)
         adapter = adapter_for(platform)
@@ -221,12 +238,14 @@ def _move(view: SkuView, pol: RiskPolicy, now_ms: Callable[[], int], report: Syn
         report.attempts += outcome.attempts
         done = now_ms()
         if outcome.ok and lid not in outcome.failed_listings:
-            if move.relative and not move.counted:
-                sync_models.add_shown(platform, shop, {lid: move.quantity}, done)     # a decrease, confirmed
-            shows = None if move.relative else move.quantity
-            drain = done + int(pol.drain_s * 1000) if move.cut else None
-            if shows is not None:
-                sync_models.record_guarded_push(platform, shop, lid, shows, done, drain_until=drain)
+            if move.relative:
+                decrease = 0 if move.counted else move.quantity                     # counted once confirmed
+                sync_models.record_guarded_adjust(platform, shop, lid, decrease, done)
+                freed = freed or decrease < 0
+            else:
+                drain = done + int(pol.drain_s * 1000) if move.cut else None
+                view.cut = view.cut or move.cut
+                sync_models.record_guarded_push(platform, shop, lid, move.quantity, done, drain_until=drain)
             report.pushed += 1
             report.pushed_values[f"{platform}#{shop}#{lid}"] = move.quantity
             continue
@@ -234,16 +253,21 @@ def _move(view: SkuView, pol: RiskPolicy, now_ms: Callable[[], int], report: Syn
             sync_models.add_shown(platform, shop, {lid: -move.counted}, done)         # never happened
         record_failed(report, platform, shop, [lid], outcome.error or "refused inside the batch", done,
                       quantity=move.quantity)
+    return freed
 
 
 def explain(sku: str, now_ms: int) -> dict:
     """GET /skus/{sku}/channels' `allocation`: shared or guarded, why, and each listing's share."""
     pol = policy()
     view = read(sku, now_ms, pol)
-    was = sku in last_units_models.skus_at_risk([sku])
-    risky, threshold = is_at_risk(view, pol, was)
-    guarded = pol.enabled and risky
-    if not pol.enabled:
+    state = last_units_models.guard_states([sku]).get(sku, last_units_models.GuardState())
+    risky, threshold = is_at_risk(view, pol, state.at_risk)
+    declared = state.declared(now_ms)
+    guarded = (pol.enabled and risky) or declared
+    if declared:
+        why = (f"a sale declared until {_iso(state.guarded_until)}: each unit is offered on one channel only, "
+               "split by demand, whatever the demand")
+    elif not pol.enabled:
         why = "the last-units guard is off: every channel shows the shared pool"
     elif guarded:
         why = (f"{view.available} units available, at or below {threshold:.1f} (the units the channels are "
@@ -254,6 +278,13 @@ def explain(sku: str, now_ms: int) -> dict:
     shares = split_by_demand(view.available, view.demands) if guarded else {}
     return {"mode": "guarded" if guarded else "shared", "why": why, "available": view.available,
             "at_risk_at_or_below": round(threshold, 2), "policy_enabled": pol.enabled,
+            "sale_declared_until": _iso(state.guarded_until) if declared else None,
             "channels": [{"listing": d.channel, "velocity_per_s": round(d.velocity, 4), "shown": d.shown,
                           "share": shares.get(d.channel), "updates": "relative" if d.relative else "absolute",
                           "draining": d.channel in view.draining} for d in view.demands]}
+
+
+def _iso(ms: int | None) -> str | None:
+    from datetime import datetime, timezone
+
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat().replace("+00:00", "Z")

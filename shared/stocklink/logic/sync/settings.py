@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Iterable
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from stocklink.domain.allocation import AllocationSettings
 from stocklink.errors import ValidationFailed
@@ -71,3 +71,39 @@ def get_last_units() -> dict:
     from stocklink.domain.last_units import RiskPolicy
 
     return RiskPolicy.from_dict(catalog.last_units_policy()).to_dict()
+
+
+MAX_DECLARED_SALE_MS = 31 * 24 * 3600 * 1000
+
+
+class DeclaredSaleIn(BaseModel):
+    """PUT /skus/{sku}/sale: the seller announces a sale; the SKU is guarded until `until` whatever its demand
+    (a burst that outruns the platforms' webhooks is over before measured demand could flag it)."""
+    model_config = ConfigDict(extra="forbid")
+    until: AwareDatetime
+
+
+def declare_sale(sku: str, body: DeclaredSaleIn, now_ms: int, actor: str) -> dict:
+    from stocklink.logic.catalog import require_skus
+    from stocklink.logic.stock_events import publish_stock_changed
+    from stocklink.store import last_units_models, repository
+
+    require_skus([sku])
+    until = int(body.until.timestamp() * 1000)
+    if not now_ms < until <= now_ms + MAX_DECLARED_SALE_MS:
+        raise ValidationFailed("until must be in the future and at most 31 days ahead")
+    last_units_models.declare_sale(sku, until, now_ms)
+    # the channels get their shares now, not at the SKU's next order
+    publish_stock_changed([(sku, item.warehouse_id) for item in repository.stock_items(sku)], "sale_declared", actor)
+    return {"sku": sku, "guarded_until": body.until.isoformat().replace("+00:00", "Z")}
+
+
+def end_sale(sku: str, now_ms: int, actor: str) -> dict:
+    from stocklink.logic.catalog import require_skus
+    from stocklink.logic.stock_events import publish_stock_changed
+    from stocklink.store import last_units_models, repository
+
+    require_skus([sku])
+    last_units_models.declare_sale(sku, None, now_ms)
+    publish_stock_changed([(sku, item.warehouse_id) for item in repository.stock_items(sku)], "sale_ended", actor)
+    return {"sku": sku, "guarded_until": None}
