@@ -15,7 +15,8 @@ def late_run():
     if not handlers_exist("staff_api", "webhook_ingest", "channel_push"):
         pytest.skip("needs the staff API, webhook ingest and channel push functions")
     return demo_result("--flash-units", str(FLASH_UNITS), "--flash-orders", "20", "--side-orders", "3",
-                       "--demo-skus", "4", "--buyers", "6", "--webhook-delay", "0-1", "--reorder", "--allocation", "shared")
+                       "--demo-skus", "4", "--buyers", "6", "--webhook-delay", "0-1", "--reorder", "--allocation", "shared",
+                       "--sale-seconds", "0")
 
 
 def test_late_webhooks_are_all_delivered_and_judged(late_run):

@@ -35,9 +35,11 @@ def _stocklink_hears(platform: str, order_id: str):
     from stocklink.logic import orders
     from stocklink.logic.sync import shown
 
+    from stocklink.time import now_ms
+
     event = OrderEvent(platform, "s1", order_id, OrderEventKind.CREATED, (OrderLine(SHOPS[platform][2], 1),),
                        delivery_id=order_id)
-    shown.note_order(event, orders.apply_order_event(event, 1_000), 1_000)
+    shown.note_order(event, orders.apply_order_event(event, now_ms()), now_ms())
 
 
 def test_the_policy_is_validated_and_off_by_default(linked):
@@ -68,6 +70,22 @@ def test_at_risk_the_platforms_never_offer_more_than_the_pool(linked, aws, sandb
     allocation = linked.get(f"/skus/{SKU}/channels").body["allocation"]
     assert allocation["mode"] == "guarded" and "split by demand" in allocation["why"]
     assert sum(c["share"] for c in allocation["channels"]) <= allocation["available"]
+    velocity = {c["listing"].split("#")[0]: c["velocity_per_s"] for c in allocation["channels"]}
+    assert velocity["tiktok"] > 0 and velocity["lazada"] == velocity["shopify"] == 0   # from its own sales
+
+
+def test_a_listings_recent_sales_are_appended_by_each_order_and_trimmed_oldest_first(linked):
+    from stocklink.store import sync_models
+
+    lid = SHOPS["tiktok"][2]
+    for at, qty in ((1_000, 1), (2_000, 2), (3_000, 1)):
+        sync_models.add_shown("tiktok", "s1", {lid: -qty}, at, sold=True)
+    sync_models.add_shown("tiktok", "s1", {lid: 5}, 4_000)                 # a raise is not a sale
+    state = sync_models.shops_listing_states({("tiktok", "s1"): [lid]})[("tiktok", "s1")][lid]
+    assert [[int(a), int(b)] for a, b in state.recent_sales] == [[1_000, 1], [2_000, 2], [3_000, 1]]
+    sync_models.trim_recent_sales("tiktok", "s1", lid, 2)
+    state = sync_models.shops_listing_states({("tiktok", "s1"): [lid]})[("tiktok", "s1")][lid]
+    assert [[int(a), int(b)] for a, b in state.recent_sales] == [[3_000, 1]]
 
 
 def test_the_sweep_moves_the_units_of_skus_at_risk_again(linked, sandbox_base):

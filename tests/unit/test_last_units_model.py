@@ -136,10 +136,14 @@ def test_units_move_lower_first_then_raise():
 def test_an_absolute_channel_keeps_its_share_is_cut_when_its_units_are_needed_and_is_refilled_when_sold_out():
     within_share = [ChannelDemand("fast", 3.0, 0), ChannelDemand("woo", 1.0, 2, relative=False)]
     assert plan_moves(8, within_share) == {"fast": 6, "woo": 2}     # it keeps selling its share
-    demands = [ChannelDemand("fast", 3.0, 0), ChannelDemand("woo", 1.0, 6, relative=False)]
-    assert plan_moves(8, demands) == {"fast": 2, "woo": 0}   # 4 beyond its share while fast wants them: cut,
-                                                             # counted until drained
+    demands = [ChannelDemand("fast", 3.0, 0), ChannelDemand("woo", 0.2, 6, relative=False)]
+    assert plan_moves(8, demands) == {"fast": 2, "woo": 0}   # beyond its share, more than it sells in a refill
+                                                             # and a drain, while fast wants them: cut, counted
+                                                             # until drained
     assert plan_moves(5, demands) == {"fast": 0, "woo": 0}   # more than the pool: cut
+    selling = [ChannelDemand("tiktok", 1.0, 13, relative=False), ChannelDemand("lazada", 1.0, 2)]
+    assert plan_moves(20, selling) == {"tiktok": 13, "lazada": 7}  # 3 beyond its share, but it sells 13 before
+                                                                   # a cut's units could come back: left selling
     slow_abs = [ChannelDemand("fast", 3.0, 4, relative=False), ChannelDemand("woo", 1.0, 4, relative=False)]
     assert plan_moves(8, slow_abs) == {"fast": 4, "woo": 4}  # nobody can take units now: nothing is cut
     assert plan_moves(8, [ChannelDemand("fast", 3.0, 2), ChannelDemand("woo", 1.0, 0, relative=False)]) == \

@@ -139,6 +139,7 @@ class ShopifyAdapter:
     supports_relative = True
     relative_below_zero = True     # adjustments may take `available` below 0
     relative_idempotent = True     # @idempotent key inside each built call
+    compare_and_set = True         # a set with expected_quantity is refused unless the platform shows that
 
     def verify_webhook(self, request: WebhookRequest, credentials: Mapping[str, str]) -> None:
         secret = credentials.get("webhook_secret")

@@ -153,7 +153,7 @@ def plan_moves(available: int, channels: Sequence[ChannelDemand], policy: RiskPo
     took before the 0 landed have been reported — the caller's drain — since a 0 overwrites nothing that
     can still be sold). A channel whose sync is off, or that is draining, keeps what it shows counted.
     """
-    channels = _keep_absolute(available, channels)
+    channels = _keep_absolute(available, channels, policy)
     targets = split_by_demand(available, channels)
     now: dict[str, int] = {}
     for c in channels:
@@ -179,13 +179,15 @@ def plan_moves(available: int, channels: Sequence[ChannelDemand], policy: RiskPo
     return now
 
 
-def _keep_absolute(available: int, channels: Sequence[ChannelDemand]) -> list[ChannelDemand]:
+def _keep_absolute(available: int, channels: Sequence[ChannelDemand], policy: RiskPolicy) -> list[ChannelDemand]:
     """Absolute-only channels that show units, planned as if paused (kept) or left to be cut to 0.
 
     A cut stops a channel's sales for a drain, so a channel is cut only when its units are needed: it shows
-    more than its share of demand while the channels that could take units now want more than the headroom
-    (slowest first, until what the cuts will free covers the want). The rest are kept fastest first while
-    what they and the paused channels show fits in `available`; one that does not fit is cut too.
+    more than its share of demand and more than it sells in a refill and a drain (a channel that will sell
+    what it shows before a cut's units could come back is better left selling), while the channels that
+    could take units now want more than the headroom (slowest first, until what the cuts will free covers
+    the want). The rest are kept fastest first while what they and the paused channels show fits in
+    `available`; one that does not fit is cut too.
     """
     targets = split_by_demand(available, channels)
     headroom = int(available) - sum(max(0, c.shown) for c in channels)
@@ -195,7 +197,8 @@ def _keep_absolute(available: int, channels: Sequence[ChannelDemand]) -> list[Ch
     cut: set[str] = set()
     freed = 0
     for c in sorted(showing, key=lambda c: (c.velocity, c.channel)):
-        if c.shown > targets[c.channel] and wants > headroom + freed:
+        sells_meanwhile = c.velocity * (policy.absolute_refill_s + policy.drain_s)
+        if c.shown > max(targets[c.channel], sells_meanwhile) and wants > headroom + freed:
             cut.add(c.channel)
             freed += c.shown
     fixed = sum(max(0, c.shown) for c in channels if not c.settings.sync)

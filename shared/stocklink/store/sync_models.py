@@ -54,6 +54,8 @@ class ListingSync(Model):
     shown = NumberAttribute(null=True)             # what the platform may still sell (logic/sync/shown.py)
     drain_until = NumberAttribute(null=True)       # set to 0 on a platform that takes only absolute numbers:
                                                    # orders it took before may still be reported until then
+    recent_sales = ListAttribute(null=True)        # [[ms, qty], ...] appended by each order the platform
+                                                   # reports (atomic: concurrent orders never lose each other)
     updated_at = NumberAttribute(null=True)
 
 
@@ -320,13 +322,24 @@ def end_drain(platform: str, shop: str, listing_id: str, drain_until: int, shown
         condition=(ListingSync.drain_until == drain_until) & (ListingSync.shown == shown_now)))
 
 
-def add_shown(platform: str, shop: str, changes: Mapping[str, int], now_ms: int) -> None:
+def add_shown(platform: str, shop: str, changes: Mapping[str, int], now_ms: int, sold: bool = False) -> None:
     """Change what listings may still sell by the given amounts (one atomic ADD each: concurrent orders
-    and pushes never lose each other's change)."""
+    and pushes never lose each other's change). `sold`: the decreases are the platform's sales, also
+    appended to the listing's recent sales (the last units' demand per channel), in the same write."""
     for listing_id, delta in changes.items():
         if delta:
-            ListingSync(sync_pk(platform, shop), listing_id).update(actions=[
-                ListingSync.shown.add(delta), ListingSync.updated_at.set(now_ms)])
+            actions = [ListingSync.shown.add(delta), ListingSync.updated_at.set(now_ms)]
+            if sold and delta < 0:
+                actions.append(ListingSync.recent_sales.set(
+                    (ListingSync.recent_sales | []).append([[now_ms, -delta]])))
+            ListingSync(sync_pk(platform, shop), listing_id).update(actions=actions)
+
+
+def trim_recent_sales(platform: str, shop: str, listing_id: str, count: int) -> None:
+    """Drop the listing's `count` oldest recent sales (new ones are appended at the end meanwhile)."""
+    if count > 0:
+        ListingSync(sync_pk(platform, shop), listing_id).update(
+            actions=[ListingSync.recent_sales[i].remove() for i in range(count)])
 
 
 def record_pushed(platform: str, shop: str, listing_id: str, qty: int, now_ms: int,

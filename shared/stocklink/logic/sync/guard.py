@@ -31,6 +31,7 @@ from stocklink.store import catalog, last_units_models, sync_models
 
 LOCK_TTL_MS = 20_000
 MAX_ROUNDS = 3          # plans per SKU in one run while confirmed decreases free units for raises
+TRIM_AT = 200           # recent sales kept per listing before the oldest are dropped
 
 
 def policy() -> RiskPolicy:
@@ -49,6 +50,7 @@ class SkuView:
     demands: list[ChannelDemand] = field(default_factory=list)
     draining: dict[str, tuple[int, int]] = field(default_factory=dict)   # key -> (drain_until, shown)
     cut: bool = False                              # a cut to 0 landed (a drain started) in this view's moves
+    compare_and_set: set[str] = field(default_factory=set)   # listings moved by compare-and-set
 
     def state(self, listing: ListingRef):
         return self.states.get(tuple(listing.channel.split("#", 1)), {}).get(listing.listing_id)
@@ -69,8 +71,8 @@ def read(sku: str, now_ms: int, pol: RiskPolicy) -> SkuView:
     states = sync_models.shops_listing_states(ids)
     singles = [l for l in listings if len(l.components) == 1 and l.components[0].qty == 1]
     view = SkuView(sku, pool(stock), singles, [l for l in listings if l not in singles], settings, states)
-    rates = velocity.demand_rates(sync_models.velocity(sku), now_ms)
-    per_channel = {ch: sum(1 for l in singles if l.channel == ch) for ch in {l.channel for l in singles}}
+    # demand per listing from the sales its platform reported (appended atomically by each order webhook)
+    rates = velocity.demand_rates({"sales": {key(l): _recent_sales(view.state(l)) for l in singles}}, now_ms)
     latency: dict[str, float | None] = {}
     for listing in singles:
         platform, shop = listing.channel.split("#", 1)
@@ -81,6 +83,11 @@ def read(sku: str, now_ms: int, pol: RiskPolicy) -> SkuView:
         # Relative changes only where the platform refuses a count below 0: one that lets it go negative
         # could be lowered by units already sold and unreported (domain/last_units.plan_moves).
         relative = bool(getattr(adapter, "supports_relative", False)) and not getattr(adapter, "relative_below_zero", True)
+        if not relative and getattr(adapter, "compare_and_set", False):
+            # a set that names what the platform must show now is refused if an unreported order took a unit:
+            # it moves as freely as a relative change (sent as a compare-and-set, see _move)
+            relative = True
+            view.compare_and_set.add(key(listing))
         if listing.channel not in latency:
             samples = sync_models.latency_samples(platform, shop)
             latency[listing.channel] = velocity.p99(samples) if samples else None
@@ -91,9 +98,23 @@ def read(sku: str, now_ms: int, pol: RiskPolicy) -> SkuView:
             view.draining[key(listing)] = (int(state.drain_until), shown)
             chosen = replace(chosen, sync=False)       # counted as it is, never moved, until drained
         view.demands.append(ChannelDemand(
-            key(listing), rates.get(listing.channel, 0.0) / per_channel[listing.channel], shown, chosen,
+            key(listing), rates.get(key(listing), 0.0), shown, chosen,
             pool=pool(stock, chosen.warehouses), push_latency_s=latency[listing.channel], relative=relative))
     return view
+
+
+def _recent_sales(state) -> list:
+    return [[int(ms), int(qty)] for ms, qty in (state.recent_sales or [])] if state is not None else []
+
+
+def _trim_sales(view: SkuView, now: int) -> None:
+    """Recent sales older than velocity's window are dropped once a listing holds more than TRIM_AT."""
+    for listing in view.singles:
+        sales = _recent_sales(view.state(listing))
+        if len(sales) > TRIM_AT:
+            old = sum(1 for ms, _ in sales if now - ms > velocity.VELOCITY_WINDOW_MS)
+            platform, shop = listing.channel.split("#", 1)
+            sync_models.trim_recent_sales(platform, shop, listing.listing_id, min(old, 100))
 
 
 def _shown(state) -> int:
@@ -144,6 +165,7 @@ def _under_lock(sku: str, view: SkuView, pol: RiskPolicy, now_ms: Callable[[], i
     if not last_units_models.lock(sku, owner, now_ms(), LOCK_TTL_MS):
         return                                          # the holder runs the SKU again for this change
     first_failure = len(report.failures)
+    _trim_sales(view, now_ms())
     try:
         rounds, cut = 0, False
         while True:
@@ -173,6 +195,7 @@ class Move:
     relative: bool
     counted: int           # added to shown before sending (a raise); 0 for a decrease or a cut
     cut: bool = False      # an absolute 0 that starts a drain
+    expected: int | None = None   # a compare-and-set: applied only if the platform shows this (our count)
 
 
 def plan(view: SkuView, pol: RiskPolicy, now: int) -> list[Move]:
@@ -196,7 +219,9 @@ def plan(view: SkuView, pol: RiskPolicy, now: int) -> list[Move]:
         if not demand.settings.sync or new == max(0, shown):
             continue
         counted = max(0, new - shown)
-        if demand.relative:
+        if demand.channel in view.compare_and_set:
+            moves.append(Move(listing, new, False, counted, expected=max(0, shown)))
+        elif demand.relative:
             moves.append(Move(listing, new - shown, True, counted))
         else:
             moves.append(Move(listing, new, False, counted, cut=new == 0))
@@ -209,51 +234,70 @@ def plan(view: SkuView, pol: RiskPolicy, now: int) -> list[Move]:
 
 def _move(view: SkuView, pol: RiskPolicy, now_ms: Callable[[], int], report: SyncReport) -> bool:
     """Makes the planned moves; True when a decrease was confirmed (units freed for a raise)."""
-    from stocklink.channels.registry import adapter_for
-
     freed = False
     for move in plan(view, pol, now_ms()):
-        platform, shop = move.listing.channel.split("#", 1)
-        adapter = adapter_for(platform)
-        credentials = config.shop_credentials(platform, shop)
-        lid = move.listing.listing_id
-        if credentials is None:
-            record_failed(report, platform, shop, [lid], "shop credentials missing", now_ms())
-            continue
-        if move.counted:
-            sync_models.add_shown(platform, shop, {lid: move.counted}, now_ms())
-        attempts = MAX_ATTEMPTS
-        if move.relative:
-            change, change_key = StockAdjust(lid, move.quantity, move.listing.platform_ids), uuid.uuid4().hex
-            build = lambda: adapter.build_stock_adjustments(credentials, [change], key=change_key)[0]  # noqa: E731
-            if move.quantity > 0 and not getattr(adapter, "relative_idempotent", False):
-                attempts = 1        # a raise resent after an unknown outcome could be applied twice
-        else:
-            push = StockPush(lid, move.quantity, move.listing.platform_ids)
-            build = lambda: adapter.build_stock_updates(credentials, [push])[0]  # noqa: E731
-        limiter = shop_limiter(platform, shop, adapter)
-        limiter.acquire()
-        outcome = push_with_retry(adapter, build, limiter, attempts)
-        report.calls += 1
-        report.attempts += outcome.attempts
-        done = now_ms()
-        if outcome.ok and lid not in outcome.failed_listings:
-            if move.relative:
-                decrease = 0 if move.counted else move.quantity                     # counted once confirmed
-                sync_models.record_guarded_adjust(platform, shop, lid, decrease, done)
-                freed = freed or decrease < 0
-            else:
-                drain = done + int(pol.drain_s * 1000) if move.cut else None
-                view.cut = view.cut or move.cut
-                sync_models.record_guarded_push(platform, shop, lid, move.quantity, done, drain_until=drain)
-            report.pushed += 1
-            report.pushed_values[f"{platform}#{shop}#{lid}"] = move.quantity
-            continue
-        if (outcome.refused or lid in outcome.failed_listings) and move.counted:
-            sync_models.add_shown(platform, shop, {lid: -move.counted}, done)         # never happened
-        record_failed(report, platform, shop, [lid], outcome.error or "refused inside the batch", done,
-                      quantity=move.quantity)
+        landed, decrease = _send(view, move, pol, now_ms, report)
+        freed = freed or (landed and decrease)
+        if not landed and move.expected is not None:
+            # refused: the platform's number is not our count (an order not reported yet): cut it instead
+            _send(view, Move(move.listing, 0, False, 0, cut=True), pol, now_ms, report)
     return freed
+
+
+def _send(view: SkuView, move: Move, pol: RiskPolicy, now_ms: Callable[[], int], report: SyncReport
+          ) -> tuple[bool, bool]:
+    """One move, counted as the module doc says; (landed, a decrease that landed)."""
+    from stocklink.channels.registry import adapter_for
+
+    platform, shop = move.listing.channel.split("#", 1)
+    adapter = adapter_for(platform)
+    credentials = config.shop_credentials(platform, shop)
+    lid = move.listing.listing_id
+    if credentials is None:
+        record_failed(report, platform, shop, [lid], "shop credentials missing", now_ms())
+        return False, False
+    if move.counted:
+        sync_models.add_shown(platform, shop, {lid: move.counted}, now_ms())
+    attempts = MAX_ATTEMPTS
+    if move.relative:
+        change, change_key = StockAdjust(lid, move.quantity, move.listing.platform_ids), uuid.uuid4().hex
+        build = lambda: adapter.build_stock_adjustments(credentials, [change], key=change_key)[0]  # noqa: E731
+        if move.quantity > 0 and not getattr(adapter, "relative_idempotent", False):
+            attempts = 1        # a raise resent after an unknown outcome could be applied twice
+    else:
+        ids = dict(move.listing.platform_ids)
+        if move.expected is not None:
+            ids["expected_quantity"] = move.expected
+            if move.counted:
+                attempts = 1    # a resent set that had landed is refused, and the raise would be taken back
+        push = StockPush(lid, move.quantity, ids)
+        build = lambda: adapter.build_stock_updates(credentials, [push])[0]  # noqa: E731
+    limiter = shop_limiter(platform, shop, adapter)
+    limiter.acquire()
+    outcome = push_with_retry(adapter, build, limiter, attempts)
+    report.calls += 1
+    report.attempts += outcome.attempts
+    done = now_ms()
+    if outcome.ok and lid not in outcome.failed_listings:
+        decrease = 0
+        if move.relative:
+            decrease = 0 if move.counted else move.quantity                         # counted once confirmed
+            sync_models.record_guarded_adjust(platform, shop, lid, decrease, done)
+        else:
+            drain = done + int(pol.drain_s * 1000) if move.cut else None
+            view.cut = view.cut or move.cut
+            sync_models.record_guarded_push(platform, shop, lid, move.quantity, done, drain_until=drain)
+            if move.expected is not None and not move.counted:
+                decrease = move.quantity - move.expected                            # counted once confirmed
+                sync_models.add_shown(platform, shop, {lid: decrease}, done)
+        report.pushed += 1
+        report.pushed_values[f"{platform}#{shop}#{lid}"] = move.quantity
+        return True, decrease < 0
+    if (outcome.refused or lid in outcome.failed_listings) and move.counted:
+        sync_models.add_shown(platform, shop, {lid: -move.counted}, done)             # never happened
+    record_failed(report, platform, shop, [lid], outcome.error or "refused inside the batch", done,
+                  quantity=move.quantity)
+    return False, False
 
 
 def explain(sku: str, now_ms: int) -> dict:

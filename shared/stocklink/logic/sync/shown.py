@@ -40,7 +40,7 @@ def note_order(event: OrderEvent, outcome: Mapping, now_ms: int) -> None:
     if not changes:
         return
     try:
-        sync_models.add_shown(event.platform, event.shop, changes, now_ms)
+        sync_models.add_shown(event.platform, event.shop, changes, now_ms, sold=True)
     except Exception:  # noqa: BLE001 - counted, and reconciliation's read-back corrects it
         logger.exception("could not record what the platform still shows",
                          extra={"platform": event.platform, "shop": event.shop, "order_id": event.order_id})

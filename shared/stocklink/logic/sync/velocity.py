@@ -35,9 +35,24 @@ def sales_rates(data: dict, now_ms: int, window_ms: int = VELOCITY_WINDOW_MS) ->
 BURST_WINDOW_MS = 20_000      # a flash sale's pace shows within seconds; a 5-minute average hides it
 
 
+BURST_MIN_SPAN_MS = 5_000     # a burst's rate is measured over at least this long (one sale is no burst)
+
+
+def burst_rates(data: dict, now_ms: int) -> dict[str, float]:
+    """Units/s per channel over the last 20 s, or since the first sale in them when that is later: a sale
+    that began 4 s ago at 6 units/s reads as 6/s, not as 24 units spread over 20 s."""
+    out: dict[str, float] = {}
+    for channel, sales in (data.get("sales") or {}).items():
+        recent = [(at, u) for at, u in sales if now_ms - at <= BURST_WINDOW_MS]
+        if recent:
+            span = max(BURST_MIN_SPAN_MS, now_ms - min(at for at, _ in recent))
+            out[channel] = sum(u for _, u in recent) / (span / 1000.0)
+    return out
+
+
 def demand_rates(data: dict, now_ms: int) -> dict[str, float]:
-    """Units/s per channel as the last units see it: the faster of the last 20 s and the last 5 minutes."""
-    recent, steady = sales_rates(data, now_ms, BURST_WINDOW_MS), sales_rates(data, now_ms)
+    """Units/s per channel as the last units see it: the faster of the burst rate and the last 5 minutes."""
+    recent, steady = burst_rates(data, now_ms), sales_rates(data, now_ms)
     return {ch: max(recent.get(ch, 0.0), steady.get(ch, 0.0)) for ch in {*recent, *steady}}
 
 
