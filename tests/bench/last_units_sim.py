@@ -39,6 +39,7 @@ from stocklink.domain.last_units import ChannelDemand, RiskPolicy, at_risk, plan
 from stocklink.logic.sync.velocity import VELOCITY_WINDOW_MS, demand_rates, p99, sales_rates
 
 RELATIVE_PLATFORMS = frozenset({"lazada"})   # applies deltas and refuses a count below 0
+CAS_PLATFORMS = frozenset({"shopify"})        # a set naming what it must show now (changeFromQuantity)
 MODES = ("shared", "buffer", "guarded", "declared")
 GUARDED_MODES = ("guarded", "declared")
 SALES_KEPT = 200                             # velocity.note_sales keeps a channel's last 200 sales
@@ -111,6 +112,7 @@ class Push:
     counted: int = 0       # a guard raise: added to shown when sent
     cut: bool = False      # a guard's absolute 0: starts a drain when it lands
     sent_at: float = 0.0
+    expected: int | None = None   # a compare-and-set: lands only if the platform shows this
 
 
 @dataclass
@@ -162,6 +164,7 @@ class Simulation:
         self.last_pushed: dict[str, int] = {}
         self.in_flight: dict[str, Push] = {}
         self.drain_until: dict[str, float] = {}
+        self.owned: set[str] = set()                     # last set by the guard: its count is exact
         self.sales: dict[str, list] = {}                 # channel -> [[at_ms, units]] (velocity.note_sales)
         self.latency_ms: dict[str, list[int]] = {ch: [] for ch in story.channels}
         self.was_at_risk = False
@@ -195,10 +198,14 @@ class Simulation:
         return self._report()
 
     def _open(self) -> None:
-        """The sale opens with every listing already showing what the mode would show at rest."""
-        self._decide()
-        for push in list(self.in_flight.values()):
-            self._lands(push, count_call=False)
+        """The sale opens with every listing already showing what the mode would show at rest (a declared
+        sale: split before the first buyer, its cuts drained — nothing sells before the sale)."""
+        for _ in range(4):
+            self._decide()
+            for push in list(self.in_flight.values()):
+                self._lands(push, count_call=False)
+            self.drain_until = {ch: 0.0 for ch in self.drain_until}
+        self.drain_until.clear()
         self.queue.clear()                         # those pushes have landed already
         self.out.pushes = 0                        # and happened before the sale: not its calls
 
@@ -242,24 +249,37 @@ class Simulation:
             if push.relative:
                 refused = not listing.add(push.quantity)
                 self.out.below_zero_refusals += refused
+            elif push.expected is not None and listing.q != push.expected:
+                refused = True                                # an unreported order: the compare fails
             else:
                 listing.set(push.quantity)
         if refused:
             self.shown[push.channel] -= push.counted          # a refused raise never happened
+            if push.guarded and not push.cut and (not push.counted or push.expected is not None):
+                self._cut(push.channel)                       # as guard._move: a refused decrease -> cut
+                return
         elif not push.guarded:
             self.last_pushed[push.channel] = self.shown[push.channel] = push.quantity
             self.drain_until.pop(push.channel, None)
+            self.owned.discard(push.channel)
             if count_call:
                 self.latency_ms[push.channel].append(self._ms(self.now - push.sent_at))
         elif push.relative:
+            self.owned.add(push.channel)
             if not push.counted:
                 self.shown[push.channel] += push.quantity     # a decrease counts once confirmed
         else:
+            self.owned.add(push.channel)
             self.last_pushed[push.channel] = push.quantity
+            if push.expected is not None and not push.counted:
+                self.shown[push.channel] += push.quantity - push.expected   # a decrease, confirmed
             if push.cut:
                 self.drain_until[push.channel] = self.now + self.policy.drain_s
         if count_call:
             self._decide()
+
+    def _cut(self, channel: str) -> None:
+        self._send(Push(channel, 0, False, True, cut=True, sent_at=self.now))
 
     def _send(self, push: Push) -> None:
         self.in_flight[push.channel] = push
@@ -272,7 +292,7 @@ class Simulation:
     def _decide(self) -> None:
         if self.run.mode in GUARDED_MODES:
             demands = self._demands()
-            risky = self.run.mode == "declared" or at_risk(
+            risky = self.run.mode == "declared" or bool(self.drain_until) or at_risk(
                 self.available, risk_threshold(demands, self.policy), self.was_at_risk, self.policy)
             if risky and self.out.at_risk_from is None:
                 self.out.at_risk_from = self.now
@@ -299,7 +319,8 @@ class Simulation:
         return [ChannelDemand(ch, rates.get(ch, 0.0), self.shown[ch],
                               paused if ch in self.drain_until else AllocationSettings(),
                               push_latency_s=p99(self.latency_ms[ch]) if self.latency_ms[ch] else None,
-                              relative=ch in RELATIVE_PLATFORMS)
+                              relative=ch in RELATIVE_PLATFORMS or ch in CAS_PLATFORMS,
+                              draining=ch in self.drain_until)
                 for ch in self.story.channels]
 
     def _guard(self) -> None:
@@ -307,6 +328,13 @@ class Simulation:
             if until <= self.now:                  # what it still counts was cut off, not sold
                 self.shown[channel] = min(0, self.shown[channel])
                 del self.drain_until[channel]
+        for channel in self.story.channels:
+            # as guard.plan: a count the shared sync left may miss orders its push overwrote: cut first
+            if channel not in self.owned and channel not in CAS_PLATFORMS and channel not in self.in_flight \
+                    and channel not in self.drain_until:
+                self._cut(channel)
+        if any(ch not in self.owned and ch not in CAS_PLATFORMS for ch in self.story.channels):
+            return                                 # planned once every inherited count is cut (in flight)
         targets = plan_moves(self.available, self._demands(), self.policy)
         for channel in self.story.channels:
             new, shown = targets[channel], self.shown[channel]
@@ -316,6 +344,8 @@ class Simulation:
             self.shown[channel] += counted         # a raise counts as shown from the moment it is sent
             if channel in RELATIVE_PLATFORMS:
                 push = Push(channel, new - shown, True, True, counted, sent_at=self.now)
+            elif channel in CAS_PLATFORMS:
+                push = Push(channel, new, False, True, counted, sent_at=self.now, expected=max(0, shown))
             else:
                 push = Push(channel, new, False, True, counted, cut=new == 0, sent_at=self.now)
             self._send(push)

@@ -24,7 +24,7 @@ While a SKU is *at risk* the allocation keeps that sum within the pool:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 from stocklink.domain.allocation import AllocationSettings, proportional
@@ -64,11 +64,13 @@ class ChannelDemand:
     webhook_delay_s: float | None = None
     relative: bool = True           # the platform applies changes to its own count and refuses one that would
                                     # take it below 0 (see plan_moves)
+    draining: bool = False          # cut to 0, its count kept until its earlier orders are reported (planned as
+                                    # paused through its settings; still a selling channel for the risk rule)
 
 
 def risk_threshold(channels: Sequence[ChannelDemand], policy: RiskPolicy) -> float:
     """Units at or below which the SKU is at risk (see the module doc)."""
-    selling = [c for c in channels if c.settings.sync]
+    selling = [c for c in channels if c.settings.sync or c.draining]
     window = sum(c.velocity * ((c.push_latency_s if c.push_latency_s is not None else policy.default_push_latency_s)
                                + (c.webhook_delay_s if c.webhook_delay_s is not None
                                   else policy.default_webhook_delay_s))
@@ -153,12 +155,13 @@ def plan_moves(available: int, channels: Sequence[ChannelDemand], policy: RiskPo
     took before the 0 landed have been reported — the caller's drain — since a 0 overwrites nothing that
     can still be sold). A channel whose sync is off, or that is draining, keeps what it shows counted.
     """
-    channels = _keep_absolute(available, channels, policy)
+    keep = _keep_absolute(available, channels, policy)
+    # a kept channel's share stays reserved (it is refilled when it sells out), not handed to the others
     targets = split_by_demand(available, channels)
     now: dict[str, int] = {}
     for c in channels:
         shown = max(0, c.shown)
-        if not c.settings.sync or targets[c.channel] >= shown:
+        if not c.settings.sync or c.channel in keep or targets[c.channel] >= shown:
             now[c.channel] = shown
         else:
             now[c.channel] = targets[c.channel] if c.relative else 0
@@ -166,6 +169,8 @@ def plan_moves(available: int, channels: Sequence[ChannelDemand], policy: RiskPo
     for c in sorted(channels, key=lambda c: (-c.velocity, c.channel)):
         shown = max(0, c.shown)
         want = targets[c.channel] - shown
+        if c.channel in keep:
+            continue
         if not c.relative:
             if c.shown > 0:
                 continue
@@ -179,8 +184,8 @@ def plan_moves(available: int, channels: Sequence[ChannelDemand], policy: RiskPo
     return now
 
 
-def _keep_absolute(available: int, channels: Sequence[ChannelDemand], policy: RiskPolicy) -> list[ChannelDemand]:
-    """Absolute-only channels that show units, planned as if paused (kept) or left to be cut to 0.
+def _keep_absolute(available: int, channels: Sequence[ChannelDemand], policy: RiskPolicy) -> set[str]:
+    """Absolute-only channels that show units and keep them (the others are cut to 0).
 
     A cut stops a channel's sales for a drain, so a channel is cut only when its units are needed: it shows
     more than its share of demand and more than it sells in a refill and a drain (a channel that will sell
@@ -207,7 +212,7 @@ def _keep_absolute(available: int, channels: Sequence[ChannelDemand], policy: Ri
         if fixed + c.shown <= available:
             keep.add(c.channel)
             fixed += c.shown
-    return [replace(c, settings=replace(c.settings, sync=False)) if c.channel in keep else c for c in channels]
+    return keep
 
 
 def offered_beyond_pool(available: int, shown: Mapping[str, int]) -> int:

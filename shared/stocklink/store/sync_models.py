@@ -17,6 +17,7 @@ import time
 from typing import Iterable, Mapping
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     JSONAttribute,
     ListAttribute,
     NumberAttribute,
@@ -54,6 +55,8 @@ class ListingSync(Model):
     shown = NumberAttribute(null=True)             # what the platform may still sell (logic/sync/shown.py)
     drain_until = NumberAttribute(null=True)       # set to 0 on a platform that takes only absolute numbers:
                                                    # orders it took before may still be reported until then
+    guarded = BooleanAttribute(null=True)          # last set by the last-units guard (its count is exact);
+                                                   # a push of the shared sync clears it
     recent_sales = ListAttribute(null=True)        # [[ms, qty], ...] appended by each order the platform
                                                    # reports (atomic: concurrent orders never lose each other)
     updated_at = NumberAttribute(null=True)
@@ -287,9 +290,11 @@ def record_unchanged(platform: str, shop: str, listing_id: str, computed_qty: in
 
 
 def _pushed_actions(qty: int, now_ms: int, set_shown: bool = True) -> list:
+    """set_shown: a push of the shared sync (what it shows becomes the count); else one of the guard's."""
     return [ListingSync.pushed_qty.set(qty), ListingSync.pushed_at.set(now_ms), ListingSync.status.set("pushed"),
             ListingSync.error.remove(), ListingSync.updated_at.set(now_ms), ListingSync.inflight_until.remove(),
-            *([ListingSync.shown.set(qty), ListingSync.drain_until.remove()] if set_shown else [])]
+            *([ListingSync.shown.set(qty), ListingSync.drain_until.remove(), ListingSync.guarded.remove()]
+              if set_shown else [ListingSync.guarded.set(True)])]
 
 
 def record_guarded_push(platform: str, shop: str, listing_id: str, qty: int, now_ms: int,
@@ -297,6 +302,7 @@ def record_guarded_push(platform: str, shop: str, listing_id: str, qty: int, now
     """A push of the last-units guard landed: what the listing showed is recorded, `shown` is left to the
     guard's own bookkeeping (counted before a raise was sent); a set to 0 starts the listing's drain."""
     actions = _pushed_actions(qty, now_ms, set_shown=False)
+    actions.append(ListingSync.shown.set(ListingSync.shown | qty))     # a count starts with the guard's first push
     if drain_until is not None:
         actions.append(ListingSync.drain_until.set(drain_until))
     ListingSync(sync_pk(platform, shop), listing_id).update(actions=actions)
@@ -307,7 +313,7 @@ def record_guarded_adjust(platform: str, shop: str, listing_id: str, count: int,
     0 for a raise, counted before it was sent), and the last absolute number pushed is forgotten — the
     platform's number is no longer known, so the shared sync pushes it again once the SKU is safe."""
     actions = [ListingSync.pushed_qty.remove(), ListingSync.pushed_at.set(now_ms), ListingSync.status.set("pushed"),
-               ListingSync.error.remove(), ListingSync.updated_at.set(now_ms)]
+               ListingSync.error.remove(), ListingSync.updated_at.set(now_ms), ListingSync.guarded.set(True)]
     if count:
         actions.append(ListingSync.shown.add(count))
     ListingSync(sync_pk(platform, shop), listing_id).update(actions=actions)

@@ -51,6 +51,8 @@ class SkuView:
     draining: dict[str, tuple[int, int]] = field(default_factory=dict)   # key -> (drain_until, shown)
     cut: bool = False                              # a cut to 0 landed (a drain started) in this view's moves
     compare_and_set: set[str] = field(default_factory=set)   # listings moved by compare-and-set
+    inherited: set[str] = field(default_factory=set)  # last set by the shared sync: their count may miss orders
+                                                      # its push overwrote, so they are cut before being counted
 
     def state(self, listing: ListingRef):
         return self.states.get(tuple(listing.channel.split("#", 1)), {}).get(listing.listing_id)
@@ -94,12 +96,16 @@ def read(sku: str, now_ms: int, pol: RiskPolicy) -> SkuView:
         state = view.state(listing)
         shown = _shown(state)
         chosen = settings.get(listing.channel, AllocationSettings())
-        if state is not None and state.drain_until is not None:
+        draining = state is not None and state.drain_until is not None
+        if draining:
             view.draining[key(listing)] = (int(state.drain_until), shown)
             chosen = replace(chosen, sync=False)       # counted as it is, never moved, until drained
+        elif chosen.sync and not (state is not None and state.guarded) and key(listing) not in view.compare_and_set:
+            view.inherited.add(key(listing))
         view.demands.append(ChannelDemand(
             key(listing), rates.get(key(listing), 0.0), shown, chosen,
-            pool=pool(stock, chosen.warehouses), push_latency_s=latency[listing.channel], relative=relative))
+            pool=pool(stock, chosen.warehouses), push_latency_s=latency[listing.channel], relative=relative,
+            draining=draining))
     return view
 
 
@@ -150,7 +156,8 @@ def guard_skus(skus: Iterable[str], now_ms: Callable[[], int]) -> tuple[set[str]
     for sku in skus:
         view = read(sku, now_ms(), pol)
         risky, _ = is_at_risk(view, pol, sku in flagged)
-        risky = risky or sku in declared
+        # never handed back to the shared sync while a cut channel drains (it would undo the cut)
+        risky = risky or sku in declared or bool(view.draining)
         if risky != (sku in flagged):
             last_units_models.set_at_risk(sku, risky, now_ms())
             logger.info("last units: SKU %s", "at risk" if risky else "safe again", extra={"sku": sku})
@@ -211,8 +218,15 @@ def plan(view: SkuView, pol: RiskPolicy, now: int) -> list[Move]:
                 view.demands = [replace(d, shown=min(0, shown), settings=view.settings.get(
                     listing.channel, AllocationSettings())) if d.channel == k else d for d in view.demands]
                 del view.draining[k]
-    targets = plan_moves(view.available, view.demands, pol)
     moves = []
+    for k in sorted(view.inherited):
+        # the shared sync's count of a platform may be short of the orders its push overwrote: cut, drain,
+        # and only then count it (a compare-and-set platform checks the count itself and is moved as it is)
+        listing = next(l for l in view.singles if key(l) == k)
+        moves.append(Move(listing, 0, False, 0, cut=True))
+        view.demands = [replace(d, settings=replace(d.settings, sync=False), shown=max(0, d.shown), draining=True)
+                        if d.channel == k else d for d in view.demands]
+    targets = plan_moves(view.available, view.demands, pol)
     for demand in view.demands:
         listing = next(l for l in view.singles if key(l) == demand.channel)
         new, shown = targets[demand.channel], demand.shown
@@ -238,8 +252,11 @@ def _move(view: SkuView, pol: RiskPolicy, now_ms: Callable[[], int], report: Syn
     for move in plan(view, pol, now_ms()):
         landed, decrease = _send(view, move, pol, now_ms, report)
         freed = freed or (landed and decrease)
-        if not landed and move.expected is not None:
-            # refused: the platform's number is not our count (an order not reported yet): cut it instead
+        if not landed and not move.cut and not move.counted:
+            # a decrease refused (a compare-and-set finding another number, a relative change that would go
+            # below 0: orders not reported yet) or failed: cut the platform to 0 instead, and drain
+            _send(view, Move(move.listing, 0, False, 0, cut=True), pol, now_ms, report)
+        elif not landed and move.expected is not None:
             _send(view, Move(move.listing, 0, False, 0, cut=True), pol, now_ms, report)
     return freed
 
