@@ -30,6 +30,9 @@ from typing import Mapping, Sequence
 from stocklink.domain.allocation import AllocationSettings, proportional
 
 
+MIN_CUT_SURPLUS = 2     # units beyond its share (and what it sells meanwhile) before a channel is cut
+
+
 @dataclass(frozen=True)
 class RiskPolicy:
     enabled: bool = False                   # on: SKUs at risk are guarded; off: every channel shows the shared pool
@@ -85,13 +88,15 @@ def at_risk(available: int, threshold: float, was_at_risk: bool, policy: RiskPol
     return available <= threshold
 
 
-def split_by_demand(available: int, channels: Sequence[ChannelDemand]) -> dict[str, int]:
+def split_by_demand(available: int, channels: Sequence[ChannelDemand], probe_rate: float = 0.0) -> dict[str, int]:
     """Target units per channel, summing to at most `available`.
 
     Paused channels (sync off) keep what they show: their units are taken first, never moved. Then fixed-
     rule channels get their fixed number, then every channel its min_display (largest first while units
     last), and the rest goes by velocity (evenly when no channel has sold), each channel capped by its
-    max_display and its own warehouses' pool; what a cap leaves over goes to the others.
+    max_display and its own warehouses' pool; what a cap leaves over goes to the others. Once any channel
+    has sold, a channel that has not is weighted as selling `probe_rate` (a channel showing nothing can show
+    no demand: a unit or so lets it).
     """
     left = max(0, int(available))
     out = {c.channel: 0 for c in channels}
@@ -115,7 +120,7 @@ def split_by_demand(available: int, channels: Sequence[ChannelDemand]) -> dict[s
         if not room:
             break
         total_velocity = sum(max(0.0, c.velocity) for c in room)
-        weights = {c.channel: (max(0.0, c.velocity) if total_velocity > 0 else 1.0) for c in room}
+        weights = {c.channel: (max(probe_rate, c.velocity) if total_velocity > 0 else 1.0) for c in room}
         # integer weights for the largest-remainder split (velocities are small floats)
         top = max(weights.values())
         share = proportional(left, {ch: max(1, round(w / top * 1_000_000)) if w > 0 else 0
@@ -157,7 +162,7 @@ def plan_moves(available: int, channels: Sequence[ChannelDemand], policy: RiskPo
     """
     keep = _keep_absolute(available, channels, policy)
     # a kept channel's share stays reserved (it is refilled when it sells out), not handed to the others
-    targets = split_by_demand(available, channels)
+    targets = split_by_demand(available, channels, _probe_rate(policy))
     now: dict[str, int] = {}
     for c in channels:
         shown = max(0, c.shown)
@@ -169,13 +174,11 @@ def plan_moves(available: int, channels: Sequence[ChannelDemand], policy: RiskPo
     for c in sorted(channels, key=lambda c: (-c.velocity, c.channel)):
         shown = max(0, c.shown)
         want = targets[c.channel] - shown
-        if c.channel in keep:
+        if c.channel in keep or (not c.relative and c.shown > 0):
             continue
-        if not c.relative:
-            if c.shown > 0:
-                continue
-            if any(d.velocity > 0 for d in channels):      # no demand measured yet: the even share
-                want = min(want, max(1, math.ceil(c.velocity * policy.absolute_refill_s - 1e-9)))
+        if any(d.velocity > 0 for d in channels):          # no demand measured yet: the even share
+            # at most what it sells in absolute_refill_s: the rest stays in the pool for whoever runs dry
+            want = min(want, max(1, math.ceil(c.velocity * policy.absolute_refill_s - 1e-9)))
         if not c.settings.sync or want <= 0 or headroom <= 0:
             continue
         raise_by = min(want, headroom)
@@ -190,20 +193,21 @@ def _keep_absolute(available: int, channels: Sequence[ChannelDemand], policy: Ri
     A cut stops a channel's sales for a drain, so a channel is cut only when its units are needed: it shows
     more than its share of demand and more than it sells in a refill and a drain (a channel that will sell
     what it shows before a cut's units could come back is better left selling), while the channels that
-    could take units now want more than the headroom (slowest first, until what the cuts will free covers
-    the want). The rest are kept fastest first while what they and the paused channels show fits in
+    run dry before a cut's units could reach them want more than the headroom (slowest first, until what
+    the cuts will free covers the want). The rest are kept fastest first while what they and the paused channels show fits in
     `available`; one that does not fit is cut too.
     """
-    targets = split_by_demand(available, channels)
+    targets = split_by_demand(available, channels, _probe_rate(policy))
     headroom = int(available) - sum(max(0, c.shown) for c in channels)
     wants = sum(max(0, targets[c.channel] - max(0, c.shown)) for c in channels
-                if c.settings.sync and (c.relative or c.shown <= 0))
+                if c.settings.sync and _runs_dry(c, policy))
     showing = [c for c in channels if c.settings.sync and not c.relative and c.shown > 0]
     cut: set[str] = set()
     freed = 0
     for c in sorted(showing, key=lambda c: (c.velocity, c.channel)):
         sells_meanwhile = c.velocity * (policy.absolute_refill_s + policy.drain_s)
-        if c.shown > max(targets[c.channel], sells_meanwhile) and wants > headroom + freed:
+        # a single unit is not worth a drain (it would be locked away meanwhile)
+        if c.shown - max(targets[c.channel], sells_meanwhile) >= MIN_CUT_SURPLUS and wants > headroom + freed:
             cut.add(c.channel)
             freed += c.shown
     fixed = sum(max(0, c.shown) for c in channels if not c.settings.sync)
@@ -213,6 +217,19 @@ def _keep_absolute(available: int, channels: Sequence[ChannelDemand], policy: Ri
             keep.add(c.channel)
             fixed += c.shown
     return keep
+
+
+def _probe_rate(policy: RiskPolicy) -> float:
+    """One unit per refill window for a channel that has not sold (see split_by_demand)."""
+    return 1.0 / policy.absolute_refill_s if policy.absolute_refill_s > 0 else 0.0
+
+
+def _runs_dry(c: ChannelDemand, policy: RiskPolicy) -> bool:
+    """Sells what it shows before units cut elsewhere could reach it (a drain, a push and a webhook): only
+    for such a channel is another one cut."""
+    horizon = policy.drain_s + policy.default_push_latency_s + (
+        c.webhook_delay_s if c.webhook_delay_s is not None else policy.default_webhook_delay_s)
+    return c.shown <= 0 or c.shown < c.velocity * horizon
 
 
 def offered_beyond_pool(available: int, shown: Mapping[str, int]) -> int:

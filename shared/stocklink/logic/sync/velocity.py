@@ -51,9 +51,10 @@ def burst_rates(data: dict, now_ms: int) -> dict[str, float]:
 
 
 def demand_rates(data: dict, now_ms: int) -> dict[str, float]:
-    """Units/s per channel as the last units see it: the faster of the burst rate and the last 5 minutes."""
+    """Units/s per channel as the last units see it: the burst rate while the channel has sold in the last
+    20 s (a burst that moved elsewhere stops counting within 20 s), else its rate over the last 5 minutes."""
     recent, steady = burst_rates(data, now_ms), sales_rates(data, now_ms)
-    return {ch: max(recent.get(ch, 0.0), steady.get(ch, 0.0)) for ch in {*recent, *steady}}
+    return {ch: recent[ch] if ch in recent else steady.get(ch, 0.0) for ch in {*recent, *steady}}
 
 
 def note_sales(sku: str, details: list[Mapping], now_ms: int) -> None:
