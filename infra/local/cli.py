@@ -37,14 +37,15 @@ def _parser() -> argparse.ArgumentParser:
                        help="with --demo: Shopee and Lazada orders each during the sale (default flash-orders/10)")
     local.add_argument("--demo-skus", type=int, default=20, help="with --demo: SKUs in the demo catalogue")
     local.add_argument("--buyers", type=int, default=16, help="with --demo: buyers ordering at once")
-    local.add_argument("--webhook-delay", type=_webhook_delay, default="0", metavar="S|MIN-MAX",
+    local.add_argument("--webhook-delay", type=_webhook_delay, default="0-3", metavar="S|MIN-MAX",
                        help="with --demo: every simulator delivers its webhooks this late, fixed (1) or uniform "
-                            "random in a range (0-3); default 0 (at once)")
+                            "random in a range (0-3, the default, as marketplaces do); 0: at once")
     local.add_argument("--reorder", action="store_true",
                        help="with --demo: webhooks may overtake each other (each after its own random delay)")
-    local.add_argument("--allocation", choices=("shared", "guarded"), default="guarded",
-                       help="with --demo: guarded (default: the sale declared ahead, each unit offered on one "
-                            "platform at a time) or shared (every platform shows the whole pool)")
+    local.add_argument("--allocation", choices=("both", "guarded", "shared"), default="both",
+                       help="with --demo: guarded (the sale declared ahead, each unit offered on one platform at "
+                            "a time), shared (every platform shows the whole pool) or both (default: the same "
+                            "sale of two SKUs, one after the other, printed side by side)")
     local.add_argument("--sale-seconds", type=float, default=30.0,
                        help="with --demo: the flash sale's orders arrive over this many seconds; buyers who find a "
                             "listing sold out look again until it ends (0: every order at once)")

@@ -55,7 +55,7 @@ def test_an_order_on_one_platform_lowers_the_others(local_runtime, sandbox_base)
         r = requests.put(f"{url}/listings/{platform}/{shop}/{listing[platform]}",
                          json={"components": [{"sku": sku, "qty": 1}], "platform_ids": ids}, headers=headers, timeout=60)
         assert r.status_code == 200, r.text
-    r = requests.post(f"{url}/stock/receipts", json={"warehouse_id": "wh-e2e", "lines": [{"sku": sku, "qty": 10}],
+    r = requests.post(f"{url}/stock/receipts", json={"warehouse_id": "wh-e2e", "lines": [{"sku": sku, "qty": 100}],
                                                      "reference": f"po-{run}"}, headers=headers, timeout=60)
     assert r.status_code == 201, r.text
 
@@ -63,18 +63,19 @@ def test_an_order_on_one_platform_lowers_the_others(local_runtime, sandbox_base)
         rows = control(sandbox_base, "GET", "listings", query=f"?shop={shop}")["listings"]
         return {row["platform"]: row["quantity"] for row in rows}
 
-    wait_for(lambda: shown() == {"tiktok": 10, "lazada": 10, "shopify": 10}, "the receipt to reach every platform")
+    # 100 units: far from the last units, every platform shows the shared pool
+    wait_for(lambda: shown() == {"tiktok": 100, "lazada": 100, "shopify": 100}, "the receipt to reach every platform")
 
     placed = control(sandbox_base, "POST", "orders", {"platform": "tiktok", "shop": shop, "kind": "paid",
                                                       "lines": [{"listing_id": listing["tiktok"], "qty": 3}]})
     assert placed["deliveries"][0]["status"] == 200, placed
-    wait_for(lambda: shown() == {"tiktok": 7, "lazada": 7, "shopify": 7}, "the order to lower the other platforms")
+    wait_for(lambda: shown() == {"tiktok": 97, "lazada": 97, "shopify": 97}, "the order to lower the other platforms")
 
-    # The simulator lowers its own listing when it sells, so tiktok can show 7 before StockLink's push of 7
+    # The simulator lowers its own listing when it sells, so tiktok can show 97 before StockLink's push of 97
     # to it (same value) has been recorded: wait for the records too.
     def recorded() -> set:
         view = requests.get(f"{url}/skus/{sku}/channels", headers=headers, timeout=60).json()["listings"]
         return {(l["platform"], l["computed_qty"], l["pushed_qty"]) for l in view}
 
-    wait_for(lambda: recorded() == {("tiktok", 7, 7), ("lazada", 7, 7), ("shopify", 7, 7)},
-             "every listing's push of 7 to be recorded")
+    wait_for(lambda: recorded() == {("tiktok", 97, 97), ("lazada", 97, 97), ("shopify", 97, 97)},
+             "every listing's push of 97 to be recorded")

@@ -15,7 +15,8 @@ def demo_run():
     if not handlers_exist("staff_api", "webhook_ingest", "channel_push"):
         pytest.skip("needs the staff API, webhook ingest and channel push functions")
     return demo_result("--flash-units", str(FLASH_UNITS), "--flash-orders", "30", "--side-orders", "5",
-                       "--demo-skus", "6", "--buyers", "8", "--allocation", "shared", "--sale-seconds", "0")
+                       "--demo-skus", "6", "--buyers", "8", "--allocation", "shared", "--sale-seconds", "0",
+                       "--webhook-delay", "0")
 
 
 def test_no_oversell_beyond_orders_in_flight(demo_run):

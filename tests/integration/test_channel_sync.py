@@ -31,8 +31,11 @@ def fast_retries(monkeypatch):
 
 @pytest.fixture
 def linked(aws, stocked, sandbox_base, receiver, fast_retries):
-    """TEE-RED-M (6 units over two warehouses) listed on TikTok, Lazada and Shopify (simulated)."""
+    """TEE-RED-M (6 units over two warehouses) listed on TikTok, Lazada and Shopify (simulated), with the
+    last-units rule off: these tests are about the shared pool (6 units on 3 channels would be at risk);
+    the guard's own tests turn it on."""
     control(sandbox_base, "POST", "reset", {})
+    assert stocked.put("/allocation/last-units", {"enabled": False}).status == 200
     receiver.requests.clear()
     for platform, (creds, suffix, listing_id, ids) in SHOPS.items():
         api = f"{sandbox_base}/{platform}/s1{suffix}"

@@ -42,8 +42,13 @@ def _stocklink_hears(platform: str, order_id: str):
     shown.note_order(event, orders.apply_order_event(event, now_ms()), now_ms())
 
 
-def test_the_policy_is_validated_and_off_by_default(linked):
-    assert linked.get("/allocation/last-units").body["enabled"] is False
+def test_the_rule_is_on_by_default(staff):
+    policy = staff.get("/allocation/last-units").body
+    assert policy["enabled"] is True and policy["k"] == 2.0 and policy["drain_s"] == 8.0
+
+
+def test_the_policy_is_validated_and_nothing_is_half_written(linked):
+    assert linked.get("/allocation/last-units").body["enabled"] is False      # the fixture turned it off
     assert linked.put("/allocation/last-units", {"enabled": True, "k": -1}).status == 400
     assert linked.put("/allocation/last-units", {"enabled": True, "bogus": 1}).status == 400
     assert linked.get("/allocation/last-units").body["enabled"] is False     # nothing half-written

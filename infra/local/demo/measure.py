@@ -263,19 +263,21 @@ def by_platform(orders: list[Order]) -> dict[str, dict[str, int]]:
     return out
 
 
-def flash_summary(api: Api, sandbox: Sandbox, catalog: Catalog, sale: SaleResult, flash_units: int) -> dict:
+def flash_summary(api: Api, sandbox: Sandbox, catalog: Catalog, sale: SaleResult, flash_units: int,
+                  sku: str = FLASH_SKU) -> dict:
     """The sale's summary plus the ledger replay, the alerts raised and the flash SKU's final quantities."""
     summary = sale.summary(catalog)
     summary["ledger_problems"] = ledger_check(api, catalog.skus)
     summary["alerts"] = alert_levels(api)
     summary["flash_units"] = flash_units
-    summary["pool_after"] = sale.pool_after.get(FLASH_SKU)
-    summary["shown_after"] = {p: sale.shown_after.get((p, FLASH_SKU)) for p in PLATFORMS}
-    summary["computed_after"] = {p: sale.computed_after.get((p, FLASH_SKU)) for p in PLATFORMS}
+    summary["sku"] = sku
+    summary["pool_after"] = sale.pool_after.get(sku)
+    summary["shown_after"] = {p: sale.shown_after.get((p, sku)) for p in PLATFORMS}
+    summary["computed_after"] = {p: sale.computed_after.get((p, sku)) for p in PLATFORMS}
     summary["all_listings_in_sync"] = not mismatches(api, sandbox, catalog)
-    summary["units_sold"] = units_sold(sale, FLASH_SKU, flash_units)
+    summary["units_sold"] = units_sold(sale, sku, flash_units)
     summary["sell_through_pct"] = round(100 * summary["units_sold"] / flash_units, 1) if flash_units else None
-    summary["offered_at_end"] = {p: sale.shown_at_end.get((p, FLASH_SKU)) for p in PLATFORMS}
+    summary["offered_at_end"] = {p: sale.shown_at_end.get((p, sku)) for p in PLATFORMS}
     return summary
 
 

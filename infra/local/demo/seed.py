@@ -10,6 +10,7 @@ from infra.local.demo.client import PLATFORMS, SHOP, Api, Sandbox
 
 WAREHOUSES = (("wh-east", "East DC", 1), ("wh-west", "West DC", 2), ("wh-central", "Central store", 3))
 FLASH_SKU = "DEMO-FLASH"
+SHARED_FLASH_SKU = "DEMO-FLASH-SHARED"    # --allocation both: the same sale again, every platform showing the pool
 
 # Credentials the simulators check (the same test values tests/sandbox uses) and the path suffix of
 # each platform's api_base_url.
@@ -55,10 +56,11 @@ class Catalog:
         return None
 
 
-def demo_stock(n_skus: int, flash_units: int) -> dict[str, dict[str, int]]:
-    """The flash SKU split over the three warehouses, the others with 15..220 units each."""
+def demo_stock(n_skus: int, flash_units: int, flash_skus: tuple[str, ...] = (FLASH_SKU,)) -> dict[str, dict[str, int]]:
+    """The flash SKU(s) split over the three warehouses, the others with 15..220 units each."""
     share = (flash_units // 2, flash_units // 3)
-    units = {FLASH_SKU: {"wh-east": share[0], "wh-west": share[1], "wh-central": flash_units - sum(share)}}
+    units = {sku: {"wh-east": share[0], "wh-west": share[1], "wh-central": flash_units - sum(share)}
+             for sku in flash_skus}
     for n in range(1, n_skus):
         total = 15 + (n * 37) % 206
         units[f"DEMO-{n:03d}"] = {"wh-east": total // 2, "wh-west": total // 4, "wh-central": total - total // 2 - total // 4}

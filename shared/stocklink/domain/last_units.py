@@ -35,7 +35,8 @@ MIN_CUT_SURPLUS = 2     # units beyond its share (and what it sells meanwhile) b
 
 @dataclass(frozen=True)
 class RiskPolicy:
-    enabled: bool = False                   # on: SKUs at risk are guarded; off: every channel shows the shared pool
+    enabled: bool = True                    # on: SKUs at risk are guarded; off: every channel shows the shared pool
+                                            # (a declared sale is guarded either way)
     k: float = 2.0                          # margin on the units expected to sell within one sync window
     min_units_per_channel: int = 3          # at risk at or below this many units per selling channel anyway
     exit_factor: float = 1.5                # leave the at-risk mode only above this × the threshold

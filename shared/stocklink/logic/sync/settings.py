@@ -50,7 +50,7 @@ class LastUnitsIn(BaseModel):
     """The last-units policy (domain/last_units.RiskPolicy): whether SKUs at risk are guarded, and when a SKU
     counts as at risk."""
     model_config = ConfigDict(extra="forbid")
-    enabled: bool = False
+    enabled: bool = True
     k: Annotated[float, Field(ge=0, le=100)] = 2.0
     min_units_per_channel: Annotated[int, Field(ge=0, le=1_000_000)] = 3
     exit_factor: Annotated[float, Field(ge=1, le=10)] = 1.5
