@@ -33,7 +33,9 @@ def report_lines(s: dict) -> list[str]:
     lines.append(f"  every listing of every SKU in sync afterwards: {s['all_listings_in_sync']}")
     lines.append(f"  pushes: {s['stock_calls']} platform calls setting {s['listing_updates']} listing quantities; "
                  f"one push per listing per order would be {s['naive_listing_updates']} -> {s['coalesced']} coalesced; "
-                 f"{s['calls_per_order']} calls per order; stale pushes {s['stale_pushes']}")
+                 f"{s['calls_per_order']} calls per order; "
+                 + (f"raises {s['stale_pushes']} (the guard's refills)" if s.get("allocation") == "guarded"
+                    else f"stale pushes {s['stale_pushes']} (a raise during the sale: a late value landing)"))
     lines.append(f"  sync latency (webhook answered -> every other platform shows it): p50 {s['latency_p50_ms']} ms, "
                  f"p99 {s['latency_p99_ms']} ms, max {s['latency_max_ms']} ms over {s['latency_samples']} orders"
                  + (f", {s['latency_not_reflected']} never reflected" if s["latency_not_reflected"] else "")
