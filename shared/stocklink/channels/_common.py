@@ -144,10 +144,17 @@ def group_by(items: Iterable[T], key) -> dict[str, list[T]]:
     return groups
 
 
+# Far above any marketplace order line, far below what would overflow a counter: a larger number is a
+# broken or forged payload, not an order.
+MAX_LINE_QTY = 100_000
+
+
 def positive_qty(value: Any, where: str) -> int:
+    """An order or return line's quantity: a whole number from 1 to MAX_LINE_QTY, else PayloadInvalid (the
+    webhook is refused with a 400 and nothing is applied)."""
     if isinstance(value, str) and value.isdigit():
         value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_LINE_QTY:
         raise PayloadInvalid(f"{where}: invalid quantity {value!r}")
     return value
 

@@ -244,7 +244,8 @@ class ShopeeAdapter:
             key = listing_key(item.get("item_id"), item.get("model_id"))
             if not key:
                 raise PayloadInvalid(f"return {return_sn}: item without item_id")
-            counts[key] = counts.get(key, 0) + positive_qty(item.get("amount"), f"return {return_sn} item {key}")
+            amount = positive_qty(item.get("amount"), f"return {return_sn} item {key}")
+            counts[key] = positive_qty(counts.get(key, 0) + amount, f"return {return_sn} item {key}")
             skus.setdefault(key, item.get("variation_sku") or item.get("item_sku") or None)
         if not counts:
             raise PayloadInvalid(f"return {return_sn} has no items")

@@ -59,6 +59,7 @@ from stocklink.channels._common import (
     check_quantity,
     chunks,
     compact_json,
+    positive_qty,
     require,
     require_id,
     try_json,
@@ -358,9 +359,7 @@ def _required(payload: dict, key: str):
 
 
 def _order_line(item: dict) -> OrderLine:
-    qty = item.get("quantity")
-    if not isinstance(qty, int) or isinstance(qty, bool) or qty <= 0:
-        raise PayloadInvalid(f"line item {item.get('id')!r} has invalid quantity {qty!r}")
+    qty = positive_qty(item.get("quantity"), f"line item {item.get('id')!r}")
     variant_id = item.get("variant_id")
     listing_id = str(variant_id) if variant_id not in (None, "") else str(item.get("sku") or "")
     if not listing_id:

@@ -43,6 +43,7 @@ from stocklink.channels._common import (
     group_by,
     hmac_sha256_hex,
     load_object,
+    positive_qty,
     require,
     require_id,
     text,
@@ -251,13 +252,18 @@ class TikTokAdapter:
 
 
 def _count_units(units: list[dict]) -> tuple[OrderLine, ...]:
-    # TikTok lists one line item per unit sold: count them per SKU.
+    # TikTok lists one line item per unit sold: count them per SKU. A line item that names a quantity is
+    # held to the rule every adapter applies (positive_qty), and so is each SKU's total.
     counts: dict[str, int] = {}
     skus: dict[str, str | None] = {}
     for unit in units:
+        if not isinstance(unit, dict):
+            raise PayloadInvalid("line item must be an object")
         sku_id = text(unit.get("sku_id"))
         if not sku_id:
             raise PayloadInvalid(f"line item {unit.get('id')!r} has no sku_id")
-        counts[sku_id] = counts.get(sku_id, 0) + int(unit.get("quantity") or 1)
+        where = f"line item {unit.get('id')!r}"
+        qty = positive_qty(unit["quantity"], where) if unit.get("quantity") is not None else 1
+        counts[sku_id] = positive_qty(counts.get(sku_id, 0) + qty, f"sku {sku_id}")
         skus[sku_id] = unit.get("seller_sku") or None
     return tuple(OrderLine(listing_id=k, qty=v, seller_sku=skus[k]) for k, v in counts.items())
