@@ -79,6 +79,7 @@ ORDER_ITEMS_GET = "/order/items/get"
 MSG_TRADE_ORDER = 0
 MSG_REVERSE_ORDER = 10
 MAX_SKUS_PER_CALL = 50   # documented: more SKUs per request time out
+RETURN_OF_ITEM = "item-returned"   # the delivery id of every message announcing an order item's return
 
 _KIND_BY_STATUS = {
     "unpaid": OrderEventKind.CREATED,
@@ -163,9 +164,11 @@ class LazadaAdapter:
             raise PayloadInvalid("order message without a status")
         if kind is None:
             return []
-        reverse_line = text(data.get("reverse_order_line_id"))
-        # Lazada pushes have no message id; a return is identified by its reverse order line.
-        delivery = f"reverse-{reverse_line}" if reverse_line else f"{line_id}-{status}-{occurred}"
+        # Lazada pushes have no message id. An order item is one unit and comes back at most once, yet its
+        # return is announced up to three ways (the reverse push RTM_RECEIVE_ITEM, the item status
+        # `returned`, or `shipped_back_success` after a failed delivery): every one of them is the same
+        # business event, so they share one key and restock once.
+        delivery = RETURN_OF_ITEM if kind is OrderEventKind.RETURNED else f"{line_id}-{status}-{occurred}"
         return [OrderEvent(PLATFORM, shop, item_event_id(order_id, line_id), kind, (), delivery,
                            paid=kind is not OrderEventKind.CREATED, occurred_at=occurred)]
 
