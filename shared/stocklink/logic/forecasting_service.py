@@ -20,6 +20,7 @@ from typing import Annotated, Callable
 from pydantic import BaseModel, ConfigDict, Field
 
 from stocklink import bus, events
+from stocklink.domain.requests import Money
 from stocklink.errors import NotFound, ValidationFailed
 from stocklink.forecasting import abc as abc_mod
 from stocklink.forecasting import engine
@@ -36,7 +37,7 @@ PAGE_SIZE = 200
 class PriceBreakIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     min_qty: Annotated[int, Field(ge=1, le=10_000_000, strict=True)]
-    unit_cost: Annotated[float, Field(ge=0)]
+    unit_cost: Money
 
 
 class SupplierIn(BaseModel):
