@@ -190,8 +190,10 @@ def test_low_stock_text_has_days_of_cover_and_a_transfer_from_another_warehouse(
 
 SHOPS = {
     "tiktok": ({"app_key": "6a1b2c3d4e5f6", "app_secret": "tiktok-secret", "access_token": "TTP_sandbox",
-                "shop_cipher": "ROW_sandbox"}, "", "1729592969712207012", {"product_id": "1729592969712207000"}),
-    "lazada": ({"app_key": "100001", "app_secret": "lazada-secret", "access_token": "lazada-token"}, "/rest",
+                "shop_cipher": "ROW_sandbox", "shop_id": "7494049642642441621"}, "",
+               "1729592969712207012", {"product_id": "1729592969712207000"}),
+    "lazada": ({"app_key": "100001", "app_secret": "lazada-secret", "access_token": "lazada-token",
+                "seller_id": "1000114855"}, "/rest",
                "1234567890", {"item_id": "557711987"}),
 }
 

@@ -86,8 +86,8 @@ def test_a_shopee_return_puts_stock_back_exactly_once(shopee, sandbox_base, rece
 
     # A later push about the same return (say the refund was paid) is a new body, newly signed: still one effect.
     later = json.loads(push["body"])
-    later["data"]["update_time"] += 3600
-    later["timestamp"] += 3600
+    later["data"]["update_time"] += 60
+    later["timestamp"] += 60           # pushed a minute later (a push stamped in the future is refused)
     raw = json.dumps(later).encode()
     callback = f"{receiver.base}/hook/shopee"
     signature = hmac.new(PARTNER_KEY.encode(), callback.encode() + b"|" + raw, hashlib.sha256).hexdigest()

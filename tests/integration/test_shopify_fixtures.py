@@ -2,6 +2,8 @@
 import json
 from pathlib import Path
 
+import pytest
+
 FIXTURES = Path(__file__).resolve().parents[2] / "events" / "shopify"
 SECRET = "stocklink-test-shopify-secret"   # the secret the fixtures are signed with (events/shopify/README.md)
 SHOP = "stocklink-demo.myshopify.com"
@@ -25,6 +27,13 @@ def _seed(staff):
 def _counters(staff, sku):
     t = staff.get(f"/skus/{sku}/stock").body["totals"]
     return t["on_hand"], t["reserved"], t["available"]
+
+
+@pytest.fixture(autouse=True)
+def at_trigger_time(monkeypatch):
+    """The recorded deliveries were triggered at 2026-03-02T10:15:30Z: receive them a minute later (older
+    ones are past Shopify's 4 h retry horizon and refused as replays)."""
+    monkeypatch.setattr("functions.webhook_ingest.handler.now_ms", lambda: 1_772_446_590_000)
 
 
 def test_published_examples_drive_the_whole_lifecycle(staff, webhooks, storefront):

@@ -3,6 +3,7 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 
 SECRET = "shpss_test_secret"
 SHOP = "acme.myshopify.com"
@@ -25,7 +26,12 @@ def _send(webhooks, topic, payload, secret=SECRET, webhook_id="b54557e4-bdd9-4b3
     signature = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
     return webhooks.post(f"/webhooks/shopify/{SHOP}", raw=body, headers={
         "X-Shopify-Topic": topic, "X-Shopify-Hmac-Sha256": signature, "X-Shopify-Shop-Domain": SHOP,
-        "X-Shopify-Webhook-Id": webhook_id, "X-Shopify-API-Version": "2025-10"})
+        "X-Shopify-Webhook-Id": webhook_id, "X-Shopify-API-Version": "2025-10", "X-Shopify-Triggered-At": triggered_now()})
+
+
+def triggered_now() -> str:
+    """X-Shopify-Triggered-At of a delivery Shopify triggers now."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
 
 
 def _setup(staff):
@@ -62,6 +68,7 @@ def test_forged_signature_is_401_and_stores_nothing(staff, webhooks):
     assert good_sig_other_body.status == 200  # control: the same body correctly signed is accepted
     tampered = webhooks.post(f"/webhooks/shopify/{SHOP}", raw=body.replace(b'"quantity": 1', b'"quantity": 3'),
                              headers={"X-Shopify-Topic": "orders/create", "X-Shopify-Webhook-Id": "t",
+                                      "X-Shopify-Shop-Domain": SHOP, "X-Shopify-Triggered-At": triggered_now(),
                                       "X-Shopify-Hmac-Sha256": base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest()).decode()})
     assert tampered.status == 401
     assert _totals(staff) == (5, 1, 4)
