@@ -99,7 +99,8 @@ class HttpCall:
 
 
 class WebhookRejected(Exception):
-    """Signature missing or wrong, or the shop is unknown: answer 401 and store nothing."""
+    """Signature missing or wrong, unknown shop, another shop's delivery, or a stale one: answer 401 (the
+    same answer for each) and store nothing."""
 
 
 class PayloadInvalid(Exception):
@@ -122,6 +123,13 @@ class ChannelAdapter(Protocol):
 
     def verify_webhook(self, request: WebhookRequest, credentials: Mapping[str, str]) -> None:
         """Raise WebhookRejected unless the request is signed with the shop's secret."""
+
+    def verify_shop_and_freshness(self, request: WebhookRequest, credentials: Mapping[str, str], shop: str,
+                                  now_s: float) -> None:
+        """After verify_webhook: raise WebhookRejected unless the delivery names the shop these credentials
+        are for (one app secret may sign for many shops) and, where the platform stamps its deliveries, was
+        sent within the platform's retry horizon and not from the future. Each adapter's docstring names the
+        identity, the timestamp and the horizon it uses."""
 
     def parse_webhook(self, request: WebhookRequest, shop: str) -> list[OrderEvent]:
         """Normalized order events (possibly none: topics we do not act on). PayloadInvalid if broken."""

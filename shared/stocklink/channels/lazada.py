@@ -6,6 +6,13 @@ Push: header `Authorization` = hex HMAC-SHA256(key=app_secret, msg=app_key + raw
 Lazada order items each have their own status and are one unit each, so an OrderEvent here is one order
 item: order_id = "<trade_order_id>-<trade_order_line_id>". The push names no SKU:
 `build_order_detail` builds the signed /order/items/get call and `parse_order_detail` picks the item.
+Whose and how old (verify_shop_and_freshness): every push body names the `seller_id` it is about and its
+`timestamp` ("time when notify": seconds on reverse order pushes, milliseconds on trade order pushes), both
+under the signature; a push not answered is retried 12 times, 30 min apart (Lazada Open Platform "Webhook
+API Trade Order Notifications", docId 120196, and "Reverse Order" msg_type 10, docId 120232: Retry times
+12, Retry Interval 30 min). The app secret signs for every seller that authorised the app, so `seller_id`
+must equal the shop's `seller_id` credential (a shop configured without it is refused), and a push
+stamped more than 6 h ago, or in the future, is refused.
 
 API signing: sign = UPPER hex HMAC-SHA256(key=app_secret, msg=api_path + concat(sorted(k + v for all
 non-empty parameters except sign))). System parameters app_key, timestamp (ms), sign_method=sha256,
@@ -31,8 +38,8 @@ UpdateProduct and UpdateSellableQuantity change it), and the API reference entry
 /product/stock/sellable/adjust (one `payload` parameter, "increase or decrease sellable quantity of one or
 more existing products", 50 at most).
 
-Credentials: app_key, app_secret, access_token, api_base_url? (the regional gateway, e.g.
-https://api.lazada.co.th/rest). StockPush/StockAdjust.platform_ids: item_id (required), seller_sku
+Credentials: app_key, app_secret, access_token, seller_id (the seller pushes name; binds them to this
+shop), api_base_url? (the regional gateway, e.g. https://api.lazada.co.th/rest). StockPush/StockAdjust.platform_ids: item_id (required), seller_sku
 (optional), warehouse_code (optional, multi-warehouse sellers). listing_id = the SkuId.
 """
 from __future__ import annotations
@@ -49,11 +56,14 @@ from stocklink.channels._common import (
     check_delta,
     check_quantity,
     chunks,
+    epoch_seconds,
     group_by,
     hmac_sha256_hex,
     load_object,
     require,
+    require_fresh,
     require_id,
+    require_same_shop,
     text,
     try_json,
 )
@@ -79,6 +89,7 @@ ORDER_ITEMS_GET = "/order/items/get"
 MSG_TRADE_ORDER = 0
 MSG_REVERSE_ORDER = 10
 MAX_SKUS_PER_CALL = 50   # documented: more SKUs per request time out
+WEBHOOK_RETRY_HORIZON_S = 12 * 30 * 60   # 12 retries, 30 min apart
 RETURN_OF_ITEM = "item-returned"   # the delivery id of every message announcing an order item's return
 
 _KIND_BY_STATUS = {
@@ -141,6 +152,12 @@ class LazadaAdapter:
             raise WebhookRejected("missing Lazada push signature or app credentials")
         if not constant_time_equal(push_signature(app_key, app_secret, request.body), received.strip().lower()):
             raise WebhookRejected("Lazada push signature does not match")
+
+    def verify_shop_and_freshness(self, request: WebhookRequest, credentials: Mapping[str, str], shop: str,
+                                  now_s: float) -> None:
+        payload = load_object(request.body)
+        require_same_shop(text(payload.get("seller_id")), text(credentials.get("seller_id")), "seller_id")
+        require_fresh(epoch_seconds(payload.get("timestamp")), now_s, WEBHOOK_RETRY_HORIZON_S)
 
     def parse_webhook(self, request: WebhookRequest, shop: str) -> list[OrderEvent]:
         payload = load_object(request.body)

@@ -20,6 +20,17 @@ where callback_url is the URL configured for the app (the one Shopee called). Bo
     gets, its units go back once. A "nothing yet" answer is recorded under a per-state key
     (`return-<return_sn>@<status>/<logistics_status>`) so it never blocks the later restock.
 
+Whose and how old (verify_shop_and_freshness): every push body carries `shop_id` and `timestamp` (Unix
+seconds, when Shopee sent it) under the signature (Open Platform "Push Mechanism notifications",
+developer-guide/18, whose signing example body has both; the field meanings from a public summary of the
+per-push pages push-mechanism/1 order_status_push and /32 return_updates_push).
+The partner key signs for every shop that authorised the app, so `shop_id` must equal the shop's
+`shop_id` credential (which its API calls need anyway). The retry schedule is given per push type on
+pages that could not be read here; the longest horizon Shopee documents for an undelivered push is
+v2.push.get_lost_push_message's ("lost within 3 days"): a push stamped more than 3 days ago, or in the
+future, is refused. Replays inside that window change nothing: order events are keyed per order and
+status, and a return is decided by v2.returns.get_return_detail under its own key.
+
 Shop API signing: sign = hex HMAC-SHA256(key=partner_key,
 msg=partner_id + api_path + timestamp + access_token + shop_id); common query parameters
 partner_id, timestamp, access_token, shop_id, sign; POST bodies are JSON.
@@ -53,12 +64,15 @@ from stocklink.channels._common import (
     check_quantity,
     chunks,
     compact_json,
+    epoch_seconds,
     group_by,
     hmac_sha256_hex,
     load_object,
     positive_qty,
     require,
+    require_fresh,
     require_id,
+    require_same_shop,
     text,
     try_json,
 )
@@ -106,6 +120,7 @@ _RETURN_DELIVERED = {"LOGISTICS_DELIVERY_DONE", "Delivered"}
 _RETURN_NOT_RESTOCKED = {"SELLER_DISPUTE", "JUDGING", "CANCELLED", "CLOSED"}
 _RETRYABLE_ERRORS = {"error_server", "error_inner", "error_busi_system_busy", "error_too_many_request"}
 MAX_MODELS_PER_CALL = 50
+WEBHOOK_RETRY_HORIZON_S = 3 * 24 * 3600   # undelivered pushes are kept 3 days (get_lost_push_message)
 MAX_ITEMS_PER_BASE_INFO = 50
 
 
@@ -161,6 +176,12 @@ class ShopeeAdapter:
             raise WebhookRejected("missing Shopee push signature, partner key or callback URL")
         if not constant_time_equal(push_signature(key, url, request.body), received.strip().lower()):
             raise WebhookRejected("Shopee push signature does not match")
+
+    def verify_shop_and_freshness(self, request: WebhookRequest, credentials: Mapping[str, str], shop: str,
+                                  now_s: float) -> None:
+        payload = load_object(request.body)
+        require_same_shop(text(payload.get("shop_id")), text(credentials.get("shop_id")), "shop_id")
+        require_fresh(epoch_seconds(payload.get("timestamp")), now_s, WEBHOOK_RETRY_HORIZON_S)
 
     def parse_webhook(self, request: WebhookRequest, shop: str) -> list[OrderEvent]:
         payload = load_object(request.body)

@@ -7,6 +7,15 @@ msg=app_key + raw body); no timestamp or path is signed (Partner Center webhook 
 11 CANCELLATION_STATUS_CHANGE and 12 RETURN_STATUS_CHANGE. None of them carries order lines: the
 ingest function asks `build_order_detail` for the signed Get Order Detail (or return search) call and
 completes the event with `parse_order_detail`.
+Whose and how old (verify_shop_and_freshness): every notification body carries `shop_id` ("the
+identification of the TikTok Shop") and `timestamp` ("the timestamp when the notification is pushed", Unix
+seconds), both under the signature (Partner Center "Webhooks overview", tts-webhooks-overview, Body). The
+app secret signs for every shop that authorised the app, so `shop_id` must equal the shop's `shop_id`
+credential (a shop configured without it is refused). Undelivered notifications are retried after 2 min,
+30 min, 3 h and 12 h (Partner Center "Configuration guide", as summarised by public integrations that
+cite it; the page itself could not be read here), about 15.5 h in all: a notification stamped more than
+16 h ago is refused, and so is one stamped in the future. TikTok for Developers' 72 h retry window belongs
+to that other platform.
 
 Request signing (all 202309 APIs): query `app_key`, `timestamp` (s), `shop_cipher`, `sign`; header
 `x-tts-access-token`. sign = hex HMAC-SHA256(key=app_secret,
@@ -22,7 +31,8 @@ while a SKU is at risk an absolute-only channel is never lowered and is only ref
 (domain/last_units.plan_moves), and reconciliation's read-back finds and counts any decrement a set
 overwrote as drift.
 
-Credentials: app_key, app_secret, access_token, shop_cipher, api_base_url?
+Credentials: app_key, app_secret, access_token, shop_cipher, shop_id (the numeric shop id webhooks name;
+binds them to this shop), api_base_url?
 StockPush.platform_ids: product_id (required), warehouse_id (optional). listing_id = the SKU id.
 """
 from __future__ import annotations
@@ -40,12 +50,15 @@ from stocklink.channels._common import (
     check_quantity,
     chunks,
     compact_json,
+    epoch_seconds,
     group_by,
     hmac_sha256_hex,
     load_object,
     positive_qty,
     require,
+    require_fresh,
     require_id,
+    require_same_shop,
     text,
     try_json,
 )
@@ -94,6 +107,7 @@ _RETURN_TYPES_WITH_GOODS = {"RETURN_AND_REFUND"}
 # Business codes seen for throttling; HTTP 429 is the primary signal.
 _RETRYABLE_CODES = {36009004}
 MAX_SKUS_PER_CALL = 100
+WEBHOOK_RETRY_HORIZON_S = 16 * 3600   # retries at 2 min, 30 min, 3 h and 12 h after the first push
 
 
 def api_sign(app_secret: str, path: str, query: Mapping[str, str], body: bytes = b"") -> str:
@@ -128,6 +142,12 @@ class TikTokAdapter:
             raise WebhookRejected("missing TikTok signature or app credentials")
         if not constant_time_equal(webhook_signature(app_key, app_secret, request.body), received.strip().lower()):
             raise WebhookRejected("TikTok signature does not match")
+
+    def verify_shop_and_freshness(self, request: WebhookRequest, credentials: Mapping[str, str], shop: str,
+                                  now_s: float) -> None:
+        payload = load_object(request.body)
+        require_same_shop(text(payload.get("shop_id")), text(credentials.get("shop_id")), "shop_id")
+        require_fresh(epoch_seconds(payload.get("timestamp")), now_s, WEBHOOK_RETRY_HORIZON_S)
 
     def parse_webhook(self, request: WebhookRequest, shop: str) -> list[OrderEvent]:
         payload = load_object(request.body)
