@@ -173,7 +173,7 @@ def _move(event: OrderEvent, action: ReservationAction, now_ms: int, allow_expir
 
 # Another return of the same order counted units between our read and our write: plan again from a fresh
 # read, a few times, before letting the platform redeliver (an unhandled refusal answers 5xx).
-RETURN_ATTEMPTS = 3
+RETURN_ATTEMPTS = 5
 
 
 def _restock_return(event: OrderEvent, now_ms: int) -> dict:
