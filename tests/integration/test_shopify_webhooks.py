@@ -26,7 +26,8 @@ def _send(webhooks, topic, payload, secret=SECRET, webhook_id="b54557e4-bdd9-4b3
     signature = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
     return webhooks.post(f"/webhooks/shopify/{SHOP}", raw=body, headers={
         "X-Shopify-Topic": topic, "X-Shopify-Hmac-Sha256": signature, "X-Shopify-Shop-Domain": SHOP,
-        "X-Shopify-Webhook-Id": webhook_id, "X-Shopify-API-Version": "2025-10", "X-Shopify-Triggered-At": triggered_now()})
+        "X-Shopify-Webhook-Id": webhook_id, "X-Shopify-API-Version": "2025-10",
+        "X-Shopify-Triggered-At": triggered_now()})
 
 
 def triggered_now() -> str:

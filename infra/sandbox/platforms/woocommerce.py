@@ -148,7 +148,8 @@ class WooSim(Simulator):
         body = json.dumps(payload).encode()
         topic = "order.created" if kind == "created" else "order.updated"
         # home_url('/'): the store's site, whose REST API the shop's api_base_url points at.
-        site = shop.credentials.get("store_url") or shop.credentials.get("api_base_url") or f"http://{shop.shop}.example"
+        c = shop.credentials
+        site = c.get("store_url") or c.get("api_base_url") or f"http://{shop.shop}.example"
         return [({"Content-Type": "application/json", "X-WC-Webhook-Source": site.rstrip("/") + "/",
                   "X-WC-Webhook-Topic": topic, "X-WC-Webhook-Resource": "order",
                   "X-WC-Webhook-Event": topic.split(".")[1],

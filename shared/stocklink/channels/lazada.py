@@ -39,8 +39,9 @@ UpdateProduct and UpdateSellableQuantity change it), and the API reference entry
 more existing products", 50 at most).
 
 Credentials: app_key, app_secret, access_token, seller_id (the seller pushes name; binds them to this
-shop), api_base_url? (the regional gateway, e.g. https://api.lazada.co.th/rest). StockPush/StockAdjust.platform_ids: item_id (required), seller_sku
-(optional), warehouse_code (optional, multi-warehouse sellers). listing_id = the SkuId.
+shop), api_base_url? (the regional gateway, e.g. https://api.lazada.co.th/rest).
+StockPush/StockAdjust.platform_ids: item_id (required), seller_sku (optional), warehouse_code (optional,
+multi-warehouse sellers). listing_id = the SkuId.
 """
 from __future__ import annotations
 

@@ -103,7 +103,8 @@ def test_woocommerce_compares_store_urls_as_urls(configured):
 
 def test_woocommerce_store_url_overrides_the_api_base_url():
     name = signed_fixtures("woocommerce")[0]
-    creds = {**CREDENTIALS["woocommerce"], "api_base_url": "https://api.example.net", "store_url": "https://shop.example.com/"}
+    creds = {**CREDENTIALS["woocommerce"], "api_base_url": "https://api.example.net",
+             "store_url": "https://shop.example.com/"}
     check("woocommerce", request("woocommerce", name), creds, 0.0)
 
 
