@@ -22,6 +22,9 @@ class Function:
     # logical table name -> "read" | "write" (write implies read); least-privilege grants in CDK
     tables: dict[str, str] = field(default_factory=dict)
     publishes_events: bool = False    # may PutEvents on the StockLink bus
+    # may write reconciliation's dirty markers (and only those) in the catalog table: a function that
+    # commits stock changes without catalog write access marks the SKUs of a lost stock.changed with them
+    marks_dirty: bool = False
     reads_secrets: bool = False       # may read secrets under the StockLink prefix
     writes_secrets: bool = False      # may create/update secrets under the StockLink prefix
     local_workers: int = 2            # warm containers the local runtime keeps for this function
@@ -144,14 +147,14 @@ FUNCTIONS: tuple[Function, ...] = (
         "storefront_api", "functions.storefront_api.handler.handler",
         "Storefront reservations: hold, commit, release, ship",
         tables={"stock": "write", "ledger": "write", "reservations": "write", "catalog": "read"},
-        publishes_events=True, reads_secrets=True, local_workers=3,
+        publishes_events=True, marks_dirty=True, reads_secrets=True, local_workers=3,
     ),
     Function(
         "webhook_ingest", "functions.webhook_ingest.handler.handler",
         "Platform order webhooks: verify signature on raw bytes, apply order events exactly once",
         tables={"stock": "write", "ledger": "write", "reservations": "write", "events": "write",
                 "catalog": "read"},
-        publishes_events=True, reads_secrets=True, local_workers=3,
+        publishes_events=True, marks_dirty=True, reads_secrets=True, local_workers=3,
     ),
     Function(
         "reconcile", "functions.reconcile.handler.handler",

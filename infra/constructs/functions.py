@@ -11,6 +11,7 @@ from constructs import Construct
 
 from infra.constructs import acknowledge, logical_id, pascal
 from stocklink.config import TABLE_ENV
+from stocklink.store.keys import DIRTY_PREFIX
 
 # Deployed runtime. The layer's wheels are built for this ABI (infra.layer.PYTHON_VERSION must match);
 # the code also runs on the local 3.11. 3.12 rather than 3.13/3.14 until the lead moves both together.
@@ -45,6 +46,8 @@ class Functions(Construct):
             fn, role = self._function(spec, functions_code, env, log_retention,
                                       dlq_factory if spec.name in async_functions else None)
             self._grant_tables(spec, fn, role, tables, indexed_tables)
+            if spec.marks_dirty:
+                self._grant_dirty_markers(role, tables["catalog"])
             if spec.publishes_events:
                 bus.grant_put_events_to(fn)
             self._grant_secrets(spec, role, secrets_arn, secrets_prefix)
@@ -133,6 +136,14 @@ class Functions(Construct):
                 acknowledge(role, f"AwsSolutions-IAM5[Resource::<{logical_id(table)}.Arn>/index/*]",
                             f"Query on the {table_name} table's own global secondary indexes (index/*) "
                             f"is part of the {mode} access declared for {spec.name} in the topology.")
+
+    @staticmethod
+    def _grant_dirty_markers(role: iam.Role, catalog: dynamodb.Table) -> None:
+        """UpdateItem on the catalog's dirty-marker partitions only (IAM checks the partition key): enough
+        to leave reconciliation a lost stock.changed, nothing else of the catalog."""
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["dynamodb:UpdateItem"], resources=[catalog.table_arn],
+            conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{DIRTY_PREFIX}*"]}}))
 
     @staticmethod
     def _grant_secrets(spec, role: iam.Role, secrets_arn: str, secrets_prefix: str) -> None:

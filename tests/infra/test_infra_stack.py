@@ -62,7 +62,7 @@ def test_function_role_touches_only_its_declared_tables(synth, spec):
     readable, writable = set(), set()
     for st in role_statements(synth, role_lid):
         ddb = [a for a in _actions(st) if a.startswith("dynamodb:")]
-        if not ddb:
+        if not ddb or _leading_keys(st):   # dirty markers only: test_dirty_marker_grant_is_...
             continue
         assert "dynamodb:*" not in ddb and st["Resource"] != "*"
         touched = {table_names[r] for r in refs(st["Resource"])}
@@ -71,6 +71,32 @@ def test_function_role_touches_only_its_declared_tables(synth, spec):
             writable |= touched
     assert readable == set(spec.tables)
     assert writable == {name for name, mode in spec.tables.items() if mode == "write"}
+
+
+def _leading_keys(statement) -> list[str]:
+    return statement.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys", [])
+
+
+@pytest.mark.parametrize("spec", topology.FUNCTIONS, ids=lambda f: f.name)
+def test_dirty_marker_grant_is_one_update_limited_to_the_marker_partitions(synth, spec):
+    """Functions that commit stock changes with read-only catalog access may still leave reconciliation
+    the SKUs of a lost stock.changed, and nothing else."""
+    catalog_lid = synth.lid(synth.stack.tables["catalog"])
+    role_lid = synth.resources[synth.lid(synth.stack.functions[spec.name])]["Properties"]["Role"]["Fn::GetAtt"][0]
+    conditioned = [st for st in role_statements(synth, role_lid) if _leading_keys(st)]
+    if not spec.marks_dirty:
+        assert conditioned == []
+        return
+    (st,) = conditioned
+    assert _actions(st) == ["dynamodb:UpdateItem"]
+    assert refs(st["Resource"]) == {catalog_lid}
+    assert _leading_keys(st) == ["RECON_DIRTY#*"]
+
+
+def test_every_function_that_commits_stock_changes_can_mark_skus_dirty():
+    for spec in topology.FUNCTIONS:
+        if spec.tables.get("stock") == "write":
+            assert spec.tables.get("catalog") == "write" or spec.marks_dirty, spec.name
 
 
 @pytest.mark.parametrize("spec", topology.FUNCTIONS, ids=lambda f: f.name)
