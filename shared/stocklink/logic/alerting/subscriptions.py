@@ -11,6 +11,7 @@ from stocklink.alerts import chat
 from stocklink.alerts.messages import filter_policy
 from stocklink.config import settings
 from stocklink.errors import NotFound, ValidationFailed
+from stocklink.logic.paging import PageRequest
 from stocklink.observability import logger
 from stocklink.store import alert_models as store
 
@@ -107,5 +108,7 @@ def delete_subscription(sub_id: str) -> dict:
     return {"deleted": sub_id}
 
 
-def list_subscriptions() -> dict:
-    return {"subscriptions": sorted(store.subscriptions(), key=lambda d: d["id"])}
+def list_subscriptions(page: PageRequest = PageRequest()) -> dict:
+    """Pages follow the order subscriptions were last written; within a page they are sorted by id."""
+    found = store.subscriptions_page(page.limit, page.cursor)
+    return {"subscriptions": sorted(found.items, key=lambda d: d["id"]), "next": found.next}
