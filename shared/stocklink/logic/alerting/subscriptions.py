@@ -9,7 +9,7 @@ from typing import Any, Mapping
 from stocklink import notifications, secrets
 from stocklink.alerts import chat
 from stocklink.alerts.messages import filter_policy
-from stocklink.config import settings
+from stocklink.config import CHAT_SECRETS, settings
 from stocklink.errors import NotFound, ValidationFailed
 from stocklink.logic.paging import PageRequest
 from stocklink.observability import logger
@@ -20,7 +20,7 @@ SNS_PROTOCOLS = {"email", "sms"}
 
 
 def chat_secret_name(sub_id: str) -> str:
-    return f"{settings().secrets_prefix}chat/{sub_id}"
+    return f"{settings().secrets_prefix}{CHAT_SECRETS}{sub_id}"
 
 
 def _mask(url: str) -> str:
