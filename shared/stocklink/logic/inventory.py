@@ -1,4 +1,4 @@
-"""Goods in, adjustments, the stock view staff read and the ledger replay (GET /ledger: ledger_view)."""
+"""Goods in, adjustments, the stock view staff read, the ledger replay (GET /ledger: logic.ledger_view)."""
 from __future__ import annotations
 
 from stocklink.domain.requests import AdjustmentIn, ReceiptIn
