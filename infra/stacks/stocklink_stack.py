@@ -74,8 +74,8 @@ class StockLinkStack(cdk.Stack):
         self.event_queues = bus.queues
         self.schedules = Schedules(self, "Schedules", schedules=topology.SCHEDULES, functions=fns.functions,
                                    dlq_factory=dlqs, log_retention=log_retention)
-        self.api = Api(self, "Api", routes=topology.ROUTES, functions=fns.functions, log_retention=log_retention,
-                       waf=waf)
+        self.api = Api(self, "Api", routes=topology.ROUTES, functions=fns.functions,
+                       log_retention=log_retention, waf=waf)
         self.alert_topics = AlertTopics(self, "Alerts", topics=getattr(topology, "TOPICS", ()),
                                         topic_queues=getattr(topology, "TOPIC_QUEUES", ()),
                                         functions=fns.functions)
