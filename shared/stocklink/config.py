@@ -12,6 +12,9 @@ from functools import lru_cache
 DEFAULT_EVENT_BUS = "stocklink"
 DEFAULT_SECRETS_PREFIX = "stocklink/"
 DEFAULT_API_TOKENS_SECRET = "stocklink/api-tokens"
+# Secret name groups under the prefix; the CDK grants each function only the groups it declares.
+SHOP_SECRETS = "shops/"      # one secret per shop: platform credentials
+CHAT_SECRETS = "chat/"       # one secret per chat subscription: webhook URL and signing secret
 
 TABLE_ENV = {
     "stock": "STOCK_TABLE",

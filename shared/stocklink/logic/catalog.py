@@ -9,6 +9,7 @@ from stocklink.channels.base import OrderLine
 from stocklink.domain.requests import ListingIn, ShopIn, SkuIn, WarehouseIn
 from stocklink.domain.stock import Line
 from stocklink.errors import NotFound, ValidationFailed
+from stocklink.logic.paging import PageRequest
 from stocklink.store import catalog as store
 from stocklink.store import repository
 KNOWN_PLATFORMS = ("shopify", "tiktok", "shopee", "lazada", "woocommerce", "amazon", "taobao", "jd",
@@ -22,9 +23,11 @@ def put_warehouse(warehouse_id: str, body: WarehouseIn, now_ms: int) -> dict:
     return data
 
 
-def list_warehouses() -> list[dict]:
-    return sorted(store.warehouses().values(),
-                  key=lambda w: (w.get("priority", 100), w["warehouse_id"]))
+def list_warehouses(page: PageRequest) -> dict:
+    """Pages follow warehouse ids; within a page, the order they are used in (priority, then id)."""
+    found = store.warehouses_page(page.limit, page.cursor)
+    return {"warehouses": sorted(found.items, key=lambda w: (w.get("priority", 100), w["warehouse_id"])),
+            "next": found.next}
 
 
 def put_sku(sku: str, body: SkuIn, now_ms: int) -> dict:

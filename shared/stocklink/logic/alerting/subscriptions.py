@@ -9,8 +9,9 @@ from typing import Any, Mapping
 from stocklink import notifications, secrets
 from stocklink.alerts import chat
 from stocklink.alerts.messages import filter_policy
-from stocklink.config import settings
+from stocklink.config import CHAT_SECRETS, settings
 from stocklink.errors import NotFound, ValidationFailed
+from stocklink.logic.paging import PageRequest
 from stocklink.observability import logger
 from stocklink.store import alert_models as store
 
@@ -19,7 +20,7 @@ SNS_PROTOCOLS = {"email", "sms"}
 
 
 def chat_secret_name(sub_id: str) -> str:
-    return f"{settings().secrets_prefix}chat/{sub_id}"
+    return f"{settings().secrets_prefix}{CHAT_SECRETS}{sub_id}"
 
 
 def _mask(url: str) -> str:
@@ -107,5 +108,7 @@ def delete_subscription(sub_id: str) -> dict:
     return {"deleted": sub_id}
 
 
-def list_subscriptions() -> dict:
-    return {"subscriptions": sorted(store.subscriptions(), key=lambda d: d["id"])}
+def list_subscriptions(page: PageRequest = PageRequest()) -> dict:
+    """Pages follow the order subscriptions were last written; within a page they are sorted by id."""
+    found = store.subscriptions_page(page.limit, page.cursor)
+    return {"subscriptions": sorted(found.items, key=lambda d: d["id"]), "next": found.next}

@@ -20,6 +20,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 from stocklink.channels.base import HttpCall, PayloadInvalid, StockPush
 from stocklink.domain.allocation import AllocationSettings, ListingRef, bundle_units, pool
+from stocklink.logic.stock_events import PUBLISH_FAILED
 from stocklink.logic.sync import displays, seams
 from stocklink.logic.sync.deliver import push_corrections
 from stocklink.logic.sync.rate_limit import TokenBucket, shop_limiter
@@ -38,14 +39,16 @@ LOW_STOCK = 5                    # dirty SKUs at or below this total available a
 REPEATED_FAILURES = 3            # push failures of one listing within FAILURE_WINDOW_MS → anomaly
 FAILURE_WINDOW_MS = 600_000
 SALE_CAUSES = {"reserve", "commit", "ship", "oversold"}
+URGENT_CAUSES = {"oversold", PUBLISH_FAILED}
 
 
 # --- pure decisions ---------------------------------------------------------------------------------------
 
 def priority(hint: Mapping, changed_at: int) -> tuple:
-    """Low stock first, then SKUs that just sold, then the rest; oldest change first within a class."""
+    """Low stock and changes whose stock.changed was lost (no push is on its way) first, then SKUs that
+    just sold, then the rest; oldest change first within a class."""
     total = hint.get("total_available")
-    if hint.get("cause") == "oversold" or (total is not None and int(total) <= LOW_STOCK):
+    if hint.get("cause") in URGENT_CAUSES or (total is not None and int(total) <= LOW_STOCK):
         rank = 0
     elif hint.get("cause") in SALE_CAUSES:
         rank = 1
