@@ -18,7 +18,10 @@ import pytest
 
 from tests.integration.apigw import LambdaContext
 from tests.integration.test_alerting import AlertFn, BatchFailed, alert_fn, alerts_api, topic  # noqa: F401
-from tests.sandbox_support import control, sandbox_base  # noqa: F401 (fixture)
+from tests.sandbox_support import control, loopback_simulators, sandbox_base  # noqa: F401 (fixtures)
+
+# The simulators answer on 127.0.0.1, as in the local runtime (see tests/sandbox_support.loopback_simulators).
+pytestmark = pytest.mark.usefixtures("loopback_simulators")
 
 DAY_MS = 86_400_000
 FORECAST_NOW = int(dt.datetime(2025, 6, 2, 12, tzinfo=dt.timezone.utc).timestamp() * 1000)  # as_of 2025-06-01

@@ -8,7 +8,10 @@ import threading
 import pytest
 
 from tests.integration.apigw import LambdaContext
-from tests.sandbox_support import control, receiver, sandbox_base  # noqa: F401 (fixtures)
+from tests.sandbox_support import control, loopback_simulators, receiver, sandbox_base  # noqa: F401 (fixtures)
+
+# The simulators answer on 127.0.0.1, as in the local runtime (see tests/sandbox_support.loopback_simulators).
+pytestmark = pytest.mark.usefixtures("loopback_simulators")
 
 SKU = "TEE-RED-M"
 SHOPS = {

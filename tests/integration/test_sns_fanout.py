@@ -15,6 +15,10 @@ import pytest
 
 from tests.integration.apigw import LambdaContext
 from tests.integration.test_alerting import AlertFn, Topic, alert_fn, alerts_api, topic  # noqa: F401 fixtures
+from tests.sandbox_support import loopback_simulators  # noqa: F401 fixture
+
+# The chat platforms' stand-ins answer on 127.0.0.1, as in the local runtime (tests/sandbox_support).
+pytestmark = pytest.mark.usefixtures("loopback_simulators")
 
 SECRET = "SEC-test-secret-0123456789"
 
