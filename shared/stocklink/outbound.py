@@ -18,21 +18,20 @@ import ssl
 from functools import lru_cache
 from typing import Mapping, Protocol
 
-from stocklink.config import settings
 from stocklink.outbound_policy import (
     Destination,
     HostRule,
     IPAddress,
     OutboundRefused,
     check_addresses,
-    check_url,
     error_text,
+    vet_url,
 )
 
 HTTP_TIMEOUT_S = 10.0
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 
-__all__ = ["OutboundRefused", "Response", "send", "vet_url"]
+__all__ = ["OutboundRefused", "Response", "send"]
 
 
 class OutboundRequest(Protocol):
@@ -45,12 +44,6 @@ class OutboundRequest(Protocol):
 
 
 Response = tuple[int, dict, bytes]
-
-
-def vet_url(url: str, rule: HostRule) -> Destination:
-    """The policy's verdict on a URL before anything is stored (the API's 400s): OutboundRefused or the
-    Destination. Addresses are vetted only when connecting: DNS answers change."""
-    return check_url(url, rule, loopback_allowed=settings().allow_loopback_http)
 
 
 def send(request: OutboundRequest, timeout: float = HTTP_TIMEOUT_S) -> Response:

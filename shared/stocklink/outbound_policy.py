@@ -195,6 +195,14 @@ def check_url(url: str, rule: HostRule | None, *, loopback_allowed: bool) -> Des
     return Destination(scheme, host, port, _target(parts), address, False, rule)
 
 
+def vet_url(url: str, rule: HostRule | None) -> Destination:
+    """`check_url` with this process's loopback flag: what the transport applies to every request, and
+    the API to every URL a seller stores (a 400 at once, not a refused call at the first sync)."""
+    from stocklink.config import settings
+
+    return check_url(url, rule, loopback_allowed=settings().allow_loopback_http)
+
+
 def _target(parts) -> str:
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 

@@ -128,3 +128,95 @@ def test_an_answer_from_an_allowed_host_is_capped_in_the_failure_text(stocked, i
     (failure,) = stocked.get("/sync/failures").body["failures"]
     assert failure["error"].startswith("HTTP 500 InternalError page xxx") and len(failure["error"]) <= 200
     assert "\n" not in failure["error"]
+
+
+# --- the API refuses such URLs at once: a 400, nothing stored ------------------------------------------
+
+def _nothing_stored(platform: str, shop: str) -> None:
+    import boto3
+
+    scanned = boto3.client("dynamodb").scan(TableName="stocklink-catalog")["Items"]
+    assert not [item for item in scanned if shop in json.dumps(item)]
+    names = [s["Name"] for s in boto3.client("secretsmanager").list_secrets()["SecretList"]]
+    assert f"stocklink/shops/{platform}/{shop}" not in names
+
+
+@pytest.mark.parametrize("platform, body, field", [
+    ("woocommerce", {"api_base_url": "file:///etc/passwd"}, "api_base_url"),
+    ("woocommerce", {"api_base_url": "ftp://shop.example.com/"}, "api_base_url"),
+    ("woocommerce", {"api_base_url": "http://169.254.169.254/latest/meta-data"}, "api_base_url"),
+    ("woocommerce", {"api_base_url": "https://169.254.169.254/latest/meta-data"}, "api_base_url"),
+    ("woocommerce", {"api_base_url": "http://127.0.0.1:9001/2018-06-01/runtime/invocation/next"}, "api_base_url"),
+    ("woocommerce", {"api_base_url": "https://[::ffff:127.0.0.1]:9001/"}, "api_base_url"),
+    ("woocommerce", {"api_base_url": "https://2130706433/"}, "api_base_url"),
+    ("woocommerce", {"api_base_url": "https://10.0.0.8/"}, "api_base_url"),
+    ("woocommerce", {"api_base_url": "https://100.100.100.200/latest/meta-data"}, "api_base_url"),
+    ("shopify", {"api_base_url": "https://evil.example"}, "api_base_url"),
+    ("shopify", {"shop_domain": "169.254.169.254"}, "shop_domain"),
+    ("shopify", {"shop_domain": "demo.myshopify.com@10.0.0.1"}, "shop_domain"),
+    ("lazada", {"api_base_url": "https://api.lazada.evil.example/rest"}, "api_base_url"),
+    ("tiktok", {"api_base_url": "http://open-api.tiktokglobalshop.com"}, "api_base_url"),
+    ("amazon", {"api_base_url": "https://sellingpartnerapi-eu.amazon.com"}, "api_base_url"),
+])
+def test_put_shop_with_a_refused_url_is_400_and_stores_nothing(staff, deployed, platform, body, field):
+    answer = staff.put(f"/shops/{platform}/s9", {"webhook_secret": "whsec", "access_token": "t",
+                                                 "consumer_key": "ck", "consumer_secret": "cs", **body})
+    assert answer.status == 400, answer.body
+    assert answer.body["error"] == "validation_error" and answer.body["field"] == field
+    assert answer.body["message"].startswith(f"{field}")
+    _nothing_stored(platform, "s9")
+
+
+def test_put_shop_with_an_allowed_url_is_stored(staff, deployed):
+    assert staff.put("/shops/shopify/s1", {"webhook_secret": "w", "shop_domain": "demo.myshopify.com"}).status == 200
+    assert staff.put("/shops/lazada/s1", {**LAZADA, "api_base_url": "https://api.lazada.co.th/rest"}).status == 200
+    assert staff.put("/shops/woocommerce/s1", {"consumer_key": "ck", "consumer_secret": "cs",
+                                               "api_base_url": "https://shop.example.com"}).status == 200
+    assert staff.put("/shops/tiktok/s1", {"app_key": "k", "app_secret": "s"}).status == 200   # the default host
+
+
+def test_loopback_simulators_are_accepted_in_the_local_runtime_only(staff, deployed, monkeypatch):
+    from stocklink.config import LOOPBACK_FLAG, settings
+
+    url = "http://127.0.0.1:8765/woocommerce/s1"
+    body = {"consumer_key": "ck", "consumer_secret": "cs", "api_base_url": url}
+    assert staff.put("/shops/woocommerce/s1", body).status == 400
+    monkeypatch.setenv(LOOPBACK_FLAG, "1")
+    settings.cache_clear()
+    assert staff.put("/shops/woocommerce/s1", body).status == 200
+    assert staff.put("/shops/woocommerce/s2", {**body, "api_base_url": "http://10.0.0.8/"}).status == 400
+
+
+@pytest.fixture
+def subscriptions_api(staff):
+    from functions.alerts_api.handler import handler
+    from tests.integration.apigw import ApiClient
+
+    return ApiClient(handler, staff.token)
+
+
+@pytest.mark.parametrize("protocol, endpoint", [
+    ("slack", "file:///etc/passwd"),
+    ("slack", "http://169.254.169.254/latest/meta-data"),
+    ("slack", "http://127.0.0.1:9001/2018-06-01/runtime/invocation/next"),
+    ("slack", "https://hooks.slack.com.evil.example/services/x"),
+    ("dingtalk", "https://hooks.slack.com/services/T/B/C"),            # another provider's host
+    ("wecom", "https://[::ffff:10.0.0.1]/cgi-bin/webhook/send?key=k"),
+    ("feishu", "https://open.feishu.cn@10.0.0.1/open-apis/bot/v2/hook/x"),
+])
+def test_a_chat_subscription_with_a_refused_endpoint_is_400_and_stores_nothing(subscriptions_api, deployed,
+                                                                               protocol, endpoint):
+    import boto3
+
+    answer = subscriptions_api.put("/subscriptions/ops", {"protocol": protocol, "endpoint": endpoint})
+    assert answer.status == 400 and answer.body["field"] == "endpoint", answer.body
+    assert answer.body["message"].startswith("endpoint refused")
+    assert subscriptions_api.get("/subscriptions").body["subscriptions"] == []
+    names = [s["Name"] for s in boto3.client("secretsmanager").list_secrets()["SecretList"]]
+    assert "stocklink/chat/ops" not in names
+
+
+def test_a_chat_subscription_to_its_providers_host_is_stored(subscriptions_api, deployed):
+    answer = subscriptions_api.put("/subscriptions/ops", {"protocol": "dingtalk", "secret": "SEC",
+                                                          "endpoint": "https://oapi.dingtalk.com/robot/send?access_token=t"})
+    assert answer.status == 200 and answer.body["signed"] is True
