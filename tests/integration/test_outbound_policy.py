@@ -9,7 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.integration.apigw import LambdaContext
+from tests.integration.apigw import ApiClient, LambdaContext
+from tests.integration.conftest import STOREFRONT_TOKEN, as_admin
 
 SKU = "TEE-RED-M"
 LAZADA = {"app_key": "100001", "app_secret": "lazada-secret", "access_token": "lazada-token"}
@@ -159,7 +160,7 @@ def _nothing_stored(platform: str, shop: str) -> None:
     ("amazon", {"api_base_url": "https://sellingpartnerapi-eu.amazon.com"}, "api_base_url"),
 ])
 def test_put_shop_with_a_refused_url_is_400_and_stores_nothing(staff, deployed, platform, body, field):
-    answer = staff.put(f"/shops/{platform}/s9", {"webhook_secret": "whsec", "access_token": "t",
+    answer = as_admin(staff).put(f"/shops/{platform}/s9", {"webhook_secret": "whsec", "access_token": "t",
                                                  "consumer_key": "ck", "consumer_secret": "cs", **body})
     assert answer.status == 400, answer.body
     assert answer.body["error"] == "validation_error" and answer.body["field"] == field
@@ -168,11 +169,12 @@ def test_put_shop_with_a_refused_url_is_400_and_stores_nothing(staff, deployed, 
 
 
 def test_put_shop_with_an_allowed_url_is_stored(staff, deployed):
-    assert staff.put("/shops/shopify/s1", {"webhook_secret": "w", "shop_domain": "demo.myshopify.com"}).status == 200
-    assert staff.put("/shops/lazada/s1", {**LAZADA, "api_base_url": "https://api.lazada.co.th/rest"}).status == 200
-    assert staff.put("/shops/woocommerce/s1", {"consumer_key": "ck", "consumer_secret": "cs",
+    admin = as_admin(staff)
+    assert admin.put("/shops/shopify/s1", {"webhook_secret": "w", "shop_domain": "demo.myshopify.com"}).status == 200
+    assert admin.put("/shops/lazada/s1", {**LAZADA, "api_base_url": "https://api.lazada.co.th/rest"}).status == 200
+    assert admin.put("/shops/woocommerce/s1", {"consumer_key": "ck", "consumer_secret": "cs",
                                                "api_base_url": "https://shop.example.com"}).status == 200
-    assert staff.put("/shops/tiktok/s1", {"app_key": "k", "app_secret": "s"}).status == 200   # the default host
+    assert admin.put("/shops/tiktok/s1", {"app_key": "k", "app_secret": "s"}).status == 200   # the default host
 
 
 def test_loopback_simulators_are_accepted_in_the_local_runtime_only(staff, deployed, monkeypatch):
@@ -180,19 +182,19 @@ def test_loopback_simulators_are_accepted_in_the_local_runtime_only(staff, deplo
 
     url = "http://127.0.0.1:8765/woocommerce/s1"
     body = {"consumer_key": "ck", "consumer_secret": "cs", "api_base_url": url}
-    assert staff.put("/shops/woocommerce/s1", body).status == 400
+    assert as_admin(staff).put("/shops/woocommerce/s1", body).status == 400
     monkeypatch.setenv(LOOPBACK_FLAG, "1")
     settings.cache_clear()
-    assert staff.put("/shops/woocommerce/s1", body).status == 200
-    assert staff.put("/shops/woocommerce/s2", {**body, "api_base_url": "http://10.0.0.8/"}).status == 400
+    assert as_admin(staff).put("/shops/woocommerce/s1", body).status == 200
+    assert as_admin(staff).put("/shops/woocommerce/s2", {**body, "api_base_url": "http://10.0.0.8/"}).status == 400
 
 
 @pytest.fixture
-def subscriptions_api(staff):
+def subscriptions_api(aws):
     from functions.alerts_api.handler import handler
-    from tests.integration.apigw import ApiClient
+    from tests.integration.conftest import STAFF_TOKEN
 
-    return ApiClient(handler, staff.token)
+    return as_admin(ApiClient(handler, STAFF_TOKEN))
 
 
 @pytest.mark.parametrize("protocol, endpoint", [
@@ -217,6 +219,29 @@ def test_a_chat_subscription_with_a_refused_endpoint_is_400_and_stores_nothing(s
 
 
 def test_a_chat_subscription_to_its_providers_host_is_stored(subscriptions_api, deployed):
-    answer = subscriptions_api.put("/subscriptions/ops", {"protocol": "dingtalk", "secret": "SEC",
-                                                          "endpoint": "https://oapi.dingtalk.com/robot/send?access_token=t"})
+    answer = subscriptions_api.put("/subscriptions/ops", {
+        "protocol": "dingtalk", "secret": "SEC", "endpoint": "https://oapi.dingtalk.com/robot/send?access_token=t"})
     assert answer.status == 200 and answer.body["signed"] is True
+
+
+# --- only an admin sets credentials and the URLs StockLink calls -----------------------------------------
+
+def test_a_staff_or_storefront_token_may_not_put_a_shop(staff, deployed):
+    body = {"webhook_secret": "whsec", "shop_domain": "demo.myshopify.com"}
+    for client in (staff, ApiClient(staff.handler, STOREFRONT_TOKEN)):
+        answer = client.put("/shops/shopify/s9", body)
+        assert answer.status == 403 and answer.body["error"] == "forbidden", answer.body
+    _nothing_stored("shopify", "s9")
+    assert as_admin(staff).put("/shops/shopify/s9", body).status == 200
+
+
+def test_a_staff_token_may_not_put_a_subscription_but_may_still_read_and_delete(subscriptions_api, deployed):
+    from tests.integration.conftest import STAFF_TOKEN
+
+    staff_alerts = ApiClient(subscriptions_api.handler, STAFF_TOKEN)
+    body = {"protocol": "slack", "endpoint": "https://hooks.slack.com/services/T/B/C"}
+    answer = staff_alerts.put("/subscriptions/ops", body)
+    assert answer.status == 403 and answer.body["error"] == "forbidden"
+    assert staff_alerts.get("/subscriptions").body["subscriptions"] == []
+    assert subscriptions_api.put("/subscriptions/ops", body).status == 200
+    assert staff_alerts.call("DELETE", "/subscriptions/ops").status == 200
