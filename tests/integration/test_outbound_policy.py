@@ -19,17 +19,18 @@ INTERNAL_ANSWER = {"code": "InternalError", "message": "INTERNAL-SECRET ami-0abc
 
 class InternalService:
     """Something on this machine or network a seller must not reach through StockLink: it answers every
-    request with a body a port scanner would love to read back."""
+    request (with `status`, 500 unless a test says otherwise) with a body a port scanner would love to read."""
 
     def __init__(self):
         self.hits = 0
+        self.status = 500
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def _answer(self):
                 outer.hits += 1
                 data = json.dumps(INTERNAL_ANSWER).encode()
-                self.send_response(500)
+                self.send_response(outer.status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -129,6 +130,41 @@ def test_an_answer_from_an_allowed_host_is_capped_in_the_failure_text(stocked, i
     (failure,) = stocked.get("/sync/failures").body["failures"]
     assert failure["error"].startswith("HTTP 500 InternalError page xxx") and len(failure["error"]) <= 200
     assert "\n" not in failure["error"]
+
+
+def _lazada_order_webhook(webhooks):
+    from stocklink.channels.lazada import push_signature
+
+    raw = json.dumps({"seller_id": "1", "message_type": 0, "timestamp": 1, "site": "lazada_my", "data": {
+        "trade_order_id": "T1", "trade_order_line_id": "L1", "order_status": "pending"}}).encode()
+    return webhooks.call("POST", "/webhooks/lazada/s1", raw=raw,
+                         headers={"Authorization": push_signature(LAZADA["app_key"], LAZADA["app_secret"], raw)})
+
+
+def test_an_order_detail_from_a_refused_host_is_never_fetched(webhooks, deployed, internal):
+    _legacy_shop("lazada", "s1", LAZADA, f"{internal.url}/rest")
+    answer = _lazada_order_webhook(webhooks)
+    assert answer.status >= 500                       # the platform redelivers once the shop is fixed
+    assert internal.hits == 0 and "INTERNAL-SECRET" not in json.dumps(answer.body)
+
+
+def test_an_order_detail_refusal_quoted_in_a_400_is_one_capped_line(webhooks, internal, monkeypatch):
+    from stocklink.config import LOOPBACK_FLAG, settings
+
+    monkeypatch.setenv(LOOPBACK_FLAG, "1")             # the local runtime: its simulator is the platform
+    settings.cache_clear()
+    internal.status = 400
+    INTERNAL_ANSWER["message"] = "line1\n" + "y" * 5000
+    try:
+        _legacy_shop("lazada", "s1", LAZADA, f"{internal.url}/rest")
+        answer = _lazada_order_webhook(webhooks)
+    finally:
+        INTERNAL_ANSWER["message"] = "INTERNAL-SECRET ami-0abc123 10.0.3.7:5432 db password"
+        settings.cache_clear()
+    assert answer.status == 400 and internal.hits == 1
+    message = answer.body["message"]
+    assert message.startswith("Lazada order items failed: InternalError line1 yyy")
+    assert len(message) <= 200 and "\n" not in message
 
 
 # --- the API refuses such URLs at once: a 400, nothing stored ------------------------------------------
