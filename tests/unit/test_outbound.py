@@ -286,3 +286,51 @@ def test_a_redirect_is_refused_not_followed(local_runtime_flag):
     finally:
         server.close()
         target.close()
+
+
+def _self_signed(tmp_path, name: str) -> tuple[str, str]:
+    """A certificate for `name` (and its key), files under tmp_path."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / f"{name}.pem", tmp_path / f"{name}.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_file), str(key_file)
+
+
+@pytest.mark.parametrize("served_name, ok", [("localhost", True), ("other.example", False)])
+def test_https_to_the_vetted_address_verifies_the_certificate_for_the_host_name(
+        tmp_path, local_runtime_flag, monkeypatch, served_name, ok):
+    """A real TLS handshake over the pinned connection: the socket goes to 127.0.0.1, the handshake names
+    `localhost`, and a certificate for any other name is refused."""
+    cert, key = _self_signed(tmp_path, served_name)
+    server = _Server((200, {}, b"over tls"))
+    server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_tls.load_cert_chain(cert, key)
+    server.server.socket = server_tls.wrap_socket(server.server.socket, server_side=True)
+    client_tls = ssl.create_default_context(cafile=cert)
+    monkeypatch.setattr(outbound, "tls_context", lambda: client_tls)
+    port = server.server.server_address[1]
+    try:
+        status, _, body = outbound.send(Call(f"https://localhost:{port}/x", SHOPIFY))
+    finally:
+        server.close()
+    if ok:
+        assert (status, body) == (200, b"over tls")
+    else:
+        assert status == 0 and b"certificate verify failed" in body
