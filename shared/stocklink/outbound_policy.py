@@ -23,7 +23,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 MAX_URL_LENGTH = 2048
@@ -59,7 +59,6 @@ class Destination:
     target: str                                           # path and query, as sent in the request line
     address: IPAddress | None = None                      # the host is a literal address
     loopback: bool = False                                # a local-runtime simulator (only with the flag)
-    rule: HostRule = field(default_factory=lambda: HostRule("none"))
 
 
 # IANA special-purpose ranges no platform API or chat webhook lives in. Spelled out rather than left to
@@ -180,7 +179,7 @@ def check_url(url: str, rule: HostRule | None, *, loopback_allowed: bool) -> Des
     loopback = (is_loopback(address) if address is not None
                 else host in _LOOPBACK_NAMES or host.endswith(".localhost"))
     if loopback and loopback_allowed:
-        return Destination(scheme, host, port, _target(parts), address, True, rule)
+        return Destination(scheme, host, port, _target(parts), address, True)
     if loopback:
         raise OutboundRefused(f"host {host} is a loopback address")
     reason = forbidden_reason(address) if address is not None else None
@@ -192,7 +191,7 @@ def check_url(url: str, rule: HostRule | None, *, loopback_allowed: bool) -> Des
         raise OutboundRefused(f"host {host} is not a valid host name")
     if not rule.allows(host) or (address is not None and not rule.any_public_host):
         raise OutboundRefused(f"host {host} is not an allowed {rule.name} host")
-    return Destination(scheme, host, port, _target(parts), address, False, rule)
+    return Destination(scheme, host, port, _target(parts), address)
 
 
 def vet_url(url: str, rule: HostRule | None) -> Destination:

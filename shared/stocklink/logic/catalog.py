@@ -96,7 +96,8 @@ def _check_api_url(platform: str, credentials: dict, api_base_url: str | None) -
     except OutboundRefused as exc:
         # name the field the URL came from: api_base_url, or a credential such as Shopify's shop_domain
         field = "api_base_url" if api_base_url else next(
-            (k for k, v in credentials.items() if isinstance(v, str) and base in (v, f"https://{v}")), "credentials")
+            (k for k, v in credentials.items() if isinstance(v, str) and base in (v, f"https://{v}")),
+            "credentials")
         raise ValidationFailed(f"{field} refused: {exc}", field=field) from None
 
 

@@ -49,8 +49,8 @@ def _with_order_detail(adapter, credentials: dict, event):
     needs = getattr(adapter, "needs_order_detail", None)
     if needs is None or not needs(event):
         return event
-    from stocklink.outbound import OutboundRefused, send
-    from stocklink.outbound_policy import error_text
+    from stocklink.outbound import send
+    from stocklink.outbound_policy import OutboundRefused, error_text
 
     try:
         status, _headers, body = send(adapter.build_order_detail(credentials, event))

@@ -77,7 +77,8 @@ def _sns_target(protocol: str, endpoint: str, policy: str, previous: dict | None
     return {"endpoint": endpoint, "subscription_arn": arn}
 
 
-def _chat_target(sub_id: str, protocol: str, endpoint: str, secret: Any, previous: dict | None) -> dict[str, Any]:
+def _chat_target(sub_id: str, protocol: str, endpoint: str, secret: Any,
+                 previous: dict | None) -> dict[str, Any]:
     # the notify function sends only what the outbound policy allows: refuse anything else now, store nothing
     try:
         vet_url(endpoint, chat.WEBHOOK_HOSTS[chat.Platform(protocol)])
