@@ -69,7 +69,7 @@ def list_subscriptions():
 
 @app.put("/subscriptions/<subscription_id>")
 def put_subscription(subscription_id: str):
-    principal(app, "staff")
+    principal(app, "admin")
     return json_response(200, subscriptions.put_subscription(unquote(subscription_id), _body(), now_ms()))
 
 

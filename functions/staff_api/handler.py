@@ -71,7 +71,7 @@ def get_events():
 
 @app.put("/shops/<platform>/<shop>")
 def put_shop(platform: str, shop: str):
-    principal(app, "staff")
+    principal(app, "admin")
     return json_response(200, catalog.put_shop(platform, shop, parse_body(app, ShopIn), now_ms()))
 
 

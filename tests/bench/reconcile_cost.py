@@ -23,7 +23,9 @@ import time
 
 os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
                    "AWS_REGION": "us-east-1", "POWERTOOLS_LOG_LEVEL": "ERROR", "LOG_LEVEL": "ERROR",
-                   "EVENT_BUS_NAME": "stocklink", "POWERTOOLS_METRICS_NAMESPACE": "StockLink"})
+                   "EVENT_BUS_NAME": "stocklink", "POWERTOOLS_METRICS_NAMESPACE": "StockLink",
+                   # the simulators stand in for the platforms as in the local runtime (loopback URLs)
+                   "STOCKLINK_ALLOW_LOOPBACK_HTTP": "1"})
 sys.path[:0] = ["shared", "."]
 
 import boto3  # noqa: E402
@@ -100,7 +102,7 @@ class World:
         self.available = {sku: self.rng.randint(0, 40) for sku in self.skus}
         now = int(time.time() * 1000)
         for platform, creds in CREDS.items():
-            base = f"http://bench/{platform}/{SHOP}" + ("/rest" if platform == "lazada" else "")
+            base = f"http://127.0.0.1/{platform}/{SHOP}" + ("/rest" if platform == "lazada" else "")
             catalog.put_shop(platform, SHOP, ShopIn(api_base_url=base, **creds), now)
             self.sandbox.state.shops[(platform, SHOP)] = Shop(platform, SHOP, {**creds, "api_base_url": base})
         with CatalogItem.batch_write() as catalog_batch, StockItem.batch_write() as stock_batch, \

@@ -44,6 +44,22 @@ def test_every_topology_function_is_deployed_with_its_settings_and_env(synth, sp
     assert log_group["Properties"]["RetentionInDays"] > 0
 
 
+def test_no_deployed_function_may_call_loopback_only_the_local_runtime_does(synth):
+    """The outbound policy lets a process call 127.0.0.1 only with the local runtime's flag (its marketplace
+    simulators); a deployed function with it could be pointed at the Lambda runtime API on 127.0.0.1:9001."""
+    from infra.local.workers import function_environment
+    from stocklink.config import LOOPBACK_FLAG
+
+    functions = synth.of_type("AWS::Lambda::Function")
+    assert functions
+    for lid, fn in functions.items():
+        env = (fn["Properties"].get("Environment") or {}).get("Variables") or {}
+        assert LOOPBACK_FLAG not in env, lid
+    for spec in topology.FUNCTIONS:
+        local = function_environment(spec, ddb_endpoint="http://127.0.0.1:1", aws_endpoint="http://127.0.0.1:2")
+        assert local[LOOPBACK_FLAG] == "1", spec.name
+
+
 def test_functions_and_layer_use_local_assets_without_docker(synth):
     assets = json.loads((synth.outdir / "StockLinkStack.assets.json").read_text())
     assert assets["dockerImages"] == {}

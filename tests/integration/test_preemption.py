@@ -11,6 +11,7 @@ import pytest
 from stocklink.logic import inventory
 from stocklink.store import repository
 from tests.integration.test_shopify_webhooks import triggered_now
+from tests.integration.conftest import as_admin
 
 SECRET = "shpss_test_secret"
 SHOP = "acme.myshopify.com"
@@ -46,7 +47,7 @@ def shop(staff):
     staff.post("/stock/receipts", {"warehouse_id": "wh-a", "reference": "PO-1",
                                    "lines": [{"sku": SKU, "qty": 2}, {"sku": "CASE-CLEAR", "qty": 10}]})
     for name in (SHOP, OTHER):
-        assert staff.put(f"/shops/shopify/{name}", {"webhook_secret": SECRET}).status == 200
+        assert as_admin(staff).put(f"/shops/shopify/{name}", {"webhook_secret": SECRET}).status == 200
     return staff
 
 

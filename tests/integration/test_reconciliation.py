@@ -17,6 +17,10 @@ from tests.integration.test_channel_sync import (  # noqa: F401 - fixtures
     run_bus,
     sandbox_base,
 )
+from tests.sandbox_support import loopback_simulators  # noqa: F401 - fixture
+
+# The simulators answer on 127.0.0.1, as in the local runtime (see tests/sandbox_support.loopback_simulators).
+pytestmark = pytest.mark.usefixtures("loopback_simulators")
 
 LISTING_ID = {platform: spec[2] for platform, spec in SHOPS.items()}
 

@@ -3,6 +3,7 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.integration.conftest import as_admin
 
 FIXTURES = Path(__file__).resolve().parents[2] / "events" / "shopify"
 SECRET = "stocklink-test-shopify-secret"   # the secret the fixtures are signed with (events/shopify/README.md)
@@ -21,7 +22,7 @@ def _seed(staff):
         staff.put(f"/skus/{sku}", {"name": sku})
     staff.post("/stock/receipts", {"warehouse_id": "wh-a", "reference": "PO-1",
                                    "lines": [{"sku": "IPOD2008PINK", "qty": 10}, {"sku": "IPOD2008RED", "qty": 10}]})
-    staff.put(f"/shops/shopify/{SHOP}", {"webhook_secret": SECRET})
+    assert as_admin(staff).put(f"/shops/shopify/{SHOP}", {"webhook_secret": SECRET}).status == 200
 
 
 def _counters(staff, sku):

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Mapping, Protocol
 
+from stocklink.outbound_policy import HostRule
+
 
 class OrderEventKind(StrEnum):
     CREATED = "created"      # unpaid order: hold stock
@@ -96,6 +98,7 @@ class HttpCall:
     url: str
     headers: Mapping[str, str]
     body: bytes = b""
+    hosts: HostRule | None = None    # where it may be sent (the adapter's api_hosts); None is refused
 
 
 class WebhookRejected(Exception):
@@ -109,6 +112,7 @@ class PayloadInvalid(Exception):
 
 class ChannelAdapter(Protocol):
     platform: str
+    api_hosts: HostRule             # the hosts its API calls may go to (stocklink.outbound_policy)
     batch_size: int                 # listings per stock-update request
     rate_per_second: float          # documented sustained call rate per shop
     burst: int                      # token-bucket capacity
@@ -133,6 +137,10 @@ class ChannelAdapter(Protocol):
 
     def parse_webhook(self, request: WebhookRequest, shop: str) -> list[OrderEvent]:
         """Normalized order events (possibly none: topics we do not act on). PayloadInvalid if broken."""
+
+    def api_base(self, credentials: Mapping[str, str]) -> str:
+        """The URL the shop's API calls start with (its api_base_url, or the platform's default), "" when
+        the credentials name none yet: the API checks it against `api_hosts` before storing a shop."""
 
     def build_stock_updates(self, credentials: Mapping[str, str], pushes: list[StockPush]) -> list[HttpCall]:
         """Signed requests setting each listing's quantity, batched to `batch_size`."""

@@ -38,6 +38,11 @@ UpdateProduct and UpdateSellableQuantity change it), and the API reference entry
 /product/stock/sellable/adjust (one `payload` parameter, "increase or decrease sellable quantity of one or
 more existing products", 50 at most).
 
+API hosts (outbound allowlist): one gateway per venture, `https://api.lazada.{sg, com.my, co.th, com.ph,
+co.id, vn}/rest`, and the cross-border gateway api.lazada.com/rest. Checked (2026-12): Lazada Open Platform
+"Reconfigure Existing APP to Lazada Open Platform" (docId 108139: request URL `https://api.lazada.{sg}/rest`,
+"One URL for each venture") and the SDKs' gateway constants. auth.lazada.com only issues tokens.
+
 Credentials: app_key, app_secret, access_token, seller_id (the seller pushes name; binds them to this
 shop), api_base_url? (the regional gateway, e.g. https://api.lazada.co.th/rest).
 StockPush/StockAdjust.platform_ids: item_id (required), seller_sku (optional), warehouse_code (optional,
@@ -80,9 +85,13 @@ from stocklink.channels.base import (
     WebhookRequest,
     constant_time_equal,
 )
+from stocklink.outbound_policy import HostRule
 
 PLATFORM = "lazada"
 DEFAULT_BASE = "https://api.lazada.com.my/rest"
+API_HOSTS = HostRule("Lazada Open Platform", frozenset({
+    "api.lazada.com", "api.lazada.sg", "api.lazada.com.my", "api.lazada.co.th", "api.lazada.com.ph",
+    "api.lazada.co.id", "api.lazada.vn"}))
 SELLABLE_UPDATE = "/product/stock/sellable/update"
 SELLABLE_ADJUST = "/product/stock/sellable/adjust"
 ITEM_GET = "/product/item/get"
@@ -134,6 +143,7 @@ def item_event_id(trade_order_id: str, line_id: str) -> str:
 
 class LazadaAdapter:
     platform = PLATFORM
+    api_hosts = API_HOSTS
     batch_size = MAX_SKUS_PER_CALL
     rate_per_second = 50.0   # documented: 50 inventory calls per second per seller
     burst = 10
@@ -213,18 +223,22 @@ class LazadaAdapter:
         return replace(event, lines=(OrderLine(sku_id, 1, item.get("sku") or None),))
 
     # -- outbound -------------------------------------------------------------------------------------
+    def api_base(self, credentials: Mapping[str, str]) -> str:
+        return credentials.get("api_base_url") or DEFAULT_BASE
+
     def _signed(self, credentials: Mapping[str, str], method: str, api_path: str,
                 business: Mapping[str, str]) -> HttpCall:
         app_key, app_secret, token = require(credentials, "app_key", "app_secret", "access_token")
-        base = (credentials.get("api_base_url") or DEFAULT_BASE).rstrip("/")
+        base = self.api_base(credentials).rstrip("/")
         system = {"app_key": app_key, "timestamp": str(int(self.clock() * 1000)),
                   "sign_method": "sha256", "access_token": token}
         sign = api_sign(app_secret, api_path, {**system, **business})
         if method == "GET":
-            return HttpCall("GET", f"{base}{api_path}?{urlencode({**system, **business, 'sign': sign})}", {})
+            return HttpCall("GET", f"{base}{api_path}?{urlencode({**system, **business, 'sign': sign})}", {},
+                            hosts=API_HOSTS)
         return HttpCall(method, f"{base}{api_path}?{urlencode({**system, 'sign': sign})}",
                         {"Content-Type": "application/x-www-form-urlencoded;charset=utf-8"},
-                        urlencode(business).encode())
+                        urlencode(business).encode(), API_HOSTS)
 
     def build_stock_updates(self, credentials: Mapping[str, str], pushes: list[StockPush]) -> list[HttpCall]:
         values = [(p.listing_id, p.platform_ids, check_quantity(p.quantity, p.listing_id)) for p in pushes]

@@ -44,6 +44,15 @@ way. StockLink bounds that race instead of closing it: while a SKU is at risk an
 never lowered and is only refilled once it shows 0 (domain/last_units.plan_moves), and reconciliation's
 read-back finds and counts any decrement a set overwrote as drift.
 
+API hosts (outbound allowlist): live partner.shopeemobile.com (global), openplatform.shopee.cn (Chinese
+mainland sellers, CNSC) and openplatform.shopee.com.br (Brazil); test partner.test-stable.shopeemobile.com
+(the earlier test environment) and the sandbox openplatform.sandbox.test-stable.shopee.sg (global) and
+openplatform.sandbox.test-stable.shopee.cn (China). Sources (2026-12): the hosts maintained clients use
+(muhanz/shoapi README: the live and test-stable hosts; laraditz/shopee CHANGELOG: the move of the sandbox
+to the openplatform.sandbox.test-stable domains; client code for the .cn and .com.br live hosts). The
+developer guide's environment table sits behind the console login and was not read directly: a host it
+adds is one line here.
+
 Credentials: partner_id, partner_key, shop_id, access_token, callback_url, api_base_url?
 StockPush.platform_ids: item_id (required), model_id (when the item has variants; listing_id is then the
 model id, else the item id), location_id (optional, multi-warehouse sellers).
@@ -88,9 +97,14 @@ from stocklink.channels.base import (
     WebhookRequest,
     constant_time_equal,
 )
+from stocklink.outbound_policy import HostRule
 
 PLATFORM = "shopee"
 DEFAULT_BASE = "https://partner.shopeemobile.com"
+API_HOSTS = HostRule("Shopee Open Platform", frozenset({
+    "partner.shopeemobile.com", "openplatform.shopee.cn", "openplatform.shopee.com.br",
+    "partner.test-stable.shopeemobile.com", "openplatform.sandbox.test-stable.shopee.sg",
+    "openplatform.sandbox.test-stable.shopee.cn"}))
 UPDATE_STOCK = "/api/v2/product/update_stock"
 GET_MODEL_LIST = "/api/v2/product/get_model_list"
 GET_ITEM_BASE_INFO = "/api/v2/product/get_item_base_info"
@@ -155,6 +169,7 @@ def listing_key(item_id, model_id) -> str:
 
 class ShopeeAdapter:
     platform = PLATFORM
+    api_hosts = API_HOSTS
     batch_size = MAX_MODELS_PER_CALL  # models per update_stock call; one call only ever touches one item
     # Shopee enforces per-partner, per-API quotas it does not publish; stay conservative.
     rate_per_second = 10.0
@@ -274,17 +289,20 @@ class ShopeeAdapter:
         return replace(event, order_id=order_sn, lines=lines)
 
     # -- outbound -------------------------------------------------------------------------------------
+    def api_base(self, credentials: Mapping[str, str]) -> str:
+        return credentials.get("api_base_url") or DEFAULT_BASE
+
     def _signed(self, credentials: Mapping[str, str], method: str, path: str,
                 params: Mapping[str, str] | None = None, body_obj=None) -> HttpCall:
         partner_id, partner_key, shop_id, token = require(
             credentials, "partner_id", "partner_key", "shop_id", "access_token")
-        base = (credentials.get("api_base_url") or DEFAULT_BASE).rstrip("/")
+        base = self.api_base(credentials).rstrip("/")
         ts = int(self.clock())
         query = {"partner_id": partner_id, "timestamp": str(ts), "access_token": token, "shop_id": shop_id,
                  "sign": shop_sign(partner_key, partner_id, path, ts, token, shop_id), **(params or {})}
         headers = {"Content-Type": "application/json"} if body_obj is not None else {}
         body = compact_json(body_obj) if body_obj is not None else b""
-        return HttpCall(method, f"{base}{path}?{urlencode(query)}", headers, body)
+        return HttpCall(method, f"{base}{path}?{urlencode(query)}", headers, body, API_HOSTS)
 
     def build_stock_updates(self, credentials: Mapping[str, str], pushes: list[StockPush]) -> list[HttpCall]:
         calls = []

@@ -48,6 +48,11 @@ value is null"), `InventoryAdjustQuantitiesPayload`, `InventoryAdjustQuantitiesU
 changelog "Making changeFromQuantity field required (with explicit opt-out)" (2026-04) and "Making
 idempotency mandatory for inventory adjustments and refund mutations"; "Implementing idempotency".
 
+API hosts (outbound allowlist): `*.myshopify.com`. The Admin API is served on the store's permanent
+myshopify.com domain, `https://{store}.myshopify.com/admin/api/{version}/graphql.json` (shopify.dev GraphQL
+Admin API reference; the official @shopify/admin-api-client takes `storeDomain: 'my-store.myshopify.com'`),
+not on a custom storefront domain.
+
 Credentials: access_token, location_id, webhook_secret, shop_domain (the myshopify.com domain; binds
 webhooks) or api_base_url, api_version?
 StockPush.platform_ids: inventory_item_id (required), location_id (optional, overrides credentials),
@@ -92,8 +97,10 @@ from stocklink.channels.base import (
     WebhookRequest,
     constant_time_equal,
 )
+from stocklink.outbound_policy import HostRule
 
 PLATFORM = "shopify"
+API_HOSTS = HostRule("Shopify Admin API", suffixes=(".myshopify.com",))
 
 _KIND_BY_TOPIC = {
     "orders/create": OrderEventKind.CREATED,
@@ -163,6 +170,7 @@ def numeric_id(value: str) -> str:
 
 class ShopifyAdapter:
     platform = PLATFORM
+    api_hosts = API_HOSTS
     batch_size = MAX_ARRAY
     # Standard plan: 100 cost points/s per app+store; a mutation costs ~10 points. Use half of it so
     # read-backs and order look-ups still fit; Advanced/Plus shops have 2x/10x the budget.
@@ -224,10 +232,14 @@ class ShopifyAdapter:
         return False
 
     # -- outbound ---------------------------------------------------------------------------------------
+    def api_base(self, credentials: Mapping[str, str]) -> str:
+        if credentials.get("api_base_url"):
+            return credentials["api_base_url"]
+        return f"https://{credentials['shop_domain']}" if credentials.get("shop_domain") else ""
+
     def _endpoint(self, credentials: Mapping[str, str]) -> tuple[str, dict[str, str]]:
         (token,) = require(credentials, "access_token")
-        base = credentials.get("api_base_url") or (
-            f"https://{credentials['shop_domain']}" if credentials.get("shop_domain") else "")
+        base = self.api_base(credentials)
         if not base:
             raise ValueError("missing credentials: api_base_url or shop_domain")
         version = credentials.get("api_version") or API_VERSION
@@ -267,7 +279,7 @@ class ShopifyAdapter:
                     },
                 },
             }
-            calls.append(HttpCall("POST", url, headers, compact_json(body)))
+            calls.append(HttpCall("POST", url, headers, compact_json(body), API_HOSTS))
         return calls
 
     def build_stock_adjustments(self, credentials: Mapping[str, str], adjusts: list[StockAdjust],
@@ -304,7 +316,7 @@ class ShopifyAdapter:
                     },
                 },
             }
-            calls.append(HttpCall("POST", url, headers, compact_json(body)))
+            calls.append(HttpCall("POST", url, headers, compact_json(body), API_HOSTS))
         return calls
 
     def build_read_back(self, credentials: Mapping[str, str], listing_ids: list[str],
@@ -316,7 +328,7 @@ class ShopifyAdapter:
                 "query": _READ_QUERY,
                 "variables": {"ids": [gid("ProductVariant", i) for i in batch],
                               "location": gid("Location", location)},
-            }))
+            }), API_HOSTS)
             for batch in chunks(listing_ids, MAX_ARRAY)
         ]
 

@@ -31,6 +31,12 @@ while a SKU is at risk an absolute-only channel is never lowered and is only ref
 (domain/last_units.plan_moves), and reconciliation's read-back finds and counts any decrement a set
 overwrote as drift.
 
+API hosts (outbound allowlist): open-api.tiktokglobalshop.com (every 202309 Open API call, all regions:
+`https://open-api.tiktokglobalshop.com/{category}/{version}/…`) and open-api-sandbox.tiktokglobalshop.com
+(the sandbox). Sources (2026-12): Partner Center documentation as quoted by integrators (tray.ai's TikTok
+Shop connector: base URL open-api.tiktokglobalshop.com) and the clients' sandbox switch. The auth host
+auth.tiktok-shops.com only issues tokens, which StockLink does not do.
+
 Credentials: app_key, app_secret, access_token, shop_cipher, shop_id (the numeric shop id webhooks name;
 binds them to this shop), api_base_url?
 StockPush.platform_ids: product_id (required), warehouse_id (optional). listing_id = the SKU id.
@@ -74,9 +80,12 @@ from stocklink.channels.base import (
     WebhookRequest,
     constant_time_equal,
 )
+from stocklink.outbound_policy import HostRule
 
 PLATFORM = "tiktok"
 DEFAULT_BASE = "https://open-api.tiktokglobalshop.com"
+API_HOSTS = HostRule("TikTok Shop Open API", frozenset({
+    "open-api.tiktokglobalshop.com", "open-api-sandbox.tiktokglobalshop.com"}))
 INVENTORY_UPDATE = "/product/202309/products/{product_id}/inventory/update"
 INVENTORY_SEARCH = "/product/202309/inventory/search"
 ORDER_DETAIL = "/order/202309/orders"
@@ -122,6 +131,7 @@ def webhook_signature(app_key: str, app_secret: str, body: bytes) -> str:
 
 class TikTokAdapter:
     platform = PLATFORM
+    api_hosts = API_HOSTS
     batch_size = MAX_SKUS_PER_CALL   # SKUs per call; one call only ever touches one product
     # TikTok publishes per-API QPS quotas in Partner Center only; stay well under the usual 50 QPS/app.
     rate_per_second = 10.0
@@ -209,18 +219,21 @@ class TikTokAdapter:
         return replace(event, lines=_count_units(units))
 
     # -- outbound -------------------------------------------------------------------------------------
+    def api_base(self, credentials: Mapping[str, str]) -> str:
+        return credentials.get("api_base_url") or DEFAULT_BASE
+
     def _signed(self, credentials: Mapping[str, str], method: str, path: str,
                 params: Mapping[str, str], body_obj=None) -> HttpCall:
         app_key, app_secret, token, cipher = require(
             credentials, "app_key", "app_secret", "access_token", "shop_cipher")
-        base = (credentials.get("api_base_url") or DEFAULT_BASE).rstrip("/")
+        base = self.api_base(credentials).rstrip("/")
         body = compact_json(body_obj) if body_obj is not None else b""
         query = {**params, "app_key": app_key, "shop_cipher": cipher, "timestamp": str(int(self.clock()))}
         query["sign"] = api_sign(app_secret, path, query, body)
         headers = {"x-tts-access-token": token}
         if body_obj is not None:
             headers["Content-Type"] = "application/json"
-        return HttpCall(method, f"{base}{path}?{urlencode(query)}", headers, body)
+        return HttpCall(method, f"{base}{path}?{urlencode(query)}", headers, body, API_HOSTS)
 
     def build_stock_updates(self, credentials: Mapping[str, str], pushes: list[StockPush]) -> list[HttpCall]:
         calls = []

@@ -35,6 +35,11 @@ its way. StockLink bounds that race instead of closing it: while a SKU is at ris
 channel is never lowered and is only refilled once it shows 0 (domain/last_units.plan_moves), and
 reconciliation's read-back finds and counts any decrement a set overwrote as drift.
 
+API hosts (outbound allowlist): the REST API lives on the seller's own WordPress site
+(`https://example.com/wp-json/wc/v3` in the WooCommerce REST API docs), so any public https host
+is allowed; the outbound policy still refuses loopback, private and metadata addresses, plain http and
+redirects, and caps what an error answer may put into a failure text.
+
 Credentials: consumer_key, consumer_secret, webhook_secret, api_base_url (the store's site URL), store_url?
 (the home URL webhooks name in X-WC-Webhook-Source, when it is not api_base_url).
 StockPush.platform_ids: parent_id for a variation (listing_id = the variation id); none for a simple
@@ -78,8 +83,10 @@ from stocklink.channels.base import (
     WebhookRequest,
     constant_time_equal,
 )
+from stocklink.outbound_policy import HostRule
 
 PLATFORM = "woocommerce"
+API_HOSTS = HostRule("WooCommerce store", any_public_host=True)
 API_PREFIX = "/wp-json/wc/v3"
 MAX_BATCH = 100
 
@@ -115,6 +122,7 @@ def oauth_signature(method: str, url: str, params: Mapping[str, str], consumer_s
 
 class WooCommerceAdapter:
     platform = PLATFORM
+    api_hosts = API_HOSTS
     batch_size = MAX_BATCH
     # Self-hosted: no platform quota, but small shared hosts fall over under bursts of batch writes.
     rate_per_second = 2.0
@@ -175,6 +183,9 @@ class WooCommerceAdapter:
         return False
 
     # -- outbound -------------------------------------------------------------------------------------
+    def api_base(self, credentials: Mapping[str, str]) -> str:
+        return credentials.get("api_base_url") or ""
+
     def _call(self, credentials: Mapping[str, str], method: str, path: str,
               params: Mapping[str, str] | None = None, body_obj=None) -> HttpCall:
         key, secret, base = require(credentials, "consumer_key", "consumer_secret", "api_base_url")
@@ -192,7 +203,7 @@ class WooCommerceAdapter:
             params["oauth_signature"] = oauth_signature(method, url, params, secret)
         query = f"?{urlencode(params)}" if params else ""
         body = compact_json(body_obj) if body_obj is not None else b""
-        return HttpCall(method, url + query, headers, body)
+        return HttpCall(method, url + query, headers, body, API_HOSTS)
 
     def build_stock_updates(self, credentials: Mapping[str, str], pushes: list[StockPush]) -> list[HttpCall]:
         calls = []

@@ -58,11 +58,18 @@ def _with_order_detail(adapter, credentials: dict, event):
     if needs is None or not needs(event):
         return event
     from stocklink.outbound import send
+    from stocklink.outbound_policy import OutboundRefused, error_text
 
-    status, _headers, body = send(adapter.build_order_detail(credentials, event))
+    try:
+        status, _headers, body = send(adapter.build_order_detail(credentials, event))
+    except OutboundRefused as exc:
+        # the shop's stored API URL is refused: a 5xx keeps the platform redelivering until it is fixed
+        logger.warning("order detail refused", extra={"platform": event.platform, "shop": event.shop,
+                                                      "reason": error_text(str(exc))})
+        raise OrderDetailUnavailable(f"{event.platform} order detail: refused by the outbound policy") from None
     if status == 0 or status == 429 or status >= 500:
         raise OrderDetailUnavailable(f"{event.platform} order detail: HTTP {status}")
     try:
         return adapter.parse_order_detail(event, status, body)
-    except PayloadInvalid as exc:
-        raise ValidationFailed(str(exc)) from None
+    except PayloadInvalid as exc:       # the text may quote the platform's answer: capped, one line
+        raise ValidationFailed(error_text(str(exc))) from None

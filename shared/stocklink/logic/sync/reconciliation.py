@@ -24,6 +24,7 @@ from stocklink.logic.stock_events import PUBLISH_FAILED
 from stocklink.logic.sync import displays, seams
 from stocklink.logic.sync.deliver import push_corrections
 from stocklink.logic.sync.rate_limit import TokenBucket, shop_limiter
+from stocklink.outbound_policy import OutboundRefused, error_text
 from stocklink.store import last_units_models, sync_models
 from stocklink.time import now_ms as wall_ms
 
@@ -327,20 +328,23 @@ class Verifier:
             st.bucket.acquire()
             st.calls += 1
             self.figures.read_calls += 1
-            status, headers, body = self._send(call)
+            try:
+                status, headers, body = self._send(call)
+            except OutboundRefused as exc:
+                st.down = error_text(f"permanent: refused by the outbound policy: {exc}")
+                break
             if status == 0:
-                st.down = f"network error: {body[:200].decode(errors='replace')}"
+                st.down = error_text(f"network error: {body.decode(errors='replace')}")
                 break
             verdict = st.adapter.classify_response(status, body, headers)
             if verdict.outcome is not Outcome.OK:
-                st.down = f"HTTP {status} {verdict.code} {verdict.message}".strip()
-                if verdict.outcome is Outcome.PERMANENT:
-                    st.down = "permanent: " + st.down
+                prefix = "permanent: " if verdict.outcome is Outcome.PERMANENT else ""
+                st.down = error_text(f"{prefix}HTTP {status} {verdict.code} {verdict.message}")
                 break
             try:
                 values = st.adapter.parse_read_back(status, body)
             except PayloadInvalid as exc:
-                st.down = str(exc)
+                st.down = error_text(str(exc))
                 break
             got.update({(channel, str(lid)): int(q) for lid, q in values.items()})
         return got
