@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -13,7 +14,7 @@ from tests.integration.apigw import ApiClient, LambdaContext
 from tests.integration.conftest import STOREFRONT_TOKEN, as_admin
 
 SKU = "TEE-RED-M"
-LAZADA = {"app_key": "100001", "app_secret": "lazada-secret", "access_token": "lazada-token"}
+LAZADA = {"app_key": "100001", "app_secret": "lazada-secret", "access_token": "lazada-token", "seller_id": "1"}
 INTERNAL_ANSWER = {"code": "InternalError", "message": "INTERNAL-SECRET ami-0abc123 10.0.3.7:5432 db password"}
 
 
@@ -135,7 +136,8 @@ def test_an_answer_from_an_allowed_host_is_capped_in_the_failure_text(stocked, i
 def _lazada_order_webhook(webhooks):
     from stocklink.channels.lazada import push_signature
 
-    raw = json.dumps({"seller_id": "1", "message_type": 0, "timestamp": 1, "site": "lazada_my", "data": {
+    raw = json.dumps({"seller_id": "1", "message_type": 0, "timestamp": int(time.time() * 1000), "site": "lazada_my",
+                      "data": {
         "trade_order_id": "T1", "trade_order_line_id": "L1", "order_status": "pending"}}).encode()
     return webhooks.call("POST", "/webhooks/lazada/s1", raw=raw,
                          headers={"Authorization": push_signature(LAZADA["app_key"], LAZADA["app_secret"], raw)})

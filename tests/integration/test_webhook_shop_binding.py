@@ -8,6 +8,7 @@ import json
 import pytest
 
 from stocklink.channels._common import epoch_seconds, iso_seconds
+from tests.integration.conftest import as_admin
 from tests.unit.channels.fixtures import CREDENTIALS, EVENTS, signed_fixtures
 
 # The fixture's shop as its credentials hold it, and a second shop of the same app (same secret).
@@ -34,10 +35,12 @@ def fixture(platform: str) -> tuple[bytes, dict, float]:
 
 @pytest.fixture
 def two_shops(staff):
+    admin = as_admin(staff)                              # shop credentials need the admin role
+
     def register(platform: str) -> None:
         field, a, b = IDENTITY[platform]
         for shop, identity in (("shop-a", a), ("shop-b", b)):
-            assert staff.put(f"/shops/{platform}/{shop}", {**CREDENTIALS[platform], field: identity}).status == 200
+            assert admin.put(f"/shops/{platform}/{shop}", {**CREDENTIALS[platform], field: identity}).status == 200
     return register
 
 
