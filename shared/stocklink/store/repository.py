@@ -16,8 +16,13 @@ from stocklink.ttl_cache import TtlCache
 
 # --- catalog -------------------------------------------------------------------------------------
 
-def put_catalog(pk: str, sk: str, data: dict, now_ms: int) -> None:
-    CatalogItem(pk, sk, data=data, updated_at=now_ms).save()
+def put_catalog(pk: str, sk: str, data: dict, now_ms: int) -> dict | None:
+    """Store the item; returns the document it replaced (None if new), which the same PutItem returns at no
+    extra cost (ReturnValues ALL_OLD): the audit trail's `before`."""
+    item = CatalogItem(pk, sk, data=data, updated_at=now_ms)
+    args, kwargs = item._get_save_args()     # pynamodb 6: Model.save offers no ReturnValues
+    old = item._get_connection().put_item(*args, return_values="ALL_OLD", **kwargs).get("Attributes")
+    return CatalogItem.from_raw_data(old).data if old else None
 
 
 def get_catalog(pk: str, sk: str) -> dict | None:
