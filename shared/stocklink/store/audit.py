@@ -53,6 +53,12 @@ def append(entry: dict, at_ms: int) -> None:
     AuditItem(keys.audit_pk(day), keys.audit_sk(at_ms), at=at_ms, **entry).save()
 
 
+def forget_marked_days() -> None:
+    """A fresh container's memory (tests start each with empty tables)."""
+    with _marked_lock:
+        _marked_days.clear()
+
+
 def _view(item: AuditItem) -> dict:
     return {"at": int(item.at), "actor": item.actor, "method": item.method, "route": item.route,
             "target": item.target or {}, "status": int(item.status) if item.status is not None else None,

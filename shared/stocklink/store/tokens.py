@@ -116,9 +116,9 @@ def mark_used(name: str, now_ms: int, every_ms: int) -> bool:
     condition = TokenItem.sk.exists() & (TokenItem.last_used_at.does_not_exist()
                                          | (TokenItem.last_used_at <= now_ms - every_ms))
     # ReturnValues NONE (Model.update asks for ALL_NEW): the grant allows only last_used_at and the keys
-    return written(lambda: connection_for(TokenItem).update_item(
-        TokenItem.Meta.table_name, TOKENS_PK, name, actions=[TokenItem.last_used_at.set(now_ms)],
-        condition=condition, return_values="NONE"))
+    return written(lambda: TokenItem._get_connection().update_item(
+        TOKENS_PK, range_key=name, actions=[TokenItem.last_used_at.set(now_ms)], condition=condition,
+        return_values="NONE"))
 
 
 def page(limit: int, cursor: str | None) -> paging.Page:
