@@ -94,7 +94,10 @@ def test_writes_of_the_other_api_functions_are_recorded(admin):
     entries = trail(admin)
     assert [(e["route"], e["actor"], e["status"]) for e in entries[:2]] == [
         ("/skus/{sku}/supplier", "alice", 200), ("/alert-rules/global", "alice", 200)]
-    assert entries[1]["after"]["rules"]["floor_units"] == 5
+    assert entries[1]["after"]["rules"]["floor_units"] == 5 and entries[1]["before"] is None
+    assert entries[0]["after"]["lead_time_days"] == 7 and entries[0]["before"] is None
+    ApiClient(alerts_handler, STAFF_TOKEN).put("/alert-rules/global", {"floor_units": 7})
+    assert trail(admin)[0]["before"]["floor_units"] == 5
 
 
 def test_the_trail_pages_newest_first_across_days_and_filters_by_actor(admin, monkeypatch):

@@ -6,8 +6,9 @@ the status answered, when, the request's top-level field names, and a `before` /
   error code of a refused one. Values of keys that name secrets are replaced; routes whose bodies carry
   credentials or tokens keep field names only (FIELDS_ONLY); a summary over MAX_SUMMARY_CHARS keeps field
   names only too.
-- `before`: the item a write replaced, where the write learns it for free (catalog and settings PUTs
-  return the old item; DELETE /tokens reads the token first); null elsewhere. The same rules apply.
+- `before`: the item a write replaced, where the write learns it for free (catalog, settings, alert-rule
+  and supplier PUTs: their PutItem returns the old item; DELETE /tokens reads the token first); null
+  elsewhere (stock movements: the ledger says what changed). The same rules apply.
 Request bodies themselves are never kept, only their field names: PUT /shops carries credentials.
 """
 from __future__ import annotations

@@ -26,7 +26,8 @@ def create_token(body: TokenIn, actor: str, now_ms: int) -> dict:
     if not store.create(body.name, token_hash(token), body.roles, max_open_holds=body.max_open_holds,
                         max_hold_seconds=body.max_hold_seconds, created_by=actor, now_ms=now_ms):
         raise AlreadyExists(f"token name {body.name} is taken", name=body.name)
-    created = store.by_name(body.name) or {}
+    created = {"name": body.name, "source": store.SOURCE_API, "roles": body.roles, "created_at": now_ms,
+               "created_by": actor, "max_open_holds": body.max_open_holds, "max_hold_seconds": body.max_hold_seconds}
     return {**public(created), "token": token}
 
 

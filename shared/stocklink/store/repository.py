@@ -7,7 +7,8 @@ from typing import Iterable, Iterator
 from pynamodb.exceptions import DoesNotExist
 
 from stocklink.domain.stock import WarehouseStock
-from stocklink.store.models import CatalogItem, InboundEvent, LedgerEntry, Reservation, StockItem, written
+from stocklink.store.models import (CatalogItem, InboundEvent, LedgerEntry, Reservation, StockItem, save_returning_old,
+                                    written)
 
 from stocklink.store import keys, paging
 from stocklink.store.keys import WAREHOUSE
@@ -19,10 +20,8 @@ from stocklink.ttl_cache import TtlCache
 def put_catalog(pk: str, sk: str, data: dict, now_ms: int) -> dict | None:
     """Store the item; returns the document it replaced (None if new), which the same PutItem returns at no
     extra cost (ReturnValues ALL_OLD): the audit trail's `before`."""
-    item = CatalogItem(pk, sk, data=data, updated_at=now_ms)
-    args, kwargs = item._get_save_args()     # pynamodb 6: Model.save offers no ReturnValues
-    old = item._get_connection().put_item(*args, return_values="ALL_OLD", **kwargs).get("Attributes")
-    return CatalogItem.from_raw_data(old).data if old else None
+    old = save_returning_old(CatalogItem(pk, sk, data=data, updated_at=now_ms))
+    return old.data if old else None
 
 
 def get_catalog(pk: str, sk: str) -> dict | None:
