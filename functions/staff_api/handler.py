@@ -1,4 +1,6 @@
 """Staff API: catalog, stock views, goods in, adjustments, ledger, events. Thin: parse, call, map."""
+from urllib.parse import unquote
+
 from aws_lambda_powertools.logging import correlation_paths
 
 from stocklink.domain.requests import AdjustmentIn, ListingIn, ReceiptIn, ShopIn, SkuIn, TokenIn, WarehouseIn
@@ -175,7 +177,7 @@ def list_tokens():
 @app.delete("/tokens/<name>")
 def delete_token(name: str):
     who = principal(app, "admin")
-    return json_response(200, tokens.revoke(name, who.name, now_ms()))
+    return json_response(200, tokens.revoke(unquote(name), who.name, now_ms()))
 
 
 @app.get("/audit")

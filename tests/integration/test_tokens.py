@@ -77,6 +77,12 @@ def test_create_use_list_delete_and_no_secret_material_anywhere(admin):
     assert admin.delete("/tokens/ops-laptop").status == 404
 
 
+def test_a_name_with_an_at_sign_is_revoked_by_its_encoded_path(admin):
+    assert admin.post("/tokens", {"name": "pos@shop-1", "roles": ["storefront"]}).status == 201
+    assert admin.delete("/tokens/pos%40shop-1").status == 200
+    assert admin.get("/tokens").body["tokens"] == []
+
+
 def test_token_limits_reach_the_principal(admin):
     from stocklink import auth
 
