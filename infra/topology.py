@@ -19,7 +19,8 @@ class Function:
     description: str
     memory_mb: int = 512
     timeout_s: int = 15
-    # logical table name -> "read" | "write" (write implies read); least-privilege grants in CDK
+    # logical table name -> "read" | "write" (write implies read) | "append" (PutItem only: the audit
+    # trail, which no API function may change or delete) | "read+append"; least-privilege grants in CDK
     tables: dict[str, str] = field(default_factory=dict)
     publishes_events: bool = False    # may PutEvents on the StockLink bus
     # may write reconciliation's dirty markers (and only those) in the catalog table: a function that
@@ -30,6 +31,9 @@ class Function:
     # platform credentials), "chat" (each chat subscription's webhook). No function both reads shop
     # credentials and reads the API tokens: a leak from one side never opens the other.
     secrets: dict[str, str] = field(default_factory=dict)
+    # may record when an API token was last used (UpdateItem of last_used_at on the token's name item, and
+    # nothing else of the tokens table): functions that authenticate with read-only tokens access
+    records_token_use: bool = False
     # Lambda reserved concurrency: containers kept for this function, and its ceiling (None: the
     # account's shared pool, no ceiling)
     reserved_concurrency: int | None = None
@@ -141,22 +145,29 @@ TABLES: tuple[TableSpec, ...] = (
     # Forecasting: daily sales counters (pk SALES#sku / SALESW#sku#wh / SALESC#sku#channel, sk day), their
     # idempotency markers and ledger cursors, supplier settings, forecast runs, results and suggestions.
     TableSpec("forecast", "pk", "sk", ttl_attribute="expires_at"),
+    # API tokens by name (TOKEN / name) and by the SHA-256 of the token (HASH#<hex> / -); never a token.
+    TableSpec("tokens", "pk", "sk"),
+    # Audit trail of staff and admin writes: a partition per UTC day, newest first by time-ordered sort key.
+    TableSpec("audit", "pk", "sk"),
 )
 
 FUNCTIONS: tuple[Function, ...] = (
     Function(
         "staff_api", "functions.staff_api.handler.handler",
         "Staff API: warehouses, SKUs, stock views, receipts, adjustments, ledger, shops, listings, events",
+        # tokens write: POST/DELETE /tokens; audit: GET /audit reads it, every staff/admin write appends
         tables={"stock": "write", "ledger": "write", "catalog": "write", "events": "read",
-                "reservations": "read"},
+                "reservations": "read", "tokens": "write", "audit": "read+append"},
         # shops write: PUT /shops stores credentials it never reads back
         publishes_events=True, secrets={"api_tokens": "read", "shops": "write"},
     ),
     Function(
         "storefront_api", "functions.storefront_api.handler.handler",
         "Storefront reservations: hold, commit, release, ship",
-        tables={"stock": "write", "ledger": "write", "reservations": "write", "catalog": "read"},
-        publishes_events=True, marks_dirty=True, secrets={"api_tokens": "read"}, local_workers=3,
+        tables={"stock": "write", "ledger": "write", "reservations": "write", "catalog": "read",
+                "tokens": "read"},
+        publishes_events=True, marks_dirty=True, secrets={"api_tokens": "read"}, records_token_use=True,
+        local_workers=3,
     ),
     Function(
         "webhook_ingest", "functions.webhook_ingest.handler.handler",
@@ -194,7 +205,8 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         "alerts_api", "functions.alerts_api.handler.handler",
         "Alerts API: open alerts, acknowledge, alert rules (thresholds), subscriptions",
-        tables={"alerts": "write"}, secrets={"api_tokens": "read", "chat": "write"}, local_workers=1,
+        tables={"alerts": "write", "tokens": "read", "audit": "append"},
+        secrets={"api_tokens": "read", "chat": "write"}, records_token_use=True, local_workers=1,
     ),
     Function(
         "sales_aggregate", "functions.sales_aggregate.handler.handler",
@@ -214,8 +226,8 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         "forecast_api", "functions.forecast_api.handler.handler",
         "Forecast API: supplier settings per SKU, forecasts, replenishment suggestions, run on demand",
-        tables={"forecast": "write", "catalog": "read"}, publishes_events=True,
-        secrets={"api_tokens": "read"}, local_workers=1,
+        tables={"forecast": "write", "catalog": "read", "tokens": "read", "audit": "append"},
+        publishes_events=True, secrets={"api_tokens": "read"}, records_token_use=True, local_workers=1,
     ),
     Function(
         "channel_push", "functions.channel_push.handler.handler",
@@ -282,6 +294,10 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/forecasts/run", "forecast_api", "token"),
     Route("GET", "/forecasts/{sku}", "forecast_api", "token"),
     Route("GET", "/replenishment", "forecast_api", "token"),
+    Route("POST", "/tokens", "staff_api", "token"),
+    Route("GET", "/tokens", "staff_api", "token"),
+    Route("DELETE", "/tokens/{name}", "staff_api", "token"),
+    Route("GET", "/audit", "staff_api", "token"),
 )
 
 EVENT_RULES: tuple[EventRule, ...] = (

@@ -1,8 +1,10 @@
 """Staff API: catalog, stock views, goods in, adjustments, ledger, events. Thin: parse, call, map."""
+from urllib.parse import unquote
+
 from aws_lambda_powertools.logging import correlation_paths
 
-from stocklink.domain.requests import AdjustmentIn, ListingIn, ReceiptIn, ShopIn, SkuIn, WarehouseIn
-from stocklink.logic import catalog, inventory, events_view, ledger_view
+from stocklink.domain.requests import AdjustmentIn, ListingIn, ReceiptIn, ShopIn, SkuIn, TokenIn, WarehouseIn
+from stocklink.logic import audit, catalog, inventory, events_view, ledger_view, tokens
 from stocklink.logic.paging import page_request
 from stocklink.observability import logger, metrics
 from stocklink.time import now_ms
@@ -157,6 +159,32 @@ def get_reconciliation_history():
     principal(app, "staff_read")
     query = app.current_event.query_string_parameters or {}
     return json_response(200, sweep.history(page_request(query)))
+
+
+@app.post("/tokens")
+def post_token():
+    who = principal(app, "admin")
+    return json_response(201, tokens.create_token(parse_body(app, TokenIn), who.name, now_ms()))
+
+
+@app.get("/tokens")
+def list_tokens():
+    principal(app, "admin")
+    query = app.current_event.query_string_parameters or {}
+    return json_response(200, tokens.list_tokens(page_request(query)))
+
+
+@app.delete("/tokens/<name>")
+def delete_token(name: str):
+    who = principal(app, "admin")
+    return json_response(200, tokens.revoke(unquote(name), who.name, now_ms()))
+
+
+@app.get("/audit")
+def get_audit():
+    principal(app, "admin")
+    query = app.current_event.query_string_parameters or {}
+    return json_response(200, audit.trail(page_request(query), query.get("actor")))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

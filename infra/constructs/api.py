@@ -67,7 +67,8 @@ class Api(Construct):
 
         token_routes = sorted(f"{r.method} {r.path}" for r in routes if r.auth == "token")
         reason = ("No API Gateway authorizer by design: token routes (" + str(len(token_routes)) + ") are checked "
-                  "by the function against the Bearer tokens in the stocklink/api-tokens secret; platform webhooks "
+                  "by the function against the hashed tokens of the tokens table and the bootstrap tokens of the "
+                  "stocklink/api-tokens secret; platform webhooks "
                   "are authenticated by the platform's HMAC signature over the raw body; /health is public.")
         acknowledge(self.api, "AwsSolutions-APIG4", reason)
         acknowledge(self.api, "AwsSolutions-COG4", reason + " Sellers' storefronts and platforms are machines, "

@@ -11,7 +11,7 @@ from constructs import Construct
 
 from infra.constructs import acknowledge, logical_id, pascal
 from stocklink.config import CHAT_SECRETS, SHOP_SECRETS, TABLE_ENV
-from stocklink.store.keys import DIRTY_PREFIX
+from stocklink.store.keys import DIRTY_PREFIX, TOKENS_PK
 
 # Deployed runtime. The layer's wheels are built for this ABI (infra.layer.PYTHON_VERSION must match);
 # the code also runs on the local 3.11. 3.12 rather than 3.13/3.14 until the lead moves both together.
@@ -53,6 +53,8 @@ class Functions(Construct):
             self._grant_tables(spec, fn, role, tables, indexed_tables)
             if spec.marks_dirty:
                 self._grant_dirty_markers(role, tables["catalog"])
+            if spec.records_token_use:
+                self._grant_token_use(role, tables["tokens"])
             if spec.publishes_events:
                 bus.grant_put_events_to(fn)
             self._grant_secrets(spec, role, secret_arns, secrets_prefix)
@@ -134,10 +136,14 @@ class Functions(Construct):
             table = tables[table_name]
             if mode == "write":
                 table.grant_read_write_data(fn)
-            elif mode == "read":
+            elif mode in ("read", "read+append"):
                 table.grant_read_data(fn)
-            else:
-                raise ValueError(f"function {spec.name}: table access must be 'read' or 'write', got {mode!r}")
+            elif mode != "append":
+                raise ValueError(f"function {spec.name}: table access must be 'read', 'write', 'append' or "
+                                 f"'read+append', got {mode!r}")
+            if mode in ("append", "read+append"):
+                # PutItem only: new items (the audit trail's entries); no update, no delete
+                table.grant(fn, "dynamodb:PutItem")
             if table_name in indexed_tables:
                 acknowledge(role, f"AwsSolutions-IAM5[Resource::<{logical_id(table)}.Arn>/index/*]",
                             f"Query on the {table_name} table's own global secondary indexes (index/*) "
@@ -150,6 +156,17 @@ class Functions(Construct):
         role.add_to_principal_policy(iam.PolicyStatement(
             actions=["dynamodb:UpdateItem"], resources=[catalog.table_arn],
             conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{DIRTY_PREFIX}*"]}}))
+
+    @staticmethod
+    def _grant_token_use(role: iam.Role, tokens: dynamodb.Table) -> None:
+        """UpdateItem of last_used_at on the tokens' name items only (IAM checks the partition key and the
+        attributes the request names): enough to record a token's use, not to change its roles or limits,
+        revive a deleted token (the update is conditional on the item existing) or touch a hash item."""
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["dynamodb:UpdateItem"], resources=[tokens.table_arn],
+            conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [TOKENS_PK]},
+                        "ForAllValues:StringEquals": {"dynamodb:Attributes": ["pk", "sk", "last_used_at"]},
+                        "StringEqualsIfExists": {"dynamodb:ReturnValues": ["NONE"]}}))
 
     @staticmethod
     def _grant_secrets(spec, role: iam.Role, secret_arns: dict[str, str], secrets_prefix: str) -> None:

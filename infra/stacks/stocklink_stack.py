@@ -45,14 +45,16 @@ class StockLinkStack(cdk.Stack):
         tokens = secretsmanager.Secret(
             self, "ApiTokens",
             secret_name=API_TOKENS_SECRET,
-            description="Bearer tokens accepted by the StockLink staff and storefront APIs",
+            description="Bootstrap Bearer tokens of the StockLink APIs (the generated admin token; "
+                        "tokens made with POST /tokens live hashed in the tokens table)",
             generate_secret_string=secretsmanager.SecretStringGenerator(
                 secret_string_template='{"tokens": {}}', generate_string_key="bootstrap",
                 exclude_punctuation=True, password_length=48),
         )
         acknowledge(tokens, "AwsSolutions-SMG4",
-                    "API tokens are handed to staff tools and storefronts; automatic rotation would cut them off. "
-                    "Staff rotate tokens through the staff API, which writes this secret.")
+                    "The bootstrap admin token gets the first admin in; automatic rotation would cut them off. "
+                    "Tokens are made and revoked with POST/DELETE /tokens (hashed in the tokens table), and "
+                    "the bootstrap token is retired with DELETE /tokens/bootstrap.")
 
         layer_asset = layer.build_layer(arch=LAYER_ARCH, skip_deps=skip_layer_deps)
         functions_asset = layer.build_functions()

@@ -25,6 +25,8 @@ TABLE_ENV = {
     "catalog": "CATALOG_TABLE",
     "alerts": "ALERTS_TABLE",
     "forecast": "FORECAST_TABLE",
+    "tokens": "TOKENS_TABLE",
+    "audit": "AUDIT_TABLE",
 }
 
 

@@ -58,3 +58,9 @@ class InvalidTransition(StockLinkError):
 
 class PayloadTooLarge(StockLinkError):
     status, code = 413, "payload_too_large"
+
+
+class AlreadyExists(StockLinkError):
+    """A name that must be unique is taken (e.g. an API token's)."""
+
+    status, code = 409, "already_exists"

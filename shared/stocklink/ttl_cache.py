@@ -1,5 +1,5 @@
-"""Per-container memory of slow-changing values (configuration, subscriptions, warehouse priorities): one
-small thread-safe cache, so each caller states only what it keeps and for how long."""
+"""Per-container memory of slow-changing values (configuration, subscriptions, warehouse priorities, API
+token lookups): one small thread-safe cache, so each caller states only what it keeps and for how long."""
 from __future__ import annotations
 
 import threading
@@ -10,24 +10,34 @@ T = TypeVar("T")
 
 
 class TtlCache:
-    """load() at most once per `seconds` per key; `clock` is monotonic seconds (a test seam)."""
+    """load() at most once per `seconds` per key; `clock` is monotonic seconds (a test seam).
 
-    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic):
-        self.seconds, self.clock = seconds, clock
+    `max_entries` bounds the memory when keys come from outside (a flood of made-up tokens): past it, the
+    oldest entries are dropped first."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic, max_entries: int | None = None):
+        self.seconds, self.clock, self.max_entries = seconds, clock, max_entries
         self._values: dict[Hashable, tuple[float, object]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, load: Callable[[], T], keep_none: bool = True) -> T:
-        """The value loaded less than `seconds` ago, else load() now (None is remembered only if keep_none)."""
+    def get(self, key: Hashable, load: Callable[[], T], keep_none: bool = True,
+            none_seconds: float | None = None) -> T:
+        """The value loaded less than `seconds` ago, else load() now. None is remembered only if keep_none,
+        and then for `none_seconds` when given (a miss may be kept briefly while a hit is kept longer)."""
         now = self.clock()
         with self._lock:
             hit = self._values.get(key)
-        if hit is not None and now - hit[0] < self.seconds:
-            return hit[1]  # type: ignore[return-value]
+        if hit is not None:
+            limit = self.seconds if hit[1] is not None or none_seconds is None else none_seconds
+            if now - hit[0] < limit:
+                return hit[1]  # type: ignore[return-value]
         value = load()
-        if value is not None or keep_none:
+        if value is not None or (keep_none and none_seconds != 0):
             with self._lock:
+                self._values.pop(key, None)          # re-inserted last: dicts keep insertion order
                 self._values[key] = (now, value)
+                while self.max_entries is not None and len(self._values) > self.max_entries:
+                    self._values.pop(next(iter(self._values)))
         return value
 
     def forget(self, key: Hashable | None = None) -> None:

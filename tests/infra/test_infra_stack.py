@@ -76,18 +76,40 @@ def test_function_role_touches_only_its_declared_tables(synth, spec):
     role_lid = synth.resources[synth.lid(synth.stack.functions[spec.name])]["Properties"]["Role"]["Fn::GetAtt"][0]
     role = synth.resources[role_lid]["Properties"]
     assert not role.get("ManagedPolicyArns"), "no managed policies: everything is granted explicitly"
-    readable, writable = set(), set()
+    readable, writable, appendable = set(), set(), set()
     for st in role_statements(synth, role_lid):
         ddb = [a for a in _actions(st) if a.startswith("dynamodb:")]
-        if not ddb or _leading_keys(st):   # dirty markers only: test_dirty_marker_grant_is_...
+        if not ddb or _leading_keys(st):   # dirty markers, token use: test_dirty_marker_grant_is_..., ...
             continue
         assert "dynamodb:*" not in ddb and st["Resource"] != "*"
         touched = {table_names[r] for r in refs(st["Resource"])}
+        if ddb == ["dynamodb:PutItem"]:    # append only: test_append_grants_are_put_item_only
+            appendable |= touched
+            continue
         readable |= touched
         if DDB_WRITE & set(ddb):
             writable |= touched
-    assert readable == set(spec.tables)
+    assert readable == {name for name, mode in spec.tables.items() if mode != "append"}
     assert writable == {name for name, mode in spec.tables.items() if mode == "write"}
+    assert appendable == {name for name, mode in spec.tables.items() if mode in ("append", "read+append")}
+
+
+def test_the_audit_trail_is_append_only_for_every_function():
+    """No function may change or delete audit entries: the API functions append, staff_api also reads."""
+    modes = {spec.name: spec.tables.get("audit") for spec in topology.FUNCTIONS if "audit" in spec.tables}
+    assert modes == {"staff_api": "read+append", "alerts_api": "append", "forecast_api": "append"}
+
+
+def test_only_staff_api_writes_tokens_and_every_token_reader_records_use_only():
+    """POST/DELETE /tokens live on staff_api; the other API functions read tokens and may set last_used_at."""
+    modes = {spec.name: spec.tables.get("tokens") for spec in topology.FUNCTIONS if "tokens" in spec.tables}
+    assert modes == {"staff_api": "write", "storefront_api": "read", "alerts_api": "read", "forecast_api": "read"}
+    assert {spec.name for spec in topology.FUNCTIONS if spec.records_token_use} == {
+        "storefront_api", "alerts_api", "forecast_api"}
+    token_functions = {r.function for r in topology.ROUTES if r.path.startswith("/tokens")}
+    assert token_functions == {"staff_api"}
+    # every function that checks Bearer tokens can look up hashed ones
+    assert {r.function for r in topology.ROUTES if r.auth == "token"} <= set(modes)
 
 
 def _leading_keys(statement) -> list[str]:
@@ -100,7 +122,8 @@ def test_dirty_marker_grant_is_one_update_limited_to_the_marker_partitions(synth
     the SKUs of a lost stock.changed, and nothing else."""
     catalog_lid = synth.lid(synth.stack.tables["catalog"])
     role_lid = synth.resources[synth.lid(synth.stack.functions[spec.name])]["Properties"]["Role"]["Fn::GetAtt"][0]
-    conditioned = [st for st in role_statements(synth, role_lid) if _leading_keys(st)]
+    conditioned = [st for st in role_statements(synth, role_lid)
+                   if _leading_keys(st) and refs(st["Resource"]) == {catalog_lid}]
     if not spec.marks_dirty:
         assert conditioned == []
         return
@@ -108,6 +131,33 @@ def test_dirty_marker_grant_is_one_update_limited_to_the_marker_partitions(synth
     assert _actions(st) == ["dynamodb:UpdateItem"]
     assert refs(st["Resource"]) == {catalog_lid}
     assert _leading_keys(st) == ["RECON_DIRTY#*"]
+
+
+@pytest.mark.parametrize("spec", topology.FUNCTIONS, ids=lambda f: f.name)
+def test_token_use_grant_is_one_update_of_last_used_at_on_name_items(synth, spec):
+    tokens_lid = synth.lid(synth.stack.tables["tokens"])
+    role_lid = synth.resources[synth.lid(synth.stack.functions[spec.name])]["Properties"]["Role"]["Fn::GetAtt"][0]
+    conditioned = [st for st in role_statements(synth, role_lid)
+                   if _leading_keys(st) and refs(st["Resource"]) == {tokens_lid}]
+    if not spec.records_token_use:
+        assert conditioned == []
+        return
+    (st,) = conditioned
+    assert _actions(st) == ["dynamodb:UpdateItem"]
+    assert _leading_keys(st) == ["TOKEN"]
+    assert st["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"] == ["pk", "sk", "last_used_at"]
+    assert st["Condition"]["StringEqualsIfExists"]["dynamodb:ReturnValues"] == ["NONE"]
+
+
+@pytest.mark.parametrize("spec", topology.FUNCTIONS, ids=lambda f: f.name)
+def test_append_grants_are_put_item_only(synth, spec):
+    table_names = {synth.lid(t): name for name, t in synth.stack.tables.items()}
+    role_lid = synth.resources[synth.lid(synth.stack.functions[spec.name])]["Properties"]["Role"]["Fn::GetAtt"][0]
+    for st in role_statements(synth, role_lid):
+        ddb = [a for a in _actions(st) if a.startswith("dynamodb:")]
+        touched = {table_names[r] for r in refs(st["Resource"]) if r in table_names}
+        if "audit" in touched:
+            assert DDB_WRITE & set(ddb) <= {"dynamodb:PutItem"}, st
 
 
 def test_every_function_that_commits_stock_changes_can_mark_skus_dirty():

@@ -19,10 +19,14 @@ def aws():
     from aws_lambda_powertools.utilities import parameters
 
     from infra.local.provision import create_tables
+    from stocklink import auth
     from stocklink.logic.sync import config
+    from stocklink.store import audit as audit_store
 
     parameters.clear_caches()
     config.reset_caches()     # each test is a fresh container
+    auth.forget()
+    audit_store.forget_marked_days()
     with mock_aws():
         create_tables(boto3.client("dynamodb"))
         secrets = boto3.client("secretsmanager")

@@ -1,7 +1,7 @@
 """Validated request bodies. Pydantic rejects bad input before anything is written."""
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -83,3 +83,25 @@ class ComponentIn(_Strict):
 class ListingIn(_Strict):
     components: Annotated[list[ComponentIn], Field(min_length=1, max_length=20)]
     platform_ids: dict[str, str] = Field(default_factory=dict)
+
+
+# A token's name is its handle in URLs (DELETE /tokens/{name}) and in the audit trail: no "/" or spaces.
+TokenName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
+                                             pattern=r"^[A-Za-z0-9._@+\-]+$")]
+TokenRole = Literal["admin", "staff", "storefront", "viewer"]
+
+
+class TokenIn(_Strict):
+    """POST /tokens. `max_open_holds` and `max_hold_seconds` bound a storefront token's reservations
+    (absent: the service's defaults)."""
+    name: TokenName
+    roles: Annotated[list[TokenRole], Field(min_length=1, max_length=4)]
+    max_open_holds: Annotated[int, Field(gt=0, le=100_000, strict=True)] | None = None
+    max_hold_seconds: Annotated[int, Field(gt=0, le=7 * 24 * 3600, strict=True)] | None = None
+
+    @field_validator("roles")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("roles must not repeat")
+        return sorted(value)

@@ -9,6 +9,7 @@ from stocklink.channels.base import OrderLine
 from stocklink.domain.requests import ListingIn, ShopIn, SkuIn, WarehouseIn
 from stocklink.domain.stock import Line
 from stocklink.errors import NotFound, ValidationFailed
+from stocklink.logic import audit
 from stocklink.logic.paging import PageRequest
 from stocklink.store import catalog as store
 from stocklink.store import repository
@@ -18,7 +19,7 @@ KNOWN_PLATFORMS = ("shopify", "tiktok", "shopee", "lazada", "woocommerce", "amaz
 
 def put_warehouse(warehouse_id: str, body: WarehouseIn, now_ms: int) -> dict:
     data = {"warehouse_id": warehouse_id, **body.model_dump()}
-    store.put_warehouse(warehouse_id, data, now_ms)
+    audit.note_before(store.put_warehouse(warehouse_id, data, now_ms))
     repository.forget_warehouse_priorities()
     return data
 
@@ -32,7 +33,7 @@ def list_warehouses(page: PageRequest) -> dict:
 
 def put_sku(sku: str, body: SkuIn, now_ms: int) -> dict:
     data = {"sku": sku, **body.model_dump(exclude_none=True)}
-    store.put_sku(sku, data, now_ms)
+    audit.note_before(store.put_sku(sku, data, now_ms))
     return data
 
 
@@ -74,7 +75,7 @@ def put_shop(platform: str, shop: str, body: ShopIn, now_ms: int) -> dict:
     data = {"platform": platform, "shop": shop, "api_base_url": body.api_base_url,
             "secret_name": secret_name, "credential_fields": sorted(credentials),
             "max_calls_per_second": body.max_calls_per_second}
-    store.put_shop(platform, shop, data, now_ms)
+    audit.note_before(store.put_shop(platform, shop, data, now_ms))
     return data
 
 
@@ -127,7 +128,7 @@ def put_listing(platform: str, shop: str, listing_id: str, body: ListingIn, now_
     require_skus(c.sku for c in body.components)
     data = {"platform": platform, "shop": shop, "listing_id": listing_id,
             "components": [c.model_dump() for c in body.components], "platform_ids": body.platform_ids}
-    store.put_listing(platform, shop, listing_id, data, now_ms)
+    audit.note_before(store.put_listing(platform, shop, listing_id, data, now_ms))
     return data
 
 

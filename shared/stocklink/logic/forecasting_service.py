@@ -22,7 +22,7 @@ from stocklink.domain.requests import Money
 from stocklink.errors import NotFound, ValidationFailed
 from stocklink.forecasting import abc as abc_mod
 from stocklink.forecasting import engine
-from stocklink.logic import sales_history
+from stocklink.logic import audit, sales_history
 from stocklink.logic.catalog import require_skus
 from stocklink.logic.paging import PageRequest
 from stocklink.store import sales_models as store
@@ -57,7 +57,7 @@ def put_supplier(sku: str, body: SupplierIn, now_ms: int) -> dict:
     require_skus([sku])
     data = {"sku": sku, **body.model_dump()}
     data["price_breaks"] = sorted(data["price_breaks"], key=lambda b: b["min_qty"])
-    store.put_supplier(sku, data, now_ms)
+    audit.note_before(store.put_supplier(sku, data, now_ms))
     return data
 
 

@@ -26,7 +26,7 @@ from stocklink.alerts.state import AlertState
 from stocklink.config import table_name
 from stocklink.store import paging
 from stocklink.store.keys import OPEN, OUTBOX, RULES, SUBSCRIPTIONS, outbox_pk  # noqa: F401 - used by callers
-from stocklink.store.models import _Meta, connection_for, is_conditional_failure, written
+from stocklink.store.models import _Meta, connection_for, is_conditional_failure, save_returning_old, written
 
 
 class ListIndex(GlobalSecondaryIndex):
@@ -230,8 +230,10 @@ def rule_doc(scope: str, name: str | None = None) -> dict | None:
     return get_doc(_rule_pk(scope, name))
 
 
-def save_rule(scope: str, name: str | None, doc: dict, now_ms: int) -> None:
-    put_doc(_rule_pk(scope, name), doc, now_ms, RULES)
+def save_rule(scope: str, name: str | None, doc: dict, now_ms: int) -> dict | None:
+    """Store a rule document; returns the one it replaced (None if new)."""
+    old = save_returning_old(ConfigRecord(_rule_pk(scope, name), data=doc, list_key=RULES, updated_at=now_ms))
+    return old.data if old else None
 
 
 def all_rules() -> list[tuple[str, str | None, dict]]:

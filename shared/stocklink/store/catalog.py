@@ -18,8 +18,9 @@ from stocklink.store.repository import (
 
 # --- warehouses and SKUs ---------------------------------------------------------------------------------
 
-def put_warehouse(warehouse_id: str, data: dict, now_ms: int) -> None:
-    put_catalog(keys.WAREHOUSE, warehouse_id, data, now_ms)
+def put_warehouse(warehouse_id: str, data: dict, now_ms: int) -> dict | None:
+    """Returns the document it replaced (None if new)."""
+    return put_catalog(keys.WAREHOUSE, warehouse_id, data, now_ms)
 
 
 def warehouse(warehouse_id: str) -> dict | None:
@@ -36,8 +37,9 @@ def warehouses_page(limit: int, cursor: str | None) -> paging.Page:
     return paging.Page([item.data for item in page.items], page.next)
 
 
-def put_sku(sku: str, data: dict, now_ms: int) -> None:
-    put_catalog(keys.SKU, sku, data, now_ms)
+def put_sku(sku: str, data: dict, now_ms: int) -> dict | None:
+    """Returns the document it replaced (None if new)."""
+    return put_catalog(keys.SKU, sku, data, now_ms)
 
 
 def skus(wanted: Iterable[str]) -> dict[str, dict]:
@@ -47,8 +49,9 @@ def skus(wanted: Iterable[str]) -> dict[str, dict]:
 
 # --- shops ------------------------------------------------------------------------------------------------
 
-def put_shop(platform: str, shop: str, data: dict, now_ms: int) -> None:
-    put_catalog(keys.SHOP, keys.channel(platform, shop), data, now_ms)
+def put_shop(platform: str, shop: str, data: dict, now_ms: int) -> dict | None:
+    """Returns the document it replaced (None if new)."""
+    return put_catalog(keys.SHOP, keys.channel(platform, shop), data, now_ms)
 
 
 def shop(platform: str, shop: str) -> dict | None:
@@ -66,11 +69,11 @@ def listings(platform: str, shop: str, listing_ids: Iterable[str]) -> dict[str, 
     return batch_get_catalog(keys.listing_pk(platform, shop), listing_ids)
 
 
-def put_listing(platform: str, shop: str, listing_id: str, data: dict, now_ms: int) -> None:
+def put_listing(platform: str, shop: str, listing_id: str, data: dict, now_ms: int) -> dict | None:
     """Store a listing and keep the reverse index (SKU → listings showing it) in step with its components:
-    an entry per component SKU, and none left for a SKU the listing no longer holds."""
-    previous = listing(platform, shop, listing_id)
-    put_catalog(keys.listing_pk(platform, shop), listing_id, data, now_ms)
+    an entry per component SKU, and none left for a SKU the listing no longer holds. Returns the listing
+    it replaced (None if new)."""
+    previous = put_catalog(keys.listing_pk(platform, shop), listing_id, data, now_ms)
     ref = keys.listing_ref(platform, shop, listing_id)
     kept = {c["sku"] for c in data["components"]}
     for sku in kept:
@@ -79,6 +82,7 @@ def put_listing(platform: str, shop: str, listing_id: str, data: dict, now_ms: i
     for component in (previous or {}).get("components", []):
         if component["sku"] not in kept:
             delete_catalog(keys.sku_listings_pk(component["sku"]), ref)
+    return previous
 
 
 def listings_showing(sku: str) -> list[tuple[str, str, str]]:
@@ -101,8 +105,9 @@ def listings_with_allocation(listing_ids: Iterable[tuple[str, str, str]], channe
 
 # --- allocation settings -------------------------------------------------------------------------------------
 
-def put_allocation(platform: str, shop: str, data: dict, now_ms: int) -> None:
-    put_catalog(keys.ALLOCATION, keys.channel(platform, shop), data, now_ms)
+def put_allocation(platform: str, shop: str, data: dict, now_ms: int) -> dict | None:
+    """Returns the document it replaced (None if new)."""
+    return put_catalog(keys.ALLOCATION, keys.channel(platform, shop), data, now_ms)
 
 
 def allocation(platform: str, shop: str) -> dict | None:
@@ -124,5 +129,6 @@ def last_units_policy() -> dict | None:
     return get_catalog(keys.LAST_UNITS_POLICY, "global")
 
 
-def put_last_units_policy(data: dict, now_ms: int) -> None:
-    put_catalog(keys.LAST_UNITS_POLICY, "global", data, now_ms)
+def put_last_units_policy(data: dict, now_ms: int) -> dict | None:
+    """Returns the document it replaced (None if new)."""
+    return put_catalog(keys.LAST_UNITS_POLICY, "global", data, now_ms)

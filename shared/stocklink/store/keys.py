@@ -15,10 +15,22 @@ Tables (infra/topology.py):
                                             markers and cursors, supplier settings, forecast runs/results
   alerts        (pk)                        single table: alert states, rules, subscriptions, delivery
                                             markers, the outbox; the sparse index by_list lists them
+  tokens        (pk, sk)                    API tokens: TOKEN / <name> (what GET /tokens lists) and
+                                            HASH#<sha256 hex> / - (what authentication reads): no token
+  audit         (pk, sk)                    AUDIT#<UTC day> / <ms>#<id>: staff and admin writes, and
+                                            AUDIT_DAYS / <UTC day>: the days that have entries
+
+Audit key design: an append-only trail written on every staff write would make one partition hot forever
+if it had one partition; keyed by the UTC day, writes spread over a new partition each day (one day's
+staff writes are far below a partition's 1,000 writes/s), and the sort key (zero-padded epoch ms, then a
+random id) orders a day's entries by time. Newest first is a descending Query of today's partition, then
+of each earlier day with entries: AUDIT_DAYS lists those days (each container marks a day once), so a
+reader never walks empty days. A cursor is the last entry's key; the day is in it.
 Sort keys that carry a time are zero-padded epoch milliseconds (13 digits), so they sort by time.
 """
 from __future__ import annotations
 
+import datetime
 import uuid
 import zlib
 
@@ -200,6 +212,36 @@ def suggestions_pk(run_id: str) -> str:
 def suggestion_sk(urgent: bool, stockout_date: str | None, sku: str) -> str:
     """Most urgent first: stockouts within the lead time, then by stockout date, then SKU."""
     return f"{0 if urgent else 1}#{stockout_date or NO_STOCKOUT}#{sku}"
+
+
+# --- tokens table (store.tokens) -------------------------------------------------------------------------
+#   TOKEN        / <name>   the token's public record: roles, limits, created, last used; or a retired
+#                           secret-sourced (bootstrap) token's retirement
+#   HASH#<hex>   / -        the same token by the SHA-256 of its value: what a request's token is looked up by
+TOKENS_PK = "TOKEN"
+
+
+def token_hash_pk(digest: str) -> str:
+    return f"HASH#{digest}"
+
+
+# --- audit table (store.audit) ------------------------------------------------------------------------------
+AUDIT_PREFIX = "AUDIT#"
+AUDIT_DAYS_PK = "AUDIT_DAYS"
+
+
+def audit_day(at_ms: int) -> str:
+    """The UTC day of `at_ms`, YYYY-MM-DD (sorts by time)."""
+    return datetime.datetime.fromtimestamp(at_ms / 1000, tz=datetime.timezone.utc).strftime("%Y-%m-%d")
+
+
+def audit_pk(day: str) -> str:
+    return f"{AUDIT_PREFIX}{day}"
+
+
+def audit_sk(at_ms: int) -> str:
+    """Sorts by time; the random suffix keeps entries of the same millisecond apart."""
+    return f"{at_ms:013d}#{uuid.uuid4().hex[:12]}"
 
 
 # --- alerts table (store.alert_models) ----------------------------------------------------------------------

@@ -83,6 +83,15 @@ def written(write: Callable[[], object]) -> bool:
         raise
 
 
+def save_returning_old(item: Model) -> Model | None:
+    """Save `item` (unconditionally) and return the item it replaced, or None if it is new: the same
+    PutItem returns it (ReturnValues ALL_OLD) at no extra cost. pynamodb 6's Model.save offers no
+    ReturnValues, hence its save arguments here."""
+    args, kwargs = item._get_save_args()
+    old = item._get_connection().put_item(*args, return_values="ALL_OLD", **kwargs).get("Attributes")
+    return type(item).from_raw_data(old) if old else None
+
+
 class _Meta:
     region = _REGION
     # Lambda containers are short-lived and single-threaded; a small pool with few retries keeps the

@@ -7,7 +7,8 @@ from typing import Iterable, Iterator
 from pynamodb.exceptions import DoesNotExist
 
 from stocklink.domain.stock import WarehouseStock
-from stocklink.store.models import CatalogItem, InboundEvent, LedgerEntry, Reservation, StockItem, written
+from stocklink.store.models import (CatalogItem, InboundEvent, LedgerEntry, Reservation, StockItem, save_returning_old,
+                                    written)
 
 from stocklink.store import keys, paging
 from stocklink.store.keys import WAREHOUSE
@@ -16,8 +17,11 @@ from stocklink.ttl_cache import TtlCache
 
 # --- catalog -------------------------------------------------------------------------------------
 
-def put_catalog(pk: str, sk: str, data: dict, now_ms: int) -> None:
-    CatalogItem(pk, sk, data=data, updated_at=now_ms).save()
+def put_catalog(pk: str, sk: str, data: dict, now_ms: int) -> dict | None:
+    """Store the item; returns the document it replaced (None if new), which the same PutItem returns at no
+    extra cost (ReturnValues ALL_OLD): the audit trail's `before`."""
+    old = save_returning_old(CatalogItem(pk, sk, data=data, updated_at=now_ms))
+    return old.data if old else None
 
 
 def get_catalog(pk: str, sk: str) -> dict | None:

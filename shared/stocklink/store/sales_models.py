@@ -23,7 +23,7 @@ from pynamodb.transactions import TransactWrite
 
 from stocklink.config import table_name
 from stocklink.store import paging
-from stocklink.store.models import connection_for, CatalogItem, LedgerEntry, StockItem, _Meta
+from stocklink.store.models import connection_for, CatalogItem, LedgerEntry, StockItem, _Meta, save_returning_old
 from stocklink.store.keys import (LATEST, NO_SK, RESULT_SK, RUN_PK, SKU, SUPPLIER_PK, abc_page_sk, abc_pk,
                                   cursor_pk, mark_pk, result_pk, sold_pk, suggestions_pk)
 from stocklink.store.keys import ledger_stream, sales_pk, suggestion_sk  # noqa: F401 - logic names keys so
@@ -116,8 +116,10 @@ def daily_sales(sku: str, first_day: str, last_day: str) -> list[tuple[str, floa
 
 # --- supplier settings ---------------------------------------------------------------------------
 
-def put_supplier(sku: str, data: dict, now_ms: int) -> None:
-    ForecastItem(SUPPLIER_PK, sku, data=data, updated_at=now_ms).save()
+def put_supplier(sku: str, data: dict, now_ms: int) -> dict | None:
+    """Store the SKU's supplier settings; returns the ones they replaced (None if new)."""
+    old = save_returning_old(ForecastItem(SUPPLIER_PK, sku, data=data, updated_at=now_ms))
+    return old.data if old else None
 
 
 def get_supplier(sku: str) -> dict | None:

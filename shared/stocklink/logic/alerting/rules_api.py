@@ -7,6 +7,7 @@ from typing import Any, Mapping
 
 from stocklink.alerts.levels import ThresholdConfig, Thresholds
 from stocklink.errors import ValidationFailed
+from stocklink.logic import audit
 from stocklink.logic.paging import PageRequest
 from stocklink.store import alert_models as store
 
@@ -40,7 +41,7 @@ def put_rule(scope: str, name: str | None, body: Mapping[str, Any], now_ms: int)
     except (TypeError, ValueError) as exc:
         raise ValidationFailed(str(exc)) from exc
     doc = {**body, **meta}
-    store.save_rule(scope, name, doc, now_ms)
+    audit.note_before(store.save_rule(scope, name, doc, now_ms))
     return {"scope": scope, "name": name, "rules": doc}
 
 

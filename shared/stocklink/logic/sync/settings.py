@@ -8,6 +8,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from stocklink.domain.allocation import AllocationSettings
 from stocklink.errors import ValidationFailed
+from stocklink.logic import audit
 from stocklink.logic.catalog import require_shop
 from stocklink.logic.sync import config
 from stocklink.store import catalog
@@ -35,7 +36,7 @@ def put_allocation(platform: str, shop: str, body: AllocationIn, now_ms: int) ->
     except ValueError as exc:
         raise ValidationFailed(str(exc)) from None
     data = {"platform": platform, "shop": shop, **settings.to_dict()}
-    catalog.put_allocation(platform, shop, data, now_ms)
+    audit.note_before(catalog.put_allocation(platform, shop, data, now_ms))
     config.forget()
     return data
 
@@ -62,7 +63,7 @@ class LastUnitsIn(BaseModel):
 
 def put_last_units(body: LastUnitsIn, now_ms: int) -> dict:
     data = body.model_dump()
-    catalog.put_last_units_policy(data, now_ms)
+    audit.note_before(catalog.put_last_units_policy(data, now_ms))
     config.forget()
     return data
 
