@@ -1,6 +1,8 @@
 """HTTP edge shared by the API functions: one resolver setup, JSON errors, body validation."""
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from typing import TypeVar
 
@@ -40,9 +42,17 @@ def make_app() -> APIGatewayRestResolver:
 
 
 def raw_body(app: APIGatewayRestResolver) -> bytes:
+    """The body's bytes as the client sent them. A non-UTF-8 body arrives base64-encoded; it is decoded here
+    to bytes, not to text (powertools' `decoded_body` decodes to str and raised on such bodies: a 500)."""
     event = app.current_event
-    body = event.decoded_body if event.is_base64_encoded else event.body
-    data = body.encode() if isinstance(body, str) else (body or b"")
+    body = event.body or ""
+    if event.is_base64_encoded:
+        try:
+            data = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ValidationFailed("body is not valid base64") from exc
+    else:
+        data = body.encode() if isinstance(body, str) else body
     if len(data) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"body of {len(data)} bytes exceeds {MAX_BODY_BYTES}")
     return data
