@@ -22,8 +22,23 @@ def json_response(status: int, body: dict) -> Response:
                     body=json.dumps(body, default=str))
 
 
+# A path parameter becomes part of a DynamoDB key: a sort key holds at most 1,024 bytes and the longest
+# composes three parameters (platform#shop#listing), so each is 1-300 bytes as the handler receives it
+# (percent-encoded, as API Gateway's path). Longer ones were a 500 from DynamoDB's ValidationException.
+MAX_PATH_PARAM_BYTES = 300
+
+
+def _path_parameters_fit(app: APIGatewayRestResolver, next_middleware):
+    for name, value in (app.context.get("_route_args") or {}).items():
+        size = len(str(value).encode("utf-8", "surrogatepass"))
+        if not 0 < size <= MAX_PATH_PARAM_BYTES:
+            raise ValidationFailed(f"{name}: 1-{MAX_PATH_PARAM_BYTES} bytes", field=name)
+    return next_middleware(app)
+
+
 def make_app() -> APIGatewayRestResolver:
     app = APIGatewayRestResolver()
+    app.use(middlewares=[_path_parameters_fit])
 
     @app.exception_handler(StockLinkError)
     def _domain_error(exc: StockLinkError) -> Response:
