@@ -19,8 +19,13 @@ from stocklink.contract.routes import Op, operations
 
 REF = "#/components/schemas/{model}"
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
-# Path parameters are names and ids; the functions check each against what they store.
-PATH_PARAM = {"type": "string", "minLength": 1, "maxLength": 128}
+# Path parameters are names and ids. Documented: up to 100 printable ASCII characters, which stay within the
+# 300 bytes the API takes (stocklink.web) even when every one is percent-encoded; found or not by the function.
+PATH_PARAM = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[ -~]+$"}
+# Example values (Swagger UI's "try it out", and the first case the fuzz test sends): the README's walkthrough.
+EXAMPLES = {"warehouse_id": "wh-a", "sku": "TEE-RED-M", "platform": "shopify", "shop": "s1",
+            "listing_id": "L-1", "reservation_id": "web-1", "abc_class": "A", "subscription_id": "ops-chat",
+            "alert_id": "low_stock#TEE-RED-M#all"}
 SUCCESS_TEXT = {200: "OK", 201: "Created", 202: "Accepted"}
 ERROR_TEXT = {
     400: "Invalid path, query or body (`problems` lists the fields)", 401: "Missing or unknown token",
@@ -75,8 +80,8 @@ def _error_statuses(op: Op) -> list[int]:
 
 
 def _operation(op: Op, model_refs: dict[type[BaseModel], dict], components: dict) -> dict:
-    parameters = [{"name": name, "in": "path", "required": True, "schema": op.params.get(name, PATH_PARAM)}
-                  for name in path_params(op.path)]
+    parameters = [{"name": name, "in": "path", "required": True, "schema": op.params.get(name, PATH_PARAM),
+                   **({"example": EXAMPLES[name]} if name in EXAMPLES else {})} for name in path_params(op.path)]
     parameters += [{"name": q.name, "in": "query", "required": q.required, "schema": q.schema,
                     **({"description": q.description} if q.description else {})} for q in op.query]
     allowed = roles(op.group)
@@ -93,7 +98,10 @@ def _operation(op: Op, model_refs: dict[type[BaseModel], dict], components: dict
         doc["responses"][str(code)] = {"description": ERROR_TEXT[code], "content": _json(ERROR_REF)}
     if op.body is not None:
         schema = model_refs[op.body] if isinstance(op.body, type) else _response_schema(op.body, components)
-        doc["requestBody"] = {"required": True, "content": _json(schema)}
+        content = _json(schema)
+        if op.example is not None:
+            content["application/json"]["example"] = op.example
+        doc["requestBody"] = {"required": True, "content": content}
     return doc
 
 
