@@ -83,7 +83,9 @@ def parse_body(app: APIGatewayRestResolver, model: type[M]) -> M:
     if not isinstance(payload, dict):
         raise ValidationFailed("body must be a JSON object")
     try:
-        return model.model_validate(payload)
+        # strict JSON validation: a body means what the contract (the model's JSON schema) says; lax mode
+        # took false for 0, 0.0 for false and "1.5" for a number
+        return model.model_validate_json(data, strict=True)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "body"

@@ -32,3 +32,25 @@ def test_a_path_id_too_long_for_a_dynamodb_key_is_a_400_not_a_500(staff):
 def test_path_ids_within_limits_still_work(staff):
     assert staff.put("/warehouses/" + "%2F" * 100, {"name": "A"}).status == 200     # 100 encoded characters
     assert staff.get("/skus/shopify:s1:1001/stock").status == 404      # not found, not refused
+
+
+def test_a_forged_cursor_is_a_400_even_before_the_first_forecast_run(aws):
+    # with no run yet the cursor was never read: any string answered 200 (every other list answers 400)
+    from functions.forecast_api.handler import handler
+    from tests.integration.apigw import ApiClient
+    from tests.integration.conftest import STAFF_TOKEN
+
+    client = ApiClient(handler, STAFF_TOKEN)
+    assert client.get("/replenishment").status == 200
+    answer = client.get("/replenishment", query={"cursor": "bm90LWEtY3Vyc29y"})
+    assert answer.status == 400 and answer.body["field"] == "cursor"
+
+
+def test_bodies_are_validated_strictly_as_the_contract_says(staff):
+    # lax validation took {"enabled": 0.0, "min_units_per_channel": false} as {false, 0} (a 200 for a body
+    # the contract calls invalid), and "1.5" for a price
+    answer = staff.put("/allocation/last-units", {"enabled": 0.0, "min_units_per_channel": False})
+    assert answer.status == 400 and answer.body["field"] in ("enabled", "min_units_per_channel")
+    assert staff.put("/skus/TEE", {"name": "Tee", "price": "1.5"}).status == 400
+    assert staff.put("/skus/TEE", {"name": "Tee", "price": 2}).status == 200           # an int is a number
+    assert staff.put("/allocation/last-units", {"enabled": False, "k": 3}).status == 200

@@ -83,7 +83,8 @@ def _operation(op: Op, model_refs: dict[type[BaseModel], dict], components: dict
     parameters = [{"name": name, "in": "path", "required": True, "schema": op.params.get(name, PATH_PARAM),
                    **({"example": EXAMPLES[name]} if name in EXAMPLES else {})} for name in path_params(op.path)]
     parameters += [{"name": q.name, "in": "query", "required": q.required, "schema": q.schema,
-                    **({"description": q.description} if q.description else {})} for q in op.query]
+                    **({"description": q.description} if q.description else {}),
+                    **({"allowEmptyValue": True} if q.empty_is_absent else {})} for q in op.query]
     allowed = roles(op.group)
     doc: dict[str, Any] = {
         "operationId": operation_id(op), "summary": op.summary, "tags": [op.path.strip("/").split("/")[0]],

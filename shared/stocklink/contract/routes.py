@@ -22,6 +22,7 @@ class Param:
     schema: dict[str, Any]
     required: bool = False
     description: str = ""
+    empty_is_absent: bool = False     # `?name=` reads as if the parameter were not given (allowEmptyValue)
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,9 @@ def _lazy(module: str, name: str):
     return getattr(import_module(module), name)
 
 
-PAGED = (Param("limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}),
-         Param("cursor", {"type": "string", "maxLength": 2048}, description="`next` of the previous page"))
+PAGED = (Param("limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}, empty_is_absent=True),
+         Param("cursor", {"type": "string", "maxLength": 4096, "pattern": "^[A-Za-z0-9_-]+$"},
+               description="`next` of the previous page, unchanged (opaque)", empty_is_absent=True))
 STATUS = {"type": "string"}
 PLATFORM = {"type": "string", "enum": list(PLATFORMS)}
 
@@ -68,7 +70,7 @@ def operations() -> tuple[Op, ...]:
         Op("POST", "/stock/adjustments", "staff", "Adjust on-hand stock", {201: s.STOCK_VIEW}, rq.AdjustmentIn,
            errors=(404, 409), example={"warehouse_id": "wh-a", "sku": "TEE-RED-M", "delta": -1, "reason": "damaged"}),
         Op("GET", "/ledger", "staff_read", "A SKU's stock movements", {200: s.LEDGER},
-           query=(Param("sku", {"type": "string", "minLength": 1}, True), Param("warehouse_id", s.STR), *PAGED),
+           query=(Param("sku", {"type": "string", "minLength": 1}, True), Param("warehouse_id", s.STR, empty_is_absent=True), *PAGED),
            errors=(404,)),
         Op("GET", "/events", "staff_read", "Inbound events that need a person", {200: s.EVENTS},
            query=(Param("status", {"enum": ["unmapped", "oversold", "skipped", "preempted"],
