@@ -5,11 +5,13 @@ import base64
 import binascii
 import json
 from typing import TypeVar
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from stocklink.auth import Principal, authenticate
+from stocklink.domain.requests import Identifier
 from stocklink.errors import PayloadTooLarge, StockLinkError, ValidationFailed
 from stocklink.observability import logger
 
@@ -28,12 +30,27 @@ def json_response(status: int, body: dict) -> Response:
 MAX_PATH_PARAM_BYTES = 300
 
 
+# SKUs and warehouses are named by Identifiers wherever a body names them (receipts, holds, listings), so a
+# path may not name one otherwise: PUT /skus/{sku} made SKUs that no receipt or hold could ever name.
+IDENTIFIER_PARAMS = ("sku", "warehouse_id")
+_IDENTIFIER = TypeAdapter(Identifier)
+
+
 def _path_parameters_fit(app: APIGatewayRestResolver, next_middleware):
     for name, value in (app.context.get("_route_args") or {}).items():
         size = len(str(value).encode("utf-8", "surrogatepass"))
         if not 0 < size <= MAX_PATH_PARAM_BYTES:
             raise ValidationFailed(f"{name}: 1-{MAX_PATH_PARAM_BYTES} bytes", field=name)
+        if name in IDENTIFIER_PARAMS and not _is_identifier(unquote(str(value))):
+            raise ValidationFailed(f"{name}: 1-128 of A-Z a-z 0-9 . _ : @ / + -", field=name)
     return next_middleware(app)
+
+
+def _is_identifier(value: str) -> bool:
+    try:
+        return _IDENTIFIER.validate_python(value) == value      # unchanged: no whitespace was stripped
+    except ValidationError:
+        return False
 
 
 def make_app() -> APIGatewayRestResolver:

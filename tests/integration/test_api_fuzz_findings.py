@@ -54,3 +54,15 @@ def test_bodies_are_validated_strictly_as_the_contract_says(staff):
     assert staff.put("/skus/TEE", {"name": "Tee", "price": "1.5"}).status == 400
     assert staff.put("/skus/TEE", {"name": "Tee", "price": 2}).status == 200           # an int is a number
     assert staff.put("/allocation/last-units", {"enabled": False, "k": 3}).status == 200
+
+
+def test_a_sku_or_warehouse_id_no_body_could_name_is_refused_in_the_path(staff):
+    # PUT /skus/{sku} stored any id (spaces, control characters, non-ASCII); no receipt, hold or listing
+    # could then name that SKU (their bodies take Identifiers only)
+    for bad in ("TEE%20RED", "T%C3%89E", "%01x", "a" * 129):
+        answer = staff.put(f"/skus/{bad}", {"name": "Tee"})
+        assert answer.status == 400 and answer.body["field"] == "sku", bad
+    assert staff.put("/warehouses/wh%20a", {"name": "A"}).body["field"] == "warehouse_id"
+    assert staff.get("/skus/%C3%89/channels").status == 400
+    assert staff.put("/skus/TEE-RED-M", {"name": "Tee"}).status == 200
+    assert staff.put("/skus/A%2FB", {"name": "Tee"}).status == 200          # "/" is an Identifier character

@@ -10,18 +10,22 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import models_json_schema
 
 from stocklink.auth import ROUTE_ROLES
 from stocklink.contract import schemas
 from stocklink.contract.routes import Op, operations
+from stocklink.domain.requests import Identifier
+from stocklink.web import IDENTIFIER_PARAMS
 
 REF = "#/components/schemas/{model}"
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 # Path parameters are names and ids. Documented: up to 100 printable ASCII characters, which stay within the
 # 300 bytes the API takes (stocklink.web) even when every one is percent-encoded; found or not by the function.
 PATH_PARAM = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[ -~]+$"}
+# ...except SKUs and warehouses, which are Identifiers as in every body (stocklink.web checks them)
+ID_PARAMS = {name: TypeAdapter(Identifier).json_schema() for name in IDENTIFIER_PARAMS}
 # Example values (Swagger UI's "try it out", and the first case the fuzz test sends): the README's walkthrough.
 EXAMPLES = {"warehouse_id": "wh-a", "sku": "TEE-RED-M", "platform": "shopify", "shop": "s1",
             "listing_id": "L-1", "reservation_id": "web-1", "abc_class": "A", "subscription_id": "ops-chat",
@@ -80,7 +84,7 @@ def _error_statuses(op: Op) -> list[int]:
 
 
 def _operation(op: Op, model_refs: dict[type[BaseModel], dict], components: dict) -> dict:
-    parameters = [{"name": name, "in": "path", "required": True, "schema": op.params.get(name, PATH_PARAM),
+    parameters = [{"name": name, "in": "path", "required": True, "schema": op.params.get(name, ID_PARAMS.get(name, PATH_PARAM)),
                    **({"example": EXAMPLES[name]} if name in EXAMPLES else {})} for name in path_params(op.path)]
     parameters += [{"name": q.name, "in": "query", "required": q.required, "schema": q.schema,
                     **({"description": q.description} if q.description else {}),
