@@ -84,7 +84,8 @@ def _error_statuses(op: Op) -> list[int]:
 
 
 def _operation(op: Op, model_refs: dict[type[BaseModel], dict], components: dict) -> dict:
-    parameters = [{"name": name, "in": "path", "required": True, "schema": op.params.get(name, ID_PARAMS.get(name, PATH_PARAM)),
+    parameters = [{"name": name, "in": "path", "required": True,
+                   "schema": op.params.get(name, ID_PARAMS.get(name, PATH_PARAM)),
                    **({"example": EXAMPLES[name]} if name in EXAMPLES else {})} for name in path_params(op.path)]
     parameters += [{"name": q.name, "in": "query", "required": q.required, "schema": q.schema,
                     **({"description": q.description} if q.description else {}),
