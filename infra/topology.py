@@ -252,6 +252,8 @@ WEBHOOK_THROTTLE = (500.0, 1000)
 
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/health", "staff_api"),
+    # The OpenAPI contract: public like /health (it holds no secret; clients and doc viewers fetch it bare)
+    Route("GET", "/openapi.json", "staff_api"),
     Route("PUT", "/warehouses/{warehouse_id}", "staff_api", "token"),
     Route("GET", "/warehouses", "staff_api", "token"),
     Route("PUT", "/skus/{sku}", "staff_api", "token"),

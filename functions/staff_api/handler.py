@@ -18,6 +18,12 @@ def health():
     return json_response(200, {"status": "ok"})
 
 
+@app.get("/openapi.json")
+def openapi_document():
+    from stocklink.contract import document   # built on first request only: no cold-start cost elsewhere
+    return json_response(200, document())
+
+
 @app.put("/warehouses/<warehouse_id>")
 def put_warehouse(warehouse_id: str):
     principal(app, "staff")

@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Iterable
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from infra.local import docs
 from infra.local.workers import ACCOUNT_ID, InvocationResult
 
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's request payload limit
@@ -253,7 +254,10 @@ class _Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         try:
             body = self._read_body()
-            if body is None:
+            local_page = docs.page(self.command, path)       # /docs: Swagger UI, local runtime only
+            if local_page is not None:
+                status, headers, out = local_page
+            elif body is None:
                 status, headers, out = 413, [("Content-Type", "application/json")], error_body(
                     "payload_too_large", f"Request body exceeds {MAX_PAYLOAD_BYTES} bytes")
             else:

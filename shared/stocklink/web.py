@@ -3,14 +3,18 @@ trail of staff and admin writes (one middleware for every API function: it knows
 `principal()` authenticated and the matched route, so no handler has to remember it)."""
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from typing import TypeVar
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from stocklink.auth import Principal, authorize, identify
 from stocklink.domain.audit import is_audited
+from stocklink.domain.requests import Identifier
 from stocklink.errors import PayloadTooLarge, StockLinkError, ValidationFailed
 from stocklink.logic import audit
 from stocklink.observability import logger
@@ -25,8 +29,38 @@ def json_response(status: int, body: dict) -> Response:
                     body=json.dumps(body, default=str))
 
 
+# A path parameter becomes part of a DynamoDB key: a sort key holds at most 1,024 bytes and the longest
+# composes three parameters (platform#shop#listing), so each is 1-300 bytes as the handler receives it
+# (percent-encoded, as API Gateway's path). Longer ones were a 500 from DynamoDB's ValidationException.
+MAX_PATH_PARAM_BYTES = 300
+
+
+# SKUs and warehouses are named by Identifiers wherever a body names them (receipts, holds, listings), so a
+# path may not name one otherwise: PUT /skus/{sku} made SKUs that no receipt or hold could ever name.
+IDENTIFIER_PARAMS = ("sku", "warehouse_id")
+_IDENTIFIER = TypeAdapter(Identifier)
+
+
+def _path_parameters_fit(app: APIGatewayRestResolver, next_middleware):
+    for name, value in (app.context.get("_route_args") or {}).items():
+        size = len(str(value).encode("utf-8", "surrogatepass"))
+        if not 0 < size <= MAX_PATH_PARAM_BYTES:
+            raise ValidationFailed(f"{name}: 1-{MAX_PATH_PARAM_BYTES} bytes", field=name)
+        if name in IDENTIFIER_PARAMS and not _is_identifier(unquote(str(value))):
+            raise ValidationFailed(f"{name}: 1-128 of A-Z a-z 0-9 . _ : @ / + -", field=name)
+    return next_middleware(app)
+
+
+def _is_identifier(value: str) -> bool:
+    try:
+        return _IDENTIFIER.validate_python(value) == value      # unchanged: no whitespace was stripped
+    except ValidationError:
+        return False
+
+
 def make_app() -> APIGatewayRestResolver:
     app = APIGatewayRestResolver()
+    app.use(middlewares=[_path_parameters_fit])
 
     @app.exception_handler(StockLinkError)
     def _domain_error(exc: StockLinkError) -> Response:
@@ -83,9 +117,17 @@ def _json_or_none(app: APIGatewayRestResolver):
 
 
 def raw_body(app: APIGatewayRestResolver) -> bytes:
+    """The body's bytes as the client sent them. A non-UTF-8 body arrives base64-encoded; it is decoded here
+    to bytes, not to text (powertools' `decoded_body` decodes to str and raised on such bodies: a 500)."""
     event = app.current_event
-    body = event.decoded_body if event.is_base64_encoded else event.body
-    data = body.encode() if isinstance(body, str) else (body or b"")
+    body = event.body or ""
+    if event.is_base64_encoded:
+        try:
+            data = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ValidationFailed("body is not valid base64") from exc
+    else:
+        data = body.encode() if isinstance(body, str) else body
     if len(data) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"body of {len(data)} bytes exceeds {MAX_BODY_BYTES}")
     return data
@@ -101,7 +143,9 @@ def parse_body(app: APIGatewayRestResolver, model: type[M]) -> M:
     if not isinstance(payload, dict):
         raise ValidationFailed("body must be a JSON object")
     try:
-        return model.model_validate(payload)
+        # strict JSON validation: a body means what the contract (the model's JSON schema) says; lax mode
+        # took false for 0, 0.0 for false and "1.5" for a number
+        return model.model_validate_json(data, strict=True)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "body"

@@ -32,7 +32,7 @@ def run(units: int, orders: int, threads: int) -> dict:
         sku, warehouse = f"FLASH-{run_id}", f"WH-FLASH-{run_id}"
         for method, path, body in [
             ("PUT", f"/warehouses/{warehouse}", {"name": "Flash warehouse", "region": "local", "priority": 1}),
-            ("PUT", f"/skus/{sku}", {"name": "Flash sale item", "price": "19.90"}),
+            ("PUT", f"/skus/{sku}", {"name": "Flash sale item", "price": 19.9}),
             ("POST", "/stock/receipts", {"warehouse_id": warehouse, "lines": [{"sku": sku, "qty": units}],
                                          "reference": f"flash-{run_id}"}),
         ]:

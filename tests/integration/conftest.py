@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 
 import boto3
 import pytest
@@ -12,10 +13,12 @@ from tests.integration.apigw import ApiClient
 ADMIN_TOKEN = "admin-token-for-tests"
 STAFF_TOKEN = "staff-token-for-tests"
 STOREFRONT_TOKEN = "storefront-token-for-tests"
+VIEWER_TOKEN = "viewer-token-for-tests"
 
 
-@pytest.fixture
-def aws():
+@contextmanager
+def moto_env():
+    """Tables, tokens and the bus on moto; `aws` gives each test its own, a module may share one."""
     from aws_lambda_powertools.utilities import parameters
 
     from infra.local.provision import create_tables
@@ -34,6 +37,7 @@ def aws():
             ADMIN_TOKEN: {"name": "root", "roles": ["admin"]},
             STAFF_TOKEN: {"name": "alice", "roles": ["staff"]},
             STOREFRONT_TOKEN: {"name": "shop-front", "roles": ["storefront"]},
+            VIEWER_TOKEN: {"name": "vera", "roles": ["viewer"]},
         }}))
         events = boto3.client("events")
         events.create_event_bus(Name="stocklink")
@@ -44,6 +48,12 @@ def aws():
         events.put_targets(Rule="capture-all", EventBusName="stocklink", Targets=[{"Id": "q", "Arn": queue_arn}])
         yield BusCapture(sqs, queue_url)
         parameters.clear_caches()
+
+
+@pytest.fixture
+def aws():
+    with moto_env() as bus:
+        yield bus
 
 
 class BusCapture:

@@ -26,6 +26,7 @@ from stocklink.logic import audit, sales_history
 from stocklink.logic.catalog import require_skus
 from stocklink.logic.paging import PageRequest
 from stocklink.store import sales_models as store
+from stocklink.store.paging import BadCursor
 
 FORECAST_REQUESTED = events.FORECAST_REQUESTED
 STOCKOUT_RISK, BURST, SLOW_MOVER = events.FORECAST_SIGNALS
@@ -244,6 +245,8 @@ def replenishment_view(page: PageRequest) -> dict:
     """The latest run's suggestions; `next` continues the list (a cursor from an older run is a 400)."""
     run_id = store.latest_run_id()
     if run_id is None:
+        if page.cursor:      # no run yet, so no page of it: a cursor is forged or from another list
+            raise BadCursor("a cursor of another list")
         return {"run_id": None, "suggestions": [], "next": None}
     found = store.suggestions_page(run_id, page.limit, page.cursor)
     items = found.items

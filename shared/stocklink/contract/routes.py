@@ -1,0 +1,144 @@
+"""The contract's table: one line per API route — its auth group, body, query, answers.
+
+Adding a route: declare it in infra/topology.py ROUTES, add its line here and its line in the route x role
+matrix (tests/integration/test_route_role_matrix.py); tests fail until all three agree. `group` is the
+route group the handler passes to `principal()` (stocklink.auth.ROUTE_ROLES), None for a public route.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from stocklink.channels.registry import PLATFORMS
+from stocklink.contract import schemas as s
+from stocklink.domain import requests as rq
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    schema: dict[str, Any]
+    required: bool = False
+    description: str = ""
+    empty_is_absent: bool = False     # `?name=` reads as if the parameter were not given (allowEmptyValue)
+
+
+@dataclass(frozen=True)
+class Op:
+    method: str
+    path: str
+    group: str | None                              # None: no Bearer token (public, or signed by a platform)
+    summary: str
+    ok: dict[int, dict[str, Any]]                  # success status -> response schema
+    body: type[BaseModel] | dict[str, Any] | None = None
+    query: tuple[Param, ...] = ()
+    errors: tuple[int, ...] = ()                   # statuses beyond those every route of its kind gets
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)   # path parameter schema overrides
+    example: dict[str, Any] | None = None          # a request body that works on the README's walkthrough data
+
+
+def _lazy(module: str, name: str):
+    """Models that live next to their logic (imported when the document is built, not at cold start)."""
+    from importlib import import_module
+    return getattr(import_module(module), name)
+
+
+PAGED = (Param("limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}, empty_is_absent=True),
+         Param("cursor", {"type": "string", "maxLength": 4096, "pattern": "^[A-Za-z0-9_-]+$"},
+               description="`next` of the previous page, unchanged (opaque)", empty_is_absent=True))
+STATUS = {"type": "string"}
+PLATFORM = {"type": "string", "enum": list(PLATFORMS)}
+
+
+def operations() -> tuple[Op, ...]:
+    settings, fs = "stocklink.logic.sync.settings", "stocklink.logic.forecasting_service"
+    return (
+        Op("GET", "/health", None, "Liveness", {200: s.HEALTH}),
+        Op("GET", "/openapi.json", None, "This OpenAPI document", {200: s.OBJ}),
+        Op("PUT", "/warehouses/{warehouse_id}", "staff", "Create or replace a warehouse", {200: s.WAREHOUSE},
+           rq.WarehouseIn, example={"name": "Shenzhen A", "region": "cn-south", "priority": 1}),
+        Op("GET", "/warehouses", "staff_read", "List warehouses", {200: s.page("warehouses", s.WAREHOUSE)},
+           query=PAGED),
+        Op("PUT", "/skus/{sku}", "staff", "Create or replace a SKU", {200: s.SKU}, rq.SkuIn,
+           example={"name": "Red tee M", "price": 19.9, "unit_cost": 6.5}),
+        Op("GET", "/skus/{sku}/stock", "staff_read", "A SKU's stock per warehouse", {200: s.STOCK_VIEW}),
+        Op("POST", "/stock/receipts", "staff", "Goods in (idempotent per reference)",
+           {201: s.RECEIPT, 200: s.RECEIPT}, rq.ReceiptIn, errors=(404, 409),
+           example={"warehouse_id": "wh-a", "reference": "PO-2", "lines": [{"sku": "TEE-RED-M", "qty": 12}]}),
+        Op("POST", "/stock/adjustments", "staff", "Adjust on-hand stock", {201: s.STOCK_VIEW}, rq.AdjustmentIn,
+           errors=(404, 409), example={"warehouse_id": "wh-a", "sku": "TEE-RED-M", "delta": -1, "reason": "damaged"}),
+        Op("GET", "/ledger", "staff_read", "A SKU's stock movements", {200: s.LEDGER},
+           query=(Param("sku", {"type": "string", "minLength": 1}, True),
+                  Param("warehouse_id", s.STR, empty_is_absent=True), *PAGED),
+           errors=(404,)),
+        Op("GET", "/events", "staff_read", "Inbound events that need a person", {200: s.EVENTS},
+           query=(Param("status", {"enum": ["unmapped", "oversold", "skipped", "preempted"],
+                                   "default": "unmapped"}), *PAGED)),
+        Op("PUT", "/shops/{platform}/{shop}", "admin", "Set a shop's credentials and API URL", {200: s.SHOP},
+           rq.ShopIn, params={"platform": PLATFORM}, example={"webhook_secret": "from-the-app-settings"}),
+        Op("PUT", "/listings/{platform}/{shop}/{listing_id}", "staff", "Map a listing to SKUs", {200: s.LISTING},
+           rq.ListingIn, params={"platform": PLATFORM},
+           example={"components": [{"sku": "TEE-RED-M", "qty": 1}], "platform_ids": {"inventory_item_id": "1"}}),
+        Op("POST", "/reservations", "storefront", "Hold stock", {201: s.RESERVATION, 200: s.RESERVATION},
+           rq.ReservationIn, errors=(404, 409),
+           example={"reservation_id": "web-2", "channel": "web", "lines": [{"sku": "TEE-RED-M", "qty": 2}]}),
+        Op("GET", "/reservations/{reservation_id}", "storefront", "A reservation", {200: s.RESERVATION}),
+        Op("POST", "/reservations/{reservation_id}/commit", "storefront", "Commit (paid)", {200: s.RESERVATION},
+           errors=(409,)),
+        Op("POST", "/reservations/{reservation_id}/release", "storefront", "Release the hold",
+           {200: s.RESERVATION}, errors=(409,)),
+        Op("POST", "/reservations/{reservation_id}/ship", "storefront", "Ship", {200: s.RESERVATION},
+           errors=(409,)),
+        Op("POST", "/webhooks/{platform}/{shop}", None, "A platform's order webhook (HMAC-signed)",
+           {200: s.WEBHOOK_RESULT}, s.WEBHOOK_IN, errors=(401, 500), params={"platform": PLATFORM}),
+        Op("PUT", "/shops/{platform}/{shop}/allocation", "staff", "Set a shop's allocation", {200: s.ALLOCATION},
+           _lazy(settings, "AllocationIn"), params={"platform": PLATFORM}, example={"rule": "shared", "buffer": 2}),
+        Op("GET", "/shops/{platform}/{shop}/allocation", "staff_read", "A shop's allocation",
+           {200: s.ALLOCATION}, params={"platform": PLATFORM}),
+        Op("GET", "/skus/{sku}/channels", "staff_read", "A SKU's listings and what they show",
+           {200: s.SKU_CHANNELS}),
+        Op("PUT", "/skus/{sku}/sale", "staff", "Declare a sale (guard the SKU)", {200: s.SALE},
+           _lazy(settings, "DeclaredSaleIn")),
+        Op("DELETE", "/skus/{sku}/sale", "staff", "End a declared sale", {200: s.SALE}),
+        Op("GET", "/sync/failures", "staff_read", "Push failures", {200: s.page("failures", s.OBJ)}, query=PAGED),
+        Op("PUT", "/allocation/last-units", "staff", "Set the last-units policy", {200: s.LAST_UNITS},
+           _lazy(settings, "LastUnitsIn"), example={"enabled": True, "k": 2.0}),
+        Op("GET", "/allocation/last-units", "staff_read", "The last-units policy", {200: s.LAST_UNITS}),
+        Op("GET", "/reconciliation/last", "staff_read", "The last reconciliation pass",
+           {200: s.RECONCILIATION_REPORT}, errors=(404,)),
+        Op("GET", "/reconciliation/history", "staff_read", "Reconciliation passes",
+           {200: s.page("passes", s.OBJ)}, query=PAGED),
+        Op("GET", "/alerts", "staff_read", "Alerts", {200: s.page("alerts", s.ALERT, count=s.INT)},
+           query=(Param("status", {"enum": ["open", "acked", "unacked", "all"], "default": "open"}), *PAGED)),
+        Op("POST", "/alerts/{alert_id}/ack", "staff", "Acknowledge an alert", {200: s.ALERT}, errors=(409,)),
+        Op("GET", "/alert-rules", "staff_read", "Alert thresholds", {200: s.ALERT_RULES}, query=PAGED),
+        Op("PUT", "/alert-rules/global", "staff", "Set global thresholds", {200: s.ALERT_RULE}, s.ALERT_RULE_IN,
+           example={"yellow_pct": 40, "red_pct": 10}),
+        Op("PUT", "/alert-rules/abc/{abc_class}", "staff", "Set an ABC class's thresholds", {200: s.ALERT_RULE},
+           s.ALERT_RULE_IN),
+        Op("PUT", "/alert-rules/sku/{sku}", "staff", "Set a SKU's thresholds", {200: s.ALERT_RULE},
+           s.ALERT_RULE_IN),
+        Op("GET", "/subscriptions", "staff_read", "Alert subscriptions",
+           {200: s.page("subscriptions", s.SUBSCRIPTION)}, query=PAGED),
+        Op("PUT", "/subscriptions/{subscription_id}", "admin", "Subscribe to alerts", {200: s.SUBSCRIPTION},
+           s.SUBSCRIPTION_IN, example={"protocol": "email", "endpoint": "ops@example.com"}),
+        Op("DELETE", "/subscriptions/{subscription_id}", "staff", "Unsubscribe", {200: s.DELETED}),
+        Op("PUT", "/skus/{sku}/supplier", "staff", "Set a SKU's supplier terms", {200: s.SUPPLIER},
+           _lazy(fs, "SupplierIn"), example={"supplier": "Acme", "lead_time_days": 10, "moq": 50}),
+        Op("GET", "/skus/{sku}/supplier", "staff_read", "A SKU's supplier terms", {200: s.SUPPLIER}),
+        Op("POST", "/forecasts/run", "staff", "Run the forecast now", {202: s.FORECAST_RUN}),
+        Op("GET", "/forecasts/{sku}", "staff_read", "A SKU's forecast", {200: s.FORECAST}),
+        Op("GET", "/replenishment", "staff_read", "Replenishment suggestions", {200: s.REPLENISHMENT},
+           query=PAGED),
+        Op("POST", "/tokens", "admin", "Create an API token (its value is in this answer only)",
+           {201: s.NEW_TOKEN}, rq.TokenIn, errors=(409,), example={"name": "shop-web", "roles": ["storefront"]}),
+        Op("GET", "/tokens", "admin", "API tokens (names, roles, use; never the token)",
+           {200: s.page("tokens", s.TOKEN)}, query=PAGED),
+        Op("DELETE", "/tokens/{name}", "admin", "Revoke a token, or retire the bootstrap one", {200: s.REVOKED}),
+        Op("GET", "/audit", "admin", "The audit trail of staff and admin writes, newest first",
+           {200: s.page("entries", s.AUDIT_ENTRY)},
+           query=(Param("actor", s.STR, description="only this token name's writes", empty_is_absent=True),
+                  *PAGED)),
+    )

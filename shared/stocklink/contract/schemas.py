@@ -1,0 +1,120 @@
+"""JSON-schema fragments of the API's responses (what the logic layer returns), for the OpenAPI contract.
+
+Request bodies are the pydantic models the handlers validate with (their schemas are generated); responses
+are plain dicts built by the logic layer, so their shapes are written here once. Objects are open (extra
+properties allowed: a client must ignore fields it does not know); `required` lists what every answer has.
+Where an answer's inner shape is large and still moving (reconciliation reports, forecasts, alert facts),
+the fragment pins only its outer fields: see LOOSE.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from stocklink.domain.stock import ReservationStatus
+
+Schema = dict[str, Any]
+
+STR: Schema = {"type": "string"}
+INT: Schema = {"type": "integer"}
+NUM: Schema = {"type": "number"}
+BOOL: Schema = {"type": "boolean"}
+OBJ: Schema = {"type": "object"}
+CURSOR: Schema = {"type": ["string", "null"], "description": "opaque cursor of the next page; null on the last"}
+
+
+def nullable(schema: Schema) -> Schema:
+    if "type" in schema and isinstance(schema["type"], str):
+        return {**schema, "type": [schema["type"], "null"]}
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def obj(required: dict[str, Schema], optional: dict[str, Schema] | None = None) -> Schema:
+    return {"type": "object", "required": list(required), "properties": {**required, **(optional or {})}}
+
+
+def array(items: Schema) -> Schema:
+    return {"type": "array", "items": items}
+
+
+def page(key: str, item: Schema, **extra: Schema) -> Schema:
+    """A list endpoint's answer: {<key>: [item...], next: cursor | null, ...extra}."""
+    return obj({key: array(item), **extra, "next": CURSOR})
+
+
+ERROR = obj({"error": {"type": "string", "description": "machine-readable code, e.g. validation_error"},
+             "message": STR})
+
+HEALTH = obj({"status": {"const": "ok"}})
+LINE = obj({"sku": STR, "qty": INT})
+WAREHOUSE = obj({"warehouse_id": STR, "name": STR, "region": STR, "priority": INT})
+SKU = obj({"sku": STR, "name": STR}, {"price": nullable(NUM), "unit_cost": nullable(NUM)})
+_LEVELS = {"on_hand": INT, "reserved": INT, "available": INT, "in_transit": INT}
+STOCK_VIEW = obj({"sku": STR, "warehouses": array(obj({"warehouse_id": STR, **_LEVELS})), "totals": obj(_LEVELS)})
+RECEIPT = obj({"warehouse_id": STR, "reference": STR, "lines": array(LINE), "duplicate": BOOL})
+LEDGER_ENTRY = obj({"entry_id": STR, "sku": STR, "warehouse_id": STR, "movement": STR, "qty": INT,
+                    "on_hand_delta": INT, "reserved_delta": INT, "available_delta": INT,
+                    "actor": nullable(STR), "reason": nullable(STR), "source": nullable(STR), "created_at": INT})
+LEDGER = obj({"sku": STR, "entries": array(LEDGER_ENTRY), "next": CURSOR})
+EVENT = obj({"event_key": STR, "kind": nullable(STR), "status": STR},
+            {"received_at": {}, "platform": nullable(STR), "shop": nullable(STR), "order_id": nullable(STR),
+             "reservation_id": nullable(STR), "outcome": {}, "detail": {}})
+EVENTS = obj({"status": STR, "events": array(EVENT), "next": CURSOR})
+SHOP = obj({"platform": STR, "shop": STR, "secret_name": STR, "credential_fields": array(STR)},
+           {"api_base_url": nullable(STR), "max_calls_per_second": nullable(NUM)})
+LISTING = obj({"platform": STR, "shop": STR, "listing_id": STR,
+               "components": array(LINE), "platform_ids": {"type": "object", "additionalProperties": STR}})
+ALLOCATION = obj({"platform": STR, "shop": STR, "rule": {"enum": ["shared", "quota", "fixed"]},
+                  "buffer": INT, "buffer_mode": {"enum": ["static", "dynamic"]}, "ratio": NUM, "minimum": INT,
+                  "fixed": INT, "min_display": INT, "max_display": nullable(INT), "sellout_threshold": INT,
+                  "sync": BOOL, "warehouses": nullable(array(STR))})
+SKU_CHANNELS = obj({"sku": STR, "listings": array(obj({"platform": STR, "shop": STR, "listing_id": STR})),
+                    "allocation": OBJ})
+SALE = obj({"sku": STR, "guarded_until": nullable(STR)})
+LAST_UNITS = obj({"enabled": BOOL, "k": NUM, "min_units_per_channel": INT, "exit_factor": NUM,
+                  "default_push_latency_s": NUM, "default_webhook_delay_s": NUM, "absolute_refill_s": NUM,
+                  "drain_s": NUM})
+RECONCILIATION_REPORT: Schema = {"type": "object", "description": "The last pass: counts, drift fixed, anomalies"}
+RESERVATION = obj({"reservation_id": STR, "channel": STR,
+                   "status": {"enum": [s.value for s in ReservationStatus]},
+                   "lines": array(LINE),
+                   "allocations": array(obj({"sku": STR, "warehouse_id": STR, "qty": INT})), "created_at": INT},
+                  {"expires_at": INT, "status_reason": STR})
+ALERT = obj({"id": STR, "kind": STR, "level": STR, "status": {"enum": ["open", "acked", "closed"]}},
+            {"sku": nullable(STR), "scope": nullable(STR), "version": INT, "facts": OBJ})
+ALERT_RULES = obj({"global": OBJ, "abc": OBJ, "sku": OBJ, "defaults": OBJ, "next": CURSOR})
+ALERT_RULE = obj({"scope": {"enum": ["global", "abc", "sku"]}, "name": nullable(STR), "rules": OBJ})
+SUBSCRIPTION = obj({"id": STR, "protocol": STR, "name": STR}, {"filter": OBJ, "filter_policy": STR})
+DELETED = obj({"deleted": STR})
+SUPPLIER = obj({"sku": STR, "supplier": STR, "lead_time_days": NUM, "lead_time_std_days": NUM,
+                "review_period_days": NUM, "moq": INT, "case_pack": INT,
+                "price_breaks": array(obj({"min_qty": INT, "unit_cost": NUM})), "service_level": nullable(NUM)})
+FORECAST_RUN = obj({"run_id": STR, "status": STR})
+FORECAST = obj({"sku": STR})
+REPLENISHMENT = obj({"run_id": nullable(STR), "suggestions": array(OBJ), "next": CURSOR})
+_TOKEN_FIELDS = {"source": STR, "roles": array(STR), "max_open_holds": nullable(INT),
+                 "max_hold_seconds": nullable(INT), "created_at": nullable(INT), "created_by": nullable(STR),
+                 "last_used_at": nullable(INT), "retired_at": nullable(INT), "retired_by": nullable(STR)}
+TOKEN = obj({"name": STR}, _TOKEN_FIELDS)                          # never the token or its hash
+NEW_TOKEN = obj({"name": STR, "token": {"type": "string", "description": "shown once, in this answer only"}},
+                _TOKEN_FIELDS)
+REVOKED = obj({"name": STR, "revoked": BOOL}, {"revoked_at": INT, "retired_at": INT, "source": STR})
+AUDIT_ENTRY = obj({"id": STR, "at": INT, "actor": STR, "method": STR, "route": STR, "status": nullable(INT),
+                   "target": OBJ, "request_fields": array(STR)},
+                  {"before": {"description": "summary of what was replaced, or null"},
+                   "after": {"description": "summary of the answer, or {error} for a refusal"},
+                   "request_id": nullable(STR)})
+WEBHOOK_RESULT = obj({"received": INT, "outcomes": array({})})
+
+# Request bodies that the functions validate by hand (no pydantic model yet): their documented shape.
+ALERT_RULE_IN: Schema = {
+    "type": "object", "description": "Sparse threshold overrides (yellow_pct, orange_pct, red_pct, floor_units, "
+    "max_units, max_pct, default_safety_stock, band_pct, band_units); per SKU also abc_class and safety_stock."}
+SUBSCRIPTION_IN = obj({"protocol": {"enum": ["dingtalk", "email", "feishu", "lark", "slack", "sms", "wecom"]},
+                       "endpoint": {"type": "string", "minLength": 1}},
+                      {"name": STR, "secret": STR, "filter": OBJ})
+WEBHOOK_IN: Schema = {"description": "The platform's own payload, verified byte for byte against its HMAC "
+                                     "signature header (X-Shopify-Hmac-Sha256, Authorization, ...)."}
+
+# Answers whose inner shape the contract does not pin (honest list; see the module docstring).
+LOOSE = ("RECONCILIATION_REPORT", "SKU_CHANNELS.allocation", "ALERT.facts", "ALERT_RULES", "FORECAST",
+         "REPLENISHMENT.suggestions", "EVENT.detail", "WEBHOOK_RESULT.outcomes", "ALERT_RULE_IN")
