@@ -16,6 +16,9 @@ class StockLinkError(Exception):
     def body(self) -> dict:
         return {"error": self.code, "message": self.message, **self.details}
 
+    def headers(self) -> dict[str, str]:
+        return {}
+
 
 class ValidationFailed(StockLinkError):
     status, code = 400, "validation_error"
@@ -58,3 +61,23 @@ class InvalidTransition(StockLinkError):
 
 class PayloadTooLarge(StockLinkError):
     status, code = 413, "payload_too_large"
+
+
+class TooManyRequests(StockLinkError):
+    """A per-token limit is reached; nothing was written."""
+
+    status, code = 429, "too_many_requests"
+
+
+class Busy(StockLinkError):
+    """The change could not be made in time (DynamoDB kept cancelling it as a conflict); nothing was
+    written and the same request may be sent again. A platform answered this redelivers its webhook."""
+
+    status, code = 503, "busy"
+
+    def __init__(self, message: str, retry_after_s: int, **details):
+        super().__init__(message, retry_after_s=retry_after_s, **details)
+        self.retry_after_s = retry_after_s
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_s)}

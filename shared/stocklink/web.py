@@ -7,6 +7,7 @@ from typing import TypeVar
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from pydantic import BaseModel, ValidationError
 
+from stocklink import time_budget
 from stocklink.auth import Principal, authenticate
 from stocklink.errors import PayloadTooLarge, StockLinkError, ValidationFailed
 from stocklink.observability import logger
@@ -15,17 +16,23 @@ MAX_BODY_BYTES = 1024 * 1024
 M = TypeVar("M", bound=BaseModel)
 
 
-def json_response(status: int, body: dict) -> Response:
+def json_response(status: int, body: dict, headers: dict[str, str] | None = None) -> Response:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON,
-                    body=json.dumps(body, default=str))
+                    body=json.dumps(body, default=str), headers=headers)
 
 
 def make_app() -> APIGatewayRestResolver:
     app = APIGatewayRestResolver()
 
+    def _retry_within_the_invocation(app: APIGatewayRestResolver, next_middleware) -> Response:
+        time_budget.start(app.lambda_context)
+        return next_middleware(app)
+
+    app.use([_retry_within_the_invocation])
+
     @app.exception_handler(StockLinkError)
     def _domain_error(exc: StockLinkError) -> Response:
-        return json_response(exc.status, exc.body())
+        return json_response(exc.status, exc.body(), exc.headers() or None)
 
     @app.not_found
     def _not_found(_exc) -> Response:

@@ -17,14 +17,14 @@ from stocklink.domain.stock import (
     plan_allocations,
     shortfalls,
 )
-from stocklink import bus, events
-from stocklink.errors import IdempotencyConflict, InsufficientStock, InvalidTransition, NotFound
+from stocklink import bus, events, time_budget
+from stocklink.errors import Busy, IdempotencyConflict, InvalidTransition, NotFound
 from stocklink.logic.stock_events import publish_stock_changed
 from stocklink.store import repository
 from stocklink.store.models import AllocationMap, InboundEvent, LineMap, Reservation
 from stocklink.store.transactions import StockOp, StockTransaction, TransactionRefused
 
-_PLAN_ATTEMPTS = 6
+_TRANSITION_ATTEMPTS = 6   # reads of a reservation whose status keeps changing before the caller is told
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,10 @@ def reserve(request: ReservationRequest, *, actor: str, now_ms: int,
             return replay(existing, request)
     lines = merge_lines(list(request.lines))
     skus = [line.sku for line in lines]
-    for _attempt in range(_PLAN_ATTEMPTS):
-        plan = plan_allocations(lines, repository.stock_levels(skus))  # raises InsufficientStock
+    until, attempt = time_budget.deadline(), 0
+    while True:
+        # From consistent reads: InsufficientStock here is the pool's real state, never a lost race.
+        plan = plan_allocations(lines, repository.stock_levels(skus))
         reservation = new_reservation(request, plan, status, now_ms)
         txn = StockTransaction(actor=actor, source=request.source + ":" + request.reservation_id,
                                reason=None, now_ms=now_ms)
@@ -78,20 +80,22 @@ def reserve(request: ReservationRequest, *, actor: str, now_ms: int,
                 raise DuplicateEvent(marker.event_key) from refused
             if refused.reservation_refused:
                 existing = repository.get_reservation(request.reservation_id)
-                if existing is None:   # replaced item changed status under us: plan again
-                    continue
-                if replaces is not None:
-                    raise InvalidTransition(f"reservation is {existing.status}", status=existing.status)
-                return replay(existing, request)
-            continue  # a warehouse ran short or the transaction collided: re-read and plan again
+                if existing is not None:
+                    if replaces is not None:
+                        raise InvalidTransition(f"reservation is {existing.status}", status=existing.status)
+                    return replay(existing, request)
+                # the replaced item changed status under us: plan again
+            # A warehouse's guard failed: another change took units since the read. Read again and plan
+            # again: either this plan wins next time or the fresh read shows the pool really short.
+            if not time_budget.wait_before_retry(attempt, until):
+                raise Busy("stock is busy: other orders kept taking the units this plan counted on; send the "
+                           "same request again", retry_after_s=time_budget.RETRY_AFTER_S) from refused
+            attempt += 1
+            continue
         publish_stock_changed(((a.sku, a.warehouse_id) for a in plan), "reserve", request.source)
         if status is ReservationStatus.COMMITTED:
             publish_committed(reservation, now_ms)
         return ReserveResult(reservation, replayed=False)
-    # Still refused after re-planning: the pool is being drained faster than we can plan; say which SKU.
-    missing = shortfalls(lines, repository.stock_levels(skus))
-    first = missing[0] if missing else {"sku": skus[0], "requested": lines[0].qty, "available": lines[0].qty}
-    raise InsufficientStock(first["sku"], first["requested"], first["available"])
 
 
 def record_oversell(request: ReservationRequest, *, now_ms: int, marker: InboundEvent | None,
@@ -124,7 +128,7 @@ def transition(reservation_id: str, action: ReservationAction, *, actor: str, no
     `only_if_expired` is the sweep's guard: it releases a hold only while it is still held and expired,
     so a hold committed in the meantime is left alone.
     """
-    for _attempt in range(_PLAN_ATTEMPTS):
+    for _attempt in range(_TRANSITION_ATTEMPTS):
         reservation = repository.get_reservation(reservation_id)
         if reservation is None:
             raise NotFound(f"reservation {reservation_id} not found")
@@ -152,7 +156,7 @@ def transition(reservation_id: str, action: ReservationAction, *, actor: str, no
         except TransactionRefused as refused:
             if refused.duplicate:
                 raise DuplicateEvent(marker.event_key) from refused
-            continue  # status changed under us (or a collision): read again and decide again
+            continue  # status changed under us: read again and decide again
         if movement is not Movement.COMMIT:
             publish_stock_changed(((a.sku, a.warehouse_id) for a in reservation.allocations),
                                   action.value, reservation.source)
@@ -178,8 +182,11 @@ def release_expired(now_ms: int, limit: int = 200) -> list[str]:
     """Release holds whose time is up. Each release is its own guarded transaction."""
     released = []
     for hold in repository.due_holds(now_ms // 1000, limit):
-        result = transition(hold.reservation_id, ReservationAction.RELEASE, actor="expiry-sweep",
-                            now_ms=now_ms, only_if_expired=True, reason="hold expired")
+        try:
+            result = transition(hold.reservation_id, ReservationAction.RELEASE, actor="expiry-sweep",
+                                now_ms=now_ms, only_if_expired=True, reason="hold expired")
+        except Busy:
+            continue   # still expired at the next pass, which releases it then
         if result.status == ReservationStatus.RELEASED.value:
             released.append(hold.reservation_id)
     return released

@@ -6,6 +6,11 @@ The conditions live here, named by what they guard (put_marker, put_reservation,
 release_hold, record_preemption, stock): callers decide what to write and what a refusal means
 (TransactionRefused.duplicate / .reservation_refused / .holds_changed).
 
+A transaction DynamoDB cancels as a conflict (another transaction was writing one of its items) or as
+throttled wrote nothing and is sent again, unchanged, after a jittered exponential backoff, for as long as
+the invocation's time budget allows (stocklink.time_budget); then errors.Busy (a retryable 503). Only a
+failed condition is the caller's to interpret: the cancellation reasons tell the two apart.
+
 DynamoDB lets a transaction touch an item once, so the movements of one stock item (a hold released and
 the same units reserved again by the order that took them) become one counter update whose guard is the
 conjunction of each movement's guard as if they ran in the order given; each keeps its own ledger entry.
@@ -18,11 +23,16 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
+from stocklink import time_budget
 from stocklink.domain.stock import Movement, ReservationStatus, movement_deltas
+from stocklink.errors import Busy
+from stocklink.observability import logger
 from stocklink.store import keys
 from stocklink.store.models import connection_for, InboundEvent, LedgerEntry, Reservation, StockItem
 
 MAX_TRANSACTION_ITEMS = 100
+# Cancellation reasons that say nothing about the items' state: the same transaction may simply be sent again.
+RETRYABLE_REASONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
 # Labels of the items a refusal is reported by (TransactionRefused.failed).
 MARKER = "marker"
 RESERVATION = "reservation"
@@ -54,8 +64,9 @@ class TransactionRefused(Exception):
 
     @property
     def conflict(self) -> bool:
-        """DynamoDB refused because another transaction touched an item at the same time: retry."""
-        return not self.failed and "TransactionConflict" in self.codes
+        """DynamoDB cancelled it because another transaction was writing one of its items (or throttled
+        it), and no condition failed: the same transaction may be sent again."""
+        return not self.failed and any(code in RETRYABLE_REASONS for code in self.codes)
 
     @property
     def duplicate(self) -> bool:
@@ -198,23 +209,46 @@ class StockTransaction:
         return len(self._puts) + len(self._updates) + len(self._counter_moves)
 
     def commit(self) -> None:
+        """Write every item or none. TransactionRefused when a condition failed; errors.Busy when conflicts
+        outlasted the time budget (nothing written either way)."""
         if self.size > MAX_TRANSACTION_ITEMS:
             raise ValueError(f"transaction of {self.size} items exceeds {MAX_TRANSACTION_ITEMS}")
         updates = self._updates + self._counter_updates()
-        labels = [p[0] for p in self._puts] + [u[0] for u in updates]
-        try:
-            with TransactWrite(connection=connection_for(StockItem)) as txn:
-                for _, item, condition in self._puts:
-                    txn.save(item, condition=condition)
-                for _, item, actions, condition in updates:
-                    txn.update(item, actions=actions, condition=condition)
-        except TransactWriteError as exc:
-            reasons = exc.cancellation_reasons or []
-            codes = [(r.code if r else "None") for r in reasons]
-            failed = [label for label, code in zip(labels, codes) if code == "ConditionalCheckFailed"]
-            if not reasons:
-                raise
-            raise TransactionRefused(failed, codes) from exc
+        until = time_budget.deadline()
+        attempt = 0
+        while True:
+            try:
+                _transact_write(self._puts, updates)
+                return
+            except TransactionRefused as refused:
+                if not refused.conflict:
+                    raise
+                if not time_budget.wait_before_retry(attempt, until):
+                    logger.warning("transaction still in conflict when its time budget ran out",
+                                   extra={"source": self.source, "attempts": attempt + 1, "codes": refused.codes})
+                    raise Busy("stock is busy: the change kept colliding with other changes and was not made; "
+                               "send the same request again", retry_after_s=time_budget.RETRY_AFTER_S) from refused
+                attempt += 1
+
+
+def _transact_write(puts: list[tuple[str, object, Condition | None]],
+                    updates: list[tuple[str, object, list, Condition | None]]) -> None:
+    """The one TransactWriteItems call; a cancellation becomes TransactionRefused naming the labelled items
+    whose condition failed, with every item's cancellation code."""
+    labels = [p[0] for p in puts] + [u[0] for u in updates]
+    try:
+        with TransactWrite(connection=connection_for(StockItem)) as txn:
+            for _, item, condition in puts:
+                txn.save(item, condition=condition)
+            for _, item, actions, condition in updates:
+                txn.update(item, actions=actions, condition=condition)
+    except TransactWriteError as exc:
+        reasons = exc.cancellation_reasons or []
+        if not reasons:
+            raise
+        codes = [(r.code if r else "None") for r in reasons]
+        failed = [label for label, code in zip(labels, codes) if code == "ConditionalCheckFailed"]
+        raise TransactionRefused(failed, codes) from exc
 
 
 _COUNTERS = {"on_hand": StockItem.on_hand, "reserved": StockItem.reserved, "available": StockItem.available}

@@ -1,0 +1,64 @@
+"""Transaction conflicts as real DynamoDB reports them, injected around the store's TransactWriteItems call.
+
+DynamoDB cancels a transaction that touches an item another transaction is writing
+(TransactionCanceledException, cancellation reason TransactionConflict on that item, None on the others);
+neither moto nor DynamoDB Local ever does. The injector cancels a chosen share of calls that way before they
+reach the database, so a cancelled transaction writes nothing, as on DynamoDB."""
+from __future__ import annotations
+
+import random
+import threading
+import time
+
+from pynamodb.connection.base import Connection
+from pynamodb.exceptions import CancellationReason, TransactWriteError, VerboseClientError
+
+
+def conflict_error(item_count: int, conflicting: int = -1) -> TransactWriteError:
+    reasons: list[CancellationReason | None] = [None] * item_count
+    reasons[conflicting] = CancellationReason(code="TransactionConflict",
+                                              message="Transaction is ongoing for the item")
+    listed = ", ".join(r.code if r else "None" for r in reasons)
+    cause = VerboseClientError(
+        {"Error": {"Code": "TransactionCanceledException",
+                   "Message": f"Transaction cancelled, please refer cancellation reasons for specific reasons "
+                              f"[{listed}]"}},
+        "TransactWriteItems", cancellation_reasons=reasons)
+    return TransactWriteError("Failed to write transaction items", cause)
+
+
+class ConflictInjector:
+    """Cancels TransactWriteItems calls as conflicts: each with probability `rate`; or every call during the
+    first `burst_share` of each `burst_period_s` (on DynamoDB a conflict lasts while the other transaction
+    is in flight, so conflicts come in bursts); or the first `first` calls; or every call while `always`."""
+
+    def __init__(self, rate: float = 0.0, *, burst_share: float = 0.0, burst_period_s: float = 0.25,
+                 first: int = 0, seed: int = 14):
+        self.rate, self.first, self.always = rate, first, False
+        self.burst_share, self.burst_period_s = burst_share, burst_period_s
+        self.rng, self.lock = random.Random(seed), threading.Lock()
+        self.calls = self.injected = 0
+        self.started = time.monotonic()
+        self.real = Connection.transact_write_items
+
+    def _in_burst(self) -> bool:
+        return (time.monotonic() - self.started) % self.burst_period_s < self.burst_share * self.burst_period_s
+
+    def install(self, monkeypatch) -> "ConflictInjector":
+        injector = self
+        monkeypatch.setattr(Connection, "transact_write_items",
+                            lambda self, *args, **kwargs: injector(self, *args, **kwargs))
+        return self
+
+    def __call__(self, connection, condition_check_items, delete_items, put_items, update_items, **kwargs):
+        with self.lock:
+            self.calls += 1
+            cancel = (self.always or self.calls <= self.first or (self.rate and self.rng.random() < self.rate)
+                      or (self.burst_share and self._in_burst()))
+            self.injected += bool(cancel)
+        if not cancel:
+            return self.real(connection, condition_check_items, delete_items, put_items, update_items, **kwargs)
+        count = len(condition_check_items) + len(delete_items) + len(put_items) + len(update_items)
+        with self.lock:
+            conflicting = self.rng.randrange(count)
+        raise conflict_error(count, conflicting)
