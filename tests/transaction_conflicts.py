@@ -30,11 +30,12 @@ def conflict_error(item_count: int, conflicting: int = -1) -> TransactWriteError
 class ConflictInjector:
     """Cancels TransactWriteItems calls as conflicts: each with probability `rate`; or every call during the
     first `burst_share` of each `burst_period_s` (on DynamoDB a conflict lasts while the other transaction
-    is in flight, so conflicts come in bursts); or the first `first` calls; or every call while `always`."""
+    is in flight, so conflicts come in bursts); or the first `first` calls; or every call while `always`.
+    The first `pass_first` calls always go through."""
 
     def __init__(self, rate: float = 0.0, *, burst_share: float = 0.0, burst_period_s: float = 0.25,
-                 first: int = 0, seed: int = 14):
-        self.rate, self.first, self.always = rate, first, False
+                 first: int = 0, always: bool = False, pass_first: int = 0, seed: int = 14):
+        self.rate, self.first, self.always, self.pass_first = rate, first, always, pass_first
         self.burst_share, self.burst_period_s = burst_share, burst_period_s
         self.rng, self.lock = random.Random(seed), threading.Lock()
         self.calls = self.injected = 0
@@ -53,8 +54,9 @@ class ConflictInjector:
     def __call__(self, connection, condition_check_items, delete_items, put_items, update_items, **kwargs):
         with self.lock:
             self.calls += 1
-            cancel = (self.always or self.calls <= self.first or (self.rate and self.rng.random() < self.rate)
-                      or (self.burst_share and self._in_burst()))
+            cancel = self.calls > self.pass_first and (
+                self.always or self.calls <= self.pass_first + self.first
+                or (self.rate and self.rng.random() < self.rate) or (self.burst_share and self._in_burst()))
             self.injected += bool(cancel)
         if not cancel:
             return self.real(connection, condition_check_items, delete_items, put_items, update_items, **kwargs)

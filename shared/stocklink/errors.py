@@ -53,6 +53,12 @@ class IdempotencyConflict(StockLinkError):
     status, code = 409, "idempotency_conflict"
 
 
+class TooLargeForOneTransaction(StockLinkError):
+    """A request whose stock movements do not fit in one DynamoDB transaction (100 items); nothing written."""
+
+    status, code = 400, "too_large"
+
+
 class InvalidTransition(StockLinkError):
     """A reservation asked to move to a state its current state does not allow."""
 

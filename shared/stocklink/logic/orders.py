@@ -8,8 +8,15 @@ from __future__ import annotations
 from stocklink import bus, events
 from stocklink.channels.base import OrderEvent, OrderEventKind
 from stocklink.config import settings
-from stocklink.domain.stock import Movement, ReservationAction, ReservationStatus, merge_lines, request_fingerprint
-from stocklink.errors import InsufficientStock, InvalidTransition, NotFound
+from stocklink.domain.stock import (
+    Line,
+    Movement,
+    ReservationAction,
+    ReservationStatus,
+    merge_lines,
+    request_fingerprint,
+)
+from stocklink.errors import InsufficientStock, InvalidTransition, NotFound, TooLargeForOneTransaction
 from stocklink.logic import preemption, reservations
 from stocklink.logic.catalog import resolve_order_lines
 from stocklink.logic.reservations import DuplicateEvent, ReservationRequest
@@ -17,12 +24,24 @@ from stocklink.logic.stock_events import publish_stock_changed
 from stocklink.observability import logger, metrics
 from stocklink.store import repository
 from stocklink.store.models import InboundEvent
-from stocklink.store.transactions import PREEMPTED, StockOp, StockTransaction, TransactionRefused
+from stocklink.store.transactions import (
+    MAX_TRANSACTION_ITEMS,
+    PREEMPTED,
+    StockOp,
+    StockTransaction,
+    TransactionRefused,
+)
 from stocklink.time import iso_now
 
+# An order StockLink could not apply (it does not fit in one transaction): nothing reserved, its lines kept
+# on its record, an alert raised; answered 200 so the platform stops redelivering it.
+NEEDS_ATTENTION = "needs_attention"
 # Statuses that need a person: kept in the sparse status index so GET /events?status=… finds them.
-# (Order events are recorded as unmapped, oversold or skipped; a preempted hold has its own record.)
-ATTENTION = {"unmapped", "oversold", "skipped", PREEMPTED}
+# (Order events are recorded as unmapped, oversold, skipped or needs_attention; a preempted hold has its
+# own record.)
+ATTENTION = {"unmapped", "oversold", "skipped", NEEDS_ATTENTION, PREEMPTED}
+# A restocked return is one transaction: its marker and, per SKU, a counter update and a ledger entry.
+RETURN_MAX_SKUS = (MAX_TRANSACTION_ITEMS - 1) // 2
 
 
 def reservation_id_for(event: OrderEvent) -> str:
@@ -101,6 +120,11 @@ def _hold_or_commit(event: OrderEvent, now_ms: int) -> dict:
                                           "order_id": event.order_id, "unmapped": resolution.unmapped}])
         return outcome
     target = ReservationStatus.COMMITTED if wants_commit else ReservationStatus.HELD
+    skus = len(merge_lines(resolution.lines))
+    if skus > reservations.max_allocations(target):
+        return _needs_attention(event, resolution.lines, now_ms,
+                                f"{skus} SKUs: one {target.value} reservation takes at most "
+                                f"{reservations.max_allocations(target)} (one DynamoDB transaction)")
     request = ReservationRequest(
         reservation_id=rid, channel=f"{event.platform}:{event.shop}", lines=tuple(resolution.lines),
         fingerprint=request_fingerprint({"lines": [l.__dict__ for l in resolution.lines]}),
@@ -114,13 +138,18 @@ def _hold_or_commit(event: OrderEvent, now_ms: int) -> dict:
         result = reservations.reserve(request, actor=f"{event.platform}:{event.shop}", now_ms=now_ms,
                                       status=target, marker=marker, replaces=replaces,
                                       known_absent=existing is None)
+    except TooLargeForOneTransaction as too_large:
+        return _needs_attention(event, resolution.lines, now_ms, too_large.message)
     except InsufficientStock:
         if not wants_commit:
             return _oversold(event, request, now_ms)
         # First paid wins: the paid order may take unpaid holds of other channels (logic/preemption).
-        taken = preemption.commit_taking_holds(
-            request, preemption.OrderRef(event.platform, event.shop, event.order_id),
-            actor=f"{event.platform}:{event.shop}", now_ms=now_ms, marker=marker, replaces=replaces)
+        try:
+            taken = preemption.commit_taking_holds(
+                request, preemption.OrderRef(event.platform, event.shop, event.order_id),
+                actor=f"{event.platform}:{event.shop}", now_ms=now_ms, marker=marker, replaces=replaces)
+        except TooLargeForOneTransaction as too_large:
+            return _needs_attention(event, resolution.lines, now_ms, too_large.message)
         if taken is None:
             return _oversold(event, request, now_ms)
         result, preempted = taken.result, [hold.reservation_id for hold in taken.preempted]
@@ -146,6 +175,23 @@ def _oversold(event: OrderEvent, request: ReservationRequest, now_ms: int) -> di
                                       "order_id": event.order_id, "reservation_id": request.reservation_id,
                                       "shortfall": shortfall}])
     return {"status": "oversold", "reservation_id": request.reservation_id, "shortfall": shortfall}
+
+
+def _needs_attention(event: OrderEvent, lines: list[Line], now_ms: int, reason: str) -> dict:
+    """Record an order that cannot be applied: its lines kept on the record, nothing reserved, an alert
+    raised (order.needs_attention); the platform is answered 200, as redelivering cannot help."""
+    rid = reservation_id_for(event)
+    master_lines = [{"sku": line.sku, "qty": line.qty} for line in merge_lines(lines)]
+    outcome = _record(event, NEEDS_ATTENTION, now_ms, {"reservation_id": rid, "reason": reason},
+                      detail={"lines": master_lines, "order_lines": [l.__dict__ for l in event.lines],
+                              "paid": event.kind is OrderEventKind.PAID or event.paid})
+    logger.error("order needs attention", extra={"event_key": event.event_key, "reason": reason})
+    metrics.add_metric(name="OrderNeedsAttention", unit="Count", value=1)
+    bus.publish(events.ORDER_NEEDS_ATTENTION, [{"platform": event.platform, "shop": event.shop,
+                                                "order_id": event.order_id, "reservation_id": rid,
+                                                "kind": event.kind.value, "reason": reason,
+                                                "lines": master_lines}])
+    return outcome
 
 
 class _ReleasedMeanwhile(Exception):
@@ -177,6 +223,10 @@ def _restock_return(event: OrderEvent, now_ms: int) -> dict:
     if not resolution.lines:
         return _record(event, "unmapped" if resolution.unmapped else "applied", now_ms,
                        {"reservation_id": rid, "unmapped": resolution.unmapped, "note": "nothing restocked"})
+    if len(merge_lines(resolution.lines)) > RETURN_MAX_SKUS:
+        return _needs_attention(event, resolution.lines, now_ms,
+                                f"a return of {len(merge_lines(resolution.lines))} SKUs: one transaction "
+                                f"restocks at most {RETURN_MAX_SKUS}")
     reservation = repository.get_reservation(rid)
     shipped_from = {a.sku: a.warehouse_id for a in (reservation.allocations if reservation else [])}
     ops = []

@@ -31,6 +31,7 @@ from stocklink.logic.reservations import (
     DuplicateEvent,
     ReservationRequest,
     ReserveResult,
+    max_allocations,
     new_reservation,
     publish_committed,
     replay,
@@ -83,7 +84,8 @@ def commit_taking_holds(request: ReservationRequest, order: OrderRef, *, actor: 
         if holds is None:
             return None
         try:
-            plan = plan_allocations(lines, _with_released(levels, holds))
+            plan = plan_allocations(lines, _with_released(levels, holds),
+                                    max_allocations(ReservationStatus.COMMITTED))
         except InsufficientStock:
             return None
         reservation = new_reservation(request, plan, ReservationStatus.COMMITTED, now_ms)

@@ -22,7 +22,19 @@ from stocklink.errors import Busy, IdempotencyConflict, InvalidTransition, NotFo
 from stocklink.logic.stock_events import publish_stock_changed
 from stocklink.store import repository
 from stocklink.store.models import AllocationMap, InboundEvent, LineMap, Reservation
-from stocklink.store.transactions import StockOp, StockTransaction, TransactionRefused
+from stocklink.store.transactions import MAX_TRANSACTION_ITEMS, StockOp, StockTransaction, TransactionRefused
+
+# A reservation is one transaction: the reservation item, one more fixed item (a platform order's event
+# marker, or a storefront owner's open-hold count) and per allocation (SKU x warehouse) its counter update
+# and reserve ledger entry, plus a commit ledger entry when it is reserved already paid.
+_FIXED_ITEMS = 2
+
+
+def max_allocations(status: ReservationStatus) -> int:
+    """The (SKU, warehouse) allocations one reservation can hold: 49 for a hold, 32 reserved paid."""
+    per_allocation = 3 if status is ReservationStatus.COMMITTED else 2
+    return (MAX_TRANSACTION_ITEMS - _FIXED_ITEMS) // per_allocation
+
 
 _TRANSITION_ATTEMPTS = 6   # reads of a reservation whose status keeps changing before the caller is told
 
@@ -52,7 +64,8 @@ def reserve(request: ReservationRequest, *, actor: str, now_ms: int,
             replaces: ReservationStatus | None = None, known_absent: bool = False) -> ReserveResult:
     """Reserve every line or nothing. `replaces`: overwrite an existing reservation in that status
     (a paid platform order re-reserving after its hold was released). `known_absent`: the caller has
-    just looked the reservation up; the conditional put still guards the race."""
+    just looked the reservation up; the conditional put still guards the race.
+    TooLargeForOneTransaction (nothing written) when it would draw on more stock items than fit."""
     if replaces is None and not known_absent:
         existing = repository.get_reservation(request.reservation_id)
         if existing is not None:
@@ -62,7 +75,7 @@ def reserve(request: ReservationRequest, *, actor: str, now_ms: int,
     until, attempt = time_budget.deadline(), 0
     while True:
         # From consistent reads: InsufficientStock here is the pool's real state, never a lost race.
-        plan = plan_allocations(lines, repository.stock_levels(skus))
+        plan = plan_allocations(lines, repository.stock_levels(skus), max_allocations(status))
         reservation = new_reservation(request, plan, status, now_ms)
         txn = StockTransaction(actor=actor, source=request.source + ":" + request.reservation_id,
                                reason=None, now_ms=now_ms)

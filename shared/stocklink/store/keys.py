@@ -77,6 +77,13 @@ def preemption_event(reservation_id: str) -> str:
     return f"PREEMPTED#{reservation_id}"
 
 
+def receipt_event(warehouse_id: str, reference: str, part: int = 0) -> str:
+    """A goods receipt's idempotency key, one per part (a receipt of more SKUs than one transaction takes
+    is booked in parts). Part 0 keeps the key whole receipts had, so one booked before still replays."""
+    key = f"receipt#{warehouse_id}#{reference}"
+    return key if part == 0 else f"{key}#part{part + 1}"
+
+
 # --- catalog table: channel sync state (store.sync_models) --------------------------------------------------
 #   SYNC#<platform>#<shop>   / <listing_id>                          what the listing last showed
 #   SYNC_FAILURE             / <ms>#<platform>#<shop>#<listing_id>   a failed push (newest first)

@@ -120,6 +120,11 @@ def get_event(event_key: str) -> InboundEvent | None:
         return None
 
 
+def receipt_parts(warehouse_id: str, reference: str, parts: int) -> list[InboundEvent | None]:
+    """The markers of a receipt's parts 0..parts-1 (None: not booked)."""
+    return [get_event(keys.receipt_event(warehouse_id, reference, part)) for part in range(parts)]
+
+
 def record_event(event: InboundEvent) -> bool:
     """Store an event that moves no stock (unmapped, ignored); False when it was already recorded."""
     return written(lambda: event.save(condition=InboundEvent.event_key.does_not_exist()))

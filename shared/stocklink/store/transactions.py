@@ -84,6 +84,15 @@ class TransactionRefused(Exception):
         return [label[len(HOLD):] for label in self.failed if label.startswith(HOLD)]
 
 
+class TransactionTooLarge(ValueError):
+    """More items than one TransactWriteItems takes. Callers bound what they write (a hold's lines, a
+    receipt's parts, a platform order that cannot fit is recorded for a person), so this is a bug."""
+
+    def __init__(self, size: int):
+        super().__init__(f"transaction of {size} items exceeds {MAX_TRANSACTION_ITEMS}")
+        self.size = size
+
+
 @dataclass
 class StockTransaction:
     """Collects the items of one TransactWriteItems and maps cancellation reasons back to labels."""
@@ -106,6 +115,13 @@ class StockTransaction:
         """The business event's idempotency marker, written only if it is new: a replay is refused
         (TransactionRefused.duplicate) and the transaction changes nothing."""
         self._put(MARKER, event, InboundEvent.event_key.does_not_exist())
+
+    def put_receipt_marker(self, warehouse_id: str, reference: str, part: int, *, received_at: str,
+                           outcome: dict) -> None:
+        """The marker of one part of a goods receipt (put_marker's guard: a part booked before refuses the
+        transaction as TransactionRefused.duplicate)."""
+        self.put_marker(InboundEvent(keys.receipt_event(warehouse_id, reference, part), kind="stock.receipt",
+                                     status="applied", received_at=received_at, outcome=outcome))
 
     def put_reservation(self, reservation: Reservation, replaces: ReservationStatus | None = None) -> None:
         """Write a new reservation; with `replaces`, overwrite an existing one only while it is in that status.
@@ -212,7 +228,7 @@ class StockTransaction:
         """Write every item or none. TransactionRefused when a condition failed; errors.Busy when conflicts
         outlasted the time budget (nothing written either way)."""
         if self.size > MAX_TRANSACTION_ITEMS:
-            raise ValueError(f"transaction of {self.size} items exceeds {MAX_TRANSACTION_ITEMS}")
+            raise TransactionTooLarge(self.size)
         updates = self._updates + self._counter_updates()
         until = time_budget.deadline()
         attempt = 0
