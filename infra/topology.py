@@ -142,7 +142,7 @@ FUNCTIONS: tuple[Function, ...] = (
     ),
     Function(
         "storefront_api", "functions.storefront_api.handler.handler",
-        "Storefront reservations: hold, commit, release, ship",
+        "Reservations: storefront hold, commit, release, ship; staff reads and actions with a reason",
         tables={"stock": "write", "ledger": "write", "reservations": "write", "catalog": "read"},
         publishes_events=True, reads_secrets=True, local_workers=3,
     ),
@@ -233,6 +233,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/reservations/{reservation_id}/commit", "storefront_api", "token"),
     Route("POST", "/reservations/{reservation_id}/release", "storefront_api", "token"),
     Route("POST", "/reservations/{reservation_id}/ship", "storefront_api", "token"),
+    Route("POST", "/reservations/{reservation_id}/staff-action", "storefront_api", "token"),
     Route("POST", "/webhooks/{platform}/{shop}", "webhook_ingest"),
     Route("PUT", "/shops/{platform}/{shop}/allocation", "staff_api", "token"),
     Route("GET", "/shops/{platform}/{shop}/allocation", "staff_api", "token"),

@@ -1,5 +1,6 @@
 """Bearer tokens for the staff and storefront APIs, kept in one Secrets Manager secret:
-{"tokens": {"<token>": {"name": "...", "roles": ["admin" | "staff" | "storefront" | "viewer"]}},
+{"tokens": {"<token>": {"name": "...", "roles": ["admin" | "staff" | "storefront" | "viewer"],
+                         "max_open_holds": n?, "max_hold_seconds": s?}},
  "bootstrap": "<generated admin token, optional>"}."""
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ ROUTE_ROLES = {
     "staff": {"admin", "staff"},
     "staff_read": {"admin", "staff", "viewer"},
     "storefront": {"admin", "storefront"},
+    "reservation_read": {"admin", "staff", "viewer", "storefront"},   # staff see all, a storefront its own
 }
 
 
@@ -22,6 +24,17 @@ ROUTE_ROLES = {
 class Principal:
     name: str
     roles: frozenset[str]
+    # A storefront token's own limits ("max_open_holds", "max_hold_seconds" in its entry); None: defaults.
+    max_open_holds: int | None = None
+    max_hold_seconds: int | None = None
+
+    @property
+    def reads_everything(self) -> bool:
+        return bool(self.roles & ROUTE_ROLES["staff_read"])
+
+
+def _positive(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def authenticate(authorization: str | None, route_group: str) -> Principal:
@@ -37,7 +50,8 @@ def authenticate(authorization: str | None, route_group: str) -> Principal:
     for token, info in tokens.items():
         # compare against every token so timing does not reveal which prefix matched
         if hmac.compare_digest(token.encode(), presented.encode()):
-            principal = Principal(info.get("name", "unknown"), frozenset(info.get("roles", [])))
+            principal = Principal(info.get("name", "unknown"), frozenset(info.get("roles", [])),
+                                  _positive(info.get("max_open_holds")), _positive(info.get("max_hold_seconds")))
     if principal is None:
         raise Unauthorized("invalid token")
     if not principal.roles & ROUTE_ROLES[route_group]:

@@ -1,7 +1,7 @@
 """Validated request bodies. Pydantic rejects bad input before anything is written."""
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -62,6 +62,12 @@ class ReservationIn(_Strict):
     channel: Identifier
     lines: Annotated[list[LineIn], Field(min_length=1, max_length=MAX_HOLD_LINES)]
     hold_seconds: Annotated[int, Field(gt=0, le=7 * 24 * 3600, strict=True)] | None = None
+
+
+class StaffActionIn(_Strict):
+    """A staff member moves a reservation (a platform order's too) and says why."""
+    action: Literal["commit", "release", "ship"]
+    reason: Annotated[str, StringConstraints(min_length=3, max_length=500)]
 
 
 class ShopIn(BaseModel):

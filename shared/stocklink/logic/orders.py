@@ -94,10 +94,21 @@ def _apply(event: OrderEvent, now_ms: int) -> dict:
     return _restock_return(event, now_ms)
 
 
+def _shop(event: OrderEvent) -> str:
+    """The source and owner of the shop's reservations."""
+    return f"{event.platform}:{event.shop}"
+
+
 def _hold_or_commit(event: OrderEvent, now_ms: int) -> dict:
     rid = reservation_id_for(event)
     existing = repository.get_reservation(rid)
     wants_commit = event.kind is OrderEventKind.PAID or event.paid
+    if existing is not None and existing.source != _shop(event):
+        # Made by someone else under the order's id (a storefront, before such ids were refused): the
+        # order cannot be reserved under it, and that reservation is not the order's to change.
+        resolution = resolve_order_lines(event.platform, event.shop, event.lines)
+        return _needs_attention(event, resolution.lines, now_ms,
+                                f"reservation {rid} was made by {existing.source}, not by this shop")
     if existing is not None:
         status = ReservationStatus(existing.status)
         if wants_commit and status is ReservationStatus.HELD:
@@ -128,7 +139,7 @@ def _hold_or_commit(event: OrderEvent, now_ms: int) -> dict:
     request = ReservationRequest(
         reservation_id=rid, channel=f"{event.platform}:{event.shop}", lines=tuple(resolution.lines),
         fingerprint=request_fingerprint({"lines": [l.__dict__ for l in resolution.lines]}),
-        source=f"{event.platform}:{event.shop}", hold_seconds=settings().default_hold_seconds,
+        source=_shop(event), hold_seconds=settings().default_hold_seconds, owner=_shop(event),
     )
     outcome_base = {"reservation_id": rid}
     marker = _marker(event, "applied", now_ms, {**outcome_base, "reservation_status": target.value})
@@ -203,9 +214,9 @@ def _move(event: OrderEvent, action: ReservationAction, now_ms: int, allow_expir
     rid = reservation_id_for(event)
     marker = _marker(event, "applied", now_ms, {"reservation_id": rid, "action": action.value})
     try:
-        reservation = reservations.transition(rid, action, actor=f"{event.platform}:{event.shop}",
-                                              now_ms=now_ms, marker=marker, allow_expired=allow_expired,
-                                              reason=f"platform {event.kind.value}")
+        reservation = reservations.transition(rid, action, actor=_shop(event), now_ms=now_ms, marker=marker,
+                                              allow_expired=allow_expired, reason=f"platform {event.kind.value}",
+                                              source=_shop(event))
     except NotFound:
         return _record(event, "skipped", now_ms, {"reservation_id": rid, "reason": "no reservation for order"})
     except InvalidTransition as exc:
@@ -228,7 +239,8 @@ def _restock_return(event: OrderEvent, now_ms: int) -> dict:
                                 f"a return of {len(merge_lines(resolution.lines))} SKUs: one transaction "
                                 f"restocks at most {RETURN_MAX_SKUS}")
     reservation = repository.get_reservation(rid)
-    shipped_from = {a.sku: a.warehouse_id for a in (reservation.allocations if reservation else [])}
+    ours = reservation is not None and reservation.source == _shop(event)
+    shipped_from = {a.sku: a.warehouse_id for a in (reservation.allocations if ours else [])}
     ops = []
     for line in merge_lines(resolution.lines):
         warehouse_id = shipped_from.get(line.sku) or _default_warehouse(line.sku)

@@ -31,6 +31,7 @@ from stocklink.logic.reservations import (
     DuplicateEvent,
     ReservationRequest,
     ReserveResult,
+    counts_toward_open_holds,
     max_allocations,
     new_reservation,
     publish_committed,
@@ -94,6 +95,8 @@ def commit_taking_holds(request: ReservationRequest, order: OrderRef, *, actor: 
         reason = f"preempted by paid order {order}"
         for hold in holds:   # releases first: the paid order's guards then count the units they free
             txn.release_hold(hold, reason)
+            if counts_toward_open_holds(hold):
+                txn.uncount_open_hold(hold.owner)
             txn.record_preemption(
                 hold.reservation_id, kind=events.RESERVATION_PREEMPTED, received_at=iso_now(now_ms),
                 platform=order.platform, shop=order.shop, order_id=order.order_id,
@@ -161,7 +164,8 @@ def _as_hold(reservation: Reservation) -> Hold:
     return Hold(reservation.reservation_id, reservation.channel, ReservationStatus(reservation.status),
                 int(reservation.created_at),
                 int(reservation.expires_at) if reservation.expires_at is not None else None,
-                dict(units), allocations=len(reservation.allocations))
+                dict(units), allocations=len(reservation.allocations),
+                counted=counts_toward_open_holds(reservation))
 
 
 def _with_released(levels: dict[str, list[WarehouseStock]],

@@ -1,4 +1,9 @@
-"""Reservations: hold → commit → ship, or release. Each step is one guarded transaction."""
+"""Reservations: hold → commit → ship, or release. Each step is one guarded transaction.
+
+Every reservation records its source ("storefront" or "<platform>:<shop>") and its owner (the storefront
+token's principal, or the platform shop): callers decide who may move it (logic.storefront for tokens,
+logic.orders for webhooks); a storefront owner's open holds are counted, under its limit, in the same
+transactions that open and end them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,7 +23,7 @@ from stocklink.domain.stock import (
     shortfalls,
 )
 from stocklink import bus, events, time_budget
-from stocklink.errors import Busy, IdempotencyConflict, InvalidTransition, NotFound
+from stocklink.errors import Busy, IdempotencyConflict, InvalidTransition, NotFound, TooManyRequests
 from stocklink.logic.stock_events import publish_stock_changed
 from stocklink.store import repository
 from stocklink.store.models import AllocationMap, InboundEvent, LineMap, Reservation
@@ -37,6 +42,7 @@ def max_allocations(status: ReservationStatus) -> int:
 
 
 _TRANSITION_ATTEMPTS = 6   # reads of a reservation whose status keeps changing before the caller is told
+STOREFRONT = "storefront"  # the source of every reservation made through the storefront API
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,7 @@ class ReservationRequest:
     fingerprint: str
     source: str              # "storefront" or "<platform>:<shop>"
     hold_seconds: int
+    owner: str | None = None  # the storefront token's principal, or "<platform>:<shop>"
 
 
 @dataclass(frozen=True)
@@ -61,10 +68,12 @@ class DuplicateEvent(Exception):
 
 def reserve(request: ReservationRequest, *, actor: str, now_ms: int,
             status: ReservationStatus = ReservationStatus.HELD, marker: InboundEvent | None = None,
-            replaces: ReservationStatus | None = None, known_absent: bool = False) -> ReserveResult:
+            replaces: ReservationStatus | None = None, known_absent: bool = False,
+            open_holds_limit: int | None = None) -> ReserveResult:
     """Reserve every line or nothing. `replaces`: overwrite an existing reservation in that status
     (a paid platform order re-reserving after its hold was released). `known_absent`: the caller has
-    just looked the reservation up; the conditional put still guards the race.
+    just looked the reservation up; the conditional put still guards the race. `open_holds_limit`: a
+    storefront hold counts toward its owner's open holds, refused (TooManyRequests) at that many.
     TooLargeForOneTransaction (nothing written) when it would draw on more stock items than fit."""
     if replaces is None and not known_absent:
         existing = repository.get_reservation(request.reservation_id)
@@ -82,6 +91,8 @@ def reserve(request: ReservationRequest, *, actor: str, now_ms: int,
         txn.put_reservation(reservation, replaces=replaces)
         if marker is not None:
             txn.put_marker(marker)
+        if open_holds_limit is not None and counts_toward_open_holds(reservation):
+            txn.count_open_hold(reservation.owner, open_holds_limit)
         for allocation in plan:
             txn.stock(StockOp(allocation.sku, allocation.warehouse_id, Movement.RESERVE, allocation.qty))
             if status is ReservationStatus.COMMITTED:
@@ -91,6 +102,10 @@ def reserve(request: ReservationRequest, *, actor: str, now_ms: int,
         except TransactionRefused as refused:
             if refused.duplicate:
                 raise DuplicateEvent(marker.event_key) from refused
+            if refused.open_holds_full:
+                raise TooManyRequests(
+                    f"{request.owner} has {open_holds_limit} open holds, its limit: commit or release some, or "
+                    f"let them expire", limit=open_holds_limit) from refused
             if refused.reservation_refused:
                 existing = repository.get_reservation(request.reservation_id)
                 if existing is not None:
@@ -117,8 +132,8 @@ def record_oversell(request: ReservationRequest, *, now_ms: int, marker: Inbound
     reservation = Reservation(
         request.reservation_id, channel=request.channel, status=ReservationStatus.OVERSOLD.value,
         lines=[LineMap(sku=line.sku, qty=line.qty) for line in request.lines], allocations=[],
-        request_hash=request.fingerprint, source=request.source, created_at=now_ms, updated_at=now_ms,
-        status_reason="insufficient stock", shortfall=shortfall,
+        request_hash=request.fingerprint, source=request.source, owner=request.owner, created_at=now_ms,
+        updated_at=now_ms, status_reason="insufficient stock", shortfall=shortfall,
     )
     txn = StockTransaction(actor="system", source=request.source, reason=None, now_ms=now_ms)
     txn.put_reservation(reservation)
@@ -135,15 +150,17 @@ def record_oversell(request: ReservationRequest, *, now_ms: int, marker: Inbound
 
 def transition(reservation_id: str, action: ReservationAction, *, actor: str, now_ms: int,
                marker: InboundEvent | None = None, allow_expired: bool = False,
-               only_if_expired: bool = False, reason: str | None = None) -> Reservation:
+               only_if_expired: bool = False, reason: str | None = None, source: str | None = None,
+               staff_action: dict | None = None) -> Reservation:
     """Move a reservation along; a repeated action that already happened returns it unchanged.
 
     `only_if_expired` is the sweep's guard: it releases a hold only while it is still held and expired,
-    so a hold committed in the meantime is left alone.
+    so a hold committed in the meantime is left alone. `source`: move it only if it is that source's
+    (NotFound otherwise, as for a missing one). `staff_action` ({by, action, reason, at}) is recorded on it.
     """
     for _attempt in range(_TRANSITION_ATTEMPTS):
         reservation = repository.get_reservation(reservation_id)
-        if reservation is None:
+        if reservation is None or (source is not None and reservation.source != source):
             raise NotFound(f"reservation {reservation_id} not found")
         status = ReservationStatus(reservation.status)
         now_s = now_ms // 1000
@@ -158,9 +175,11 @@ def transition(reservation_id: str, action: ReservationAction, *, actor: str, no
         target = next_status(status, action, expired=expired and not allow_expired)
         txn = StockTransaction(actor=actor, source=f"{reservation.source}:{reservation_id}", reason=reason,
                                now_ms=now_ms)
-        txn.move_reservation(reservation_id, status, target, reason)
+        txn.move_reservation(reservation_id, status, target, reason, staff_action)
         if marker is not None:
             txn.put_marker(marker)
+        if counts_toward_open_holds(reservation):
+            txn.uncount_open_hold(reservation.owner)
         movement = TRANSITION_MOVEMENT[action]
         for allocation in reservation.allocations:
             txn.stock(StockOp(allocation.sku, allocation.warehouse_id, movement, int(allocation.qty)))
@@ -205,6 +224,28 @@ def release_expired(now_ms: int, limit: int = 200) -> list[str]:
     return released
 
 
+def counts_toward_open_holds(reservation: Reservation) -> bool:
+    """A storefront hold with a recorded owner is counted among its owner's open holds until it ends.
+    (Holds written before owners were recorded were never counted.)"""
+    return (reservation.status == ReservationStatus.HELD.value and reservation.source == STOREFRONT
+            and reservation.owner is not None)
+
+
+def owner_of(reservation: Reservation) -> str | None:
+    """Whose reservation it is. One written before owners were recorded: a platform order's is its
+    source's; a storefront one's is the actor of its own reserve ledger entry (first allocation's stream,
+    the reservation's creation millisecond, source storefront:<id>), None when there is none."""
+    if reservation.owner is not None:
+        return reservation.owner
+    if reservation.source != STOREFRONT:
+        return reservation.source
+    if not reservation.allocations:
+        return None
+    first = reservation.allocations[0]
+    return repository.ledger_actor(first.sku, first.warehouse_id, int(reservation.created_at),
+                                   f"{STOREFRONT}:{reservation.reservation_id}")
+
+
 def view(reservation: Reservation, now_ms: int) -> dict:
     status = effective_status(ReservationStatus(reservation.status), reservation.expires_at, now_ms // 1000)
     body = {
@@ -227,6 +268,13 @@ def view(reservation: Reservation, now_ms: int) -> dict:
     return body
 
 
+def staff_view(reservation: Reservation, now_ms: int) -> dict:
+    """view() plus whose it is and what staff did to it."""
+    return {**view(reservation, now_ms), "source": reservation.source, "owner": owner_of(reservation),
+            "staff_actions": [{"by": a.by, "action": a.action, "reason": a.reason, "at": int(a.at)}
+                              for a in reservation.staff_actions or []]}
+
+
 def new_reservation(request: ReservationRequest, plan: list[Allocation], status: ReservationStatus,
                     now_ms: int) -> Reservation:
     """Only a hold expires (txn.put_reservation files it in the expiry index)."""
@@ -239,6 +287,7 @@ def new_reservation(request: ReservationRequest, plan: list[Allocation], status:
         allocations=[AllocationMap(sku=a.sku, warehouse_id=a.warehouse_id, qty=a.qty) for a in plan],
         request_hash=request.fingerprint,
         source=request.source,
+        owner=request.owner,
         created_at=now_ms,
         updated_at=now_ms,
         expires_at=(now_ms // 1000 + request.hold_seconds) if held else None,
@@ -246,8 +295,12 @@ def new_reservation(request: ReservationRequest, plan: list[Allocation], status:
 
 
 def replay(existing: Reservation, request: ReservationRequest) -> ReserveResult:
-    """The answer to a request whose reservation exists already: the same request replays it."""
-    if existing.request_hash != request.fingerprint:
+    """The answer to a request whose reservation exists already: the same request of the same owner
+    replays it. Anyone else's is a conflict, answered as a different request would be (the reservation
+    itself is never shown to them)."""
+    same_owner = existing.source == request.source and (request.owner is None
+                                                         or owner_of(existing) == request.owner)
+    if existing.request_hash != request.fingerprint or not same_owner:
         raise IdempotencyConflict(
             f"reservation {request.reservation_id} exists with a different request")
     return ReserveResult(existing, replayed=True)

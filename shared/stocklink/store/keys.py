@@ -4,7 +4,8 @@ Only store/ imports this module; code above it names things (a shop, a listing, 
 Tables (infra/topology.py):
   stock         (sku, warehouse_id)         natural keys: one item per SKU per warehouse
   ledger        (stream, entry_id)          stream = sku#warehouse; entry ids sort by time
-  reservations  (reservation_id)            + the sparse index by_expiry (hold shard, expires_at)
+  reservations  (reservation_id)            + the sparse index by_expiry (hold shard, expires_at);
+                                            OPEN_HOLDS#<owner>: a storefront owner's open-hold count
   events        (event_key)                 the business event's own id (its idempotency key), or
                                             PREEMPTED#<hold> for a hold a paid order took; + the sparse
                                             index by_status (status, received_at) of events needing a person
@@ -53,7 +54,12 @@ def ledger_stream(sku: str, warehouse_id: str) -> str:
 
 def ledger_entry_id(now_ms: int) -> str:
     """Sorts by time; the random suffix keeps entries of the same millisecond apart."""
-    return f"{now_ms:013d}-{uuid.uuid4().hex[:12]}"
+    return f"{ledger_entry_prefix(now_ms)}{uuid.uuid4().hex[:12]}"
+
+
+def ledger_entry_prefix(at_ms: int) -> str:
+    """What every entry id of that millisecond starts with."""
+    return f"{at_ms:013d}-"
 
 
 # --- reservations table (key: reservation id) ---------------------------------------------------------------
@@ -68,6 +74,19 @@ def hold_shard(reservation_id: str) -> str:
 
 def hold_shards() -> list[str]:
     return [f"H{n}" for n in range(HOLD_SHARDS)]
+
+
+# A storefront owner's open-hold count lives in the same table under a key no reservation id can take
+# (reservation ids never contain '#': the API refuses it, platform ids are <platform>:<shop>:<order>).
+OPEN_HOLDS = "OPEN_HOLDS#"
+
+
+def open_holds(owner: str) -> str:
+    return OPEN_HOLDS + owner
+
+
+def is_reservation_id(key: str) -> bool:
+    return not key.startswith(OPEN_HOLDS)
 
 
 # --- events table (key: the business event's id) ---------------------------------------------------------

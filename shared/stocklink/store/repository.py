@@ -7,7 +7,15 @@ from typing import Iterable, Iterator
 from pynamodb.exceptions import DoesNotExist
 
 from stocklink.domain.stock import WarehouseStock
-from stocklink.store.models import CatalogItem, InboundEvent, LedgerEntry, Reservation, StockItem, written
+from stocklink.store.models import (
+    CatalogItem,
+    InboundEvent,
+    LedgerEntry,
+    OpenHolds,
+    Reservation,
+    StockItem,
+    written,
+)
 
 from stocklink.store import keys
 from stocklink.store.keys import WAREHOUSE
@@ -85,10 +93,28 @@ def scan_stock() -> Iterable[StockItem]:
 # --- reservations --------------------------------------------------------------------------------
 
 def get_reservation(reservation_id: str) -> Reservation | None:
+    if not keys.is_reservation_id(reservation_id):
+        return None
     try:
         return Reservation.get(reservation_id, consistent_read=True)
     except DoesNotExist:
         return None
+
+
+def open_holds(owner: str) -> int:
+    """How many holds the storefront owner has open (as counted by their transactions)."""
+    try:
+        return int(OpenHolds.get(keys.open_holds(owner), consistent_read=True).open_holds or 0)
+    except DoesNotExist:
+        return 0
+
+
+def ledger_actor(sku: str, warehouse_id: str, at_ms: int, source: str) -> str | None:
+    """The actor of the ledger entry of (sku, warehouse) written at `at_ms` for `source`, if any."""
+    entries = LedgerEntry.query(keys.ledger_stream(sku, warehouse_id),
+                                LedgerEntry.entry_id.startswith(keys.ledger_entry_prefix(at_ms)),
+                                filter_condition=LedgerEntry.source == source, consistent_read=True)
+    return next((entry.actor for entry in entries), None)
 
 
 def due_holds(now_s: int, limit: int) -> Iterator[Reservation]:

@@ -28,7 +28,15 @@ from stocklink.domain.stock import Movement, ReservationStatus, movement_deltas
 from stocklink.errors import Busy
 from stocklink.observability import logger
 from stocklink.store import keys
-from stocklink.store.models import connection_for, InboundEvent, LedgerEntry, Reservation, StockItem
+from stocklink.store.models import (
+    InboundEvent,
+    LedgerEntry,
+    OpenHolds,
+    Reservation,
+    StaffActionMap,
+    StockItem,
+    connection_for,
+)
 
 MAX_TRANSACTION_ITEMS = 100
 # Cancellation reasons that say nothing about the items' state: the same transaction may simply be sent again.
@@ -38,6 +46,7 @@ MARKER = "marker"
 RESERVATION = "reservation"
 HOLD = "hold:"              # + reservation id: a hold released by release_hold
 PREEMPTION = "preemption:"  # + reservation id: its record_preemption
+OPEN_HOLDS = "open_holds:"  # + owner: count_open_hold's guard (the owner's limit)
 # The events-table status (and status-index value) of a preemption record.
 PREEMPTED = "preempted"
 
@@ -79,6 +88,11 @@ class TransactionRefused(Exception):
         return RESERVATION in self.failed
 
     @property
+    def open_holds_full(self) -> bool:
+        """count_open_hold found the owner at its limit of open holds."""
+        return any(label.startswith(OPEN_HOLDS) for label in self.failed)
+
+    @property
     def holds_changed(self) -> list[str]:
         """Ids of the holds release_hold found no longer held (paid, released or expired meanwhile)."""
         return [label[len(HOLD):] for label in self.failed if label.startswith(HOLD)]
@@ -104,6 +118,7 @@ class StockTransaction:
     _puts: list[tuple[str, object, Condition | None]] = field(default_factory=list)
     _updates: list[tuple[str, object, list, Condition | None]] = field(default_factory=list)
     _counter_moves: dict[tuple[str, str], list[StockOp]] = field(default_factory=dict)
+    _open_hold_moves: dict[str, tuple[int, int | None]] = field(default_factory=dict)  # owner -> (delta, limit)
 
     def _put(self, label: str, item, condition: Condition | None = None) -> None:
         self._puts.append((label, item, condition))
@@ -134,14 +149,18 @@ class StockTransaction:
         self._put(RESERVATION, reservation, condition)
 
     def move_reservation(self, reservation_id: str, current: ReservationStatus, target: ReservationStatus,
-                         reason: str | None = None) -> None:
+                         reason: str | None = None, staff_action: dict | None = None) -> None:
         """Move a reservation from `current` to `target` (with `reason`, if any), only while it is still
         `current`: refused (TransactionRefused.reservation_refused) when it changed under the caller. It
-        leaves the expiry index (no expiry, no hold shard) whatever the target."""
+        leaves the expiry index (no expiry, no hold shard) whatever the target. `staff_action` ({by, action,
+        reason, at}) is appended to the reservation's record of staff actions."""
         actions = [Reservation.status.set(target.value), Reservation.updated_at.set(self.now_ms),
                    Reservation.expires_at.remove(), Reservation.hold_shard.remove()]
         if reason:
             actions.append(Reservation.status_reason.set(reason))
+        if staff_action:
+            actions.append(Reservation.staff_actions.set(
+                (Reservation.staff_actions | []).append([StaffActionMap(**staff_action)])))
         self._update(RESERVATION, Reservation(reservation_id), actions, Reservation.status == current.value)
 
     def release_hold(self, hold: Reservation, reason: str) -> None:
@@ -158,6 +177,18 @@ class StockTransaction:
         for allocation in hold.allocations:
             op = StockOp(allocation.sku, allocation.warehouse_id, Movement.RELEASE, int(allocation.qty))
             self.stock(op, source=f"{hold.source}:{hold.reservation_id}", reason=reason)
+
+    def count_open_hold(self, owner: str, limit: int) -> None:
+        """One more open hold for `owner`, only while it has fewer than `limit`: refused
+        (TransactionRefused.open_holds_full) at the limit."""
+        delta, _ = self._open_hold_moves.get(owner, (0, None))
+        self._open_hold_moves[owner] = (delta + 1, limit)
+
+    def uncount_open_hold(self, owner: str) -> None:
+        """One open hold of `owner` fewer (its hold was committed, shipped or released). Unguarded: a hold
+        always ends, whatever the count says."""
+        delta, limit = self._open_hold_moves.get(owner, (0, None))
+        self._open_hold_moves[owner] = (delta - 1, limit)
 
     def record_preemption(self, hold_id: str, *, kind: str, received_at: str, platform: str, shop: str,
                           order_id: str, outcome: dict, detail: dict) -> None:
@@ -220,16 +251,29 @@ class StockTransaction:
             updates.append((first.label, StockItem(first.sku, first.warehouse_id), actions, condition))
         return updates
 
+    def _open_hold_updates(self) -> list[tuple[str, object, list, Condition | None]]:
+        """One update per owner: the summed change, guarded by the limit when it adds a hold."""
+        updates = []
+        for owner, (delta, limit) in self._open_hold_moves.items():
+            if delta == 0:
+                continue
+            condition = None
+            if delta > 0 and limit is not None:
+                condition = OpenHolds.open_holds.does_not_exist() | (OpenHolds.open_holds <= limit - delta)
+            updates.append((OPEN_HOLDS + owner, OpenHolds(keys.open_holds(owner)),
+                            [OpenHolds.open_holds.add(delta)], condition))
+        return updates
+
     @property
     def size(self) -> int:
-        return len(self._puts) + len(self._updates) + len(self._counter_moves)
+        return len(self._puts) + len(self._updates) + len(self._counter_moves) + len(self._open_hold_moves)
 
     def commit(self) -> None:
         """Write every item or none. TransactionRefused when a condition failed; errors.Busy when conflicts
         outlasted the time budget (nothing written either way)."""
         if self.size > MAX_TRANSACTION_ITEMS:
             raise TransactionTooLarge(self.size)
-        updates = self._updates + self._counter_updates()
+        updates = self._updates + self._open_hold_updates() + self._counter_updates()
         until = time_budget.deadline()
         attempt = 0
         while True:
