@@ -6,6 +6,8 @@ Context (cdk.json or -c):
                                  same as STOCKLINK_LAYER_SKIP_DEPS=1). Never deploy that.
   stocklink:retainData=false     tables are deleted with the stack (development stacks only).
   stocklink:nag=false            skip the cdk-nag AwsSolutions checks.
+  stocklink:waf=true             add an AWS WAF web ACL to the API stage (a per-address rate limit on the
+                                 platform webhooks; infra/constructs/waf.py). Off by default: priced per ACL.
 """
 from __future__ import annotations
 
@@ -39,7 +41,8 @@ def build_app(outdir: str = "cdk.out", *, context: dict | None = None, **stack_k
     app = cdk.App(outdir=outdir, context=context or {})
     skip = _flag(app, "stocklink:skipLayerDeps", os.environ.get("STOCKLINK_LAYER_SKIP_DEPS", "") not in ("", "0", "false"))
     stack = StockLinkStack(app, "StockLinkStack", skip_layer_deps=skip,
-                           retain_data=_flag(app, "stocklink:retainData", True), **stack_kwargs)
+                           retain_data=_flag(app, "stocklink:retainData", True),
+                           waf=_flag(app, "stocklink:waf", False), **stack_kwargs)
     if _flag(app, "stocklink:nag", True):
         cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app, stack

@@ -22,8 +22,17 @@ class Function:
     # logical table name -> "read" | "write" (write implies read); least-privilege grants in CDK
     tables: dict[str, str] = field(default_factory=dict)
     publishes_events: bool = False    # may PutEvents on the StockLink bus
-    reads_secrets: bool = False       # may read secrets under the StockLink prefix
-    writes_secrets: bool = False      # may create/update secrets under the StockLink prefix
+    # may write reconciliation's dirty markers (and only those) in the catalog table: a function that
+    # commits stock changes without catalog write access marks the SKUs of a lost stock.changed with them
+    marks_dirty: bool = False
+    # secret group -> "read" (get values) | "write" (create / replace values, never read them back).
+    # Groups (infra/constructs/functions.py): "api_tokens" (the Bearer tokens), "shops" (each shop's
+    # platform credentials), "chat" (each chat subscription's webhook). No function both reads shop
+    # credentials and reads the API tokens: a leak from one side never opens the other.
+    secrets: dict[str, str] = field(default_factory=dict)
+    # Lambda reserved concurrency: containers kept for this function, and its ceiling (None: the
+    # account's shared pool, no ceiling)
+    reserved_concurrency: int | None = None
     local_workers: int = 2            # warm containers the local runtime keeps for this function
 
 
@@ -33,6 +42,8 @@ class Route:
     path: str                         # API Gateway resource path, e.g. /reservations/{reservation_id}
     function: str
     auth: str = "none"                # "none" | "token" (Bearer token checked by the function)
+    # (requests per second, burst) of this method's own API Gateway throttle; None: the stage's default
+    throttle: tuple[float, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -138,20 +149,25 @@ FUNCTIONS: tuple[Function, ...] = (
         "Staff API: warehouses, SKUs, stock views, receipts, adjustments, ledger, shops, listings, events",
         tables={"stock": "write", "ledger": "write", "catalog": "write", "events": "read",
                 "reservations": "read"},
-        publishes_events=True, reads_secrets=True, writes_secrets=True,
+        # shops write: PUT /shops stores credentials it never reads back
+        publishes_events=True, secrets={"api_tokens": "read", "shops": "write"},
     ),
     Function(
         "storefront_api", "functions.storefront_api.handler.handler",
         "Reservations: storefront hold, commit, release, ship; staff reads and actions with a reason",
         tables={"stock": "write", "ledger": "write", "reservations": "write", "catalog": "read"},
-        publishes_events=True, reads_secrets=True, local_workers=3,
+        publishes_events=True, marks_dirty=True, secrets={"api_tokens": "read"}, local_workers=3,
     ),
     Function(
         "webhook_ingest", "functions.webhook_ingest.handler.handler",
         "Platform order webhooks: verify signature on raw bytes, apply order events exactly once",
         tables={"stock": "write", "ledger": "write", "reservations": "write", "events": "write",
                 "catalog": "read"},
-        publishes_events=True, reads_secrets=True, local_workers=3,
+        publishes_events=True, marks_dirty=True, secrets={"shops": "read"}, local_workers=3,
+        # kept for platforms' webhooks whatever else runs, and bounded: WEBHOOK_THROTTLE (500/s) at
+        # ~0.1 s each needs ~50 containers, so API Gateway answers 429 (platforms retry) before Lambda
+        # would throttle
+        reserved_concurrency=100,
     ),
     Function(
         "reconcile", "functions.reconcile.handler.handler",
@@ -159,7 +175,7 @@ FUNCTIONS: tuple[Function, ...] = (
         # catalog write: lease, cursors, dirty markers, reports, sync state; events read: unmapped orders
         tables={"stock": "write", "ledger": "write", "reservations": "write", "catalog": "write",
                 "events": "read"},
-        publishes_events=True, reads_secrets=True, timeout_s=25, local_workers=1,
+        publishes_events=True, secrets={"shops": "read"}, timeout_s=25, local_workers=1,
     ),
     Function(
         "alerts", "functions.alerts.handler.handler",
@@ -173,12 +189,12 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         "chat_notify", "functions.notify.handler.handler",
         "Alert fan-out to chat groups (WeCom, DingTalk, Feishu/Lark, Slack) with retries; SQS with DLQ",
-        tables={"alerts": "write"}, reads_secrets=True, timeout_s=100, memory_mb=256, local_workers=1,
+        tables={"alerts": "write"}, secrets={"chat": "read"}, timeout_s=100, memory_mb=256, local_workers=1,
     ),
     Function(
         "alerts_api", "functions.alerts_api.handler.handler",
         "Alerts API: open alerts, acknowledge, alert rules (thresholds), subscriptions",
-        tables={"alerts": "write"}, reads_secrets=True, writes_secrets=True, local_workers=1,
+        tables={"alerts": "write"}, secrets={"api_tokens": "read", "chat": "write"}, local_workers=1,
     ),
     Function(
         "sales_aggregate", "functions.sales_aggregate.handler.handler",
@@ -191,19 +207,22 @@ FUNCTIONS: tuple[Function, ...] = (
         "Daily (and on request) demand forecast, safety stock, reorder point, stock-out date, order qty",
         tables={"forecast": "write", "stock": "read", "catalog": "read"}, publishes_events=True,
         memory_mb=1024, timeout_s=300, local_workers=1,
+        # one run at a time: a run reads the whole catalogue; another request waits in Lambda's async
+        # retries instead of doubling the load or taking concurrency from the webhooks
+        reserved_concurrency=1,
     ),
     Function(
         "forecast_api", "functions.forecast_api.handler.handler",
         "Forecast API: supplier settings per SKU, forecasts, replenishment suggestions, run on demand",
-        tables={"forecast": "write", "catalog": "read"}, publishes_events=True, reads_secrets=True,
-        local_workers=1,
+        tables={"forecast": "write", "catalog": "read"}, publishes_events=True,
+        secrets={"api_tokens": "read"}, local_workers=1,
     ),
     Function(
         "channel_push", "functions.channel_push.handler.handler",
         "On stock.changed / order.oversold: compute each listing's quantity, push changed values to platforms",
         # catalog write: sync state (last pushed qty, failures, latency samples) lives under SYNC* keys
         tables={"stock": "read", "catalog": "write"},
-        reads_secrets=True, timeout_s=60, local_workers=5,   # = the queue's max concurrency
+        secrets={"shops": "read"}, timeout_s=60, local_workers=5,   # = the queue's max concurrency
     ),
 )
 
@@ -215,6 +234,9 @@ TOPICS: tuple[Topic, ...] = (
 TOPIC_QUEUES: tuple[TopicQueue, ...] = (
     TopicQueue("alerts-chat", "alerts", "chat_notify", max_receive_count=5, visibility_timeout_s=120),
 )
+
+# A flash sale's order webhooks: far above the stage's 100/s default for staff and storefront routes.
+WEBHOOK_THROTTLE = (500.0, 1000)
 
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/health", "staff_api"),
@@ -234,7 +256,9 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/reservations/{reservation_id}/release", "storefront_api", "token"),
     Route("POST", "/reservations/{reservation_id}/ship", "storefront_api", "token"),
     Route("POST", "/reservations/{reservation_id}/staff-action", "storefront_api", "token"),
-    Route("POST", "/webhooks/{platform}/{shop}", "webhook_ingest"),
+    # Unauthenticated (the HMAC is checked by the function): its own throttle, so a flood of other
+    # routes cannot take a flash sale's webhooks' share, nor the reverse.
+    Route("POST", "/webhooks/{platform}/{shop}", "webhook_ingest", throttle=WEBHOOK_THROTTLE),
     Route("PUT", "/shops/{platform}/{shop}/allocation", "staff_api", "token"),
     Route("GET", "/shops/{platform}/{shop}/allocation", "staff_api", "token"),
     Route("GET", "/skus/{sku}/channels", "staff_api", "token"),

@@ -20,6 +20,19 @@ def control(base: str, method: str, name: str, doc=None, query: str = "", timeou
         return json.loads(response.read())
 
 
+@pytest.fixture
+def loopback_simulators(monkeypatch):
+    """This process plays the local runtime: outbound calls may reach simulators and chat stand-ins on
+    127.0.0.1 over http, as infra/local/workers.py lets its workers (STOCKLINK_ALLOW_LOOPBACK_HTTP). A
+    deployed function never has the flag; tests of the outbound policy itself run without it."""
+    from stocklink.config import LOOPBACK_FLAG, settings
+
+    monkeypatch.setenv(LOOPBACK_FLAG, "1")
+    settings.cache_clear()
+    yield
+    settings.cache_clear()
+
+
 @pytest.fixture(scope="module")
 def sandbox_base():
     """An in-process simulator on a free loopback port for the test module."""

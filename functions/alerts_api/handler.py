@@ -4,6 +4,7 @@ from urllib.parse import unquote
 
 from stocklink.errors import ValidationFailed
 from stocklink.logic.alerting import rules_api, subscriptions, views
+from stocklink.logic.paging import page_request
 from stocklink.observability import logger, metrics
 from stocklink.time import now_ms
 from stocklink.web import json_response, make_app, principal, raw_body
@@ -25,7 +26,7 @@ def _body() -> dict:
 def list_alerts():
     principal(app, "staff_read")
     query = app.current_event.query_string_parameters or {}
-    return json_response(200, views.list_alerts(query.get("status", "open")))
+    return json_response(200, views.list_alerts(query.get("status", "open"), page_request(query)))
 
 
 @app.post("/alerts/<alert_id>/ack")
@@ -37,7 +38,8 @@ def ack(alert_id: str):
 @app.get("/alert-rules")
 def list_rules():
     principal(app, "staff_read")
-    return json_response(200, rules_api.list_rules())
+    query = app.current_event.query_string_parameters or {}
+    return json_response(200, rules_api.list_rules(page_request(query)))
 
 
 @app.put("/alert-rules/global")
@@ -61,12 +63,13 @@ def put_sku(sku: str):
 @app.get("/subscriptions")
 def list_subscriptions():
     principal(app, "staff_read")
-    return json_response(200, subscriptions.list_subscriptions())
+    query = app.current_event.query_string_parameters or {}
+    return json_response(200, subscriptions.list_subscriptions(page_request(query)))
 
 
 @app.put("/subscriptions/<subscription_id>")
 def put_subscription(subscription_id: str):
-    principal(app, "staff")
+    principal(app, "admin")
     return json_response(200, subscriptions.put_subscription(unquote(subscription_id), _body(), now_ms()))
 
 

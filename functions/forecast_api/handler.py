@@ -2,6 +2,7 @@
 from aws_lambda_powertools.logging import correlation_paths
 
 from stocklink.logic import forecasting_service as fs
+from stocklink.logic.paging import page_request
 from stocklink.observability import logger, metrics
 from stocklink.time import now_ms
 from stocklink.web import json_response, make_app, parse_body, principal
@@ -37,7 +38,7 @@ def get_forecast(sku: str):
 def get_replenishment():
     principal(app, "staff_read")
     query = app.current_event.query_string_parameters or {}
-    return json_response(200, fs.replenishment_view(query.get("limit"), query.get("next")))
+    return json_response(200, fs.replenishment_view(page_request(query)))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -2,7 +2,8 @@
 from aws_lambda_powertools.logging import correlation_paths
 
 from stocklink.domain.requests import AdjustmentIn, ListingIn, ReceiptIn, ShopIn, SkuIn, WarehouseIn
-from stocklink.logic import catalog, inventory, events_view
+from stocklink.logic import catalog, inventory, events_view, ledger_view
+from stocklink.logic.paging import page_request
 from stocklink.observability import logger, metrics
 from stocklink.time import now_ms
 from stocklink.web import json_response, make_app, parse_body, principal
@@ -24,7 +25,8 @@ def put_warehouse(warehouse_id: str):
 @app.get("/warehouses")
 def list_warehouses():
     principal(app, "staff_read")
-    return json_response(200, {"warehouses": catalog.list_warehouses()})
+    query = app.current_event.query_string_parameters or {}
+    return json_response(200, catalog.list_warehouses(page_request(query)))
 
 
 @app.put("/skus/<sku>")
@@ -56,19 +58,20 @@ def post_adjustment():
 def get_ledger():
     principal(app, "staff_read")
     query = app.current_event.query_string_parameters or {}
-    return json_response(200, inventory.ledger_view(query.get("sku", ""), query.get("warehouse_id")))
+    return json_response(200, ledger_view.ledger(query.get("sku", ""), query.get("warehouse_id"),
+                                                 page_request(query)))
 
 
 @app.get("/events")
 def get_events():
     principal(app, "staff_read")
     query = app.current_event.query_string_parameters or {}
-    return json_response(200, events_view.events(query.get("status", "unmapped"), query.get("limit")))
+    return json_response(200, events_view.events(query.get("status", "unmapped"), page_request(query)))
 
 
 @app.put("/shops/<platform>/<shop>")
 def put_shop(platform: str, shop: str):
-    principal(app, "staff")
+    principal(app, "admin")
     return json_response(200, catalog.put_shop(platform, shop, parse_body(app, ShopIn), now_ms()))
 
 
@@ -134,7 +137,7 @@ def get_sync_failures():
     from stocklink.logic.sync import views
     principal(app, "staff_read")
     query = app.current_event.query_string_parameters or {}
-    return json_response(200, views.sync_failures(query.get("limit")))
+    return json_response(200, views.sync_failures(page_request(query)))
 
 
 @app.get("/reconciliation/last")
@@ -153,7 +156,7 @@ def get_reconciliation_history():
     from stocklink.logic.sync import sweep
     principal(app, "staff_read")
     query = app.current_event.query_string_parameters or {}
-    return json_response(200, sweep.history(query.get("limit")))
+    return json_response(200, sweep.history(page_request(query)))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -1,4 +1,5 @@
-"""REST API: one resource/method per topology.ROUTES entry, Lambda proxy to the route's function."""
+"""REST API: one resource/method per topology.ROUTES entry, Lambda proxy to the route's function; the stage's
+default throttle, a route's own where it declares one, and optionally a WAF web ACL (infra/constructs/waf)."""
 from __future__ import annotations
 
 import re
@@ -10,11 +11,13 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.constructs import acknowledge
+from infra.constructs.waf import WebAcl
 
 
 class Api(Construct):
     def __init__(self, scope: Construct, id: str, *, routes, functions: dict[str, lambda_.IFunction],
-                 log_retention: logs.RetentionDays, rate_limit: float = 100, burst_limit: int = 200) -> None:
+                 log_retention: logs.RetentionDays, rate_limit: float = 100, burst_limit: int = 200,
+                 waf: bool = False) -> None:
         super().__init__(scope, id)
         access_logs = logs.LogGroup(self, "AccessLogs", retention=log_retention,
                                     removal_policy=cdk.RemovalPolicy.DESTROY)
@@ -36,6 +39,7 @@ class Api(Construct):
                 metrics_enabled=True,
                 throttling_rate_limit=rate_limit,
                 throttling_burst_limit=burst_limit,
+                method_options=_own_throttles(routes),
             ),
         )
         # Path parameters are required by construction; bodies are validated by the functions' pydantic models
@@ -59,6 +63,7 @@ class Api(Construct):
                 request_parameters={f"method.request.path.{p}": True for p in params},
             )
         self.url = self.api.url
+        self.web_acl = WebAcl(self, "Waf", stage=self.api.deployment_stage) if waf else None
 
         token_routes = sorted(f"{r.method} {r.path}" for r in routes if r.auth == "token")
         reason = ("No API Gateway authorizer by design: token routes (" + str(len(token_routes)) + ") are checked "
@@ -71,9 +76,20 @@ class Api(Construct):
                     "Request parameters are validated by API Gateway; bodies are validated by each function's "
                     "pydantic models (one source of truth for the schema), and webhook bodies must reach the "
                     "function unaltered for the HMAC check.")
-        acknowledge(self.api, "AwsSolutions-APIG3",
-                    "WAF is optional and priced per web ACL; stage throttling limits abuse, and sellers who want "
-                    "WAF attach a web ACL to the prod stage without changing StockLink.")
+        if not waf:
+            acknowledge(self.api, "AwsSolutions-APIG3",
+                        "WAF is optional and priced per web ACL (`cdk deploy -c stocklink:waf=true` adds one "
+                        "with a per-address rate limit on the webhooks); without it the stage and webhook "
+                        "throttles limit abuse.")
         acknowledge(self.api, "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
                     "API Gateway's account-level CloudWatch role uses the AWS-managed policy made for exactly this "
                     "purpose; it is required for access and execution logs.")
+
+
+def _own_throttles(routes) -> dict[str, apigw.MethodDeploymentOptions]:
+    """Method settings of the routes with their own throttle (the webhooks). They keep the stage's logging:
+    a method's settings replace the stage defaults for that method."""
+    return {f"{route.path}/{route.method}": apigw.MethodDeploymentOptions(
+                throttling_rate_limit=route.throttle[0], throttling_burst_limit=route.throttle[1],
+                logging_level=apigw.MethodLoggingLevel.ERROR, data_trace_enabled=False, metrics_enabled=True)
+            for route in routes if getattr(route, "throttle", None)}

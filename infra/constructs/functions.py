@@ -10,7 +10,8 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.constructs import acknowledge, logical_id, pascal
-from stocklink.config import TABLE_ENV
+from stocklink.config import CHAT_SECRETS, SHOP_SECRETS, TABLE_ENV
+from stocklink.store.keys import DIRTY_PREFIX
 
 # Deployed runtime. The layer's wheels are built for this ABI (infra.layer.PYTHON_VERSION must match);
 # the code also runs on the local 3.11. 3.12 rather than 3.13/3.14 until the lead moves both together.
@@ -23,6 +24,9 @@ LAYER_ARCH = "aarch64"
 SECRETS_READ_ACTIONS = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
 SECRETS_WRITE_ACTIONS = ["secretsmanager:CreateSecret", "secretsmanager:PutSecretValue",
                          "secretsmanager:UpdateSecret", "secretsmanager:TagResource"]
+SECRETS_ACTIONS = {"read": SECRETS_READ_ACTIONS, "write": SECRETS_WRITE_ACTIONS}
+# Secret groups created at runtime (one secret per shop / per chat subscription): names under the prefix.
+RUNTIME_SECRET_GROUPS = {"shops": SHOP_SECRETS, "chat": CHAT_SECRETS}
 
 
 class Functions(Construct):
@@ -30,24 +34,28 @@ class Functions(Construct):
         self, scope: Construct, id: str, *,
         functions, tables: dict[str, dynamodb.Table], indexed_tables: set[str], bus: events.IEventBus,
         layer_code: lambda_.Code, functions_code: lambda_.Code,
-        secrets_prefix: str, api_tokens_secret: str,
+        secrets_prefix: str, api_tokens_secret: str, api_tokens_arn: str,
         async_functions: set[str], dlq_factory, log_retention: logs.RetentionDays,
         log_level: str = "INFO",
     ) -> None:
         super().__init__(scope, id)
         self.layer = self._layer(layer_code)
         env = self._environment(tables, bus, secrets_prefix, api_tokens_secret, log_level)
-        secrets_arn = cdk.Stack.of(self).format_arn(service="secretsmanager", resource="secret",
-                                                    resource_name=f"{secrets_prefix}*",
-                                                    arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)
+        secret_arns = {"api_tokens": api_tokens_arn, **{
+            group: cdk.Stack.of(self).format_arn(service="secretsmanager", resource="secret",
+                                                 resource_name=f"{secrets_prefix}{path}*",
+                                                 arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)
+            for group, path in RUNTIME_SECRET_GROUPS.items()}}
         self.functions: dict[str, lambda_.Function] = {}
         for spec in functions:
             fn, role = self._function(spec, functions_code, env, log_retention,
                                       dlq_factory if spec.name in async_functions else None)
             self._grant_tables(spec, fn, role, tables, indexed_tables)
+            if spec.marks_dirty:
+                self._grant_dirty_markers(role, tables["catalog"])
             if spec.publishes_events:
                 bus.grant_put_events_to(fn)
-            self._grant_secrets(spec, role, secrets_arn, secrets_prefix)
+            self._grant_secrets(spec, role, secret_arns, secrets_prefix)
             self.functions[spec.name] = fn
 
     def _layer(self, layer_code: lambda_.Code) -> lambda_.LayerVersion:
@@ -104,6 +112,7 @@ class Functions(Construct):
             description=spec.description[:256],
             role=role,
             log_group=log_group,
+            reserved_concurrent_executions=spec.reserved_concurrency,
             # Async invocations (EventBridge rules, schedules) that still fail after Lambda's retries
             # land here instead of vanishing.
             dead_letter_queue=(dlq_factory(f"{spec.name}-async", eventbridge_target=False)
@@ -135,12 +144,31 @@ class Functions(Construct):
                             f"is part of the {mode} access declared for {spec.name} in the topology.")
 
     @staticmethod
-    def _grant_secrets(spec, role: iam.Role, secrets_arn: str, secrets_prefix: str) -> None:
-        """Secrets Manager read and / or write actions on the secrets_prefix secrets, as declared."""
-        actions = (SECRETS_READ_ACTIONS if spec.reads_secrets or spec.writes_secrets else []) + \
-                  (SECRETS_WRITE_ACTIONS if spec.writes_secrets else [])
-        if actions:
-            role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=[secrets_arn]))
-            acknowledge(role, f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:{secrets_prefix}*]",
-                        f"Secrets are limited to the {secrets_prefix} prefix: per-shop platform credentials "
-                        "are created at runtime (one secret per shop), so their names are not known at deploy time.")
+    def _grant_dirty_markers(role: iam.Role, catalog: dynamodb.Table) -> None:
+        """UpdateItem on the catalog's dirty-marker partitions only (IAM checks the partition key): enough
+        to leave reconciliation a lost stock.changed, nothing else of the catalog."""
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["dynamodb:UpdateItem"], resources=[catalog.table_arn],
+            conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{DIRTY_PREFIX}*"]}}))
+
+    @staticmethod
+    def _grant_secrets(spec, role: iam.Role, secret_arns: dict[str, str], secrets_prefix: str) -> None:
+        """Read or write (write does not include read) on exactly the secret groups the topology entry
+        declares: the API tokens secret by its ARN, shop credentials and chat webhooks by name prefix."""
+        if spec.secrets.get("shops") == "read" and "api_tokens" in spec.secrets:
+            raise ValueError(f"function {spec.name} may not read shop credentials and the API tokens both")
+        for group, mode in sorted(spec.secrets.items()):
+            if group not in secret_arns:
+                raise ValueError(f"function {spec.name} uses unknown secret group {group!r}")
+            if mode not in SECRETS_ACTIONS:
+                raise ValueError(f"function {spec.name}: secret access must be 'read' or 'write', "
+                                 f"got {mode!r}")
+            role.add_to_principal_policy(iam.PolicyStatement(actions=SECRETS_ACTIONS[mode],
+                                                             resources=[secret_arns[group]]))
+            if group in RUNTIME_SECRET_GROUPS:
+                name = f"{secrets_prefix}{RUNTIME_SECRET_GROUPS[group]}*"
+                acknowledge(role, "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:"
+                                  f"<AWS::Region>:<AWS::AccountId>:secret:{name}]",
+                            f"The {group} secrets are created at runtime (one per shop or chat "
+                            "subscription), so their names are unknown at deploy time; the grant covers "
+                            f"only the {name} names.")

@@ -163,6 +163,7 @@ def alerts_tail(args, out=sys.stdout) -> int:
     """Polls GET /alerts on a running StockLink and prints each alert once per change."""
     import json
     import time
+    import urllib.parse
     import urllib.request
 
     if not args.token:
@@ -170,10 +171,16 @@ def alerts_tail(args, out=sys.stdout) -> int:
         return 2
     seen: dict[str, tuple] = {}
     while True:
-        req = urllib.request.Request(f"{args.url}/alerts?status=open",
-                                     headers={"Authorization": f"Bearer {args.token}"})
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            alerts = json.loads(resp.read())["alerts"]
+        alerts, cursor = [], ""
+        while True:   # every page of open alerts
+            req = urllib.request.Request(f"{args.url}/alerts?status=open&limit=1000" + (
+                f"&cursor={urllib.parse.quote(cursor)}" if cursor else ""),
+                headers={"Authorization": f"Bearer {args.token}"})
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                page = json.loads(resp.read())
+            alerts += page["alerts"]
+            if not (cursor := page.get("next")):
+                break
         current = set()
         for a in sorted(alerts, key=lambda a: a.get("updated_at") or 0):
             current.add(a["id"])

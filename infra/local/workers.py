@@ -40,8 +40,11 @@ class InvocationResult:
 
 
 def function_environment(function, *, ddb_endpoint: str, aws_endpoint: str, extra: dict | None = None) -> dict:
-    """The environment one function's containers run with: what CDK sets, pointed at the local services."""
+    """The environment one function's containers run with: what CDK sets, pointed at the local services,
+    plus the one flag that lets outbound calls reach the marketplace simulators on 127.0.0.1 (never set by
+    the CDK stack: tests/infra asserts it)."""
     from infra.local.provision import table_env
+    from stocklink.config import LOOPBACK_FLAG
 
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("AWS_", "POWERTOOLS_", "STOCKLINK_")) and k != "PYTHONPATH"}
@@ -64,6 +67,7 @@ def function_environment(function, *, ddb_endpoint: str, aws_endpoint: str, extr
         "POWERTOOLS_SERVICE_NAME": function.name,
         "POWERTOOLS_METRICS_NAMESPACE": "StockLink",
         "STOCKLINK_LOCAL": "1",
+        LOOPBACK_FLAG: "1",
     })
     if extra:
         env.update(extra)

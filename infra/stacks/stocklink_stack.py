@@ -31,7 +31,7 @@ from stocklink.config import DEFAULT_SECRETS_PREFIX as SECRETS_PREFIX  # noqa: E
 
 class StockLinkStack(cdk.Stack):
     def __init__(self, scope: Construct, id: str, *, topology: ModuleType = default_topology,
-                 skip_layer_deps: bool | None = None, retain_data: bool = True,
+                 skip_layer_deps: bool | None = None, retain_data: bool = True, waf: bool = False,
                  log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH, **kwargs) -> None:
         kwargs.setdefault("description", "StockLink: multi-channel inventory sync (infra/topology.py)")
         super().__init__(scope, id, **kwargs)
@@ -65,6 +65,7 @@ class StockLinkStack(cdk.Stack):
             bus=bus.bus,
             layer_code=_code(layer_asset), functions_code=_code(functions_asset),
             secrets_prefix=SECRETS_PREFIX, api_tokens_secret=API_TOKENS_SECRET,
+            api_tokens_arn=tokens.secret_arn,
             async_functions=async_functions, dlq_factory=dlqs, log_retention=log_retention,
         )
         self.functions = fns.functions
@@ -73,7 +74,8 @@ class StockLinkStack(cdk.Stack):
         self.event_queues = bus.queues
         self.schedules = Schedules(self, "Schedules", schedules=topology.SCHEDULES, functions=fns.functions,
                                    dlq_factory=dlqs, log_retention=log_retention)
-        self.api = Api(self, "Api", routes=topology.ROUTES, functions=fns.functions, log_retention=log_retention)
+        self.api = Api(self, "Api", routes=topology.ROUTES, functions=fns.functions,
+                       log_retention=log_retention, waf=waf)
         self.alert_topics = AlertTopics(self, "Alerts", topics=getattr(topology, "TOPICS", ()),
                                         topic_queues=getattr(topology, "TOPIC_QUEUES", ()),
                                         functions=fns.functions)

@@ -11,8 +11,10 @@ from stocklink import secrets
 from stocklink.config import settings
 from stocklink.errors import Forbidden, Unauthorized
 
-# Which roles may use which route group; admin may use all.
+# Which roles may use which route group; admin may use all. "admin" routes set credentials and the URLs
+# StockLink will call (PUT /shops, PUT /subscriptions): a staff token cannot point StockLink elsewhere.
 ROUTE_ROLES = {
+    "admin": {"admin"},
     "staff": {"admin", "staff"},
     "staff_read": {"admin", "staff", "viewer"},
     "storefront": {"admin", "storefront"},

@@ -1,8 +1,9 @@
 """Publishing domain events on the StockLink EventBridge bus (names and payloads: stocklink.events).
 
 Published after the stock transaction commits. `publish_later` puts an event straight on the calling
-function's own queue with a delay (EventBridge has none): the last-units guard's "a drain is over". A lost publish (EventBridge unreachable) never undoes or
-blocks a committed stock change: the 30 s reconciliation recomputes every channel's quantity anyway.
+function's own queue with a delay (EventBridge has none): the last-units guard's "a drain is over". A lost
+publish (EventBridge unreachable) never undoes or blocks a committed stock change; `publish_returning_failed`
+tells the publisher which events were lost (stock.changed marks their SKUs dirty for the next 30 s pass).
 """
 from __future__ import annotations
 
@@ -27,21 +28,36 @@ def _events_client():
 
 def publish(detail_type: str, details: list[dict]) -> int:
     """Put events on the bus; returns how many failed (logged, never raised)."""
-    failed = 0
+    return len(publish_returning_failed(detail_type, details))
+
+
+def publish_returning_failed(detail_type: str, details: list[dict]) -> list[dict]:
+    """Put events on the bus; returns the details that did not get on it (logged, never raised), so a
+    publisher can leave a trace for whoever repairs what the lost events would have started."""
+    failed: list[dict] = []
     bus = settings().event_bus_name
     for start in range(0, len(details), _BATCH):
+        batch = details[start:start + _BATCH]
         entries = [
             {"Source": SOURCE, "DetailType": detail_type, "Detail": json.dumps(detail, default=str),
              "EventBusName": bus}
-            for detail in details[start:start + _BATCH]
+            for detail in batch
         ]
         try:
-            failed += _events_client().put_events(Entries=entries).get("FailedEntryCount", 0)
-        except Exception:  # the stock change is committed; reconciliation repairs what a lost event misses
+            answer = _events_client().put_events(Entries=entries)
+        except Exception:  # the stock change is committed; the caller decides how it is repaired
             logger.exception("publishing %s failed", detail_type)
-            failed += len(entries)
+            failed.extend(batch)
+            continue
+        if answer.get("FailedEntryCount"):
+            # PutEvents answers one result per entry, in order; a failed one carries an ErrorCode.
+            results = answer.get("Entries") or []
+            if len(results) == len(batch):
+                failed.extend(detail for detail, result in zip(batch, results) if result.get("ErrorCode"))
+            else:   # an answer we cannot line up: count the whole batch lost
+                failed.extend(batch)
     if failed:
-        logger.warning("events not published", extra={"detail_type": detail_type, "failed": failed})
+        logger.warning("events not published", extra={"detail_type": detail_type, "failed": len(failed)})
     return failed
 
 

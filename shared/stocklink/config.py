@@ -12,6 +12,10 @@ from functools import lru_cache
 DEFAULT_EVENT_BUS = "stocklink"
 DEFAULT_SECRETS_PREFIX = "stocklink/"
 DEFAULT_API_TOKENS_SECRET = "stocklink/api-tokens"
+# Secret name groups under the prefix; the CDK grants each function only the groups it declares.
+SHOP_SECRETS = "shops/"      # one secret per shop: platform credentials
+CHAT_SECRETS = "chat/"       # one secret per chat subscription: webhook URL and signing secret
+LOOPBACK_FLAG = "STOCKLINK_ALLOW_LOOPBACK_HTTP"   # the local runtime's workers only (stocklink.outbound_policy)
 
 TABLE_ENV = {
     "stock": "STOCK_TABLE",
@@ -40,6 +44,8 @@ class Settings:
     notify_retry_base_delay: float = 1.0    # chat webhook retry backoff base, seconds (tests shrink it)
     dead_letter_queues: str = ""            # JSON {name: queue URL or name}: DLQ depths the alert tick checks
     requeue_queue: str = ""                 # URL or name of the function's own event queue (bus.publish_later)
+    allow_loopback_http: bool = False       # outbound calls may reach 127.0.0.1 (the local runtime's simulators);
+                                            # set only by infra/local/workers.py, never by the CDK stack
 
     @staticmethod
     def from_env() -> "Settings":
@@ -53,6 +59,7 @@ class Settings:
             notify_retry_base_delay=float(os.environ.get("NOTIFY_RETRY_BASE_DELAY", "1.0")),
             dead_letter_queues=os.environ.get("DEAD_LETTER_QUEUES", ""),
             requeue_queue=os.environ.get("REQUEUE_QUEUE", ""),
+            allow_loopback_http=os.environ.get(LOOPBACK_FLAG) == "1",
         )
 
 

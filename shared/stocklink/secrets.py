@@ -10,7 +10,7 @@ import boto3
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
 
-from stocklink.config import settings
+from stocklink.config import SHOP_SECRETS, settings
 
 _CACHE_SECONDS = 60
 
@@ -33,7 +33,7 @@ def _ensure_provider() -> None:
 
 
 def shop_secret_name(platform: str, shop: str) -> str:
-    return f"{settings().secrets_prefix}shops/{platform}/{shop}"
+    return f"{settings().secrets_prefix}{SHOP_SECRETS}{platform}/{shop}"
 
 
 def read_json(name: str, *, fresh: bool = False) -> dict | None:
@@ -49,10 +49,14 @@ def read_json(name: str, *, fresh: bool = False) -> dict | None:
 
 
 def write_json(name: str, value: dict) -> None:
+    """Create or replace the secret. Never reads it back: a writer may hold no read permission (staff_api
+    stores shop credentials it must not read)."""
     payload = json.dumps(value)
     client = _client()
     try:
         client.put_secret_value(SecretId=name, SecretString=payload)
     except client.exceptions.ResourceNotFoundException:
         client.create_secret(Name=name, SecretString=payload)
-    parameters.get_secret(name, force_fetch=True, max_age=_CACHE_SECONDS)  # refresh this container's cache
+    # This container's next read of any secret fetches it again (writes are rare; one extra fetch each).
+    _ensure_provider()
+    DEFAULT_PROVIDERS["secrets"].clear_cache()

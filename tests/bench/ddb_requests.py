@@ -12,6 +12,7 @@ import hmac
 import json
 import os
 import sys
+import time
 
 os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
                    "AWS_REGION": "us-east-1", "POWERTOOLS_LOG_LEVEL": "ERROR", "EVENT_BUS_NAME": "stocklink"})
@@ -70,7 +71,9 @@ def main(n: int = 50) -> None:
                 {"id": 1, "variant_id": 5, "sku": "HOT", "quantity": 1}]}).encode()
             sig = base64.b64encode(hmac.new(b"s", body, hashlib.sha256).digest()).decode()
             hooks.post("/webhooks/shopify/bench.myshopify.com", raw=body, headers={
-                "X-Shopify-Topic": topic, "X-Shopify-Hmac-Sha256": sig, "X-Shopify-Webhook-Id": f"{delivery}{i}"})
+                "X-Shopify-Topic": topic, "X-Shopify-Hmac-Sha256": sig, "X-Shopify-Webhook-Id": f"{delivery}{i}",
+                "X-Shopify-Shop-Domain": "bench.myshopify.com",
+                "X-Shopify-Triggered-At": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
         _measure("Shopify orders/create webhook", n, webhook)
         _measure("Shopify orders/create redelivery (duplicate)", n, lambda i: webhook(i, delivery="again"))
         botocore.client.BaseClient._make_api_call = _original

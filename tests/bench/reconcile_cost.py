@@ -23,7 +23,9 @@ import time
 
 os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
                    "AWS_REGION": "us-east-1", "POWERTOOLS_LOG_LEVEL": "ERROR", "LOG_LEVEL": "ERROR",
-                   "EVENT_BUS_NAME": "stocklink", "POWERTOOLS_METRICS_NAMESPACE": "StockLink"})
+                   "EVENT_BUS_NAME": "stocklink", "POWERTOOLS_METRICS_NAMESPACE": "StockLink",
+                   # the simulators stand in for the platforms as in the local runtime (loopback URLs)
+                   "STOCKLINK_ALLOW_LOOPBACK_HTTP": "1"})
 sys.path[:0] = ["shared", "."]
 
 import boto3  # noqa: E402
@@ -34,10 +36,11 @@ SHOP = "bench"
 CREDS = {
     "shopify": {"access_token": "shpat_sandbox", "location_id": "40642626"},
     "tiktok": {"app_key": "6a1b2c3d4e5f6", "app_secret": "tiktok-secret", "access_token": "TTP_sandbox",
-               "shop_cipher": "ROW_sandbox"},
+               "shop_cipher": "ROW_sandbox", "shop_id": "7494049642642441621"},
     "shopee": {"partner_id": "2001887", "partner_key": "shopee-partner-key", "shop_id": "14701711",
                "access_token": "shopee-token"},
-    "lazada": {"app_key": "100001", "app_secret": "lazada-secret", "access_token": "lazada-token"},
+    "lazada": {"app_key": "100001", "app_secret": "lazada-secret", "access_token": "lazada-token",
+               "seller_id": "1000114855"},
     "woocommerce": {"consumer_key": "ck_sandbox", "consumer_secret": "cs_sandbox"},
 }
 DDB_CALLS: collections.Counter = collections.Counter()
@@ -99,7 +102,7 @@ class World:
         self.available = {sku: self.rng.randint(0, 40) for sku in self.skus}
         now = int(time.time() * 1000)
         for platform, creds in CREDS.items():
-            base = f"http://bench/{platform}/{SHOP}" + ("/rest" if platform == "lazada" else "")
+            base = f"http://127.0.0.1/{platform}/{SHOP}" + ("/rest" if platform == "lazada" else "")
             catalog.put_shop(platform, SHOP, ShopIn(api_base_url=base, **creds), now)
             self.sandbox.state.shops[(platform, SHOP)] = Shop(platform, SHOP, {**creds, "api_base_url": base})
         with CatalogItem.batch_write() as catalog_batch, StockItem.batch_write() as stock_batch, \

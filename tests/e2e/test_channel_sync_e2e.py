@@ -13,10 +13,13 @@ from tests.sandbox_support import control, sandbox_base  # noqa: F401 (fixture)
 
 SHOPS = {
     "tiktok": ({"app_key": "6a1b2c3d4e5f6", "app_secret": "tiktok-secret", "access_token": "TTP_sandbox",
-                "shop_cipher": "ROW_sandbox"}, "", {"product_id": "1729592969712207000"}),
-    "lazada": ({"app_key": "100001", "app_secret": "lazada-secret", "access_token": "lazada-token"}, "/rest",
+                "shop_cipher": "ROW_sandbox", "shop_id": "7494049642642441621"}, "",
+               {"product_id": "1729592969712207000"}),
+    "lazada": ({"app_key": "100001", "app_secret": "lazada-secret", "access_token": "lazada-token",
+                "seller_id": "1000114855"}, "/rest",
                {"item_id": "557711987"}),
-    "shopify": ({"access_token": "shpat_sandbox", "location_id": "40642626", "webhook_secret": "whsec-shopify"}, "",
+    "shopify": ({"access_token": "shpat_sandbox", "location_id": "40642626", "webhook_secret": "whsec-shopify",
+                "shop_domain": "stocklink-sandbox.myshopify.com"}, "",
                 {"inventory_item_id": "5001"}),
 }
 

@@ -19,3 +19,9 @@ def audit(tmp_path_factory) -> Synth:
 @pytest.fixture(scope="session")
 def alt(tmp_path_factory) -> Synth:
     return synthesize(tmp_path_factory.mktemp("cdk-alt"), ALT_TOPOLOGY)
+
+
+@pytest.fixture(scope="session")
+def with_waf(tmp_path_factory) -> Synth:
+    """The app with the optional WAF web ACL (context stocklink:waf=true)."""
+    return synthesize(tmp_path_factory.mktemp("cdk-waf"), waf="true")

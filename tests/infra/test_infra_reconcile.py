@@ -42,7 +42,7 @@ def test_reconcile_role_has_what_a_pass_needs_and_no_more(synth):
             assert synth.resources[bus]["Type"] == "AWS::Events::EventBus"
         if any(a.startswith("secretsmanager:") for a in actions):
             assert actions <= {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
-            assert st["Resource"]["Fn::Join"][1][-1] == ":secret:stocklink/*"
+            assert st["Resource"]["Fn::Join"][1][-1] == ":secret:stocklink/shops/*"   # shop credentials only
     # Holds: stock + ledger + reservations (release transactions); catalog: lease, cursors, dirty markers,
     # reports, sync state; events: read only (unmapped orders); shop credentials: read; anomalies: PutEvents.
     assert readable == {"stock", "ledger", "reservations", "catalog", "events"}

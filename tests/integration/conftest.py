@@ -9,6 +9,7 @@ from moto import mock_aws
 
 from tests.integration.apigw import ApiClient
 
+ADMIN_TOKEN = "admin-token-for-tests"
 STAFF_TOKEN = "staff-token-for-tests"
 STOREFRONT_TOKEN = "storefront-token-for-tests"
 
@@ -26,6 +27,7 @@ def aws():
         create_tables(boto3.client("dynamodb"))
         secrets = boto3.client("secretsmanager")
         secrets.create_secret(Name="stocklink/api-tokens", SecretString=json.dumps({"tokens": {
+            ADMIN_TOKEN: {"name": "root", "roles": ["admin"]},
             STAFF_TOKEN: {"name": "alice", "roles": ["staff"]},
             STOREFRONT_TOKEN: {"name": "shop-front", "roles": ["storefront"]},
         }}))
@@ -61,6 +63,12 @@ class BusCapture:
 def staff(aws) -> ApiClient:
     from functions.staff_api.handler import handler
     return ApiClient(handler, STAFF_TOKEN)
+
+
+def as_admin(client: ApiClient) -> ApiClient:
+    """The same API with an admin token: shop credentials and the URLs StockLink calls (PUT /shops,
+    PUT /subscriptions) need the admin role."""
+    return ApiClient(client.handler, ADMIN_TOKEN)
 
 
 @pytest.fixture

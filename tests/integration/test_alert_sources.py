@@ -17,8 +17,12 @@ import boto3
 import pytest
 
 from tests.integration.apigw import LambdaContext
+from tests.integration.conftest import as_admin
 from tests.integration.test_alerting import AlertFn, BatchFailed, alert_fn, alerts_api, topic  # noqa: F401
-from tests.sandbox_support import control, sandbox_base  # noqa: F401 (fixture)
+from tests.sandbox_support import control, loopback_simulators, sandbox_base  # noqa: F401 (fixtures)
+
+# The simulators answer on 127.0.0.1, as in the local runtime (see tests/sandbox_support.loopback_simulators).
+pytestmark = pytest.mark.usefixtures("loopback_simulators")
 
 DAY_MS = 86_400_000
 FORECAST_NOW = int(dt.datetime(2025, 6, 2, 12, tzinfo=dt.timezone.utc).timestamp() * 1000)  # as_of 2025-06-01
@@ -190,8 +194,10 @@ def test_low_stock_text_has_days_of_cover_and_a_transfer_from_another_warehouse(
 
 SHOPS = {
     "tiktok": ({"app_key": "6a1b2c3d4e5f6", "app_secret": "tiktok-secret", "access_token": "TTP_sandbox",
-                "shop_cipher": "ROW_sandbox"}, "", "1729592969712207012", {"product_id": "1729592969712207000"}),
-    "lazada": ({"app_key": "100001", "app_secret": "lazada-secret", "access_token": "lazada-token"}, "/rest",
+                "shop_cipher": "ROW_sandbox", "shop_id": "7494049642642441621"}, "",
+               "1729592969712207012", {"product_id": "1729592969712207000"}),
+    "lazada": ({"app_key": "100001", "app_secret": "lazada-secret", "access_token": "lazada-token",
+                "seller_id": "1000114855"}, "/rest",
                "1234567890", {"item_id": "557711987"}),
 }
 
@@ -232,7 +238,7 @@ def listed_on_two_shops(staff, aws, alert_fn, sandbox_base, monkeypatch):
                                                 "credentials": {**creds, "api_base_url": api}})
         control(sandbox_base, "PUT", "listings", {"platform": platform, "shop": "s1", "listings": [
             {"listing_id": listing_id, "quantity": 0, "platform_ids": ids}]})
-        assert staff.put(f"/shops/{platform}/s1", {**creds, "api_base_url": api}).status == 200
+        assert as_admin(staff).put(f"/shops/{platform}/s1", {**creds, "api_base_url": api}).status == 200
         assert staff.put(f"/listings/{platform}/s1/{listing_id}",
                          {"components": [{"sku": "TEE-1", "qty": 1}], "platform_ids": ids}).status == 200
     assert staff.put("/shops/tiktok/s1/allocation", {"rule": "fixed", "fixed": 5}).status == 200

@@ -8,15 +8,22 @@ import threading
 import pytest
 
 from tests.integration.apigw import LambdaContext
-from tests.sandbox_support import control, receiver, sandbox_base  # noqa: F401 (fixtures)
+from tests.integration.conftest import as_admin
+from tests.sandbox_support import control, loopback_simulators, receiver, sandbox_base  # noqa: F401 (fixtures)
+
+# The simulators answer on 127.0.0.1, as in the local runtime (see tests/sandbox_support.loopback_simulators).
+pytestmark = pytest.mark.usefixtures("loopback_simulators")
 
 SKU = "TEE-RED-M"
 SHOPS = {
     "tiktok": ({"app_key": "6a1b2c3d4e5f6", "app_secret": "tiktok-secret", "access_token": "TTP_sandbox",
-                "shop_cipher": "ROW_sandbox"}, "", "1729592969712207012", {"product_id": "1729592969712207000"}),
-    "lazada": ({"app_key": "100001", "app_secret": "lazada-secret", "access_token": "lazada-token"}, "/rest",
+                "shop_cipher": "ROW_sandbox", "shop_id": "7494049642642441621"}, "",
+               "1729592969712207012", {"product_id": "1729592969712207000"}),
+    "lazada": ({"app_key": "100001", "app_secret": "lazada-secret", "access_token": "lazada-token",
+                "seller_id": "1000114855"}, "/rest",
                "1234567890", {"item_id": "557711987"}),
-    "shopify": ({"access_token": "shpat_sandbox", "location_id": "40642626", "webhook_secret": "whsec-shopify"}, "",
+    "shopify": ({"access_token": "shpat_sandbox", "location_id": "40642626", "webhook_secret": "whsec-shopify",
+                "shop_domain": "stocklink-sandbox.myshopify.com"}, "",
                 "808950810", {"inventory_item_id": "5001"}),
 }
 
@@ -43,7 +50,7 @@ def linked(aws, stocked, sandbox_base, receiver, fast_retries):
                                                 "webhook_url": f"{receiver.base}/hook/{platform}"})
         control(sandbox_base, "PUT", "listings", {"platform": platform, "shop": "s1", "listings": [
             {"listing_id": listing_id, "quantity": 0, "platform_ids": ids, "seller_sku": SKU}]})
-        assert stocked.put(f"/shops/{platform}/s1", {**creds, "api_base_url": api}).status == 200
+        assert as_admin(stocked).put(f"/shops/{platform}/s1", {**creds, "api_base_url": api}).status == 200
         assert stocked.put(f"/listings/{platform}/s1/{listing_id}",
                            {"components": [{"sku": SKU, "qty": 1}], "platform_ids": ids}).status == 200
     aws.drain()
@@ -429,8 +436,8 @@ def test_a_shop_can_set_its_own_call_rate(linked):
 
     lazada = adapter_for("lazada")
     creds, suffix, _, _ = SHOPS["lazada"]
-    assert linked.put("/shops/lazada/s2", {**creds, "max_calls_per_second": 8}).status == 200
-    assert linked.put("/shops/lazada/s3", {**creds, "max_calls_per_second": 0}).status == 400
+    assert as_admin(linked).put("/shops/lazada/s2", {**creds, "max_calls_per_second": 8}).status == 200
+    assert as_admin(linked).put("/shops/lazada/s3", {**creds, "max_calls_per_second": 0}).status == 400
     own, default = rate_limit.shop_limiter("lazada", "s2", lazada), rate_limit.shop_limiter("lazada", "s1", lazada)
     assert (own.rate, own.per_window, own.window_ms) == (8, 4, 500)
     assert default.rate == lazada.rate_per_second

@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import urllib.error
 
+import pytest
+
 from tests.integration.test_channel_sync import (  # noqa: F401 - fixtures
     SHOPS, SKU, fast_retries, linked, listed, push, run_bus, stock_changed)
-from tests.sandbox_support import control, receiver, sandbox_base  # noqa: F401 (fixtures)
+from tests.sandbox_support import control, loopback_simulators, receiver, sandbox_base  # noqa: F401 (fixtures)
+
+# The simulators answer on 127.0.0.1, as in the local runtime (see tests/sandbox_support.loopback_simulators).
+pytestmark = pytest.mark.usefixtures("loopback_simulators")
 
 
 def _available(staff) -> int:

@@ -1,6 +1,7 @@
 """What each platform may still sell of a listing (`shown`): a landed push sets it, every order the platform
 reports lowers it (its checkout took the units first), a cancellation raises it back, a redelivery changes
 nothing. The last-units rule builds on this number, so each step is checked through the real webhook."""
+from tests.integration.conftest import as_admin
 from tests.integration.test_shopify_webhooks import SECRET, SHOP, _order, _send
 
 LISTING = "808950810"       # the variant id of the order's line
@@ -11,7 +12,8 @@ def _setup(staff):
     staff.put("/skus/IPOD2008PINK", {"name": "iPod Nano pink"})
     staff.post("/stock/receipts", {"warehouse_id": "wh-a", "reference": "PO-1",
                                    "lines": [{"sku": "IPOD2008PINK", "qty": 5}]})
-    assert staff.put(f"/shops/shopify/{SHOP}", {"webhook_secret": SECRET, "access_token": "shpat"}).status == 200
+    assert as_admin(staff).put(f"/shops/shopify/{SHOP}", {"webhook_secret": SECRET,
+                                                          "access_token": "shpat"}).status == 200
     assert staff.put(f"/listings/shopify/{SHOP}/{LISTING}",
                      {"components": [{"sku": "IPOD2008PINK", "qty": 1}]}).status == 200
 

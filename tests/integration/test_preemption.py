@@ -10,6 +10,8 @@ import pytest
 
 from stocklink.logic import inventory
 from stocklink.store import repository
+from tests.integration.test_shopify_webhooks import triggered_now
+from tests.integration.conftest import as_admin
 
 SECRET = "shpss_test_secret"
 SHOP = "acme.myshopify.com"
@@ -26,7 +28,8 @@ def _send(webhooks, topic, order_id, qty=2, paid=True, shop=SHOP, webhook_id=Non
     signature = base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest()).decode()
     answer = webhooks.post(f"/webhooks/shopify/{shop}", raw=body, headers={
         "X-Shopify-Topic": topic, "X-Shopify-Hmac-Sha256": signature, "X-Shopify-Shop-Domain": shop,
-        "X-Shopify-Webhook-Id": webhook_id or f"{topic}-{order_id}", "X-Shopify-API-Version": "2025-10"})
+        "X-Shopify-Webhook-Id": webhook_id or f"{topic}-{order_id}", "X-Shopify-API-Version": "2025-10",
+        "X-Shopify-Triggered-At": triggered_now()})
     assert answer.status == 200, answer.body
     return answer.body["outcomes"][0]
 
@@ -44,7 +47,7 @@ def shop(staff):
     staff.post("/stock/receipts", {"warehouse_id": "wh-a", "reference": "PO-1",
                                    "lines": [{"sku": SKU, "qty": 2}, {"sku": "CASE-CLEAR", "qty": 10}]})
     for name in (SHOP, OTHER):
-        assert staff.put(f"/shops/shopify/{name}", {"webhook_secret": SECRET}).status == 200
+        assert as_admin(staff).put(f"/shops/shopify/{name}", {"webhook_secret": SECRET}).status == 200
     return staff
 
 

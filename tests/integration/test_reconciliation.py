@@ -17,6 +17,10 @@ from tests.integration.test_channel_sync import (  # noqa: F401 - fixtures
     run_bus,
     sandbox_base,
 )
+from tests.sandbox_support import loopback_simulators  # noqa: F401 - fixture
+
+# The simulators answer on 127.0.0.1, as in the local runtime (see tests/sandbox_support.loopback_simulators).
+pytestmark = pytest.mark.usefixtures("loopback_simulators")
 
 LISTING_ID = {platform: spec[2] for platform, spec in SHOPS.items()}
 
@@ -281,3 +285,60 @@ def test_reports_are_served_by_the_staff_api(synced, t0):
     assert history.status == 200
     assert [p["started_at"] for p in history.body["passes"]] == [t0 + 30_000, t0]
     assert history.body["passes"][0]["sync_accuracy_pct"] == 100.0
+
+
+class EventBridgeDown:
+    """PutEvents failing after the stock transaction committed (in AWS: a botocore connection error)."""
+
+    def put_events(self, Entries):
+        raise ConnectionError("EventBridge unreachable")
+
+
+class EventBridgeRefusing:
+    """PutEvents answering per entry: the entries for `refused` SKUs fail, the others get on the bus."""
+
+    def __init__(self, refused: set[str]):
+        self.refused = refused
+
+    def put_events(self, Entries):
+        import json
+
+        results = [{"ErrorCode": "InternalFailure"} if json.loads(e["Detail"])["sku"] in self.refused
+                   else {"EventId": "ok"} for e in Entries]
+        return {"FailedEntryCount": sum(1 for r in results if "ErrorCode" in r), "Entries": results}
+
+
+def test_a_lost_stock_changed_marks_the_sku_dirty_and_the_next_pass_pushes_it(synced, aws, sandbox_base, t0,
+                                                                              monkeypatch):
+    """Without the marker only the 10-minute slice would reach the SKU: every platform showed 8 meanwhile."""
+    from stocklink import bus
+    from stocklink.store import reconcile_models
+
+    monkeypatch.setattr(bus, "_events_client", lambda: EventBridgeDown())
+    assert synced.post("/stock/adjustments", {"warehouse_id": "wh-a", "sku": SKU, "delta": 3,
+                                              "reason": "found"}).status == 201      # committed: 11 units
+    assert published(aws, "stock.changed") == []      # nothing on the bus: channel_push never runs
+    ((sku, _, hint),) = reconcile_models.dirty_skus()
+    assert sku == SKU
+    assert hint == {"cause": "publish_failed", "change": "adjust", "total_available": 11}
+    assert listed(sandbox_base) == {"tiktok": 8, "lazada": 8, "shopify": 8}
+
+    report = run(t0 + 30_000, min_slice=0)            # the next 30 s pass
+    assert report["dirty_skus_verified"] == 1
+    assert (report["drift_found"], report["drift_fixed"]) == (3, 3)
+    assert listed(sandbox_base) == {"tiktok": 11, "lazada": 11, "shopify": 11}
+    assert reconcile_models.dirty_skus() == []
+
+
+def test_only_the_skus_whose_events_were_refused_are_marked_dirty(synced, aws, monkeypatch):
+    from stocklink import bus
+    from stocklink.logic.sync.reconciliation import priority
+    from stocklink.store import reconcile_models
+
+    assert synced.put("/skus/CAP-BLUE", {"name": "Blue cap"}).status == 200
+    monkeypatch.setattr(bus, "_events_client", lambda: EventBridgeRefusing({"CAP-BLUE"}))
+    assert synced.post("/stock/receipts", {"warehouse_id": "wh-a", "reference": "PO-9", "lines": [
+        {"sku": SKU, "qty": 1}, {"sku": "CAP-BLUE", "qty": 40}]}).status == 201
+    ((sku, changed_at, hint),) = reconcile_models.dirty_skus()
+    assert (sku, hint["cause"], hint["change"]) == ("CAP-BLUE", "publish_failed", "receive")
+    assert priority(hint, changed_at)[0] == 0         # verified before ordinary changes: no push is coming

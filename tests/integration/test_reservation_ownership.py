@@ -17,10 +17,12 @@ from stocklink.store import repository
 from stocklink.store.models import Reservation
 from stocklink.time import now_ms
 from tests.integration.apigw import ApiClient
-from tests.integration.conftest import STAFF_TOKEN, STOREFRONT_TOKEN
+from tests.integration.conftest import ADMIN_TOKEN, STAFF_TOKEN, STOREFRONT_TOKEN, as_admin
+from tests.integration.test_shopify_webhooks import triggered_now
 
 SECRET = "shpss_test_secret"
 SHOP = "s1"
+SHOP_DOMAIN = "s1.myshopify.com"   # what its deliveries name (X-Shopify-Shop-Domain)
 SKU = "TEE-RED-M"
 OTHER_TOKEN, LIMITED_TOKEN = "other-storefront-token", "limited-storefront-token"
 
@@ -28,6 +30,7 @@ OTHER_TOKEN, LIMITED_TOKEN = "other-storefront-token", "limited-storefront-token
 @pytest.fixture
 def tokens(aws):
     secrets.write_json("stocklink/api-tokens", {"tokens": {
+        ADMIN_TOKEN: {"name": "root", "roles": ["admin"]},
         STAFF_TOKEN: {"name": "alice", "roles": ["staff"]},
         STOREFRONT_TOKEN: {"name": "shop-front", "roles": ["storefront"]},
         OTHER_TOKEN: {"name": "other-front", "roles": ["storefront"]},
@@ -54,7 +57,8 @@ def limited(tokens):
 @pytest.fixture
 def shop(stocked, tokens):
     """Six units of the SKU (3 in wh-a, 3 in wh-b) and a Shopify shop."""
-    assert stocked.put(f"/shops/shopify/{SHOP}", {"webhook_secret": SECRET}).status == 200
+    assert as_admin(stocked).put(f"/shops/shopify/{SHOP}", {"webhook_secret": SECRET,
+                                                              "shop_domain": SHOP_DOMAIN}).status == 200
     return stocked
 
 
@@ -64,8 +68,9 @@ def _order(webhooks, order_id, topic="orders/create", paid=True, qty=1):
                        "line_items": [{"id": 1, "variant_id": 1, "sku": SKU, "quantity": qty, "price": "9.00"}]})
     signature = base64.b64encode(hmac.new(SECRET.encode(), body.encode(), hashlib.sha256).digest()).decode()
     answer = webhooks.post(f"/webhooks/shopify/{SHOP}", raw=body.encode(), headers={
-        "X-Shopify-Topic": topic, "X-Shopify-Hmac-Sha256": signature, "X-Shopify-Shop-Domain": SHOP,
-        "X-Shopify-Webhook-Id": f"{topic}-{order_id}", "X-Shopify-API-Version": "2025-10"})
+        "X-Shopify-Topic": topic, "X-Shopify-Hmac-Sha256": signature, "X-Shopify-Shop-Domain": SHOP_DOMAIN,
+        "X-Shopify-Webhook-Id": f"{topic}-{order_id}", "X-Shopify-API-Version": "2025-10",
+        "X-Shopify-Triggered-At": triggered_now()})
     assert answer.status == 200, answer.body
     return answer.body["outcomes"][0]
 

@@ -9,7 +9,11 @@ import json
 
 import pytest
 
-from tests.sandbox_support import control, receiver, sandbox_base  # noqa: F401 (fixtures)
+from tests.integration.conftest import as_admin
+from tests.sandbox_support import control, loopback_simulators, receiver, sandbox_base  # noqa: F401 (fixtures)
+
+# The simulators answer on 127.0.0.1, as in the local runtime (see tests/sandbox_support.loopback_simulators).
+pytestmark = pytest.mark.usefixtures("loopback_simulators")
 
 SKU = "TEE-RED-M"
 LISTING = "5074620257"
@@ -30,7 +34,7 @@ def shopee(stocked, sandbox_base, receiver):
                                             "webhook_url": callback})
     control(sandbox_base, "PUT", "listings", {"platform": "shopee", "shop": "s1", "listings": [
         {"listing_id": LISTING, "quantity": 6, "platform_ids": IDS, "seller_sku": SKU}]})
-    assert stocked.put("/shops/shopee/s1", creds).status == 200
+    assert as_admin(stocked).put("/shops/shopee/s1", creds).status == 200
     assert stocked.put(f"/listings/shopee/s1/{LISTING}",
                        {"components": [{"sku": SKU, "qty": 1}], "platform_ids": IDS}).status == 200
     return stocked
@@ -86,8 +90,8 @@ def test_a_shopee_return_puts_stock_back_exactly_once(shopee, sandbox_base, rece
 
     # A later push about the same return (say the refund was paid) is a new body, newly signed: still one effect.
     later = json.loads(push["body"])
-    later["data"]["update_time"] += 3600
-    later["timestamp"] += 3600
+    later["data"]["update_time"] += 60
+    later["timestamp"] += 60           # pushed a minute later (a push stamped in the future is refused)
     raw = json.dumps(later).encode()
     callback = f"{receiver.base}/hook/shopee"
     signature = hmac.new(PARTNER_KEY.encode(), callback.encode() + b"|" + raw, hashlib.sha256).hexdigest()

@@ -3,6 +3,9 @@ import base64
 import hashlib
 import hmac
 import json
+import time
+
+from tests.integration.conftest import as_admin
 
 SECRET = "shpss_test_secret"
 SHOP = "acme.myshopify.com"
@@ -25,7 +28,13 @@ def _send(webhooks, topic, payload, secret=SECRET, webhook_id="b54557e4-bdd9-4b3
     signature = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
     return webhooks.post(f"/webhooks/shopify/{SHOP}", raw=body, headers={
         "X-Shopify-Topic": topic, "X-Shopify-Hmac-Sha256": signature, "X-Shopify-Shop-Domain": SHOP,
-        "X-Shopify-Webhook-Id": webhook_id, "X-Shopify-API-Version": "2025-10"})
+        "X-Shopify-Webhook-Id": webhook_id, "X-Shopify-API-Version": "2025-10",
+        "X-Shopify-Triggered-At": triggered_now()})
+
+
+def triggered_now() -> str:
+    """X-Shopify-Triggered-At of a delivery Shopify triggers now."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
 
 
 def _setup(staff):
@@ -34,7 +43,7 @@ def _setup(staff):
     staff.put("/skus/CASE-CLEAR", {"name": "Clear case"})
     staff.post("/stock/receipts", {"warehouse_id": "wh-a", "reference": "PO-1",
                                    "lines": [{"sku": "IPOD2008PINK", "qty": 5}, {"sku": "CASE-CLEAR", "qty": 10}]})
-    assert staff.put(f"/shops/shopify/{SHOP}", {"webhook_secret": SECRET}).status == 200
+    assert as_admin(staff).put(f"/shops/shopify/{SHOP}", {"webhook_secret": SECRET}).status == 200
 
 
 def _totals(staff, sku="IPOD2008PINK"):
@@ -62,6 +71,7 @@ def test_forged_signature_is_401_and_stores_nothing(staff, webhooks):
     assert good_sig_other_body.status == 200  # control: the same body correctly signed is accepted
     tampered = webhooks.post(f"/webhooks/shopify/{SHOP}", raw=body.replace(b'"quantity": 1', b'"quantity": 3'),
                              headers={"X-Shopify-Topic": "orders/create", "X-Shopify-Webhook-Id": "t",
+                                      "X-Shopify-Shop-Domain": SHOP, "X-Shopify-Triggered-At": triggered_now(),
                                       "X-Shopify-Hmac-Sha256": base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest()).decode()})
     assert tampered.status == 401
     assert _totals(staff) == (5, 1, 4)
@@ -154,7 +164,8 @@ def test_malformed_payload_is_400(staff, webhooks):
 def test_shop_secret_never_in_table_or_response(staff, aws):
     _setup(staff)
     import boto3
-    answer = staff.put(f"/shops/shopify/{SHOP}", {"webhook_secret": SECRET, "api_base_url": "http://127.0.0.1:9"})
+    answer = as_admin(staff).put(f"/shops/shopify/{SHOP}", {"webhook_secret": SECRET,
+                                                           "api_base_url": "https://demo.myshopify.com"})
     assert SECRET not in json.dumps(answer.body)
     scanned = boto3.client("dynamodb").scan(TableName="stocklink-catalog")["Items"]
     assert SECRET not in json.dumps(scanned)

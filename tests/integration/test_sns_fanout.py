@@ -14,7 +14,12 @@ import boto3
 import pytest
 
 from tests.integration.apigw import LambdaContext
+from tests.integration.conftest import as_admin
 from tests.integration.test_alerting import AlertFn, Topic, alert_fn, alerts_api, topic  # noqa: F401 fixtures
+from tests.sandbox_support import loopback_simulators  # noqa: F401 fixture
+
+# The chat platforms' stand-ins answer on 127.0.0.1, as in the local runtime (tests/sandbox_support).
+pytestmark = pytest.mark.usefixtures("loopback_simulators")
 
 SECRET = "SEC-test-secret-0123456789"
 
@@ -122,13 +127,13 @@ def _raise_ledger_mismatch(alert_fn, sku="SKU-9", wh="wh-a"):
 
 def test_signed_dingtalk_and_feishu_receive_correct_payloads_once(alerts_api, alert_fn, topic, receiver):
     chat = ChatQueue(topic, max_receive_count=3)
-    assert alerts_api.put("/subscriptions/ops-dingtalk", {
+    assert as_admin(alerts_api).put("/subscriptions/ops-dingtalk", {
         "protocol": "dingtalk", "endpoint": f"{receiver.url}/robot/send?access_token=abc", "secret": SECRET,
         "filter": {"min_severity": "orange"}}).status == 200
-    assert alerts_api.put("/subscriptions/ops-feishu", {
+    assert as_admin(alerts_api).put("/subscriptions/ops-feishu", {
         "protocol": "feishu", "endpoint": f"{receiver.url}/open-apis/bot/v2/hook/xyz", "secret": SECRET,
         "filter": {"kind": ["ledger_mismatch"]}}).status == 200
-    assert alerts_api.put("/subscriptions/yellow-slack", {
+    assert as_admin(alerts_api).put("/subscriptions/yellow-slack", {
         "protocol": "slack", "endpoint": f"{receiver.url}/services/T/B/C",
         "filter": {"severity": ["yellow"]}}).status == 200
     listed = alerts_api.get("/subscriptions").body["subscriptions"]
@@ -172,8 +177,8 @@ def _last_alert(alert_fn):
 def test_failing_chat_endpoint_ends_in_dlq_and_nothing_is_lost(alerts_api, alert_fn, topic, receiver):
     chat = ChatQueue(topic, max_receive_count=3)
     receiver.answers["/broken"] = (500, {"errcode": -1, "errmsg": "system busy"})
-    alerts_api.put("/subscriptions/good", {"protocol": "wecom", "endpoint": f"{receiver.url}/good?key=k1"})
-    alerts_api.put("/subscriptions/bad", {"protocol": "dingtalk", "endpoint": f"{receiver.url}/broken",
+    as_admin(alerts_api).put("/subscriptions/good", {"protocol": "wecom", "endpoint": f"{receiver.url}/good?key=k1"})
+    as_admin(alerts_api).put("/subscriptions/bad", {"protocol": "dingtalk", "endpoint": f"{receiver.url}/broken",
                                           "secret": SECRET})
 
     sent = _raise_ledger_mismatch(alert_fn)
@@ -193,7 +198,7 @@ def test_failing_chat_endpoint_ends_in_dlq_and_nothing_is_lost(alerts_api, alert
 
 
 def test_email_and_sms_subscriptions_are_sns_subscriptions_with_filter_policy(alerts_api, topic):
-    answer = alerts_api.put("/subscriptions/buyer", {"protocol": "email", "endpoint": "buyer@example.com",
+    answer = as_admin(alerts_api).put("/subscriptions/buyer", {"protocol": "email", "endpoint": "buyer@example.com",
                                                      "filter": {"severity": ["red"], "warehouse": ["wh-a"]}})
     assert answer.status == 200, answer.body
     arn = answer.body["subscription_arn"]
@@ -202,19 +207,19 @@ def test_email_and_sms_subscriptions_are_sns_subscriptions_with_filter_policy(al
     assert attrs["Protocol"] == "email" and attrs["Endpoint"] == "buyer@example.com"
 
     # changing the filter updates the same subscription
-    alerts_api.put("/subscriptions/buyer", {"protocol": "email", "endpoint": "buyer@example.com",
+    as_admin(alerts_api).put("/subscriptions/buyer", {"protocol": "email", "endpoint": "buyer@example.com",
                                             "filter": {"min_severity": "orange"}})
     attrs = topic.sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
     assert json.loads(attrs["FilterPolicy"]) == {"severity": ["orange", "red"]}
 
-    sms = alerts_api.put("/subscriptions/night", {"protocol": "sms", "endpoint": "+8613800000000",
+    sms = as_admin(alerts_api).put("/subscriptions/night", {"protocol": "sms", "endpoint": "+8613800000000",
                                                   "filter": {"severity": "red"}})
     assert sms.status == 200
-    assert alerts_api.put("/subscriptions/x", {"protocol": "sms", "endpoint": "12"}).status == 400
-    assert alerts_api.put("/subscriptions/x", {"protocol": "pager", "endpoint": "a"}).status == 400
-    assert alerts_api.put("/subscriptions/x", {"protocol": "email", "endpoint": "a@b.c",
+    assert as_admin(alerts_api).put("/subscriptions/x", {"protocol": "sms", "endpoint": "12"}).status == 400
+    assert as_admin(alerts_api).put("/subscriptions/x", {"protocol": "pager", "endpoint": "a"}).status == 400
+    assert as_admin(alerts_api).put("/subscriptions/x", {"protocol": "email", "endpoint": "a@b.c",
                                                "filter": {"colour": ["red"]}}).status == 400
-    assert alerts_api.put("/subscriptions/x", {"protocol": "slack",
+    assert as_admin(alerts_api).put("/subscriptions/x", {"protocol": "slack",
                                                "endpoint": "http://hooks.example.com/x"}).status == 400
 
     assert alerts_api.call("DELETE", "/subscriptions/buyer").status == 200

@@ -1,4 +1,6 @@
 """Staff API end to end on moto: catalog, receipts, adjustments, stock view, ledger, auth, bad input."""
+import pytest
+
 from tests.integration.conftest import STOREFRONT_TOKEN
 
 
@@ -84,3 +86,20 @@ def test_bootstrap_token_generated_by_the_stack_is_admin(staff):
     assert staff.put("/warehouses/wh-z", {"name": "Z"}).status == 200
     staff.token = "staff-token-for-tests"  # removed from the secret above
     assert staff.get("/warehouses").status == 401
+
+
+def test_prices_and_costs_must_be_finite(staff):
+    # JSON parsers take Infinity and NaN; an infinite price would poison every revenue figure.
+    for field in ("price", "unit_cost"):
+        for value in (float("inf"), float("nan")):
+            answer = staff.put("/skus/TEE-RED-M", {"name": "Red tee M", field: value})
+            assert answer.status == 400, (field, value, answer.body)
+    assert staff.put("/skus/TEE-RED-M", {"name": "Red tee M", "price": 19.9}).status == 200
+
+
+def test_supplier_price_breaks_must_be_finite():
+    from pydantic import ValidationError
+
+    from stocklink.logic.forecasting_service import SupplierIn
+    with pytest.raises(ValidationError):
+        SupplierIn.model_validate({"price_breaks": [{"min_qty": 10, "unit_cost": float("inf")}]})

@@ -12,6 +12,8 @@ import pytest
 from stocklink import time_budget
 from stocklink.store import repository
 from tests.integration import apigw
+from tests.integration.conftest import as_admin
+from tests.integration.test_shopify_webhooks import triggered_now
 from tests.transaction_conflicts import ConflictInjector
 
 SECRET = "shpss_test_secret"
@@ -22,7 +24,7 @@ SKU = "TEE-RED-M"
 @pytest.fixture
 def conflicts(stocked, monkeypatch):
     """Six units (3 in wh-a, 3 in wh-b); transactions from now on pass through the injector."""
-    assert stocked.put(f"/shops/shopify/{SHOP}", {"webhook_secret": SECRET}).status == 200
+    assert as_admin(stocked).put(f"/shops/shopify/{SHOP}", {"webhook_secret": SECRET}).status == 200
     return ConflictInjector().install(monkeypatch)
 
 
@@ -39,7 +41,8 @@ def _paid_order(webhooks, order_id, qty=1, webhook_id=None):
     signature = base64.b64encode(hmac.new(SECRET.encode(), body.encode(), hashlib.sha256).digest()).decode()
     return webhooks.post(f"/webhooks/shopify/{SHOP}", raw=body.encode(), headers={
         "X-Shopify-Topic": "orders/create", "X-Shopify-Hmac-Sha256": signature, "X-Shopify-Shop-Domain": SHOP,
-        "X-Shopify-Webhook-Id": webhook_id or f"w-{order_id}", "X-Shopify-API-Version": "2025-10"})
+        "X-Shopify-Webhook-Id": webhook_id or f"w-{order_id}", "X-Shopify-API-Version": "2025-10",
+        "X-Shopify-Triggered-At": triggered_now()})
 
 
 def _totals(staff):

@@ -10,7 +10,9 @@ import pytest
 
 from stocklink import time_budget
 from stocklink.store import repository
+from tests.integration.conftest import as_admin
 from tests.integration.test_alerting import alert_fn, topic  # noqa: F401 (fixtures)
+from tests.integration.test_shopify_webhooks import triggered_now
 from tests.transaction_conflicts import ConflictInjector
 
 SECRET = "shpss_test_secret"
@@ -147,7 +149,8 @@ def _shopify(webhooks, order_id, lines, topic="orders/create", paid=True, webhoo
     signature = base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest()).decode()
     return webhooks.post(f"/webhooks/shopify/{SHOP}", raw=body, headers={
         "X-Shopify-Topic": topic, "X-Shopify-Hmac-Sha256": signature, "X-Shopify-Shop-Domain": SHOP,
-        "X-Shopify-Webhook-Id": webhook_id or f"{topic}-{order_id}", "X-Shopify-API-Version": "2025-10"})
+        "X-Shopify-Webhook-Id": webhook_id or f"{topic}-{order_id}", "X-Shopify-API-Version": "2025-10",
+        "X-Shopify-Triggered-At": triggered_now()})
 
 
 @pytest.fixture
@@ -156,7 +159,7 @@ def shop(staff):
     skus = _skus(staff, 34)
     staff.post("/stock/receipts", {"warehouse_id": "wh-a", "reference": "PO-1",
                                    "lines": [{"sku": s, "qty": 10} for s in skus]})
-    assert staff.put(f"/shops/shopify/{SHOP}", {"webhook_secret": SECRET}).status == 200
+    assert as_admin(staff).put(f"/shops/shopify/{SHOP}", {"webhook_secret": SECRET}).status == 200
     return skus
 
 

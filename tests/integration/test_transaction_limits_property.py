@@ -14,6 +14,7 @@ from stocklink.errors import StockLinkError
 from stocklink.logic import inventory, orders
 from stocklink.store import repository
 from stocklink.time import now_ms
+from tests.integration.conftest import as_admin
 
 WAREHOUSES = ("wh-a", "wh-b", "wh-c")
 SKUS = [f"P-{n:02d}" for n in range(40)]
@@ -110,7 +111,7 @@ def world(staff) -> Model:
         staff.put(f"/warehouses/{warehouse}", {"name": warehouse, "priority": priority})
     for sku in SKUS:
         staff.put(f"/skus/{sku}", {"name": sku})
-    assert staff.put("/shops/shopify/prop", {"webhook_secret": "s"}).status == 200
+    assert as_admin(staff).put("/shops/shopify/prop", {"webhook_secret": "s"}).status == 200
     return Model()
 
 

@@ -3,6 +3,7 @@ platform would, read-back round trips, injected faults, and signed order webhook
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -55,11 +56,12 @@ TAMPER = {"shopify": _tamper_shopify, "tiktok": _tamper_body, "shopee": _tamper_
           "woocommerce": _tamper_woo}
 
 SETUPS = {
-    "shopify": Setup({"access_token": "shpat_sandbox", "location_id": "40642626", "webhook_secret": "whsec-shopify"},
+    "shopify": Setup({"access_token": "shpat_sandbox", "location_id": "40642626", "webhook_secret": "whsec-shopify",
+                      "shop_domain": "stocklink-sandbox.myshopify.com"},
                      {"808950810": {"inventory_item_id": "5001"}, "49148385": {"inventory_item_id": "5002"}},
                      "401"),
     "tiktok": Setup({"app_key": "6a1b2c3d4e5f6", "app_secret": "tiktok-secret", "access_token": "TTP_sandbox",
-                     "shop_cipher": "ROW_sandbox"},
+                     "shop_cipher": "ROW_sandbox", "shop_id": "7494049642642441621"},
                     {"1729592969712207012": {"product_id": "1729592969712207000"},
                      "1729592969712207013": {"product_id": "1729592969712207000"}},
                     "106001"),
@@ -68,7 +70,8 @@ SETUPS = {
                     {"5001": {"item_id": "77", "model_id": "5001"}, "5002": {"item_id": "77", "model_id": "5002"},
                      "88": {"item_id": "88"}},
                     "error_sign"),
-    "lazada": Setup({"app_key": "100001", "app_secret": "lazada-secret", "access_token": "lazada-token"},
+    "lazada": Setup({"app_key": "100001", "app_secret": "lazada-secret", "access_token": "lazada-token",
+                     "seller_id": "1000114855"},
                     {"1234567890": {"item_id": "557711987"}, "1234567891": {"item_id": "557711987"}},
                     "IncompleteSignature", base_suffix="/rest"),
     "woocommerce": Setup({"consumer_key": "ck_sandbox", "consumer_secret": "cs_sandbox", "webhook_secret": "whsec-woo"},
@@ -190,6 +193,8 @@ def receive(adapter, creds, receiver, call_index_from=0):
         request = WebhookRequest(headers=delivered["headers"], body=delivered["body"],
                                  url=f"{receiver.base}{delivered['path']}")
         adapter.verify_webhook(request, creds)
+        # The simulator names the shop and stamps the delivery as the platform does.
+        adapter.verify_shop_and_freshness(request, creds, SHOP, time.time())
         for event in adapter.parse_webhook(request, SHOP):
             if adapter.needs_order_detail(event):
                 status, _, body = send(adapter.build_order_detail(creds, event))
@@ -271,6 +276,7 @@ def test_shopee_return_push_and_return_detail_follow_v2(sandbox_base, receiver):
     request = WebhookRequest(headers=delivered["headers"], body=delivered["body"],
                              url=f"{receiver.base}{delivered['path']}")
     adapter.verify_webhook(request, creds)
+    adapter.verify_shop_and_freshness(request, creds, SHOP, time.time())
     [event] = adapter.parse_webhook(request, SHOP)
     call = adapter.build_order_detail(creds, event)
     status, _, raw = send(call)
@@ -292,6 +298,24 @@ def test_webhook_signed_for_another_shop_secret_is_rejected(sandbox_base, receiv
     with pytest.raises(WebhookRejected):
         adapter.verify_webhook(WebhookRequest(delivered["headers"], delivered["body"]),
                                {**creds, "webhook_secret": "someone-else"})
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_webhook_for_another_shop_of_the_same_app_is_rejected(sandbox_base, receiver, platform):
+    from stocklink.channels.base import WebhookRejected
+    adapter = adapter_for(platform)
+    creds = prepare(sandbox_base, receiver, platform)
+    control(sandbox_base, "POST", "orders", {"platform": platform, "shop": SHOP,
+                                             "lines": ORDER_LINES[platform], "kind": "created"})
+    delivered = receiver.requests[0]
+    request = WebhookRequest(delivered["headers"], delivered["body"], url=f"{receiver.base}{delivered['path']}")
+    adapter.verify_webhook(request, creds)        # same app, same secret: the signature alone cannot tell
+    field = {"shopify": "shop_domain", "tiktok": "shop_id", "shopee": "shop_id", "lazada": "seller_id",
+             "woocommerce": "store_url"}[platform]
+    other = "https://other.example" if platform == "woocommerce" else "other-shop.myshopify.com" \
+        if platform == "shopify" else "999"
+    with pytest.raises(WebhookRejected):
+        adapter.verify_shop_and_freshness(request, {**creds, field: other}, SHOP, time.time())
 
 
 def test_shopify_compare_and_swap_and_idempotent_retry(sandbox_base, receiver):

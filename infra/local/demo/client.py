@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 
 SHOP = "demo"
@@ -38,6 +39,18 @@ class Api:
         if status not in ok:
             raise RuntimeError(f"{method} {path}: HTTP {status} {body}")
         return body
+
+    def every(self, path: str, field: str, **query: str) -> list:
+        """Every item of a list endpoint, following its `next` cursor page by page."""
+        items: list = []
+        cursor = None
+        while True:
+            args = {**query, "limit": "1000", **({"cursor": cursor} if cursor else {})}
+            body = self.call("GET", f"{path}?{urllib.parse.urlencode(args)}")
+            items += body[field]
+            cursor = body.get("next")
+            if not cursor:
+                return items
 
 
 class Sandbox:

@@ -182,7 +182,7 @@ def ledger_check(api: Api, skus) -> list[str]:
     for sku in skus:
         stock = {w["warehouse_id"]: w for w in api.call("GET", f"/skus/{sku}/stock")["warehouses"]}
         totals: dict[str, dict[str, int]] = {}
-        for e in api.call("GET", f"/ledger?sku={sku}")["entries"]:
+        for e in api.every("/ledger", "entries", sku=sku):
             t = totals.setdefault(e["warehouse_id"], {"on_hand": 0, "reserved": 0, "available": 0})
             t["on_hand"] += e["on_hand_delta"]
             t["reserved"] += e["reserved_delta"]
@@ -196,7 +196,7 @@ def ledger_check(api: Api, skus) -> list[str]:
 
 def alert_levels(api: Api) -> dict[str, int]:
     try:
-        alerts = api.call("GET", "/alerts?status=all")["alerts"]
+        alerts = api.every("/alerts", "alerts", status="all")
     except RuntimeError:
         return {}
     levels: dict[str, int] = {}

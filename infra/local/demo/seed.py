@@ -15,12 +15,14 @@ SHARED_FLASH_SKU = "DEMO-FLASH-SHARED"    # --allocation both: the same sale aga
 # Credentials the simulators check (the same test values tests/sandbox uses) and the path suffix of
 # each platform's api_base_url.
 CREDENTIALS = {
-    "shopify": ({"access_token": "shpat_sandbox", "location_id": "40642626", "webhook_secret": "whsec-shopify"}, ""),
+    "shopify": ({"access_token": "shpat_sandbox", "location_id": "40642626", "webhook_secret": "whsec-shopify",
+                "shop_domain": "stocklink-sandbox.myshopify.com"}, ""),
     "tiktok": ({"app_key": "6a1b2c3d4e5f6", "app_secret": "tiktok-secret", "access_token": "TTP_sandbox",
-                "shop_cipher": "ROW_sandbox"}, ""),
+                "shop_cipher": "ROW_sandbox", "shop_id": "7494049642642441621"}, ""),
     "shopee": ({"partner_id": "2001887", "partner_key": "shopee-partner-key", "shop_id": "14701711",
                 "access_token": "shopee-token"}, ""),
-    "lazada": ({"app_key": "100001", "app_secret": "lazada-secret", "access_token": "lazada-token"}, "/rest"),
+    "lazada": ({"app_key": "100001", "app_secret": "lazada-secret", "access_token": "lazada-token",
+                "seller_id": "1000114855"}, "/rest"),
     "woocommerce": ({"consumer_key": "ck_sandbox", "consumer_secret": "cs_sandbox", "webhook_secret": "whsec-woo"},
                     ""),
 }

@@ -58,6 +58,12 @@ def fresh(ts: str, window: float, scale: float = 1.0) -> bool:
         return False
 
 
+def utc_iso(seconds: float, millis: bool = False) -> str:
+    """A UTC time as platforms print it: 2026-03-02T10:15:30Z (or .000Z with milliseconds)."""
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+    return f"{stamp}.{int(seconds * 1000) % 1000:03d}Z" if millis else f"{stamp}Z"
+
+
 def parse_json(body: bytes):
     try:
         return json.loads(body)

@@ -137,15 +137,16 @@ class LazadaSim(Simulator):
         now = int(time.time())
         out = []
         c = shop.credentials
+        seller_id = str(c.get("seller_id") or shop.shop)   # the seller the app's secret signs for
         for item_id in order.item_ids:
             if kind == "returned":
-                payload = {"seller_id": shop.shop, "message_type": 10, "data": {
+                payload = {"seller_id": seller_id, "message_type": 10, "data": {
                     "reverse_order_id": state.next_id(), "reverse_status": "RTM_RECEIVE_ITEM",
                     "trade_order_id": int(order.order_id), "trade_order_line_id": int(item_id),
                     "reverse_order_line_id": state.next_id(), "status_update_time": now}, "timestamp": now,
                     "site": "lazada_sg"}
             else:
-                payload = {"seller_id": shop.shop, "message_type": 0, "data": {
+                payload = {"seller_id": seller_id, "message_type": 0, "data": {
                     "order_status": order.status, "trade_order_id": order.order_id,
                     "trade_order_line_id": item_id, "status_update_time": now},
                     "timestamp": now * 1000, "site": "lazada_sg"}

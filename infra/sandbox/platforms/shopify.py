@@ -7,9 +7,11 @@ platform sold meanwhile; `available` may go below 0 on an adjustment, as on Shop
 from __future__ import annotations
 
 import json
+import time
 import uuid
 
-from infra.sandbox.platforms._common import Reply, Simulator, b64mac, is_qty, j, parse_json, set_quantities
+from infra.sandbox.platforms._common import (
+    Reply, Simulator, b64mac, is_qty, j, parse_json, set_quantities, utc_iso)
 
 # inventoryAdjustQuantities' bounds on the resulting quantity (INVALID_QUANTITY_TOO_LOW / _TOO_HIGH).
 QUANTITY_FLOOR, QUANTITY_CEILING = -2_000_000_000, 2_000_000_000
@@ -239,7 +241,9 @@ class ShopifySim(Simulator):
                        "line_items": lines}
         body = json.dumps(payload).encode()
         secret = shop.credentials.get("webhook_secret", "")
+        # The store's own myshopify.com domain and the moment the event fired, as Shopify stamps every delivery.
+        domain = shop.credentials.get("shop_domain") or f"{shop.shop}.myshopify.com"
         return [({"Content-Type": "application/json", "X-Shopify-Topic": self.topics[kind],
-                  "X-Shopify-Hmac-Sha256": b64mac(secret, body), "X-Shopify-Shop-Domain": f"{shop.shop}.myshopify.com",
+                  "X-Shopify-Hmac-Sha256": b64mac(secret, body), "X-Shopify-Shop-Domain": domain,
                   "X-Shopify-API-Version": "2026-04", "X-Shopify-Webhook-Id": str(uuid.uuid4()),
-                  "X-Shopify-Triggered-At": "2026-03-02T10:00:00Z"}, body)]
+                  "X-Shopify-Triggered-At": utc_iso(time.time(), millis=True)}, body)]

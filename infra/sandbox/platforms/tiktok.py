@@ -120,15 +120,16 @@ class TikTokSim(Simulator):
 
     def webhooks(self, state, shop, order, kind):
         now = int(time.time())
+        shop_id = shop.credentials.get("shop_id") or shop.shop   # the shop the app's secret signs for
         if kind == "returned":
             return_id = str(state.next_id())
             order.returns[return_id] = list(order.lines)
-            payload = {"type": 12, "tts_notification_id": str(state.next_id()), "shop_id": shop.shop, "timestamp": now,
+            payload = {"type": 12, "tts_notification_id": str(state.next_id()), "shop_id": shop_id, "timestamp": now,
                        "data": {"order_id": order.order_id, "return_role": "BUYER", "return_type": "RETURN_AND_REFUND",
                                 "return_status": "RETURN_OR_REFUND_REQUEST_COMPLETE", "return_id": return_id,
                                 "create_time": now, "update_time": now}}
         else:
-            payload = {"type": 1, "tts_notification_id": str(state.next_id()), "shop_id": shop.shop, "timestamp": now,
+            payload = {"type": 1, "tts_notification_id": str(state.next_id()), "shop_id": shop_id, "timestamp": now,
                        "data": {"order_id": order.order_id, "order_status": order.status, "is_on_hold_order": False,
                                 "update_time": now}}
         body = json.dumps(payload).encode()

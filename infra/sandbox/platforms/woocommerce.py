@@ -6,10 +6,11 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 import uuid
 from urllib.parse import quote
 
-from infra.sandbox.platforms._common import Reply, Simulator, b64mac, fresh, j, parse_json
+from infra.sandbox.platforms._common import Reply, Simulator, b64mac, fresh, j, parse_json, utc_iso
 from infra.sandbox.state import Listing
 
 
@@ -139,13 +140,17 @@ class WooSim(Simulator):
                           "variation_id": int(line["listing_id"]) if parent else 0, "quantity": int(line["qty"]),
                           "sku": line.get("sku") or listing.seller_sku, "name": f"Listing {line['listing_id']}"})
         paid = kind in ("paid", "shipped", "returned")
+        now = utc_iso(time.time())[:-1]   # WooCommerce's *_gmt fields carry no zone suffix
         payload = {"id": int(order.order_id), "status": order.status, "currency": "USD",
-                   "date_created_gmt": "2026-03-02T09:00:00", "date_modified_gmt": "2026-03-02T10:00:00",
-                   "date_paid_gmt": "2026-03-02T09:01:00" if paid else None, "line_items": lines,
+                   "date_created_gmt": now, "date_modified_gmt": now,
+                   "date_paid_gmt": now if paid else None, "line_items": lines,
                    "refunds": [{"id": state.next_id(), "reason": "return", "total": "-1.00"}] if kind == "returned" else []}
         body = json.dumps(payload).encode()
         topic = "order.created" if kind == "created" else "order.updated"
-        return [({"Content-Type": "application/json", "X-WC-Webhook-Source": f"http://{shop.shop}.example/",
+        # home_url('/'): the store's site, whose REST API the shop's api_base_url points at.
+        c = shop.credentials
+        site = c.get("store_url") or c.get("api_base_url") or f"http://{shop.shop}.example"
+        return [({"Content-Type": "application/json", "X-WC-Webhook-Source": site.rstrip("/") + "/",
                   "X-WC-Webhook-Topic": topic, "X-WC-Webhook-Resource": "order",
                   "X-WC-Webhook-Event": topic.split(".")[1],
                   "X-WC-Webhook-Signature": b64mac(shop.credentials.get("webhook_secret", ""), body),

@@ -19,6 +19,16 @@ Platform facts (checked against public docs / SDKs):
   error with 400 invalid_payload, 403 action_prohibited / invalid_token, 404 channel_not_found /
   no_service, 410 channel_is_archived, 429 rate limited (Retry-After), 500 rollup_error.
 Signed requests carry a timestamp the platform checks (1 hour window), so every attempt is rebuilt.
+
+Webhook hosts (the outbound allowlist, `WEBHOOK_HOSTS`): each protocol posts only to its provider's
+webhook host, as the provider issues the URL:
+  WeCom    https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…
+  DingTalk https://oapi.dingtalk.com/robot/send?access_token=…
+  Feishu   https://open.feishu.cn/open-apis/bot/v2/hook/…
+  Lark     https://open.larksuite.com/open-apis/bot/v2/hook/…
+  Slack    https://hooks.slack.com/services/…
+StockLink has no generic "any URL" chat protocol, so no other host is needed; a self-hosted Feishu/Lark
+deployment would be one more entry here.
 """
 from __future__ import annotations
 
@@ -33,6 +43,7 @@ from typing import Callable, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from stocklink.alerts.messages import Alert
+from stocklink.outbound_policy import HostRule, OutboundRefused, error_text
 
 
 class Platform(StrEnum):
@@ -41,6 +52,15 @@ class Platform(StrEnum):
     FEISHU = "feishu"
     LARK = "lark"      # Lark is Feishu's international edition: same format and signing
     SLACK = "slack"
+
+
+WEBHOOK_HOSTS: dict[Platform, HostRule] = {
+    Platform.WECOM: HostRule("WeCom webhook", frozenset({"qyapi.weixin.qq.com"})),
+    Platform.DINGTALK: HostRule("DingTalk webhook", frozenset({"oapi.dingtalk.com"})),
+    Platform.FEISHU: HostRule("Feishu webhook", frozenset({"open.feishu.cn"})),
+    Platform.LARK: HostRule("Lark webhook", frozenset({"open.larksuite.com"})),
+    Platform.SLACK: HostRule("Slack webhook", frozenset({"hooks.slack.com"})),
+}
 
 
 @dataclass(frozen=True)
@@ -57,6 +77,7 @@ class HttpRequest:
     headers: Mapping[str, str]
     body: bytes
     method: str = "POST"
+    hosts: HostRule | None = None    # the provider's webhook hosts (WEBHOOK_HOSTS); None is refused
 
 
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
@@ -172,21 +193,22 @@ def slack_payload(alert: Alert) -> dict:
 def build_request(target: ChatTarget, alert: Alert, now_ms: int) -> HttpRequest:
     """The POST for one attempt. `now_ms` is the caller's clock (epoch milliseconds)."""
     p = Platform(target.platform)
+    hosts = WEBHOOK_HOSTS[p]
     if p is Platform.WECOM:
-        return HttpRequest(target.url, JSON_HEADERS, _json(wecom_payload(alert)))
+        return HttpRequest(target.url, JSON_HEADERS, _json(wecom_payload(alert)), hosts=hosts)
     if p is Platform.DINGTALK:
         url = target.url
         if target.secret:
             url = _with_query(url, {"timestamp": str(now_ms), "sign": dingtalk_sign(target.secret, now_ms)})
-        return HttpRequest(url, JSON_HEADERS, _json(dingtalk_payload(alert)))
+        return HttpRequest(url, JSON_HEADERS, _json(dingtalk_payload(alert)), hosts=hosts)
     if p in (Platform.FEISHU, Platform.LARK):
         payload = feishu_payload(alert)
         if target.secret:
             ts = now_ms // 1000
             payload = {"timestamp": str(ts), "sign": feishu_sign(target.secret, ts), **payload}
-        return HttpRequest(target.url, JSON_HEADERS, _json(payload))
+        return HttpRequest(target.url, JSON_HEADERS, _json(payload), hosts=hosts)
     if p is Platform.SLACK:
-        return HttpRequest(target.url, JSON_HEADERS, _json(slack_payload(alert)))
+        return HttpRequest(target.url, JSON_HEADERS, _json(slack_payload(alert)), hosts=hosts)
     raise ValueError(p)
 
 
@@ -304,10 +326,12 @@ Transport = Callable[[HttpRequest], tuple[int, Mapping[str, str], bytes]]
 def _attempt(target: ChatTarget, request: HttpRequest, send: Transport) -> SendOutcome:
     try:
         status, headers, body = send(request)
+    except OutboundRefused as exc:   # the outbound policy: this URL will never be sent to, dead-letter it
+        return SendOutcome(False, False, "outbound_refused", error_text(str(exc)))
     except OSError as exc:  # timeouts and connection errors (requests' errors subclass OSError)
-        return SendOutcome(False, True, "transport_error", str(exc)[:200])
+        return SendOutcome(False, True, "transport_error", error_text(str(exc)))
     if status == 0:         # stocklink.outbound.send: refused, reset or timed out, the reason as body
-        return SendOutcome(False, True, "transport_error", body.decode("utf-8", errors="replace")[:200])
+        return SendOutcome(False, True, "transport_error", error_text(body))
     return classify_response(target.platform, status, body, headers)
 
 

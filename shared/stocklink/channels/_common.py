@@ -8,10 +8,11 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any, Iterable, Iterator, Mapping, Sequence, TypeVar
 
-from stocklink.channels.base import PayloadInvalid
+from stocklink.channels.base import PayloadInvalid, WebhookRejected, constant_time_equal
 
 T = TypeVar("T")
 
@@ -144,13 +145,63 @@ def group_by(items: Iterable[T], key) -> dict[str, list[T]]:
     return groups
 
 
+# Far above any marketplace order line, far below what would overflow a counter: a larger number is a
+# broken or forged payload, not an order.
+MAX_LINE_QTY = 100_000
+
+
 def positive_qty(value: Any, where: str) -> int:
+    """An order or return line's quantity: a whole number from 1 to MAX_LINE_QTY, else PayloadInvalid (the
+    webhook is refused with a 400 and nothing is applied)."""
     if isinstance(value, str) and value.isdigit():
         value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_LINE_QTY:
         raise PayloadInvalid(f"{where}: invalid quantity {value!r}")
     return value
 
 
 def text(value: Any) -> str:
     return "" if value is None else str(value)
+
+
+# --- whose delivery is it, and how old (verify_shop_and_freshness) --------------------------------------
+# Clocks differ a little between a platform's servers and ours: a delivery stamped up to this far in the
+# future, or this much past the platform's retry horizon, is still taken as sent now.
+CLOCK_SKEW_S = 300
+
+
+def require_same_shop(named: str | None, expected: str | None, credential: str) -> None:
+    """The delivery must name the shop these credentials are for. A shop configured without the identity
+    is refused too: one app secret often serves many shops, so an unbound shop would take any of them."""
+    if not expected:
+        raise WebhookRejected(f"shop credentials lack {credential}: cannot tell whose delivery this is")
+    if not named or not constant_time_equal(named, expected):
+        raise WebhookRejected(f"delivery names another shop than the credentials' {credential}")
+
+
+def require_fresh(sent_at_s: float | None, now_s: float, max_age_s: float) -> None:
+    """Sent within the platform's retry horizon (a later one is a replay) and not from the future."""
+    if sent_at_s is None:
+        raise WebhookRejected("delivery carries no usable timestamp")
+    age = now_s - sent_at_s
+    if age > max_age_s + CLOCK_SKEW_S:
+        raise WebhookRejected(f"delivery sent {age:.0f} s ago, past the {max_age_s:.0f} s retry horizon")
+    if age < -CLOCK_SKEW_S:
+        raise WebhookRejected(f"delivery stamped {-age:.0f} s in the future")
+
+
+def epoch_seconds(value: Any) -> float | None:
+    """A Unix timestamp in seconds or milliseconds (Lazada sends both), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
+        return None
+    number = int(value)
+    return number / 1000 if number > 10**11 else float(number)
+
+
+def iso_seconds(value: str | None) -> float | None:
+    """An ISO 8601 time (naive means UTC) as Unix seconds, else None."""
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except (TypeError, ValueError):
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).timestamp()

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Mapping, Protocol
 
+from stocklink.outbound_policy import HostRule
+
 
 class OrderEventKind(StrEnum):
     CREATED = "created"      # unpaid order: hold stock
@@ -96,10 +98,12 @@ class HttpCall:
     url: str
     headers: Mapping[str, str]
     body: bytes = b""
+    hosts: HostRule | None = None    # where it may be sent (the adapter's api_hosts); None is refused
 
 
 class WebhookRejected(Exception):
-    """Signature missing or wrong, or the shop is unknown: answer 401 and store nothing."""
+    """Signature missing or wrong, unknown shop, another shop's delivery, or a stale one: answer 401 (the
+    same answer for each) and store nothing."""
 
 
 class PayloadInvalid(Exception):
@@ -108,6 +112,7 @@ class PayloadInvalid(Exception):
 
 class ChannelAdapter(Protocol):
     platform: str
+    api_hosts: HostRule             # the hosts its API calls may go to (stocklink.outbound_policy)
     batch_size: int                 # listings per stock-update request
     rate_per_second: float          # documented sustained call rate per shop
     burst: int                      # token-bucket capacity
@@ -123,8 +128,19 @@ class ChannelAdapter(Protocol):
     def verify_webhook(self, request: WebhookRequest, credentials: Mapping[str, str]) -> None:
         """Raise WebhookRejected unless the request is signed with the shop's secret."""
 
+    def verify_shop_and_freshness(self, request: WebhookRequest, credentials: Mapping[str, str], shop: str,
+                                  now_s: float) -> None:
+        """After verify_webhook: raise WebhookRejected unless the delivery names the shop these credentials
+        are for (one app secret may sign for many shops) and, where the platform stamps its deliveries, was
+        sent within the platform's retry horizon and not from the future. Each adapter's docstring names the
+        identity, the timestamp and the horizon it uses."""
+
     def parse_webhook(self, request: WebhookRequest, shop: str) -> list[OrderEvent]:
         """Normalized order events (possibly none: topics we do not act on). PayloadInvalid if broken."""
+
+    def api_base(self, credentials: Mapping[str, str]) -> str:
+        """The URL the shop's API calls start with (its api_base_url, or the platform's default), "" when
+        the credentials name none yet: the API checks it against `api_hosts` before storing a shop."""
 
     def build_stock_updates(self, credentials: Mapping[str, str], pushes: list[StockPush]) -> list[HttpCall]:
         """Signed requests setting each listing's quantity, batched to `batch_size`."""

@@ -6,6 +6,13 @@ Push: header `Authorization` = hex HMAC-SHA256(key=app_secret, msg=app_key + raw
 Lazada order items each have their own status and are one unit each, so an OrderEvent here is one order
 item: order_id = "<trade_order_id>-<trade_order_line_id>". The push names no SKU:
 `build_order_detail` builds the signed /order/items/get call and `parse_order_detail` picks the item.
+Whose and how old (verify_shop_and_freshness): every push body names the `seller_id` it is about and its
+`timestamp` ("time when notify": seconds on reverse order pushes, milliseconds on trade order pushes), both
+under the signature; a push not answered is retried 12 times, 30 min apart (Lazada Open Platform "Webhook
+API Trade Order Notifications", docId 120196, and "Reverse Order" msg_type 10, docId 120232: Retry times
+12, Retry Interval 30 min). The app secret signs for every seller that authorised the app, so `seller_id`
+must equal the shop's `seller_id` credential (a shop configured without it is refused), and a push
+stamped more than 6 h ago, or in the future, is refused.
 
 API signing: sign = UPPER hex HMAC-SHA256(key=app_secret, msg=api_path + concat(sorted(k + v for all
 non-empty parameters except sign))). System parameters app_key, timestamp (ms), sign_method=sha256,
@@ -31,9 +38,15 @@ UpdateProduct and UpdateSellableQuantity change it), and the API reference entry
 /product/stock/sellable/adjust (one `payload` parameter, "increase or decrease sellable quantity of one or
 more existing products", 50 at most).
 
-Credentials: app_key, app_secret, access_token, api_base_url? (the regional gateway, e.g.
-https://api.lazada.co.th/rest). StockPush/StockAdjust.platform_ids: item_id (required), seller_sku
-(optional), warehouse_code (optional, multi-warehouse sellers). listing_id = the SkuId.
+API hosts (outbound allowlist): one gateway per venture, `https://api.lazada.{sg, com.my, co.th, com.ph,
+co.id, vn}/rest`, and the cross-border gateway api.lazada.com/rest. Checked (2026-12): Lazada Open Platform
+"Reconfigure Existing APP to Lazada Open Platform" (docId 108139: request URL `https://api.lazada.{sg}/rest`,
+"One URL for each venture") and the SDKs' gateway constants. auth.lazada.com only issues tokens.
+
+Credentials: app_key, app_secret, access_token, seller_id (the seller pushes name; binds them to this
+shop), api_base_url? (the regional gateway, e.g. https://api.lazada.co.th/rest).
+StockPush/StockAdjust.platform_ids: item_id (required), seller_sku (optional), warehouse_code (optional,
+multi-warehouse sellers). listing_id = the SkuId.
 """
 from __future__ import annotations
 
@@ -49,11 +62,14 @@ from stocklink.channels._common import (
     check_delta,
     check_quantity,
     chunks,
+    epoch_seconds,
     group_by,
     hmac_sha256_hex,
     load_object,
     require,
+    require_fresh,
     require_id,
+    require_same_shop,
     text,
     try_json,
 )
@@ -69,9 +85,13 @@ from stocklink.channels.base import (
     WebhookRequest,
     constant_time_equal,
 )
+from stocklink.outbound_policy import HostRule
 
 PLATFORM = "lazada"
 DEFAULT_BASE = "https://api.lazada.com.my/rest"
+API_HOSTS = HostRule("Lazada Open Platform", frozenset({
+    "api.lazada.com", "api.lazada.sg", "api.lazada.com.my", "api.lazada.co.th", "api.lazada.com.ph",
+    "api.lazada.co.id", "api.lazada.vn"}))
 SELLABLE_UPDATE = "/product/stock/sellable/update"
 SELLABLE_ADJUST = "/product/stock/sellable/adjust"
 ITEM_GET = "/product/item/get"
@@ -79,6 +99,8 @@ ORDER_ITEMS_GET = "/order/items/get"
 MSG_TRADE_ORDER = 0
 MSG_REVERSE_ORDER = 10
 MAX_SKUS_PER_CALL = 50   # documented: more SKUs per request time out
+WEBHOOK_RETRY_HORIZON_S = 12 * 30 * 60   # 12 retries, 30 min apart
+RETURN_OF_ITEM = "item-returned"   # the delivery id of every message announcing an order item's return
 
 _KIND_BY_STATUS = {
     "unpaid": OrderEventKind.CREATED,
@@ -121,6 +143,7 @@ def item_event_id(trade_order_id: str, line_id: str) -> str:
 
 class LazadaAdapter:
     platform = PLATFORM
+    api_hosts = API_HOSTS
     batch_size = MAX_SKUS_PER_CALL
     rate_per_second = 50.0   # documented: 50 inventory calls per second per seller
     burst = 10
@@ -140,6 +163,12 @@ class LazadaAdapter:
             raise WebhookRejected("missing Lazada push signature or app credentials")
         if not constant_time_equal(push_signature(app_key, app_secret, request.body), received.strip().lower()):
             raise WebhookRejected("Lazada push signature does not match")
+
+    def verify_shop_and_freshness(self, request: WebhookRequest, credentials: Mapping[str, str], shop: str,
+                                  now_s: float) -> None:
+        payload = load_object(request.body)
+        require_same_shop(text(payload.get("seller_id")), text(credentials.get("seller_id")), "seller_id")
+        require_fresh(epoch_seconds(payload.get("timestamp")), now_s, WEBHOOK_RETRY_HORIZON_S)
 
     def parse_webhook(self, request: WebhookRequest, shop: str) -> list[OrderEvent]:
         payload = load_object(request.body)
@@ -163,9 +192,11 @@ class LazadaAdapter:
             raise PayloadInvalid("order message without a status")
         if kind is None:
             return []
-        reverse_line = text(data.get("reverse_order_line_id"))
-        # Lazada pushes have no message id; a return is identified by its reverse order line.
-        delivery = f"reverse-{reverse_line}" if reverse_line else f"{line_id}-{status}-{occurred}"
+        # Lazada pushes have no message id. An order item is one unit and comes back at most once, yet its
+        # return is announced up to three ways (the reverse push RTM_RECEIVE_ITEM, the item status
+        # `returned`, or `shipped_back_success` after a failed delivery): every one of them is the same
+        # business event, so they share one key and restock once.
+        delivery = RETURN_OF_ITEM if kind is OrderEventKind.RETURNED else f"{line_id}-{status}-{occurred}"
         return [OrderEvent(PLATFORM, shop, item_event_id(order_id, line_id), kind, (), delivery,
                            paid=kind is not OrderEventKind.CREATED, occurred_at=occurred)]
 
@@ -192,18 +223,22 @@ class LazadaAdapter:
         return replace(event, lines=(OrderLine(sku_id, 1, item.get("sku") or None),))
 
     # -- outbound -------------------------------------------------------------------------------------
+    def api_base(self, credentials: Mapping[str, str]) -> str:
+        return credentials.get("api_base_url") or DEFAULT_BASE
+
     def _signed(self, credentials: Mapping[str, str], method: str, api_path: str,
                 business: Mapping[str, str]) -> HttpCall:
         app_key, app_secret, token = require(credentials, "app_key", "app_secret", "access_token")
-        base = (credentials.get("api_base_url") or DEFAULT_BASE).rstrip("/")
+        base = self.api_base(credentials).rstrip("/")
         system = {"app_key": app_key, "timestamp": str(int(self.clock() * 1000)),
                   "sign_method": "sha256", "access_token": token}
         sign = api_sign(app_secret, api_path, {**system, **business})
         if method == "GET":
-            return HttpCall("GET", f"{base}{api_path}?{urlencode({**system, **business, 'sign': sign})}", {})
+            return HttpCall("GET", f"{base}{api_path}?{urlencode({**system, **business, 'sign': sign})}", {},
+                            hosts=API_HOSTS)
         return HttpCall(method, f"{base}{api_path}?{urlencode({**system, 'sign': sign})}",
                         {"Content-Type": "application/x-www-form-urlencoded;charset=utf-8"},
-                        urlencode(business).encode())
+                        urlencode(business).encode(), API_HOSTS)
 
     def build_stock_updates(self, credentials: Mapping[str, str], pushes: list[StockPush]) -> list[HttpCall]:
         values = [(p.listing_id, p.platform_ids, check_quantity(p.quantity, p.listing_id)) for p in pushes]

@@ -20,6 +20,17 @@ where callback_url is the URL configured for the app (the one Shopee called). Bo
     gets, its units go back once. A "nothing yet" answer is recorded under a per-state key
     (`return-<return_sn>@<status>/<logistics_status>`) so it never blocks the later restock.
 
+Whose and how old (verify_shop_and_freshness): every push body carries `shop_id` and `timestamp` (Unix
+seconds, when Shopee sent it) under the signature (Open Platform "Push Mechanism notifications",
+developer-guide/18, whose signing example body has both; the field meanings from a public summary of the
+per-push pages push-mechanism/1 order_status_push and /32 return_updates_push).
+The partner key signs for every shop that authorised the app, so `shop_id` must equal the shop's
+`shop_id` credential (which its API calls need anyway). The retry schedule is given per push type on
+pages that could not be read here; the longest horizon Shopee documents for an undelivered push is
+v2.push.get_lost_push_message's ("lost within 3 days"): a push stamped more than 3 days ago, or in the
+future, is refused. Replays inside that window change nothing: order events are keyed per order and
+status, and a return is decided by v2.returns.get_return_detail under its own key.
+
 Shop API signing: sign = hex HMAC-SHA256(key=partner_key,
 msg=partner_id + api_path + timestamp + access_token + shop_id); common query parameters
 partner_id, timestamp, access_token, shop_id, sign; POST bodies are JSON.
@@ -32,6 +43,15 @@ writable (`shopee_stock` is Shopee's), and there is no delta, mode or expected-s
 way. StockLink bounds that race instead of closing it: while a SKU is at risk an absolute-only channel is
 never lowered and is only refilled once it shows 0 (domain/last_units.plan_moves), and reconciliation's
 read-back finds and counts any decrement a set overwrote as drift.
+
+API hosts (outbound allowlist): live partner.shopeemobile.com (global), openplatform.shopee.cn (Chinese
+mainland sellers, CNSC) and openplatform.shopee.com.br (Brazil); test partner.test-stable.shopeemobile.com
+(the earlier test environment) and the sandbox openplatform.sandbox.test-stable.shopee.sg (global) and
+openplatform.sandbox.test-stable.shopee.cn (China). Sources (2026-12): the hosts maintained clients use
+(muhanz/shoapi README: the live and test-stable hosts; laraditz/shopee CHANGELOG: the move of the sandbox
+to the openplatform.sandbox.test-stable domains; client code for the .cn and .com.br live hosts). The
+developer guide's environment table sits behind the console login and was not read directly: a host it
+adds is one line here.
 
 Credentials: partner_id, partner_key, shop_id, access_token, callback_url, api_base_url?
 StockPush.platform_ids: item_id (required), model_id (when the item has variants; listing_id is then the
@@ -53,12 +73,15 @@ from stocklink.channels._common import (
     check_quantity,
     chunks,
     compact_json,
+    epoch_seconds,
     group_by,
     hmac_sha256_hex,
     load_object,
     positive_qty,
     require,
+    require_fresh,
     require_id,
+    require_same_shop,
     text,
     try_json,
 )
@@ -74,9 +97,14 @@ from stocklink.channels.base import (
     WebhookRequest,
     constant_time_equal,
 )
+from stocklink.outbound_policy import HostRule
 
 PLATFORM = "shopee"
 DEFAULT_BASE = "https://partner.shopeemobile.com"
+API_HOSTS = HostRule("Shopee Open Platform", frozenset({
+    "partner.shopeemobile.com", "openplatform.shopee.cn", "openplatform.shopee.com.br",
+    "partner.test-stable.shopeemobile.com", "openplatform.sandbox.test-stable.shopee.sg",
+    "openplatform.sandbox.test-stable.shopee.cn"}))
 UPDATE_STOCK = "/api/v2/product/update_stock"
 GET_MODEL_LIST = "/api/v2/product/get_model_list"
 GET_ITEM_BASE_INFO = "/api/v2/product/get_item_base_info"
@@ -106,6 +134,7 @@ _RETURN_DELIVERED = {"LOGISTICS_DELIVERY_DONE", "Delivered"}
 _RETURN_NOT_RESTOCKED = {"SELLER_DISPUTE", "JUDGING", "CANCELLED", "CLOSED"}
 _RETRYABLE_ERRORS = {"error_server", "error_inner", "error_busi_system_busy", "error_too_many_request"}
 MAX_MODELS_PER_CALL = 50
+WEBHOOK_RETRY_HORIZON_S = 3 * 24 * 3600   # undelivered pushes are kept 3 days (get_lost_push_message)
 MAX_ITEMS_PER_BASE_INFO = 50
 
 
@@ -140,6 +169,7 @@ def listing_key(item_id, model_id) -> str:
 
 class ShopeeAdapter:
     platform = PLATFORM
+    api_hosts = API_HOSTS
     batch_size = MAX_MODELS_PER_CALL  # models per update_stock call; one call only ever touches one item
     # Shopee enforces per-partner, per-API quotas it does not publish; stay conservative.
     rate_per_second = 10.0
@@ -161,6 +191,12 @@ class ShopeeAdapter:
             raise WebhookRejected("missing Shopee push signature, partner key or callback URL")
         if not constant_time_equal(push_signature(key, url, request.body), received.strip().lower()):
             raise WebhookRejected("Shopee push signature does not match")
+
+    def verify_shop_and_freshness(self, request: WebhookRequest, credentials: Mapping[str, str], shop: str,
+                                  now_s: float) -> None:
+        payload = load_object(request.body)
+        require_same_shop(text(payload.get("shop_id")), text(credentials.get("shop_id")), "shop_id")
+        require_fresh(epoch_seconds(payload.get("timestamp")), now_s, WEBHOOK_RETRY_HORIZON_S)
 
     def parse_webhook(self, request: WebhookRequest, shop: str) -> list[OrderEvent]:
         payload = load_object(request.body)
@@ -244,7 +280,8 @@ class ShopeeAdapter:
             key = listing_key(item.get("item_id"), item.get("model_id"))
             if not key:
                 raise PayloadInvalid(f"return {return_sn}: item without item_id")
-            counts[key] = counts.get(key, 0) + positive_qty(item.get("amount"), f"return {return_sn} item {key}")
+            amount = positive_qty(item.get("amount"), f"return {return_sn} item {key}")
+            counts[key] = positive_qty(counts.get(key, 0) + amount, f"return {return_sn} item {key}")
             skus.setdefault(key, item.get("variation_sku") or item.get("item_sku") or None)
         if not counts:
             raise PayloadInvalid(f"return {return_sn} has no items")
@@ -252,17 +289,20 @@ class ShopeeAdapter:
         return replace(event, order_id=order_sn, lines=lines)
 
     # -- outbound -------------------------------------------------------------------------------------
+    def api_base(self, credentials: Mapping[str, str]) -> str:
+        return credentials.get("api_base_url") or DEFAULT_BASE
+
     def _signed(self, credentials: Mapping[str, str], method: str, path: str,
                 params: Mapping[str, str] | None = None, body_obj=None) -> HttpCall:
         partner_id, partner_key, shop_id, token = require(
             credentials, "partner_id", "partner_key", "shop_id", "access_token")
-        base = (credentials.get("api_base_url") or DEFAULT_BASE).rstrip("/")
+        base = self.api_base(credentials).rstrip("/")
         ts = int(self.clock())
         query = {"partner_id": partner_id, "timestamp": str(ts), "access_token": token, "shop_id": shop_id,
                  "sign": shop_sign(partner_key, partner_id, path, ts, token, shop_id), **(params or {})}
         headers = {"Content-Type": "application/json"} if body_obj is not None else {}
         body = compact_json(body_obj) if body_obj is not None else b""
-        return HttpCall(method, f"{base}{path}?{urlencode(query)}", headers, body)
+        return HttpCall(method, f"{base}{path}?{urlencode(query)}", headers, body, API_HOSTS)
 
     def build_stock_updates(self, credentials: Mapping[str, str], pushes: list[StockPush]) -> list[HttpCall]:
         calls = []

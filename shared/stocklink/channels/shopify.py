@@ -2,6 +2,17 @@
 
 Webhooks: `X-Shopify-Hmac-Sha256` is base64(HMAC-SHA256(app/webhook secret, raw body)); the topic is in
 `X-Shopify-Topic`, the delivery id in `X-Shopify-Webhook-Id`. Order webhooks carry their line items.
+Whose and how old (verify_shop_and_freshness): every delivery carries `X-Shopify-Shop-Domain` ("the
+myshopify.com domain of the store that triggered the event") and `X-Shopify-Triggered-At` (when Shopify
+triggered it); a failed delivery is retried "a total of 8 times over 4 hours", with the original payload
+and the trigger time, which Shopify says to use to tell a stale payload (shopify.dev "Webhooks delivery
+structure", Headers; changelog "Updates to webhook retry mechanism", 2024-09-10). The domain must be the
+shop's `shop_domain` credential (else the host of a *.myshopify.com `api_base_url`, else the shop's own
+name in StockLink when it is a myshopify.com domain; a shop with none of them is refused), and the trigger
+time within 4 hours. Both headers sit outside the HMAC, which covers the body only and whose key is the
+app's secret, shared by every shop the app is installed on: they stop a delivery replayed or routed as
+sent, not one whose headers were rewritten; only a secret per shop (a custom app per store) binds the
+body itself to one shop.
 
 Stock: Admin GraphQL `inventorySetQuantities` (POST {base}/admin/api/{version}/graphql.json, header
 `X-Shopify-Access-Token`). From API 2026-04 every quantity must name `changeFromQuantity` explicitly
@@ -37,7 +48,13 @@ value is null"), `InventoryAdjustQuantitiesPayload`, `InventoryAdjustQuantitiesU
 changelog "Making changeFromQuantity field required (with explicit opt-out)" (2026-04) and "Making
 idempotency mandatory for inventory adjustments and refund mutations"; "Implementing idempotency".
 
-Credentials: access_token, location_id, webhook_secret, shop_domain or api_base_url, api_version?
+API hosts (outbound allowlist): `*.myshopify.com`. The Admin API is served on the store's permanent
+myshopify.com domain, `https://{store}.myshopify.com/admin/api/{version}/graphql.json` (shopify.dev GraphQL
+Admin API reference; the official @shopify/admin-api-client takes `storeDomain: 'my-store.myshopify.com'`),
+not on a custom storefront domain.
+
+Credentials: access_token, location_id, webhook_secret, shop_domain (the myshopify.com domain; binds
+webhooks) or api_base_url, api_version?
 StockPush.platform_ids: inventory_item_id (required), location_id (optional, overrides credentials),
 expected_quantity (optional -> changeFromQuantity). StockAdjust.platform_ids: inventory_item_id,
 location_id (optional). listing_id = the variant id order lines carry.
@@ -50,6 +67,7 @@ import hmac
 import json
 import uuid
 from typing import Mapping
+from urllib.parse import urlsplit
 
 from stocklink.channels._common import (
     CallResult,
@@ -59,8 +77,12 @@ from stocklink.channels._common import (
     check_quantity,
     chunks,
     compact_json,
+    iso_seconds,
+    positive_qty,
     require,
+    require_fresh,
     require_id,
+    require_same_shop,
     try_json,
 )
 from stocklink.channels.base import (
@@ -75,8 +97,10 @@ from stocklink.channels.base import (
     WebhookRequest,
     constant_time_equal,
 )
+from stocklink.outbound_policy import HostRule
 
 PLATFORM = "shopify"
+API_HOSTS = HostRule("Shopify Admin API", suffixes=(".myshopify.com",))
 
 _KIND_BY_TOPIC = {
     "orders/create": OrderEventKind.CREATED,
@@ -91,6 +115,22 @@ _PAID_STATUSES = {"paid", "partially_paid", "partially_refunded", "refunded", "a
 
 def webhook_signature(secret: str, body: bytes) -> str:
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+WEBHOOK_RETRY_HORIZON_S = 4 * 3600   # "retried a total of 8 times over 4 hours"
+MYSHOPIFY = ".myshopify.com"
+
+
+def shop_domain(credentials: Mapping[str, str], shop: str) -> str | None:
+    """The myshopify.com domain the shop's webhooks must name: configured, or implied by its API host or by
+    the name the shop has in StockLink."""
+    if credentials.get("shop_domain"):
+        return str(credentials["shop_domain"]).strip().lower()
+    host = (urlsplit(str(credentials.get("api_base_url") or "")).hostname or "").lower()
+    for candidate in (host, (shop or "").strip().lower()):
+        if candidate.endswith(MYSHOPIFY):
+            return candidate
+    return None
 
 
 API_VERSION = "2026-04"
@@ -130,6 +170,7 @@ def numeric_id(value: str) -> str:
 
 class ShopifyAdapter:
     platform = PLATFORM
+    api_hosts = API_HOSTS
     batch_size = MAX_ARRAY
     # Standard plan: 100 cost points/s per app+store; a mutation costs ~10 points. Use half of it so
     # read-backs and order look-ups still fit; Advanced/Plus shops have 2x/10x the budget.
@@ -148,6 +189,12 @@ class ShopifyAdapter:
             raise WebhookRejected("missing Shopify signature or shop secret")
         if not constant_time_equal(webhook_signature(secret, request.body), received):
             raise WebhookRejected("Shopify HMAC does not match")
+
+    def verify_shop_and_freshness(self, request: WebhookRequest, credentials: Mapping[str, str], shop: str,
+                                  now_s: float) -> None:
+        named = (request.header("x-shopify-shop-domain") or "").strip().lower()
+        require_same_shop(named, shop_domain(credentials, shop), "shop_domain")
+        require_fresh(iso_seconds(request.header("x-shopify-triggered-at")), now_s, WEBHOOK_RETRY_HORIZON_S)
 
     def parse_webhook(self, request: WebhookRequest, shop: str) -> list[OrderEvent]:
         topic = request.header("x-shopify-topic") or ""
@@ -185,10 +232,14 @@ class ShopifyAdapter:
         return False
 
     # -- outbound ---------------------------------------------------------------------------------------
+    def api_base(self, credentials: Mapping[str, str]) -> str:
+        if credentials.get("api_base_url"):
+            return credentials["api_base_url"]
+        return f"https://{credentials['shop_domain']}" if credentials.get("shop_domain") else ""
+
     def _endpoint(self, credentials: Mapping[str, str]) -> tuple[str, dict[str, str]]:
         (token,) = require(credentials, "access_token")
-        base = credentials.get("api_base_url") or (
-            f"https://{credentials['shop_domain']}" if credentials.get("shop_domain") else "")
+        base = self.api_base(credentials)
         if not base:
             raise ValueError("missing credentials: api_base_url or shop_domain")
         version = credentials.get("api_version") or API_VERSION
@@ -228,7 +279,7 @@ class ShopifyAdapter:
                     },
                 },
             }
-            calls.append(HttpCall("POST", url, headers, compact_json(body)))
+            calls.append(HttpCall("POST", url, headers, compact_json(body), API_HOSTS))
         return calls
 
     def build_stock_adjustments(self, credentials: Mapping[str, str], adjusts: list[StockAdjust],
@@ -265,7 +316,7 @@ class ShopifyAdapter:
                     },
                 },
             }
-            calls.append(HttpCall("POST", url, headers, compact_json(body)))
+            calls.append(HttpCall("POST", url, headers, compact_json(body), API_HOSTS))
         return calls
 
     def build_read_back(self, credentials: Mapping[str, str], listing_ids: list[str],
@@ -277,7 +328,7 @@ class ShopifyAdapter:
                 "query": _READ_QUERY,
                 "variables": {"ids": [gid("ProductVariant", i) for i in batch],
                               "location": gid("Location", location)},
-            }))
+            }), API_HOSTS)
             for batch in chunks(listing_ids, MAX_ARRAY)
         ]
 
@@ -358,9 +409,7 @@ def _required(payload: dict, key: str):
 
 
 def _order_line(item: dict) -> OrderLine:
-    qty = item.get("quantity")
-    if not isinstance(qty, int) or isinstance(qty, bool) or qty <= 0:
-        raise PayloadInvalid(f"line item {item.get('id')!r} has invalid quantity {qty!r}")
+    qty = positive_qty(item.get("quantity"), f"line item {item.get('id')!r}")
     variant_id = item.get("variant_id")
     listing_id = str(variant_id) if variant_id not in (None, "") else str(item.get("sku") or "")
     if not listing_id:

@@ -7,6 +7,15 @@ msg=app_key + raw body); no timestamp or path is signed (Partner Center webhook 
 11 CANCELLATION_STATUS_CHANGE and 12 RETURN_STATUS_CHANGE. None of them carries order lines: the
 ingest function asks `build_order_detail` for the signed Get Order Detail (or return search) call and
 completes the event with `parse_order_detail`.
+Whose and how old (verify_shop_and_freshness): every notification body carries `shop_id` ("the
+identification of the TikTok Shop") and `timestamp` ("the timestamp when the notification is pushed", Unix
+seconds), both under the signature (Partner Center "Webhooks overview", tts-webhooks-overview, Body). The
+app secret signs for every shop that authorised the app, so `shop_id` must equal the shop's `shop_id`
+credential (a shop configured without it is refused). Undelivered notifications are retried after 2 min,
+30 min, 3 h and 12 h (Partner Center "Configuration guide", as summarised by public integrations that
+cite it; the page itself could not be read here), about 15.5 h in all: a notification stamped more than
+16 h ago is refused, and so is one stamped in the future. TikTok for Developers' 72 h retry window belongs
+to that other platform.
 
 Request signing (all 202309 APIs): query `app_key`, `timestamp` (s), `shop_cipher`, `sign`; header
 `x-tts-access-token`. sign = hex HMAC-SHA256(key=app_secret,
@@ -22,7 +31,14 @@ while a SKU is at risk an absolute-only channel is never lowered and is only ref
 (domain/last_units.plan_moves), and reconciliation's read-back finds and counts any decrement a set
 overwrote as drift.
 
-Credentials: app_key, app_secret, access_token, shop_cipher, api_base_url?
+API hosts (outbound allowlist): open-api.tiktokglobalshop.com (every 202309 Open API call, all regions:
+`https://open-api.tiktokglobalshop.com/{category}/{version}/…`) and open-api-sandbox.tiktokglobalshop.com
+(the sandbox). Sources (2026-12): Partner Center documentation as quoted by integrators (tray.ai's TikTok
+Shop connector: base URL open-api.tiktokglobalshop.com) and the clients' sandbox switch. The auth host
+auth.tiktok-shops.com only issues tokens, which StockLink does not do.
+
+Credentials: app_key, app_secret, access_token, shop_cipher, shop_id (the numeric shop id webhooks name;
+binds them to this shop), api_base_url?
 StockPush.platform_ids: product_id (required), warehouse_id (optional). listing_id = the SKU id.
 """
 from __future__ import annotations
@@ -40,11 +56,15 @@ from stocklink.channels._common import (
     check_quantity,
     chunks,
     compact_json,
+    epoch_seconds,
     group_by,
     hmac_sha256_hex,
     load_object,
+    positive_qty,
     require,
+    require_fresh,
     require_id,
+    require_same_shop,
     text,
     try_json,
 )
@@ -60,9 +80,12 @@ from stocklink.channels.base import (
     WebhookRequest,
     constant_time_equal,
 )
+from stocklink.outbound_policy import HostRule
 
 PLATFORM = "tiktok"
 DEFAULT_BASE = "https://open-api.tiktokglobalshop.com"
+API_HOSTS = HostRule("TikTok Shop Open API", frozenset({
+    "open-api.tiktokglobalshop.com", "open-api-sandbox.tiktokglobalshop.com"}))
 INVENTORY_UPDATE = "/product/202309/products/{product_id}/inventory/update"
 INVENTORY_SEARCH = "/product/202309/inventory/search"
 ORDER_DETAIL = "/order/202309/orders"
@@ -93,6 +116,7 @@ _RETURN_TYPES_WITH_GOODS = {"RETURN_AND_REFUND"}
 # Business codes seen for throttling; HTTP 429 is the primary signal.
 _RETRYABLE_CODES = {36009004}
 MAX_SKUS_PER_CALL = 100
+WEBHOOK_RETRY_HORIZON_S = 16 * 3600   # retries at 2 min, 30 min, 3 h and 12 h after the first push
 
 
 def api_sign(app_secret: str, path: str, query: Mapping[str, str], body: bytes = b"") -> str:
@@ -107,6 +131,7 @@ def webhook_signature(app_key: str, app_secret: str, body: bytes) -> str:
 
 class TikTokAdapter:
     platform = PLATFORM
+    api_hosts = API_HOSTS
     batch_size = MAX_SKUS_PER_CALL   # SKUs per call; one call only ever touches one product
     # TikTok publishes per-API QPS quotas in Partner Center only; stay well under the usual 50 QPS/app.
     rate_per_second = 10.0
@@ -127,6 +152,12 @@ class TikTokAdapter:
             raise WebhookRejected("missing TikTok signature or app credentials")
         if not constant_time_equal(webhook_signature(app_key, app_secret, request.body), received.strip().lower()):
             raise WebhookRejected("TikTok signature does not match")
+
+    def verify_shop_and_freshness(self, request: WebhookRequest, credentials: Mapping[str, str], shop: str,
+                                  now_s: float) -> None:
+        payload = load_object(request.body)
+        require_same_shop(text(payload.get("shop_id")), text(credentials.get("shop_id")), "shop_id")
+        require_fresh(epoch_seconds(payload.get("timestamp")), now_s, WEBHOOK_RETRY_HORIZON_S)
 
     def parse_webhook(self, request: WebhookRequest, shop: str) -> list[OrderEvent]:
         payload = load_object(request.body)
@@ -188,18 +219,21 @@ class TikTokAdapter:
         return replace(event, lines=_count_units(units))
 
     # -- outbound -------------------------------------------------------------------------------------
+    def api_base(self, credentials: Mapping[str, str]) -> str:
+        return credentials.get("api_base_url") or DEFAULT_BASE
+
     def _signed(self, credentials: Mapping[str, str], method: str, path: str,
                 params: Mapping[str, str], body_obj=None) -> HttpCall:
         app_key, app_secret, token, cipher = require(
             credentials, "app_key", "app_secret", "access_token", "shop_cipher")
-        base = (credentials.get("api_base_url") or DEFAULT_BASE).rstrip("/")
+        base = self.api_base(credentials).rstrip("/")
         body = compact_json(body_obj) if body_obj is not None else b""
         query = {**params, "app_key": app_key, "shop_cipher": cipher, "timestamp": str(int(self.clock()))}
         query["sign"] = api_sign(app_secret, path, query, body)
         headers = {"x-tts-access-token": token}
         if body_obj is not None:
             headers["Content-Type"] = "application/json"
-        return HttpCall(method, f"{base}{path}?{urlencode(query)}", headers, body)
+        return HttpCall(method, f"{base}{path}?{urlencode(query)}", headers, body, API_HOSTS)
 
     def build_stock_updates(self, credentials: Mapping[str, str], pushes: list[StockPush]) -> list[HttpCall]:
         calls = []
@@ -251,13 +285,18 @@ class TikTokAdapter:
 
 
 def _count_units(units: list[dict]) -> tuple[OrderLine, ...]:
-    # TikTok lists one line item per unit sold: count them per SKU.
+    # TikTok lists one line item per unit sold: count them per SKU. A line item that names a quantity is
+    # held to the rule every adapter applies (positive_qty), and so is each SKU's total.
     counts: dict[str, int] = {}
     skus: dict[str, str | None] = {}
     for unit in units:
+        if not isinstance(unit, dict):
+            raise PayloadInvalid("line item must be an object")
         sku_id = text(unit.get("sku_id"))
         if not sku_id:
             raise PayloadInvalid(f"line item {unit.get('id')!r} has no sku_id")
-        counts[sku_id] = counts.get(sku_id, 0) + int(unit.get("quantity") or 1)
+        where = f"line item {unit.get('id')!r}"
+        qty = positive_qty(unit["quantity"], where) if unit.get("quantity") is not None else 1
+        counts[sku_id] = positive_qty(counts.get(sku_id, 0) + qty, f"sku {sku_id}")
         skus[sku_id] = unit.get("seller_sku") or None
     return tuple(OrderLine(listing_id=k, qty=v, seller_sku=skus[k]) for k, v in counts.items())

@@ -4,6 +4,16 @@ Webhooks: `X-WC-Webhook-Signature` = base64(HMAC-SHA256(webhook secret, raw body
 `X-WC-Webhook-Topic` (order.created / order.updated / order.deleted ...), delivery id in
 `X-WC-Webhook-Delivery-ID`. The order payload carries its line items and its `status`; the lifecycle is
 read from the status, whatever the topic.
+Whose and how old (verify_shop_and_freshness): WooCommerce adds `X-WC-Webhook-Source` = home_url('/') to
+every delivery (WC_Webhook::deliver, "Since 2.6.0"); it must be the shop's `store_url` credential, else
+its `api_base_url` (the site URL the REST API hangs off), compared without the trailing slash and with
+scheme and host lower-cased. The header sits outside the signature (which covers the body only), but the
+webhook secret is per webhook, so a delivery from another store also needs that store to share the
+secret. No age is checked: WooCommerce stamps no delivery time and never retries (a failed delivery is
+counted and the webhook disabled after more than 5 in a row: WC_Webhook::failed_delivery); the body is
+the order as built at delivery, whose date_modified_gmt is the order's last save (a partial refund fires
+order.updated without one), so refusing an "old" order would only disable the webhook. A replay of an
+earlier delivery has no second effect: order events are keyed per order and kind, returns per refund.
 
 Stock: `POST /wp-json/wc/v3/products/batch` {"update": [{id, manage_stock, stock_quantity}]} for simple
 products and `POST /wp-json/wc/v3/products/{parent}/variations/batch` for variations (100 objects per
@@ -25,7 +35,13 @@ its way. StockLink bounds that race instead of closing it: while a SKU is at ris
 channel is never lowered and is only refilled once it shows 0 (domain/last_units.plan_moves), and
 reconciliation's read-back finds and counts any decrement a set overwrote as drift.
 
-Credentials: consumer_key, consumer_secret, webhook_secret, api_base_url (the store's site URL).
+API hosts (outbound allowlist): the REST API lives on the seller's own WordPress site
+(`https://example.com/wp-json/wc/v3` in the WooCommerce REST API docs), so any public https host
+is allowed; the outbound policy still refuses loopback, private and metadata addresses, plain http and
+redirects, and caps what an error answer may put into a failure text.
+
+Credentials: consumer_key, consumer_secret, webhook_secret, api_base_url (the store's site URL), store_url?
+(the home URL webhooks name in X-WC-Webhook-Source, when it is not api_base_url).
 StockPush.platform_ids: parent_id for a variation (listing_id = the variation id); none for a simple
 product (listing_id = the product id). Order lines use variation_id or, when it is 0, product_id.
 """
@@ -51,6 +67,7 @@ from stocklink.channels._common import (
     load_object,
     positive_qty,
     require,
+    require_same_shop,
     text,
     try_json,
 )
@@ -66,8 +83,10 @@ from stocklink.channels.base import (
     WebhookRequest,
     constant_time_equal,
 )
+from stocklink.outbound_policy import HostRule
 
 PLATFORM = "woocommerce"
+API_HOSTS = HostRule("WooCommerce store", any_public_host=True)
 API_PREFIX = "/wp-json/wc/v3"
 MAX_BATCH = 100
 
@@ -103,6 +122,7 @@ def oauth_signature(method: str, url: str, params: Mapping[str, str], consumer_s
 
 class WooCommerceAdapter:
     platform = PLATFORM
+    api_hosts = API_HOSTS
     batch_size = MAX_BATCH
     # Self-hosted: no platform quota, but small shared hosts fall over under bursts of batch writes.
     rate_per_second = 2.0
@@ -124,6 +144,11 @@ class WooCommerceAdapter:
             raise WebhookRejected("missing WooCommerce signature or webhook secret")
         if not constant_time_equal(webhook_signature(secret, request.body), received.strip()):
             raise WebhookRejected("WooCommerce signature does not match")
+
+    def verify_shop_and_freshness(self, request: WebhookRequest, credentials: Mapping[str, str], shop: str,
+                                  now_s: float) -> None:
+        expected = credentials.get("store_url") or credentials.get("api_base_url")
+        require_same_shop(_site(request.header("x-wc-webhook-source")), _site(expected), "store_url")
 
     def parse_webhook(self, request: WebhookRequest, shop: str) -> list[OrderEvent]:
         topic = request.header("x-wc-webhook-topic") or ""
@@ -158,6 +183,9 @@ class WooCommerceAdapter:
         return False
 
     # -- outbound -------------------------------------------------------------------------------------
+    def api_base(self, credentials: Mapping[str, str]) -> str:
+        return credentials.get("api_base_url") or ""
+
     def _call(self, credentials: Mapping[str, str], method: str, path: str,
               params: Mapping[str, str] | None = None, body_obj=None) -> HttpCall:
         key, secret, base = require(credentials, "consumer_key", "consumer_secret", "api_base_url")
@@ -175,7 +203,7 @@ class WooCommerceAdapter:
             params["oauth_signature"] = oauth_signature(method, url, params, secret)
         query = f"?{urlencode(params)}" if params else ""
         body = compact_json(body_obj) if body_obj is not None else b""
-        return HttpCall(method, url + query, headers, body)
+        return HttpCall(method, url + query, headers, body, API_HOSTS)
 
     def build_stock_updates(self, credentials: Mapping[str, str], pushes: list[StockPush]) -> list[HttpCall]:
         calls = []
@@ -228,6 +256,16 @@ class WooCommerceAdapter:
             error = items[0]["error"]
             return CallResult(Outcome.PERMANENT, text(error.get("code")), text(error.get("message")), None, failed)
         return CallResult(Outcome.OK, failed_listings=failed)
+
+
+def _site(url: str | None) -> str | None:
+    """A store URL as compared: scheme and host lower-cased, no trailing slash."""
+    if not url:
+        return None
+    parts = urlsplit(str(url).strip())
+    if not parts.scheme or not parts.netloc:
+        return None
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
 
 
 def _line(item: dict) -> OrderLine:

@@ -26,10 +26,15 @@ class WarehouseIn(_Strict):
     priority: Annotated[int, Field(ge=0, le=10_000, strict=True)] = 100
 
 
+# A price or cost is a finite amount: JSON parsers take Infinity and NaN, and an infinite price would
+# poison every revenue figure computed from it (ABC classes, replenishment).
+Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
 class SkuIn(_Strict):
     name: Annotated[str, StringConstraints(min_length=1, max_length=300)]
-    price: Annotated[float, Field(ge=0)] | None = None
-    unit_cost: Annotated[float, Field(ge=0)] | None = None
+    price: Money | None = None
+    unit_cost: Money | None = None
 
 
 class LineIn(_Strict):

@@ -9,6 +9,7 @@ from stocklink.channels.base import OrderLine
 from stocklink.domain.requests import ListingIn, ShopIn, SkuIn, WarehouseIn
 from stocklink.domain.stock import Line
 from stocklink.errors import NotFound, ValidationFailed
+from stocklink.logic.paging import PageRequest
 from stocklink.store import catalog as store
 from stocklink.store import repository
 KNOWN_PLATFORMS = ("shopify", "tiktok", "shopee", "lazada", "woocommerce", "amazon", "taobao", "jd",
@@ -22,9 +23,11 @@ def put_warehouse(warehouse_id: str, body: WarehouseIn, now_ms: int) -> dict:
     return data
 
 
-def list_warehouses() -> list[dict]:
-    return sorted(store.warehouses().values(),
-                  key=lambda w: (w.get("priority", 100), w["warehouse_id"]))
+def list_warehouses(page: PageRequest) -> dict:
+    """Pages follow warehouse ids; within a page, the order they are used in (priority, then id)."""
+    found = store.warehouses_page(page.limit, page.cursor)
+    return {"warehouses": sorted(found.items, key=lambda w: (w.get("priority", 100), w["warehouse_id"])),
+            "next": found.next}
 
 
 def put_sku(sku: str, body: SkuIn, now_ms: int) -> dict:
@@ -65,6 +68,7 @@ def put_shop(platform: str, shop: str, body: ShopIn, now_ms: int) -> dict:
         raise ValidationFailed(f"credential {bad[0]} must be a string", field=bad[0])
     if not credentials:
         raise ValidationFailed("no credentials given (e.g. webhook_secret)")
+    _check_api_url(platform, credentials, body.api_base_url)
     secret_name = secrets.shop_secret_name(platform, shop)
     secrets.write_json(secret_name, {k: str(v) for k, v in credentials.items()})
     data = {"platform": platform, "shop": shop, "api_base_url": body.api_base_url,
@@ -72,6 +76,32 @@ def put_shop(platform: str, shop: str, body: ShopIn, now_ms: int) -> dict:
             "max_calls_per_second": body.max_calls_per_second}
     store.put_shop(platform, shop, data, now_ms)
     return data
+
+
+def _check_api_url(platform: str, credentials: dict, api_base_url: str | None) -> None:
+    """The URL the shop's API calls would start with must pass the outbound policy (stocklink.outbound_policy):
+    a seller learns of a refused URL now, and nothing is stored."""
+    from stocklink.channels.registry import UnknownPlatform, adapter_for
+    from stocklink.outbound_policy import OutboundRefused, vet_url
+
+    try:
+        adapter = adapter_for(platform)
+    except UnknownPlatform:
+        if api_base_url:
+            raise ValidationFailed(f"api_base_url: StockLink makes no API calls to {platform}",
+                                   field="api_base_url") from None
+        return
+    base = adapter.api_base({**credentials, "api_base_url": api_base_url or ""})
+    if not base:
+        return                                 # nothing to call yet (e.g. a webhook secret alone)
+    try:
+        vet_url(base, adapter.api_hosts)
+    except OutboundRefused as exc:
+        # name the field the URL came from: api_base_url, or a credential such as Shopify's shop_domain
+        field = "api_base_url" if api_base_url else next(
+            (k for k, v in credentials.items() if isinstance(v, str) and base in (v, f"https://{v}")),
+            "credentials")
+        raise ValidationFailed(f"{field} refused: {exc}", field=field) from None
 
 
 def shop_call_rate(platform: str, shop: str) -> float | None:

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from stocklink.errors import ValidationFailed
 from stocklink.logic.orders import ATTENTION
+from stocklink.logic.paging import PageRequest
 from stocklink.store import repository
 
 
-def events(status: str, limit: str | None) -> dict:
+def events(status: str, page: PageRequest) -> dict:
+    """Newest first; `next` continues the list."""
     if status not in ATTENTION:
         raise ValidationFailed(f"status must be one of {sorted(ATTENTION)}")
-    try:
-        count = min(max(int(limit or 100), 1), 500)
-    except ValueError:
-        raise ValidationFailed("limit must be a number") from None
+    found = repository.events_with_status_page(status, page.limit, page.cursor)
     return {"status": status, "events": [
         {"event_key": e.event_key, "kind": e.kind, "status": e.status, "received_at": e.received_at,
          "platform": e.platform, "shop": e.shop, "order_id": e.order_id, "reservation_id": e.reservation_id,
          "outcome": e.outcome, "detail": e.detail}
-        for e in repository.events_with_status(status, count)
-    ]}
+        for e in found.items
+    ], "next": found.next}

@@ -10,9 +10,7 @@ on which 200 SKUs it happened to share a page with.
 """
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
 import math
 import uuid
 from typing import Annotated, Callable
@@ -20,11 +18,13 @@ from typing import Annotated, Callable
 from pydantic import BaseModel, ConfigDict, Field
 
 from stocklink import bus, events
+from stocklink.domain.requests import Money
 from stocklink.errors import NotFound, ValidationFailed
 from stocklink.forecasting import abc as abc_mod
 from stocklink.forecasting import engine
 from stocklink.logic import sales_history
 from stocklink.logic.catalog import require_skus
+from stocklink.logic.paging import PageRequest
 from stocklink.store import sales_models as store
 
 FORECAST_REQUESTED = events.FORECAST_REQUESTED
@@ -36,7 +36,7 @@ PAGE_SIZE = 200
 class PriceBreakIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     min_qty: Annotated[int, Field(ge=1, le=10_000_000, strict=True)]
-    unit_cost: Annotated[float, Field(ge=0)]
+    unit_cost: Money
 
 
 class SupplierIn(BaseModel):
@@ -240,17 +240,12 @@ def forecast_view(sku: str) -> dict:
     return result
 
 
-def replenishment_view(limit: str | None, token: str | None) -> dict:
-    try:
-        n = int(limit) if limit else 100
-        cursor = json.loads(base64.urlsafe_b64decode(token.encode())) if token else None
-    except (ValueError, TypeError) as exc:
-        raise ValidationFailed("limit must be a number and next a token from a previous page") from exc
-    if not 1 <= n <= 1000:
-        raise ValidationFailed("limit must be between 1 and 1000", field="limit")
+def replenishment_view(page: PageRequest) -> dict:
+    """The latest run's suggestions; `next` continues the list (a cursor from an older run is a 400)."""
     run_id = store.latest_run_id()
     if run_id is None:
         return {"run_id": None, "suggestions": [], "next": None}
-    items, last = store.suggestions(run_id, n, cursor)
-    nxt = base64.urlsafe_b64encode(json.dumps(last).encode()).decode() if last else None
-    return {"run_id": run_id, "as_of": items[0]["as_of"] if items else None, "suggestions": items, "next": nxt}
+    found = store.suggestions_page(run_id, page.limit, page.cursor)
+    items = found.items
+    return {"run_id": run_id, "as_of": items[0]["as_of"] if items else None, "suggestions": items,
+            "next": found.next}

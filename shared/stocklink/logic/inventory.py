@@ -1,4 +1,4 @@
-"""Goods in, adjustments, and the stock and ledger views staff read."""
+"""Goods in, adjustments, the stock view staff read, the ledger replay (GET /ledger: logic.ledger_view)."""
 from __future__ import annotations
 
 from stocklink.domain.requests import AdjustmentIn, ReceiptIn
@@ -87,24 +87,6 @@ def adjust(adjustment: AdjustmentIn, *, actor: str, now_ms: int) -> dict:
 def stock_view(sku: str) -> dict:
     require_skus([sku])
     return stock_snapshot(sku)
-
-
-def ledger_view(sku: str, warehouse_id: str | None) -> dict:
-    if not sku:
-        raise ValidationFailed("query parameter sku is required")
-    require_skus([sku])
-    warehouses = [warehouse_id] if warehouse_id else [i.warehouse_id for i in repository.stock_items(sku)]
-    entries = []
-    for wid in warehouses:
-        entries.extend(repository.ledger_entries(sku, wid))
-    entries.sort(key=lambda e: e.entry_id)
-    return {"sku": sku, "entries": [
-        {"entry_id": e.entry_id, "sku": e.sku, "warehouse_id": e.warehouse_id, "movement": e.movement,
-         "qty": int(e.qty), "on_hand_delta": int(e.on_hand_delta), "reserved_delta": int(e.reserved_delta),
-         "available_delta": int(e.available_delta), "actor": e.actor, "reason": e.reason,
-         "source": e.source, "created_at": int(e.created_at)}
-        for e in entries
-    ]}
 
 
 def replay_ledger(sku: str, warehouse_id: str) -> dict:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from stocklink import bus, events
 from stocklink.channels.base import OrderEvent, OrderEventKind
 from stocklink.config import settings
+from stocklink.domain.returns import ShippedAllocation, plan_return
 from stocklink.domain.stock import (
     Line,
     Movement,
@@ -25,7 +26,6 @@ from stocklink.observability import logger, metrics
 from stocklink.store import repository
 from stocklink.store.models import InboundEvent
 from stocklink.store.transactions import (
-    MAX_TRANSACTION_ITEMS,
     PREEMPTED,
     StockOp,
     StockTransaction,
@@ -40,8 +40,6 @@ NEEDS_ATTENTION = "needs_attention"
 # (Order events are recorded as unmapped, oversold, skipped or needs_attention; a preempted hold has its
 # own record.)
 ATTENTION = {"unmapped", "oversold", "skipped", NEEDS_ATTENTION, PREEMPTED}
-# A restocked return is one transaction: its marker and, per SKU, a counter update and a ledger entry.
-RETURN_MAX_SKUS = (MAX_TRANSACTION_ITEMS - 1) // 2
 
 
 def reservation_id_for(event: OrderEvent) -> str:
@@ -227,42 +225,63 @@ def _move(event: OrderEvent, action: ReservationAction, now_ms: int, allow_expir
             "reservation_status": reservation.status}
 
 
+# Another return of the same order counted units between our read and our write: plan again from a fresh
+# read, a few times, before letting the platform redeliver (an unhandled refusal answers 5xx).
+RETURN_ATTEMPTS = 5
+
+
 def _restock_return(event: OrderEvent, now_ms: int) -> dict:
-    """Restocked units go back on hand in the warehouse they shipped from (first allocation of the SKU)."""
+    """Returned units go back on hand in the warehouse they shipped from, never more than the order shipped:
+    each allocation of a shipped order counts what came back (domain/returns.py), under a condition in the
+    same transaction as the restock. Units announced beyond that, or for an order not shipped, are named
+    in the outcome; a return that restocks nothing is recorded as skipped, for a person."""
     rid = reservation_id_for(event)
     resolution = resolve_order_lines(event.platform, event.shop, event.lines)
     if not resolution.lines:
         return _record(event, "unmapped" if resolution.unmapped else "applied", now_ms,
                        {"reservation_id": rid, "unmapped": resolution.unmapped, "note": "nothing restocked"})
-    if len(merge_lines(resolution.lines)) > RETURN_MAX_SKUS:
-        return _needs_attention(event, resolution.lines, now_ms,
-                                f"a return of {len(merge_lines(resolution.lines))} SKUs: one transaction "
-                                f"restocks at most {RETURN_MAX_SKUS}")
-    reservation = repository.get_reservation(rid)
-    ours = reservation is not None and reservation.source == _shop(event)
-    shipped_from = {a.sku: a.warehouse_id for a in (reservation.allocations if ours else [])}
-    ops = []
-    for line in merge_lines(resolution.lines):
-        warehouse_id = shipped_from.get(line.sku) or _default_warehouse(line.sku)
-        if warehouse_id is None:
-            return _record(event, "skipped", now_ms, {"reservation_id": rid,
-                                                      "reason": f"no warehouse known for {line.sku}"})
-        ops.append(StockOp(line.sku, warehouse_id, Movement.RETURN, line.qty))
-    marker = _marker(event, "applied", now_ms, {"reservation_id": rid, "returned": [
-        {"sku": op.sku, "warehouse_id": op.warehouse_id, "qty": op.qty} for op in ops]})
-    txn = StockTransaction(actor=f"{event.platform}:{event.shop}", source=event.event_key, reason="return",
-                           now_ms=now_ms)
-    txn.put_marker(marker)
-    for op in ops:
-        txn.stock(op)
-    try:
-        txn.commit()
-    except TransactionRefused as refused:
-        raise DuplicateEvent(event.event_key) from refused
-    publish_stock_changed(((op.sku, op.warehouse_id) for op in ops), "return", event.event_key)
-    return marker.outcome
+    for attempt in range(RETURN_ATTEMPTS):
+        reservation = repository.get_reservation(rid)
+        plan = plan_return(_shipped_allocations(reservation, _shop(event)), merge_lines(resolution.lines))
+        not_restocked = [{"sku": line.sku, "qty": line.qty} for line in plan.not_restocked]
+        if not plan.restock:
+            shipped = bool(_shipped_allocations(reservation, _shop(event)))
+            reason = "every shipped unit is back already" if shipped else "no shipment of this order is known"
+            logger.warning("return restocks nothing", extra={"event_key": event.event_key, "reason": reason})
+            return _record(event, "skipped", now_ms, {"reservation_id": rid, "reason": reason,
+                                                      "not_restocked": not_restocked})
+        returned = [{"sku": r.allocation.sku, "warehouse_id": r.allocation.warehouse_id, "qty": r.qty}
+                    for r in plan.restock]
+        outcome = {"reservation_id": rid, "returned": returned}
+        if not_restocked:
+            logger.warning("return larger than what shipped", extra={"event_key": event.event_key,
+                                                                     "not_restocked": not_restocked})
+            outcome["not_restocked"] = not_restocked
+        marker = _marker(event, "applied", now_ms, outcome)
+        txn = StockTransaction(actor=f"{event.platform}:{event.shop}", source=event.event_key, reason="return",
+                               now_ms=now_ms)
+        txn.put_marker(marker)
+        txn.count_returned(rid, [(r.allocation.index, r.allocation.qty, r.qty) for r in plan.restock])
+        for r in plan.restock:
+            txn.stock(StockOp(r.allocation.sku, r.allocation.warehouse_id, Movement.RETURN, r.qty))
+        try:
+            txn.commit()
+        except TransactionRefused as refused:
+            if refused.duplicate:
+                raise DuplicateEvent(event.event_key) from refused
+            if refused.returns_changed and attempt + 1 < RETURN_ATTEMPTS:
+                continue
+            raise
+        publish_stock_changed(((r.allocation.sku, r.allocation.warehouse_id) for r in plan.restock), "return",
+                              event.event_key)
+        return marker.outcome
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-def _default_warehouse(sku: str) -> str | None:
-    levels = repository.stock_levels([sku]).get(sku, [])
-    return min(levels, key=lambda w: (w.priority, w.warehouse_id)).warehouse_id if levels else None
+def _shipped_allocations(reservation, shop: str) -> list[ShippedAllocation]:
+    """What the order shipped, per allocation; nothing unless StockLink saw the shop's own reservation ship
+    (a bounded number of allocations: the restock's transaction fits as the shipment's did)."""
+    if reservation is None or reservation.status != ReservationStatus.SHIPPED.value or reservation.source != shop:
+        return []
+    return [ShippedAllocation(i, a.sku, a.warehouse_id, int(a.qty), int(a.returned or 0))
+            for i, a in enumerate(reservation.allocations)]

@@ -1,10 +1,20 @@
-"""stock.changed: after a committed change, the fresh counters of every touched SKU go on the bus."""
+"""stock.changed: after a committed change, the fresh counters of every touched SKU go on the bus.
+
+A stock.changed that does not get on the bus (PutEvents failing) would leave every platform showing the
+old number until the 10-minute verification slice reached the SKU. Its SKUs are marked dirty instead (the
+reconciliation's outbox), so the next 30 s pass reads them back and pushes the right quantity.
+"""
 from __future__ import annotations
 
 from typing import Iterable
 
 from stocklink import bus, events
-from stocklink.store import repository
+from stocklink.observability import logger
+from stocklink.store import reconcile_models, repository
+from stocklink.time import now_ms
+
+# The dirty marker's cause: reconciliation verifies these first, since no push is on its way for them.
+PUBLISH_FAILED = "publish_failed"
 
 
 def stock_snapshot(sku: str) -> dict:
@@ -31,4 +41,19 @@ def publish_stock_changed(touched: Iterable[tuple[str, str]], cause: str, source
         details.append({**row, "sku": sku, "total_available": snapshot["totals"]["available"],
                         "total_on_hand": snapshot["totals"]["on_hand"], "cause": cause, "source": source})
     if details:
-        bus.publish(events.STOCK_CHANGED, details)
+        lost = bus.publish_returning_failed(events.STOCK_CHANGED, details)
+        if lost:
+            mark_unpublished(lost)
+
+
+def mark_unpublished(lost: list[dict]) -> None:
+    """Mark the SKUs of stock.changed events that never reached the bus dirty; never raises (the change is
+    committed, and the 10-minute slice still reaches a SKU whose marker could not be written)."""
+    newest = {detail["sku"]: detail for detail in lost}
+    for sku, detail in newest.items():
+        hint = {"cause": PUBLISH_FAILED, "change": detail.get("cause"),
+                "total_available": detail.get("total_available")}
+        try:
+            reconcile_models.mark_dirty(sku, now_ms(), {k: v for k, v in hint.items() if v is not None})
+        except Exception:  # noqa: BLE001 - see the docstring
+            logger.exception("could not mark an unpublished SKU dirty", extra={"sku": sku})

@@ -13,7 +13,7 @@ rules ("cfg") and the outbox ("outbox") without a scan.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
@@ -24,6 +24,7 @@ from pynamodb.models import Model
 from stocklink.alerts.levels import Level
 from stocklink.alerts.state import AlertState
 from stocklink.config import table_name
+from stocklink.store import paging
 from stocklink.store.keys import OPEN, OUTBOX, RULES, SUBSCRIPTIONS, outbox_pk  # noqa: F401 - used by callers
 from stocklink.store.models import _Meta, connection_for, is_conditional_failure, written
 
@@ -155,6 +156,17 @@ def open_states(limit: int = 500) -> list[tuple[AlertState, dict | None, int]]:
     return out
 
 
+def open_states_page(limit: int, cursor: str | None,
+                     keep: Callable[[AlertState], bool] | None = None) -> paging.Page:
+    """(state, last alert, updated_at ms) of alerts above NONE, newest first, `limit` at a time; with
+    `keep`, only the states it accepts."""
+    page = paging.query_page(AlertStateRecord, OPEN, index=AlertStateRecord.by_list, limit=limit,
+                             cursor=cursor, keep=(lambda rec: keep(_state(rec))) if keep else None,
+                             scan_index_forward=False)
+    states = [(_state(rec), rec.last_alert, int(rec.updated_at or 0)) for rec in page.items]
+    return paging.Page(states, page.next)
+
+
 # ---------------------------------------------------------------- rules, subscriptions, markers
 
 def put_doc(pk: str, data: dict, now_ms: int, list_key: str | None) -> None:
@@ -226,9 +238,25 @@ def all_rules() -> list[tuple[str, str | None, dict]]:
     """(scope, name, doc) of every stored rule document; the global one has name None."""
     out = []
     for pk, doc in list_docs(RULES).items():
-        parts = pk.split("#", 2)
-        out.append((parts[1], parts[2] if len(parts) > 2 else None, doc))
+        out.append((*_rule_scope_name(pk), doc))
     return out
+
+
+def rules_page(limit: int, cursor: str | None) -> paging.Page:
+    """(scope, name, doc) of stored rule documents, in the order they were last written, `limit` at a time."""
+    page = _docs_page(RULES, limit, cursor)
+    return paging.Page([(*_rule_scope_name(pk), doc) for pk, doc in page.items], page.next)
+
+
+def _rule_scope_name(pk: str) -> tuple[str, str | None]:
+    parts = pk.split("#", 2)
+    return parts[1], parts[2] if len(parts) > 2 else None
+
+
+def _docs_page(list_key: str, limit: int, cursor: str | None) -> paging.Page:
+    """(pk, data) of the documents listed under `list_key`, oldest write first."""
+    page = paging.query_page(ConfigRecord, list_key, index=ConfigRecord.by_list, limit=limit, cursor=cursor)
+    return paging.Page([(rec.pk, rec.data) for rec in page.items], page.next)
 
 
 def _subscription_pk(sub_id: str) -> str:
@@ -249,6 +277,12 @@ def delete_subscription(sub_id: str) -> None:
 
 def subscriptions() -> list[dict]:
     return list(list_docs(SUBSCRIPTIONS).values())
+
+
+def subscriptions_page(limit: int, cursor: str | None) -> paging.Page:
+    """Subscription documents, in the order they were last written, `limit` at a time."""
+    page = _docs_page(SUBSCRIPTIONS, limit, cursor)
+    return paging.Page([doc for _, doc in page.items], page.next)
 
 
 def _delivery_pk(alert_id: str, sub_id: str) -> str:

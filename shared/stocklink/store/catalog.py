@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from stocklink.store import keys
+from stocklink.store import keys, paging
+from stocklink.store.models import CatalogItem
 from stocklink.store.repository import (
     batch_get_catalog,
     batch_get_catalog_keys,
@@ -27,6 +28,12 @@ def warehouse(warehouse_id: str) -> dict | None:
 
 def warehouses() -> dict[str, dict]:
     return list_catalog(keys.WAREHOUSE)
+
+
+def warehouses_page(limit: int, cursor: str | None) -> paging.Page:
+    """Warehouse documents in warehouse id order, `limit` at a time."""
+    page = paging.query_page(CatalogItem, keys.WAREHOUSE, limit=limit, cursor=cursor)
+    return paging.Page([item.data for item in page.items], page.next)
 
 
 def put_sku(sku: str, data: dict, now_ms: int) -> None:

@@ -1,6 +1,7 @@
 """Every key StockLink's tables use: partition prefixes and how keys are composed.
 
-Only store/ imports this module; code above it names things (a shop, a listing, a SKU) and never a key.
+Only store/ imports this module (and infra/, for IAM conditions on a key prefix); code above it names
+things (a shop, a listing, a SKU) and never a key.
 Tables (infra/topology.py):
   stock         (sku, warehouse_id)         natural keys: one item per SKU per warehouse
   ledger        (stream, entry_id)          stream = sku#warehouse; entry ids sort by time

@@ -132,6 +132,7 @@ class AllocationMap(MapAttribute):
     sku = UnicodeAttribute()
     warehouse_id = UnicodeAttribute()
     qty = NumberAttribute()
+    returned = NumberAttribute(null=True)   # units restocked from returns so far (never above qty once shipped)
 
 
 class LineMap(MapAttribute):
@@ -179,7 +180,6 @@ class Reservation(Model):
     hold_shard = UnicodeAttribute(null=True)
     status_reason = UnicodeAttribute(null=True)
     shortfall = JSONAttribute(null=True)
-    returned = JSONAttribute(null=True)   # sku -> units returned so far (a return cannot exceed shipped)
 
     by_expiry = ExpiryIndex()
 

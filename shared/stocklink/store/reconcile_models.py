@@ -14,6 +14,7 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
 from stocklink.config import table_name
+from stocklink.store import paging
 from stocklink.store.keys import DIRTY_PREFIX, DIRTY_SHARDS  # noqa: F401 - still named here
 from stocklink.store.keys import (FAILURE_PK, LEASE_SK, RECON_PK, REPORT_PK, STATE_SK, dirty_shard,
                                   dirty_shards, failure_time, report_sk)
@@ -139,6 +140,12 @@ def save_report(started_ms: int, report: dict) -> None:
 
 def reports(limit: int = 20) -> list[dict]:
     return [item.data for item in ReconItem.query(REPORT_PK, scan_index_forward=False, limit=limit)]
+
+
+def reports_page(limit: int, cursor: str | None) -> paging.Page:
+    """Pass reports, newest first, `limit` at a time."""
+    page = paging.query_page(ReconItem, REPORT_PK, limit=limit, cursor=cursor, scan_index_forward=False)
+    return paging.Page([item.data for item in page.items], page.next)
 
 
 def prune_reports(before_ms: int, limit: int = 10) -> int:

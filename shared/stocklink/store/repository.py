@@ -17,7 +17,7 @@ from stocklink.store.models import (
     written,
 )
 
-from stocklink.store import keys
+from stocklink.store import keys, paging
 from stocklink.store.keys import WAREHOUSE
 from stocklink.ttl_cache import TtlCache
 
@@ -84,6 +84,35 @@ def stock_levels(skus: Iterable[str]) -> dict[str, list[WarehouseStock]]:
 
 def ledger_entries(sku: str, warehouse_id: str) -> list[LedgerEntry]:
     return list(LedgerEntry.query(keys.ledger_stream(sku, warehouse_id), consistent_read=True))
+
+
+def ledger_page(sku: str, warehouse_ids: list[str], limit: int, cursor: str | None) -> paging.Page:
+    """A SKU's ledger entries in the given warehouses, oldest first (entry ids sort by time; equal ids by
+    stream), `limit` at a time. Several warehouses: one query per stream, each starting after the cursor's
+    entry, merged; the cursor is the key of the last entry returned."""
+    streams = sorted(keys.ledger_stream(sku, wid) for wid in dict.fromkeys(warehouse_ids))
+    if not streams:
+        return paging.Page([], None)
+    if len(streams) == 1:
+        return paging.query_page(LedgerEntry, streams[0], limit=limit, cursor=cursor)
+    after = paging.decode(cursor, paging.key_schema(LedgerEntry), "stream", set(streams))
+    merged, more = [], False
+    for stream in streams:
+        condition = None
+        if after is not None:
+            last_id, last_stream = after["entry_id"]["S"], after["stream"]["S"]
+            # the same entry id sorts by stream: a later stream may still hold it
+            condition = (LedgerEntry.entry_id >= last_id if stream > last_stream
+                         else LedgerEntry.entry_id > last_id)
+        result = LedgerEntry.query(stream, condition, limit=limit)
+        merged.extend(result)
+        more = more or result.last_evaluated_key is not None
+    merged.sort(key=lambda e: (e.entry_id, e.stream))
+    page = merged[:limit]
+    more = more or len(merged) > limit
+    last = page[-1] if page and more else None
+    return paging.Page(page, paging.encode(
+        {"stream": {"S": last.stream}, "entry_id": {"S": last.entry_id}} if last else None))
 
 
 def scan_stock() -> Iterable[StockItem]:
@@ -158,6 +187,12 @@ def record_event(event: InboundEvent) -> bool:
 
 def events_with_status(status: str, limit: int = 100) -> list[InboundEvent]:
     return list(InboundEvent.status_by_index.query(status, limit=limit, scan_index_forward=False))
+
+
+def events_with_status_page(status: str, limit: int, cursor: str | None) -> paging.Page:
+    """Inbound events with `status`, newest first, `limit` at a time."""
+    return paging.query_page(InboundEvent, status, index=InboundEvent.status_by_index, limit=limit,
+                             cursor=cursor, scan_index_forward=False)
 
 
 def delete_catalog(pk: str, sk: str) -> None:

@@ -22,6 +22,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from stocklink.config import table_name
+from stocklink.store import paging
 from stocklink.store.models import connection_for, CatalogItem, LedgerEntry, StockItem, _Meta
 from stocklink.store.keys import (LATEST, NO_SK, RESULT_SK, RUN_PK, SKU, SUPPLIER_PK, abc_page_sk, abc_pk,
                                   cursor_pk, mark_pk, result_pk, sold_pk, suggestions_pk)
@@ -200,7 +201,8 @@ def get_result(sku: str) -> dict | None:
         return None
 
 
-def suggestions(run_id: str, limit: int, cursor: dict | None = None) -> tuple[list[dict], dict | None]:
-    result = ForecastItem.query(suggestions_pk(run_id), limit=limit, last_evaluated_key=cursor)
-    items = [i.data for i in result]
-    return items, result.last_evaluated_key
+def suggestions_page(run_id: str, limit: int, cursor: str | None) -> paging.Page:
+    """The run's purchase suggestions in their sort key order, `limit` at a time (a cursor of an older
+    run is refused)."""
+    page = paging.query_page(ForecastItem, suggestions_pk(run_id), limit=limit, cursor=cursor)
+    return paging.Page([item.data for item in page.items], page.next)

@@ -29,6 +29,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from stocklink.config import table_name
+from stocklink.store import paging
 from stocklink.store.keys import (FAILURE_PK, MAILBOX_PK, SHOP_PK, VELOCITY_PK, call_window, channel, failure_sk,
                                   rate_pk, sync_pk)
 from stocklink.store.models import _Meta, connection_for, is_conditional_failure, written
@@ -382,6 +383,12 @@ def record_failure(platform: str, shop: str, listing_id: str, data: dict, now_ms
 
 def recent_failures(limit: int = 100) -> list[dict]:
     return [f.data for f in SyncFailure.query(FAILURE_PK, scan_index_forward=False, limit=limit)]
+
+
+def failures_page(limit: int, cursor: str | None) -> paging.Page:
+    """Push failures, newest first, `limit` at a time."""
+    page = paging.query_page(SyncFailure, FAILURE_PK, limit=limit, cursor=cursor, scan_index_forward=False)
+    return paging.Page([f.data for f in page.items], page.next)
 
 
 # --- shop latency samples --------------------------------------------------------------------------------

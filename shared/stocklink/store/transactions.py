@@ -3,8 +3,8 @@
 Every change is one TransactWriteItems holding the guarded counter update(s), their ledger entries and
 whatever marker/reservation item makes the change idempotent. Nothing reads a counter to write it back.
 The conditions live here, named by what they guard (put_marker, put_reservation, move_reservation,
-release_hold, record_preemption, stock): callers decide what to write and what a refusal means
-(TransactionRefused.duplicate / .reservation_refused / .holds_changed).
+release_hold, record_preemption, count_returned, stock): callers decide what to write and what a refusal
+means (TransactionRefused.duplicate / .reservation_refused / .holds_changed / .returns_changed).
 
 A transaction DynamoDB cancels as a conflict (another transaction was writing one of its items) or as
 throttled wrote nothing and is sent again, unchanged, after a jittered exponential backoff, for as long as
@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.operand import Path
 from pynamodb.transactions import TransactWrite
 
 from stocklink import time_budget
@@ -47,6 +48,7 @@ RESERVATION = "reservation"
 HOLD = "hold:"              # + reservation id: a hold released by release_hold
 PREEMPTION = "preemption:"  # + reservation id: its record_preemption
 OPEN_HOLDS = "open_holds:"  # + owner: count_open_hold's guard (the owner's limit)
+RETURNS = "returns:"        # + reservation id: its count_returned
 # The events-table status (and status-index value) of a preemption record.
 PREEMPTED = "preempted"
 
@@ -91,6 +93,11 @@ class TransactionRefused(Exception):
     def open_holds_full(self) -> bool:
         """count_open_hold found the owner at its limit of open holds."""
         return any(label.startswith(OPEN_HOLDS) for label in self.failed)
+
+    @property
+    def returns_changed(self) -> bool:
+        """count_returned found the order no longer shipped, or other returns counted meanwhile: plan again."""
+        return any(label.startswith(RETURNS) for label in self.failed)
 
     @property
     def holds_changed(self) -> list[str]:
@@ -199,6 +206,23 @@ class StockTransaction:
             received_at=received_at, platform=platform, shop=shop, order_id=order_id, reservation_id=hold_id,
             detail=detail, outcome={"status": PREEMPTED, **outcome})
         self._put(PREEMPTION + hold_id, record, InboundEvent.event_key.does_not_exist())
+
+    def count_returned(self, reservation_id: str, restocks: list[tuple[int, int, int]]) -> None:
+        """Count returned units on a shipped order's allocations: `restocks` holds (allocation index, units
+        shipped from it, units now coming back). Each allocation's count rises only while it stays within
+        what it shipped (returned <= shipped - units before the write), and only while the order is still
+        shipped; otherwise the transaction is refused (TransactionRefused.returns_changed)."""
+        allocations = Path(Reservation.allocations)
+        actions = [Reservation.updated_at.set(self.now_ms)]
+        condition = Reservation.status == ReservationStatus.SHIPPED.value
+        for index, shipped, qty in restocks:
+            if not 0 < qty <= shipped:
+                raise ValueError(f"allocation {index}: cannot count {qty} returned of {shipped} shipped")
+            returned = allocations[index]["returned"]
+            actions.append(returned.set((returned | 0) + qty))
+            condition &= allocations[index]["qty"] == shipped
+            condition &= returned.does_not_exist() | (returned <= shipped - qty)
+        self._update(RETURNS + reservation_id, Reservation(reservation_id), actions, condition)
 
     def stock(self, op: StockOp, *, source: str | None = None, reason: str | None = None) -> None:
         """Guarded counter update plus its ledger entry (its source and reason: the transaction's unless

@@ -41,6 +41,21 @@ def test_return_messages_dedupe_on_the_reverse_order_line():
     assert a.event_key == b.event_key
 
 
+def test_every_announcement_of_an_item_return_is_one_event():
+    # The reverse push, the item status `returned` without a reverse line and `shipped_back_success`, each
+    # pushed at its own time: one order item (one unit) comes back once, whatever announces it.
+    item = {"trade_order_id": "260422900198363", "trade_order_line_id": "260422900298363"}
+    messages = [
+        {"message_type": 10, "data": {**item, "reverse_status": "RTM_RECEIVE_ITEM", "reverse_order_line_id": "5",
+                                      "status_update_time": 1}},
+        {"message_type": 0, "data": {**item, "order_status": "returned", "status_update_time": 2}},
+        {"message_type": 0, "data": {**item, "order_status": "shipped_back_success", "status_update_time": 3}},
+    ]
+    events = [adapter().parse_webhook(WebhookRequest({}, json.dumps(m).encode()), SHOP)[0] for m in messages]
+    assert {e.kind for e in events} == {OrderEventKind.RETURNED}
+    assert len({e.event_key for e in events}) == 1
+
+
 @pytest.mark.parametrize("payload", [
     {"message_type": 10, "data": {"trade_order_id": 1, "trade_order_line_id": 2, "reverse_status": "RTW_INIT"}},
     {"message_type": 0, "data": {"trade_order_id": 1, "trade_order_line_id": 2, "order_status": "lost_by_3pl"}},

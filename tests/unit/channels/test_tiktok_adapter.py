@@ -159,6 +159,31 @@ def test_return_detail_fills_returned_lines():
     assert full.lines == (OrderLine("1729592969712207012", 1, "TEE-BLK-M"),)
 
 
+def _detail_with(line: dict, kind="return") -> bytes:
+    record = {"return_id": "4035318504086604222", "order_id": ORDER, "return_line_items": [line]} if kind == "return" \
+        else {"id": ORDER, "line_items": [line]}
+    key = "return_orders" if kind == "return" else "orders"
+    return json.dumps({"code": 0, "message": "Success", "data": {key: [record]}}).encode()
+
+
+@pytest.mark.parametrize("quantity", [-5, 0, 2.5, "3x", True, 10**9])
+@pytest.mark.parametrize("kind", ["return", "order"])
+def test_a_line_quantity_that_is_not_a_sane_positive_integer_is_refused(quantity, kind):
+    # A return of -5 once drove on_hand negative: the detail is refused (400, nothing applied) instead.
+    name = "return_status_complete" if kind == "return" else "order_status_awaiting_shipment"
+    event = adapter().parse_webhook(request("tiktok", name), SHOP)[0]
+    line = {"sku_id": "1729592969712207012", "seller_sku": "TEE-BLK-M", "quantity": quantity}
+    with pytest.raises(PayloadInvalid, match="invalid quantity"):
+        adapter().parse_order_detail(event, 200, _detail_with(line, kind))
+
+
+def test_a_named_line_quantity_is_counted():
+    event = adapter().parse_webhook(request("tiktok", "return_status_complete"), SHOP)[0]
+    line = {"sku_id": "1729592969712207012", "seller_sku": "TEE-BLK-M", "quantity": 3}
+    assert adapter().parse_order_detail(event, 200, _detail_with(line)).lines == (
+        OrderLine("1729592969712207012", 3, "TEE-BLK-M"),)
+
+
 def test_cancellation_needs_no_lines():
     event = adapter().parse_webhook(request("tiktok", "order_status_cancel"), SHOP)[0]
     assert not adapter().needs_order_detail(event)

@@ -1,6 +1,6 @@
 """Bus events -> observations: what each event says about a SKU (a warehouse's stock, its listings on the
-channels, an oversold or unmapped order or one needing attention, a sync anomaly, a ledger mismatch, a forecast signal). Grading
-them against the stored alert states is stocklink.logic.alerting.grading's job."""
+channels, an oversold or unmapped order or one needing attention, a sync anomaly, a ledger mismatch, a
+forecast signal). Grading them against the stored alert states is stocklink.logic.alerting.grading's job."""
 from __future__ import annotations
 
 from dataclasses import replace

@@ -7,6 +7,7 @@ from typing import Any, Mapping
 
 from stocklink.alerts.levels import ThresholdConfig, Thresholds
 from stocklink.errors import ValidationFailed
+from stocklink.logic.paging import PageRequest
 from stocklink.store import alert_models as store
 
 SKU_META = ("abc_class", "safety_stock")
@@ -58,12 +59,16 @@ def _sku_meta(scope: str, body: dict[str, Any]) -> dict[str, Any]:
     return meta
 
 
-def list_rules() -> dict:
+def list_rules(page: PageRequest = PageRequest()) -> dict:
+    """The stored rule documents of one page (in the order they were last written), the defaults, and
+    `next` to continue."""
     out: dict[str, Any] = {"global": {}, "abc": {}, "sku": {}}
-    for scope, name, doc in store.all_rules():
+    found = store.rules_page(page.limit, page.cursor)
+    for scope, name, doc in found.items:
         if scope == "global":
             out["global"] = doc
         else:
             out[scope][name] = doc
     out["defaults"] = Thresholds().__dict__
+    out["next"] = found.next
     return out

@@ -9,9 +9,11 @@ from typing import Any, Mapping
 from stocklink import notifications, secrets
 from stocklink.alerts import chat
 from stocklink.alerts.messages import filter_policy
-from stocklink.config import settings
+from stocklink.config import CHAT_SECRETS, settings
 from stocklink.errors import NotFound, ValidationFailed
+from stocklink.logic.paging import PageRequest
 from stocklink.observability import logger
+from stocklink.outbound_policy import OutboundRefused, vet_url
 from stocklink.store import alert_models as store
 
 CHAT_PROTOCOLS = {p.value for p in chat.Platform}
@@ -19,7 +21,7 @@ SNS_PROTOCOLS = {"email", "sms"}
 
 
 def chat_secret_name(sub_id: str) -> str:
-    return f"{settings().secrets_prefix}chat/{sub_id}"
+    return f"{settings().secrets_prefix}{CHAT_SECRETS}{sub_id}"
 
 
 def _mask(url: str) -> str:
@@ -34,7 +36,7 @@ def put_subscription(sub_id: str, body: Mapping[str, Any], now_ms: int) -> dict:
     if protocol in SNS_PROTOCOLS:
         doc.update(_sns_target(protocol, endpoint, policy, previous))
     else:
-        doc.update(_chat_target(sub_id, endpoint, body.get("secret"), previous))
+        doc.update(_chat_target(sub_id, protocol, endpoint, body.get("secret"), previous))
     store.save_subscription(sub_id, doc, now_ms)
     return doc
 
@@ -76,11 +78,13 @@ def _sns_target(protocol: str, endpoint: str, policy: str, previous: dict | None
     return {"endpoint": endpoint, "subscription_arn": arn}
 
 
-def _chat_target(sub_id: str, endpoint: str, secret: Any, previous: dict | None) -> dict[str, Any]:
-    # plain http only to this machine (local runtime and tests): a deployed function cannot reach it
-    if not (endpoint.startswith("https://")
-            or re.match(r"http://(127\.0\.0\.1|localhost)(:\d+)?/", endpoint)):
-        raise ValidationFailed("chat webhook endpoint must be an https:// URL")
+def _chat_target(sub_id: str, protocol: str, endpoint: str, secret: Any,
+                 previous: dict | None) -> dict[str, Any]:
+    # the notify function sends only what the outbound policy allows: refuse anything else now, store nothing
+    try:
+        vet_url(endpoint, chat.WEBHOOK_HOSTS[chat.Platform(protocol)])
+    except OutboundRefused as exc:
+        raise ValidationFailed(f"endpoint refused: {exc}", field="endpoint") from None
     if secret is not None and not isinstance(secret, str):
         raise ValidationFailed("secret must be a string")
     # the webhook URL carries the robot's key: both live in Secrets Manager, never in the table
@@ -107,5 +111,7 @@ def delete_subscription(sub_id: str) -> dict:
     return {"deleted": sub_id}
 
 
-def list_subscriptions() -> dict:
-    return {"subscriptions": sorted(store.subscriptions(), key=lambda d: d["id"])}
+def list_subscriptions(page: PageRequest = PageRequest()) -> dict:
+    """Pages follow the order subscriptions were last written; within a page they are sorted by id."""
+    found = store.subscriptions_page(page.limit, page.cursor)
+    return {"subscriptions": sorted(found.items, key=lambda d: d["id"]), "next": found.next}

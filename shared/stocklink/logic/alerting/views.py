@@ -5,6 +5,7 @@ from stocklink.alerts.levels import Level
 from stocklink.alerts.state import AlertKey, AlertState, acknowledge
 from stocklink.errors import NotFound, StockLinkError, ValidationFailed
 from stocklink.logic.alerting.grading import MAX_RACE_RETRIES
+from stocklink.logic.paging import PageRequest
 from stocklink.store import alert_models as store
 
 
@@ -27,15 +28,19 @@ def _view(state: AlertState, last_alert: dict | None, updated_at: int | None = N
     }
 
 
-def list_alerts(status: str = "open") -> dict:
+def list_alerts(status: str = "open", page: PageRequest = PageRequest()) -> dict:
+    """Alerts above NONE, newest first (`acked` / `unacked` narrow them); `count` is the page's, `next`
+    continues the list."""
     if status not in ("open", "acked", "unacked", "all"):
         raise ValidationFailed("status must be open, acked, unacked or all")
-    views = [_view(s, a, u) for s, a, u in store.open_states()]
-    if status == "acked":
-        views = [v for v in views if v["status"] == "acked"]
-    elif status == "unacked":
-        views = [v for v in views if v["status"] == "open"]
-    return {"alerts": views, "count": len(views)}
+    keep = {"acked": _is_acked, "unacked": lambda s: not _is_acked(s)}.get(status)
+    found = store.open_states_page(page.limit, page.cursor, keep)
+    views = [_view(s, a, u) for s, a, u in found.items]
+    return {"alerts": views, "count": len(views), "next": found.next}
+
+
+def _is_acked(state: AlertState) -> bool:
+    return state.level is not Level.NONE and state.acked_level >= state.level
 
 
 def ack(alert_id: str, by: str, now_ms: int) -> dict:

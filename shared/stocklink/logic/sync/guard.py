@@ -91,8 +91,7 @@ def read(sku: str, now_ms: int, pol: RiskPolicy) -> SkuView:
             relative = True
             view.compare_and_set.add(key(listing))
         if listing.channel not in latency:
-            samples = sync_models.latency_samples(platform, shop)
-            latency[listing.channel] = velocity.p99(samples) if samples else None
+            latency[listing.channel] = _push_latency_p99(platform, shop)
         state = view.state(listing)
         shown = _shown(state)
         chosen = settings.get(listing.channel, AllocationSettings())
@@ -107,6 +106,15 @@ def read(sku: str, now_ms: int, pol: RiskPolicy) -> SkuView:
             pool=pool(stock, chosen.warehouses), push_latency_s=latency[listing.channel], relative=relative,
             draining=draining))
     return view
+
+
+def _push_latency_p99(platform: str, shop: str) -> float | None:
+    """A shop's push-latency p99 (None before any sample), read at most once per config period per container:
+    it moves slowly, and every SKU of a batch would read it again."""
+    def load():
+        samples = sync_models.latency_samples(platform, shop)
+        return velocity.p99(samples) if samples else None
+    return config.cached(f"push-latency-p99#{platform}#{shop}", load)
 
 
 def _recent_sales(state) -> list:

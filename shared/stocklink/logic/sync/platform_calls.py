@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from stocklink.channels.base import HttpCall, StockPush
 from stocklink.logic.sync import seams
 from stocklink.logic.sync.rate_limit import ShopRateLimit, TokenBucket
+from stocklink.outbound_policy import OutboundRefused, error_text
 
 MAX_ATTEMPTS = 4              # first call + 3 retries
 BACKOFF_BASE_S = 0.2
@@ -41,14 +42,18 @@ def push_with_retry(adapter, build: Callable[[], HttpCall],
     for attempt in range(attempts):
         if attempt and limiter is not None:
             limiter.acquire()
-        status, headers, body = seams.send(build())
+        try:
+            status, headers, body = seams.send(build())
+        except OutboundRefused as exc:      # never sent (or a redirect, not followed): nothing was applied
+            return CallOutcome(False, attempt + 1, error_text(f"refused by the outbound policy: {exc}"),
+                               refused=True)
         if status == 0:
-            result, error = None, f"network error: {body.decode(errors='replace')[:200]}"
+            result, error = None, error_text(f"network error: {body.decode(errors='replace')}")
         else:
             result = adapter.classify_response(status, body, headers)
             if result.outcome is Outcome.OK:
                 return CallOutcome(True, attempt + 1, failed_listings=tuple(result.failed_listings))
-            error = f"HTTP {status} {result.code} {result.message}".strip()
+            error = error_text(f"HTTP {status} {result.code} {result.message}")
             if result.outcome is Outcome.PERMANENT:
                 return CallOutcome(False, attempt + 1, error, refused=True)
         if attempt + 1 < attempts:

@@ -20,9 +20,11 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 from stocklink.channels.base import HttpCall, PayloadInvalid, StockPush
 from stocklink.domain.allocation import AllocationSettings, ListingRef, bundle_units, pool
+from stocklink.logic.stock_events import PUBLISH_FAILED
 from stocklink.logic.sync import displays, seams
 from stocklink.logic.sync.deliver import push_corrections
 from stocklink.logic.sync.rate_limit import TokenBucket, shop_limiter
+from stocklink.outbound_policy import OutboundRefused, error_text
 from stocklink.store import last_units_models, sync_models
 from stocklink.time import now_ms as wall_ms
 
@@ -38,14 +40,16 @@ LOW_STOCK = 5                    # dirty SKUs at or below this total available a
 REPEATED_FAILURES = 3            # push failures of one listing within FAILURE_WINDOW_MS → anomaly
 FAILURE_WINDOW_MS = 600_000
 SALE_CAUSES = {"reserve", "commit", "ship", "oversold"}
+URGENT_CAUSES = {"oversold", PUBLISH_FAILED}
 
 
 # --- pure decisions ---------------------------------------------------------------------------------------
 
 def priority(hint: Mapping, changed_at: int) -> tuple:
-    """Low stock first, then SKUs that just sold, then the rest; oldest change first within a class."""
+    """Low stock and changes whose stock.changed was lost (no push is on its way) first, then SKUs that
+    just sold, then the rest; oldest change first within a class."""
     total = hint.get("total_available")
-    if hint.get("cause") == "oversold" or (total is not None and int(total) <= LOW_STOCK):
+    if hint.get("cause") in URGENT_CAUSES or (total is not None and int(total) <= LOW_STOCK):
         rank = 0
     elif hint.get("cause") in SALE_CAUSES:
         rank = 1
@@ -324,20 +328,23 @@ class Verifier:
             st.bucket.acquire()
             st.calls += 1
             self.figures.read_calls += 1
-            status, headers, body = self._send(call)
+            try:
+                status, headers, body = self._send(call)
+            except OutboundRefused as exc:
+                st.down = error_text(f"permanent: refused by the outbound policy: {exc}")
+                break
             if status == 0:
-                st.down = f"network error: {body[:200].decode(errors='replace')}"
+                st.down = error_text(f"network error: {body.decode(errors='replace')}")
                 break
             verdict = st.adapter.classify_response(status, body, headers)
             if verdict.outcome is not Outcome.OK:
-                st.down = f"HTTP {status} {verdict.code} {verdict.message}".strip()
-                if verdict.outcome is Outcome.PERMANENT:
-                    st.down = "permanent: " + st.down
+                prefix = "permanent: " if verdict.outcome is Outcome.PERMANENT else ""
+                st.down = error_text(f"{prefix}HTTP {status} {verdict.code} {verdict.message}")
                 break
             try:
                 values = st.adapter.parse_read_back(status, body)
             except PayloadInvalid as exc:
-                st.down = str(exc)
+                st.down = error_text(str(exc))
                 break
             got.update({(channel, str(lid)): int(q) for lid, q in values.items()})
         return got

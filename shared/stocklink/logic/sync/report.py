@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from stocklink.observability import logger
+from stocklink.outbound_policy import error_text
 from stocklink.store import sync_models
 
 
@@ -37,7 +38,9 @@ class SyncReport:
 def record_failed(report: SyncReport, platform: str, shop: str, listing_ids: list[str], error: str, at_ms: int,
                   quantity: int | None = None) -> None:
     """Listings whose push failed: counted in the report, their sync state marked failed, and a failure
-    recorded for GET /sync/failures and reconciliation."""
+    recorded for GET /sync/failures and reconciliation. The error is capped to one printable line: it may
+    quote a platform's answer."""
+    error = error_text(error)
     for lid in listing_ids:
         report.failed += 1
         failure = {"platform": platform, "shop": shop, "listing_id": lid, "error": error, "quantity": quantity}

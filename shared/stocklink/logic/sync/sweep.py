@@ -24,6 +24,7 @@ from typing import Callable
 
 from stocklink import bus, events
 from stocklink.logic import reservations
+from stocklink.logic.paging import PageRequest
 from stocklink.logic.sync.reconciliation import (
     CHUNK,
     DEFAULT_VERIFY_EVERY_S,
@@ -278,15 +279,11 @@ def last_report() -> dict | None:
     return found[0] if found else None
 
 
-def history(limit: str | int | None = None) -> dict:
-    from stocklink.errors import ValidationFailed
-
-    try:
-        n = max(1, min(200, int(limit or 20)))
-    except ValueError:
-        raise ValidationFailed("limit must be an integer") from None
+def history(page: PageRequest) -> dict:
+    """GET /reconciliation/history: pass summaries, newest first; `next` continues the list."""
+    found = reconcile_models.reports_page(page.limit, page.cursor)
     keep = ("started_at", "duration_ms", "holds_released", "listings_checked", "drift_found", "drift_fixed",
             "sync_accuracy_pct", "unreachable", "read_calls", "budget_exhausted", "ledger_checked")
     return {"passes": [{**{k: r.get(k) for k in keep}, "anomalies": r.get("anomaly_count", 0),
                         "ledger_mismatches": len(r.get("ledger_mismatches") or [])}
-                       for r in reconcile_models.reports(n)]}
+                       for r in found.items], "next": found.next}

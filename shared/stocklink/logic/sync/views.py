@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from stocklink.errors import ValidationFailed
+from stocklink.logic.paging import PageRequest
 from stocklink.logic.sync import displays
 from stocklink.store import sync_models
 
@@ -68,10 +68,7 @@ def sku_channels(sku: str, now_ms: int) -> dict:
             "allocation": guard.explain(sku, now_ms)}
 
 
-def sync_failures(limit: str | int | None = None) -> dict:
-    """GET /sync/failures: the newest push failures, at most `limit` (1–500, default 100)."""
-    try:
-        n = max(1, min(500, int(limit or 100)))
-    except ValueError:
-        raise ValidationFailed("limit must be an integer") from None
-    return {"failures": sync_models.recent_failures(n)}
+def sync_failures(page: PageRequest) -> dict:
+    """GET /sync/failures: push failures, newest first; `next` continues the list."""
+    found = sync_models.failures_page(page.limit, page.cursor)
+    return {"failures": found.items, "next": found.next}
