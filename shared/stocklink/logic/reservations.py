@@ -72,8 +72,8 @@ def reserve(request: ReservationRequest, *, actor: str, now_ms: int,
             open_holds_limit: int | None = None) -> ReserveResult:
     """Reserve every line or nothing. `replaces`: overwrite an existing reservation in that status
     (a paid platform order re-reserving after its hold was released). `known_absent`: the caller has
-    just looked the reservation up; the conditional put still guards the race. `open_holds_limit`: a
-    storefront hold counts toward its owner's open holds, refused (TooManyRequests) at that many.
+    just looked the reservation up; the conditional put still guards the race. A storefront hold with an
+    owner counts toward its owner's open holds, refused (TooManyRequests) at `open_holds_limit` if given.
     TooLargeForOneTransaction (nothing written) when it would draw on more stock items than fit."""
     if replaces is None and not known_absent:
         existing = repository.get_reservation(request.reservation_id)
@@ -91,7 +91,7 @@ def reserve(request: ReservationRequest, *, actor: str, now_ms: int,
         txn.put_reservation(reservation, replaces=replaces)
         if marker is not None:
             txn.put_marker(marker)
-        if open_holds_limit is not None and counts_toward_open_holds(reservation):
+        if counts_toward_open_holds(reservation):   # counted whatever the limit: its end uncounts it
             txn.count_open_hold(reservation.owner, open_holds_limit)
         for allocation in plan:
             txn.stock(StockOp(allocation.sku, allocation.warehouse_id, Movement.RESERVE, allocation.qty))

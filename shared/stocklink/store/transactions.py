@@ -185,8 +185,8 @@ class StockTransaction:
             op = StockOp(allocation.sku, allocation.warehouse_id, Movement.RELEASE, int(allocation.qty))
             self.stock(op, source=f"{hold.source}:{hold.reservation_id}", reason=reason)
 
-    def count_open_hold(self, owner: str, limit: int) -> None:
-        """One more open hold for `owner`, only while it has fewer than `limit`: refused
+    def count_open_hold(self, owner: str, limit: int | None) -> None:
+        """One more open hold for `owner`, only while it has fewer than `limit` (if any): refused
         (TransactionRefused.open_holds_full) at the limit."""
         delta, _ = self._open_hold_moves.get(owner, (0, None))
         self._open_hold_moves[owner] = (delta + 1, limit)
