@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 
 from pynamodb.connection.base import Connection
 from pynamodb.exceptions import CancellationReason, TransactWriteError, VerboseClientError
@@ -28,22 +27,22 @@ def conflict_error(item_count: int, conflicting: int = -1) -> TransactWriteError
 
 
 class ConflictInjector:
-    """Cancels TransactWriteItems calls as conflicts: each with probability `rate`; or every call during the
-    first `burst_share` of each `burst_period_s` (on DynamoDB a conflict lasts while the other transaction
-    is in flight, so conflicts come in bursts); or the first `first` calls; or every call while `always`.
-    The first `pass_first` calls always go through."""
+    """Cancels TransactWriteItems calls as conflicts: each with probability `rate`; or in bursts, the first
+    `burst_share` of every `burst_period` consecutive calls (on DynamoDB a conflict lasts while the other
+    transaction is in flight, so the calls made together are cancelled together; counted in calls, not
+    seconds, so the share cancelled does not depend on how fast a loaded machine runs); or the first
+    `first` calls; or every call while `always`. The first `pass_first` calls always go through."""
 
-    def __init__(self, rate: float = 0.0, *, burst_share: float = 0.0, burst_period_s: float = 0.25,
+    def __init__(self, rate: float = 0.0, *, burst_share: float = 0.0, burst_period: int = 25,
                  first: int = 0, always: bool = False, pass_first: int = 0, seed: int = 14):
         self.rate, self.first, self.always, self.pass_first = rate, first, always, pass_first
-        self.burst_share, self.burst_period_s = burst_share, burst_period_s
+        self.burst_share, self.burst_period = burst_share, burst_period
         self.rng, self.lock = random.Random(seed), threading.Lock()
         self.calls = self.injected = 0
-        self.started = time.monotonic()
         self.real = Connection.transact_write_items
 
     def _in_burst(self) -> bool:
-        return (time.monotonic() - self.started) % self.burst_period_s < self.burst_share * self.burst_period_s
+        return (self.calls - 1) % self.burst_period < self.burst_share * self.burst_period
 
     def install(self, monkeypatch) -> "ConflictInjector":
         injector = self

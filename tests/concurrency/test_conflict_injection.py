@@ -1,8 +1,8 @@
 """Transaction conflicts, injected: real DynamoDB cancels a transaction that touches an item another
 transaction is writing (TransactionCanceledException, reason TransactionConflict); DynamoDB Local never
 does. A wrapper around the store's one TransactWriteItems call cancels 30-50 % of transactions that way,
-before they reach DynamoDB Local (tests/transaction_conflicts.py): each independently, or in bursts (every
-call in the first 20 % of each second, as a conflict lasts while the other transaction is in flight).
+before they reach DynamoDB Local (tests/transaction_conflicts.py): each independently, or in bursts (the
+first 10 of every 25 consecutive calls, as a conflict cancels the transactions in flight together).
 
 32 threads race for one SKU of 120 units, in two waves: 120 buyers first, each of whom must get a unit (any
 refusal is a false one: units were left), then 80 more, each of whom must be refused as the pool is empty.
@@ -26,7 +26,7 @@ SKU = "HOT-1"
 UNITS, LATE = 120, 80
 THREADS = 32
 CONFLICT_RATE = 0.4     # independent: each transaction's chance of being cancelled
-BURST_SHARE = 0.2       # bursts: the share of each second every transaction is cancelled in
+BURST_SHARE, BURST_PERIOD = 0.4, 25   # bursts: the first 40 % of every 25 consecutive transactions cancelled
 
 
 @pytest.fixture(params=["independent", "bursts"])
@@ -34,7 +34,7 @@ def conflicts(request, local_tables, monkeypatch):
     """The SKU stocked, then transactions cancelled as conflicts."""
     _seed()
     if request.param == "bursts":
-        return ConflictInjector(burst_share=BURST_SHARE, burst_period_s=1.0).install(monkeypatch)
+        return ConflictInjector(burst_share=BURST_SHARE, burst_period=BURST_PERIOD).install(monkeypatch)
     return ConflictInjector(CONFLICT_RATE).install(monkeypatch)
 
 
