@@ -15,7 +15,8 @@ import sys
 import time
 
 os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
-                   "AWS_REGION": "us-east-1", "POWERTOOLS_LOG_LEVEL": "ERROR", "EVENT_BUS_NAME": "stocklink"})
+                   "AWS_REGION": "us-east-1", "POWERTOOLS_LOG_LEVEL": "ERROR", "EVENT_BUS_NAME": "stocklink",
+                   "POWERTOOLS_METRICS_DISABLED": "true"})  # request counts only: no EMF lines on stdout
 sys.path[:0] = ["shared", "."]
 
 import boto3  # noqa: E402
@@ -31,18 +32,28 @@ def _counting(self, operation_name, api_params):
     return _original(self, operation_name, api_params)
 
 
-def _measure(label: str, n: int, action) -> None:
+# What main() measures, in order (tests/bench/cpu_per_order.py prints the figures beside its CPU table).
+LABELS = ("POST /reservations (1 line, 1 warehouse)", "POST /reservations/{id}/commit",
+          "Shopify orders/create webhook", "Shopify orders/create redelivery (duplicate)")
+
+
+def _measure(label: str, n: int, action, results: dict, quiet: bool) -> None:
     CALLS.clear()
     for i in range(n):
         action(i)
     per = {k: v / n for k, v in sorted(CALLS.items())}
     ddb = sum(v for k, v in per.items() if k.startswith("dynamodb:"))
+    results[label] = {"dynamodb": ddb, "other": sum(per.values()) - ddb}
+    if quiet:
+        return
     ddb_ops = ", ".join(f"{k.split(':')[1]} {v:.2f}" for k, v in per.items() if k.startswith("dynamodb:"))
     others = ", ".join(f"{k} {v:.2f}" for k, v in per.items() if not k.startswith("dynamodb:")) or "none"
     print(f"{label}: {ddb:.2f} DynamoDB requests per call ({ddb_ops}); other AWS calls: {others}")
 
 
-def main(n: int = 50) -> None:
+def main(n: int = 50, quiet: bool = False) -> dict[str, dict[str, float]]:
+    """AWS requests per call of each kind in LABELS: {"dynamodb": n, "other": n}."""
+    results: dict[str, dict[str, float]] = {}
     from infra.local.provision import create_tables
     from tests.integration.apigw import ApiClient
 
@@ -62,9 +73,9 @@ def main(n: int = 50) -> None:
         storefront.post("/reservations", {"reservation_id": "warm", "channel": "web", "lines": [{"sku": "HOT", "qty": 1}]})
 
         botocore.client.BaseClient._make_api_call = _counting
-        _measure("POST /reservations (1 line, 1 warehouse)", n, lambda i: storefront.post(
-            "/reservations", {"reservation_id": f"r{i}", "channel": "web", "lines": [{"sku": "HOT", "qty": 1}]}))
-        _measure("POST /reservations/{id}/commit", n, lambda i: storefront.post(f"/reservations/r{i}/commit"))
+        _measure(LABELS[0], n, lambda i: storefront.post("/reservations", {
+            "reservation_id": f"r{i}", "channel": "web", "lines": [{"sku": "HOT", "qty": 1}]}), results, quiet)
+        _measure(LABELS[1], n, lambda i: storefront.post(f"/reservations/r{i}/commit"), results, quiet)
 
         def webhook(i, topic="orders/create", delivery="d"):
             body = json.dumps({"id": i, "financial_status": "pending", "line_items": [
@@ -74,9 +85,10 @@ def main(n: int = 50) -> None:
                 "X-Shopify-Topic": topic, "X-Shopify-Hmac-Sha256": sig, "X-Shopify-Webhook-Id": f"{delivery}{i}",
                 "X-Shopify-Shop-Domain": "bench.myshopify.com",
                 "X-Shopify-Triggered-At": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
-        _measure("Shopify orders/create webhook", n, webhook)
-        _measure("Shopify orders/create redelivery (duplicate)", n, lambda i: webhook(i, delivery="again"))
+        _measure(LABELS[2], n, webhook, results, quiet)
+        _measure(LABELS[3], n, lambda i: webhook(i, delivery="again"), results, quiet)
         botocore.client.BaseClient._make_api_call = _original
+    return results
 
 
 if __name__ == "__main__":

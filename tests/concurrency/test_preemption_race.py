@@ -127,16 +127,26 @@ def test_paid_orders_racing_for_held_units_never_allocate_a_unit_twice(local_tab
 
     # every hold is intact or released, and released ones are accounted for
     records = {e.reservation_id: e for e in repository.events_with_status("preempted", 500)}
+
+    def paid_again_after_preemption(rid: str) -> bool:
+        """A TikTok hold taken by another paid order, whose own payment then found free units (a cancelled
+        hold's) and reserved them anew: committed, and its preemption record rightly stays."""
+        name = f"tiktok-paid:{rid.rsplit(':', 1)[1]}"
+        return name in results and results[name]["status"] == "applied" and reservations[rid].status == "committed"
+
     for rid in web + tiktok:
         hold = reservations[rid]
         assert hold.status in ("held", "committed", "released"), (rid, hold.status)
         preempted = hold.status == "released" and (hold.status_reason or "").startswith("preempted by paid order")
-        assert (rid in records) == preempted, (rid, hold.status, hold.status_reason)
+        if rid in records:
+            assert preempted or paid_again_after_preemption(rid), (rid, hold.status, hold.status_reason)
+        else:
+            assert not preempted, (rid, hold.status_reason)
     for rid, record in records.items():
         taker = reservations[record.outcome["by_reservation_id"]]
         assert taker.status == "committed"                               # the paid order that took it
         assert record.outcome["channel"] != record.outcome["by_channel"]  # never its own channel
-        assert reservations[rid].status == "released"
+        assert reservations[rid].status == "released" or paid_again_after_preemption(rid)
     assert sorted(d["reservation_id"] for t, d in published if t == "reservation.preempted") == sorted(records)
 
     # a hold the buyer managed to pay stays paid: a paid reservation is never preempted
