@@ -28,21 +28,30 @@ def conflict_error(item_count: int, conflicting: int = -1) -> TransactWriteError
 
 class ConflictInjector:
     """Cancels TransactWriteItems calls as conflicts: each with probability `rate`; or in bursts, the first
-    `burst_share` of every `burst_period` consecutive calls (on DynamoDB a conflict lasts while the other
-    transaction is in flight, so the calls made together are cancelled together; counted in calls, not
-    seconds, so the share cancelled does not depend on how fast a loaded machine runs); or the first
-    `first` calls; or every call while `always`. The first `pass_first` calls always go through."""
+    `burst_share` of every `burst_period` consecutive calls of each thread (on DynamoDB a conflict lasts
+    while the other transaction is in flight, so a caller sending again at once meets it again, several
+    times in a row; counted in calls, not seconds, so the share cancelled does not depend on how fast a
+    loaded machine runs); or the first `first` calls; or every call while `always`. The first `pass_first`
+    calls always go through."""
 
-    def __init__(self, rate: float = 0.0, *, burst_share: float = 0.0, burst_period: int = 25,
+    def __init__(self, rate: float = 0.0, *, burst_share: float = 0.0, burst_period: int = 20,
                  first: int = 0, always: bool = False, pass_first: int = 0, seed: int = 14):
         self.rate, self.first, self.always, self.pass_first = rate, first, always, pass_first
         self.burst_share, self.burst_period = burst_share, burst_period
         self.rng, self.lock = random.Random(seed), threading.Lock()
-        self.calls = self.injected = 0
+        self.calls = self.injected = self.threads = 0
+        self.per_thread = threading.local()
         self.real = Connection.transact_write_items
 
     def _in_burst(self) -> bool:
-        return (self.calls - 1) % self.burst_period < self.burst_share * self.burst_period
+        """Called under the lock. Threads start at points spread evenly over the cycle, so threads making
+        only a few calls each are, together, cancelled the share."""
+        if not hasattr(self.per_thread, "calls"):
+            self.threads += 1
+            self.per_thread.calls = (self.threads * 7) % self.burst_period   # 7: coprime to the period of 20
+        position = self.per_thread.calls
+        self.per_thread.calls = position + 1
+        return position % self.burst_period < self.burst_share * self.burst_period
 
     def install(self, monkeypatch) -> "ConflictInjector":
         injector = self

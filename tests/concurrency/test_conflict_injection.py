@@ -2,7 +2,9 @@
 transaction is writing (TransactionCanceledException, reason TransactionConflict); DynamoDB Local never
 does. A wrapper around the store's one TransactWriteItems call cancels 30-50 % of transactions that way,
 before they reach DynamoDB Local (tests/transaction_conflicts.py): each independently, or in bursts (the
-first 10 of every 25 consecutive calls, as a conflict cancels the transactions in flight together).
+first 8 of every 20 consecutive calls of each thread: a caller that sends again at once meets the same
+conflict again, as on DynamoDB while the other transaction is in flight; six immediate re-plans, as before,
+then ended in a false "insufficient stock" or "oversold").
 
 32 threads race for one SKU of 120 units, in two waves: 120 buyers first, each of whom must get a unit (any
 refusal is a false one: units were left), then 80 more, each of whom must be refused as the pool is empty.
@@ -26,7 +28,7 @@ SKU = "HOT-1"
 UNITS, LATE = 120, 80
 THREADS = 32
 CONFLICT_RATE = 0.4     # independent: each transaction's chance of being cancelled
-BURST_SHARE, BURST_PERIOD = 0.4, 25   # bursts: the first 40 % of every 25 consecutive transactions cancelled
+BURST_SHARE, BURST_PERIOD = 0.4, 20   # bursts: the first 8 of every 20 consecutive calls of a thread cancelled
 
 
 @pytest.fixture(params=["independent", "bursts"])
