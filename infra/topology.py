@@ -163,7 +163,7 @@ FUNCTIONS: tuple[Function, ...] = (
     ),
     Function(
         "storefront_api", "functions.storefront_api.handler.handler",
-        "Storefront reservations: hold, commit, release, ship",
+        "Reservations: storefront hold, commit, release, ship; staff reads and actions with a reason",
         tables={"stock": "write", "ledger": "write", "reservations": "write", "catalog": "read",
                 "tokens": "read"},
         publishes_events=True, marks_dirty=True, secrets={"api_tokens": "read"}, records_token_use=True,
@@ -269,6 +269,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/reservations/{reservation_id}/commit", "storefront_api", "token"),
     Route("POST", "/reservations/{reservation_id}/release", "storefront_api", "token"),
     Route("POST", "/reservations/{reservation_id}/ship", "storefront_api", "token"),
+    Route("POST", "/reservations/{reservation_id}/staff-action", "storefront_api", "token"),
     # Unauthenticated (the HMAC is checked by the function): its own throttle, so a flood of other
     # routes cannot take a flash sale's webhooks' share, nor the reverse.
     Route("POST", "/webhooks/{platform}/{shop}", "webhook_ingest", throttle=WEBHOOK_THROTTLE),
@@ -307,7 +308,8 @@ EVENT_RULES: tuple[EventRule, ...] = (
     # per batch; a 1 s window lets a burst make one pass where it made one per 10 events (a person reads
     # the alert: a second does not matter). Visibility 180 s = 6 x the 30 s timeout; 2 pollers, the minimum.
     EventRule("alerts-on-events", (events.STOCK_CHANGED, events.ORDER_OVERSOLD, events.ORDER_UNMAPPED,
-                                   events.SYNC_ANOMALY, events.LEDGER_MISMATCH, *events.FORECAST_SIGNALS),
+                                   events.ORDER_NEEDS_ATTENTION, events.SYNC_ANOMALY, events.LEDGER_MISMATCH,
+                                   *events.FORECAST_SIGNALS),
               "alerts",
               queue=QueueDelivery(batch_size=100, max_batching_window_s=1, max_concurrency=2,
                                   max_receive_count=5, visibility_timeout_s=180)),

@@ -1,7 +1,8 @@
-"""Storefront reservations: hold, commit, release, ship. Thin: parse, call, map."""
+"""Reservations: storefront hold, commit, release, ship of its own; staff reads and actions with a reason.
+Thin: parse, call, map."""
 from aws_lambda_powertools.logging import correlation_paths
 
-from stocklink.domain.requests import ReservationIn
+from stocklink.domain.requests import ReservationIn, StaffActionIn
 from stocklink.domain.stock import ReservationAction
 from stocklink.logic import storefront
 from stocklink.observability import logger, metrics
@@ -14,14 +15,24 @@ app = make_app()
 @app.post("/reservations")
 def create_reservation():
     who = principal(app, "storefront")
-    status, body = storefront.hold(parse_body(app, ReservationIn), actor=who.name, now_ms=now_ms())
+    status, body = storefront.hold(parse_body(app, ReservationIn), actor=who.name, now_ms=now_ms(),
+                                   limits=storefront.limits_of(who))
     return json_response(status, body)
 
 
 @app.get("/reservations/<reservation_id>")
 def get_reservation(reservation_id: str):
-    principal(app, "storefront")
-    return json_response(200, storefront.get(reservation_id, now_ms()))
+    who = principal(app, "reservation_read")
+    owner = None if who.reads_everything else who.name
+    return json_response(200, storefront.get(reservation_id, now_ms(), owner=owner))
+
+
+# Registered before the storefront's /<action> route, which would otherwise take "staff-action".
+@app.post("/reservations/<reservation_id>/staff-action")
+def staff_action(reservation_id: str):
+    who = principal(app, "staff")
+    return json_response(200, storefront.staff_action(reservation_id, parse_body(app, StaffActionIn),
+                                                      actor=who.name, now_ms=now_ms()))
 
 
 @app.post("/reservations/<reservation_id>/<action>")

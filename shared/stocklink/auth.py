@@ -3,10 +3,10 @@
 Two sources, looked up in this order:
 1. The tokens table (POST /tokens): only the SHA-256 of each token is stored (stocklink.domain.tokens says
    why that is enough); a request's token is found by its hash.
-2. The Secrets Manager secret {"tokens": {"<token>": {"name", "roles"}}, "bootstrap": "<token>"}: the
-   bootstrap source. The deployed stack generates one admin token there ("bootstrap") so the first admin
-   can get in; the local runtime keeps its dev token there and tests their named tokens. Nothing writes
-   tokens to it any more. Each of its tokens can be retired (DELETE /tokens/{name} records a retirement
+2. The Secrets Manager secret {"tokens": {"<token>": {"name", "roles", "max_open_holds"?, "max_hold_seconds"?}},
+   "bootstrap": "<token>"}: the bootstrap source. The deployed stack generates one admin token there
+   ("bootstrap") so the first admin can get in; the local runtime keeps its dev token there and tests their
+   named tokens. Nothing writes tokens to it any more. Each of its tokens can be retired (DELETE /tokens/{name} records a retirement
    in the tokens table), after which it is refused like an unknown one.
 
 Revocation bound: lookups are cached per container for TOKEN_CACHE_SECONDS (hits and retirements) and
@@ -37,6 +37,7 @@ ROUTE_ROLES = {
     "staff": {"admin", "staff"},
     "staff_read": {"admin", "staff", "viewer"},
     "storefront": {"admin", "storefront"},
+    "reservation_read": {"admin", "staff", "viewer", "storefront"},   # staff see all, a storefront its own
 }
 BOOTSTRAP = "bootstrap"
 TOKEN_CACHE_SECONDS = 5.0
@@ -51,6 +52,14 @@ class Principal:
     # per-token reservation limits (None: the service's defaults)
     max_open_holds: int | None = None
     max_hold_seconds: int | None = None
+
+    @property
+    def reads_everything(self) -> bool:
+        return bool(self.roles & ROUTE_ROLES["staff_read"])
+
+
+def _positive(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 _lookups = TtlCache(TOKEN_CACHE_SECONDS, max_entries=_CACHE_ENTRIES)
@@ -107,7 +116,8 @@ def _from_secret(presented: str) -> Principal | None:
     for token, info in secret_tokens().items():
         # compare against every token so timing does not reveal which prefix matched
         if hmac.compare_digest(token.encode("utf-8", "surrogatepass"), presented.encode("utf-8", "surrogatepass")):
-            principal = Principal(info.get("name", "unknown"), frozenset(info.get("roles", [])))
+            principal = Principal(info.get("name", "unknown"), frozenset(info.get("roles", [])),
+                                  _positive(info.get("max_open_holds")), _positive(info.get("max_hold_seconds")))
     return principal
 
 

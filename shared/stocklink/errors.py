@@ -16,6 +16,9 @@ class StockLinkError(Exception):
     def body(self) -> dict:
         return {"error": self.code, "message": self.message, **self.details}
 
+    def headers(self) -> dict[str, str]:
+        return {}
+
 
 class ValidationFailed(StockLinkError):
     status, code = 400, "validation_error"
@@ -50,6 +53,12 @@ class IdempotencyConflict(StockLinkError):
     status, code = 409, "idempotency_conflict"
 
 
+class TooLargeForOneTransaction(StockLinkError):
+    """A request whose stock movements do not fit in one DynamoDB transaction (100 items); nothing written."""
+
+    status, code = 400, "too_large"
+
+
 class InvalidTransition(StockLinkError):
     """A reservation asked to move to a state its current state does not allow."""
 
@@ -64,3 +73,23 @@ class AlreadyExists(StockLinkError):
     """A name that must be unique is taken (e.g. an API token's)."""
 
     status, code = 409, "already_exists"
+
+
+class TooManyRequests(StockLinkError):
+    """A per-token limit is reached; nothing was written."""
+
+    status, code = 429, "too_many_requests"
+
+
+class Busy(StockLinkError):
+    """The change could not be made in time (DynamoDB kept cancelling it as a conflict); nothing was
+    written and the same request may be sent again. A platform answered this redelivers its webhook."""
+
+    status, code = 503, "busy"
+
+    def __init__(self, message: str, retry_after_s: int, **details):
+        super().__init__(message, retry_after_s=retry_after_s, **details)
+        self.retry_after_s = retry_after_s
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_s)}

@@ -13,6 +13,7 @@ SOURCE = "stocklink"
 STOCK_CHANGED = "stock.changed"
 ORDER_OVERSOLD = "order.oversold"
 ORDER_UNMAPPED = "order.unmapped"
+ORDER_NEEDS_ATTENTION = "order.needs_attention"
 RESERVATION_COMMITTED = "reservation.committed"
 RESERVATION_PREEMPTED = "reservation.preempted"
 SYNC_ANOMALY = "sync.anomaly"
@@ -65,6 +66,19 @@ class OrderUnmapped(TypedDict):
 class ReservationLine(TypedDict):
     sku: str
     qty: int
+
+
+class OrderNeedsAttention(TypedDict):
+    """A platform order StockLink could not apply (more stock items than one transaction takes): nothing
+    reserved, its lines kept on its record (GET /events?status=needs_attention), the platform answered 200.
+    A person fulfils it by hand (adjustments) or has it split or cancelled."""
+    platform: str
+    shop: str
+    order_id: str
+    reservation_id: str
+    kind: str                    # the order event: created, paid, returned
+    reason: str
+    lines: list[ReservationLine]  # master SKU lines
 
 
 class ReservationAllocation(TypedDict):

@@ -12,6 +12,7 @@ from urllib.parse import unquote
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from stocklink import time_budget
 from stocklink.auth import Principal, authorize, identify
 from stocklink.domain.audit import is_audited
 from stocklink.domain.requests import Identifier
@@ -24,9 +25,9 @@ MAX_BODY_BYTES = 1024 * 1024
 M = TypeVar("M", bound=BaseModel)
 
 
-def json_response(status: int, body: dict) -> Response:
+def json_response(status: int, body: dict, headers: dict[str, str] | None = None) -> Response:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON,
-                    body=json.dumps(body, default=str))
+                    body=json.dumps(body, default=str), headers=headers)
 
 
 # A path parameter becomes part of a DynamoDB key: a sort key holds at most 1,024 bytes and the longest
@@ -62,9 +63,15 @@ def make_app() -> APIGatewayRestResolver:
     app = APIGatewayRestResolver()
     app.use(middlewares=[_path_parameters_fit])
 
+    def _retry_within_the_invocation(app: APIGatewayRestResolver, next_middleware) -> Response:
+        time_budget.start(app.lambda_context)
+        return next_middleware(app)
+
+    app.use([_retry_within_the_invocation])
+
     @app.exception_handler(StockLinkError)
     def _domain_error(exc: StockLinkError) -> Response:
-        return json_response(exc.status, exc.body())
+        return json_response(exc.status, exc.body(), exc.headers() or None)
 
     @app.not_found
     def _not_found(_exc) -> Response:

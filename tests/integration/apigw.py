@@ -75,7 +75,10 @@ class ApiClient:
         text = response.get("body") or "{}"
         if response.get("isBase64Encoded"):
             text = base64.b64decode(text).decode()
-        return Answer(response["statusCode"], json.loads(text), response.get("headers") or {})
+        headers = dict(response.get("headers") or {})
+        headers.update({name: values[-1] for name, values in (response.get("multiValueHeaders") or {}).items()
+                        if values})
+        return Answer(response["statusCode"], json.loads(text), headers)
 
     def get(self, path, **kw):
         return self.call("GET", path, **kw)

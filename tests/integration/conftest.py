@@ -92,6 +92,13 @@ def storefront(aws) -> ApiClient:
 
 
 @pytest.fixture
+def staff_reservations(aws) -> ApiClient:
+    """The reservation routes (served by storefront_api, as API Gateway routes them) with the staff token."""
+    from functions.storefront_api.handler import handler
+    return ApiClient(handler, STAFF_TOKEN)
+
+
+@pytest.fixture
 def webhooks(aws) -> ApiClient:
     from functions.webhook_ingest.handler import handler
     return ApiClient(handler, None)

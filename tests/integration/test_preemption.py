@@ -70,13 +70,13 @@ def _ledger_replays(*skus):
                 "on_hand": item.on_hand, "reserved": item.reserved, "available": item.available}
 
 
-def test_paid_order_takes_the_storefront_hold_of_the_last_units(shop, storefront, webhooks, aws):
+def test_paid_order_takes_the_storefront_hold_of_the_last_units(shop, storefront, webhooks, aws, staff_reservations):
     _hold(storefront, "web-1")
     aws.drain()
     outcome = _paid(webhooks, 1001)
     assert outcome["status"] == "applied" and outcome["reservation_status"] == "committed"
     assert outcome["preempted"] == ["web-1"]
-    assert storefront.get(f"/reservations/shopify:{SHOP}:1001").body["status"] == "committed"
+    assert staff_reservations.get(f"/reservations/shopify:{SHOP}:1001").body["status"] == "committed"
     hold = storefront.get("/reservations/web-1").body
     assert hold["status"] == "released"
     assert hold["status_reason"] == f"preempted by paid order shopify/{SHOP}/1001"
@@ -158,27 +158,28 @@ def test_a_paid_order_never_takes_a_paid_reservation(shop, storefront, webhooks)
     _ledger_replays()
 
 
-def test_a_paid_platform_order_takes_another_shops_unpaid_order_which_then_is_oversold(shop, storefront, webhooks):
+def test_a_paid_platform_order_takes_another_shops_unpaid_order_which_then_is_oversold(shop, staff_reservations,
+                                                                                      webhooks):
     held = _send(webhooks, "orders/create", 2001, paid=False, shop=OTHER)
     assert held["reservation_status"] == "held"
     assert _paid(webhooks, 1006)["preempted"] == [f"shopify:{OTHER}:2001"]
-    other = storefront.get(f"/reservations/shopify:{OTHER}:2001").body
+    other = staff_reservations.get(f"/reservations/shopify:{OTHER}:2001").body
     assert other["status"] == "released" and other["status_reason"].startswith("preempted by paid order")
     # when the other shop's buyer pays, the units are gone: the paid order is never taken back
     late = _send(webhooks, "orders/paid", 2001, paid=True, shop=OTHER)
     assert late["status"] == "oversold"
-    assert storefront.get(f"/reservations/shopify:{SHOP}:1006").body["status"] == "committed"
+    assert staff_reservations.get(f"/reservations/shopify:{SHOP}:1006").body["status"] == "committed"
     assert _totals(shop) == (2, 2, 0)
     _ledger_replays()
 
 
-def test_a_hold_of_the_orders_own_channel_is_not_taken(shop, storefront, webhooks):
+def test_a_hold_of_the_orders_own_channel_is_not_taken(shop, storefront, webhooks, staff_reservations):
     shop.post("/stock/receipts", {"warehouse_id": "wh-a", "reference": "PO-2", "lines": [{"sku": SKU, "qty": 2}]})
     assert _send(webhooks, "orders/create", 3001, paid=False)["reservation_status"] == "held"
     _hold(storefront, "web-same-channel", channel=f"shopify:{SHOP}")   # a hold that names the order's channel
     assert _totals(shop) == (4, 4, 0)
     assert _paid(webhooks, 3002)["status"] == "oversold"
-    assert storefront.get(f"/reservations/shopify:{SHOP}:3001").body["status"] == "held"
+    assert staff_reservations.get(f"/reservations/shopify:{SHOP}:3001").body["status"] == "held"
     assert storefront.get("/reservations/web-same-channel").body["status"] == "held"
     assert _totals(shop) == (4, 4, 0)
     # the same holds are another channel to the other shop's paid order: it takes the newest
@@ -217,7 +218,8 @@ def test_a_hold_paid_between_read_and_write_is_never_allocated_twice(shop, store
     _ledger_replays()
 
 
-def test_a_hold_paid_meanwhile_with_no_other_hold_leaves_an_oversell(shop, storefront, webhooks, monkeypatch):
+def test_a_hold_paid_meanwhile_with_no_other_hold_leaves_an_oversell(shop, storefront, webhooks, monkeypatch,
+                                                                     staff_reservations):
     _hold(storefront, "web-1")
     real = repository.active_holds
 
@@ -229,7 +231,7 @@ def test_a_hold_paid_meanwhile_with_no_other_hold_leaves_an_oversell(shop, store
     monkeypatch.setattr(repository, "active_holds", paid_meanwhile)
     assert _paid(webhooks, 1009)["status"] == "oversold"
     assert storefront.get("/reservations/web-1").body["status"] == "committed"
-    assert storefront.get(f"/reservations/shopify:{SHOP}:1009").body["status"] == "oversold"
+    assert staff_reservations.get(f"/reservations/shopify:{SHOP}:1009").body["status"] == "oversold"
     assert _totals(shop) == (2, 2, 0)
     assert shop.get("/events", query={"status": "preempted"}).body["events"] == []
     _ledger_replays()

@@ -75,10 +75,10 @@ def test_expired_hold_reads_released_and_sweep_releases_once(stocked, storefront
                                       "lines": [{"sku": "TEE-RED-M", "qty": 1}], "hold_seconds": 600})
     later = now_ms() + 5_000
     from stocklink.logic import storefront as logic
-    assert logic.get("web-6", later)["status"] == "released"
-    assert logic.get("web-6", later)["status_reason"] == "hold expired"
+    assert logic.get("web-6", later, owner="shop-front")["status"] == "released"
+    assert logic.get("web-6", later, owner="shop-front")["status_reason"] == "hold expired"
     with pytest.raises(Exception) as refused:
-        logic.move("web-6", logic.parse_action("commit"), actor="t", now_ms=later)
+        logic.move("web-6", logic.parse_action("commit"), actor="shop-front", now_ms=later)
     assert getattr(refused.value, "status", None) == 409
     report = run_pass(later)
     assert report["released"] == ["web-6"]

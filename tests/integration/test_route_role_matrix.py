@@ -23,6 +23,7 @@ ACCESS = {                                 # row kind -> caller -> expected
     "staff":      {"admin": ALLOW, "staff": ALLOW, "viewer": 403, "storefront": 403, "no token": 401},
     "read":       {"admin": ALLOW, "staff": ALLOW, "viewer": ALLOW, "storefront": 403, "no token": 401},
     "storefront": {"admin": ALLOW, "staff": 403, "viewer": 403, "storefront": ALLOW, "no token": 401},
+    "any token":  {"admin": ALLOW, "staff": ALLOW, "viewer": ALLOW, "storefront": ALLOW, "no token": 401},
     # platform webhooks: a Bearer token opens nothing; an unsigned delivery is a 401 whoever sends it
     "signed":     {"admin": 401, "staff": 401, "viewer": 401, "storefront": 401, "no token": 401},
 }
@@ -40,7 +41,8 @@ MATRIX = {
     ("PUT", "/shops/{platform}/{shop}"): "admin",
     ("PUT", "/listings/{platform}/{shop}/{listing_id}"): "staff",
     ("POST", "/reservations"): "storefront",
-    ("GET", "/reservations/{reservation_id}"): "storefront",
+    ("GET", "/reservations/{reservation_id}"): "any token",      # a storefront token sees only its own
+    ("POST", "/reservations/{reservation_id}/staff-action"): "staff",
     ("POST", "/reservations/{reservation_id}/commit"): "storefront",
     ("POST", "/reservations/{reservation_id}/release"): "storefront",
     ("POST", "/reservations/{reservation_id}/ship"): "storefront",

@@ -37,12 +37,12 @@ def at_trigger_time(monkeypatch):
     monkeypatch.setattr("functions.webhook_ingest.handler.now_ms", lambda: 1_772_446_590_000)
 
 
-def test_published_examples_drive_the_whole_lifecycle(staff, webhooks, storefront):
+def test_published_examples_drive_the_whole_lifecycle(staff, webhooks, staff_reservations):
     _seed(staff)
     assert _deliver(webhooks, "orders_create").status == 200
     assert (_counters(staff, "IPOD2008PINK"), _counters(staff, "IPOD2008RED")) == ((10, 1, 9), (10, 2, 8))
     assert _deliver(webhooks, "orders_paid").status == 200
-    assert storefront.get(f"/reservations/shopify:{SHOP}:820982911946154508").body["status"] == "committed"
+    assert staff_reservations.get(f"/reservations/shopify:{SHOP}:820982911946154508").body["status"] == "committed"
     assert _deliver(webhooks, "orders_updated").status == 200          # acknowledged, no stock effect
     assert _deliver(webhooks, "orders_fulfilled").status == 200
     assert (_counters(staff, "IPOD2008PINK"), _counters(staff, "IPOD2008RED")) == ((9, 0, 9), (8, 0, 8))

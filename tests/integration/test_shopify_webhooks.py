@@ -51,13 +51,13 @@ def _totals(staff, sku="IPOD2008PINK"):
     return totals["on_hand"], totals["reserved"], totals["available"]
 
 
-def test_order_lifecycle_create_paid_fulfilled(staff, webhooks, storefront):
+def test_order_lifecycle_create_paid_fulfilled(staff, webhooks, staff_reservations):
     _setup(staff)
     created = _send(webhooks, "orders/create", _order())
     assert created.status == 200 and created.body["outcomes"][0]["reservation_status"] == "held"
     assert _totals(staff) == (5, 1, 4)
     assert _send(webhooks, "orders/paid", _order(financial_status="paid"), webhook_id="w2").status == 200
-    assert storefront.get(f"/reservations/shopify:{SHOP}:820982911946154508").body["status"] == "committed"
+    assert staff_reservations.get(f"/reservations/shopify:{SHOP}:820982911946154508").body["status"] == "committed"
     _send(webhooks, "orders/fulfilled", _order(financial_status="paid"), webhook_id="w3")
     assert _totals(staff) == (4, 0, 4)
 
@@ -92,12 +92,12 @@ def test_redelivery_has_one_effect(staff, webhooks):
     assert [e["movement"] for e in ledger] == ["receive", "reserve"]
 
 
-def test_created_paid_commits_at_once_and_cancel_releases(staff, webhooks, storefront):
+def test_created_paid_commits_at_once_and_cancel_releases(staff, webhooks, staff_reservations):
     _setup(staff)
     _send(webhooks, "orders/create", _order(order_id=1, financial_status="paid"))
-    assert storefront.get(f"/reservations/shopify:{SHOP}:1").body["status"] == "committed"
+    assert staff_reservations.get(f"/reservations/shopify:{SHOP}:1").body["status"] == "committed"
     _send(webhooks, "orders/cancelled", _order(order_id=1, financial_status="refunded"), webhook_id="c1")
-    assert storefront.get(f"/reservations/shopify:{SHOP}:1").body["status"] == "released"
+    assert staff_reservations.get(f"/reservations/shopify:{SHOP}:1").body["status"] == "released"
     assert _totals(staff) == (5, 0, 5)
 
 
@@ -137,7 +137,7 @@ def test_listing_maps_variant_to_bundle(staff, webhooks):
     assert _totals(staff, "CASE-CLEAR") == (10, 4, 6)
 
 
-def test_oversold_order_is_recorded_and_ledger_untouched(staff, webhooks, storefront, aws):
+def test_oversold_order_is_recorded_and_ledger_untouched(staff, webhooks, staff_reservations, aws):
     _setup(staff)
     answer = _send(webhooks, "orders/create", _order(order_id=5, lines=[
         {"id": 8, "variant_id": 1, "sku": "IPOD2008PINK", "quantity": 7}]))
@@ -145,7 +145,7 @@ def test_oversold_order_is_recorded_and_ledger_untouched(staff, webhooks, storef
     outcome = answer.body["outcomes"][0]
     assert outcome["status"] == "oversold"
     assert outcome["shortfall"] == [{"sku": "IPOD2008PINK", "requested": 7, "available": 5, "shortfall": 2}]
-    reservation = storefront.get(f"/reservations/shopify:{SHOP}:5").body
+    reservation = staff_reservations.get(f"/reservations/shopify:{SHOP}:5").body
     assert reservation["status"] == "oversold" and reservation["shortfall"][0]["shortfall"] == 2
     assert [e["order_id"] for e in staff.get("/events", query={"status": "oversold"}).body["events"]] == ["5"]
     assert [e["movement"] for e in staff.get("/ledger", query={"sku": "IPOD2008PINK"}).body["entries"]] == ["receive"]

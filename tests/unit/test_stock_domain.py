@@ -10,7 +10,7 @@ from stocklink.domain.stock import (
     effective_status, is_same_transition_done, merge_lines, movement_deltas, next_status, plan_allocations,
     request_fingerprint, shortfalls,
 )
-from stocklink.errors import InsufficientStock, InvalidTransition
+from stocklink.errors import InsufficientStock, InvalidTransition, TooLargeForOneTransaction
 
 
 def test_split_takes_priority_warehouse_first_then_next():
@@ -130,3 +130,36 @@ def test_adjustment_and_receipt_validation():
     with pytest.raises(ValidationError):
         ReceiptIn.model_validate({"warehouse_id": "a", "lines": [{"sku": "S", "qty": 1}], "reference": ""})
     assert AdjustmentIn.model_validate({"warehouse_id": "a", "sku": "S", "delta": -1, "reason": "x"}).delta == -1
+
+
+def test_a_plan_past_the_allocation_limit_takes_the_fewest_splits():
+    stock = {sku: [WarehouseStock("a", 1, priority=1), WarehouseStock("b", 1, priority=2),
+                   WarehouseStock("c", 5, priority=3)] for sku in ("S", "T")}
+    lines = [Line("S", 3), Line("T", 2)]
+    assert len(plan_allocations(lines, stock)) == 5                      # 1+1+1 and 1+1, priority order
+    assert plan_allocations(lines, stock, max_allocations=5) == plan_allocations(lines, stock)
+    assert plan_allocations(lines, stock, max_allocations=2) == [Allocation("S", "c", 3), Allocation("T", "c", 2)]
+
+
+def test_a_plan_that_cannot_fit_names_what_it_needs_and_a_short_pool_is_still_insufficient():
+    stock = {"S": [WarehouseStock("a", 1), WarehouseStock("b", 1), WarehouseStock("c", 1)]}
+    with pytest.raises(TooLargeForOneTransaction) as err:
+        plan_allocations([Line("S", 3)], stock, max_allocations=2)
+    assert (err.value.status, err.value.details) == (400, {"needed": 3, "limit": 2})
+    with pytest.raises(InsufficientStock):
+        plan_allocations([Line("S", 4)], stock, max_allocations=2)
+
+
+def test_the_hold_line_limit_always_fits_one_transaction_split_over_two_warehouses():
+    from stocklink.domain.requests import MAX_HOLD_LINES
+    from stocklink.domain.stock import ReservationStatus
+    from stocklink.logic.reservations import max_allocations
+    from stocklink.store.transactions import MAX_TRANSACTION_ITEMS
+
+    assert MAX_HOLD_LINES * 2 <= max_allocations(ReservationStatus.HELD) == 49
+    assert 2 + MAX_HOLD_LINES * 2 * 2 <= MAX_TRANSACTION_ITEMS
+    assert max_allocations(ReservationStatus.COMMITTED) == 32
+    body = {"reservation_id": "r", "channel": "web", "lines": [{"sku": f"S{n}", "qty": 1} for n in range(25)]}
+    with pytest.raises(ValidationError):
+        ReservationIn.model_validate(body)
+    ReservationIn.model_validate({**body, "lines": body["lines"][:24]})

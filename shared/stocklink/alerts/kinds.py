@@ -9,6 +9,7 @@ class Kind(StrEnum):
     OVERSTOCK = "overstock"
     OVERSELL = "oversell"
     UNMAPPED_SKU = "unmapped_sku"
+    ORDER_NEEDS_ATTENTION = "order_needs_attention"
     SYNC_ANOMALY = "sync_anomaly"
     LEDGER_MISMATCH = "ledger_mismatch"
     PUSH_FAILURES = "push_failures"

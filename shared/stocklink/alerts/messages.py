@@ -142,6 +142,11 @@ def action_text(kind: str, sku: str, facts: Mapping[str, Any]) -> str:
         order = f" in order {f['order_id']}" if f.get("order_id") else ""
         return (f"Listing {sku} on {where}{order} maps to no SKU: map it in the catalogue so its "
                 f"stock is reserved and synced")
+    if k is Kind.ORDER_NEEDS_ATTENTION:
+        return (f"Order {f.get('order_id')} on {f.get('channel', '?')}/{f.get('shop', '?')} was not applied "
+                f"({f.get('reason', 'it cannot be applied')}): {f.get('units', '?')} units of {f.get('skus', '?')} "
+                f"SKUs are not reserved. Fulfil it by hand (adjust the stock) or have it split; "
+                f"GET /events?status=needs_attention lists its lines")
     if k is Kind.SYNC_ANOMALY:
         detail = f.get("description") or "listed quantity differs from StockLink"
         nums = ""
@@ -175,6 +180,7 @@ def action_text(kind: str, sku: str, facts: Mapping[str, Any]) -> str:
 _TITLES = {
     Kind.LOW_STOCK: "Low stock", Kind.OVERSTOCK: "Overstock", Kind.OVERSELL: "Oversell",
     Kind.UNMAPPED_SKU: "Unmapped SKU in orders", Kind.SYNC_ANOMALY: "Sync anomaly",
+    Kind.ORDER_NEEDS_ATTENTION: "Order needs attention",
     Kind.LEDGER_MISMATCH: "Ledger mismatch", Kind.PUSH_FAILURES: "Stock pushes failing",
     Kind.STOCKOUT_FORECAST: "Projected stock-out", Kind.DEMAND_BURST: "Demand burst",
     Kind.SLOW_MOVER: "Slow mover", Kind.EXPIRY: "Batch near expiry",

@@ -21,6 +21,7 @@ DEFAULT_POLICIES: Mapping[Kind, Policy] = {
     Kind.OVERSTOCK: Policy(cooldown={Level.YELLOW: 7 * DAY}),
     Kind.OVERSELL: Policy(cooldown={Level.RED: 1 * HOUR}, auto_clear_after=6 * HOUR),
     Kind.UNMAPPED_SKU: Policy(cooldown={Level.ORANGE: 12 * HOUR}, auto_clear_after=DAY),
+    Kind.ORDER_NEEDS_ATTENTION: Policy(cooldown={Level.RED: 12 * HOUR}, auto_clear_after=DAY),
     Kind.SYNC_ANOMALY: Policy(cooldown={Level.ORANGE: 2 * HOUR, Level.RED: HOUR}, auto_clear_after=2 * HOUR),
     Kind.LEDGER_MISMATCH: Policy(cooldown={Level.RED: 4 * HOUR}),
     Kind.PUSH_FAILURES: Policy(cooldown={Level.YELLOW: 6 * HOUR, Level.ORANGE: 2 * HOUR, Level.RED: HOUR}),
@@ -132,6 +133,18 @@ def from_unmapped_sku(detail: Mapping[str, Any], at: int) -> Observation:
     facts = {"channel": channel, "shop": detail.get("shop"), "order_id": detail.get("order_id"),
              "listing_id": detail["listing_id"]}
     return Observation(AlertKey(Kind.UNMAPPED_SKU, label, scope), Level.ORANGE, at,
+                       facts={k: v for k, v in facts.items() if v is not None})
+
+
+def from_order_needs_attention(detail: Mapping[str, Any], at: int) -> Observation:
+    """{platform, shop, order_id, reason, lines}: red, one alert per order (its stock is not reserved, so
+    other channels may sell it)."""
+    scope = f"order:{detail.get('platform')}:{detail.get('shop')}:{detail.get('order_id')}"
+    lines = detail.get("lines") or []
+    facts = {"channel": detail.get("platform"), "shop": detail.get("shop"), "order_id": detail.get("order_id"),
+             "reason": detail.get("reason"), "skus": len(lines),
+             "units": sum(int(line.get("qty", 0)) for line in lines)}
+    return Observation(AlertKey(Kind.ORDER_NEEDS_ATTENTION, "*", scope), Level.RED, at,
                        facts={k: v for k, v in facts.items() if v is not None})
 
 

@@ -25,12 +25,14 @@ class Hold:
     expires_at: int | None          # epoch s (holds only)
     units: Mapping[str, int]        # sku -> units it reserves, over all warehouses
     allocations: int                # its (sku, warehouse) allocations
+    counted: bool = False           # among its storefront owner's open holds (one more item to update)
 
     @property
     def transaction_items(self) -> int:
-        """What releasing it adds to a transaction: its status update and its preemption record, and per
-        allocation a ledger entry and at most one counter update."""
-        return 2 + 2 * self.allocations
+        """What releasing it adds to a transaction: its status update and its preemption record, its
+        owner's open-hold count if it is counted, and per allocation a ledger entry and at most one counter
+        update."""
+        return 2 + int(self.counted) + 2 * self.allocations
 
 
 def takeable(hold: Hold, *, channel: str, now_s: int) -> bool:

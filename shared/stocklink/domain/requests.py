@@ -9,6 +9,12 @@ Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=
                                               pattern=r"^[A-Za-z0-9._:@/+\-]+$")]
 PositiveQty = Annotated[int, Field(gt=0, le=1_000_000, strict=True)]
 
+# A hold is one DynamoDB transaction of at most 100 items: the reservation, one more fixed item, and per
+# (SKU, warehouse) it draws on a counter update and a ledger entry. A line split over two warehouses costs
+# 4 items, so 24 lines always fit (2 + 24 x 4 = 98); a hold that would need a third warehouse for enough
+# of its lines to pass 49 (SKU, warehouse) pairs is refused at planning time (errors.TooLargeForOneTransaction).
+MAX_HOLD_LINES = 24
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -59,9 +65,14 @@ class AdjustmentIn(_Strict):
 class ReservationIn(_Strict):
     reservation_id: Identifier
     channel: Identifier
-    # A transaction holds at most 100 items: lines x warehouses + ledger entries + the reservation.
-    lines: Annotated[list[LineIn], Field(min_length=1, max_length=30)]
+    lines: Annotated[list[LineIn], Field(min_length=1, max_length=MAX_HOLD_LINES)]
     hold_seconds: Annotated[int, Field(gt=0, le=7 * 24 * 3600, strict=True)] | None = None
+
+
+class StaffActionIn(_Strict):
+    """A staff member moves a reservation (a platform order's too) and says why."""
+    action: Literal["commit", "release", "ship"]
+    reason: Annotated[str, StringConstraints(min_length=3, max_length=500)]
 
 
 class ShopIn(BaseModel):

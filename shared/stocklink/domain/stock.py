@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from enum import StrEnum
 
-from stocklink.errors import InsufficientStock, InvalidTransition
+from stocklink.errors import InsufficientStock, InvalidTransition, TooLargeForOneTransaction
 
 
 class Movement(StrEnum):
@@ -81,16 +81,43 @@ def merge_lines(lines: list[Line]) -> list[Line]:
     return [Line(sku, qty) for sku, qty in totals.items()]
 
 
-def plan_allocations(lines: list[Line], stock: dict[str, list[WarehouseStock]]) -> list[Allocation]:
+def plan_allocations(lines: list[Line], stock: dict[str, list[WarehouseStock]],
+                     max_allocations: int | None = None) -> list[Allocation]:
     """Split each line over warehouses in priority order (lower number first, then id).
 
     A line takes what the first warehouse has and the rest from the next, so 5 against 3 + 3 succeeds.
     Raises InsufficientStock for the first SKU the pool cannot cover; the plan is only a proposal that
     the guarded transaction confirms or refuses.
+
+    `max_allocations`: the (SKU, warehouse) pairs one transaction can take. A priority plan above it is
+    replaced by the plan with the fewest splits (a warehouse that covers a line alone, else the largest
+    first); TooLargeForOneTransaction when even that needs more.
     """
+    plan = _plan(lines, stock, _by_priority)
+    if max_allocations is None or len(plan) <= max_allocations:
+        return plan
+    compact = _plan(lines, stock, _fewest_splits)
+    if len(compact) > max_allocations:
+        raise TooLargeForOneTransaction(
+            f"this request draws on {len(compact)} (SKU, warehouse) stock items; one transaction takes at most "
+            f"{max_allocations}: split it into smaller requests", needed=len(compact), limit=max_allocations)
+    return compact
+
+
+def _by_priority(line: Line, warehouse: WarehouseStock) -> tuple:
+    return (warehouse.priority, warehouse.warehouse_id)
+
+
+def _fewest_splits(line: Line, warehouse: WarehouseStock) -> tuple:
+    if warehouse.available >= line.qty:
+        return (0, warehouse.priority, warehouse.warehouse_id)
+    return (1, -warehouse.available, warehouse.priority, warehouse.warehouse_id)
+
+
+def _plan(lines: list[Line], stock: dict[str, list[WarehouseStock]], order) -> list[Allocation]:
     plan: list[Allocation] = []
     for line in merge_lines(lines):
-        warehouses = sorted(stock.get(line.sku, []), key=lambda w: (w.priority, w.warehouse_id))
+        warehouses = sorted(stock.get(line.sku, []), key=lambda w: order(line, w))
         remaining = line.qty
         for warehouse in warehouses:
             take = min(remaining, max(warehouse.available, 0))

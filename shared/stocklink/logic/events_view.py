@@ -1,5 +1,5 @@
-"""Inbound events that need a person (unmapped SKUs, oversells, skipped order events) and the unpaid holds
-paid orders took (preempted)."""
+"""Inbound events that need a person (unmapped SKUs, oversells, skipped order events, orders that cannot be
+applied: needs_attention) and the unpaid holds paid orders took (preempted)."""
 from __future__ import annotations
 
 from stocklink.errors import ValidationFailed

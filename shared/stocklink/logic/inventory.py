@@ -7,38 +7,64 @@ from stocklink.errors import InsufficientStock, ValidationFailed
 from stocklink.logic.catalog import require_skus, require_warehouse
 from stocklink.logic.stock_events import publish_stock_changed, stock_snapshot
 from stocklink.store import repository
-from stocklink.store.models import InboundEvent
-from stocklink.store.transactions import StockOp, StockTransaction, TransactionRefused
+from stocklink.store.transactions import MAX_TRANSACTION_ITEMS, StockOp, StockTransaction, TransactionRefused
 from stocklink.time import iso_now
 
 
+# A receipt part is one transaction: its marker and, per SKU, a counter update and a ledger entry.
+RECEIPT_PART_SKUS = (MAX_TRANSACTION_ITEMS - 1) // 2
+
+
 def receive(receipt: ReceiptIn, *, actor: str, now_ms: int) -> dict:
-    """Goods in. The receipt reference is the idempotency key: posting it twice adds stock once."""
+    """Goods in. The receipt reference is the idempotency key: posting it twice adds stock once.
+
+    A receipt of more SKUs than one transaction takes is booked in parts of RECEIPT_PART_SKUS, each with
+    its own marker (reference + part): a retry after a part failed books only the parts still missing."""
     require_warehouse(receipt.warehouse_id)
     require_skus(line.sku for line in receipt.lines)
     totals: dict[str, int] = {}
     for line in receipt.lines:
         totals[line.sku] = totals.get(line.sku, 0) + line.qty
-    event_key = f"receipt#{receipt.warehouse_id}#{receipt.reference}"
     outcome = {"warehouse_id": receipt.warehouse_id, "reference": receipt.reference,
                "lines": [{"sku": sku, "qty": qty} for sku, qty in totals.items()]}
-    txn = StockTransaction(actor=actor, source=event_key, reason=f"receipt {receipt.reference}", now_ms=now_ms)
-    txn.put_marker(InboundEvent(event_key, kind="stock.receipt", status="applied", received_at=iso_now(now_ms),
-                                outcome=outcome))
-    for sku, qty in totals.items():
-        txn.stock(StockOp(sku, receipt.warehouse_id, Movement.RECEIVE, qty))
-    try:
-        txn.commit()
-    except TransactionRefused as refused:
-        if refused.duplicate:
-            previous = repository.get_event(event_key)
-            if previous and previous.outcome != outcome:
-                raise ValidationFailed(f"receipt {receipt.reference} was already booked with other lines",
-                                       reference=receipt.reference) from refused
-            return {**outcome, "duplicate": True}
-        raise
-    publish_stock_changed(((sku, receipt.warehouse_id) for sku in totals), "receive", event_key)
-    return {**outcome, "duplicate": False}
+    skus = list(totals)
+    parts = [skus[start:start + RECEIPT_PART_SKUS] for start in range(0, len(skus), RECEIPT_PART_SKUS)]
+    booked = repository.receipt_parts(receipt.warehouse_id, receipt.reference, len(parts))
+    if any(marker is not None and not _same_receipt(marker, outcome) for marker in booked):
+        raise _booked_with_other_lines(receipt)   # before any part is written
+    source = f"receipt#{receipt.warehouse_id}#{receipt.reference}"
+    applied = False
+    for part, part_skus in enumerate(parts):
+        if booked[part] is not None:
+            continue
+        txn = StockTransaction(actor=actor, source=source, reason=f"receipt {receipt.reference}", now_ms=now_ms)
+        txn.put_receipt_marker(receipt.warehouse_id, receipt.reference, part, received_at=iso_now(now_ms),
+                               outcome={**outcome, "part": part + 1, "parts": len(parts)})
+        for sku in part_skus:
+            txn.stock(StockOp(sku, receipt.warehouse_id, Movement.RECEIVE, totals[sku]))
+        try:
+            txn.commit()
+        except TransactionRefused as refused:
+            if not refused.duplicate:
+                raise
+            # booked meanwhile by a concurrent post of the same reference
+            previous = repository.receipt_parts(receipt.warehouse_id, receipt.reference, part + 1)[part]
+            if previous is not None and not _same_receipt(previous, outcome):
+                raise _booked_with_other_lines(receipt) from refused
+            continue
+        publish_stock_changed(((sku, receipt.warehouse_id) for sku in part_skus), "receive", source)
+        applied = True
+    return {**outcome, "duplicate": not applied}
+
+
+def _same_receipt(marker, outcome: dict) -> bool:
+    stored = marker.outcome or {}
+    return all(stored.get(name) == value for name, value in outcome.items())
+
+
+def _booked_with_other_lines(receipt: ReceiptIn) -> ValidationFailed:
+    return ValidationFailed(f"receipt {receipt.reference} was already booked with other lines",
+                            reference=receipt.reference)
 
 
 def adjust(adjustment: AdjustmentIn, *, actor: str, now_ms: int) -> dict:

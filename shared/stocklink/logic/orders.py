@@ -9,8 +9,15 @@ from stocklink import bus, events
 from stocklink.channels.base import OrderEvent, OrderEventKind
 from stocklink.config import settings
 from stocklink.domain.returns import ShippedAllocation, plan_return
-from stocklink.domain.stock import Movement, ReservationAction, ReservationStatus, merge_lines, request_fingerprint
-from stocklink.errors import InsufficientStock, InvalidTransition, NotFound
+from stocklink.domain.stock import (
+    Line,
+    Movement,
+    ReservationAction,
+    ReservationStatus,
+    merge_lines,
+    request_fingerprint,
+)
+from stocklink.errors import InsufficientStock, InvalidTransition, NotFound, TooLargeForOneTransaction
 from stocklink.logic import preemption, reservations
 from stocklink.logic.catalog import resolve_order_lines
 from stocklink.logic.reservations import DuplicateEvent, ReservationRequest
@@ -18,12 +25,21 @@ from stocklink.logic.stock_events import publish_stock_changed
 from stocklink.observability import logger, metrics
 from stocklink.store import repository
 from stocklink.store.models import InboundEvent
-from stocklink.store.transactions import PREEMPTED, StockOp, StockTransaction, TransactionRefused
+from stocklink.store.transactions import (
+    PREEMPTED,
+    StockOp,
+    StockTransaction,
+    TransactionRefused,
+)
 from stocklink.time import iso_now
 
+# An order StockLink could not apply (it does not fit in one transaction): nothing reserved, its lines kept
+# on its record, an alert raised; answered 200 so the platform stops redelivering it.
+NEEDS_ATTENTION = "needs_attention"
 # Statuses that need a person: kept in the sparse status index so GET /events?status=… finds them.
-# (Order events are recorded as unmapped, oversold or skipped; a preempted hold has its own record.)
-ATTENTION = {"unmapped", "oversold", "skipped", PREEMPTED}
+# (Order events are recorded as unmapped, oversold, skipped or needs_attention; a preempted hold has its
+# own record.)
+ATTENTION = {"unmapped", "oversold", "skipped", NEEDS_ATTENTION, PREEMPTED}
 
 
 def reservation_id_for(event: OrderEvent) -> str:
@@ -76,10 +92,21 @@ def _apply(event: OrderEvent, now_ms: int) -> dict:
     return _restock_return(event, now_ms)
 
 
+def _shop(event: OrderEvent) -> str:
+    """The source and owner of the shop's reservations."""
+    return f"{event.platform}:{event.shop}"
+
+
 def _hold_or_commit(event: OrderEvent, now_ms: int) -> dict:
     rid = reservation_id_for(event)
     existing = repository.get_reservation(rid)
     wants_commit = event.kind is OrderEventKind.PAID or event.paid
+    if existing is not None and existing.source != _shop(event):
+        # Made by someone else under the order's id (a storefront, before such ids were refused): the
+        # order cannot be reserved under it, and that reservation is not the order's to change.
+        resolution = resolve_order_lines(event.platform, event.shop, event.lines)
+        return _needs_attention(event, resolution.lines, now_ms,
+                                f"reservation {rid} was made by {existing.source}, not by this shop")
     if existing is not None:
         status = ReservationStatus(existing.status)
         if wants_commit and status is ReservationStatus.HELD:
@@ -102,10 +129,15 @@ def _hold_or_commit(event: OrderEvent, now_ms: int) -> dict:
                                           "order_id": event.order_id, "unmapped": resolution.unmapped}])
         return outcome
     target = ReservationStatus.COMMITTED if wants_commit else ReservationStatus.HELD
+    skus = len(merge_lines(resolution.lines))
+    if skus > reservations.max_allocations(target):
+        return _needs_attention(event, resolution.lines, now_ms,
+                                f"{skus} SKUs: one {target.value} reservation takes at most "
+                                f"{reservations.max_allocations(target)} (one DynamoDB transaction)")
     request = ReservationRequest(
         reservation_id=rid, channel=f"{event.platform}:{event.shop}", lines=tuple(resolution.lines),
         fingerprint=request_fingerprint({"lines": [l.__dict__ for l in resolution.lines]}),
-        source=f"{event.platform}:{event.shop}", hold_seconds=settings().default_hold_seconds,
+        source=_shop(event), hold_seconds=settings().default_hold_seconds, owner=_shop(event),
     )
     outcome_base = {"reservation_id": rid}
     marker = _marker(event, "applied", now_ms, {**outcome_base, "reservation_status": target.value})
@@ -115,13 +147,18 @@ def _hold_or_commit(event: OrderEvent, now_ms: int) -> dict:
         result = reservations.reserve(request, actor=f"{event.platform}:{event.shop}", now_ms=now_ms,
                                       status=target, marker=marker, replaces=replaces,
                                       known_absent=existing is None)
+    except TooLargeForOneTransaction as too_large:
+        return _needs_attention(event, resolution.lines, now_ms, too_large.message)
     except InsufficientStock:
         if not wants_commit:
             return _oversold(event, request, now_ms)
         # First paid wins: the paid order may take unpaid holds of other channels (logic/preemption).
-        taken = preemption.commit_taking_holds(
-            request, preemption.OrderRef(event.platform, event.shop, event.order_id),
-            actor=f"{event.platform}:{event.shop}", now_ms=now_ms, marker=marker, replaces=replaces)
+        try:
+            taken = preemption.commit_taking_holds(
+                request, preemption.OrderRef(event.platform, event.shop, event.order_id),
+                actor=f"{event.platform}:{event.shop}", now_ms=now_ms, marker=marker, replaces=replaces)
+        except TooLargeForOneTransaction as too_large:
+            return _needs_attention(event, resolution.lines, now_ms, too_large.message)
         if taken is None:
             return _oversold(event, request, now_ms)
         result, preempted = taken.result, [hold.reservation_id for hold in taken.preempted]
@@ -149,6 +186,23 @@ def _oversold(event: OrderEvent, request: ReservationRequest, now_ms: int) -> di
     return {"status": "oversold", "reservation_id": request.reservation_id, "shortfall": shortfall}
 
 
+def _needs_attention(event: OrderEvent, lines: list[Line], now_ms: int, reason: str) -> dict:
+    """Record an order that cannot be applied: its lines kept on the record, nothing reserved, an alert
+    raised (order.needs_attention); the platform is answered 200, as redelivering cannot help."""
+    rid = reservation_id_for(event)
+    master_lines = [{"sku": line.sku, "qty": line.qty} for line in merge_lines(lines)]
+    outcome = _record(event, NEEDS_ATTENTION, now_ms, {"reservation_id": rid, "reason": reason},
+                      detail={"lines": master_lines, "order_lines": [l.__dict__ for l in event.lines],
+                              "paid": event.kind is OrderEventKind.PAID or event.paid})
+    logger.error("order needs attention", extra={"event_key": event.event_key, "reason": reason})
+    metrics.add_metric(name="OrderNeedsAttention", unit="Count", value=1)
+    bus.publish(events.ORDER_NEEDS_ATTENTION, [{"platform": event.platform, "shop": event.shop,
+                                                "order_id": event.order_id, "reservation_id": rid,
+                                                "kind": event.kind.value, "reason": reason,
+                                                "lines": master_lines}])
+    return outcome
+
+
 class _ReleasedMeanwhile(Exception):
     """The reservation _move was to commit has been released since the caller read it."""
 
@@ -158,9 +212,9 @@ def _move(event: OrderEvent, action: ReservationAction, now_ms: int, allow_expir
     rid = reservation_id_for(event)
     marker = _marker(event, "applied", now_ms, {"reservation_id": rid, "action": action.value})
     try:
-        reservation = reservations.transition(rid, action, actor=f"{event.platform}:{event.shop}",
-                                              now_ms=now_ms, marker=marker, allow_expired=allow_expired,
-                                              reason=f"platform {event.kind.value}")
+        reservation = reservations.transition(rid, action, actor=_shop(event), now_ms=now_ms, marker=marker,
+                                              allow_expired=allow_expired, reason=f"platform {event.kind.value}",
+                                              source=_shop(event))
     except NotFound:
         return _record(event, "skipped", now_ms, {"reservation_id": rid, "reason": "no reservation for order"})
     except InvalidTransition as exc:
@@ -188,10 +242,10 @@ def _restock_return(event: OrderEvent, now_ms: int) -> dict:
                        {"reservation_id": rid, "unmapped": resolution.unmapped, "note": "nothing restocked"})
     for attempt in range(RETURN_ATTEMPTS):
         reservation = repository.get_reservation(rid)
-        plan = plan_return(_shipped_allocations(reservation), merge_lines(resolution.lines))
+        plan = plan_return(_shipped_allocations(reservation, _shop(event)), merge_lines(resolution.lines))
         not_restocked = [{"sku": line.sku, "qty": line.qty} for line in plan.not_restocked]
         if not plan.restock:
-            shipped = reservation is not None and reservation.status == ReservationStatus.SHIPPED.value
+            shipped = bool(_shipped_allocations(reservation, _shop(event)))
             reason = "every shipped unit is back already" if shipped else "no shipment of this order is known"
             logger.warning("return restocks nothing", extra={"event_key": event.event_key, "reason": reason})
             return _record(event, "skipped", now_ms, {"reservation_id": rid, "reason": reason,
@@ -215,7 +269,7 @@ def _restock_return(event: OrderEvent, now_ms: int) -> dict:
         except TransactionRefused as refused:
             if refused.duplicate:
                 raise DuplicateEvent(event.event_key) from refused
-            if (refused.returns_changed or refused.conflict) and attempt + 1 < RETURN_ATTEMPTS:
+            if refused.returns_changed and attempt + 1 < RETURN_ATTEMPTS:
                 continue
             raise
         publish_stock_changed(((r.allocation.sku, r.allocation.warehouse_id) for r in plan.restock), "return",
@@ -224,9 +278,10 @@ def _restock_return(event: OrderEvent, now_ms: int) -> dict:
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-def _shipped_allocations(reservation) -> list[ShippedAllocation]:
-    """What the order shipped, per allocation; nothing unless StockLink saw it ship."""
-    if reservation is None or reservation.status != ReservationStatus.SHIPPED.value:
+def _shipped_allocations(reservation, shop: str) -> list[ShippedAllocation]:
+    """What the order shipped, per allocation; nothing unless StockLink saw the shop's own reservation ship
+    (a bounded number of allocations: the restock's transaction fits as the shipment's did)."""
+    if reservation is None or reservation.status != ReservationStatus.SHIPPED.value or reservation.source != shop:
         return []
     return [ShippedAllocation(i, a.sku, a.warehouse_id, int(a.qty), int(a.returned or 0))
             for i, a in enumerate(reservation.allocations)]

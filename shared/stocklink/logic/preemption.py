@@ -5,16 +5,17 @@ whole in the paid order's own transaction, with everything else that order write
 reservation and guarded counters, the ledger entries of both sides, the order event's idempotency marker,
 and one record per preempted hold (listed by GET /events?status=preempted). Each release is guarded on
 the hold still being held, so a hold paid meanwhile refuses the whole transaction and no unit is ever
-allocated twice: the order tries again from fresh reads without that hold, and after a few refusals it
-is left to the oversell path. Paid reservations are never taken: only holds carry an expiry, and only the
-expiry index is read.
+allocated twice: the order tries again from fresh reads without that hold, until the fresh reads show no
+choice of holds covers it (the oversell path) or the time budget runs out (errors.Busy: the platform
+delivers the webhook again; a lost race is never recorded as an oversell). Paid reservations are never
+taken: only holds carry an expiry, and only the expiry index is read.
 """
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
 
-from stocklink import bus, events
+from stocklink import bus, events, time_budget
 from stocklink.domain.preemption import Hold, choose_holds
 from stocklink.domain.stock import (
     Line,
@@ -25,11 +26,13 @@ from stocklink.domain.stock import (
     plan_allocations,
     shortfalls,
 )
-from stocklink.errors import InsufficientStock, InvalidTransition
+from stocklink.errors import Busy, InsufficientStock, InvalidTransition
 from stocklink.logic.reservations import (
     DuplicateEvent,
     ReservationRequest,
     ReserveResult,
+    counts_toward_open_holds,
+    max_allocations,
     new_reservation,
     publish_committed,
     replay,
@@ -41,7 +44,6 @@ from stocklink.store.models import InboundEvent, Reservation
 from stocklink.store.transactions import MAX_TRANSACTION_ITEMS, StockOp, StockTransaction, TransactionRefused
 from stocklink.time import iso_now
 
-ATTEMPTS = 3            # guarded transactions tried, each from fresh reads, before the order is an oversell
 HOLDS_EXAMINED = 400    # active holds read per attempt, latest expiry (newest) first
 
 
@@ -67,21 +69,24 @@ def commit_taking_holds(request: ReservationRequest, order: OrderRef, *, actor: 
                         replaces: ReservationStatus | None = None) -> Taken | None:
     """Commit the paid order `request`, taking unpaid holds of other channels for what the pool lacks.
 
-    None when no choice of holds covers it (or its transaction would exceed DynamoDB's item limit), or
-    when the chosen holds kept changing under it: the caller records the oversell. The marker's outcome
-    names the holds taken, so a replayed webhook answers them too."""
+    None when no choice of holds covers it (or its transaction would exceed DynamoDB's item limit): the
+    caller records the oversell. errors.Busy when the chosen holds or the stock kept changing under it
+    until the time budget ran out. The marker's outcome names the holds taken, so a replayed webhook
+    answers them too."""
     lines = merge_lines(list(request.lines))
     skus = [line.sku for line in lines]
     outcome = dict(marker.outcome or {}) if marker is not None else {}
     changed: set[str] = set()      # holds an earlier attempt found paid or released: not taken again
-    for _attempt in range(ATTEMPTS):
+    until, attempt = time_budget.deadline(), 0
+    while True:
         levels = repository.stock_levels(skus)
         short = {s["sku"]: s["shortfall"] for s in shortfalls(lines, levels)}
         holds = _holds_to_take(request, lines, levels, short, changed, now_ms)
         if holds is None:
             return None
         try:
-            plan = plan_allocations(lines, _with_released(levels, holds))
+            plan = plan_allocations(lines, _with_released(levels, holds),
+                                    max_allocations(ReservationStatus.COMMITTED))
         except InsufficientStock:
             return None
         reservation = new_reservation(request, plan, ReservationStatus.COMMITTED, now_ms)
@@ -90,6 +95,8 @@ def commit_taking_holds(request: ReservationRequest, order: OrderRef, *, actor: 
         reason = f"preempted by paid order {order}"
         for hold in holds:   # releases first: the paid order's guards then count the units they free
             txn.release_hold(hold, reason)
+            if counts_toward_open_holds(hold):
+                txn.uncount_open_hold(hold.owner)
             txn.record_preemption(
                 hold.reservation_id, kind=events.RESERVATION_PREEMPTED, received_at=iso_now(now_ms),
                 platform=order.platform, shop=order.shop, order_id=order.order_id,
@@ -120,12 +127,16 @@ def commit_taking_holds(request: ReservationRequest, order: OrderRef, *, actor: 
                     raise InvalidTransition(f"reservation is {existing.status}", status=existing.status)
                 return Taken(replay(existing, request), ())
             changed.update(refused.holds_changed)
-            continue   # a hold was paid or released, stock moved, or the transaction collided: read again
+            # a hold was paid or released, or stock moved: read again and choose again
+            if not time_budget.wait_before_retry(attempt, until):
+                logger.warning("holds kept changing under a paid order; it is answered busy",
+                               extra={"reservation_id": request.reservation_id, "changed": sorted(changed)})
+                raise Busy("stock is busy: the holds this paid order takes kept changing; deliver it again",
+                           retry_after_s=time_budget.RETRY_AFTER_S) from refused
+            attempt += 1
+            continue
         _published(reservation, plan, holds, request, now_ms)
         return Taken(ReserveResult(reservation, replayed=False), tuple(holds))
-    logger.warning("holds kept changing; the paid order is left to the oversell path",
-                   extra={"reservation_id": request.reservation_id, "changed": sorted(changed)})
-    return None
 
 
 def _holds_to_take(request: ReservationRequest, lines: list[Line], levels: dict[str, list[WarehouseStock]],
@@ -153,7 +164,8 @@ def _as_hold(reservation: Reservation) -> Hold:
     return Hold(reservation.reservation_id, reservation.channel, ReservationStatus(reservation.status),
                 int(reservation.created_at),
                 int(reservation.expires_at) if reservation.expires_at is not None else None,
-                dict(units), allocations=len(reservation.allocations))
+                dict(units), allocations=len(reservation.allocations),
+                counted=counts_toward_open_holds(reservation))
 
 
 def _with_released(levels: dict[str, list[WarehouseStock]],

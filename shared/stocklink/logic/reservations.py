@@ -1,4 +1,9 @@
-"""Reservations: hold → commit → ship, or release. Each step is one guarded transaction."""
+"""Reservations: hold → commit → ship, or release. Each step is one guarded transaction.
+
+Every reservation records its source ("storefront" or "<platform>:<shop>") and its owner (the storefront
+token's principal, or the platform shop): callers decide who may move it (logic.storefront for tokens,
+logic.orders for webhooks); a storefront owner's open holds are counted, under its limit, in the same
+transactions that open and end them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,14 +22,27 @@ from stocklink.domain.stock import (
     plan_allocations,
     shortfalls,
 )
-from stocklink import bus, events
-from stocklink.errors import IdempotencyConflict, InsufficientStock, InvalidTransition, NotFound
+from stocklink import bus, events, time_budget
+from stocklink.errors import Busy, IdempotencyConflict, InvalidTransition, NotFound, TooManyRequests
 from stocklink.logic.stock_events import publish_stock_changed
 from stocklink.store import repository
 from stocklink.store.models import AllocationMap, InboundEvent, LineMap, Reservation
-from stocklink.store.transactions import StockOp, StockTransaction, TransactionRefused
+from stocklink.store.transactions import MAX_TRANSACTION_ITEMS, StockOp, StockTransaction, TransactionRefused
 
-_PLAN_ATTEMPTS = 6
+# A reservation is one transaction: the reservation item, one more fixed item (a platform order's event
+# marker, or a storefront owner's open-hold count) and per allocation (SKU x warehouse) its counter update
+# and reserve ledger entry, plus a commit ledger entry when it is reserved already paid.
+_FIXED_ITEMS = 2
+
+
+def max_allocations(status: ReservationStatus) -> int:
+    """The (SKU, warehouse) allocations one reservation can hold: 49 for a hold, 32 reserved paid."""
+    per_allocation = 3 if status is ReservationStatus.COMMITTED else 2
+    return (MAX_TRANSACTION_ITEMS - _FIXED_ITEMS) // per_allocation
+
+
+_TRANSITION_ATTEMPTS = 6   # reads of a reservation whose status keeps changing before the caller is told
+STOREFRONT = "storefront"  # the source of every reservation made through the storefront API
 
 
 @dataclass(frozen=True)
@@ -35,6 +53,7 @@ class ReservationRequest:
     fingerprint: str
     source: str              # "storefront" or "<platform>:<shop>"
     hold_seconds: int
+    owner: str | None = None  # the storefront token's principal, or "<platform>:<shop>"
 
 
 @dataclass(frozen=True)
@@ -49,24 +68,31 @@ class DuplicateEvent(Exception):
 
 def reserve(request: ReservationRequest, *, actor: str, now_ms: int,
             status: ReservationStatus = ReservationStatus.HELD, marker: InboundEvent | None = None,
-            replaces: ReservationStatus | None = None, known_absent: bool = False) -> ReserveResult:
+            replaces: ReservationStatus | None = None, known_absent: bool = False,
+            open_holds_limit: int | None = None) -> ReserveResult:
     """Reserve every line or nothing. `replaces`: overwrite an existing reservation in that status
     (a paid platform order re-reserving after its hold was released). `known_absent`: the caller has
-    just looked the reservation up; the conditional put still guards the race."""
+    just looked the reservation up; the conditional put still guards the race. A storefront hold with an
+    owner counts toward its owner's open holds, refused (TooManyRequests) at `open_holds_limit` if given.
+    TooLargeForOneTransaction (nothing written) when it would draw on more stock items than fit."""
     if replaces is None and not known_absent:
         existing = repository.get_reservation(request.reservation_id)
         if existing is not None:
             return replay(existing, request)
     lines = merge_lines(list(request.lines))
     skus = [line.sku for line in lines]
-    for _attempt in range(_PLAN_ATTEMPTS):
-        plan = plan_allocations(lines, repository.stock_levels(skus))  # raises InsufficientStock
+    until, attempt = time_budget.deadline(), 0
+    while True:
+        # From consistent reads: InsufficientStock here is the pool's real state, never a lost race.
+        plan = plan_allocations(lines, repository.stock_levels(skus), max_allocations(status))
         reservation = new_reservation(request, plan, status, now_ms)
         txn = StockTransaction(actor=actor, source=request.source + ":" + request.reservation_id,
                                reason=None, now_ms=now_ms)
         txn.put_reservation(reservation, replaces=replaces)
         if marker is not None:
             txn.put_marker(marker)
+        if counts_toward_open_holds(reservation):   # counted whatever the limit: its end uncounts it
+            txn.count_open_hold(reservation.owner, open_holds_limit)
         for allocation in plan:
             txn.stock(StockOp(allocation.sku, allocation.warehouse_id, Movement.RESERVE, allocation.qty))
             if status is ReservationStatus.COMMITTED:
@@ -76,22 +102,28 @@ def reserve(request: ReservationRequest, *, actor: str, now_ms: int,
         except TransactionRefused as refused:
             if refused.duplicate:
                 raise DuplicateEvent(marker.event_key) from refused
+            if refused.open_holds_full:
+                raise TooManyRequests(
+                    f"{request.owner} has {open_holds_limit} open holds, its limit: commit or release some, or "
+                    f"let them expire", limit=open_holds_limit) from refused
             if refused.reservation_refused:
                 existing = repository.get_reservation(request.reservation_id)
-                if existing is None:   # replaced item changed status under us: plan again
-                    continue
-                if replaces is not None:
-                    raise InvalidTransition(f"reservation is {existing.status}", status=existing.status)
-                return replay(existing, request)
-            continue  # a warehouse ran short or the transaction collided: re-read and plan again
+                if existing is not None:
+                    if replaces is not None:
+                        raise InvalidTransition(f"reservation is {existing.status}", status=existing.status)
+                    return replay(existing, request)
+                # the replaced item changed status under us: plan again
+            # A warehouse's guard failed: another change took units since the read. Read again and plan
+            # again: either this plan wins next time or the fresh read shows the pool really short.
+            if not time_budget.wait_before_retry(attempt, until):
+                raise Busy("stock is busy: other orders kept taking the units this plan counted on; send the "
+                           "same request again", retry_after_s=time_budget.RETRY_AFTER_S) from refused
+            attempt += 1
+            continue
         publish_stock_changed(((a.sku, a.warehouse_id) for a in plan), "reserve", request.source)
         if status is ReservationStatus.COMMITTED:
             publish_committed(reservation, now_ms)
         return ReserveResult(reservation, replayed=False)
-    # Still refused after re-planning: the pool is being drained faster than we can plan; say which SKU.
-    missing = shortfalls(lines, repository.stock_levels(skus))
-    first = missing[0] if missing else {"sku": skus[0], "requested": lines[0].qty, "available": lines[0].qty}
-    raise InsufficientStock(first["sku"], first["requested"], first["available"])
 
 
 def record_oversell(request: ReservationRequest, *, now_ms: int, marker: InboundEvent | None,
@@ -100,8 +132,8 @@ def record_oversell(request: ReservationRequest, *, now_ms: int, marker: Inbound
     reservation = Reservation(
         request.reservation_id, channel=request.channel, status=ReservationStatus.OVERSOLD.value,
         lines=[LineMap(sku=line.sku, qty=line.qty) for line in request.lines], allocations=[],
-        request_hash=request.fingerprint, source=request.source, created_at=now_ms, updated_at=now_ms,
-        status_reason="insufficient stock", shortfall=shortfall,
+        request_hash=request.fingerprint, source=request.source, owner=request.owner, created_at=now_ms,
+        updated_at=now_ms, status_reason="insufficient stock", shortfall=shortfall,
     )
     txn = StockTransaction(actor="system", source=request.source, reason=None, now_ms=now_ms)
     txn.put_reservation(reservation)
@@ -118,15 +150,17 @@ def record_oversell(request: ReservationRequest, *, now_ms: int, marker: Inbound
 
 def transition(reservation_id: str, action: ReservationAction, *, actor: str, now_ms: int,
                marker: InboundEvent | None = None, allow_expired: bool = False,
-               only_if_expired: bool = False, reason: str | None = None) -> Reservation:
+               only_if_expired: bool = False, reason: str | None = None, source: str | None = None,
+               staff_action: dict | None = None) -> Reservation:
     """Move a reservation along; a repeated action that already happened returns it unchanged.
 
     `only_if_expired` is the sweep's guard: it releases a hold only while it is still held and expired,
-    so a hold committed in the meantime is left alone.
+    so a hold committed in the meantime is left alone. `source`: move it only if it is that source's
+    (NotFound otherwise, as for a missing one). `staff_action` ({by, action, reason, at}) is recorded on it.
     """
-    for _attempt in range(_PLAN_ATTEMPTS):
+    for _attempt in range(_TRANSITION_ATTEMPTS):
         reservation = repository.get_reservation(reservation_id)
-        if reservation is None:
+        if reservation is None or (source is not None and reservation.source != source):
             raise NotFound(f"reservation {reservation_id} not found")
         status = ReservationStatus(reservation.status)
         now_s = now_ms // 1000
@@ -141,9 +175,11 @@ def transition(reservation_id: str, action: ReservationAction, *, actor: str, no
         target = next_status(status, action, expired=expired and not allow_expired)
         txn = StockTransaction(actor=actor, source=f"{reservation.source}:{reservation_id}", reason=reason,
                                now_ms=now_ms)
-        txn.move_reservation(reservation_id, status, target, reason)
+        txn.move_reservation(reservation_id, status, target, reason, staff_action)
         if marker is not None:
             txn.put_marker(marker)
+        if counts_toward_open_holds(reservation):
+            txn.uncount_open_hold(reservation.owner)
         movement = TRANSITION_MOVEMENT[action]
         for allocation in reservation.allocations:
             txn.stock(StockOp(allocation.sku, allocation.warehouse_id, movement, int(allocation.qty)))
@@ -152,7 +188,7 @@ def transition(reservation_id: str, action: ReservationAction, *, actor: str, no
         except TransactionRefused as refused:
             if refused.duplicate:
                 raise DuplicateEvent(marker.event_key) from refused
-            continue  # status changed under us (or a collision): read again and decide again
+            continue  # status changed under us: read again and decide again
         if movement is not Movement.COMMIT:
             publish_stock_changed(((a.sku, a.warehouse_id) for a in reservation.allocations),
                                   action.value, reservation.source)
@@ -178,11 +214,36 @@ def release_expired(now_ms: int, limit: int = 200) -> list[str]:
     """Release holds whose time is up. Each release is its own guarded transaction."""
     released = []
     for hold in repository.due_holds(now_ms // 1000, limit):
-        result = transition(hold.reservation_id, ReservationAction.RELEASE, actor="expiry-sweep",
-                            now_ms=now_ms, only_if_expired=True, reason="hold expired")
+        try:
+            result = transition(hold.reservation_id, ReservationAction.RELEASE, actor="expiry-sweep",
+                                now_ms=now_ms, only_if_expired=True, reason="hold expired")
+        except Busy:
+            continue   # still expired at the next pass, which releases it then
         if result.status == ReservationStatus.RELEASED.value:
             released.append(hold.reservation_id)
     return released
+
+
+def counts_toward_open_holds(reservation: Reservation) -> bool:
+    """A storefront hold with a recorded owner is counted among its owner's open holds until it ends.
+    (Holds written before owners were recorded were never counted.)"""
+    return (reservation.status == ReservationStatus.HELD.value and reservation.source == STOREFRONT
+            and reservation.owner is not None)
+
+
+def owner_of(reservation: Reservation) -> str | None:
+    """Whose reservation it is. One written before owners were recorded: a platform order's is its
+    source's; a storefront one's is the actor of its own reserve ledger entry (first allocation's stream,
+    the reservation's creation millisecond, source storefront:<id>), None when there is none."""
+    if reservation.owner is not None:
+        return reservation.owner
+    if reservation.source != STOREFRONT:
+        return reservation.source
+    if not reservation.allocations:
+        return None
+    first = reservation.allocations[0]
+    return repository.ledger_actor(first.sku, first.warehouse_id, int(reservation.created_at),
+                                   f"{STOREFRONT}:{reservation.reservation_id}")
 
 
 def view(reservation: Reservation, now_ms: int) -> dict:
@@ -207,6 +268,13 @@ def view(reservation: Reservation, now_ms: int) -> dict:
     return body
 
 
+def staff_view(reservation: Reservation, now_ms: int) -> dict:
+    """view() plus whose it is and what staff did to it."""
+    return {**view(reservation, now_ms), "source": reservation.source, "owner": owner_of(reservation),
+            "staff_actions": [{"by": a.by, "action": a.action, "reason": a.reason, "at": int(a.at)}
+                              for a in reservation.staff_actions or []]}
+
+
 def new_reservation(request: ReservationRequest, plan: list[Allocation], status: ReservationStatus,
                     now_ms: int) -> Reservation:
     """Only a hold expires (txn.put_reservation files it in the expiry index)."""
@@ -219,6 +287,7 @@ def new_reservation(request: ReservationRequest, plan: list[Allocation], status:
         allocations=[AllocationMap(sku=a.sku, warehouse_id=a.warehouse_id, qty=a.qty) for a in plan],
         request_hash=request.fingerprint,
         source=request.source,
+        owner=request.owner,
         created_at=now_ms,
         updated_at=now_ms,
         expires_at=(now_ms // 1000 + request.hold_seconds) if held else None,
@@ -226,8 +295,12 @@ def new_reservation(request: ReservationRequest, plan: list[Allocation], status:
 
 
 def replay(existing: Reservation, request: ReservationRequest) -> ReserveResult:
-    """The answer to a request whose reservation exists already: the same request replays it."""
-    if existing.request_hash != request.fingerprint:
+    """The answer to a request whose reservation exists already: the same request of the same owner
+    replays it. Anyone else's is a conflict, answered as a different request would be (the reservation
+    itself is never shown to them)."""
+    same_owner = existing.source == request.source and (request.owner is None
+                                                         or owner_of(existing) == request.owner)
+    if existing.request_hash != request.fingerprint or not same_owner:
         raise IdempotencyConflict(
             f"reservation {request.reservation_id} exists with a different request")
     return ReserveResult(existing, replayed=True)

@@ -5,7 +5,8 @@ things (a shop, a listing, a SKU) and never a key.
 Tables (infra/topology.py):
   stock         (sku, warehouse_id)         natural keys: one item per SKU per warehouse
   ledger        (stream, entry_id)          stream = sku#warehouse; entry ids sort by time
-  reservations  (reservation_id)            + the sparse index by_expiry (hold shard, expires_at)
+  reservations  (reservation_id)            + the sparse index by_expiry (hold shard, expires_at);
+                                            OPEN_HOLDS#<owner>: a storefront owner's open-hold count
   events        (event_key)                 the business event's own id (its idempotency key), or
                                             PREEMPTED#<hold> for a hold a paid order took; + the sparse
                                             index by_status (status, received_at) of events needing a person
@@ -66,7 +67,12 @@ def ledger_stream(sku: str, warehouse_id: str) -> str:
 
 def ledger_entry_id(now_ms: int) -> str:
     """Sorts by time; the random suffix keeps entries of the same millisecond apart."""
-    return f"{now_ms:013d}-{uuid.uuid4().hex[:12]}"
+    return f"{ledger_entry_prefix(now_ms)}{uuid.uuid4().hex[:12]}"
+
+
+def ledger_entry_prefix(at_ms: int) -> str:
+    """What every entry id of that millisecond starts with."""
+    return f"{at_ms:013d}-"
 
 
 # --- reservations table (key: reservation id) ---------------------------------------------------------------
@@ -83,11 +89,31 @@ def hold_shards() -> list[str]:
     return [f"H{n}" for n in range(HOLD_SHARDS)]
 
 
+# A storefront owner's open-hold count lives in the same table under a key no reservation id can take
+# (reservation ids never contain '#': the API refuses it, platform ids are <platform>:<shop>:<order>).
+OPEN_HOLDS = "OPEN_HOLDS#"
+
+
+def open_holds(owner: str) -> str:
+    return OPEN_HOLDS + owner
+
+
+def is_reservation_id(key: str) -> bool:
+    return not key.startswith(OPEN_HOLDS)
+
+
 # --- events table (key: the business event's id) ---------------------------------------------------------
 # Order events are keyed by their adapter (OrderEvent.event_key: platform#shop#order#kind#...); a hold taken
 # by a paid order is recorded under the hold's id (a hold is taken at most once).
 def preemption_event(reservation_id: str) -> str:
     return f"PREEMPTED#{reservation_id}"
+
+
+def receipt_event(warehouse_id: str, reference: str, part: int = 0) -> str:
+    """A goods receipt's idempotency key, one per part (a receipt of more SKUs than one transaction takes
+    is booked in parts). Part 0 keeps the key whole receipts had, so one booked before still replays."""
+    key = f"receipt#{warehouse_id}#{reference}"
+    return key if part == 0 else f"{key}#part{part + 1}"
 
 
 # --- catalog table: channel sync state (store.sync_models) --------------------------------------------------

@@ -160,6 +160,14 @@ class ExpiryIndex(GlobalSecondaryIndex):
     expires_at = NumberAttribute(range_key=True)
 
 
+class StaffActionMap(MapAttribute):
+    """A staff member moved the reservation: who, what, why and when (epoch ms)."""
+    by = UnicodeAttribute()
+    action = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    at = NumberAttribute()
+
+
 class Reservation(Model):
     class Meta(_Meta):
         table_name = table_name("reservations")
@@ -170,7 +178,11 @@ class Reservation(Model):
     lines = ListAttribute(of=LineMap, default=list)
     allocations = ListAttribute(of=AllocationMap, default=list)
     request_hash = UnicodeAttribute(null=True)
-    source = UnicodeAttribute()
+    source = UnicodeAttribute()          # "storefront" or "<platform>:<shop>"
+    # Who may move it: the storefront token's principal, or "<platform>:<shop>". None on reservations
+    # written before owners were recorded (logic.reservations.owner_of says whose they are).
+    owner = UnicodeAttribute(null=True)
+    staff_actions = ListAttribute(of=StaffActionMap, null=True)
     created_at = NumberAttribute()
     updated_at = NumberAttribute()
     expires_at = NumberAttribute(null=True)
@@ -179,6 +191,18 @@ class Reservation(Model):
     shortfall = JSONAttribute(null=True)
 
     by_expiry = ExpiryIndex()
+
+
+class OpenHolds(Model):
+    """How many holds one storefront owner has open (held, not yet committed, shipped or released), kept in
+    the reservations table under keys.open_holds(owner): counted up by the hold's own transaction, guarded
+    by the owner's limit, and down by the transaction that ends the hold."""
+
+    class Meta(_Meta):
+        table_name = table_name("reservations")
+
+    reservation_id = UnicodeAttribute(hash_key=True)
+    open_holds = NumberAttribute(default=0)
 
 
 class StatusIndex(GlobalSecondaryIndex):
@@ -229,4 +253,4 @@ class CatalogItem(Model):
     updated_at = NumberAttribute(null=True)
 
 
-ALL_MODELS = (StockItem, LedgerEntry, Reservation, InboundEvent, CatalogItem)
+ALL_MODELS = (StockItem, LedgerEntry, Reservation, OpenHolds, InboundEvent, CatalogItem)

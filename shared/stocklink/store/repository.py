@@ -7,8 +7,8 @@ from typing import Iterable, Iterator
 from pynamodb.exceptions import DoesNotExist
 
 from stocklink.domain.stock import WarehouseStock
-from stocklink.store.models import (CatalogItem, InboundEvent, LedgerEntry, Reservation, StockItem, save_returning_old,
-                                    written)
+from stocklink.store.models import (CatalogItem, InboundEvent, LedgerEntry, OpenHolds, Reservation, StockItem,
+                                    save_returning_old, written)
 
 from stocklink.store import keys, paging
 from stocklink.store.keys import WAREHOUSE
@@ -118,10 +118,28 @@ def scan_stock() -> Iterable[StockItem]:
 # --- reservations --------------------------------------------------------------------------------
 
 def get_reservation(reservation_id: str) -> Reservation | None:
+    if not keys.is_reservation_id(reservation_id):
+        return None
     try:
         return Reservation.get(reservation_id, consistent_read=True)
     except DoesNotExist:
         return None
+
+
+def open_holds(owner: str) -> int:
+    """How many holds the storefront owner has open (as counted by their transactions)."""
+    try:
+        return int(OpenHolds.get(keys.open_holds(owner), consistent_read=True).open_holds or 0)
+    except DoesNotExist:
+        return 0
+
+
+def ledger_actor(sku: str, warehouse_id: str, at_ms: int, source: str) -> str | None:
+    """The actor of the ledger entry of (sku, warehouse) written at `at_ms` for `source`, if any."""
+    entries = LedgerEntry.query(keys.ledger_stream(sku, warehouse_id),
+                                LedgerEntry.entry_id.startswith(keys.ledger_entry_prefix(at_ms)),
+                                filter_condition=LedgerEntry.source == source, consistent_read=True)
+    return next((entry.actor for entry in entries), None)
 
 
 def due_holds(now_s: int, limit: int) -> Iterator[Reservation]:
@@ -151,6 +169,11 @@ def get_event(event_key: str) -> InboundEvent | None:
         return InboundEvent.get(event_key, consistent_read=True)
     except DoesNotExist:
         return None
+
+
+def receipt_parts(warehouse_id: str, reference: str, parts: int) -> list[InboundEvent | None]:
+    """The markers of a receipt's parts 0..parts-1 (None: not booked)."""
+    return [get_event(keys.receipt_event(warehouse_id, reference, part)) for part in range(parts)]
 
 
 def record_event(event: InboundEvent) -> bool:

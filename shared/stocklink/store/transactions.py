@@ -6,6 +6,11 @@ The conditions live here, named by what they guard (put_marker, put_reservation,
 release_hold, record_preemption, count_returned, stock): callers decide what to write and what a refusal
 means (TransactionRefused.duplicate / .reservation_refused / .holds_changed / .returns_changed).
 
+A transaction DynamoDB cancels as a conflict (another transaction was writing one of its items) or as
+throttled wrote nothing and is sent again, unchanged, after a jittered exponential backoff, for as long as
+the invocation's time budget allows (stocklink.time_budget); then errors.Busy (a retryable 503). Only a
+failed condition is the caller's to interpret: the cancellation reasons tell the two apart.
+
 DynamoDB lets a transaction touch an item once, so the movements of one stock item (a hold released and
 the same units reserved again by the order that took them) become one counter update whose guard is the
 conjunction of each movement's guard as if they ran in the order given; each keeps its own ledger entry.
@@ -19,16 +24,30 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.operand import Path
 from pynamodb.transactions import TransactWrite
 
+from stocklink import time_budget
 from stocklink.domain.stock import Movement, ReservationStatus, movement_deltas
+from stocklink.errors import Busy
+from stocklink.observability import logger
 from stocklink.store import keys
-from stocklink.store.models import connection_for, InboundEvent, LedgerEntry, Reservation, StockItem
+from stocklink.store.models import (
+    InboundEvent,
+    LedgerEntry,
+    OpenHolds,
+    Reservation,
+    StaffActionMap,
+    StockItem,
+    connection_for,
+)
 
 MAX_TRANSACTION_ITEMS = 100
+# Cancellation reasons that say nothing about the items' state: the same transaction may simply be sent again.
+RETRYABLE_REASONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
 # Labels of the items a refusal is reported by (TransactionRefused.failed).
 MARKER = "marker"
 RESERVATION = "reservation"
 HOLD = "hold:"              # + reservation id: a hold released by release_hold
 PREEMPTION = "preemption:"  # + reservation id: its record_preemption
+OPEN_HOLDS = "open_holds:"  # + owner: count_open_hold's guard (the owner's limit)
 RETURNS = "returns:"        # + reservation id: its count_returned
 # The events-table status (and status-index value) of a preemption record.
 PREEMPTED = "preempted"
@@ -56,8 +75,9 @@ class TransactionRefused(Exception):
 
     @property
     def conflict(self) -> bool:
-        """DynamoDB refused because another transaction touched an item at the same time: retry."""
-        return not self.failed and "TransactionConflict" in self.codes
+        """DynamoDB cancelled it because another transaction was writing one of its items (or throttled
+        it), and no condition failed: the same transaction may be sent again."""
+        return not self.failed and any(code in RETRYABLE_REASONS for code in self.codes)
 
     @property
     def duplicate(self) -> bool:
@@ -70,6 +90,11 @@ class TransactionRefused(Exception):
         return RESERVATION in self.failed
 
     @property
+    def open_holds_full(self) -> bool:
+        """count_open_hold found the owner at its limit of open holds."""
+        return any(label.startswith(OPEN_HOLDS) for label in self.failed)
+
+    @property
     def returns_changed(self) -> bool:
         """count_returned found the order no longer shipped, or other returns counted meanwhile: plan again."""
         return any(label.startswith(RETURNS) for label in self.failed)
@@ -78,6 +103,15 @@ class TransactionRefused(Exception):
     def holds_changed(self) -> list[str]:
         """Ids of the holds release_hold found no longer held (paid, released or expired meanwhile)."""
         return [label[len(HOLD):] for label in self.failed if label.startswith(HOLD)]
+
+
+class TransactionTooLarge(ValueError):
+    """More items than one TransactWriteItems takes. Callers bound what they write (a hold's lines, a
+    receipt's parts, a platform order that cannot fit is recorded for a person), so this is a bug."""
+
+    def __init__(self, size: int):
+        super().__init__(f"transaction of {size} items exceeds {MAX_TRANSACTION_ITEMS}")
+        self.size = size
 
 
 @dataclass
@@ -91,6 +125,7 @@ class StockTransaction:
     _puts: list[tuple[str, object, Condition | None]] = field(default_factory=list)
     _updates: list[tuple[str, object, list, Condition | None]] = field(default_factory=list)
     _counter_moves: dict[tuple[str, str], list[StockOp]] = field(default_factory=dict)
+    _open_hold_moves: dict[str, tuple[int, int | None]] = field(default_factory=dict)  # owner -> (delta, limit)
 
     def _put(self, label: str, item, condition: Condition | None = None) -> None:
         self._puts.append((label, item, condition))
@@ -103,6 +138,13 @@ class StockTransaction:
         (TransactionRefused.duplicate) and the transaction changes nothing."""
         self._put(MARKER, event, InboundEvent.event_key.does_not_exist())
 
+    def put_receipt_marker(self, warehouse_id: str, reference: str, part: int, *, received_at: str,
+                           outcome: dict) -> None:
+        """The marker of one part of a goods receipt (put_marker's guard: a part booked before refuses the
+        transaction as TransactionRefused.duplicate)."""
+        self.put_marker(InboundEvent(keys.receipt_event(warehouse_id, reference, part), kind="stock.receipt",
+                                     status="applied", received_at=received_at, outcome=outcome))
+
     def put_reservation(self, reservation: Reservation, replaces: ReservationStatus | None = None) -> None:
         """Write a new reservation; with `replaces`, overwrite an existing one only while it is in that status.
         Refused (TransactionRefused.reservation_refused) otherwise. A held reservation (one with an expiry)
@@ -114,14 +156,18 @@ class StockTransaction:
         self._put(RESERVATION, reservation, condition)
 
     def move_reservation(self, reservation_id: str, current: ReservationStatus, target: ReservationStatus,
-                         reason: str | None = None) -> None:
+                         reason: str | None = None, staff_action: dict | None = None) -> None:
         """Move a reservation from `current` to `target` (with `reason`, if any), only while it is still
         `current`: refused (TransactionRefused.reservation_refused) when it changed under the caller. It
-        leaves the expiry index (no expiry, no hold shard) whatever the target."""
+        leaves the expiry index (no expiry, no hold shard) whatever the target. `staff_action` ({by, action,
+        reason, at}) is appended to the reservation's record of staff actions."""
         actions = [Reservation.status.set(target.value), Reservation.updated_at.set(self.now_ms),
                    Reservation.expires_at.remove(), Reservation.hold_shard.remove()]
         if reason:
             actions.append(Reservation.status_reason.set(reason))
+        if staff_action:
+            actions.append(Reservation.staff_actions.set(
+                (Reservation.staff_actions | []).append([StaffActionMap(**staff_action)])))
         self._update(RESERVATION, Reservation(reservation_id), actions, Reservation.status == current.value)
 
     def release_hold(self, hold: Reservation, reason: str) -> None:
@@ -138,6 +184,18 @@ class StockTransaction:
         for allocation in hold.allocations:
             op = StockOp(allocation.sku, allocation.warehouse_id, Movement.RELEASE, int(allocation.qty))
             self.stock(op, source=f"{hold.source}:{hold.reservation_id}", reason=reason)
+
+    def count_open_hold(self, owner: str, limit: int | None) -> None:
+        """One more open hold for `owner`, only while it has fewer than `limit` (if any): refused
+        (TransactionRefused.open_holds_full) at the limit."""
+        delta, _ = self._open_hold_moves.get(owner, (0, None))
+        self._open_hold_moves[owner] = (delta + 1, limit)
+
+    def uncount_open_hold(self, owner: str) -> None:
+        """One open hold of `owner` fewer (its hold was committed, shipped or released). Unguarded: a hold
+        always ends, whatever the count says."""
+        delta, limit = self._open_hold_moves.get(owner, (0, None))
+        self._open_hold_moves[owner] = (delta - 1, limit)
 
     def record_preemption(self, hold_id: str, *, kind: str, received_at: str, platform: str, shop: str,
                           order_id: str, outcome: dict, detail: dict) -> None:
@@ -217,28 +275,64 @@ class StockTransaction:
             updates.append((first.label, StockItem(first.sku, first.warehouse_id), actions, condition))
         return updates
 
+    def _open_hold_updates(self) -> list[tuple[str, object, list, Condition | None]]:
+        """One update per owner: the summed change, guarded by the limit when it adds a hold."""
+        updates = []
+        for owner, (delta, limit) in self._open_hold_moves.items():
+            if delta == 0:
+                continue
+            condition = None
+            if delta > 0 and limit is not None:
+                condition = OpenHolds.open_holds.does_not_exist() | (OpenHolds.open_holds <= limit - delta)
+            updates.append((OPEN_HOLDS + owner, OpenHolds(keys.open_holds(owner)),
+                            [OpenHolds.open_holds.add(delta)], condition))
+        return updates
+
     @property
     def size(self) -> int:
-        return len(self._puts) + len(self._updates) + len(self._counter_moves)
+        return len(self._puts) + len(self._updates) + len(self._counter_moves) + len(self._open_hold_moves)
 
     def commit(self) -> None:
+        """Write every item or none. TransactionRefused when a condition failed; errors.Busy when conflicts
+        outlasted the time budget (nothing written either way)."""
         if self.size > MAX_TRANSACTION_ITEMS:
-            raise ValueError(f"transaction of {self.size} items exceeds {MAX_TRANSACTION_ITEMS}")
-        updates = self._updates + self._counter_updates()
-        labels = [p[0] for p in self._puts] + [u[0] for u in updates]
-        try:
-            with TransactWrite(connection=connection_for(StockItem)) as txn:
-                for _, item, condition in self._puts:
-                    txn.save(item, condition=condition)
-                for _, item, actions, condition in updates:
-                    txn.update(item, actions=actions, condition=condition)
-        except TransactWriteError as exc:
-            reasons = exc.cancellation_reasons or []
-            codes = [(r.code if r else "None") for r in reasons]
-            failed = [label for label, code in zip(labels, codes) if code == "ConditionalCheckFailed"]
-            if not reasons:
-                raise
-            raise TransactionRefused(failed, codes) from exc
+            raise TransactionTooLarge(self.size)
+        updates = self._updates + self._open_hold_updates() + self._counter_updates()
+        until = time_budget.deadline()
+        attempt = 0
+        while True:
+            try:
+                _transact_write(self._puts, updates)
+                return
+            except TransactionRefused as refused:
+                if not refused.conflict:
+                    raise
+                if not time_budget.wait_before_retry(attempt, until):
+                    logger.warning("transaction still in conflict when its time budget ran out",
+                                   extra={"source": self.source, "attempts": attempt + 1, "codes": refused.codes})
+                    raise Busy("stock is busy: the change kept colliding with other changes and was not made; "
+                               "send the same request again", retry_after_s=time_budget.RETRY_AFTER_S) from refused
+                attempt += 1
+
+
+def _transact_write(puts: list[tuple[str, object, Condition | None]],
+                    updates: list[tuple[str, object, list, Condition | None]]) -> None:
+    """The one TransactWriteItems call; a cancellation becomes TransactionRefused naming the labelled items
+    whose condition failed, with every item's cancellation code."""
+    labels = [p[0] for p in puts] + [u[0] for u in updates]
+    try:
+        with TransactWrite(connection=connection_for(StockItem)) as txn:
+            for _, item, condition in puts:
+                txn.save(item, condition=condition)
+            for _, item, actions, condition in updates:
+                txn.update(item, actions=actions, condition=condition)
+    except TransactWriteError as exc:
+        reasons = exc.cancellation_reasons or []
+        if not reasons:
+            raise
+        codes = [(r.code if r else "None") for r in reasons]
+        failed = [label for label, code in zip(labels, codes) if code == "ConditionalCheckFailed"]
+        raise TransactionRefused(failed, codes) from exc
 
 
 _COUNTERS = {"on_hand": StockItem.on_hand, "reserved": StockItem.reserved, "available": StockItem.available}

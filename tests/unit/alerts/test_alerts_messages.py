@@ -8,7 +8,7 @@ from stocklink.alerts.messages import (
     Alert, WarehouseStock, action_text, build_alert, days_of_cover, filter_policy, message_attributes,
     sns_publish_kwargs, sns_subject, suggest_transfer,
 )
-from stocklink.alerts.rules import from_oversell, from_stock_changed, policy_for
+from stocklink.alerts.rules import from_order_needs_attention, from_oversell, from_stock_changed, policy_for
 from stocklink.alerts.state import AlertKey, Observation, Policy, decide, tick
 
 WAREHOUSES = [
@@ -68,6 +68,18 @@ def test_oversell_alert_text():
     assert alert.severity == "red" and alert.channel == "tiktok"
     assert alert.action == ("SKU X oversold on tiktok (order O-9: wanted 3, 0 available). 0 was pushed to "
                             "every channel; fill the backorder or cancel and refund it")
+
+
+def test_order_needs_attention_alert_text():
+    o = from_order_needs_attention({"platform": "shopify", "shop": "s1", "order_id": "1001",
+                                    "reason": "34 SKUs: one committed reservation takes at most 32",
+                                    "lines": [{"sku": f"S{n}", "qty": 2} for n in range(34)]}, 50)
+    assert (o.key, o.level) == (AlertKey("order_needs_attention", "*", "order:shopify:s1:1001"), Level.RED)
+    alert = build_alert(decide(None, o, policy_for("order_needs_attention")))
+    assert alert.severity == "red" and alert.channel == "shopify"
+    assert alert.title == "[RED] Order needs attention: * (shopify:s1:1001)"
+    assert alert.action.startswith("Order 1001 on shopify/s1 was not applied (34 SKUs: one committed "
+                                   "reservation takes at most 32): 68 units of 34 SKUs are not reserved.")
 
 
 def test_recovery_and_repeat_alerts():

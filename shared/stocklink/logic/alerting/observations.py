@@ -1,6 +1,6 @@
 """Bus events -> observations: what each event says about a SKU (a warehouse's stock, its listings on the
-channels, an oversold or unmapped order, a sync anomaly, a ledger mismatch, a forecast signal). Grading
-them against the stored alert states is stocklink.logic.alerting.grading's job."""
+channels, an oversold or unmapped order or one needing attention, a sync anomaly, a ledger mismatch, a
+forecast signal). Grading them against the stored alert states is stocklink.logic.alerting.grading's job."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -11,7 +11,8 @@ from stocklink.alerts import rules
 from stocklink.alerts.levels import Level, Thresholds
 from stocklink.alerts.state import Observation
 from stocklink.events import (FORECAST_BURST, FORECAST_SLOW_MOVER, FORECAST_STOCKOUT_RISK, LEDGER_MISMATCH,
-                              ORDER_OVERSOLD, ORDER_UNMAPPED, STOCK_CHANGED, SYNC_ANOMALY)
+                              ORDER_NEEDS_ATTENTION, ORDER_OVERSOLD, ORDER_UNMAPPED, STOCK_CHANGED,
+                              SYNC_ANOMALY)
 from stocklink.logic.alerting import forecast_signals, rules_api
 from stocklink.observability import logger
 from stocklink.store import repository
@@ -49,6 +50,8 @@ def from_event(detail_type: str, detail: Mapping[str, Any], at: int) -> list[Obs
         return [rules.from_unmapped_sku({"platform": detail.get("platform"), "shop": detail.get("shop"),
                                          "order_id": detail.get("order_id"), **line}, at)
                 for line in detail.get("unmapped") or [] if line.get("listing_id")]
+    if detail_type == ORDER_NEEDS_ATTENTION:
+        return [rules.from_order_needs_attention(detail, at)]
     if detail_type == SYNC_ANOMALY:
         return [rules.from_sync_anomaly(detail, at)]
     if detail_type == LEDGER_MISMATCH:

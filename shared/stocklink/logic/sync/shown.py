@@ -17,11 +17,12 @@ _TAKES_UNITS = (OrderEventKind.CREATED, OrderEventKind.PAID)
 
 def shown_change(event: OrderEvent, outcome: Mapping) -> dict[str, int]:
     """listing id → change of what it may still sell, for an order event applied now (not a replay):
-    minus its units when the order first took them (a new hold, a hold paid at once, or an oversell: the
-    platform sold them either way), plus its units when a cancellation released them."""
+    minus its units when the order first took them (a new hold, a hold paid at once, an oversell or an
+    order needing attention: the platform sold them either way), plus its units when a cancellation released them."""
     if outcome.get("duplicate"):
         return {}
-    if event.kind in _TAKES_UNITS and (outcome.get("status") == "oversold" or "allocations" in outcome):
+    if event.kind in _TAKES_UNITS and (outcome.get("status") in ("oversold", "needs_attention")
+                                       or "allocations" in outcome):
         sign = -1
     elif event.kind is OrderEventKind.CANCELLED and outcome.get("status") == "applied":
         sign = 1
