@@ -116,7 +116,7 @@ def measure_processes(n: int, drain_s: float) -> tuple[dict[str, dict[str, float
         url = rt.url
         for method, path, body in [
             ("PUT", "/warehouses/WH-CPU", {"name": "CPU bench", "region": "local", "priority": 1}),
-            ("PUT", "/skus/CPU-HOT", {"name": "Hot item", "price": "9.90"}),
+            ("PUT", "/skus/CPU-HOT", {"name": "Hot item", "price": 9.9}),
             ("POST", "/stock/receipts", {"warehouse_id": "WH-CPU", "lines": [{"sku": "CPU-HOT", "qty": 100000}],
                                          "reference": f"cpu-{run}"}),
             ("PUT", f"/shops/shopify/{SHOP}", {"webhook_secret": SHOP_SECRET, "shop_domain": SHOP}),
