@@ -18,6 +18,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Callable, Iterable
 
+from infra.local.queues import MotoQueues, Received
 from infra.local.workers import ACCOUNT_ID, REGION
 
 log = logging.getLogger("stocklink.local")
@@ -59,53 +60,15 @@ def create_redriven_queue(sqs, name: str, visibility_timeout_s: int, max_receive
     return url, dlq
 
 
-def queue_depth(sqs, url: str) -> int:
-    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
-    return int(attrs["ApproximateNumberOfMessages"])
-
-
-def receive(sqs, url: str, n: int, wait_seconds: int, stop: threading.Event) -> list[dict]:
-    """Up to n messages (long poll); [] after a pause when moto is stopping or fails transiently."""
-    try:
-        return sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=min(10, n),
-                                   WaitTimeSeconds=wait_seconds).get("Messages", [])
-    except Exception:  # noqa: BLE001 - moto stopping, or transient
-        stop.wait(0.2)
-        return []
-
-
-def receive_batch(sqs, url: str, batch_size: int, window_s: float, wait_seconds: int,
-                  stop: threading.Event) -> list[dict]:
-    """What Lambda's SQS event source hands one invocation: once a record is in, up to batch_size records
-    gathered for at most window_s (no window: what one receive returns, so the record goes at once)."""
-    msgs = receive(sqs, url, batch_size, wait_seconds, stop)
-    deadline = time.monotonic() + window_s
-    while msgs and len(msgs) < batch_size and not stop.is_set():
-        left = deadline - time.monotonic()
-        if left <= 0:
-            break
-        more = receive(sqs, url, batch_size - len(msgs), 0, stop)
-        if more:
-            msgs += more
-        else:
-            stop.wait(min(0.1, left))
-    return msgs
-
-
-def _in_tens(entries: list[dict]) -> list[list[dict]]:
-    """SQS batch calls take at most 10 entries."""
-    return [entries[i:i + 10] for i in range(0, len(entries), 10)]
-
-
-def invoke_with_batch(sqs, url: str, msgs: list[dict], invoke: Callable[[str, dict], object], function: str,
-                      label: str, retry_after_s: int, record_extra: dict | None = None) -> int:
+def invoke_with_batch(queues: MotoQueues, url: str, msgs: list[Received], invoke: Callable[[str, dict], object],
+                      function: str, label: str, retry_after_s: int, record_extra: dict | None = None) -> int:
     """What Lambda's SQS event source does with one batch: invoke `function` with the records and wait;
     records it reports in batchItemFailures (all of them if it failed) become visible again after
     retry_after_s (the queue's redrive moves them to its DLQ after N receives), the rest are deleted.
     Returns how many were deleted."""
-    records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+    records = [{"messageId": m.message_id, "receiptHandle": m.receipt_handle, "body": m.body,
                 "eventSource": "aws:sqs", **(record_extra or {})} for m in msgs]
-    failed = {m["MessageId"] for m in msgs}
+    failed = {m.message_id for m in msgs}
     try:
         result = invoke(function, {"Records": records})
         if getattr(result, "ok", False):
@@ -115,21 +78,9 @@ def invoke_with_batch(sqs, url: str, msgs: list[dict], invoke: Callable[[str, di
                       (getattr(result, "traceback", None) or getattr(result, "error", "") or "").strip())
     except Exception:  # noqa: BLE001 - the whole batch is retried
         log.exception("%s", label)
-    # As Lambda's event source does: DeleteMessageBatch for what succeeded, a visibility change batch for
-    # what comes back (10 entries a call, the SQS batch limit).
-    done = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(msgs)
-            if m["MessageId"] not in failed]
-    again = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": retry_after_s}
-             for i, m in enumerate(msgs) if m["MessageId"] in failed]
-    deleted = 0
-    try:
-        for entries in _in_tens(done):
-            deleted += len(sqs.delete_message_batch(QueueUrl=url, Entries=entries).get("Successful", []))
-        for entries in _in_tens(again):
-            sqs.change_message_visibility_batch(QueueUrl=url, Entries=entries)
-    except Exception:  # noqa: BLE001 - what is not acknowledged comes back after the visibility timeout
-        log.exception("%s: ack", label)
-    return deleted
+    # As Lambda's event source does: delete what succeeded, make what failed visible again later.
+    queues.retry_later(url, [m.receipt_handle for m in msgs if m.message_id in failed], retry_after_s)
+    return queues.delete(url, [m.receipt_handle for m in msgs if m.message_id not in failed])
 
 
 class EventBus:
@@ -140,6 +91,7 @@ class EventBus:
                  invoke: Callable[[str, dict], object] | None = None,
                  concurrency: Callable[[str], int] | None = None):
         self.moto = moto
+        self.queues = MotoQueues()        # the pollers' side of moto's SQS, without HTTP round trips
         self.rules = tuple(rules)
         self.dispatch = dispatch          # (function name, event) -> async invocation
         self.invoke = invoke              # (function name, event) -> synchronous invocation (queued rules)
@@ -191,29 +143,28 @@ class EventBus:
 
     def _drain(self, rule, url: str) -> None:
         """One poller of a queued rule: batches of up to batch_size records handed to the function."""
-        sqs, delivery = self.moto.client("sqs"), rule.queue
+        delivery = rule.queue
         extra = {"eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:stocklink-local-{rule.name}",
                  "awsRegion": REGION}
         while not self._stop.is_set():
-            msgs = receive_batch(sqs, url, delivery.batch_size, delivery.max_batching_window_s,
-                                 self.wait_seconds, self._stop)
+            msgs = self.queues.receive_batch(url, delivery.batch_size, delivery.max_batching_window_s,
+                                             self.wait_seconds, self._stop)
             if msgs:
-                done = invoke_with_batch(sqs, url, msgs, self.invoke, rule.function,
+                done = invoke_with_batch(self.queues, url, msgs, self.invoke, rule.function,
                                          f"bus rule {rule.name}", delivery.retry_after_s, extra)
                 with self._count_lock:
                     self.delivered += done
 
     def dead_letters(self, rule_name: str) -> int:
         """Records of a queued rule that ended in its dead-letter queue."""
-        return queue_depth(self.moto.client("sqs"), self.dlq_urls[rule_name])
+        return self.queues.depth(self.dlq_urls[rule_name])
 
     def _poll(self, rule, url: str) -> None:
-        sqs = self.moto.client("sqs")
         while not self._stop.is_set():
-            messages = receive(sqs, url, 10, self.wait_seconds, self._stop)
+            messages = self.queues.receive(url, 10, self.wait_seconds, self._stop)
             for message in messages:
                 try:
-                    event = json.loads(message["Body"])
+                    event = json.loads(message.body)
                 except ValueError:
                     log.error("bus rule %s: dropping a non-JSON message", rule.name)
                 else:
@@ -221,12 +172,8 @@ class EventBus:
                     self.dispatch(rule.function, event)
                     with self._count_lock:
                         self.delivered += 1
-            if messages:
-                try:
-                    sqs.delete_message_batch(QueueUrl=url, Entries=[
-                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
-                except Exception:  # noqa: BLE001 - moto stopping: undeleted events are redelivered
-                    log.exception("bus rule %s: ack", rule.name)
+            # Acknowledged once handed over; moto stopping: undeleted events are redelivered.
+            self.queues.delete(url, [m.receipt_handle for m in messages])
 
     def stop(self) -> None:
         self._stop.set()
@@ -296,6 +243,7 @@ class Topics:
         self.moto, self.topics, self.topic_queues = moto, tuple(topics), tuple(topic_queues)
         self.invoke, self.wait_seconds, self.retry_after_s = invoke, wait_seconds, retry_after_s
         self.echo = echo or (lambda line: log.info("%s", line))
+        self.queues = MotoQueues()
         self.arns: dict[str, str] = {}
         self.queue_urls: dict[str, str] = {}
         self.dlq_urls: dict[str, str] = {}
@@ -337,32 +285,30 @@ class Topics:
         self._threads.append(t)
 
     def _console(self, topic_name: str, url: str) -> None:
-        sqs = self.moto.client("sqs")
         while not self._stop.is_set():
-            for m in receive(sqs, url, 10, self.wait_seconds, self._stop):
+            for m in self.queues.receive(url, 10, self.wait_seconds, self._stop):
                 try:
-                    env = json.loads(m["Body"])
+                    env = json.loads(m.body)
                     message = json.loads(env.get("Message", "{}"))
                     attrs = {k: v.get("Value") for k, v in (env.get("MessageAttributes") or {}).items()}
                 except ValueError:
-                    message, attrs = {"raw": m["Body"]}, {}
+                    message, attrs = {"raw": m.body}, {}
                 record = {"topic": topic_name, "message": message, "attributes": attrs,
                           "received_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
                 self.delivered.append(record)
                 del self.delivered[:-1000]
                 self.echo(format_alert(record))
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+                self.queues.delete(url, [m.receipt_handle])
 
     def _consume(self, q, url: str) -> None:
-        sqs = self.moto.client("sqs")
         while not self._stop.is_set():
-            msgs = receive(sqs, url, q.batch_size, self.wait_seconds, self._stop)
+            msgs = self.queues.receive(url, q.batch_size, self.wait_seconds, self._stop)
             if msgs:
-                invoke_with_batch(sqs, url, msgs, self.invoke, q.function, f"topic queue {q.name}",
+                invoke_with_batch(self.queues, url, msgs, self.invoke, q.function, f"topic queue {q.name}",
                                   self.retry_after_s)
 
     def dead_letters(self, name: str) -> int:
-        return queue_depth(self.moto.client("sqs"), self.dlq_urls[name])
+        return self.queues.depth(self.dlq_urls[name])
 
     def stop(self) -> None:
         self._stop.set()

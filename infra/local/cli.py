@@ -83,6 +83,7 @@ def _webhook_delay(text: str) -> str:
 
 
 def run_local(args) -> int:
+    from infra.local import profiling
     from infra.local.runtime import LocalRuntime, relay_to
 
     stop = threading.Event()
@@ -110,6 +111,7 @@ def run_local(args) -> int:
         except RuntimeError as exc:  # clear start-up errors (Java missing, data dir in use, ...)
             print(f"cannot start StockLink: {exc}", file=sys.stderr)
             return 1
+        profiling.start()   # after start-up: the profile is of serving, not of provisioning
         healthy, detail = runtime.wait_healthy(args.health_timeout)
         if not healthy:
             logging.getLogger("stocklink.local").error(
@@ -136,6 +138,7 @@ def run_local(args) -> int:
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # finish the stop even if Ctrl-C is pressed again
         runtime.stop()
+        profiling.write()
 
 
 def _run_demo(args, runtime) -> int:

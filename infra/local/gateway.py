@@ -205,6 +205,10 @@ def proxy_response(result: InvocationResult) -> tuple[int, list[tuple[str, str]]
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as clients of API Gateway get
     server_version = "StockLinkLocal"
+    # Buffered writes: status line, headers and body leave in one send when handle_one_request flushes
+    # (unbuffered, each part was its own send); no Nagle delay on what is sent.
+    wbufsize = -1
+    disable_nagle_algorithm = True
     gateway: "Gateway"
 
     def log_message(self, fmt, *args):  # the gateway writes its own access line

@@ -1,6 +1,7 @@
 """moto in server mode on a free loopback port: EventBridge, SNS, SQS, SSM, Secrets Manager, Step Functions.
 
-moto keeps its state in memory only, per process (two servers in one process share it). The bus, rules and the API-token secret are re-provisioned at each
+moto keeps its state in memory only, per process (two servers in one process share it). The bus, rules
+and the API-token secret are re-provisioned at each
 start, but shop secrets written through the API (PUT /shops) would be lost, so Secrets Manager contents
 can be snapshotted to a JSON file: restored at start, rewritten shortly after every Secrets Manager write
 that goes through the server (and once more at stop). The file holds plain secret values: it is created

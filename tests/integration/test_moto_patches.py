@@ -50,3 +50,18 @@ def test_eventbridge_still_delivers_the_whole_default_event_to_a_queue_target():
     assert all(b["source"] == "stocklink" and b["detail-type"] == "stock.changed" and b["region"] == REGION
                and b["id"] and b["time"] for b in bodies)
     assert jsonpath_ext.parse.cache_info().hits > 0
+
+
+@mock_aws
+def test_sqs_clock_is_moto_s_own_clock_and_visibility_still_holds():
+    import moto.sqs.models as sqs_models
+    from moto.core.utils import unix_time
+
+    assert abs(sqs_models.unix_time() - unix_time()) < 1.0          # the same epoch seconds, not datetimes
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName="clock", Attributes={"VisibilityTimeout": "300"})["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="once")
+    assert len(sqs.receive_message(QueueUrl=url).get("Messages", [])) == 1
+    assert sqs.receive_message(QueueUrl=url).get("Messages", []) == []     # in flight: invisible
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert (attrs["ApproximateNumberOfMessages"], attrs["ApproximateNumberOfMessagesNotVisible"]) == ("0", "1")
