@@ -81,15 +81,18 @@ def main() -> None:
         from functions.staff_api.handler import handler as staff_handler
         from functions.storefront_api.handler import handler as storefront_handler
         from functions.webhook_ingest.handler import handler as webhook_handler
-        staff, store, hooks = ApiClient(staff_handler, "t"), ApiClient(storefront_handler, "t"), ApiClient(webhook_handler, None)
+        staff, store = ApiClient(staff_handler, "t"), ApiClient(storefront_handler, "t")
+        hooks = ApiClient(webhook_handler, None)
         staff.put("/warehouses/wh-a", {"name": "A", "priority": 1})
         staff.put("/skus/HOT", {"name": "hot"})
-        receipt = staff.post("/stock/receipts", {"warehouse_id": "wh-a", "lines": [{"sku": "HOT", "qty": 100000}], "reference": "PO"})
+        receipt = staff.post("/stock/receipts", {"warehouse_id": "wh-a", "reference": "PO",
+                                                 "lines": [{"sku": "HOT", "qty": 100000}]})
         assert receipt.status in (200, 201), receipt.body
         staff.put("/shops/shopify/bench.myshopify.com", {"webhook_secret": "s"})
 
         def reserve(i):
-            r = store.post("/reservations", {"reservation_id": f"r{i}", "channel": "web", "lines": [{"sku": "HOT", "qty": 1}]})
+            r = store.post("/reservations", {"reservation_id": f"r{i}", "channel": "web",
+                                             "lines": [{"sku": "HOT", "qty": 1}]})
             assert r.status in (200, 201), r.body
 
         def commit(i):
@@ -100,7 +103,8 @@ def main() -> None:
             body = _webhook_body(i)
             sig = base64.b64encode(hmac.new(b"s", body, hashlib.sha256).digest()).decode()
             r = hooks.post("/webhooks/shopify/bench.myshopify.com", raw=body, headers={
-                "X-Shopify-Topic": "orders/create", "X-Shopify-Hmac-Sha256": sig, "X-Shopify-Webhook-Id": f"{delivery}{i}",
+                "X-Shopify-Topic": "orders/create", "X-Shopify-Hmac-Sha256": sig,
+                "X-Shopify-Webhook-Id": f"{delivery}{i}",
                 "X-Shopify-Shop-Domain": "bench.myshopify.com",
                 "X-Shopify-Triggered-At": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
             assert r.status == 200, r.body
