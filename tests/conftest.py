@@ -18,3 +18,16 @@ os.environ.update({
 for _logical, _env in {"stock": "STOCK_TABLE", "ledger": "LEDGER_TABLE", "reservations": "RESERVATIONS_TABLE",
                        "events": "EVENTS_TABLE", "catalog": "CATALOG_TABLE"}.items():
     os.environ.setdefault(_env, f"stocklink-{_logical}")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _fresh_container_caches():
+    """Each test starts as a fresh Lambda container: no catalog document or priority cached by the last."""
+    from stocklink.store import catalog, repository
+
+    catalog.forget_cached()
+    repository.forget_warehouse_priorities()
+    yield

@@ -34,11 +34,35 @@ class TtlCache:
         value = load()
         if value is not None or (keep_none and none_seconds != 0):
             with self._lock:
-                self._values.pop(key, None)          # re-inserted last: dicts keep insertion order
-                self._values[key] = (now, value)
-                while self.max_entries is not None and len(self._values) > self.max_entries:
-                    self._values.pop(next(iter(self._values)))
+                self._store(key, now, value)
         return value
+
+    def get_many(self, keys: list[Hashable], load: Callable[[list], dict], none_seconds: float | None = None) -> dict:
+        """get() for many keys with one load(missing keys) -> {key: value} (a key it leaves out is None):
+        one batch read for whatever is not fresh. None is kept for `none_seconds` (0: not kept)."""
+        now, found, missing = self.clock(), {}, []
+        with self._lock:
+            for key in keys:
+                hit = self._values.get(key)
+                limit = self.seconds if hit is None or hit[1] is not None or none_seconds is None else none_seconds
+                if hit is not None and now - hit[0] < limit:
+                    found[key] = hit[1]
+                else:
+                    missing.append(key)
+        if missing:
+            loaded = load(missing)
+            with self._lock:
+                for key in missing:
+                    found[key] = value = loaded.get(key)
+                    if value is not None or none_seconds != 0:
+                        self._store(key, now, value)
+        return found
+
+    def _store(self, key: Hashable, now: float, value: object) -> None:
+        self._values.pop(key, None)          # re-inserted last: dicts keep insertion order
+        self._values[key] = (now, value)
+        while self.max_entries is not None and len(self._values) > self.max_entries:
+            self._values.pop(next(iter(self._values)))
 
     def forget(self, key: Hashable | None = None) -> None:
         with self._lock:

@@ -99,8 +99,19 @@ def _shop(event: OrderEvent) -> str:
 
 def _hold_or_commit(event: OrderEvent, now_ms: int) -> dict:
     rid = reservation_id_for(event)
-    existing = repository.get_reservation(rid)
     wants_commit = event.kind is OrderEventKind.PAID or event.paid
+    if not wants_commit:
+        # A new unpaid order's reservation does not exist yet: it is not read first. Its transaction's
+        # condition says if it does (a redelivery under another id, a paid event first), and then the
+        # order is decided below from the reservation found.
+        resolution = resolve_order_lines(event.platform, event.shop, event.lines)
+        if resolution.lines and not resolution.unmapped:
+            try:
+                return _reserve_order(event, now_ms, resolution, existing=None, wants_commit=False,
+                                      if_exists="raise")
+            except reservations.ReservationExists:
+                pass
+    existing = repository.get_reservation(rid)
     if existing is not None and existing.source != _shop(event):
         # Made by someone else under the order's id (a storefront, before such ids were refused): the
         # order cannot be reserved under it, and that reservation is not the order's to change.
@@ -128,6 +139,15 @@ def _hold_or_commit(event: OrderEvent, now_ms: int) -> dict:
         bus.publish(events.ORDER_UNMAPPED, [{"platform": event.platform, "shop": event.shop,
                                           "order_id": event.order_id, "unmapped": resolution.unmapped}])
         return outcome
+    return _reserve_order(event, now_ms, resolution, existing=existing, wants_commit=wants_commit)
+
+
+def _reserve_order(event: OrderEvent, now_ms: int, resolution, *, existing, wants_commit: bool,
+                   if_exists: str = "replay") -> dict:
+    """Reserve (held, or committed when paid) the order's resolved lines; `existing` is its released
+    reservation to replace, or None for a new one (if it turns out to exist: recorded as applied, or
+    ReservationExists with if_exists="raise")."""
+    rid = reservation_id_for(event)
     target = ReservationStatus.COMMITTED if wants_commit else ReservationStatus.HELD
     skus = len(merge_lines(resolution.lines))
     if skus > reservations.max_allocations(target):
@@ -145,8 +165,7 @@ def _hold_or_commit(event: OrderEvent, now_ms: int) -> dict:
     preempted: list[str] = []
     try:
         result = reservations.reserve(request, actor=f"{event.platform}:{event.shop}", now_ms=now_ms,
-                                      status=target, marker=marker, replaces=replaces,
-                                      known_absent=existing is None)
+                                      status=target, marker=marker, replaces=replaces, if_exists=if_exists)
     except TooLargeForOneTransaction as too_large:
         return _needs_attention(event, resolution.lines, now_ms, too_large.message)
     except InsufficientStock:

@@ -18,16 +18,19 @@ from stocklink.domain.stock import (
     effective_status,
     is_same_transition_done,
     merge_lines,
+    movement_deltas,
     next_status,
     plan_allocations,
     shortfalls,
 )
 from stocklink import bus, events, time_budget
-from stocklink.errors import Busy, IdempotencyConflict, InvalidTransition, NotFound, TooManyRequests
-from stocklink.logic.stock_events import publish_stock_changed
+from stocklink.errors import (Busy, IdempotencyConflict, InsufficientStock, InvalidTransition, NotFound,
+                              TooLargeForOneTransaction, TooManyRequests)
+from stocklink.logic.stock_events import publish_stock_changed, snapshot_after
 from stocklink.store import repository
 from stocklink.store.models import AllocationMap, InboundEvent, LineMap, Reservation
-from stocklink.store.transactions import MAX_TRANSACTION_ITEMS, StockOp, StockTransaction, TransactionRefused
+from stocklink.store.transactions import (MAX_TRANSACTION_ITEMS, StockOp, StockTransaction, TransactionRefused,
+                                          moved)
 
 # A reservation is one transaction: the reservation item, one more fixed item (a platform order's event
 # marker, or a storefront owner's open-hold count) and per allocation (SKU x warehouse) its counter update
@@ -66,25 +69,40 @@ class DuplicateEvent(Exception):
     """The idempotency marker already exists: this business event had its effect before."""
 
 
+class ReservationExists(Exception):
+    """reserve(if_exists="raise") found the reservation made already (`existing`)."""
+
+    def __init__(self, existing: Reservation):
+        super().__init__(existing.reservation_id)
+        self.existing = existing
+
+
 def reserve(request: ReservationRequest, *, actor: str, now_ms: int,
             status: ReservationStatus = ReservationStatus.HELD, marker: InboundEvent | None = None,
-            replaces: ReservationStatus | None = None, known_absent: bool = False,
+            replaces: ReservationStatus | None = None, if_exists: str = "replay",
             open_holds_limit: int | None = None) -> ReserveResult:
     """Reserve every line or nothing. `replaces`: overwrite an existing reservation in that status
-    (a paid platform order re-reserving after its hold was released). `known_absent`: the caller has
-    just looked the reservation up; the conditional put still guards the race. A storefront hold with an
+    (a paid platform order re-reserving after its hold was released). A storefront hold with an
     owner counts toward its owner's open holds, refused (TooManyRequests) at `open_holds_limit` if given.
-    TooLargeForOneTransaction (nothing written) when it would draw on more stock items than fit."""
-    if replaces is None and not known_absent:
-        existing = repository.get_reservation(request.reservation_id)
-        if existing is not None:
-            return replay(existing, request)
+    TooLargeForOneTransaction (nothing written) when it would draw on more stock items than fit.
+
+    The reservation is not looked up first (a new one is the common case): the transaction's condition
+    refuses it if it exists, and only then is it read, to replay it (if_exists="replay") or to hand it to
+    the caller (if_exists="raise": ReservationExists). A plan that cannot be made (short, too large) is
+    also checked against an existing reservation, which a replay answers whatever the pool holds now."""
     lines = merge_lines(list(request.lines))
     skus = [line.sku for line in lines]
     until, attempt = time_budget.deadline(), 0
     while True:
         # From consistent reads: InsufficientStock here is the pool's real state, never a lost race.
-        plan = plan_allocations(lines, repository.stock_levels(skus), max_allocations(status))
+        levels, items = repository.stock_read(skus)
+        try:
+            plan = plan_allocations(lines, levels, max_allocations(status))
+        except (InsufficientStock, TooLargeForOneTransaction):
+            found = _existing_answer(request, if_exists) if replaces is None else None
+            if found is not None:
+                return found
+            raise
         reservation = new_reservation(request, plan, status, now_ms)
         txn = StockTransaction(actor=actor, source=request.source + ":" + request.reservation_id,
                                reason=None, now_ms=now_ms)
@@ -102,17 +120,19 @@ def reserve(request: ReservationRequest, *, actor: str, now_ms: int,
         except TransactionRefused as refused:
             if refused.duplicate:
                 raise DuplicateEvent(marker.event_key) from refused
-            if refused.open_holds_full:
-                raise TooManyRequests(
-                    f"{request.owner} has {open_holds_limit} open holds, its limit: commit or release some, or "
-                    f"let them expire", limit=open_holds_limit) from refused
-            if refused.reservation_refused:
+            if refused.reservation_refused:   # before the open-hold count: a replay is answered as one
                 existing = repository.get_reservation(request.reservation_id)
                 if existing is not None:
                     if replaces is not None:
                         raise InvalidTransition(f"reservation is {existing.status}", status=existing.status)
+                    if if_exists == "raise":
+                        raise ReservationExists(existing) from refused
                     return replay(existing, request)
                 # the replaced item changed status under us: plan again
+            if refused.open_holds_full:
+                raise TooManyRequests(
+                    f"{request.owner} has {open_holds_limit} open holds, its limit: commit or release some, or "
+                    f"let them expire", limit=open_holds_limit) from refused
             # A warehouse's guard failed: another change took units since the read. Read again and plan
             # again: either this plan wins next time or the fresh read shows the pool really short.
             if not time_budget.wait_before_retry(attempt, until):
@@ -120,10 +140,29 @@ def reserve(request: ReservationRequest, *, actor: str, now_ms: int,
                            "same request again", retry_after_s=time_budget.RETRY_AFTER_S) from refused
             attempt += 1
             continue
-        publish_stock_changed(((a.sku, a.warehouse_id) for a in plan), "reserve", request.source)
+        publish_stock_changed(((a.sku, a.warehouse_id) for a in plan), "reserve", request.source,
+                              snapshots=_snapshots_after(items, plan, status))
         if status is ReservationStatus.COMMITTED:
             publish_committed(reservation, now_ms)
         return ReserveResult(reservation, replayed=False)
+
+
+def _existing_answer(request: ReservationRequest, if_exists: str) -> ReserveResult | None:
+    """A plan could not be made: the replay if the reservation exists (or ReservationExists), else None."""
+    existing = repository.get_reservation(request.reservation_id)
+    if existing is None:
+        return None
+    if if_exists == "raise":
+        raise ReservationExists(existing)
+    return replay(existing, request)
+
+
+def _snapshots_after(items: dict[str, list], plan: list[Allocation], status: ReservationStatus) -> dict[str, dict]:
+    """The counters this reservation's transaction left, from the read its plan was made from."""
+    movements = [Movement.RESERVE] + ([Movement.COMMIT] if status is ReservationStatus.COMMITTED else [])
+    return {sku: snapshot_after(sku, sku_items, [(a.warehouse_id, movement_deltas(m, a.qty))
+                                                 for a in plan if a.sku == sku for m in movements])
+            for sku, sku_items in items.items()}
 
 
 def record_oversell(request: ReservationRequest, *, now_ms: int, marker: InboundEvent | None,
@@ -151,15 +190,18 @@ def record_oversell(request: ReservationRequest, *, now_ms: int, marker: Inbound
 def transition(reservation_id: str, action: ReservationAction, *, actor: str, now_ms: int,
                marker: InboundEvent | None = None, allow_expired: bool = False,
                only_if_expired: bool = False, reason: str | None = None, source: str | None = None,
-               staff_action: dict | None = None) -> Reservation:
+               staff_action: dict | None = None, current: Reservation | None = None) -> Reservation:
     """Move a reservation along; a repeated action that already happened returns it unchanged.
 
     `only_if_expired` is the sweep's guard: it releases a hold only while it is still held and expired,
     so a hold committed in the meantime is left alone. `source`: move it only if it is that source's
     (NotFound otherwise, as for a missing one). `staff_action` ({by, action, reason, at}) is recorded on it.
+    `current`: the reservation as the caller just read it, decided on without reading it again (the
+    transaction's status condition still guards it; a refusal reads it afresh). The reservation returned
+    is the one read with this transaction's changes applied (store.transactions.moved), not read back.
     """
     for _attempt in range(_TRANSITION_ATTEMPTS):
-        reservation = repository.get_reservation(reservation_id)
+        reservation, current = current or repository.get_reservation(reservation_id), None
         if reservation is None or (source is not None and reservation.source != source):
             raise NotFound(f"reservation {reservation_id} not found")
         status = ReservationStatus(reservation.status)
@@ -194,7 +236,7 @@ def transition(reservation_id: str, action: ReservationAction, *, actor: str, no
                                   action.value, reservation.source)
         else:
             publish_committed(reservation, now_ms)
-        return repository.get_reservation(reservation_id)
+        return moved(reservation, target, now_ms, reason, staff_action)
     raise InvalidTransition(f"reservation {reservation_id} kept changing; try again", status="busy")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from stocklink import bus, events
+from stocklink.domain.stock import Deltas
 from stocklink.observability import logger
 from stocklink.store import reconcile_models, repository
 from stocklink.time import now_ms
@@ -17,8 +18,9 @@ from stocklink.time import now_ms
 PUBLISH_FAILED = "publish_failed"
 
 
-def stock_snapshot(sku: str) -> dict:
-    items = repository.stock_items(sku)
+def stock_snapshot(sku: str, items: list | None = None) -> dict:
+    """The SKU's counters per warehouse and in total, from `items` (StockItem) or a fresh read."""
+    items = repository.stock_items(sku) if items is None else items
     warehouses = [
         {"warehouse_id": i.warehouse_id, "on_hand": int(i.on_hand), "reserved": int(i.reserved),
          "available": int(i.available), "in_transit": int(i.in_transit or 0)}
@@ -28,10 +30,31 @@ def stock_snapshot(sku: str) -> dict:
     return {"sku": sku, "warehouses": warehouses, "totals": totals}
 
 
-def publish_stock_changed(touched: Iterable[tuple[str, str]], cause: str, source: str) -> None:
-    """One event per touched (sku, warehouse), carrying that warehouse's and the SKU's totals."""
+def snapshot_after(sku: str, items: list, moves: Iterable[tuple[str, Deltas]]) -> dict:
+    """stock_snapshot of the items read before a transaction, with that transaction's own (warehouse, deltas)
+    applied: the counters as it left them. Another change may have landed between the read and the write
+    (the guard allowed both), so a total may be off by what that change moved; that change publishes its
+    own event, and consumers that act on a quantity read it again (channel sync's guard, reconciliation)."""
+    snapshot = stock_snapshot(sku, items)
+    by_warehouse = {w["warehouse_id"]: w for w in snapshot["warehouses"]}
+    for warehouse_id, deltas in moves:
+        row = by_warehouse.get(warehouse_id)
+        if row is not None:
+            row["on_hand"] += deltas.on_hand
+            row["reserved"] += deltas.reserved
+            row["available"] += deltas.available
+    snapshot["totals"] = {key: sum(w[key] for w in snapshot["warehouses"])
+                          for key in ("on_hand", "reserved", "available", "in_transit")}
+    return snapshot
+
+
+def publish_stock_changed(touched: Iterable[tuple[str, str]], cause: str, source: str,
+                          snapshots: dict[str, dict] | None = None) -> None:
+    """One event per touched (sku, warehouse), carrying that warehouse's and the SKU's totals: from
+    `snapshots` by SKU (snapshot_after) where given, else read again."""
     touched = list(dict.fromkeys(touched))
-    snapshots = {sku: stock_snapshot(sku) for sku in dict.fromkeys(sku for sku, _ in touched)}
+    snapshots = snapshots or {}
+    snapshots = {sku: snapshots.get(sku) or stock_snapshot(sku) for sku in dict.fromkeys(sku for sku, _ in touched)}
     details = []
     for sku, warehouse_id in touched:
         snapshot = snapshots[sku]

@@ -68,9 +68,9 @@ def get(reservation_id: str, now_ms: int, *, owner: str | None) -> dict:
 
 def move(reservation_id: str, action: ReservationAction, *, actor: str, now_ms: int) -> dict:
     """A storefront token moves its own reservation."""
-    _owned(reservation_id, actor)
     reservation = reservations.transition(reservation_id, action, actor=actor, now_ms=now_ms,
-                                          reason=f"storefront {action.value}", source=STOREFRONT)
+                                          reason=f"storefront {action.value}", source=STOREFRONT,
+                                          current=_owned(reservation_id, actor))
     return reservations.view(reservation, now_ms)
 
 

@@ -1,11 +1,21 @@
 """The catalog table by name: warehouses, SKUs, shops, listings (with the reverse index channel sync
-reads) and each shop's allocation settings. Callers name things; the keys are store.keys'."""
+reads) and each shop's allocation settings. Callers name things; the keys are store.keys'.
+
+The hot paths (a reservation, a platform order) read SKUs, shops and listings through a per-container
+cache (ttl_cache), so a warm container spends no DynamoDB request on them:
+- a SKU that exists is kept CATALOG_KNOWN_SECONDS (SKUs are never deleted, so "it exists" never goes stale);
+  an unknown SKU only CATALOG_SECONDS, so one created meanwhile is found within that bound;
+- a shop's document and a listing (or its absence) CATALOG_SECONDS: a changed listing mapping or shop URL is
+  honoured by every container within that bound.
+A write through this module forgets the entry in its own container at once. A stale entry never breaks a
+guard: it only chooses which SKUs an order names, and every stock change stays conditional in DynamoDB."""
 from __future__ import annotations
 
 from typing import Iterable
 
 from stocklink.store import keys, paging
 from stocklink.store.models import CatalogItem
+from stocklink.ttl_cache import TtlCache
 from stocklink.store.repository import (
     batch_get_catalog,
     batch_get_catalog_keys,
@@ -14,6 +24,19 @@ from stocklink.store.repository import (
     list_catalog,
     put_catalog,
 )
+
+
+CATALOG_SECONDS = 10.0         # the longest a changed shop or listing, or a new SKU, goes unseen elsewhere
+CATALOG_KNOWN_SECONDS = 300.0  # a SKU known to exist (never deleted)
+_skus = TtlCache(CATALOG_KNOWN_SECONDS, max_entries=20_000)
+_shops = TtlCache(CATALOG_SECONDS, max_entries=2_000)
+_listings = TtlCache(CATALOG_SECONDS, max_entries=20_000)
+
+
+def forget_cached() -> None:
+    """Drop every cached catalog document (a test starting a fresh container)."""
+    for cache in (_skus, _shops, _listings):
+        cache.forget()
 
 
 # --- warehouses and SKUs ---------------------------------------------------------------------------------
@@ -39,23 +62,28 @@ def warehouses_page(limit: int, cursor: str | None) -> paging.Page:
 
 def put_sku(sku: str, data: dict, now_ms: int) -> dict | None:
     """Returns the document it replaced (None if new)."""
+    _skus.forget(sku)
     return put_catalog(keys.SKU, sku, data, now_ms)
 
 
 def skus(wanted: Iterable[str]) -> dict[str, dict]:
-    """The master SKUs among `wanted` that exist, by SKU."""
-    return batch_get_catalog(keys.SKU, wanted)
+    """The master SKUs among `wanted` that exist, by SKU (cached: see the module docstring)."""
+    found = _skus.get_many(list(dict.fromkeys(wanted)), lambda missing: batch_get_catalog(keys.SKU, missing),
+                           none_seconds=CATALOG_SECONDS)
+    return {sku: data for sku, data in found.items() if data is not None}
 
 
 # --- shops ------------------------------------------------------------------------------------------------
 
 def put_shop(platform: str, shop: str, data: dict, now_ms: int) -> dict | None:
     """Returns the document it replaced (None if new)."""
+    _shops.forget((platform, shop))
     return put_catalog(keys.SHOP, keys.channel(platform, shop), data, now_ms)
 
 
 def shop(platform: str, shop: str) -> dict | None:
-    return get_catalog(keys.SHOP, keys.channel(platform, shop))
+    """The shop's document (cached: see the module docstring)."""
+    return _shops.get((platform, shop), lambda: get_catalog(keys.SHOP, keys.channel(platform, shop)))
 
 
 # --- listings and the reverse index -------------------------------------------------------------------------
@@ -65,14 +93,19 @@ def listing(platform: str, shop: str, listing_id: str) -> dict | None:
 
 
 def listings(platform: str, shop: str, listing_ids: Iterable[str]) -> dict[str, dict]:
-    """A shop's listings among `listing_ids` that exist, by listing id (one BatchGetItem per 100)."""
-    return batch_get_catalog(keys.listing_pk(platform, shop), listing_ids)
+    """A shop's listings among `listing_ids` that exist, by listing id (one BatchGetItem per 100 not cached:
+    see the module docstring)."""
+    pk = keys.listing_pk(platform, shop)
+    found = _listings.get_many([(pk, lid) for lid in dict.fromkeys(listing_ids)], lambda missing: {
+        (pk, lid): data for lid, data in batch_get_catalog(pk, [lid for _, lid in missing]).items()})
+    return {lid: data for (_, lid), data in found.items() if data is not None}
 
 
 def put_listing(platform: str, shop: str, listing_id: str, data: dict, now_ms: int) -> dict | None:
     """Store a listing and keep the reverse index (SKU → listings showing it) in step with its components:
     an entry per component SKU, and none left for a SKU the listing no longer holds. Returns the listing
     it replaced (None if new)."""
+    _listings.forget((keys.listing_pk(platform, shop), listing_id))
     previous = put_catalog(keys.listing_pk(platform, shop), listing_id, data, now_ms)
     ref = keys.listing_ref(platform, shop, listing_id)
     kept = {c["sku"] for c in data["components"]}

@@ -68,14 +68,20 @@ def forget_warehouse_priorities() -> None:
 
 def stock_levels(skus: Iterable[str]) -> dict[str, list[WarehouseStock]]:
     """Planning view: availability per warehouse with the warehouse's priority."""
+    return stock_read(skus)[0]
+
+
+def stock_read(skus: Iterable[str]) -> tuple[dict[str, list[WarehouseStock]], dict[str, list[StockItem]]]:
+    """One consistent Query per SKU: the planning view (stock_levels) and the items it was made from, whose
+    counters a committed change's stock.changed reports without reading them again."""
     priorities = warehouse_priorities()
     levels: dict[str, list[WarehouseStock]] = {}
+    items: dict[str, list[StockItem]] = {}
     for sku in dict.fromkeys(skus):
-        levels[sku] = [
-            WarehouseStock(item.warehouse_id, int(item.available), priorities.get(item.warehouse_id, 100))
-            for item in stock_items(sku)
-        ]
-    return levels
+        items[sku] = stock_items(sku)
+        levels[sku] = [WarehouseStock(item.warehouse_id, int(item.available), priorities.get(item.warehouse_id, 100))
+                       for item in items[sku]]
+    return levels, items
 
 
 def ledger_entries(sku: str, warehouse_id: str) -> list[LedgerEntry]:

@@ -353,3 +353,16 @@ def _guard(op: StockOp) -> dict[str, int]:
     return {}
 
 
+
+
+def moved(reservation: Reservation, target: ReservationStatus, now_ms: int, reason: str | None = None,
+          staff_action: dict | None = None) -> Reservation:
+    """`reservation` as StockTransaction.move_reservation (same arguments) leaves it once committed, without
+    reading it back: the update is made only while the status is the one read, so nothing else changed."""
+    after = Reservation.from_raw_data(reservation.serialize())
+    after.status, after.updated_at, after.expires_at, after.hold_shard = target.value, now_ms, None, None
+    if reason:
+        after.status_reason = reason
+    if staff_action:
+        after.staff_actions = [*(after.staff_actions or []), StaffActionMap(**staff_action)]
+    return after
