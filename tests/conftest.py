@@ -20,7 +20,28 @@ for _logical, _env in {"stock": "STOCK_TABLE", "ledger": "LEDGER_TABLE", "reserv
     os.environ.setdefault(_env, f"stocklink-{_logical}")
 
 
+import threading  # noqa: E402
+
 import pytest  # noqa: E402
+from moto.core.botocore_stubber import BotocoreStubber  # noqa: E402
+
+
+def _serialise_moto() -> None:
+    """moto's in-process backends are not thread-safe (one thread's UpdateItem can iterate an item another
+    thread is changing: "dictionary changed size during iteration"); DynamoDB, SQS and EventBridge are.
+    The handlers' thread pools stay concurrent in their own code; only moto answers one request at a time.
+    Races on real DynamoDB semantics are tested against DynamoDB Local (tests/concurrency)."""
+    process = BotocoreStubber.process_request
+    lock = threading.RLock()
+
+    def serialised(self, request):
+        with lock:
+            return process(self, request)
+
+    BotocoreStubber.process_request = serialised
+
+
+_serialise_moto()
 
 
 @pytest.fixture(autouse=True)
