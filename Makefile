@@ -37,8 +37,11 @@ run: setup
 demo: setup
 	$(PY) -m infra.local.cli local --demo $(ARGS)
 
+# Two pytest-xdist workers, a test file each at a time (module fixtures stay in one worker): the suite's
+# waits (runtimes starting, DynamoDB Local, webhook delays) overlap. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 test: setup
-	$(PY) -m pytest $(ARGS)
+	$(PY) -m pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile) $(ARGS)
 
 bench: setup
 	$(PY) -m tests.bench $(ARGS)

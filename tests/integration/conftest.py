@@ -113,3 +113,15 @@ def stocked(staff):
     staff.post("/stock/receipts", {"warehouse_id": "wh-a", "lines": [{"sku": "TEE-RED-M", "qty": 3}], "reference": "PO-1"})
     staff.post("/stock/receipts", {"warehouse_id": "wh-b", "lines": [{"sku": "TEE-RED-M", "qty": 3}], "reference": "PO-2"})
     return staff
+
+
+def pytest_collection_modifyitems(items):
+    """schemathesis names its per-route items `test[GET /path]`, but on pytest 9 (structured node ids) they all
+    keep the function's id; pytest-xdist schedules by id, so the 47 routes would collapse into one.
+    Each item's id takes its name, as pytest builds it for any parametrized test."""
+    for item in items:
+        if getattr(item, "operation_label", None) and item.nodeid != f"{item.parent.nodeid}::{item.name}":
+            if hasattr(item.parent, "id"):          # pytest >= 9
+                item._id = item.parent.id.child(item.name)
+            else:
+                item._nodeid = f"{item.parent.nodeid}::{item.name}"
