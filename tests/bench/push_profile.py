@@ -14,6 +14,7 @@ HTTP) and its top cumulative entries printed. Prints figures; asserts nothing.
 from __future__ import annotations
 
 import argparse
+import collections
 import cProfile
 import io
 import json
@@ -21,6 +22,8 @@ import os
 import pstats
 import threading
 import time
+
+import botocore.client
 
 from infra import topology
 from infra.local.demo.client import Api, Sandbox, start_sandbox
@@ -156,6 +159,7 @@ def main(argv: list[str] | None = None) -> None:
 
         for i in range(10):                      # warm: clients, pools, caches
             invoke([order(i)], profiled=False)
+
         def run(first: int, n: int, profiled: bool) -> float:
             """CPU seconds of the push threads over n orders paced at --rate."""
             cpu, period = 0.0, 1.0 / args.rate
@@ -165,7 +169,9 @@ def main(argv: list[str] | None = None) -> None:
                 event = order(first + i)        # the staff API's CPU is not counted: it runs before the window
                 tids = push_threads()
                 before = thread_cpu(tids)
+                window[0] = True
                 invoke([event], profiled)
+                window[0] = False
                 tids |= push_threads()
                 after = thread_cpu(tids)
                 cpu += sum(after[t] - before.get(t, 0.0) for t in after)
@@ -174,9 +180,22 @@ def main(argv: list[str] | None = None) -> None:
                     time.sleep(left)
             return cpu
 
+        requests: collections.Counter = collections.Counter()
+        window = [False]
+        original_call = botocore.client.BaseClient._make_api_call
+
+        def counting(self, operation, params):
+            if window[0] and operation != "ReceiveMessage":     # not the staff API's, nor the runtime's pollers
+                requests[operation] += 1
+            return original_call(self, operation, params)
+
+        botocore.client.BaseClient._make_api_call = counting
         cpu = run(10, args.orders, profiled=False)
+        botocore.client.BaseClient._make_api_call = original_call
         print(f"\nchannel_push CPU per order: {cpu / args.orders * 1000:.1f} ms "
               f"({cpu:.2f} s over {args.orders} orders at {args.rate}/s, 5 platforms; thread CPU from /proc)")
+        print(f"AWS requests per order: {sum(requests.values()) / args.orders:.1f} "
+              f"{ {op: round(n / args.orders, 1) for op, n in sorted(requests.items())} }")
         profiles.by_thread.clear()
         profiled_orders = max(1, args.orders // 2)
         cpu = run(10 + args.orders, profiled_orders, profiled=True)
