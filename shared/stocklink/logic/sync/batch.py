@@ -67,10 +67,11 @@ def handle_events(batch: list[Mapping], now_ms: Callable[[], int]) -> BatchResul
     background = executors.io().submit(_mark_dirty_all, merged, zero, now_ms)
     _learn_velocity(merged, now_ms)
     try:
-        guarded, report = guard.guard_skus([*to_sync, *zero], now_ms)
+        guarded, report, snapshot = guard.guard_and_read([*to_sync, *zero], now_ms)
         shared = sync_skus([sku for sku in to_sync if sku not in guarded], now_ms,
                            zero_skus=[sku for sku in zero if sku not in guarded],
-                           event_ms=min(merged.event_times) if merged.event_times else None, guarded=guarded)
+                           event_ms=min(merged.event_times) if merged.event_times else None, guarded=guarded,
+                           snapshot=snapshot)
         report.merge(shared)
         report.listings += shared.listings
     finally:
@@ -115,11 +116,10 @@ def _learn_velocity(merged: _Merged, now_ms: Callable[[], int]) -> None:
         track_velocity = False
     if not track_velocity:
         return
-    for sku, details in merged.changed.items():
-        try:
-            velocity.note_sales(sku, details, now_ms())
-        except Exception:  # noqa: BLE001 - velocity is an estimate; never fail the push over it
-            logger.exception("could not update sales velocity")
+    try:
+        velocity.note_sales_many(merged.changed, now_ms())
+    except Exception:  # noqa: BLE001 - velocity is an estimate; never fail the push over it
+        logger.exception("could not read sales velocity")
 
 
 def _mark_dirty_all(merged: _Merged, zero: list[str], now_ms: Callable[[], int]) -> None:

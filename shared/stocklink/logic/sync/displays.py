@@ -2,6 +2,7 @@
 settings, stock read now, and the allocation rules (stocklink.domain.allocation) over all of them."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping
 
 from stocklink.domain.allocation import AllocationSettings, Component, ListingRef, plan_displays
@@ -32,6 +33,54 @@ def listings_and_settings(skus: Iterable[str], with_settings: bool = False
                 for (platform, shop), stored in stored_settings.items()
                 if any(l.channel == f"{platform}#{shop}" for l in out)}
     return out, settings
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What one read of a batch's SKUs found: the listings showing them with their shops' settings, stock of
+    every SKU those listings hold (read at `read_at`, taken before the read) and the listings' sync states
+    (read after the stock). The guard reads it once for the batch and the shared sync reuses it for the SKUs
+    left to it while it is fresh (push.SNAPSHOT_MAX_AGE_MS), instead of reading all of it again."""
+    listings: list[ListingRef]
+    settings: dict[str, AllocationSettings]
+    stock: dict[str, dict[str, int]]
+    read_at: int
+    states: dict                                   # (platform, shop) -> listing id -> ListingSync
+    skus: frozenset[str] = frozenset()             # the SKUs it was read for: their listings are all here
+
+    def showing(self, skus: Iterable[str]) -> tuple[list[ListingRef], dict[str, AllocationSettings]]:
+        """The listings holding one of `skus`, and their shops' settings (as listings_and_settings)."""
+        skus = set(skus)
+        listings = [l for l in self.listings if any(c.sku in skus for c in l.components)]
+        channels = {l.channel for l in listings}
+        return listings, {ch: s for ch, s in self.settings.items() if ch in channels}
+
+    def states_of(self, listings: Iterable[ListingRef]) -> dict:
+        out: dict = {}
+        for listing in listings:
+            shop = tuple(listing.channel.split("#", 1))
+            found = self.states.get(shop, {}).get(listing.listing_id)
+            mine = out.setdefault(shop, {})
+            if found is not None:
+                mine[listing.listing_id] = found
+        return out
+
+
+def read_snapshot(skus: Iterable[str], now_ms: Callable[[], int], components: bool = True) -> Snapshot:
+    """Listings, settings, stock and sync states of `skus` in one pass (see Snapshot): a Query per SKU for
+    its listings, one BatchGetItem for them and their settings, a Query per SKU for stock (sent together),
+    one BatchGetItem for the sync states. `components`: stock of the other SKUs in the listings (bundles) too,
+    which the shared sync's plan needs and the guard does not."""
+    from stocklink.store import sync_models
+
+    skus = list(dict.fromkeys(skus))
+    listings, settings = listings_and_settings(skus, with_settings=True)
+    read_at = now_ms()
+    stock = available(list(dict.fromkeys([*skus, *skus_of(listings)])) if components else skus)
+    ids: dict[tuple[str, str], list[str]] = {}
+    for listing in listings:
+        ids.setdefault(tuple(listing.channel.split("#", 1)), []).append(listing.listing_id)
+    return Snapshot(listings, settings, stock, read_at, sync_models.shops_listing_states(ids), frozenset(skus))
 
 
 def settings_for(channels: Iterable[str]) -> dict[str, AllocationSettings]:

@@ -63,14 +63,17 @@ def key(listing: ListingRef) -> str:
 
 
 def read(sku: str, now_ms: int, pol: RiskPolicy) -> SkuView:
+    """The SKU's view, read now."""
+    return view_of(sku, displays.read_snapshot([sku], lambda: now_ms, components=False), now_ms, pol)
+
+
+def view_of(sku: str, snapshot: displays.Snapshot, now_ms: int, pol: RiskPolicy) -> SkuView:
+    """The SKU's view from a snapshot holding it (a batch's SKUs are read together, once)."""
     from stocklink.channels.registry import UnknownPlatform, adapter_for
 
-    listings, settings = displays.listings_and_settings([sku], with_settings=True)
-    stock = displays.available([sku]).get(sku, {})
-    ids: dict[tuple[str, str], list[str]] = {}
-    for listing in listings:
-        ids.setdefault(tuple(listing.channel.split("#", 1)), []).append(listing.listing_id)
-    states = sync_models.shops_listing_states(ids)
+    listings, settings = snapshot.showing([sku])
+    stock = snapshot.stock.get(sku, {})
+    states = snapshot.states_of(listings)
     singles = [l for l in listings if len(l.components) == 1 and l.components[0].qty == 1]
     view = SkuView(sku, pool(stock), singles, [l for l in listings if l not in singles], settings, states)
     # demand per listing from the sales its platform reported (appended atomically by each order webhook)
@@ -148,11 +151,19 @@ def is_at_risk(view: SkuView, pol: RiskPolicy, was: bool) -> tuple[bool, float]:
 def guard_skus(skus: Iterable[str], now_ms: Callable[[], int]) -> tuple[set[str], SyncReport]:
     """The SKUs of `skus` that are at risk, their units moved (each under its lock); the rest are left to
     the shared sync. While the policy is off only the SKUs of a declared sale are guarded."""
+    guarded, report, _ = guard_and_read(skus, now_ms)
+    return guarded, report
+
+
+def guard_and_read(skus: Iterable[str], now_ms: Callable[[], int]
+                   ) -> tuple[set[str], SyncReport, displays.Snapshot | None]:
+    """guard_skus, and the snapshot the decisions were made from (None when no SKU needed one): the SKUs are
+    read together once, and the shared sync reuses the read for the SKUs left to it while it is fresh."""
     report = SyncReport()
     pol = policy()
     skus = list(dict.fromkeys(skus))
     if not skus:
-        return set(), report
+        return set(), report, None
     states = last_units_models.guard_states(skus)
     flagged = {sku for sku, state in states.items() if state.at_risk}
     declared = {sku for sku, state in states.items() if state.declared(now_ms())}
@@ -160,9 +171,12 @@ def guard_skus(skus: Iterable[str], now_ms: Callable[[], int]) -> tuple[set[str]
         for sku in flagged - declared:
             last_units_models.set_at_risk(sku, False, now_ms())
         skus = [sku for sku in skus if sku in declared]      # a declared sale is guarded with the rule off too
+    if not skus:
+        return set(), report, None
+    snapshot = displays.read_snapshot(skus, now_ms)
     guarded = set()
     for sku in skus:
-        view = read(sku, now_ms(), pol)
+        view = view_of(sku, snapshot, now_ms(), pol)
         risky, _ = is_at_risk(view, pol, sku in flagged)
         # never handed back to the shared sync while a cut channel drains (it would undo the cut)
         risky = risky or sku in declared or bool(view.draining)
@@ -172,7 +186,7 @@ def guard_skus(skus: Iterable[str], now_ms: Callable[[], int]) -> tuple[set[str]
         if risky:
             guarded.add(sku)
             _under_lock(sku, view, pol, now_ms, report)
-    return guarded, report
+    return guarded, report, snapshot
 
 
 def _under_lock(sku: str, view: SkuView, pol: RiskPolicy, now_ms: Callable[[], int], report: SyncReport) -> None:

@@ -27,19 +27,25 @@ SNAPSHOT_MAX_AGE_MS = 250     # a shop starting later than this after the event'
 
 
 def sync_skus(skus: Iterable[str], now_ms: Callable[[], int], *, zero_skus: Iterable[str] = (),
-              event_ms: int | None = None, guarded: Iterable[str] = ()) -> SyncReport:
+              event_ms: int | None = None, guarded: Iterable[str] = (),
+              snapshot: displays.Snapshot | None = None) -> SyncReport:
     """Bring every listing that shows one of `skus` to its current display quantity.
 
     `zero_skus`: push 0 for listings containing them (an oversell: stop selling everywhere at once).
     `event_ms`: when the stock change happened, for the push-latency samples behind the dynamic buffer.
     `guarded`: SKUs the last-units guard moves (logic/sync/guard.py): their listings are left to it.
+    `snapshot`: the guard's read of the batch (displays.Snapshot), used instead of reading again while it
+    covers these SKUs and is at most SNAPSHOT_MAX_AGE_MS old (as old as a shop's first look may be anyway).
     """
     zero = set(zero_skus)
     report = SyncReport()
     skus = list(skus)
     if not skus and not zero:
         return report
-    listings, settings = displays.listings_and_settings(list(dict.fromkeys([*skus, *zero])), with_settings=True)
+    wanted = list(dict.fromkeys([*skus, *zero]))
+    fresh = snapshot is not None and set(wanted) <= snapshot.skus and now_ms() - snapshot.read_at <= SNAPSHOT_MAX_AGE_MS
+    listings, settings = (snapshot.showing(wanted) if fresh
+                          else displays.listings_and_settings(wanted, with_settings=True))
     # the SKUs the guard moves: those it took in this batch, and those another container flagged meanwhile
     flagged = last_units_models.skus_at_risk(displays.skus_of(listings)) if listings else set()
     listings = displays.without_guarded(listings, {*guarded, *flagged})
@@ -49,12 +55,16 @@ def sync_skus(skus: Iterable[str], now_ms: Callable[[], int], *, zero_skus: Iter
     channels = sorted({l.channel for l in listings})
     # One stock read and one read of every shop's last pushes for the shops' first look (they start
     # together); a shop that waits for a slot, or starts late, reads again itself.
-    snapshot = displays.compute(listings, settings, now_ms)
-    first_states = sync_models.shops_listing_states(
-        {tuple(ch.split("#", 1)): [l.listing_id for l in listings if l.channel == ch] for ch in channels})
+    if fresh:
+        first_look = (snapshot.read_at, displays.plan(listings, settings, snapshot.stock, snapshot.read_at))
+        first_states = snapshot.states_of(listings)
+    else:
+        first_look = displays.compute(listings, settings, now_ms)
+        first_states = sync_models.shops_listing_states(
+            {tuple(ch.split("#", 1)): [l.listing_id for l in listings if l.channel == ch] for ch in channels})
 
     def one(channel: str) -> SyncReport:
-        return _sync_shop(channel, listings, settings, zero, now_ms, event_ms, snapshot,
+        return _sync_shop(channel, listings, settings, zero, now_ms, event_ms, first_look,
                           first_states.get(tuple(channel.split("#", 1))))
 
     for result in _each_shop(one, channels):

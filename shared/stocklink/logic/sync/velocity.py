@@ -57,14 +57,15 @@ def demand_rates(data: dict, now_ms: int) -> dict[str, float]:
     return {ch: recent[ch] if ch in recent else steady.get(ch, 0.0) for ch in {*recent, *steady}}
 
 
-def note_sales(sku: str, details: list[Mapping], now_ms: int) -> None:
+def note_sales(sku: str, details: list[Mapping], now_ms: int, stored: dict | None = None) -> None:
     """Learn sales velocity per channel from a SKU's stock.changed details, oldest first: a drop in total
     available caused by a channel's order (source "platform:shop") counts as that channel's sale. One read
-    and one write per SKU, however many changes a batch holds."""
+    and one write per SKU, however many changes a batch holds; `stored`: the SKU's log read already (a batch
+    reads its SKUs' logs together, note_sales_many)."""
     details = [d for d in details if d.get("total_available") is not None]
     if not details:
         return
-    data = sync_models.velocity(sku)
+    data = sync_models.velocity(sku) if stored is None else stored
     for detail in details:
         total = int(detail["total_available"])
         last = data.get("last_total")
@@ -76,6 +77,20 @@ def note_sales(sku: str, details: list[Mapping], now_ms: int) -> None:
             sales.append([now_ms, int(last) - total])
             data.setdefault("sales", {})[channel] = sales[-200:]
     sync_models.save_velocity(sku, data, now_ms)
+
+
+def note_sales_many(changed: Mapping[str, list[Mapping]], now_ms: int) -> None:
+    """note_sales for every SKU of a batch: their logs read in one BatchGetItem instead of a GetItem each."""
+    changed = {sku: details for sku, details in changed.items()
+               if any(d.get("total_available") is not None for d in details)}
+    if not changed:
+        return
+    stored = sync_models.velocities(changed) if len(changed) > 1 else {}
+    for sku, details in changed.items():
+        try:
+            note_sales(sku, details, now_ms, stored.get(sku, {}) if len(changed) > 1 else None)
+        except Exception:  # noqa: BLE001 - velocity is an estimate; never fail the push over it
+            logger.exception("could not update sales velocity")
 
 
 def dynamic_buffers(listings: list[ListingRef], settings: Mapping[str, AllocationSettings],

@@ -1,0 +1,223 @@
+"""channel_push's own CPU per order, and where it goes: functions/channel_push/handler.py driven in this
+process with one stock.changed per order (SKUs listed on the five simulated platforms) at a steady rate.
+
+    PYTHONPATH=shared:. python -m tests.bench.push_profile [--orders 100] [--rate 5] [--top 30]
+
+Starts the local runtime (DynamoDB Local, moto; in memory) and the simulators, seeds the demo catalogue and
+stops the bus (the runtime's own channel_push does not push), then sells one unit per order through the staff
+API and hands the handler an SQS batch holding that order's stock.changed. CPU is counted for the threads
+that run the push (the caller's and the channel-push pools'), read from /proc, so the runtime, the simulators
+and DynamoDB Local sharing this machine are left out. Every push thread runs under cProfile; the merged
+profile is summarised by kind (serialisation, validation, pynamodb, logging/metrics, boto3 set-up, signing,
+HTTP) and its top cumulative entries printed. Prints figures; asserts nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import cProfile
+import io
+import json
+import os
+import pstats
+import threading
+import time
+
+import botocore.client
+
+from infra import topology
+from infra.local.demo.client import Api, Sandbox, start_sandbox
+from infra.local.demo.measure import wait_in_sync
+from infra.local.demo.seed import demo_stock, seed
+from infra.local.runtime import LocalRuntime
+from infra.local.workers import function_environment
+from tests.e2e.runtime_process import free_port
+from tests.integration.apigw import LambdaContext
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+# Profile entries by kind: the first pattern found in "file:function" names the kind.
+KINDS = [
+    ("serialisation", ("json/", "botocore/serialize", "botocore/parsers", "pynamodb/attributes")),
+    ("validation", ("botocore/validate", "pydantic")),
+    ("pynamodb model conversion", ("pynamodb/models", "pynamodb/connection")),
+    ("logging/metrics", ("logging/", "aws_lambda_powertools/logging", "aws_lambda_powertools/metrics")),
+    ("boto3 client set-up", ("boto3/session", "botocore/session", "botocore/client.py:create_client",
+                             "botocore/loaders")),
+    ("AWS request signing (SigV4)", ("botocore/auth", "botocore/signers")),
+    ("botocore events/hooks", ("botocore/hooks",)),
+    ("platform request signing", ("hmac", "hashlib", "stocklink/channels")),
+    ("HTTP", ("urllib3/", "http/client", "socket", "ssl")),
+]
+
+
+def thread_cpu(native_ids) -> dict[int, float]:
+    """CPU seconds (user + system) of each thread of this process, from /proc."""
+    out = {}
+    for tid in native_ids:
+        try:
+            with open(f"/proc/self/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            out[tid] = (int(fields[11]) + int(fields[12])) / _TICKS
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return out
+
+
+def push_threads() -> set[int]:
+    return {t.native_id for t in threading.enumerate()
+            if t.name.startswith("channel-push") or t is threading.main_thread()}
+
+
+class Profiles:
+    """One cProfile per push thread (cProfile sees only the thread that enables it), timed by the thread's
+    own CPU clock (not wall time: waits on the network would swamp it), merged at the end."""
+
+    def __init__(self):
+        self.by_thread: dict[int, cProfile.Profile] = {}
+        self.lock = threading.Lock()
+
+    def wrap(self, fn):
+        def run(*args, **kwargs):
+            with self.lock:
+                profile = self.by_thread.setdefault(threading.get_ident(), cProfile.Profile(time.thread_time))
+            profile.enable()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                profile.disable()
+        return run
+
+    def stats(self) -> pstats.Stats | None:
+        profiles = list(self.by_thread.values())
+        if not profiles:
+            return None
+        stats = pstats.Stats(profiles[0], stream=io.StringIO())
+        for profile in profiles[1:]:
+            stats.add(profile)
+        return stats
+
+
+def by_kind(stats: pstats.Stats) -> dict[str, float]:
+    """Own (tottime) seconds per kind; the rest is the domain and glue code."""
+    out = {name: 0.0 for name, _ in KINDS} | {"other": 0.0}
+    for (filename, _, function), (_, _, tottime, _, _) in stats.stats.items():
+        label = f"{filename}:{function}"
+        kind = next((name for name, patterns in KINDS if any(p in label for p in patterns)), "other")
+        out[kind] += tottime
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--orders", type=int, default=100)
+    parser.add_argument("--rate", type=float, default=5.0)
+    parser.add_argument("--top", type=int, default=30)
+    args = parser.parse_args(argv)
+    runtime = LocalRuntime(port=free_port(), in_memory=True, dev_token="bench-token", relay=None)
+    server = None
+    try:
+        runtime.start()
+        runtime.wait_healthy(90)
+        server, base = start_sandbox(0)
+        api, sandbox = Api(runtime.url, runtime.dev_token), Sandbox(base)
+        catalog = seed(api, sandbox, demo_stock(20, 400))
+        wait_in_sync(api, sandbox, catalog, timeout=120)
+        push_fn = next(f for f in topology.FUNCTIONS if f.name == "channel_push")
+        os.environ.update(function_environment(push_fn, ddb_endpoint=runtime.ddb.endpoint_url,
+                                               aws_endpoint=runtime.moto.endpoint_url))
+        os.environ["POWERTOOLS_METRICS_NAMESPACE"] = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "StockLink")
+        runtime.bus.stop()
+
+        from functions.channel_push import handler as push_handler
+        from stocklink.logic.sync import executors
+
+        profiles = Profiles()
+        original_submit = executors.ThreadPoolExecutor.submit
+        executors.ThreadPoolExecutor.submit = lambda self, fn, *a, **k: original_submit(self, profiles.wrap(fn),
+                                                                                        *a, **k)
+        warehouse = api.call("GET", "/warehouses")["warehouses"][0]["warehouse_id"]
+        skus = [s for s in catalog.skus if s != "DEMO-FLASH"]
+        platforms = ["shopify", "tiktok", "shopee", "lazada", "woocommerce"]
+
+        def order(i: int) -> dict:
+            sku = skus[i % len(skus)]
+            snapshot = api.call("POST", "/stock/adjustments", {"warehouse_id": warehouse, "sku": sku, "delta": -1,
+                                                               "reason": "damaged"})
+            detail = {"sku": sku, "warehouse_id": warehouse, "cause": "reserve",
+                      "source": f"{platforms[i % len(platforms)]}:demo"}
+            if isinstance(snapshot, dict) and snapshot.get("total_available") is not None:
+                detail["total_available"] = snapshot["total_available"]
+            return {"detail-type": "stock.changed", "source": "stocklink", "detail": detail,
+                    "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+
+        def invoke(events: list[dict], profiled: bool):
+            batch = {"Records": [{"messageId": f"m{i}", "receiptHandle": f"r{i}", "eventSource": "aws:sqs",
+                                  "body": json.dumps(e)} for i, e in enumerate(events)]}
+            call = profiles.wrap(push_handler.handler) if profiled else push_handler.handler
+            return call(batch, LambdaContext())
+
+        for i in range(10):                      # warm: clients, pools, caches
+            invoke([order(i)], profiled=False)
+
+        def run(first: int, n: int, profiled: bool) -> float:
+            """CPU seconds of the push threads over n orders paced at --rate."""
+            cpu, period = 0.0, 1.0 / args.rate
+            time.sleep(1.1)                     # a fresh call window for every shop
+            started = time.perf_counter()
+            for i in range(n):
+                event = order(first + i)        # the staff API's CPU is not counted: it runs before the window
+                tids = push_threads()
+                before = thread_cpu(tids)
+                window[0] = True
+                invoke([event], profiled)
+                window[0] = False
+                tids |= push_threads()
+                after = thread_cpu(tids)
+                cpu += sum(after[t] - before.get(t, 0.0) for t in after)
+                left = started + (i + 1) * period - time.perf_counter()
+                if left > 0:
+                    time.sleep(left)
+            return cpu
+
+        requests: collections.Counter = collections.Counter()
+        window = [False]
+        original_call = botocore.client.BaseClient._make_api_call
+
+        def counting(self, operation, params):
+            if window[0] and operation != "ReceiveMessage":     # not the staff API's, nor the runtime's pollers
+                requests[operation] += 1
+            return original_call(self, operation, params)
+
+        botocore.client.BaseClient._make_api_call = counting
+        cpu = run(10, args.orders, profiled=False)
+        botocore.client.BaseClient._make_api_call = original_call
+        print(f"\nchannel_push CPU per order: {cpu / args.orders * 1000:.1f} ms "
+              f"({cpu:.2f} s over {args.orders} orders at {args.rate}/s, 5 platforms; thread CPU from /proc)")
+        print(f"AWS requests per order: {sum(requests.values()) / args.orders:.1f} "
+              f"{ {op: round(n / args.orders, 1) for op, n in sorted(requests.items())} }")
+        profiles.by_thread.clear()
+        profiled_orders = max(1, args.orders // 2)
+        cpu = run(10 + args.orders, profiled_orders, profiled=True)
+        print(f"with cProfile on: {cpu / profiled_orders * 1000:.1f} ms per order over {profiled_orders} orders")
+        stats = profiles.stats()
+        if stats is not None:
+            kinds = by_kind(stats)
+            total = sum(kinds.values()) or 1.0
+            print("profile (own time by kind, % of profiled):")
+            for name, seconds in sorted(kinds.items(), key=lambda kv: -kv[1]):
+                print(f"  {name:<28} {seconds / profiled_orders * 1000:6.2f} ms/order  {seconds / total * 100:5.1f}%")
+            out = io.StringIO()
+            stats.stream = out
+            stats.sort_stats("cumulative").print_stats(args.top)
+            stats.sort_stats("tottime").print_stats(args.top)
+            print(out.getvalue())
+    finally:
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        runtime.stop()
+
+
+if __name__ == "__main__":
+    main()
