@@ -37,6 +37,23 @@ def put_sku(sku: str, body: SkuIn, now_ms: int) -> dict:
     return data
 
 
+def list_skus(page: PageRequest, text: str | None = None, category: str | None = None) -> dict:
+    """GET /skus: catalogue SKUs in SKU order; `text` matches the SKU or its name (case-insensitive
+    substring), `category` the category exactly."""
+    if text is not None and len(text) > 200:
+        raise ValidationFailed("q: at most 200 characters", field="q")
+    needle = text.casefold() if text else None
+
+    def wanted(doc: dict) -> bool:
+        if category is not None and doc.get("category") != category:
+            return False
+        return needle is None or needle in str(doc.get("sku", "")).casefold() \
+            or needle in str(doc.get("name", "")).casefold()
+
+    found = store.skus_page(page.limit, page.cursor, None if needle is None and category is None else wanted)
+    return {"skus": found.items, "next": found.next}
+
+
 def require_warehouse(warehouse_id: str) -> dict:
     data = store.warehouse(warehouse_id)
     if data is None:
