@@ -13,6 +13,7 @@ from stocklink.logic import audit
 from stocklink.logic.paging import PageRequest
 from stocklink.store import catalog as store
 from stocklink.store import repository
+MAX_CATEGORY = 100                      # as SkuIn.category
 KNOWN_PLATFORMS = ("shopify", "tiktok", "shopee", "lazada", "woocommerce", "amazon", "taobao", "jd",
                    "pinduoduo", "storefront")
 
@@ -42,6 +43,8 @@ def list_skus(page: PageRequest, text: str | None = None, category: str | None =
     substring), `category` the category exactly."""
     if text is not None and len(text) > 200:
         raise ValidationFailed("q: at most 200 characters", field="q")
+    if category is not None and len(category) > MAX_CATEGORY:
+        raise ValidationFailed(f"category: at most {MAX_CATEGORY} characters", field="category")
     needle = text.casefold() if text else None
 
     def wanted(doc: dict) -> bool:

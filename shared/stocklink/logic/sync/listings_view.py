@@ -21,6 +21,8 @@ from stocklink.logic.paging import page_request
 from stocklink.logic.sync import displays, views
 from stocklink.store import catalog
 
+MAX_TEXT = 200                  # platform and shop names in the query (the contract's bound)
+
 
 def _cursor_error() -> ValidationFailed:
     return ValidationFailed("cursor: not a cursor of this list; pass the `next` of a previous page unchanged",
@@ -47,8 +49,8 @@ def _text(query: Mapping[str, str], name: str) -> str | None:
     value = query.get(name)
     if value is None or value == "":
         return None
-    if len(value) > 300:
-        raise ValidationFailed(f"{name}: at most 300 characters", field=name)
+    if len(value) > MAX_TEXT:
+        raise ValidationFailed(f"{name}: at most {MAX_TEXT} characters", field=name)
     return value
 
 
