@@ -119,11 +119,32 @@ def test_a_cursor_of_another_sort_is_400(seeded):
 
 
 def test_a_board_page_costs_a_fixed_number_of_requests(seeded, ddb_calls):  # noqa: F811
-    _board(seeded)                                   # settings cached, as in a warm container
+    from stocklink.store import board
+
+    first = _board(seeded, limit=2)                  # settings cached, as in a warm container
+    board._reads.forget()
     ddb_calls.clear()
-    _board(seeded, limit=2)
-    # two stock scan segments, the SKU partition, the plan facts: whatever the number of SKUs' pages
-    assert dict(ddb_calls) == {"Scan": 2, "Query": 2}
+    assert _board(seeded, limit=2) == first
+    # the stock scan's segments, the SKU partition, the plan facts (each one page at this size)
+    assert dict(ddb_calls) == {"Scan": board.STOCK_SEGMENTS, "Query": 2}
+    ddb_calls.clear()
+    second = _board(seeded, limit=2, cursor=first["next"], sort="sku")
+    assert [r["sku"] for r in second["rows"]] == ["MUG-01", "SOCK-01"]   # (BAG, CAP | MUG, SOCK | TEE, TEE)
+    assert dict(ddb_calls) == {}                      # the next page within READ_SECONDS: no request
+
+
+def test_a_board_shows_a_change_once_its_reads_are_older_than_their_bound(seeded, monkeypatch):
+    from stocklink.store import board
+
+    now = [0.0]
+    monkeypatch.setattr(board._reads, "clock", lambda: now[0])
+    board._reads.forget()
+    before = {r["sku"]: r["on_hand"] for r in _board(seeded)["rows"]}
+    seeded.post("/stock/receipts", {"warehouse_id": "wh-a", "reference": "PO-3", "lines": [{"sku": "SOCK-01", "qty": 7}]})
+    now[0] = board.READ_SECONDS - 0.5
+    assert {r["sku"]: r["on_hand"] for r in _board(seeded)["rows"]}["SOCK-01"] == before["SOCK-01"] == 0
+    now[0] = board.READ_SECONDS + 0.5
+    assert {r["sku"]: r["on_hand"] for r in _board(seeded)["rows"]}["SOCK-01"] == 7
 
 
 def test_skus_list_filters_and_pages(seeded):

@@ -9,7 +9,9 @@ in a handful of requests, never a request per SKU and never the ledger.
             the full results (a forecast of 90 days per SKU under a partition of its own)
   catalog   BOARD_SETTINGS / global: the board's thresholds (cached per container, as other settings)
 
-Reads are eventually consistent: a board shows what was committed a moment ago.
+Reads are eventually consistent, and a container keeps what it read for READ_SECONDS: the next page, another
+sort order or filter within that time costs no request (a board shows stock at most that old; a write in
+another function is not seen sooner).
 """
 from __future__ import annotations
 
@@ -24,9 +26,11 @@ from stocklink.store.sales_models import ForecastItem
 from stocklink.ttl_cache import TtlCache
 
 SETTINGS_SECONDS = 10.0        # a changed threshold is seen by every container within this long
-STOCK_SEGMENTS = 2             # parallel scan segments: each reads its share of the table's 1 MB pages
+READ_SECONDS = 5.0             # the board's reads, kept per container (paging through them costs nothing)
+STOCK_SEGMENTS = 4             # parallel scan segments: each reads its share of the table's 1 MB pages
 
 _settings = TtlCache(SETTINGS_SECONDS)
+_reads = TtlCache(READ_SECONDS, max_entries=8)
 _pool: ThreadPoolExecutor | None = None
 
 
@@ -102,7 +106,11 @@ def plan_facts() -> dict[str, dict]:
 
 
 def read_all(warehouse_id: str | None = None) -> tuple[list[tuple], dict[str, dict], dict[str, dict]]:
-    """(stock counters, SKU documents, plan facts), the three reads sent side by side."""
+    """(stock counters, SKU documents, plan facts), the three reads sent side by side (kept READ_SECONDS)."""
+    return _reads.get(warehouse_id, lambda: _read_all(warehouse_id))
+
+
+def _read_all(warehouse_id: str | None) -> tuple[list[tuple], dict[str, dict], dict[str, dict]]:
     pool = _threads()
     docs = pool.submit(sku_documents)
     plans = pool.submit(plan_facts)
@@ -124,3 +132,4 @@ def put_board_settings(data: dict, now_ms: int) -> dict | None:
 
 def forget_cached() -> None:
     _settings.forget()
+    _reads.forget()
