@@ -235,3 +235,20 @@ def test_channels_explain_each_listings_number(shops):
     assert bundle["pool"] - bundle["reserved"] - bundle["buffer"] + bundle["rule_adjustment"] \
         == listings["T-1"]["computed_qty"] == 20
     assert "bundle" in bundle["sources"]["rule_adjustment"]
+
+
+def test_a_forecast_run_gives_the_board_its_plan_facts(staff):
+    from stocklink.logic import forecasting_service
+    from stocklink.store import sales_models
+
+    staff.put("/warehouses/wh-a", {"name": "A", "priority": 1})
+    staff.put("/skus/TEE-RED-M", {"name": "Red tee M", "price": 19.9})
+    staff.post("/stock/receipts", {"warehouse_id": "wh-a", "reference": "PO-1", "lines": [{"sku": "TEE-RED-M", "qty": 9}]})
+    assert _board(staff)["rows"][0]["abc"] is None                            # before any run
+    forecasting_service.run("r1", 1_796_000_000_000)
+    result = sales_models.get_result("TEE-RED-M")
+    from stocklink.store import board
+    board.forget_cached()
+    row = _board(staff)["rows"][0]
+    assert row["abc"] == result["abc_class"]
+    assert row["safety_stock"] is not None and row["safety_stock"] >= result["safety_stock"]
