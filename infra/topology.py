@@ -154,10 +154,11 @@ TABLES: tuple[TableSpec, ...] = (
 FUNCTIONS: tuple[Function, ...] = (
     Function(
         "staff_api", "functions.staff_api.handler.handler",
-        "Staff API: warehouses, SKUs, stock views, receipts, adjustments, ledger, shops, listings, events",
-        # tokens write: POST/DELETE /tokens; audit: GET /audit reads it, every staff/admin write appends
+        "Staff API: warehouses, SKUs, stock views and board, receipts, adjustments, ledger, shops, listings, events",
+        # tokens write: POST/DELETE /tokens; audit: GET /audit reads it, every staff/admin write appends;
+        # forecast read: the stock board's per-SKU plan facts (daily demand, safety stock, ABC class)
         tables={"stock": "write", "ledger": "write", "catalog": "write", "events": "read",
-                "reservations": "read", "tokens": "write", "audit": "read+append"},
+                "reservations": "read", "tokens": "write", "audit": "read+append", "forecast": "read"},
         # shops write: PUT /shops stores credentials it never reads back
         publishes_events=True, secrets={"api_tokens": "read", "shops": "write"},
     ),
@@ -256,6 +257,12 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/openapi.json", "staff_api"),
     Route("PUT", "/warehouses/{warehouse_id}", "staff_api", "token"),
     Route("GET", "/warehouses", "staff_api", "token"),
+    Route("GET", "/warehouses/summary", "staff_api", "token"),
+    Route("GET", "/skus", "staff_api", "token"),
+    Route("GET", "/stock/board", "staff_api", "token"),
+    Route("PUT", "/stock/board/settings", "staff_api", "token"),
+    Route("GET", "/shops", "staff_api", "token"),
+    Route("GET", "/listings", "staff_api", "token"),
     Route("PUT", "/skus/{sku}", "staff_api", "token"),
     Route("GET", "/skus/{sku}/stock", "staff_api", "token"),
     Route("POST", "/stock/receipts", "staff_api", "token"),

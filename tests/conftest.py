@@ -47,8 +47,9 @@ _serialise_moto()
 @pytest.fixture(autouse=True)
 def _fresh_container_caches():
     """Each test starts as a fresh Lambda container: no catalog document or priority cached by the last."""
-    from stocklink.store import catalog, repository
+    from stocklink.store import board, catalog, repository
 
     catalog.forget_cached()
+    board.forget_cached()
     repository.forget_warehouse_priorities()
     yield

@@ -37,6 +37,49 @@ def list_warehouses():
     return json_response(200, catalog.list_warehouses(page_request(query)))
 
 
+@app.get("/warehouses/summary")
+def get_warehouses_summary():
+    from stocklink.logic import board
+    principal(app, "staff_read")
+    return json_response(200, board.warehouses_summary())
+
+
+@app.get("/skus")
+def list_skus():
+    principal(app, "staff_read")
+    query = app.current_event.query_string_parameters or {}
+    return json_response(200, catalog.list_skus(page_request(query), query.get("q") or None,
+                                                query.get("category") or None))
+
+
+@app.get("/stock/board")
+def get_stock_board():
+    from stocklink.logic import board
+    principal(app, "staff_read")
+    return json_response(200, board.stock_board(app.current_event.query_string_parameters or {}))
+
+
+@app.put("/stock/board/settings")
+def put_stock_board_settings():
+    from stocklink.logic import board
+    principal(app, "staff")
+    return json_response(200, board.put_settings(parse_body(app, board.BoardSettingsIn), now_ms()))
+
+
+@app.get("/shops")
+def list_shops():
+    from stocklink.logic.sync import shops_view
+    principal(app, "staff_read")
+    return json_response(200, shops_view.list_shops(page_request(app.current_event.query_string_parameters or {})))
+
+
+@app.get("/listings")
+def list_listings():
+    from stocklink.logic.sync import listings_view
+    principal(app, "staff_read")
+    return json_response(200, listings_view.list_listings(app.current_event.query_string_parameters or {}, now_ms()))
+
+
 @app.put("/skus/<sku>")
 def put_sku(sku: str):
     principal(app, "staff")

@@ -47,7 +47,7 @@ ERROR = obj({"error": {"type": "string", "description": "machine-readable code, 
 HEALTH = obj({"status": {"const": "ok"}})
 LINE = obj({"sku": STR, "qty": INT})
 WAREHOUSE = obj({"warehouse_id": STR, "name": STR, "region": STR, "priority": INT})
-SKU = obj({"sku": STR, "name": STR}, {"price": nullable(NUM), "unit_cost": nullable(NUM)})
+SKU = obj({"sku": STR, "name": STR}, {"price": nullable(NUM), "unit_cost": nullable(NUM), "category": nullable(STR)})
 _LEVELS = {"on_hand": INT, "reserved": INT, "available": INT, "in_transit": INT}
 STOCK_VIEW = obj({"sku": STR, "warehouses": array(obj({"warehouse_id": STR, **_LEVELS})), "totals": obj(_LEVELS)})
 RECEIPT = obj({"warehouse_id": STR, "reference": STR, "lines": array(LINE), "duplicate": BOOL})
@@ -67,8 +67,32 @@ ALLOCATION = obj({"platform": STR, "shop": STR, "rule": {"enum": ["shared", "quo
                   "buffer": INT, "buffer_mode": {"enum": ["static", "dynamic"]}, "ratio": NUM, "minimum": INT,
                   "fixed": INT, "min_display": INT, "max_display": nullable(INT), "sellout_threshold": INT,
                   "sync": BOOL, "warehouses": nullable(array(STR))})
-SKU_CHANNELS = obj({"sku": STR, "listings": array(obj({"platform": STR, "shop": STR, "listing_id": STR})),
-                    "allocation": OBJ})
+_STEP = obj({"step": STR, "setting": nullable(STR), "qty": INT})
+EXPLAIN = obj({"pool": INT, "reserved": INT, "buffer": INT, "rule": {"enum": ["shared", "quota", "fixed"]},
+               "rule_adjustment": INT, "guard": nullable(STR), "shown": nullable(INT)},
+              {"sku": STR, "steps": array(_STEP), "sources": {"type": "object", "additionalProperties": STR}})
+LISTING_STATE = obj({"platform": STR, "shop": STR, "listing_id": STR, "components": array(LINE), "rule": STR,
+                     "sync": BOOL, "computed_qty": nullable(INT), "pushed_qty": nullable(INT),
+                     "pushed_at": nullable(INT), "shown": nullable(INT), "in_sync": BOOL, "status": nullable(STR),
+                     "error": nullable(STR)},
+                    {"read_back_qty": nullable(INT), "read_back_at": nullable(INT), "explain": EXPLAIN})
+SKU_CHANNELS = obj({"sku": STR, "listings": array(LISTING_STATE), "allocation": OBJ})
+LISTINGS = obj({"listings": array(LISTING_STATE), "next": CURSOR})
+_BOARD_STATUS = {"enum": ["normal", "low", "zero", "over"]}
+BOARD_SETTINGS = obj({"low_floor": INT, "over_days": INT})
+BOARD_ROW = obj({"sku": STR, "name": STR, "on_hand": INT, "reserved": INT, "available": INT, "in_transit": INT,
+                 "days_of_cover": nullable(NUM), "status": _BOARD_STATUS, "abc": {"enum": ["A", "B", "C", None]},
+                 "safety_stock": nullable(INT)})
+BOARD = obj({"rows": array(BOARD_ROW), "counts": obj({k: INT for k in ("normal", "low", "zero", "over")}),
+             "total": INT, "next": CURSOR, "settings": BOARD_SETTINGS})
+WAREHOUSE_SUMMARY = obj({"warehouses": array(obj({
+    "warehouse_id": STR, "name": STR, "skus": INT, "on_hand": INT, "reserved": INT, "available": INT,
+    "in_transit": INT, "stock_value": NUM, "in_transit_value": NUM,
+    "missing_cost": {"type": "integer", "description": "SKUs holding units here without a unit cost"}}))})
+SHOP_HEALTH = obj({"last_push_at": nullable(INT), "failures": INT, "listings": INT, "in_sync": INT,
+                   "rate_limit_use": nullable(NUM), "reconciliation_accuracy": nullable(NUM), "needs_person": INT})
+SHOP_VIEW = obj({"platform": STR, "shop": STR, "sync": BOOL, "rule": STR, "allocation": OBJ, "health": SHOP_HEALTH},
+                {"api_base_url": nullable(STR), "max_calls_per_second": nullable(NUM)})
 SALE = obj({"sku": STR, "guarded_until": nullable(STR)})
 LAST_UNITS = obj({"enabled": BOOL, "k": NUM, "min_units_per_channel": INT, "exit_factor": NUM,
                   "default_push_latency_s": NUM, "default_webhook_delay_s": NUM, "absolute_refill_s": NUM,

@@ -189,19 +189,7 @@ def plan_displays(listings: Sequence[ListingRef], settings_by_channel: Mapping[s
     extra_buffer = extra_buffer or {}
     default = AllocationSettings()
     settings_of = lambda ch: settings_by_channel.get(ch, default)  # noqa: E731
-    skus = {c.sku for l in listings for c in l.components}
-    # Quotas: per SKU, over the quota channels listing it, against the union of their warehouses' pool.
-    quotas: dict[str, dict[str, int]] = {}
-    for sku in skus:
-        members = {l.channel for l in listings if any(c.sku == sku for c in l.components)
-                   and settings_of(l.channel).rule == "quota" and settings_of(l.channel).sync}
-        if not members:
-            continue
-        union = None if any(settings_of(ch).warehouses is None for ch in members) else \
-            sorted({w for ch in members for w in settings_of(ch).warehouses})
-        sku_pool = pool(available.get(sku, {}), union)
-        quotas[sku] = quota_split(sku_pool, {ch: (settings_of(ch).ratio, settings_of(ch).minimum)
-                                             for ch in members})
+    quotas = quotas_by_sku(listings, settings_by_channel, available)
     out = []
     for listing in listings:
         s = settings_of(listing.channel)
@@ -213,6 +201,26 @@ def plan_displays(listings: Sequence[ListingRef], settings_by_channel: Mapping[s
             if s.buffer_mode == "dynamic" else None)
         out.append(ListingDisplay(listing.channel, listing.listing_id, qty, listing.platform_ids))
     return out
+
+
+def quotas_by_sku(listings: Sequence[ListingRef], settings_by_channel: Mapping[str, AllocationSettings],
+                  available: Mapping[str, Mapping[str, int]]) -> dict[str, dict[str, int]]:
+    """SKU -> channel -> units: per SKU, the quota-mode channels listing it (sync on) split the pool of the
+    union of their warehouses (quota_split)."""
+    default = AllocationSettings()
+    settings_of = lambda ch: settings_by_channel.get(ch, default)  # noqa: E731
+    quotas: dict[str, dict[str, int]] = {}
+    for sku in sorted({c.sku for l in listings for c in l.components}):
+        members = {l.channel for l in listings if any(c.sku == sku for c in l.components)
+                   and settings_of(l.channel).rule == "quota" and settings_of(l.channel).sync}
+        if not members:
+            continue
+        union = None if any(settings_of(ch).warehouses is None for ch in members) else \
+            sorted({w for ch in members for w in settings_of(ch).warehouses})
+        sku_pool = pool(available.get(sku, {}), union)
+        quotas[sku] = quota_split(sku_pool, {ch: (settings_of(ch).ratio, settings_of(ch).minimum)
+                                             for ch in members})
+    return quotas
 
 
 def with_settings(settings: AllocationSettings, **changes) -> AllocationSettings:

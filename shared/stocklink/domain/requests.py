@@ -35,6 +35,7 @@ class SkuIn(_Strict):
     name: Annotated[str, StringConstraints(min_length=1, max_length=300)]
     price: Money | None = None
     unit_cost: Money | None = None
+    category: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
 
 
 class LineIn(_Strict):

@@ -13,6 +13,7 @@ from stocklink.logic import audit
 from stocklink.logic.paging import PageRequest
 from stocklink.store import catalog as store
 from stocklink.store import repository
+MAX_CATEGORY = 100                      # as SkuIn.category
 KNOWN_PLATFORMS = ("shopify", "tiktok", "shopee", "lazada", "woocommerce", "amazon", "taobao", "jd",
                    "pinduoduo", "storefront")
 
@@ -35,6 +36,25 @@ def put_sku(sku: str, body: SkuIn, now_ms: int) -> dict:
     data = {"sku": sku, **body.model_dump(exclude_none=True)}
     audit.note_before(store.put_sku(sku, data, now_ms))
     return data
+
+
+def list_skus(page: PageRequest, text: str | None = None, category: str | None = None) -> dict:
+    """GET /skus: catalogue SKUs in SKU order; `text` matches the SKU or its name (case-insensitive
+    substring), `category` the category exactly."""
+    if text is not None and len(text) > 200:
+        raise ValidationFailed("q: at most 200 characters", field="q")
+    if category is not None and len(category) > MAX_CATEGORY:
+        raise ValidationFailed(f"category: at most {MAX_CATEGORY} characters", field="category")
+    needle = text.casefold() if text else None
+
+    def wanted(doc: dict) -> bool:
+        if category is not None and doc.get("category") != category:
+            return False
+        return needle is None or needle in str(doc.get("sku", "")).casefold() \
+            or needle in str(doc.get("name", "")).casefold()
+
+    found = store.skus_page(page.limit, page.cursor, None if needle is None and category is None else wanted)
+    return {"skus": found.items, "next": found.next}
 
 
 def require_warehouse(warehouse_id: str) -> dict:

@@ -18,6 +18,7 @@ from typing import Annotated, Callable
 from pydantic import BaseModel, ConfigDict, Field
 
 from stocklink import bus, events
+from stocklink.domain.board import PlanFacts
 from stocklink.domain.requests import Money
 from stocklink.errors import NotFound, ValidationFailed
 from stocklink.forecasting import abc as abc_mod
@@ -213,10 +214,18 @@ def forecast_page(run_id: str, catalog: dict[str, dict], as_of: dt.date, now_ms:
             signals[SLOW_MOVER].append({**base, "demand_probability": r["demand_probability"],
                                        "days_since_last_sale": r["days_since_last_sale"],
                                        "inventory_position": r["inventory_position"]})
-    store.put_results(results, suggestions, now_ms)
+    store.put_results(results, suggestions, now_ms, plans={r["sku"]: plan_facts(r) for r in results})
     failed = sum(bus.publish(kind, details) for kind, details in signals.items() if details)
     return {"skus": len(results), "suggestions": len(suggestions),
             "events": sum(len(d) for d in signals.values()) - failed}
+
+
+def plan_facts(result: dict) -> dict:
+    """What the stock board keeps of a result: daily demand, safety stock, ABC class (short keys: 10,000
+    SKUs are read in one Query)."""
+    facts = PlanFacts.from_result(result)
+    return {"d": None if facts.daily_demand is None else round(facts.daily_demand, 4),
+            "ss": None if facts.safety_stock is None else round(facts.safety_stock, 3), "abc": facts.abc}
 
 
 def _within_lead_time(r: dict, as_of: dt.date, lead_time_days: float) -> bool:

@@ -11,7 +11,7 @@ A write through this module forgets the entry in its own container at once. A st
 guard: it only chooses which SKUs an order names, and every stock change stays conditional in DynamoDB."""
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Callable, Iterable
 
 from stocklink.store import keys, paging
 from stocklink.store.models import CatalogItem
@@ -66,6 +66,14 @@ def put_sku(sku: str, data: dict, now_ms: int) -> dict | None:
     return put_catalog(keys.SKU, sku, data, now_ms)
 
 
+def skus_page(limit: int, cursor: str | None, keep: Callable[[dict], bool] | None = None) -> paging.Page:
+    """SKU documents in SKU order, `limit` at a time; with `keep`, only those it accepts (a page then reads
+    at most paging.MAX_EXAMINED SKUs before it answers, its cursor continuing after the last one read)."""
+    page = paging.query_page(CatalogItem, keys.SKU, limit=limit, cursor=cursor,
+                             keep=None if keep is None else (lambda item: keep(item.data)))
+    return paging.Page([item.data for item in page.items], page.next)
+
+
 def skus(wanted: Iterable[str]) -> dict[str, dict]:
     """The master SKUs among `wanted` that exist, by SKU (cached: see the module docstring)."""
     found = _skus.get_many(list(dict.fromkeys(wanted)), lambda missing: batch_get_catalog(keys.SKU, missing),
@@ -79,6 +87,25 @@ def put_shop(platform: str, shop: str, data: dict, now_ms: int) -> dict | None:
     """Returns the document it replaced (None if new)."""
     _shops.forget((platform, shop))
     return put_catalog(keys.SHOP, keys.channel(platform, shop), data, now_ms)
+
+
+def shops_page(limit: int, cursor: str | None) -> paging.Page:
+    """Shop documents in platform#shop order, `limit` at a time."""
+    page = paging.query_page(CatalogItem, keys.SHOP, limit=limit, cursor=cursor)
+    return paging.Page([item.data for item in page.items], page.next)
+
+
+def all_shops() -> list[dict]:
+    """Every shop's document, in platform#shop order."""
+    return [data for _, data in sorted(list_catalog(keys.SHOP).items())]
+
+
+def listings_after(platform: str, shop: str, after: str | None, limit: int) -> tuple[list[dict], bool]:
+    """Up to `limit` of a shop's listing documents with ids after `after` (all from the first when None), in
+    id order, and whether more follow."""
+    condition = CatalogItem.sk > after if after is not None else None
+    found = list(CatalogItem.query(keys.listing_pk(platform, shop), condition, limit=limit + 1))
+    return [item.data for item in found[:limit]], len(found) > limit
 
 
 def shop(platform: str, shop: str) -> dict | None:

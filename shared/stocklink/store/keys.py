@@ -41,6 +41,7 @@ SKU = "SKU"                           # sk: master SKU
 SHOP = "SHOP"                         # sk: platform#shop
 ALLOCATION = "ALLOCATION"             # sk: platform#shop (the shop's allocation settings)
 SKU_LISTINGS = "SKU_LISTINGS#"        # + sku; sk: platform#shop#listing (reverse index for channel sync)
+BOARD_SETTINGS = "BOARD_SETTINGS"     # sk "global": the stock board's thresholds (low floor, over days)
 
 
 def channel(platform: str, shop: str) -> str:
@@ -188,6 +189,8 @@ def report_sk(started_ms: int) -> str:
 #   CURSOR#<ledger stream>    / -              last ledger entry id counted
 #   SUPPLIER                  / <sku>          supplier settings
 #   FC#<sku>                  / latest         last forecast result
+#   PLAN                      / <sku>          the last result's daily demand, safety stock and ABC class:
+#                                              what the stock board reads of every SKU in one Query
 #   RUN                       / <run_id>       a forecast run;  RUN / ~latest: id of the last finished run
 #   ABC#<run_id>              / <page no>      revenue per SKU of one catalog page (TTL)
 #   REPL#<run_id>             / <urgency key>  one replenishment suggestion, sorted by urgency
@@ -196,6 +199,7 @@ SUPPLIER_PK = "SUPPLIER"
 RUN_PK = "RUN"
 LATEST = "~latest"                    # RUN's sk naming the last finished run
 RESULT_SK = "latest"                  # FC#<sku>'s sk
+PLAN_PK = "PLAN"                      # sk <sku>: the stock board's compact forecast facts
 NO_STOCKOUT = "9999-12-31"            # a suggestion without a stockout date sorts after every dated one
 
 

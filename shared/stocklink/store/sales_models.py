@@ -7,6 +7,7 @@
     CURSOR#<ledger stream>    / -              last ledger entry id counted
     SUPPLIER                  / <sku>          supplier settings
     FC#<sku>                  / latest         last forecast result (engine SkuResult.to_dict())
+    PLAN                      / <sku>          its daily demand, safety stock, ABC class (the stock board)
     RUN                       / <run_id>       a forecast run: status, cursor, counts
     RUN                       / ~latest        id of the last finished run
     ABC#<run_id>              / <page no>      revenue per SKU of one catalog page (a run's ABC pass; TTL)
@@ -24,7 +25,7 @@ from pynamodb.transactions import TransactWrite
 from stocklink.config import table_name
 from stocklink.store import paging
 from stocklink.store.models import connection_for, CatalogItem, LedgerEntry, StockItem, _Meta, save_returning_old
-from stocklink.store.keys import (LATEST, NO_SK, RESULT_SK, RUN_PK, SKU, SUPPLIER_PK, abc_page_sk, abc_pk,
+from stocklink.store.keys import (LATEST, NO_SK, PLAN_PK, RESULT_SK, RUN_PK, SKU, SUPPLIER_PK, abc_page_sk, abc_pk,
                                   cursor_pk, mark_pk, result_pk, sold_pk, suggestions_pk)
 from stocklink.store.keys import ledger_stream, sales_pk, suggestion_sk  # noqa: F401 - logic names keys so
 
@@ -185,12 +186,16 @@ def set_latest_run(run_id: str, now_ms: int) -> None:
     put_run(LATEST, {"run_id": run_id}, now_ms)
 
 
-def put_results(results: list[dict], suggestions: list[tuple[str, str, dict]], now_ms: int) -> None:
-    """Per-SKU results and the run's suggestions (run_id, sort key, data), in batches of 25."""
+def put_results(results: list[dict], suggestions: list[tuple[str, str, dict]], now_ms: int,
+                plans: dict[str, dict] | None = None) -> None:
+    """Per-SKU results, the run's suggestions (run_id, sort key, data) and each SKU's compact plan facts
+    (the stock board's, under PLAN_PK), in batches of 25."""
     ttl = now_ms // 1000 + SUGGESTION_TTL_S
     with ForecastItem.batch_write() as batch:
         for r in results:
             batch.save(ForecastItem(result_pk(r["sku"]), RESULT_SK, data=r, updated_at=now_ms))
+        for sku, facts in (plans or {}).items():
+            batch.save(ForecastItem(PLAN_PK, sku, data=facts, updated_at=now_ms))
         for run_id, key, data in suggestions:
             batch.save(ForecastItem(suggestions_pk(run_id), key, data=data, updated_at=now_ms,
                                     expires_at=ttl))

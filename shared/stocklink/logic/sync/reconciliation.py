@@ -198,6 +198,7 @@ class PassFigures:
     in_flight: int = 0          # differed, but channel_push claimed the listing after the read-back began
     read_calls: int = 0
     push_calls: int = 0
+    by_shop: dict[str, dict[str, int]] = field(default_factory=dict)   # platform#shop -> {checked, in_sync}
     unreachable: list[dict] = field(default_factory=list)
     drifts: list[dict] = field(default_factory=list)
     anomalies: list[dict] = field(default_factory=list)
@@ -382,6 +383,10 @@ class Verifier:
         f = self.figures
         f.checked += len(checks)
         f.in_sync += sum(1 for c in checks if not c.drift)
+        for c in checks:
+            shop = f.by_shop.setdefault(c.channel, {"checked": 0, "in_sync": 0})
+            shop["checked"] += 1
+            shop["in_sync"] += 0 if c.drift else 1
         f.anomalies.extend(a for a in judge(checks) if (f"{a['platform']}#{a['shop']}", a["listing_id"]) not in behind)
         refs = {(l.channel, l.listing_id): l for l in listings}
         fixes: dict[str, list[StockPush]] = {}

@@ -92,6 +92,7 @@ def _run(now_ms: int, budget: Budget, verify_every_s: int, min_slice: int, trans
         "drift_found": figures.drift_found,
         "drift_fixed": figures.drift_fixed,
         "sync_accuracy_pct": accuracy_pct(figures.checked, figures.in_sync),
+        "shops": figures.by_shop,          # per platform#shop: listings read back and found in sync
         "drifts": figures.drifts,
         "dirty_skus_verified": dirty_verified,
         "dirty_skus_left": dirty_left,

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from stocklink.domain.allocation import AllocationSettings, ListingRef, quotas_by_sku
+from stocklink.domain.explain import explain_listing
 from stocklink.logic.paging import PageRequest
-from stocklink.logic.sync import displays
-from stocklink.store import sync_models
+from stocklink.logic.sync import displays, velocity
+from stocklink.store import repository, sync_models
 
 
 @dataclass(frozen=True)
@@ -38,20 +40,29 @@ class ListingStatus:
 def listing_status(sku: str, now_ms: int) -> list[ListingStatus]:
     """Every listing showing `sku`, with what it should show now and what it last showed."""
     listings, settings = displays.listings_and_settings([sku], with_settings=True)
-    plan = displays.plan(listings, settings, displays.available(displays.skus_of(listings)), now_ms)
+    return statuses(listings, listings, settings, displays.available(displays.skus_of(listings)), now_ms)
+
+
+def statuses(wanted: list[ListingRef], listings: list[ListingRef], settings: dict[str, AllocationSettings],
+             stock: dict[str, dict[str, int]], now_ms: int) -> list[ListingStatus]:
+    """The `wanted` listings' states, planned among `listings` (every listing of their SKUs, so quota splits
+    are those channel sync makes)."""
+    plan = {(l.channel, l.listing_id): d for l, d in zip(listings, displays.plan(listings, settings, stock, now_ms))}
     ids: dict[tuple[str, str], list[str]] = {}
-    for listing in listings:
+    for listing in wanted:
         ids.setdefault(tuple(listing.channel.split("#", 1)), []).append(listing.listing_id)
     states = sync_models.shops_listing_states(ids)              # one read for every shop's listings
     out = []
-    for listing, display in zip(listings, plan):
+    default = AllocationSettings()
+    for listing in wanted:
         platform, shop = listing.channel.split("#", 1)
         state = states[(platform, shop)].get(listing.listing_id)
+        chosen = settings.get(listing.channel, default)
         out.append(ListingStatus(
             platform=platform, shop=shop, listing_id=listing.listing_id,
             components=tuple((c.sku, c.qty) for c in listing.components),
-            rule=settings[listing.channel].rule, sync=settings[listing.channel].sync,
-            computed_qty=display.quantity,
+            rule=chosen.rule, sync=chosen.sync,
+            computed_qty=plan[(listing.channel, listing.listing_id)].quantity,
             pushed_qty=None if state is None or state.pushed_qty is None else int(state.pushed_qty),
             pushed_at=None if state is None or state.pushed_at is None else int(state.pushed_at),
             status=None if state is None else state.status,
@@ -61,11 +72,28 @@ def listing_status(sku: str, now_ms: int) -> list[ListingStatus]:
 
 
 def sku_channels(sku: str, now_ms: int) -> dict:
-    """GET /skus/{sku}/channels: each listing's state, and whether the SKU's units are shared or guarded."""
+    """GET /skus/{sku}/channels: each listing's state and why it shows its number (`explain`), and whether
+    the SKU's units are shared or guarded."""
     from stocklink.logic.sync import guard
 
-    return {"sku": sku, "listings": [s.as_dict() for s in listing_status(sku, now_ms)],
-            "allocation": guard.explain(sku, now_ms)}
+    listings, settings = displays.listings_and_settings([sku], with_settings=True)
+    skus = displays.skus_of(listings)
+    stock = displays.available(skus)
+    on_hand = {sku: {i.warehouse_id: int(i.on_hand) for i in repository.stock_items(sku)}} if listings else {}
+    allocation = guard.explain(sku, now_ms)
+    quotas = quotas_by_sku(listings, settings, stock)
+    extra = velocity.dynamic_buffers(listings, settings, now_ms)
+    out = []
+    for listing, status in zip(listings, statuses(listings, listings, settings, stock, now_ms)):
+        data = status.as_dict()
+        why = explain_listing(listing, sku, settings.get(listing.channel, AllocationSettings()), stock,
+                              {**{s: {} for s in skus}, **on_hand}, quotas, extra)
+        if allocation["mode"] == "guarded" and why["guard"] is None and status.sync:
+            why["guard"] = f"last_units: {allocation['why']}"
+            why["shown"] = status.shown
+        data["explain"] = why
+        out.append(data)
+    return {"sku": sku, "listings": out, "allocation": allocation}
 
 
 def sync_failures(page: PageRequest) -> dict:
