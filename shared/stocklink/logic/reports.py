@@ -81,7 +81,9 @@ def report(name: str, query: Mapping[str, str] | None, today: dt.date) -> dict:
     offset = _decode(page.cursor, bound)
     days = store.days_between(first.isoformat(), last.isoformat())
     result = _compute(name, days, warehouse_id)
-    rows = result.rows[offset:offset + page.limit]
+    whole = {c["key"] for c in result.columns if c["type"] == "int"}
+    rows = [{k: _whole(v) if k in whole else v for k, v in row.items()}
+            for row in result.rows[offset:offset + page.limit]]
     more = offset + page.limit < len(result.rows)
     return {"name": name, "from": first.isoformat(), "to": last.isoformat(), "warehouse_id": warehouse_id,
             "snapshot_days": len(days), "first_snapshot": days[0][0] if days else None,
@@ -89,6 +91,11 @@ def report(name: str, query: Mapping[str, str] | None, today: dt.date) -> dict:
             "summary": {"value": result.value, "band": result.band, "thresholds": result.thresholds},
             "columns": result.columns, "rows": rows,
             "next": _encode({**bound, "o": offset + page.limit}) if more else None}
+
+
+def _whole(value):
+    """Counts read back from JSON as floats (2.0) are answered as the integers they are."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _compute(name: str, days: list[tuple[str, dict]], warehouse_id: str | None) -> rd.Report:
