@@ -39,6 +39,7 @@ def test_every_topology_function_is_deployed_with_its_settings_and_env(synth, sp
     assert env["POWERTOOLS_SERVICE_NAME"] == spec.name
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == "StockLink"
     assert env["LOG_LEVEL"] == "INFO"
+    assert env["SNAPSHOT_RETENTION_DAYS"] == "400"      # daily snapshot rows' TTL (context stocklink:snapshotRetentionDays)
     # Its own log group, with a retention.
     log_group = synth.resources[fn["LoggingConfig"]["LogGroup"]["Ref"]]
     assert log_group["Properties"]["RetentionInDays"] > 0
@@ -92,6 +93,12 @@ def test_function_role_touches_only_its_declared_tables(synth, spec):
     assert readable == {name for name, mode in spec.tables.items() if mode != "append"}
     assert writable == {name for name, mode in spec.tables.items() if mode == "write"}
     assert appendable == {name for name, mode in spec.tables.items() if mode in ("append", "read+append")}
+
+
+def test_the_snapshot_function_alone_writes_the_reports_table_which_the_reports_api_only_reads():
+    modes = {spec.name: spec.tables.get("reports") for spec in topology.FUNCTIONS if "reports" in spec.tables}
+    assert modes == {"snapshots": "write", "reports_api": "read"}
+    assert topology.table("reports").ttl_attribute == "expires_at"
 
 
 def test_the_audit_trail_is_append_only_for_every_function():
