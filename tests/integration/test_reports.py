@@ -47,7 +47,8 @@ def month():
         staff.put("/warehouses/wh-a", {"name": "A", "priority": 1})
         staff.put("/skus/A", {"name": "A", "price": 20, "unit_cost": 10})
         staff.put("/skus/B", {"name": "B", "price": 8, "unit_cost": 5})
-        staff.post("/stock/receipts", {"warehouse_id": "wh-a", "reference": "PO-1", "lines": [{"sku": "A", "qty": 100}]})
+        staff.post("/stock/receipts", {"warehouse_id": "wh-a", "reference": "PO-1",
+                                       "lines": [{"sku": "A", "qty": 100}]})
         for i, day in enumerate(MONTH):
             if i == 10:
                 staff.post("/stock/receipts", {"warehouse_id": "wh-a", "reference": "PO-2",
