@@ -149,6 +149,9 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("tokens", "pk", "sk"),
     # Audit trail of staff and admin writes: a partition per UTC day, newest first by time-ordered sort key.
     TableSpec("audit", "pk", "sk"),
+    # Daily snapshots for the reports: a partition per day (SNAP#<day>, SNAPW#<day>#<warehouse>; sk the SKU),
+    # finished days (DAY / <day>) and snapshot runs; rows expire after the retention (default 400 days).
+    TableSpec("reports", "pk", "sk", ttl_attribute="expires_at"),
 )
 
 FUNCTIONS: tuple[Function, ...] = (
@@ -231,6 +234,21 @@ FUNCTIONS: tuple[Function, ...] = (
         publishes_events=True, secrets={"api_tokens": "read"}, records_token_use=True, local_workers=1,
     ),
     Function(
+        "snapshots", "functions.snapshots.handler.handler",
+        "Daily snapshots for the reports: stock, value, sales, stock-outs per SKU and warehouse; oversell, accuracy",
+        # reads what a day was (stock, catalogue, sales counters, oversold orders, reconciliation reports) and
+        # writes only the reports table; publishes snapshot.requested to continue a run cut short
+        tables={"reports": "write", "stock": "read", "catalog": "read", "forecast": "read", "events": "read"},
+        publishes_events=True, memory_mb=1024, timeout_s=300, local_workers=1,
+    ),
+    Function(
+        "reports_api", "functions.reports_api.handler.handler",
+        "Reports API: the reports (turnover, supply, movers, stock-outs, oversell, accuracy, value, ABC)",
+        # reports read only: a snapshot on request is asked for on the bus, the snapshot function writes it
+        tables={"reports": "read", "tokens": "read", "audit": "append"},
+        publishes_events=True, secrets={"api_tokens": "read"}, records_token_use=True, local_workers=1,
+    ),
+    Function(
         "channel_push", "functions.channel_push.handler.handler",
         "On stock.changed / order.oversold: compute each listing's quantity, push changed values to platforms",
         # catalog write: sync state (last pushed qty, failures, latency samples) lives under SYNC* keys
@@ -308,6 +326,9 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/tokens", "staff_api", "token"),
     Route("DELETE", "/tokens/{name}", "staff_api", "token"),
     Route("GET", "/audit", "staff_api", "token"),
+    Route("GET", "/reports", "reports_api", "token"),
+    Route("GET", "/reports/{name}", "reports_api", "token"),
+    Route("POST", "/reports/snapshots/run", "reports_api", "token"),
 )
 
 EVENT_RULES: tuple[EventRule, ...] = (
@@ -326,6 +347,7 @@ EVENT_RULES: tuple[EventRule, ...] = (
               queue=QueueDelivery(batch_size=200, max_batching_window_s=5, max_concurrency=2,
                                   max_receive_count=5, visibility_timeout_s=180)),
     EventRule("forecast-on-request", (events.FORECAST_REQUESTED,), "forecast_run"),
+    EventRule("snapshots-on-request", (events.SNAPSHOT_REQUESTED,), "snapshots"),
     # Queued: a flash sale's events are merged per batch (one stock read and one push per listing).
     EventRule("channel-push-on-stock", (events.STOCK_CHANGED, events.ORDER_OVERSOLD), "channel_push",
               queue=QueueDelivery(batch_size=10, max_concurrency=5, max_receive_count=5,
@@ -336,6 +358,9 @@ SCHEDULES: tuple[Schedule, ...] = (
     Schedule("reconcile-every-30s", 30, "reconcile"),
     Schedule("alerts-tick-5m", 300, "alerts"),   # repeats due and auto-clear of quiet incidents
     Schedule("forecast-daily", 86400, "forecast_run"),
+    # Hourly ticks, one daily snapshot: a tick in the first hours after midnight (UTC) snapshots the day that
+    # just ended, once (logic/snapshots.py); the others find it done or not due with one read.
+    Schedule("snapshots-hourly", 3600, "snapshots"),
 )
 
 

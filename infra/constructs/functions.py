@@ -36,11 +36,14 @@ class Functions(Construct):
         layer_code: lambda_.Code, functions_code: lambda_.Code,
         secrets_prefix: str, api_tokens_secret: str, api_tokens_arn: str,
         async_functions: set[str], dlq_factory, log_retention: logs.RetentionDays,
-        log_level: str = "INFO",
+        log_level: str = "INFO", snapshot_retention_days: int = 400,
     ) -> None:
         super().__init__(scope, id)
+        if snapshot_retention_days < 1:
+            raise ValueError("snapshot_retention_days must be at least 1")
         self.layer = self._layer(layer_code)
-        env = self._environment(tables, bus, secrets_prefix, api_tokens_secret, log_level)
+        env = {**self._environment(tables, bus, secrets_prefix, api_tokens_secret, log_level),
+               "SNAPSHOT_RETENTION_DAYS": str(snapshot_retention_days)}
         secret_arns = {"api_tokens": api_tokens_arn, **{
             group: cdk.Stack.of(self).format_arn(service="secretsmanager", resource="secret",
                                                  resource_name=f"{secrets_prefix}{path}*",

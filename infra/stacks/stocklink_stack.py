@@ -69,6 +69,8 @@ class StockLinkStack(cdk.Stack):
             secrets_prefix=SECRETS_PREFIX, api_tokens_secret=API_TOKENS_SECRET,
             api_tokens_arn=tokens.secret_arn,
             async_functions=async_functions, dlq_factory=dlqs, log_retention=log_retention,
+            # how long daily snapshot rows are kept (TTL): -c stocklink:snapshotRetentionDays=N
+            snapshot_retention_days=int(self.node.try_get_context("stocklink:snapshotRetentionDays") or 400),
         )
         self.functions = fns.functions
         self.tables = data.tables

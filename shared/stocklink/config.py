@@ -27,6 +27,7 @@ TABLE_ENV = {
     "forecast": "FORECAST_TABLE",
     "tokens": "TOKENS_TABLE",
     "audit": "AUDIT_TABLE",
+    "reports": "REPORTS_TABLE",
 }
 
 
@@ -48,6 +49,7 @@ class Settings:
     requeue_queue: str = ""                 # URL or name of the function's own event queue (bus.publish_later)
     allow_loopback_http: bool = False       # outbound calls may reach 127.0.0.1 (the local runtime's simulators);
                                             # set only by infra/local/workers.py, never by the CDK stack
+    snapshot_retention_days: int = 400      # daily snapshot rows expire (TTL) this long after their day
 
     @staticmethod
     def from_env() -> "Settings":
@@ -62,6 +64,7 @@ class Settings:
             dead_letter_queues=os.environ.get("DEAD_LETTER_QUEUES", ""),
             requeue_queue=os.environ.get("REQUEUE_QUEUE", ""),
             allow_loopback_http=os.environ.get(LOOPBACK_FLAG) == "1",
+            snapshot_retention_days=int(os.environ.get("SNAPSHOT_RETENTION_DAYS", "400")),
         )
 
 

@@ -19,6 +19,7 @@ RESERVATION_PREEMPTED = "reservation.preempted"
 SYNC_ANOMALY = "sync.anomaly"
 LEDGER_MISMATCH = "ledger.mismatch"
 FORECAST_REQUESTED = "forecast.requested"
+SNAPSHOT_REQUESTED = "snapshot.requested"     # detail {"run_id"}: take (or continue) a daily snapshot run
 FORECAST_STOCKOUT_RISK = "forecast.stockout_risk"
 FORECAST_BURST = "forecast.burst"
 FORECAST_SLOW_MOVER = "forecast.slow_mover"

@@ -39,6 +39,7 @@ def test_every_topology_function_is_deployed_with_its_settings_and_env(synth, sp
     assert env["POWERTOOLS_SERVICE_NAME"] == spec.name
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == "StockLink"
     assert env["LOG_LEVEL"] == "INFO"
+    assert env["SNAPSHOT_RETENTION_DAYS"] == "400"     # snapshot rows' TTL (context stocklink:snapshotRetentionDays)
     # Its own log group, with a retention.
     log_group = synth.resources[fn["LoggingConfig"]["LogGroup"]["Ref"]]
     assert log_group["Properties"]["RetentionInDays"] > 0
@@ -94,18 +95,26 @@ def test_function_role_touches_only_its_declared_tables(synth, spec):
     assert appendable == {name for name, mode in spec.tables.items() if mode in ("append", "read+append")}
 
 
+def test_the_snapshot_function_alone_writes_the_reports_table_which_the_reports_api_only_reads():
+    modes = {spec.name: spec.tables.get("reports") for spec in topology.FUNCTIONS if "reports" in spec.tables}
+    assert modes == {"snapshots": "write", "reports_api": "read"}
+    assert topology.table("reports").ttl_attribute == "expires_at"
+
+
 def test_the_audit_trail_is_append_only_for_every_function():
     """No function may change or delete audit entries: the API functions append, staff_api also reads."""
     modes = {spec.name: spec.tables.get("audit") for spec in topology.FUNCTIONS if "audit" in spec.tables}
-    assert modes == {"staff_api": "read+append", "alerts_api": "append", "forecast_api": "append"}
+    assert modes == {"staff_api": "read+append", "alerts_api": "append", "forecast_api": "append",
+                     "reports_api": "append"}
 
 
 def test_only_staff_api_writes_tokens_and_every_token_reader_records_use_only():
     """POST/DELETE /tokens live on staff_api; the other API functions read tokens and may set last_used_at."""
     modes = {spec.name: spec.tables.get("tokens") for spec in topology.FUNCTIONS if "tokens" in spec.tables}
-    assert modes == {"staff_api": "write", "storefront_api": "read", "alerts_api": "read", "forecast_api": "read"}
+    assert modes == {"staff_api": "write", "storefront_api": "read", "alerts_api": "read", "forecast_api": "read",
+                     "reports_api": "read"}
     assert {spec.name for spec in topology.FUNCTIONS if spec.records_token_use} == {
-        "storefront_api", "alerts_api", "forecast_api"}
+        "storefront_api", "alerts_api", "forecast_api", "reports_api"}
     token_functions = {r.function for r in topology.ROUTES if r.path.startswith("/tokens")}
     assert token_functions == {"staff_api"}
     # every function that checks Bearer tokens can look up hashed ones
@@ -210,7 +219,7 @@ def test_shop_credentials_and_api_tokens_are_never_readable_by_one_function(synt
     assert {name for name, groups in readers.items() if "shops" in groups} == {
         "webhook_ingest", "reconcile", "channel_push"}
     assert {name for name, groups in readers.items() if "api_tokens" in groups} == {
-        "staff_api", "storefront_api", "alerts_api", "forecast_api"}
+        "staff_api", "storefront_api", "alerts_api", "forecast_api", "reports_api"}
     assert secret_grants(synth, topology.function("staff_api"))["shops"] == SECRET_WRITE
 
 

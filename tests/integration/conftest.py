@@ -23,6 +23,7 @@ def moto_env():
 
     from infra.local.provision import create_tables
     from stocklink import auth
+    from stocklink.logic import reports, sales_history
     from stocklink.logic.sync import config
     from stocklink.store import audit as audit_store
 
@@ -30,6 +31,8 @@ def moto_env():
     config.reset_caches()     # each test is a fresh container
     auth.forget()
     audit_store.forget_marked_days()
+    reports.forget_cache()
+    sales_history.forget_marks()
     with mock_aws():
         create_tables(boto3.client("dynamodb"))
         secrets = boto3.client("secretsmanager")

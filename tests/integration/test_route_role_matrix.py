@@ -81,6 +81,9 @@ MATRIX = {
     ("GET", "/tokens"): "admin",
     ("DELETE", "/tokens/{name}"): "admin",
     ("GET", "/audit"): "admin",
+    ("GET", "/reports"): "read",
+    ("GET", "/reports/{name}"): "read",
+    ("POST", "/reports/snapshots/run"): "staff",
 }
 
 

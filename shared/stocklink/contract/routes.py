@@ -50,6 +50,7 @@ PAGED = (Param("limit", {"type": "integer", "minimum": 1, "maximum": 1000, "defa
                description="`next` of the previous page, unchanged (opaque)", empty_is_absent=True))
 STATUS = {"type": "string"}
 TEXT = {"type": "string", "maxLength": 200}
+DATE = {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
 PLATFORM = {"type": "string", "enum": list(PLATFORMS)}
 
 
@@ -175,4 +176,14 @@ def operations() -> tuple[Op, ...]:
            {200: s.page("entries", s.AUDIT_ENTRY)},
            query=(Param("actor", s.STR, description="only this token name's writes", empty_is_absent=True),
                   *PAGED)),
+        Op("GET", "/reports", "staff_read", "The reports: names, titles (en, zh), health thresholds",
+           {200: s.REPORT_LIST}),
+        Op("GET", "/reports/{name}", "staff_read", "One report over a period, from the daily snapshots",
+           {200: s.REPORT}, params={"name": {"type": "string", "enum": s.REPORT_NAMES}},
+           query=(Param("from", DATE, description="first day (UTC), default 29 days before `to`", empty_is_absent=True),
+                  Param("to", DATE, description="last day (UTC), default today; at most 400 days in all",
+                        empty_is_absent=True),
+                  Param("warehouse_id", s.STR, description="one warehouse (not for oversell, sync-accuracy)",
+                        empty_is_absent=True), *PAGED)),
+        Op("POST", "/reports/snapshots/run", "staff", "Take today's snapshot now", {202: s.SNAPSHOT_RUN}),
     )

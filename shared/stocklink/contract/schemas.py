@@ -142,3 +142,18 @@ WEBHOOK_IN: Schema = {"description": "The platform's own payload, verified byte 
 # Answers whose inner shape the contract does not pin (honest list; see the module docstring).
 LOOSE = ("RECONCILIATION_REPORT", "SKU_CHANNELS.allocation", "ALERT.facts", "ALERT_RULES", "FORECAST",
          "REPLENISHMENT.suggestions", "EVENT.detail", "WEBHOOK_RESULT.outcomes", "ALERT_RULE_IN")
+
+# --- reports (logic/reports.py, domain/reports.py) -------------------------------------------------------
+REPORT_NAMES = ["turnover", "days-of-supply", "slow-movers", "fast-movers", "stockouts", "oversell",
+                "sync-accuracy", "stock-value", "abc"]
+REPORT_LIST = obj({"reports": array(obj({"name": {"enum": REPORT_NAMES}, "title": obj({"en": STR, "zh": STR}),
+                                         "rows_per": {"enum": ["sku", "day", "warehouse", "class"]},
+                                         "filters": array(STR), "thresholds": OBJ}))})
+REPORT = obj({
+    "name": {"enum": REPORT_NAMES}, "from": STR, "to": STR, "warehouse_id": nullable(STR),
+    "snapshot_days": INT, "first_snapshot": nullable(STR), "last_snapshot": nullable(STR), "total_rows": INT,
+    "summary": obj({"value": nullable(NUM), "band": {"enum": ["healthy", "watch", "problem", None]},
+                    "thresholds": OBJ}),
+    "columns": array(obj({"key": STR, "type": {"enum": ["text", "int", "number", "percent", "money", "date"]}})),
+    "rows": array(OBJ), "next": CURSOR})
+SNAPSHOT_RUN = obj({"run_id": STR, "day": STR, "status": STR})

@@ -13,7 +13,13 @@ commit (+qty) / return (−qty) entry is counted in one transaction with its mar
 entry_id), so redelivered events, racing invocations and the re-read window never count an entry
 twice, and a lost event is caught up by the next one on the same stream. Days are UTC days of the
 ledger entry's created_at. Events arrive in batches (an SQS queue, on_events): each stream named by a
-batch is read and counted once.
+batch is read and counted once. Each commit entry also counts one order line on its counters (what the
+oversell report divides by).
+
+Stock-out marks: every stock.changed passes through here, with the (SKU, warehouse)'s counters after the
+change. One showing nothing available marks that day's counter item of the warehouse (and, when the SKU's
+total is 0 too, of the SKU): the daily snapshot then knows the SKU was out of stock during the day even if
+it was restocked before the day ended. A container marks each (SKU, scope, day) once.
 """
 from __future__ import annotations
 
@@ -63,6 +69,49 @@ def streams_of(event: dict) -> list[tuple[str, str]]:
     return [(detail["sku"], detail["warehouse_id"])]
 
 
+_marked: set[tuple[str, str | None, str]] = set()
+_MARKED_MAX = 50_000          # bounds the memory of a long-lived container (forgetting costs one write)
+
+
+def stockouts_of(event: dict, now_ms: int) -> list[tuple[str, str | None, str, int]]:
+    """(sku, warehouse or None for the SKU's total, day, at ms) of each scope a stock.changed shows with
+    nothing available; the day and time are the event's own (its envelope's `time`), else now."""
+    detail = event.get("detail") or {}
+    if event.get("detail-type") != events.STOCK_CHANGED or not detail.get("sku"):
+        return []
+    at_ms = now_ms
+    if isinstance(event.get("time"), str):
+        try:
+            at_ms = int(dt.datetime.fromisoformat(event["time"].replace("Z", "+00:00")).timestamp() * 1000)
+        except ValueError:
+            pass
+    day, out = day_of(at_ms), []
+    if detail.get("warehouse_id") and isinstance(detail.get("available"), (int, float)) and detail["available"] <= 0:
+        out.append((detail["sku"], detail["warehouse_id"], day, at_ms))
+    if isinstance(detail.get("total_available"), (int, float)) and detail["total_available"] <= 0:
+        out.append((detail["sku"], None, day, at_ms))
+    return out
+
+
+def forget_marks() -> None:
+    """Tests: each starts as a fresh container."""
+    _marked.clear()
+
+
+def mark_stockouts(marks: list[tuple[str, str | None, str, int]]) -> int:
+    """Write the marks this container has not written yet; returns how many it wrote."""
+    written = 0
+    for sku, warehouse_id, day, at_ms in marks:
+        if (sku, warehouse_id, day) in _marked:
+            continue
+        store.mark_stockout(sku, warehouse_id, day, at_ms)
+        if len(_marked) >= _MARKED_MAX:
+            _marked.clear()
+        _marked.add((sku, warehouse_id, day))
+        written += 1
+    return written
+
+
 def _count_streams(streams: list[tuple[str, str]], now_ms: int) -> dict:
     if not streams:
         return {"counted": 0, "already_counted": 0, "ignored": True}
@@ -85,6 +134,7 @@ def on_reservation_committed(detail: dict, now_ms: int) -> dict:
 
 
 def on_event(event: dict, now_ms: int) -> dict:
+    mark_stockouts(stockouts_of(event, now_ms))
     return _count_streams(streams_of(event), now_ms)
 
 
@@ -107,6 +157,11 @@ def on_events(events: list[dict], now_ms: int) -> dict:
             continue
         for stream in streams:
             named.setdefault(stream, []).append(i)
+        try:
+            mark_stockouts(stockouts_of(event, now_ms))
+        except Exception:  # noqa: BLE001 - retried with its event; counting is exactly once anyway
+            logger.exception("sales: stock-out mark failed")
+            failed.add(i)
     out = {"events": len(events), "streams": len(named), "counted": 0, "already_counted": 0}
     for (sku, warehouse_id), positions in named.items():
         try:
@@ -150,7 +205,8 @@ def count_stream(sku: str, warehouse_id: str, now_ms: int) -> dict:
                 if e.movement == "commit" else None
             if remember is not None:
                 sold[e.source] = remember[1]     # a release later in this same read takes it back
-        if store.add_sale_once(stream, e.entry_id, keys, qty, now_ms, sold=remember):
+        if store.add_sale_once(stream, e.entry_id, keys, qty, now_ms, sold=remember,
+                               lines=1 if e.movement == "commit" else 0):
             counted += 1
         else:
             already += 1

@@ -287,3 +287,18 @@ OPEN, SUBSCRIPTIONS, RULES, OUTBOX = "open", "sub", "cfg", "outbox"
 
 def outbox_pk(alert_id: str) -> str:
     return f"{OUTBOX}#{alert_id}"
+
+
+# --- reports table (store.report_models) --------------------------------------------------------------------
+#   SNAP#<YYYY-MM-DD>               / <sku>      one SKU's snapshot row of that day (over every warehouse)
+#   SNAPW#<YYYY-MM-DD>#<warehouse>  / <sku>      the same for one warehouse
+#   DAY                             / <YYYY-MM-DD>  a finished day: its catalogue-wide figures
+#   SNAPRUN                         / <run id>   a snapshot run: day, cursor, running totals
+# A day's rows share a partition, so a report reads two partitions (the period's first and last snapshot
+# day) whatever its length; the snapshot run writes each day's partition once, in batches.
+SNAP_DAY_PK = "DAY"
+SNAP_RUN_PK = "SNAPRUN"
+
+
+def snapshot_pk(day: str, warehouse_id: str | None = None) -> str:
+    return f"SNAP#{day}" if warehouse_id is None else f"SNAPW#{day}#{warehouse_id}"

@@ -3,6 +3,8 @@
     SALES#<sku>               / <YYYY-MM-DD>   qty: net units sold that day (all warehouses, channels)
     SALESW#<sku>#<warehouse>  / <YYYY-MM-DD>   qty per warehouse
     SALESC#<sku>#<channel>    / <YYYY-MM-DD>   qty per channel
+      (each counter also: lines, order lines paid that day; SALES / SALESW also stockout_at, the first
+       time that day a stock.changed showed the SKU (in the warehouse) with nothing available)
     MARK#<ledger stream>      / <entry_id>     counted-once marker for one ledger entry (TTL)
     CURSOR#<ledger stream>    / -              last ledger entry id counted
     SUPPLIER                  / <sku>          supplier settings
@@ -41,6 +43,8 @@ class ForecastItem(Model):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     qty = NumberAttribute(null=True)
+    lines = NumberAttribute(null=True)          # counters: order lines paid that day
+    stockout_at = NumberAttribute(null=True)    # counters: first time (ms) that day available was 0
     data = JSONAttribute(null=True)
     updated_at = NumberAttribute(null=True)
     expires_at = NumberAttribute(null=True)
@@ -49,8 +53,9 @@ class ForecastItem(Model):
 # --- sales counters ------------------------------------------------------------------------------
 
 def add_sale_once(stream: str, entry_id: str, counters: list[tuple[str, str]], qty: float, now_ms: int,
-                  sold: tuple[str, dict] | None = None) -> bool:
-    """One transaction: the marker for (stream, entry_id) if absent, and ADD qty on every (pk, day) counter.
+                  sold: tuple[str, dict] | None = None, lines: int = 0) -> bool:
+    """One transaction: the marker for (stream, entry_id) if absent, and ADD qty (and `lines`, order lines
+    paid) on every (pk, day) counter.
     `sold`: (ledger source, what was counted) kept for SOLD_TTL_S, so that a cancellation of this paid
     order can take back exactly what was counted. False when the marker already existed (this ledger
     entry was counted before)."""
@@ -63,8 +68,10 @@ def add_sale_once(stream: str, entry_id: str, counters: list[tuple[str, str]], q
                 txn.save(ForecastItem(sold_pk(stream), sold[0], data=sold[1], updated_at=now_ms,
                                       expires_at=now_ms // 1000 + SOLD_TTL_S))
             for pk, day in counters:
-                txn.update(ForecastItem(pk, day), actions=[ForecastItem.qty.add(qty),
-                                                           ForecastItem.updated_at.set(now_ms)])
+                actions = [ForecastItem.qty.add(qty), ForecastItem.updated_at.set(now_ms)]
+                if lines:
+                    actions.append(ForecastItem.lines.add(lines))
+                txn.update(ForecastItem(pk, day), actions=actions)
     except TransactWriteError as exc:
         codes = [(r.code if r else None) for r in (exc.cancellation_reasons or [])]
         if codes and codes[0] == "ConditionalCheckFailed":
@@ -113,6 +120,25 @@ def put_counters(values: dict[tuple[str, str], float], now_ms: int) -> int:
 def daily_sales(sku: str, first_day: str, last_day: str) -> list[tuple[str, float]]:
     return [(i.sk, float(i.qty or 0)) for i in
             ForecastItem.query(sales_pk(sku), ForecastItem.sk.between(first_day, last_day))]
+
+
+def mark_stockout(sku: str, warehouse_id: str | None, day: str, at_ms: int) -> None:
+    """Note that the SKU (in the warehouse, or over all of them) had nothing available on `day`: the first
+    time is kept, so marking again changes nothing. One UpdateItem on the day's sales counter item."""
+    item = ForecastItem(sales_pk(sku, warehouse_id=warehouse_id), day)
+    item.update(actions=[ForecastItem.stockout_at.set(ForecastItem.stockout_at | at_ms)])
+
+
+def day_counters(day: str, keys: Iterable[tuple[str, str | None]]) -> dict[tuple[str, str | None], dict]:
+    """The day's counters of each (sku, warehouse or None for every warehouse): {qty, lines, stockout}.
+    Absent counters are left out."""
+    wanted = {(sales_pk(sku, warehouse_id=wh), day): (sku, wh) for sku, wh in keys}
+    if not wanted:
+        return {}
+    return {wanted[(i.pk, i.sk)]: {"qty": float(i.qty or 0), "lines": float(i.lines or 0),
+                                   "stockout": i.stockout_at is not None}
+            for i in ForecastItem.batch_get(list(wanted), attributes_to_get=["pk", "sk", "qty", "lines",
+                                                                              "stockout_at"])}
 
 
 # --- supplier settings ---------------------------------------------------------------------------
