@@ -66,6 +66,7 @@ def function_environment(function, *, ddb_endpoint: str, aws_endpoint: str, extr
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         "POWERTOOLS_SERVICE_NAME": function.name,
         "POWERTOOLS_METRICS_NAMESPACE": "StockLink",
+        "PYDANTIC_DISABLE_PLUGINS": "__all__",          # as CDK sets it: no entry-point scan at cold start
         "STOCKLINK_LOCAL": "1",
         LOOPBACK_FLAG: "1",
     })
