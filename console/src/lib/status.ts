@@ -9,17 +9,17 @@ const BAND_TONE: Record<Band, Tone> = { healthy: "ok", watch: "warn", problem: "
 const LEVEL_TONE: Record<string, Tone> = { red: "bad", orange: "warn", yellow: "warn", info: "info" };
 
 export function statusBadge(status: string | null | undefined): { labelKey: string; tone: Tone } {
-  if (status && status in STATUS_TONE) return { labelKey: `status.${status}`, tone: STATUS_TONE[status as StockStatus] };
+  if (status && Object.hasOwn(STATUS_TONE, status)) return { labelKey: `status.${status}`, tone: STATUS_TONE[status as StockStatus] };
   return { labelKey: "status.unknown", tone: "muted" };
 }
 
 export function bandBadge(band: string | null | undefined): { labelKey: string; tone: Tone } {
-  if (band && band in BAND_TONE) return { labelKey: `band.${band}`, tone: BAND_TONE[band as Band] };
+  if (band && Object.hasOwn(BAND_TONE, band)) return { labelKey: `band.${band}`, tone: BAND_TONE[band as Band] };
   return { labelKey: "band.none", tone: "muted" };
 }
 
 export function levelTone(level: string): Tone {
-  return LEVEL_TONE[level] ?? "muted";
+  return Object.hasOwn(LEVEL_TONE, level) ? LEVEL_TONE[level] : "muted";
 }
 
 /** Alert levels, most severe first (unknown levels last). */
