@@ -1,5 +1,5 @@
-import { useCallback, useEffect, useMemo, useState } from "react";
-import { BrowserRouter, Navigate, NavLink, Route, Routes, useLocation } from "react-router";
+import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from "react";
+import { BrowserRouter, Navigate, NavLink, Route, Routes, useLocation, useNavigate } from "react-router";
 import { useTranslation } from "react-i18next";
 import { ApiClient } from "./api/client";
 import { AppContext, useApp } from "./AppContext";
@@ -8,13 +8,16 @@ import { clearSession, isLive, loadSession, newSession, saveSession, type Sessio
 import { Callback, SignIn } from "./auth/SignIn";
 import type { ConsoleConfig } from "./config";
 import { changeLanguage, LANGUAGES, type Language } from "./i18n";
-import { BoardPage } from "./board/BoardPage";
-import { SkuPage } from "./skus/SkuPage";
-import { WarehousesPage } from "./warehouses/WarehousesPage";
-import { ChannelsPage } from "./channels/ChannelsPage";
-import { AlertsPage } from "./alerts/AlertsPage";
-import { ReplenishmentPage } from "./replenishment/ReplenishmentPage";
-import { ReportsPage } from "./reports/ReportsPage";
+import { Loading } from "./components/States";
+
+// One chunk per page: the charts (ECharts) load only with the pages that draw them.
+const BoardPage = lazy(() => import("./board/BoardPage").then((m) => ({ default: m.BoardPage })));
+const SkuPage = lazy(() => import("./skus/SkuPage").then((m) => ({ default: m.SkuPage })));
+const WarehousesPage = lazy(() => import("./warehouses/WarehousesPage").then((m) => ({ default: m.WarehousesPage })));
+const ChannelsPage = lazy(() => import("./channels/ChannelsPage").then((m) => ({ default: m.ChannelsPage })));
+const AlertsPage = lazy(() => import("./alerts/AlertsPage").then((m) => ({ default: m.AlertsPage })));
+const ReplenishmentPage = lazy(() => import("./replenishment/ReplenishmentPage").then((m) => ({ default: m.ReplenishmentPage })));
+const ReportsPage = lazy(() => import("./reports/ReportsPage").then((m) => ({ default: m.ReportsPage })));
 
 export function App({ config }: { config: ConsoleConfig }) {
   const [session, setSession] = useState<Session | null>(() => loadSession(localStorage, Date.now()));
@@ -77,6 +80,20 @@ export function LanguageSwitch() {
   );
 }
 
+/** Straight to a SKU's page by its code (works before the board's API exists). */
+function SkuJump() {
+  const { t } = useTranslation();
+  const navigate = useNavigate();
+  const [sku, setSku] = useState("");
+  return (
+    <form className="sku-jump" role="search" onSubmit={(e) => { e.preventDefault(); if (sku.trim()) navigate(`/skus/${encodeURIComponent(sku.trim())}`); }}>
+      <label htmlFor="sku-jump" className="visually-hidden">{t("nav.openSku")}</label>
+      <input id="sku-jump" value={sku} onChange={(e) => setSku(e.target.value)} placeholder={t("nav.openSku")} />
+      <button type="submit">{t("actions.open")}</button>
+    </form>
+  );
+}
+
 function Shell() {
   const { t } = useTranslation();
   const { session, signOut, config } = useApp();
@@ -93,6 +110,7 @@ function Shell() {
         <nav aria-label={t("nav.main")}>
           {NAV.map(([to, key]) => <NavLink key={to} to={to} end={to === "/"}>{t(key)}</NavLink>)}
         </nav>
+        <SkuJump />
         <div className="session">
           <LanguageSwitch />
           {session?.name && <span className="who">{session.name}</span>}
@@ -100,6 +118,7 @@ function Shell() {
         </div>
       </header>
       <main>
+        <Suspense fallback={<Loading />}>
         <Routes>
           <Route path="/" element={<BoardPage />} />
           <Route path="/skus/:sku" element={<SkuPage />} />
@@ -111,6 +130,7 @@ function Shell() {
           <Route path="/reports/:name" element={<ReportsPage />} />
           <Route path="*" element={<p className="state">{t("state.noPage")}</p>} />
         </Routes>
+        </Suspense>
       </main>
     </div>
   );

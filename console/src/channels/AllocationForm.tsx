@@ -47,14 +47,18 @@ export function AllocationForm({ platform, shop }: { platform: string; shop: str
   const id = (field: string) => `alloc-${field}`;
   return (
     <form className="allocation" onSubmit={(e) => void submit(e)} noValidate aria-label={t("channels.allocationOf", { platform, shop })}>
-      <label htmlFor={id("rule")}>{t("allocation.rule")}</label>
-      <select id={id("rule")} value={form.rule} onChange={(e) => update("rule", e.target.value)}>
-        {["shared", "quota", "fixed"].map((r) => <option key={r} value={r}>{t(`allocation.rules.${r}`)}</option>)}
-      </select>
-      <label htmlFor={id("buffer_mode")}>{t("allocation.buffer_mode")}</label>
-      <select id={id("buffer_mode")} value={form.buffer_mode} onChange={(e) => update("buffer_mode", e.target.value)}>
-        {["static", "dynamic"].map((r) => <option key={r} value={r}>{t(`allocation.modes.${r}`)}</option>)}
-      </select>
+      <div className="field">
+        <label htmlFor={id("rule")}>{t("allocation.rule")}</label>
+        <select id={id("rule")} value={form.rule} onChange={(e) => update("rule", e.target.value)}>
+          {["shared", "quota", "fixed"].map((r) => <option key={r} value={r}>{t(`allocation.rules.${r}`)}</option>)}
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor={id("buffer_mode")}>{t("allocation.buffer_mode")}</label>
+        <select id={id("buffer_mode")} value={form.buffer_mode} onChange={(e) => update("buffer_mode", e.target.value)}>
+          {["static", "dynamic"].map((r) => <option key={r} value={r}>{t(`allocation.modes.${r}`)}</option>)}
+        </select>
+      </div>
       {NUMBER_FIELDS.map((field) => (
         <div key={field} className="field">
           <label htmlFor={id(field)}>{t(`allocation.${field}`)}</label>

@@ -27,5 +27,10 @@ export function Chart({ option, label, height = 320 }: { option: ChartOption; la
   useEffect(() => {
     chart.current?.setOption({ aria: { enabled: true }, animation: false, ...option }, true);
   }, [option]);
-  return <div className="chart" ref={ref} role="img" aria-label={label} style={{ height }} />;
+  // The label sits on a wrapper: ECharts writes its own generated aria-label onto the element it draws in.
+  return (
+    <div className="chart" role="img" aria-label={label}>
+      <div ref={ref} style={{ height }} />
+    </div>
+  );
 }

@@ -14,6 +14,9 @@ export interface Column<T> {
   value?: (row: T) => unknown;
 }
 
+const NUMERIC = new Set(["int", "number", "money", "percent"]);
+const align = (type?: string) => (type && NUMERIC.has(type) ? "num" : undefined);
+
 export function DataTable<T extends object>({ name, caption, columns, rows, empty, rowKey }: {
   name: string; caption: string; columns: Column<T>[]; rows: T[]; empty: string; rowKey: (row: T) => string;
 }) {
@@ -44,13 +47,13 @@ export function DataTable<T extends object>({ name, caption, columns, rows, empt
           <table>
             <caption>{caption}</caption>
             <thead>
-              <tr>{columns.map((c) => <th key={c.key} scope="col" className={c.type && c.type !== "text" ? "num" : ""}>{c.label}</th>)}</tr>
+              <tr>{columns.map((c) => <th key={c.key} scope="col" className={align(c.type)}>{c.label}</th>)}</tr>
             </thead>
             <tbody>
               {rows.map((row) => (
                 <tr key={rowKey(row)}>
                   {columns.map((c) => (
-                    <td key={c.key} data-col={c.key} className={c.type && c.type !== "text" ? "num" : ""}>
+                    <td key={c.key} data-col={c.key} className={align(c.type)}>
                       {c.render ? c.render(row)
                         : fmtCell(c.value ? c.value(row) : (row as Record<string, unknown>)[c.key], c.type, i18n.language)}
                     </td>

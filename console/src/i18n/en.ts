@@ -4,7 +4,7 @@ export const en = {
   languages: { en: "English", "zh-CN": "中文（简体）" },
   nav: {
     main: "Main", language: "Language", board: "Stock board", warehouses: "Warehouses", channels: "Channels",
-    alerts: "Alerts", replenishment: "Replenishment", reports: "Reports",
+    alerts: "Alerts", replenishment: "Replenishment", reports: "Reports", openSku: "Go to SKU",
   },
   actions: {
     signIn: "Sign in", signOut: "Sign out", retry: "Try again", search: "Search", previous: "Previous page",

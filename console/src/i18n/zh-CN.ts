@@ -8,7 +8,7 @@ export const zhCN: Shape<Messages> = {
   languages: { en: "English", "zh-CN": "中文（简体）" },
   nav: {
     main: "主导航", language: "语言", board: "库存看板", warehouses: "仓库", channels: "渠道",
-    alerts: "预警", replenishment: "补货", reports: "报表",
+    alerts: "预警", replenishment: "补货", reports: "报表", openSku: "查看 SKU",
   },
   actions: {
     signIn: "登录", signOut: "退出登录", retry: "重试", search: "搜索", previous: "上一页", next: "下一页",
