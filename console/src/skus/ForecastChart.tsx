@@ -39,9 +39,9 @@ export function ForecastChart({ forecast }: { forecast: Forecast }) {
       yAxis: { type: "value" },
       series: [
         { name: t("sku.chart.history"), type: "bar", data: history, itemStyle: { color: "#5470c6" } },
-        { name: t("sku.chart.forecast"), type: "line", data: pad(future, histDays.length), smooth: true },
+        { name: t("sku.chart.forecast"), type: "line", data: pad(future, histDays.length), showSymbol: false },
         { name: t("sku.chart.projected"), type: "line", data: pad(projected, histDays.length), lineStyle: { type: "dashed" },
-          markLine: { symbol: "none", label: { formatter: "{b}" }, data: lines } },
+          showSymbol: false, markLine: { symbol: "none", label: { formatter: "{b}", position: "insideEndTop" }, data: lines } },
       ],
     };
   }, [forecast, t]);
