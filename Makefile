@@ -38,22 +38,32 @@ $(DDB_LOCAL_STAMP): | java-check
 # The web console (console/, served at /console/): rebuilt when dist is missing or older than its sources.
 console: $(CONSOLE_DIST)
 
-$(CONSOLE_DIST): $(CONSOLE_SOURCES)
+CONSOLE_DEPS := console/node_modules/.installed
+
+$(CONSOLE_DEPS): console/package.json console/package-lock.json
 	@command -v npm >/dev/null 2>&1 || { echo "npm (Node 20+) is needed to build the web console in console/: apt-get install nodejs npm" >&2; exit 1; }
-	cd console && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent
+	cd console && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(CONSOLE_DEPS)
+
+$(CONSOLE_DIST): $(CONSOLE_SOURCES) $(CONSOLE_DEPS)
+	cd console && npm run build --silent
 	@touch $(CONSOLE_DIST)
 
 console-test: console
 	cd console && npx vitest run
 
 # Browser tests drive Debian's chromium (never a browser downloaded by npm or pip).
+# A CJK font (5 MB) so the Chinese pages' screenshots show characters, not boxes.
+CHROMIUM_PACKAGES := chromium fonts-wqy-microhei
+
 chromium:
-	@if [ -x /usr/bin/chromium ]; then :; \
+	@if [ -x /usr/bin/chromium ] && [ -d /usr/share/fonts/truetype/wqy ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "installing chromium for the browser tests (apt-get)"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+		echo "installing $(CHROMIUM_PACKAGES) for the browser tests (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(CHROMIUM_PACKAGES) >/dev/null \
 		|| echo "could not install chromium: the browser tests will be skipped" >&2; \
-	else echo "no /usr/bin/chromium: the browser tests will be skipped (as root: apt-get install -y chromium)" >&2; fi
+	elif [ ! -x /usr/bin/chromium ]; then \
+		echo "no /usr/bin/chromium: the browser tests will be skipped (as root: apt-get install -y $(CHROMIUM_PACKAGES))" >&2; fi
 
 run: setup console
 	$(PY) -m infra.local.cli local $(ARGS)

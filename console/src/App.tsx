@@ -86,7 +86,7 @@ function SkuJump() {
   const navigate = useNavigate();
   const [sku, setSku] = useState("");
   return (
-    <form className="sku-jump" role="search" onSubmit={(e) => { e.preventDefault(); if (sku.trim()) navigate(`/skus/${encodeURIComponent(sku.trim())}`); }}>
+    <form className="sku-jump" role="search" aria-label={t("nav.openSku")} onSubmit={(e) => { e.preventDefault(); if (sku.trim()) navigate(`/skus/${encodeURIComponent(sku.trim())}`); }}>
       <label htmlFor="sku-jump" className="visually-hidden">{t("nav.openSku")}</label>
       <input id="sku-jump" value={sku} onChange={(e) => setSku(e.target.value)} placeholder={t("nav.openSku")} />
       <button type="submit">{t("actions.open")}</button>

@@ -32,7 +32,8 @@ def _ensure_chromium() -> str | None:
     if os.geteuid() == 0 and shutil.which("apt-get"):
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True, timeout=300)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], env=env, capture_output=True, timeout=600)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium", "fonts-wqy-microhei"], env=env,
+                       capture_output=True, timeout=600)
         if CHROMIUM.exists():
             return None
         return "/usr/bin/chromium is missing and `apt-get install -y chromium` did not install it"
@@ -58,7 +59,8 @@ def runtime():
         yield rt
     finally:
         if rt.proc.poll() is None:
-            rt.stop()
+            code = rt.stop()
+            assert code == 0, f"runtime exited with {code}:\n{rt.output[-4000:]}"
 
 
 @pytest.fixture(scope="session")

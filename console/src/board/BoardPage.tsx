@@ -63,7 +63,7 @@ export function BoardPage() {
           <li>{t("board.total", { count: board.data.total })}</li>
         </ul>
       )}
-      <form className="filters" role="search" onSubmit={(e) => { e.preventDefault(); set("q", text.trim()); }}>
+      <form className="filters" role="search" aria-label={t("board.filters")} onSubmit={(e) => { e.preventDefault(); set("q", text.trim()); }}>
         <label>{t("fields.warehouse")}
           <select value={filters.warehouse_id} onChange={(e) => set("warehouse_id", e.target.value)}>
             <option value="">{t("board.allWarehouses")}</option>

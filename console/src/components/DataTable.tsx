@@ -43,7 +43,7 @@ export function DataTable<T extends object>({ name, caption, columns, rows, empt
         </button>
       </div>
       {rows.length === 0 ? <Empty message={empty} /> : (
-        <div className="table-scroll">
+        <div className="table-scroll" tabIndex={0} role="group" aria-label={caption}>
           <table>
             <caption>{caption}</caption>
             <thead>

@@ -58,7 +58,7 @@ export const en = {
     unit_cost: "Unit cost", order_cost: "Order cost", inventory_position: "Inventory position",
   },
   board: {
-    title: "Stock board", counts: "SKUs per status", total: "{{count}} SKUs", allWarehouses: "All warehouses",
+    title: "Stock board", filters: "Filter the board", counts: "SKUs per status", total: "{{count}} SKUs", allWarehouses: "All warehouses",
     anyStatus: "Any status", anyAbc: "Any class", sortBy: "Sort by", order: "Order", asc: "Ascending",
     desc: "Descending", search: "SKU or name", searchHint: "e.g. TEE-RED", page: "Page {{page}}",
     empty: "No SKUs yet — import a stock sheet or receive goods (POST /stock/receipts).",

@@ -54,7 +54,7 @@ export const zhCN: Shape<Messages> = {
     supplier: "供应商", unit_cost: "单价", order_cost: "采购金额", inventory_position: "库存头寸",
   },
   board: {
-    title: "库存看板", counts: "各状态 SKU 数", total: "共 {{count}} 个 SKU", allWarehouses: "全部仓库",
+    title: "库存看板", filters: "筛选看板", counts: "各状态 SKU 数", total: "共 {{count}} 个 SKU", allWarehouses: "全部仓库",
     anyStatus: "全部状态", anyAbc: "全部分类", sortBy: "排序", order: "顺序", asc: "升序", desc: "降序",
     search: "SKU 或名称", searchHint: "例如 TEE-RED", page: "第 {{page}} 页",
     empty: "还没有 SKU —— 请导入库存表或登记入库（POST /stock/receipts）。",
