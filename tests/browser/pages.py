@@ -32,9 +32,10 @@ def route_missing(runtime, path: str) -> bool:
 
 
 def settle(page) -> None:
-    """Waits until the page shows no 'Loading…' state (every request of the view has answered)."""
-    page.wait_for_load_state("networkidle")
-    page.wait_for_function("() => !document.querySelector('.state[role=status]')")
+    """Waits until the app has drawn the view and it shows no 'Loading…' state (every request of the view has
+    answered: each one shows that state from the first render until its answer is in)."""
+    page.wait_for_function("() => document.querySelector('main, .signin')"
+                           " && !document.querySelector('.state[role=status]')")
 
 
 def set_language(page, lang: str) -> None:

@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { useLocation, useNavigate } from "react-router";
 import { useTranslation } from "react-i18next";
 import { ApiClient, ApiError } from "../api/client";
@@ -64,8 +64,11 @@ export function Callback() {
   const { config, signIn } = useApp();
   const navigate = useNavigate();
   const [error, setError] = useState<string | null>(null);
+  const started = useRef(false);   // a code is good for one exchange: never run it twice (StrictMode, re-renders)
   useEffect(() => {
     if (config.auth.mode !== "cognito") { navigate("/signin", { replace: true }); return; }
+    if (started.current) return;
+    started.current = true;
     finish(config.auth, window.location.search, sessionStorage).then(
       (tokens) => { signIn(tokens.id_token, "cognito"); navigate("/", { replace: true }); },
       (err) => setError(err instanceof SignInError ? err.message : String(err)),
