@@ -130,7 +130,15 @@ export const en = {
     title: "Reports", list: "Reports", pick: "Choose a report.", period: "Period", from: "From", to: "To",
     value: "Value", chart: "Report chart", empty: "No rows for this period.",
     presets: { "7d": "Last 7 days", "30d": "Last 30 days", "90d": "Last 90 days", "365d": "Last 12 months", month: "This month", custom: "Custom" },
-    columns: {},
+    columns: {
+      sku: "SKU", name: "Name", warehouse_id: "Warehouse", date: "Date", value: "Value", turnover: "Turnover (per year)",
+      days_of_supply: "Days of supply", units_sold: "Units sold", sales: "Sales", revenue: "Revenue", cogs: "Cost of goods sold",
+      average_inventory: "Average inventory", on_hand: "On hand", available: "Available", stock_value: "Stock value",
+      in_transit_value: "In-transit value", share: "Share", abc: "ABC", skus: "SKUs", stockout_days: "Days out of stock",
+      lost_sales: "Lost sales (est.)", stockout_rate: "Stock-out rate", orders: "Orders", oversold: "Oversold orders",
+      oversell_rate: "Oversell rate", listings: "Listings", in_sync: "In sync", accuracy: "Accuracy",
+      last_sale: "Last sale", band: "Band",
+    },
   },
 };
 

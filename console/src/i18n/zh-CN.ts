@@ -122,6 +122,14 @@ export const zhCN: Shape<Messages> = {
     title: "报表", list: "报表列表", pick: "请选择一个报表。", period: "期间", from: "开始", to: "结束",
     value: "数值", chart: "报表图表", empty: "该期间没有数据。",
     presets: { "7d": "最近 7 天", "30d": "最近 30 天", "90d": "最近 90 天", "365d": "最近 12 个月", month: "本月", custom: "自定义" },
-    columns: {},
+    columns: {
+      sku: "SKU", name: "名称", warehouse_id: "仓库", date: "日期", value: "数值", turnover: "周转率（次/年）",
+      days_of_supply: "可供天数", units_sold: "销量", sales: "销售额", revenue: "收入", cogs: "销货成本",
+      average_inventory: "平均库存", on_hand: "在库", available: "可用", stock_value: "库存金额",
+      in_transit_value: "在途金额", share: "占比", abc: "ABC", skus: "SKU 数", stockout_days: "缺货天数",
+      lost_sales: "损失销售（估）", stockout_rate: "缺货率", orders: "订单数", oversold: "超卖订单",
+      oversell_rate: "超卖率", listings: "商品数", in_sync: "已同步", accuracy: "准确率",
+      last_sale: "最近销售", band: "分级",
+    },
   },
 };
