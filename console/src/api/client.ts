@@ -213,6 +213,9 @@ export class ApiClient {
   putAllocation(platform: string, shop: string, body: Omit<Allocation, "platform" | "shop">) {
     return this.put<Allocation>(`/shops/${seg(platform)}/${seg(shop)}/allocation`, body);
   }
+  listings(platform: string, shop: string) {
+    return this.all<ChannelListing>("/listings", "listings", { platform, shop, limit: 1000 }, 20);
+  }
   events(status: string) { return this.all<InboundEvent>("/events", "events", { status, limit: 1000 }, 5); }
   replenishment() { return this.all<Suggestion>("/replenishment", "suggestions", { limit: 1000 }); }
   reports() { return this.get<{ reports: ReportInfo[] } | ReportInfo[]>("/reports"); }

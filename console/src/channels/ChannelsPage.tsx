@@ -2,7 +2,7 @@
 import { useState } from "react";
 import { useSearchParams } from "react-router";
 import { useTranslation } from "react-i18next";
-import type { InboundEvent, Shop } from "../api/client";
+import type { ChannelListing, InboundEvent, Shop } from "../api/client";
 import { useApp } from "../AppContext";
 import { DataTable } from "../components/DataTable";
 import { ErrorState, Loading } from "../components/States";
@@ -69,8 +69,13 @@ export function ChannelsPage() {
         </label>
         <button type="submit">{t("actions.open")}</button>
       </form>
-      {platform && shop ? <AllocationForm key={`${platform}/${shop}`} platform={platform} shop={shop} />
-        : <p className="note">{t("channels.pickShop")}</p>}
+      {platform && shop ? (
+        <>
+          <AllocationForm key={`${platform}/${shop}`} platform={platform} shop={shop} />
+          <h3>{t("channels.listingsOf", { platform, shop })}</h3>
+          <ShopListings platform={platform} shop={shop} />
+        </>
+      ) : <p className="note">{t("channels.pickShop")}</p>}
 
       <h2>{t("channels.needsPerson")}</h2>
       {[["unmapped", unmapped], ["oversold", oversold]].map(([status, loaded]) => {
@@ -87,6 +92,32 @@ export function ChannelsPage() {
         );
       })}
     </section>
+  );
+}
+
+function ShopListings({ platform, shop }: { platform: string; shop: string }) {
+  const { t } = useTranslation();
+  const { api } = useApp();
+  const listings = useLoad(() => api.listings(platform, shop), [api, platform, shop]);
+  if (listings.loading) return <Loading />;
+  if (listings.error) return <ErrorState error={listings.error} onRetry={listings.reload} />;
+  return (
+    <DataTable<ChannelListing> name={`listings-${platform}-${shop}`} caption={t("channels.listingsOf", { platform, shop })}
+               rows={listings.data ?? []} rowKey={(l) => l.listing_id} empty={t("channels.noListings")}
+               columns={[
+                 { key: "listing_id", label: t("fields.listing") },
+                 { key: "components", label: t("fields.sku"), value: (l) => (l.components ?? []).map((c) => `${c.sku}×${c.qty}`).join(" + "),
+                   render: (l) => (l.components ?? []).map((c) => `${c.sku}×${c.qty}`).join(" + ") },
+                 { key: "rule", label: t("fields.rule") },
+                 { key: "computed_qty", label: t("fields.computed"), type: "int" },
+                 { key: "pushed_qty", label: t("fields.pushed"), type: "int" },
+                 { key: "shown", label: t("fields.shown"), type: "int" },
+                 { key: "read_back_qty", label: t("fields.read_back"), type: "int" },
+                 { key: "in_sync", label: t("fields.in_sync"), value: (l) => l.in_sync ?? null,
+                   render: (l) => (l.in_sync === null || l.in_sync === undefined ? "—" : t(l.in_sync ? "common.yes" : "common.no")) },
+                 { key: "status", label: t("fields.status") },
+                 { key: "error", label: t("fields.error") },
+               ]} />
   );
 }
 

@@ -55,7 +55,7 @@ export const en = {
     failures: "Failures", in_sync_of: "Listings in sync", rate_limit_use: "Rate-limit use",
     reconciliation_accuracy: "Reconciliation accuracy", needs_person: "Needs a person", scope: "Scope",
     lead_time_days: "Lead time (days)", suggested_order_qty: "Order qty", supplier: "Supplier",
-    unit_cost: "Unit cost", order_cost: "Order cost", inventory_position: "Inventory position",
+    unit_cost: "Unit cost", order_cost: "Order cost", inventory_position: "Inventory position", error: "Error",
   },
   board: {
     title: "Stock board", filters: "Filter the board", counts: "SKUs per status", total: "{{count}} SKUs", allWarehouses: "All warehouses",
@@ -89,7 +89,7 @@ export const en = {
   },
   channels: {
     title: "Channels", health: "Sync health per shop", allocation: "Allocation", allocationOf: "Allocation of {{platform}} / {{shop}}",
-    pickShop: "Choose a shop to see and change its allocation.", needsPerson: "Orders that need a person",
+    pickShop: "Choose a shop to see and change its allocation.", listingsOf: "Listings of {{platform}} / {{shop}}", noListings: "This shop has no listings mapped yet.", needsPerson: "Orders that need a person",
     noShops: "No shops yet — connect one with PUT /shops/{platform}/{shop}.", noEvents: "Nothing waiting.",
     events: { unmapped: "Unmapped orders", oversold: "Oversold orders" },
   },

@@ -51,7 +51,7 @@ export const zhCN: Shape<Messages> = {
     order: "订单", kind: "类型", received_at: "接收时间", event: "事件", last_push_at: "最近推送",
     failures: "失败次数", in_sync_of: "已同步商品", rate_limit_use: "限流占用", reconciliation_accuracy: "对账准确率",
     needs_person: "待人工处理", scope: "范围", lead_time_days: "交货期（天）", suggested_order_qty: "建议采购量",
-    supplier: "供应商", unit_cost: "单价", order_cost: "采购金额", inventory_position: "库存头寸",
+    supplier: "供应商", unit_cost: "单价", order_cost: "采购金额", inventory_position: "库存头寸", error: "错误",
   },
   board: {
     title: "库存看板", filters: "筛选看板", counts: "各状态 SKU 数", total: "共 {{count}} 个 SKU", allWarehouses: "全部仓库",
@@ -83,7 +83,7 @@ export const zhCN: Shape<Messages> = {
   },
   channels: {
     title: "渠道", health: "各店铺同步健康度", allocation: "库存分配", allocationOf: "{{platform}} / {{shop}} 的库存分配",
-    pickShop: "选择一个店铺以查看和修改其库存分配。", needsPerson: "需要人工处理的订单",
+    pickShop: "选择一个店铺以查看和修改其库存分配。", listingsOf: "{{platform}} / {{shop}} 的商品", noListings: "该店铺还没有映射商品。", needsPerson: "需要人工处理的订单",
     noShops: "还没有店铺 —— 用 PUT /shops/{platform}/{shop} 接入。", noEvents: "没有待处理项。",
     events: { unmapped: "未映射订单", oversold: "超卖订单" },
   },
