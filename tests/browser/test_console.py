@@ -102,6 +102,23 @@ def test_acknowledging_an_alert(console, runtime, seeded):
     assert next(a for a in alerts if a["id"] == target["id"])["status"] == "acked"
 
 
+def test_adding_and_removing_a_subscription(console, runtime):
+    console.goto(url(runtime, "alerts"))
+    settle(console)
+    console.get_by_label("Name (id)").fill("ops-mail")
+    console.get_by_label("Address").fill("not-an-address")
+    console.get_by_role("button", name="Add subscription").click()
+    assert console.get_by_text("An email address, like ops@example.com.").is_visible()
+    console.get_by_label("Address").fill("ops@example.com")
+    console.get_by_role("button", name="Add subscription").click()
+    console.locator("[data-table='subscriptions'] td[data-col='id']", has_text="ops-mail").wait_for()
+    subs = api_get(runtime, "/subscriptions?limit=1000")[1]["subscriptions"]
+    assert [(x["id"], x["protocol"]) for x in subs] == [("ops-mail", "email")]
+    console.locator("[data-table='subscriptions'] tr", has_text="ops-mail").get_by_role("button", name="Delete").click()
+    console.get_by_text("Nobody is subscribed to alerts yet.").wait_for()
+    assert api_get(runtime, "/subscriptions?limit=1000")[1]["subscriptions"] == []
+
+
 def test_changing_an_allocation_with_validation(console, runtime, seeded):
     console.goto(url(runtime, "channels?platform=tiktok&shop=demo"))
     settle(console)
