@@ -37,7 +37,8 @@ def _ensure_chromium() -> str | None:
         if CHROMIUM.exists():
             return None
         return "/usr/bin/chromium is missing and `apt-get install -y chromium` did not install it"
-    return "/usr/bin/chromium is missing and cannot be installed here (not root or no apt-get): apt-get install chromium"
+    return ("/usr/bin/chromium is missing and cannot be installed here (not root or no apt-get): "
+            "apt-get install chromium")
 
 
 def _ensure_console_built() -> None:
@@ -50,7 +51,8 @@ def runtime():
     why = _ensure_chromium()
     if why:
         pytest.skip(why)
-    pytest.importorskip("playwright.sync_api", reason="the playwright package is in the dev extras: pip install -e '.[dev]'")
+    pytest.importorskip("playwright.sync_api",
+                        reason="the playwright package is in the dev extras: pip install -e '.[dev]'")
     if not handlers_exist("staff_api"):
         pytest.skip("functions/staff_api is not written yet")
     _ensure_console_built()

@@ -39,7 +39,8 @@ def test_sign_in_refuses_a_wrong_token_then_signs_in_and_out(page, runtime, seed
 
 def test_an_expired_session_leads_back_to_sign_in(console, runtime):
     console.evaluate("""() => { const s = JSON.parse(localStorage.getItem('stocklink.session'));
-                                s.expiresAt = Date.now() - 1; localStorage.setItem('stocklink.session', JSON.stringify(s)); }""")
+                                s.expiresAt = Date.now() - 1;
+                                localStorage.setItem('stocklink.session', JSON.stringify(s)); }""")
     console.goto(url(runtime, "warehouses"))
     console.wait_for_url("**/console/signin")
     ensure_signed_in(console, runtime)
