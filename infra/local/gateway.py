@@ -259,6 +259,10 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             body = self._read_body()
             local_page = docs.page(self.command, path)       # /docs: Swagger UI, local runtime only
+            if local_page is None and gw.console is not None:
+                local_page = gw.console.page(self.command, path)   # /console/: the web console's files
+                if local_page is not None:
+                    function_name = "console"
             if local_page is not None:
                 status, headers, out = local_page
             elif body is None:
@@ -306,9 +310,10 @@ class _Server(ThreadingHTTPServer):
 
 class Gateway:
     def __init__(self, routes: Iterable, invoke: Callable[[str, dict, str], InvocationResult],
-                 host: str = "127.0.0.1", port: int = 8080):
+                 host: str = "127.0.0.1", port: int = 8080, console=None):
         self.routes = RouteTable(routes)
         self.invoke = invoke
+        self.console = console   # infra.local.console_files.ConsoleFiles, or None: no /console/
         handler = type("Handler", (_Handler,), {"gateway": self})
         self.server = _Server((host, port), handler)
         self.host, self.port = self.server.server_address[:2]

@@ -16,6 +16,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from infra.local.bus import EventBus, Scheduler, Topics
+from infra.local.console_files import ConsoleFiles
 from infra.local.dynamodb_local import DynamoDBLocal
 from infra.local.gateway import Gateway
 from infra.local.moto_server import MotoServer
@@ -74,7 +75,8 @@ class LocalRuntime:
         if self.data_dir is not None:
             self._lock_data_dir()
         # Bind the gateway port first: a taken port should fail before java and workers start.
-        self.gateway = Gateway(self.topology.ROUTES, self._invoke_for_gateway, port=self.port)
+        self.gateway = Gateway(self.topology.ROUTES, self._invoke_for_gateway, port=self.port,
+                               console=ConsoleFiles())
         self.ddb = DynamoDBLocal(data_dir=None if self.data_dir is None else self.data_dir / "dynamodb").start()
         self.moto = MotoServer(secrets_file=None if self.data_dir is None else self.data_dir / "secrets.json")
         self.moto.start()

@@ -1,0 +1,122 @@
+"""The web console in headless Chromium: one local runtime with seeded data and one browser for the session.
+
+Chromium is Debian's /usr/bin/chromium (installed by `make test` when missing), never a browser that
+Playwright downloads; it is launched with the flags that matter on a closed network (no first-run, no
+background networking, no component updates, no QUIC) and a fresh profile directory.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.runtime_process import REPO_ROOT, RuntimeProcess, handlers_exist
+
+CHROMIUM = Path("/usr/bin/chromium")
+CONSOLE = REPO_ROOT / "console"
+AXE = CONSOLE / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = REPO_ROOT / ".stocklink" / "artifacts" / "screenshots"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--disable-dev-shm-usage"]
+
+
+def _ensure_chromium() -> str | None:
+    """None when /usr/bin/chromium is there (installing it as root when it is not), else why it cannot be."""
+    if CHROMIUM.exists():
+        return None
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True, timeout=300)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium", "fonts-wqy-microhei"], env=env,
+                       capture_output=True, timeout=600)
+        if CHROMIUM.exists():
+            return None
+        return "/usr/bin/chromium is missing and `apt-get install -y chromium` did not install it"
+    return ("/usr/bin/chromium is missing and cannot be installed here (not root or no apt-get): "
+            "apt-get install chromium")
+
+
+def _ensure_console_built() -> None:
+    if not (CONSOLE / "dist" / "index.html").exists() or not AXE.exists():
+        subprocess.run(["make", "console"], cwd=REPO_ROOT, check=True, timeout=600)
+
+
+@pytest.fixture(scope="session")
+def runtime():
+    why = _ensure_chromium()
+    if why:
+        pytest.skip(why)
+    pytest.importorskip("playwright.sync_api",
+                        reason="the playwright package is in the dev extras: pip install -e '.[dev]'")
+    if not handlers_exist("staff_api"):
+        pytest.skip("functions/staff_api is not written yet")
+    _ensure_console_built()
+    rt = RuntimeProcess("--in-memory").start()
+    try:
+        yield rt
+    finally:
+        if rt.proc.poll() is None:
+            code = rt.stop()
+            assert code == 0, f"runtime exited with {code}:\n{rt.output[-4000:]}"
+
+
+@pytest.fixture(scope="session")
+def seeded(runtime):
+    """Three warehouses, four SKUs (one below the low-stock floor in two warehouses), a shop per platform in the
+    in-process marketplace simulators, every SKU listed everywhere; returns once every listing was pushed."""
+    from infra.local.demo.client import Api, Sandbox, start_sandbox
+    from infra.local.demo.seed import demo_stock, seed
+
+    server, base = start_sandbox(0)
+    api = Api(runtime.url, runtime.token)
+    units = demo_stock(4, 30)
+    catalog = seed(api, Sandbox(base), units)
+    skus = list(units)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        listings = [l for sku in skus for l in api.call("GET", f"/skus/{sku}/channels")["listings"]]
+        if listings and all(l.get("pushed_at") for l in listings):
+            break
+        time.sleep(0.5)
+    api.call("POST", "/forecasts/run", ok=(202,))   # finishes in the background while the first tests run
+    try:
+        yield {"api": api, "skus": skus, "catalog": catalog, "units": units}
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser_context(runtime, tmp_path_factory):
+    from playwright.sync_api import sync_playwright
+
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS,
+            accept_downloads=True, bypass_csp=True,   # bypass_csp: axe-core is injected into the page
+            locale="en-US", viewport={"width": 1366, "height": 900})
+        context.set_default_timeout(15_000)
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+@pytest.fixture(scope="session")
+def page(browser_context):
+    return browser_context.pages[0] if browser_context.pages else browser_context.new_page()
+
+
+@pytest.fixture()
+def console(page, runtime, seeded):
+    """The page, signed in with the dev token, in English."""
+    from tests.browser.pages import ensure_signed_in
+
+    ensure_signed_in(page, runtime)
+    return page
