@@ -84,6 +84,7 @@ def seeded(runtime):
             break
         time.sleep(0.5)
     api.call("POST", "/forecasts/run", ok=(202,))   # finishes in the background while the first tests run
+    api.call("POST", "/reports/snapshots/run", ok=(202,))   # today's snapshot, for the reports page
     try:
         yield {"api": api, "skus": skus, "catalog": catalog, "units": units}
     finally:
