@@ -208,10 +208,14 @@ class Scheduler:
         while not self._stop.wait(max(0.0, next_run - time.monotonic())):
             # Synchronous call in this schedule's own thread: two runs of one schedule never overlap.
             try:
+                started = time.perf_counter()
                 result = self.invoke(schedule.function, scheduled_event(schedule.name))
                 if result is not None and not getattr(result, "ok", True):
                     log.error("schedule %s: %s failed: %s", schedule.name, schedule.function,
                               (result.traceback or result.error or "").strip())
+                else:       # one line per pass on the terminal of `make run`
+                    log.info("schedule %s: %s ran in %.0f ms", schedule.name, schedule.function,
+                             (time.perf_counter() - started) * 1000)
             except Exception:  # noqa: BLE001 - the next tick tries again
                 log.exception("schedule %s failed", schedule.name)
             self.runs[schedule.name] += 1

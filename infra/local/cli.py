@@ -53,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="run every schedule at this many seconds instead of its own rate (tests)")
     local.add_argument("--health-timeout", type=float, default=60.0,
                        help="seconds to wait for GET /health before giving up")
+    local.add_argument("--verbose", action="store_true",
+                       help="print the functions' structured logs and metrics here too (always in "
+                            ".stocklink/logs/functions.log)")
     alerts = sub.add_parser("alerts", help="alerts of a running StockLink")
     alerts_sub = alerts.add_subparsers(dest="what", required=True)
     tail = alerts_sub.add_parser("tail", help="print alerts as they are raised, repeated, acknowledged or cleared")
@@ -84,7 +87,9 @@ def _webhook_delay(text: str) -> str:
 
 def run_local(args) -> int:
     from infra.local import profiling
-    from infra.local.runtime import LocalRuntime, relay_to
+    from infra.local.runtime import LocalRuntime
+    from infra.local.terminal import FunctionOutput
+    from infra.local.workers import REPO_ROOT
 
     stop = threading.Event()
 
@@ -97,9 +102,10 @@ def run_local(args) -> int:
         # Demo data is throwaway: seeding it into .stocklink/data would add its stock again on every run.
         args.in_memory = True
         _say("demo: using an in-memory database (pass --data-dir to keep it)")
+    output = FunctionOutput(sys.stderr, REPO_ROOT / ".stocklink" / "logs" / "functions.log", verbose=args.verbose)
     runtime = LocalRuntime(port=args.port, data_dir=args.data_dir, in_memory=args.in_memory,
                            schedule_interval=args.schedule_interval,
-                           dev_token=os.environ.get("STOCKLINK_DEV_TOKEN") or None, relay=relay_to(sys.stderr))
+                           dev_token=os.environ.get("STOCKLINK_DEV_TOKEN") or None, relay=output)
     try:
         try:
             runtime.start()
@@ -120,6 +126,8 @@ def run_local(args) -> int:
         _say(f"StockLink ready at {runtime.url}")
         _say(f"Dev token: {runtime.dev_token}")
         _say(f"Console: {runtime.url}/console/ (sign in with the dev token)")
+        if not args.verbose:
+            _say(f"Functions' logs and metrics: {output.log_path} (--verbose prints them here)")
         _say(f'  try: curl -H "Authorization: Bearer {runtime.dev_token}" {runtime.url}/warehouses')
         if args.demo:
             code = _run_demo(args, runtime)
@@ -139,6 +147,7 @@ def run_local(args) -> int:
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # finish the stop even if Ctrl-C is pressed again
         runtime.stop()
+        output.close()
         profiling.write()
 
 

@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import secrets
-import sys
 import threading
 import time
 import urllib.error
@@ -117,7 +116,15 @@ class LocalRuntime:
         self.scheduler = Scheduler(getattr(self.topology, "SCHEDULES", ()), self._invoke_sync,
                                    self.schedule_interval)
         self.scheduler.start()
-        log.info("started in %.1f s", time.perf_counter() - t0)
+        imports = {}                 # one line, not one per container: the terminal is for requests
+        for name, pool in self.pools.items():
+            measured = [ms for _, ms in pool.cold_starts() if ms is not None]
+            if measured:
+                imports[name] = max(measured)
+        slowest = sorted(imports.items(), key=lambda item: -item[1])[:3]
+        log.info("started in %.1f s (%d functions, %d containers; slowest imports: %s)",
+                 time.perf_counter() - t0, len(self.pools), sum(p.size for p in self.pools.values()),
+                 ", ".join(f"{name} {ms:.0f} ms" for name, ms in slowest))
 
     def _lock_data_dir(self) -> None:
         """One runtime per data dir: two DynamoDB Local processes on one database file corrupt it."""
@@ -246,14 +253,3 @@ def topology_with(base=None, **overrides) -> SimpleNamespace:
     fields.update({k: getattr(base, k, ()) for k in ("TOPICS", "TOPIC_QUEUES")})
     fields.update(overrides)
     return SimpleNamespace(**fields)
-
-
-def relay_to(stream=sys.stderr):
-    lock = threading.Lock()
-
-    def relay(name: str, line: str) -> None:
-        with lock:
-            stream.write(f"[{name}] {line if line.endswith(chr(10)) else line + chr(10)}")
-            stream.flush()
-
-    return relay

@@ -119,7 +119,7 @@ class Worker:
             log.error("%s cannot import %s (every invocation will fail):\n%s",
                       self.name, self.function.handler, self.import_error)
         else:
-            log.info("%s cold start: import %.0f ms, process start to ready %.0f ms",
+            log.debug("%s cold start: import %.0f ms, process start to ready %.0f ms",
                      self.name, self.cold_start_ms, self.spawn_to_ready_ms)
 
     def _read_replies(self, proc) -> None:
