@@ -44,7 +44,11 @@ def set_language(page, lang: str) -> None:
 
 def ensure_signed_in(page, runtime) -> None:
     page.goto(url(runtime))
-    if page.locator("#token").count() or "/signin" in page.url:
+    # Ask the stored session, not the page: the app's redirect to sign-in may not have happened yet.
+    signed_in = page.evaluate("""() => { const s = JSON.parse(localStorage.getItem('stocklink.session') || 'null');
+                                         return !!s && s.expiresAt > Date.now(); }""")
+    if not signed_in:
+        page.goto(url(runtime, "signin"))
         page.fill("#token", runtime.token)
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url(lambda u: "/signin" not in u)
