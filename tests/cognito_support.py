@@ -1,6 +1,6 @@
-"""A stand-in Cognito user pool for tests: locally generated RSA keys, their JWKS, and access tokens shaped
-like the ones Cognito issues (claims as in its documentation: sub, cognito:groups, iss, client_id,
-origin_jti, event_id, token_use, scope, auth_time, exp, iat, jti, username)."""
+"""A stand-in Cognito user pool for tests: locally generated RSA keys, their JWKS, and ID tokens shaped like
+the ones Cognito issues (claims as its documentation lists them: sub, cognito:groups, email_verified, iss,
+cognito:username, origin_jti, aud, event_id, token_use, auth_time, exp, iat, jti, email)."""
 from __future__ import annotations
 
 import base64
@@ -28,21 +28,27 @@ def jwks(*keys: RSAKey) -> bytes:
     return json.dumps({"keys": [k.as_dict(private=False) for k in (keys or (SIGNING_KEY,))]}).encode()
 
 
-def access_claims(username: str = "alice", groups=("staff",), **overrides) -> dict:
+def id_claims(username: str = "alice", groups=("staff",), **overrides) -> dict:
+    """An ID token's claims for the console's client; a claim set to None is left out."""
     now = int(time.time())
     claims = {
         "sub": str(uuid.uuid4()),
-        "cognito:groups": list(groups) if isinstance(groups, (list, tuple)) else groups, "iss": ISSUER, "client_id": CLIENT_ID,
-        "origin_jti": str(uuid.uuid4()), "event_id": str(uuid.uuid4()), "token_use": "access",
-        "scope": "openid profile email", "auth_time": now, "exp": now + 3600, "iat": now,
-        "jti": str(uuid.uuid4()), "username": username,
+        "cognito:groups": list(groups) if isinstance(groups, (list, tuple)) else groups,
+        "email_verified": True, "iss": ISSUER, "cognito:username": username, "origin_jti": str(uuid.uuid4()),
+        "aud": CLIENT_ID, "event_id": str(uuid.uuid4()), "token_use": "id", "auth_time": now,
+        "exp": now + 3600, "iat": now, "jti": str(uuid.uuid4()), "email": f"{username}@example.com",
     }
     claims.update(overrides)
     return {k: v for k, v in claims.items() if v is not None}
 
 
-def access_token(key: RSAKey = SIGNING_KEY, header: dict | None = None, **claims) -> str:
-    return jwt.encode({"alg": "RS256", "kid": key.kid, **(header or {})}, access_claims(**claims), key)
+def id_token(key: RSAKey = SIGNING_KEY, header: dict | None = None, **claims) -> str:
+    return jwt.encode({"alg": "RS256", "kid": key.kid, **(header or {})}, id_claims(**claims), key)
+
+
+def access_token(**claims) -> str:
+    """The same pool's access token for the console's client (token_use=access, client_id, no aud)."""
+    return id_token(token_use="access", client_id=CLIENT_ID, aud=None, email=None, **claims)
 
 
 def _b64(data: bytes) -> str:
@@ -51,7 +57,7 @@ def _b64(data: bytes) -> str:
 
 def _segments(alg: str, claims: dict) -> str:
     header = {"alg": alg, "kid": SIGNING_KEY.kid, "typ": "JWT"}
-    return f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(access_claims(**claims)).encode())}"
+    return f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(id_claims(**claims)).encode())}"
 
 
 def unsigned_token(**claims) -> str:

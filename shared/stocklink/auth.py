@@ -8,9 +8,9 @@ Machine tokens come from two sources, looked up in this order:
    ("bootstrap") so the first admin can get in; the local runtime keeps its dev token there and tests their
    named tokens. Nothing writes tokens to it any more. Each of its tokens can be retired (DELETE /tokens/{name} records a retirement
    in the tokens table), after which it is refused like an unknown one.
-A console user's Cognito access token (a JWT: three dot-separated parts; machine tokens are base64url and never
+A console user's Cognito ID token (a JWT: three dot-separated parts; machine tokens are base64url and never
 contain a dot) is verified by stocklink.cognito instead, imported only then; it is never looked up in 1 or 2.
-Cognito tokens expire within the hour (the app client's access-token validity) and are not revocable here.
+Cognito ID tokens expire within the hour (the app client's ID-token validity) and are not revocable here.
 
 Revocation bound: lookups are cached per container for TOKEN_CACHE_SECONDS (hits and retirements) and
 MISS_CACHE_SECONDS (unknown tokens), so a revoked or retired token stops working everywhere within

@@ -1,18 +1,21 @@
-"""Cognito sign-in for the console: the access tokens of the stack's user pool, verified in the function.
+"""Cognito sign-in for the console: the ID tokens of the stack's user pool, verified in the function.
 
 Imported only when a Bearer value is a JWT (stocklink.auth), so the machine-token path never loads
 joserfc and its cryptography (~150 ms of cold start).
 
-Which token: the **access token** (`token_use` = access, `client_id` = the console's app client). It is
-the OAuth token made for calling a resource server; the ID token is made for the client itself (its `aud`
-names the client so the console can trust the profile in it) and carries profile attributes (email,
-name) that the API never needs on every request. Both carry `cognito:groups`.
+Which token: the **ID token** (`token_use` = id, `aud` = the console's app client). The console (console/,
+src/auth/SignIn.tsx) authenticates its API calls with it, and nothing here needs the access token's extra:
+the API is not an OAuth resource server with scopes of its own; it authorizes by role, from
+`cognito:groups`, which both tokens carry. The ID token's `aud` is the standard OpenID Connect audience
+check (a token the pool issued to another app client is refused), and its `cognito:username` names the
+person for the audit trail. Cost: its profile claims (email) travel with each request, over TLS to this
+API only, and tokens are never logged. Access tokens of the same pool (`token_use` = access) are refused.
 
 A token is accepted only if:
 - its header names RS256 and a `kid` of the pool's JSON Web Key Set (alg=none, HS256 and friends are
   refused before any key is used: a public RSA key is never an HMAC secret here);
 - the RS256 signature verifies with that key;
-- `iss` is exactly this pool, `token_use` is "access", `client_id` is the console's client;
+- `iss` is exactly this pool, `token_use` is "id", `aud` is the console's client;
 - `exp` is in the future and `nbf`/`iat` (when present) are not, with LEEWAY_S for clock skew;
 - `cognito:groups` names at least one StockLink role (admin, staff, viewer); other groups are ignored,
   and "storefront" is never a role a person gets: storefronts are machines with machine tokens.
@@ -48,7 +51,7 @@ LEEWAY_S = 30                  # clock skew allowed on exp / nbf / iat
 REFRESH_MIN_S = 60.0           # an unknown kid refetches the key set at most this often
 RETRY_AFTER_FAILURE_S = 5.0    # with no keys at all, a failed fetch is retried this soon
 JWKS_TIMEOUT_S = 3.0           # the fetch happens inside an API request (API Gateway waits 29 s)
-MAX_TOKEN_CHARS = 8192         # Cognito access tokens are ~1 KB; nothing larger is parsed
+MAX_TOKEN_CHARS = 8192         # Cognito ID tokens are ~1-2 KB; nothing larger is parsed
 PERSON_ROLES = frozenset({"admin", "staff", "viewer"})
 # us-east-1_AbC123: the region is part of the pool id
 _POOL_ID = re.compile(r"^(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)_[A-Za-z0-9]+$")
@@ -82,7 +85,7 @@ class KeysUnavailable(Exception):
 
 
 class CognitoVerifier:
-    """Access tokens of one user pool and app client. `fetch` (a request -> (status, body)) and `clock`
+    """ID tokens of one user pool and app client. `fetch` (a request -> (status, body)) and `clock`
     (monotonic seconds, for the refresh limit) are seams for tests; `now` is wall time for exp/nbf."""
 
     def __init__(self, user_pool_id: str, client_id: str, *,
@@ -92,7 +95,7 @@ class CognitoVerifier:
         if not found or not client_id:
             raise ValueError("a Cognito user pool id (region_id) and app client id are required")
         region = found["region"]
-        self.client_id = client_id
+        self.client_id = client_id      # the console's app client: the ID tokens' audience
         self.issuer = f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"
         self.request = JwksRequest(url=f"{self.issuer}/.well-known/jwks.json", hosts=cognito_hosts(region))
         self._fetch, self._clock = fetch, clock
@@ -102,7 +105,7 @@ class CognitoVerifier:
         self._lock = threading.Lock()
 
     def principal(self, token: str) -> Principal:
-        """The person a valid access token names, with the roles of their groups; Unauthorized otherwise."""
+        """The person a valid ID token names, with the roles of their groups; Unauthorized otherwise."""
         try:
             claims = self._verified_claims(token)
             return Principal(self._name(claims), self._roles(claims))
@@ -131,15 +134,16 @@ class CognitoVerifier:
             ).validate(claims)
         except (JoseError, ValueError, TypeError) as exc:
             raise _Refused(f"{type(exc).__name__}: {exc}"[:200]) from None
-        if claims.get("token_use") != "access":
-            raise _Refused("not an access token")
-        if claims.get("client_id") != self.client_id:
+        if claims.get("token_use") != "id":
+            raise _Refused("not an ID token")
+        if claims.get("aud") != self.client_id:         # Cognito's aud is one string: the client
             raise _Refused("issued to another app client")
         return claims
 
+
     @staticmethod
     def _name(claims: dict) -> str:
-        name = claims.get("username") or claims.get("sub")
+        name = claims.get("cognito:username") or claims.get("sub")
         if not isinstance(name, str) or not name or len(name) > _USERNAME_MAX or not name.isprintable():
             raise _Refused("no usable username or sub")
         return f"cognito:{name}"
@@ -214,7 +218,7 @@ def _verifier() -> CognitoVerifier | None:
 
 
 def principal(token: str) -> Principal:
-    """The principal of a console user's access token (401 when this deployment has no Cognito pool)."""
+    """The principal of a console user's ID token (401 when this deployment has no Cognito pool)."""
     verifier = _verifier()
     if verifier is None:
         raise Unauthorized("invalid token")

@@ -1,4 +1,4 @@
-"""Console users signed in with Cognito, through the staff API handler on moto: their access tokens are
+"""Console users signed in with Cognito, through the staff API handler on moto: their ID tokens are
 accepted beside the machine tokens, with the roles of their groups, and audited under their name. The pool's
 key set is served by a stub transport in place of stocklink.outbound.send, which still applies the outbound
 policy to the request; answers carry CORS headers for the console's origin only."""
@@ -9,7 +9,7 @@ import importlib
 import pytest
 
 from stocklink.outbound_policy import vet_url
-from tests.cognito_support import CLIENT_ID, JWKS_URL, POOL_ID, access_token, jwks
+from tests.cognito_support import CLIENT_ID, JWKS_URL, POOL_ID, access_token, id_token, jwks
 from tests.integration.apigw import ApiClient
 from tests.integration.conftest import STAFF_TOKEN
 
@@ -59,7 +59,7 @@ def staff_api(aws, monkeypatch, transport):
 
 
 def as_user(handler, username: str, *groups: str, **claims) -> ApiClient:
-    return ApiClient(handler, access_token(username=username, groups=list(groups), **claims))
+    return ApiClient(handler, id_token(username=username, groups=list(groups), **claims))
 
 
 def test_console_users_get_the_roles_of_their_groups(staff_api, transport):
@@ -82,9 +82,9 @@ def test_an_admin_console_user_acts_under_their_own_name(staff_api):
     assert trail[0]["actor"] == "cognito:carol@example.com" and trail[0]["method"] == "POST"
 
 
-@pytest.mark.parametrize("claims", [{"client_id": "another-app-client"}, {"token_use": "id"},
+@pytest.mark.parametrize("claims", [{"aud": "another-app-client"}, {"token_use": "access"},
                                     {"iss": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Other"}],
-                         ids=["other-client", "id-token", "other-pool"])
+                         ids=["other-client", "access-token", "other-pool"])
 def test_other_tokens_are_a_401_like_any_unknown_token(staff_api, claims):
     answer = as_user(staff_api, "mallory", "admin", **claims).get("/warehouses")
     assert answer.status == 401
@@ -98,6 +98,7 @@ def test_a_storefront_group_gives_a_person_nothing(staff_api):
 def test_machine_tokens_work_beside_console_users(staff_api, transport):
     assert ApiClient(staff_api, STAFF_TOKEN).get("/warehouses").status == 200
     assert transport.urls == []                          # no key set fetched for a machine token
+    assert ApiClient(staff_api, access_token(groups=["admin"])).get("/warehouses").status == 401
 
 
 def test_answers_carry_cors_headers_for_the_console_origin_only(staff_api):
