@@ -13,7 +13,8 @@ from infra import topology
 TOKEN_FUNCTIONS = {r.function for r in topology.ROUTES if r.auth == "token"}
 OPTIONS = {"authDomainPrefix": "acme-ops", "consoleLocalCallback": "true",
            "consoleDomainName": "console.acme.example",
-           "consoleCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666"}
+           "consoleCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/"
+                                    "0a1b2c3d-1111-2222-3333-444455556666"}
 
 
 @pytest.fixture(scope="session")
@@ -52,7 +53,8 @@ def test_user_pool_is_invitation_only_with_strong_passwords_totp_and_threat_prot
 
 def test_groups_are_the_three_person_roles_of_that_pool(synth):
     pool_lid, _ = one(synth, "AWS::Cognito::UserPool")
-    groups = {g["Properties"]["GroupName"]: g["Properties"] for g in synth.of_type("AWS::Cognito::UserPoolGroup").values()}
+    groups = {g["Properties"]["GroupName"]: g["Properties"]
+              for g in synth.of_type("AWS::Cognito::UserPoolGroup").values()}
     assert set(groups) == {"admin", "staff", "viewer"}
     assert all(g["UserPoolId"] == {"Ref": pool_lid} for g in groups.values())
 
@@ -175,7 +177,8 @@ def test_security_headers_and_a_csp_naming_the_api_and_the_hosted_ui(synth):
     assert directives["script-src"] == "'self'" and directives["default-src"] == "'self'"
     assert directives["frame-ancestors"] == "'none'" and directives["object-src"] == "'none'"
     config = synth.resources[synth.lid(synth.stack.console.distribution)]["Properties"]["DistributionConfig"]
-    assert config["DefaultCacheBehavior"]["ResponseHeadersPolicyId"] == {"Ref": one(synth, "AWS::CloudFront::ResponseHeadersPolicy")[0]}
+    policy_lid, _ = one(synth, "AWS::CloudFront::ResponseHeadersPolicy")
+    assert config["DefaultCacheBehavior"]["ResponseHeadersPolicyId"] == {"Ref": policy_lid}
 
 
 def _render(value) -> str:
@@ -282,9 +285,11 @@ def test_cors_preflight_for_the_console_origin_on_token_routes_only(synth):
     assert set(preflights) == set(expected)                           # no preflight for webhooks or /health
     for path, headers in preflights.items():
         assert headers["method.response.header.Access-Control-Allow-Origin"] == origin, path
-        assert set(headers["method.response.header.Access-Control-Allow-Methods"].strip("'").split(",")) == expected[path]
+        methods = headers["method.response.header.Access-Control-Allow-Methods"].strip("'").split(",")
+        assert set(methods) == expected[path], path
         assert "Authorization" in headers["method.response.header.Access-Control-Allow-Headers"]
-    responses = {r["Properties"]["ResponseType"]: r["Properties"] for r in synth.of_type("AWS::ApiGateway::GatewayResponse").values()}
+    responses = {r["Properties"]["ResponseType"]: r["Properties"]
+                 for r in synth.of_type("AWS::ApiGateway::GatewayResponse").values()}
     assert set(responses) == {"DEFAULT_4XX", "DEFAULT_5XX"}
     for response in responses.values():
         assert response["ResponseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] == origin
