@@ -46,6 +46,7 @@ class Api(Construct):
         # (webhook bodies must reach the function byte-for-byte for signature checks, so no API models there).
         validator = self.api.add_request_validator("Params", validate_request_parameters=True,
                                                    validate_request_body=False)
+        self.routes = routes
         integrations: dict[str, apigw.LambdaIntegration] = {}
         self.methods: dict[tuple[str, str], apigw.Method] = {}
         for route in routes:
@@ -63,13 +64,18 @@ class Api(Construct):
                 request_parameters={f"method.request.path.{p}": True for p in params},
             )
         self.url = self.api.url
+        # The API's origin without the stage, known before the stage exists (the console's CSP needs it,
+        # and the functions' environment needs the console's origin: no cycle through the deployment).
+        self.origin = (f"https://{self.api.rest_api_id}.execute-api.{cdk.Aws.REGION}."
+                       f"{cdk.Aws.URL_SUFFIX}")
         self.web_acl = WebAcl(self, "Waf", stage=self.api.deployment_stage) if waf else None
 
         token_routes = sorted(f"{r.method} {r.path}" for r in routes if r.auth == "token")
         reason = ("No API Gateway authorizer by design: token routes (" + str(len(token_routes)) + ") are checked "
                   "by the function against the hashed tokens of the tokens table and the bootstrap tokens of the "
-                  "stocklink/api-tokens secret; platform webhooks "
-                  "are authenticated by the platform's HMAC signature over the raw body; /health is public.")
+                  "stocklink/api-tokens secret, or as the console's Cognito ID tokens (stocklink.cognito); "
+                  "platform webhooks are authenticated by the platform's HMAC signature over the raw body; "
+                  "/health is public; CORS preflights (OPTIONS) carry no credentials by the standard.")
         acknowledge(self.api, "AwsSolutions-APIG4", reason)
         acknowledge(self.api, "AwsSolutions-COG4", reason + " Sellers' storefronts and platforms are machines, "
                     "not Cognito users.")
@@ -85,6 +91,26 @@ class Api(Construct):
         acknowledge(self.api, "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
                     "API Gateway's account-level CloudWatch role uses the AWS-managed policy made for exactly this "
                     "purpose; it is required for access and execution logs.")
+
+
+def allow_browser_origin(api: Api, origin: str) -> None:
+    """CORS for one browser origin (the console site) on the token routes, the only ones a browser calls:
+    API Gateway answers each preflight itself (a MOCK OPTIONS method: no function runs), the functions add
+    the headers to their answers (stocklink.web.console_cors), and API Gateway's own errors (throttling,
+    no such route) carry the origin too so the console can read them."""
+    methods: dict[str, set[str]] = {}
+    for route in api.routes:
+        if route.auth == "token":
+            methods.setdefault(route.path, set()).add(route.method)
+    for path, allowed in sorted(methods.items()):
+        api.api.root.resource_for_path(path).add_cors_preflight(
+            allow_origins=[origin], allow_methods=sorted(allowed),
+            allow_headers=["Authorization", "Content-Type"], max_age=cdk.Duration.minutes(10))
+    for name, response_type in (("Cors4xx", apigw.ResponseType.DEFAULT_4_XX),
+                                ("Cors5xx", apigw.ResponseType.DEFAULT_5_XX)):
+        api.api.add_gateway_response(name, type=response_type,
+                                     response_headers={"Access-Control-Allow-Origin": f"'{origin}'",
+                                                       "Vary": "'Origin'"})
 
 
 def _own_throttles(routes) -> dict[str, apigw.MethodDeploymentOptions]:

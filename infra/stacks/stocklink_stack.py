@@ -16,7 +16,9 @@ from infra import layer, topology as default_topology
 from infra.constructs import acknowledge
 from infra.constructs.alarms import Alarms
 from infra.constructs.alerts import AlertTopics
-from infra.constructs.api import Api
+from infra.constructs.api import Api, allow_browser_origin
+from infra.constructs.console_auth import ConsoleAuth
+from infra.constructs.console_site import ConsoleSite
 from infra.constructs.data import Data
 from infra.constructs.dlq import DeadLetterQueues
 from infra.constructs.events import Bus
@@ -80,6 +82,7 @@ class StockLinkStack(cdk.Stack):
                                    dlq_factory=dlqs, log_retention=log_retention)
         self.api = Api(self, "Api", routes=topology.ROUTES, functions=fns.functions,
                        log_retention=log_retention, waf=waf)
+        self._console(topology, retain_data, log_retention)
         self.alert_topics = AlertTopics(self, "Alerts", topics=getattr(topology, "TOPICS", ()),
                                         topic_queues=getattr(topology, "TOPIC_QUEUES", ()),
                                         functions=fns.functions)
@@ -101,7 +104,42 @@ class StockLinkStack(cdk.Stack):
         cdk.CfnOutput(self, "ApiTokensSecretArn", value=tokens.secret_arn)
         cdk.CfnOutput(self, "AlarmTopicArn", value=self.alarms.topic.topic_arn,
                       description="Subscribe here (or set context stocklink:alarmEmail) for dead-letter alarms")
+        cdk.CfnOutput(self, "ConsoleUrl", value=self.console.url,
+                      description="The console; sign in with a user of the pool (README: Console in AWS)")
+        cdk.CfnOutput(self, "ConsoleUserPoolId", value=self.console_auth.pool.user_pool_id)
+        cdk.CfnOutput(self, "ConsoleClientId", value=self.console_auth.client.user_pool_client_id)
+        cdk.CfnOutput(self, "ConsoleSignInDomain", value=self.console_auth.domain_host)
         cdk.Tags.of(self).add("project", "stocklink")
+
+    def _console(self, topology: ModuleType, retain_data: bool, log_retention: logs.RetentionDays) -> None:
+        """The console in AWS: Cognito sign-in, the built app on S3 + CloudFront with its config.json, CORS
+        for the site's origin, and the pool in the environment of every function serving token routes.
+
+        Context: stocklink:authDomainPrefix (hosted-UI prefix; default from the stack name and account),
+        stocklink:consoleLocalCallback=true (also allow the local runtime's console as redirect URI),
+        stocklink:consoleDomainName + stocklink:consoleCertificateArn (own name, TLS 1.2+)."""
+        context = self.node.try_get_context
+        self.console_auth = ConsoleAuth(self, "ConsoleAuth", domain_prefix=context("stocklink:authDomainPrefix"),
+                                        retain=retain_data)
+        self.console = ConsoleSite(self, "Console", api_origin=self.api.origin,
+                                   auth_origin=self.console_auth.domain_url, log_retention=log_retention,
+                                   domain_name=context("stocklink:consoleDomainName"),
+                                   certificate_arn=context("stocklink:consoleCertificateArn"))
+        client = self.console_auth.add_console_client(
+            self.console.url,
+            local_callback=str(context("stocklink:consoleLocalCallback")).lower() in ("true", "1", "yes"))
+        allow_browser_origin(self.api, self.console.origin)
+        pool_id = self.console_auth.pool.user_pool_id
+        for name in sorted({route.function for route in topology.ROUTES if route.auth == "token"}):
+            fn = self.functions[name]
+            fn.add_environment("COGNITO_USER_POOL_ID", pool_id)
+            fn.add_environment("COGNITO_CLIENT_ID", client.user_pool_client_id)
+            fn.add_environment("CONSOLE_ORIGIN", self.console.origin)
+        self.console.deploy_files(layer.REPO_ROOT / "console" / "dist", {
+            "apiBase": self.api.url,
+            "auth": {"mode": "cognito", "region": self.region, "userPoolId": pool_id,
+                     "clientId": client.user_pool_client_id, "domain": self.console_auth.domain_host},
+        })
 
 
 def _code(asset: layer.Asset) -> lambda_.Code:

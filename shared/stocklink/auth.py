@@ -1,6 +1,6 @@
 """Bearer tokens for the staff and storefront APIs.
 
-Two sources, looked up in this order:
+Machine tokens come from two sources, looked up in this order:
 1. The tokens table (POST /tokens): only the SHA-256 of each token is stored (stocklink.domain.tokens says
    why that is enough); a request's token is found by its hash.
 2. The Secrets Manager secret {"tokens": {"<token>": {"name", "roles", "max_open_holds"?, "max_hold_seconds"?}},
@@ -8,6 +8,9 @@ Two sources, looked up in this order:
    ("bootstrap") so the first admin can get in; the local runtime keeps its dev token there and tests their
    named tokens. Nothing writes tokens to it any more. Each of its tokens can be retired (DELETE /tokens/{name} records a retirement
    in the tokens table), after which it is refused like an unknown one.
+A console user's Cognito ID token (a JWT: three dot-separated parts; machine tokens are base64url and never
+contain a dot) is verified by stocklink.cognito instead, imported only then; it is never looked up in 1 or 2.
+Cognito ID tokens expire within the hour (the app client's ID-token validity) and are not revocable here.
 
 Revocation bound: lookups are cached per container for TOKEN_CACHE_SECONDS (hits and retirements) and
 MISS_CACHE_SECONDS (unknown tokens), so a revoked or retired token stops working everywhere within
@@ -18,6 +21,7 @@ cached by powertools for 60 s (stocklink.secrets), which bounds only edits of th
 from __future__ import annotations
 
 import hmac
+import sys
 from dataclasses import dataclass
 
 from stocklink import secrets
@@ -80,6 +84,9 @@ def identify(authorization: str | None) -> Principal:
     presented = authorization[7:].strip()
     if not presented:
         raise Unauthorized("invalid token")
+    if presented.count(".") == 2:
+        from stocklink import cognito   # lazily: the machine-token path's cold start stays as it was
+        return cognito.principal(presented)
     digest = token_hash(presented)
     found = _lookups.get(("hash", digest), lambda: token_store.by_hash(digest), none_seconds=MISS_CACHE_SECONDS)
     if found is not None:
@@ -148,6 +155,9 @@ def forget(digest: str | None = None, name: str | None = None) -> None:
     if digest is None and name is None:
         _lookups.forget()
         _used_at.clear()
+        cognito = sys.modules.get("stocklink.cognito")    # only if a JWT ever loaded it
+        if cognito is not None:
+            cognito.forget()
         return
     if digest is not None:
         _lookups.forget(("hash", digest))

@@ -50,6 +50,10 @@ class Settings:
     allow_loopback_http: bool = False       # outbound calls may reach 127.0.0.1 (the local runtime's simulators);
                                             # set only by infra/local/workers.py, never by the CDK stack
     snapshot_retention_days: int = 400      # daily snapshot rows expire (TTL) this long after their day
+    # The console's Cognito sign-in (stocklink.cognito); both unset (the local runtime): JWTs are refused
+    cognito_user_pool_id: str = ""
+    cognito_client_id: str = ""
+    console_origin: str = ""                # the console site's origin, the one origin CORS answers
 
     @staticmethod
     def from_env() -> "Settings":
@@ -65,6 +69,9 @@ class Settings:
             requeue_queue=os.environ.get("REQUEUE_QUEUE", ""),
             allow_loopback_http=os.environ.get(LOOPBACK_FLAG) == "1",
             snapshot_retention_days=int(os.environ.get("SNAPSHOT_RETENTION_DAYS", "400")),
+            cognito_user_pool_id=os.environ.get("COGNITO_USER_POOL_ID", ""),
+            cognito_client_id=os.environ.get("COGNITO_CLIENT_ID", ""),
+            console_origin=os.environ.get("CONSOLE_ORIGIN", ""),
         )
 
 

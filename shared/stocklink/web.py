@@ -9,7 +9,7 @@ import json
 from typing import TypeVar
 from urllib.parse import unquote
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from stocklink import time_budget
@@ -59,8 +59,21 @@ def _is_identifier(value: str) -> bool:
         return False
 
 
+def console_cors() -> CORSConfig | None:
+    """CORS for the console site's one origin (CONSOLE_ORIGIN, set by the stack), else none: the local
+    runtime serves the console from the API's own origin. API Gateway answers the preflight (OPTIONS);
+    the function adds the headers to the actual answers, errors included."""
+    from stocklink.config import settings
+
+    origin = settings().console_origin
+    if not origin:
+        return None
+    return CORSConfig(allow_origin=origin, allow_headers=["Authorization", "Content-Type"],
+                      expose_headers=["Retry-After"], max_age=600)
+
+
 def make_app() -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver()
+    app = APIGatewayRestResolver(cors=console_cors())
     app.use(middlewares=[_path_parameters_fit])
 
     def _retry_within_the_invocation(app: APIGatewayRestResolver, next_middleware) -> Response:

@@ -96,6 +96,20 @@ def refs(value) -> set[str]:
     return found
 
 
+def resource_paths(s: Synth) -> dict[str, str]:
+    """API Gateway resource logical id -> its path (/skus/{sku})."""
+    api_lid = next(iter(s.of_type("AWS::ApiGateway::RestApi")))
+    resources = s.of_type("AWS::ApiGateway::Resource")
+
+    def path(lid: str) -> str:
+        props = resources[lid]["Properties"]
+        parent = props["ParentId"]
+        prefix = "" if parent == {"Fn::GetAtt": [api_lid, "RootResourceId"]} else path(parent["Ref"])
+        return f"{prefix}/{props['PathPart']}"
+
+    return {lid: path(lid) for lid in resources}
+
+
 def role_statements(s: Synth, role_lid: str) -> list[dict]:
     statements = []
     for policy in s.of_type("AWS::IAM::Policy").values():

@@ -37,7 +37,8 @@ def test_real_layer_has_lambda_platform_wheels_and_no_boto(arch):
     # Uses the shared build/ cache: ~3 s of pip the first time on a machine, ~0.1 s after.
     asset = layer.build_layer(arch=arch, skip_deps=False)
     site = asset.path / "python"
-    for package in ("aws_lambda_powertools", "pynamodb", "pydantic", "pydantic_core", "numpy", "stocklink"):
+    for package in ("aws_lambda_powertools", "pynamodb", "pydantic", "pydantic_core", "numpy", "stocklink",
+                    "joserfc", "cryptography"):
         assert (site / package).is_dir(), package
     for provided in ("boto3", "botocore", "s3transfer"):
         assert not (site / provided).exists(), f"{provided} comes with the Lambda runtime"

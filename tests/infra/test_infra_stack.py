@@ -5,7 +5,7 @@ import json
 import re
 
 import pytest
-from infra_synth import check_dlq, check_sub_minute_schedule, refs, role_statements
+from infra_synth import check_dlq, check_sub_minute_schedule, refs, resource_paths, role_statements
 
 from infra import topology
 from stocklink.config import TABLE_ENV
@@ -285,24 +285,13 @@ def test_tables_are_on_demand_encrypted_recoverable_and_keyed_as_declared(synth,
 
 # --- API ---------------------------------------------------------------------------------------------
 
-def _resource_paths(synth) -> dict[str, str]:
-    api_lid = next(iter(synth.of_type("AWS::ApiGateway::RestApi")))
-    resources = synth.of_type("AWS::ApiGateway::Resource")
-
-    def path(lid: str) -> str:
-        props = resources[lid]["Properties"]
-        parent = props["ParentId"]
-        prefix = "" if parent == {"Fn::GetAtt": [api_lid, "RootResourceId"]} else path(parent["Ref"])
-        return f"{prefix}/{props['PathPart']}"
-
-    return {lid: path(lid) for lid in resources}
-
-
 def test_every_route_is_an_api_method_proxying_to_its_function(synth):
-    paths = _resource_paths(synth)
+    paths = resource_paths(synth)
     deployed = {}
     for method in synth.of_type("AWS::ApiGateway::Method").values():
         props = method["Properties"]
+        if props["HttpMethod"] == "OPTIONS":
+            continue                    # the console's CORS preflights (test_infra_console)
         integration = props["Integration"]
         assert integration["Type"] == "AWS_PROXY"
         deployed[(props["HttpMethod"], paths[props["ResourceId"]["Ref"]])] = refs(integration["Uri"])
