@@ -73,8 +73,10 @@ demo: setup console
 
 # Two pytest-xdist workers, a test file each at a time (module fixtures stay in one worker): the suite's
 # waits (runtimes starting, DynamoDB Local, webhook delays) overlap. TEST_WORKERS=0 runs in one process.
+# The set-up steps mostly wait on downloads (pip, npm, apt), so they run side by side.
 TEST_WORKERS ?= 2
-test: setup console-test chromium
+test:
+	@$(MAKE) --no-print-directory -j3 setup console-test chromium
 	$(PY) -m pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile) $(ARGS)
 
 bench: setup
