@@ -114,6 +114,29 @@ def test_drift_on_a_changed_listing_is_found_and_fixed_in_one_pass(synced, aws, 
     assert again["drift_found"] == 0 and again["sync_accuracy_pct"] in (None, 100.0)
 
 
+def test_what_a_pass_read_back_is_shown_per_listing_with_when(synced, aws, sandbox_base, t0):
+    """The SKU page's "last read back, when": the quantity each platform answered at the pass, drift included
+    (the correction follows), on GET /skus/{sku}/channels and GET /listings."""
+    from stocklink.time import now_ms
+
+    before = synced.get(f"/skus/{SKU}/channels").body["listings"]
+    assert {l["platform"]: l["read_back_qty"] for l in before} == {"tiktok": 8, "lazada": 8, "shopify": 8}
+    assert synced.post("/stock/adjustments", {"warehouse_id": "wh-b", "sku": SKU, "delta": 1,
+                                              "reason": "found"}).status == 201
+    run_bus(aws)                                      # 9 pushed everywhere, the SKU marked dirty
+    set_listed(sandbox_base, "tiktok", 3)
+    started = now_ms()
+    run(t0 + 30_000, min_slice=0)
+    after = {l["platform"]: l for l in synced.get(f"/skus/{SKU}/channels").body["listings"]}
+    assert {p: l["read_back_qty"] for p, l in after.items()} == {"tiktok": 3, "lazada": 9, "shopify": 9}
+    assert all(l["read_back_at"] >= started for l in after.values())
+    assert after["tiktok"]["pushed_qty"] == 9         # what reconciliation pushed after reading 3
+    answer = synced.get("/listings", query={"platform": "tiktok", "shop": "s1"})
+    assert answer.status == 200, answer.body
+    listed_rows = answer.body["listings"]
+    assert [(l["listing_id"], l["read_back_qty"]) for l in listed_rows] == [(LISTING_ID["tiktok"], 3)]
+
+
 def test_read_backs_and_corrections_take_their_calls_from_the_shops_limiter(synced, aws, sandbox_base, t0):
     """Reads and corrections count in the same shop-wide call windows as channel_push's pushes, so that
     together they never exceed a shop's rate (reads once paced themselves apart, on top of the pushes)."""

@@ -124,6 +124,7 @@ def receipt_event(warehouse_id: str, reference: str, part: int = 0) -> str:
 #   SYNC_VELOCITY            / <sku>                                 sales rate per channel
 #   RATE#<platform>#<shop>   / <len>ms#<index>                       platform calls taken in that window
 #   SYNC_MAILBOX             / <platform>#<shop>                     a container waiting for a call slot
+#   READ#<platform>#<shop>   / <listing_id>                          what reconciliation last read back
 FAILURE_PK = "SYNC_FAILURE"
 SHOP_PK = "SYNC_SHOP"
 VELOCITY_PK = "SYNC_VELOCITY"
@@ -134,6 +135,11 @@ LAST_UNITS_POLICY = "LAST_UNITS_POLICY"   # sk "global": the last-units policy (
 
 def sync_pk(platform: str, shop: str) -> str:
     return f"SYNC#{platform}#{shop}"
+
+
+def read_back_pk(platform: str, shop: str) -> str:
+    """Reconciliation's last read of each listing of a shop (sk: listing id)."""
+    return f"READ#{platform}#{shop}"
 
 
 def rate_pk(platform: str, shop: str) -> str:

@@ -10,6 +10,9 @@ has the catalog), with typed pynamodb models so the sync code never touches Dyna
                                                       (removed by the table's TTL on `purge_at`)
   pk "SYNC_MAILBOX"            sk <platform>#<shop>   ShopMailbox: a container waiting for the shop's next
                                                       call slot, and SKUs other containers handed to it
+  pk "READ#<platform>#<shop>"  sk <listing_id>        ListingReadBack: the quantity reconciliation last read
+                                                      from the platform, and when (its own item: written
+                                                      25 to a request, never over the push state)
 """
 from __future__ import annotations
 
@@ -31,7 +34,7 @@ from pynamodb.transactions import TransactWrite
 from stocklink.config import table_name
 from stocklink.store import paging
 from stocklink.store.keys import (FAILURE_PK, MAILBOX_PK, SHOP_PK, VELOCITY_PK, call_window, channel, failure_sk,
-                                  rate_pk, sync_pk)
+                                  rate_pk, read_back_pk, sync_pk)
 from stocklink.store.models import _Meta, connection_for, is_conditional_failure, written
 
 LATENCY_SAMPLES = 100
@@ -61,6 +64,16 @@ class ListingSync(Model):
     recent_sales = ListAttribute(null=True)        # [[ms, qty], ...] appended by each order the platform
                                                    # reports (atomic: concurrent orders never lose each other)
     updated_at = NumberAttribute(null=True)
+
+
+class ListingReadBack(Model):
+    class Meta(_Meta):
+        table_name = table_name("catalog")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)          # listing_id
+    qty = NumberAttribute()
+    read_at = NumberAttribute()
 
 
 class SyncFailure(Model):
@@ -170,6 +183,25 @@ def collect(platform: str, shop: str, owner: str) -> set[str]:
 def listing_states(platform: str, shop: str, listing_ids: Iterable[str]) -> dict[str, ListingSync]:
     keys = [(sync_pk(platform, shop), lid) for lid in dict.fromkeys(listing_ids)]
     return {item.sk: item for item in ListingSync.batch_get(keys)} if keys else {}
+
+
+def record_read_backs(platform: str, shop: str, quantities: Mapping[str, int], read_at_ms: int) -> None:
+    """What a reconciliation pass read from the platform, per listing (BatchWriteItem, 25 a request)."""
+    if not quantities:
+        return
+    with ListingReadBack.batch_write() as batch:
+        for listing_id, qty in quantities.items():
+            batch.save(ListingReadBack(read_back_pk(platform, shop), str(listing_id), qty=int(qty),
+                                       read_at=int(read_at_ms)))
+
+
+def shops_read_backs(wanted: Mapping[tuple[str, str], Iterable[str]]) -> dict[tuple[str, str, str], tuple[int, int]]:
+    """{(platform, shop, listing id): (qty, read_at ms)} of the listings reconciliation has read."""
+    keys = list(dict.fromkeys((read_back_pk(platform, shop), lid) for (platform, shop), ids in wanted.items()
+                              for lid in ids))
+    by_pk = {read_back_pk(platform, shop): (platform, shop) for platform, shop in wanted}
+    return {(*by_pk[item.pk], item.sk): (int(item.qty), int(item.read_at))
+            for item in (ListingReadBack.batch_get(keys) if keys else ())}
 
 
 def shops_listing_states(wanted: Mapping[tuple[str, str], Iterable[str]]) -> dict[tuple[str, str], dict[str, ListingSync]]:

@@ -3,8 +3,7 @@ then listing id) or for one SKU, a page at a time.
 
 A page's quantities are planned among every listing of its SKUs (quota splits are the ones channel sync
 makes), so a page costs a reverse-index Query and a stock Query per SKU on it, sent side by side.
-read_back_qty / read_back_at are null: reconciliation compares what it reads back and pushes corrections,
-but keeps no per-listing read-back (its pass reports hold drift found and per-shop accuracy).
+read_back_qty / read_back_at: what reconciliation last read from the platform (null until it has read it).
 The cursor is the last listing shown ({channel, listing id}, base64url JSON), checked strictly.
 """
 from __future__ import annotations
@@ -81,8 +80,8 @@ def list_listings(query: Mapping[str, str] | None, now_ms: int) -> dict:
         known = {(l.channel, l.listing_id) for l in listings}
         wanted = [r for r in refs if (r.channel, r.listing_id) in known]
         stock = displays.available(displays.skus_of(listings))
-        for status in views.statuses(wanted, listings, settings, stock, now_ms):
-            rows.append({**status.as_dict(), "read_back_qty": None, "read_back_at": None})
+        rows = [status.as_dict() for status in views.statuses(wanted, listings, settings, stock, now_ms,
+                                                              with_read_back=True)]
     last = refs[-1] if refs and more else None
     return {"listings": rows, "next": encode(last.channel, last.listing_id) if last else None}
 

@@ -292,6 +292,9 @@ class Verifier:
                 continue
             got = self._read_shop(channel, st, mine)
             shown.update(got)
+            platform, shop = channel.split("#", 1)
+            sync_models.record_read_backs(platform, shop, {lid: qty for (_, lid), qty in got.items()},
+                                          wall_ms())
             missing = [l for l in mine if (channel, l.listing_id) not in got]
             if missing:
                 self._unreachable(missing, st.down or "not returned by the platform's read-back")

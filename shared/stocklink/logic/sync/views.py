@@ -25,6 +25,8 @@ class ListingStatus:
     status: str | None                           # the last push: pushed / failed / sync_off / None
     error: str | None
     shown: int | None = None                     # what the platform may still sell (logic/sync/shown.py)
+    read_back_qty: int | None = None             # what reconciliation last read from the platform (with_read_back)
+    read_back_at: int | None = None
 
     @property
     def in_sync(self) -> bool:
@@ -44,14 +46,15 @@ def listing_status(sku: str, now_ms: int) -> list[ListingStatus]:
 
 
 def statuses(wanted: list[ListingRef], listings: list[ListingRef], settings: dict[str, AllocationSettings],
-             stock: dict[str, dict[str, int]], now_ms: int) -> list[ListingStatus]:
+             stock: dict[str, dict[str, int]], now_ms: int, with_read_back: bool = False) -> list[ListingStatus]:
     """The `wanted` listings' states, planned among `listings` (every listing of their SKUs, so quota splits
-    are those channel sync makes)."""
+    are those channel sync makes); with_read_back: and what reconciliation last read (one more request)."""
     plan = {(l.channel, l.listing_id): d for l, d in zip(listings, displays.plan(listings, settings, stock, now_ms))}
     ids: dict[tuple[str, str], list[str]] = {}
     for listing in wanted:
         ids.setdefault(tuple(listing.channel.split("#", 1)), []).append(listing.listing_id)
     states = sync_models.shops_listing_states(ids)              # one read for every shop's listings
+    read_backs = sync_models.shops_read_backs(ids) if with_read_back else {}
     out = []
     default = AllocationSettings()
     for listing in wanted:
@@ -67,7 +70,9 @@ def statuses(wanted: list[ListingRef], listings: list[ListingRef], settings: dic
             pushed_at=None if state is None or state.pushed_at is None else int(state.pushed_at),
             status=None if state is None else state.status,
             error=None if state is None else state.error,
-            shown=None if state is None or state.shown is None else int(state.shown)))
+            shown=None if state is None or state.shown is None else int(state.shown),
+            read_back_qty=read_backs.get((platform, shop, listing.listing_id), (None, None))[0],
+            read_back_at=read_backs.get((platform, shop, listing.listing_id), (None, None))[1]))
     return out
 
 
@@ -84,7 +89,7 @@ def sku_channels(sku: str, now_ms: int) -> dict:
     quotas = quotas_by_sku(listings, settings, stock)
     extra = velocity.dynamic_buffers(listings, settings, now_ms)
     out = []
-    for listing, status in zip(listings, statuses(listings, listings, settings, stock, now_ms)):
+    for listing, status in zip(listings, statuses(listings, listings, settings, stock, now_ms, with_read_back=True)):
         data = status.as_dict()
         why = explain_listing(listing, sku, settings.get(listing.channel, AllocationSettings()), stock,
                               {**{s: {} for s in skus}, **on_hand}, quotas, extra)
