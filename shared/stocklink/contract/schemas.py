@@ -104,7 +104,11 @@ RESERVATION = obj({"reservation_id": STR, "channel": STR,
                    "allocations": array(obj({"sku": STR, "warehouse_id": STR, "qty": INT})), "created_at": INT},
                   {"expires_at": INT, "status_reason": STR})
 ALERT = obj({"id": STR, "kind": STR, "level": STR, "status": {"enum": ["open", "acked", "closed"]}},
-            {"sku": nullable(STR), "scope": nullable(STR), "version": INT, "facts": OBJ})
+            {"sku": nullable(STR), "scope": nullable(STR), "version": INT, "facts": OBJ,
+             "title": {"type": ["string", "null"], "description": "English; a client words it from kind, sku, scope"},
+             "action": {"type": ["string", "null"], "description": "English; a client words it from kind and facts"},
+             "suggested_transfer": {**nullable(obj({"from_warehouse": STR, "qty": INT})),
+                                    "description": "low stock in a warehouse: the transfer the action suggests"}})
 ALERT_RULES = obj({"global": OBJ, "abc": OBJ, "sku": OBJ, "defaults": OBJ, "next": CURSOR})
 ALERT_RULE = obj({"scope": {"enum": ["global", "abc", "sku"]}, "name": nullable(STR), "rules": OBJ})
 SUBSCRIPTION = obj({"id": STR, "protocol": STR, "name": STR}, {"filter": OBJ, "filter_policy": STR})
