@@ -1,6 +1,6 @@
 /** The SKU page's forecast chart: history bars before the forecast's first day, forecast and projected stock after. */
 import { describe, expect, it } from "vitest";
-import { days, forecastSeries, projectedStock } from "../src/skus/ForecastChart";
+import { days, forecastSeries, niceCeil, projectedStock } from "../src/skus/ForecastChart";
 
 describe("forecastSeries", () => {
   it("puts the sales history before the forecast on one gapless day axis, each series null outside its days", () => {
@@ -35,7 +35,14 @@ describe("forecastSeries", () => {
 });
 
 describe("projectedStock", () => {
-  it("takes each day's forecast off the inventory position, a missing value as 0", () => {
+  it("takes each day's forecast off the inventory position, a missing value as 0, and stops at 0", () => {
     expect(projectedStock(10, [2.5, null, 3])).toEqual([7.5, 7.5, 4.5]);
+    expect(projectedStock(5, [3, 3, 3])).toEqual([2, 0, 0]);
+  });
+});
+
+describe("niceCeil", () => {
+  it("gives a round axis top just above the value, so a reorder-point line is never on the edge", () => {
+    expect([niceCeil(95), niceCeil(4.8), niceCeil(1234), niceCeil(50), niceCeil(0)]).toEqual([100, 5.5, 1500, 55, 1]);
   });
 });

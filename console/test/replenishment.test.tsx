@@ -43,7 +43,7 @@ describe("ReplenishmentPage", () => {
     expect([cell(1, "supplier"), cell(1, "unit_cost"), cell(1, "order_cost")]).toEqual(["—", "—", "—"]);
     expect(rows[0].querySelector("[data-col='unit_cost'] span")!.getAttribute("title")).toBe("supplier price break");
     expect(document.querySelector("[data-order-total]")!.textContent).toBe(
-      "Order cost of the 2 suggestions with a cost: 502.5 1 without a unit cost — set one on the SKU (PUT /skus/{sku}) or as a supplier price break.");
+      "Total order cost: 502.5 (2 with a known unit cost). No unit cost for 1: set unit_cost on the SKU (PUT /skus/{sku}) or a supplier price break.");
   });
 
   it("exports supplier, MOQ, case pack, quantity, unit cost and order cost with the rows", async () => {

@@ -87,6 +87,7 @@ export const en = {
       guard: "Guard: held back while a sale or last units are guarded",
     },
     chart: {
+      perDay: "Units a day", stock: "Stock",
       label: "Forecast for {{sku}}", history: "Sales history", forecast: "Forecast", projected: "Projected stock",
       safety: "Safety stock", reorder: "Reorder point", stockout: "Stock-out",
     },
@@ -169,8 +170,8 @@ export const en = {
     title: "Replenishment", urgency: "Urgency", urgent: "Stock-out within lead time", planned: "Planned",
     empty: "Nothing to order — or the daily forecast has not run yet.",
     costSource: { price_break: "supplier price break", sku: "the SKU's unit cost" },
-    total: "Order cost of the {{count}} suggestions with a cost: {{total}}",
-    noCost: "{{count}} without a unit cost — set one on the SKU (PUT /skus/{sku}) or as a supplier price break.",
+    total: "Total order cost: {{total}} ({{count}} with a known unit cost).",
+    noCost: "No unit cost for {{count}}: set unit_cost on the SKU (PUT /skus/{sku}) or a supplier price break.",
   },
   reports: {
     title: "Reports", list: "Reports", pick: "Choose a report.", period: "Period", from: "From", to: "To",

@@ -82,6 +82,7 @@ export const zhCN: Shape<Messages> = {
       buffer: "缓冲：店铺分配设置保留的数量", rule: "分配规则（{{rule}}）", guard: "保护：大促或尾货保护期间保留的数量",
     },
     chart: {
+      perDay: "每日件数", stock: "库存",
       label: "{{sku}} 的预测", history: "销售历史", forecast: "预测", projected: "预计库存",
       safety: "安全库存", reorder: "再订货点", stockout: "断货",
     },
@@ -161,8 +162,8 @@ export const zhCN: Shape<Messages> = {
     title: "补货", urgency: "紧急程度", urgent: "交货期内将断货", planned: "计划内",
     empty: "暂无需要采购的商品 —— 或每日预测尚未运行。",
     costSource: { price_break: "供应商阶梯价", sku: "SKU 单位成本" },
-    total: "有成本的 {{count}} 条建议的采购金额：{{total}}",
-    noCost: "{{count}} 条没有单位成本 —— 请在 SKU 上设置（PUT /skus/{sku}），或设置供应商阶梯价。",
+    total: "采购总金额：{{total}}（{{count}} 条有单位成本）。",
+    noCost: "{{count}} 条没有单位成本：请在 SKU 上设置 unit_cost（PUT /skus/{sku}），或设置供应商阶梯价。",
   },
   reports: {
     title: "报表", list: "报表列表", pick: "请选择一个报表。", period: "期间", from: "开始", to: "结束",

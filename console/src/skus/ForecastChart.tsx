@@ -1,5 +1,6 @@
-/** Sales history (bars, up to the forecast's as_of), then the forecast and projected stock (lines, from the day
- * after), safety stock, reorder point and the projected stock-out date, on one day axis. */
+/** Sales history (bars, up to the forecast's as_of), then the forecast (a line, from the day after): units a day on
+ * the left axis. Projected stock, safety stock and reorder point are stock levels: the right axis, so a long
+ * projection does not flatten the daily sales. The projected stock-out date is a vertical line. */
 import { useMemo } from "react";
 import { useTranslation } from "react-i18next";
 import type { Forecast } from "../api/client";
@@ -12,10 +13,18 @@ export function days(start: string, n: number): string[] {
   return Array.from({ length: n }, (_, i) => isoDay(new Date(y, m - 1, d + i)));
 }
 
-/** Projected stock per forecast day: the inventory position less the forecast summed so far. */
+/** Projected stock per forecast day: the inventory position less the forecast summed so far, never below 0 (what
+ * is not there is not sold: the stock-out date marks that day). */
 export function projectedStock(position: number, forecast: (number | null)[]): number[] {
   let left = position;
-  return forecast.map((f) => { left -= f ?? 0; return Math.round(left * 100) / 100; });
+  return forecast.map((f) => { left = Math.max(0, left - (f ?? 0)); return Math.round(left * 100) / 100; });
+}
+
+/** A round axis top a little above x (95 → 100, 4.8 → 5.5, 1234 → 1500). */
+export function niceCeil(x: number): number {
+  if (!(x > 0)) return 1;
+  const step = 10 ** Math.floor(Math.log10(x)) / 2;
+  return Math.round(Math.ceil((x * 1.05) / step) * step * 1e6) / 1e6;
 }
 
 export interface ForecastSeries {
@@ -65,13 +74,15 @@ export function ForecastChart({ forecast }: { forecast: Forecast }) {
     return {
       tooltip: { trigger: "axis" },
       legend: { top: 0 },
-      grid: { left: 50, right: 30, top: 40, bottom: 30 },
+      grid: { left: 50, right: 60, top: 50, bottom: 30 },
       xAxis: { type: "category", data: s.axis },
-      yAxis: { type: "value" },
+      yAxis: [{ type: "value", name: t("sku.chart.perDay") }, { type: "value", name: t("sku.chart.stock"), splitLine: { show: false },
+        // the reorder point and safety stock lines stay in view even above every projected value
+        max: (v: { max: number }) => niceCeil(Math.max(v.max, forecast.reorder_point ?? 0, forecast.safety_stock ?? 0)) }],
       series: [
         { name: t("sku.chart.history"), type: "bar", data: s.history, itemStyle: { color: "#5470c6" }, barMaxWidth: 8 },
         { name: t("sku.chart.forecast"), type: "line", data: s.forecast, showSymbol: false, itemStyle: { color: "#91cc75" } },
-        { name: t("sku.chart.projected"), type: "line", data: s.projected, lineStyle: { type: "dashed" },
+        { name: t("sku.chart.projected"), type: "line", yAxisIndex: 1, data: s.projected, lineStyle: { type: "dashed" },
           showSymbol: false, markLine: { symbol: "none", label: { formatter: "{b}", position: "insideEndTop" }, data: lines } },
       ],
     };
