@@ -58,12 +58,12 @@ describe("BoardPage", () => {
 
 describe("WhyBreakdown", () => {
   const listing: ChannelListing = { platform: "shopee", shop: "my shop", listing_id: "1",
-    explain: { pool: 120, reserved: 8, buffer: 2, rule: "quota", rule_adjustment: -55, guard: 0, shown: 55 } };
+    explain: { pool: 120, reserved: 8, buffer: 2, rule: "quota", rule_adjustment: -55, guard: null, shown: 55 } };
 
   it("writes the sum that gives the shown number and links each setting to its shop", () => {
     withApp(<WhyBreakdown listing={listing} />, {});
     const why = document.querySelector("[data-why]")!;
-    expect(why.textContent).toBe("120 − 8 − 2 − 55 − 0 = 55");
+    expect(why.textContent).toBe("120 − 8 − 2 − 55 = 55");
     const links = [...why.querySelectorAll("a")].map((a) => a.getAttribute("href"));
     expect(links).toContain("/channels?platform=shopee&shop=my%20shop");
     expect(links).toContain("#ledger");

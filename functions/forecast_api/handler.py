@@ -31,7 +31,8 @@ def post_run():
 @app.get("/forecasts/<sku>")
 def get_forecast(sku: str):
     principal(app, "staff_read")
-    return json_response(200, fs.forecast_view(sku))
+    query = app.current_event.query_string_parameters or {}
+    return json_response(200, fs.forecast_view(sku, fs.history_days_of(query)))
 
 
 @app.get("/replenishment")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -66,7 +67,7 @@ def runtime():
 
 
 @pytest.fixture(scope="session")
-def seeded(runtime):
+def seeded(runtime, tmp_path_factory):
     """Three warehouses, four SKUs (one below the low-stock floor in two warehouses), a shop per platform in the
     in-process marketplace simulators, every SKU listed everywhere; returns once every listing was pushed."""
     from infra.local.demo.client import Api, Sandbox, start_sandbox
@@ -83,6 +84,7 @@ def seeded(runtime):
         if listings and all(l.get("pushed_at") for l in listings):
             break
         time.sleep(0.5)
+    _seed_sales_and_suppliers(runtime, api, tmp_path_factory.mktemp("sales"))
     api.call("POST", "/forecasts/run", ok=(202,))   # finishes in the background while the first tests run
     api.call("POST", "/reports/snapshots/run", ok=(202,))   # today's snapshot, for the reports page
     try:
@@ -90,6 +92,26 @@ def seeded(runtime):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def _seed_sales_and_suppliers(runtime, api, folder: Path) -> None:
+    """120 days of sales history up to yesterday (imported as a seller would, with `stocklink import sales`) for
+    DEMO-001 (8-10 a day) and DEMO-002 (5-7 a day), so the forecast chart has history and both need an order;
+    DEMO-001's supplier has MOQ, case pack and price breaks (a cost), DEMO-002's none (no cost)."""
+    import datetime as dt
+
+    yesterday = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
+    rows = ["sku,date,qty"] + [f"{sku},{yesterday - dt.timedelta(days=d)},{base + d % 3}"
+                               for sku, base in (("DEMO-001", 8), ("DEMO-002", 5)) for d in range(120) if d % 7 != 3]
+    sales = folder / "sales.csv"
+    sales.write_text("\n".join(rows) + "\n")
+    subprocess.run([sys.executable, "-m", "infra.local.cli", "import", "sales", str(sales), "--endpoint",
+                    f"http://127.0.0.1:{runtime.ddb_port()}"], cwd=REPO_ROOT, check=True, capture_output=True,
+                   timeout=120)
+    api.call("PUT", "/skus/DEMO-001/supplier", {"supplier": "Acme Textiles", "lead_time_days": 12, "moq": 48,
+                                                "case_pack": 12, "price_breaks": [{"min_qty": 1, "unit_cost": 4.2},
+                                                                                  {"min_qty": 240, "unit_cost": 3.6}]})
+    api.call("PUT", "/skus/DEMO-002/supplier", {"supplier": "Blue Mill", "lead_time_days": 20})
 
 
 @pytest.fixture(scope="session")

@@ -82,6 +82,33 @@ def test_sku_page_draws_the_forecast(console, runtime, seeded):
     chart = console.get_by_role("img", name=f"Forecast for {sku}")
     assert chart.locator("svg").count() == 1
     assert "Projected stock" in chart.inner_text() or chart.locator("text", has_text="Projected stock").count()
+    # the seed's imported sales: the answer carries them, and the chart draws them as bars before the forecast
+    history = found[1]["history"]
+    assert len(history) == 90 and sum(history) > 0
+    assert chart.locator("text", has_text="Sales history").count() == 1
+    assert console.get_by_text("No sales recorded in the days before the forecast").count() == 0
+    bars = chart.locator("path[fill='#5470c6'], path[style*='#5470c6'], path[fill='rgb(84,112,198)']")
+    assert bars.count() >= sum(1 for v in history if v > 0), bars.count()
+
+
+def test_replenishment_shows_supplier_quantity_and_cost_as_the_api_says(console, runtime, seeded):
+    deadline = time.monotonic() + 45
+    while not (found := api_get(runtime, "/replenishment?limit=1000")[1]).get("suggestions") \
+            and time.monotonic() < deadline:
+        time.sleep(0.5)
+    suggestions = {s["sku"]: s for s in found["suggestions"]}
+    assert {"DEMO-001", "DEMO-002"} <= set(suggestions), sorted(suggestions)
+    console.goto(url(runtime, "replenishment"))
+    settle(console)
+    shown = dict(zip(cell_texts(console, "replenishment", "sku"), zip(
+        cell_texts(console, "replenishment", "supplier"), cell_texts(console, "replenishment", "suggested_order_qty"),
+        cell_texts(console, "replenishment", "order_cost"))))
+    assert set(shown) == set(suggestions)
+    for sku in ("DEMO-001", "DEMO-002"):
+        s = suggestions[sku]
+        cost = "—" if s["order_cost"] is None else f"{s['order_cost']:,.2f}".rstrip("0").rstrip(".")
+        assert shown[sku] == (s["supplier"], f"{s['suggested_order_qty']:,}", cost), (sku, s)
+    assert suggestions["DEMO-001"]["order_cost"] is not None and suggestions["DEMO-002"]["order_cost"] is None
 
 
 def test_acknowledging_an_alert(console, runtime, seeded):

@@ -181,6 +181,10 @@ def test_low_stock_text_has_days_of_cover_and_a_transfer_from_another_warehouse(
     assert (low["kind"], low["severity"], low["warehouse"]) == ("low_stock", "orange", "wh-a")
     # 20 of 100 is below 30 %; wh-b keeps its own safety stock (100) and gives the 80 wh-a lacks
     assert low["action"] == "SKU MUG-1: 20 left in wh-a, ~2.5 days of sales, suggested transfer of 80 from wh-b"
+    # GET /alerts carries the transfer as numbers too, so the console words it in its own language
+    (listed,) = [a for a in alerts_api.get("/alerts").body["alerts"] if a["kind"] == "low_stock"]
+    assert listed["suggested_transfer"] == {"from_warehouse": "wh-b", "qty": 80}
+    assert (listed["facts"]["available"], listed["facts"]["warehouse"]) == (20, "wh-a")
 
     # no other warehouse to take from: the forecast's order quantity instead
     two_warehouses.post("/stock/adjustments", {"warehouse_id": "wh-b", "sku": "MUG-1", "delta": -395,

@@ -82,6 +82,9 @@ def test_at_risk_the_platforms_never_offer_more_than_the_pool(linked, aws, sandb
     assert sold >= 3                          # a channel that sells out is refilled
     allocation = linked.get(f"/skus/{SKU}/channels").body["allocation"]
     assert allocation["mode"] == "guarded" and "split by demand" in allocation["why"]
+    # the sentence's case and numbers, for a client that words it in its own language
+    assert allocation["reason"] == "at_risk" and allocation["available"] <= allocation["at_risk_at_or_below"]
+    assert allocation["k"] > 0 and allocation["min_units_per_channel"] >= 0
     assert sum(c["share"] for c in allocation["channels"]) <= allocation["available"]
     velocity = {c["listing"].split("#")[0]: c["velocity_per_s"] for c in allocation["channels"]}
     assert velocity["tiktok"] > 0 and velocity["lazada"] == velocity["shopify"] == 0   # from its own sales
@@ -123,7 +126,8 @@ def test_an_oversell_cuts_every_channel_to_zero(linked, aws, sandbox_base):
 def test_with_the_policy_off_every_channel_shows_the_pool(linked, sandbox_base):
     push(stock_changed())
     assert set(listed(sandbox_base).values()) == {6}
-    assert linked.get(f"/skus/{SKU}/channels").body["allocation"]["mode"] == "shared"
+    allocation = linked.get(f"/skus/{SKU}/channels").body["allocation"]
+    assert (allocation["mode"], allocation["reason"]) == ("shared", "guard_off")
 
 
 def test_a_declared_sale_is_guarded_from_its_start_whatever_the_demand(linked, aws, sandbox_base):
@@ -150,6 +154,7 @@ def test_a_declared_sale_is_guarded_from_its_start_whatever_the_demand(linked, a
     assert listed(sandbox_base) == {"tiktok": 2, "lazada": 2, "shopify": 2}
     allocation = linked.get(f"/skus/{SKU}/channels").body["allocation"]
     assert allocation["mode"] == "guarded" and "declared" in allocation["why"]
+    assert allocation["reason"] == "sale_declared"
     assert allocation["sale_declared_until"] is not None
 
     assert linked.delete(f"/skus/{SKU}/sale").status == 200

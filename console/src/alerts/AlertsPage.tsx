@@ -10,9 +10,10 @@ import { ErrorState, Loading } from "../components/States";
 import { useLoad } from "../components/useLoad";
 import { severityRank } from "../lib/status";
 import { Subscriptions } from "./Subscriptions";
+import { alertAction, alertTitle } from "./texts";
 
 export function AlertsPage() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const { api } = useApp();
   const [status, setStatus] = useState("open");
   const alerts = useLoad(async () => (await api.alerts(status)).sort((a, b) =>
@@ -48,8 +49,8 @@ export function AlertsPage() {
                      { key: "kind", label: t("fields.kind"), render: (a) => t(`alerts.kinds.${a.kind}`, { defaultValue: a.kind }) },
                      { key: "sku", label: t("fields.sku"), render: (a) => a.sku ? <Link to={`/skus/${encodeURIComponent(a.sku)}`}>{a.sku}</Link> : "—" },
                      { key: "scope", label: t("fields.scope") },
-                     { key: "title", label: t("fields.title") },
-                     { key: "action", label: t("fields.action") },
+                     { key: "title", label: t("fields.title"), value: (a) => alertTitle(a, t) },
+                     { key: "action", label: t("fields.action"), value: (a) => alertAction(a, i18n.language, t) },
                      { key: "status", label: t("fields.status"), render: (a) => t(`alerts.status.${a.status}`, { defaultValue: a.status }) },
                      { key: "since", label: t("fields.since"), type: "time" },
                      { key: "ack", label: t("alerts.acknowledge"), value: (a) => a.acked_by ?? null,

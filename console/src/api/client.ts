@@ -49,8 +49,10 @@ export interface LedgerEntry {
   source: string | null; created_at: number;
 }
 export interface Explain {
-  pool: number; reserved: number; buffer: number; rule: string; rule_adjustment: number; guard: number;
-  shown: number;
+  pool: number; reserved: number; buffer: number; rule: string; rule_adjustment: number;
+  /** null, or "<code>: <English sentence>" (code sync_off or last_units) when something holds the number back */
+  guard: string | null;
+  shown: number | null;
 }
 export interface ChannelListing {
   platform: string; shop: string; listing_id: string; components?: { sku: string; qty: number }[];
@@ -60,17 +62,22 @@ export interface ChannelListing {
 }
 export interface SkuChannels {
   sku: string; listings: ChannelListing[];
-  allocation: { mode?: string; why?: string; available?: number; [k: string]: unknown };
+  allocation: {
+    mode?: string; why?: string; reason?: "sale_declared" | "guard_off" | "at_risk" | "above_threshold" | string;
+    available?: number; at_risk_at_or_below?: number; k?: number; min_units_per_channel?: number;
+    sale_declared_until?: string | null; [k: string]: unknown;
+  };
 }
 export interface Forecast {
-  sku: string; as_of?: string; forecast_start?: string; forecast?: number[]; history?: number[];
-  history_start?: string; safety_stock?: number; reorder_point?: number; inventory_position?: number;
+  sku: string; as_of?: string; forecast_start?: string; forecast?: (number | null)[]; history?: number[];
+  history_start?: string | null; safety_stock?: number; reorder_point?: number; inventory_position?: number;
   stockout_date?: string | null; method?: string; suggested_order_qty?: number; lead_time_days?: number;
 }
 export interface Alert {
   id: string; kind: string; level: string; status: "open" | "acked" | "closed"; sku?: string | null;
-  scope?: string | null; title?: string; action?: string; since?: number; updated_at?: number; version?: number;
-  acked_by?: string | null;
+  scope?: string | null; title?: string | null; action?: string | null; since?: number; updated_at?: number;
+  version?: number; acked_by?: string | null; facts?: Record<string, unknown>;
+  suggested_transfer?: { from_warehouse: string; qty: number } | null;
 }
 export interface Subscription { id: string; protocol: string; name: string; filter?: Record<string, unknown> }
 export interface Allocation {
@@ -94,7 +101,12 @@ export interface Suggestion {
   sku: string; as_of?: string; stockout_date: string | null; stockout_within_lead_time: boolean;
   lead_time_days: number; suggested_order_qty: number; order_unit_cost: number | null; order_reason?: string;
   reorder_point?: number; safety_stock?: number; inventory_position?: number; abc_class?: string | null;
-  supplier?: string | null;
+  supplier?: string | null; unit_cost?: number | null; unit_cost_source?: "price_break" | "sku" | null;
+  order_cost?: number | null; supplier_terms?: SupplierTerms | null;
+}
+export interface SupplierTerms {
+  lead_time_days?: number; lead_time_std_days?: number; review_period_days?: number; moq?: number; case_pack?: number;
+  price_breaks?: { min_qty: number; unit_cost: number }[];
 }
 export interface ReportInfo { name: string; title_en: string; title_zh: string }
 export type ColumnType = "text" | "int" | "number" | "percent" | "money" | "date";

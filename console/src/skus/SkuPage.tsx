@@ -12,10 +12,11 @@ import { useLoad } from "../components/useLoad";
 import { fmtNumber } from "../lib/format";
 import { ForecastChart } from "./ForecastChart";
 import { WhyBreakdown } from "./WhyBreakdown";
+import { alertAction, alertTitle, allocationWhy } from "../alerts/texts";
 
 export function SkuPage() {
   const { sku = "" } = useParams();
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const { api } = useApp();
   const stock = useLoad(() => api.stock(sku), [api, sku]);
   const channels = useLoad(() => api.channels(sku), [api, sku]);
@@ -42,8 +43,10 @@ export function SkuPage() {
       <h2>{t("sku.listings")}</h2>
       {channels.loading ? <Loading /> : channels.error ? <ErrorState error={channels.error} onRetry={channels.reload} /> : (
         <>
-          {channels.data?.allocation?.why && (
-            <p className="note">{t("sku.mode", { mode: channels.data.allocation.mode ?? "", why: channels.data.allocation.why })}</p>
+          {channels.data?.allocation && allocationWhy(channels.data.allocation, i18n.language, t) && (
+            <p className="note" data-allocation-why>{t("sku.mode", {
+              mode: t(`sku.modes.${channels.data.allocation.mode}`, { defaultValue: channels.data.allocation.mode ?? "" }),
+              why: allocationWhy(channels.data.allocation, i18n.language, t) })}</p>
           )}
           <DataTable<ChannelListing> name={`${sku}-listings`} caption={t("sku.listings")} rows={channels.data?.listings ?? []}
                      rowKey={(r) => `${r.platform}/${r.shop}/${r.listing_id}`} empty={t("sku.noListings")}
@@ -81,7 +84,7 @@ export function SkuPage() {
             <dt>{t("fields.stockout_date")}</dt><dd>{forecast.data.stockout_date ?? t("sku.noStockout")}</dd>
             <dt>{t("fields.method")}</dt><dd>{forecast.data.method ?? "—"}</dd>
           </dl>
-          {!forecast.data.history && <p className="note">{t("sku.noHistory")}</p>}
+          {!forecast.data.history?.some((v) => v !== 0) && <p className="note">{t("sku.noHistory")}</p>}
         </>
       )}
 
@@ -91,8 +94,8 @@ export function SkuPage() {
                    empty={t("sku.noAlerts")}
                    columns={[
                      { key: "level", label: t("fields.level"), render: (a) => <LevelBadge level={a.level} /> },
-                     { key: "title", label: t("fields.title") },
-                     { key: "action", label: t("fields.action") },
+                     { key: "title", label: t("fields.title"), value: (a) => alertTitle(a, t) },
+                     { key: "action", label: t("fields.action"), value: (a) => alertAction(a, i18n.language, t) },
                      { key: "since", label: t("fields.since"), type: "time" },
                    ]} />
       )}

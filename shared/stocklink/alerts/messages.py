@@ -95,19 +95,23 @@ def _wh(facts: Mapping[str, Any]) -> str:
     return facts.get("warehouse_name") or facts.get("warehouse") or "all warehouses"
 
 
+def low_stock_transfer(f: Mapping[str, Any]) -> tuple[str, int] | None:
+    """The transfer a warehouse's low-stock facts suggest (donor warehouse, units), or None."""
+    if not (f.get("warehouse") and f.get("warehouses")):
+        return None
+    target = WarehouseStock(f["warehouse"], int(f.get("available", 0)), f.get("safety_stock"))
+    others = [WarehouseStock(w["warehouse"], int(w["available"]), w.get("safety_stock")) for w in f["warehouses"]]
+    return suggest_transfer(target, others, reserve_units=int(f.get("floor_units", 15)),
+                            pack_size=int(f.get("pack_size", 1)))
+
+
 def _low_stock_action(sku: str, f: Mapping[str, Any]) -> str:
     available = int(f.get("available", 0))
     parts = [f"SKU {sku}: {available} left in {_wh(f)}"]
     cover = days_of_cover(available, f.get("daily_sales"))
     if cover is not None:
         parts.append(f"{_days(cover)} of sales")
-    transfer = None
-    if f.get("warehouse") and f.get("warehouses"):
-        target = WarehouseStock(f["warehouse"], available, f.get("safety_stock"))
-        others = [WarehouseStock(w["warehouse"], int(w["available"]), w.get("safety_stock"))
-                  for w in f["warehouses"]]
-        transfer = suggest_transfer(target, others, reserve_units=int(f.get("floor_units", 15)),
-                                    pack_size=int(f.get("pack_size", 1)))
+    transfer = low_stock_transfer(f)
     if transfer:
         parts.append(f"suggested transfer of {transfer[1]} from {transfer[0]}")
     elif f.get("suggested_order_qty"):

@@ -104,7 +104,11 @@ RESERVATION = obj({"reservation_id": STR, "channel": STR,
                    "allocations": array(obj({"sku": STR, "warehouse_id": STR, "qty": INT})), "created_at": INT},
                   {"expires_at": INT, "status_reason": STR})
 ALERT = obj({"id": STR, "kind": STR, "level": STR, "status": {"enum": ["open", "acked", "closed"]}},
-            {"sku": nullable(STR), "scope": nullable(STR), "version": INT, "facts": OBJ})
+            {"sku": nullable(STR), "scope": nullable(STR), "version": INT, "facts": OBJ,
+             "title": {"type": ["string", "null"], "description": "English; a client words it from kind, sku, scope"},
+             "action": {"type": ["string", "null"], "description": "English; a client words it from kind and facts"},
+             "suggested_transfer": {**nullable(obj({"from_warehouse": STR, "qty": INT})),
+                                    "description": "low stock in a warehouse: the transfer the action suggests"}})
 ALERT_RULES = obj({"global": OBJ, "abc": OBJ, "sku": OBJ, "defaults": OBJ, "next": CURSOR})
 ALERT_RULE = obj({"scope": {"enum": ["global", "abc", "sku"]}, "name": nullable(STR), "rules": OBJ})
 SUBSCRIPTION = obj({"id": STR, "protocol": STR, "name": STR}, {"filter": OBJ, "filter_policy": STR})
@@ -113,8 +117,31 @@ SUPPLIER = obj({"sku": STR, "supplier": STR, "lead_time_days": NUM, "lead_time_s
                 "review_period_days": NUM, "moq": INT, "case_pack": INT,
                 "price_breaks": array(obj({"min_qty": INT, "unit_cost": NUM})), "service_level": nullable(NUM)})
 FORECAST_RUN = obj({"run_id": STR, "status": STR})
-FORECAST = obj({"sku": STR})
-REPLENISHMENT = obj({"run_id": nullable(STR), "suggestions": array(OBJ), "next": CURSOR})
+_DAY = {"type": "string", "format": "date"}
+FORECAST = obj({"sku": STR, "as_of": _DAY, "forecast_start": _DAY, "forecast": array(nullable(NUM)),
+                "history_start": {"type": ["string", "null"], "format": "date",
+                                  "description": "first day of `history`; null when history_days=0"},
+                "history": {**array(NUM), "description": "net units sold per day (returns subtract), from "
+                            "history_start to as_of, 0 on a day without sales: the series the forecast used"}},
+               {"stockout_date": nullable(STR), "safety_stock": NUM, "reorder_point": NUM,
+                "inventory_position": NUM, "suggested_order_qty": INT, "method": STR})
+_SUPPLIER_TERMS = obj({}, {"lead_time_days": NUM, "lead_time_std_days": NUM, "review_period_days": NUM,
+                         "moq": INT, "case_pack": INT,
+                         "price_breaks": array(obj({"min_qty": INT, "unit_cost": NUM}))})
+SUGGESTION = obj({"sku": STR, "as_of": STR, "stockout_date": nullable(STR), "stockout_within_lead_time": BOOL,
+                  "lead_time_days": NUM, "suggested_order_qty": INT, "order_unit_cost": nullable(NUM),
+                  "supplier": {"type": ["string", "null"], "description": "the supplier's name (PUT /skus/{sku}/supplier)"},
+                  "supplier_terms": {**nullable(_SUPPLIER_TERMS), "description": "null: no supplier settings"},
+                  "unit_cost": nullable(NUM),
+                  "unit_cost_source": {"enum": ["price_break", "sku", None],
+                                       "description": "the supplier's price break for this quantity, else the "
+                                                      "SKU's unit_cost; null: no cost known"},
+                  "order_cost": {"type": ["number", "null"],
+                                 "description": "suggested_order_qty x unit_cost; null without a unit cost"}},
+                 {"order_reason": STR, "reorder_point": NUM, "order_up_to": NUM, "safety_stock": NUM,
+                  "inventory_position": NUM, "abc_class": nullable(STR), "demand_class": STR, "method": STR})
+REPLENISHMENT = obj({"run_id": nullable(STR), "suggestions": array(SUGGESTION), "next": CURSOR},
+                    {"as_of": nullable(STR)})
 _TOKEN_FIELDS = {"source": STR, "roles": array(STR), "max_open_holds": nullable(INT),
                  "max_hold_seconds": nullable(INT), "created_at": nullable(INT), "created_by": nullable(STR),
                  "last_used_at": nullable(INT), "retired_at": nullable(INT), "retired_by": nullable(STR)}
@@ -141,7 +168,7 @@ WEBHOOK_IN: Schema = {"description": "The platform's own payload, verified byte 
 
 # Answers whose inner shape the contract does not pin (honest list; see the module docstring).
 LOOSE = ("RECONCILIATION_REPORT", "SKU_CHANNELS.allocation", "ALERT.facts", "ALERT_RULES", "FORECAST",
-         "REPLENISHMENT.suggestions", "EVENT.detail", "WEBHOOK_RESULT.outcomes", "ALERT_RULE_IN")
+         "EVENT.detail", "WEBHOOK_RESULT.outcomes", "ALERT_RULE_IN")
 
 # --- reports (logic/reports.py, domain/reports.py) -------------------------------------------------------
 REPORT_NAMES = ["turnover", "days-of-supply", "slow-movers", "fast-movers", "stockouts", "oversell",

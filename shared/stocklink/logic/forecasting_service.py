@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import uuid
 from typing import Annotated, Callable
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from stocklink import bus, events
+from stocklink.domain import replenishment
 from stocklink.domain.board import PlanFacts
 from stocklink.domain.requests import Money
 from stocklink.errors import NotFound, ValidationFailed
@@ -26,6 +28,7 @@ from stocklink.forecasting import engine
 from stocklink.logic import audit, sales_history
 from stocklink.logic.catalog import require_skus
 from stocklink.logic.paging import PageRequest
+from stocklink.store import catalog as catalog_store
 from stocklink.store import sales_models as store
 from stocklink.store.paging import BadCursor
 
@@ -33,6 +36,8 @@ FORECAST_REQUESTED = events.FORECAST_REQUESTED
 STOCKOUT_RISK, BURST, SLOW_MOVER = events.FORECAST_SIGNALS
 HISTORY_DAYS = 730
 PAGE_SIZE = 200
+VIEW_HISTORY_DAYS = 90        # GET /forecasts/{sku}: days of sales history before the forecast, by default
+MAX_VIEW_HISTORY_DAYS = 400
 
 
 class PriceBreakIn(BaseModel):
@@ -243,21 +248,42 @@ def _suggestion(r: dict) -> dict:
 
 # --- views ---------------------------------------------------------------------------------------
 
-def forecast_view(sku: str) -> dict:
+def history_days_of(query: dict | None) -> int:
+    """`?history_days=` (0..MAX_VIEW_HISTORY_DAYS, default VIEW_HISTORY_DAYS); anything else is a 400."""
+    raw = (query or {}).get("history_days")
+    if raw is None or raw == "":
+        return VIEW_HISTORY_DAYS
+    if not re.fullmatch(r"[0-9]{1,4}", raw) or int(raw) > MAX_VIEW_HISTORY_DAYS:
+        raise ValidationFailed(f"history_days must be a whole number from 0 to {MAX_VIEW_HISTORY_DAYS}",
+                               field="history_days")
+    return int(raw)
+
+
+def forecast_view(sku: str, history_days: int = VIEW_HISTORY_DAYS) -> dict:
+    """The SKU's last forecast result and the `history_days` days of net sales up to its as_of (the daily
+    series the engine was given, zeros included), so a chart draws history then forecast on one axis."""
     result = store.get_result(sku)
     if result is None:
         raise NotFound(f"no forecast for {sku} yet", sku=sku)
-    return result
+    as_of = dt.date.fromisoformat(result["as_of"])
+    first = as_of - dt.timedelta(days=history_days - 1)
+    history = sales_history.daily_series(sku, first, as_of) if history_days else []
+    return {**result, "history_start": first.isoformat() if history_days else None, "history": history}
 
 
 def replenishment_view(page: PageRequest) -> dict:
-    """The latest run's suggestions; `next` continues the list (a cursor from an older run is a 400)."""
+    """The latest run's suggestions, each with its supplier and what the order costs (domain.replenishment);
+    `next` continues the list (a cursor from an older run is a 400)."""
     run_id = store.latest_run_id()
     if run_id is None:
         if page.cursor:      # no run yet, so no page of it: a cursor is forged or from another list
             raise BadCursor("a cursor of another list")
         return {"run_id": None, "suggestions": [], "next": None}
     found = store.suggestions_page(run_id, page.limit, page.cursor)
-    items = found.items
+    skus = [item["sku"] for item in found.items]
+    # the page's supplier terms and SKU costs in one batch read each (never one request per suggestion)
+    suppliers, catalog = store.batch_suppliers(skus), catalog_store.skus_now(skus)
+    items = [replenishment.with_supplier(item, suppliers.get(item["sku"]), catalog.get(item["sku"]))
+             for item in found.items]
     return {"run_id": run_id, "as_of": items[0]["as_of"] if items else None, "suggestions": items,
             "next": found.next}

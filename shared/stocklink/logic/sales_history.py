@@ -239,3 +239,17 @@ def import_rows(rows: Iterable, now_ms: int, progress: Callable[[int, int], None
 def history_rows(sku: str, first_day: dt.date, last_day: dt.date) -> list[tuple[str, dt.date, float]]:
     return [(sku, dt.date.fromisoformat(day), qty)
             for day, qty in store.daily_sales(sku, first_day.isoformat(), last_day.isoformat())]
+
+
+def daily_series(sku: str, first_day: dt.date, last_day: dt.date) -> list[float]:
+    """Net units sold on each day from first_day to last_day (both included), 0 for a day without a
+    counter: the SKU's SALES# counters, the series the forecast engine reads (one Query, no ledger)."""
+    days = (last_day - first_day).days + 1
+    if days <= 0:
+        return []
+    series = [0.0] * days
+    for day, qty in store.daily_sales(sku, first_day.isoformat(), last_day.isoformat()):
+        t = (dt.date.fromisoformat(day) - first_day).days
+        if 0 <= t < days:
+            series[t] = qty
+    return series

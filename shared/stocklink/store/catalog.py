@@ -81,6 +81,12 @@ def skus(wanted: Iterable[str]) -> dict[str, dict]:
     return {sku: data for sku, data in found.items() if data is not None}
 
 
+def skus_now(wanted: Iterable[str]) -> dict[str, dict]:
+    """The SKUs among `wanted` that exist, read now (not cached: a view showing a cost just changed by
+    another container), in one BatchGetItem per 100 SKUs."""
+    return batch_get_catalog(keys.SKU, wanted)
+
+
 # --- shops ------------------------------------------------------------------------------------------------
 
 def put_shop(platform: str, shop: str, data: dict, now_ms: int) -> dict | None:

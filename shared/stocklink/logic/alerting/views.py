@@ -1,7 +1,9 @@
 """The alerts API: open alerts (GET /alerts) and acknowledgement (POST /alerts/{id}/ack)."""
 from __future__ import annotations
 
+from stocklink.alerts.kinds import Kind
 from stocklink.alerts.levels import Level
+from stocklink.alerts.messages import low_stock_transfer
 from stocklink.alerts.state import AlertKey, AlertState, acknowledge
 from stocklink.errors import NotFound, StockLinkError, ValidationFailed
 from stocklink.logic.alerting.grading import MAX_RACE_RETRIES
@@ -24,8 +26,16 @@ def _view(state: AlertState, last_alert: dict | None, updated_at: int | None = N
         "notified": {lvl.label: t for lvl, t in state.notified.items()},
         "title": (last_alert or {}).get("title"), "action": (last_alert or {}).get("action"),
         "last_alert_id": (last_alert or {}).get("id"), "facts": dict(state.facts),
-        "updated_at": updated_at,
+        "suggested_transfer": _transfer(state), "updated_at": updated_at,
     }
+
+
+def _transfer(state: AlertState) -> dict | None:
+    """A warehouse's low stock: the transfer its action suggests, as numbers (the console words it)."""
+    if state.key.rule != Kind.LOW_STOCK:
+        return None
+    found = low_stock_transfer(state.facts)
+    return None if found is None else {"from_warehouse": found[0], "qty": found[1]}
 
 
 def list_alerts(status: str = "open", page: PageRequest = PageRequest()) -> dict:

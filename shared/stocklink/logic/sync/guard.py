@@ -347,6 +347,9 @@ def explain(sku: str, now_ms: int) -> dict:
     risky, threshold = is_at_risk(view, pol, state.at_risk)
     declared = state.declared(now_ms)
     guarded = (pol.enabled and risky) or declared
+    # `reason` names the case and the numbers beside it fill it in, so a client words it in its language
+    reason = ("sale_declared" if declared else "guard_off" if not pol.enabled else "at_risk" if guarded
+              else "above_threshold")
     if declared:
         why = (f"a sale declared until {_iso(state.guarded_until)}: each unit is offered on one channel only, "
                "split by demand, whatever the demand")
@@ -359,8 +362,9 @@ def explain(sku: str, now_ms: int) -> dict:
     else:
         why = f"{view.available} units available, above {threshold:.1f}: every channel shows the shared pool"
     shares = split_by_demand(view.available, view.demands) if guarded else {}
-    return {"mode": "guarded" if guarded else "shared", "why": why, "available": view.available,
-            "at_risk_at_or_below": round(threshold, 2), "policy_enabled": pol.enabled,
+    return {"mode": "guarded" if guarded else "shared", "why": why, "reason": reason, "available": view.available,
+            "at_risk_at_or_below": round(threshold, 2), "policy_enabled": pol.enabled, "k": pol.k,
+            "min_units_per_channel": pol.min_units_per_channel,
             "sale_declared_until": _iso(state.guarded_until) if declared else None,
             "channels": [{"listing": d.channel, "velocity_per_s": round(d.velocity, 4), "shown": d.shown,
                           "share": shares.get(d.channel), "updates": "relative" if d.relative else "absolute",
