@@ -60,6 +60,7 @@ def statuses(wanted: list[ListingRef], listings: list[ListingRef], settings: dic
     for listing in wanted:
         platform, shop = listing.channel.split("#", 1)
         state = states[(platform, shop)].get(listing.listing_id)
+        read_back_qty, read_back_at = read_backs.get((platform, shop, listing.listing_id), (None, None))
         chosen = settings.get(listing.channel, default)
         out.append(ListingStatus(
             platform=platform, shop=shop, listing_id=listing.listing_id,
@@ -71,8 +72,7 @@ def statuses(wanted: list[ListingRef], listings: list[ListingRef], settings: dic
             status=None if state is None else state.status,
             error=None if state is None else state.error,
             shown=None if state is None or state.shown is None else int(state.shown),
-            read_back_qty=read_backs.get((platform, shop, listing.listing_id), (None, None))[0],
-            read_back_at=read_backs.get((platform, shop, listing.listing_id), (None, None))[1]))
+            read_back_qty=read_back_qty, read_back_at=read_back_at))
     return out
 
 
