@@ -25,13 +25,7 @@ import time
 
 import botocore.client
 
-from infra import topology
-from infra.local.demo.client import Api, Sandbox, start_sandbox
-from infra.local.demo.measure import wait_in_sync
-from infra.local.demo.seed import demo_stock, seed
-from infra.local.runtime import LocalRuntime
-from infra.local.workers import function_environment
-from tests.e2e.runtime_process import free_port
+from tests.bench.push_requests import channel_push_world
 from tests.integration.apigw import LambdaContext
 
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -114,20 +108,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate", type=float, default=5.0)
     parser.add_argument("--top", type=int, default=30)
     args = parser.parse_args(argv)
-    runtime = LocalRuntime(port=free_port(), in_memory=True, dev_token="bench-token", relay=None)
-    server = None
-    try:
-        runtime.start()
-        runtime.wait_healthy(90)
-        server, base = start_sandbox(0)
-        api, sandbox = Api(runtime.url, runtime.dev_token), Sandbox(base)
-        catalog = seed(api, sandbox, demo_stock(20, 400))
-        wait_in_sync(api, sandbox, catalog, timeout=120)
-        push_fn = next(f for f in topology.FUNCTIONS if f.name == "channel_push")
-        os.environ.update(function_environment(push_fn, ddb_endpoint=runtime.ddb.endpoint_url,
-                                               aws_endpoint=runtime.moto.endpoint_url))
+    with channel_push_world() as (api, catalog):
         os.environ["POWERTOOLS_METRICS_NAMESPACE"] = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "StockLink")
-        runtime.bus.stop()
 
         from functions.channel_push import handler as push_handler
         from stocklink.logic.sync import executors
@@ -212,11 +194,6 @@ def main(argv: list[str] | None = None) -> None:
             stats.sort_stats("cumulative").print_stats(args.top)
             stats.sort_stats("tottime").print_stats(args.top)
             print(out.getvalue())
-    finally:
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        runtime.stop()
 
 
 if __name__ == "__main__":

@@ -11,9 +11,11 @@ Prints figures; asserts nothing.
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import sys
 import time
+from typing import Iterator
 
 import botocore.client
 
@@ -39,7 +41,11 @@ def _describe(params: dict) -> str:
            f"{params.get('IndexName', '')} {params.get('KeyConditionExpression', '')}"
 
 
-def main(argv: list[str] | None = None) -> None:
+@contextlib.contextmanager
+def channel_push_world() -> Iterator[tuple[Api, object]]:
+    """The local runtime with the demo's 20 SKUs listed on the five simulators and in sync; this process set
+    up as a channel_push container (its environment), the runtime's own event routing stopped so only the
+    bench pushes. Yields (the staff API client, the seeded catalogue)."""
     runtime = LocalRuntime(port=free_port(), in_memory=True, dev_token="bench-token", relay=None)
     server = None
     try:
@@ -52,10 +58,20 @@ def main(argv: list[str] | None = None) -> None:
         push_fn = next(f for f in topology.FUNCTIONS if f.name == "channel_push")
         os.environ.update(function_environment(push_fn, ddb_endpoint=runtime.ddb.endpoint_url,
                                                aws_endpoint=runtime.moto.endpoint_url))
+        runtime.bus.stop()
+        yield api, catalog
+    finally:
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        runtime.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    with channel_push_world() as (api, catalog):
         from stocklink.logic.sync import batch
         from stocklink.time import now_ms
 
-        runtime.bus.stop()
         warehouse = api.call("GET", "/warehouses")["warehouses"][0]["warehouse_id"]
         skus = [s for s in catalog.skus if s != "DEMO-FLASH"]
         calls: collections.Counter = collections.Counter()
@@ -93,11 +109,6 @@ def main(argv: list[str] | None = None) -> None:
             dynamodb = {op: n for op, n in sorted(calls.items()) if op != "ReceiveMessage"}
             print(f"{k:>2} SKUs x 5 shops: {sum(dynamodb.values())} AWS requests {dynamodb}; "
                   f"{result.report.pushed} listings pushed in {result.report.calls} platform calls; {elapsed * 1000:.0f} ms")
-    finally:
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        runtime.stop()
 
 
 if __name__ == "__main__":

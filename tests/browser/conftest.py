@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.runtime_process import REPO_ROOT, RuntimeProcess, handlers_exist
+from tests.e2e.runtime_process import REPO_ROOT, handlers_exist, running
 
 CHROMIUM = Path("/usr/bin/chromium")
 CONSOLE = REPO_ROOT / "console"
@@ -57,13 +57,8 @@ def runtime():
     if not handlers_exist("staff_api"):
         pytest.skip("functions/staff_api is not written yet")
     _ensure_console_built()
-    rt = RuntimeProcess("--in-memory").start()
-    try:
+    with running("--in-memory") as rt:
         yield rt
-    finally:
-        if rt.proc.poll() is None:
-            code = rt.stop()
-            assert code == 0, f"runtime exited with {code}:\n{rt.output[-4000:]}"
 
 
 @pytest.fixture(scope="session")

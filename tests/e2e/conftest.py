@@ -7,17 +7,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.runtime_process import RuntimeProcess, handlers_exist
+from tests.e2e.runtime_process import handlers_exist, running
 
 
 @pytest.fixture(scope="session")
 def local_runtime():
     if not handlers_exist("staff_api"):
         pytest.skip("functions/staff_api is not written yet: GET /health cannot answer")
-    runtime = RuntimeProcess("--in-memory").start()
-    try:
+    with running("--in-memory") as runtime:
         yield runtime
-    finally:
-        if runtime.proc.poll() is None:
-            code = runtime.stop()
-            assert code == 0, f"runtime exited with {code}:\n{runtime.output[-4000:]}"

@@ -1,6 +1,7 @@
 """Start and stop `python -m infra.local.cli local` as a subprocess, as `make run` does (for tests and benches)."""
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
@@ -10,6 +11,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Iterator
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 READY_PREFIX = "StockLink ready at "
@@ -105,6 +107,19 @@ class RuntimeProcess:
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def running(*args: str) -> Iterator[RuntimeProcess]:
+    """A started runtime for the block; stopped like Ctrl-C after it, which must exit 0 and leave nothing
+    behind (unless the block already stopped it)."""
+    runtime = RuntimeProcess(*args).start()
+    try:
+        yield runtime
+    finally:
+        if runtime.proc.poll() is None:
+            code = runtime.stop()
+            assert code == 0, f"runtime exited with {code}:\n{runtime.output[-4000:]}"
 
 
 def demo_result(*args: str) -> tuple[dict, str]:
