@@ -52,7 +52,7 @@ _LEVELS = {"on_hand": INT, "reserved": INT, "available": INT, "in_transit": INT}
 STOCK_VIEW = obj({"sku": STR, "warehouses": array(obj({"warehouse_id": STR, **_LEVELS})), "totals": obj(_LEVELS)})
 RECEIPT = obj({"warehouse_id": STR, "reference": STR, "lines": array(LINE), "duplicate": BOOL})
 LEDGER_ENTRY = obj({"entry_id": STR, "sku": STR, "warehouse_id": STR, "movement": STR, "qty": INT,
-                    "on_hand_delta": INT, "reserved_delta": INT, "available_delta": INT,
+                    "on_hand_delta": INT, "reserved_delta": INT, "available_delta": INT, "in_transit_delta": INT,
                     "actor": nullable(STR), "reason": nullable(STR), "source": nullable(STR), "created_at": INT})
 LEDGER = obj({"sku": STR, "entries": array(LEDGER_ENTRY), "next": CURSOR})
 EVENT = obj({"event_key": STR, "kind": nullable(STR), "status": STR},
