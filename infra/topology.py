@@ -152,6 +152,10 @@ TABLES: tuple[TableSpec, ...] = (
     # Daily snapshots for the reports: a partition per day (SNAP#<day>, SNAPW#<day>#<warehouse>; sk the SKU),
     # finished days (DAY / <day>) and snapshot runs; rows expire after the retention (default 400 days).
     TableSpec("reports", "pk", "sk", ttl_attribute="expires_at"),
+    # Purchasing: purchase orders (PO#<id> / PO), their receipt markers (PO#<id> / RECEIPT#<ref>) and the
+    # units on their way per SKU (INBOUND#<sku> / <warehouse>#<source>) with their ETA; `by_list` is sparse
+    # (POs and open inbound units carry list_key), so listing them never scans.
+    TableSpec("purchasing", "pk", "sk", indexes={"by_list": ("list_key", "list_sort")}),
 )
 
 FUNCTIONS: tuple[Function, ...] = (

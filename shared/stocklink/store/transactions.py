@@ -133,6 +133,13 @@ class StockTransaction:
     def _update(self, label: str, item, actions: list, condition: Condition | None = None) -> None:
         self._updates.append((label, item, actions, condition))
 
+    def include_put(self, label: str, item, condition: Condition | None = None) -> None:
+        """Another store module's item written with this transaction (its keys and guard are that module's)."""
+        self._put(label, item, condition)
+
+    def include_update(self, label: str, item, actions: list, condition: Condition | None = None) -> None:
+        self._update(label, item, actions, condition)
+
     def put_marker(self, event: InboundEvent) -> None:
         """The business event's idempotency marker, written only if it is new: a replay is refused
         (TransactionRefused.duplicate) and the transaction changes nothing."""
