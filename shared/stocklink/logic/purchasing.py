@@ -3,7 +3,7 @@ receive (in transit → on hand, partial receipts, rejects with a reason, over-r
 
 Every change that moves stock is one guarded transaction holding the PO (conditioned on the version read),
 the stock counters, their ledger entries (source po#<id>#<line>) and the inbound items; a change that lost a
-race is decided again on a fresh read, a few times, before it answers 409.
+race is decided again on a fresh read, within the invocation's time budget (then a retryable 503).
 """
 from __future__ import annotations
 
@@ -14,14 +14,25 @@ from stocklink.domain import purchasing as rules
 from stocklink.domain.purchase_requests import PoReceiptIn, PoShipIn, PoStatusIn, PurchaseOrderIn
 from stocklink.domain.purchasing import PoLine, PoStatus, ReceiptLine
 from stocklink.domain.stock import Movement
-from stocklink.errors import IdempotencyConflict, InvalidTransition, NotFound, ValidationFailed
+from stocklink import time_budget
+from stocklink.errors import Busy, IdempotencyConflict, InvalidTransition, NotFound, ValidationFailed
 from stocklink.logic import paging
 from stocklink.logic.catalog import require_skus, require_warehouse
 from stocklink.logic.stock_events import publish_stock_changed
 from stocklink.store import purchasing as store
 from stocklink.store.transactions import StockOp, StockTransaction, TransactionRefused
 
-ATTEMPTS = 4   # decisions made again after losing a race to another change of the same PO
+
+def _attempts():
+    """Attempt numbers for deciding a change again after losing a race to another change of the same PO:
+    with a jittered backoff, for as long as the invocation's time budget allows (then a 503 to retry)."""
+    until = time_budget.deadline()
+    attempt = 0
+    while True:
+        yield attempt
+        if not time_budget.wait_before_retry(attempt, until):
+            return
+        attempt += 1
 
 
 def create(body: PurchaseOrderIn, *, actor: str, now_ms: int) -> dict:
@@ -60,7 +71,7 @@ def list_pos(query: dict | None) -> dict:
 
 def change_status(po_id: str, body: PoStatusIn, *, actor: str, now_ms: int) -> dict:
     """ordered / paid / producing / cancelled move the PO only; closed also drops what is still on its way."""
-    for _attempt in range(ATTEMPTS):
+    for _attempt in _attempts():
         document, version = _read(po_id)
         current, target = PoStatus(document["status"]), PoStatus(body.status)
         rules.check_transition(current, target)
@@ -92,7 +103,7 @@ def change_status(po_id: str, body: PoStatusIn, *, actor: str, now_ms: int) -> d
 def ship(po_id: str, body: PoShipIn, *, actor: str, now_ms: int) -> dict:
     """The PO's lines (or the quantities given per line) leave the supplier: in transit to the PO's
     warehouse until received, expected on `eta`."""
-    for _attempt in range(ATTEMPTS):
+    for _attempt in _attempts():
         document, version = _read(po_id)
         rules.check_transition(PoStatus(document["status"]), PoStatus.SHIPPED)
         lines = _lines(document)
@@ -124,7 +135,7 @@ def receive(po_id: str, body: PoReceiptIn, *, actor: str, now_ms: int) -> tuple[
     counted = [ReceiptLine(r.line, r.received, r.rejected, r.reject_reason) for r in body.lines]
     booked = {"reference": body.reference, "lines": [r.model_dump() for r in body.lines],
               "accept_over_receipt": body.accept_over_receipt}
-    for _attempt in range(ATTEMPTS):
+    for _attempt in _attempts():
         previous = store.receipt_marker(po_id, body.reference)
         if previous is not None:
             return 200, {**get(po_id), "receipt": _same_receipt(previous, booked, body.reference)}
@@ -237,9 +248,9 @@ def _same_receipt(previous: dict, booked: dict, reference: str) -> dict:
     return {"reference": reference, "duplicate": True}
 
 
-def _busy(po_id: str) -> InvalidTransition:
-    return InvalidTransition(f"purchase order {po_id} kept changing while this change was made; send it again",
-                             po_id=po_id)
+def _busy(po_id: str) -> Busy:
+    return Busy(f"purchase order {po_id} kept changing while this change was made; send it again",
+                retry_after_s=time_budget.RETRY_AFTER_S)
 
 
 def _require_supplier(supplier_id: str) -> None:
