@@ -225,7 +225,7 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         "forecast_run", "functions.forecast.handler.handler",
         "Daily (and on request) demand forecast, safety stock, reorder point, stock-out date, order qty",
-        tables={"forecast": "write", "stock": "read", "catalog": "read"}, publishes_events=True,
+        tables={"forecast": "write", "stock": "read", "catalog": "read", "purchasing": "read"}, publishes_events=True,
         memory_mb=1024, timeout_s=300, local_workers=1,
         # one run at a time: a run reads the whole catalogue; another request waits in Lambda's async
         # retries instead of doubling the load or taking concurrency from the webhooks

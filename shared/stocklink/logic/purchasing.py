@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 
 from stocklink.domain import purchasing as rules
 from stocklink.domain.purchase_requests import PoReceiptIn, PoShipIn, PoStatusIn, PurchaseOrderIn
@@ -192,6 +193,34 @@ def late(today: dt.date) -> list[dict]:
                           "warehouse_id": document["warehouse_id"], "status": document["status"],
                           "lines": [_line_dict(line) for line in lines if line.line in overdue]})
     return found
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """Units a SKU will receive: `shipped` ones are counted in in_transit already (their ETA from the
+    shipment), on-order ones (ordered, paid, producing) are not (expected on the line's promised date)."""
+
+    eta: dt.date | None
+    qty: int
+    shipped: bool
+
+
+def incoming() -> dict[str, list[Incoming]]:
+    """Every SKU's incoming units: two queries of the purchasing index, whatever the catalogue's size."""
+    found: dict[str, list[Incoming]] = {}
+    for inbound in store.all_inbound():
+        found.setdefault(inbound["sku"], []).append(Incoming(_date(inbound.get("eta")), inbound["qty"], True))
+    for document in store.open_pos():
+        if document["status"] not in (PoStatus.ORDERED, PoStatus.PAID, PoStatus.PRODUCING):
+            continue
+        for line in document["lines"]:
+            found.setdefault(line["sku"], []).append(Incoming(_date(line.get("promised_date")), int(line["qty"]),
+                                                              False))
+    return found
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
 
 
 def view(document: dict) -> dict:
