@@ -89,3 +89,4 @@ def test_late_lines_are_past_their_promise_and_not_fully_received():
              PoLine(2, "B", 5, promised_date="2026-12-01"), PoLine(3, "C", 5, promised_date="2026-12-09")]
     assert is_late(S.SHIPPED, lines, dt.date(2026, 12, 7)) == [2]
     assert is_late(S.CLOSED, lines, dt.date(2026, 12, 7)) == []
+    assert is_late(S.DRAFT, lines, dt.date(2026, 12, 7)) == []

@@ -166,8 +166,9 @@ def after_receipt(lines: list[PoLine], plan: list[LineReceipt]) -> tuple[list[Po
 
 
 def is_late(status: PoStatus, lines: list[PoLine], today: dt.date) -> list[int]:
-    """Lines past their promised date with units not yet received (open POs only)."""
-    if status not in OPEN:
+    """Lines past their promised date with units not yet received (of POs ordered and still open: a draft
+    promises nothing yet)."""
+    if status not in OPEN or status is PoStatus.DRAFT:
         return []
     return [line.line for line in lines
             if line.promised_date and dt.date.fromisoformat(line.promised_date) < today

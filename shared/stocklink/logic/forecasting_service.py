@@ -166,6 +166,8 @@ def run(run_id: str, now_ms: int, *, page_size: int = PAGE_SIZE,
             state["finished_at"] = now_ms
             store.put_run(run_id, state, now_ms)
             store.set_latest_run(run_id, now_ms)
+            # the daily run also says which purchase orders are late (alerts clear when it stops saying so)
+            purchasing.publish_late(as_of + dt.timedelta(days=1))
             return state
         store.put_run(run_id, state, now_ms)
         if not has_time():

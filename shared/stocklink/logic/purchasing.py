@@ -15,7 +15,7 @@ from stocklink.domain import purchasing as rules
 from stocklink.domain.purchase_requests import PoReceiptIn, PoShipIn, PoStatusIn, PurchaseOrderIn
 from stocklink.domain.purchasing import PoLine, PoStatus, ReceiptLine
 from stocklink.domain.stock import Movement
-from stocklink import time_budget
+from stocklink import bus, events, time_budget
 from stocklink.errors import Busy, IdempotencyConflict, InvalidTransition, NotFound, ValidationFailed
 from stocklink.logic import paging
 from stocklink.logic.catalog import require_skus, require_warehouse
@@ -221,6 +221,21 @@ def incoming() -> dict[str, list[Incoming]]:
 
 def _date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
+
+
+def publish_late(today: dt.date) -> int:
+    """One purchase_order.late event per late PO line (the alerts function grades them); events not
+    published are counted and logged by the bus, and the next daily run says it again."""
+    details = []
+    for po in late(today):
+        for line in po["lines"]:
+            details.append({"po_id": po["po_id"], "supplier_id": po["supplier_id"], "sku": line["sku"],
+                            "warehouse_id": po["warehouse_id"], "promised_date": line["promised_date"],
+                            "days_late": (today - dt.date.fromisoformat(line["promised_date"])).days,
+                            "outstanding": line["qty"] - line["received"] - line["rejected"]})
+    if details:
+        bus.publish(events.PURCHASE_ORDER_LATE, details)
+    return len(details)
 
 
 def view(document: dict) -> dict:
