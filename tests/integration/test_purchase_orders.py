@@ -8,7 +8,7 @@ from stocklink.store import purchasing as purchasing_store
 from stocklink.store import repository
 
 SKU = "TEE-RED-M"
-NOW = 1_796_000_000_000   # 2026-11-29
+NOW = 1_796_000_000_000   # 2026-11-30
 
 
 @pytest.fixture

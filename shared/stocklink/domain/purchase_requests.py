@@ -87,3 +87,52 @@ class PoReceiptIn(_Strict):
     reference: Identifier                    # idempotency key: the same receipt posted twice books once
     lines: Annotated[list[ReceiveLineIn], Field(min_length=1, max_length=MAX_RECEIPT_LINES)]
     accept_over_receipt: bool = False
+
+
+# --- transfers -----------------------------------------------------------------------------------------
+
+# One pick (or cancel after it) is one transaction: the transfer and, per line, two counter updates, two
+# ledger entries and the inbound item.
+MAX_TRANSFER_LINES = 19
+
+
+class TransferLineIn(_Strict):
+    sku: Identifier
+    qty: PositiveQty
+
+
+class TransferIn(_Strict):
+    transfer_id: Identifier | None = None
+    from_warehouse: Identifier
+    to_warehouse: Identifier
+    lines: Annotated[list[TransferLineIn], Field(min_length=1, max_length=MAX_TRANSFER_LINES)]
+    note: Note | None = None
+
+    @field_validator("lines")
+    @classmethod
+    def _one_line_per_sku(cls, lines: list[TransferLineIn]) -> list[TransferLineIn]:
+        skus = [line.sku for line in lines]
+        repeated = sorted({s for s in skus if skus.count(s) > 1})
+        if repeated:
+            raise ValueError(f"one line per SKU: {', '.join(repeated)} repeated")
+        return lines
+
+
+class TransferReceiveLineIn(_Strict):
+    line: Annotated[int, Field(ge=1, le=MAX_TRANSFER_LINES, strict=True)]
+    received: Annotated[int, Field(ge=0, le=1_000_000, strict=True)]
+    loss_reason: Note | None = None
+
+
+class TransferReceiveIn(_Strict):
+    lines: Annotated[list[TransferReceiveLineIn], Field(max_length=MAX_TRANSFER_LINES)] = []   # none: all arrived
+    note: Note | None = None
+
+
+class TransferActionIn(_Strict):
+    note: Note | None = None
+
+
+class LaneIn(_Strict):
+    transit_days: Annotated[float, Field(ge=0, le=365, allow_inf_nan=False)]
+    cost_per_unit: Money | None = None

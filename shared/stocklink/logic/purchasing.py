@@ -24,17 +24,6 @@ from stocklink.store import purchasing as store
 from stocklink.store.transactions import StockOp, StockTransaction, TransactionRefused
 
 
-def _attempts():
-    """Attempt numbers for deciding a change again after losing a race to another change of the same PO:
-    with a jittered backoff, for as long as the invocation's time budget allows (then a 503 to retry)."""
-    until = time_budget.deadline()
-    attempt = 0
-    while True:
-        yield attempt
-        if not time_budget.wait_before_retry(attempt, until):
-            return
-        attempt += 1
-
 
 def create(body: PurchaseOrderIn, *, actor: str, now_ms: int) -> dict:
     require_warehouse(body.warehouse_id)
@@ -72,7 +61,7 @@ def list_pos(query: dict | None) -> dict:
 
 def change_status(po_id: str, body: PoStatusIn, *, actor: str, now_ms: int) -> dict:
     """ordered / paid / producing / cancelled move the PO only; closed also drops what is still on its way."""
-    for _attempt in _attempts():
+    for _attempt in time_budget.attempts():
         document, version = _read(po_id)
         current, target = PoStatus(document["status"]), PoStatus(body.status)
         rules.check_transition(current, target)
@@ -104,7 +93,7 @@ def change_status(po_id: str, body: PoStatusIn, *, actor: str, now_ms: int) -> d
 def ship(po_id: str, body: PoShipIn, *, actor: str, now_ms: int) -> dict:
     """The PO's lines (or the quantities given per line) leave the supplier: in transit to the PO's
     warehouse until received, expected on `eta`."""
-    for _attempt in _attempts():
+    for _attempt in time_budget.attempts():
         document, version = _read(po_id)
         rules.check_transition(PoStatus(document["status"]), PoStatus.SHIPPED)
         lines = _lines(document)
@@ -136,7 +125,7 @@ def receive(po_id: str, body: PoReceiptIn, *, actor: str, now_ms: int) -> tuple[
     counted = [ReceiptLine(r.line, r.received, r.rejected, r.reject_reason) for r in body.lines]
     booked = {"reference": body.reference, "lines": [r.model_dump() for r in body.lines],
               "accept_over_receipt": body.accept_over_receipt}
-    for _attempt in _attempts():
+    for _attempt in time_budget.attempts():
         previous = store.receipt_marker(po_id, body.reference)
         if previous is not None:
             return 200, {**get(po_id), "receipt": _same_receipt(previous, booked, body.reference)}
@@ -293,7 +282,12 @@ def _same_receipt(previous: dict, booked: dict, reference: str) -> dict:
 
 
 def _busy(po_id: str) -> Busy:
-    return Busy(f"purchase order {po_id} kept changing while this change was made; send it again",
+    return busy(f"purchase order {po_id}")
+
+
+def busy(what: str) -> Busy:
+    """The answer when `what` kept changing until the time budget ran out: nothing written, send it again."""
+    return Busy(f"{what} kept changing while this change was made; send it again",
                 retry_after_s=time_budget.RETRY_AFTER_S)
 
 
