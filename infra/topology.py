@@ -253,6 +253,15 @@ FUNCTIONS: tuple[Function, ...] = (
         publishes_events=True, secrets={"api_tokens": "read"}, records_token_use=True, local_workers=1,
     ),
     Function(
+        "purchasing_api", "functions.purchasing_api.handler.handler",
+        "Purchasing API: purchase orders and their receipts, transfers between warehouses, lanes, suggestions",
+        # stock/ledger write: shipping, receiving and transfers move counters with their ledger entries;
+        # forecast read: per-warehouse sales and lead times for transfer suggestions; catalog read: SKUs
+        tables={"purchasing": "write", "stock": "write", "ledger": "write", "catalog": "read", "forecast": "read",
+                "tokens": "read", "audit": "append"},
+        publishes_events=True, secrets={"api_tokens": "read"}, records_token_use=True, local_workers=1,
+    ),
+    Function(
         "channel_push", "functions.channel_push.handler.handler",
         "On stock.changed / order.oversold: compute each listing's quantity, push changed values to platforms",
         # catalog write: sync state (last pushed qty, failures, latency samples) lives under SYNC* keys
@@ -333,6 +342,21 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/reports", "reports_api", "token"),
     Route("GET", "/reports/{name}", "reports_api", "token"),
     Route("POST", "/reports/snapshots/run", "reports_api", "token"),
+    Route("POST", "/purchase-orders", "purchasing_api", "token"),
+    Route("GET", "/purchase-orders", "purchasing_api", "token"),
+    Route("GET", "/purchase-orders/{po_id}", "purchasing_api", "token"),
+    Route("POST", "/purchase-orders/{po_id}/status", "purchasing_api", "token"),
+    Route("POST", "/purchase-orders/{po_id}/ship", "purchasing_api", "token"),
+    Route("POST", "/purchase-orders/{po_id}/receipts", "purchasing_api", "token"),
+    Route("PUT", "/transfer-lanes/{from_warehouse}/{to_warehouse}", "purchasing_api", "token"),
+    Route("GET", "/transfer-lanes", "purchasing_api", "token"),
+    Route("GET", "/transfers/suggestions", "purchasing_api", "token"),
+    Route("POST", "/transfers", "purchasing_api", "token"),
+    Route("GET", "/transfers", "purchasing_api", "token"),
+    Route("GET", "/transfers/{transfer_id}", "purchasing_api", "token"),
+    Route("POST", "/transfers/{transfer_id}/pick", "purchasing_api", "token"),
+    Route("POST", "/transfers/{transfer_id}/receive", "purchasing_api", "token"),
+    Route("POST", "/transfers/{transfer_id}/cancel", "purchasing_api", "token"),
 )
 
 EVENT_RULES: tuple[EventRule, ...] = (
