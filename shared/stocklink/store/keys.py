@@ -13,7 +13,8 @@ Tables (infra/topology.py):
   catalog       (pk, sk)                    single table: the catalogue itself, and under their own
                                             prefixes channel-sync state and reconciliation state
   forecast      (pk, sk)                    single table: daily sales counters, their counted-once
-                                            markers and cursors, supplier settings, forecast runs/results
+                                            markers and cursors, suppliers, their quotes and receipt
+                                            history, each SKU's supplier choice, forecast runs/results
   alerts        (pk)                        single table: alert states, rules, subscriptions, delivery
                                             markers, the outbox; the sparse index by_list lists them
   tokens        (pk, sk)                    API tokens: TOKEN / <name> (what GET /tokens lists) and
@@ -193,7 +194,15 @@ def report_sk(started_ms: int) -> str:
 #   MARK#<ledger stream>      / <entry_id>     counted-once marker for one ledger entry (TTL)
 #   SOLD#<ledger stream>      / <ledger source> what a paid order counted, so a cancellation takes it back
 #   CURSOR#<ledger stream>    / -              last ledger entry id counted
-#   SUPPLIER                  / <sku>          supplier settings
+#   SUPPLIER                  / <sku>          the SKU's buying settings: its chosen supplier_id (+ review
+#                                              period, service level), or its own terms without a supplier
+#                                              (and, until migrated, the old named per-SKU settings)
+#   SUPPLIERS                 / <supplier_id>  a supplier (GET /suppliers pages this one partition)
+#   QUOTE#<sku>               / <supplier_id>  a supplier's quote for the SKU: price breaks, per-SKU terms
+#                                              (GET /skus/{sku}/suppliers reads one partition)
+#   RCPT#<supplier_id>        / <reference>    one receipt's history record (its idempotency marker too)
+#   RCPTM#<supplier_id>       / <YYYY-MM>      that month's receipt sums (ADDed with each receipt): a
+#                                              scorecard reads at most 12 items, however many receipts
 #   FC#<sku>                  / latest         last forecast result
 #   PLAN                      / <sku>          the last result's daily demand, safety stock and ABC class:
 #                                              what the stock board reads of every SKU in one Query
@@ -201,7 +210,8 @@ def report_sk(started_ms: int) -> str:
 #   ABC#<run_id>              / <page no>      revenue per SKU of one catalog page (TTL)
 #   REPL#<run_id>             / <urgency key>  one replenishment suggestion, sorted by urgency
 NO_SK = "-"
-SUPPLIER_PK = "SUPPLIER"
+SUPPLIER_PK = "SUPPLIER"              # sk <sku>: the SKU's supplier choice / own terms
+SUPPLIERS_PK = "SUPPLIERS"            # sk <supplier_id>: the supplier records
 RUN_PK = "RUN"
 LATEST = "~latest"                    # RUN's sk naming the last finished run
 RESULT_SK = "latest"                  # FC#<sku>'s sk
@@ -227,6 +237,19 @@ def sold_pk(stream: str) -> str:
 
 def cursor_pk(stream: str) -> str:
     return f"CURSOR#{stream}"
+
+
+def quote_pk(sku: str) -> str:
+    """Partition of a SKU's quotes (sk: supplier id): who sells it, at what price."""
+    return f"QUOTE#{sku}"
+
+
+def receipt_pk(supplier_id: str) -> str:
+    return f"RCPT#{supplier_id}"
+
+
+def receipt_month_pk(supplier_id: str) -> str:
+    return f"RCPTM#{supplier_id}"
 
 
 def result_pk(sku: str) -> str:
