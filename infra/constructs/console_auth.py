@@ -19,8 +19,9 @@ from infra.constructs import acknowledge
 ROLE_GROUPS = {
     "admin": "StockLink admin: everything, including tokens, shop credentials and the audit trail",
     "staff": "StockLink staff: stock, catalog, channels and alerts day to day",
-    "buyer": "StockLink buyer: suppliers, their quotes and (later) purchase orders; reads what viewers read",
     "viewer": "StockLink viewer: reads the board, SKUs, reports; changes nothing",
+    # last: the groups before it keep their precedence
+    "buyer": "StockLink buyer: suppliers, their quotes and (later) purchase orders; reads what viewers read",
 }
 TOKEN_VALIDITY = cdk.Duration.hours(1)      # ID and access tokens: an API call proves a sign-in this recent
 SESSION = cdk.Duration.hours(8)             # refresh token: the console's session, one working day

@@ -30,6 +30,7 @@ Ties go to the lower price, then the supplier id.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import re
 from dataclasses import dataclass
@@ -253,9 +254,15 @@ _SLUG = re.compile(r"[^A-Za-z0-9._:@/+-]+")
 
 def supplier_id_for(name: str) -> str:
     """The id a supplier named only by the old per-SKU settings gets: its name, lowercased, with runs of
-    other characters as '-' (so "Acme Textiles" and "ACME textiles" are one supplier)."""
-    slug = _SLUG.sub("-", name.strip().lower()).strip("-")[:128]
-    return slug or "supplier"
+    other characters as '-' (so "Acme Textiles" and "ACME textiles" are one supplier). A name with letters
+    an id cannot hold (深圳工厂) keeps what it can and adds a hash of the whole name, so two such names
+    never share an id."""
+    normal = " ".join(name.lower().split())
+    slug = _SLUG.sub("-", normal).strip("-")
+    if normal.isascii():
+        return slug[:128] or "supplier"
+    digest = hashlib.sha256(normal.encode()).hexdigest()[:10]
+    return f"{slug[:100] or 'supplier'}-{digest}"
 
 
 # ISO 4217 currency codes in use (2025), without the precious-metal, fund-unit and test codes (XAU, XDR,
