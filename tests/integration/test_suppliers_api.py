@@ -369,3 +369,18 @@ def test_put_sku_supplier_by_name_by_id_or_neither(api):
     own = staff.put("/skus/CAP/supplier", {"lead_time_days": 4})
     assert own.body["supplier_id"] is None and own.body["supplier"] == "" and own.body["lead_time_days"] == 4
     assert api["viewer"].put("/skus/CAP/supplier", {"lead_time_days": 4}).status == 403
+
+
+def test_the_migrate_command_does_every_sku_at_once(api, capsys):
+    import json
+
+    from infra.local import cli
+
+    write_legacy("TEE", LEGACY)
+    write_legacy("CAP", {**LEGACY, "supplier": "Blue Mill"})
+    assert cli.main(["suppliers", "migrate"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"skus_with_settings": 2, "migrated": 2}
+    assert cli.main(["suppliers", "migrate"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"skus_with_settings": 2, "migrated": 0}
+    assert {s["supplier_id"] for s in api["viewer"].get("/suppliers").body["suppliers"]} == {"acme-textiles",
+                                                                                             "blue-mill"}

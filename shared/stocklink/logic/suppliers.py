@@ -420,3 +420,12 @@ def migrate_legacy(skus, now_ms: int) -> int:
         except store.Conflict:
             continue
     return migrated
+
+
+def migrate_all(now_ms: int) -> dict:
+    """Migrate every SKU's old named settings now (`stocklink suppliers migrate`); safe to run again."""
+    seen = migrated = 0
+    for skus in store.skus_with_settings():
+        seen += len(skus)
+        migrated += migrate_legacy(skus, now_ms)
+    return {"skus_with_settings": seen, "migrated": migrated}

@@ -140,6 +140,20 @@ def sku_settings(skus: Iterable[str], consistent: bool = False) -> dict[str, dic
             for i in ForecastItem.batch_get(keys, consistent_read=consistent)}
 
 
+def skus_with_settings(page_size: int = 100):
+    """Every SKU that has a SUPPLIER item, a page (list of SKUs) at a time."""
+    cursor = None
+    while True:
+        result = ForecastItem.query(SUPPLIER_PK, limit=page_size, last_evaluated_key=cursor,
+                                    attributes_to_get=["pk", "sk"])
+        page = [item.sk for item in result]
+        if page:
+            yield page
+        cursor = result.last_evaluated_key
+        if not cursor:
+            return
+
+
 def put_sku_settings(sku: str, data: dict, now_ms: int) -> None:
     ForecastItem(SUPPLIER_PK, sku, data=data, updated_at=now_ms).save()
 
