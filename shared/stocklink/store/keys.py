@@ -28,6 +28,16 @@ staff writes are far below a partition's 1,000 writes/s), and the sort key (zero
 random id) orders a day's entries by time. Newest first is a descending Query of today's partition, then
 of each earlier day with entries: AUDIT_DAYS lists those days (each container marks a day once), so a
 reader never walks empty days. A cursor is the last entry's key; the day is in it.
+Supplier key design (forecast table): suppliers live where the per-SKU supplier settings already were
+(SUPPLIER / <sku>), which the forecast run batch-reads a page at a time; the SKU item now names the chosen
+supplier, so a page's terms are three BatchGets (choices, then the chosen QUOTE#<sku> / <supplier> items and
+SUPPLIERS / <supplier> records) whatever the page size. Quotes are partitioned by SKU because the question
+asked of them is "who sells this SKU" (GET /skus/{sku}/suppliers: one Query). All supplier records share one
+partition (SUPPLIERS): a seller has hundreds of suppliers, not millions, edited by people, far below a
+partition's limits, and GET /suppliers pages it in id order. Receipt history is per supplier: RCPT#<supplier>
+/ <reference> records each receipt once (its condition is the idempotency marker) and RCPTM#<supplier> /
+<YYYY-MM> holds the month's sums, ADDed in the same transaction, so a scorecard is one Query of at most 12
+items however many receipts there were.
 Sort keys that carry a time are zero-padded epoch milliseconds (13 digits), so they sort by time.
 """
 from __future__ import annotations
