@@ -143,7 +143,8 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("alerts", "pk", indexes={"by_list": ("list_key", "updated_at")}, number_keys=("updated_at",),
               ttl_attribute="expires_at"),
     # Forecasting: daily sales counters (pk SALES#sku / SALESW#sku#wh / SALESC#sku#channel, sk day), their
-    # idempotency markers and ledger cursors, supplier settings, forecast runs, results and suggestions.
+    # idempotency markers and ledger cursors, suppliers, their quotes and receipt history, each SKU's supplier
+    # choice, forecast runs, results and suggestions.
     TableSpec("forecast", "pk", "sk", ttl_attribute="expires_at"),
     # API tokens by name (TOKEN / name) and by the SHA-256 of the token (HASH#<hex> / -); never a token.
     TableSpec("tokens", "pk", "sk"),
@@ -233,7 +234,7 @@ FUNCTIONS: tuple[Function, ...] = (
     ),
     Function(
         "forecast_api", "functions.forecast_api.handler.handler",
-        "Forecast API: supplier settings per SKU, forecasts, replenishment suggestions, run on demand",
+        "Forecast API: suppliers, quotes, scorecards, SKU supplier terms, forecasts, replenishment, run on demand",
         tables={"forecast": "write", "catalog": "read", "tokens": "read", "audit": "append"},
         publishes_events=True, secrets={"api_tokens": "read"}, records_token_use=True, local_workers=1,
     ),
@@ -330,6 +331,12 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/subscriptions", "alerts_api", "token"),
     Route("PUT", "/subscriptions/{subscription_id}", "alerts_api", "token"),
     Route("DELETE", "/subscriptions/{subscription_id}", "alerts_api", "token"),
+    Route("PUT", "/suppliers/{supplier_id}", "forecast_api", "token"),
+    Route("GET", "/suppliers/{supplier_id}", "forecast_api", "token"),
+    Route("GET", "/suppliers", "forecast_api", "token"),
+    Route("PUT", "/suppliers/{supplier_id}/quotes/{sku}", "forecast_api", "token"),
+    Route("GET", "/suppliers/{supplier_id}/scorecard", "forecast_api", "token"),
+    Route("GET", "/skus/{sku}/suppliers", "forecast_api", "token"),
     Route("PUT", "/skus/{sku}/supplier", "forecast_api", "token"),
     Route("GET", "/skus/{sku}/supplier", "forecast_api", "token"),
     Route("POST", "/forecasts/run", "forecast_api", "token"),

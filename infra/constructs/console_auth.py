@@ -1,5 +1,5 @@
 """Sign-in for the console in AWS: a Cognito user pool whose groups are the StockLink roles a person can
-hold (admin, staff, viewer; storefronts are machines with machine tokens), its hosted-UI domain, and the
+hold (admin, staff, buyer, viewer; storefronts are machines with machine tokens), its hosted-UI domain, and the
 console's app client (authorization code with PKCE, no secret: the console is a public browser client).
 
 The API verifies the pool's ID tokens itself (stocklink.cognito): the functions get the pool and client
@@ -20,6 +20,8 @@ ROLE_GROUPS = {
     "admin": "StockLink admin: everything, including tokens, shop credentials and the audit trail",
     "staff": "StockLink staff: stock, catalog, channels and alerts day to day",
     "viewer": "StockLink viewer: reads the board, SKUs, reports; changes nothing",
+    # last: the groups before it keep their precedence
+    "buyer": "StockLink buyer: suppliers, their quotes and (later) purchase orders; reads what viewers read",
 }
 TOKEN_VALIDITY = cdk.Duration.hours(1)      # ID and access tokens: an API call proves a sign-in this recent
 SESSION = cdk.Duration.hours(8)             # refresh token: the console's session, one working day

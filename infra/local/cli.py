@@ -73,6 +73,13 @@ def _parser() -> argparse.ArgumentParser:
     imp_sub = imp.add_subparsers(dest="what", required=True)
     from infra.local import import_cli
     import_cli.add_arguments(imp_sub.add_parser("sales", help="daily sales history (CSV or XLSX)"))
+    suppliers = sub.add_parser("suppliers", help="supplier records")
+    suppliers_sub = suppliers.add_subparsers(dest="what", required=True)
+    migrate = suppliers_sub.add_parser("migrate", help="turn every SKU's supplier settings that name a supplier "
+                                                       "into supplier records now (the forecast run does it "
+                                                       "page by page otherwise); safe to run again")
+    migrate.add_argument("--endpoint", default=None,
+                         help="DynamoDB endpoint URL (default $AWS_ENDPOINT_URL_DYNAMODB, else AWS)")
     return parser
 
 
@@ -230,7 +237,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "import" and args.what == "sales":
         from infra.local import import_cli
         return import_cli.run(args)
+    if args.command == "suppliers" and args.what == "migrate":
+        return migrate_suppliers(args)
     return 2
+
+
+def migrate_suppliers(args) -> int:
+    import json
+
+    from infra.local import import_cli
+    import_cli.configure_endpoint(args.endpoint)
+    from stocklink.logic import suppliers
+    from stocklink.time import now_ms
+    print(json.dumps(suppliers.migrate_all(now_ms())))
+    return 0
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dry-run", action="store_true", help="validate only, write nothing")
 
 
-def _configure_endpoint(endpoint: str | None) -> None:
+def configure_endpoint(endpoint: str | None) -> None:
     """Before the store models are imported: pynamodb/botocore read these at client creation."""
     if endpoint:
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
@@ -100,7 +100,7 @@ def run(args, *, stderr: TextIO | None = None, stdout: TextIO | None = None,
         print(f"{len(result.rows)} rows for {skus} SKUs are valid (dry run: nothing written)", file=stdout)
         return 0
     if write is None:
-        _configure_endpoint(args.endpoint)
+        configure_endpoint(args.endpoint)
         from stocklink.logic.sales_history import import_rows as write
     if now_ms is None:
         now_ms = int(time.time() * 1000)

@@ -35,11 +35,16 @@ from stocklink.ttl_cache import TtlCache
 
 # Which roles may use which route group; admin may use all. "admin" routes set credentials and the URLs
 # StockLink will call (PUT /shops, PUT /subscriptions) and manage tokens and the audit trail: a staff token
-# cannot point StockLink elsewhere or mint itself more rights.
+# cannot point StockLink elsewhere or mint itself more rights. A buyer manages suppliers ("buying") and
+# reads what a viewer reads (stock, forecasts, replenishment: what buying is decided from) but reservations.
+# PUT /skus/{sku}/supplier ("supplier_terms") came before suppliers and buyers: staff keep it, so what
+# already set a SKU's supplier goes on working; buyers have it too.
 ROUTE_ROLES = {
     "admin": {"admin"},
     "staff": {"admin", "staff"},
-    "staff_read": {"admin", "staff", "viewer"},
+    "staff_read": {"admin", "staff", "viewer", "buyer"},
+    "buying": {"admin", "buyer"},
+    "supplier_terms": {"admin", "staff", "buyer"},
     "storefront": {"admin", "storefront"},
     "reservation_read": {"admin", "staff", "viewer", "storefront"},   # staff see all, a storefront its own
 }

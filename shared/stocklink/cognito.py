@@ -52,7 +52,7 @@ REFRESH_MIN_S = 60.0           # an unknown kid refetches the key set at most th
 RETRY_AFTER_FAILURE_S = 5.0    # with no keys at all, a failed fetch is retried this soon
 JWKS_TIMEOUT_S = 3.0           # the fetch happens inside an API request (API Gateway waits 29 s)
 MAX_TOKEN_CHARS = 8192         # Cognito ID tokens are ~1-2 KB; nothing larger is parsed
-PERSON_ROLES = frozenset({"admin", "staff", "viewer"})
+PERSON_ROLES = frozenset({"admin", "buyer", "staff", "viewer"})
 # us-east-1_AbC123: the region is part of the pool id
 _POOL_ID = re.compile(r"^(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)_[A-Za-z0-9]+$")
 _USERNAME_MAX = 128

@@ -36,9 +36,9 @@ def json_response(status: int, body: dict, headers: dict[str, str] | None = None
 MAX_PATH_PARAM_BYTES = 300
 
 
-# SKUs and warehouses are named by Identifiers wherever a body names them (receipts, holds, listings), so a
+# SKUs, warehouses and suppliers are named by Identifiers wherever a body names them (receipts, holds, listings), so a
 # path may not name one otherwise: PUT /skus/{sku} made SKUs that no receipt or hold could ever name.
-IDENTIFIER_PARAMS = ("sku", "warehouse_id")
+IDENTIFIER_PARAMS = ("sku", "warehouse_id", "supplier_id")
 _IDENTIFIER = TypeAdapter(Identifier)
 
 

@@ -12,6 +12,7 @@ from stocklink.logic import catalog, inventory, purchasing, storefront
 from stocklink.store import purchasing as purchasing_store
 from stocklink.store import repository
 from stocklink.time import now_ms
+from tests.purchasing_support import make_supplier
 
 SKU = "HOT-PO"
 
@@ -20,6 +21,7 @@ def test_receipts_and_holds_racing_on_one_sku_lose_nothing(local_tables):
     now = now_ms()
     catalog.put_sku(SKU, SkuIn(name="Best-seller"), now)
     catalog.put_warehouse("wh-a", WarehouseIn(name="A", priority=1), now)
+    make_supplier("acme")
     inventory.receive(ReceiptIn(warehouse_id="wh-a", reference="OPENING", lines=[{"sku": SKU, "qty": 20}]),
                       actor="test", now_ms=now)
     purchasing.create(PurchaseOrderIn.model_validate({"po_id": "PO-R", "supplier_id": "acme", "warehouse_id": "wh-a",

@@ -51,11 +51,11 @@ def test_user_pool_is_invitation_only_with_strong_passwords_totp_and_threat_prot
     assert synth.resources[lid]["DeletionPolicy"] == "Retain"
 
 
-def test_groups_are_the_three_person_roles_of_that_pool(synth):
+def test_groups_are_the_four_person_roles_of_that_pool(synth):
     pool_lid, _ = one(synth, "AWS::Cognito::UserPool")
     groups = {g["Properties"]["GroupName"]: g["Properties"]
               for g in synth.of_type("AWS::Cognito::UserPoolGroup").values()}
-    assert set(groups) == {"admin", "staff", "viewer"}
+    assert set(groups) == {"admin", "buyer", "staff", "viewer"}
     assert all(g["UserPoolId"] == {"Ref": pool_lid} for g in groups.values())
 
 

@@ -14,6 +14,7 @@ ADMIN_TOKEN = "admin-token-for-tests"
 STAFF_TOKEN = "staff-token-for-tests"
 STOREFRONT_TOKEN = "storefront-token-for-tests"
 VIEWER_TOKEN = "viewer-token-for-tests"
+BUYER_TOKEN = "buyer-token-for-tests"
 
 
 @contextmanager
@@ -41,6 +42,7 @@ def moto_env():
             STAFF_TOKEN: {"name": "alice", "roles": ["staff"]},
             STOREFRONT_TOKEN: {"name": "shop-front", "roles": ["storefront"]},
             VIEWER_TOKEN: {"name": "vera", "roles": ["viewer"]},
+            BUYER_TOKEN: {"name": "bo", "roles": ["buyer"]},
         }}))
         events = boto3.client("events")
         events.create_event_bus(Name="stocklink")

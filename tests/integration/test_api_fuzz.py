@@ -22,14 +22,16 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, negativ
 
 from stocklink.channels.registry import PLATFORMS
 from stocklink.contract import document
-from tests.integration.conftest import ADMIN_TOKEN, STAFF_TOKEN, STOREFRONT_TOKEN, VIEWER_TOKEN, moto_env
+from tests.integration.conftest import (ADMIN_TOKEN, BUYER_TOKEN, STAFF_TOKEN, STOREFRONT_TOKEN, VIEWER_TOKEN,
+                                        moto_env)
 from tests.integration.inprocess import GatewayApp
 
 # CI: 25 cases per route, the same ones every run. A deeper local hunt: STOCKLINK_FUZZ_EXAMPLES=200 and
 # STOCKLINK_FUZZ_RANDOM=1 (new cases each run; pytest --hypothesis-seed=N replays one).
 MAX_EXAMPLES = int(os.environ.get("STOCKLINK_FUZZ_EXAMPLES", "25"))
 DERANDOMIZE = not os.environ.get("STOCKLINK_FUZZ_RANDOM")
-TOKENS = {"admin": ADMIN_TOKEN, "staff": STAFF_TOKEN, "viewer": VIEWER_TOKEN, "storefront": STOREFRONT_TOKEN}
+TOKENS = {"admin": ADMIN_TOKEN, "staff": STAFF_TOKEN, "viewer": VIEWER_TOKEN, "buyer": BUYER_TOKEN,
+          "storefront": STOREFRONT_TOKEN}
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           negative_data_rejection]       # a request the contract calls invalid must not be accepted
 
@@ -67,6 +69,10 @@ def seeded():
         admin.put("/shops/shopify/s1", {"webhook_secret": "fuzz-secret"})
         admin.put("/listings/shopify/s1/L-1", {"components": [{"sku": "TEE-RED-M", "qty": 1}],
                                                "platform_ids": {"inventory_item_id": "1"}})
+        from functions.forecast_api.handler import handler as forecast_api
+        ApiClient(forecast_api, ADMIN_TOKEN).put("/suppliers/acme", {"name": "Acme Textiles", "currency": "CNY"})
+        ApiClient(forecast_api, ADMIN_TOKEN).put("/suppliers/acme/quotes/TEE-RED-M",
+                                                 {"price_breaks": [{"min_qty": 1, "unit_price": 4.2}]})
         ApiClient(storefront, STOREFRONT_TOKEN).post(
             "/reservations", {"reservation_id": "web-1", "channel": "web", "lines": [{"sku": "TEE-RED-M", "qty": 1}]})
         yield bus

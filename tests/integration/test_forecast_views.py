@@ -74,19 +74,22 @@ def test_forecast_carries_the_daily_sales_series_it_was_made_from(forecasted):
 
 
 def test_suggestions_carry_supplier_terms_and_order_cost_read_in_one_batch_per_page(forecasted, monkeypatch):
-    from stocklink.store import catalog, sales_models
+    from stocklink.store import catalog
+    from stocklink.store import suppliers as supplier_store
 
-    reads = {"suppliers": 0, "skus": 0}
-    for module, name, key in ((sales_models, "batch_suppliers", "suppliers"), (catalog, "skus_now", "skus")):
+    reads = {"settings": 0, "quotes": 0, "suppliers": 0, "skus": 0}
+    for module, name, key in ((supplier_store, "sku_settings", "settings"), (supplier_store, "quotes", "quotes"),
+                              (supplier_store, "suppliers", "suppliers"), (catalog, "skus_now", "skus")):
         real = getattr(module, name)
 
-        def counted(skus, _real=real, _key=key):
+        def counted(*args, _real=real, _key=key, **kwargs):
             reads[_key] += 1
-            return _real(skus)
+            return _real(*args, **kwargs)
         monkeypatch.setattr(module, name, counted)
 
     body = forecasted.get("/replenishment").body
-    assert reads == {"suppliers": 1, "skus": 1}
+    # each SKU's choice, the chosen quotes and suppliers: one batch read each for the whole page
+    assert reads == {"settings": 1, "quotes": 1, "suppliers": 1, "skus": 1}
     rows = {s["sku"]: s for s in body["suggestions"]}
     assert set(rows) == {"HOT", "WARM", "COLD"}
     assert [s["stockout_within_lead_time"] for s in body["suggestions"]] == [True, True, True]

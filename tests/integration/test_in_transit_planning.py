@@ -7,6 +7,7 @@ import datetime as dt
 from stocklink.domain.purchase_requests import PoShipIn, PoStatusIn, PurchaseOrderIn
 from stocklink.logic import forecasting_service as fs
 from stocklink.logic import purchasing
+from tests.purchasing_support import make_supplier
 from tests.integration.test_forecasting_service import NOW, forecast_api, planned  # noqa: F401 - fixtures
 
 
@@ -17,6 +18,7 @@ def _fast(planned, run_id):
 
 
 def _po(qty, promised="2025-06-10"):
+    make_supplier("acme")
     purchasing.create(PurchaseOrderIn.model_validate({
         "po_id": "PO-FAST", "supplier_id": "acme", "warehouse_id": "wh-a",
         "lines": [{"sku": "FAST", "qty": qty, "promised_date": promised}]}), actor="buyer", now_ms=NOW)

@@ -9,6 +9,7 @@ from stocklink.domain.purchase_requests import PoReceiptIn, PoShipIn, PoStatusIn
 from stocklink.logic import forecasting_service as fs
 from stocklink.logic import purchasing
 from tests.integration.test_alert_sources import FORECAST_NOW, real_now_ms, tick_at
+from tests.purchasing_support import make_supplier
 from tests.integration.test_alerting import alert_fn, topic  # noqa: F401 - fixtures
 
 
@@ -22,6 +23,7 @@ def test_a_late_po_line_is_an_alert_until_it_is_received(staff, aws, alert_fn, t
     staff.put("/warehouses/wh-a", {"name": "A", "priority": 1})
     for sku in ("LATE", "ONTIME"):
         assert staff.put(f"/skus/{sku}", {"name": sku, "price": 5.0}).status == 200
+    make_supplier("acme")
     purchasing.create(PurchaseOrderIn.model_validate({
         "po_id": "PO-7", "supplier_id": "acme", "warehouse_id": "wh-a",
         "lines": [{"sku": "LATE", "qty": 50, "promised_date": "2025-05-22"},

@@ -6,6 +6,7 @@ from stocklink.errors import IdempotencyConflict, InvalidTransition, NotFound, V
 from stocklink.logic import inventory, purchasing
 from stocklink.store import purchasing as purchasing_store
 from stocklink.store import repository
+from tests.purchasing_support import make_supplier
 
 SKU = "TEE-RED-M"
 NOW = 1_796_000_000_000   # 2026-11-30
@@ -13,6 +14,7 @@ NOW = 1_796_000_000_000   # 2026-11-30
 
 @pytest.fixture
 def po(stocked):
+    make_supplier("acme")
     stocked.put("/skus/MUG", {"name": "Mug"})
     body = PurchaseOrderIn.model_validate({
         "po_id": "PO-1", "supplier_id": "acme", "warehouse_id": "wh-a", "currency": "CNY",

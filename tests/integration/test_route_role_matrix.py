@@ -11,21 +11,31 @@ import pytest
 from infra.topology import ROUTES
 from stocklink.contract import document
 from tests.integration.apigw import ApiClient
-from tests.integration.conftest import ADMIN_TOKEN, STAFF_TOKEN, STOREFRONT_TOKEN, VIEWER_TOKEN, moto_env
+from tests.integration.conftest import (ADMIN_TOKEN, BUYER_TOKEN, STAFF_TOKEN, STOREFRONT_TOKEN, VIEWER_TOKEN,
+                                        moto_env)
 from tests.integration.inprocess import handler_for
 
 ALLOW = "allow"
-CALLERS = {"admin": ADMIN_TOKEN, "staff": STAFF_TOKEN, "viewer": VIEWER_TOKEN, "storefront": STOREFRONT_TOKEN,
-           "no token": None}
+CALLERS = {"admin": ADMIN_TOKEN, "staff": STAFF_TOKEN, "viewer": VIEWER_TOKEN, "buyer": BUYER_TOKEN,
+           "storefront": STOREFRONT_TOKEN, "no token": None}
+_ = 403
 ACCESS = {                                 # row kind -> caller -> expected
-    "public":     {"admin": ALLOW, "staff": ALLOW, "viewer": ALLOW, "storefront": ALLOW, "no token": ALLOW},
-    "admin":      {"admin": ALLOW, "staff": 403, "viewer": 403, "storefront": 403, "no token": 401},
-    "staff":      {"admin": ALLOW, "staff": ALLOW, "viewer": 403, "storefront": 403, "no token": 401},
-    "read":       {"admin": ALLOW, "staff": ALLOW, "viewer": ALLOW, "storefront": 403, "no token": 401},
-    "storefront": {"admin": ALLOW, "staff": 403, "viewer": 403, "storefront": ALLOW, "no token": 401},
-    "any token":  {"admin": ALLOW, "staff": ALLOW, "viewer": ALLOW, "storefront": ALLOW, "no token": 401},
+    "public":     {"admin": ALLOW, "staff": ALLOW, "viewer": ALLOW, "buyer": ALLOW, "storefront": ALLOW,
+                   "no token": ALLOW},
+    "admin":      {"admin": ALLOW, "staff": _, "viewer": _, "buyer": _, "storefront": _, "no token": 401},
+    "staff":      {"admin": ALLOW, "staff": ALLOW, "viewer": _, "buyer": _, "storefront": _, "no token": 401},
+    "read":       {"admin": ALLOW, "staff": ALLOW, "viewer": ALLOW, "buyer": ALLOW, "storefront": _, "no token": 401},
+    # suppliers: buyers manage them; staff and viewers read them (the "read" rows)
+    "buying":     {"admin": ALLOW, "staff": _, "viewer": _, "buyer": ALLOW, "storefront": _, "no token": 401},
+    # a SKU's supplier terms: staff set them before buyers existed, and still may
+    "staff or buyer": {"admin": ALLOW, "staff": ALLOW, "viewer": _, "buyer": ALLOW, "storefront": _,
+                       "no token": 401},
+    "storefront": {"admin": ALLOW, "staff": _, "viewer": _, "buyer": _, "storefront": ALLOW, "no token": 401},
+    # a reservation: staff, viewers and storefronts (their own); a buyer has no business with orders
+    "reservation":  {"admin": ALLOW, "staff": ALLOW, "viewer": ALLOW, "buyer": _, "storefront": ALLOW,
+                   "no token": 401},
     # platform webhooks: a Bearer token opens nothing; an unsigned delivery is a 401 whoever sends it
-    "signed":     {"admin": 401, "staff": 401, "viewer": 401, "storefront": 401, "no token": 401},
+    "signed":     {"admin": 401, "staff": 401, "viewer": 401, "buyer": 401, "storefront": 401, "no token": 401},
 }
 MATRIX = {
     ("GET", "/health"): "public",
@@ -47,7 +57,7 @@ MATRIX = {
     ("PUT", "/shops/{platform}/{shop}"): "admin",
     ("PUT", "/listings/{platform}/{shop}/{listing_id}"): "staff",
     ("POST", "/reservations"): "storefront",
-    ("GET", "/reservations/{reservation_id}"): "any token",      # a storefront token sees only its own
+    ("GET", "/reservations/{reservation_id}"): "reservation",      # a storefront token sees only its own
     ("POST", "/reservations/{reservation_id}/staff-action"): "staff",
     ("POST", "/reservations/{reservation_id}/commit"): "storefront",
     ("POST", "/reservations/{reservation_id}/release"): "storefront",
@@ -72,7 +82,13 @@ MATRIX = {
     ("GET", "/subscriptions"): "read",
     ("PUT", "/subscriptions/{subscription_id}"): "admin",
     ("DELETE", "/subscriptions/{subscription_id}"): "staff",
-    ("PUT", "/skus/{sku}/supplier"): "staff",
+    ("PUT", "/suppliers/{supplier_id}"): "buying",
+    ("GET", "/suppliers/{supplier_id}"): "read",
+    ("GET", "/suppliers"): "read",
+    ("PUT", "/suppliers/{supplier_id}/quotes/{sku}"): "buying",
+    ("GET", "/suppliers/{supplier_id}/scorecard"): "read",
+    ("GET", "/skus/{sku}/suppliers"): "read",
+    ("PUT", "/skus/{sku}/supplier"): "staff or buyer",
     ("GET", "/skus/{sku}/supplier"): "read",
     ("POST", "/forecasts/run"): "staff",
     ("GET", "/forecasts/{sku}"): "read",

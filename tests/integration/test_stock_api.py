@@ -100,6 +100,6 @@ def test_prices_and_costs_must_be_finite(staff):
 def test_supplier_price_breaks_must_be_finite():
     from pydantic import ValidationError
 
-    from stocklink.logic.forecasting_service import SupplierIn
+    from stocklink.logic.suppliers import SupplierIn
     with pytest.raises(ValidationError):
         SupplierIn.model_validate({"price_breaks": [{"min_qty": 10, "unit_cost": float("inf")}]})

@@ -60,6 +60,7 @@ def test_valid_id_token_is_the_user_with_the_roles_of_their_groups(verifier, poo
     assert who.name == "cognito:alice" and who.roles == {"staff"}
     both = verifier.principal(id_token(username="bob", groups=["viewer", "admin"]))
     assert both.roles == {"viewer", "admin"}
+    assert verifier.principal(id_token(username="bo", groups=["buyer"])).roles == {"buyer"}
     assert [r.url for r in pool.requests] == [JWKS_URL]          # one fetch serves every token
 
 

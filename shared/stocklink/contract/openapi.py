@@ -24,10 +24,10 @@ ERROR_REF = {"$ref": "#/components/schemas/Error"}
 # Path parameters are names and ids. Documented: up to 100 printable ASCII characters, which stay within the
 # 300 bytes the API takes (stocklink.web) even when every one is percent-encoded; found or not by the function.
 PATH_PARAM = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[ -~]+$"}
-# ...except SKUs and warehouses, which are Identifiers as in every body (stocklink.web checks them)
+# ...except SKUs, warehouses and suppliers, which are Identifiers as in every body (stocklink.web checks them)
 ID_PARAMS = {name: TypeAdapter(Identifier).json_schema() for name in IDENTIFIER_PARAMS}
 # Example values (Swagger UI's "try it out", and the first case the fuzz test sends): the README's walkthrough.
-EXAMPLES = {"warehouse_id": "wh-a", "sku": "TEE-RED-M", "platform": "shopify", "shop": "s1",
+EXAMPLES = {"warehouse_id": "wh-a", "sku": "TEE-RED-M", "supplier_id": "acme", "platform": "shopify", "shop": "s1",
             "listing_id": "L-1", "reservation_id": "web-1", "abc_class": "A", "subscription_id": "ops-chat",
             "alert_id": "low_stock#TEE-RED-M#all"}
 SUCCESS_TEXT = {200: "OK", 201: "Created", 202: "Accepted"}

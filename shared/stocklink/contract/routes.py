@@ -55,7 +55,7 @@ PLATFORM = {"type": "string", "enum": list(PLATFORMS)}
 
 
 def operations() -> tuple[Op, ...]:
-    settings, fs = "stocklink.logic.sync.settings", "stocklink.logic.forecasting_service"
+    settings, sup = "stocklink.logic.sync.settings", "stocklink.logic.suppliers"
     return (
         Op("GET", "/health", None, "Liveness", {200: s.HEALTH}),
         Op("GET", "/openapi.json", None, "This OpenAPI document", {200: s.OBJ}),
@@ -160,8 +160,27 @@ def operations() -> tuple[Op, ...]:
         Op("PUT", "/subscriptions/{subscription_id}", "admin", "Subscribe to alerts", {200: s.SUBSCRIPTION},
            s.SUBSCRIPTION_IN, example={"protocol": "email", "endpoint": "ops@example.com"}),
         Op("DELETE", "/subscriptions/{subscription_id}", "staff", "Unsubscribe", {200: s.DELETED}),
-        Op("PUT", "/skus/{sku}/supplier", "staff", "Set a SKU's supplier terms", {200: s.SUPPLIER},
-           _lazy(fs, "SupplierIn"), example={"supplier": "Acme", "lead_time_days": 10, "moq": 50}),
+        Op("PUT", "/suppliers/{supplier_id}", "buying", "Create or replace a supplier (retire: active false)",
+           {200: s.SUPPLIER_RECORD}, _lazy(sup, "SupplierRecordIn"),
+           example={"name": "Acme Textiles", "currency": "CNY", "lead_time_days": 12, "lead_time_spread_days": 3,
+                    "moq": 100, "case_pack": 12, "payment_terms": "30% deposit, 70% before shipping",
+                    "contact": {"name": "Li Wei", "email": "sales@acme.example", "phone": "+86 755 1234 5678"}}),
+        Op("GET", "/suppliers/{supplier_id}", "staff_read", "A supplier", {200: s.SUPPLIER_RECORD}),
+        Op("GET", "/suppliers", "staff_read", "Suppliers, by id", {200: s.page("suppliers", s.SUPPLIER_RECORD)},
+           query=(Param("active", {"enum": ["true", "false"]}, description="only active (true) or retired (false)",
+                        empty_is_absent=True), *PAGED)),
+        Op("PUT", "/suppliers/{supplier_id}/quotes/{sku}", "buying", "Set a supplier's quote for a SKU",
+           {200: s.QUOTE}, _lazy(sup, "QuoteIn"),
+           example={"price_breaks": [{"min_qty": 100, "unit_price": 4.2}, {"min_qty": 600, "unit_price": 3.6}]}),
+        Op("GET", "/suppliers/{supplier_id}/scorecard", "staff_read",
+           "A supplier's record over the last 12 months: on time, lead time, rejects, price", {200: s.SCORECARD}),
+        Op("GET", "/skus/{sku}/suppliers", "staff_read", "The suppliers quoting a SKU, scored, best first",
+           {200: s.SKU_SUPPLIERS},
+           query=(Param("qty", {"type": "integer", "minimum": 1, "maximum": 10_000_000},
+                        description="the quantity to price (default: the largest of the suppliers' minimum orders)",
+                        empty_is_absent=True),)),
+        Op("PUT", "/skus/{sku}/supplier", "supplier_terms", "Set a SKU's supplier and its terms", {200: s.SUPPLIER},
+           _lazy(sup, "SupplierIn"), example={"supplier": "Acme", "lead_time_days": 10, "moq": 50}),
         Op("GET", "/skus/{sku}/supplier", "staff_read", "A SKU's supplier terms", {200: s.SUPPLIER}),
         Op("POST", "/forecasts/run", "staff", "Run the forecast now", {202: s.FORECAST_RUN}),
         Op("GET", "/forecasts/{sku}", "staff_read", "A SKU's forecast and its recent daily sales", {200: s.FORECAST},

@@ -115,7 +115,45 @@ SUBSCRIPTION = obj({"id": STR, "protocol": STR, "name": STR}, {"filter": OBJ, "f
 DELETED = obj({"deleted": STR})
 SUPPLIER = obj({"sku": STR, "supplier": STR, "lead_time_days": NUM, "lead_time_std_days": NUM,
                 "review_period_days": NUM, "moq": INT, "case_pack": INT,
-                "price_breaks": array(obj({"min_qty": INT, "unit_cost": NUM})), "service_level": nullable(NUM)})
+                "price_breaks": array(obj({"min_qty": INT, "unit_cost": NUM})), "service_level": nullable(NUM),
+                "supplier_id": {"type": ["string", "null"], "description": "the chosen supplier; null: the SKU's "
+                                "own terms, or settings named before supplier records (migrated by the forecast run)"},
+                "currency": nullable(STR)}, {"supplier_active": BOOL})
+_CONTACT = obj({"name": STR, "email": STR, "phone": STR})
+SUPPLIER_RECORD = obj({"supplier_id": STR, "name": STR,
+                       "currency": {"type": ["string", "null"],
+                                    "description": "ISO 4217; null only for a supplier made from old per-SKU "
+                                                   "settings, until someone sets it"},
+                       "contact": _CONTACT, "lead_time_days": NUM, "lead_time_spread_days": NUM, "moq": INT,
+                       "case_pack": INT, "payment_terms": STR, "active": BOOL},
+                      {"updated_at": INT, "source": STR})
+_TERMS = obj({"lead_time_days": NUM, "lead_time_spread_days": NUM, "moq": INT, "case_pack": INT})
+QUOTE = obj({"sku": STR, "supplier_id": STR, "price_breaks": array(obj({"min_qty": INT, "unit_price": NUM})),
+             "currency": nullable(STR),
+             "terms": {**_TERMS, "description": "the quote's own terms where it sets them, else the supplier's"}},
+            {"moq": nullable(INT), "case_pack": nullable(INT), "lead_time_days": nullable(NUM),
+             "lead_time_spread_days": nullable(NUM), "updated_at": INT})
+_LEAD = obj({"mean": NUM, "spread": NUM})
+SCORECARD_FIGURES = {
+    "window": obj({"from_month": STR, "to_month": STR}), "receipts": INT,
+    "on_time_rate": {"type": ["number", "null"], "description": "received on or before the promised day / receipts"},
+    "late_receipts": INT, "mean_days_late": nullable(NUM),
+    "lead_time_days": {**nullable(_LEAD), "description": "order to receipt, from the history (null: none)"},
+    "quoted_lead_time_days": _LEAD, "received_units": INT, "rejected_units": INT, "reject_rate": nullable(NUM),
+    "price_index": {"type": ["number", "null"],
+                    "description": "paid / the lowest quote of the SKU in the same currency (1.0: the best)"},
+    "priced_receipts": INT,
+    "blended": {**obj({"on_time_rate": NUM, "lead_time_days": NUM, "lead_time_spread_days": NUM,
+                       "reject_rate": NUM, "prior_weight": NUM}),
+                "description": "the figures with the neutral prior mixed in (what the score uses)"}}
+SCORECARD = obj({"supplier_id": STR, "name": STR, "currency": nullable(STR), **SCORECARD_FIGURES})
+SKU_SUPPLIERS = obj({"sku": STR, "reference_qty": INT, "weights": obj({"price": NUM, "speed": NUM, "quality": NUM}),
+                     "recommended": nullable(STR), "chosen": nullable(STR),
+                     "suppliers": array(obj({
+                         "supplier_id": STR, "name": STR, "active": BOOL, "currency": nullable(STR), "quote": QUOTE,
+                         "order_qty": INT, "unit_price": nullable(NUM), "scorecard": obj(SCORECARD_FIGURES),
+                         "score": {"type": ["number", "null"], "description": "null: a retired supplier"},
+                         "factors": nullable(obj({"price": NUM, "speed": NUM, "quality": NUM}))}))})
 FORECAST_RUN = obj({"run_id": STR, "status": STR})
 _DAY = {"type": "string", "format": "date"}
 FORECAST = obj({"sku": STR, "as_of": _DAY, "forecast_start": _DAY, "forecast": array(nullable(NUM)),

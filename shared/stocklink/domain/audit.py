@@ -28,13 +28,13 @@ REDACTED = "[redacted]"
 # Key names whose values are secrets wherever they appear (credential_fields is a list of names).
 _SECRET_KEY = re.compile(r"token|secret|password|passwd|credential(?!_fields)|api_?key|private|signature|"
                          r"authorization|webhook_url|access_key", re.IGNORECASE)
-AUDITED_GROUPS = frozenset({"staff", "admin"})
-WRITER_ROLES = frozenset({"staff", "admin"})
+AUDITED_GROUPS = frozenset({"staff", "admin", "buying", "supplier_terms"})
+WRITER_ROLES = frozenset({"staff", "admin", "buyer"})
 
 
 def is_audited(method: str, route_group: str | None, roles: frozenset[str]) -> bool:
-    """A staff or admin write: a non-GET request on a staff or admin route by a token holding one of those
-    roles (storefront reservations and webhooks are other routes; viewers cannot write)."""
+    """A staff, buyer or admin write: a non-GET request on a staff, buying or admin route by a token holding
+    one of those roles (storefront reservations and webhooks are other routes; viewers cannot write)."""
     return (method.upper() not in ("GET", "HEAD", "OPTIONS") and route_group in AUDITED_GROUPS
             and bool(roles & WRITER_ROLES))
 

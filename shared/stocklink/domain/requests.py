@@ -100,14 +100,14 @@ class ListingIn(_Strict):
 # A token's name is its handle in URLs (DELETE /tokens/{name}) and in the audit trail: no "/" or spaces.
 TokenName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
                                              pattern=r"^[A-Za-z0-9._@+\-]+$")]
-TokenRole = Literal["admin", "staff", "storefront", "viewer"]
+TokenRole = Literal["admin", "buyer", "staff", "storefront", "viewer"]
 
 
 class TokenIn(_Strict):
     """POST /tokens. `max_open_holds` and `max_hold_seconds` bound a storefront token's reservations
     (absent: the service's defaults)."""
     name: TokenName
-    roles: Annotated[list[TokenRole], Field(min_length=1, max_length=4)]
+    roles: Annotated[list[TokenRole], Field(min_length=1, max_length=5)]
     max_open_holds: Annotated[int, Field(gt=0, le=100_000, strict=True)] | None = None
     max_hold_seconds: Annotated[int, Field(gt=0, le=7 * 24 * 3600, strict=True)] | None = None
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-ROLES = ("admin", "staff", "storefront", "viewer")
+ROLES = ("admin", "buyer", "staff", "storefront", "viewer")
 TOKEN_BYTES = 32
 LAST_USED_EVERY_MS = 60_000      # last_used_at is written at most once a minute per token
 

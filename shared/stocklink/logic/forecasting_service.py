@@ -1,4 +1,4 @@
-"""Forecast runs: daily sales counters + stock + supplier settings → forecasting engine → stored results,
+"""Forecast runs: daily sales counters + stock + each SKU's supplier terms → forecasting engine → stored results,
 replenishment suggestions sorted by urgency, and forecast.* events for the alerts function.
 
 A run pages over the catalog's SKUs (`page_size` per engine call); its cursor is stored after every page,
@@ -14,19 +14,15 @@ import datetime as dt
 import math
 import re
 import uuid
-from typing import Annotated, Callable
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Callable
 
 from stocklink import bus, events
 from stocklink.domain import replenishment
 from stocklink.domain.board import PlanFacts
-from stocklink.domain.requests import Money
 from stocklink.errors import NotFound, ValidationFailed
 from stocklink.forecasting import abc as abc_mod
 from stocklink.forecasting import engine
-from stocklink.logic import audit, purchasing, sales_history
-from stocklink.logic.catalog import require_skus
+from stocklink.logic import purchasing, sales_history, suppliers
 from stocklink.logic.paging import PageRequest
 from stocklink.store import catalog as catalog_store
 from stocklink.store import sales_models as store
@@ -40,40 +36,7 @@ VIEW_HISTORY_DAYS = 90        # GET /forecasts/{sku}: days of sales history befo
 MAX_VIEW_HISTORY_DAYS = 400
 
 
-class PriceBreakIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    min_qty: Annotated[int, Field(ge=1, le=10_000_000, strict=True)]
-    unit_cost: Money
-
-
-class SupplierIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    supplier: Annotated[str, Field(max_length=200)] = ""
-    lead_time_days: Annotated[float, Field(gt=0, le=365)] = 7.0
-    lead_time_std_days: Annotated[float, Field(ge=0, le=365)] = 0.0
-    review_period_days: Annotated[float, Field(ge=0, le=365)] = 7.0
-    moq: Annotated[int, Field(ge=1, le=10_000_000, strict=True)] = 1
-    case_pack: Annotated[int, Field(ge=1, le=100_000, strict=True)] = 1
-    price_breaks: Annotated[list[PriceBreakIn], Field(max_length=20)] = []
-    service_level: Annotated[float, Field(gt=0.5, lt=1)] | None = None
-
-
-# --- supplier settings ---------------------------------------------------------------------------
-
-def put_supplier(sku: str, body: SupplierIn, now_ms: int) -> dict:
-    require_skus([sku])
-    data = {"sku": sku, **body.model_dump()}
-    data["price_breaks"] = sorted(data["price_breaks"], key=lambda b: b["min_qty"])
-    audit.note_before(store.put_supplier(sku, data, now_ms))
-    return data
-
-
-def get_supplier(sku: str) -> dict:
-    data = store.get_supplier(sku)
-    if data is None:
-        raise NotFound(f"no supplier settings for {sku}", sku=sku)
-    return data
-
+# --- planning parameters (a SKU's buying terms: stocklink.logic.suppliers.terms_for) ----------------------
 
 def sku_params(sku: str, catalog: dict, supplier: dict | None, available: float, in_transit: float,
                abc_class: str | None = None, incoming: list | None = None,
@@ -211,12 +174,13 @@ def forecast_page(run_id: str, catalog: dict[str, dict], as_of: dt.date, now_ms:
         rows.extend(history or [(sku, as_of, 0.0)])  # no sales yet: one zero day so it is still planned
     classes = abc_mod.classes_from_cuts(revenue, abc_cuts) if abc_cuts else {}
     hist = engine.History.from_rows(rows, as_of=as_of, max_days=HISTORY_DAYS)
-    suppliers = store.batch_suppliers(skus)
+    suppliers.migrate_legacy(skus, now_ms)      # old named settings become supplier records as the run passes
+    terms = suppliers.terms_for(skus)
     arriving = purchasing.incoming()
     params = {}
     for sku in skus:
         available, in_transit = store.stock_totals(sku)
-        params[sku] = sku_params(sku, catalog[sku], suppliers.get(sku), available, in_transit,
+        params[sku] = sku_params(sku, catalog[sku], terms.get(sku), available, in_transit,
                                  abc_class=classes.get(sku), incoming=arriving.get(sku), as_of=as_of)
     results = [r.to_dict() for r in engine.run(hist, params, config)]
     suggestions, signals = [], {STOCKOUT_RISK: [], BURST: [], SLOW_MOVER: []}
@@ -302,8 +266,8 @@ def replenishment_view(page: PageRequest) -> dict:
     found = store.suggestions_page(run_id, page.limit, page.cursor)
     skus = [item["sku"] for item in found.items]
     # the page's supplier terms and SKU costs in one batch read each (never one request per suggestion)
-    suppliers, catalog = store.batch_suppliers(skus), catalog_store.skus_now(skus)
-    items = [replenishment.with_supplier(item, suppliers.get(item["sku"]), catalog.get(item["sku"]))
+    terms, catalog = suppliers.terms_for(skus), catalog_store.skus_now(skus)
+    items = [replenishment.with_supplier(item, terms.get(item["sku"]), catalog.get(item["sku"]))
              for item in found.items]
     return {"run_id": run_id, "as_of": items[0]["as_of"] if items else None, "suggestions": items,
             "next": found.next}

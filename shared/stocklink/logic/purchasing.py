@@ -8,6 +8,7 @@ race is decided again on a fresh read, within the invocation's time budget (then
 from __future__ import annotations
 
 import datetime as dt
+import math
 import uuid
 from dataclasses import dataclass
 
@@ -16,10 +17,13 @@ from stocklink.domain.purchase_requests import PoReceiptIn, PoShipIn, PoStatusIn
 from stocklink.domain.purchasing import PoLine, PoStatus, ReceiptLine
 from stocklink.domain.stock import Movement
 from stocklink import bus, events, time_budget
-from stocklink.errors import Busy, IdempotencyConflict, InvalidTransition, NotFound, ValidationFailed
-from stocklink.logic import paging
+from stocklink.errors import (
+    Busy, IdempotencyConflict, InvalidTransition, NotFound, StockLinkError, ValidationFailed,
+)
+from stocklink.logic import paging, suppliers
 from stocklink.logic.catalog import require_skus, require_warehouse
 from stocklink.logic.stock_events import publish_stock_changed
+from stocklink.observability import logger
 from stocklink.store import purchasing as store
 from stocklink.store.transactions import StockOp, StockTransaction, TransactionRefused
 
@@ -28,13 +32,15 @@ from stocklink.store.transactions import StockOp, StockTransaction, TransactionR
 def create(body: PurchaseOrderIn, *, actor: str, now_ms: int) -> dict:
     require_warehouse(body.warehouse_id)
     require_skus(line.sku for line in body.lines)
-    _require_supplier(body.supplier_id)
+    supplier = suppliers.get_supplier(body.supplier_id)
     po_id = body.po_id or f"PO-{dt.datetime.fromtimestamp(now_ms / 1000, dt.UTC):%Y%m%d}-{uuid.uuid4().hex[:6].upper()}"
     document = {
         "po_id": po_id, "supplier_id": body.supplier_id, "warehouse_id": body.warehouse_id,
-        "currency": body.currency, "status": PoStatus.DRAFT.value, "note": body.note, "eta": None,
+        "currency": body.currency or supplier.get("currency"), "status": PoStatus.DRAFT.value, "note": body.note, "eta": None,
         "created_at": now_ms, "created_by": actor,
-        "lines": [{"line": n, "sku": line.sku, "qty": line.qty, "unit_price": line.unit_price,
+        "lines": [{"line": n, "sku": line.sku, "qty": line.qty,
+                   "unit_price": (line.unit_price if line.unit_price is not None
+                                  else _quoted_price(body.supplier_id, line.sku, line.qty)),
                    "promised_date": line.promised_date, "shipped": 0, "received": 0, "rejected": 0}
                   for n, line in enumerate(body.lines, start=1)],
         "history": [{"status": PoStatus.DRAFT.value, "at": now_ms, "by": actor, "note": body.note}],
@@ -79,6 +85,11 @@ def change_status(po_id: str, body: PoStatusIn, *, actor: str, now_ms: int) -> d
                                           qty_before=line.on_the_way, qty_after=0, eta=document.get("eta"),
                                           detail={}, now_ms=now_ms)
                     touched.append((line.sku, document["warehouse_id"]))
+        if target is PoStatus.ORDERED:      # ordered now: a line without a promise gets the lead time's
+            today = dt.datetime.fromtimestamp(now_ms / 1000, dt.UTC).date()
+            document = {**document, "lines": [
+                {**line, "promised_date": line.get("promised_date")
+                 or _promised(document["supplier_id"], line["sku"], today)} for line in document["lines"]]}
         updated = {**document, "status": target.value,
                    "history": document["history"] + [{"status": target.value, "at": now_ms, "by": actor,
                                                       "note": body.note}]}
@@ -166,7 +177,7 @@ def receive(po_id: str, body: PoReceiptIn, *, actor: str, now_ms: int) -> tuple[
         store.include_po_change(txn, po_id, updated, version, now_ms)
         if _committed(txn, duplicate_ok=True):
             publish_stock_changed(((p.sku, warehouse) for p in plan), "receive", f"po#{po_id}")
-            _record_for_scorecard(document, plan, now_ms)
+            _record_for_scorecard(document, plan, body.reference, now_ms)
             return 201, {**view(updated), "receipt": {"reference": body.reference, "duplicate": False}}
     raise _busy(po_id)
 
@@ -291,26 +302,37 @@ def busy(what: str) -> Busy:
                 retry_after_s=time_budget.RETRY_AFTER_S)
 
 
-def _require_supplier(supplier_id: str) -> None:
-    """The supplier must exist where suppliers are kept (stocklink.logic.suppliers, when present)."""
+def _quoted_price(supplier_id: str, sku: str, qty: int) -> float | None:
+    """The supplier's price for that quantity (its price breaks), None without a quote."""
     try:
-        from stocklink.logic import suppliers
-    except ImportError:
-        return
-    suppliers.require_supplier(supplier_id)
+        return suppliers.order_line(supplier_id, sku, qty)["unit_price"]
+    except NotFound:
+        return None
 
 
-def _record_for_scorecard(document: dict, plan, now_ms: int) -> None:
-    """Each received line feeds the supplier's scorecard (on-time, lead time, quality, price)."""
+def _promised(supplier_id: str, sku: str, today: dt.date) -> str:
+    """Ordered today, promised after the quote's (else the supplier's) lead time."""
     try:
-        from stocklink.logic import suppliers
-    except ImportError:
-        return
+        lead = suppliers.quote(supplier_id, sku)["terms"]["lead_time_days"]
+    except NotFound:
+        lead = suppliers.get_supplier(supplier_id).get("lead_time_days") or suppliers.DEFAULT_LEAD_TIME_DAYS
+    return (today + dt.timedelta(days=math.ceil(float(lead)))).isoformat()
+
+
+def _record_for_scorecard(document: dict, plan, reference: str, now_ms: int) -> None:
+    """Each received line feeds the supplier's scorecard (on time, lead time, rejects, price), once per
+    receipt reference. The receipt is booked already: a line the history cannot take (no promised date or
+    price) is logged and skipped, never undone."""
     ordered_at = next((h["at"] for h in document["history"] if h["status"] == "ordered"), document["created_at"])
     by_line = {line["line"]: line for line in document["lines"]}
     for p in plan:
         line = by_line[p.line]
-        suppliers.record_receipt(document["supplier_id"], p.sku, ordered_at=ordered_at,
-                                 promised_date=line.get("promised_date"), received_at=now_ms,
-                                 received_qty=p.arrived + p.extra, rejected_qty=p.rejected,
-                                 unit_price=line.get("unit_price"))
+        try:
+            suppliers.record_receipt(document["supplier_id"], p.sku, ordered_at=ordered_at,
+                                     promised_date=line.get("promised_date"), received_at=now_ms,
+                                     received_qty=p.arrived + p.extra + p.rejected, rejected_qty=p.rejected,
+                                     unit_price=line.get("unit_price"),
+                                     reference=f"{document['po_id']}#{p.line}#{reference}", now_ms=now_ms)
+        except StockLinkError as refused:
+            logger.warning("receipt not recorded in the supplier's scorecard",
+                           extra={"po_id": document["po_id"], "line": p.line, "why": refused.message})

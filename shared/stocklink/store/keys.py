@@ -13,7 +13,8 @@ Tables (infra/topology.py):
   catalog       (pk, sk)                    single table: the catalogue itself, and under their own
                                             prefixes channel-sync state and reconciliation state
   forecast      (pk, sk)                    single table: daily sales counters, their counted-once
-                                            markers and cursors, supplier settings, forecast runs/results
+                                            markers and cursors, suppliers, their quotes and receipt
+                                            history, each SKU's supplier choice, forecast runs/results
   alerts        (pk)                        single table: alert states, rules, subscriptions, delivery
                                             markers, the outbox; the sparse index by_list lists them
   tokens        (pk, sk)                    API tokens: TOKEN / <name> (what GET /tokens lists) and
@@ -27,6 +28,16 @@ staff writes are far below a partition's 1,000 writes/s), and the sort key (zero
 random id) orders a day's entries by time. Newest first is a descending Query of today's partition, then
 of each earlier day with entries: AUDIT_DAYS lists those days (each container marks a day once), so a
 reader never walks empty days. A cursor is the last entry's key; the day is in it.
+Supplier key design (forecast table): suppliers live where the per-SKU supplier settings already were
+(SUPPLIER / <sku>), which the forecast run batch-reads a page at a time; the SKU item now names the chosen
+supplier, so a page's terms are three BatchGets (choices, then the chosen QUOTE#<sku> / <supplier> items and
+SUPPLIERS / <supplier> records) whatever the page size. Quotes are partitioned by SKU because the question
+asked of them is "who sells this SKU" (GET /skus/{sku}/suppliers: one Query). All supplier records share one
+partition (SUPPLIERS): a seller has hundreds of suppliers, not millions, edited by people, far below a
+partition's limits, and GET /suppliers pages it in id order. Receipt history is per supplier: RCPT#<supplier>
+/ <reference> records each receipt once (its condition is the idempotency marker) and RCPTM#<supplier> /
+<YYYY-MM> holds the month's sums, ADDed in the same transaction, so a scorecard is one Query of at most 12
+items however many receipts there were.
 Sort keys that carry a time are zero-padded epoch milliseconds (13 digits), so they sort by time.
 """
 from __future__ import annotations
@@ -193,7 +204,15 @@ def report_sk(started_ms: int) -> str:
 #   MARK#<ledger stream>      / <entry_id>     counted-once marker for one ledger entry (TTL)
 #   SOLD#<ledger stream>      / <ledger source> what a paid order counted, so a cancellation takes it back
 #   CURSOR#<ledger stream>    / -              last ledger entry id counted
-#   SUPPLIER                  / <sku>          supplier settings
+#   SUPPLIER                  / <sku>          the SKU's buying settings: its chosen supplier_id (+ review
+#                                              period, service level), or its own terms without a supplier
+#                                              (and, until migrated, the old named per-SKU settings)
+#   SUPPLIERS                 / <supplier_id>  a supplier (GET /suppliers pages this one partition)
+#   QUOTE#<sku>               / <supplier_id>  a supplier's quote for the SKU: price breaks, per-SKU terms
+#                                              (GET /skus/{sku}/suppliers reads one partition)
+#   RCPT#<supplier_id>        / <reference>    one receipt's history record (its idempotency marker too)
+#   RCPTM#<supplier_id>       / <YYYY-MM>      that month's receipt sums (ADDed with each receipt): a
+#                                              scorecard reads at most 12 items, however many receipts
 #   FC#<sku>                  / latest         last forecast result
 #   PLAN                      / <sku>          the last result's daily demand, safety stock and ABC class:
 #                                              what the stock board reads of every SKU in one Query
@@ -201,7 +220,8 @@ def report_sk(started_ms: int) -> str:
 #   ABC#<run_id>              / <page no>      revenue per SKU of one catalog page (TTL)
 #   REPL#<run_id>             / <urgency key>  one replenishment suggestion, sorted by urgency
 NO_SK = "-"
-SUPPLIER_PK = "SUPPLIER"
+SUPPLIER_PK = "SUPPLIER"              # sk <sku>: the SKU's supplier choice / own terms
+SUPPLIERS_PK = "SUPPLIERS"            # sk <supplier_id>: the supplier records
 RUN_PK = "RUN"
 LATEST = "~latest"                    # RUN's sk naming the last finished run
 RESULT_SK = "latest"                  # FC#<sku>'s sk
@@ -227,6 +247,19 @@ def sold_pk(stream: str) -> str:
 
 def cursor_pk(stream: str) -> str:
     return f"CURSOR#{stream}"
+
+
+def quote_pk(sku: str) -> str:
+    """Partition of a SKU's quotes (sk: supplier id): who sells it, at what price."""
+    return f"QUOTE#{sku}"
+
+
+def receipt_pk(supplier_id: str) -> str:
+    return f"RCPT#{supplier_id}"
+
+
+def receipt_month_pk(supplier_id: str) -> str:
+    return f"RCPTM#{supplier_id}"
 
 
 def result_pk(sku: str) -> str:

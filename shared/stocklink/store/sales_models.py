@@ -7,7 +7,7 @@
        time that day a stock.changed showed the SKU (in the warehouse) with nothing available)
     MARK#<ledger stream>      / <entry_id>     counted-once marker for one ledger entry (TTL)
     CURSOR#<ledger stream>    / -              last ledger entry id counted
-    SUPPLIER                  / <sku>          supplier settings
+    (suppliers, quotes, receipt history and each SKU's supplier choice: store.suppliers)
     FC#<sku>                  / latest         last forecast result (engine SkuResult.to_dict())
     PLAN                      / <sku>          its daily demand, safety stock, ABC class (the stock board)
     RUN                       / <run_id>       a forecast run: status, cursor, counts
@@ -26,8 +26,8 @@ from pynamodb.transactions import TransactWrite
 
 from stocklink.config import table_name
 from stocklink.store import paging
-from stocklink.store.models import connection_for, CatalogItem, LedgerEntry, StockItem, _Meta, save_returning_old
-from stocklink.store.keys import (LATEST, NO_SK, PLAN_PK, RESULT_SK, RUN_PK, SKU, SUPPLIER_PK, abc_page_sk, abc_pk,
+from stocklink.store.models import connection_for, CatalogItem, LedgerEntry, StockItem, _Meta
+from stocklink.store.keys import (LATEST, NO_SK, PLAN_PK, RESULT_SK, RUN_PK, SKU, abc_page_sk, abc_pk,
                                   cursor_pk, mark_pk, result_pk, sold_pk, suggestions_pk)
 from stocklink.store.keys import ledger_stream, sales_pk, suggestion_sk  # noqa: F401 - logic names keys so
 
@@ -147,26 +147,6 @@ def day_counters(day: str, keys: Iterable[tuple[str, str | None]]) -> dict[tuple
                                    "stockout": i.stockout_at is not None}
             for i in ForecastItem.batch_get(list(wanted), attributes_to_get=["pk", "sk", "qty", "lines",
                                                                               "stockout_at"])}
-
-
-# --- supplier settings ---------------------------------------------------------------------------
-
-def put_supplier(sku: str, data: dict, now_ms: int) -> dict | None:
-    """Store the SKU's supplier settings; returns the ones they replaced (None if new)."""
-    old = save_returning_old(ForecastItem(SUPPLIER_PK, sku, data=data, updated_at=now_ms))
-    return old.data if old else None
-
-
-def get_supplier(sku: str) -> dict | None:
-    try:
-        return ForecastItem.get(SUPPLIER_PK, sku).data
-    except DoesNotExist:
-        return None
-
-
-def batch_suppliers(skus: Iterable[str]) -> dict[str, dict]:
-    keys = [(SUPPLIER_PK, s) for s in dict.fromkeys(skus)]
-    return {i.sk: i.data for i in ForecastItem.batch_get(keys)} if keys else {}
 
 
 # --- catalog and stock reads for a run -----------------------------------------------------------
