@@ -154,3 +154,33 @@ def test_listing_pos_newest_first_and_by_status(po, stocked):
     assert [p["po_id"] for p in purchasing.list_pos({"status": "ordered"})["purchase_orders"]] == ["PO-1"]
     with pytest.raises(ValidationFailed):
         purchasing.list_pos({"status": "lost"})
+
+
+def test_receipts_feed_the_suppliers_scorecard_once_per_receipt(po):
+    from stocklink.logic import suppliers
+    _status("PO-1", "ordered")
+    ordered = purchasing.get("PO-1")
+    assert ordered["lines"][1]["promised_date"] == "2026-12-10"      # none given: ordered + the 10-day lead time
+    purchasing.ship("PO-1", PoShipIn(eta="2026-12-03"), actor="b", now_ms=NOW + 2)
+    receipt = PoReceiptIn.model_validate({"reference": "GRN-1", "lines": [
+        {"line": 1, "received": 9, "rejected": 1, "reject_reason": "wet"}, {"line": 2, "received": 4}]})
+    purchasing.receive("PO-1", receipt, actor="s", now_ms=NOW + 3)
+    purchasing.receive("PO-1", receipt, actor="s", now_ms=NOW + 4)     # the same receipt again: not counted twice
+    card = suppliers.scorecard("acme", NOW + 5)
+    assert card["receipts"] == 2 and card["on_time_rate"] == 1.0
+    assert card["reject_rate"] == pytest.approx(1 / 14, abs=1e-3)      # 1 rejected of 14 arrived
+
+
+def test_a_line_without_a_price_takes_the_suppliers_quote_for_that_quantity(stocked):
+    from stocklink.logic import suppliers
+    make_supplier("acme")
+    suppliers.put_quote("acme", SKU, suppliers.QuoteIn.model_validate(
+        {"price_breaks": [{"min_qty": 1, "unit_price": 7.0}, {"min_qty": 100, "unit_price": 6.0}]}), NOW)
+    made = purchasing.create(PurchaseOrderIn.model_validate({"po_id": "PO-Q", "supplier_id": "acme",
+                                                             "warehouse_id": "wh-a",
+                                                             "lines": [{"sku": SKU, "qty": 120}]}), actor="b", now_ms=NOW)
+    assert made["lines"][0]["unit_price"] == 6.0 and made["total"] == 720.0 and made["currency"] == "CNY"
+    with pytest.raises(NotFound):
+        purchasing.create(PurchaseOrderIn.model_validate({"po_id": "PO-Z", "supplier_id": "nobody",
+                                                          "warehouse_id": "wh-a", "lines": [{"sku": SKU, "qty": 1}]}),
+                          actor="b", now_ms=NOW)

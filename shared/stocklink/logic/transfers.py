@@ -12,7 +12,7 @@ from stocklink.domain.purchase_requests import LaneIn, TransferActionIn, Transfe
 from stocklink.domain.stock import Movement
 from stocklink.domain.transfers import TransferLine, TransferStatus
 from stocklink.errors import IdempotencyConflict, InsufficientStock, NotFound, ValidationFailed
-from stocklink.logic import paging
+from stocklink.logic import paging, suppliers
 from stocklink.logic.catalog import require_skus, require_warehouse
 from stocklink.logic.purchasing import busy
 from stocklink.logic.stock_events import publish_stock_changed
@@ -24,7 +24,6 @@ from stocklink.store.transactions import StockOp, StockTransaction, TransactionR
 
 DEMAND_DAYS = 28            # per-warehouse demand: units fulfilled there over the last four weeks, per day
 DEFAULT_DONOR_DAYS = 60     # a donor keeps at least this many days of its own cover
-DEFAULT_LEAD_TIME_DAYS = 7.0
 
 
 def put_lane(from_warehouse: str, to_warehouse: str, body: LaneIn, now_ms: int) -> dict:
@@ -178,12 +177,12 @@ def suggestions(query: dict | None, today: dt.date) -> dict:
     first = (today - dt.timedelta(days=DEMAND_DAYS)).isoformat()
     last = (today - dt.timedelta(days=1)).isoformat()
     sold = sales_models.warehouse_sales([(sku, w) for sku, rows in positions.items() for w, _, _ in rows], first, last)
-    suppliers = sales_models.batch_suppliers(positions)
+    terms = suppliers.terms_for(positions)
     lanes = {key: rules.Lane(key[0], key[1], float(lane["transit_days"]), lane.get("cost_per_unit"))
              for key, lane in store.lanes().items()}
     found = []
     for sku, rows in sorted(positions.items()):
-        lead = float((suppliers.get(sku) or {}).get("lead_time_days") or DEFAULT_LEAD_TIME_DAYS)
+        lead = float((terms.get(sku) or {}).get("lead_time_days") or suppliers.DEFAULT_LEAD_TIME_DAYS)
         found += rules.suggest(sku, [rules.WarehousePosition(w, available, in_transit, sold[(sku, w)] / DEMAND_DAYS)
                                      for w, available, in_transit in rows],
                                lanes, lead_time_days=lead, donor_min_days=donor_days, today=today)
