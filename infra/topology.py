@@ -350,6 +350,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/reports/{name}", "reports_api", "token"),
     Route("POST", "/reports/snapshots/run", "reports_api", "token"),
     Route("POST", "/purchase-orders", "purchasing_api", "token"),
+    Route("POST", "/purchase-orders/from-suggestions", "purchasing_api", "token"),
     Route("GET", "/purchase-orders", "purchasing_api", "token"),
     Route("GET", "/purchase-orders/{po_id}", "purchasing_api", "token"),
     Route("POST", "/purchase-orders/{po_id}/status", "purchasing_api", "token"),

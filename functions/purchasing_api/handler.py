@@ -5,7 +5,7 @@ import datetime as dt
 from aws_lambda_powertools.logging import correlation_paths
 
 from stocklink.domain.purchase_requests import (
-    LaneIn, PoReceiptIn, PoShipIn, PoStatusIn, PurchaseOrderIn, TransferActionIn, TransferIn, TransferReceiveIn,
+    LaneIn, PoFromSuggestionsIn, PoReceiptIn, PoShipIn, PoStatusIn, PurchaseOrderIn, TransferActionIn, TransferIn, TransferReceiveIn,
 )
 from stocklink.logic import purchasing, transfers
 from stocklink.observability import logger, metrics
@@ -23,6 +23,13 @@ def _query() -> dict:
 def post_purchase_order():
     who = principal(app, "buying")
     return json_response(201, purchasing.create(parse_body(app, PurchaseOrderIn), actor=who.name, now_ms=now_ms()))
+
+
+@app.post("/purchase-orders/from-suggestions")
+def post_purchase_orders_from_suggestions():
+    who = principal(app, "buying")
+    body = parse_body(app, PoFromSuggestionsIn)
+    return json_response(201, purchasing.from_suggestions(body, actor=who.name, now_ms=now_ms()))
 
 
 @app.get("/purchase-orders")

@@ -45,3 +45,30 @@ def test_arrivals_without_a_shipment_or_a_date_land_one_lead_time_away():
                 purchasing.Incoming(dt.date(2025, 5, 20), 2, True)]
     assert fs._arrivals(arriving, in_transit=20, lead=6.5, as_of=as_of) == (
         (3, 10.0), (7, 5.0), (7, 2.0), (7, 8.0))   # 20 in transit, 12 of them shipments: 8 unexplained
+
+
+def test_suggestions_become_one_draft_po_per_supplier_rounded_to_its_terms(planned):
+    from stocklink.domain.purchase_requests import PoFromSuggestionsIn
+    from stocklink.errors import ValidationFailed
+    from stocklink.logic import suppliers
+    import pytest
+
+    qty, _ = _fast(planned, "daily-s")
+    make_supplier("acme")
+    body = {"warehouse_id": "wh-a", "skus": ["FAST"]}
+    with pytest.raises(ValidationFailed):          # FAST's terms name no supplier
+        purchasing.from_suggestions(PoFromSuggestionsIn.model_validate(body), actor="buyer", now_ms=NOW)
+    with pytest.raises(ValidationFailed):          # the forecast suggests no order of STEADY
+        purchasing.from_suggestions(PoFromSuggestionsIn.model_validate({**body, "skus": ["FAST", "STEADY"],
+                                                                        "supplier_id": "acme"}),
+                                    actor="buyer", now_ms=NOW)
+    assert purchasing.list_pos({})["purchase_orders"] == []          # nothing written
+    suppliers.put_quote("acme", "FAST", suppliers.QuoteIn.model_validate(
+        {"price_breaks": [{"min_qty": 50, "unit_price": 4.0}], "case_pack": 25}), NOW)
+    made = purchasing.from_suggestions(PoFromSuggestionsIn.model_validate({**body, "supplier_id": "acme"}),
+                                       actor="buyer", now_ms=NOW)["purchase_orders"]
+    (po,) = made
+    (line,) = po["lines"]
+    assert po["status"] == "draft" and po["supplier_id"] == "acme"
+    assert line["qty"] >= qty and line["qty"] % 25 == 0 and line["qty"] - qty < 25
+    assert line["unit_price"] == 4.0 and line["promised_date"] == "2025-06-12"   # 2025-06-02 + 10 days

@@ -55,6 +55,20 @@ class PurchaseOrderIn(_Strict):
         return lines
 
 
+class PoFromSuggestionsIn(_Strict):
+    """Draft purchase orders from the latest forecast's suggestions: one per supplier of the SKUs chosen."""
+    warehouse_id: Identifier
+    skus: Annotated[list[Identifier], Field(min_length=1, max_length=MAX_PO_LINES)]
+    supplier_id: Identifier | None = None    # order every SKU from this supplier instead of each SKU's chosen one
+
+    @field_validator("skus")
+    @classmethod
+    def _distinct(cls, skus: list[str]) -> list[str]:
+        if len(set(skus)) != len(skus):
+            raise ValueError("each SKU once")
+        return skus
+
+
 class PoStatusIn(_Strict):
     status: Literal["ordered", "paid", "producing", "cancelled", "closed"]
     note: Note | None = None

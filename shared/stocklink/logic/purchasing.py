@@ -13,7 +13,10 @@ import uuid
 from dataclasses import dataclass
 
 from stocklink.domain import purchasing as rules
-from stocklink.domain.purchase_requests import PoReceiptIn, PoShipIn, PoStatusIn, PurchaseOrderIn
+from stocklink.domain import suppliers as supplier_rules
+from stocklink.domain.purchase_requests import (
+    PoFromSuggestionsIn, PoReceiptIn, PoShipIn, PoStatusIn, PurchaseOrderIn,
+)
 from stocklink.domain.purchasing import PoLine, PoStatus, ReceiptLine
 from stocklink.domain.stock import Movement
 from stocklink import bus, events, time_budget
@@ -25,6 +28,7 @@ from stocklink.logic.catalog import require_skus, require_warehouse
 from stocklink.logic.stock_events import publish_stock_changed
 from stocklink.observability import logger
 from stocklink.store import purchasing as store
+from stocklink.store import sales_models as forecast_store
 from stocklink.store.transactions import StockOp, StockTransaction, TransactionRefused
 
 
@@ -48,6 +52,44 @@ def create(body: PurchaseOrderIn, *, actor: str, now_ms: int) -> dict:
     if not store.create_po(po_id, document, now_ms):
         raise IdempotencyConflict(f"purchase order {po_id} exists", po_id=po_id)
     return view(document)
+
+
+def from_suggestions(body: PoFromSuggestionsIn, *, actor: str, now_ms: int) -> dict:
+    """One draft PO per supplier for the chosen SKUs: each line the latest forecast's suggested quantity,
+    rounded up to the supplier's MOQ, first price break and case pack, at the price of that quantity, promised
+    after the lead time. Everything is checked before the first PO is written."""
+    require_warehouse(body.warehouse_id)
+    require_skus(body.skus)
+    terms = suppliers.terms_for(body.skus)
+    today = dt.datetime.fromtimestamp(now_ms / 1000, dt.UTC).date()
+    groups: dict[str, list[dict]] = {}
+    for sku in body.skus:
+        result = forecast_store.get_result(sku) or {}
+        qty = int(result.get("suggested_order_qty") or 0)
+        if qty <= 0:
+            raise ValidationFailed(f"{sku}: the latest forecast suggests ordering none", sku=sku)
+        supplier_id = body.supplier_id or (terms.get(sku) or {}).get("supplier_id")
+        if not supplier_id:
+            raise ValidationFailed(f"{sku} has no supplier: choose one (supplier_id) or quote it first", sku=sku)
+        groups.setdefault(supplier_id, []).append(_suggested_line(supplier_id, sku, qty, terms.get(sku) or {}, today))
+    for supplier_id in groups:
+        suppliers.get_supplier(supplier_id)
+    made = []
+    for supplier_id, lines in sorted(groups.items()):
+        order = PurchaseOrderIn.model_validate({"supplier_id": supplier_id, "warehouse_id": body.warehouse_id,
+                                                "lines": lines, "note": "from replenishment suggestions"})
+        made.append(create(order, actor=actor, now_ms=now_ms))
+    return {"purchase_orders": made}
+
+
+def _suggested_line(supplier_id: str, sku: str, qty: int, terms: dict, today: dt.date) -> dict:
+    try:
+        line = suppliers.order_line(supplier_id, sku, qty)
+        ordered, price = line["qty"], line["unit_price"]
+    except NotFound:      # no quote from this supplier: its (or the SKU's own) MOQ and case pack, no price
+        ordered = supplier_rules.round_order(qty, int(terms.get("moq") or 1), int(terms.get("case_pack") or 1))
+        price = None
+    return {"sku": sku, "qty": ordered, "unit_price": price, "promised_date": _promised(supplier_id, sku, today)}
 
 
 def get(po_id: str) -> dict:
