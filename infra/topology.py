@@ -260,7 +260,8 @@ FUNCTIONS: tuple[Function, ...] = (
         # forecast read: per-warehouse sales and lead times for transfer suggestions; catalog read: SKUs
         tables={"purchasing": "write", "stock": "write", "ledger": "write", "catalog": "read", "forecast": "read",
                 "tokens": "read", "audit": "append"},
-        publishes_events=True, secrets={"api_tokens": "read"}, records_token_use=True, local_workers=1,
+        publishes_events=True, marks_dirty=True, secrets={"api_tokens": "read"}, records_token_use=True,
+        local_workers=1,
     ),
     Function(
         "channel_push", "functions.channel_push.handler.handler",
