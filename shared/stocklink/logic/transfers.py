@@ -22,7 +22,7 @@ from stocklink.store import repository, sales_models
 from stocklink.store import transfers as store
 from stocklink.store.transactions import StockOp, StockTransaction, TransactionRefused
 
-DEMAND_DAYS = 28            # per-warehouse demand: units fulfilled there over the last four weeks, per day
+DEMAND_DAYS = 28            # per-warehouse demand: units fulfilled there over the last four weeks (today too), per day
 DEFAULT_DONOR_DAYS = 60     # a donor keeps at least this many days of its own cover
 
 
@@ -174,8 +174,9 @@ def suggestions(query: dict | None, today: dt.date) -> dict:
         if wanted is None or sku == wanted:
             positions.setdefault(sku, []).append((warehouse_id, available, in_transit))
     positions = {sku: rows for sku, rows in positions.items() if len(rows) > 1}
-    first = (today - dt.timedelta(days=DEMAND_DAYS)).isoformat()
-    last = (today - dt.timedelta(days=1)).isoformat()
+    # today counts: a warehouse emptied by this morning's orders needs the transfer today
+    first = (today - dt.timedelta(days=DEMAND_DAYS - 1)).isoformat()
+    last = today.isoformat()
     sold = sales_models.warehouse_sales([(sku, w) for sku, rows in positions.items() for w, _, _ in rows], first, last)
     terms = suppliers.terms_for(positions)
     lanes = {key: rules.Lane(key[0], key[1], float(lane["transit_days"]), lane.get("cost_per_unit"))
