@@ -164,9 +164,11 @@ FUNCTIONS: tuple[Function, ...] = (
         "staff_api", "functions.staff_api.handler.handler",
         "Staff API: warehouses, SKUs, stock views and board, receipts, adjustments, ledger, shops, listings, events",
         # tokens write: POST/DELETE /tokens; audit: GET /audit reads it, every staff/admin write appends;
-        # forecast read: the stock board's per-SKU plan facts (daily demand, safety stock, ABC class)
+        # forecast read: the stock board's per-SKU plan facts (daily demand, safety stock, ABC class);
+        # purchasing read: units on their way and their ETA, in the board's days of cover
         tables={"stock": "write", "ledger": "write", "catalog": "write", "events": "read",
-                "reservations": "read", "tokens": "write", "audit": "read+append", "forecast": "read"},
+                "reservations": "read", "tokens": "write", "audit": "read+append", "forecast": "read",
+                "purchasing": "read"},
         # shops write: PUT /shops stores credentials it never reads back
         publishes_events=True, secrets={"api_tokens": "read", "shops": "write"},
     ),

@@ -184,3 +184,20 @@ def test_a_line_without_a_price_takes_the_suppliers_quote_for_that_quantity(stoc
         purchasing.create(PurchaseOrderIn.model_validate({"po_id": "PO-Z", "supplier_id": "nobody",
                                                           "warehouse_id": "wh-a", "lines": [{"sku": SKU, "qty": 1}]}),
                           actor="b", now_ms=NOW)
+
+
+def test_the_boards_days_of_cover_count_a_shipment_by_its_eta(po, monkeypatch):
+    from stocklink.logic import board as board_logic
+    from stocklink.store import board as board_store
+    import datetime as dt
+
+    monkeypatch.setattr(board_store, "plan_facts", lambda: {SKU: {"d": 1.0, "ss": 0, "abc": "A"}})
+    today = dt.datetime.now(dt.timezone.utc).date()
+
+    def cover():
+        board_store._reads.forget()
+        return next(r for r in board_logic.stock_board({"q": SKU})["rows"] if r["sku"] == SKU)["days_of_cover"]
+    assert cover() == 6.0                                   # 6 on hand over two warehouses, 1 a day
+    _status("PO-1", "ordered")
+    purchasing.ship("PO-1", PoShipIn(eta=(today + dt.timedelta(days=4)).isoformat()), actor="b", now_ms=NOW)
+    assert cover() == 16.0                                  # the 10 land on day 4, before the shelf is empty
