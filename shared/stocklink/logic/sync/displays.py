@@ -66,6 +66,19 @@ class Snapshot:
         return out
 
 
+@dataclass(frozen=True)
+class RiskFlags:
+    """Which of `skus` were flagged at risk (the last-units guard moves them) as the guard left them, read at
+    `read_at` (ms, taken before the read). The shared sync leaves their listings to the guard without reading
+    the flags again while this covers the SKUs and is at most as old as a snapshot it may reuse."""
+    skus: frozenset[str]
+    at_risk: frozenset[str]
+    read_at: int
+
+    def covers(self, skus: Iterable[str], now: int, max_age_ms: int) -> bool:
+        return now - self.read_at <= max_age_ms and set(skus) <= self.skus
+
+
 def read_snapshot(skus: Iterable[str], now_ms: Callable[[], int], components: bool = True) -> Snapshot:
     """Listings, settings, stock and sync states of `skus` in one pass (see Snapshot): a Query per SKU for
     its listings, one BatchGetItem for them and their settings, a Query per SKU for stock (sent together),
