@@ -83,6 +83,16 @@ def written(write: Callable[[], object]) -> bool:
         raise
 
 
+def update_only(item: Model, actions: list, condition=None) -> None:
+    """item.update(actions, condition) without the item back (ReturnValues NONE): Model.update asks for
+    ALL_NEW and parses the whole item into `item`, which the push's bookkeeping writes (call slots, claims,
+    records, dirty markers) never read; a listing's sync state carries its recent sales. Raises UpdateError
+    as Model.update does (`written` tells a failed condition apart). Not for models with a version attribute."""
+    hash_key, range_key = item._get_hash_range_key_serialized_values()
+    item._get_connection().update_item(hash_key, range_key=range_key, actions=actions, condition=condition,
+                                       return_values="NONE")
+
+
 def save_returning_old(item: Model) -> Model | None:
     """Save `item` (unconditionally) and return the item it replaced, or None if it is new: the same
     PutItem returns it (ReturnValues ALL_OLD) at no extra cost. pynamodb 6's Model.save offers no
