@@ -36,7 +36,8 @@ def sync_skus(skus: Iterable[str], now_ms: Callable[[], int], *, zero_skus: Iter
     `guarded`: SKUs the last-units guard moves (logic/sync/guard.py): their listings are left to it.
     `snapshot`: the guard's read of the batch (displays.Snapshot), used instead of reading again while it
     covers these SKUs and is at most SNAPSHOT_MAX_AGE_MS old (as old as a shop's first look may be anyway).
-    `risk`: the guard's at-risk flags of the batch's SKUs, used instead of reading them again on the same terms.
+    `risk`: the guard's at-risk flags of the batch's SKUs (and the catalog's listings version), used instead of
+    reading them again on the same terms.
     """
     zero = set(zero_skus)
     report = SyncReport()
@@ -45,8 +46,11 @@ def sync_skus(skus: Iterable[str], now_ms: Callable[[], int], *, zero_skus: Iter
         return report
     wanted = list(dict.fromkeys([*skus, *zero]))
     fresh = snapshot is not None and set(wanted) <= snapshot.skus and now_ms() - snapshot.read_at <= SNAPSHOT_MAX_AGE_MS
+    # the guard's read of the catalog's listings version, while fresh, lets listings cached under it be used
+    version = (risk.listings_version if risk is not None and now_ms() - risk.read_at <= SNAPSHOT_MAX_AGE_MS
+               else None)
     listings, settings = (snapshot.showing(wanted) if fresh
-                          else displays.listings_and_settings(wanted, with_settings=True))
+                          else displays.listings_and_settings(wanted, with_settings=True, listings_version=version))
     # the SKUs the guard moves: those it took in this batch, and those another container flagged meanwhile
     # (read again unless the guard's read of the flags covers every SKU of the listings and is fresh)
     listing_skus = displays.skus_of(listings)
