@@ -59,13 +59,37 @@ def test_a_push_with_the_guard_on_reads_listings_and_stock_once(linked, aws, san
     control_calls = {r["platform"]: r["quantity"] for r in control(sandbox_base, "GET", "listings")["listings"]}
     assert control_calls == {"tiktok": 105, "lazada": 105, "shopify": 105}
     queries = collections.Counter(table for (op, table), n in counted.items() if op == "Query" for _ in range(n))
-    assert sum(queries.values()) == 2, counted        # the SKU's listings (reverse index) and its stock, once each
+    # the SKU's stock, once; its listings were read by the warm-up push and nothing changed them since
+    assert queries == {"stocklink-stock": 1}, counted
     ops = _by_operation(counted)
-    # guard state, listings + settings, sync states, at-risk re-check: 4 BatchGetItem; 3 shops x (call slot,
-    # claim, record) + the reconciliation marker: 10 UpdateItem; the sales log read and written: 1 GetItem,
-    # 1 PutItem; 2 Query (before: 22 requests: the listings, stock and sync states were read twice)
-    assert ops.get("BatchGetItem", 0) <= 4, ops
-    assert sum(ops.values()) <= 18, ops
+    # guard states with the listings version, sync states: 2 BatchGetItem; 3 shops x (call slot, claim, record)
+    # + the reconciliation marker: 10 UpdateItem; the sales log read and written: 1 GetItem, 1 PutItem; 1 Query
+    # (22 requests at first: the listings, stock and sync states were read twice; 18 with them read once)
+    assert ops.get("BatchGetItem", 0) <= 2, ops
+    assert sum(ops.values()) <= 15, ops
+
+
+@pytest.mark.usefixtures("loopback_simulators")
+def test_a_listing_linked_or_remapped_after_a_push_is_pushed_by_the_next(linked, aws, sandbox_base):
+    """The listings of a SKU are kept per container under the catalog's listings version: linking a listing
+    or changing what one holds bumps it, so the next push reads them again and pushes the new mapping."""
+    push(sqs_batch({"detail-type": "stock.changed", "source": "stocklink", "detail": {"sku": SKU}}))
+    assert {r["platform"]: r["quantity"] for r in control(sandbox_base, "GET", "listings")["listings"]} == {
+        "tiktok": 6, "lazada": 6, "shopify": 6}
+    control(sandbox_base, "PUT", "listings", {"platform": "shopify", "shop": "s1", "listings": [
+        {"listing_id": "808950812", "quantity": 0, "platform_ids": {"inventory_item_id": "5003"}}]})
+    assert linked.put("/listings/shopify/s1/808950812", {"components": [{"sku": SKU, "qty": 1}],
+                                                         "platform_ids": {"inventory_item_id": "5003"}}).status == 200
+    tiktok = next(r for r in control(sandbox_base, "GET", "listings", query="?platform=tiktok")["listings"])
+    assert linked.put(f"/listings/tiktok/s1/{tiktok['listing_id']}", {
+        "components": [{"sku": SKU, "qty": 2}], "platform_ids": tiktok["platform_ids"]}).status == 200
+    aws.drain()
+    assert linked.post("/stock/adjustments", {"warehouse_id": "wh-a", "sku": SKU, "delta": -2,
+                                              "reason": "damaged"}).status == 201
+    assert push(sqs_batch(*_stock_changed_events(aws))) == {"batchItemFailures": []}
+    shown = {(r["platform"], r["listing_id"]): r["quantity"] for r in control(sandbox_base, "GET", "listings")["listings"]}
+    assert shown[("shopify", "808950812")] == 4          # linked after the first push: pushed by the next
+    assert shown[("tiktok", tiktok["listing_id"])] == 2   # now a pack of 2: 4 units make 2
 
 
 def test_a_batch_of_skus_reads_its_sales_logs_together(aws, counted):

@@ -8,13 +8,18 @@ cache (ttl_cache), so a warm container spends no DynamoDB request on them:
 - a shop's document and a listing (or its absence) CATALOG_SECONDS: a changed listing mapping or shop URL is
   honoured by every container within that bound.
 A write through this module forgets the entry in its own container at once. A stale entry never breaks a
-guard: it only chooses which SKUs an order names, and every stock change stays conditional in DynamoDB."""
+guard: it only chooses which SKUs an order names, and every stock change stays conditional in DynamoDB.
+
+Channel sync keeps listings, the reverse index and allocation settings per container under the listings
+version (listings_version_key): every write of them here bumps it after writing, and a push reads it in the
+same request as its SKUs' guard states, so a cached entry is used only while nothing changed since it was
+read (logic/sync/config.py)."""
 from __future__ import annotations
 
 from typing import Callable, Iterable
 
 from stocklink.store import keys, paging
-from stocklink.store.models import CatalogItem
+from stocklink.store.models import CatalogItem, CatalogVersion, update_only
 from stocklink.ttl_cache import TtlCache
 from stocklink.store.repository import (
     batch_get_catalog,
@@ -148,7 +153,24 @@ def put_listing(platform: str, shop: str, listing_id: str, data: dict, now_ms: i
     for component in (previous or {}).get("components", []):
         if component["sku"] not in kept:
             delete_catalog(keys.sku_listings_pk(component["sku"]), ref)
+    _bump_listings_version(now_ms)
     return previous
+
+
+def listings_version_key() -> tuple[str, str]:
+    """The key of the listings version (read with other items in one BatchGetItem: models.batch_get_models)."""
+    return keys.CATALOG_VERSION, keys.LISTINGS_VERSION_SK
+
+
+def listings_version_of(items: list[CatalogVersion]) -> int:
+    """The listings version among items read with listings_version_key (0 before any write)."""
+    return next((int(item.n or 0) for item in items), 0)
+
+
+def _bump_listings_version(now_ms: int) -> None:
+    """After the write it announces: a reader that sees the new number reads what was written."""
+    update_only(CatalogVersion(*listings_version_key()),
+                [CatalogVersion.n.add(1), CatalogVersion.updated_at.set(now_ms)])
 
 
 def listings_showing(sku: str) -> list[tuple[str, str, str]]:
@@ -173,7 +195,9 @@ def listings_with_allocation(listing_ids: Iterable[tuple[str, str, str]], channe
 
 def put_allocation(platform: str, shop: str, data: dict, now_ms: int) -> dict | None:
     """Returns the document it replaced (None if new)."""
-    return put_catalog(keys.ALLOCATION, keys.channel(platform, shop), data, now_ms)
+    previous = put_catalog(keys.ALLOCATION, keys.channel(platform, shop), data, now_ms)
+    _bump_listings_version(now_ms)
+    return previous
 
 
 def allocation(platform: str, shop: str) -> dict | None:

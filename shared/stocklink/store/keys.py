@@ -53,6 +53,9 @@ SHOP = "SHOP"                         # sk: platform#shop
 ALLOCATION = "ALLOCATION"             # sk: platform#shop (the shop's allocation settings)
 SKU_LISTINGS = "SKU_LISTINGS#"        # + sku; sk: platform#shop#listing (reverse index for channel sync)
 BOARD_SETTINGS = "BOARD_SETTINGS"     # sk "global": the stock board's thresholds (low floor, over days)
+CATALOG_VERSION = "CATALOG_VERSION"   # sk "listings": a counter every write of a listing, the reverse index
+                                      # or a shop's allocation settings bumps (channel sync caches them)
+LISTINGS_VERSION_SK = "listings"
 
 
 def channel(platform: str, shop: str) -> str:

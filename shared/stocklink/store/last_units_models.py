@@ -60,6 +60,18 @@ def guard_states(skus) -> dict[str, GuardState]:
             for item in SkuGuard.batch_get(keys)}
 
 
+def guard_states_and_listings_version(skus) -> tuple[dict[str, GuardState], int]:
+    """guard_states(skus) and the catalog's listings version (store.catalog.listings_version_key), read in one
+    strongly consistent BatchGetItem: a push learns whether its cached listings are current for free."""
+    from stocklink.store import catalog
+    from stocklink.store.models import CatalogVersion, batch_get_models
+
+    guards, versions = batch_get_models([(SkuGuard, [(LAST_UNITS_PK, s) for s in dict.fromkeys(skus)]),
+                                         (CatalogVersion, [catalog.listings_version_key()])], consistent_read=True)
+    return ({item.sk: GuardState(bool(item.at_risk), None if item.guarded_until is None else int(item.guarded_until))
+             for item in guards}, catalog.listings_version_of(versions))
+
+
 def declare_sale(sku: str, until_ms: int | None, now_ms: int) -> None:
     """Guard the SKU until `until_ms` (flagged at risk at once, so that pushing leaves it to the guard);
     None ends a declared sale (the guard's risk rule decides again)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from typing import Callable
 
 from pynamodb.attributes import (
@@ -81,6 +82,75 @@ def written(write: Callable[[], object]) -> bool:
         if is_conditional_failure(exc):
             return False
         raise
+
+
+def update_only(item: Model, actions: list, condition=None) -> None:
+    """item.update(actions, condition) without the item back (ReturnValues NONE): Model.update asks for
+    ALL_NEW and parses the whole item into `item`, which the push's bookkeeping writes (call slots, claims,
+    records, dirty markers) never read; a listing's sync state carries its recent sales. Raises UpdateError
+    as Model.update does (`written` tells a failed condition apart). Not for models with a version attribute."""
+    hash_key, range_key = item._get_hash_range_key_serialized_values()
+    item._get_connection().update_item(hash_key, range_key=range_key, actions=actions, condition=condition,
+                                       return_values="NONE")
+
+
+BATCH_GET_MAX_KEYS = 100     # DynamoDB's limit of keys in one BatchGetItem
+BATCH_GET_UNPROCESSED_TRIES = 5
+
+
+def batch_get_models(requests: list[tuple[type[Model], list]], consistent_read: bool = False) -> list[list[Model]]:
+    """Items of several models (tables, or kinds of item sharing one) in one BatchGetItem per 100 keys, where
+    Model.batch_get sends one per model: for each (model, keys) the items found, as that model. Keys are
+    hash keys, or (hash, range) tuples for models with a range key. Keys DynamoDB leaves unprocessed are
+    asked again (a few times, then raised as for a failed read)."""
+    slots: dict[tuple, int] = {}
+    keys_of: list[tuple[str, dict]] = []
+    for index, (model, model_keys) in enumerate(requests):
+        hash_attr, range_attr = model._hash_key_attribute(), model._range_key_attribute()
+        table = model.Meta.table_name
+        for key in dict.fromkeys(model_keys):
+            hash_value, range_value = key if range_attr is not None else (key, None)
+            key_map = {hash_attr.attr_name: {hash_attr.attr_type: str(hash_value)}}
+            if range_attr is not None:
+                key_map[range_attr.attr_name] = {range_attr.attr_type: str(range_value)}
+            slots[(table, str(hash_value), None if range_value is None else str(range_value))] = index
+            keys_of.append((table, key_map))
+    found: list[list[Model]] = [[] for _ in requests]
+    if not keys_of:
+        return found
+    client = connection_for(requests[0][0]).client
+    for start in range(0, len(keys_of), BATCH_GET_MAX_KEYS):
+        pending: dict = {}
+        for table, key_map in keys_of[start:start + BATCH_GET_MAX_KEYS]:
+            pending.setdefault(table, {"Keys": [], **({"ConsistentRead": True} if consistent_read else {})})
+            pending[table]["Keys"].append(key_map)
+        for tries in range(BATCH_GET_UNPROCESSED_TRIES):
+            answer = client.batch_get_item(RequestItems=pending)
+            for table, items in answer.get("Responses", {}).items():
+                for raw in items:
+                    index = _slot_of(slots, requests, table, raw)
+                    if index is not None:
+                        found[index].append(requests[index][0].from_raw_data(raw))
+            pending = answer.get("UnprocessedKeys") or {}
+            if not pending:
+                break
+            time.sleep(0.02 * 2 ** tries)     # DynamoDB asks for a backoff before the unprocessed keys
+        else:
+            raise RuntimeError("BatchGetItem left keys unprocessed after retries")
+    return found
+
+
+def _slot_of(slots: dict, requests: list, table: str, raw: dict) -> int | None:
+    for model, _ in requests:
+        if model.Meta.table_name != table:
+            continue
+        hash_attr, range_attr = model._hash_key_attribute(), model._range_key_attribute()
+        hash_value = next(iter(raw.get(hash_attr.attr_name, {}).values()), None)
+        range_value = next(iter(raw.get(range_attr.attr_name, {}).values()), None) if range_attr else None
+        index = slots.get((table, hash_value, range_value))
+        if index is not None:
+            return index
+    return None
 
 
 def save_returning_old(item: Model) -> Model | None:
@@ -251,6 +321,19 @@ class CatalogItem(Model):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     data = JSONAttribute(default=dict)
+    updated_at = NumberAttribute(null=True)
+
+
+class CatalogVersion(Model):
+    """A counter in the catalog table that writers bump after changing what a container caches (see
+    store.catalog.listings_version): a reader that finds it unchanged may keep what it read under it."""
+
+    class Meta(_Meta):
+        table_name = table_name("catalog")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    n = NumberAttribute(default=0)
     updated_at = NumberAttribute(null=True)
 
 

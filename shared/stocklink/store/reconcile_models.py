@@ -19,7 +19,7 @@ from stocklink.store.keys import DIRTY_PREFIX, DIRTY_SHARDS  # noqa: F401 - stil
 from stocklink.store.keys import (FAILURE_PK, LEASE_SK, RECON_PK, REPORT_PK, STATE_SK, dirty_shard,
                                   dirty_shards, failure_time, report_sk)
 from stocklink.store.keys import SKU as SKU_PK
-from stocklink.store.models import CatalogItem, InboundEvent, StockItem, _Meta, written
+from stocklink.store.models import CatalogItem, InboundEvent, StockItem, _Meta, update_only, written
 from stocklink.store.sync_models import SyncFailure
 
 
@@ -80,7 +80,7 @@ def mark_dirty(sku: str, now_ms: int, hint: dict | None = None) -> None:
     actions = [ReconItem.changed_at.set(now_ms), ReconItem.updated_at.set(now_ms)]
     if hint:
         actions.append(ReconItem.data.set(hint))
-    ReconItem(dirty_shard(sku), sku).update(actions=actions)
+    update_only(ReconItem(dirty_shard(sku), sku), actions)
 
 
 def dirty_skus(limit: int = 5000) -> list[tuple[str, int, dict]]:

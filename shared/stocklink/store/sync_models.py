@@ -35,7 +35,7 @@ from stocklink.config import table_name
 from stocklink.store import paging
 from stocklink.store.keys import (FAILURE_PK, MAILBOX_PK, SHOP_PK, VELOCITY_PK, call_window, channel, failure_sk,
                                   rate_pk, read_back_pk, sync_pk)
-from stocklink.store.models import _Meta, connection_for, is_conditional_failure, written
+from stocklink.store.models import _Meta, connection_for, is_conditional_failure, update_only, written
 
 LATENCY_SAMPLES = 100
 TRANSACT_MAX_ITEMS = 100      # DynamoDB's limit of actions in one TransactWriteItems
@@ -120,14 +120,13 @@ def take_call_slot(platform: str, shop: str, window: str, limit: int, purge_at: 
     """Count one platform call in the shop's `window` unless `limit` calls are already in it. One
     conditional ADD: every container of every function shares the count, nothing is read first."""
     item = CallWindow(rate_pk(platform, shop), window)
-    return written(lambda: item.update(actions=[CallWindow.calls.add(1), CallWindow.purge_at.set(purge_at)],
-                                       condition=CallWindow.calls.does_not_exist() | (CallWindow.calls < limit)))
+    return written(lambda: update_only(item, [CallWindow.calls.add(1), CallWindow.purge_at.set(purge_at)],
+                                       CallWindow.calls.does_not_exist() | (CallWindow.calls < limit)))
 
 
 def release_call_slot(platform: str, shop: str, window: str) -> None:
     """Give back a slot taken in `window` and not used (its SKUs were handed to another call)."""
-    CallWindow(rate_pk(platform, shop), window).update(
-        actions=[CallWindow.calls.add(-1)], condition=CallWindow.calls > 0)
+    update_only(CallWindow(rate_pk(platform, shop), window), [CallWindow.calls.add(-1)], CallWindow.calls > 0)
 
 
 class ShopMailbox(Model):
@@ -147,8 +146,8 @@ def hand_over(platform: str, shop: str, skus: Iterable[str], now_ms: int) -> boo
     names = set(skus)
     if not names:
         return True
-    return written(lambda: ShopMailbox(MAILBOX_PK, channel(platform, shop)).update(
-        actions=[ShopMailbox.skus.add(names)], condition=ShopMailbox.due_at > now_ms))
+    return written(lambda: update_only(ShopMailbox(MAILBOX_PK, channel(platform, shop)),
+                                       [ShopMailbox.skus.add(names)], ShopMailbox.due_at > now_ms))
 
 
 def await_slot(platform: str, shop: str, owner: str, due_ms: int, now_ms: int) -> bool:
@@ -157,10 +156,10 @@ def await_slot(platform: str, shop: str, owner: str, due_ms: int, now_ms: int) -
     is replaced: what was handed to it goes out in this earlier call, and its own collect finds nothing
     (it pushes just its own SKUs). SKUs left by a waiter that never collected them stay: the new owner
     pushes them too."""
-    return written(lambda: ShopMailbox(MAILBOX_PK, channel(platform, shop)).update(
-        actions=[ShopMailbox.due_at.set(due_ms), ShopMailbox.owner.set(owner)],
-        condition=ShopMailbox.due_at.does_not_exist() | (ShopMailbox.due_at <= now_ms)
-        | (ShopMailbox.due_at > due_ms)))
+    return written(lambda: update_only(
+        ShopMailbox(MAILBOX_PK, channel(platform, shop)),
+        [ShopMailbox.due_at.set(due_ms), ShopMailbox.owner.set(owner)],
+        ShopMailbox.due_at.does_not_exist() | (ShopMailbox.due_at <= now_ms) | (ShopMailbox.due_at > due_ms)))
 
 
 def collect(platform: str, shop: str, owner: str) -> set[str]:
@@ -224,7 +223,7 @@ def claim(platform: str, shop: str, listing_id: str, computed_qty: int, read_at_
     listing may still be landing, so two pushes of one listing are never in flight at once (they could
     land in either order). blocked() tells the two refusals apart."""
     item = ListingSync(sync_pk(platform, shop), listing_id)
-    return written(lambda: item.update(actions=_claim_actions(computed_qty, read_at_ms), condition=_claimable(read_at_ms)))
+    return written(lambda: update_only(item, _claim_actions(computed_qty, read_at_ms), _claimable(read_at_ms)))
 
 
 def _claimable(read_at_ms: int):
@@ -317,7 +316,7 @@ def record_pushed_many(platform: str, shop: str, pushed: list[tuple[str, int]], 
 
 
 def record_unchanged(platform: str, shop: str, listing_id: str, computed_qty: int, now_ms: int) -> None:
-    ListingSync(sync_pk(platform, shop), listing_id).update(actions=[
+    update_only(ListingSync(sync_pk(platform, shop), listing_id), [
         ListingSync.computed_qty.set(computed_qty), ListingSync.computed_at.set(now_ms),
         ListingSync.updated_at.set(now_ms)])
 
@@ -390,21 +389,20 @@ def record_pushed(platform: str, shop: str, listing_id: str, qty: int, now_ms: i
     record_pushed_many). False when a newer claim exists."""
     item = ListingSync(sync_pk(platform, shop), listing_id)
     if claimed_at is None:
-        item.update(actions=_pushed_actions(qty, now_ms))
+        update_only(item, _pushed_actions(qty, now_ms))
         return True
-    return written(lambda: item.update(actions=_pushed_actions(qty, now_ms),
-                                       condition=ListingSync.claim_at == claimed_at))
+    return written(lambda: update_only(item, _pushed_actions(qty, now_ms), ListingSync.claim_at == claimed_at))
 
 
 def record_listing_failed(platform: str, shop: str, listing_id: str, error: str, now_ms: int) -> None:
     # claim_at is dropped so the next event (or a Lambda retry) may push again.
-    ListingSync(sync_pk(platform, shop), listing_id).update(actions=[
+    update_only(ListingSync(sync_pk(platform, shop), listing_id), [
         ListingSync.status.set("failed"), ListingSync.error.set(error[:500]), ListingSync.claim_at.remove(),
         ListingSync.inflight_until.remove(), ListingSync.updated_at.set(now_ms)])
 
 
 def record_sync_off(platform: str, shop: str, listing_id: str, now_ms: int) -> None:
-    ListingSync(sync_pk(platform, shop), listing_id).update(actions=[
+    update_only(ListingSync(sync_pk(platform, shop), listing_id), [
         ListingSync.status.set("sync_off"), ListingSync.updated_at.set(now_ms)])
 
 

@@ -67,11 +67,11 @@ def handle_events(batch: list[Mapping], now_ms: Callable[[], int]) -> BatchResul
     background = executors.io().submit(_mark_dirty_all, merged, zero, now_ms)
     _learn_velocity(merged, now_ms)
     try:
-        guarded, report, snapshot = guard.guard_and_read([*to_sync, *zero], now_ms)
+        guarded, report, snapshot, risk = guard.guard_and_read([*to_sync, *zero], now_ms)
         shared = sync_skus([sku for sku in to_sync if sku not in guarded], now_ms,
                            zero_skus=[sku for sku in zero if sku not in guarded],
                            event_ms=min(merged.event_times) if merged.event_times else None, guarded=guarded,
-                           snapshot=snapshot)
+                           snapshot=snapshot, risk=risk)
         report.merge(shared)
         report.listings += shared.listings
     finally:

@@ -6,21 +6,23 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping
 
 from stocklink.domain.allocation import AllocationSettings, Component, ListingRef, plan_displays
-from stocklink.logic.sync import executors, velocity
+from stocklink.logic.sync import config, executors, velocity
 from stocklink.store import catalog, repository
 
 
-def listings_and_settings(skus: Iterable[str], with_settings: bool = False
+def listings_and_settings(skus: Iterable[str], with_settings: bool = False, listings_version: int | None = None
                           ) -> tuple[list[ListingRef], dict[str, AllocationSettings]]:
     """The listings showing `skus` and (with_settings) their shops' allocation settings, read in one
-    BatchGetItem for every shop instead of one per shop."""
+    BatchGetItem for every shop instead of one per shop. With the catalog's `listings_version` just read,
+    what this container read under that version is used instead of reading it again (config.listings_cached)."""
+    skus = list(dict.fromkeys(skus))
     refs: dict[tuple[str, str], set[str]] = {}
-    for showing in each_sku(catalog.listings_showing, list(dict.fromkeys(skus))):
+    for showing in _listings_showing(skus, listings_version):
         for platform, shop, listing_id in showing:
             refs.setdefault((platform, shop), set()).add(listing_id)
     shops = sorted(refs)
     wanted = [(platform, shop, lid) for (platform, shop), ids in sorted(refs.items()) for lid in sorted(ids)]
-    found, stored_settings = catalog.listings_with_allocation(wanted, shops if with_settings else [])
+    found, stored_settings = _listings_with_allocation(wanted, shops if with_settings else [], listings_version)
     out = []
     for platform, shop, lid in wanted:
         data = found.get((platform, shop, lid))
@@ -33,6 +35,32 @@ def listings_and_settings(skus: Iterable[str], with_settings: bool = False
                 for (platform, shop), stored in stored_settings.items()
                 if any(l.channel == f"{platform}#{shop}" for l in out)}
     return out, settings
+
+
+def _listings_showing(skus: list[str], version: int | None) -> list[list[tuple[str, str, str]]]:
+    """Per SKU, the listings holding it (a Query each, unless cached under `version`)."""
+    if version is None:
+        return each_sku(catalog.listings_showing, skus)
+    found = config.listings_cached(version, [("showing", sku) for sku in skus], lambda missing: {
+        key: showing for key, showing in zip(missing, each_sku(catalog.listings_showing, [sku for _, sku in missing]))})
+    return [found.get(("showing", sku)) or [] for sku in skus]
+
+
+def _listings_with_allocation(wanted: list[tuple[str, str, str]], shops: list[tuple[str, str]], version: int | None):
+    """catalog.listings_with_allocation, through the cache under `version` (one BatchGetItem for what is not)."""
+    if version is None:
+        return catalog.listings_with_allocation(wanted, shops)
+
+    def load(missing: list) -> dict:
+        docs, stored = catalog.listings_with_allocation([key[1:] for key in missing if key[0] == "listing"],
+                                                        [key[1:] for key in missing if key[0] == "settings"])
+        return {**{("listing", *key): doc for key, doc in docs.items()},
+                **{("settings", *key): doc for key, doc in stored.items()}}
+
+    found = config.listings_cached(version, [*(("listing", *key) for key in wanted),
+                                             *(("settings", *key) for key in shops)], load)
+    return ({key: found[("listing", *key)] for key in wanted if found.get(("listing", *key)) is not None},
+            {key: found.get(("settings", *key)) for key in shops})
 
 
 @dataclass(frozen=True)
@@ -66,15 +94,30 @@ class Snapshot:
         return out
 
 
-def read_snapshot(skus: Iterable[str], now_ms: Callable[[], int], components: bool = True) -> Snapshot:
+@dataclass(frozen=True)
+class RiskFlags:
+    """Which of `skus` were flagged at risk (the last-units guard moves them) as the guard left them, read at
+    `read_at` (ms, taken before the read). The shared sync leaves their listings to the guard without reading
+    the flags again while this covers the SKUs and is at most as old as a snapshot it may reuse."""
+    skus: frozenset[str]
+    at_risk: frozenset[str]
+    read_at: int
+    listings_version: int | None = None     # the catalog's listings version, read in the same request
+
+    def covers(self, skus: Iterable[str], now: int, max_age_ms: int) -> bool:
+        return now - self.read_at <= max_age_ms and set(skus) <= self.skus
+
+
+def read_snapshot(skus: Iterable[str], now_ms: Callable[[], int], components: bool = True,
+                  listings_version: int | None = None) -> Snapshot:
     """Listings, settings, stock and sync states of `skus` in one pass (see Snapshot): a Query per SKU for
     its listings, one BatchGetItem for them and their settings, a Query per SKU for stock (sent together),
     one BatchGetItem for the sync states. `components`: stock of the other SKUs in the listings (bundles) too,
-    which the shared sync's plan needs and the guard does not."""
+    which the shared sync's plan needs and the guard does not. `listings_version`: see listings_and_settings."""
     from stocklink.store import sync_models
 
     skus = list(dict.fromkeys(skus))
-    listings, settings = listings_and_settings(skus, with_settings=True)
+    listings, settings = listings_and_settings(skus, with_settings=True, listings_version=listings_version)
     read_at = now_ms()
     stock = available(list(dict.fromkeys([*skus, *skus_of(listings)])) if components else skus)
     ids: dict[tuple[str, str], list[str]] = {}

@@ -151,29 +151,33 @@ def is_at_risk(view: SkuView, pol: RiskPolicy, was: bool) -> tuple[bool, float]:
 def guard_skus(skus: Iterable[str], now_ms: Callable[[], int]) -> tuple[set[str], SyncReport]:
     """The SKUs of `skus` that are at risk, their units moved (each under its lock); the rest are left to
     the shared sync. While the policy is off only the SKUs of a declared sale are guarded."""
-    guarded, report, _ = guard_and_read(skus, now_ms)
+    guarded, report, _, _ = guard_and_read(skus, now_ms)
     return guarded, report
 
 
 def guard_and_read(skus: Iterable[str], now_ms: Callable[[], int]
-                   ) -> tuple[set[str], SyncReport, displays.Snapshot | None]:
-    """guard_skus, and the snapshot the decisions were made from (None when no SKU needed one): the SKUs are
-    read together once, and the shared sync reuses the read for the SKUs left to it while it is fresh."""
+                   ) -> tuple[set[str], SyncReport, displays.Snapshot | None, displays.RiskFlags | None]:
+    """guard_skus, the snapshot the decisions were made from (None when no SKU needed one) and the SKUs'
+    at-risk flags as the guard left them: the SKUs are read together once, and the shared sync reuses the
+    read (and the flags) for the SKUs left to it while it is fresh."""
     report = SyncReport()
     pol = policy()
     skus = list(dict.fromkeys(skus))
     if not skus:
-        return set(), report, None
-    states = last_units_models.guard_states(skus)
+        return set(), report, None, None
+    read_at = now_ms()
+    states, listings_version = last_units_models.guard_states_and_listings_version(skus)
     flagged = {sku for sku, state in states.items() if state.at_risk}
     declared = {sku for sku, state in states.items() if state.declared(now_ms())}
+    at_risk_now, skus_read = set(flagged), frozenset(skus)
     if not pol.enabled:
         for sku in flagged - declared:
             last_units_models.set_at_risk(sku, False, now_ms())
+            at_risk_now.discard(sku)
         skus = [sku for sku in skus if sku in declared]      # a declared sale is guarded with the rule off too
     if not skus:
-        return set(), report, None
-    snapshot = displays.read_snapshot(skus, now_ms)
+        return set(), report, None, displays.RiskFlags(skus_read, frozenset(at_risk_now), read_at, listings_version)
+    snapshot = displays.read_snapshot(skus, now_ms, listings_version=listings_version)
     guarded = set()
     for sku in skus:
         view = view_of(sku, snapshot, now_ms(), pol)
@@ -183,10 +187,11 @@ def guard_and_read(skus: Iterable[str], now_ms: Callable[[], int]
         if risky != (sku in flagged):
             last_units_models.set_at_risk(sku, risky, now_ms())
             logger.info("last units: SKU %s", "at risk" if risky else "safe again", extra={"sku": sku})
+        (at_risk_now.add if risky else at_risk_now.discard)(sku)
         if risky:
             guarded.add(sku)
             _under_lock(sku, view, pol, now_ms, report)
-    return guarded, report, snapshot
+    return guarded, report, snapshot, displays.RiskFlags(skus_read, frozenset(at_risk_now), read_at, listings_version)
 
 
 def _under_lock(sku: str, view: SkuView, pol: RiskPolicy, now_ms: Callable[[], int], report: SyncReport) -> None:

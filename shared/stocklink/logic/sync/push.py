@@ -28,7 +28,7 @@ SNAPSHOT_MAX_AGE_MS = 250     # a shop starting later than this after the event'
 
 def sync_skus(skus: Iterable[str], now_ms: Callable[[], int], *, zero_skus: Iterable[str] = (),
               event_ms: int | None = None, guarded: Iterable[str] = (),
-              snapshot: displays.Snapshot | None = None) -> SyncReport:
+              snapshot: displays.Snapshot | None = None, risk: displays.RiskFlags | None = None) -> SyncReport:
     """Bring every listing that shows one of `skus` to its current display quantity.
 
     `zero_skus`: push 0 for listings containing them (an oversell: stop selling everywhere at once).
@@ -36,6 +36,8 @@ def sync_skus(skus: Iterable[str], now_ms: Callable[[], int], *, zero_skus: Iter
     `guarded`: SKUs the last-units guard moves (logic/sync/guard.py): their listings are left to it.
     `snapshot`: the guard's read of the batch (displays.Snapshot), used instead of reading again while it
     covers these SKUs and is at most SNAPSHOT_MAX_AGE_MS old (as old as a shop's first look may be anyway).
+    `risk`: the guard's at-risk flags of the batch's SKUs (and the catalog's listings version), used instead of
+    reading them again on the same terms.
     """
     zero = set(zero_skus)
     report = SyncReport()
@@ -44,10 +46,18 @@ def sync_skus(skus: Iterable[str], now_ms: Callable[[], int], *, zero_skus: Iter
         return report
     wanted = list(dict.fromkeys([*skus, *zero]))
     fresh = snapshot is not None and set(wanted) <= snapshot.skus and now_ms() - snapshot.read_at <= SNAPSHOT_MAX_AGE_MS
+    # the guard's read of the catalog's listings version, while fresh, lets listings cached under it be used
+    version = (risk.listings_version if risk is not None and now_ms() - risk.read_at <= SNAPSHOT_MAX_AGE_MS
+               else None)
     listings, settings = (snapshot.showing(wanted) if fresh
-                          else displays.listings_and_settings(wanted, with_settings=True))
+                          else displays.listings_and_settings(wanted, with_settings=True, listings_version=version))
     # the SKUs the guard moves: those it took in this batch, and those another container flagged meanwhile
-    flagged = last_units_models.skus_at_risk(displays.skus_of(listings)) if listings else set()
+    # (read again unless the guard's read of the flags covers every SKU of the listings and is fresh)
+    listing_skus = displays.skus_of(listings)
+    if risk is not None and risk.covers(listing_skus, now_ms(), SNAPSHOT_MAX_AGE_MS):
+        flagged = risk.at_risk & set(listing_skus)
+    else:
+        flagged = last_units_models.skus_at_risk(listing_skus) if listings else set()
     listings = displays.without_guarded(listings, {*guarded, *flagged})
     report.listings = len(listings)
     if not listings:
