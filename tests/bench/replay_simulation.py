@@ -260,8 +260,9 @@ def two_warehouses(n, lead, Y, Yw, share_a, fits2, donor_days):
           f"{cfg.transfer_loss_rate:.1%} lost")
     print(f"{'policy':<26} {'transfers':>9} {'fill':>7} {'stock-out days':>14} {'on hand':>8} {'in transit':>10} "
           f"{'POs':>6} {'rejected':>8} {'transfers':>9} {'units moved':>11} {'lost':>5} {'cost':>8}")
+    done = {}
     for name, fn, every in runs:
-        pair = []
+        pair = done[name] = []
         for moving in (False, True):
             o = po_model.simulate(Yw, cat, per_warehouse(fn), every, dataclasses.replace(cfg, transfers=moving),
                                   start=HIST)
@@ -277,6 +278,13 @@ def two_warehouses(n, lead, Y, Yw, share_a, fits2, donor_days):
               f"{on.stockout_days - off.stockout_days:+14d} "
               f"{change(on.avg_on_hand, off.avg_on_hand):+8.1%} {change(on.avg_in_transit, off.avg_in_transit):+10.1%}"
               f"   ({on.donors_emptied} transfers emptied their donor)")
+    seed = done["daily avg × (L+7) × 1.5"]
+    for k, label in ((0, "without transfers"), (1, "with transfers")):
+        ours = [(name, pair[k]) for name, pair in done.items() if name.startswith("forecast")]
+        name, best = min(ours, key=lambda r: (r[1].fill < 0.98, r[1].avg_on_hand))
+        print(f"  {label}: '{name}' fills {best.fill:.2%} with {best.avg_on_hand:.0f} on hand, "
+              f"{best.avg_on_hand / seed[k].avg_on_hand - 1:+.0%} against daily avg × (L+7) × 1.5 "
+              f"({seed[k].fill:.2%}, {seed[k].avg_on_hand:.0f})")
 
 
 def main() -> None:
