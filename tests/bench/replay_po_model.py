@@ -25,8 +25,9 @@ the quoted lead time; the ETA is known when it ships (domain.purchasing.shipment
 in full, or (a `split_share` of POs) in two receipts, the second 1–5 days later; each receipt rejects units
 with probability `reject_rate`. One PO per SKU and warehouse (one supplier per SKU): POs placed = PO lines.
 
-Units are counted, never made up: initial + accepted from POs = sold + on hand + transfers still on their way +
-lost in transfers, and ordered = accepted + rejected + on order + PO units in transit (Outcome.unbalanced()).
+Units are counted, never made up: initial + accepted from POs = sold + on hand + transfers still on their
+way + lost in transfers, and ordered = accepted + rejected + on order + PO units in transit
+(Outcome.unbalanced()).
 """
 from __future__ import annotations
 
@@ -96,7 +97,7 @@ class Outcome:
     units_moved: int = 0
     transfer_lost: int = 0
     transfer_cost: float = 0.0
-    donors_emptied: int = 0              # transfers that left their donor with nothing (it sold nothing lately)
+    donors_emptied: int = 0              # transfers that left their donor with nothing (no sales lately)
     initial: int = 0
     end_on_hand: int = 0
     end_on_order: int = 0
@@ -121,7 +122,8 @@ class Outcome:
         """Each count that does not add up (empty: every unit is accounted for)."""
         stock = (self.initial + self.accepted) - (self.sold + self.end_on_hand + self.end_transfer_in_transit
                                                   + self.transfer_lost)
-        orders = self.units_ordered - (self.accepted + self.rejected + self.end_on_order + self.end_po_in_transit)
+        orders = self.units_ordered - (self.accepted + self.rejected + self.end_on_order
+                                       + self.end_po_in_transit)
         return {k: v for k, v in (("stock", stock), ("orders", orders)) if v}
 
 
@@ -144,8 +146,8 @@ class _Run:
     def __init__(self, demand: np.ndarray, cat: Catalogue, settings: Settings, start: int):
         T, _, n = demand.shape
         self.demand, self.cat, self.cfg, self.start, self.T = demand, cat, settings, start, T
-        # one stream per warehouse × SKU for its POs' draws, one for transfer losses: a policy or the transfers
-        # changing what one SKU does leaves every other SKU's lead times and receipts as they were
+        # one stream per warehouse × SKU for its POs' draws, one for transfer losses: a policy or the
+        # transfers changing what one SKU does leave every other SKU's lead times and receipts as they were
         self.po_rng = [[np.random.default_rng([settings.seed, w, i]) for i in range(n)] for w in (0, 1)]
         self.loss_rng = np.random.default_rng([settings.seed, 2])
         self.on_hand = np.zeros((2, n), np.int64)
@@ -193,7 +195,8 @@ class _Run:
         purchasing.check_transition(po.status, PoStatus.SHIPPED)
         po.status = PoStatus.SHIPPED
         qty = {s.line: s.qty for s in shipped}
-        po.lines = [dataclasses.replace(line, shipped=line.shipped + qty.get(line.line, 0)) for line in po.lines]
+        po.lines = [dataclasses.replace(line, shipped=line.shipped + qty.get(line.line, 0))
+                    for line in po.lines]
         units = sum(qty.values())
         self.on_order[po.warehouse, po.sku] -= units
         self.po_transit[po.warehouse, po.sku] += units
@@ -234,7 +237,8 @@ class _Run:
         for i in np.flatnonzero((short[0] & donor[1]) | (short[1] & donor[0])):
             positions = [WarehousePosition(WAREHOUSES[w], int(self.on_hand[w, i]), int(transit[w, i]),
                                            float(rate[w, i])) for w in (0, 1)]
-            found = transfers.suggest(f"sku-{i}", positions, self.lanes, lead_time_days=float(self.cat.lead_days[i]),
+            found = transfers.suggest(f"sku-{i}", positions, self.lanes,
+                                      lead_time_days=float(self.cat.lead_days[i]),
                                       donor_min_days=self.cfg.donor_days, today=self.date(d))
             for s in found:
                 self.pick(d, i, WAREHOUSES.index(s.from_warehouse), WAREHOUSES.index(s.to_warehouse), s.qty,
@@ -243,14 +247,16 @@ class _Run:
     def pick(self, d: int, i: int, src: int, dst: int, qty: int, transit_days: float, cost: float) -> None:
         transfers.check_transition(TransferStatus.DRAFT, TransferStatus.PICKED)
         out = self.out
-        out.most_moved_beyond_available = max(out.most_moved_beyond_available, qty - int(self.on_hand[src, i]))
+        beyond = qty - int(self.on_hand[src, i])
+        out.most_moved_beyond_available = max(out.most_moved_beyond_available, beyond)
         self.on_hand[src, i] -= qty
         out.donors_emptied += int(self.on_hand[src, i] == 0)
         self.tr_transit[dst, i] += qty
         out.transfers += 1
         out.units_moved += qty
         out.transfer_cost += qty * cost
-        self.due[d + max(1, math.ceil(transit_days))].append((self.arrive, (dst, i), [TransferLine(1, f"sku-{i}", qty)]))
+        lines = [TransferLine(1, f"sku-{i}", qty)]
+        self.due[d + max(1, math.ceil(transit_days))].append((self.arrive, (dst, i), lines))
 
     def arrive(self, d: int, where: tuple[int, int], lines: list[TransferLine]) -> None:
         dst, i = where
@@ -270,7 +276,7 @@ class _Run:
     def run(self, levels_fn: LevelsFn, refit_every: int) -> Outcome:
         out, cat = self.out, self.cat
         s, S = levels_fn(self.start)
-        self.on_hand[:] = np.ceil(np.maximum(S, 0) - 1e-9).astype(np.int64)   # each policy starts at its own S
+        self.on_hand[:] = np.ceil(np.maximum(S, 0) - 1e-9).astype(np.int64)   # each policy starts at its S
         out.initial = int(self.on_hand.sum())
         out.lowest_on_hand = int(self.on_hand.min())
         for d in range(self.start, self.T):

@@ -33,9 +33,9 @@ inventory position = on hand + on order + in transit, and places POs that go thr
 (domain.purchasing: ordered → producing → shipped with an ETA → received, 20 % of them in two receipts, 1 % of
 units rejected; domain.suppliers.round_order for MOQ and case pack). Lead time per PO = production (~60 %) +
 shipping (~40 %), drawn independently with the single pool's 20 % spread in all. With transfers, every evening
-domain.transfers.suggest (donor keeps `--donor-days`, 60 by default as GET /transfers/suggestions; per-warehouse
-demand = its fulfilled units over 28 days) is picked at once over a 2-day lane at 0.50 a unit, 0.5 % lost on
-the way. Per policy × (no transfers, transfers): fill, stock-out warehouse-SKU-days, average units on hand and
+domain.transfers.suggest (donor keeps `--donor-days`, 60 by default as GET /transfers/suggestions;
+per-warehouse demand = its fulfilled units over 28 days) is picked at once over a 2-day lane at 0.50 a unit,
+0.5 % lost on the way. Per policy × (no transfers, transfers): fill, stock-out warehouse-SKU-days, average units on hand and
 in transit (end of day), POs placed, units rejected, transfers, units moved, lost and their cost; then the
 change transfers make, and how many transfers emptied their donor (a warehouse with no sales over the 28 days
 has endless cover, so the rule may give all of it). Four policies (both seed rules, ours at SL 98 % with R = 7
@@ -252,31 +252,34 @@ def two_warehouses(n, lead, Y, Yw, share_a, fits2, donor_days):
             ("forecast SL 98%, R=7", forecast_levels_fn(fits2, L2, sL2, 0.98, 7), 7),
             ("forecast SL 98%, R=1", forecast_levels_fn(fits2, L2, sL2, 0.98, 1), 7)]
     cfg = po_model.Settings(donor_days=donor_days)
-    print(f"\n{n} SKUs × 2 warehouses (wh-a serves {share_a.min():.0%}–{share_a.max():.0%} of a SKU's demand, "
-          f"mean {share_a.mean():.0%}; lost where it runs out), each ordering for itself through POs: lead time "
-          f"{lead[0]}–{lead[1]} d = production + shipping drawn per PO, {cfg.split_share:.0%} of POs received in two "
-          f"parts, {cfg.reject_rate:.0%} of units rejected. Transfers: domain.transfers.suggest every evening, donor "
-          f"keeps {cfg.donor_days:.0f} d, lane {cfg.lane_days:.0f} d at {cfg.lane_cost_per_unit:.2f}/unit, "
-          f"{cfg.transfer_loss_rate:.1%} lost")
-    print(f"{'policy':<26} {'transfers':>9} {'fill':>7} {'stock-out days':>14} {'on hand':>8} {'in transit':>10} "
-          f"{'POs':>6} {'rejected':>8} {'transfers':>9} {'units moved':>11} {'lost':>5} {'cost':>8}")
+    print(f"\n{n} SKUs × 2 warehouses (wh-a serves {share_a.min():.0%}–{share_a.max():.0%} of a "
+          f"SKU's demand, mean {share_a.mean():.0%}; lost where it runs out), each ordering for itself "
+          f"through POs: lead time {lead[0]}–{lead[1]} d = production + shipping drawn per PO, "
+          f"{cfg.split_share:.0%} of POs received in two parts, {cfg.reject_rate:.0%} of units rejected. "
+          f"Transfers: domain.transfers.suggest every evening, donor keeps {cfg.donor_days:.0f} d, lane "
+          f"{cfg.lane_days:.0f} d at {cfg.lane_cost_per_unit:.2f}/unit, {cfg.transfer_loss_rate:.1%} lost")
+    print(f"{'policy':<26} {'transfers':>9} {'fill':>7} {'stock-out days':>14} {'on hand':>8} "
+          f"{'in transit':>10} {'POs':>6} {'rejected':>8} {'transfers':>9} {'units moved':>11} {'lost':>5} "
+          f"{'cost':>8}")
     done = {}
     for name, fn, every in runs:
         pair = done[name] = []
         for moving in (False, True):
-            o = po_model.simulate(Yw, cat, per_warehouse(fn), every, dataclasses.replace(cfg, transfers=moving),
-                                  start=HIST)
+            o = po_model.simulate(Yw, cat, per_warehouse(fn), every,
+                                  dataclasses.replace(cfg, transfers=moving), start=HIST)
             pair.append(o)
             print(f"{name if not moving else '':<26} {'yes' if moving else 'no':>9} {o.fill:7.2%} "
                   f"{o.stockout_days:14d} {o.avg_on_hand:8.0f} {o.avg_in_transit:10.0f} {o.pos_placed:6d} "
-                  f"{o.rejected:8d} {o.transfers:9d} {o.units_moved:11d} {o.transfer_lost:5d} {o.transfer_cost:8.2f}")
+                  f"{o.rejected:8d} {o.transfers:9d} {o.units_moved:11d} {o.transfer_lost:5d} "
+                  f"{o.transfer_cost:8.2f}")
         off, on = pair
         def change(a, b):   # +0.0 turns a rounded -0.0 into 0.0
             return round(a / b - 1, 3) + 0.0 if b else 0.0
 
         print(f"{'':<26} {'Δ':>9} {round((on.fill - off.fill) * 100, 2) + 0.0:+6.2f}pp "
               f"{on.stockout_days - off.stockout_days:+14d} "
-              f"{change(on.avg_on_hand, off.avg_on_hand):+8.1%} {change(on.avg_in_transit, off.avg_in_transit):+10.1%}"
+              f"{change(on.avg_on_hand, off.avg_on_hand):+8.1%} "
+              f"{change(on.avg_in_transit, off.avg_in_transit):+10.1%}"
               f"   ({on.donors_emptied} transfers emptied their donor)")
     seed = done["daily avg × (L+7) × 1.5"]
     for k, label in ((0, "without transfers"), (1, "with transfers")):

@@ -1,7 +1,7 @@
-"""The replay's purchase-order and two-warehouse model (tests/bench/replay_po_model.py) counts every unit: what
-arrives is what was ordered less what was rejected, what is sold or on hand or on its way is what there was
-plus what arrived, stock never goes below zero, and a transfer never takes more than its donor holds — on a
-tiny catalogue, for the seed rules, with and without transfers. Figures are the benchmark's business."""
+"""The replay's purchase-order and two-warehouse model (tests/bench/replay_po_model.py) counts every unit:
+what arrives is what was ordered less what was rejected, what is sold or on hand or on its way is what there
+was plus what arrived, stock never goes below zero, and a transfer never takes more than its donor holds — on
+a tiny catalogue, for the seed rules, with and without transfers. Figures are the benchmark's business."""
 from __future__ import annotations
 
 import dataclasses
@@ -75,7 +75,8 @@ def test_a_warehouse_that_never_orders_is_kept_in_stock_by_transfers_from_one_th
 
     settings = model.Settings(transfer_loss_rate=0.0)
     alone = model.simulate(demand, cat, levels, 1, settings, start=START)
-    helped = model.simulate(demand, cat, levels, 1, dataclasses.replace(settings, transfers=True), start=START)
+    helped = model.simulate(demand, cat, levels, 1, dataclasses.replace(settings, transfers=True),
+                            start=START)
     assert alone.sold == 10 and alone.transfers == 0
     assert helped.sold == helped.demand == 120
     assert helped.transfers > 0 and helped.most_moved_beyond_available <= 0
