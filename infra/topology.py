@@ -153,6 +153,10 @@ TABLES: tuple[TableSpec, ...] = (
     # Daily snapshots for the reports: a partition per day (SNAP#<day>, SNAPW#<day>#<warehouse>; sk the SKU),
     # finished days (DAY / <day>) and snapshot runs; rows expire after the retention (default 400 days).
     TableSpec("reports", "pk", "sk", ttl_attribute="expires_at"),
+    # Purchasing: purchase orders (PO#<id> / PO), their receipt markers (PO#<id> / RECEIPT#<ref>) and the
+    # units on their way per SKU (INBOUND#<sku> / <warehouse>#<source>) with their ETA; `by_list` is sparse
+    # (POs and open inbound units carry list_key), so listing them never scans.
+    TableSpec("purchasing", "pk", "sk", indexes={"by_list": ("list_key", "list_sort")}),
 )
 
 FUNCTIONS: tuple[Function, ...] = (
@@ -160,9 +164,11 @@ FUNCTIONS: tuple[Function, ...] = (
         "staff_api", "functions.staff_api.handler.handler",
         "Staff API: warehouses, SKUs, stock views and board, receipts, adjustments, ledger, shops, listings, events",
         # tokens write: POST/DELETE /tokens; audit: GET /audit reads it, every staff/admin write appends;
-        # forecast read: the stock board's per-SKU plan facts (daily demand, safety stock, ABC class)
+        # forecast read: the stock board's per-SKU plan facts (daily demand, safety stock, ABC class);
+        # purchasing read: units on their way and their ETA, in the board's days of cover
         tables={"stock": "write", "ledger": "write", "catalog": "write", "events": "read",
-                "reservations": "read", "tokens": "write", "audit": "read+append", "forecast": "read"},
+                "reservations": "read", "tokens": "write", "audit": "read+append", "forecast": "read",
+                "purchasing": "read"},
         # shops write: PUT /shops stores credentials it never reads back
         publishes_events=True, secrets={"api_tokens": "read", "shops": "write"},
     ),
@@ -222,7 +228,7 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         "forecast_run", "functions.forecast.handler.handler",
         "Daily (and on request) demand forecast, safety stock, reorder point, stock-out date, order qty",
-        tables={"forecast": "write", "stock": "read", "catalog": "read"}, publishes_events=True,
+        tables={"forecast": "write", "stock": "read", "catalog": "read", "purchasing": "read"}, publishes_events=True,
         memory_mb=1024, timeout_s=300, local_workers=1,
         # one run at a time: a run reads the whole catalogue; another request waits in Lambda's async
         # retries instead of doubling the load or taking concurrency from the webhooks
@@ -248,6 +254,16 @@ FUNCTIONS: tuple[Function, ...] = (
         # reports read only: a snapshot on request is asked for on the bus, the snapshot function writes it
         tables={"reports": "read", "tokens": "read", "audit": "append"},
         publishes_events=True, secrets={"api_tokens": "read"}, records_token_use=True, local_workers=1,
+    ),
+    Function(
+        "purchasing_api", "functions.purchasing_api.handler.handler",
+        "Purchasing API: purchase orders and their receipts, transfers between warehouses, lanes, suggestions",
+        # stock/ledger write: shipping, receiving and transfers move counters with their ledger entries;
+        # forecast read: per-warehouse sales and lead times for transfer suggestions; catalog read: SKUs
+        tables={"purchasing": "write", "stock": "write", "ledger": "write", "catalog": "read", "forecast": "read",
+                "tokens": "read", "audit": "append"},
+        publishes_events=True, marks_dirty=True, secrets={"api_tokens": "read"}, records_token_use=True,
+        local_workers=1,
     ),
     Function(
         "channel_push", "functions.channel_push.handler.handler",
@@ -336,6 +352,22 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/reports", "reports_api", "token"),
     Route("GET", "/reports/{name}", "reports_api", "token"),
     Route("POST", "/reports/snapshots/run", "reports_api", "token"),
+    Route("POST", "/purchase-orders", "purchasing_api", "token"),
+    Route("POST", "/purchase-orders/from-suggestions", "purchasing_api", "token"),
+    Route("GET", "/purchase-orders", "purchasing_api", "token"),
+    Route("GET", "/purchase-orders/{po_id}", "purchasing_api", "token"),
+    Route("POST", "/purchase-orders/{po_id}/status", "purchasing_api", "token"),
+    Route("POST", "/purchase-orders/{po_id}/ship", "purchasing_api", "token"),
+    Route("POST", "/purchase-orders/{po_id}/receipts", "purchasing_api", "token"),
+    Route("PUT", "/transfer-lanes/{from_warehouse}/{to_warehouse}", "purchasing_api", "token"),
+    Route("GET", "/transfer-lanes", "purchasing_api", "token"),
+    Route("GET", "/transfers/suggestions", "purchasing_api", "token"),
+    Route("POST", "/transfers", "purchasing_api", "token"),
+    Route("GET", "/transfers", "purchasing_api", "token"),
+    Route("GET", "/transfers/{transfer_id}", "purchasing_api", "token"),
+    Route("POST", "/transfers/{transfer_id}/pick", "purchasing_api", "token"),
+    Route("POST", "/transfers/{transfer_id}/receive", "purchasing_api", "token"),
+    Route("POST", "/transfers/{transfer_id}/cancel", "purchasing_api", "token"),
 )
 
 EVENT_RULES: tuple[EventRule, ...] = (
@@ -344,7 +376,7 @@ EVENT_RULES: tuple[EventRule, ...] = (
     # the alert: a second does not matter). Visibility 180 s = 6 x the 30 s timeout; 2 pollers, the minimum.
     EventRule("alerts-on-events", (events.STOCK_CHANGED, events.ORDER_OVERSOLD, events.ORDER_UNMAPPED,
                                    events.ORDER_NEEDS_ATTENTION, events.SYNC_ANOMALY, events.LEDGER_MISMATCH,
-                                   *events.FORECAST_SIGNALS),
+                                   *events.FORECAST_SIGNALS, events.PURCHASE_ORDER_LATE),
               "alerts",
               queue=QueueDelivery(batch_size=100, max_batching_window_s=1, max_concurrency=2,
                                   max_receive_count=5, visibility_timeout_s=180)),

@@ -39,6 +39,7 @@ const CASES: Alert[] = [
   alert("slow_mover", { days_since_last_sale: 45, demand_probability: 0.05, on_hand: 80 }),
   alert("slow_mover", {}),
   alert("expiry", { batch_id: "B-7", qty: 12, expires_in_days: 5 }),
+  alert("late_po", { po_id: "PO-7", supplier_id: "acme", outstanding: 50, warehouse: "wh-a", promised_date: "2025-05-22", days_late: 11 }),
 ];
 
 function lookup(tree: unknown, path: string): unknown {
@@ -65,6 +66,8 @@ describe("alert texts", () => {
       "SKU TEE oversold on tiktok (order O-9: wanted 3, 1 available). 0 was pushed to every channel; fill the backorder or cancel and refund it");
     expect(alertAction(CASES[14], "en", t)).toBe(
       "SKU TEE: projected to run out in ~3.5 days, lead time 14 days; order 120 now (28 available, ~8/day forecast: 3.5 days of cover)");
+    expect(alertAction(CASES[20], "en", t)).toBe("Purchase order PO-7 from acme: 50 of SKU TEE for wh-a promised by "
+      + "2025-05-22, 11 days late; chase the supplier or move stock from another warehouse");
     expect(alertTitle(CASES[0], t)).toBe("Low stock: TEE");
     expect(alertTitle(CASES[3], t)).toBe("Low stock: TEE (shopee#s1#L1)");
   });

@@ -28,6 +28,7 @@ TABLE_ENV = {
     "tokens": "TOKENS_TABLE",
     "audit": "AUDIT_TABLE",
     "reports": "REPORTS_TABLE",
+    "purchasing": "PURCHASING_TABLE",
 }
 
 

@@ -25,6 +25,7 @@ FORECAST_BURST = "forecast.burst"
 FORECAST_SLOW_MOVER = "forecast.slow_mover"
 
 FORECAST_SIGNALS = (FORECAST_STOCKOUT_RISK, FORECAST_BURST, FORECAST_SLOW_MOVER)
+PURCHASE_ORDER_LATE = "purchase_order.late"   # one per late PO line, published by the daily forecast run
 
 
 class StockChanged(TypedDict, total=False):

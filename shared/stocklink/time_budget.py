@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 import time
 from contextvars import ContextVar
+from typing import Iterator
 
 DEFAULT_S = 5.0          # budget of a retry loop when no Lambda context said how long is left
 ANSWER_RESERVE_S = 1.0   # kept back from Lambda's remaining time: answering and publishing come after
@@ -46,3 +47,15 @@ def wait_before_retry(attempt: int, until: float) -> bool:
         return False
     time.sleep(pause)
     return True
+
+
+def attempts() -> Iterator[int]:
+    """Attempt numbers for a read-decide-write loop that lost a race and decides again: the first at once,
+    each next one after wait_before_retry, until the budget from deadline() is spent."""
+    until = deadline()
+    attempt = 0
+    while True:
+        yield attempt
+        if not wait_before_retry(attempt, until):
+            return
+        attempt += 1

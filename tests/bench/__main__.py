@@ -3,7 +3,7 @@ import runpy
 import sys
 from pathlib import Path
 
-SKIP = {"__init__.py", "__main__.py", "bench_data.py", "last_units_sim.py"}
+SKIP = {"__init__.py", "__main__.py", "bench_data.py", "last_units_sim.py", "replay_po_model.py"}
 
 if __name__ == "__main__":
     wanted = sys.argv[1:]

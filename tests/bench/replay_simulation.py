@@ -1,6 +1,10 @@
 """Replay simulation: daily demand replayed against each replenishment policy.
 
 Run from the repo root:  PYTHONPATH=shared:. python tests/bench/replay_simulation.py [--skus N]
+  [--lead MIN MAX]... [--only single|warehouses] [--donor-days D]
+Two parts per lead-time scenario: one stock pool per SKU (below), then two warehouses per SKU ordering through
+purchase orders, with and without transfers (after the single pool's description).
+
 Synthetic catalogue (bench_data.py), 548 days of history then 182 days replayed. Each SKU has a
 lead time of 3–21 days by default (--lead MIN MAX; spread 20 %, each order's lead time drawn independently), an MOQ and a case
 pack. Every evening the policy sees sales so far; if inventory position (on hand + on order) ≤ its
@@ -20,10 +24,28 @@ used, so "≥ 98 % fill with 30 % less stock than it" can only be met where lead
 script therefore prints three verdicts per lead-time scenario: the goal as written; the same stock
 comparison at equal fill (the 7-day rule's multiplier raised from 1.5 until it fills 98 %); and
 against the lead-time-aware seed rule. Scenarios: lead times 3–21 days (the default) and 1–5 days.
+
+Two warehouses through purchase orders (issue 17; the model: replay_po_model.py). The same catalogue and
+supplier terms; each SKU's demand is split between wh-a and wh-b (wh-a's share uniform in 50–90 %, drawn per
+SKU), each serving its own and losing it when empty. Each warehouse plans for itself with the policy's levels
+computed from its own demand (the seed rules read as above; ours fitted weekly on the warehouse's demand), on
+inventory position = on hand + on order + in transit, and places POs that go through the domain's life cycle
+(domain.purchasing: ordered → producing → shipped with an ETA → received, 20 % of them in two receipts, 1 % of
+units rejected; domain.suppliers.round_order for MOQ and case pack). Lead time per PO = production (~60 %) +
+shipping (~40 %), drawn independently with the single pool's 20 % spread in all. With transfers, every evening
+domain.transfers.suggest (donor keeps `--donor-days`, 60 by default as GET /transfers/suggestions;
+per-warehouse demand = its fulfilled units over 28 days) is picked at once over a 2-day lane at 0.50 a unit,
+0.5 % lost on the way. Per policy × (no transfers, transfers): fill, stock-out warehouse-SKU-days, average units on hand and
+in transit (end of day), POs placed, units rejected, transfers, units moved, lost and their cost; then the
+change transfers make, and how many transfers emptied their donor (a warehouse with no sales over the 28 days
+has endless cover, so the rule may give all of it). Four policies (both seed rules, ours at SL 98 % with R = 7
+and R = 1) keep the default run (both scenarios, both parts) near 45 s of CPU. Draws come from one stream per
+warehouse × SKU, so a run with transfers meets the same lead times as the run without.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 
@@ -34,6 +56,7 @@ import numpy as np  # noqa: E402
 
 from stocklink.forecasting import backtest, policy  # noqa: E402
 from stocklink.forecasting.classify import INTERMITTENT, LUMPY, NO_DEMAND  # noqa: E402
+from tests.bench import replay_po_model as po_model  # noqa: E402
 from tests.bench.bench_data import synthetic_demand  # noqa: E402
 
 HIST, REPLAY = 548, 182
@@ -105,31 +128,56 @@ def equal_fill_multiplier(Y, L, sL, moq, pack, fill_target, seed):
     return best
 
 
-def scenario(n, lead, Y, kind):
+class Fits:
+    """The engine's fit of Y's days before t, made once per t: it does not depend on the lead time or the
+    service level, so every forecast policy and lead-time scenario reads the same fits."""
+
+    def __init__(self, Y):
+        self.Y, self.dow, self.done = Y, np.arange(Y.shape[0]) % 7, {}
+
+    def at(self, t):
+        if t not in self.done:
+            self.done[t] = backtest.fit(self.Y[:t], np.zeros(self.Y.shape[1], int), self.dow[:t])
+        return self.done[t]
+
+
+def seed_levels_fn(name, Y, L):
+    """A seed rule's target from Y's days before t: reorder point and order-up-to at once."""
+    def f(t):
+        target = policy.seed_levels(name, Y[:t], L)
+        return target, target
+    return f
+
+
+def forecast_levels_fn(fits, L, sL, sl, review):
+    """Our policy: the engine's fit (weekly in the replay) and its (s, S) at service level sl."""
+    def f(t):
+        fit = fits.at(t)
+        F = fit.path((np.arange(90) + t) % 7)
+        sigma = np.where(np.isfinite(fit.rmse), fit.rmse, fit.sigma_in_sample)
+        slow = np.isin(fit.demand_class, [INTERMITTENT, LUMPY, NO_DEMAND])
+        lv = policy.forecast_levels(F, L, sL, sigma, sl, review, slow)
+        return lv.reorder_point, lv.order_up_to
+    return f
+
+
+def supplier_terms(n, lead, Y):
+    """Per SKU: mean lead time (uniform in `lead`), its spread (20 %), case pack, MOQ ≈ 3 days of sales."""
     rng = np.random.default_rng(5)
     L = rng.integers(lead[0], lead[1] + 1, n).astype(float)
-    sL = 0.2 * L
-    mean_d = Y[:HIST].mean(0)
     pack = rng.choice([1, 6, 12], n).astype(float)
-    moq = np.maximum(pack, np.ceil(mean_d * 3))  # about three days of sales
-    dow = np.arange(HIST + REPLAY) % 7
+    moq = np.maximum(pack, np.ceil(Y[:HIST].mean(0) * 3))
+    return L, 0.2 * L, moq, pack
+
+
+def scenario(n, lead, Y, kind, fits):
+    L, sL, moq, pack = supplier_terms(n, lead, Y)
 
     def seed_fn(name):
-        def f(t):
-            target = policy.seed_levels(name, Y[:t], L)
-            return target, target
-        return f
+        return seed_levels_fn(name, Y, L)
 
     def ours_fn(sl, review):
-        def f(t):
-            fit = backtest.fit(Y[:t], np.zeros(n, int), dow[:t])
-            fdow = (np.arange(90) + t) % 7
-            F = fit.path(fdow)
-            sigma = np.where(np.isfinite(fit.rmse), fit.rmse, fit.sigma_in_sample)
-            slow = np.isin(fit.demand_class, [INTERMITTENT, LUMPY, NO_DEMAND])
-            lv = policy.forecast_levels(F, L, sL, sigma, sl, review, slow)
-            return lv.reorder_point, lv.order_up_to
-        return f
+        return forecast_levels_fn(fits, L, sL, sl, review)
 
     runs = [("7-day sales × 1.5", seed_fn(policy.SEED_7D), 1),
             ("daily avg × (L+7) × 1.5", seed_fn(policy.SEED_AVG_LT), 1)]
@@ -186,16 +234,82 @@ def scenario(n, lead, Y, kind):
               f"{'MET' if cut >= 0.30 and best98[1] >= 0.98 else 'NOT met'} (≥ 98 % fill, ≥ 30 % less)")
 
 
+def two_warehouses(n, lead, Y, Yw, share_a, fits2, donor_days):
+    """Each policy × (no transfers, transfers) through POs in two warehouses (replay_po_model)."""
+    L, sL, moq, pack = supplier_terms(n, lead, Y)
+    cat = po_model.Catalogue(L, sL, moq.astype(int), pack.astype(int), share_a)
+    flat = Yw.reshape(Yw.shape[0], 2 * n)          # columns: wh-a's SKUs, then wh-b's
+    L2, sL2 = np.tile(L, 2), np.tile(sL, 2)
+
+    def per_warehouse(fn):
+        def f(t):
+            s, S = fn(t)
+            return s.reshape(2, n), S.reshape(2, n)
+        return f
+
+    runs = [("7-day sales × 1.5", seed_levels_fn(policy.SEED_7D, flat, L2), 1),
+            ("daily avg × (L+7) × 1.5", seed_levels_fn(policy.SEED_AVG_LT, flat, L2), 1),
+            ("forecast SL 98%, R=7", forecast_levels_fn(fits2, L2, sL2, 0.98, 7), 7),
+            ("forecast SL 98%, R=1", forecast_levels_fn(fits2, L2, sL2, 0.98, 1), 7)]
+    cfg = po_model.Settings(donor_days=donor_days)
+    print(f"\n{n} SKUs × 2 warehouses (wh-a serves {share_a.min():.0%}–{share_a.max():.0%} of a "
+          f"SKU's demand, mean {share_a.mean():.0%}; lost where it runs out), each ordering for itself "
+          f"through POs: lead time {lead[0]}–{lead[1]} d = production + shipping drawn per PO, "
+          f"{cfg.split_share:.0%} of POs received in two parts, {cfg.reject_rate:.0%} of units rejected. "
+          f"Transfers: domain.transfers.suggest every evening, donor keeps {cfg.donor_days:.0f} d, lane "
+          f"{cfg.lane_days:.0f} d at {cfg.lane_cost_per_unit:.2f}/unit, {cfg.transfer_loss_rate:.1%} lost")
+    print(f"{'policy':<26} {'transfers':>9} {'fill':>7} {'stock-out days':>14} {'on hand':>8} "
+          f"{'in transit':>10} {'POs':>6} {'rejected':>8} {'transfers':>9} {'units moved':>11} {'lost':>5} "
+          f"{'cost':>8}")
+    done = {}
+    for name, fn, every in runs:
+        pair = done[name] = []
+        for moving in (False, True):
+            o = po_model.simulate(Yw, cat, per_warehouse(fn), every,
+                                  dataclasses.replace(cfg, transfers=moving), start=HIST)
+            pair.append(o)
+            print(f"{name if not moving else '':<26} {'yes' if moving else 'no':>9} {o.fill:7.2%} "
+                  f"{o.stockout_days:14d} {o.avg_on_hand:8.0f} {o.avg_in_transit:10.0f} {o.pos_placed:6d} "
+                  f"{o.rejected:8d} {o.transfers:9d} {o.units_moved:11d} {o.transfer_lost:5d} "
+                  f"{o.transfer_cost:8.2f}")
+        off, on = pair
+        def change(a, b):   # +0.0 turns a rounded -0.0 into 0.0
+            return round(a / b - 1, 3) + 0.0 if b else 0.0
+
+        print(f"{'':<26} {'Δ':>9} {round((on.fill - off.fill) * 100, 2) + 0.0:+6.2f}pp "
+              f"{on.stockout_days - off.stockout_days:+14d} "
+              f"{change(on.avg_on_hand, off.avg_on_hand):+8.1%} "
+              f"{change(on.avg_in_transit, off.avg_in_transit):+10.1%}"
+              f"   ({on.donors_emptied} transfers emptied their donor)")
+    seed = done["daily avg × (L+7) × 1.5"]
+    for k, label in ((0, "without transfers"), (1, "with transfers")):
+        ours = [(name, pair[k]) for name, pair in done.items() if name.startswith("forecast")]
+        name, best = min(ours, key=lambda r: (r[1].fill < 0.98, r[1].avg_on_hand))
+        print(f"  {label}: '{name}' fills {best.fill:.2%} with {best.avg_on_hand:.0f} on hand, "
+              f"{best.avg_on_hand / seed[k].avg_on_hand - 1:+.0%} against daily avg × (L+7) × 1.5 "
+              f"({seed[k].fill:.2%}, {seed[k].avg_on_hand:.0f})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--skus", type=int, default=400)
     ap.add_argument("--lead", nargs=2, type=int, action="append", metavar=("MIN", "MAX"),
                     help="lead-time range in days; repeatable (default: 3 21, then 1 5)")
+    ap.add_argument("--only", choices=("single", "warehouses"),
+                    help="one part: the single stock pool, or the two warehouses through POs")
+    ap.add_argument("--donor-days", type=float, default=60.0,
+                    help="days of its own cover a transfer's donor keeps (default 60, as the API)")
     args = ap.parse_args()
     n = args.skus
     Y, kind = synthetic_demand(n, HIST + REPLAY, seed=11)
+    share_a = np.random.default_rng(17).uniform(0.5, 0.9, n)
+    Yw = po_model.split_demand(Y, share_a, seed=23)
+    fits, fits2 = Fits(Y), Fits(Yw.reshape(Yw.shape[0], 2 * n).astype(float))
     for lead in args.lead or [(3, 21), (1, 5)]:
-        scenario(n, lead, Y, kind)
+        if args.only != "warehouses":
+            scenario(n, lead, Y, kind, fits)
+        if args.only != "single":
+            two_warehouses(n, lead, Y, Yw, share_a, fits2, args.donor_days)
 
 
 if __name__ == "__main__":

@@ -52,7 +52,8 @@ def _stock_is_exact() -> None:
     (item,) = repository.stock_items(SKU)
     assert (int(item.on_hand), int(item.reserved), int(item.available)) == (UNITS, UNITS, 0)
     assert inventory.replay_ledger(SKU, item.warehouse_id) == {
-        "on_hand": item.on_hand, "reserved": item.reserved, "available": item.available}
+        "on_hand": item.on_hand, "reserved": item.reserved, "available": item.available,
+        "in_transit": item.in_transit}
 
 
 class Figures:

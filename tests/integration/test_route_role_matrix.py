@@ -100,6 +100,22 @@ MATRIX = {
     ("GET", "/reports"): "read",
     ("GET", "/reports/{name}"): "read",
     ("POST", "/reports/snapshots/run"): "staff",
+    ("POST", "/purchase-orders"): "buying",
+    ("POST", "/purchase-orders/from-suggestions"): "buying",
+    ("GET", "/purchase-orders"): "read",
+    ("GET", "/purchase-orders/{po_id}"): "read",
+    ("POST", "/purchase-orders/{po_id}/status"): "buying",
+    ("POST", "/purchase-orders/{po_id}/ship"): "buying",
+    ("POST", "/purchase-orders/{po_id}/receipts"): "staff",      # staff receive goods
+    ("PUT", "/transfer-lanes/{from_warehouse}/{to_warehouse}"): "staff",
+    ("GET", "/transfer-lanes"): "read",
+    ("GET", "/transfers/suggestions"): "read",
+    ("POST", "/transfers"): "staff",
+    ("GET", "/transfers"): "read",
+    ("GET", "/transfers/{transfer_id}"): "read",
+    ("POST", "/transfers/{transfer_id}/pick"): "staff",
+    ("POST", "/transfers/{transfer_id}/receive"): "staff",
+    ("POST", "/transfers/{transfer_id}/cancel"): "staff",
 }
 
 

@@ -116,3 +116,10 @@ def test_a_cursor_of_another_order_is_refused():
     assert board.decode_cursor(cursor, "available", "asc") == (0, 5, "A-1")
     with pytest.raises(board.BadBoardCursor):
         board.decode_cursor(cursor, "available", "desc")
+
+
+def test_days_of_cover_counts_arrivals_that_land_before_the_shelf_is_empty():
+    assert board.days_of_cover(10, 2.0, [(3, 20)]) == 15.0          # lasts 5 days: the 3rd-day arrival counts
+    assert board.days_of_cover(10, 2.0, [(8, 20)]) == 5.0           # runs out on day 5, before it lands
+    assert board.days_of_cover(10, 2.0, [(12, 4), (4, 10)]) == 10.0  # 10 more on day 4: empty on day 10, before day 12
+    assert board.days_of_cover(0, 2.0, [(0, 6)]) == 3.0             # arriving today

@@ -59,12 +59,21 @@ def test_plan_never_takes_more_than_a_warehouse_has(availabilities, qty):
 @pytest.mark.parametrize("movement, qty, expected", [
     (Movement.RECEIVE, 5, (5, 0, 5)), (Movement.RESERVE, 2, (0, 2, -2)), (Movement.RELEASE, 2, (0, -2, 2)),
     (Movement.SHIP, 3, (-3, -3, 0)), (Movement.RETURN, 1, (1, 0, 1)), (Movement.ADJUST, -4, (-4, 0, -4)),
-    (Movement.COMMIT, 3, (0, 0, 0)),
+    (Movement.COMMIT, 3, (0, 0, 0)), (Movement.TRANSIT_ARRIVE, 4, (4, 0, 4)), (Movement.TRANSFER_OUT, 2, (-2, 0, -2)),
+    (Movement.TRANSFER_BACK, 2, (2, 0, 2)), (Movement.TRANSIT_IN, 6, (0, 0, 0)), (Movement.TRANSIT_DROP, 1, (0, 0, 0)),
 ])
 def test_movements_keep_available_equal_on_hand_minus_reserved(movement, qty, expected):
     d = movement_deltas(movement, qty)
     assert (d.on_hand, d.reserved, d.available) == expected
     assert d.available == d.on_hand - d.reserved
+
+
+@pytest.mark.parametrize("movement, in_transit", [
+    (Movement.TRANSIT_IN, 6), (Movement.TRANSIT_ARRIVE, -6), (Movement.TRANSIT_DROP, -6), (Movement.RECEIVE, 0),
+    (Movement.TRANSFER_OUT, 0), (Movement.RESERVE, 0),
+])
+def test_only_transit_movements_move_in_transit(movement, in_transit):
+    assert movement_deltas(movement, 6).in_transit == in_transit
 
 
 def test_state_machine_allowed_transitions():

@@ -12,7 +12,7 @@ type Facts = Record<string, unknown>;
 type Piece = [key: string, params?: Record<string, unknown>];
 
 export const KNOWN_KINDS = ["low_stock", "overstock", "oversell", "unmapped_sku", "order_needs_attention", "sync_anomaly",
-  "ledger_mismatch", "push_failures", "stockout_forecast", "demand_burst", "slow_mover", "expiry"] as const;
+  "ledger_mismatch", "push_failures", "stockout_forecast", "demand_burst", "slow_mover", "expiry", "late_po"] as const;
 
 const has = (f: Facts, key: string) => f[key] !== undefined && f[key] !== null && f[key] !== "";
 const str = (v: unknown, fallback = "?") => (v === undefined || v === null || v === "" ? fallback : String(v));
@@ -102,6 +102,9 @@ export function actionPieces(alert: Alert, lang: string, t: TFunction): Piece[] 
     }
     case "expiry":
       return [["expiry", { sku, batch: str(f.batch_id), qty: n(f.qty), days: n(f.expires_in_days) }]];
+    case "late_po":
+      return [["latePo", { po: str(f.po_id), supplier: str(f.supplier_id), qty: n(f.outstanding), sku,
+        warehouse: str(f.warehouse), promised: str(f.promised_date), days: n(f.days_late) }]];
     default:
       return null;
   }

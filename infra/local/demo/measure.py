@@ -178,18 +178,18 @@ def delivery_summary(deliveries: list[dict]) -> dict:
 
 def ledger_check(api: Api, skus) -> list[str]:
     """Replays each SKU's ledger per warehouse; returns the differences from the stock items (empty = exact)."""
+    counters = ("on_hand", "reserved", "available", "in_transit")
     problems = []
     for sku in skus:
         stock = {w["warehouse_id"]: w for w in api.call("GET", f"/skus/{sku}/stock")["warehouses"]}
         totals: dict[str, dict[str, int]] = {}
         for e in api.every("/ledger", "entries", sku=sku):
-            t = totals.setdefault(e["warehouse_id"], {"on_hand": 0, "reserved": 0, "available": 0})
-            t["on_hand"] += e["on_hand_delta"]
-            t["reserved"] += e["reserved_delta"]
-            t["available"] += e["available_delta"]
+            t = totals.setdefault(e["warehouse_id"], dict.fromkeys(counters, 0))
+            for name in counters:
+                t[name] += e.get(f"{name}_delta", 0)
         for wid in set(stock) | set(totals):
-            have = {k: int(stock.get(wid, {}).get(k, 0)) for k in ("on_hand", "reserved", "available")}
-            if totals.get(wid, {"on_hand": 0, "reserved": 0, "available": 0}) != have:
+            have = {k: int(stock.get(wid, {}).get(k, 0)) for k in counters}
+            if totals.get(wid, dict.fromkeys(counters, 0)) != have:
                 problems.append(f"{sku}@{wid}: ledger {totals.get(wid)} vs stock {have}")
     return problems
 

@@ -17,3 +17,4 @@ class Kind(StrEnum):
     DEMAND_BURST = "demand_burst"
     SLOW_MOVER = "slow_mover"
     EXPIRY = "expiry"
+    LATE_PO = "late_po"

@@ -175,6 +175,10 @@ def action_text(kind: str, sku: str, facts: Mapping[str, Any]) -> str:
     if k is Kind.SLOW_MOVER:
         return (f"SKU {sku}: no sale for {f.get('days_since_last_sale')} days, {f.get('on_hand')} on hand; "
                 f"consider a markdown, a bundle or a transfer")
+    if k is Kind.LATE_PO:
+        return (f"Purchase order {f.get('po_id')} from {f.get('supplier_id')}: {f.get('outstanding')} of SKU {sku} "
+                f"for {_wh(f)} promised by {f.get('promised_date')}, {f.get('days_late')} days late; chase the "
+                f"supplier or move stock from another warehouse")
     if k is Kind.EXPIRY:
         return (f"SKU {sku} batch {f.get('batch_id')}: {f.get('qty')} units expire in "
                 f"{f.get('expires_in_days')} days; sell it first or discount it")
@@ -187,7 +191,7 @@ _TITLES = {
     Kind.ORDER_NEEDS_ATTENTION: "Order needs attention",
     Kind.LEDGER_MISMATCH: "Ledger mismatch", Kind.PUSH_FAILURES: "Stock pushes failing",
     Kind.STOCKOUT_FORECAST: "Projected stock-out", Kind.DEMAND_BURST: "Demand burst",
-    Kind.SLOW_MOVER: "Slow mover", Kind.EXPIRY: "Batch near expiry",
+    Kind.SLOW_MOVER: "Slow mover", Kind.EXPIRY: "Batch near expiry", Kind.LATE_PO: "Purchase order late",
 }
 
 

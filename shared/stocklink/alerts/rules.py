@@ -29,6 +29,7 @@ DEFAULT_POLICIES: Mapping[Kind, Policy] = {
     Kind.DEMAND_BURST: Policy(cooldown={Level.YELLOW: DAY}, auto_clear_after=DAY),
     Kind.SLOW_MOVER: Policy(cooldown={Level.YELLOW: 7 * DAY}),
     Kind.EXPIRY: Policy(cooldown={Level.YELLOW: 7 * DAY, Level.ORANGE: 2 * DAY, Level.RED: DAY}),
+    Kind.LATE_PO: Policy(cooldown={Level.ORANGE: DAY, Level.RED: DAY}),
 }
 
 
@@ -228,6 +229,17 @@ def from_slow_mover(detail: Mapping[str, Any], at: int) -> Observation:
     facts = _pick(detail, "days_since_last_sale", "on_hand", "abc_class")
     return Observation(AlertKey(Kind.SLOW_MOVER, detail["sku"], "all"),
                        Level.YELLOW if detail.get("slow") else Level.NONE, at, facts=facts)
+
+
+def from_late_po(detail: Mapping[str, Any], at: int, *, red_after_days: int = 7) -> Observation:
+    """{po_id, supplier_id, sku, warehouse_id, promised_date, days_late, outstanding}: a PO line past its
+    promised date and not fully received; orange when late, red a week late. Published daily while late,
+    so it clears on the tick once received, closed or cancelled."""
+    days = int(detail["days_late"])
+    level = Level.RED if days >= red_after_days else Level.ORANGE if days > 0 else Level.NONE
+    facts = _pick(detail, "po_id", "supplier_id", "promised_date", "days_late", "outstanding")
+    facts["warehouse"] = detail.get("warehouse_id")
+    return Observation(AlertKey(Kind.LATE_PO, detail["sku"], f"po:{detail['po_id']}"), level, at, facts=facts)
 
 
 def from_expiry(detail: Mapping[str, Any], at: int, *, lines_days: Sequence[float] = (30, 14, 7),

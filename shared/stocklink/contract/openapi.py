@@ -35,7 +35,9 @@ ERROR_TEXT = {
     400: "Invalid path, query or body (`problems` lists the fields)", 401: "Missing or unknown token",
     403: "The token's roles may not use this route", 404: "No such resource",
     409: "Conflicts with the current state (stock, transition, idempotency)",
-    413: "Body larger than 1 MiB", 500: "The platform's order detail was unavailable: the platform redelivers",
+    413: "Body larger than 1 MiB",
+    503: "Busy: other changes of the same record kept winning; nothing was written, send it again (Retry-After)",
+    500: "The platform's order detail was unavailable: the platform redelivers",
 }
 
 

@@ -52,7 +52,7 @@ _LEVELS = {"on_hand": INT, "reserved": INT, "available": INT, "in_transit": INT}
 STOCK_VIEW = obj({"sku": STR, "warehouses": array(obj({"warehouse_id": STR, **_LEVELS})), "totals": obj(_LEVELS)})
 RECEIPT = obj({"warehouse_id": STR, "reference": STR, "lines": array(LINE), "duplicate": BOOL})
 LEDGER_ENTRY = obj({"entry_id": STR, "sku": STR, "warehouse_id": STR, "movement": STR, "qty": INT,
-                    "on_hand_delta": INT, "reserved_delta": INT, "available_delta": INT,
+                    "on_hand_delta": INT, "reserved_delta": INT, "available_delta": INT, "in_transit_delta": INT,
                     "actor": nullable(STR), "reason": nullable(STR), "source": nullable(STR), "created_at": INT})
 LEDGER = obj({"sku": STR, "entries": array(LEDGER_ENTRY), "next": CURSOR})
 EVENT = obj({"event_key": STR, "kind": nullable(STR), "status": STR},
@@ -222,3 +222,30 @@ REPORT = obj({
     "columns": array(obj({"key": STR, "type": {"enum": ["text", "int", "number", "percent", "money", "date"]}})),
     "rows": array(OBJ), "next": CURSOR})
 SNAPSHOT_RUN = obj({"run_id": STR, "day": STR, "status": STR})
+
+# --- purchasing: purchase orders, transfers, lanes ------------------------------------------------------
+_HISTORY = array(obj({"status": STR, "at": INT}, {"by": nullable(STR), "note": nullable(STR), "eta": nullable(STR)}))
+PO_LINE = obj({"line": INT, "sku": STR, "qty": INT, "unit_price": nullable(NUM), "promised_date": nullable(STR),
+               "shipped": INT, "received": INT, "rejected": INT, "on_the_way": INT})
+PURCHASE_ORDER = obj({"po_id": STR, "supplier_id": STR, "warehouse_id": STR, "currency": nullable(STR),
+                      "status": {"enum": ["draft", "ordered", "paid", "producing", "shipped", "received",
+                                          "cancelled", "closed"]},
+                      "eta": nullable(STR), "created_at": INT, "created_by": STR, "lines": array(PO_LINE),
+                      "history": _HISTORY, "total": NUM},
+                     {"note": nullable(STR), "receipts": array(OBJ),
+                      "receipt": obj({"reference": STR, "duplicate": BOOL})})
+PURCHASE_ORDERS_MADE = obj({"purchase_orders": array(PURCHASE_ORDER)})
+TRANSFER_LINE = obj({"line": INT, "sku": STR, "qty": INT, "received": INT, "lost": INT},
+                    {"loss_reason": nullable(STR)})
+TRANSFER = obj({"transfer_id": STR, "from_warehouse": STR, "to_warehouse": STR,
+                "status": {"enum": ["draft", "picked", "received", "cancelled"]}, "transit_days": NUM,
+                "cost_per_unit": nullable(NUM), "eta": nullable(STR), "created_at": INT, "created_by": STR,
+                "lines": array(TRANSFER_LINE), "history": _HISTORY}, {"note": nullable(STR)})
+LANE = obj({"from_warehouse": STR, "to_warehouse": STR, "transit_days": NUM, "cost_per_unit": nullable(NUM)})
+LANES = obj({"lanes": array(LANE)})
+TRANSFER_SUGGESTION = obj({"sku": STR, "from_warehouse": STR, "to_warehouse": STR, "qty": INT, "transit_days": NUM,
+                           "cost_per_unit": nullable(NUM), "total_cost": nullable(NUM),
+                           "prevents_stockout_on": STR, "days_of_cover_before": NUM, "days_of_cover_after": NUM,
+                           "donor_days_of_cover_after": nullable(NUM), "lane_configured": BOOL})
+TRANSFER_SUGGESTIONS = obj({"as_of": STR, "donor_days": NUM, "demand_days": INT,
+                            "suggestions": array(TRANSFER_SUGGESTION)})

@@ -3,7 +3,8 @@ I/O, no clock.
 
 A row is one SKU, its counters summed over every warehouse (or one warehouse's, when the board is filtered
 by it), with the forecast's facts (daily demand, safety stock, ABC class) beside them:
-  - days_of_cover = available / forecast daily demand (None without a positive demand);
+  - days_of_cover = available / forecast daily demand, counting units on their way that arrive (by their ETA)
+    before the shelf is empty (None without a positive demand);
   - status `zero` when available <= 0; `low` when available is below the SKU's safety stock or below the
     board's low floor; `over` when days of cover exceed the board's over_days; `normal` otherwise.
 Pages are keyset pages over the sorted rows: the cursor holds the sort key of the last row shown, so a page
@@ -71,10 +72,17 @@ def daily_demand(forecast: Sequence | None, days: int = DEMAND_DAYS) -> float | 
     return sum(values) / len(values) if values else None
 
 
-def days_of_cover(available: int, demand: float | None) -> float | None:
+def days_of_cover(available: int, demand: float | None, arrivals: Iterable[tuple[int, int]] = ()) -> float | None:
+    """Days the stock lasts at `demand` a day, counting `arrivals` (days from today, units) that land before it
+    runs out: units due after the shelf is empty do not stretch the cover (the SKU runs out first)."""
     if demand is None or not demand > 0:
         return None
-    return round(max(0, available) / demand, 1)
+    stock = max(0, available)
+    for day, qty in sorted(arrivals):
+        if stock / demand < day:
+            break
+        stock += max(0, qty)
+    return round(stock / demand, 1)
 
 
 def whole_units(safety_stock: float | None) -> int | None:
@@ -95,7 +103,8 @@ def status(available: int, safety_stock: int | None, cover: float | None, settin
 
 
 def rows(names: Mapping[str, str], counters: Iterable[tuple[str, str, int, int, int, int]],
-         plans: Mapping[str, PlanFacts], settings: BoardSettings, warehouse_id: str | None = None) -> list[dict]:
+         plans: Mapping[str, PlanFacts], settings: BoardSettings, warehouse_id: str | None = None,
+         arrivals: Mapping[str, Sequence[tuple[int, int]]] | None = None) -> list[dict]:
     """One row per SKU. `counters`: (sku, warehouse, on_hand, reserved, available, in_transit) per stock item.
     Without `warehouse_id` every catalogue SKU has a row (zeros where nothing was ever received); with it,
     the SKUs that warehouse holds a stock item for, with that warehouse's counters only. Stock of a SKU no
@@ -114,7 +123,7 @@ def rows(names: Mapping[str, str], counters: Iterable[tuple[str, str, int, int, 
     for sku, (on_hand, reserved, available, in_transit) in totals.items():
         plan = plans.get(sku, none)
         safety = whole_units(plan.safety_stock)
-        cover = days_of_cover(available, plan.daily_demand)
+        cover = days_of_cover(available, plan.daily_demand, (arrivals or {}).get(sku, ()))
         out.append({"sku": sku, "name": names[sku], "on_hand": on_hand, "reserved": reserved,
                     "available": available, "in_transit": in_transit, "days_of_cover": cover,
                     "status": status(available, safety, cover, settings), "abc": plan.abc,

@@ -19,6 +19,12 @@ class Movement(StrEnum):
     SHIP = "ship"
     RETURN = "return"
     ADJUST = "adjust"
+    # Stock on its way to a warehouse (a purchase order shipped, a transfer picked) and what becomes of it.
+    TRANSIT_IN = "transit_in"            # expected: in_transit rises
+    TRANSIT_ARRIVE = "transit_arrive"    # received: leaves in_transit, joins on_hand
+    TRANSIT_DROP = "transit_drop"        # rejected, lost on the way or cancelled: leaves in_transit only
+    TRANSFER_OUT = "transfer_out"        # picked for another warehouse: leaves on_hand (never reserved units)
+    TRANSFER_BACK = "transfer_back"      # a picked transfer cancelled: back on hand where it left
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,7 @@ class Deltas:
     on_hand: int = 0
     reserved: int = 0
     available: int = 0
+    in_transit: int = 0
 
 
 def movement_deltas(movement: Movement, qty: int) -> Deltas:
@@ -35,8 +42,16 @@ def movement_deltas(movement: Movement, qty: int) -> Deltas:
     attributes; every movement keeps the identity true by changing it together with the others.
     """
     match movement:
-        case Movement.RECEIVE | Movement.RETURN | Movement.ADJUST:
+        case Movement.RECEIVE | Movement.RETURN | Movement.ADJUST | Movement.TRANSFER_BACK:
             return Deltas(on_hand=qty, available=qty)
+        case Movement.TRANSFER_OUT:
+            return Deltas(on_hand=-qty, available=-qty)
+        case Movement.TRANSIT_IN:
+            return Deltas(in_transit=qty)
+        case Movement.TRANSIT_ARRIVE:
+            return Deltas(on_hand=qty, available=qty, in_transit=-qty)
+        case Movement.TRANSIT_DROP:
+            return Deltas(in_transit=-qty)
         case Movement.RESERVE:
             return Deltas(reserved=qty, available=-qty)
         case Movement.RELEASE:

@@ -2,6 +2,7 @@
 overview of every SKU and warehouse, from store.board's few whole-table reads (see there for their cost)."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -84,13 +85,26 @@ def stock_board(query: Mapping[str, str] | None) -> dict:
     counters, documents, plans = store.read_all(warehouse_id)
     names = {sku: str(doc.get("name") or sku) for sku, doc in documents.items()}
     facts = {sku: board.PlanFacts(p.get("d"), p.get("ss"), p.get("abc")) for sku, p in plans.items()}
-    everything = board.rows(names, counters, facts, chosen, warehouse_id)
+    everything = board.rows(names, counters, facts, chosen, warehouse_id, _arrivals(store.inbound(), warehouse_id))
     filtered = [row for row in everything if board.matches(row, abc, text)]
     shown = [row for row in filtered if status is None or row["status"] == status]
     rows, last = board.page(board.ordered(shown, sort, order), page.limit, after, order)
     return {"rows": rows, "counts": board.counts(filtered), "total": len(shown),
             "next": board.encode_cursor(last, sort, order) if last is not None else None,
             "settings": chosen.to_dict()}
+
+
+def _arrivals(inbound: list[dict], warehouse_id: str | None) -> dict[str, list[tuple[int, int]]]:
+    """Units on their way per SKU (to one warehouse, when the board shows one) as (days from today, units);
+    a shipment without an ETA, or one past it, counts as arriving today."""
+    today = dt.datetime.now(dt.timezone.utc).date()
+    out: dict[str, list[tuple[int, int]]] = {}
+    for arriving in inbound:
+        if warehouse_id is not None and arriving["warehouse_id"] != warehouse_id:
+            continue
+        days = (dt.date.fromisoformat(arriving["eta"]) - today).days if arriving.get("eta") else 0
+        out.setdefault(arriving["sku"], []).append((max(0, days), arriving["qty"]))
+    return out
 
 
 def warehouses_summary() -> dict:

@@ -22,7 +22,7 @@ from stocklink.domain.board import PlanFacts
 from stocklink.errors import NotFound, ValidationFailed
 from stocklink.forecasting import abc as abc_mod
 from stocklink.forecasting import engine
-from stocklink.logic import sales_history, suppliers
+from stocklink.logic import purchasing, sales_history, suppliers
 from stocklink.logic.paging import PageRequest
 from stocklink.store import catalog as catalog_store
 from stocklink.store import sales_models as store
@@ -39,12 +39,11 @@ MAX_VIEW_HISTORY_DAYS = 400
 # --- planning parameters (a SKU's buying terms: stocklink.logic.suppliers.terms_for) ----------------------
 
 def sku_params(sku: str, catalog: dict, supplier: dict | None, available: float, in_transit: float,
-               abc_class: str | None = None) -> engine.SkuParams:
+               abc_class: str | None = None, incoming: list | None = None,
+               as_of: dt.date | None = None) -> engine.SkuParams:
     s = supplier or {}
     lead = float(s.get("lead_time_days", 7.0))
-    # Stock items carry in-transit units without an ETA: assume they land one lead time from now
-    # (conservative: they never hide a stock-out that happens before that).
-    arrivals = ((math.ceil(lead), in_transit),) if in_transit > 0 else ()
+    arrivals = _arrivals(incoming or [], in_transit, lead, as_of)
     return engine.SkuParams(
         sku, available=max(available, 0.0), in_transit=arrivals, lead_time_days=lead,
         lead_time_std_days=float(s.get("lead_time_std_days", 0.0)),
@@ -53,6 +52,24 @@ def sku_params(sku: str, catalog: dict, supplier: dict | None, available: float,
         price_breaks=tuple((int(b["min_qty"]), float(b["unit_cost"])) for b in s.get("price_breaks", [])),
         unit_price=float(catalog.get("price") or 0.0), service_level=s.get("service_level"),
         abc_class=abc_class)
+
+
+def _arrivals(incoming: list, in_transit: float, lead: float, as_of: dt.date | None) -> tuple:
+    """(day offset from as_of, qty) of what will arrive: shipped units on their ETA, units on order on their
+    promised date (both count in the inventory position, so nothing already ordered is suggested again).
+    In-transit units no shipment accounts for, and an arrival without a date (or one already due), are
+    assumed one lead time away: conservative, they never hide a stock-out that happens before that."""
+    lead_days = math.ceil(lead)
+    arrivals, shipped = [], 0.0
+    for arriving in incoming:
+        if arriving.shipped:
+            shipped += arriving.qty
+        day = (arriving.eta - as_of).days if arriving.eta and as_of else None
+        arrivals.append((day if day is not None and day > 0 else lead_days, float(arriving.qty)))
+    unexplained = in_transit - shipped
+    if unexplained > 0:
+        arrivals.append((lead_days, unexplained))
+    return tuple(arrivals)
 
 
 # --- runs ----------------------------------------------------------------------------------------
@@ -112,6 +129,8 @@ def run(run_id: str, now_ms: int, *, page_size: int = PAGE_SIZE,
             state["finished_at"] = now_ms
             store.put_run(run_id, state, now_ms)
             store.set_latest_run(run_id, now_ms)
+            # the daily run also says which purchase orders are late (alerts clear when it stops saying so)
+            purchasing.publish_late(as_of + dt.timedelta(days=1))
             return state
         store.put_run(run_id, state, now_ms)
         if not has_time():
@@ -157,11 +176,12 @@ def forecast_page(run_id: str, catalog: dict[str, dict], as_of: dt.date, now_ms:
     hist = engine.History.from_rows(rows, as_of=as_of, max_days=HISTORY_DAYS)
     suppliers.migrate_legacy(skus, now_ms)      # old named settings become supplier records as the run passes
     terms = suppliers.terms_for(skus)
+    arriving = purchasing.incoming()
     params = {}
     for sku in skus:
         available, in_transit = store.stock_totals(sku)
         params[sku] = sku_params(sku, catalog[sku], terms.get(sku), available, in_transit,
-                                 abc_class=classes.get(sku))
+                                 abc_class=classes.get(sku), incoming=arriving.get(sku), as_of=as_of)
     results = [r.to_dict() for r in engine.run(hist, params, config)]
     suggestions, signals = [], {STOCKOUT_RISK: [], BURST: [], SLOW_MOVER: []}
     for r in results:

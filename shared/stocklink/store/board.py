@@ -19,7 +19,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterator
 
-from stocklink.store import keys
+from stocklink.store import keys, purchasing
 from stocklink.store.models import CatalogItem, StockItem, connection_for
 from stocklink.store.repository import get_catalog, put_catalog
 from stocklink.store.sales_models import ForecastItem
@@ -108,6 +108,11 @@ def plan_facts() -> dict[str, dict]:
 def read_all(warehouse_id: str | None = None) -> tuple[list[tuple], dict[str, dict], dict[str, dict]]:
     """(stock counters, SKU documents, plan facts), the three reads sent side by side (kept READ_SECONDS)."""
     return _reads.get(warehouse_id, lambda: _read_all(warehouse_id))
+
+
+def inbound() -> list[dict]:
+    """Every open inbound line (purchasing's sparse index), kept READ_SECONDS like the board's other reads."""
+    return _reads.get("inbound", purchasing.all_inbound)
 
 
 def _read_all(warehouse_id: str | None) -> tuple[list[tuple], dict[str, dict], dict[str, dict]]:

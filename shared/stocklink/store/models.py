@@ -201,6 +201,7 @@ class LedgerEntry(Model):
     on_hand_delta = NumberAttribute(default=0)
     reserved_delta = NumberAttribute(default=0)
     available_delta = NumberAttribute(default=0)
+    in_transit_delta = NumberAttribute(default=0)
     actor = UnicodeAttribute()
     reason = UnicodeAttribute(null=True)
     source = UnicodeAttribute()          # the event or request that caused it

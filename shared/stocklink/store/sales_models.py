@@ -122,6 +122,14 @@ def daily_sales(sku: str, first_day: str, last_day: str) -> list[tuple[str, floa
             ForecastItem.query(sales_pk(sku), ForecastItem.sk.between(first_day, last_day))]
 
 
+def warehouse_sales(pairs: Iterable[tuple[str, str]], first_day: str, last_day: str) -> dict[tuple[str, str], float]:
+    """Units each (SKU, warehouse) fulfilled between the two days: the per-warehouse counters, which count
+    where orders were actually allocated (one Query per pair)."""
+    return {(sku, wh): sum(float(i.qty or 0) for i in ForecastItem.query(
+                sales_pk(sku, wh), ForecastItem.sk.between(first_day, last_day)))
+            for sku, wh in pairs}
+
+
 def mark_stockout(sku: str, warehouse_id: str | None, day: str, at_ms: int) -> None:
     """Note that the SKU (in the warehouse, or over all of them) had nothing available on `day`: the first
     time is kept, so marking again changes nothing. One UpdateItem on the day's sales counter item."""

@@ -133,6 +133,13 @@ class StockTransaction:
     def _update(self, label: str, item, actions: list, condition: Condition | None = None) -> None:
         self._updates.append((label, item, actions, condition))
 
+    def include_put(self, label: str, item, condition: Condition | None = None) -> None:
+        """Another store module's item written with this transaction (its keys and guard are that module's)."""
+        self._put(label, item, condition)
+
+    def include_update(self, label: str, item, actions: list, condition: Condition | None = None) -> None:
+        self._update(label, item, actions, condition)
+
     def put_marker(self, event: InboundEvent) -> None:
         """The business event's idempotency marker, written only if it is new: a replay is refused
         (TransactionRefused.duplicate) and the transaction changes nothing."""
@@ -229,7 +236,7 @@ class StockTransaction:
         given). Movements of one stock item are merged into one update at commit (module docstring)."""
         deltas = movement_deltas(op.movement, op.qty)
         # A commit moves no counter: only its ledger entry is written, sparing the hot stock item a write.
-        if any((deltas.on_hand, deltas.reserved, deltas.available)):
+        if any((deltas.on_hand, deltas.reserved, deltas.available, deltas.in_transit)):
             self._counter_moves.setdefault((op.sku, op.warehouse_id), []).append(op)
         self._put(f"ledger:{op.sku}:{op.warehouse_id}", LedgerEntry(
             keys.ledger_stream(op.sku, op.warehouse_id),
@@ -241,6 +248,7 @@ class StockTransaction:
             on_hand_delta=deltas.on_hand,
             reserved_delta=deltas.reserved,
             available_delta=deltas.available,
+            in_transit_delta=deltas.in_transit,
             actor=self.actor,
             reason=self.reason if reason is None else reason,
             source=self.source if source is None else source,
@@ -253,21 +261,20 @@ class StockTransaction:
         updates = []
         for ops in self._counter_moves.values():
             first = ops[0]
-            total = {"on_hand": 0, "reserved": 0, "available": 0}
+            total = dict.fromkeys(_COUNTERS, 0)
             floors: dict[str, int] = {}
             for op in ops:
                 for counter, minimum in _guard(op).items():
                     need = minimum - total[counter]
                     floors[counter] = max(floors.get(counter, need), need)
                 deltas = movement_deltas(op.movement, op.qty)
-                total = {"on_hand": total["on_hand"] + deltas.on_hand,
-                         "reserved": total["reserved"] + deltas.reserved,
-                         "available": total["available"] + deltas.available}
+                total = {name: total[name] + getattr(deltas, name) for name in _COUNTERS}
             actions = [StockItem.version.add(1), StockItem.updated_at.set(self.now_ms)]
             actions += [_COUNTERS[name].set((_COUNTERS[name] | 0) + delta)
                         for name, delta in total.items() if delta]
-            if any(op.movement in (Movement.RECEIVE, Movement.RETURN) for op in ops):
-                actions.append(StockItem.in_transit.set(StockItem.in_transit | 0))
+            if any(op.movement in _MAY_CREATE for op in ops):
+                # the first movement of a new SKU x warehouse creates its item: every counter must exist
+                actions += [_COUNTERS[name].set(_COUNTERS[name] | 0) for name, delta in total.items() if not delta]
             condition = None
             for counter, minimum in floors.items():
                 check = _COUNTERS[counter] >= minimum
@@ -335,7 +342,9 @@ def _transact_write(puts: list[tuple[str, object, Condition | None]],
         raise TransactionRefused(failed, codes) from exc
 
 
-_COUNTERS = {"on_hand": StockItem.on_hand, "reserved": StockItem.reserved, "available": StockItem.available}
+_MAY_CREATE = frozenset({Movement.RECEIVE, Movement.RETURN, Movement.TRANSIT_IN, Movement.TRANSFER_BACK})
+_COUNTERS = {"on_hand": StockItem.on_hand, "reserved": StockItem.reserved, "available": StockItem.available,
+             "in_transit": StockItem.in_transit}
 
 
 def _guard(op: StockOp) -> dict[str, int]:
@@ -350,6 +359,11 @@ def _guard(op: StockOp) -> dict[str, int]:
         case Movement.ADJUST if op.qty < 0:
             # on_hand may not drop below reserved, i.e. available may not go negative
             return {"available": -op.qty}
+        case Movement.TRANSFER_OUT:
+            # only unreserved units leave: a held or sold unit stays for its order
+            return {"available": op.qty}
+        case Movement.TRANSIT_ARRIVE | Movement.TRANSIT_DROP:
+            return {"in_transit": op.qty}
     return {}
 
 

@@ -30,6 +30,7 @@ SEEN_WRITE_MIN_S = 60
 POLICY_OVERRIDES: Mapping[str, Policy] = {
     Kind.STOCKOUT_FORECAST: replace(rules.DEFAULT_POLICIES[Kind.STOCKOUT_FORECAST], auto_clear_after=36 * HOUR),
     Kind.SLOW_MOVER: replace(rules.DEFAULT_POLICIES[Kind.SLOW_MOVER], auto_clear_after=36 * HOUR),
+    Kind.LATE_PO: replace(rules.DEFAULT_POLICIES[Kind.LATE_PO], auto_clear_after=36 * HOUR),
 }
 
 

@@ -11,8 +11,8 @@ from stocklink.alerts import rules
 from stocklink.alerts.levels import Level, Thresholds
 from stocklink.alerts.state import Observation
 from stocklink.events import (FORECAST_BURST, FORECAST_SLOW_MOVER, FORECAST_STOCKOUT_RISK, LEDGER_MISMATCH,
-                              ORDER_NEEDS_ATTENTION, ORDER_OVERSOLD, ORDER_UNMAPPED, STOCK_CHANGED,
-                              SYNC_ANOMALY)
+                              ORDER_NEEDS_ATTENTION, ORDER_OVERSOLD, ORDER_UNMAPPED, PURCHASE_ORDER_LATE,
+                              STOCK_CHANGED, SYNC_ANOMALY)
 from stocklink.logic.alerting import forecast_signals, rules_api
 from stocklink.observability import logger
 from stocklink.store import repository
@@ -60,6 +60,8 @@ def from_event(detail_type: str, detail: Mapping[str, Any], at: int) -> list[Obs
         return forecast_signals.stockout_observations(detail, at)
     if detail_type == FORECAST_BURST:
         return [forecast_signals.burst_observation(detail, at)]
+    if detail_type == PURCHASE_ORDER_LATE:
+        return [rules.from_late_po(detail, at)]
     if detail_type == FORECAST_SLOW_MOVER:
         return [forecast_signals.slow_mover_observation(detail, at)]
     logger.warning("alerts: ignoring event type %s", detail_type)
