@@ -234,10 +234,12 @@ def read_rows(sheet: Sheet, columns: Columns, rows, *, warehouse_ids: dict[str, 
         if problems:
             sheet.error(line, "; ".join(problems))
             continue
-        _merge(sheet, line, sku, given, counts)
+        merge_row(sheet, line, sku, given, counts)
 
 
-def _merge(sheet: Sheet, line: int, sku: str, given: dict, counts: dict[str, int]) -> None:
+def merge_row(sheet: Sheet, line: int, sku: str, given: dict, counts: dict[str, int]) -> None:
+    """Add one row's SKU to `sheet`: a SKU seen before takes the fields it lacked; a field or a count that
+    differs from what an earlier row gave is an error on this row."""
     seen = sheet.skus.get(sku)
     if seen is None:
         sheet.skus[sku] = SheetSku(sku, line, given, counts)
