@@ -32,6 +32,8 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "warehouse": ("warehouse", "warehouse id", "仓库", "仓库编码", "仓库名称"),
     "qty": ("qty", "quantity", "stock", "on hand", "opening stock", "数量", "库存", "期初库存", "库存数量"),
 }
+# columns an export writes that an import reads past (counters the import does not set)
+IGNORED = ("reserved", "available", "in transit", "in_transit", "预留", "可用", "在途")
 SKU_FIELDS = ("name", "barcode", "category", "price", "unit_cost", "supplier", "components")
 MAX_ERRORS = 1000
 MAX_QTY = 1_000_000
@@ -49,6 +51,7 @@ def normalise(header: str) -> str:
 
 
 _ALIASES = {normalise(alias): name for name, aliases in HEADERS.items() for alias in aliases}
+_IGNORED = {normalise(name) for name in IGNORED}
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,8 @@ def map_header(cells: list[str], warehouses: dict[str, str]) -> tuple[Columns | 
         if not text:
             continue
         key = normalise(text)
+        if key in _IGNORED:
+            continue
         name = _ALIASES.get(key)
         wid = by_id.get(key) or by_name.get(key)
         if name is not None and name not in fields:
