@@ -2,9 +2,10 @@
 POST), the apply (imports_run invocations, continued on the bus) and a second dry run of the same sheet (all
 unchanged); wall time and AWS requests (DynamoDB, EventBridge) of each, counted at the botocore layer.
 
-Run: PYTHONPATH=shared:. .venv/bin/python tests/bench/catalog_import.py [--skus 10000] [--warehouses 3]
-In-process on moto: moto's TransactWriteItems and update-expression parsing cost far more than DynamoDB's, so
-the times are an upper bound for this machine and the request counts are the figures to compare.
+Run: PYTHONPATH=shared:. .venv/bin/python tests/bench/catalog_import.py [--skus 10000] [--warehouses 3] [--moto]
+The handlers run in this process against DynamoDB Local (started here; events are captured, not sent; the
+tokens secret on moto). --moto puts the tables on moto instead: its TransactWriteItems copies whole tables and
+costs seconds per chunk at this size, so only its request counts mean anything.
 """
 from __future__ import annotations
 
@@ -43,7 +44,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--skus", type=int, default=10_000)
     parser.add_argument("--warehouses", type=int, default=3)
+    parser.add_argument("--moto", action="store_true", help="tables on moto instead of DynamoDB Local")
     args = parser.parse_args()
+    if args.moto:
+        return run(args, None)
+    from infra.local.dynamodb_local import DynamoDBLocal
+    with DynamoDBLocal() as ddb:
+        run(args, ddb.endpoint_url)
+
+
+def run(args, endpoint: str | None) -> None:
     from functions.imports_api.handler import handler as imports_api
     from functions.imports_run.handler import handler as imports_run
     from functions.staff_api.handler import handler as staff_api
@@ -61,6 +71,7 @@ def main() -> None:
     print(f"{args.skus} SKUs x {args.warehouses} warehouses: {len(text.encode()) / 1e6:.2f} MB CSV in "
           f"{len(parts)} part(s)", flush=True)
     with moto_env() as bus:
+        published = _tables_on(endpoint) if endpoint else None
         staff, api = ApiClient(staff_api, STAFF_TOKEN), ApiClient(imports_api, STAFF_TOKEN)
         for n, wid in enumerate(warehouses):
             staff.put(f"/warehouses/{wid}", {"name": wid, "priority": n})
@@ -81,7 +92,14 @@ def main() -> None:
         start = time.perf_counter()
         api.post(f"/imports/{job['import_id']}/apply", {"accept_adjustments": "all"})
         invocations = 0
-        while pending := [e for e in bus.drain() if e["detail-type"] == events.IMPORT_REQUESTED]:
+        def pending_runs() -> list[dict]:
+            if published is None:
+                return [e for e in bus.drain() if e["detail-type"] == events.IMPORT_REQUESTED]
+            found = [{"detail": d} for t, d in published if t == events.IMPORT_REQUESTED]
+            published.clear()
+            return found
+
+        while pending := pending_runs():
             for event in pending:
                 imports_run(event, ShortContext(100))      # ~100 chunks per invocation, then it continues
                 invocations += 1
@@ -90,6 +108,27 @@ def main() -> None:
         start = time.perf_counter()
         again = dry_run()
         report(f"second dry run ({again['summary']['unchanged_skus']} same)", time.perf_counter() - start)
+
+
+def _tables_on(endpoint: str) -> list:
+    """Every store model on DynamoDB Local with fresh tables; bus events captured into the returned list."""
+    import boto3
+
+    from infra.local.provision import create_tables
+    from stocklink import bus
+    from tests.concurrency.conftest import ALL_MODELS
+
+    client = boto3.client("dynamodb", endpoint_url=endpoint)
+    for name in client.list_tables()["TableNames"]:
+        client.delete_table(TableName=name)
+    create_tables(client)
+    for model in ALL_MODELS:
+        model.Meta.host = endpoint
+        model._connection = None
+    published: list = []
+    bus.publish_returning_failed = lambda detail_type, details: published.extend(
+        (detail_type, d) for d in details) or []
+    return published
 
 
 if __name__ == "__main__":

@@ -28,7 +28,8 @@ from stocklink.store.transactions import StockOp, StockTransaction, TransactionR
 from stocklink.time import iso_now
 
 MAX_PARTS = 200                 # 200 MiB of CSV
-MAX_ROWS = 100_000              # data rows in one import (a dry run reads each of their SKUs and stock items)
+MAX_ROWS = 25_000               # data rows in one import: its dry run (one BatchGetItem per 100 SKUs and per 100
+                                # stock items, in the last part's request) must end within API Gateway's 29 s
 SHOWN_ERRORS = 200              # errors kept with the job and shown (error_count is always whole)
 RECEIVING, INVALID, READY, APPLYING, APPLIED = "receiving", "invalid", "ready", "applying", "applied"
 
