@@ -46,6 +46,8 @@ function PoDetail({ context }: { context: PoContext }) {
   const { session } = useApp();
   const [po, setPo] = useState(context.po);
   const [busy, setBusy] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+  const done = (answer: PurchaseOrder, message: string) => { setPo(answer); setNotice(message); };
   const { supplier, warehouse } = context;
   const actions = poActions(po.status, session?.roles);
   const exportXlsx = async () => {
@@ -94,13 +96,14 @@ function PoDetail({ context }: { context: PoContext }) {
                    { key: "promised_date", label: t("purchaseOrders.promised") },
                  ]} />
 
+      {notice && <p role="status" className="saved" data-po-notice>{notice}</p>}
       {actions.length > 0 && (
         <div className="no-print">
           <h2>{t("purchaseOrders.actions")}</h2>
-          <StatusActions po={po} actions={actions} onDone={setPo} />
-          {actions.some((a) => a.kind === "ship") && <ShipForm po={po} onDone={setPo} />}
+          <StatusActions po={po} actions={actions} onDone={done} />
+          {actions.some((a) => a.kind === "ship") && <ShipForm po={po} onDone={done} />}
           {actions.some((a) => a.kind === "receive") && <ReceiveForm key={po.lines.map((l) => l.received + l.rejected).join()}
-                                                                    po={po} onDone={setPo} />}
+                                                                    po={po} onDone={done} />}
         </div>
       )}
 

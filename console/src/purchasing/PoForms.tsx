@@ -9,17 +9,18 @@ import { ErrorState } from "../components/States";
 import { isoDay } from "../lib/format";
 import { receiptDefaults, validateReceipt, validateShip, type Errors, type PoAction, type ReceiptForm } from "./poRules";
 
-type Done = (po: PurchaseOrder) => void;
+/** The PO as the API answered, and what to tell the person (shown by the page: a form may be replaced). */
+type Done = (po: PurchaseOrder, message: string) => void;
 
 function useSubmit() {
-  const [state, setState] = useState<{ busy: boolean; error: unknown; done: string | null }>({ busy: false, error: null, done: null });
-  const run = async (call: () => Promise<unknown>, done: string) => {
-    setState({ busy: true, error: null, done: null });
+  const [state, setState] = useState<{ busy: boolean; error: unknown }>({ busy: false, error: null });
+  const run = async (call: () => Promise<unknown>) => {
+    setState({ busy: true, error: null });
     try {
       await call();
-      setState({ busy: false, error: null, done });
+      setState({ busy: false, error: null });
     } catch (error) {
-      setState({ busy: false, error, done: null });
+      setState({ busy: false, error });
     }
   };
   return { ...state, run };
@@ -38,9 +39,10 @@ export function StatusActions({ po, actions, onDone }: { po: PurchaseOrder; acti
   const statuses = actions.flatMap((a) => (a.kind === "status" ? [a.status] : []));
   if (!statuses.length) return null;
   const change = (status: string) => submit.run(async () => {
-    onDone(await api.poStatus(po.po_id, status, note.trim() || undefined));
+    onDone(await api.poStatus(po.po_id, status, note.trim() || undefined),
+      t("purchaseOrders.changed", { status: t(`purchaseOrders.status.${status}`) }));
     setNote("");
-  }, t("purchaseOrders.changed", { status: t(`purchaseOrders.status.${status}`) }));
+  });
   return (
     <div className="actions-row" role="group" aria-label={t("purchaseOrders.changeStatus")}>
       <label>
@@ -52,7 +54,6 @@ export function StatusActions({ po, actions, onDone }: { po: PurchaseOrder; acti
           {t(`purchaseOrders.to.${s}`)}
         </button>
       ))}
-      {submit.done && <p role="status" className="saved">{submit.done}</p>}
       {submit.error ? <ErrorState error={submit.error} /> : null}
     </div>
   );
@@ -70,7 +71,7 @@ export function ShipForm({ po, onDone }: { po: PurchaseOrder; onDone: Done }) {
     const checked = validateShip({ eta, qty }, po);
     if (!checked.ok) { setErrors(checked.errors); return; }
     setErrors({});
-    void submit.run(async () => onDone(await api.shipPo(po.po_id, checked.body)), t("purchaseOrders.shippedDone"));
+    void submit.run(async () => onDone(await api.shipPo(po.po_id, checked.body), t("purchaseOrders.shippedDone")));
   };
   return (
     <form className="po-form" onSubmit={send} noValidate aria-labelledby="ship-title" data-form="ship">
@@ -95,7 +96,6 @@ export function ShipForm({ po, onDone }: { po: PurchaseOrder; onDone: Done }) {
       </div>
       {errors.form && <p className="field-error" role="alert">{t(errors.form)}</p>}
       <button type="submit" disabled={submit.busy}>{t("purchaseOrders.shipSubmit")}</button>
-      {submit.done && <p role="status" className="saved">{submit.done}</p>}
       {submit.error ? <ErrorState error={submit.error} /> : null}
     </form>
   );
@@ -114,8 +114,8 @@ export function ReceiveForm({ po, onDone }: { po: PurchaseOrder; onDone: Done })
     const checked = validateReceipt(form, po);
     if (!checked.ok) { setErrors(checked.errors); return; }
     setErrors({});
-    void submit.run(async () => onDone(await api.receivePo(po.po_id, checked.body)),
-      t("purchaseOrders.receivedDone", { reference: checked.body.reference }));
+    void submit.run(async () => onDone(await api.receivePo(po.po_id, checked.body),
+      t("purchaseOrders.receivedDone", { reference: checked.body.reference })));
   };
   const input = (line: number, key: "received" | "rejected" | "reason", label: string) => {
     const id = `recv-${key}-${line}`;
@@ -140,7 +140,7 @@ export function ReceiveForm({ po, onDone }: { po: PurchaseOrder; onDone: Done })
         <span id="recv-reference-help" className="help">{t("purchaseOrders.referenceHelp")}</span>
         <FieldError id="recv-reference-error" errors={errors} field="reference" />
       </div>
-      {po.lines.map((l) => (
+      {po.lines.filter((l) => l.shipped > 0).map((l) => (   // a line that did not ship has nothing to receive
         <fieldset key={l.line} className="line-fields">
           <legend>{t("purchaseOrders.receiveLine", { line: l.line, sku: l.sku, onTheWay: l.on_the_way })}</legend>
           {input(l.line, "received", t("purchaseOrders.receivedQty"))}
@@ -155,7 +155,6 @@ export function ReceiveForm({ po, onDone }: { po: PurchaseOrder; onDone: Done })
       </label>
       {errors.form && <p className="field-error" role="alert">{t(errors.form)}</p>}
       <button type="submit" disabled={submit.busy}>{t("purchaseOrders.receiveSubmit")}</button>
-      {submit.done && <p role="status" className="saved">{submit.done}</p>}
       {submit.error ? <ErrorState error={submit.error} /> : null}
     </form>
   );
