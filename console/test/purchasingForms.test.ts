@@ -105,14 +105,14 @@ describe("roles", () => {
   });
 
   it("of a machine token are read from two harmless GETs", async () => {
-    const answering = (tokens: number, reservations: number) => vi.fn(async (url: string | URL | Request) => {
+    const answering = (tokens: number, reservations: number) => vi.fn(async (url: string | URL | Request, _init?: RequestInit) => {
       const status = String(url).includes("/tokens") ? tokens : reservations;
       return new Response(JSON.stringify({ error: status === 403 ? "forbidden" : "not_found", message: "x" }), { status });
     });
     const roles = async (tokens: number, reservations: number) => {
       const fetchImpl = answering(tokens, reservations);
       const found = await probeRoles(new ApiClient("", () => "tok", () => {}, fetchImpl as unknown as typeof fetch));
-      expect(fetchImpl.mock.calls.every(([, init]) => (init as RequestInit).method === "GET")).toBe(true);
+      expect(fetchImpl.mock.calls.every(([, init]) => init?.method === "GET")).toBe(true);
       return found;
     };
     expect(await roles(200, 404)).toEqual(["admin"]);
