@@ -34,10 +34,13 @@ export function lineAmount(line: PoLine): number | null {
   return line.unit_price === null ? null : Math.round(line.qty * line.unit_price * 100) / 100;
 }
 
-/** A goods-received-note id for a receipt's reference (the receipt's idempotency key): GRN-<PO>-<UTC time>. */
-export function grnId(poId: string, now: Date): string {
+/** A goods-received-note id for a receipt's reference (the receipt's idempotency key): GRN-<PO>-<UTC time>-<random>.
+ * The random part keeps two receipts booked within the same second apart (the API answers a reference reused for
+ * other lines with a 409); the same form submitted twice keeps its reference, so a retry books once. */
+export function grnId(poId: string, now: Date, random: () => number = Math.random): string {
   const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "").replace("T", "-");
-  return `GRN-${poId}-${stamp}`.slice(0, 128);
+  const suffix = Math.floor(random() * 0x10000).toString(16).toUpperCase().padStart(4, "0");
+  return `GRN-${poId.slice(0, 100)}-${stamp}-${suffix}`;
 }
 
 const WHOLE = /^\d+$/;
@@ -110,9 +113,9 @@ export function validateReceipt(form: ReceiptForm, po: PurchaseOrder):
 }
 
 /** A receipt form that starts with what is on its way on each line (the usual case: it all arrived). */
-export function receiptDefaults(po: PurchaseOrder, now: Date): ReceiptForm {
+export function receiptDefaults(po: PurchaseOrder, now: Date, random?: () => number): ReceiptForm {
   return {
-    reference: grnId(po.po_id, now), acceptOver: false,
+    reference: grnId(po.po_id, now, random), acceptOver: false,
     lines: Object.fromEntries(po.lines.filter((l) => l.on_the_way > 0)
       .map((l) => [l.line, { received: String(l.on_the_way), rejected: "", reason: "" }])),
   };
