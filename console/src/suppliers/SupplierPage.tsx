@@ -1,5 +1,4 @@
 /** One supplier: its record (editable by buyers), its scorecard over the last 12 months, and its quotes. */
-import { useState } from "react";
 import { Link, useParams } from "react-router";
 import { useTranslation } from "react-i18next";
 import type { Scorecard } from "../api/client";
@@ -17,7 +16,6 @@ export function SupplierPage() {
   const { api, session } = useApp();
   const supplier = useLoad(() => api.supplier(id), [api, id]);
   const card = useLoad(() => api.scorecard(id), [api, id]);
-  const [version, setVersion] = useState(0);
   const buying = can(session?.roles, "buying");
   return (
     <section aria-labelledby="supplier-title">
@@ -25,7 +23,7 @@ export function SupplierPage() {
       <h1 id="supplier-title">{supplier.data ? t("suppliers.detailTitle", { name: supplier.data.name }) : id}</h1>
       {supplier.loading && !supplier.data ? <Loading /> : supplier.error ? <ErrorState error={supplier.error} onRetry={supplier.reload} />
         : supplier.data && (buying
-          ? <SupplierEditor key={version} supplier={supplier.data} onSaved={() => { setVersion((v) => v + 1); supplier.reload(); }} />
+          ? <SupplierEditor supplier={supplier.data} onSaved={() => { supplier.reload(); card.reload(); }} />
           : <dl className="facts">
               <dt>{t("suppliers.currency")}</dt><dd>{supplier.data.currency ?? "—"}</dd>
               <dt>{t("fields.lead_time_days")}</dt><dd>{supplier.data.lead_time_days}</dd>
