@@ -223,7 +223,7 @@ def test_a_buyer_edits_a_supplier_and_its_quote_and_the_sku_page_scores_it(conso
     saved = api_get(runtime, "/suppliers/acme-textiles")[1]
     assert (saved["currency"], saved["payment_terms"]) == ("CNY", "30% deposit, 70% before shipping")
     quote = console.locator("[data-form='quote']")
-    quote.get_by_label("SKU").fill("DEMO-001")
+    quote.get_by_label("SKU", exact=True).fill("DEMO-001")
     quote.get_by_role("button", name="Look up").click()
     quote.locator("[data-current-quote]").wait_for()
     quote.get_by_role("button", name="Add a break").click()
