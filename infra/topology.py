@@ -345,6 +345,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/forecasts/run", "forecast_api", "token"),
     Route("GET", "/forecasts/{sku}", "forecast_api", "token"),
     Route("GET", "/replenishment", "forecast_api", "token"),
+    Route("GET", "/me", "staff_api", "token"),
     Route("POST", "/tokens", "staff_api", "token"),
     Route("GET", "/tokens", "staff_api", "token"),
     Route("DELETE", "/tokens/{name}", "staff_api", "token"),

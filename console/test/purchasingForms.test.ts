@@ -1,7 +1,7 @@
 /** Supplier, quote, transfer and lane forms: the API's limits checked before sending; and who sees what. */
 import { describe, expect, it, vi } from "vitest";
 import { ApiClient, type Transfer } from "../src/api/client";
-import { can, probeRoles, rolesFromClaims, showsPage } from "../src/auth/roles";
+import { can, rolesFromClaims, showsPage, tokenRoles } from "../src/auth/roles";
 import { fromSuggestionsBody } from "../src/replenishment/CreatePurchaseOrders";
 import { EMPTY_SUPPLIER, validateQuote, validateSupplier } from "../src/suppliers/supplierForms";
 import { transferActions, transferFromSuggestion, validateLane, validateTransferReceipt } from "../src/transfers/transferForms";
@@ -104,19 +104,17 @@ describe("roles", () => {
     expect(nav(["buyer", "staff"])).toEqual(["/purchase-orders", "/suppliers", "/transfers", "/channels"]);
   });
 
-  it("of a machine token are read from two harmless GETs", async () => {
-    const answering = (tokens: number, reservations: number) => vi.fn(async (url: string | URL | Request, _init?: RequestInit) => {
-      const status = String(url).includes("/tokens") ? tokens : reservations;
-      return new Response(JSON.stringify({ error: status === 403 ? "forbidden" : "not_found", message: "x" }), { status });
-    });
-    const roles = async (tokens: number, reservations: number) => {
-      const fetchImpl = answering(tokens, reservations);
-      const found = await probeRoles(new ApiClient("", () => "tok", () => {}, fetchImpl as unknown as typeof fetch));
-      expect(fetchImpl.mock.calls.every(([, init]) => init?.method === "GET")).toBe(true);
+  it("of a machine token are the ones GET /me names", async () => {
+    const roles = async (names: string[]) => {
+      const fetchImpl = vi.fn(async (_url: string | URL | Request, _init?: RequestInit) =>
+        new Response(JSON.stringify({ name: "t", roles: names }), { status: 200 }));
+      const found = await tokenRoles(new ApiClient("", () => "tok", () => {}, fetchImpl as unknown as typeof fetch));
+      expect(fetchImpl.mock.calls.map(([url, init]) => [String(url), init?.method])).toEqual([["/me", "GET"]]);
       return found;
     };
-    expect(await roles(200, 404)).toEqual(["admin"]);
-    expect(await roles(403, 403)).toEqual(["buyer"]);
-    expect(await roles(403, 404)).toEqual(["staff"]);
+    expect(await roles(["admin"])).toEqual(["admin"]);
+    expect(await roles(["viewer"])).toEqual(["viewer"]);
+    expect(await roles(["buyer", "staff"])).toEqual(["staff", "buyer"]);
+    expect(await roles(["storefront"])).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ import { ApiClient, ApiError } from "../api/client";
 import { useApp } from "../AppContext";
 import { LanguageSwitch } from "../App";
 import { begin, finish, SignInError } from "./pkce";
-import { probeRoles } from "./roles";
+import { tokenRoles } from "./roles";
 
 /** Locally: paste the token `make run` printed (or a named role token); it is checked against the API first.
  * In AWS: the Cognito hosted UI. */
@@ -29,7 +29,7 @@ export function SignIn() {
     try {
       const client = new ApiClient(config.apiBase, () => value);
       await client.get("/warehouses", { limit: 1 });
-      signIn(value, "token", await probeRoles(client));
+      signIn(value, "token", await tokenRoles(client));
     } catch (err) {
       setError(err instanceof ApiError && (err.kind === "unauthorized" || err.kind === "forbidden")
         ? t("signin.rejected") : t("signin.unreachable", { message: err instanceof Error ? err.message : String(err) }));

@@ -1,12 +1,9 @@
 /** What the signed-in person may do, for showing only the pages and buttons they can use (the API decides
  * anyway: a button shown in error answers 403 and says so).
  *
- * A Cognito ID token names its groups (`cognito:groups`). An opaque machine token does not, and this API has no
- * "who am I" route, so the console asks two harmless reads once at sign-in: `GET /tokens` answers only an
- * admin, `GET /reservations/{id}` every reading role but a buyer. Staff and viewers cannot be told apart by a
- * read: such a token is taken as staff (a viewer then sees staff buttons that the API refuses with a 403). */
+ * A Cognito ID token names its groups (`cognito:groups`); an opaque machine token's roles come from `GET /me` at
+ * sign-in. */
 import type { ApiClient } from "../api/client";
-import { ApiError } from "../api/client";
 
 export const ROLES = ["admin", "staff", "buyer", "viewer"] as const;
 export type Role = (typeof ROLES)[number];
@@ -45,25 +42,9 @@ export function showsPage(roles: readonly string[] | undefined, path: string): b
   return roles.some((r) => (allowed as readonly string[]).includes(r));
 }
 
-const PROBE_RESERVATION = "console-role-probe";
-
-async function answers(call: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await call();
-    return true;
-  } catch (err) {
-    if (err instanceof ApiError && err.kind === "forbidden") return false;
-    if (err instanceof ApiError && (err.kind === "not_found" || err.kind === "invalid")) return true;  // allowed in
-    throw err;
-  }
-}
-
-/** The roles of an opaque token, from two reads (see the module's note). */
-export async function probeRoles(api: ApiClient): Promise<Role[]> {
-  const [admin, readsReservations] = await Promise.all([
-    answers(() => api.get("/tokens", { limit: 1 })),
-    answers(() => api.get(`/reservations/${PROBE_RESERVATION}`)),
-  ]);
-  if (admin) return ["admin"];
-  return readsReservations ? ["staff"] : ["buyer"];
+/** The roles of an opaque machine token, as the API names them (`GET /me`; a storefront-only token has none the
+ * console uses). */
+export async function tokenRoles(api: ApiClient): Promise<Role[]> {
+  const me = await api.get<{ name: string; roles: string[] }>("/me");
+  return ROLES.filter((r) => me.roles.includes(r));
 }
