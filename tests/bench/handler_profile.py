@@ -3,7 +3,10 @@
 Run: PYTHONPATH=shared:. .venv/bin/python -m tests.bench.handler_profile [--n 300] [--top 25] [--sort tottime]
 CPU is this process's time.process_time(), so DynamoDB Local's own work (another process, the JVM) is not
 counted; moto's EventBridge PutEvents is, and is shown apart (its share of the profile) so it can be
-subtracted. Prints per-call CPU for a storefront reservation, its commit, a new Shopify order and its
+subtracted. DynamoDB Local's requests pass moto's botocore hook as passthrough URLs (otherwise each was matched
+against every AWS service's URL patterns: ~1 ms of a reservation that no Lambda pays). On a shared machine
+the per-call CPU moves by 1-2 ms from run to run: compare interleaved runs, and the profile's function-call
+counts, which do not move. Prints per-call CPU for a storefront reservation, its commit, a new Shopify order and its
 redelivery, then the top cumulative entries of a cProfile of the reservations and of the webhooks, grouped
 into: serialisation, validation, pynamodb conversion, logging/metrics, boto3/botocore, moto.
 """
@@ -30,7 +33,9 @@ from moto import mock_aws  # noqa: E402
 
 GROUPS = {  # profile entries (file path fragments) by what they spend CPU on
     "moto (stand-in for EventBridge/Secrets; not the handler's on AWS)": ("/moto/",),
-    "boto3/botocore (client set-up, request signing, HTTP)": ("/botocore/", "/boto3/", "/urllib3/"),
+    # the HTTP exchange below botocore: urllib3, http.client and the email module it parses headers with
+    "HTTP (urllib3, http.client, email headers, socket)": ("/urllib3/", "/http/client.py", "/email/", "/socket.py"),
+    "boto3/botocore (client set-up, request signing, serialising, parsing)": ("/botocore/", "/boto3/"),
     "pynamodb model conversion": ("/pynamodb/",),
     "validation (pydantic)": ("/pydantic/", "/pydantic_core/"),
     "logging/metrics (powertools)": ("/aws_lambda_powertools/logging", "/aws_lambda_powertools/metrics",
