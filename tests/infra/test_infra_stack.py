@@ -133,7 +133,7 @@ def test_dirty_marker_grant_is_one_update_limited_to_the_marker_partitions(synth
     catalog_lid = synth.lid(synth.stack.tables["catalog"])
     role_lid = synth.resources[synth.lid(synth.stack.functions[spec.name])]["Properties"]["Role"]["Fn::GetAtt"][0]
     conditioned = [st for st in role_statements(synth, role_lid)
-                   if _leading_keys(st) and refs(st["Resource"]) == {catalog_lid}]
+                   if _leading_keys(st) and refs(st["Resource"]) == {catalog_lid} and _leading_keys(st) != ["SYNC#*"]]
     if not spec.marks_dirty:
         assert conditioned == []
         return
@@ -141,6 +141,25 @@ def test_dirty_marker_grant_is_one_update_limited_to_the_marker_partitions(synth
     assert _actions(st) == ["dynamodb:UpdateItem"]
     assert refs(st["Resource"]) == {catalog_lid}
     assert _leading_keys(st) == ["RECON_DIRTY#*"]
+
+
+@pytest.mark.parametrize("spec", topology.FUNCTIONS, ids=lambda f: f.name)
+def test_shown_note_grant_is_one_update_of_the_note_attributes_on_sync_items(synth, spec):
+    """webhook_ingest (catalog read-only) notes what an order's listings may still sell, inside the order's
+    transaction: UpdateItem of shown, updated_at and recent_sales on SYNC# items, nothing else."""
+    catalog_lid = synth.lid(synth.stack.tables["catalog"])
+    role_lid = synth.resources[synth.lid(synth.stack.functions[spec.name])]["Properties"]["Role"]["Fn::GetAtt"][0]
+    conditioned = [st for st in role_statements(synth, role_lid)
+                   if _leading_keys(st) == ["SYNC#*"] and refs(st["Resource"]) == {catalog_lid}]
+    assert spec.notes_listings_shown == (spec.name == "webhook_ingest")
+    if not spec.notes_listings_shown:
+        assert conditioned == []
+        return
+    (st,) = conditioned
+    assert _actions(st) == ["dynamodb:UpdateItem"]
+    assert st["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"] == [
+        "pk", "sk", "shown", "updated_at", "recent_sales"]
+    assert st["Condition"]["StringEqualsIfExists"]["dynamodb:ReturnValues"] == ["NONE"]
 
 
 @pytest.mark.parametrize("spec", topology.FUNCTIONS, ids=lambda f: f.name)
