@@ -512,3 +512,15 @@ def test_the_alert_tick_watches_the_dead_letter_queues_of_every_queued_rule(synt
     for rule in QUEUED_RULES:
         # a Ref of an SQS queue is its URL: the queue's redrive DLQ, by name
         assert urls[f"{rule.name}-dlq"] == synth.lid(synth.stack.dead_letter_queues[f"{rule.name}-dlq"]), rule.name
+
+
+def test_the_stack_stays_well_inside_cloudformations_500_resources(with_waf):
+    """Every route used to add an invoke permission too: with the purchasing routes the stack with the WAF
+    reached 502 resources and could not deploy. One grant per API function, scoped to this API, keeps room."""
+    assert len(with_waf.resources) <= 450, len(with_waf.resources)
+    api_grants = [p["Properties"] for p in with_waf.of_type("AWS::Lambda::Permission").values()
+                  if p["Properties"]["Principal"] == "apigateway.amazonaws.com"]
+    functions = {json.dumps(p["FunctionName"], sort_keys=True) for p in api_grants}
+    assert len(api_grants) == len(functions) == len({r.function for r in topology.ROUTES})
+    (api_lid,) = with_waf.of_type("AWS::ApiGateway::RestApi")
+    assert all(api_lid in refs(p["SourceArn"]) for p in api_grants)     # this API, no other caller
