@@ -34,6 +34,10 @@ class Function:
     # may record when an API token was last used (UpdateItem of last_used_at on the token's name item, and
     # nothing else of the tokens table): functions that authenticate with read-only tokens access
     records_token_use: bool = False
+    # may note what each listing's platform may still sell after an order (UpdateItem of the attributes
+    # keys.SHOWN_NOTE_ATTRIBUTES on the catalog's SYNC# items, nothing else of the catalog): the order's own
+    # transaction carries the note (logic.orders), so without it every order is refused
+    notes_listings_shown: bool = False
     # Lambda reserved concurrency: containers kept for this function, and its ceiling (None: the
     # account's shared pool, no ceiling)
     reserved_concurrency: int | None = None
@@ -185,7 +189,8 @@ FUNCTIONS: tuple[Function, ...] = (
         "Platform order webhooks: verify signature on raw bytes, apply order events exactly once",
         tables={"stock": "write", "ledger": "write", "reservations": "write", "events": "write",
                 "catalog": "read"},
-        publishes_events=True, marks_dirty=True, secrets={"shops": "read"}, local_workers=3,
+        publishes_events=True, marks_dirty=True, notes_listings_shown=True, secrets={"shops": "read"},
+        local_workers=3,
         # kept for platforms' webhooks whatever else runs, and bounded: WEBHOOK_THROTTLE (500/s) at
         # ~0.1 s each needs ~50 containers, so API Gateway answers 429 (platforms retry) before Lambda
         # would throttle
@@ -362,6 +367,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/forecasts/run", "forecast_api", "token"),
     Route("GET", "/forecasts/{sku}", "forecast_api", "token"),
     Route("GET", "/replenishment", "forecast_api", "token"),
+    Route("GET", "/me", "staff_api", "token"),
     Route("POST", "/tokens", "staff_api", "token"),
     Route("GET", "/tokens", "staff_api", "token"),
     Route("DELETE", "/tokens/{name}", "staff_api", "token"),

@@ -9,6 +9,7 @@ import { Callback, SignIn } from "./auth/SignIn";
 import type { ConsoleConfig } from "./config";
 import { changeLanguage, LANGUAGES, type Language } from "./i18n";
 import { Loading } from "./components/States";
+import { showsPage } from "./auth/roles";
 
 // One chunk per page: the charts (ECharts) load only with the pages that draw them.
 const BoardPage = lazy(() => import("./board/BoardPage").then((m) => ({ default: m.BoardPage })));
@@ -17,6 +18,12 @@ const WarehousesPage = lazy(() => import("./warehouses/WarehousesPage").then((m)
 const ChannelsPage = lazy(() => import("./channels/ChannelsPage").then((m) => ({ default: m.ChannelsPage })));
 const AlertsPage = lazy(() => import("./alerts/AlertsPage").then((m) => ({ default: m.AlertsPage })));
 const ReplenishmentPage = lazy(() => import("./replenishment/ReplenishmentPage").then((m) => ({ default: m.ReplenishmentPage })));
+const PurchaseOrdersPage = lazy(() => import("./purchasing/PurchaseOrdersPage").then((m) => ({ default: m.PurchaseOrdersPage })));
+const PoDetailPage = lazy(() => import("./purchasing/PoDetail").then((m) => ({ default: m.PoDetailPage })));
+const PoPrintPage = lazy(() => import("./purchasing/PoPrint").then((m) => ({ default: m.PoPrintPage })));
+const SuppliersPage = lazy(() => import("./suppliers/SuppliersPage").then((m) => ({ default: m.SuppliersPage })));
+const SupplierPage = lazy(() => import("./suppliers/SupplierPage").then((m) => ({ default: m.SupplierPage })));
+const TransfersPage = lazy(() => import("./transfers/TransfersPage").then((m) => ({ default: m.TransfersPage })));
 const ReportsPage = lazy(() => import("./reports/ReportsPage").then((m) => ({ default: m.ReportsPage })));
 
 export function App({ config }: { config: ConsoleConfig }) {
@@ -25,8 +32,8 @@ export function App({ config }: { config: ConsoleConfig }) {
     clearSession(localStorage);
     setSession(null);
   }, []);
-  const signIn = useCallback((token: string, source: Session["source"]) => {
-    const s = newSession(token, source, Date.now());
+  const signIn = useCallback((token: string, source: Session["source"], roles?: string[]) => {
+    const s = newSession(token, source, Date.now(), roles);
     saveSession(localStorage, s);
     setSession(s);
   }, []);
@@ -64,7 +71,8 @@ function ToSignIn() {
 
 const NAV = [
   ["/", "nav.board"], ["/warehouses", "nav.warehouses"], ["/channels", "nav.channels"], ["/alerts", "nav.alerts"],
-  ["/replenishment", "nav.replenishment"], ["/reports", "nav.reports"],
+  ["/replenishment", "nav.replenishment"], ["/purchase-orders", "nav.purchaseOrders"], ["/suppliers", "nav.suppliers"],
+  ["/transfers", "nav.transfers"], ["/reports", "nav.reports"],
 ] as const;
 
 export function LanguageSwitch() {
@@ -108,12 +116,14 @@ function Shell() {
       <header>
         <span className="brand">{t("app.name")}</span>
         <nav aria-label={t("nav.main")}>
-          {NAV.map(([to, key]) => <NavLink key={to} to={to} end={to === "/"}>{t(key)}</NavLink>)}
+          {NAV.filter(([to]) => showsPage(session?.roles, to)).map(([to, key]) => <NavLink key={to} to={to} end={to === "/"}>{t(key)}</NavLink>)}
         </nav>
         <SkuJump />
         <div className="session">
           <LanguageSwitch />
           {session?.name && <span className="who">{session.name}</span>}
+          {session?.roles && <span className="who" data-roles={session.roles.join(" ")}>
+            {session.roles.map((r) => t(`roles.${r}`, { defaultValue: r })).join(", ")}</span>}
           <button type="button" onClick={out}>{t("actions.signOut")}</button>
         </div>
       </header>
@@ -126,6 +136,12 @@ function Shell() {
           <Route path="/channels" element={<ChannelsPage />} />
           <Route path="/alerts" element={<AlertsPage />} />
           <Route path="/replenishment" element={<ReplenishmentPage />} />
+          <Route path="/purchase-orders" element={<PurchaseOrdersPage />} />
+          <Route path="/purchase-orders/:id" element={<PoDetailPage />} />
+          <Route path="/purchase-orders/:id/print" element={<PoPrintPage />} />
+          <Route path="/suppliers" element={<SuppliersPage />} />
+          <Route path="/suppliers/:id" element={<SupplierPage />} />
+          <Route path="/transfers" element={<TransfersPage />} />
           <Route path="/reports" element={<ReportsPage />} />
           <Route path="/reports/:name" element={<ReportsPage />} />
           <Route path="*" element={<p className="state">{t("state.noPage")}</p>} />

@@ -7,7 +7,7 @@ export interface AppState {
   config: ConsoleConfig;
   api: ApiClient;
   session: Session | null;
-  signIn: (token: string, source: Session["source"]) => void;
+  signIn: (token: string, source: Session["source"], roles?: string[]) => void;
   signOut: () => void;
 }
 

@@ -8,6 +8,8 @@ import { detectLanguage } from "../src/i18n";
 import { STATUSES } from "../src/lib/status";
 import { PROTOCOLS } from "../src/lib/validation";
 import { PRESETS } from "../src/reports/period";
+import { ROLES } from "../src/auth/roles";
+import { PO_STATUSES, STATUS_ACTIONS } from "../src/purchasing/poRules";
 
 type Tree = { [k: string]: string | Tree };
 function leaves(tree: Tree, prefix = ""): Map<string, string> {
@@ -66,6 +68,13 @@ describe("translations", () => {
       ...["unmapped", "oversold"].map((s) => `channels.events.${s}`),
       ...["sku", "available", "days_of_cover", "on_hand", "status"].map((s) => `fields.${s}`),
       ...["id", "protocol", "endpoint", "name"].map((s) => `subscriptions.${s}`),
+      ...PO_STATUSES.map((s) => `purchaseOrders.status.${s}`), ...STATUS_ACTIONS.map((s) => `purchaseOrders.to.${s}`),
+      ...["draft", "picked", "received", "cancelled"].map((s) => `transfers.status.${s}`),
+      ...["pick", "receive", "cancel"].flatMap((a) => [`transfers.actions.${a}`, `transfers.done.${a}`]),
+      ...ROLES.map((r) => `roles.${r}`), "transfers.receivedQty", "transfers.lossReason",
+      ...["name", "currency", "contact_name", "email", "phone", "lead_time_days", "lead_time_spread_days", "moq", "case_pack",
+        "payment_terms"].map((f) => `suppliers.fields.${f}`),
+      ...["purchaseOrders", "suppliers", "transfers"].map((n) => `nav.${n}`),
     ];
     expect(families.filter((k) => !EN.has(k) || !ZH.has(k))).toEqual([]);
   });

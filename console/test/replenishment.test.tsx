@@ -70,4 +70,34 @@ describe("ReplenishmentPage", () => {
     const none = Object.fromEntries(lines[2].split(",").map((v, i) => [header[i], v]));
     expect(none).toMatchObject({ SKU: "NOCOST", Supplier: "", "Order cost": "" });
   });
+
+  it("makes draft purchase orders of the chosen suggestions for a warehouse and links them; viewers get no such form", async () => {
+    const made = { po_id: "PO-20261221-1", supplier_id: "acme", warehouse_id: "wh-b", currency: "CNY", status: "draft",
+      lines: [{ line: 1 }, { line: 2 }], total: 480 };
+    const posFromSuggestions = vi.fn(async () => ({ purchase_orders: [made] }));
+    const api = { replenishment: vi.fn(async () => ROWS.map((r) => ({ ...r }))), posFromSuggestions,
+      warehouses: vi.fn(async () => [{ warehouse_id: "wh-a", name: "A" }, { warehouse_id: "wh-b", name: "B" }]),
+      suppliers: vi.fn(async () => [{ supplier_id: "acme", name: "Acme Textiles" }]) } as unknown as ApiClient;
+    const as = (roles: string[]) => ({ config: { apiBase: "", auth: { mode: "token" } }, signIn: vi.fn(), signOut: vi.fn(), api,
+      session: { token: "t", source: "token", expiresAt: Date.now() + 1e6, roles } }) as AppState;
+    const view = render(<AppContext.Provider value={as(["viewer"])}><MemoryRouter><ReplenishmentPage /></MemoryRouter></AppContext.Provider>);
+    await screen.findByText("URGENT");
+    expect(document.querySelector("[data-select-sku]")).toBeNull();
+    expect(document.querySelector("[data-form='from-suggestions']")).toBeNull();
+    view.unmount();
+    render(<AppContext.Provider value={as(["buyer"])}><MemoryRouter><ReplenishmentPage /></MemoryRouter></AppContext.Provider>);
+    await screen.findByText("URGENT");
+    fireEvent.click(await screen.findByText("Create purchase orders", { selector: "button" }));
+    expect(await screen.findByText("Choose at least one suggestion.")).toBeTruthy();
+    fireEvent.click(screen.getByLabelText("Choose URGENT for a purchase order"));
+    fireEvent.click(screen.getByLabelText("Choose PLANNED for a purchase order"));
+    await waitFor(() => expect(screen.getAllByRole("option", { name: "B (wh-b)" })).toHaveLength(1));
+    fireEvent.change(screen.getByTestId("po-warehouse"), { target: { value: "wh-b" } });
+    fireEvent.change(screen.getByTestId("po-supplier"), { target: { value: "acme" } });
+    fireEvent.click(screen.getByText("Create purchase orders", { selector: "button" }));
+    const link = await screen.findByRole("link", { name: "PO-20261221-1" });
+    expect(link.getAttribute("href")).toBe("/purchase-orders/PO-20261221-1");
+    expect(posFromSuggestions).toHaveBeenCalledWith({ warehouse_id: "wh-b", skus: ["URGENT", "PLANNED"], supplier_id: "acme" });
+    expect(document.querySelector("[data-made]")!.textContent).toContain("Drafts made: 1.");
+  });
 });

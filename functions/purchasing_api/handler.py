@@ -5,7 +5,8 @@ import datetime as dt
 from aws_lambda_powertools.logging import correlation_paths
 
 from stocklink.domain.purchase_requests import (
-    LaneIn, PoFromSuggestionsIn, PoReceiptIn, PoShipIn, PoStatusIn, PurchaseOrderIn, TransferActionIn, TransferIn, TransferReceiveIn,
+    LaneIn, PoFromSuggestionsIn, PoReceiptIn, PoShipIn, PoStatusIn, PurchaseOrderIn, TransferActionIn, TransferIn,
+    TransferReceiveIn,
 )
 from stocklink.logic import purchasing, transfers
 from stocklink.observability import logger, metrics

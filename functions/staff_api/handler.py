@@ -210,6 +210,12 @@ def get_reconciliation_history():
     return json_response(200, sweep.history(page_request(query)))
 
 
+@app.get("/me")
+def get_me():
+    who = principal(app, "self")
+    return json_response(200, {"name": who.name, "roles": sorted(who.roles)})
+
+
 @app.post("/tokens")
 def post_token():
     who = principal(app, "admin")

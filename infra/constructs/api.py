@@ -53,9 +53,12 @@ class Api(Construct):
             if route.function not in functions:
                 raise ValueError(f"route {route.method} {route.path} targets unknown function {route.function!r}")
             if route.function not in integrations:
-                # allow_test_invoke=False halves the Lambda permissions (no console test-invoke grants).
+                # One invoke permission per function, for this API only (not one per method, and no console
+                # test-invoke grants): with one per method the stack passed CloudFormation's 500-resource limit
+                # (502 with the WAF). The API itself routes each method to its one function.
                 integrations[route.function] = apigw.LambdaIntegration(
-                    functions[route.function], proxy=True, allow_test_invoke=False)
+                    functions[route.function], proxy=True, allow_test_invoke=False,
+                    scope_permission_to_method=False)
             resource = self.api.root.resource_for_path(route.path)
             params = re.findall(r"{([^}+]+)\+?}", route.path)
             self.methods[(route.method, route.path)] = resource.add_method(

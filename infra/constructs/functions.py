@@ -11,7 +11,7 @@ from constructs import Construct
 
 from infra.constructs import acknowledge, logical_id, pascal
 from stocklink.config import CHAT_SECRETS, SHOP_SECRETS, TABLE_ENV
-from stocklink.store.keys import DIRTY_PREFIX, TOKENS_PK
+from stocklink.store.keys import DIRTY_PREFIX, SHOWN_NOTE_ATTRIBUTES, SYNC_PREFIX, TOKENS_PK
 
 # Deployed runtime. The layer's wheels are built for this ABI (infra.layer.PYTHON_VERSION must match);
 # the code also runs on the local 3.11. 3.12 rather than 3.13/3.14 until the lead moves both together.
@@ -58,6 +58,8 @@ class Functions(Construct):
                 self._grant_dirty_markers(role, tables["catalog"])
             if spec.records_token_use:
                 self._grant_token_use(role, tables["tokens"])
+            if spec.notes_listings_shown:
+                self._grant_shown_notes(role, tables["catalog"])
             if spec.publishes_events:
                 bus.grant_put_events_to(fn)
             self._grant_secrets(spec, role, secret_arns, secrets_prefix)
@@ -162,6 +164,17 @@ class Functions(Construct):
         role.add_to_principal_policy(iam.PolicyStatement(
             actions=["dynamodb:UpdateItem"], resources=[catalog.table_arn],
             conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{DIRTY_PREFIX}*"]}}))
+
+    @staticmethod
+    def _grant_shown_notes(role: iam.Role, catalog: dynamodb.Table) -> None:
+        """UpdateItem of what a listing may still sell (and its recent sales) on the catalog's sync-state
+        items only (IAM checks the partition key and the attributes named, also inside TransactWriteItems):
+        enough for an order to note it, not to change a listing's push state or anything else."""
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["dynamodb:UpdateItem"], resources=[catalog.table_arn],
+            conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{SYNC_PREFIX}*"]},
+                        "ForAllValues:StringEquals": {"dynamodb:Attributes": list(SHOWN_NOTE_ATTRIBUTES)},
+                        "StringEqualsIfExists": {"dynamodb:ReturnValues": ["NONE"]}}))
 
     @staticmethod
     def _grant_token_use(role: iam.Role, tokens: dynamodb.Table) -> None:

@@ -47,6 +47,7 @@ ROUTE_ROLES = {
     "supplier_terms": {"admin", "staff", "buyer"},
     "storefront": {"admin", "storefront"},
     "reservation_read": {"admin", "staff", "viewer", "storefront"},   # staff see all, a storefront its own
+    "self": {"admin", "staff", "viewer", "buyer", "storefront"},      # GET /me: who the caller is, nothing else
 }
 BOOTSTRAP = "bootstrap"
 TOKEN_CACHE_SECONDS = 5.0

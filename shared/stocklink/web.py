@@ -6,23 +6,28 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import TypeVar
+from functools import lru_cache
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
-from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from stocklink import time_budget
 from stocklink.auth import Principal, authorize, identify
 from stocklink.domain.audit import is_audited
-from stocklink.domain.requests import Identifier
 from stocklink.errors import PayloadTooLarge, StockLinkError, ValidationFailed
 from stocklink.logic import audit
 from stocklink.observability import logger
 from stocklink.time import now_ms
 
 MAX_BODY_BYTES = 1024 * 1024
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound="BaseModel")
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+# pydantic (and the request models) are imported when a route first validates something, not at cold start:
+# webhook_ingest never does (~100 ms of its import, tests/bench/cold_import.py).
 
 
 def json_response(status: int, body: dict, headers: dict[str, str] | None = None) -> Response:
@@ -39,7 +44,15 @@ MAX_PATH_PARAM_BYTES = 300
 # SKUs, warehouses and suppliers are named by Identifiers wherever a body names them (receipts, holds, listings), so a
 # path may not name one otherwise: PUT /skus/{sku} made SKUs that no receipt or hold could ever name.
 IDENTIFIER_PARAMS = ("sku", "warehouse_id", "supplier_id")
-_IDENTIFIER = TypeAdapter(Identifier)
+
+
+@lru_cache(maxsize=1)
+def _identifier():
+    from pydantic import TypeAdapter
+
+    from stocklink.domain.requests import Identifier
+
+    return TypeAdapter(Identifier)
 
 
 def _path_parameters_fit(app: APIGatewayRestResolver, next_middleware):
@@ -53,8 +66,10 @@ def _path_parameters_fit(app: APIGatewayRestResolver, next_middleware):
 
 
 def _is_identifier(value: str) -> bool:
+    from pydantic import ValidationError
+
     try:
-        return _IDENTIFIER.validate_python(value) == value      # unchanged: no whitespace was stripped
+        return _identifier().validate_python(value) == value      # unchanged: no whitespace was stripped
     except ValidationError:
         return False
 
@@ -155,6 +170,8 @@ def raw_body(app: APIGatewayRestResolver) -> bytes:
 
 def parse_body(app: APIGatewayRestResolver, model: type[M]) -> M:
     """The request body as `model`, or a 400 naming the first problem. Nothing is written before this."""
+    from pydantic import ValidationError
+
     data = raw_body(app)
     try:
         payload = json.loads(data or b"null")

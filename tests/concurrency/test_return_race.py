@@ -42,4 +42,5 @@ def test_racing_returns_of_one_order_restock_what_it_shipped_once(local_tables):
     assert after == {"wh-a": 2, "wh-b": 5}        # each unit back where it shipped from
     for item in repository.stock_items(SKU):
         assert inventory.replay_ledger(SKU, item.warehouse_id) == {
-            "on_hand": item.on_hand, "reserved": item.reserved, "available": item.available, "in_transit": item.in_transit}
+            "on_hand": item.on_hand, "reserved": item.reserved, "available": item.available,
+            "in_transit": item.in_transit}

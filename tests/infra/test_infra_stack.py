@@ -133,7 +133,7 @@ def test_dirty_marker_grant_is_one_update_limited_to_the_marker_partitions(synth
     catalog_lid = synth.lid(synth.stack.tables["catalog"])
     role_lid = synth.resources[synth.lid(synth.stack.functions[spec.name])]["Properties"]["Role"]["Fn::GetAtt"][0]
     conditioned = [st for st in role_statements(synth, role_lid)
-                   if _leading_keys(st) and refs(st["Resource"]) == {catalog_lid}]
+                   if _leading_keys(st) and refs(st["Resource"]) == {catalog_lid} and _leading_keys(st) != ["SYNC#*"]]
     if not spec.marks_dirty:
         assert conditioned == []
         return
@@ -141,6 +141,25 @@ def test_dirty_marker_grant_is_one_update_limited_to_the_marker_partitions(synth
     assert _actions(st) == ["dynamodb:UpdateItem"]
     assert refs(st["Resource"]) == {catalog_lid}
     assert _leading_keys(st) == ["RECON_DIRTY#*"]
+
+
+@pytest.mark.parametrize("spec", topology.FUNCTIONS, ids=lambda f: f.name)
+def test_shown_note_grant_is_one_update_of_the_note_attributes_on_sync_items(synth, spec):
+    """webhook_ingest (catalog read-only) notes what an order's listings may still sell, inside the order's
+    transaction: UpdateItem of shown, updated_at and recent_sales on SYNC# items, nothing else."""
+    catalog_lid = synth.lid(synth.stack.tables["catalog"])
+    role_lid = synth.resources[synth.lid(synth.stack.functions[spec.name])]["Properties"]["Role"]["Fn::GetAtt"][0]
+    conditioned = [st for st in role_statements(synth, role_lid)
+                   if _leading_keys(st) == ["SYNC#*"] and refs(st["Resource"]) == {catalog_lid}]
+    assert spec.notes_listings_shown == (spec.name == "webhook_ingest")
+    if not spec.notes_listings_shown:
+        assert conditioned == []
+        return
+    (st,) = conditioned
+    assert _actions(st) == ["dynamodb:UpdateItem"]
+    assert st["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"] == [
+        "pk", "sk", "shown", "updated_at", "recent_sales"]
+    assert st["Condition"]["StringEqualsIfExists"]["dynamodb:ReturnValues"] == ["NONE"]
 
 
 @pytest.mark.parametrize("spec", topology.FUNCTIONS, ids=lambda f: f.name)
@@ -493,3 +512,15 @@ def test_the_alert_tick_watches_the_dead_letter_queues_of_every_queued_rule(synt
     for rule in QUEUED_RULES:
         # a Ref of an SQS queue is its URL: the queue's redrive DLQ, by name
         assert urls[f"{rule.name}-dlq"] == synth.lid(synth.stack.dead_letter_queues[f"{rule.name}-dlq"]), rule.name
+
+
+def test_the_stack_stays_well_inside_cloudformations_500_resources(with_waf):
+    """Every route used to add an invoke permission too: with the purchasing routes the stack with the WAF
+    reached 502 resources and could not deploy. One grant per API function, scoped to this API, keeps room."""
+    assert len(with_waf.resources) <= 450, len(with_waf.resources)
+    api_grants = [p["Properties"] for p in with_waf.of_type("AWS::Lambda::Permission").values()
+                  if p["Properties"]["Principal"] == "apigateway.amazonaws.com"]
+    functions = {json.dumps(p["FunctionName"], sort_keys=True) for p in api_grants}
+    assert len(api_grants) == len(functions) == len({r.function for r in topology.ROUTES})
+    (api_lid,) = with_waf.of_type("AWS::ApiGateway::RestApi")
+    assert all(api_lid in refs(p["SourceArn"]) for p in api_grants)     # this API, no other caller

@@ -38,13 +38,11 @@ def _stocklink_hears(platform: str, order_id: str):
     """The platform's webhook reaches StockLink (the fixture's simulators send theirs to a test receiver)."""
     from stocklink.channels.base import OrderEvent, OrderEventKind, OrderLine
     from stocklink.logic import orders
-    from stocklink.logic.sync import shown
-
     from stocklink.time import now_ms
 
     event = OrderEvent(platform, "s1", order_id, OrderEventKind.CREATED, (OrderLine(SHOPS[platform][2], 1),),
                        delivery_id=order_id)
-    shown.note_order(event, orders.apply_order_event(event, now_ms()), now_ms())
+    orders.apply_order_event(event, now_ms())       # its note of what the listing still shows included
 
 
 def test_the_rule_is_on_by_default(staff):

@@ -262,3 +262,12 @@ def test_token_list_pages(admin):
     assert [t["name"] for t in rest.body["tokens"]] == ["t2", "t3", "t4"]
     assert admin.get("/tokens", query={"cursor": "bogus!"}).status == 400
     assert admin.get("/tokens", query={"limit": "0"}).status == 400
+
+
+def test_me_names_the_caller_and_its_roles_and_nothing_else(admin):
+    from tests.integration.conftest import BUYER_TOKEN
+    made = admin.post("/tokens", {"name": "viewer-1", "roles": ["viewer"]}).body
+    assert as_token(admin, made["token"]).get("/me").body == {"name": "viewer-1", "roles": ["viewer"]}
+    assert as_token(admin, BUYER_TOKEN).get("/me").body["roles"] == ["buyer"]
+    assert as_token(admin, STOREFRONT_TOKEN).get("/me").body["roles"] == ["storefront"]
+    assert as_token(admin, "no-such-token").get("/me").status == 401

@@ -116,6 +116,70 @@ export interface Report {
   columns: { key: string; type: ColumnType }[]; rows: Record<string, unknown>[]; next: string | null;
 }
 
+// --- purchasing: suppliers, purchase orders, transfers ---------------------------------------------------------
+export interface Contact { name: string; email: string; phone: string }
+export interface SupplierRecord {
+  supplier_id: string; name: string; currency: string | null; contact: Contact; lead_time_days: number;
+  lead_time_spread_days: number; moq: number; case_pack: number; payment_terms: string; active: boolean;
+  updated_at?: number; source?: string;
+}
+export type SupplierBody = Omit<SupplierRecord, "supplier_id" | "updated_at" | "source">;
+export interface QuoteBreak { min_qty: number; unit_price: number }
+export interface Quote {
+  sku: string; supplier_id: string; price_breaks: QuoteBreak[]; currency: string | null;
+  terms: { lead_time_days: number; lead_time_spread_days: number; moq: number; case_pack: number };
+  moq?: number | null; case_pack?: number | null; lead_time_days?: number | null; lead_time_spread_days?: number | null;
+}
+export interface QuoteBody {
+  price_breaks: QuoteBreak[]; moq?: number; case_pack?: number; lead_time_days?: number; lead_time_spread_days?: number;
+}
+export interface ScorecardFigures {
+  window: { from_month: string; to_month: string }; receipts: number; on_time_rate: number | null;
+  late_receipts: number; mean_days_late: number | null; lead_time_days: { mean: number; spread: number } | null;
+  quoted_lead_time_days: { mean: number; spread: number }; received_units: number; rejected_units: number;
+  reject_rate: number | null; price_index: number | null; priced_receipts: number;
+  blended: { on_time_rate: number; lead_time_days: number; lead_time_spread_days: number; reject_rate: number; prior_weight: number };
+}
+export interface Scorecard extends ScorecardFigures { supplier_id: string; name: string; currency: string | null }
+export interface SkuSupplier {
+  supplier_id: string; name: string; active: boolean; currency: string | null; quote: Quote; order_qty: number;
+  unit_price: number | null; scorecard: ScorecardFigures; score: number | null;
+  factors: { price: number; speed: number; quality: number } | null;
+}
+export interface SkuSuppliers {
+  sku: string; reference_qty: number; weights: { price: number; speed: number; quality: number };
+  recommended: string | null; chosen: string | null; suppliers: SkuSupplier[];
+}
+export interface HistoryEntry { status: string; at: number; by?: string | null; note?: string | null; eta?: string | null }
+export type PoStatus = "draft" | "ordered" | "paid" | "producing" | "shipped" | "received" | "cancelled" | "closed";
+export interface PoLine {
+  line: number; sku: string; qty: number; unit_price: number | null; promised_date: string | null; shipped: number;
+  received: number; rejected: number; on_the_way: number;
+}
+export interface PurchaseOrder {
+  po_id: string; supplier_id: string; warehouse_id: string; currency: string | null; status: PoStatus;
+  eta: string | null; created_at: number; created_by: string; lines: PoLine[]; history: HistoryEntry[]; total: number;
+  note?: string | null; receipts?: Record<string, unknown>[]; receipt?: { reference: string; duplicate: boolean };
+}
+export interface ReceiptBody {
+  reference: string; lines: { line: number; received: number; rejected?: number; reject_reason?: string }[];
+  accept_over_receipt?: boolean;
+}
+export type TransferStatus = "draft" | "picked" | "received" | "cancelled";
+export interface TransferLine { line: number; sku: string; qty: number; received: number; lost: number; loss_reason?: string | null }
+export interface Transfer {
+  transfer_id: string; from_warehouse: string; to_warehouse: string; status: TransferStatus; transit_days: number;
+  cost_per_unit: number | null; eta: string | null; created_at: number; created_by: string; lines: TransferLine[];
+  history: HistoryEntry[]; note?: string | null;
+}
+export interface Lane { from_warehouse: string; to_warehouse: string; transit_days: number; cost_per_unit: number | null }
+export interface TransferSuggestion {
+  sku: string; from_warehouse: string; to_warehouse: string; qty: number; transit_days: number;
+  cost_per_unit: number | null; total_cost: number | null; prevents_stockout_on: string; days_of_cover_before: number;
+  days_of_cover_after: number; donor_days_of_cover_after: number | null; lane_configured: boolean;
+}
+export interface TransferSuggestions { as_of: string; donor_days: number; demand_days: number; suggestions: TransferSuggestion[] }
+
 // --- transport ----------------------------------------------------------------------------------------------
 export type Fetch = typeof fetch;
 
@@ -232,4 +296,42 @@ export class ApiClient {
   replenishment() { return this.all<Suggestion>("/replenishment", "suggestions", { limit: 1000 }); }
   reports() { return this.get<{ reports: ReportInfo[] } | ReportInfo[]>("/reports"); }
   report(name: string, query: Query) { return this.get<Report>(`/reports/${seg(name)}`, query); }
+  // purchasing
+  suppliers(active?: boolean) {
+    return this.all<SupplierRecord>("/suppliers", "suppliers", { limit: 1000, active: active === undefined ? undefined : String(active) });
+  }
+  supplier(id: string) { return this.get<SupplierRecord>(`/suppliers/${seg(id)}`); }
+  putSupplier(id: string, body: SupplierBody) { return this.put<SupplierRecord>(`/suppliers/${seg(id)}`, body); }
+  putQuote(id: string, sku: string, body: QuoteBody) { return this.put<Quote>(`/suppliers/${seg(id)}/quotes/${seg(sku)}`, body); }
+  scorecard(id: string) { return this.get<Scorecard>(`/suppliers/${seg(id)}/scorecard`); }
+  skuSuppliers(sku: string) { return this.get<SkuSuppliers>(`/skus/${seg(sku)}/suppliers`); }
+  purchaseOrders(status: string | null, cursor: string | null, limit = 50) {
+    return this.page<PurchaseOrder>("/purchase-orders", "purchase_orders", { status, limit, cursor });
+  }
+  purchaseOrder(id: string) { return this.get<PurchaseOrder>(`/purchase-orders/${seg(id)}`); }
+  posFromSuggestions(body: { warehouse_id: string; skus: string[]; supplier_id?: string }) {
+    return this.post<{ purchase_orders: PurchaseOrder[] }>("/purchase-orders/from-suggestions", body);
+  }
+  poStatus(id: string, status: string, note?: string) {
+    return this.post<PurchaseOrder>(`/purchase-orders/${seg(id)}/status`, note ? { status, note } : { status });
+  }
+  shipPo(id: string, body: { eta: string; lines?: { line: number; qty: number }[]; note?: string }) {
+    return this.post<PurchaseOrder>(`/purchase-orders/${seg(id)}/ship`, body);
+  }
+  receivePo(id: string, body: ReceiptBody) { return this.post<PurchaseOrder>(`/purchase-orders/${seg(id)}/receipts`, body); }
+  transferSuggestions() { return this.get<TransferSuggestions>("/transfers/suggestions"); }
+  transfers(status: string | null, cursor: string | null, limit = 50) {
+    return this.page<Transfer>("/transfers", "transfers", { status, limit, cursor });
+  }
+  createTransfer(body: { from_warehouse: string; to_warehouse: string; lines: { sku: string; qty: number }[]; note?: string }) {
+    return this.post<Transfer>("/transfers", body);
+  }
+  transferAction(id: string, action: "pick" | "cancel") { return this.post<Transfer>(`/transfers/${seg(id)}/${action}`, {}); }
+  receiveTransfer(id: string, lines: { line: number; received: number; loss_reason?: string }[]) {
+    return this.post<Transfer>(`/transfers/${seg(id)}/receive`, lines.length ? { lines } : {});
+  }
+  lanes() { return this.get<{ lanes: Lane[] }>("/transfer-lanes"); }
+  putLane(from: string, to: string, body: { transit_days: number; cost_per_unit?: number | null }) {
+    return this.put<Lane>(`/transfer-lanes/${seg(from)}/${seg(to)}`, body);
+  }
 }

@@ -5,6 +5,7 @@ import { ApiClient, ApiError } from "../api/client";
 import { useApp } from "../AppContext";
 import { LanguageSwitch } from "../App";
 import { begin, finish, SignInError } from "./pkce";
+import { tokenRoles } from "./roles";
 
 /** Locally: paste the token `make run` printed (or a named role token); it is checked against the API first.
  * In AWS: the Cognito hosted UI. */
@@ -26,8 +27,9 @@ export function SignIn() {
     setBusy(true);
     setError(null);
     try {
-      await new ApiClient(config.apiBase, () => value).get("/warehouses", { limit: 1 });
-      signIn(value, "token");
+      const client = new ApiClient(config.apiBase, () => value);
+      await client.get("/warehouses", { limit: 1 });
+      signIn(value, "token", await tokenRoles(client));
     } catch (err) {
       setError(err instanceof ApiError && (err.kind === "unauthorized" || err.kind === "forbidden")
         ? t("signin.rejected") : t("signin.unreachable", { message: err instanceof Error ? err.message : String(err) }));

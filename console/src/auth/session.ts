@@ -1,6 +1,8 @@
 /** The signed-in session: a bearer token and when it stops being accepted here (8 hours after sign-in, or the
  * JWT's own `exp` when that comes first). Kept in localStorage so a reload keeps it; sign-out forgets it. */
 
+import { rolesFromClaims } from "./roles";
+
 export const SESSION_HOURS = 8;
 const KEY = "stocklink.session";
 
@@ -9,6 +11,8 @@ export interface Session {
   source: "token" | "cognito";
   expiresAt: number; // epoch ms
   name?: string;
+  /** what the console shows (auth/roles.ts); absent in sessions stored before it was kept: show everything */
+  roles?: string[];
 }
 
 function b64urlDecode(part: string): string {
@@ -36,10 +40,10 @@ export function sessionExpiry(token: string, nowMs: number): number {
   return typeof exp === "number" ? Math.min(limit, exp * 1000) : limit;
 }
 
-export function newSession(token: string, source: Session["source"], nowMs: number): Session {
+export function newSession(token: string, source: Session["source"], nowMs: number, roles?: string[]): Session {
   const claims = jwtClaims(token);
   const name = (claims?.["cognito:username"] ?? claims?.email ?? claims?.sub) as string | undefined;
-  return { token, source, expiresAt: sessionExpiry(token, nowMs), name };
+  return { token, source, expiresAt: sessionExpiry(token, nowMs), name, roles: roles ?? rolesFromClaims(claims) };
 }
 
 export function isLive(session: Session | null, nowMs: number): session is Session {

@@ -12,6 +12,8 @@ export interface Column<T> {
   render?: (row: T) => React.ReactNode;
   /** the value exported for this column when it is not row[key] */
   value?: (row: T) => unknown;
+  /** false: on screen only (a selection checkbox), not in the exported files */
+  exported?: boolean;
 }
 
 const NUMERIC = new Set(["int", "number", "money", "percent"]);
@@ -22,9 +24,10 @@ export function DataTable<T extends object>({ name, caption, columns, rows, empt
 }) {
   const { t, i18n } = useTranslation();
   const [busy, setBusy] = useState(false);
-  const exportRows = (): Row[] => rows.map((row) => Object.fromEntries(columns.map((c) =>
+  const exported = columns.filter((c) => c.exported !== false);
+  const exportRows = (): Row[] => rows.map((row) => Object.fromEntries(exported.map((c) =>
     [c.key, c.value ? c.value(row) : (row as Record<string, unknown>)[c.key]])));
-  const exportCols = columns.map(({ key, label, type }) => ({ key, label, type }));
+  const exportCols = exported.map(({ key, label, type }) => ({ key, label, type }));
   const csv = () => download(toCsv(exportCols, exportRows()), fileName(name, "csv"), "text/csv;charset=utf-8");
   const xlsx = async () => {
     setBusy(true);

@@ -1,5 +1,6 @@
 /** What to order, most urgent first (a stock-out inside the lead time, then the soonest stock-out): from whom, how
  * many, at what unit cost and for how much in all; the totals say how many suggestions have no cost. */
+import { useState } from "react";
 import { Link } from "react-router";
 import { useTranslation } from "react-i18next";
 import type { Suggestion } from "../api/client";
@@ -10,6 +11,8 @@ import { ErrorState, Loading } from "../components/States";
 import { useLoad } from "../components/useLoad";
 import { fmtMoney, fmtNumber } from "../lib/format";
 import { urgencyOrder } from "../lib/status";
+import { can } from "../auth/roles";
+import { CreatePurchaseOrders } from "./CreatePurchaseOrders";
 
 /** The order cost of the suggestions that have one, and how many have none (their cost is unknown, not 0). */
 export function orderTotals(rows: Suggestion[]): { total: number; costed: number; uncosted: number } {
@@ -25,10 +28,23 @@ export function orderTotals(rows: Suggestion[]): { total: number; costed: number
 
 export function ReplenishmentPage() {
   const { t, i18n } = useTranslation();
-  const { api } = useApp();
+  const { api, session } = useApp();
   const list = useLoad(async () => (await api.replenishment()).sort(urgencyOrder), [api]);
   const rows = list.data ?? [];
   const totals = orderTotals(rows);
+  const buying = can(session?.roles, "buying");
+  const [chosen, setChosen] = useState<Set<string>>(new Set());
+  const toggle = (sku: string, on: boolean) => {
+    const next = new Set(chosen);
+    if (on) next.add(sku); else next.delete(sku);
+    setChosen(next);
+  };
+  const selectColumn = buying ? [{
+    key: "select", label: t("replenishment.select"), exported: false,
+    render: (s: Suggestion) => (
+      <input type="checkbox" checked={chosen.has(s.sku)} data-select-sku={s.sku}
+             aria-label={t("replenishment.selectSku", { sku: s.sku })} onChange={(e) => toggle(s.sku, e.target.checked)} />),
+  }] : [];
   return (
     <section aria-labelledby="rep-title">
       <h1 id="rep-title">{t("replenishment.title")}</h1>
@@ -43,6 +59,7 @@ export function ReplenishmentPage() {
           <DataTable<Suggestion> name="replenishment" caption={t("replenishment.title")} rows={rows}
                      rowKey={(s) => s.sku} empty={t("replenishment.empty")}
                      columns={[
+                       ...selectColumn,
                        { key: "urgency", label: t("replenishment.urgency"), value: (s) => s.stockout_within_lead_time,
                          render: (s) => s.stockout_within_lead_time ? <Badge tone="bad">{t("replenishment.urgent")}</Badge>
                            : <Badge tone="muted">{t("replenishment.planned")}</Badge> },
@@ -62,6 +79,7 @@ export function ReplenishmentPage() {
                        { key: "reorder_point", label: t("fields.reorder_point"), type: "number" },
                        { key: "abc_class", label: t("fields.abc") },
                      ]} />
+          {buying && rows.length > 0 && <CreatePurchaseOrders skus={rows.map((s) => s.sku).filter((sku) => chosen.has(sku))} />}
         </>
       )}
     </section>

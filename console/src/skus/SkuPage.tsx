@@ -11,6 +11,7 @@ import { Empty, ErrorState, Loading } from "../components/States";
 import { useLoad } from "../components/useLoad";
 import { fmtNumber } from "../lib/format";
 import { ForecastChart } from "./ForecastChart";
+import { SkuSuppliers } from "./SkuSuppliers";
 import { WhyBreakdown } from "./WhyBreakdown";
 import { alertAction, alertTitle, allocationWhy } from "../alerts/texts";
 
@@ -87,6 +88,9 @@ export function SkuPage() {
           {!forecast.data.history?.some((v) => v !== 0) && <p className="note">{t("sku.noHistory")}</p>}
         </>
       )}
+
+      <h2>{t("sku.suppliers")}</h2>
+      <SkuSuppliers sku={sku} />
 
       <h2>{t("sku.alerts")}</h2>
       {alerts.loading ? <Loading /> : alerts.error ? <ErrorState error={alerts.error} onRetry={alerts.reload} /> : (

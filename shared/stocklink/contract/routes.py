@@ -193,6 +193,8 @@ def operations() -> tuple[Op, ...]:
            query=PAGED),
         Op("POST", "/tokens", "admin", "Create an API token (its value is in this answer only)",
            {201: s.NEW_TOKEN}, rq.TokenIn, errors=(409,), example={"name": "shop-web", "roles": ["storefront"]}),
+        Op("GET", "/me", "self", "Who the caller is: the token's (or signed-in person's) name and roles",
+           {200: s.obj({"name": s.STR, "roles": s.array(s.STR)})}),
         Op("GET", "/tokens", "admin", "API tokens (names, roles, use; never the token)",
            {200: s.page("tokens", s.TOKEN)}, query=PAGED),
         Op("DELETE", "/tokens/{name}", "admin", "Revoke a token, or retire the bootstrap one", {200: s.REVOKED}),

@@ -2,17 +2,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from stocklink import secrets
 from stocklink.channels.base import OrderLine
-from stocklink.domain.requests import ListingIn, ShopIn, SkuIn, WarehouseIn
 from stocklink.domain.stock import Line
 from stocklink.errors import NotFound, ValidationFailed
 from stocklink.logic import audit
 from stocklink.logic.paging import PageRequest
 from stocklink.store import catalog as store
 from stocklink.store import repository
+
+if TYPE_CHECKING:   # the API's request models (pydantic): webhook_ingest resolves orders without importing them
+    from stocklink.domain.requests import ListingIn, ShopIn, SkuIn, WarehouseIn
 MAX_CATEGORY = 100                      # as SkuIn.category
 KNOWN_PLATFORMS = ("shopify", "tiktok", "shopee", "lazada", "woocommerce", "amazon", "taobao", "jd",
                    "pinduoduo", "storefront")

@@ -10,7 +10,6 @@ from stocklink.channels.base import PayloadInvalid, WebhookRejected, WebhookRequ
 from stocklink.errors import NotFound, Unauthorized, ValidationFailed
 from stocklink.logic import orders
 from stocklink.logic.catalog import shop_credentials
-from stocklink.logic.sync import shown
 from stocklink.observability import logger
 
 
@@ -43,8 +42,6 @@ def ingest_webhook(platform: str, shop: str, request: WebhookRequest, now_ms: in
         raise ValidationFailed(str(exc)) from None
     events = [_with_order_detail(adapter, credentials, event) for event in events]
     outcomes = [orders.apply_order_event(event, now_ms) for event in events]
-    for event, outcome in zip(events, outcomes):
-        shown.note_order(event, outcome, now_ms)
     return {"received": len(events), "outcomes": outcomes}
 
 

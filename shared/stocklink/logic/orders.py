@@ -1,7 +1,10 @@
 """Platform order events (already verified and normalized by an adapter) applied to the stock pool.
 
 Each business event has exactly one effect: its idempotency marker is written in the same transaction as
-the stock change, so a redelivered webhook finds the marker and changes nothing.
+the stock change, so a redelivered webhook finds the marker and changes nothing. An order that takes units
+(or a cancellation that gives them back) also changes what its listings may still sell (logic/sync/shown):
+that note is written in the same transaction too, so it happens exactly once with the order, at no extra
+request (apart, after it, only when the transaction has no room left for it).
 """
 from __future__ import annotations
 
@@ -22,9 +25,11 @@ from stocklink.logic import preemption, reservations
 from stocklink.logic.catalog import resolve_order_lines
 from stocklink.logic.reservations import DuplicateEvent, ReservationRequest
 from stocklink.logic.stock_events import publish_stock_changed
+from stocklink.logic.sync import shown
 from stocklink.observability import logger, metrics
 from stocklink.store import repository
 from stocklink.store.models import InboundEvent
+from stocklink.store.sync_models import ShownNote
 from stocklink.store.transactions import (
     PREEMPTED,
     StockOp,
@@ -51,13 +56,17 @@ def apply_order_event(event: OrderEvent, now_ms: int) -> dict:
     previous = repository.get_event(event.event_key)
     if previous is not None:
         return {**(previous.outcome or {}), "duplicate": True}
+    note = shown.order_note(event, now_ms)
     try:
-        outcome = _apply(event, now_ms)
+        outcome = _apply(event, now_ms, note)
     except DuplicateEvent:
         previous = repository.get_event(event.event_key)
         return {**((previous.outcome if previous else None) or {}), "duplicate": True}
     metrics.add_metric(name=f"OrderEvent_{outcome['status']}", unit="Count", value=1)
-    return {**outcome, "duplicate": False}
+    outcome = {**outcome, "duplicate": False}
+    if not note.written:        # no transaction of this outcome carried it, or one had no room for it
+        shown.note_order(event, outcome, now_ms)
+    return outcome
 
 
 def _marker(event: OrderEvent, status: str, now_ms: int, outcome: dict, detail: dict | None = None) -> InboundEvent:
@@ -76,17 +85,18 @@ def _marker(event: OrderEvent, status: str, now_ms: int, outcome: dict, detail: 
     )
 
 
-def _record(event: OrderEvent, status: str, now_ms: int, outcome: dict, detail: dict | None = None) -> dict:
-    if not repository.record_event(_marker(event, status, now_ms, outcome, detail)):
-        raise DuplicateEvent(event.event_key)
+def _record(event: OrderEvent, status: str, now_ms: int, outcome: dict, detail: dict | None = None,
+            note: ShownNote | None = None) -> dict:
+    reservations.record_marker(_marker(event, status, now_ms, outcome, detail), note)
     return {"status": status, **outcome}
 
 
-def _apply(event: OrderEvent, now_ms: int) -> dict:
+def _apply(event: OrderEvent, now_ms: int, note: ShownNote) -> dict:
+    """`note` goes only to the transactions of outcomes that take units or give them back (shown_change)."""
     if event.kind in (OrderEventKind.CREATED, OrderEventKind.PAID):
-        return _hold_or_commit(event, now_ms)
+        return _hold_or_commit(event, now_ms, note)
     if event.kind is OrderEventKind.CANCELLED:
-        return _move(event, ReservationAction.RELEASE, now_ms)
+        return _move(event, ReservationAction.RELEASE, now_ms, note=note)
     if event.kind is OrderEventKind.SHIPPED:
         return _move(event, ReservationAction.SHIP, now_ms)
     return _restock_return(event, now_ms)
@@ -97,7 +107,7 @@ def _shop(event: OrderEvent) -> str:
     return f"{event.platform}:{event.shop}"
 
 
-def _hold_or_commit(event: OrderEvent, now_ms: int) -> dict:
+def _hold_or_commit(event: OrderEvent, now_ms: int, note: ShownNote) -> dict:
     rid = reservation_id_for(event)
     wants_commit = event.kind is OrderEventKind.PAID or event.paid
     if not wants_commit:
@@ -107,7 +117,7 @@ def _hold_or_commit(event: OrderEvent, now_ms: int) -> dict:
         resolution = resolve_order_lines(event.platform, event.shop, event.lines)
         if resolution.lines and not resolution.unmapped:
             try:
-                return _reserve_order(event, now_ms, resolution, existing=None, wants_commit=False,
+                return _reserve_order(event, now_ms, resolution, note, existing=None, wants_commit=False,
                                       if_exists="raise")
             except reservations.ReservationExists:
                 pass
@@ -117,7 +127,7 @@ def _hold_or_commit(event: OrderEvent, now_ms: int) -> dict:
         # order cannot be reserved under it, and that reservation is not the order's to change.
         resolution = resolve_order_lines(event.platform, event.shop, event.lines)
         return _needs_attention(event, resolution.lines, now_ms,
-                                f"reservation {rid} was made by {existing.source}, not by this shop")
+                                f"reservation {rid} was made by {existing.source}, not by this shop", note)
     if existing is not None:
         status = ReservationStatus(existing.status)
         if wants_commit and status is ReservationStatus.HELD:
@@ -139,10 +149,10 @@ def _hold_or_commit(event: OrderEvent, now_ms: int) -> dict:
         bus.publish(events.ORDER_UNMAPPED, [{"platform": event.platform, "shop": event.shop,
                                           "order_id": event.order_id, "unmapped": resolution.unmapped}])
         return outcome
-    return _reserve_order(event, now_ms, resolution, existing=existing, wants_commit=wants_commit)
+    return _reserve_order(event, now_ms, resolution, note, existing=existing, wants_commit=wants_commit)
 
 
-def _reserve_order(event: OrderEvent, now_ms: int, resolution, *, existing, wants_commit: bool,
+def _reserve_order(event: OrderEvent, now_ms: int, resolution, note: ShownNote, *, existing, wants_commit: bool,
                    if_exists: str = "replay") -> dict:
     """Reserve (held, or committed when paid) the order's resolved lines; `existing` is its released
     reservation to replace, or None for a new one (if it turns out to exist: recorded as applied, or
@@ -153,7 +163,7 @@ def _reserve_order(event: OrderEvent, now_ms: int, resolution, *, existing, want
     if skus > reservations.max_allocations(target):
         return _needs_attention(event, resolution.lines, now_ms,
                                 f"{skus} SKUs: one {target.value} reservation takes at most "
-                                f"{reservations.max_allocations(target)} (one DynamoDB transaction)")
+                                f"{reservations.max_allocations(target)} (one DynamoDB transaction)", note)
     request = ReservationRequest(
         reservation_id=rid, channel=f"{event.platform}:{event.shop}", lines=tuple(resolution.lines),
         fingerprint=request_fingerprint({"lines": [l.__dict__ for l in resolution.lines]}),
@@ -165,21 +175,23 @@ def _reserve_order(event: OrderEvent, now_ms: int, resolution, *, existing, want
     preempted: list[str] = []
     try:
         result = reservations.reserve(request, actor=f"{event.platform}:{event.shop}", now_ms=now_ms,
-                                      status=target, marker=marker, replaces=replaces, if_exists=if_exists)
+                                      status=target, marker=marker, replaces=replaces, if_exists=if_exists,
+                                      shown=note)
     except TooLargeForOneTransaction as too_large:
-        return _needs_attention(event, resolution.lines, now_ms, too_large.message)
+        return _needs_attention(event, resolution.lines, now_ms, too_large.message, note)
     except InsufficientStock:
         if not wants_commit:
-            return _oversold(event, request, now_ms)
+            return _oversold(event, request, now_ms, note)
         # First paid wins: the paid order may take unpaid holds of other channels (logic/preemption).
         try:
             taken = preemption.commit_taking_holds(
                 request, preemption.OrderRef(event.platform, event.shop, event.order_id),
-                actor=f"{event.platform}:{event.shop}", now_ms=now_ms, marker=marker, replaces=replaces)
+                actor=f"{event.platform}:{event.shop}", now_ms=now_ms, marker=marker, replaces=replaces,
+                shown=note)
         except TooLargeForOneTransaction as too_large:
-            return _needs_attention(event, resolution.lines, now_ms, too_large.message)
+            return _needs_attention(event, resolution.lines, now_ms, too_large.message, note)
         if taken is None:
-            return _oversold(event, request, now_ms)
+            return _oversold(event, request, now_ms, note)
         result, preempted = taken.result, [hold.reservation_id for hold in taken.preempted]
     if result.replayed:  # the reservation exists already (created by a concurrent delivery)
         return _record(event, "applied", now_ms, {**outcome_base, "reservation_status": result.reservation.status})
@@ -189,14 +201,14 @@ def _reserve_order(event: OrderEvent, now_ms: int, resolution, *, existing, want
     return {**outcome, "preempted": preempted} if preempted else outcome
 
 
-def _oversold(event: OrderEvent, request: ReservationRequest, now_ms: int) -> dict:
+def _oversold(event: OrderEvent, request: ReservationRequest, now_ms: int, note: ShownNote) -> dict:
     shortfall = reservations.shortfalls_for(request)
     marker = _marker(event, "oversold", now_ms, {"reservation_id": request.reservation_id, "shortfall": shortfall})
     try:
-        reservations.record_oversell(request, now_ms=now_ms, marker=marker, shortfall=shortfall)
+        reservations.record_oversell(request, now_ms=now_ms, marker=marker, shortfall=shortfall, shown=note)
     except InvalidTransition:
         # The order exists in another state (e.g. released after expiry and now paid): keep the record.
-        repository.record_event(marker)
+        reservations.record_marker(marker, note)
     logger.error("oversell", extra={"event_key": event.event_key, "shortfall": shortfall})
     metrics.add_metric(name="Oversell", unit="Count", value=1)
     bus.publish(events.ORDER_OVERSOLD, [{"platform": event.platform, "shop": event.shop,
@@ -205,14 +217,14 @@ def _oversold(event: OrderEvent, request: ReservationRequest, now_ms: int) -> di
     return {"status": "oversold", "reservation_id": request.reservation_id, "shortfall": shortfall}
 
 
-def _needs_attention(event: OrderEvent, lines: list[Line], now_ms: int, reason: str) -> dict:
+def _needs_attention(event: OrderEvent, lines: list[Line], now_ms: int, reason: str, note: ShownNote) -> dict:
     """Record an order that cannot be applied: its lines kept on the record, nothing reserved, an alert
     raised (order.needs_attention); the platform is answered 200, as redelivering cannot help."""
     rid = reservation_id_for(event)
     master_lines = [{"sku": line.sku, "qty": line.qty} for line in merge_lines(lines)]
     outcome = _record(event, NEEDS_ATTENTION, now_ms, {"reservation_id": rid, "reason": reason},
                       detail={"lines": master_lines, "order_lines": [l.__dict__ for l in event.lines],
-                              "paid": event.kind is OrderEventKind.PAID or event.paid})
+                              "paid": event.kind is OrderEventKind.PAID or event.paid}, note=note)
     logger.error("order needs attention", extra={"event_key": event.event_key, "reason": reason})
     metrics.add_metric(name="OrderNeedsAttention", unit="Count", value=1)
     bus.publish(events.ORDER_NEEDS_ATTENTION, [{"platform": event.platform, "shop": event.shop,
@@ -227,13 +239,13 @@ class _ReleasedMeanwhile(Exception):
 
 
 def _move(event: OrderEvent, action: ReservationAction, now_ms: int, allow_expired: bool = False,
-          raise_if_released: bool = False) -> dict:
+          raise_if_released: bool = False, note: ShownNote | None = None) -> dict:
     rid = reservation_id_for(event)
     marker = _marker(event, "applied", now_ms, {"reservation_id": rid, "action": action.value})
     try:
         reservation = reservations.transition(rid, action, actor=_shop(event), now_ms=now_ms, marker=marker,
                                               allow_expired=allow_expired, reason=f"platform {event.kind.value}",
-                                              source=_shop(event))
+                                              source=_shop(event), shown=note)
     except NotFound:
         return _record(event, "skipped", now_ms, {"reservation_id": rid, "reason": "no reservation for order"})
     except InvalidTransition as exc:

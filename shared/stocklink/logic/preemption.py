@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from stocklink import bus, events, time_budget
 from stocklink.domain.preemption import Hold, choose_holds
@@ -44,6 +45,9 @@ from stocklink.store.models import InboundEvent, Reservation
 from stocklink.store.transactions import MAX_TRANSACTION_ITEMS, StockOp, StockTransaction, TransactionRefused
 from stocklink.time import iso_now
 
+if TYPE_CHECKING:
+    from stocklink.store.sync_models import ShownNote
+
 HOLDS_EXAMINED = 400    # active holds read per attempt, latest expiry (newest) first
 
 
@@ -66,13 +70,14 @@ class Taken:
 
 def commit_taking_holds(request: ReservationRequest, order: OrderRef, *, actor: str, now_ms: int,
                         marker: InboundEvent | None,
-                        replaces: ReservationStatus | None = None) -> Taken | None:
+                        replaces: ReservationStatus | None = None,
+                        shown: ShownNote | None = None) -> Taken | None:
     """Commit the paid order `request`, taking unpaid holds of other channels for what the pool lacks.
 
     None when no choice of holds covers it (or its transaction would exceed DynamoDB's item limit): the
     caller records the oversell. errors.Busy when the chosen holds or the stock kept changing under it
     until the time budget ran out. The marker's outcome names the holds taken, so a replayed webhook
-    answers them too."""
+    answers them too. `shown`: the order's note of what its listings may still sell, written with it."""
     lines = merge_lines(list(request.lines))
     skus = [line.sku for line in lines]
     outcome = dict(marker.outcome or {}) if marker is not None else {}
@@ -114,6 +119,8 @@ def commit_taking_holds(request: ReservationRequest, order: OrderRef, *, actor: 
             txn.stock(StockOp(allocation.sku, allocation.warehouse_id, Movement.COMMIT, allocation.qty))
         if txn.size > MAX_TRANSACTION_ITEMS:
             return None
+        if shown is not None:
+            txn.note_shown(shown)
         try:
             txn.commit()
         except TransactionRefused as refused:

@@ -40,7 +40,8 @@ def create(body: PurchaseOrderIn, *, actor: str, now_ms: int) -> dict:
     po_id = body.po_id or f"PO-{dt.datetime.fromtimestamp(now_ms / 1000, dt.UTC):%Y%m%d}-{uuid.uuid4().hex[:6].upper()}"
     document = {
         "po_id": po_id, "supplier_id": body.supplier_id, "warehouse_id": body.warehouse_id,
-        "currency": body.currency or supplier.get("currency"), "status": PoStatus.DRAFT.value, "note": body.note, "eta": None,
+        "currency": body.currency or supplier.get("currency"), "status": PoStatus.DRAFT.value, "note": body.note,
+        "eta": None,
         "created_at": now_ms, "created_by": actor,
         "lines": [{"line": n, "sku": line.sku, "qty": line.qty,
                    "unit_price": (line.unit_price if line.unit_price is not None

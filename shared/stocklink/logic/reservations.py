@@ -7,6 +7,7 @@ transactions that open and end them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from stocklink.domain.stock import (
     TRANSITION_MOVEMENT,
@@ -31,6 +32,9 @@ from stocklink.store import repository
 from stocklink.store.models import AllocationMap, InboundEvent, LineMap, Reservation
 from stocklink.store.transactions import (MAX_TRANSACTION_ITEMS, StockOp, StockTransaction, TransactionRefused,
                                           moved)
+
+if TYPE_CHECKING:   # a platform order's note; the storefront's functions never import the sync models
+    from stocklink.store.sync_models import ShownNote
 
 # A reservation is one transaction: the reservation item, one more fixed item (a platform order's event
 # marker, or a storefront owner's open-hold count) and per allocation (SKU x warehouse) its counter update
@@ -80,10 +84,11 @@ class ReservationExists(Exception):
 def reserve(request: ReservationRequest, *, actor: str, now_ms: int,
             status: ReservationStatus = ReservationStatus.HELD, marker: InboundEvent | None = None,
             replaces: ReservationStatus | None = None, if_exists: str = "replay",
-            open_holds_limit: int | None = None) -> ReserveResult:
+            open_holds_limit: int | None = None, shown: ShownNote | None = None) -> ReserveResult:
     """Reserve every line or nothing. `replaces`: overwrite an existing reservation in that status
     (a paid platform order re-reserving after its hold was released). A storefront hold with an
     owner counts toward its owner's open holds, refused (TooManyRequests) at `open_holds_limit` if given.
+    `shown`: a platform order's note of what its listings may still sell, written with its transaction.
     TooLargeForOneTransaction (nothing written) when it would draw on more stock items than fit.
 
     The reservation is not looked up first (a new one is the common case): the transaction's condition
@@ -115,6 +120,8 @@ def reserve(request: ReservationRequest, *, actor: str, now_ms: int,
             txn.stock(StockOp(allocation.sku, allocation.warehouse_id, Movement.RESERVE, allocation.qty))
             if status is ReservationStatus.COMMITTED:
                 txn.stock(StockOp(allocation.sku, allocation.warehouse_id, Movement.COMMIT, allocation.qty))
+        if shown is not None:
+            txn.note_shown(shown)
         try:
             txn.commit()
         except TransactionRefused as refused:
@@ -166,8 +173,9 @@ def _snapshots_after(items: dict[str, list], plan: list[Allocation], status: Res
 
 
 def record_oversell(request: ReservationRequest, *, now_ms: int, marker: InboundEvent | None,
-                    shortfall: list[dict]) -> Reservation:
-    """Keep a platform order the pool could not cover: lines and shortfall recorded, ledger untouched."""
+                    shortfall: list[dict], shown: ShownNote | None = None) -> Reservation:
+    """Keep a platform order the pool could not cover: lines and shortfall recorded, ledger untouched
+    (`shown`: as reserve's)."""
     reservation = Reservation(
         request.reservation_id, channel=request.channel, status=ReservationStatus.OVERSOLD.value,
         lines=[LineMap(sku=line.sku, qty=line.qty) for line in request.lines], allocations=[],
@@ -178,6 +186,8 @@ def record_oversell(request: ReservationRequest, *, now_ms: int, marker: Inbound
     txn.put_reservation(reservation)
     if marker is not None:
         txn.put_marker(marker)
+    if shown is not None:
+        txn.note_shown(shown)
     try:
         txn.commit()
     except TransactionRefused as refused:
@@ -190,7 +200,8 @@ def record_oversell(request: ReservationRequest, *, now_ms: int, marker: Inbound
 def transition(reservation_id: str, action: ReservationAction, *, actor: str, now_ms: int,
                marker: InboundEvent | None = None, allow_expired: bool = False,
                only_if_expired: bool = False, reason: str | None = None, source: str | None = None,
-               staff_action: dict | None = None, current: Reservation | None = None) -> Reservation:
+               staff_action: dict | None = None, current: Reservation | None = None,
+               shown: ShownNote | None = None) -> Reservation:
     """Move a reservation along; a repeated action that already happened returns it unchanged.
 
     `only_if_expired` is the sweep's guard: it releases a hold only while it is still held and expired,
@@ -199,6 +210,7 @@ def transition(reservation_id: str, action: ReservationAction, *, actor: str, no
     `current`: the reservation as the caller just read it, decided on without reading it again (the
     transaction's status condition still guards it; a refusal reads it afresh). The reservation returned
     is the one read with this transaction's changes applied (store.transactions.moved), not read back.
+    `shown`: a platform order's note of what its listings may still sell, written with the marker.
     """
     for _attempt in range(_TRANSITION_ATTEMPTS):
         reservation, current = current or repository.get_reservation(reservation_id), None
@@ -212,7 +224,7 @@ def transition(reservation_id: str, action: ReservationAction, *, actor: str, no
             return reservation
         if is_same_transition_done(status, action):
             if marker is not None:
-                _record_marker_only(marker)
+                record_marker(marker, shown)
             return reservation
         target = next_status(status, action, expired=expired and not allow_expired)
         txn = StockTransaction(actor=actor, source=f"{reservation.source}:{reservation_id}", reason=reason,
@@ -220,6 +232,8 @@ def transition(reservation_id: str, action: ReservationAction, *, actor: str, no
         txn.move_reservation(reservation_id, status, target, reason, staff_action)
         if marker is not None:
             txn.put_marker(marker)
+        if shown is not None:
+            txn.note_shown(shown)
         if counts_toward_open_holds(reservation):
             txn.uncount_open_hold(reservation.owner)
         movement = TRANSITION_MOVEMENT[action]
@@ -348,9 +362,22 @@ def replay(existing: Reservation, request: ReservationRequest) -> ReserveResult:
     return ReserveResult(existing, replayed=True)
 
 
-def _record_marker_only(marker: InboundEvent) -> None:
-    if not repository.record_event(marker):
-        raise DuplicateEvent(marker.event_key)
+def record_marker(marker: InboundEvent, shown: ShownNote | None = None) -> None:
+    """Record a business event that changes no stock (DuplicateEvent if it was recorded before): its marker
+    alone, or with a platform order's note of what its listings may still sell in one transaction."""
+    if shown is None or not shown.changes:
+        if not repository.record_event(marker):
+            raise DuplicateEvent(marker.event_key)
+        return
+    txn = StockTransaction(actor="system", source=marker.event_key, reason=None, now_ms=shown.now_ms)
+    txn.put_marker(marker)
+    txn.note_shown(shown)
+    try:
+        txn.commit()
+    except TransactionRefused as refused:
+        if refused.duplicate:
+            raise DuplicateEvent(marker.event_key) from refused
+        raise
 
 
 def shortfalls_for(request: ReservationRequest) -> list[dict]:

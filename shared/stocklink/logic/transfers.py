@@ -47,7 +47,8 @@ def create(body: TransferIn, *, actor: str, now_ms: int) -> dict:
     require_warehouse(body.from_warehouse)
     require_warehouse(body.to_warehouse)
     require_skus(line.sku for line in body.lines)
-    transfer_id = body.transfer_id or f"TR-{dt.datetime.fromtimestamp(now_ms / 1000, dt.UTC):%Y%m%d}-{uuid.uuid4().hex[:6].upper()}"
+    day = dt.datetime.fromtimestamp(now_ms / 1000, dt.UTC)
+    transfer_id = body.transfer_id or f"TR-{day:%Y%m%d}-{uuid.uuid4().hex[:6].upper()}"
     lane = store.lanes().get((body.from_warehouse, body.to_warehouse)) or {}
     document = {"transfer_id": transfer_id, "from_warehouse": body.from_warehouse, "to_warehouse": body.to_warehouse,
                 "status": TransferStatus.DRAFT.value, "note": body.note, "created_at": now_ms, "created_by": actor,
@@ -121,8 +122,9 @@ def receive(transfer_id: str, body: TransferReceiveIn, *, actor: str, now_ms: in
             if arrival.lost:
                 txn.stock(StockOp(arrival.sku, destination, Movement.TRANSIT_DROP, arrival.lost), source=ref,
                           reason=f"lost in transfer: {arrival.loss_reason}")
-            inbound_store.include_inbound(txn, arrival.sku, destination, ref, qty_before=arrival.received + arrival.lost,
-                                          qty_after=0, eta=None, detail={}, now_ms=now_ms)
+            inbound_store.include_inbound(txn, arrival.sku, destination, ref,
+                                          qty_before=arrival.received + arrival.lost, qty_after=0, eta=None,
+                                          detail={}, now_ms=now_ms)
         by_line = {a.line: a for a in plan}
         updated = _moved(document, TransferStatus.RECEIVED, actor, now_ms, body.note)
         updated["lines"] = [{**line, "received": by_line[line["line"]].received, "lost": by_line[line["line"]].lost,

@@ -147,8 +147,14 @@ LAST_UNITS_PK = "LAST_UNITS"          # sk <sku>: the SKU's at-risk flag and the
 LAST_UNITS_POLICY = "LAST_UNITS_POLICY"   # sk "global": the last-units policy (domain.last_units.RiskPolicy)
 
 
+SYNC_PREFIX = "SYNC#"
+# The attributes an order's note of what a listing may still sell writes on its SYNC# item (sync_models.ShownNote),
+# and all that webhook_ingest may write there (infra/constructs/functions.py): keys, shown, updated_at, recent_sales.
+SHOWN_NOTE_ATTRIBUTES = ("pk", "sk", "shown", "updated_at", "recent_sales")
+
+
 def sync_pk(platform: str, shop: str) -> str:
-    return f"SYNC#{platform}#{shop}"
+    return f"{SYNC_PREFIX}{platform}#{shop}"
 
 
 def read_back_pk(platform: str, shop: str) -> str:

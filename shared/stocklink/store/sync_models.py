@@ -17,6 +17,7 @@ has the catalog), with typed pynamodb models so the sync code never touches Dyna
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from pynamodb.attributes import (
@@ -360,20 +361,42 @@ def end_drain(platform: str, shop: str, listing_id: str, drain_until: int, shown
         condition=(ListingSync.drain_until == drain_until) & (ListingSync.shown == shown_now)))
 
 
+@dataclass
+class ShownNote:
+    """An order's change of what its listings may still sell (listing id -> units, logic/sync/shown.py),
+    written with the order's own transaction where it has room (StockTransaction.note_shown sets `written`
+    once that transaction committed), else apart by add_shown."""
+    platform: str
+    shop: str
+    changes: Mapping[str, int]
+    now_ms: int
+    sold: bool = True
+    written: bool = False
+
+    def updates(self) -> list[tuple[ListingSync, list]]:
+        """(item, update actions) per listing changed: the same writes add_shown makes one by one."""
+        return [(ListingSync(sync_pk(self.platform, self.shop), listing_id),
+                 _shown_actions(delta, self.now_ms, self.sold))
+                for listing_id, delta in self.changes.items() if delta]
+
+
+def _shown_actions(delta: int, now_ms: int, sold: bool) -> list:
+    """One atomic ADD (concurrent orders and pushes never lose each other's change); a sale is also appended
+    to the listing's recent sales (the last units' demand per channel)."""
+    actions = [ListingSync.shown.add(delta), ListingSync.updated_at.set(now_ms)]
+    if sold and delta < 0:
+        actions.append(ListingSync.recent_sales.set((ListingSync.recent_sales | []).append([[now_ms, -delta]])))
+    return actions
+
+
 def add_shown(platform: str, shop: str, changes: Mapping[str, int], now_ms: int, sold: bool = False) -> None:
-    """Change what listings may still sell by the given amounts (one atomic ADD each: concurrent orders
-    and pushes never lose each other's change). `sold`: the decreases are the platform's sales, also
-    appended to the listing's recent sales (the last units' demand per channel), in the same write."""
-    for listing_id, delta in changes.items():
-        if delta:
-            actions = [ListingSync.shown.add(delta), ListingSync.updated_at.set(now_ms)]
-            if sold and delta < 0:
-                actions.append(ListingSync.recent_sales.set(
-                    (ListingSync.recent_sales | []).append([[now_ms, -delta]])))
-            # ReturnValues NONE: Model.update asks for ALL_NEW, the whole item with its list of recent sales,
-            # which a webhook would parse for nothing (most of the order webhook's CPU, tests/bench/handler_profile)
-            ListingSync._get_connection().update_item(sync_pk(platform, shop), range_key=listing_id,
-                                                      actions=actions, return_values="NONE")
+    """Change what listings may still sell by the given amounts, one UpdateItem each (_shown_actions).
+    `sold`: the decreases are the platform's sales."""
+    for item, actions in ShownNote(platform, shop, changes, now_ms, sold).updates():
+        # ReturnValues NONE: Model.update asks for ALL_NEW, the whole item with its list of recent sales,
+        # which a webhook would parse for nothing (most of the order webhook's CPU, tests/bench/handler_profile)
+        ListingSync._get_connection().update_item(item.pk, range_key=item.sk, actions=actions,
+                                                  return_values="NONE")
 
 
 def trim_recent_sales(platform: str, shop: str, listing_id: str, count: int) -> None:

@@ -126,6 +126,7 @@ class StockTransaction:
     _updates: list[tuple[str, object, list, Condition | None]] = field(default_factory=list)
     _counter_moves: dict[tuple[str, str], list[StockOp]] = field(default_factory=dict)
     _open_hold_moves: dict[str, tuple[int, int | None]] = field(default_factory=dict)  # owner -> (delta, limit)
+    _shown_notes: list = field(default_factory=list)   # store.sync_models.ShownNote, written if there is room
 
     def _put(self, label: str, item, condition: Condition | None = None) -> None:
         self._puts.append((label, item, condition))
@@ -191,6 +192,13 @@ class StockTransaction:
         for allocation in hold.allocations:
             op = StockOp(allocation.sku, allocation.warehouse_id, Movement.RELEASE, int(allocation.qty))
             self.stock(op, source=f"{hold.source}:{hold.reservation_id}", reason=reason)
+
+    def note_shown(self, note) -> None:
+        """An order's note of what its listings may still sell (store.sync_models.ShownNote: one unguarded
+        update per listing), written with this transaction when it has room for it after everything else
+        (the note never counts in `size`, so it never makes a transaction too large); `note.written` says,
+        once the transaction committed, whether it was."""
+        self._shown_notes.append(note)
 
     def count_open_hold(self, owner: str, limit: int | None) -> None:
         """One more open hold for `owner`, only while it has fewer than `limit` (if any): refused
@@ -304,12 +312,18 @@ class StockTransaction:
         outlasted the time budget (nothing written either way)."""
         if self.size > MAX_TRANSACTION_ITEMS:
             raise TransactionTooLarge(self.size)
-        updates = self._updates + self._open_hold_updates() + self._counter_updates()
+        notes = [(f"shown:{item.sk}", item, actions, None)
+                 for note in self._shown_notes for item, actions in note.updates()]
+        if self.size + len(notes) > MAX_TRANSACTION_ITEMS:
+            notes = []     # no room: the caller writes them apart
+        updates = self._updates + self._open_hold_updates() + self._counter_updates() + notes
         until = time_budget.deadline()
         attempt = 0
         while True:
             try:
                 _transact_write(self._puts, updates)
+                for note in self._shown_notes:
+                    note.written = bool(notes) or not note.changes
                 return
             except TransactionRefused as refused:
                 if not refused.conflict:

@@ -15,6 +15,14 @@ from stocklink.store import sync_models
 _TAKES_UNITS = (OrderEventKind.CREATED, OrderEventKind.PAID)
 
 
+def order_note(event: OrderEvent, now_ms: int) -> sync_models.ShownNote:
+    """The note an order event writes with its own transaction when it takes units (a new order: minus its
+    units) or gives them back (a cancellation: plus): logic.orders passes it only to the transactions whose
+    outcome shown_change counts, so a replay, a payment of a hold or a skipped event writes nothing."""
+    sign = -1 if event.kind in _TAKES_UNITS else 1 if event.kind is OrderEventKind.CANCELLED else 0
+    return sync_models.ShownNote(event.platform, event.shop, _units_by_listing(event, sign), now_ms)
+
+
 def shown_change(event: OrderEvent, outcome: Mapping) -> dict[str, int]:
     """listing id → change of what it may still sell, for an order event applied now (not a replay):
     minus its units when the order first took them (a new hold, a hold paid at once, an oversell or an
@@ -23,20 +31,23 @@ def shown_change(event: OrderEvent, outcome: Mapping) -> dict[str, int]:
         return {}
     if event.kind in _TAKES_UNITS and (outcome.get("status") in ("oversold", "needs_attention")
                                        or "allocations" in outcome):
-        sign = -1
-    elif event.kind is OrderEventKind.CANCELLED and outcome.get("status") == "applied":
-        sign = 1
-    else:
-        return {}
+        return _units_by_listing(event, -1)
+    if event.kind is OrderEventKind.CANCELLED and outcome.get("status") == "applied":
+        return _units_by_listing(event, 1)
+    return {}
+
+
+def _units_by_listing(event: OrderEvent, sign: int) -> dict[str, int]:
     changes: dict[str, int] = {}
-    for line in event.lines:
+    for line in event.lines if sign else ():
         changes[line.listing_id] = changes.get(line.listing_id, 0) + sign * int(line.qty)
     return changes
 
 
 def note_order(event: OrderEvent, outcome: Mapping, now_ms: int) -> None:
-    """Record an order's effect on what its listings may still sell. Never fails the webhook: the order is
-    applied already, and reconciliation reads every listing back."""
+    """Record an order's effect on what its listings may still sell, apart from the order's transaction (one
+    that had no room for its note). Never fails the webhook: the order is applied already, and
+    reconciliation reads every listing back."""
     changes = shown_change(event, outcome)
     if not changes:
         return
