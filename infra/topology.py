@@ -285,7 +285,6 @@ FUNCTIONS: tuple[Function, ...] = (
         # events write: each chunk's idempotency marker, booked in its stock transaction
         tables={"catalog": "write", "stock": "write", "ledger": "write", "events": "write"},
         publishes_events=True, marks_dirty=True, timeout_s=120, local_workers=1,
-        reserved_concurrency=2,
     ),
     Function(
         "channel_push", "functions.channel_push.handler.handler",
