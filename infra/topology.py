@@ -271,6 +271,22 @@ FUNCTIONS: tuple[Function, ...] = (
         local_workers=1,
     ),
     Function(
+        "imports_api", "functions.imports_api.handler.handler",
+        "Imports and exports: catalogue sheets (dry run, apply, progress), sales history, template, CSV exports",
+        # catalog write: import jobs and the SKUs an apply writes; stock read: the dry run's on-hand units and
+        # the exports; forecast write: uploaded sales history; stock/ledger are written only by imports_run
+        tables={"catalog": "write", "stock": "read", "forecast": "write", "tokens": "read", "audit": "append"},
+        publishes_events=True, secrets={"api_tokens": "read"}, records_token_use=True, timeout_s=29,
+        memory_mb=1024, local_workers=1,
+    ),
+    Function(
+        "imports_run", "functions.imports_run.handler.handler",
+        "Apply a catalogue import chunk by chunk (SKUs, opening balances, accepted adjustments), continuing on the bus",
+        # events write: each chunk's idempotency marker, booked in its stock transaction
+        tables={"catalog": "write", "stock": "write", "ledger": "write", "events": "write"},
+        publishes_events=True, marks_dirty=True, timeout_s=120, local_workers=1,
+    ),
+    Function(
         "channel_push", "functions.channel_push.handler.handler",
         "On stock.changed / order.oversold: compute each listing's quantity, push changed values to platforms",
         # catalog write: sync state (last pushed qty, failures, latency samples) lives under SYNC* keys
@@ -374,6 +390,13 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/transfers/{transfer_id}/pick", "purchasing_api", "token"),
     Route("POST", "/transfers/{transfer_id}/receive", "purchasing_api", "token"),
     Route("POST", "/transfers/{transfer_id}/cancel", "purchasing_api", "token"),
+    Route("POST", "/imports/catalog", "imports_api", "token"),
+    Route("GET", "/imports/template", "imports_api", "token"),
+    Route("POST", "/imports/sales", "imports_api", "token"),
+    Route("GET", "/imports/{import_id}", "imports_api", "token"),
+    Route("POST", "/imports/{import_id}/apply", "imports_api", "token"),
+    Route("GET", "/exports/catalog", "imports_api", "token"),
+    Route("GET", "/exports/stock", "imports_api", "token"),
 )
 
 EVENT_RULES: tuple[EventRule, ...] = (
@@ -393,6 +416,7 @@ EVENT_RULES: tuple[EventRule, ...] = (
                                   max_receive_count=5, visibility_timeout_s=180)),
     EventRule("forecast-on-request", (events.FORECAST_REQUESTED,), "forecast_run"),
     EventRule("snapshots-on-request", (events.SNAPSHOT_REQUESTED,), "snapshots"),
+    EventRule("imports-on-request", (events.IMPORT_REQUESTED,), "imports_run"),
     # Queued: a flash sale's events are merged per batch (one stock read and one push per listing).
     EventRule("channel-push-on-stock", (events.STOCK_CHANGED, events.ORDER_OVERSOLD), "channel_push",
               queue=QueueDelivery(batch_size=10, max_concurrency=5, max_receive_count=5,

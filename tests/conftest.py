@@ -42,6 +42,10 @@ def _serialise_moto() -> None:
 
 
 _serialise_moto()
+from infra.local import moto_patches  # noqa: E402
+
+moto_patches.apply()                                   # the local runtime's cost-only patches (same behaviour)
+moto_patches.patch_dynamodb_transaction_backup()      # serialised above: see its docstring
 
 
 @pytest.fixture(autouse=True)

@@ -73,6 +73,19 @@ def _parser() -> argparse.ArgumentParser:
     imp_sub = imp.add_subparsers(dest="what", required=True)
     from infra.local import import_cli
     import_cli.add_arguments(imp_sub.add_parser("sales", help="daily sales history (CSV or XLSX)"))
+    from infra.local import api_cli
+    catalog = imp_sub.add_parser("catalog", help="catalogue and opening stock (CSV or XLSX): a dry run, then "
+                                                 "--apply; through the HTTP API")
+    catalog.add_argument("file", help="CSV or XLSX, headers in English or Chinese (see the README's table)")
+    api_cli.add_common(catalog)
+    catalog.add_argument("--apply", action="store_true", help="apply the dry run (default: show it only)")
+    catalog.add_argument("--accept-adjustments", default="", metavar="all|SKU@WH,...",
+                         help="with --apply: the proposed adjustments to make ('all', or keys sku@warehouse)")
+    export = sub.add_parser("export", help="the catalogue, stock or ledger to a file (CSV or XLSX)")
+    export.add_argument("what", choices=("catalog", "stock", "ledger"))
+    export.add_argument("file", help="FILE.csv or FILE.xlsx")
+    export.add_argument("--lang", choices=("en", "zh"), default="en", help="catalogue headers' language")
+    api_cli.add_common(export)
     suppliers = sub.add_parser("suppliers", help="supplier records")
     suppliers_sub = suppliers.add_subparsers(dest="what", required=True)
     migrate = suppliers_sub.add_parser("migrate", help="turn every SKU's supplier settings that name a supplier "
@@ -237,9 +250,29 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "import" and args.what == "sales":
         from infra.local import import_cli
         return import_cli.run(args)
+    if args.command == "import" and args.what == "catalog":
+        from infra.local import api_cli
+        return _api_errors(lambda: api_cli.import_catalog(args))
+    if args.command == "export":
+        from infra.local import api_cli
+        return _api_errors(lambda: api_cli.export(args))
     if args.command == "suppliers" and args.what == "migrate":
         return migrate_suppliers(args)
     return 2
+
+
+def _api_errors(run) -> int:
+    """An API refusal or an unreachable API as one line and exit 1, not a traceback."""
+    import urllib.error
+
+    from infra.local.api_cli import ApiError
+    try:
+        return run()
+    except ApiError as exc:
+        print(f"refused ({exc.status}): {exc}", file=sys.stderr)
+    except urllib.error.URLError as exc:
+        print(f"cannot reach the API: {exc.reason} (is `make run` up? else pass --api URL)", file=sys.stderr)
+    return 1
 
 
 def migrate_suppliers(args) -> int:

@@ -5,8 +5,8 @@ file is validated first: any bad row → every problem printed with its line num
 written. Otherwise the rows are summed per (sku, day) (and per warehouse / channel) and batch-written;
 the file's values replace the counters of the days it names, so importing it again changes nothing.
 
-DynamoDB endpoint: --endpoint, else $AWS_ENDPOINT_URL_DYNAMODB (what the local runtime gives its
-functions; DynamoDB Local's URL is logged at start-up), else real AWS with the usual credentials.
+It talks only to the HTTP API (POST /imports/sales, in parts under the body limit, each SKU's rows in one
+part): the local runtime's by default, a deployed stack's with --api URL --token T (infra/local/api_cli.py).
 """
 from __future__ import annotations
 
@@ -58,8 +58,8 @@ def parser(prog: str = "stocklink import sales") -> argparse.ArgumentParser:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", help="CSV or XLSX with columns sku, date, qty[, channel, warehouse]")
-    p.add_argument("--endpoint", default=None,
-                   help="DynamoDB endpoint URL (default $AWS_ENDPOINT_URL_DYNAMODB, e.g. the local runtime's)")
+    from infra.local import api_cli
+    api_cli.add_common(p)
     p.add_argument("--dry-run", action="store_true", help="validate only, write nothing")
 
 
@@ -75,8 +75,11 @@ def configure_endpoint(endpoint: str | None) -> None:
 
 def run(args, *, stderr: TextIO | None = None, stdout: TextIO | None = None,
         write: Callable | None = None, now_ms: int | None = None) -> int:
-    """`write(rows, now_ms, progress)` defaults to sales_history.import_rows (tests pass their own)."""
+    """`write(rows, now_ms, progress)` is for tests; without it the rows go through the API (api_cli)."""
     stderr, stdout = stderr or sys.stderr, stdout or sys.stdout
+    if write is None:
+        from infra.local import api_cli
+        return api_cli.import_sales(args, stderr=stderr, stdout=stdout)
     from stocklink.forecasting.importer import read_file
 
     if not os.path.isfile(args.file):
@@ -99,9 +102,6 @@ def run(args, *, stderr: TextIO | None = None, stdout: TextIO | None = None,
     if args.dry_run:
         print(f"{len(result.rows)} rows for {skus} SKUs are valid (dry run: nothing written)", file=stdout)
         return 0
-    if write is None:
-        configure_endpoint(args.endpoint)
-        from stocklink.logic.sales_history import import_rows as write
     if now_ms is None:
         now_ms = int(time.time() * 1000)
     bar = ProgressBar(stderr, "writing")

@@ -73,3 +73,38 @@ def _patch_sqs_clock() -> None:
     sqs_models.unix_time_millis = fast_unix_time_millis
     if not hasattr(sqs_models.camelcase_to_underscores, "cache_info"):
         sqs_models.camelcase_to_underscores = functools.lru_cache(maxsize=256)(sqs_models.camelcase_to_underscores)
+
+
+def patch_dynamodb_transaction_backup() -> None:
+    """moto's TransactWriteItems backs up (deep-copies) the whole table once per item of the transaction, not
+    once per table: a 99-item transaction on a table of n items copied it 99 times, O(items x n). A catalogue
+    import's chunks (99 items each, into a growing ledger) took minutes and gigabytes in the in-process tests.
+    Here each table is copied once per transaction; the backup restored on a failure is the same state.
+    Callers serialise moto (tests/conftest.py), so swapping the module's `copy` for the call is safe."""
+    import types
+
+    from moto.dynamodb import models
+
+    if getattr(models.DynamoDBBackend.transact_write_items, "_copies_once", False):
+        return
+    original = models.DynamoDBBackend.transact_write_items
+    real_copy = models.copy
+
+    def transact_write_items(self, transact_items):
+        copies: dict[int, object] = {}
+
+        def deepcopy(obj, *args, **kwargs):
+            if isinstance(obj, models.Table):
+                if id(obj) not in copies:
+                    copies[id(obj)] = real_copy.deepcopy(obj, *args, **kwargs)
+                return copies[id(obj)]
+            return real_copy.deepcopy(obj, *args, **kwargs)
+
+        models.copy = types.SimpleNamespace(deepcopy=deepcopy, copy=real_copy.copy)
+        try:
+            return original(self, transact_items)
+        finally:
+            models.copy = real_copy
+
+    transact_write_items._copies_once = True
+    models.DynamoDBBackend.transact_write_items = transact_write_items

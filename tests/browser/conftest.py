@@ -100,9 +100,8 @@ def _seed_sales_and_suppliers(runtime, api, folder: Path) -> None:
                                for sku, base in (("DEMO-001", 8), ("DEMO-002", 5)) for d in range(120) if d % 7 != 3]
     sales = folder / "sales.csv"
     sales.write_text("\n".join(rows) + "\n")
-    subprocess.run([sys.executable, "-m", "infra.local.cli", "import", "sales", str(sales), "--endpoint",
-                    f"http://127.0.0.1:{runtime.ddb_port()}"], cwd=REPO_ROOT, check=True, capture_output=True,
-                   timeout=120)
+    subprocess.run([sys.executable, "-m", "infra.local.cli", "import", "sales", str(sales), "--api", runtime.url,
+                    "--token", runtime.token], cwd=REPO_ROOT, check=True, capture_output=True, timeout=120)
     api.call("PUT", "/skus/DEMO-001/supplier", {"supplier": "Acme Textiles", "lead_time_days": 12, "moq": 48,
                                                 "case_pack": 12, "price_breaks": [{"min_qty": 1, "unit_cost": 4.2},
                                                                                   {"min_qty": 240, "unit_cost": 3.6}]})

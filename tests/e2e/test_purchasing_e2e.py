@@ -56,9 +56,9 @@ def test_from_suggestion_to_shelf(local_runtime, tmp_path):
     sales = tmp_path / "sales.csv"
     sales.write_text("sku,date,qty\n" + "".join(f"{sku},{yesterday - dt.timedelta(days=d)},{9 + d % 3}\n"
                                                  for d in range(120)))
-    subprocess.run([sys.executable, "-m", "infra.local.cli", "import", "sales", str(sales), "--endpoint",
-                    f"http://127.0.0.1:{local_runtime.ddb_port()}"], cwd=REPO_ROOT, check=True, capture_output=True,
-                   timeout=120)
+    subprocess.run([sys.executable, "-m", "infra.local.cli", "import", "sales", str(sales), "--api",
+                    local_runtime.url, "--token", local_runtime.token], cwd=REPO_ROOT, check=True,
+                   capture_output=True, timeout=120)
     api("PUT", f"/suppliers/{supplier}", {"name": "Acme", "currency": "CNY", "lead_time_days": 12})
     api("PUT", f"/suppliers/{supplier}/quotes/{sku}", {"price_breaks": [{"min_qty": 50, "unit_price": 8.0}],
                                                       "case_pack": 50})

@@ -106,16 +106,18 @@ def test_the_audit_trail_is_append_only_for_every_function():
     """No function may change or delete audit entries: the API functions append, staff_api also reads."""
     modes = {spec.name: spec.tables.get("audit") for spec in topology.FUNCTIONS if "audit" in spec.tables}
     assert modes == {"staff_api": "read+append", "alerts_api": "append", "forecast_api": "append",
-                     "reports_api": "append", "purchasing_api": "append"}
+                     "reports_api": "append", "purchasing_api": "append",
+                     "imports_api": "append"}
 
 
 def test_only_staff_api_writes_tokens_and_every_token_reader_records_use_only():
     """POST/DELETE /tokens live on staff_api; the other API functions read tokens and may set last_used_at."""
     modes = {spec.name: spec.tables.get("tokens") for spec in topology.FUNCTIONS if "tokens" in spec.tables}
     assert modes == {"staff_api": "write", "storefront_api": "read", "alerts_api": "read", "forecast_api": "read",
-                     "reports_api": "read", "purchasing_api": "read"}
+                     "reports_api": "read", "purchasing_api": "read",
+                     "imports_api": "read"}
     assert {spec.name for spec in topology.FUNCTIONS if spec.records_token_use} == {
-        "storefront_api", "alerts_api", "forecast_api", "reports_api", "purchasing_api"}
+        "storefront_api", "alerts_api", "forecast_api", "reports_api", "purchasing_api", "imports_api"}
     token_functions = {r.function for r in topology.ROUTES if r.path.startswith("/tokens")}
     assert token_functions == {"staff_api"}
     # every function that checks Bearer tokens can look up hashed ones
@@ -239,7 +241,8 @@ def test_shop_credentials_and_api_tokens_are_never_readable_by_one_function(synt
     assert {name for name, groups in readers.items() if "shops" in groups} == {
         "webhook_ingest", "reconcile", "channel_push"}
     assert {name for name, groups in readers.items() if "api_tokens" in groups} == {
-        "staff_api", "storefront_api", "alerts_api", "forecast_api", "reports_api", "purchasing_api"}
+        "staff_api", "storefront_api", "alerts_api", "forecast_api", "reports_api", "purchasing_api",
+        "imports_api"}
     assert secret_grants(synth, topology.function("staff_api"))["shops"] == SECRET_WRITE
 
 
@@ -516,8 +519,10 @@ def test_the_alert_tick_watches_the_dead_letter_queues_of_every_queued_rule(synt
 
 def test_the_stack_stays_well_inside_cloudformations_500_resources(with_waf):
     """Every route used to add an invoke permission too: with the purchasing routes the stack with the WAF
-    reached 502 resources and could not deploy. One grant per API function, scoped to this API, keeps room."""
-    assert len(with_waf.resources) <= 450, len(with_waf.resources)
+    reached 502 resources and could not deploy. One grant per API function, scoped to this API, keeps room.
+    The imports and exports (7 routes, 2 functions) took it from ~430 to ~470: the next features need the API
+    or the functions in a nested stack before this headroom is gone."""
+    assert len(with_waf.resources) <= 475, len(with_waf.resources)
     api_grants = [p["Properties"] for p in with_waf.of_type("AWS::Lambda::Permission").values()
                   if p["Properties"]["Principal"] == "apigateway.amazonaws.com"]
     functions = {json.dumps(p["FunctionName"], sort_keys=True) for p in api_grants}

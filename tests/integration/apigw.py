@@ -78,6 +78,9 @@ class ApiClient:
         headers = dict(response.get("headers") or {})
         headers.update({name: values[-1] for name, values in (response.get("multiValueHeaders") or {}).items()
                         if values})
+        content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+        if content_type.startswith("text/csv"):      # a CSV answer: its text under "csv"
+            return Answer(response["statusCode"], {"csv": text}, headers)
         return Answer(response["statusCode"], json.loads(text), headers)
 
     def get(self, path, **kw):

@@ -119,6 +119,13 @@ MATRIX = {
     ("POST", "/transfers/{transfer_id}/pick"): "staff",
     ("POST", "/transfers/{transfer_id}/receive"): "staff",
     ("POST", "/transfers/{transfer_id}/cancel"): "staff",
+    ("POST", "/imports/catalog"): "staff",
+    ("GET", "/imports/template"): "read",
+    ("POST", "/imports/sales"): "staff",
+    ("GET", "/imports/{import_id}"): "read",
+    ("POST", "/imports/{import_id}/apply"): "staff",
+    ("GET", "/exports/catalog"): "read",
+    ("GET", "/exports/stock"): "read",
 }
 
 

@@ -9,7 +9,7 @@ from infra.local.cli import _parser
 
 
 def _args(path, dry_run=False):
-    return SimpleNamespace(file=str(path), endpoint=None, dry_run=dry_run)
+    return SimpleNamespace(file=str(path), api="http://127.0.0.1:9", token=None, dry_run=dry_run)
 
 
 class Recorder:
@@ -87,8 +87,8 @@ def test_progress_bar_draws_partial_and_final_state():
 
 
 def test_cli_has_import_sales_subcommand(tmp_path):
-    args = _parser().parse_args(["import", "sales", "x.csv", "--endpoint", "http://127.0.0.1:8000"])
-    assert (args.command, args.what, args.file, args.endpoint) == ("import", "sales", "x.csv",
-                                                                  "http://127.0.0.1:8000")
+    args = _parser().parse_args(["import", "sales", "x.csv", "--api", "https://api.example", "--token", "t"])
+    assert (args.command, args.what, args.file, args.api, args.token) == ("import", "sales", "x.csv",
+                                                                          "https://api.example", "t")
     missing = import_cli.run(_args(tmp_path / "none.csv"), stderr=io.StringIO(), stdout=io.StringIO())
     assert missing == 2

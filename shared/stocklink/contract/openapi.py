@@ -99,16 +99,20 @@ def _operation(op: Op, model_refs: dict[type[BaseModel], dict], components: dict
         "security": [{"bearer": []}] if op.group else [], "x-stocklink-roles": allowed,
         "parameters": parameters,
         "responses": {str(code): {"description": SUCCESS_TEXT[code],
-                                  "content": _json(_response_schema(schema, components))}
+                                  "content": {op.produces: {"schema": _response_schema(schema, components)}}}
                       for code, schema in op.ok.items()},
     }
+    if op.produces != "application/json" and any(q.name == "cursor" for q in op.query):
+        # a page of a non-JSON answer names the next page in a header
+        doc["responses"]["200"]["headers"] = {"X-Next-Cursor": {
+            "description": "`cursor` of the next page; absent on the last", "schema": {"type": "string"}}}
     for code in _error_statuses(op):
         doc["responses"][str(code)] = {"description": ERROR_TEXT[code], "content": _json(ERROR_REF)}
     if op.body is not None:
         schema = model_refs[op.body] if isinstance(op.body, type) else _response_schema(op.body, components)
-        content = _json(schema)
+        content = {op.body_type: {"schema": schema}}
         if op.example is not None:
-            content["application/json"]["example"] = op.example
+            content[op.body_type]["example"] = op.example
         doc["requestBody"] = {"required": True, "content": content}
     return doc
 

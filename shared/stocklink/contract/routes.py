@@ -37,6 +37,8 @@ class Op:
     errors: tuple[int, ...] = ()                   # statuses beyond those every route of its kind gets
     params: dict[str, dict[str, Any]] = field(default_factory=dict)   # path parameter schema overrides
     example: dict[str, Any] | None = None          # a request body that works on the README's walkthrough data
+    body_type: str = "application/json"             # the request body's media type (CSV uploads: text/csv)
+    produces: str = "application/json"              # the success answer's media type (CSV exports: text/csv)
 
 
 def _lazy(module: str, name: str):
@@ -211,6 +213,42 @@ def operations() -> tuple[Op, ...]:
                         empty_is_absent=True), *PAGED)),
         Op("POST", "/reports/snapshots/run", "staff", "Take today's snapshot now", {202: s.SNAPSHOT_RUN}),
         *_purchasing_operations(),
+        *_import_operations(),
+    )
+
+
+def _import_operations() -> tuple[Op, ...]:
+    csv_body = {"type": "string", "description": "CSV text (UTF-8 or GB18030), header row first; at most 1 MiB"}
+    csv_text = {"type": "string", "description": "CSV text (UTF-8 with BOM)"}
+    lang = Param("lang", {"enum": ["en", "zh"], "default": "en"}, description="header language",
+                 empty_is_absent=True)
+    part = {"type": "integer", "minimum": 1, "maximum": 200}
+    return (
+        Op("POST", "/imports/catalog", "staff",
+           "Upload a catalogue sheet (or one part of it): a dry run of what it would create and change, nothing "
+           "written", {201: s.IMPORT_JOB, 202: s.IMPORT_JOB}, csv_body, body_type="text/csv", errors=(404, 409),
+           query=(Param("parts", part, description="how many parts the file is sent in (default 1)",
+                        empty_is_absent=True),
+                  Param("part", part, description="which part this is (default 1)", empty_is_absent=True),
+                  Param("import_id", {"type": "string", "maxLength": 64}, description="parts after the first: "
+                        "the import_id the first part answered", empty_is_absent=True),
+                  Param("first_line", {"type": "integer", "minimum": 2, "maximum": 100_000_000},
+                        description="the file's line number of this part's first data row (default 2)",
+                        empty_is_absent=True))),
+        Op("GET", "/imports/template", "staff_read", "A catalogue sheet to fill in (CSV)", {200: csv_text},
+           query=(lang,), produces="text/csv"),
+        Op("POST", "/imports/sales", "staff", "Upload daily sales history (CSV: sku, date, qty[, channel, "
+           "warehouse]); all rows or none", {200: s.SALES_IMPORT}, csv_body, body_type="text/csv"),
+        Op("GET", "/imports/{import_id}", "staff_read", "An import: its dry run, errors and apply progress",
+           {200: s.IMPORT_JOB}),
+        Op("POST", "/imports/{import_id}/apply", "staff",
+           "Apply a dry run (continues in the background; progress at GET /imports/{import_id})",
+           {202: s.IMPORT_JOB, 200: s.IMPORT_JOB}, _lazy("stocklink.logic.imports", "ApplyIn"), errors=(409,),
+           example={"accept_adjustments": "all"}),
+        Op("GET", "/exports/catalog", "staff_read", "The catalogue in the import's columns (CSV, a page of SKUs; "
+           "X-Next-Cursor names the next)", {200: csv_text}, query=(lang, *PAGED), produces="text/csv"),
+        Op("GET", "/exports/stock", "staff_read", "Every stock item (CSV: sku, warehouse, qty, reserved, "
+           "available, in_transit)", {200: csv_text}, produces="text/csv"),
     )
 
 

@@ -249,3 +249,11 @@ TRANSFER_SUGGESTION = obj({"sku": STR, "from_warehouse": STR, "to_warehouse": ST
                            "donor_days_of_cover_after": nullable(NUM), "lane_configured": BOOL})
 TRANSFER_SUGGESTIONS = obj({"as_of": STR, "donor_days": NUM, "demand_days": INT,
                             "suggestions": array(TRANSFER_SUGGESTION)})
+
+_IMPORT_ERROR = obj({"line": INT, "message": STR})
+IMPORT_JOB = obj({"import_id": STR, "status": {"enum": ["receiving", "invalid", "ready", "applying", "applied"]},
+                  "parts": INT, "parts_received": INT,
+                  "progress": obj({"chunks": INT, "chunks_done": INT, "percent": NUM}), "refused": array(OBJ)},
+                 {"rows": INT, "summary": OBJ, "preview": OBJ, "error_count": INT, "errors": array(_IMPORT_ERROR),
+                  "accept_adjustments": {}, "created_by": STR, "created_at": INT})
+SALES_IMPORT = obj({"rows": INT, "skus": INT, "counters": INT})

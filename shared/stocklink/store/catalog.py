@@ -71,6 +71,14 @@ def put_sku(sku: str, data: dict, now_ms: int) -> dict | None:
     return put_catalog(keys.SKU, sku, data, now_ms)
 
 
+def put_skus(docs: list[dict], now_ms: int) -> None:
+    """Store SKU documents (replacing those there) in BatchWriteItem requests of 25; no audit `before`."""
+    with CatalogItem.batch_write() as batch:
+        for doc in docs:
+            _skus.forget(doc["sku"])
+            batch.save(CatalogItem(keys.SKU, doc["sku"], data=doc, updated_at=now_ms))
+
+
 def skus_page(limit: int, cursor: str | None, keep: Callable[[dict], bool] | None = None) -> paging.Page:
     """SKU documents in SKU order, `limit` at a time; with `keep`, only those it accepts (a page then reads
     at most paging.MAX_EXAMINED SKUs before it answers, its cursor continuing after the last one read)."""
