@@ -170,13 +170,29 @@ def _all_items():
     return list(ForecastItem.scan())
 
 
+class _InProcessApi:
+    """The CLI's Api, answered by the imports function in this process (as `stocklink import sales` would be)."""
+
+    def __init__(self):
+        from functions.imports_api.handler import handler
+        from tests.integration.conftest import STAFF_TOKEN
+        self.client = ApiClient(handler, STAFF_TOKEN)
+
+    def json(self, method: str, path: str, *, query=None, body=None, content_type="application/json") -> dict:
+        from infra.local.api_cli import ApiError
+        answer = self.client.call(method, path, raw=body, query=query, headers={"Content-Type": content_type})
+        if answer.status >= 400:
+            raise ApiError(answer.status, answer.body)
+        return answer.body
+
+
 def test_import_with_a_bad_row_writes_nothing_then_good_file_imports_idempotently(aws, tmp_path, capsys):
-    from infra.local import import_cli
+    from infra.local import api_cli
 
     bad = tmp_path / "bad.csv"
     bad.write_text("sku,date,qty,channel,warehouse\nA,2025-05-01,3,shopify,wh-a\nA,2025-13-01,2,,\nB,2025-05-01,-1,,\n")
-    args = SimpleNamespace(file=str(bad), endpoint=None, dry_run=False)
-    assert import_cli.run(args) == 1
+    args = SimpleNamespace(file=str(bad), dry_run=False)
+    assert api_cli.import_sales(args, api=_InProcessApi()) == 1
     err = capsys.readouterr().err
     assert f"{bad}:3: date '2025-13-01'" in err and f"{bad}:4: qty" in err and "nothing was imported" in err
     assert _all_items() == []
@@ -185,7 +201,7 @@ def test_import_with_a_bad_row_writes_nothing_then_good_file_imports_idempotentl
     good.write_text("sku,date,qty,channel,warehouse\nA,2025-05-01,3,shopify,wh-a\nA,2025-05-01,2,tiktok,wh-a\n"
                     "B,2025-05-02,1,,\n")
     for _ in range(2):
-        assert import_cli.run(SimpleNamespace(file=str(good), endpoint=None, dry_run=False)) == 0
+        assert api_cli.import_sales(SimpleNamespace(file=str(good), dry_run=False), api=_InProcessApi()) == 0
         assert counter("SALES#A", "2025-05-01") == 5
         assert counter("SALESW#A#wh-a", "2025-05-01") == 5
         assert counter("SALESC#A#shopify", "2025-05-01") == 3
