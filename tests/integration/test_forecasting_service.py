@@ -186,14 +186,16 @@ class _InProcessApi:
         return answer.body
 
 
-def test_import_with_a_bad_row_writes_nothing_then_good_file_imports_idempotently(aws, tmp_path, capsys):
+def test_import_with_a_bad_row_writes_nothing_then_good_file_imports_idempotently(aws, tmp_path):
+    import io
+
     from infra.local import api_cli
 
     bad = tmp_path / "bad.csv"
     bad.write_text("sku,date,qty,channel,warehouse\nA,2025-05-01,3,shopify,wh-a\nA,2025-13-01,2,,\nB,2025-05-01,-1,,\n")
-    args = SimpleNamespace(file=str(bad), dry_run=False)
-    assert api_cli.import_sales(args, api=_InProcessApi()) == 1
-    err = capsys.readouterr().err
+    args, err, out = SimpleNamespace(file=str(bad), dry_run=False), io.StringIO(), io.StringIO()
+    assert api_cli.import_sales(args, api=_InProcessApi(), stderr=err, stdout=out) == 1
+    err = err.getvalue()
     assert f"{bad}:3: date '2025-13-01'" in err and f"{bad}:4: qty" in err and "nothing was imported" in err
     assert _all_items() == []
 
@@ -201,13 +203,14 @@ def test_import_with_a_bad_row_writes_nothing_then_good_file_imports_idempotentl
     good.write_text("sku,date,qty,channel,warehouse\nA,2025-05-01,3,shopify,wh-a\nA,2025-05-01,2,tiktok,wh-a\n"
                     "B,2025-05-02,1,,\n")
     for _ in range(2):
-        assert api_cli.import_sales(SimpleNamespace(file=str(good), dry_run=False), api=_InProcessApi()) == 0
+        assert api_cli.import_sales(SimpleNamespace(file=str(good), dry_run=False), api=_InProcessApi(),
+                                    stderr=io.StringIO(), stdout=out) == 0
         assert counter("SALES#A", "2025-05-01") == 5
         assert counter("SALESW#A#wh-a", "2025-05-01") == 5
         assert counter("SALESC#A#shopify", "2025-05-01") == 3
         assert counter("SALESC#A#tiktok", "2025-05-01") == 2
         assert counter("SALES#B", "2025-05-02") == 1
-    assert "imported 3 rows for 2 SKUs" in capsys.readouterr().out
+    assert "imported 3 rows for 2 SKUs" in out.getvalue()
 
 
 # --- supplier settings, forecast runs, replenishment ---------------------------------------------
