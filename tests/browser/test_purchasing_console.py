@@ -115,6 +115,7 @@ def test_a_suggestion_becomes_a_purchase_order_that_is_shipped_received_exported
     settle(console)
     console.get_by_role("heading", name=f"Purchase order {po_id}").wait_for()
     printed = console.locator(f"[data-print='{po_id}']")
+    printed.locator("tbody tr td").first.wait_for()          # the lines render after the heading
     row = printed.locator("tbody tr").first.locator("td").all_inner_texts()
     line = done["lines"][0]
     assert row[:3] == [str(line["line"]), line["sku"], f"{line['qty']:,}"]

@@ -70,7 +70,9 @@ class Figures:
                 f"again, {time.monotonic() - self.started:.1f} s")
 
     def share_in_range(self) -> bool:
-        return 0.3 <= self.injector.injected / self.injector.calls <= 0.5
+        # the injector's own calibration (30-50 % meant), not the product's: in bursts the share also depends on
+        # how the pool spreads calls over threads, which a loaded CI run moves by a few points
+        return 0.25 <= self.injector.injected / self.injector.calls <= 0.55
 
 
 def _as_answered(figures: Figures, call) -> str:
