@@ -25,6 +25,15 @@ def _iso_date(value: str | None) -> str | None:
         raise ValueError("an ISO date, YYYY-MM-DD") from None
 
 
+def _one_line_per_sku(lines: list) -> list:
+    """A PO or a transfer names each SKU once (one transaction may touch a stock item once)."""
+    skus = [line.sku for line in lines]
+    repeated = sorted({sku for sku in skus if skus.count(sku) > 1})
+    if repeated:
+        raise ValueError(f"one line per SKU: {', '.join(repeated)} repeated")
+    return lines
+
+
 class PoLineIn(_Strict):
     sku: Identifier
     qty: PositiveQty
@@ -47,12 +56,8 @@ class PurchaseOrderIn(_Strict):
 
     @field_validator("lines")
     @classmethod
-    def _one_line_per_sku(cls, lines: list[PoLineIn]) -> list[PoLineIn]:
-        skus = [line.sku for line in lines]
-        repeated = sorted({s for s in skus if skus.count(s) > 1})
-        if repeated:
-            raise ValueError(f"one line per SKU: {', '.join(repeated)} repeated")
-        return lines
+    def _lines_distinct(cls, lines: list) -> list:
+        return _one_line_per_sku(lines)
 
 
 class PoFromSuggestionsIn(_Strict):
@@ -124,12 +129,8 @@ class TransferIn(_Strict):
 
     @field_validator("lines")
     @classmethod
-    def _one_line_per_sku(cls, lines: list[TransferLineIn]) -> list[TransferLineIn]:
-        skus = [line.sku for line in lines]
-        repeated = sorted({s for s in skus if skus.count(s) > 1})
-        if repeated:
-            raise ValueError(f"one line per SKU: {', '.join(repeated)} repeated")
-        return lines
+    def _lines_distinct(cls, lines: list) -> list:
+        return _one_line_per_sku(lines)
 
 
 class TransferReceiveLineIn(_Strict):

@@ -61,20 +61,22 @@ def _inbound_key(sku: str, warehouse_id: str, source: str) -> tuple[str, str]:
     return f"INBOUND#{sku}", f"{warehouse_id}#{source}"
 
 
-def get_po(po_id: str) -> tuple[dict, int] | None:
-    """(document, version) of a PO, strongly consistent: what a change is decided on."""
+# --- versioned documents: a PO (PO#<id> / PO) and a transfer (TR#<id> / TR, store/transfers.py) --------------
+
+def get_document(pk: str, sk: str) -> tuple[dict, int] | None:
+    """(document, version), strongly consistent: what a change is decided on."""
     try:
-        item = PurchasingItem.get(_po_pk(po_id), "PO", consistent_read=True)
+        item = PurchasingItem.get(pk, sk, consistent_read=True)
     except DoesNotExist:
         return None
     return {**item.data, "status": item.status}, int(item.version)
 
 
-def create_po(po_id: str, document: dict, now_ms: int) -> bool:
-    """Write a new PO; False when the id is taken (nothing written)."""
-    item = PurchasingItem(_po_pk(po_id), "PO", data={k: v for k, v in document.items() if k != "status"},
-                          status=document["status"], version=1, list_key=PO_LIST,
-                          list_sort=f"{now_ms:013d}#{po_id}", updated_at=now_ms)
+def create_document(pk: str, sk: str, list_key: str, doc_id: str, document: dict, now_ms: int) -> bool:
+    """Write a new document, listed newest first under `list_key`; False when the id is taken (nothing written)."""
+    item = PurchasingItem(pk, sk, data={k: v for k, v in document.items() if k != "status"},
+                          status=document["status"], version=1, list_key=list_key,
+                          list_sort=f"{now_ms:013d}#{doc_id}", updated_at=now_ms)
     try:
         item.save(condition=PurchasingItem.pk.does_not_exist())
     except PutError as exc:
@@ -84,14 +86,35 @@ def create_po(po_id: str, document: dict, now_ms: int) -> bool:
     return True
 
 
-def include_po_change(txn: StockTransaction, po_id: str, document: dict, version: int, now_ms: int) -> None:
-    """The PO's new document in `txn`, only if nobody changed it since `version` was read
-    (TransactionRefused naming PO_LABEL otherwise: read again and decide again)."""
-    data = {k: v for k, v in document.items() if k != "status"}
-    txn.include_update(PO_LABEL, PurchasingItem(_po_pk(po_id), "PO"), [
-        PurchasingItem.data.set(data), PurchasingItem.status.set(document["status"]),
-        PurchasingItem.version.set(version + 1), PurchasingItem.updated_at.set(now_ms),
+def include_document_change(txn: StockTransaction, label: str, pk: str, sk: str, document: dict, version: int,
+                            now_ms: int) -> None:
+    """The new document in `txn`, only if nobody changed it since `version` was read (TransactionRefused
+    naming `label` otherwise: read again and decide again)."""
+    txn.include_update(label, PurchasingItem(pk, sk), [
+        PurchasingItem.data.set({k: v for k, v in document.items() if k != "status"}),
+        PurchasingItem.status.set(document["status"]), PurchasingItem.version.set(version + 1),
+        PurchasingItem.updated_at.set(now_ms),
     ], PurchasingItem.version == version)
+
+
+def document_page(list_key: str, limit: int, cursor: str | None, status: str | None = None) -> paging.Page:
+    """Documents of one list, newest first, optionally of one status."""
+    keep = (lambda item: item.status == status) if status else None
+    page = paging.query_page(PurchasingItem, list_key, limit=limit, cursor=cursor, index=PurchasingItem.by_list,
+                             keep=keep, scan_index_forward=False)
+    return paging.Page([{**item.data, "status": item.status} for item in page.items], page.next)
+
+
+def get_po(po_id: str) -> tuple[dict, int] | None:
+    return get_document(_po_pk(po_id), "PO")
+
+
+def create_po(po_id: str, document: dict, now_ms: int) -> bool:
+    return create_document(_po_pk(po_id), "PO", PO_LIST, po_id, document, now_ms)
+
+
+def include_po_change(txn: StockTransaction, po_id: str, document: dict, version: int, now_ms: int) -> None:
+    include_document_change(txn, PO_LABEL, _po_pk(po_id), "PO", document, version, now_ms)
 
 
 def include_receipt_marker(txn: StockTransaction, po_id: str, reference: str, booked: dict, now_ms: int) -> None:
@@ -141,11 +164,7 @@ def all_inbound() -> list[dict]:
 
 
 def po_page(limit: int, cursor: str | None, status: str | None = None) -> paging.Page:
-    """POs newest first, optionally of one status."""
-    keep = (lambda item: item.status == status) if status else None
-    page = paging.query_page(PurchasingItem, PO_LIST, limit=limit, cursor=cursor, index=PurchasingItem.by_list,
-                             keep=keep, scan_index_forward=False)
-    return paging.Page([{**item.data, "status": item.status} for item in page.items], page.next)
+    return document_page(PO_LIST, limit, cursor, status)
 
 
 def open_pos() -> list[dict]:

@@ -8,11 +8,10 @@ as the counters, so planning sees a transfer's arrival like a shipment's.
 """
 from __future__ import annotations
 
-from pynamodb.exceptions import DoesNotExist, PutError
-
 from stocklink.store import paging
-from stocklink.store.models import is_conditional_failure
-from stocklink.store.purchasing import PurchasingItem
+from stocklink.store.purchasing import (
+    PurchasingItem, create_document, document_page, get_document, include_document_change,
+)
 from stocklink.store.transactions import StockTransaction
 
 TR_LIST = "TR"
@@ -25,42 +24,20 @@ def _pk(transfer_id: str) -> str:
 
 
 def get_transfer(transfer_id: str) -> tuple[dict, int] | None:
-    try:
-        item = PurchasingItem.get(_pk(transfer_id), "TR", consistent_read=True)
-    except DoesNotExist:
-        return None
-    return {**item.data, "status": item.status}, int(item.version)
+    return get_document(_pk(transfer_id), "TR")
 
 
 def create_transfer(transfer_id: str, document: dict, now_ms: int) -> bool:
-    item = PurchasingItem(_pk(transfer_id), "TR", data={k: v for k, v in document.items() if k != "status"},
-                          status=document["status"], version=1, list_key=TR_LIST,
-                          list_sort=f"{now_ms:013d}#{transfer_id}", updated_at=now_ms)
-    try:
-        item.save(condition=PurchasingItem.pk.does_not_exist())
-    except PutError as exc:
-        if is_conditional_failure(exc):
-            return False
-        raise
-    return True
+    return create_document(_pk(transfer_id), "TR", TR_LIST, transfer_id, document, now_ms)
 
 
 def include_transfer_change(txn: StockTransaction, transfer_id: str, document: dict, version: int,
                             now_ms: int) -> None:
-    """The transfer's new document in `txn`, only if unchanged since `version` (else TransactionRefused
-    naming TR_LABEL)."""
-    txn.include_update(TR_LABEL, PurchasingItem(_pk(transfer_id), "TR"), [
-        PurchasingItem.data.set({k: v for k, v in document.items() if k != "status"}),
-        PurchasingItem.status.set(document["status"]), PurchasingItem.version.set(version + 1),
-        PurchasingItem.updated_at.set(now_ms),
-    ], PurchasingItem.version == version)
+    include_document_change(txn, TR_LABEL, _pk(transfer_id), "TR", document, version, now_ms)
 
 
 def transfer_page(limit: int, cursor: str | None, status: str | None = None) -> paging.Page:
-    keep = (lambda item: item.status == status) if status else None
-    page = paging.query_page(PurchasingItem, TR_LIST, limit=limit, cursor=cursor, index=PurchasingItem.by_list,
-                             keep=keep, scan_index_forward=False)
-    return paging.Page([{**item.data, "status": item.status} for item in page.items], page.next)
+    return document_page(TR_LIST, limit, cursor, status)
 
 
 def put_lane(from_warehouse: str, to_warehouse: str, data: dict, now_ms: int) -> None:
