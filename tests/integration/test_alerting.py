@@ -53,7 +53,6 @@ def topic(aws, monkeypatch):
     monkeypatch.setenv("NOTIFY_RETRY_BASE_DELAY", "0.001")
     settings.cache_clear()
     notifications.reset_clients()
-    notify.reset_caches()
     yield Topic(arn)
     settings.cache_clear()
     notifications.reset_clients()

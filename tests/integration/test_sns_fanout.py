@@ -166,6 +166,25 @@ def test_signed_dingtalk_and_feishu_receive_correct_payloads_once(alerts_api, al
     assert chat.dead_letters() == []
 
 
+def test_a_subscription_made_after_the_last_alert_receives_the_next_one(alerts_api, alert_fn, topic, receiver):
+    """The notify container stays warm between alerts; a chat group added in between is not missed
+    (a container-wide cache of subscriptions once dropped alerts for 30 s after a subscription)."""
+    chat = ChatQueue(topic, max_receive_count=3)
+    assert as_admin(alerts_api).put("/subscriptions/first", {
+        "protocol": "wecom", "endpoint": f"{receiver.url}/first?key=k1"}).status == 200
+    _raise_ledger_mismatch(alert_fn, sku="SKU-1")
+    chat.run()
+    assert len(receiver.to("/first")) == 1
+
+    assert as_admin(alerts_api).put("/subscriptions/second", {
+        "protocol": "wecom", "endpoint": f"{receiver.url}/second?key=k2"}).status == 200
+    _raise_ledger_mismatch(alert_fn, sku="SKU-2")
+    chat.run()
+    (post,) = receiver.to("/second")
+    assert "SKU-2" in json.dumps(post["body"])
+    assert len(receiver.to("/first")) == 2
+
+
 def _last_alert(alert_fn):
     from stocklink.logic.alerting.views import list_alerts
     from stocklink.store.alert_models import get_state

@@ -14,20 +14,12 @@ from stocklink.config import settings
 from stocklink.logic.alerting import seams, subscriptions
 from stocklink.observability import logger, metrics
 from stocklink.store import alert_models as store
-from stocklink.ttl_cache import TtlCache
 
 SENT_TTL_S = 14 * 24 * 3600
-CHAT_CACHE_SECONDS = 30
-_chat_subscriptions = TtlCache(CHAT_CACHE_SECONDS, clock=lambda: seams.monotonic())
 
 
 class DeliveryFailed(Exception):
     pass
-
-
-def reset_caches() -> None:
-    """Forget the cached chat subscriptions (a test's fresh container)."""
-    _chat_subscriptions.forget()
 
 
 def matches(policy_json: str, attributes: Mapping[str, str]) -> bool:
@@ -47,11 +39,11 @@ def matches(policy_json: str, attributes: Mapping[str, str]) -> bool:
     return True
 
 
-def chat_subscriptions(fresh: bool = False) -> list[dict]:
-    if fresh:
-        _chat_subscriptions.forget()
-    return _chat_subscriptions.get("chat", lambda: [d for d in store.subscriptions()
-                                                    if d.get("protocol") in subscriptions.CHAT_PROTOCOLS])
+def chat_subscriptions() -> list[dict]:
+    """Read fresh for every batch, never cached across invocations: a subscription made a second before
+    an alert must receive it (a container-wide cache lost such alerts), and alerts are rare enough that
+    one read per batch costs nothing."""
+    return [d for d in store.subscriptions() if d.get("protocol") in subscriptions.CHAT_PROTOCOLS]
 
 
 def parse_sns_envelope(body: str) -> tuple[Alert, dict[str, str]]:
@@ -67,11 +59,13 @@ def parse_sns_envelope(body: str) -> tuple[Alert, dict[str, str]]:
     return alert, attrs
 
 
-def notify_message(body: str, now_ms: int, *, send: chat.Transport | None = None,
+def notify_message(body: str, now_ms: int, *, targets: list[dict] | None = None,
+                   send: chat.Transport | None = None,
                    sleep: Callable[[float], None] | None = None,
                    clock_ms: Callable[[], int] | None = None) -> dict:
     """Deliver one SNS message to every matching chat subscription not yet delivered to.
     Raises DeliveryFailed when any target is still undelivered (the queue redelivers; then its DLQ).
+    `targets`: the chat subscriptions read for this batch (read now when not given).
     `send`, `sleep`, `clock_ms`: default to seams' (looked up now, so a patched seam applies)."""
     alert, attrs = parse_sns_envelope(body)
     send = seams.send if send is None else send
@@ -80,7 +74,7 @@ def notify_message(body: str, now_ms: int, *, send: chat.Transport | None = None
     base = settings().notify_retry_base_delay
     policy = chat.RetryPolicy(base_delay=base, max_delay=30 * base, max_total_wait=max(0.0, 60 * base))
     delivered, skipped, failed = [], [], []
-    for sub in chat_subscriptions():
+    for sub in chat_subscriptions() if targets is None else targets:
         if not matches(sub.get("filter_policy", "{}"), attrs):
             continue
         if store.was_delivered(alert.id, sub["id"]):
