@@ -97,6 +97,27 @@ def test_prices_and_costs_must_be_finite(staff):
     assert staff.put("/skus/TEE-RED-M", {"name": "Red tee M", "price": 19.9}).status == 200
 
 
+def test_a_sku_read_edited_and_written_back_keeps_barcode_supplier_and_components(staff):
+    """PUT replaces the record: every field the catalogue import writes must round-trip through GET + PUT."""
+    assert staff.put("/skus/TEE-RED-S", {"name": "Red tee S"}).status == 200
+    full = {"name": "Red tee M", "price": 19.9, "unit_cost": 7.5, "category": "tees", "barcode": "6901234567892",
+            "supplier": "sup-a", "components": [{"sku": "TEE-RED-S", "qty": 2}]}
+    assert staff.put("/skus/TEE-PACK", full).status == 200
+    listed = {s["sku"]: s for s in staff.get("/skus", query={"q": "TEE-PACK"}).body["skus"]}
+    edited = {k: v for k, v in listed["TEE-PACK"].items() if k in full} | {"name": "Red tee pack of 2"}
+    assert staff.put("/skus/TEE-PACK", edited).status == 200
+    again = {s["sku"]: s for s in staff.get("/skus", query={"q": "TEE-PACK"}).body["skus"]}["TEE-PACK"]
+    assert again["barcode"] == "6901234567892" and again["supplier"] == "sup-a"
+    assert again["components"] == [{"sku": "TEE-RED-S", "qty": 2}] and again["name"] == "Red tee pack of 2"
+
+    for bad in ({"components": [{"sku": "NOPE", "qty": 1}]}, {"components": [{"sku": "TEE-PACK", "qty": 1}]},
+                {"components": [{"sku": "TEE-RED-S", "qty": 1}, {"sku": "TEE-RED-S", "qty": 2}]},
+                {"barcode": "69 01"}, {"components": []}):
+        answer = staff.put("/skus/TEE-PACK", {"name": "x", **bad})
+        assert answer.status == 400, (bad, answer.body)
+    assert {s["sku"]: s for s in staff.get("/skus", query={"q": "TEE-PACK"}).body["skus"]}["TEE-PACK"] == again
+
+
 def test_supplier_price_breaks_must_be_finite():
     from pydantic import ValidationError
 

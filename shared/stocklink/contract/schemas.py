@@ -47,7 +47,9 @@ ERROR = obj({"error": {"type": "string", "description": "machine-readable code, 
 HEALTH = obj({"status": {"const": "ok"}})
 LINE = obj({"sku": STR, "qty": INT})
 WAREHOUSE = obj({"warehouse_id": STR, "name": STR, "region": STR, "priority": INT})
-SKU = obj({"sku": STR, "name": STR}, {"price": nullable(NUM), "unit_cost": nullable(NUM), "category": nullable(STR)})
+SKU = obj({"sku": STR, "name": STR}, {"price": nullable(NUM), "unit_cost": nullable(NUM), "category": nullable(STR),
+                                      "barcode": nullable(STR), "supplier": nullable(STR),
+                                      "components": array(LINE)})
 _LEVELS = {"on_hand": INT, "reserved": INT, "available": INT, "in_transit": INT}
 STOCK_VIEW = obj({"sku": STR, "warehouses": array(obj({"warehouse_id": STR, **_LEVELS})), "totals": obj(_LEVELS)})
 RECEIPT = obj({"warehouse_id": STR, "reference": STR, "lines": array(LINE), "duplicate": BOOL})

@@ -31,11 +31,28 @@ class WarehouseIn(_Strict):
 Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
+class ComponentIn(_Strict):
+    sku: Identifier
+    qty: PositiveQty = 1
+
+
 class SkuIn(_Strict):
+    """The whole SKU record (PUT replaces it): every field the catalogue import writes is here, so reading a
+    SKU, changing its name and writing it back keeps its barcode, supplier and bundle components."""
     name: Annotated[str, StringConstraints(min_length=1, max_length=300)]
     price: Money | None = None
     unit_cost: Money | None = None
     category: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    barcode: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9\-]{1,64}$")] | None = None
+    supplier: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    components: Annotated[list[ComponentIn], Field(min_length=1, max_length=20)] | None = None
+
+    @field_validator("components")
+    @classmethod
+    def _one_line_per_component(cls, components):
+        if components is not None and len({c.sku for c in components}) != len(components):
+            raise ValueError("each component SKU once")
+        return components
 
 
 class LineIn(_Strict):
@@ -85,11 +102,6 @@ class ShopIn(BaseModel):
     model_config = ConfigDict(extra="allow")
     api_base_url: Annotated[str, StringConstraints(max_length=500)] | None = None
     max_calls_per_second: Annotated[float, Field(gt=0, le=100)] | None = None
-
-
-class ComponentIn(_Strict):
-    sku: Identifier
-    qty: PositiveQty = 1
 
 
 class ListingIn(_Strict):

@@ -36,6 +36,12 @@ def list_warehouses(page: PageRequest) -> dict:
 
 def put_sku(sku: str, body: SkuIn, now_ms: int) -> dict:
     data = {"sku": sku, **body.model_dump(exclude_none=True)}
+    named = [c["sku"] for c in data.get("components", [])]
+    if sku in named:
+        raise ValidationFailed("components: a bundle cannot contain itself", field="components")
+    unknown = sorted(set(named) - set(store.skus_now(named))) if named else []
+    if unknown:
+        raise ValidationFailed(f"components: unknown SKU(s) {', '.join(unknown[:5])}", field="components")
     audit.note_before(store.put_sku(sku, data, now_ms))
     return data
 
