@@ -14,7 +14,7 @@ import argparse
 import os
 import sys
 import time
-from typing import Callable, TextIO
+from typing import TextIO
 
 MAX_PRINTED_ERRORS = 50
 
@@ -73,44 +73,10 @@ def configure_endpoint(endpoint: str | None) -> None:
             os.environ.setdefault(key, value)
 
 
-def run(args, *, stderr: TextIO | None = None, stdout: TextIO | None = None,
-        write: Callable | None = None, now_ms: int | None = None) -> int:
-    """`write(rows, now_ms, progress)` is for tests; without it the rows go through the API (api_cli)."""
-    stderr, stdout = stderr or sys.stderr, stdout or sys.stdout
-    if write is None:
-        from infra.local import api_cli
-        return api_cli.import_sales(args, stderr=stderr, stdout=stdout)
-    from stocklink.forecasting.importer import read_file
-
-    if not os.path.isfile(args.file):
-        print(f"{args.file}: no such file", file=stderr)
-        return 2
-    bar = ProgressBar(stderr, "reading")
-    try:
-        result = read_file(args.file, progress=bar)
-    finally:
-        bar.close()
-    if not result.ok:
-        for err in result.errors[:MAX_PRINTED_ERRORS]:
-            print(f"{args.file}:{err.line}: {err.message}", file=stderr)
-        more = result.error_count - min(len(result.errors), MAX_PRINTED_ERRORS)
-        if more > 0:
-            print(f"... and {more} more", file=stderr)
-        print(f"{result.error_count} error(s); nothing was imported", file=stderr)
-        return 1
-    skus = len({r.sku for r in result.rows})
-    if args.dry_run:
-        print(f"{len(result.rows)} rows for {skus} SKUs are valid (dry run: nothing written)", file=stdout)
-        return 0
-    if now_ms is None:
-        now_ms = int(time.time() * 1000)
-    bar = ProgressBar(stderr, "writing")
-    try:
-        outcome = write(result.rows, now_ms, bar)
-    finally:
-        bar.close()
-    print(f"imported {len(result.rows)} rows for {skus} SKUs ({outcome['counters']} daily counters)", file=stdout)
-    return 0
+def run(args, *, stderr: TextIO | None = None, stdout: TextIO | None = None, api=None) -> int:
+    """Validate the whole file, then send it through the HTTP API (api_cli.import_sales); `api` for tests."""
+    from infra.local import api_cli
+    return api_cli.import_sales(args, api=api, stderr=stderr or sys.stderr, stdout=stdout or sys.stdout)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,12 +13,15 @@ def _args(path, dry_run=False):
 
 
 class Recorder:
+    """The HTTP API as api_cli.Api speaks to it: records each CSV part POSTed to /imports/sales."""
+
     def __init__(self):
         self.calls = []
 
-    def __call__(self, rows, now_ms, progress):
+    def json(self, method, path, *, body=None, content_type=None, **kw):
+        assert (method, path, content_type) == ("POST", "/imports/sales", "text/csv")
+        rows = body.decode().splitlines()[1:]
         self.calls.append(rows)
-        progress(len(rows), len(rows))
         return {"counters": len(rows)}
 
 
@@ -26,7 +29,7 @@ def test_bad_rows_print_line_numbers_and_nothing_is_written(tmp_path):
     f = tmp_path / "sales.csv"
     f.write_text('sku,date,qty\nA,2025-01-01,1\n,2025-01-02,1\nA,"2025-01-03\n",x\nA,01/02/2025,2\n')
     err, out, write = io.StringIO(), io.StringIO(), Recorder()
-    assert import_cli.run(_args(f), stderr=err, stdout=out, write=write, now_ms=0) == 1
+    assert import_cli.run(_args(f), stderr=err, stdout=out, api=write) == 1
     text = err.getvalue()
     assert f"{f}:3: sku is empty" in text
     assert f"{f}:4:" in text and "qty 'x' is not a number" in text
@@ -39,7 +42,7 @@ def test_missing_column_is_reported_on_the_header_line(tmp_path):
     f = tmp_path / "sales.csv"
     f.write_text("sku,day,qty\nA,2025-01-01,1\n")
     err = io.StringIO()
-    assert import_cli.run(_args(f), stderr=err, stdout=io.StringIO(), write=Recorder(), now_ms=0) == 1
+    assert import_cli.run(_args(f), stderr=err, stdout=io.StringIO(), api=Recorder()) == 1
     assert f"{f}:1: header is missing column(s): date" in err.getvalue()
 
 
@@ -48,13 +51,17 @@ def test_good_file_shows_progress_and_writes_every_row(tmp_path):
     f.write_text("sku,date,qty,channel\n" + "".join(f"S{i % 7},2025-01-{1 + i % 28:02d},{i % 5},web\n"
                                                     for i in range(12_000)))
     err, out, write = io.StringIO(), io.StringIO(), Recorder()
-    assert import_cli.run(_args(f), stderr=err, stdout=out, write=write, now_ms=0) == 0
-    (rows,) = write.calls
-    assert len(rows) == 12_000 and rows[0].channel == "web"
+    assert import_cli.run(_args(f), stderr=err, stdout=out, api=write) == 0
+    rows = [row for part in write.calls for row in part]
+    assert len(rows) == 12_000 and all(row.endswith(",web,") for row in rows)
+    # each SKU's rows travel in one part (the API replaces a (sku, day)'s counter with the part's sum)
+    for part in write.calls:
+        assert not {r.split(",")[0] for r in part} & {r.split(",")[0] for other in write.calls if other is not part
+                                                         for r in other}
     progress = err.getvalue()
     assert "reading [" in progress and "writing [" in progress and progress.count("100.0%") == 2
     assert "\r" in progress and progress.endswith("\n")
-    assert "imported 12000 rows for 7 SKUs" in out.getvalue()
+    assert "imported 12000 rows for 7 SKUs" in out.getvalue(), out.getvalue()
 
 
 def test_xlsx_errors_and_dry_run(tmp_path):
@@ -68,12 +75,12 @@ def test_xlsx_errors_and_dry_run(tmp_path):
     f = tmp_path / "sales.xlsx"
     wb.save(f)
     err = io.StringIO()
-    assert import_cli.run(_args(f), stderr=err, stdout=io.StringIO(), write=Recorder(), now_ms=0) == 1
+    assert import_cli.run(_args(f), stderr=err, stdout=io.StringIO(), api=Recorder()) == 1
     assert f"{f}:3: qty -2 is negative" in err.getvalue()
     ws.delete_rows(3)
     wb.save(f)
     out = io.StringIO()
-    assert import_cli.run(_args(f, dry_run=True), stderr=io.StringIO(), stdout=out, write=None, now_ms=0) == 0
+    assert import_cli.run(_args(f, dry_run=True), stderr=io.StringIO(), stdout=out, api=Recorder()) == 0
     assert "1 rows for 1 SKUs are valid (dry run" in out.getvalue()
 
 
