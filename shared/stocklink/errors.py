@@ -75,6 +75,12 @@ class AlreadyExists(StockLinkError):
     status, code = 409, "already_exists"
 
 
+class LastAdmin(StockLinkError):
+    """Revoking this token would leave no admin token: nobody could make or revoke tokens any more."""
+
+    status, code = 409, "last_admin"
+
+
 class TooManyRequests(StockLinkError):
     """A per-token limit is reached; nothing was written."""
 

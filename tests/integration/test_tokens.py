@@ -271,3 +271,16 @@ def test_me_names_the_caller_and_its_roles_and_nothing_else(admin):
     assert as_token(admin, BUYER_TOKEN).get("/me").body["roles"] == ["buyer"]
     assert as_token(admin, STOREFRONT_TOKEN).get("/me").body["roles"] == ["storefront"]
     assert as_token(admin, "no-such-token").get("/me").status == 401
+
+
+def test_the_last_admin_token_cannot_be_revoked(admin):
+    """Without an admin token nobody could make or revoke tokens again: the last one is refused (409)."""
+    ops = as_token(admin, admin.post("/tokens", {"name": "ops", "roles": ["admin"]}).body["token"])
+    assert ops.delete("/tokens/root").status == 200                  # the secret's admin, retired
+    refused = ops.delete("/tokens/ops")
+    assert refused.status == 409 and refused.body["error"] == "last_admin", refused.body
+    assert ops.get("/tokens").status == 200                          # still works, still listed
+    assert "ops" in {t["name"] for t in ops.get("/tokens").body["tokens"]}
+    assert ops.post("/tokens", {"name": "ops-2", "roles": ["admin", "staff"]}).status == 201
+    assert ops.delete("/tokens/ops").status == 200                   # another admin exists now
+    assert as_token(admin, "x").delete("/tokens/ops-2").status == 401

@@ -197,7 +197,7 @@ def operations() -> tuple[Op, ...]:
            {200: s.obj({"name": s.STR, "roles": s.array(s.STR)})}),
         Op("GET", "/tokens", "admin", "API tokens (names, roles, use; never the token)",
            {200: s.page("tokens", s.TOKEN)}, query=PAGED),
-        Op("DELETE", "/tokens/{name}", "admin", "Revoke a token, or retire the bootstrap one", {200: s.REVOKED}),
+        Op("DELETE", "/tokens/{name}", "admin", "Revoke a token, or retire the bootstrap one", {200: s.REVOKED}, errors=(404, 409)),
         Op("GET", "/audit", "admin", "The audit trail of staff and admin writes, newest first",
            {200: s.page("entries", s.AUDIT_ENTRY)},
            query=(Param("actor", s.STR, description="only this token name's writes", empty_is_absent=True),

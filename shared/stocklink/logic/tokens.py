@@ -4,7 +4,7 @@ from __future__ import annotations
 from stocklink import auth
 from stocklink.domain.requests import TokenIn
 from stocklink.domain.tokens import new_token, token_hash
-from stocklink.errors import AlreadyExists, NotFound
+from stocklink.errors import AlreadyExists, LastAdmin, NotFound
 from stocklink.logic import audit
 from stocklink.logic.paging import PageRequest
 from stocklink.store import tokens as store
@@ -36,9 +36,30 @@ def list_tokens(page: PageRequest) -> dict:
     return {"tokens": [public(record) for record in found.items], "next": found.next}
 
 
+def _admin_tokens() -> set[str]:
+    """Names of the tokens that can act as admin now: API tokens with the role, and the secret's tokens
+    with the role that are not retired."""
+    records, cursor = [], None
+    while True:
+        found = store.page(100, cursor)
+        records += found.items
+        cursor = found.next
+        if not cursor:
+            break
+    retired = {r["name"] for r in records if r["source"] == store.SOURCE_SECRET and r.get("retired_at")}
+    admins = {r["name"] for r in records if r["source"] == store.SOURCE_API and "admin" in (r.get("roles") or [])}
+    return admins | {n for n, roles in auth.secret_token_names().items() if "admin" in roles and n not in retired}
+
+
 def revoke(name: str, actor: str, now_ms: int) -> dict:
     """Delete a token made here, or retire one of the secret's (the bootstrap admin token). Either stops
-    working at once in this container and within auth.TOKEN_CACHE_SECONDS everywhere."""
+    working at once in this container and within auth.TOKEN_CACHE_SECONDS everywhere. The last admin token
+    is refused (409): without one, no token could be made or revoked again. (Two admins revoking each
+    other's tokens at the same instant can still both succeed; the bootstrap secret can then be given a
+    new token.)"""
+    admins = _admin_tokens()
+    if name in admins and admins == {name}:
+        raise LastAdmin(f"token {name} is the last admin token: create another admin token first", name=name)
     record = store.by_name(name)
     if record is not None and record["source"] == store.SOURCE_API:
         audit.note_before(public(record))
