@@ -152,3 +152,20 @@ def test_an_expired_presale_hold_is_released_by_the_sweep(shipped):
     assert released == ["o-1"]
     assert _counters()["presold"] == 0 and _counters()["available"] == 3
     _replays()
+
+
+def test_a_picked_transfer_presold_units_depend_on_cannot_be_cancelled_but_its_receipt_fills_them(stocked):
+    from stocklink.domain.purchase_requests import TransferActionIn, TransferIn, TransferReceiveIn
+    from stocklink.logic import transfers
+
+    transfers.create(TransferIn.model_validate({"transfer_id": "TR-1", "from_warehouse": "wh-b", "to_warehouse": "wh-a",
+                                                "lines": [{"sku": SKU, "qty": 3}]}), actor="staff", now_ms=NOW)
+    transfers.pick("TR-1", TransferActionIn(), actor="staff", now_ms=NOW)      # due in the lane's default days
+    _reserve("o-1", 3 + 2, presale=PresaleOrder(TODAY + dt.timedelta(days=30)))
+    with pytest.raises(PresoldInTransit):
+        transfers.cancel("TR-1", TransferActionIn(), actor="staff", now_ms=NOW + 1)
+    assert transfers.get("TR-1")["status"] == "picked"
+    transfers.receive("TR-1", TransferReceiveIn.model_validate({"lines": [{"line": 1, "received": 3}]}),
+                      actor="staff", now_ms=NOW + 2)
+    assert _counters() == {"on_hand": 6, "reserved": 5, "available": 1, "in_transit": 0, "presold": 0}
+    _replays()
