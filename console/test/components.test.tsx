@@ -63,4 +63,20 @@ describe("AllocationForm", () => {
     expect(await screen.findByText("Saved.")).toBeTruthy();
     expect(putAllocation).toHaveBeenCalledWith("tiktok", "demo", expect.objectContaining({ buffer: 3, ratio: 1, rule: "shared" }));
   });
+
+  it("turns presale on with its window, and refuses a window past a year", async () => {
+    const putAllocation = vi.fn(async (_p: string, _s: string, body: object) => ({ ...saved, ...body }));
+    withApp(<AllocationForm platform="tiktok" shop="demo" />, { allocation: vi.fn(async () => saved), putAllocation });
+    fireEvent.click(await screen.findByLabelText("Also sell stock on its way (presale)"));
+    const days = screen.getByLabelText("Arriving within (days)");
+    fireEvent.change(days, { target: { value: "400" } });
+    fireEvent.click(screen.getByText("Save"));
+    expect(await screen.findByText("A whole number of days from 0 to 365.")).toBeTruthy();
+    expect(putAllocation).not.toHaveBeenCalled();
+    fireEvent.change(days, { target: { value: "5" } });
+    fireEvent.click(screen.getByText("Save"));
+    expect(await screen.findByText("Saved.")).toBeTruthy();
+    expect(putAllocation).toHaveBeenCalledWith("tiktok", "demo",
+      expect.objectContaining({ presale: { enabled: true, within_days: 5 } }));
+  });
 });

@@ -65,6 +65,13 @@ class InvalidTransition(StockLinkError):
     status, code = 409, "invalid_transition"
 
 
+class PresoldInTransit(StockLinkError):
+    """A change would take units on their way from under presold ones (presale: each presold unit is backed by
+    one unit in transit): refused, nothing written."""
+
+    status, code = 409, "presold_in_transit"
+
+
 class PayloadTooLarge(StockLinkError):
     status, code = 413, "payload_too_large"
 

@@ -53,7 +53,7 @@ def _stock_is_exact() -> None:
     assert (int(item.on_hand), int(item.reserved), int(item.available)) == (UNITS, UNITS, 0)
     assert inventory.replay_ledger(SKU, item.warehouse_id) == {
         "on_hand": item.on_hand, "reserved": item.reserved, "available": item.available,
-        "in_transit": item.in_transit}
+        "in_transit": item.in_transit, "presold": item.presold}
 
 
 class Figures:

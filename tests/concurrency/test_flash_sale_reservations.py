@@ -39,7 +39,7 @@ def _assert_ledger_reproduces_stock(sku: str):
     for item in items:
         replayed = inventory.replay_ledger(sku, item.warehouse_id)
         assert replayed == {"on_hand": item.on_hand, "reserved": item.reserved, "available": item.available,
-                            "in_transit": item.in_transit}
+                            "in_transit": item.in_transit, "presold": item.presold}
 
 
 def test_200_concurrent_holds_against_120_units(local_tables):

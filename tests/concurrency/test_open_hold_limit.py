@@ -122,7 +122,7 @@ def test_the_count_stays_exact_when_expiry_commit_release_staff_and_preemption_r
         (item,) = repository.stock_items(sku)
         assert inventory.replay_ledger(sku, "wh-a") == {
             "on_hand": item.on_hand, "reserved": item.reserved, "available": item.available,
-            "in_transit": item.in_transit}
+            "in_transit": item.in_transit, "presold": item.presold}
 
     # exact, not merely non-negative: with 0 counted the token opens exactly its limit again
     injector.rate = 0      # the restock is set-up, not part of the race

@@ -123,7 +123,7 @@ def test_paid_orders_racing_for_held_units_never_allocate_a_unit_twice(local_tab
             assert counted == item.reserved, (sku, item.warehouse_id, counted, item.reserved)
             assert inventory.replay_ledger(sku, item.warehouse_id) == {
                 "on_hand": item.on_hand, "reserved": item.reserved, "available": item.available,
-                "in_transit": item.in_transit}
+                "in_transit": item.in_transit, "presold": item.presold}
     assert sum(item.on_hand for item in repository.stock_items(SKU)) == sum(STOCK.values())
 
     # every hold is intact or released, and released ones are accounted for

@@ -59,7 +59,7 @@ def test_receipts_and_holds_racing_on_one_sku_lose_nothing(local_tables):
     assert (int(item.on_hand), int(item.in_transit)) == (120, 0)
     assert int(item.reserved) == held and int(item.available) == 120 - held
     assert inventory.replay_ledger(SKU, "wh-a") == {"on_hand": 120, "reserved": held, "available": 120 - held,
-                                                    "in_transit": 0}
+                                                    "in_transit": 0, "presold": 0}
     po = purchasing.get("PO-R")
     assert po["status"] == "received" and po["lines"][0]["received"] == 100
     assert purchasing_store.inbound_for(SKU) == []

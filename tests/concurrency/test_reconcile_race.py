@@ -74,7 +74,7 @@ def _assert_released_once(ids: list[str], reports: list[dict], exact_report: boo
     (item,) = repository.stock_items("HOLD-1")
     assert (int(item.on_hand), int(item.reserved), int(item.available)) == (HOLDS, 0, HOLDS)
     assert inventory.replay_ledger("HOLD-1", "wh-a") == {"on_hand": HOLDS, "reserved": 0, "available": HOLDS,
-                                                         "in_transit": 0}
+                                                         "in_transit": 0, "presold": 0}
     assert all(repository.get_reservation(rid).status == "released" for rid in ids)
 
 

@@ -43,4 +43,4 @@ def test_racing_returns_of_one_order_restock_what_it_shipped_once(local_tables):
     for item in repository.stock_items(SKU):
         assert inventory.replay_ledger(SKU, item.warehouse_id) == {
             "on_hand": item.on_hand, "reserved": item.reserved, "available": item.available,
-            "in_transit": item.in_transit}
+            "in_transit": item.in_transit, "presold": item.presold}

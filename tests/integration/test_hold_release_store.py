@@ -42,7 +42,7 @@ def test_release_and_reserve_of_one_item_is_one_guarded_update_with_two_ledger_e
     assert (release.source, release.reason, release.actor) == ("storefront:web-1", "preempted by paid order "
                                                                "shopify/s/o1", "shopify:s")
     assert sorted(e.movement for e in entries) == ["commit", "receive", "release", "reserve", "reserve"]
-    assert inventory.replay_ledger("TEE-RED-M", "wh-a") == {"on_hand": 3, "reserved": 3, "available": 0, "in_transit": 0}
+    assert inventory.replay_ledger("TEE-RED-M", "wh-a") == {"on_hand": 3, "reserved": 3, "available": 0, "in_transit": 0, "presold": 0}
 
 
 def test_the_shifted_guard_still_refuses_more_than_the_release_frees(stocked, storefront):

@@ -67,7 +67,7 @@ def _ledger_replays(*skus):
     for sku in skus or (SKU,):
         for item in repository.stock_items(sku):
             assert inventory.replay_ledger(sku, item.warehouse_id) == {
-                "on_hand": item.on_hand, "reserved": item.reserved, "available": item.available, "in_transit": item.in_transit}
+                "on_hand": item.on_hand, "reserved": item.reserved, "available": item.available, "in_transit": item.in_transit, "presold": item.presold}
 
 
 def test_paid_order_takes_the_storefront_hold_of_the_last_units(shop, storefront, webhooks, aws, staff_reservations):

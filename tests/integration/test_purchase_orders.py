@@ -35,7 +35,7 @@ def _status(po_id, status, note=None):
 def _ledger_replays(sku, wh="wh-a"):
     item = next(i for i in repository.stock_items(sku) if i.warehouse_id == wh)
     assert inventory.replay_ledger(sku, wh) == {"on_hand": item.on_hand, "reserved": item.reserved,
-                                                "available": item.available, "in_transit": item.in_transit}
+                                                "available": item.available, "in_transit": item.in_transit, "presold": item.presold}
 
 
 def test_a_new_po_is_a_draft_with_its_total_and_history(po):

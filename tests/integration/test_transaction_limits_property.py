@@ -53,7 +53,7 @@ def _check_stock(model: Model) -> None:
             assert (int(item.on_hand), int(item.reserved)) == (model.received[key], model.reserved[key]), key
             assert int(item.available) == int(item.on_hand) - int(item.reserved) >= 0
             assert inventory.replay_ledger(sku, item.warehouse_id) == {
-                "on_hand": item.on_hand, "reserved": item.reserved, "available": item.available, "in_transit": item.in_transit}
+                "on_hand": item.on_hand, "reserved": item.reserved, "available": item.available, "in_transit": item.in_transit, "presold": item.presold}
 
 
 def _requested(lines) -> Counter[str]:

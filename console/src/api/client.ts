@@ -84,6 +84,8 @@ export interface Allocation {
   platform: string; shop: string; rule: "shared" | "quota" | "fixed"; buffer: number;
   buffer_mode: "static" | "dynamic"; ratio: number; minimum: number; fixed: number; min_display: number;
   max_display: number | null; sellout_threshold: number; sync: boolean; warehouses: string[] | null;
+  /** Presale (预售): also sell units on their way that arrive within `within_days` days (off by default). */
+  presale?: { enabled: boolean; within_days: number };
 }
 export interface ShopHealth {
   last_push_at: number | null; failures: number; listings: number; in_sync: number; rate_limit_use: number | null;

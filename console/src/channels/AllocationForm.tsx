@@ -77,6 +77,23 @@ export function AllocationForm({ platform, shop }: { platform: string; shop: str
         <input type="checkbox" checked={form.sync} onChange={(e) => update("sync", e.target.checked)} />
         {t("allocation.sync")}
       </label>
+      <fieldset className="presale">
+        <legend>{t("allocation.presale")}</legend>
+        <label className="check">
+          <input type="checkbox" checked={form.presale_enabled}
+                 onChange={(e) => update("presale_enabled", e.target.checked)} />
+          {t("allocation.presale_enabled")}
+        </label>
+        <div className="field">
+          <label htmlFor={id("presale_within_days")}>{t("allocation.presale_within_days")}</label>
+          <input id={id("presale_within_days")} inputMode="numeric" value={form.presale_within_days}
+                 disabled={!form.presale_enabled} onChange={(e) => update("presale_within_days", e.target.value)}
+                 aria-invalid={!!errors.presale_within_days}
+                 aria-describedby={errors.presale_within_days ? id("presale_within_days-error") : undefined} />
+          {errors.presale_within_days &&
+            <span id={id("presale_within_days-error")} className="field-error">{t(errors.presale_within_days)}</span>}
+        </div>
+      </fieldset>
       <button type="submit" disabled={busy}>{t("actions.save")}</button>
       {saved && <p role="status" className="saved">{t("allocation.saved")}</p>}
       {saveError ? <ErrorState error={saveError} /> : null}

@@ -107,11 +107,13 @@ export const zhCN: Shape<Messages> = {
     rule: "规则", buffer_mode: "缓冲方式", buffer: "缓冲（保留件数）", ratio: "库存池占比（0–1）", minimum: "最少展示",
     fixed: "固定数量", min_display: "至少展示", max_display: "至多展示（留空表示不限）", sellout_threshold: "售罄阈值",
     warehouses: "仓库（逗号分隔）", allWarehouses: "全部仓库", sync: "向该店铺推送库存", saved: "已保存。",
+    presale: "预售", presale_enabled: "在途库存也可售（预售）", presale_within_days: "到货天数以内",
     rules: { shared: "共享库存池", quota: "按比例", fixed: "固定" },
     modes: { static: "固定", dynamic: "动态" },
   },
   validation: {
     wholeNumber: "请输入 0 或更大的整数。", tooLarge: "不能超过 1,000,000。", ratio: "请输入 0 到 1 之间的数。",
+    presaleDays: "请输入 0 到 365 之间的整数天数。",
     maxBelowMin: "不能小于“至少展示”。", choose: "请从选项中选择。", required: "必填。",
     email: "请输入邮箱地址，如 ops@example.com。", phone: "请输入带国家码的手机号，如 +8613800000000。",
     https: "请输入 https:// 开头的 webhook 地址。", subscriptionId: "只能包含字母、数字、- 和 _（最多 64 个）。",

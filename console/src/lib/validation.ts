@@ -2,11 +2,12 @@
  * before sending so a person sees which field is wrong, in their language. Errors are i18n keys. */
 import type { Allocation } from "../api/client";
 
-export type AllocationForm = Record<keyof Omit<Allocation, "platform" | "shop" | "warehouses" | "sync" | "rule" | "buffer_mode">, string>
-  & { rule: string; buffer_mode: string; sync: boolean; warehouses: string };
+export type AllocationForm = Record<keyof Omit<Allocation, "platform" | "shop" | "warehouses" | "sync" | "rule" | "buffer_mode" | "presale">, string>
+  & { rule: string; buffer_mode: string; sync: boolean; warehouses: string; presale_enabled: boolean; presale_within_days: string };
 export type FieldErrors = Partial<Record<string, string>>;
 
 const MAX_UNITS = 1_000_000;
+const MAX_PRESALE_DAYS = 365;   // domain/presale.MAX_WITHIN_DAYS
 
 export function allocationToForm(a: Allocation): AllocationForm {
   return {
@@ -14,6 +15,7 @@ export function allocationToForm(a: Allocation): AllocationForm {
     minimum: String(a.minimum), fixed: String(a.fixed), min_display: String(a.min_display),
     max_display: a.max_display === null ? "" : String(a.max_display), sellout_threshold: String(a.sellout_threshold),
     sync: a.sync, warehouses: (a.warehouses ?? []).join(", "),
+    presale_enabled: a.presale?.enabled ?? false, presale_within_days: String(a.presale?.within_days ?? 7),
   };
 }
 
@@ -47,6 +49,8 @@ export function validateAllocation(form: AllocationForm):
   if (minDisplay !== null && maxDisplay !== null && !errors.max_display && maxDisplay < minDisplay) {
     errors.max_display = "validation.maxBelowMin";
   }
+  const days = form.presale_within_days.trim();
+  if (!/^\d+$/.test(days) || Number(days) > MAX_PRESALE_DAYS) errors.presale_within_days = "validation.presaleDays";
   const warehouses = form.warehouses.split(",").map((w) => w.trim()).filter(Boolean);
   if (Object.keys(errors).length) return { ok: false, errors };
   return {
@@ -55,6 +59,7 @@ export function validateAllocation(form: AllocationForm):
       rule: form.rule as Allocation["rule"], buffer: buffer!, buffer_mode: form.buffer_mode as Allocation["buffer_mode"],
       ratio, minimum: minimum!, fixed: fixed!, min_display: minDisplay!, max_display: maxDisplay,
       sellout_threshold: sellout!, sync: form.sync, warehouses: warehouses.length ? warehouses : null,
+      presale: { enabled: form.presale_enabled, within_days: Number(days) },
     },
   };
 }

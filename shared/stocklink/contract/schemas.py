@@ -51,11 +51,14 @@ SKU = obj({"sku": STR, "name": STR}, {"price": nullable(NUM), "unit_cost": nulla
                                       "barcode": nullable(STR), "supplier": nullable(STR),
                                       "components": array(LINE)})
 _LEVELS = {"on_hand": INT, "reserved": INT, "available": INT, "in_transit": INT}
-STOCK_VIEW = obj({"sku": STR, "warehouses": array(obj({"warehouse_id": STR, **_LEVELS})), "totals": obj(_LEVELS)})
+_PRESOLD = {"presold": {"type": "integer", "description": "units sold against stock in transit (presale), <= in_transit"}}
+STOCK_VIEW = obj({"sku": STR, "warehouses": array(obj({"warehouse_id": STR, **_LEVELS}, _PRESOLD)),
+                  "totals": obj(_LEVELS, _PRESOLD)})
 RECEIPT = obj({"warehouse_id": STR, "reference": STR, "lines": array(LINE), "duplicate": BOOL})
 LEDGER_ENTRY = obj({"entry_id": STR, "sku": STR, "warehouse_id": STR, "movement": STR, "qty": INT,
                     "on_hand_delta": INT, "reserved_delta": INT, "available_delta": INT, "in_transit_delta": INT,
-                    "actor": nullable(STR), "reason": nullable(STR), "source": nullable(STR), "created_at": INT})
+                    "actor": nullable(STR), "reason": nullable(STR), "source": nullable(STR), "created_at": INT},
+                   {"presold_delta": INT})
 LEDGER = obj({"sku": STR, "entries": array(LEDGER_ENTRY), "next": CURSOR})
 EVENT = obj({"event_key": STR, "kind": nullable(STR), "status": STR},
             {"received_at": {}, "platform": nullable(STR), "shop": nullable(STR), "order_id": nullable(STR),
@@ -68,7 +71,8 @@ LISTING = obj({"platform": STR, "shop": STR, "listing_id": STR,
 ALLOCATION = obj({"platform": STR, "shop": STR, "rule": {"enum": ["shared", "quota", "fixed"]},
                   "buffer": INT, "buffer_mode": {"enum": ["static", "dynamic"]}, "ratio": NUM, "minimum": INT,
                   "fixed": INT, "min_display": INT, "max_display": nullable(INT), "sellout_threshold": INT,
-                  "sync": BOOL, "warehouses": nullable(array(STR))})
+                  "sync": BOOL, "warehouses": nullable(array(STR))},
+                 {"presale": obj({"enabled": BOOL, "within_days": INT})})
 _STEP = obj({"step": STR, "setting": nullable(STR), "qty": INT})
 EXPLAIN = obj({"pool": INT, "reserved": INT, "buffer": INT, "rule": {"enum": ["shared", "quota", "fixed"]},
                "rule_adjustment": INT, "guard": nullable(STR), "shown": nullable(INT)},
@@ -84,7 +88,7 @@ _BOARD_STATUS = {"enum": ["normal", "low", "zero", "over"]}
 BOARD_SETTINGS = obj({"low_floor": INT, "over_days": INT})
 BOARD_ROW = obj({"sku": STR, "name": STR, "on_hand": INT, "reserved": INT, "available": INT, "in_transit": INT,
                  "days_of_cover": nullable(NUM), "status": _BOARD_STATUS, "abc": {"enum": ["A", "B", "C", None]},
-                 "safety_stock": nullable(INT)})
+                 "safety_stock": nullable(INT)}, _PRESOLD)
 BOARD = obj({"rows": array(BOARD_ROW), "counts": obj({k: INT for k in ("normal", "low", "zero", "over")}),
              "total": INT, "next": CURSOR, "settings": BOARD_SETTINGS})
 WAREHOUSE_SUMMARY = obj({"warehouses": array(obj({
@@ -103,7 +107,8 @@ RECONCILIATION_REPORT: Schema = {"type": "object", "description": "The last pass
 RESERVATION = obj({"reservation_id": STR, "channel": STR,
                    "status": {"enum": [s.value for s in ReservationStatus]},
                    "lines": array(LINE),
-                   "allocations": array(obj({"sku": STR, "warehouse_id": STR, "qty": INT})), "created_at": INT},
+                   "allocations": array(obj({"sku": STR, "warehouse_id": STR, "qty": INT}, {"presold": INT})),
+                   "created_at": INT},
                   {"expires_at": INT, "status_reason": STR})
 ALERT = obj({"id": STR, "kind": STR, "level": STR, "status": {"enum": ["open", "acked", "closed"]}},
             {"sku": nullable(STR), "scope": nullable(STR), "version": INT, "facts": OBJ,

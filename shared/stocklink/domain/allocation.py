@@ -7,7 +7,8 @@ A *channel* is one shop (platform#shop). Each channel has an `AllocationSettings
   - rule `fixed`:  a fixed number, never more than the pool;
 then, in this order: `min_display` (raise to this, but never above what really exists), `max_display`
 (cap), sell-out protection (show 0 when the real stock is at or below `sellout_threshold`), and `sync`
-(off: the channel is left alone). Bundles show min over components of floor(allocated / qty).
+(off: the channel is left alone). `presale` (off by default, domain/presale.py): the channel's pool also
+counts the presale room of its warehouses (units arriving within N days, less those presold already). Bundles show min over components of floor(allocated / qty).
 
 The `dynamic` buffer mode adds ceil(velocity on the other channels (units/s) × push latency p99 (s)):
 the units the other channels are expected to sell while this channel still shows the old number.
@@ -17,6 +18,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Mapping, Sequence
+
+from stocklink.domain.presale import IncomingStock, PresaleSettings, room_by_warehouse
 
 RULES = ("shared", "quota", "fixed")
 BUFFER_MODES = ("static", "dynamic")
@@ -35,6 +38,7 @@ class AllocationSettings:
     sellout_threshold: int = 0                # real stock <= this -> show 0 (0 = show 0 only when empty)
     sync: bool = True
     warehouses: tuple[str, ...] | None = None  # None: every warehouse
+    presale: PresaleSettings = PresaleSettings()
 
     def __post_init__(self):
         if self.rule not in RULES:
@@ -56,11 +60,14 @@ class AllocationSettings:
         known = {k: v for k, v in data.items() if k in AllocationSettings.__dataclass_fields__}
         if known.get("warehouses") is not None:
             known["warehouses"] = tuple(known["warehouses"])
+        if not isinstance(known.get("presale", PresaleSettings()), PresaleSettings):
+            known["presale"] = PresaleSettings.from_dict(known["presale"])
         return AllocationSettings(**known)
 
     def to_dict(self) -> dict:
         out = {k: getattr(self, k) for k in self.__dataclass_fields__}
         out["warehouses"] = list(self.warehouses) if self.warehouses is not None else None
+        out["presale"] = self.presale.to_dict()
         return out
 
 
@@ -151,10 +158,16 @@ def bundle_units(units_by_sku: Mapping[str, int], components: Sequence[Component
 
 def display_quantity(settings: AllocationSettings, components: Sequence[Component],
                      pool_by_sku: Mapping[str, int], *, quota_by_sku: Mapping[str, int] | None = None,
-                     extra_buffer_by_sku: Mapping[str, int] | None = None) -> int | None:
-    """The quantity one listing should show, or None when the channel's sync is off."""
+                     extra_buffer_by_sku: Mapping[str, int] | None = None,
+                     presale_by_sku: Mapping[str, int] | None = None) -> int | None:
+    """The quantity one listing should show, or None when the channel's sync is off. `presale_by_sku`: the
+    presale room the channel may sell on top of its pool (a quota channel: on top of its quota)."""
     if not settings.sync:
         return None
+    presale = {sku: max(0, units) for sku, units in (presale_by_sku or {}).items() if units > 0}
+    if presale:
+        pool_by_sku = {c.sku: pool_by_sku.get(c.sku, 0) + presale.get(c.sku, 0) for c in components}
+        quota_by_sku = {sku: q + presale.get(sku, 0) for sku, q in (quota_by_sku or {}).items()}
     quota_by_sku = quota_by_sku or {}
     extra = extra_buffer_by_sku or {}
     allocated = {c.sku: allocated_units(settings, pool_by_sku.get(c.sku, 0), quota=quota_by_sku.get(c.sku),
@@ -180,12 +193,15 @@ class ListingDisplay:
 
 def plan_displays(listings: Sequence[ListingRef], settings_by_channel: Mapping[str, AllocationSettings],
                   available: Mapping[str, Mapping[str, int]], *,
-                  extra_buffer: Mapping[tuple[str, str], int] | None = None) -> list[ListingDisplay]:
+                  extra_buffer: Mapping[tuple[str, str], int] | None = None,
+                  presale_room: Mapping[tuple[str, str], int] | None = None) -> list[ListingDisplay]:
     """Display quantity of every listing, given per-SKU availability by warehouse.
 
     `extra_buffer[(channel, sku)]`: the dynamic buffer for that channel and SKU (units).
+    `presale_room[(channel, sku)]`: presale units the channel may sell on top (presale_rooms).
     Quotas are split per SKU across every quota-mode channel that lists it.
     """
+    presale_room = presale_room or {}
     extra_buffer = extra_buffer or {}
     default = AllocationSettings()
     settings_of = lambda ch: settings_by_channel.get(ch, default)  # noqa: E731
@@ -198,8 +214,25 @@ def plan_displays(listings: Sequence[ListingRef], settings_by_channel: Mapping[s
             s, listing.components, pools,
             quota_by_sku={sku: q[listing.channel] for sku, q in quotas.items() if listing.channel in q},
             extra_buffer_by_sku={c.sku: extra_buffer.get((listing.channel, c.sku), 0) for c in listing.components}
-            if s.buffer_mode == "dynamic" else None)
+            if s.buffer_mode == "dynamic" else None,
+            presale_by_sku={c.sku: presale_room.get((listing.channel, c.sku), 0) for c in listing.components})
         out.append(ListingDisplay(listing.channel, listing.listing_id, qty, listing.platform_ids))
+    return out
+
+
+def presale_rooms(channels: Iterable[str], skus: Iterable[str], settings_by_channel: Mapping[str, AllocationSettings],
+                  incoming: Mapping[str, Mapping[str, IncomingStock]], today) -> dict[tuple[str, str], int]:
+    """(channel, sku) -> presale room of the channel's warehouses within its window, for channels with presale on."""
+    out = {}
+    for channel in channels:
+        s = settings_by_channel.get(channel)
+        if s is None or not s.presale.enabled:
+            continue
+        horizon = s.presale.horizon(today)
+        for sku in skus:
+            room = sum(room_by_warehouse(incoming.get(sku, {}), horizon, s.warehouses).values())
+            if room:
+                out[(channel, sku)] = room
     return out
 
 

@@ -10,6 +10,11 @@ in flight lower a platform's real number and the real stock alike, so
 
     Σ over channels of shown  ≤  available          ⇒   the platforms never sell more than exists.
 
+With presale channels (domain/presale.py) `available` is the units on hand + the presale room they share
+(`presale_room`), and their orders take the room first while the SKU is at risk. Then the rule also needs
+Σ shown of the other channels ≤ the units on hand: the room is split among the presale channels only, and
+a raise of another channel never spends it (split_by_demand, plan_moves).
+
 While a SKU is *at risk* the allocation keeps that sum within the pool:
   1. at risk when available ≤ max(min_units_per_channel × channels, k × Σ velocity × (push p99 + webhook
      delay p99)): the units the channels are expected to sell before a push lands, with a margin k; it
@@ -24,7 +29,7 @@ While a SKU is *at risk* the allocation keeps that sum within the pool:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Mapping, Sequence
 
 from stocklink.domain.allocation import AllocationSettings, proportional
@@ -70,6 +75,7 @@ class ChannelDemand:
                                     # take it below 0 (see plan_moves)
     draining: bool = False          # cut to 0, its count kept until its earlier orders are reported (planned as
                                     # paused through its settings; still a selling channel for the risk rule)
+    presale: bool = False           # may sell units on their way: its pool includes the presale room
 
 
 def risk_threshold(channels: Sequence[ChannelDemand], policy: RiskPolicy) -> float:
@@ -89,7 +95,26 @@ def at_risk(available: int, threshold: float, was_at_risk: bool, policy: RiskPol
     return available <= threshold
 
 
-def split_by_demand(available: int, channels: Sequence[ChannelDemand], probe_rate: float = 0.0) -> dict[str, int]:
+def split_by_demand(available: int, channels: Sequence[ChannelDemand], probe_rate: float = 0.0,
+                    presale_room: int = 0) -> dict[str, int]:
+    """Target units per channel, summing to at most `available`; of it, `presale_room` goes to the presale
+    channels only (the units on hand are split among all as below, then the room among the presale ones).
+    """
+    presale = [c for c in channels if c.presale and c.settings.sync]
+    if presale_room <= 0 or not presale:
+        return _split(available, channels, probe_rate)
+    on_hand = max(0, int(available) - presale_room)
+    base = _split(on_hand, [replace(c, pool=None if c.pool is None else max(0, c.pool - presale_room))
+                            if c.presale else c for c in channels], probe_rate)
+    room_share = _split(presale_room, [
+        replace(c, shown=0, pool=presale_room, settings=replace(
+            c.settings, rule="shared", min_display=0, sellout_threshold=0,
+            max_display=None if c.settings.max_display is None else max(0, c.settings.max_display - base[c.channel])))
+        for c in presale], probe_rate)
+    return {ch: units + room_share.get(ch, 0) for ch, units in base.items()}
+
+
+def _split(available: int, channels: Sequence[ChannelDemand], probe_rate: float = 0.0) -> dict[str, int]:
     """Target units per channel, summing to at most `available`.
 
     Paused channels (sync off) keep what they show: their units are taken first, never moved. Then fixed-
@@ -146,8 +171,8 @@ def _cap(c: ChannelDemand, available: int) -> int:
     return cap
 
 
-def plan_moves(available: int, channels: Sequence[ChannelDemand], policy: RiskPolicy = RiskPolicy()
-               ) -> dict[str, int]:
+def plan_moves(available: int, channels: Sequence[ChannelDemand], policy: RiskPolicy = RiskPolicy(),
+               presale_room: int = 0) -> dict[str, int]:
     """The number each channel should show now, lower first: decreases at once, increases only within
     the headroom available − Σ shown (highest velocity first). Never raises Σ shown above `available`
     once it is within it; while it is above (a SKU just turned at risk), only decreases are made.
@@ -161,9 +186,9 @@ def plan_moves(available: int, channels: Sequence[ChannelDemand], policy: RiskPo
     took before the 0 landed have been reported — the caller's drain — since a 0 overwrites nothing that
     can still be sold). A channel whose sync is off, or that is draining, keeps what it shows counted.
     """
-    keep = _keep_absolute(available, channels, policy)
+    keep = _keep_absolute(available, channels, policy, presale_room)
     # a kept channel's share stays reserved (it is refilled when it sells out), not handed to the others
-    targets = split_by_demand(available, channels, _probe_rate(policy))
+    targets = split_by_demand(available, channels, _probe_rate(policy), presale_room)
     now: dict[str, int] = {}
     for c in channels:
         shown = max(0, c.shown)
@@ -172,6 +197,9 @@ def plan_moves(available: int, channels: Sequence[ChannelDemand], policy: RiskPo
         else:
             now[c.channel] = targets[c.channel] if c.relative else 0
     headroom = max(0, int(available) - sum(max(0, c.shown) for c in channels))
+    # what the channels that cannot presell may still be raised by: the units on hand only
+    on_hand_headroom = max(0, int(available) - max(0, presale_room) - sum(max(0, c.shown) for c in channels
+                                                                          if not c.presale))
     for c in sorted(channels, key=lambda c: (-c.velocity, c.channel)):
         shown = max(0, c.shown)
         want = targets[c.channel] - shown
@@ -182,13 +210,18 @@ def plan_moves(available: int, channels: Sequence[ChannelDemand], policy: RiskPo
             want = min(want, max(1, math.ceil(c.velocity * policy.absolute_refill_s - 1e-9)))
         if not c.settings.sync or want <= 0 or headroom <= 0:
             continue
-        raise_by = min(want, headroom)
+        raise_by = min(want, headroom if c.presale else min(headroom, on_hand_headroom))
+        if raise_by <= 0:
+            continue
         now[c.channel] = shown + raise_by
         headroom -= raise_by
+        if not c.presale:
+            on_hand_headroom -= raise_by
     return now
 
 
-def _keep_absolute(available: int, channels: Sequence[ChannelDemand], policy: RiskPolicy) -> set[str]:
+def _keep_absolute(available: int, channels: Sequence[ChannelDemand], policy: RiskPolicy,
+                   presale_room: int = 0) -> set[str]:
     """Absolute-only channels that show units and keep them (the others are cut to 0).
 
     A cut stops a channel's sales for a drain, so a channel is cut only when its units are needed: it shows
@@ -198,7 +231,7 @@ def _keep_absolute(available: int, channels: Sequence[ChannelDemand], policy: Ri
     the cuts will free covers the want). The rest are kept fastest first while what they and the paused channels show fits in
     `available`; one that does not fit is cut too.
     """
-    targets = split_by_demand(available, channels, _probe_rate(policy))
+    targets = split_by_demand(available, channels, _probe_rate(policy), presale_room)
     headroom = int(available) - sum(max(0, c.shown) for c in channels)
     wants = sum(max(0, targets[c.channel] - max(0, c.shown)) for c in channels
                 if c.settings.sync and _runs_dry(c, policy))

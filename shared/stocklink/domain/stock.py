@@ -25,6 +25,10 @@ class Movement(StrEnum):
     TRANSIT_DROP = "transit_drop"        # rejected, lost on the way or cancelled: leaves in_transit only
     TRANSFER_OUT = "transfer_out"        # picked for another warehouse: leaves on_hand (never reserved units)
     TRANSFER_BACK = "transfer_back"      # a picked transfer cancelled: back on hand where it left
+    # Presale (预售): units sold against stock in transit, each backed by one unit on its way (presold <= in_transit).
+    PRESELL = "presell"                  # sold before arrival: presold rises
+    PRESALE_RELEASE = "presale_release"  # a presale order released before its units arrived: presold falls
+    PRESALE_FILL = "presale_fill"        # arrived units taken by presale orders: presold → reserved on hand
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,7 @@ class Deltas:
     reserved: int = 0
     available: int = 0
     in_transit: int = 0
+    presold: int = 0
 
 
 def movement_deltas(movement: Movement, qty: int) -> Deltas:
@@ -60,6 +65,12 @@ def movement_deltas(movement: Movement, qty: int) -> Deltas:
             return Deltas(on_hand=-qty, reserved=-qty)
         case Movement.COMMIT:
             return Deltas()
+        case Movement.PRESELL:
+            return Deltas(presold=qty)
+        case Movement.PRESALE_RELEASE:
+            return Deltas(presold=-qty)
+        case Movement.PRESALE_FILL:
+            return Deltas(reserved=qty, available=-qty, presold=-qty)
     raise ValueError(movement)
 
 
@@ -83,9 +94,11 @@ class Allocation:
     sku: str
     warehouse_id: str
     qty: int
+    presold: int = 0     # of qty, units sold against stock in transit (domain/presale.py)
 
     def as_dict(self) -> dict:
-        return {"sku": self.sku, "warehouse_id": self.warehouse_id, "qty": self.qty}
+        out = {"sku": self.sku, "warehouse_id": self.warehouse_id, "qty": self.qty}
+        return {**out, "presold": self.presold} if self.presold else out
 
 
 def merge_lines(lines: list[Line]) -> list[Line]:

@@ -91,11 +91,12 @@ def stock_view(sku: str) -> dict:
 
 def replay_ledger(sku: str, warehouse_id: str) -> dict:
     """Counters rebuilt from the ledger alone: must equal the stock item (the ledger invariant)."""
-    totals = {"on_hand": 0, "reserved": 0, "available": 0, "in_transit": 0}
+    totals = {"on_hand": 0, "reserved": 0, "available": 0, "in_transit": 0, "presold": 0}
     for entry in repository.ledger_entries(sku, warehouse_id):
         totals["on_hand"] += int(entry.on_hand_delta)
         totals["reserved"] += int(entry.reserved_delta)
         totals["available"] += int(entry.available_delta)
         totals["in_transit"] += int(entry.in_transit_delta or 0)
+        totals["presold"] += int(entry.presold_delta or 0)
     return totals
 

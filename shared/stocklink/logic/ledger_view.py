@@ -18,6 +18,7 @@ def ledger(sku: str, warehouse_id: str | None, page: PageRequest) -> dict:
         {"entry_id": e.entry_id, "sku": e.sku, "warehouse_id": e.warehouse_id, "movement": e.movement,
          "qty": int(e.qty), "on_hand_delta": int(e.on_hand_delta), "reserved_delta": int(e.reserved_delta),
          "available_delta": int(e.available_delta), "in_transit_delta": int(e.in_transit_delta or 0),
+         "presold_delta": int(e.presold_delta or 0),
          "actor": e.actor, "reason": e.reason,
          "source": e.source, "created_at": int(e.created_at)}
         for e in found.items

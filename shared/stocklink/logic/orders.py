@@ -21,7 +21,7 @@ from stocklink.domain.stock import (
     request_fingerprint,
 )
 from stocklink.errors import InsufficientStock, InvalidTransition, NotFound, TooLargeForOneTransaction
-from stocklink.logic import preemption, reservations
+from stocklink.logic import preemption, presale, reservations
 from stocklink.logic.catalog import resolve_order_lines
 from stocklink.logic.reservations import DuplicateEvent, ReservationRequest
 from stocklink.logic.stock_events import publish_stock_changed
@@ -176,7 +176,7 @@ def _reserve_order(event: OrderEvent, now_ms: int, resolution, note: ShownNote, 
     try:
         result = reservations.reserve(request, actor=f"{event.platform}:{event.shop}", now_ms=now_ms,
                                       status=target, marker=marker, replaces=replaces, if_exists=if_exists,
-                                      shown=note)
+                                      shown=note, presale=_presale(event, resolution.lines, now_ms))
     except TooLargeForOneTransaction as too_large:
         return _needs_attention(event, resolution.lines, now_ms, too_large.message, note)
     except InsufficientStock:
@@ -196,9 +196,16 @@ def _reserve_order(event: OrderEvent, now_ms: int, resolution, note: ShownNote, 
     if result.replayed:  # the reservation exists already (created by a concurrent delivery)
         return _record(event, "applied", now_ms, {**outcome_base, "reservation_status": result.reservation.status})
     outcome = {"status": "applied", **outcome_base, "reservation_status": target.value,
-               "allocations": [{"sku": a.sku, "warehouse_id": a.warehouse_id, "qty": int(a.qty)}
+               "allocations": [{"sku": a.sku, "warehouse_id": a.warehouse_id, "qty": int(a.qty),
+                                **({"presold": int(a.presold)} if a.presold else {})}
                                for a in result.reservation.allocations]}
     return {**outcome, "preempted": preempted} if preempted else outcome
+
+
+def _presale(event: OrderEvent, lines: list[Line], now_ms: int):
+    """How the order may presell incoming stock (None unless its shop has presale on: domain/presale.py)."""
+    settings = presale.channel_settings(event.platform, event.shop)
+    return presale.order_presale(settings, [line.sku for line in lines], now_ms)
 
 
 def _oversold(event: OrderEvent, request: ReservationRequest, now_ms: int, note: ShownNote) -> dict:

@@ -151,8 +151,10 @@ def _holds_to_take(request: ReservationRequest, lines: list[Line], levels: dict[
     """The store's holds the rule picks for `short` ([] when nothing is short), None when none will do."""
     if not short:
         return []
+    # a presale hold is never taken: its presold units are on their way, not units a paid order could ship
     found = {r.reservation_id: r for r in repository.active_holds(now_ms // 1000, HOLDS_EXAMINED)
-             if r.reservation_id not in changed and r.reservation_id != request.reservation_id}
+             if r.reservation_id not in changed and r.reservation_id != request.reservation_id
+             and not any(a.presold for a in r.allocations)}
     skus = {line.sku for line in lines}
     # Upper bound of the paid order's own items: its reservation and marker, and per warehouse it could
     # draw from (with stock now, or units of a hold) a counter update and its reserve and commit entries.

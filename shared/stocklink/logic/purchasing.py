@@ -23,7 +23,7 @@ from stocklink import bus, events, time_budget
 from stocklink.errors import (
     Busy, IdempotencyConflict, InvalidTransition, NotFound, StockLinkError, ValidationFailed,
 )
-from stocklink.logic import paging, suppliers
+from stocklink.logic import paging, presale, suppliers
 from stocklink.logic.catalog import require_skus, require_warehouse
 from stocklink.logic.stock_events import publish_stock_changed
 from stocklink.observability import logger
@@ -119,6 +119,9 @@ def change_status(po_id: str, body: PoStatusIn, *, actor: str, now_ms: int) -> d
                                now_ms=now_ms)
         touched = []
         if target is PoStatus.CLOSED:
+            presale.settle_transit(txn, document["warehouse_id"], [
+                presale.TransitMove(line.sku, 0, line.on_the_way, _line_source(po_id, line.line))
+                for line in lines if line.on_the_way])
             for line in lines:
                 if line.on_the_way:
                     source = _line_source(po_id, line.line)
@@ -195,6 +198,9 @@ def receive(po_id: str, body: PoReceiptIn, *, actor: str, now_ms: int) -> tuple[
                                now_ms=now_ms)
         store.include_receipt_marker(txn, po_id, body.reference, {**booked, "at": now_ms, "by": actor}, now_ms)
         on_the_way = {line.line: line.on_the_way for line in lines}
+        presale.settle_transit(txn, warehouse, [presale.TransitMove(p.sku, p.arrived, p.from_transit,
+                                                                    _line_source(po_id, p.line))
+                                                for p in plan if p.from_transit])
         for p in plan:
             source = _line_source(po_id, p.line)
             if p.arrived:
@@ -315,13 +321,16 @@ def _line_source(po_id: str, line: int) -> str:
 
 
 def _committed(txn: StockTransaction, duplicate_ok: bool = False) -> bool:
-    """True when written; False when another change of the PO (or of its inbound units, or the same receipt)
-    got there first: the caller reads again and decides again. A stock guard refusing is a 409."""
+    """True when written; False when another change of the PO (or of its inbound units, its stock items as
+    read for the presale guard, or the same receipt) got there first: the caller reads again and decides
+    again. A stock guard refusing otherwise is a 409."""
     try:
         txn.commit()
         return True
     except TransactionRefused as refused:
         if any(label == store.PO_LABEL or label.startswith("inbound:") for label in refused.failed):
+            return False
+        if txn.read_items() & set(refused.failed):
             return False
         if duplicate_ok and store.RECEIPT_LABEL in refused.failed:
             return False

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from stocklink.domain.presale import PresaleOrder, plan_presale, release_split
 from stocklink.domain.stock import (
     TRANSITION_MOVEMENT,
     Allocation,
@@ -27,6 +28,7 @@ from stocklink.domain.stock import (
 from stocklink import bus, events, time_budget
 from stocklink.errors import (Busy, IdempotencyConflict, InsufficientStock, InvalidTransition, NotFound,
                               TooLargeForOneTransaction, TooManyRequests)
+from stocklink.logic import presale as presale_reads
 from stocklink.logic.stock_events import publish_stock_changed, snapshot_after
 from stocklink.store import repository
 from stocklink.store.models import AllocationMap, InboundEvent, LineMap, Reservation
@@ -84,11 +86,15 @@ class ReservationExists(Exception):
 def reserve(request: ReservationRequest, *, actor: str, now_ms: int,
             status: ReservationStatus = ReservationStatus.HELD, marker: InboundEvent | None = None,
             replaces: ReservationStatus | None = None, if_exists: str = "replay",
-            open_holds_limit: int | None = None, shown: ShownNote | None = None) -> ReserveResult:
+            open_holds_limit: int | None = None, shown: ShownNote | None = None,
+            presale: PresaleOrder | None = None) -> ReserveResult:
     """Reserve every line or nothing. `replaces`: overwrite an existing reservation in that status
     (a paid platform order re-reserving after its hold was released). A storefront hold with an
     owner counts toward its owner's open holds, refused (TooManyRequests) at `open_holds_limit` if given.
     `shown`: a platform order's note of what its listings may still sell, written with its transaction.
+    `presale`: the order's channel may presell units on their way within its horizon (domain/presale.py): the
+    shortfall of available (all of it first, while the SKU is at risk) is presold, each presold unit guarded
+    against the stock item as read here (store.transactions.read_transit).
     TooLargeForOneTransaction (nothing written) when it would draw on more stock items than fit.
 
     The reservation is not looked up first (a new one is the common case): the transaction's condition
@@ -101,8 +107,9 @@ def reserve(request: ReservationRequest, *, actor: str, now_ms: int,
     while True:
         # From consistent reads: InsufficientStock here is the pool's real state, never a lost race.
         levels, items = repository.stock_read(skus)
+        incoming: dict = {}
         try:
-            plan = plan_allocations(lines, levels, max_allocations(status))
+            plan, incoming = _plan(lines, levels, items, status, presale)
         except (InsufficientStock, TooLargeForOneTransaction):
             found = _existing_answer(request, if_exists) if replaces is None else None
             if found is not None:
@@ -117,7 +124,13 @@ def reserve(request: ReservationRequest, *, actor: str, now_ms: int,
         if counts_toward_open_holds(reservation):   # counted whatever the limit: its end uncounts it
             txn.count_open_hold(reservation.owner, open_holds_limit)
         for allocation in plan:
-            txn.stock(StockOp(allocation.sku, allocation.warehouse_id, Movement.RESERVE, allocation.qty))
+            if allocation.qty - allocation.presold:
+                txn.stock(StockOp(allocation.sku, allocation.warehouse_id, Movement.RESERVE,
+                                  allocation.qty - allocation.presold))
+            if allocation.presold:
+                item = next(i for i in items[allocation.sku] if i.warehouse_id == allocation.warehouse_id)
+                txn.read_transit(item, backing=incoming[allocation.sku][allocation.warehouse_id].backing(presale.horizon))
+                txn.stock(StockOp(allocation.sku, allocation.warehouse_id, Movement.PRESELL, allocation.presold))
             if status is ReservationStatus.COMMITTED:
                 txn.stock(StockOp(allocation.sku, allocation.warehouse_id, Movement.COMMIT, allocation.qty))
         if shown is not None:
@@ -154,6 +167,30 @@ def reserve(request: ReservationRequest, *, actor: str, now_ms: int,
         return ReserveResult(reservation, replayed=False)
 
 
+def _plan(lines: list[Line], levels: dict, items: dict, status: ReservationStatus,
+          presale: PresaleOrder | None) -> tuple[list[Allocation], dict]:
+    """The allocations from the stock read, and (presale) what is on its way, read after it. Available only
+    unless the order may presell; then the presale plan when available falls short, or always while the
+    room goes first."""
+    limit = max_allocations(status)
+    if presale is None:
+        return plan_allocations(lines, levels, limit), {}
+    if not presale.room_first:
+        try:
+            return plan_allocations(lines, levels, limit), {}
+        except InsufficientStock:
+            pass
+    incoming = presale_reads.incoming([line.sku for line in lines], items)
+    plan = plan_presale(lines, levels, incoming, presale.horizon, room_first=presale.room_first)
+    # a presold allocation writes one ledger entry more than max_allocations counts on
+    per_allocation = 4 if status is ReservationStatus.COMMITTED else 3
+    if len(plan) > (MAX_TRANSACTION_ITEMS - _FIXED_ITEMS) // per_allocation:
+        raise TooLargeForOneTransaction(
+            f"this presale draws on {len(plan)} (SKU, warehouse) stock items, more than one transaction takes: "
+            f"split it into smaller requests", needed=len(plan), limit=limit)
+    return plan, incoming
+
+
 def _existing_answer(request: ReservationRequest, if_exists: str) -> ReserveResult | None:
     """A plan could not be made: the replay if the reservation exists (or ReservationExists), else None."""
     existing = repository.get_reservation(request.reservation_id)
@@ -166,9 +203,10 @@ def _existing_answer(request: ReservationRequest, if_exists: str) -> ReserveResu
 
 def _snapshots_after(items: dict[str, list], plan: list[Allocation], status: ReservationStatus) -> dict[str, dict]:
     """The counters this reservation's transaction left, from the read its plan was made from."""
-    movements = [Movement.RESERVE] + ([Movement.COMMIT] if status is ReservationStatus.COMMITTED else [])
-    return {sku: snapshot_after(sku, sku_items, [(a.warehouse_id, movement_deltas(m, a.qty))
-                                                 for a in plan if a.sku == sku for m in movements])
+    return {sku: snapshot_after(sku, sku_items, [(a.warehouse_id, movement_deltas(Movement.RESERVE, a.qty - a.presold))
+                                                 for a in plan if a.sku == sku]
+                                + [(a.warehouse_id, movement_deltas(Movement.PRESELL, a.presold))
+                                   for a in plan if a.sku == sku and a.presold])
             for sku, sku_items in items.items()}
 
 
@@ -237,8 +275,8 @@ def transition(reservation_id: str, action: ReservationAction, *, actor: str, no
         if counts_toward_open_holds(reservation):
             txn.uncount_open_hold(reservation.owner)
         movement = TRANSITION_MOVEMENT[action]
-        for allocation in reservation.allocations:
-            txn.stock(StockOp(allocation.sku, allocation.warehouse_id, movement, int(allocation.qty)))
+        for op in _transition_ops(reservation, movement):
+            txn.stock(op)
         try:
             txn.commit()
         except TransactionRefused as refused:
@@ -252,6 +290,25 @@ def transition(reservation_id: str, action: ReservationAction, *, actor: str, no
             publish_committed(reservation, now_ms)
         return moved(reservation, target, now_ms, reason, staff_action)
     raise InvalidTransition(f"reservation {reservation_id} kept changing; try again", status="busy")
+
+
+def _transition_ops(reservation: Reservation, movement: Movement) -> list[StockOp]:
+    """The stock movements of a transition. A release gives an allocation's presold units back as presale room
+    while its stock item still counts them presold, the rest on hand (domain/presale.release_split; the guards
+    of both movements refuse a split the item no longer allows, and the transition is decided again)."""
+    presold = {(a.sku, a.warehouse_id): int(a.presold or 0) for a in reservation.allocations if a.presold}
+    if movement is not Movement.RELEASE or not presold:
+        return [StockOp(a.sku, a.warehouse_id, movement, int(a.qty)) for a in reservation.allocations]
+    read = {(i.sku, i.warehouse_id): int(i.presold or 0)
+            for sku in {sku for sku, _ in presold} for i in repository.stock_items(sku)}
+    ops = []
+    for a in reservation.allocations:
+        back = release_split(presold.get((a.sku, a.warehouse_id), 0), read.get((a.sku, a.warehouse_id), 0))
+        if int(a.qty) - back:
+            ops.append(StockOp(a.sku, a.warehouse_id, Movement.RELEASE, int(a.qty) - back))
+        if back:
+            ops.append(StockOp(a.sku, a.warehouse_id, Movement.PRESALE_RELEASE, back))
+    return ops
 
 
 def publish_committed(reservation: Reservation, now_ms: int) -> None:
@@ -309,7 +366,8 @@ def view(reservation: Reservation, now_ms: int) -> dict:
         "channel": reservation.channel,
         "status": status.value,
         "lines": [{"sku": line.sku, "qty": int(line.qty)} for line in reservation.lines],
-        "allocations": [{"sku": a.sku, "warehouse_id": a.warehouse_id, "qty": int(a.qty)}
+        "allocations": [{"sku": a.sku, "warehouse_id": a.warehouse_id, "qty": int(a.qty),
+                         **({"presold": int(a.presold)} if a.presold else {})}
                         for a in reservation.allocations],
         "created_at": reservation.created_at,
     }
@@ -340,7 +398,8 @@ def new_reservation(request: ReservationRequest, plan: list[Allocation], status:
         channel=request.channel,
         status=status.value,
         lines=[LineMap(sku=line.sku, qty=line.qty) for line in request.lines],
-        allocations=[AllocationMap(sku=a.sku, warehouse_id=a.warehouse_id, qty=a.qty) for a in plan],
+        allocations=[AllocationMap(sku=a.sku, warehouse_id=a.warehouse_id, qty=a.qty, presold=a.presold or None)
+                     for a in plan],
         request_hash=request.fingerprint,
         source=request.source,
         owner=request.owner,

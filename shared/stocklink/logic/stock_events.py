@@ -23,10 +23,11 @@ def stock_snapshot(sku: str, items: list | None = None) -> dict:
     items = repository.stock_items(sku) if items is None else items
     warehouses = [
         {"warehouse_id": i.warehouse_id, "on_hand": int(i.on_hand), "reserved": int(i.reserved),
-         "available": int(i.available), "in_transit": int(i.in_transit or 0)}
+         "available": int(i.available), "in_transit": int(i.in_transit or 0), "presold": int(i.presold or 0)}
         for i in items
     ]
-    totals = {key: sum(w[key] for w in warehouses) for key in ("on_hand", "reserved", "available", "in_transit")}
+    totals = {key: sum(w[key] for w in warehouses)
+              for key in ("on_hand", "reserved", "available", "in_transit", "presold")}
     return {"sku": sku, "warehouses": warehouses, "totals": totals}
 
 
@@ -43,8 +44,9 @@ def snapshot_after(sku: str, items: list, moves: Iterable[tuple[str, Deltas]]) -
             row["on_hand"] += deltas.on_hand
             row["reserved"] += deltas.reserved
             row["available"] += deltas.available
+            row["presold"] += deltas.presold
     snapshot["totals"] = {key: sum(w[key] for w in snapshot["warehouses"])
-                          for key in ("on_hand", "reserved", "available", "in_transit")}
+                          for key in ("on_hand", "reserved", "available", "in_transit", "presold")}
     return snapshot
 
 

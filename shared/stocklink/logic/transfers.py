@@ -12,7 +12,7 @@ from stocklink.domain.purchase_requests import LaneIn, TransferActionIn, Transfe
 from stocklink.domain.stock import Movement
 from stocklink.domain.transfers import TransferLine, TransferStatus
 from stocklink.errors import IdempotencyConflict, InsufficientStock, NotFound, ValidationFailed
-from stocklink.logic import paging, suppliers
+from stocklink.logic import paging, presale, suppliers
 from stocklink.logic.catalog import require_skus, require_warehouse
 from stocklink.logic.purchasing import busy
 from stocklink.logic.stock_events import publish_stock_changed
@@ -115,6 +115,9 @@ def receive(transfer_id: str, body: TransferReceiveIn, *, actor: str, now_ms: in
         destination = document["to_warehouse"]
         plan = rules.arrivals(_lines(document), counted)
         txn = _txn(transfer_id, actor, now_ms, "received")
+        presale.settle_transit(txn, destination, [
+            presale.TransitMove(a.sku, a.received, a.received + a.lost, _line_source(transfer_id, a.line))
+            for a in plan if a.received + a.lost])
         for arrival in plan:
             ref = _line_source(transfer_id, arrival.line)
             if arrival.received:
@@ -145,6 +148,9 @@ def cancel(transfer_id: str, body: TransferActionIn, *, actor: str, now_ms: int)
         source, destination = document["from_warehouse"], document["to_warehouse"]
         txn = _txn(transfer_id, actor, now_ms, "cancelled")
         if current is TransferStatus.PICKED:
+            presale.settle_transit(txn, destination, [
+                presale.TransitMove(line.sku, 0, line.qty, _line_source(transfer_id, line.line))
+                for line in _lines(document)])
             for line in _lines(document):
                 ref = _line_source(transfer_id, line.line)
                 txn.stock(StockOp(line.sku, destination, Movement.TRANSIT_DROP, line.qty), source=ref)
@@ -231,6 +237,8 @@ def _committed(txn: StockTransaction, document: dict) -> bool:
     except TransactionRefused as refused:
         if store.TR_LABEL in refused.failed or any(label.startswith("inbound:") for label in refused.failed):
             return False
+        if txn.read_items() & set(refused.failed):
+            return False    # a stock item read for the presale guard changed: decide again
         short = next((label for label in refused.failed if label.startswith("stock:")), None)
         if short is not None:
             _, sku, warehouse_id = short.split(":", 2)

@@ -182,6 +182,8 @@ class StockItem(Model):
     reserved = NumberAttribute(default=0)
     available = NumberAttribute(default=0)
     in_transit = NumberAttribute(default=0)
+    presold = NumberAttribute(default=0)          # units sold against in_transit (presale), never above it
+    transit_settled = NumberAttribute(default=0)  # units that ever left in_transit: pins a presale's read
     version = NumberAttribute(default=0)
     updated_at = NumberAttribute(null=True)
 
@@ -202,6 +204,7 @@ class LedgerEntry(Model):
     reserved_delta = NumberAttribute(default=0)
     available_delta = NumberAttribute(default=0)
     in_transit_delta = NumberAttribute(default=0)
+    presold_delta = NumberAttribute(default=0)
     actor = UnicodeAttribute()
     reason = UnicodeAttribute(null=True)
     source = UnicodeAttribute()          # the event or request that caused it
@@ -213,6 +216,7 @@ class AllocationMap(MapAttribute):
     warehouse_id = UnicodeAttribute()
     qty = NumberAttribute()
     returned = NumberAttribute(null=True)   # units restocked from returns so far (never above qty once shipped)
+    presold = NumberAttribute(null=True)    # of qty, units sold against stock in transit (presale) when reserved
 
 
 class LineMap(MapAttribute):

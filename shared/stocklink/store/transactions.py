@@ -11,6 +11,13 @@ throttled wrote nothing and is sent again, unchanged, after a jittered exponenti
 the invocation's time budget allows (stocklink.time_budget); then errors.Busy (a retryable 503). Only a
 failed condition is the caller's to interpret: the cancellation reasons tell the two apart.
 
+Presale (预售): `presold` units of a stock item are sold against its `in_transit` units, and presold <= in_transit
+always (each presold unit backed by one unit on its way). A change that shrinks that backing (a presell, an
+arrival or drop of units on their way) is guarded against the item as the caller read it (read_transit):
+presold may be at most the backing it counted on after the change, and no unit may have left in_transit since
+the read (`transit_settled`, the count of units that ever left, is unchanged). Without a read such a change is
+only allowed while nothing is presold.
+
 DynamoDB lets a transaction touch an item once, so the movements of one stock item (a hold released and
 the same units reserved again by the order that took them) become one counter update whose guard is the
 conjunction of each movement's guard as if they ran in the order given; each keeps its own ledger entry.
@@ -127,6 +134,7 @@ class StockTransaction:
     _counter_moves: dict[tuple[str, str], list[StockOp]] = field(default_factory=dict)
     _open_hold_moves: dict[str, tuple[int, int | None]] = field(default_factory=dict)  # owner -> (delta, limit)
     _shown_notes: list = field(default_factory=list)   # store.sync_models.ShownNote, written if there is room
+    _transit_reads: dict[tuple[str, str], tuple[int, int, int]] = field(default_factory=dict)
 
     def _put(self, label: str, item, condition: Condition | None = None) -> None:
         self._puts.append((label, item, condition))
@@ -200,6 +208,17 @@ class StockTransaction:
         once the transaction committed, whether it was."""
         self._shown_notes.append(note)
 
+    def read_transit(self, item: StockItem, backing: int | None = None) -> None:
+        """The stock item as the caller read it, for the presale guard (module docstring): `backing` is how
+        many of its in_transit units may back presold ones (default all; a presale window counts fewer)."""
+        in_transit = int(item.in_transit or 0)
+        self._transit_reads[(item.sku, item.warehouse_id)] = (
+            in_transit, int(item.transit_settled or 0), in_transit if backing is None else min(backing, in_transit))
+
+    def read_items(self) -> set[str]:
+        """Labels of the stock items registered with read_transit (a refusal naming one: read and decide again)."""
+        return {StockOp(sku, warehouse_id, Movement.ADJUST, 0).label for sku, warehouse_id in self._transit_reads}
+
     def count_open_hold(self, owner: str, limit: int | None) -> None:
         """One more open hold for `owner`, only while it has fewer than `limit` (if any): refused
         (TransactionRefused.open_holds_full) at the limit."""
@@ -244,7 +263,7 @@ class StockTransaction:
         given). Movements of one stock item are merged into one update at commit (module docstring)."""
         deltas = movement_deltas(op.movement, op.qty)
         # A commit moves no counter: only its ledger entry is written, sparing the hot stock item a write.
-        if any((deltas.on_hand, deltas.reserved, deltas.available, deltas.in_transit)):
+        if any((deltas.on_hand, deltas.reserved, deltas.available, deltas.in_transit, deltas.presold)):
             self._counter_moves.setdefault((op.sku, op.warehouse_id), []).append(op)
         self._put(f"ledger:{op.sku}:{op.warehouse_id}", LedgerEntry(
             keys.ledger_stream(op.sku, op.warehouse_id),
@@ -257,6 +276,7 @@ class StockTransaction:
             reserved_delta=deltas.reserved,
             available_delta=deltas.available,
             in_transit_delta=deltas.in_transit,
+            presold_delta=deltas.presold,
             actor=self.actor,
             reason=self.reason if reason is None else reason,
             source=self.source if source is None else source,
@@ -283,12 +303,36 @@ class StockTransaction:
             if any(op.movement in _MAY_CREATE for op in ops):
                 # the first movement of a new SKU x warehouse creates its item: every counter must exist
                 actions += [_COUNTERS[name].set(_COUNTERS[name] | 0) for name, delta in total.items() if not delta]
+            settled = sum(max(0, -movement_deltas(op.movement, op.qty).in_transit) for op in ops)
+            if settled:
+                actions.append(StockItem.transit_settled.set((StockItem.transit_settled | 0) + settled))
+            checks = [_COUNTERS[counter] >= minimum for counter, minimum in floors.items()]
+            checks += self._presale_checks(ops, total)
             condition = None
-            for counter, minimum in floors.items():
-                check = _COUNTERS[counter] >= minimum
+            for check in checks:
                 condition = check if condition is None else condition & check
             updates.append((first.label, StockItem(first.sku, first.warehouse_id), actions, condition))
         return updates
+
+    def _presale_checks(self, ops: list[StockOp], total: dict[str, int]) -> list[Condition]:
+        """The presale guard of one stock item (module docstring): none while its changes leave the backing
+        of presold units as it is or larger."""
+        if total["in_transit"] - total["presold"] >= 0 and not any(op.movement is Movement.PRESELL for op in ops):
+            return []
+        first = ops[0]
+        read = self._transit_reads.get((first.sku, first.warehouse_id))
+        if read is None:
+            if any(op.movement is Movement.PRESELL for op in ops):
+                raise ValueError(f"a presell of {first.label} needs the item as read (read_transit)")
+            # nothing presold may depend on the units leaving
+            return [StockItem.presold.does_not_exist() | (StockItem.presold <= -total["presold"])]
+        in_transit, settled, backing = read
+        ceiling = backing + total["in_transit"] - total["presold"]
+        cap = StockItem.presold <= ceiling
+        checks = [cap if ceiling < 0 else StockItem.presold.does_not_exist() | cap]
+        checks.append(StockItem.transit_settled.does_not_exist() | (StockItem.transit_settled == 0) if settled == 0
+                      else StockItem.transit_settled == settled)
+        return checks
 
     def _open_hold_updates(self) -> list[tuple[str, object, list, Condition | None]]:
         """One update per owner: the summed change, guarded by the limit when it adds a hold."""
@@ -358,7 +402,7 @@ def _transact_write(puts: list[tuple[str, object, Condition | None]],
 
 _MAY_CREATE = frozenset({Movement.RECEIVE, Movement.RETURN, Movement.TRANSIT_IN, Movement.TRANSFER_BACK})
 _COUNTERS = {"on_hand": StockItem.on_hand, "reserved": StockItem.reserved, "available": StockItem.available,
-             "in_transit": StockItem.in_transit}
+             "in_transit": StockItem.in_transit, "presold": StockItem.presold}
 
 
 def _guard(op: StockOp) -> dict[str, int]:
@@ -378,6 +422,8 @@ def _guard(op: StockOp) -> dict[str, int]:
             return {"available": op.qty}
         case Movement.TRANSIT_ARRIVE | Movement.TRANSIT_DROP:
             return {"in_transit": op.qty}
+        case Movement.PRESALE_RELEASE | Movement.PRESALE_FILL:
+            return {"presold": op.qty}
     return {}
 
 

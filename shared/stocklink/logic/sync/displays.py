@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping
 
 from stocklink.domain.allocation import AllocationSettings, Component, ListingRef, plan_displays
+from stocklink.domain.allocation import presale_rooms as allocation_presale_rooms
+from stocklink.logic import presale
 from stocklink.logic.sync import config, executors, velocity
 from stocklink.store import catalog, repository
 
@@ -169,8 +171,23 @@ def skus_of(listings: Iterable[ListingRef]) -> list[str]:
 
 def plan(listings: list[ListingRef], settings: Mapping[str, AllocationSettings],
          stock: Mapping[str, Mapping[str, int]], now_ms: int) -> list:
-    """Each listing's display for `stock`, with the dynamic buffers as of `now_ms`."""
-    return plan_displays(listings, settings, stock, extra_buffer=velocity.dynamic_buffers(listings, settings, now_ms))
+    """Each listing's display for `stock`, with the dynamic buffers as of `now_ms` and, for shops with presale
+    on, the presale room of their window (read now: units on their way only move with their own events)."""
+    return plan_displays(listings, settings, stock, extra_buffer=velocity.dynamic_buffers(listings, settings, now_ms),
+                         presale_room=presale_rooms(listings, settings, now_ms))
+
+
+def presale_rooms(listings: Iterable[ListingRef], settings: Mapping[str, AllocationSettings], now_ms: int,
+                  incoming: Mapping | None = None) -> dict[tuple[str, str], int]:
+    """(channel, sku) -> the presale room a presale channel may show on top of its pool ({} and no read when no
+    channel of `listings` has presale on; `incoming`: what logic.presale.incoming read, if the caller has it)."""
+    listings = list(listings)
+    channels = sorted({l.channel for l in listings if l.channel in settings and settings[l.channel].presale.enabled})
+    if not channels:
+        return {}
+    skus = skus_of(l for l in listings if l.channel in channels)
+    incoming = presale.incoming(skus) if incoming is None else incoming
+    return allocation_presale_rooms(channels, skus, settings, incoming, presale.today(now_ms))
 
 
 def compute(listings: list[ListingRef], settings: Mapping[str, AllocationSettings],

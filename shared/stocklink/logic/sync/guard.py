@@ -8,6 +8,8 @@ channel shows, and two deciders could spend the same headroom):
   3. end the drains that are due, plan the moves (lower first, raise within headroom) and make them:
      a raise is counted as shown before it is sent (and taken back only if the platform refused it); a
      relative decrease is counted once confirmed; a cut of an absolute-only platform to 0 starts a drain.
+A SKU's presale channels (domain/presale.py) may also be given the presale room of their windows: it counts in
+what the platforms may still sell, so no unit on its way is offered twice either (_presale_room).
 Listings of several units or SKUs (bundles) are shown 0 while a component is at risk. SKUs not at risk
 are left to the shared sync (push.sync_skus), which skips every listing the guard owns.
 """
@@ -42,7 +44,7 @@ def policy() -> RiskPolicy:
 class SkuView:
     """Everything one decision about a SKU reads."""
     sku: str
-    available: int
+    available: int                                 # on hand + presale_room
     singles: list[ListingRef]                      # listings of one unit of the SKU: moved by the guard
     others: list[ListingRef]                       # bundles and multi-unit listings: shown 0 while at risk
     settings: dict[str, AllocationSettings]
@@ -53,6 +55,7 @@ class SkuView:
     compare_and_set: set[str] = field(default_factory=set)   # listings moved by compare-and-set
     inherited: set[str] = field(default_factory=set)  # last set by the shared sync: their count may miss orders
                                                       # its push overwrote, so they are cut before being counted
+    presale_room: int = 0                          # units on their way the presale channels share (_presale_room)
 
     def state(self, listing: ListingRef):
         return self.states.get(tuple(listing.channel.split("#", 1)), {}).get(listing.listing_id)
@@ -75,7 +78,9 @@ def view_of(sku: str, snapshot: displays.Snapshot, now_ms: int, pol: RiskPolicy)
     stock = snapshot.stock.get(sku, {})
     states = snapshot.states_of(listings)
     singles = [l for l in listings if len(l.components) == 1 and l.components[0].qty == 1]
-    view = SkuView(sku, pool(stock), singles, [l for l in listings if l not in singles], settings, states)
+    presale_room, presale_channels = _presale_room(sku, singles, settings, now_ms)
+    view = SkuView(sku, pool(stock) + presale_room, singles, [l for l in listings if l not in singles], settings,
+                   states, presale_room=presale_room)
     # demand per listing from the sales its platform reported (appended atomically by each order webhook)
     rates = velocity.demand_rates({"sales": {key(l): _recent_sales(view.state(l)) for l in singles}}, now_ms)
     latency: dict[str, float | None] = {}
@@ -106,9 +111,26 @@ def view_of(sku: str, snapshot: displays.Snapshot, now_ms: int, pol: RiskPolicy)
             view.inherited.add(key(listing))
         view.demands.append(ChannelDemand(
             key(listing), rates.get(key(listing), 0.0), shown, chosen,
-            pool=pool(stock, chosen.warehouses), push_latency_s=latency[listing.channel], relative=relative,
-            draining=draining))
+            pool=pool(stock, chosen.warehouses) + (presale_room if listing.channel in presale_channels else 0),
+            push_latency_s=latency[listing.channel], relative=relative,
+            draining=draining, presale=listing.channel in presale_channels))
     return view
+
+
+def _presale_room(sku: str, singles: list[ListingRef], settings: dict[str, AllocationSettings],
+                  now_ms: int) -> tuple[int, set[str]]:
+    """The units on their way the SKU's presale channels may share while it is at risk, and those channels.
+
+    Counted as part of what the platforms may still sell (Σ shown ≤ available + this room), and only the
+    presale channels may be given them. While at risk a presale order takes the room first (logic.presale),
+    so on-hand units stay for the others. It is the smallest room of the presale channels' windows: a
+    presold unit counts against the earliest arrivals, so a longer window's sales shrink a shorter one's
+    room, and only the smallest can be promised to all of them at once."""
+    channels = {l.channel for l in singles if l.channel in settings and settings[l.channel].presale.enabled}
+    if not channels:
+        return 0, set()
+    rooms = displays.presale_rooms(singles, settings, now_ms)
+    return min(rooms.get((channel, sku), 0) for channel in channels), channels
 
 
 def _push_latency_p99(platform: str, shop: str) -> float | None:
@@ -253,7 +275,7 @@ def plan(view: SkuView, pol: RiskPolicy, now: int) -> list[Move]:
         moves.append(Move(listing, 0, False, 0, cut=True))
         view.demands = [replace(d, settings=replace(d.settings, sync=False), shown=max(0, d.shown), draining=True)
                         if d.channel == k else d for d in view.demands]
-    targets = plan_moves(view.available, view.demands, pol)
+    targets = plan_moves(view.available, view.demands, pol, view.presale_room)
     for demand in view.demands:
         listing = next(l for l in view.singles if key(l) == demand.channel)
         new, shown = targets[demand.channel], demand.shown
@@ -366,7 +388,7 @@ def explain(sku: str, now_ms: int) -> dict:
                "each unit is offered on one channel only, split by demand")
     else:
         why = f"{view.available} units available, above {threshold:.1f}: every channel shows the shared pool"
-    shares = split_by_demand(view.available, view.demands) if guarded else {}
+    shares = split_by_demand(view.available, view.demands, presale_room=view.presale_room) if guarded else {}
     return {"mode": "guarded" if guarded else "shared", "why": why, "reason": reason, "available": view.available,
             "at_risk_at_or_below": round(threshold, 2), "policy_enabled": pol.enabled, "k": pol.k,
             "min_units_per_channel": pol.min_units_per_channel,

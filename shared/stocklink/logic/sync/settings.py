@@ -1,4 +1,4 @@
-"""A shop's allocation settings (rule, buffers, min/max display, sync switch): the API and the reads
+"""A shop's allocation settings (rule, buffers, min/max display, sync switch, presale): the API and the reads
 channel sync makes of them."""
 from __future__ import annotations
 
@@ -7,11 +7,20 @@ from typing import Annotated, Iterable
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from stocklink.domain.allocation import AllocationSettings
+from stocklink.domain.presale import MAX_WITHIN_DAYS
 from stocklink.errors import ValidationFailed
 from stocklink.logic import audit
 from stocklink.logic.catalog import require_shop
 from stocklink.logic.sync import config
 from stocklink.store import catalog
+
+
+class PresaleIn(BaseModel):
+    """Presale (预售, domain/presale.py): the shop may also sell units on their way that arrive within
+    `within_days` days (off by default)."""
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = False
+    within_days: Annotated[int, Field(ge=0, le=MAX_WITHIN_DAYS)] = 7
 
 
 class AllocationIn(BaseModel):
@@ -27,6 +36,7 @@ class AllocationIn(BaseModel):
     sellout_threshold: Annotated[int, Field(ge=0, le=1_000_000)] = 0
     sync: bool = True
     warehouses: list[str] | None = None
+    presale: PresaleIn = PresaleIn()
 
 
 def put_allocation(platform: str, shop: str, body: AllocationIn, now_ms: int) -> dict:

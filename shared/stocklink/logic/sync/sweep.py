@@ -244,13 +244,13 @@ def _ledger_sample(state: dict) -> tuple[list[dict], int]:
     for item in items:
         for _attempt in range(3):
             stored = {"on_hand": int(item.on_hand), "reserved": int(item.reserved), "available": int(item.available),
-                      "in_transit": int(item.in_transit or 0)}
+                      "in_transit": int(item.in_transit or 0), "presold": int(item.presold or 0)}
             replayed = replay_ledger(item.sku, item.warehouse_id)
             if stored == replayed:
                 break
             again = reconcile_models.stock_item(item.sku, item.warehouse_id)
             if again is not None and int(again.version or 0) == int(item.version or 0):
-                field = next(k for k in ("available", "on_hand", "reserved", "in_transit") if stored[k] != replayed[k])
+                field = next(k for k in ("available", "on_hand", "reserved", "in_transit", "presold") if stored[k] != replayed[k])
                 mismatches.append({"sku": item.sku, "warehouse_id": item.warehouse_id, "field": field,
                                    "stored": stored[field], "replayed": replayed[field],
                                    "stored_counters": stored, "replayed_counters": replayed,

@@ -1,0 +1,127 @@
+"""Presale (预售): a channel may sell units still on their way that arrive within N days. Pure: no I/O, no clock.
+
+A stock item's `presold` units are sold against its `in_transit` ones, each backed by exactly one unit on its
+way (presold <= in_transit, guarded by store.transactions). A channel with presale on may sell, per warehouse,
+the *presale room* of its window: the units arriving by `today + within_days` (inbound lines with an ETA),
+never more than in_transit, less every unit presold already (by any channel: presold units are assumed to be
+the earliest arriving ones, so a short window never counts units a longer one took).
+
+When the pool is short, a presale order takes what `available` has and the shortfall from the room
+(`plan_presale`); while its SKU is at risk (the last-units guard splits it) it takes the room first, so the
+on-hand units stay for the channels that cannot sell incoming stock (see domain/last_units.py). On arrival
+presold units become reserved on-hand units in the receipt's own transaction (`fill_on_arrival`); a release
+gives back presold units first (`release_split`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from stocklink.domain.stock import Allocation, Line, WarehouseStock, merge_lines
+from stocklink.errors import InsufficientStock
+
+MAX_WITHIN_DAYS = 365
+
+
+@dataclass(frozen=True)
+class PresaleSettings:
+    """A channel's presale setting (part of its allocation settings): off by default."""
+    enabled: bool = False
+    within_days: int = 7
+
+    def __post_init__(self):
+        if not 0 <= self.within_days <= MAX_WITHIN_DAYS:
+            raise ValueError(f"presale within_days must be between 0 and {MAX_WITHIN_DAYS}")
+
+    @staticmethod
+    def from_dict(data: Mapping | None) -> "PresaleSettings":
+        if not data:
+            return PresaleSettings()
+        return PresaleSettings(bool(data.get("enabled", False)), int(data.get("within_days", 7)))
+
+    def to_dict(self) -> dict:
+        return {"enabled": self.enabled, "within_days": self.within_days}
+
+    def horizon(self, today: dt.date) -> dt.date | None:
+        """The last ETA this channel may sell (None: presale off)."""
+        return today + dt.timedelta(days=self.within_days) if self.enabled else None
+
+
+@dataclass(frozen=True)
+class IncomingStock:
+    """One stock item's units on their way as read: in_transit and presold counters, and the inbound lines
+    (ETA, units) they are made of. A line without an ETA is never sold before it arrives."""
+    in_transit: int = 0
+    presold: int = 0
+    arrivals: tuple[tuple[dt.date | None, int], ...] = ()
+
+    def backing(self, horizon: dt.date | None) -> int:
+        """Units on their way that arrive by `horizon` (never more than in_transit)."""
+        if horizon is None:
+            return 0
+        due = sum(max(0, qty) for eta, qty in self.arrivals if eta is not None and eta <= horizon)
+        return max(0, min(due, self.in_transit))
+
+    def room(self, horizon: dt.date | None) -> int:
+        """Units a channel with this horizon may still presell here."""
+        return max(0, self.backing(horizon) - max(0, self.presold))
+
+
+def room_by_warehouse(incoming: Mapping[str, IncomingStock], horizon: dt.date | None,
+                      warehouses: Sequence[str] | None = None) -> dict[str, int]:
+    return {w: stock.room(horizon) for w, stock in incoming.items() if warehouses is None or w in warehouses}
+
+
+def plan_presale(lines: Sequence[Line], stock: Mapping[str, list[WarehouseStock]],
+                 incoming: Mapping[str, Mapping[str, IncomingStock]], horizon: dt.date,
+                 *, room_first: bool = False) -> list[Allocation]:
+    """Split each line over available units and presale room: available first (warehouses in priority order,
+    as plan_allocations), then the room of the same warehouses; with `room_first` the other way round.
+    InsufficientStock (naming available + room) when even both cannot cover a line."""
+    plan: list[Allocation] = []
+    for line in merge_lines(list(lines)):
+        warehouses = sorted(stock.get(line.sku, []), key=lambda w: (w.priority, w.warehouse_id))
+        rooms = {w: s.room(horizon) for w, s in incoming.get(line.sku, {}).items()}
+        order = [w.warehouse_id for w in warehouses] + sorted(set(rooms) - {w.warehouse_id for w in warehouses})
+        free = {w.warehouse_id: max(0, w.available) for w in warehouses}
+        taken: dict[str, list[int]] = {}            # warehouse -> [reserved, presold]
+        remaining = line.qty
+        sources = (("room", "available") if room_first else ("available", "room"))
+        for source in sources:
+            for w in order:
+                have = rooms.get(w, 0) if source == "room" else free.get(w, 0)
+                take = min(remaining, have)
+                if take > 0:
+                    taken.setdefault(w, [0, 0])[1 if source == "room" else 0] += take
+                    remaining -= take
+        if remaining:
+            raise InsufficientStock(line.sku, line.qty, sum(free.values()) + sum(rooms.values()))
+        plan += [Allocation(line.sku, w, reserved + presold, presold)
+                 for w in order if w in taken for reserved, presold in [taken[w]]]
+    return plan
+
+
+def fill_on_arrival(presold: int, arriving: int) -> int:
+    """Arriving units that presale orders take at once (they become reserved on hand, never available)."""
+    return max(0, min(presold, arriving))
+
+
+def release_split(allocation_presold: int, item_presold: int) -> int:
+    """Of a released allocation's presold units, how many go back as presale room (the rest arrived already
+    and are released on hand). Presold units are counted per stock item, not per order: any of its presale
+    orders may be the one whose units arrived."""
+    return max(0, min(allocation_presold, item_presold))
+
+
+def shortfall_after_drop(in_transit: int, presold: int, leaving: int, filled: int = 0) -> int:
+    """Presold units a change would leave without a unit on its way behind them (0: the change may go):
+    `leaving` units leave in_transit, `filled` presold ones of them are taken by their orders on arrival."""
+    return max(0, (presold - filled) - (in_transit - leaving))
+
+
+@dataclass(frozen=True)
+class PresaleOrder:
+    """How one order may presell: its channel's horizon, and whether the room goes first (SKU at risk)."""
+    horizon: dt.date
+    room_first: bool = False
