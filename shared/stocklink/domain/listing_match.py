@@ -96,7 +96,9 @@ class Catalogue:
         words = {w.casefold() for w in _WORD.findall(f"{code} {title}")}
         pool: set[str] = set()
         for word in sorted(words, key=len, reverse=True):
-            pool |= self.by_word.get(word, set())
+            holders = self.by_word.get(word, set())
+            if len(holders) <= _CANDIDATES:       # a word most SKUs share ("tea", "item") tells nothing apart
+                pool |= holders
             if len(pool) >= _CANDIDATES:
                 break
         prefix = _norm(code)[:3]
