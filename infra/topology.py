@@ -281,10 +281,12 @@ FUNCTIONS: tuple[Function, ...] = (
     ),
     Function(
         "imports_run", "functions.imports_run.handler.handler",
-        "Apply a catalogue import chunk by chunk (SKUs, opening balances, accepted adjustments), continuing on the bus",
-        # events write: each chunk's idempotency marker, booked in its stock transaction
+        "Apply a catalogue import chunk by chunk; discover a shop's listings, map them, carry out the first-sync "
+        "choice (continuing on the bus)",
+        # events write: each chunk's (and opening count's) idempotency marker, booked in its stock transaction;
+        # shops read: discovery calls the platform's product-list and read-back APIs (no API tokens here)
         tables={"catalog": "write", "stock": "write", "ledger": "write", "events": "write"},
-        publishes_events=True, marks_dirty=True, timeout_s=120, local_workers=1,
+        secrets={"shops": "read"}, publishes_events=True, marks_dirty=True, timeout_s=120, local_workers=1,
     ),
     Function(
         "channel_push", "functions.channel_push.handler.handler",
@@ -397,6 +399,10 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/imports/{import_id}/apply", "imports_api", "token"),
     Route("GET", "/exports/catalog", "imports_api", "token"),
     Route("GET", "/exports/stock", "imports_api", "token"),
+    Route("POST", "/shops/{platform}/{shop}/listings/discover", "imports_api", "token"),
+    Route("GET", "/shops/{platform}/{shop}/listings/discover/{discovery_id}", "imports_api", "token"),
+    Route("POST", "/shops/{platform}/{shop}/listings/discover/{discovery_id}/apply", "imports_api", "token"),
+    Route("POST", "/shops/{platform}/{shop}/listings/discover/{discovery_id}/first-sync", "imports_api", "token"),
 )
 
 EVENT_RULES: tuple[EventRule, ...] = (
@@ -416,7 +422,7 @@ EVENT_RULES: tuple[EventRule, ...] = (
                                   max_receive_count=5, visibility_timeout_s=180)),
     EventRule("forecast-on-request", (events.FORECAST_REQUESTED,), "forecast_run"),
     EventRule("snapshots-on-request", (events.SNAPSHOT_REQUESTED,), "snapshots"),
-    EventRule("imports-on-request", (events.IMPORT_REQUESTED,), "imports_run"),
+    EventRule("imports-on-request", (events.IMPORT_REQUESTED, events.DISCOVERY_REQUESTED), "imports_run"),
     # Queued: a flash sale's events are merged per batch (one stock read and one push per listing).
     EventRule("channel-push-on-stock", (events.STOCK_CHANGED, events.ORDER_OVERSOLD), "channel_push",
               queue=QueueDelivery(batch_size=10, max_concurrency=5, max_receive_count=5,

@@ -5,7 +5,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 
 from stocklink.errors import ValidationFailed
-from stocklink.logic import exports, imports
+from stocklink.logic import discovery, exports, imports
 from stocklink.logic.paging import page_request
 from stocklink.observability import logger, metrics
 from stocklink.time import now_ms
@@ -76,6 +76,35 @@ def get_catalog_export():
 def get_stock_export():
     principal(app, "staff_read")
     return _csv(exports.stock_csv(), "stocklink-stock.csv")
+
+
+@app.post("/shops/<platform>/<shop>/listings/discover")
+def post_discover(platform: str, shop: str):
+    who = principal(app, "staff")
+    status, answer = discovery.start(platform, shop, parse_body(app, discovery.DiscoverIn), actor=who.name,
+                                     now_ms=now_ms())
+    return json_response(status, answer)
+
+
+@app.get("/shops/<platform>/<shop>/listings/discover/<discovery_id>")
+def get_discovery(platform: str, shop: str, discovery_id: str):
+    principal(app, "staff_read")
+    return json_response(200, discovery.get(platform, shop, discovery_id))
+
+
+@app.post("/shops/<platform>/<shop>/listings/discover/<discovery_id>/apply")
+def post_discovery_apply(platform: str, shop: str, discovery_id: str):
+    who = principal(app, "staff")
+    status, answer = discovery.request_apply(platform, shop, discovery_id, actor=who.name, now_ms=now_ms())
+    return json_response(status, answer)
+
+
+@app.post("/shops/<platform>/<shop>/listings/discover/<discovery_id>/first-sync")
+def post_first_sync(platform: str, shop: str, discovery_id: str):
+    who = principal(app, "staff")
+    status, answer = discovery.choose(platform, shop, discovery_id, parse_body(app, discovery.FirstSyncIn),
+                                      actor=who.name, now_ms=now_ms())
+    return json_response(status, answer)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -309,3 +309,57 @@ def _number(value):
     if isinstance(value, str) and value and value.lstrip("-").replace(".", "", 1).isdigit() and not value.startswith("0"):
         return float(value) if "." in value else int(value)
     return value
+
+
+# --- discover listings ----------------------------------------------------------------------------------------
+
+def discover(args, api: Api | None = None, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr,
+             poll_s: float = 0.5) -> int:
+    """POST .../listings/discover, wait for the report and print it; --apply writes the mapped listings (pending
+    their first sync) and prints the differences; --choice then settles the first sync of every pending one."""
+    api = api or Api(args.api, args.token)
+    base = f"/shops/{args.platform}/{args.shop}/listings/discover"
+    mapping = {}
+    if args.mapping:
+        with open(args.mapping, encoding="utf-8") as handle:
+            mapping = json.load(handle)
+    job = api.json("POST", base, body=json.dumps({"mapping": mapping} if mapping else {}).encode())
+    job = _wait(api, f"{base}/{job['discovery_id']}", job, ("discovering",), poll_s)
+    if job["status"] == "failed":
+        print(f"discovery {job['discovery_id']} failed: {job.get('error')}", file=stderr)
+        return 1
+    s = job.get("summary") or {}
+    print(f"discovery {job['discovery_id']}: {s.get('listings', 0)} listings in {job['progress']['calls']} calls; "
+          f"{s.get('mapped', 0)} mapped, {s.get('unmapped', 0)} unmapped, {s.get('conflicts', 0)} conflicts, "
+          f"{s.get('already_mapped', 0)} already mapped", file=stdout)
+    for entry in job.get("unmapped", [])[:MAX_PRINTED_ERRORS]:
+        hint = f" (maybe {', '.join(entry['suggestions'])})" if entry.get("suggestions") else ""
+        print(f"  unmapped {entry['listing_id']} {entry.get('seller_sku') or '-'}: {entry.get('title')}{hint}",
+              file=stdout)
+    for conflict in job.get("conflicts", [])[:MAX_PRINTED_ERRORS]:
+        print(f"  conflict {conflict['kind']}: listings {', '.join(l['listing_id'] for l in conflict['listings'])} "
+              f"/ SKUs {', '.join(conflict['skus'])}", file=stdout)
+    if not args.apply:
+        print("nothing written (--apply to write the mapped listings)", file=stdout)
+        return 0
+    job = api.json("POST", f"{base}/{job['discovery_id']}/apply", body=b"{}")
+    job = _wait(api, f"{base}/{job['discovery_id']}", job, ("ready", "applying"), poll_s)
+    for row in job.get("first_sync", [])[:MAX_PRINTED_ERRORS]:
+        print(f"  {row['listing_id']}: platform {row['platform_qty']}, StockLink {row['stocklink_qty']}", file=stdout)
+    if not args.choice:
+        print(f"{len(job.get('first_sync', []))} listing(s) wait for their first-sync choice (--choice push|opening)",
+              file=stdout)
+        return 0
+    body = {"choice": args.choice, **({"warehouse_id": args.warehouse} if args.warehouse else {})}
+    job = api.json("POST", f"{base}/{job['discovery_id']}/first-sync", body=json.dumps(body).encode())
+    job = _wait(api, f"{base}/{job['discovery_id']}", job, ("settling",), poll_s)
+    print(f"first sync: {args.choice} for {sum(r['status'] != 'pending' for r in job.get('first_sync', []))} "
+          f"listing(s); discovery {job['status']}", file=stdout)
+    return 0
+
+
+def _wait(api: Api, path: str, job: dict, busy: tuple[str, ...], poll_s: float) -> dict:
+    while job["status"] in busy:
+        time.sleep(poll_s)
+        job = api.json("GET", path)
+    return job

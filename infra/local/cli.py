@@ -86,6 +86,14 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("file", help="FILE.csv or FILE.xlsx")
     export.add_argument("--lang", choices=("en", "zh"), default="en", help="catalogue headers' language")
     api_cli.add_common(export)
+    disc = sub.add_parser("discover", help="discover a shop's listings and map them to SKUs (through the HTTP API)")
+    disc.add_argument("platform")
+    disc.add_argument("shop")
+    disc.add_argument("--mapping", help="JSON file: listing id or seller SKU -> [{sku, qty}] (bundles, odd codes)")
+    disc.add_argument("--apply", action="store_true", help="write the mapped listings (pending their first sync)")
+    disc.add_argument("--choice", choices=("push", "opening"), help="with --apply: the first sync of every listing")
+    disc.add_argument("--warehouse", help="with --choice opening: the warehouse the platform's numbers open")
+    api_cli.add_common(disc)
     suppliers = sub.add_parser("suppliers", help="supplier records")
     suppliers_sub = suppliers.add_subparsers(dest="what", required=True)
     migrate = suppliers_sub.add_parser("migrate", help="turn every SKU's supplier settings that name a supplier "
@@ -256,6 +264,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "export":
         from infra.local import api_cli
         return _api_errors(lambda: api_cli.export(args))
+    if args.command == "discover":
+        from infra.local import api_cli
+        return _api_errors(lambda: api_cli.discover(args))
     if args.command == "suppliers" and args.what == "migrate":
         return migrate_suppliers(args)
     return 2

@@ -12,7 +12,9 @@ Layout (path-prefixed, one port):
                             max_attempts?, retry_backoff_s?, timeout_s?}   change a shop's webhook delivery
   GET  /_sandbox/delivery  ?platform=&shop=        the shops' delivery settings
   GET  /_sandbox/listings  ?platform=&shop=        listed quantities
-  PUT  /_sandbox/listings  {platform, shop, listings: [{listing_id, quantity, platform_ids?, seller_sku?}]}
+  PUT  /_sandbox/listings  {platform, shop, listings: [{listing_id, quantity, platform_ids?, seller_sku?, title?,
+                            barcode?}]}   (the product-list APIs discovery calls list them, grouped by the
+                            platform ids: Shopee item_id, TikTok product_id, Lazada item_id, WooCommerce parent_id)
   POST /_sandbox/faults    {status: 429|500|503, count: N, platform?, shop?}   next N API calls fail
   GET  /_sandbox/calls     ?platform=&shop=&since=  API calls with timestamps and the quantities they set
   POST /_sandbox/orders    {platform, shop, lines: [{listing_id, qty, sku?}], kind | status, order_id?,
@@ -110,7 +112,9 @@ class Sandbox:
                     listings[listing_id] = Listing(
                         int(entry.get("quantity", old.quantity if old else 0)),
                         {k: str(v) for k, v in (entry.get("platform_ids") or (old.platform_ids if old else {})).items()},
-                        str(entry.get("seller_sku") or (old.seller_sku if old else "")))
+                        str(entry.get("seller_sku") or (old.seller_sku if old else "")),
+                        str(entry.get("title") or (old.title if old else "")),
+                        str(entry.get("barcode") or (old.barcode if old else "")))
             return j(200, {"ok": True})
         if name == "listings" and method == "GET":
             with st.lock:

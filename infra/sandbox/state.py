@@ -14,6 +14,8 @@ class Listing:
     quantity: int
     platform_ids: dict[str, str] = field(default_factory=dict)
     seller_sku: str = ""
+    title: str = ""                  # what the product list shows (discovery reads it)
+    barcode: str = ""
 
 
 @dataclass

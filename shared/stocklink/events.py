@@ -21,6 +21,7 @@ LEDGER_MISMATCH = "ledger.mismatch"
 FORECAST_REQUESTED = "forecast.requested"
 SNAPSHOT_REQUESTED = "snapshot.requested"     # detail {"run_id"}: take (or continue) a daily snapshot run
 IMPORT_REQUESTED = "import.requested"         # detail {"import_id"}: apply (or continue applying) a catalogue import
+DISCOVERY_REQUESTED = "discovery.requested"   # detail {"discovery_id"}: continue a listing discovery job
 FORECAST_STOCKOUT_RISK = "forecast.stockout_risk"
 FORECAST_BURST = "forecast.burst"
 FORECAST_SLOW_MOVER = "forecast.slow_mover"

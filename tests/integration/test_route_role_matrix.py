@@ -126,6 +126,10 @@ MATRIX = {
     ("POST", "/imports/{import_id}/apply"): "staff",
     ("GET", "/exports/catalog"): "read",
     ("GET", "/exports/stock"): "read",
+    ("POST", "/shops/{platform}/{shop}/listings/discover"): "staff",
+    ("GET", "/shops/{platform}/{shop}/listings/discover/{discovery_id}"): "read",
+    ("POST", "/shops/{platform}/{shop}/listings/discover/{discovery_id}/apply"): "staff",
+    ("POST", "/shops/{platform}/{shop}/listings/discover/{discovery_id}/first-sync"): "staff",
 }
 
 

@@ -91,6 +91,16 @@ def set_quantities(listings: dict[str, Listing], plan: dict[str, int]) -> None:
         listings[listing_id].quantity = qty
 
 
+def grouped(listings: dict[str, Listing], key: str) -> dict[str, list[tuple[str, Listing]]]:
+    """The shop's listings by a platform id (product / item / parent), groups and members in id order: what a
+    product-list API pages through."""
+    out: dict[str, list[tuple[str, Listing]]] = {}
+    for listing_id in sorted(listings, key=lambda i: (len(i), i)):
+        listing = listings[listing_id]
+        out.setdefault(listing.platform_ids.get(key) or listing_id, []).append((listing_id, listing))
+    return dict(sorted(out.items(), key=lambda kv: (len(kv[0]), kv[0])))
+
+
 class Simulator:
     platform = ""
     native: dict[str, str] = {}

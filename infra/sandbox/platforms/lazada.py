@@ -12,7 +12,7 @@ import time
 import xml.etree.ElementTree as ET
 from urllib.parse import parse_qsl
 
-from infra.sandbox.platforms._common import Simulator, fresh, hexmac, j, request_id, set_quantities, units
+from infra.sandbox.platforms._common import Simulator, fresh, grouped, hexmac, j, request_id, set_quantities, units
 
 
 class LazadaSim(Simulator):
@@ -50,6 +50,8 @@ class LazadaSim(Simulator):
             return self._adjust(state, shop, params.get("payload", ""), err)
         if req.method == "GET" and api_path == "/product/item/get":
             return self._item(state, shop, params.get("item_id", ""))
+        if req.method == "GET" and api_path == "/products/get":
+            return self._products(state, shop, params, err)
         if req.method == "GET" and api_path == "/order/items/get":
             return self._items(state, shop, params.get("order_id", ""))
         return err("InvalidApiPath", "The specified API path is invalid")  # sim
@@ -117,6 +119,22 @@ class LazadaSim(Simulator):
                 for lid, l in listings.items() if l.platform_ids.get("item_id") == item_id]
         reply = j(200, {"code": "0", "request_id": request_id(), "data": {"item_id": item_id, "skus": skus}})
         reply.kind = "read_back"
+        return reply
+
+    def _products(self, state, shop, params, err):
+        offset, limit = params.get("offset", "0"), params.get("limit", "10")
+        if not offset.isdigit() or not limit.isdigit() or not 1 <= int(limit) <= 50:
+            return err("InvalidParameter", "limit must be 1-50 and offset a number")  # sim
+        items = list(grouped(self.listings(state, shop), "item_id").items())
+        page = items[int(offset):int(offset) + int(limit)]
+        products = [{"item_id": int(iid) if iid.isdigit() else iid, "status": "Active",
+                     "attributes": {"name": members[0][1].title or f"Product {iid}"},
+                     "skus": [{"SkuId": int(lid) if lid.isdigit() else lid, "SellerSku": l.seller_sku,
+                               "quantity": l.quantity, "Status": "active"} for lid, l in members]}
+                    for iid, members in page]
+        reply = j(200, {"code": "0", "request_id": request_id(),
+                        "data": {"total_products": len(items), "products": products}})
+        reply.kind = "list"
         return reply
 
     def _items(self, state, shop, order_id):

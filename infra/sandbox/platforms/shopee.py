@@ -7,7 +7,7 @@ import json
 import time
 
 from infra.sandbox.platforms._common import (
-    Simulator, fresh, hexmac, is_qty, j, parse_json, request_id, set_quantities)
+    Simulator, fresh, grouped, hexmac, is_qty, j, parse_json, request_id, set_quantities)
 from infra.sandbox.state import Listing
 
 
@@ -41,6 +41,8 @@ class ShopeeSim(Simulator):
             return self._models(state, shop, q.get("item_id", ""))
         if req.method == "GET" and req.path == "/api/v2/product/get_item_base_info":
             return self._items(state, shop, q.get("item_id_list", ""))
+        if req.method == "GET" and req.path == "/api/v2/product/get_item_list":
+            return self._item_list(state, shop, q, err)
         if req.method == "GET" and req.path == "/api/v2/order/get_order_detail":
             return self._orders(state, shop, q.get("order_sn_list", ""))
         if req.method == "GET" and req.path == "/api/v2/returns/get_return_detail":
@@ -90,9 +92,26 @@ class ShopeeSim(Simulator):
         reply.changes, reply.kind = plan, "stock_update"
         return reply
 
+    def _item_list(self, state, shop, q, err):
+        offset, size = q.get("offset", "0"), q.get("page_size", "")
+        if not offset.isdigit() or not size.isdigit() or not 1 <= int(size) <= 100:
+            return err(200, "error_param", "page_size must be 1-100 and offset a number.")  # sim
+        if q.get("item_status") not in (None, "NORMAL"):
+            return j(200, {"error": "", "message": "", "request_id": request_id(),
+                           "response": {"item": [], "total_count": 0, "has_next_page": False, "next_offset": 0}})
+        items = list(grouped(self.listings(state, shop), "item_id"))
+        start, end = int(offset), int(offset) + int(size)
+        page = [{"item_id": int(i), "item_status": "NORMAL", "update_time": int(time.time())} for i in items[start:end]]
+        reply = j(200, {"error": "", "message": "", "request_id": request_id(), "response": {
+            "item": page, "total_count": len(items), "has_next_page": end < len(items),
+            "next_offset": min(end, len(items))}})
+        reply.kind = "list"
+        return reply
+
     def _models(self, state, shop, item_id):
         listings = self.listings(state, shop)
-        models = [{"model_id": int(lid), "model_sku": l.seller_sku, "stock_info_v2": self._stock(l)}
+        models = [{"model_id": int(lid), "model_sku": l.seller_sku, "gtin_code": l.barcode,
+                   "stock_info_v2": self._stock(l)}
                   for lid, l in listings.items() if l.platform_ids.get("item_id") == item_id and lid != item_id]
         reply = j(200, {"error": "", "message": "", "request_id": request_id(),
                         "response": {"tier_variation": [], "model": models}})
@@ -101,8 +120,20 @@ class ShopeeSim(Simulator):
 
     def _items(self, state, shop, id_list):
         listings = self.listings(state, shop)
-        items = [{"item_id": int(i), "item_sku": listings[i].seller_sku, "stock_info_v2": self._stock(listings[i])}
-                 for i in id_list.split(",") if i in listings]
+        ids = [i for i in id_list.split(",") if i]
+        if not 0 < len(ids) <= 50:
+            return j(200, {"error": "error_param", "message": "item_id_list: 1-50 ids.", "request_id": request_id()})
+        by_item = grouped(listings, "item_id")
+        items = []
+        for i in ids:
+            members = by_item.get(i) or []
+            if i in listings and members == [(i, listings[i])]:       # a plain item: the item is the listing
+                items.append({"item_id": int(i), "item_name": listings[i].title or f"Item {i}", "has_model": False,
+                              "item_sku": listings[i].seller_sku, "gtin_code": listings[i].barcode,
+                              "stock_info_v2": self._stock(listings[i])})
+            elif members:                                             # an item with models
+                items.append({"item_id": int(i), "item_name": members[0][1].title or f"Item {i}", "has_model": True,
+                              "item_sku": ""})
         reply = j(200, {"error": "", "message": "", "request_id": request_id(), "response": {"item_list": items}})
         reply.kind = "read_back"
         return reply

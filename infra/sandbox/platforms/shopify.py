@@ -6,6 +6,7 @@ An adjustment adds its delta to the level under the state lock checkout takes, s
 platform sold meanwhile; `available` may go below 0 on an adjustment, as on Shopify."""
 from __future__ import annotations
 
+import base64
 import json
 import time
 import uuid
@@ -44,6 +45,8 @@ class ShopifySim(Simulator):
             return self._set(state, shop, version, query, variables)
         if "inventoryAdjustQuantities" in query:
             return self._adjust(state, shop, version, query, variables)
+        if "productVariants(" in query:
+            return self._variants(state, shop, variables)
         if "nodes(" in query:
             return self._read(state, shop, variables)
         return j(200, {"errors": [{"message": "sandbox: unsupported operation",
@@ -206,6 +209,32 @@ class ShopifySim(Simulator):
                 state.idempotency[(self.platform, shop.shop, key)] = (reply.status, reply.body)
                 state.idempotency[(self.platform, shop.shop, f"{key}#params")] = (0, params)
         reply.changes, reply.kind = plan, "stock_adjust"
+        return reply
+
+    def _variants(self, state, shop, variables):
+        first = variables.get("first")
+        if not isinstance(first, int) or not 0 < first <= 250:
+            return j(200, {"errors": [{"message": "The 'first' argument must be between 1 and 250.",
+                                       "extensions": {"code": "BAD_REQUEST"}}]})  # sim
+        after = variables.get("after")
+        start = 0
+        if after:
+            try:
+                start = int(base64.b64decode(after).decode().split(":", 1)[1])
+            except (ValueError, IndexError, UnicodeDecodeError):
+                return j(200, {"errors": [{"message": "Invalid cursor.", "extensions": {"code": "BAD_REQUEST"}}]})
+        listings = sorted(self.listings(state, shop).items(), key=lambda kv: (len(kv[0]), kv[0]))
+        page = listings[start:start + first]
+        nodes = [{"id": f"gid://shopify/ProductVariant/{lid}", "sku": l.seller_sku or None, "barcode": l.barcode or None,
+                  "displayName": l.title or f"Product {lid}", "inventoryQuantity": l.quantity,
+                  "inventoryItem": {"id": f"gid://shopify/InventoryItem/{l.platform_ids.get('inventory_item_id')}"},
+                  "product": {"id": f"gid://shopify/Product/{l.platform_ids.get('product_id', lid)}"}} for lid, l in page]
+        end = start + len(page)
+        cursor = base64.b64encode(f"after:{end}".encode()).decode()
+        reply = j(200, {"data": {"productVariants": {"nodes": nodes, "pageInfo": {
+            "hasNextPage": end < len(listings), "endCursor": cursor if page else None}}},
+            "extensions": {"cost": {"requestedQueryCost": 52, "actualQueryCost": 52}}})
+        reply.kind = "list"
         return reply
 
     def _read(self, state, shop, variables):

@@ -7,7 +7,7 @@ import json
 import time
 
 from infra.sandbox.platforms._common import (
-    Simulator, fresh, hexmac, is_qty, j, parse_json, request_id, set_quantities, units)
+    Simulator, fresh, grouped, hexmac, is_qty, j, parse_json, request_id, set_quantities, units)
 from infra.sandbox.state import Listing
 
 
@@ -44,6 +44,8 @@ class TikTokSim(Simulator):
             return self._update(state, shop, parts[3], req.body)
         if req.method == "POST" and req.path == "/product/202309/inventory/search":
             return self._search(state, shop, req.body)
+        if req.method == "POST" and req.path == "/product/202309/products/search":
+            return self._products(state, shop, q)
         if req.method == "GET" and req.path == "/order/202309/orders":
             return self._orders(state, shop, q.get("ids", ""))
         if req.method == "POST" and req.path == "/return_refund/202309/returns/search":
@@ -86,6 +88,26 @@ class TikTokSim(Simulator):
         reply = j(200, {"code": 0, "message": "Success", "request_id": request_id(),
                         "data": {"inventory": [{"product_id": p, "skus": s} for p, s in by_product.items()]}})
         reply.kind = "read_back"
+        return reply
+
+    def _products(self, state, shop, q):
+        size = q.get("page_size", "")
+        if not size.isdigit() or not 1 <= int(size) <= 100:
+            return j(200, {"code": 36009002, "message": "page_size must be 1-100", "request_id": request_id(),
+                           "data": {}})  # sim
+        token = q.get("page_token", "")
+        start = int(token.removeprefix("p")) if token.startswith("p") and token[1:].isdigit() else 0
+        products = list(grouped(self.listings(state, shop), "product_id").items())
+        page = products[start:start + int(size)]
+        out = [{"id": pid, "title": members[0][1].title or f"Product {pid}", "status": "ACTIVATE",
+                "skus": [{"id": lid, "seller_sku": l.seller_sku,
+                          "inventory": [{"quantity": l.quantity,
+                                         "warehouse_id": l.platform_ids.get("warehouse_id", "default")}]}
+                         for lid, l in members]} for pid, members in page]
+        end = start + len(page)
+        reply = j(200, {"code": 0, "message": "Success", "request_id": request_id(), "data": {
+            "products": out, "total_count": len(products), "next_page_token": f"p{end}" if end < len(products) else ""}})
+        reply.kind = "list"
         return reply
 
     def _orders(self, state, shop, ids):

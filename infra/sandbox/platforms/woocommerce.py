@@ -10,7 +10,7 @@ import time
 import uuid
 from urllib.parse import quote
 
-from infra.sandbox.platforms._common import Reply, Simulator, b64mac, fresh, j, parse_json, utc_iso
+from infra.sandbox.platforms._common import Reply, Simulator, b64mac, fresh, grouped, j, parse_json, utc_iso
 from infra.sandbox.state import Listing
 
 
@@ -76,8 +76,12 @@ class WooSim(Simulator):
             return self._batch(state, shop, None, json.dumps({"update": [{**doc, "id": int(rest[0])}]}).encode(),
                                single=True)
         if req.method == "GET" and not rest:
+            if not req.query.get("include"):
+                return self._catalogue(state, shop, None, req.query)
             return self._list(state, shop, None, req.query.get("include", ""))
         if req.method == "GET" and len(rest) == 2 and rest[1] == "variations":
+            if not req.query.get("include"):
+                return self._catalogue(state, shop, rest[0], req.query)
             return self._list(state, shop, rest[0], req.query.get("include", ""))
         return j(404, {"code": "rest_no_route", "message": "No route was found matching the URL and request method.",
                        "data": {"status": 404}})
@@ -118,6 +122,37 @@ class WooSim(Simulator):
         else:
             reply = j(200, {"update": results})
         reply.changes, reply.kind = plan, "stock_update"
+        return reply
+
+    def _catalogue(self, state, shop, parent, query):
+        """List all products (parent None: simple products and variable parents) or a parent's variations, a
+        page at a time, with X-WP-Total / X-WP-TotalPages as WordPress sends them."""
+        page, per_page = query.get("page", "1"), query.get("per_page", "10")
+        if not page.isdigit() or not per_page.isdigit() or not 1 <= int(per_page) <= 100 or int(page) < 1:
+            return j(400, {"code": "rest_invalid_param", "message": "Invalid parameter(s): per_page",
+                           "data": {"status": 400}})
+        groups = grouped(self.listings(state, shop), "parent_id")
+        if parent is None:
+            rows = []
+            for key, members in groups.items():
+                lid, listing = members[0]
+                if members == [(key, listing)] and not listing.platform_ids.get("parent_id"):
+                    rows.append({"id": int(key), "type": "simple", "name": listing.title or f"Product {key}",
+                                 "sku": listing.seller_sku, "global_unique_id": listing.barcode,
+                                 "manage_stock": True, "stock_quantity": listing.quantity})
+                else:
+                    rows.append({"id": int(key), "type": "variable", "name": listing.title or f"Product {key}",
+                                 "sku": "", "manage_stock": False, "stock_quantity": None})
+        else:
+            rows = [{"id": int(lid), "parent_id": int(parent), "sku": l.seller_sku, "global_unique_id": l.barcode,
+                     "manage_stock": True, "stock_quantity": l.quantity,
+                     "attributes": [{"name": "Option", "option": lid}]}
+                    for lid, l in groups.get(parent, []) if l.platform_ids.get("parent_id") == parent]
+        size, number = int(per_page), int(page)
+        pages = max(1, -(-len(rows) // size))
+        reply = j(200, rows[(number - 1) * size:number * size],
+                  **{"X-WP-Total": str(len(rows)), "X-WP-TotalPages": str(pages)})
+        reply.kind = "list"
         return reply
 
     def _list(self, state, shop, parent, include):

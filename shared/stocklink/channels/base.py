@@ -101,6 +101,32 @@ class HttpCall:
     hosts: HostRule | None = None    # where it may be sent (the adapter's api_hosts); None is refused
 
 
+@dataclass(frozen=True)
+class DiscoveredListing:
+    """One sellable unit as the platform lists it (a variant / SKU / model / simple product), found by
+    discovery: what matching reads (the seller's own SKU code, the barcode, the title) and the platform ids the
+    adapter's pushes and read-backs need (the same keys as StockPush.platform_ids)."""
+
+    listing_id: str                                                 # the id order lines and read-backs use
+    seller_sku: str = ""
+    barcode: str = ""
+    title: str = ""
+    platform_ids: Mapping[str, str] = field(default_factory=dict)
+    quantity: int | None = None      # what the list answer showed (informational; first sync reads back)
+
+
+@dataclass(frozen=True)
+class ListingPage:
+    """What one list call found, and where the next call starts (None: the shop's listings are all read).
+
+    `cursor` is the adapter's own (a JSON-able dict): a platform with two levels (Shopee items then models,
+    WooCommerce products then variations) walks both through it, one call per step, so a caller only ever
+    sends build_list_listings(cursor) until the cursor comes back None. A step may find no listing."""
+
+    listings: tuple[DiscoveredListing, ...]
+    cursor: dict | None
+
+
 class WebhookRejected(Exception):
     """Signature missing or wrong, unknown shop, another shop's delivery, or a stale one: answer 401 (the
     same answer for each) and store nothing."""
@@ -162,6 +188,14 @@ class ChannelAdapter(Protocol):
 
     def parse_read_back(self, status: int, body: bytes) -> dict[str, int]:
         """listing_id -> quantity shown, from one read-back response."""
+
+    def build_list_listings(self, credentials: Mapping[str, str], cursor: dict | None) -> HttpCall:
+        """Signed request for the next page of the shop's listings (cursor None: the first page), by the
+        platform's own product-list API and pagination (each adapter's docstring names them)."""
+
+    def parse_list_listings(self, cursor: dict | None, status: int, body: bytes,
+                            headers: Mapping[str, str] | None = None) -> ListingPage:
+        """The listings one list answer holds and the cursor of the next call (PayloadInvalid if broken)."""
 
     def classify_response(self, status: int, body: bytes, headers: Mapping[str, str] | None = None):
         """CallResult (stocklink.channels._common): ok, retryable (429/5xx/throttle codes) or permanent."""

@@ -43,6 +43,13 @@ co.id, vn}/rest`, and the cross-border gateway api.lazada.com/rest. Checked (202
 "Reconfigure Existing APP to Lazada Open Platform" (docId 108139: request URL `https://api.lazada.{sg}/rest`,
 "One URL for each venture") and the SDKs' gateway constants. auth.lazada.com only issues tokens.
 
+Discovery (`build_list_listings`): GetProducts, GET /products/get with `filter=live`, `offset` and
+`limit` (at most 50 a call), signed like every call; the answer's `data.total_products` says how many there
+are, `data.products[]` each has `item_id`, `attributes.name` and `skus[]` with `SkuId`, `SellerSku` and
+`quantity`. Checked (2026-12): Lazada Open Platform API reference "GetProducts" (/products/get: filter,
+offset, limit; "Get all or a range of products") and the Product API overview. listing_id = the SkuId;
+platform_ids item_id and seller_sku (what the sellable-quantity calls carry).
+
 Credentials: app_key, app_secret, access_token, seller_id (the seller pushes name; binds them to this
 shop), api_base_url? (the regional gateway, e.g. https://api.lazada.co.th/rest).
 StockPush/StockAdjust.platform_ids: item_id (required), seller_sku (optional), warehouse_code (optional,
@@ -74,7 +81,9 @@ from stocklink.channels._common import (
     try_json,
 )
 from stocklink.channels.base import (
+    DiscoveredListing,
     HttpCall,
+    ListingPage,
     OrderEvent,
     OrderEventKind,
     OrderLine,
@@ -96,6 +105,8 @@ SELLABLE_UPDATE = "/product/stock/sellable/update"
 SELLABLE_ADJUST = "/product/stock/sellable/adjust"
 ITEM_GET = "/product/item/get"
 ORDER_ITEMS_GET = "/order/items/get"
+PRODUCTS_GET = "/products/get"
+LIST_PAGE_SIZE = 50
 MSG_TRADE_ORDER = 0
 MSG_REVERSE_ORDER = 10
 MAX_SKUS_PER_CALL = 50   # documented: more SKUs per request time out
@@ -282,6 +293,33 @@ class LazadaAdapter:
             value = sku.get("sellableQuantity", sku.get("quantity"))
             shown[text(sku.get("SkuId"))] = int(value or 0)
         return shown
+
+    def build_list_listings(self, credentials: Mapping[str, str], cursor: dict | None) -> HttpCall:
+        offset = int((cursor or {}).get("offset") or 0)
+        return self._signed(credentials, "GET", PRODUCTS_GET,
+                            {"filter": "live", "offset": str(offset), "limit": str(LIST_PAGE_SIZE)})
+
+    def parse_list_listings(self, cursor: dict | None, status: int, body: bytes,
+                            headers: Mapping[str, str] | None = None) -> ListingPage:
+        payload = try_json(body)
+        if status != 200 or not isinstance(payload, dict) or text(payload.get("code")) != "0":
+            raise PayloadInvalid(f"Lazada GetProducts failed: HTTP {status}")
+        data = payload.get("data") or {}
+        products = data.get("products") or []
+        found = []
+        for product in products:
+            name = text((product.get("attributes") or {}).get("name"))
+            for sku in product.get("skus") or []:
+                seller_sku = text(sku.get("SellerSku")).strip()
+                ids = {"item_id": text(product.get("item_id"))}
+                if seller_sku:
+                    ids["seller_sku"] = seller_sku
+                quantity = sku.get("quantity")
+                found.append(DiscoveredListing(text(sku.get("SkuId")), seller_sku, "", name, ids,
+                                               int(quantity) if str(quantity).isdigit() else None))
+        offset = int((cursor or {}).get("offset") or 0) + len(products)
+        total = int(data.get("total_products") or 0)
+        return ListingPage(tuple(found), {"offset": offset} if products and offset < total else None)
 
     def classify_response(self, status: int, body: bytes,
                           headers: Mapping[str, str] | None = None) -> CallResult:

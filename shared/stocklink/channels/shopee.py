@@ -53,6 +53,16 @@ to the openplatform.sandbox.test-stable domains; client code for the .cn and .co
 developer guide's environment table sits behind the console login and was not read directly: a host it
 adds is one line here.
 
+Discovery (`build_list_listings`), one signed GET per step, walked through the adapter's cursor:
+v2.product.get_item_list (`offset`, `page_size` up to 100, `item_status=NORMAL`; the answer's
+`has_next_page` and `next_offset` page on), then v2.product.get_item_base_info for those items (50 ids a
+call: `item_name`, `item_sku`, `has_model`, `gtin_code`, `stock_info_v2`), then v2.product.get_model_list
+once per item that has models (`model[]` with `model_id`, `model_sku`, `gtin_code`, `stock_info_v2`). A
+plain item is one listing (listing_id = item_id, seller SKU = item_sku); an item with models lists each
+model (listing_id = model_id, seller SKU = model_sku). Checked (2026-12): Open Platform API reference
+v2.product.get_item_list / get_item_base_info / get_model_list as maintained clients call them (offset,
+page_size, item_status NORMAL; has_next_page, next_offset, total_count).
+
 Credentials: partner_id, partner_key, shop_id, access_token, callback_url, api_base_url?
 StockPush.platform_ids: item_id (required), model_id (when the item has variants; listing_id is then the
 model id, else the item id), location_id (optional, multi-warehouse sellers).
@@ -86,7 +96,9 @@ from stocklink.channels._common import (
     try_json,
 )
 from stocklink.channels.base import (
+    DiscoveredListing,
     HttpCall,
+    ListingPage,
     OrderEvent,
     OrderEventKind,
     OrderLine,
@@ -136,6 +148,8 @@ _RETRYABLE_ERRORS = {"error_server", "error_inner", "error_busi_system_busy", "e
 MAX_MODELS_PER_CALL = 50
 WEBHOOK_RETRY_HORIZON_S = 3 * 24 * 3600   # undelivered pushes are kept 3 days (get_lost_push_message)
 MAX_ITEMS_PER_BASE_INFO = 50
+GET_ITEM_LIST = "/api/v2/product/get_item_list"
+ITEM_LIST_PAGE = 100
 
 
 def shop_sign(partner_key: str, partner_id: str, path: str, timestamp: int, access_token: str,
@@ -358,6 +372,49 @@ class ShopeeAdapter:
             shown[text(item.get("item_id"))] = _seller_stock(item)
         return shown
 
+    def build_list_listings(self, credentials: Mapping[str, str], cursor: dict | None) -> HttpCall:
+        cursor = _list_cursor(cursor)
+        if cursor["models"]:
+            return self._signed(credentials, "GET", GET_MODEL_LIST, {"item_id": cursor["models"][0][0]})
+        if cursor["items"]:
+            return self._signed(credentials, "GET", GET_ITEM_BASE_INFO,
+                                {"item_id_list": ",".join(cursor["items"][:MAX_ITEMS_PER_BASE_INFO])})
+        return self._signed(credentials, "GET", GET_ITEM_LIST, {
+            "offset": str(cursor["offset"]), "page_size": str(ITEM_LIST_PAGE), "item_status": "NORMAL"})
+
+    def parse_list_listings(self, cursor: dict | None, status: int, body: bytes,
+                            headers: Mapping[str, str] | None = None) -> ListingPage:
+        payload = try_json(body)
+        if status != 200 or not isinstance(payload, dict) or payload.get("error"):
+            raise PayloadInvalid(f"Shopee product list failed: HTTP {status} "
+                                 f"{(payload or {}).get('error') if isinstance(payload, dict) else ''}")
+        response = payload.get("response") or {}
+        cursor = _list_cursor(cursor)
+        found: list[DiscoveredListing] = []
+        if cursor["models"]:
+            (item_id, name), rest = cursor["models"][0], cursor["models"][1:]
+            for model in response.get("model") or []:
+                sku = text(model.get("model_sku")).strip()
+                found.append(DiscoveredListing(text(model.get("model_id")), sku, text(model.get("gtin_code")).strip(),
+                                               name, {"item_id": item_id, "model_id": text(model.get("model_id"))},
+                                               _seller_stock(model)))
+            cursor["models"] = rest
+        elif cursor["items"]:
+            for item in response.get("item_list") or []:
+                item_id, name = text(item.get("item_id")), text(item.get("item_name"))
+                if item.get("has_model"):
+                    cursor["models"].append([item_id, name])
+                else:
+                    found.append(DiscoveredListing(item_id, text(item.get("item_sku")).strip(),
+                                                   text(item.get("gtin_code")).strip(), name, {"item_id": item_id},
+                                                   _seller_stock(item)))
+            cursor["items"] = cursor["items"][MAX_ITEMS_PER_BASE_INFO:]
+        else:
+            cursor["items"] = [text(i.get("item_id")) for i in response.get("item") or [] if i.get("item_id")]
+            cursor["offset"] = int(response.get("next_offset") or 0) if response.get("has_next_page") else None
+        done = cursor["offset"] is None and not cursor["items"] and not cursor["models"]
+        return ListingPage(tuple(found), None if done else cursor)
+
     def classify_response(self, status: int, body: bytes,
                           headers: Mapping[str, str] | None = None) -> CallResult:
         payload = try_json(body)
@@ -377,6 +434,14 @@ class ShopeeAdapter:
             first = failures[0]
             return CallResult(Outcome.PERMANENT, "failure_list", text(first.get("failed_reason")), None, failed)
         return CallResult(Outcome.OK, failed_listings=failed)
+
+
+def _list_cursor(cursor: dict | None) -> dict:
+    """Discovery's walk: the next get_item_list offset (None once the last page is in), the items still to read
+    with get_item_base_info, the [item_id, name] of items whose models are still to read."""
+    cursor = cursor or {}
+    return {"offset": cursor.get("offset", 0), "items": list(cursor.get("items") or []),
+            "models": [list(m) for m in cursor.get("models") or []]}
 
 
 def _seller_stock(entry: dict) -> int:

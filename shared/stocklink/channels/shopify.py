@@ -53,6 +53,12 @@ myshopify.com domain, `https://{store}.myshopify.com/admin/api/{version}/graphql
 Admin API reference; the official @shopify/admin-api-client takes `storeDomain: 'my-store.myshopify.com'`),
 not on a custom storefront domain.
 
+Discovery (`build_list_listings`): Admin GraphQL `productVariants(first: 250, after: $cursor)` with
+`pageInfo { hasNextPage endCursor }` (cursor-based pagination, at most 250 a page; shopify.dev "Retrieve
+product data using the new product model" and the productVariants query reference, checked 2026-12); each
+variant gives `sku`, `barcode`, `displayName` and `inventoryItem.id` (the id pushes set). listing_id = the
+variant's numeric id.
+
 Credentials: access_token, location_id, webhook_secret, shop_domain (the myshopify.com domain; binds
 webhooks) or api_base_url, api_version?
 StockPush.platform_ids: inventory_item_id (required), location_id (optional, overrides credentials),
@@ -83,10 +89,13 @@ from stocklink.channels._common import (
     require_fresh,
     require_id,
     require_same_shop,
+    text,
     try_json,
 )
 from stocklink.channels.base import (
+    DiscoveredListing,
     HttpCall,
+    ListingPage,
     OrderEvent,
     OrderEventKind,
     OrderLine,
@@ -152,6 +161,11 @@ _READ_QUERY = (
     "query StockLinkLevels($ids: [ID!]!, $location: ID!) { nodes(ids: $ids) {"
     " ... on ProductVariant { id inventoryItem { id inventoryLevel(locationId: $location) {"
     " quantities(names: [\"available\"]) { name quantity } } } } } }"
+)
+_LIST_QUERY = (
+    "query StockLinkVariants($first: Int!, $after: String) { productVariants(first: $first, after: $after) {"
+    " pageInfo { hasNextPage endCursor } nodes { id sku barcode displayName inventoryQuantity"
+    " inventoryItem { id } product { id } } } }"
 )
 # GraphQL error codes (errors[].extensions.code) that mean "slow down / try later".
 _RETRYABLE_GRAPHQL = {"THROTTLED", "MAX_COST_EXCEEDED_RETRY", "INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"}
@@ -345,6 +359,34 @@ class ShopifyAdapter:
                 if quantity.get("name") == "available":
                     shown[numeric_id(node["id"])] = int(quantity["quantity"])
         return shown
+
+    def build_list_listings(self, credentials: Mapping[str, str], cursor: dict | None) -> HttpCall:
+        url, headers = self._endpoint(credentials)
+        variables = {"first": MAX_ARRAY, "after": (cursor or {}).get("after")}
+        return HttpCall("POST", url, headers, compact_json({"query": _LIST_QUERY, "variables": variables}),
+                        API_HOSTS)
+
+    def parse_list_listings(self, cursor: dict | None, status: int, body: bytes,
+                            headers: Mapping[str, str] | None = None) -> ListingPage:
+        payload = try_json(body)
+        if status != 200 or not isinstance(payload, dict) or payload.get("errors"):
+            raise PayloadInvalid(f"Shopify productVariants failed: HTTP {status}")
+        connection = (payload.get("data") or {}).get("productVariants")
+        if not isinstance(connection, dict):
+            raise PayloadInvalid("Shopify productVariants: no connection in the answer")
+        found = []
+        for node in connection.get("nodes") or []:
+            item = (node.get("inventoryItem") or {}).get("id")
+            ids = {"inventory_item_id": numeric_id(item)} if item else {}
+            if (node.get("product") or {}).get("id"):
+                ids["product_id"] = numeric_id(node["product"]["id"])
+            quantity = node.get("inventoryQuantity")
+            found.append(DiscoveredListing(numeric_id(node["id"]), text(node.get("sku")).strip(),
+                                           text(node.get("barcode")).strip(), text(node.get("displayName")), ids,
+                                           quantity if isinstance(quantity, int) else None))
+        info = connection.get("pageInfo") or {}
+        more = info.get("hasNextPage") and info.get("endCursor")
+        return ListingPage(tuple(found), {"after": info["endCursor"]} if more else None)
 
     def classify_response(self, status: int, body: bytes,
                           headers: Mapping[str, str] | None = None) -> CallResult:

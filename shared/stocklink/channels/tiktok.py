@@ -37,6 +37,14 @@ API hosts (outbound allowlist): open-api.tiktokglobalshop.com (every 202309 Open
 Shop connector: base URL open-api.tiktokglobalshop.com) and the clients' sandbox switch. The auth host
 auth.tiktok-shops.com only issues tokens, which StockLink does not do.
 
+Discovery (`build_list_listings`): Products API "Search Products" (202309), POST
+/product/202309/products/search with query `page_size` (up to 100) and `page_token` (the previous answer's
+`data.next_page_token`; empty on the last page), signed like every 202309 call, body {"status": "ACTIVATE"}
+(live products). Each `data.products[]` has `id`, `title` and `skus[]` with `id`, `seller_sku` and
+`inventory[].quantity`. Checked (2026-12): Partner Center API reference "Search Products" as integrators call
+it (page_size 100 with page_token; later versions keep the shape). listing_id = the SKU id; platform_ids
+product_id (what Update Inventory needs).
+
 Credentials: app_key, app_secret, access_token, shop_cipher, shop_id (the numeric shop id webhooks name;
 binds them to this shop), api_base_url?
 StockPush.platform_ids: product_id (required), warehouse_id (optional). listing_id = the SKU id.
@@ -69,7 +77,9 @@ from stocklink.channels._common import (
     try_json,
 )
 from stocklink.channels.base import (
+    DiscoveredListing,
     HttpCall,
+    ListingPage,
     OrderEvent,
     OrderEventKind,
     OrderLine,
@@ -90,6 +100,8 @@ INVENTORY_UPDATE = "/product/202309/products/{product_id}/inventory/update"
 INVENTORY_SEARCH = "/product/202309/inventory/search"
 ORDER_DETAIL = "/order/202309/orders"
 RETURN_SEARCH = "/return_refund/202309/returns/search"
+PRODUCT_SEARCH = "/product/202309/products/search"
+LIST_PAGE_SIZE = 100
 
 TYPE_ORDER_STATUS = 1
 TYPE_CANCELLATION = 11
@@ -268,6 +280,28 @@ class TikTokAdapter:
             for sku in product.get("skus") or []:
                 shown[text(sku.get("id"))] = int(sku.get("total_available_quantity") or 0)
         return shown
+
+    def build_list_listings(self, credentials: Mapping[str, str], cursor: dict | None) -> HttpCall:
+        params = {"page_size": str(LIST_PAGE_SIZE)}
+        if (cursor or {}).get("page_token"):
+            params["page_token"] = cursor["page_token"]
+        return self._signed(credentials, "POST", PRODUCT_SEARCH, params, {"status": "ACTIVATE"})
+
+    def parse_list_listings(self, cursor: dict | None, status: int, body: bytes,
+                            headers: Mapping[str, str] | None = None) -> ListingPage:
+        payload = try_json(body)
+        if status != 200 or not isinstance(payload, dict) or payload.get("code") != 0:
+            raise PayloadInvalid(f"TikTok product search failed: HTTP {status}")
+        data = payload.get("data") or {}
+        found = []
+        for product in data.get("products") or []:
+            for sku in product.get("skus") or []:
+                quantity = sum(int(i.get("quantity") or 0) for i in sku.get("inventory") or [])
+                found.append(DiscoveredListing(text(sku.get("id")), text(sku.get("seller_sku")).strip(), "",
+                                               text(product.get("title")), {"product_id": text(product.get("id"))},
+                                               quantity))
+        token = text(data.get("next_page_token"))
+        return ListingPage(tuple(found), {"page_token": token} if token else None)
 
     def classify_response(self, status: int, body: bytes,
                           headers: Mapping[str, str] | None = None) -> CallResult:

@@ -40,6 +40,14 @@ API hosts (outbound allowlist): the REST API lives on the seller's own WordPress
 is allowed; the outbound policy still refuses loopback, private and metadata addresses, plain http and
 redirects, and caps what an error answer may put into a failure text.
 
+Discovery (`build_list_listings`): `GET /wp-json/wc/v3/products?page=&per_page=100` (per_page at most 100;
+the `X-WP-TotalPages` header says how many pages there are), then for every product of type `variable`
+`GET /wp-json/wc/v3/products/{id}/variations` paged the same way. A simple product is one listing
+(listing_id = its id), a variation another (listing_id = the variation id, platform_ids parent_id); `sku`,
+`global_unique_id` (GTIN/UPC/EAN/ISBN, WooCommerce 9.2+) and `stock_quantity` come with each. Checked
+(2026-12): WooCommerce REST API v3 reference (List all products, List all product variations, Pagination:
+"per_page ... up to 100", X-WP-Total / X-WP-TotalPages headers).
+
 Credentials: consumer_key, consumer_secret, webhook_secret, api_base_url (the store's site URL), store_url?
 (the home URL webhooks name in X-WC-Webhook-Source, when it is not api_base_url).
 StockPush.platform_ids: parent_id for a variation (listing_id = the variation id); none for a simple
@@ -72,7 +80,9 @@ from stocklink.channels._common import (
     try_json,
 )
 from stocklink.channels.base import (
+    DiscoveredListing,
     HttpCall,
+    ListingPage,
     OrderEvent,
     OrderEventKind,
     OrderLine,
@@ -240,6 +250,40 @@ class WooCommerceAdapter:
         # stock_quantity is null when the product does not manage stock: it shows as unlimited, not 0.
         return {text(p.get("id")): int(p["stock_quantity"]) for p in payload if p.get("stock_quantity") is not None}
 
+    def build_list_listings(self, credentials: Mapping[str, str], cursor: dict | None) -> HttpCall:
+        cursor = _list_cursor(cursor)
+        if cursor["variable"]:
+            return self._call(credentials, "GET", f"/products/{cursor['variable'][0][0]}/variations",
+                              {"page": str(cursor["vpage"]), "per_page": str(MAX_BATCH)})
+        return self._call(credentials, "GET", "/products", {"page": str(cursor["page"]), "per_page": str(MAX_BATCH)})
+
+    def parse_list_listings(self, cursor: dict | None, status: int, body: bytes,
+                            headers: Mapping[str, str] | None = None) -> ListingPage:
+        payload = try_json(body)
+        if status != 200 or not isinstance(payload, list):
+            raise PayloadInvalid(f"WooCommerce product list failed: HTTP {status}")
+        cursor = _list_cursor(cursor)
+        pages = _total_pages(headers)
+        found: list[DiscoveredListing] = []
+        if cursor["variable"]:
+            parent, name = cursor["variable"][0]
+            for variation in payload:
+                options = " / ".join(text(a.get("option")) for a in variation.get("attributes") or [] if a.get("option"))
+                found.append(_listed(variation, f"{name} – {options}" if options else name, {"parent_id": parent}))
+            if _more(cursor["vpage"], pages, len(payload)):
+                cursor["vpage"] += 1
+            else:
+                cursor["variable"], cursor["vpage"] = cursor["variable"][1:], 1
+        else:
+            for product in payload:
+                if product.get("type") == "variable":
+                    cursor["variable"].append([text(product.get("id")), text(product.get("name"))])
+                else:
+                    found.append(_listed(product, text(product.get("name")), {}))
+            cursor["page"] = cursor["page"] + 1 if _more(cursor["page"], pages, len(payload)) else None
+        done = cursor["page"] is None and not cursor["variable"]
+        return ListingPage(tuple(found), None if done else cursor)
+
     def classify_response(self, status: int, body: bytes,
                           headers: Mapping[str, str] | None = None) -> CallResult:
         payload = try_json(body)
@@ -256,6 +300,33 @@ class WooCommerceAdapter:
             error = items[0]["error"]
             return CallResult(Outcome.PERMANENT, text(error.get("code")), text(error.get("message")), None, failed)
         return CallResult(Outcome.OK, failed_listings=failed)
+
+
+def _list_cursor(cursor: dict | None) -> dict:
+    """Discovery's walk: the next products page (None once the last is in), the [id, name] of variable
+    products whose variations are still to read, and the variations page of the first of them."""
+    cursor = cursor or {}
+    return {"page": cursor.get("page", 1), "variable": [list(v) for v in cursor.get("variable") or []],
+            "vpage": int(cursor.get("vpage") or 1)}
+
+
+def _total_pages(headers: Mapping[str, str] | None) -> int | None:
+    for name, value in (headers or {}).items():
+        if name.lower() == "x-wp-totalpages" and str(value).isdigit():
+            return int(value)
+    return None
+
+
+def _more(page: int, pages: int | None, count: int) -> bool:
+    # X-WP-TotalPages when the store sends it; else a full page means another may follow
+    return page < pages if pages is not None else count >= MAX_BATCH
+
+
+def _listed(entry: dict, title: str, ids: dict) -> DiscoveredListing:
+    quantity = entry.get("stock_quantity")
+    return DiscoveredListing(text(entry.get("id")), text(entry.get("sku")).strip(),
+                             text(entry.get("global_unique_id")).strip(), title, ids,
+                             quantity if isinstance(quantity, int) else None)
 
 
 def _site(url: str | None) -> str | None:

@@ -250,6 +250,28 @@ def _import_operations() -> tuple[Op, ...]:
            "X-Next-Cursor names the next)", {200: csv_text}, query=(lang, *PAGED), produces="text/csv"),
         Op("GET", "/exports/stock", "staff_read", "Every stock item (CSV: sku, warehouse, qty, reserved, "
            "available, in_transit)", {200: csv_text}, produces="text/csv"),
+        *_discovery_operations(),
+    )
+
+
+def _discovery_operations() -> tuple[Op, ...]:
+    base = "/shops/{platform}/{shop}/listings/discover"
+    model = lambda name: _lazy("stocklink.logic.discovery", name)   # noqa: E731
+    return (
+        Op("POST", base, "staff", "Discover the shop's listings through its platform's API and match them to "
+           "master SKUs (a job: progress and report at GET .../discover/{discovery_id})", {202: s.DISCOVERY_JOB},
+           model("DiscoverIn"), errors=(404,), params={"platform": PLATFORM},
+           example={"mapping": {"GIFT-BOX": [{"sku": "TEE-RED-M", "qty": 2}]}}),
+        Op("GET", base + "/{discovery_id}", "staff_read", "A discovery: progress, mapped, unmapped (with "
+           "suggestions), conflicts, and the first-sync differences", {200: s.DISCOVERY_JOB}, errors=(404,),
+           params={"platform": PLATFORM}),
+        Op("POST", base + "/{discovery_id}/apply", "staff", "Write the mapped listings (pending their first sync: "
+           "nothing is pushed yet) and read the platform's quantities", {202: s.DISCOVERY_JOB, 200: s.DISCOVERY_JOB},
+           errors=(404, 409), params={"platform": PLATFORM}),
+        Op("POST", base + "/{discovery_id}/first-sync", "staff", "Choose the first sync of the pending listings: "
+           "push StockLink's numbers, or take the platform's as a warehouse's opening count", {202: s.DISCOVERY_JOB},
+           model("FirstSyncIn"), errors=(404, 409), params={"platform": PLATFORM},
+           example={"choice": "opening", "warehouse_id": "WH-1"}),
     )
 
 

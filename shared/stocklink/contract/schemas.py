@@ -264,3 +264,9 @@ IMPORT_JOB = obj({"import_id": STR, "status": {"enum": ["receiving", "invalid", 
                  {"rows": INT, "summary": OBJ, "preview": OBJ, "error_count": INT, "errors": array(_IMPORT_ERROR),
                   "accept_adjustments": {}, "created_by": STR, "created_at": INT})
 SALES_IMPORT = obj({"rows": INT, "skus": INT, "counters": INT})
+DISCOVERY_JOB = obj({"discovery_id": STR, "platform": STR, "shop": STR,
+                     "status": {"enum": ["discovering", "ready", "applying", "choosing", "settling", "done", "failed"]},
+                     "progress": obj({"pages": INT, "calls": INT, "listings_found": INT, "applied": INT})},
+                    {"summary": OBJ, "mapped": array(OBJ), "unmapped": array(OBJ), "conflicts": array(OBJ),
+                     "already_mapped": array(STR), "first_sync": array(OBJ), "choices": array(OBJ), "error": STR,
+                     "created_by": STR, "created_at": INT})

@@ -165,6 +165,59 @@ def put_listing(platform: str, shop: str, listing_id: str, data: dict, now_ms: i
     return previous
 
 
+# --- listings awaiting their first sync (discovery) ------------------------------------------------------------
+# A listing discovery mapped is stored with first_sync.status "pending" and NO reverse-index entry: pushes,
+# reconciliation and the last-units guard find listings only through the reverse index (listings_showing), so a
+# pending listing is never pushed to, while an order on it still resolves to its SKUs (resolve_order_lines reads
+# the listing itself). The seller's first-sync choice activates it: the index entries are written then.
+PENDING = "pending"
+
+
+def put_pending_listing(platform: str, shop: str, listing_id: str, data: dict, now_ms: int) -> bool:
+    """Store a discovered listing awaiting its first sync, unless the shop has that listing already (a mapping
+    made meanwhile is never overwritten): False then."""
+    from stocklink.store.models import written
+
+    _listings.forget((keys.listing_pk(platform, shop), listing_id))
+    item = CatalogItem(keys.listing_pk(platform, shop), listing_id, data={**data, "first_sync": {"status": PENDING}},
+                       updated_at=now_ms)
+    return written(lambda: item.save(condition=CatalogItem.pk.does_not_exist()))
+
+
+def activate_listings(platform: str, shop: str, listing_ids: Iterable[str], outcome: dict, now_ms: int) -> list[dict]:
+    """End the first-sync wait of the shop's pending listings among `listing_ids`: record `outcome` (the choice)
+    and write their reverse-index entries, so pushes reach them from now on. Returns the listings activated."""
+    pk = keys.listing_pk(platform, shop)
+    found = batch_get_catalog(pk, list(dict.fromkeys(listing_ids)))
+    done = []
+    for listing_id, data in found.items():
+        if (data.get("first_sync") or {}).get("status") != PENDING:
+            continue
+        data = {**data, "first_sync": {**outcome, "status": "done", "at": now_ms}}
+        put_catalog(pk, listing_id, data, now_ms)
+        _listings.forget((pk, listing_id))
+        ref = keys.listing_ref(platform, shop, listing_id)
+        for component in data["components"]:
+            put_catalog(keys.sku_listings_pk(component["sku"]), ref,
+                        {"platform": platform, "shop": shop, "listing_id": listing_id}, now_ms)
+        done.append(data)
+    if done:
+        _bump_listings_version(now_ms)
+    return done
+
+
+def listing_ids(platform: str, shop: str) -> set[str]:
+    """The ids of every listing StockLink has for the shop, pending or not (Queries of the shop's partition)."""
+    out: set[str] = set()
+    after = None
+    while True:
+        docs, more = listings_after(platform, shop, after, 1000)
+        out |= {d["listing_id"] for d in docs}
+        if not more or not docs:
+            return out
+        after = docs[-1]["listing_id"]
+
+
 def listings_version_key() -> tuple[str, str]:
     """The key of the listings version (read with other items in one BatchGetItem: models.batch_get_models)."""
     return keys.CATALOG_VERSION, keys.LISTINGS_VERSION_SK
