@@ -8,7 +8,8 @@ def test_receipt_adds_stock_and_writes_ledger_and_event(stocked, aws):
     stock = stocked.get("/skus/TEE-RED-M/stock")
     assert stock.status == 200
     by_wh = {w["warehouse_id"]: w for w in stock.body["warehouses"]}
-    assert by_wh["wh-a"] == {"warehouse_id": "wh-a", "on_hand": 3, "reserved": 0, "available": 3, "in_transit": 0}
+    assert by_wh["wh-a"] == {"warehouse_id": "wh-a", "on_hand": 3, "reserved": 0, "available": 3, "in_transit": 0,
+                         "presold": 0}
     assert stock.body["totals"]["available"] == 6
     ledger = stocked.get("/ledger", query={"sku": "TEE-RED-M"}).body["entries"]
     assert [(e["warehouse_id"], e["movement"], e["qty"]) for e in ledger] == [("wh-a", "receive", 3), ("wh-b", "receive", 3)]
