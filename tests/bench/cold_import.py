@@ -1,19 +1,26 @@
 """Cold import per function: median of 5 fresh processes, from process start to handler import done.
 
-    python -m tests.bench.cold_import [--runs 5]
+    python -m tests.bench.cold_import [--runs 5] [--only NAME ...] [--breakdown [--top 10]]
 
 Each run is a new interpreter with the function's environment (as its Lambda container gets it), so
 nothing is warm. Prints figures; asserts nothing about time. "process CPU" (user + system time of the child,
 interpreter start included) moves far less than wall time when the machine is busy.
+
+`--breakdown` adds one more fresh process per function under `python -X importtime` and prints where its
+import goes: the time by package (self times summed, so the groups add up to the whole import; StockLink's
+own modules grouped by subpackage) and the costliest single imports (cumulative, nested ones included).
+One run, so read its figures as shares, and the table's medians as the times.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import subprocess
 import sys
 import time
+from collections import defaultdict
 
 from infra import topology
 from infra.local.workers import REPO_ROOT, function_environment
@@ -27,10 +34,17 @@ print(json.dumps({{"done": time.time(), "import_ms": (time.perf_counter() - t0) 
                   "cpu_ms": time.process_time() * 1000}}))
 """
 
+# One line of `-X importtime`: "import time: <self us> | <cumulative us> | <indent><module>".
+_IMPORTTIME_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|\s*(\S+)")
+
+
+def _environment(fn) -> dict:
+    # Endpoints are never called during import; unreachable ones make any accidental call fail loudly.
+    return function_environment(fn, ddb_endpoint="http://127.0.0.1:9", aws_endpoint="http://127.0.0.1:9")
+
 
 def measure(fn, runs: int) -> dict:
-    # Endpoints are never called during import; unreachable ones make any accidental call fail loudly.
-    env = function_environment(fn, ddb_endpoint="http://127.0.0.1:9", aws_endpoint="http://127.0.0.1:9")
+    env = _environment(fn)
     totals, imports, cpus = [], [], []
     for _ in range(runs):
         started = time.time()
@@ -47,20 +61,62 @@ def measure(fn, runs: int) -> dict:
             "min_ms": min(totals), "max_ms": max(totals)}
 
 
+def package_of(module: str) -> str:
+    """The group an import is charged to: its top-level package, or `stocklink.<subpackage>` for our own."""
+    parts = module.split(".")
+    if parts[0] in ("stocklink", "functions") and len(parts) > 1:
+        return ".".join(parts[:2])
+    return parts[0]
+
+
+def parse_importtime(stderr: str) -> tuple[dict[str, float], list[tuple[str, float]]]:
+    """({package: self ms}, [(module, cumulative ms)]) from `-X importtime` output."""
+    by_package: dict[str, float] = defaultdict(float)
+    cumulative: list[tuple[str, float]] = []
+    for line in stderr.splitlines():
+        match = _IMPORTTIME_LINE.match(line)
+        if match is None:   # the header line, or the child's own output
+            continue
+        self_us, cumulative_us, module = match.groups()
+        by_package[package_of(module)] += int(self_us) / 1000
+        cumulative.append((module, int(cumulative_us) / 1000))
+    return dict(by_package), cumulative
+
+
+def print_breakdown(fn, top: int) -> None:
+    out = subprocess.run([sys.executable, "-X", "importtime", "-c", CHILD.format(target=fn.handler)],
+                         cwd=REPO_ROOT, env=_environment(fn), capture_output=True, text=True, timeout=120)
+    by_package, cumulative = parse_importtime(out.stderr)
+    packages = sorted(by_package.items(), key=lambda item: -item[1])
+    # Our own handler module's cumulative time is the whole import: leave the chain down to it out.
+    costliest = [(m, ms) for m, ms in sorted(cumulative, key=lambda item: -item[1])
+                 if not fn.handler.startswith(m + ".")]
+    print(f"    all imports {sum(by_package.values()):.0f} ms (under -X importtime, which adds its own cost)")
+    print("    by package (self ms):  " + ", ".join(f"{name} {ms:.0f}" for name, ms in packages[:top]))
+    print("    costliest (cumul. ms): " + ", ".join(f"{name} {ms:.0f}" for name, ms in costliest[:top]))
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="only these functions (topology names)")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="per function, where the import goes (one more run under -X importtime)")
+    parser.add_argument("--top", type=int, default=10, help="entries per breakdown line")
     args = parser.parse_args(argv)
+    functions = [fn for fn in topology.FUNCTIONS if not args.only or fn.name in args.only]
     print(f"cold import, median of {args.runs} fresh processes (python {sys.version.split()[0]})")
     print(f"{'function':<16} {'handler':<42} {'start->imported':>15} {'import only':>12} {'min':>7} {'max':>7} "
           f"{'process CPU':>12}")
-    for fn in topology.FUNCTIONS:
+    for fn in functions:
         r = measure(fn, args.runs)
         if "error" in r:
             print(f"{fn.name:<16} {fn.handler:<42} error: {r['error']}")
             continue
         print(f"{fn.name:<16} {fn.handler:<42} {r['total_ms']:>12.0f} ms {r['import_ms']:>9.0f} ms "
               f"{r['min_ms']:>7.0f} {r['max_ms']:>7.0f} {r['cpu_ms']:>9.0f} ms")
+        if args.breakdown:
+            print_breakdown(fn, args.top)
 
 
 if __name__ == "__main__":
