@@ -6,10 +6,10 @@ Each run is a new interpreter with the function's environment (as its Lambda con
 nothing is warm. Prints figures; asserts nothing about time. "process CPU" (user + system time of the child,
 interpreter start included) moves far less than wall time when the machine is busy.
 
-`--breakdown` adds one more fresh process per function under `python -X importtime` and prints where its
-import goes: the time by package (self times summed, so the groups add up to the whole import; StockLink's
-own modules grouped by subpackage) and the costliest single imports (cumulative, nested ones included).
-One run, so read its figures as shares, and the table's medians as the times.
+`--breakdown` adds `--runs` more fresh processes per function under `python -X importtime` and prints where
+its import goes, as medians: the time by package (self times summed, so the groups add up to the whole
+import; StockLink's own modules grouped by subpackage) and the costliest single imports (cumulative, nested
+ones included). -X importtime slows imports down: read its figures as shares, the table's as the times.
 """
 from __future__ import annotations
 
@@ -83,17 +83,29 @@ def parse_importtime(stderr: str) -> tuple[dict[str, float], list[tuple[str, flo
     return dict(by_package), cumulative
 
 
-def print_breakdown(fn, top: int) -> None:
-    out = subprocess.run([sys.executable, "-X", "importtime", "-c", CHILD.format(target=fn.handler)],
-                         cwd=REPO_ROOT, env=_environment(fn), capture_output=True, text=True, timeout=120)
-    by_package, cumulative = parse_importtime(out.stderr)
-    packages = sorted(by_package.items(), key=lambda item: -item[1])
-    # Our own handler module's cumulative time is the whole import: leave the chain down to it out.
-    costliest = [(m, ms) for m, ms in sorted(cumulative, key=lambda item: -item[1])
-                 if not fn.handler.startswith(m + ".")]
-    print(f"    all imports {sum(by_package.values()):.0f} ms (under -X importtime, which adds its own cost)")
-    print("    by package (self ms):  " + ", ".join(f"{name} {ms:.0f}" for name, ms in packages[:top]))
-    print("    costliest (cumul. ms): " + ", ".join(f"{name} {ms:.0f}" for name, ms in costliest[:top]))
+def print_breakdown(fn, runs: int, top: int) -> None:
+    """Per package and per module, the median over `runs` fresh processes under -X importtime."""
+    packages: dict[str, list[float]] = defaultdict(list)
+    modules: dict[str, list[float]] = defaultdict(list)
+    totals = []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-X", "importtime", "-c", CHILD.format(target=fn.handler)],
+                             cwd=REPO_ROOT, env=_environment(fn), capture_output=True, text=True, timeout=120)
+        by_package, cumulative = parse_importtime(out.stderr)
+        totals.append(sum(by_package.values()))
+        for name, ms in by_package.items():
+            packages[name].append(ms)
+        for name, ms in cumulative:
+            modules[name].append(ms)
+    # A package missing from a run counts 0 there; the chain down to our own handler module is the whole.
+    median = {name: statistics.median(values + [0.0] * (runs - len(values))) for name, values in packages.items()}
+    costliest = {name: statistics.median(values) for name, values in modules.items()
+                 if not fn.handler.startswith(name + ".")}
+    print(f"    all imports {statistics.median(totals):.0f} ms (-X importtime adds its own cost; medians of {runs})")
+    print("    by package (self ms):  " + ", ".join(
+        f"{name} {ms:.0f}" for name, ms in sorted(median.items(), key=lambda item: -item[1])[:top]))
+    print("    costliest (cumul. ms): " + ", ".join(
+        f"{name} {ms:.0f}" for name, ms in sorted(costliest.items(), key=lambda item: -item[1])[:top]))
 
 
 def main(argv=None) -> None:
@@ -101,7 +113,7 @@ def main(argv=None) -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--only", nargs="+", metavar="NAME", help="only these functions (topology names)")
     parser.add_argument("--breakdown", action="store_true",
-                        help="per function, where the import goes (one more run under -X importtime)")
+                        help="per function, where the import goes (--runs more runs under -X importtime)")
     parser.add_argument("--top", type=int, default=10, help="entries per breakdown line")
     args = parser.parse_args(argv)
     functions = [fn for fn in topology.FUNCTIONS if not args.only or fn.name in args.only]
@@ -116,7 +128,7 @@ def main(argv=None) -> None:
         print(f"{fn.name:<16} {fn.handler:<42} {r['total_ms']:>12.0f} ms {r['import_ms']:>9.0f} ms "
               f"{r['min_ms']:>7.0f} {r['max_ms']:>7.0f} {r['cpu_ms']:>9.0f} ms")
         if args.breakdown:
-            print_breakdown(fn, args.top)
+            print_breakdown(fn, args.runs, args.top)
 
 
 if __name__ == "__main__":
