@@ -1,6 +1,6 @@
 """Cold import per function: median of 5 fresh processes, from process start to handler import done.
 
-    python -m tests.bench.cold_import [--runs 5] [--only NAME ...] [--breakdown [--top 10]]
+    python -m tests.bench.cold_import [--runs 5] [--only NAME ...] [--breakdown [--top 10]] [--no-bytecode]
 
 Each run is a new interpreter with the function's environment (as its Lambda container gets it), so
 nothing is warm. Prints figures; asserts nothing about time. "process CPU" (user + system time of the child,
@@ -10,15 +10,22 @@ interpreter start included) moves far less than wall time when the machine is bu
 its import goes, as medians: the time by package (self times summed, so the groups add up to the whole
 import; StockLink's own modules grouped by subpackage) and the costliest single imports (cumulative, nested
 ones included). -X importtime slows imports down: read its figures as shares, the table's as the times.
+
+Here the installed libraries have their bytecode (.pyc) and StockLink's own modules are compiled at every
+start (the workers run with PYTHONDONTWRITEBYTECODE, as the local runtime does). `--no-bytecode` points
+the children at an empty bytecode cache, so every module is compiled from source: what a Lambda container
+does with a layer that carries no .pyc for its Python version (infra/layer.py installs with --no-compile).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 
@@ -38,9 +45,15 @@ print(json.dumps({{"done": time.time(), "import_ms": (time.perf_counter() - t0) 
 _IMPORTTIME_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|\s*(\S+)")
 
 
+_EMPTY_BYTECODE_CACHE: str | None = None     # set by --no-bytecode
+
+
 def _environment(fn) -> dict:
     # Endpoints are never called during import; unreachable ones make any accidental call fail loudly.
-    return function_environment(fn, ddb_endpoint="http://127.0.0.1:9", aws_endpoint="http://127.0.0.1:9")
+    env = function_environment(fn, ddb_endpoint="http://127.0.0.1:9", aws_endpoint="http://127.0.0.1:9")
+    if _EMPTY_BYTECODE_CACHE:
+        env["PYTHONPYCACHEPREFIX"] = _EMPTY_BYTECODE_CACHE   # nothing is written there: the env forbids it
+    return env
 
 
 def measure(fn, runs: int) -> dict:
@@ -115,9 +128,15 @@ def main(argv=None) -> None:
     parser.add_argument("--breakdown", action="store_true",
                         help="per function, where the import goes (--runs more runs under -X importtime)")
     parser.add_argument("--top", type=int, default=10, help="entries per breakdown line")
+    parser.add_argument("--no-bytecode", action="store_true",
+                        help="compile every module from source, as a layer without .pyc does")
     args = parser.parse_args(argv)
+    global _EMPTY_BYTECODE_CACHE
+    if args.no_bytecode:
+        _EMPTY_BYTECODE_CACHE = tempfile.mkdtemp(prefix="cold-import-no-pyc-")
     functions = [fn for fn in topology.FUNCTIONS if not args.only or fn.name in args.only]
-    print(f"cold import, median of {args.runs} fresh processes (python {sys.version.split()[0]})")
+    print(f"cold import, median of {args.runs} fresh processes (python {sys.version.split()[0]})"
+          + (", every module compiled from source" if args.no_bytecode else ""))
     print(f"{'function':<16} {'handler':<42} {'start->imported':>15} {'import only':>12} {'min':>7} {'max':>7} "
           f"{'process CPU':>12}")
     for fn in functions:
@@ -129,6 +148,8 @@ def main(argv=None) -> None:
               f"{r['min_ms']:>7.0f} {r['max_ms']:>7.0f} {r['cpu_ms']:>9.0f} ms")
         if args.breakdown:
             print_breakdown(fn, args.runs, args.top)
+    if _EMPTY_BYTECODE_CACHE:
+        os.rmdir(_EMPTY_BYTECODE_CACHE)
 
 
 if __name__ == "__main__":
