@@ -11,10 +11,10 @@ its import goes, as medians: the time by package (self times summed, so the grou
 import; StockLink's own modules grouped by subpackage) and the costliest single imports (cumulative, nested
 ones included). -X importtime slows imports down: read its figures as shares, the table's as the times.
 
-Here the installed libraries have their bytecode (.pyc) and StockLink's own modules are compiled at every
-start (the workers run with PYTHONDONTWRITEBYTECODE, as the local runtime does). `--no-bytecode` points
-the children at an empty bytecode cache, so every module is compiled from source: what a Lambda container
-does with a layer that carries no .pyc for its Python version (infra/layer.py installs with --no-compile).
+Every module has its bytecode (.pyc), StockLink's own written by the first run as a local runtime worker
+writes it. `--no-bytecode` points the children at an empty bytecode cache they may not write to, so every
+module is compiled from source: what a Lambda container does with a layer that carries no .pyc for its
+Python version (infra/layer.py installs with --no-compile).
 """
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def _environment(fn) -> dict:
     # Endpoints are never called during import; unreachable ones make any accidental call fail loudly.
     env = function_environment(fn, ddb_endpoint="http://127.0.0.1:9", aws_endpoint="http://127.0.0.1:9")
     if _EMPTY_BYTECODE_CACHE:
-        env["PYTHONPYCACHEPREFIX"] = _EMPTY_BYTECODE_CACHE   # nothing is written there: the env forbids it
+        env.update(PYTHONPYCACHEPREFIX=_EMPTY_BYTECODE_CACHE, PYTHONDONTWRITEBYTECODE="1")   # stays empty
     return env
 
 
