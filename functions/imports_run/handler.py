@@ -1,5 +1,6 @@
 """import.requested on the bus: apply (or continue applying) a catalogue import, chunk by chunk, while the
 Lambda has time; then ask for itself again on the bus until the import is applied."""
+from functions import cold_start_done
 from stocklink import bus, events
 from stocklink.logic import imports
 from stocklink.observability import logger, metrics
@@ -19,3 +20,6 @@ def handler(event, context):
     if state["status"] == imports.APPLYING:
         bus.publish(events.IMPORT_REQUESTED, [{"import_id": import_id}])
     return state
+
+
+cold_start_done()   # functions/__init__.py: garbage collection resumes
