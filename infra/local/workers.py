@@ -70,6 +70,7 @@ def function_environment(function, *, ddb_endpoint: str, aws_endpoint: str, extr
         "POWERTOOLS_SERVICE_NAME": function.name,
         "POWERTOOLS_METRICS_NAMESPACE": "StockLink",
         "PYDANTIC_DISABLE_PLUGINS": "__all__",          # as CDK sets it: no entry-point scan at cold start
+        "OPENBLAS_NUM_THREADS": "1",                    # as CDK sets it: numpy starts no BLAS threads
         "STOCKLINK_LOCAL": "1",
         LOOPBACK_FLAG: "1",
     })
