@@ -9,6 +9,7 @@ that failed are reported in batchItemFailures (after max_receive_count receives 
 DLQ). A record whose body is not an event is reported failed (kept, never dropped). The scheduled tick and
 a bare EventBridge event (a direct invocation) are handled as before; the latter raises on failure.
 """
+from functions import cold_start_done
 from stocklink.logic.alerting import bus_events, tick
 from stocklink.observability import logger, metrics
 from stocklink.sqs_batch import item_failures, parse_records
@@ -35,3 +36,6 @@ def handler(event, context):
     if failed:
         metrics.add_metric(name="AlertEventFailures", unit="Count", value=len(failed))
     return item_failures(failed)
+
+
+cold_start_done()   # functions/__init__.py: garbage collection resumes

@@ -2,6 +2,7 @@
 import json
 from urllib.parse import unquote
 
+from functions import cold_start_done
 from stocklink.errors import ValidationFailed
 from stocklink.logic.alerting import rules_api, subscriptions, views
 from stocklink.logic.paging import page_request
@@ -83,3 +84,6 @@ def delete_subscription(subscription_id: str):
 @metrics.log_metrics
 def handler(event, context):
     return app.resolve(event, context)
+
+
+cold_start_done()   # functions/__init__.py: garbage collection resumes

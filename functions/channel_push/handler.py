@@ -9,6 +9,7 @@ are in GET /sync/failures. A record whose body is not an event is reported faile
 A bare EventBridge event (a direct invocation) is handled too and raises if anything could not be pushed.
 Ingestion never waits for this function.
 """
+from functions import cold_start_done
 from stocklink.logic.sync.batch import handle_events
 from stocklink.observability import logger, metrics
 from stocklink.sqs_batch import item_failures, parse_records
@@ -38,3 +39,6 @@ def handler(event, context):
         return report.as_dict()
     failed = bad + [ids[i] for i in result.failed_events]
     return item_failures(failed)
+
+
+cold_start_done()   # functions/__init__.py: garbage collection resumes

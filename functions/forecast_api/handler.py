@@ -4,6 +4,7 @@ import re
 
 from aws_lambda_powertools.logging import correlation_paths
 
+from functions import cold_start_done
 from stocklink.errors import ValidationFailed
 from stocklink.logic import forecasting_service as fs
 from stocklink.logic import suppliers
@@ -99,3 +100,6 @@ def get_replenishment():
 @metrics.log_metrics
 def handler(event, context):
     return app.resolve(event, context)
+
+
+cold_start_done()   # functions/__init__.py: garbage collection resumes

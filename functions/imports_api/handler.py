@@ -4,6 +4,7 @@ read by the CLI, openpyxl is not in the Lambda layer)."""
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 
+from functions import cold_start_done
 from stocklink.errors import ValidationFailed
 from stocklink.logic import discovery, exports, imports
 from stocklink.logic.paging import page_request
@@ -111,3 +112,6 @@ def post_first_sync(platform: str, shop: str, discovery_id: str):
 @metrics.log_metrics
 def handler(event, context):
     return app.resolve(event, context)
+
+
+cold_start_done()   # functions/__init__.py: garbage collection resumes

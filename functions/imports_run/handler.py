@@ -1,6 +1,7 @@
 """The first hour's jobs, continued on the bus while the Lambda has time, then asking for themselves again:
 import.requested applies a catalogue import chunk by chunk; discovery.requested pages through a shop's listings,
 applies their mappings and carries out the first-sync choice (stocklink.logic.discovery)."""
+from functions import cold_start_done
 from stocklink import bus, events
 from stocklink.logic import discovery, imports
 from stocklink.observability import logger, metrics
@@ -26,3 +27,6 @@ def handler(event, context):
     if state["status"] == imports.APPLYING:
         bus.publish(events.IMPORT_REQUESTED, [{"import_id": import_id}])
     return state
+
+
+cold_start_done()   # functions/__init__.py: garbage collection resumes

@@ -1,6 +1,7 @@
 """Chat fan-out: SQS (subscribed to the alerts topic) -> each matching chat group, with retries.
 Thin: one record at a time; failed records are reported so SQS redelivers them (and, after
 maxReceiveCount, moves them to the DLQ) while delivered ones are deleted."""
+from functions import cold_start_done
 from stocklink.logic.alerting.notify import chat_subscriptions, notify_message
 from stocklink.observability import logger, metrics
 from stocklink.time import now_ms
@@ -19,3 +20,6 @@ def handler(event, context):
             logger.exception("notify failed", extra={"message_id": record.get("messageId")})
             failures.append({"itemIdentifier": record["messageId"]})
     return {"batchItemFailures": failures}
+
+
+cold_start_done()   # functions/__init__.py: garbage collection resumes

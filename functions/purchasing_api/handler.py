@@ -4,6 +4,7 @@ import datetime as dt
 
 from aws_lambda_powertools.logging import correlation_paths
 
+from functions import cold_start_done
 from stocklink.domain.purchase_requests import (
     LaneIn, PoFromSuggestionsIn, PoReceiptIn, PoShipIn, PoStatusIn, PurchaseOrderIn, TransferActionIn, TransferIn,
     TransferReceiveIn,
@@ -127,3 +128,6 @@ def post_transfer_cancel(transfer_id: str):
 @metrics.log_metrics
 def handler(event, context):
     return app.resolve(event, context)
+
+
+cold_start_done()   # functions/__init__.py: garbage collection resumes

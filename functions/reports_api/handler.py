@@ -4,6 +4,7 @@ import datetime as dt
 
 from aws_lambda_powertools.logging import correlation_paths
 
+from functions import cold_start_done
 from stocklink.logic import reports, snapshots
 from stocklink.observability import logger, metrics
 from stocklink.time import now_ms
@@ -35,3 +36,6 @@ def post_snapshot_run():
 @metrics.log_metrics
 def handler(event, context):
     return app.resolve(event, context)
+
+
+cold_start_done()   # functions/__init__.py: garbage collection resumes

@@ -6,6 +6,7 @@ The rule delivers to a queue this function drains (topology: sales-on-stock-chan
 a stream that could not be counted, and records whose body is not an event, are reported in
 batchItemFailures (after max_receive_count receives they move to the queue's DLQ). A bare EventBridge
 event (a direct invocation) is handled too, as one event."""
+from functions import cold_start_done
 from stocklink.logic.sales_history import on_event, on_events
 from stocklink.observability import logger, metrics
 from stocklink.sqs_batch import item_failures, parse_records
@@ -27,3 +28,6 @@ def handler(event, context):
     if failed:
         metrics.add_metric(name="SalesEventFailures", unit="Count", value=len(failed))
     return item_failures(failed)
+
+
+cold_start_done()   # functions/__init__.py: garbage collection resumes

@@ -2,6 +2,7 @@
 tick runs the day that just ended (within the first hours after midnight; a finished run returns at
 once); when the Lambda's time runs low the run's cursor is stored and the function asks for itself again
 on the bus."""
+from functions import cold_start_done
 from stocklink import bus
 from stocklink.logic import snapshots
 from stocklink.observability import logger, metrics
@@ -24,3 +25,6 @@ def handler(event, context):
         bus.publish(snapshots.SNAPSHOT_REQUESTED, [{"run_id": run_id, "day": state["day"]}])
     metrics.add_metric(name="SnapshotRows", unit="Count", value=state.get("rows", 0))
     return {k: state.get(k) for k in ("run_id", "day", "status", "skus", "rows", "pages")}
+
+
+cold_start_done()   # functions/__init__.py: garbage collection resumes

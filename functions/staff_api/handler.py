@@ -3,6 +3,7 @@ from urllib.parse import unquote
 
 from aws_lambda_powertools.logging import correlation_paths
 
+from functions import cold_start_done
 from stocklink.domain.requests import AdjustmentIn, ListingIn, ReceiptIn, ShopIn, SkuIn, TokenIn, WarehouseIn
 from stocklink.logic import audit, catalog, inventory, events_view, ledger_view, tokens
 from stocklink.logic.paging import page_request
@@ -246,3 +247,6 @@ def get_audit():
 @metrics.log_metrics
 def handler(event, context):
     return app.resolve(event, context)
+
+
+cold_start_done()   # functions/__init__.py: garbage collection resumes

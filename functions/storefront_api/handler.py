@@ -2,6 +2,7 @@
 Thin: parse, call, map."""
 from aws_lambda_powertools.logging import correlation_paths
 
+from functions import cold_start_done
 from stocklink.domain.requests import ReservationIn, StaffActionIn
 from stocklink.domain.stock import ReservationAction
 from stocklink.logic import storefront
@@ -46,3 +47,6 @@ def move_reservation(reservation_id: str, action: str):
 @metrics.log_metrics
 def handler(event, context):
     return app.resolve(event, context)
+
+
+cold_start_done()   # functions/__init__.py: garbage collection resumes

@@ -1,6 +1,7 @@
 """Platform order webhooks. Thin: raw request in, ingest, JSON out (fast 2xx; duplicates harmless)."""
 from aws_lambda_powertools.logging import correlation_paths
 
+from functions import cold_start_done
 from stocklink.channels.base import WebhookRequest
 from stocklink.logic.ingest import ingest_webhook
 from stocklink.observability import logger, metrics
@@ -27,3 +28,6 @@ def receive_webhook(platform: str, shop: str):
 @metrics.log_metrics
 def handler(event, context):
     return app.resolve(event, context)
+
+
+cold_start_done()   # functions/__init__.py: garbage collection resumes

@@ -97,6 +97,9 @@ class Functions(Construct):
             # pydantic scans every installed distribution's entry points for plugins at the first model
             # (tens of ms of cold start); StockLink uses none
             "PYDANTIC_DISABLE_PLUGINS": "__all__",
+            # numpy's OpenBLAS starts a thread per core when it loads (~40 ms of the forecast function's cold
+            # import, tests/bench/cold_import.py); no function has the vCPUs or the matrix work to use them
+            "OPENBLAS_NUM_THREADS": "1",
         }
 
     def _function(self, spec, code: lambda_.Code, env: dict[str, str], log_retention: logs.RetentionDays,

@@ -46,13 +46,16 @@ def function_environment(function, *, ddb_endpoint: str, aws_endpoint: str, extr
     from infra.local.provision import table_env
     from stocklink.config import LOOPBACK_FLAG
 
+    # Workers write bytecode (the Makefile's PYTHONDONTWRITEBYTECODE is not passed on): StockLink's own
+    # modules were compiled again at every worker start, 40-75 ms of each function's cold import
+    # (tests/bench/cold_import.py), where a deployment ships them compiled like its libraries.
+    dropped = ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE")
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AWS_", "POWERTOOLS_", "STOCKLINK_")) and k != "PYTHONPATH"}
+           if not k.startswith(("AWS_", "POWERTOOLS_", "STOCKLINK_")) and k not in dropped}
     env.update(table_env())
     env.update({
         "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "shared"), str(REPO_ROOT)]),
         "PYTHONUNBUFFERED": "1",
-        "PYTHONDONTWRITEBYTECODE": "1",
         "EVENT_BUS_NAME": "stocklink",
         "AWS_ENDPOINT_URL": aws_endpoint,
         "AWS_ENDPOINT_URL_DYNAMODB": ddb_endpoint,
@@ -67,6 +70,7 @@ def function_environment(function, *, ddb_endpoint: str, aws_endpoint: str, extr
         "POWERTOOLS_SERVICE_NAME": function.name,
         "POWERTOOLS_METRICS_NAMESPACE": "StockLink",
         "PYDANTIC_DISABLE_PLUGINS": "__all__",          # as CDK sets it: no entry-point scan at cold start
+        "OPENBLAS_NUM_THREADS": "1",                    # as CDK sets it: numpy starts no BLAS threads
         "STOCKLINK_LOCAL": "1",
         LOOPBACK_FLAG: "1",
     })

@@ -16,7 +16,7 @@ Revocation bound: lookups are cached per container for TOKEN_CACHE_SECONDS (hits
 MISS_CACHE_SECONDS (unknown tokens), so a revoked or retired token stops working everywhere within
 TOKEN_CACHE_SECONDS, and at once in the container that revoked it; a new token works at once (nobody
 presents a token before it exists, and a miss is kept only a second anyway). The secret itself is
-cached by powertools for 60 s (stocklink.secrets), which bounds only edits of the secret.
+cached per container for 60 s (stocklink.secrets), which bounds only edits of the secret.
 """
 from __future__ import annotations
 

@@ -12,9 +12,9 @@ import uuid
 from datetime import datetime, timezone
 from functools import lru_cache
 
-import boto3
 from botocore.config import Config
 
+from stocklink import aws_clients
 from stocklink.config import settings
 from stocklink.events import SOURCE
 from stocklink.observability import logger
@@ -27,7 +27,7 @@ def _events_client():
     # One client per container. Parameter validation off (~70 us of client CPU per PutEvents, measured
     # without the network): every entry is built below from strings (json.dumps, the configured bus name),
     # and EventBridge checks them again; a request it refuses is counted lost like any failed publish.
-    return boto3.client("events", config=Config(parameter_validation=False))
+    return aws_clients.client("events", config=Config(parameter_validation=False))
 
 
 def publish(detail_type: str, details: list[dict]) -> int:
@@ -73,7 +73,7 @@ def _sqs_queue() -> tuple[object, str] | None:
     ref = settings().requeue_queue
     if not ref:
         return None
-    client = boto3.client("sqs")
+    client = aws_clients.client("sqs")
     return client, ref if "://" in ref else client.get_queue_url(QueueName=ref)["QueueUrl"]
 
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Mapping
 
-import boto3
-
+from stocklink import aws_clients
 from stocklink.config import settings
 from stocklink.observability import logger
 
@@ -17,12 +16,12 @@ _DEPTH_ATTRIBUTES = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessages
 
 @lru_cache(maxsize=1)
 def _sns():
-    return boto3.client("sns")
+    return aws_clients.client("sns")
 
 
 @lru_cache(maxsize=1)
 def _sqs():
-    return boto3.client("sqs")
+    return aws_clients.client("sqs")
 
 
 def reset_clients() -> None:

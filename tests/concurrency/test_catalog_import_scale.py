@@ -23,16 +23,14 @@ def _ledger_count() -> int:
 
 
 def test_2000_skus_by_3_warehouses_import_with_progress_and_twice_changes_nothing(local_tables):
-    from aws_lambda_powertools.utilities import parameters
-
     from functions.imports_api.handler import handler as imports_api
     from functions.imports_run.handler import handler as imports_run
     from functions.staff_api.handler import handler as staff_api
-    from stocklink import auth
+    from stocklink import auth, secrets
 
     published = local_tables
     with mock_aws():          # the tokens secret only: every table is DynamoDB Local's (local_tables)
-        parameters.clear_caches()
+        secrets.forget()
         auth.forget()
         boto3.client("secretsmanager").create_secret(Name="stocklink/api-tokens", SecretString=json.dumps(
             {"tokens": {STAFF_TOKEN: {"name": "alice", "roles": ["staff"]}}}))

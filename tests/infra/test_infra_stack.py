@@ -40,6 +40,7 @@ def test_every_topology_function_is_deployed_with_its_settings_and_env(synth, sp
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == "StockLink"
     assert env["LOG_LEVEL"] == "INFO"
     assert env["PYDANTIC_DISABLE_PLUGINS"] == "__all__"   # no entry-point scan at cold start
+    assert env["OPENBLAS_NUM_THREADS"] == "1"            # numpy starts no BLAS thread per core at cold start
     assert env["SNAPSHOT_RETENTION_DAYS"] == "400"     # snapshot rows' TTL (context stocklink:snapshotRetentionDays)
     # Its own log group, with a retention.
     log_group = synth.resources[fn["LoggingConfig"]["LogGroup"]["Ref"]]

@@ -20,15 +20,13 @@ BUYER_TOKEN = "buyer-token-for-tests"
 @contextmanager
 def moto_env():
     """Tables, tokens and the bus on moto; `aws` gives each test its own, a module may share one."""
-    from aws_lambda_powertools.utilities import parameters
-
     from infra.local.provision import create_tables
-    from stocklink import auth
+    from stocklink import auth, secrets
     from stocklink.logic import reports, sales_history
     from stocklink.logic.sync import config
     from stocklink.store import audit as audit_store
 
-    parameters.clear_caches()
+    secrets.forget()
     config.reset_caches()     # each test is a fresh container
     auth.forget()
     audit_store.forget_marked_days()
@@ -36,8 +34,8 @@ def moto_env():
     sales_history.forget_marks()
     with mock_aws():
         create_tables(boto3.client("dynamodb"))
-        secrets = boto3.client("secretsmanager")
-        secrets.create_secret(Name="stocklink/api-tokens", SecretString=json.dumps({"tokens": {
+        secretsmanager = boto3.client("secretsmanager")
+        secretsmanager.create_secret(Name="stocklink/api-tokens", SecretString=json.dumps({"tokens": {
             ADMIN_TOKEN: {"name": "root", "roles": ["admin"]},
             STAFF_TOKEN: {"name": "alice", "roles": ["staff"]},
             STOREFRONT_TOKEN: {"name": "shop-front", "roles": ["storefront"]},
@@ -52,7 +50,7 @@ def moto_env():
         events.put_rule(Name="capture-all", EventBusName="stocklink", EventPattern=json.dumps({"source": ["stocklink"]}))
         events.put_targets(Rule="capture-all", EventBusName="stocklink", Targets=[{"Id": "q", "Arn": queue_arn}])
         yield BusCapture(sqs, queue_url)
-        parameters.clear_caches()
+        secrets.forget()
 
 
 @pytest.fixture

@@ -78,11 +78,11 @@ def test_bootstrap_token_generated_by_the_stack_is_admin(staff):
     import json
 
     import boto3
-    from aws_lambda_powertools.utilities import parameters
+    from stocklink import secrets
 
     boto3.client("secretsmanager").put_secret_value(
         SecretId="stocklink/api-tokens", SecretString=json.dumps({"tokens": {}, "bootstrap": "first-admin-token"}))
-    parameters.clear_caches()
+    secrets.forget()
     staff.token = "first-admin-token"
     assert staff.put("/warehouses/wh-z", {"name": "Z"}).status == 200
     staff.token = "staff-token-for-tests"  # removed from the secret above

@@ -141,12 +141,12 @@ def test_staff_and_storefront_tokens_of_the_secret_cannot_manage_tokens(admin):
 
 
 def _with_bootstrap(token: str) -> None:
-    from aws_lambda_powertools.utilities import parameters
+    from stocklink import secrets
 
     sm = boto3.client("secretsmanager")
     value = json.loads(sm.get_secret_value(SecretId="stocklink/api-tokens")["SecretString"])
     sm.put_secret_value(SecretId="stocklink/api-tokens", SecretString=json.dumps({**value, "bootstrap": token}))
-    parameters.clear_caches()
+    secrets.forget()
 
 
 def test_the_bootstrap_token_can_be_retired(admin):

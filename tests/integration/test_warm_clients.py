@@ -1,5 +1,5 @@
 """A fresh container's thread pool must not build a DynamoDB client (or a Secrets Manager provider) per thread:
-store.models.warm_clients builds each connection's client once, and secrets creates one provider."""
+store.models.warm_clients builds each connection's client once, and secrets makes one Secrets Manager client."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,6 @@ import threading
 
 import boto3
 import botocore.session
-from aws_lambda_powertools.utilities import parameters
 from pynamodb.models import Model
 
 from stocklink import secrets
@@ -113,7 +112,7 @@ def test_per_sku_reads_sent_at_once_on_a_fresh_container_parse_botocore_once(aws
 def test_threads_reading_secrets_together_share_one_provider(aws, monkeypatch):
     boto3.client("secretsmanager").create_secret(Name="stocklink/shops/shopify/demo",
                                                  SecretString=json.dumps({"access_token": "t"}))
-    parameters.clear_caches()
+    secrets.forget()
     made = _count_clients(monkeypatch)
 
     values: list = []

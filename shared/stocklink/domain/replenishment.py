@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from stocklink.forecasting.policy import price_at
+from stocklink.forecasting.price_breaks import price_at
 
 TERMS = ("lead_time_days", "lead_time_std_days", "review_period_days", "moq", "case_pack", "price_breaks")
 

@@ -16,8 +16,10 @@ PositiveQty = Annotated[int, Field(gt=0, le=1_000_000, strict=True)]
 MAX_HOLD_LINES = 24
 
 
+# defer_build: a model's validator is built when it first validates (or gives its schema), not at import;
+# each function builds only the models its routes use (tests/bench/cold_import.py).
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 class WarehouseIn(_Strict):
@@ -99,7 +101,7 @@ class ShopIn(BaseModel):
     WooCommerce host that takes more than 2 calls a second, or a marketplace quota shared with another
     tool)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
     api_base_url: Annotated[str, StringConstraints(max_length=500)] | None = None
     max_calls_per_second: Annotated[float, Field(gt=0, le=100)] | None = None
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from ._util import cumsum0
 from .distributions import count_quantile, norm_ppf
+from .price_breaks import price_at
 
 DISCRETE_MAX_MEAN = 30.0
 DISCRETE_HARD_MAX = 200.0  # above this the normal approximation is good, and the sum loop would be long
@@ -136,17 +137,6 @@ class Rounded:
     qty: int
     unit_price: float | None
     reason: str
-
-
-def price_at(q: int, price_breaks) -> float | None:
-    """Unit price for an order of q: the break with the largest min_qty ≤ q (None without breaks)."""
-    best = None
-    for min_qty, price in sorted(price_breaks):
-        if q >= min_qty:
-            best = price
-    if best is None and price_breaks:
-        best = sorted(price_breaks)[0][1]
-    return best
 
 
 def round_order(qty: float, moq: int = 1, case_pack: int = 1, price_breaks=(), daily_demand: float = 0.0,

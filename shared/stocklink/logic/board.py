@@ -21,7 +21,7 @@ _IDENTIFIER = TypeAdapter(Identifier)
 
 class BoardSettingsIn(BaseModel):
     """PUT /stock/board/settings: a field left out takes its default."""
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     low_floor: Annotated[int, Field(ge=0, le=1_000_000, strict=True)] = board.DEFAULT_LOW_FLOOR
     over_days: Annotated[int, Field(ge=1, le=3650, strict=True)] = board.DEFAULT_OVER_DAYS
 

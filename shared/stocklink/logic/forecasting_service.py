@@ -14,19 +14,23 @@ import datetime as dt
 import math
 import re
 import uuid
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from stocklink import bus, events
 from stocklink.domain import replenishment
 from stocklink.domain.board import PlanFacts
 from stocklink.errors import NotFound, ValidationFailed
-from stocklink.forecasting import abc as abc_mod
-from stocklink.forecasting import engine
 from stocklink.logic import purchasing, sales_history, suppliers
 from stocklink.logic.paging import PageRequest
 from stocklink.store import catalog as catalog_store
 from stocklink.store import sales_models as store
 from stocklink.store.paging import BadCursor
+
+if TYPE_CHECKING:
+    from stocklink.forecasting import engine
+
+# The numpy engine is imported by the functions that run it (the forecast function loads it at cold start):
+# forecast_api's views and replenishment list never need numpy (tests/bench/cold_import.py).
 
 FORECAST_REQUESTED = events.FORECAST_REQUESTED
 STOCKOUT_RISK, BURST, SLOW_MOVER = events.FORECAST_SIGNALS
@@ -41,6 +45,8 @@ MAX_VIEW_HISTORY_DAYS = 400
 def sku_params(sku: str, catalog: dict, supplier: dict | None, available: float, in_transit: float,
                abc_class: str | None = None, incoming: list | None = None,
                as_of: dt.date | None = None) -> engine.SkuParams:
+    from stocklink.forecasting import engine
+
     s = supplier or {}
     lead = float(s.get("lead_time_days", 7.0))
     arrivals = _arrivals(incoming or [], in_transit, lead, as_of)
@@ -96,6 +102,9 @@ def daily_run_id(now_ms: int) -> str:
 def run(run_id: str, now_ms: int, *, page_size: int = PAGE_SIZE,
         has_time: Callable[[], bool] = lambda: True, config: engine.EngineConfig | None = None) -> dict:
     """Run (or continue) `run_id` page by page while `has_time()`; returns the run state."""
+    from stocklink.forecasting import abc as abc_mod
+    from stocklink.forecasting import engine
+
     state = store.get_run(run_id) or _new_run(run_id, now_ms, "schedule")
     if state["status"] == "done":
         return state
@@ -164,6 +173,9 @@ def forecast_page(run_id: str, catalog: dict[str, dict], as_of: dt.date, now_ms:
                   config: engine.EngineConfig | None = None, abc_cuts: dict | None = None) -> dict:
     """Forecast one page. abc_cuts (from the run's revenue pass): catalogue-wide ABC classes; without
     them the classes are ranked within the page."""
+    from stocklink.forecasting import abc as abc_mod
+    from stocklink.forecasting import engine
+
     skus = sorted(catalog)
     first = as_of - dt.timedelta(days=HISTORY_DAYS - 1)
     abc_days = (config or engine.EngineConfig()).abc_days

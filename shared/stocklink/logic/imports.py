@@ -35,7 +35,7 @@ RECEIVING, INVALID, READY, APPLYING, APPLIED = "receiving", "invalid", "ready", 
 
 
 class ApplyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     accept_adjustments: Literal["all"] | Annotated[list[Annotated[str, StringConstraints(
         min_length=3, max_length=260)]], Field(max_length=ci.MAX_LISTED_ADJUSTMENTS)] = Field(default_factory=list)
 

@@ -44,7 +44,7 @@ Spread = Annotated[float, Field(ge=0, le=365, allow_inf_nan=False)]
 
 
 class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 class ContactIn(_In):

@@ -24,7 +24,7 @@ class PresaleIn(BaseModel):
 
 
 class AllocationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     rule: Annotated[str, Field(pattern="^(shared|quota|fixed)$")] = "shared"
     buffer: Annotated[int, Field(ge=0, le=1_000_000)] = 0
     buffer_mode: Annotated[str, Field(pattern="^(static|dynamic)$")] = "static"
@@ -60,7 +60,7 @@ def get_allocation(platform: str, shop: str) -> dict:
 class LastUnitsIn(BaseModel):
     """The last-units policy (domain/last_units.RiskPolicy): whether SKUs at risk are guarded, and when a SKU
     counts as at risk."""
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     enabled: bool = True
     k: Annotated[float, Field(ge=0, le=100)] = 2.0
     min_units_per_channel: Annotated[int, Field(ge=0, le=1_000_000)] = 3
@@ -90,7 +90,7 @@ MAX_DECLARED_SALE_MS = 31 * 24 * 3600 * 1000
 class DeclaredSaleIn(BaseModel):
     """PUT /skus/{sku}/sale: the seller announces a sale; the SKU is guarded until `until` whatever its demand
     (a burst that outruns the platforms' webhooks is over before measured demand could flag it)."""
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     until: AwareDatetime
 
 
