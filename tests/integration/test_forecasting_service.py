@@ -340,3 +340,32 @@ def test_routes_need_staff_token_and_run_on_demand_goes_through_the_bus(planned,
     out = forecast_handler(requested, LambdaContext())
     assert out["status"] == "done" and out["skus"] == 4 and out["run_id"] == started.body["run_id"]
     assert planned.get("/replenishment").body["run_id"] == started.body["run_id"]
+
+
+def test_history_starts_when_stocked_and_stock_out_days_are_censored(staff, forecast_api, aws):
+    """NEW was launched (catalogue launch_date) 28 days before as_of and first sold 7 days later: its
+    history has 28 days, 21 with a sale (ADI 28/21), not 21 of 21 (from the first sale). OUT sells 4/day for 60
+    days but was out of stock (marked) for the last 10 of them, 2 of which with no sale: its forecast
+    stays near 4, not the mean dragged down by the empty shelf."""
+    from stocklink.logic import forecasting_service as fs
+    from stocklink.logic.sales_history import import_rows
+    from stocklink.store import catalog as catalog_store
+    from stocklink.store import sales_models
+
+    staff.put("/warehouses/wh-a", {"name": "A", "priority": 1})
+    for sku in ("NEW", "OUT"):
+        assert staff.put(f"/skus/{sku}", {"name": sku, "price": 5.0}).status == 200
+    doc = catalog_store.skus_now(["NEW"])["NEW"]
+    catalog_store.put_sku("NEW", {**doc, "launch_date": "2025-05-05"}, NOW)
+    import_rows(_history("NEW", lambda t: 3, days=21) + _history("OUT", lambda t: 4 if t < 50 else 0, days=60),
+                NOW)
+    for k in range(10):
+        sales_models.mark_stockout("OUT", None, (dt.date(2025, 6, 1) - dt.timedelta(days=k)).isoformat(), NOW)
+    aws.drain()
+    state = fs.run("daily-2025-06-01", NOW)
+    assert state["status"] == "done"
+    assert state["bias_by_class"]["all"]["skus"] == 2     # the run reports its backtests' bias per class
+    new = forecast_api.get("/forecasts/NEW").body
+    out = forecast_api.get("/forecasts/OUT").body
+    assert new["adi"] == pytest.approx(28 / 21, abs=1e-3)
+    assert sum(out["forecast"][:7]) == pytest.approx(4 * 7, rel=0.1)

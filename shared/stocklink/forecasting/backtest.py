@@ -16,8 +16,11 @@ scored on the same days. Seasonal profiles and the Holt–Winters and Theta cand
 The route from DESIGN §8 (SES for smooth/erratic, TSB for intermittent/lumpy, moving average for
 short histories) is the default; another option replaces it only when its backtest MSE is lower
 by more than `switch_margin` (2 %): twelve weeks of hold-out are noisy and the route is a sound prior.
-Histories shorter than 28 days get no backtest: the moving average, or SES where its one-step errors
-over the history itself are lower (see _short_history; from 2 seasonal cycles of history on).
+Histories shorter than 14 days get no backtest: the moving average (on demand over the seasonal
+profile, its level shrunk towards the group's). SKUs with less than POOL_BELOW_DAYS of history choose
+their parameters and their option with their group (pooled.py: summed scale-free errors), so a week's
+hold-out cannot make a SKU latch onto one day. Seasonal profiles are shrunk towards the group's
+(pooled.group_profile) from the first day; days out of stock are imputed and not scored (censoring.py).
 A SKU's history starts at `lo`, or at its relaunch: the first sale after a long dormant stretch that
 separates a trickle of early sales from demand of a different order (see windows.relaunch_start).
 Once chosen, SES, Holt–Winters and Theta re-estimate their parameters and seasonal profile on the
@@ -36,8 +39,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import censoring, pooled, windows
 from . import classify as C
-from . import windows
 from ._util import between, cumsum0
 from .methods import (INTERVAL_ALPHAS, PROB_BETAS, SEASON_FLOOR, SES_ALPHAS, SIZE_ALPHAS, croston_kernel,
                       hw_path, ma_kernel, pick, ses_kernel, tsb_kernel)
@@ -47,7 +50,8 @@ from .seasonal import (HW_PROFILE_PRIOR, PROFILE_MIN_DAYS, fit_holt_winters, fit
 MA, SES, TSB, SBA, HW, THETA = "moving_average", "ses", "tsb", "sba", "holt_winters", "theta"
 METHODS = (MA, SES, TSB, SBA, HW, THETA)
 COMBO_SIZES = (2, 3, 4)  # also tried: the mean of the 2, of the 3 and of the 4 candidates with the lowest MSE
-SHORT_MIN_CYCLES = 2  # short histories (no backtest) of at least this many cycles may get SES instead of MA
+POOL_BELOW_DAYS = 56  # SKUs with less history choose parameters and method with their group (pooled errors)
+POOL_KEY = "category"  # the group key whose groups (within a demand class) choose together, when given
 MA_WINDOW = 28
 FIT_WINDOW = 365  # training days whose one-step errors choose the parameters
 
@@ -66,6 +70,9 @@ class FitResult:
     rmse: np.ndarray            # (n,) backtest RMSE (units/day); NaN without a backtest
     bias: np.ndarray            # (n,) mean (forecast − actual) per day
     bias_pct: np.ndarray        # (n,) sum(forecast − actual) / sum(actual)
+    error_sum: np.ndarray       # (n,) sum(forecast − actual) over the backtest days scored (0 without one)
+    actual_sum: np.ndarray      # (n,) sales over those days
+    scored_days: np.ndarray     # (n,) backtest days scored (stock-out days are not)
     rmsse: np.ndarray           # (n,)
     backtest_days: np.ndarray   # (n,) int
     demand_class: np.ndarray    # (n,) object
@@ -91,26 +98,51 @@ class FitResult:
         return out
 
 
-def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7) -> FitResult:
+def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7, censored=None, groups=None) -> FitResult:
     """Classify, choose and fit a model per SKU. Y: (T, n) daily demand; lo: (n,) first observed row.
 
     dow: (T,) season index of each row — the weekday for daily data. n_season other than 7 (e.g. 12
     with month-of-year for monthly data, as the accuracy benchmark does on PBS) turns the weekday
-    profile into that seasonal profile: needs 8 cycles of history, estimated on up to 52 cycles.
+    profile into that seasonal profile, estimated on up to 52 cycles and shrunk towards the group's.
+    censored: (T, n) bool, days the SKU was out of stock (censoring.py: imputed, not scored).
+    groups: {key: (n,) labels} of related SKUs (store, category); none: the batch is one group.
     """
     Y = np.asarray(Y, dtype=float)
     dow = np.asarray(dow, int)
+    lo = np.asarray(lo, int)
+    cens = censoring.observed_mask(censored, lo, Y.shape[0])
+    if cens is not None:
+        Y = censoring.impute(Y, lo, cens)
+    codes = pooled.group_codes(groups, Y.shape[1])
     win, stats = windows.prepare(Y, lo, n_season)
-    P, P_raw = _training_profiles(Y, win, dow, n_season)
-    grid = _grid_search(Y, win, stats, P, dow)
+    # profiles pool over the groups and the demand band: intermittent SKUs need not keep a fast mover's week
+    band = np.isin(stats.dclass, [C.INTERMITTENT, C.LUMPY, C.NO_DEMAND]).astype(int)
+    P, P_raw, target = _training_profiles(Y, win, dow, n_season, codes + [band])
+    pool = _Pool(pooled.combined_codes([c for k, c in zip(sorted(groups or {}), codes) if k == POOL_KEY],
+                                       Y.shape[1], stats.dclass),
+                 win.lengths < POOL_BELOW_DAYS, stats.scale)
+    grid = _grid_search(Y, win, stats, P, dow, pool)
     cand = _backtest_candidates(Y, win, stats, grid, P, P_raw, dow, n_season)
+    if cens is not None:
+        censoring.mask_backtests(cand.bts, cens)
+        in_bt = cens & (np.arange(Y.shape[0])[:, None] >= win.ev[None, :])
+        stats.actual = stats.actual - (Y * in_bt).sum(0)   # the hold-out's sales on the days scored
     E = np.stack([b.E for b in cand.bts])                  # (K, W, n) every candidate's daily errors
-    W = _choose_forecast(E, cand, win, stats, switch_margin)
-    _short_history(Y, win, n_season, switch_margin, W, cand)
-    _refit_seasonal(Y, win, dow, n_season, W, cand)
+    W = _choose_forecast(E, cand, win, stats, switch_margin, pool)
+    i_ma = METHODS.index(MA)
+    cand.comp_level[i_ma] = pooled.shrink_level(cand.comp_level[i_ma], win.lengths, pool.codes, W[i_ma] > 0)
+    _refit_seasonal(Y, win, dow, n_season, W, cand, target)
     burst_mu, burst_sigma = _before_last_day(cand.bts, cand.prevs, win.lengths, win.has_bt, stats.dclass_b,
                                              stats.sigma_in_b, switch_margin)
     return _result(E, W, cand, win, stats, burst_mu, burst_sigma)
+
+
+@dataclass
+class _Pool:
+    """SKUs that choose with their group: codes (n,) of the choice groups, use (n,) bool, the RMSSE scale."""
+    codes: np.ndarray
+    use: np.ndarray
+    scale: np.ndarray
 
 
 @dataclass
@@ -136,34 +168,42 @@ class _Candidates:
     params: dict               # name -> (n,) parameter values
 
 
-def _training_profiles(Y, win, dow, n_season):
-    """(P, P_raw): (m, n) seasonal profiles of the training days, shrunk towards flat (SES) and unshrunk
-    (Holt–Winters and Theta start from it: their seasonal states keep learning anyway)."""
+def _training_profiles(Y, win, dow, n_season, codes):
+    """(P, P_raw, target): (m, n) seasonal profiles of the training days, shrunk towards the group's
+    (pooled.group_profile, `target`; moving average, SES) and unshrunk (Holt–Winters and Theta start from
+    it: their seasonal states keep learning anyway)."""
     S_season, N_season = season_sums(Y, win.lo, win.ev, dow, n_season, 52 * n_season)
     long_enough = win.lengths >= profile_min(n_season)
-    P = profile_from_sums(S_season, N_season, long_enough)
+    target = pooled.group_profile(S_season, N_season, codes)
+    P = profile_from_sums(S_season, N_season, win.lengths > 0, target=target)
     P_raw = profile_from_sums(S_season, N_season, long_enough, prior=HW_PROFILE_PRIOR, floor=SEASON_FLOOR)
-    return P, P_raw
+    return P, P_raw, target
 
 
-def _grid_search(Y, win, stats, P, dow) -> _Grid:
+def _grid_search(Y, win, stats, P, dow, pool: _Pool) -> _Grid:
     """Pass A: SES, TSB and SBA parameter grids on one-step errors over the last FIT_WINDOW training days
     (states start from the training statistics there; older days add little to the choice and cost a
-    full pass). Without any backtest in the batch: 0.1 each."""
+    full pass); SKUs with short histories pick with their group (pooled.pooled_pick). Without any
+    backtest in the batch: 0.1 each."""
     T, n = Y.shape
     lo, ev, has_bt = win.lo, win.ev, win.has_bt
     level0, size0, prob0, interval0 = stats.mean_tr, stats.size0, stats.prob0, stats.interval0
     g = lambda v: np.asarray(v, float)[:, None]  # noqa: E731
     if has_bt.any():
         lo_a = np.where(has_bt, np.maximum(lo, ev - FIT_WINDOW), T)
+        use = pool.use & has_bt
+
+        def choose_grid(grid, sse):
+            return pooled.pooled_pick(grid, sse, pool.scale, pool.codes, use)
+
         rA = ses_kernel(Y, g(SES_ALPHAS), level0, lo_a, ev, P, dow, train_only=True)
-        a_ses, _ = pick(SES_ALPHAS, rA.sse["level"])
+        a_ses, _ = choose_grid(SES_ALPHAS, rA.sse["level"])
         rA = tsb_kernel(Y, g(SIZE_ALPHAS), g(PROB_BETAS), size0, prob0, lo_a, ev, train_only=True)
-        a_size, _ = pick(SIZE_ALPHAS, rA.sse["size"])
-        b_prob, _ = pick(PROB_BETAS, rA.sse["prob"])
+        a_size, _ = choose_grid(SIZE_ALPHAS, rA.sse["size"])
+        b_prob, _ = choose_grid(PROB_BETAS, rA.sse["prob"])
         rA = croston_kernel(Y, 0.0, g(INTERVAL_ALPHAS), size0, interval0, lo_a, ev, train_only=True,
                             track_size=False)
-        a_int, _ = pick(INTERVAL_ALPHAS, rA.sse["interval"])
+        a_int, _ = choose_grid(INTERVAL_ALPHAS, rA.sse["interval"])
     else:
         a_ses = a_size = b_prob = a_int = np.full(n, 0.1)
         lo_a = np.full(n, T)
@@ -184,7 +224,7 @@ def _backtest_candidates(Y, win, stats, grid, P, P_raw, dow, n_season) -> _Candi
     r_tsb = tsb_kernel(Y, a_size, b_prob, size0, prob0, bt_lo, ev, fit_sse=False, origin_step=step)
     r_sba = croston_kernel(Y, a_size, a_int, size0, interval0, bt_lo, ev, sba=True, fit_sse=False,
                            origin_step=step)
-    r_ma = ma_kernel(Y, MA_WINDOW, lo, ev, origin_step=step)
+    r_ma = ma_kernel(Y, MA_WINDOW, lo, ev, origin_step=step, P=P, dow=dow)
     hc = np.flatnonzero(has_bt & (lengths >= PROFILE_MIN_DAYS) &
                         ~np.isin(stats.dclass, [C.INTERMITTENT, C.LUMPY]))
     hw = fit_holt_winters(Y, P_raw, dow, hc, grid.lo_a, ev, T, a_ses, r_ma.bt.start, step)
@@ -197,7 +237,7 @@ def _backtest_candidates(Y, win, stats, grid, P, P_raw, dow, n_season) -> _Candi
         comp_level=np.stack([r_ma.final, r_ses.final, r_tsb.final, r_sba.final, hw["level"], th["level"]]),
         comp_trend=np.stack([zeros, zeros, zeros, zeros, hw["trend"], th["trend"]]),
         comp_phi=np.stack([zeros, zeros, zeros, zeros, hw["phi"], np.ones(n)]),
-        comp_season=np.stack([ones, P, ones, ones, hw["season"], th["season"]]),
+        comp_season=np.stack([P, P, ones, ones, hw["season"], th["season"]]),
         comp_mult=np.stack([zeros > -1] * 4 + [hw["mult"], zeros > -1]),
         bts=[r_ma.bt, r_ses.bt, r_tsb.bt, r_sba.bt, hw["bt"], th["bt"]],
         prevs=np.stack([r_ma.prev, r_ses.prev, r_tsb.prev, r_sba.prev, hw["prev"], th["prev"]]),
@@ -205,36 +245,39 @@ def _backtest_candidates(Y, win, stats, grid, P, P_raw, dow, n_season) -> _Candi
                 **hw["params"], **th["params"]})
 
 
-def _choose_forecast(E, cand, win, stats, switch_margin) -> np.ndarray:
+def _choose_forecast(E, cand, win, stats, switch_margin, pool: _Pool) -> np.ndarray:
     """(K, n) weights of each SKU's forecast: the route of DESIGN §8 (moving average for short histories,
     TSB for intermittent / lumpy, else SES) unless another option beats it on the backtest (choose).
 
     The options are the single candidates and the means of the best 2, 3 and 4 of them, all scored on
-    the same backtest days (a mean's daily error is the mean of its members' errors, kept in bt.E).
+    the same backtest days (a mean's daily error is the mean of its members' errors, kept in bt.E). SKUs
+    with short histories (a hold-out of a week or two) choose with their group (pooled.pooled_choice).
     """
     route = np.where(win.lengths < PROFILE_MIN_DAYS, 0,
                      np.where(np.isin(stats.dclass, [C.INTERMITTENT, C.LUMPY]), 2, 1))
     route = np.where(win.has_bt, route, 0)
-    return choose(E, np.stack([b.n for b in cand.bts]), route, win.has_bt, switch_margin)
+    return choose(E, np.stack([b.n for b in cand.bts]), route, win.has_bt, switch_margin,
+                  pool=(pool.codes, pool.use & win.has_bt, pool.scale))
 
 
 def _result(E, W, cand, win, stats, burst_mu, burst_sigma) -> FitResult:
     """The FitResult: the chosen forecast's states, name and backtest accuracy per SKU."""
     nbt = cand.bts[0].n  # backtest days per SKU: the moving average's (it runs wherever there is one)
-    rmse, bias, bias_pct, rmsse = _accuracy(E, W, nbt, win.has_bt, stats.actual, stats.scale)
+    rmse, bias, bias_pct, rmsse, err = _accuracy(E, W, nbt, win.has_bt, stats.actual, stats.scale)
     return FitResult(
         method=_method_names(W), level=np.maximum((W * cand.comp_level).sum(0), 0.0), weights=W,
         comp_level=cand.comp_level, comp_trend=cand.comp_trend, comp_phi=cand.comp_phi,
         comp_season=cand.comp_season, comp_mult=cand.comp_mult, prev=np.maximum((W * cand.prevs).sum(0), 0.0),
-        rmse=rmse, bias=bias, bias_pct=bias_pct, rmsse=rmsse,
+        rmse=rmse, bias=bias, bias_pct=bias_pct, rmsse=rmsse, error_sum=err,
+        actual_sum=np.where(win.has_bt, stats.actual, 0.0), scored_days=np.where(win.has_bt, nbt, 0),
         backtest_days=np.where(win.has_bt, win.T - win.ev, 0), demand_class=stats.dclass, adi=stats.adi,
         cv2=stats.cv2, params=cand.params, sigma_in_sample=stats.sigma_in, burst_mu=burst_mu,
         burst_sigma=burst_sigma)
 
 
 def _accuracy(E, W, nbt, has_bt, actual, scale):
-    """(rmse, bias, bias_pct, rmsse) of the forecast with weights W over the nbt backtest days, from the
-    candidates' daily errors E (K, W, n); NaN without a backtest (bias_pct also without sales)."""
+    """(rmse, bias, bias_pct, rmsse, error sum) of the forecast with weights W over the nbt backtest days,
+    from the candidates' daily errors E (K, W, n); NaN without a backtest (bias_pct also without sales)."""
     eW = np.einsum("kwn,kn->wn", E, W)
     sse = (eW * eW).sum(0)
     se = eW.sum(0)
@@ -244,7 +287,7 @@ def _accuracy(E, W, nbt, has_bt, actual, scale):
         bias = np.where(has_bt, se / np.maximum(nbt, 1), np.nan)
         bias_pct = np.where(has_bt & (actual > 0), se / np.where(actual > 0, actual, 1), np.nan)
         rmsse = np.where(has_bt & (scale > 0), rmse / np.sqrt(np.where(scale > 0, scale, 1)), np.nan)
-    return rmse, bias, bias_pct, rmsse
+    return rmse, bias, bias_pct, rmsse, np.where(has_bt, se, 0.0)
 
 
 def _method_names(W) -> np.ndarray:
@@ -261,7 +304,7 @@ def _method_names(W) -> np.ndarray:
     return method
 
 
-def choose(E, n_days, route, has_bt, switch_margin: float = 0.02, combo_sizes=COMBO_SIZES) -> np.ndarray:
+def choose(E, n_days, route, has_bt, switch_margin: float = 0.02, combo_sizes=COMBO_SIZES, pool=None) -> np.ndarray:
     """(K, n) weights of the chosen forecast from the candidates' backtest errors E (K, W, n) and the
     days each scored, n_days (K, n) (0: the candidate has no backtest for that SKU).
 
@@ -269,6 +312,7 @@ def choose(E, n_days, route, has_bt, switch_margin: float = 0.02, combo_sizes=CO
     backtest MSE for each size in combo_sizes (when that many have a backtest). A mean's error on a day
     is the mean of its members' errors, so every option is scored exactly on the same days. The route
     candidate is kept unless the best option's MSE is lower by more than switch_margin.
+    pool: (codes, use, scale) — SKUs in `use` take their group's choice (pooled.pooled_choice).
     """
     K, _, n = E.shape
     cols = np.arange(n)
@@ -296,45 +340,15 @@ def choose(E, n_days, route, has_bt, switch_margin: float = 0.02, combo_sizes=CO
     best = np.argmin(mse, axis=0)
     keep_route = mse[route, cols] <= mse[best, cols] * (1 + switch_margin)
     choice = np.where(keep_route | ~has_bt, route, best)
+    if pool is not None:
+        codes, use, scale = pool
+        # single candidates only: a mean of each SKU's own best few is a per-SKU choice again
+        g = pooled.pooled_choice(mse, scale, codes, use, route, switch_margin, options=K)
+        choice = np.where(g >= 0, g, choice)
     return np.stack(options_w)[choice, :, cols].T
 
 
-def _short_history(Y, win, n_season, switch_margin, W, cand):
-    """SES instead of the moving average for short histories (no backtest) where it predicts better.
-
-    For SKUs without a backtest and at least SHORT_MIN_CYCLES seasonal cycles of history, compares
-    one-step-ahead errors over the history itself (prequential: each forecast uses only the periods
-    before it, from the second period on): the moving average's, and SES's with α chosen on those
-    same errors from SES_ALPHAS (level starting at the first period's demand). As with the route,
-    the moving average is kept unless SES's MSE is lower by more than switch_margin. Writes the
-    weights, SES's final level and α (into cand) in place.
-    """
-    T = Y.shape[0]
-    lo, lengths, has_bt = win.lo, win.lengths, win.has_bt
-    comp_level, params = cand.comp_level, cand.params
-    r = np.flatnonzero(~has_bt & (lengths >= max(2, SHORT_MIN_CYCLES * int(n_season))))
-    if r.size == 0:
-        return
-    Yr, lor = Y[:, r], lo[r]
-    cols = np.arange(r.size)
-    rs = ses_kernel(Yr, np.asarray(SES_ALPHAS, float)[:, None], Yr[lor, cols], lor + 1, None,
-                    train_only=True)
-    a_idx = np.argmin(rs.sse["level"], axis=0)
-    sse_ses = rs.sse["level"][a_idx, cols]
-    fm = ma_kernel(Yr, MA_WINDOW, lor, keep_path=True).path
-    rows = np.arange(T)[:, None]
-    em = np.where(rows > lor, fm - Yr, 0.0)
-    sse_ma = (em * em).sum(0)
-    use = sse_ses * (1 + switch_margin) < sse_ma
-    j = r[use]
-    i_ses = METHODS.index(SES)
-    W[:, j] = 0.0
-    W[i_ses, j] = 1.0
-    comp_level[i_ses, j] = rs.final[a_idx[use], cols[use]]
-    params["ses_alpha"][j] = np.asarray(SES_ALPHAS)[a_idx[use]]
-
-
-def _refit_seasonal(Y, win, dow, n_season, W, cand):
+def _refit_seasonal(Y, win, dow, n_season, W, cand, target):
     """Re-estimate SES (α, profile), Holt–Winters and Theta on the latest FIT_WINDOW periods for the SKUs
     whose chosen forecast uses them; writes the final states into cand's comp_* arrays and the parameters
     into cand.params in place.
@@ -355,7 +369,7 @@ def _refit_seasonal(Y, win, dow, n_season, W, cand):
     end = np.full(r.size, T)
     S, N = season_sums(Yr, lor, end, dow, n_season, 52 * n_season)
     ok = lengths[r] >= profile_min(n_season)
-    P = profile_from_sums(S, N, ok)
+    P = profile_from_sums(S, N, lengths[r] > 0, target=target[:, r])
     lf = np.maximum(lor, T - FIT_WINDOW)
     cols = np.arange(r.size)
     level0 = between(cumsum0(Yr / P[dow]), lf, end) / np.maximum(T - lf, 1)  # window mean, adjusted

@@ -55,21 +55,29 @@ class EngineConfig:
 
 @dataclass
 class History:
-    """Daily sales: Y[t, i] = units of skus[i] on first_date + t; lo[i] = first observed row of SKU i."""
+    """Daily sales: Y[t, i] = units of skus[i] on first_date + t; lo[i] = first row of SKU i's history (when
+    it was stocked or listed: zero-sale days from there on are demand of zero); censored[t, i]: SKU i was
+    out of stock that day (its sales are not its demand); groups: {key: (n,) labels} of related SKUs (e.g.
+    category) whose weekday profile and choices a short history borrows (backtest.fit)."""
     skus: list
     first_date: dt.date
     Y: np.ndarray
     lo: np.ndarray
+    censored: np.ndarray | None = None
+    groups: dict | None = None
 
     @property
     def as_of(self) -> dt.date:
         return self.first_date + dt.timedelta(days=self.Y.shape[0] - 1)
 
     @classmethod
-    def from_rows(cls, rows, as_of: dt.date | None = None, max_days: int = 730, first_seen=None) -> "History":
+    def from_rows(cls, rows, as_of: dt.date | None = None, max_days: int = 730, first_seen=None,
+                  stockouts=(), groups=None) -> "History":
         """Aggregate (sku, date, qty, ...) rows (any channel/warehouse) into a daily matrix.
 
-        A SKU's history starts at `first_seen[sku]` when given, else at its first row.
+        A SKU's history starts at `first_seen[sku]` when given (earlier or later than its first row), else
+        at its first row. stockouts: (sku, date) pairs of days out of stock (censored). groups: {key:
+        {sku: label}}.
         """
         totals: dict = {}
         for r in rows:
@@ -79,7 +87,7 @@ class History:
         if not skus:
             raise ValueError("no sales rows")
         last = as_of or max(k[1] for k in totals)
-        first_all = min(k[1] for k in totals)
+        first_all = min([k[1] for k in totals] + [d for s, d in (first_seen or {}).items() if s in totals])
         first = max(first_all, last - dt.timedelta(days=max_days - 1))
         T = (last - first).days + 1
         idx = {s: i for i, s in enumerate(skus)}
@@ -93,7 +101,15 @@ class History:
         for sku, day in (first_seen or {}).items():
             if sku in idx:
                 lo[idx[sku]] = min(max((day - first).days, 0), T - 1)
-        return cls(skus, first, Y, lo)
+        censored = None
+        for sku, day in stockouts or ():
+            t = (day - first).days
+            if sku in idx and 0 <= t < T:
+                censored = np.zeros((T, len(skus)), bool) if censored is None else censored
+                censored[t, idx[sku]] = True
+        labels = {key: np.array([str(by_sku.get(s, "")) for s in skus], dtype=object)
+                  for key, by_sku in (groups or {}).items()}
+        return cls(skus, first, Y, lo, censored, labels or None)
 
 
 @dataclass
@@ -111,6 +127,8 @@ class SkuResult:
     rmse: float | None
     bias: float | None
     bias_pct: float | None
+    backtest_error: float      # sum of (forecast − actual) over the backtest days scored (for bias_by_class)
+    backtest_sales: float      # sales over those days
     backtest_days: int
     params: dict
     service_level: float
@@ -179,7 +197,7 @@ def _fit(history: History, Y0, mult_hist, cfg: EngineConfig) -> backtest.FitResu
     T = Y0.shape[0]
     Y = Y0 / mult_hist if (mult_hist != 1).any() else Y0
     dow = (np.arange(T) + history.first_date.weekday()) % 7
-    return backtest.fit(Y, history.lo, dow, cfg.switch_margin)
+    return backtest.fit(Y, history.lo, dow, cfg.switch_margin, censored=history.censored, groups=history.groups)
 
 
 def _forecast(fit: backtest.FitResult, first_fc: dt.date, cfg: EngineConfig, skus) -> np.ndarray:
@@ -281,13 +299,43 @@ def _signals(Y0, lo, P, fit, mult_hist, cfg: EngineConfig) -> _Signals:
     return _Signals(prob, since, slow, fast, is_burst, tail)
 
 
+def bias_by_class(results) -> dict:
+    """Bias of the chosen forecasts per demand class, from their backtests: {class: {"skus", "days",
+    "error", "sales", "mean_error", "bias_pct"}}: sums over the SKUs with a backtest, the mean error per
+    SKU-day and Σ error / Σ sales; class "all" is the whole batch. Results: SkuResult or their dicts."""
+    out: dict = {}
+    for r in results:
+        r = r if isinstance(r, dict) else r.__dict__
+        if not r.get("backtest_days"):
+            continue
+        part = {"skus": 1, "days": int(r["backtest_days"]), "error": float(r.get("backtest_error") or 0.0),
+                "sales": float(r.get("backtest_sales") or 0.0)}
+        for key in (r["demand_class"], "all"):
+            merge_bias(out, {key: part}, derive=False)
+    return merge_bias(out, {})
+
+
+def merge_bias(total: dict, part: dict, derive: bool = True) -> dict:
+    """Add the sums of `part` (bias_by_class of another page) into `total`; derive mean_error, bias_pct."""
+    for key, p in part.items():
+        acc = total.setdefault(key, {"skus": 0, "days": 0, "error": 0.0, "sales": 0.0})
+        for k in ("skus", "days", "error", "sales"):
+            acc[k] = round(acc[k] + p[k], 4)
+    if derive:
+        for acc in total.values():
+            acc["mean_error"] = round(acc["error"] / acc["days"], 6) if acc["days"] else None
+            acc["bias_pct"] = round(acc["error"] / acc["sales"], 6) if acc["sales"] else None
+    return total
+
+
 def _results(skus, P, fit, F, abc, plan: _Plan, sig: _Signals, as_of, first_fc) -> list[SkuResult]:
     """One SkuResult per SKU, with its order rounded to MOQ, case pack and price breaks."""
     lv = plan.levels
     # Column-wise conversion to Python values once (per-element float()/round() costs ~1 s at 30k SKUs).
     c = {k: _col(v, nd) for k, v, nd in (
         ("adi", fit.adi, 4), ("cv2", fit.cv2, 4), ("rmsse", fit.rmsse, 4), ("rmse", fit.rmse, 4),
-        ("bias", fit.bias, 4), ("bias_pct", fit.bias_pct, 4), ("ltd", lv.lead_time_demand, 3),
+        ("bias", fit.bias, 4), ("bias_pct", fit.bias_pct, 4), ("bt_err", fit.error_sum, 4),
+        ("bt_sales", fit.actual_sum, 4), ("ltd", lv.lead_time_demand, 3),
         ("ss", lv.safety_stock, 3), ("rop", lv.reorder_point, 3), ("out", lv.order_up_to, 3),
         ("prob", sig.prob, 4), ("tail", sig.tail, 6))}
     seed_cols = {k: _col(v, 3) for k, v in plan.seeds.items()}
@@ -318,6 +366,7 @@ def _results(skus, P, fit, F, abc, plan: _Plan, sig: _Signals, as_of, first_fc) 
             sku=skus[i], as_of=as_of_s, method=m, demand_class=dclass[i], abc_class=abc_l[i],
             adi=c["adi"][i], cv2=c["cv2"][i], forecast_start=start_s, forecast=Fr[i],
             rmsse=c["rmsse"][i], rmse=c["rmse"][i], bias=c["bias"][i], bias_pct=c["bias_pct"][i],
+            backtest_error=c["bt_err"][i], backtest_sales=c["bt_sales"][i],
             backtest_days=bt_days[i], params=params_i, service_level=sl_l[i],
             lead_time_demand=c["ltd"][i], safety_stock=c["ss"][i], ss_method=ssm[i],
             reorder_point=c["rop"][i], order_up_to=c["out"][i], inventory_position=ip_l[i],

@@ -361,29 +361,39 @@ def croston_kernel(Y, alpha, alpha_q, size0, interval0, lo=None, ev=None, sba=Tr
                         bt=None if acc is None else acc.result(), path=path)
 
 
-def ma_kernel(Y, window, lo=None, ev=None, keep_path=False, origin_step=ORIGIN_STEP):
-    """Mean of the last `window` observed days (fewer at the start of a history; 0 with none)."""
+def ma_kernel(Y, window, lo=None, ev=None, keep_path=False, origin_step=ORIGIN_STEP, P=None, dow=None):
+    """Mean of the last `window` observed days (fewer at the start of a history; 0 with none).
+
+    With a multiplicative profile P (m, n) and dow (T,): the level Σ demand / Σ profile over the window,
+    forecast level × P[season]; `final` is the level. A window of a few days then no longer says
+    more about the weekdays it happens to cover than about the level.
+    """
     Y, T, n, lo, ev = _prep(Y, lo, ev)
     window = int(window)
     r0 = 0 if keep_path else max(0, min(int(ev.min()) if n else T, T - 1) - window)
     C = cumsum0(Y[r0:])
+    CP = None if P is None else cumsum0(P[np.asarray(dow, int)[r0:]])
     cols = np.arange(n)
 
     def fc(t):
         start = np.maximum(np.maximum(lo, t - window), r0)
         cnt = t - start
         s = C[t - r0] - C[start - r0, cols]
-        return np.where(cnt > 0, s / np.maximum(cnt, 1), 0.0)
+        if CP is not None:  # the level: sales over the profile's expected share of them
+            cnt = CP[t - r0] - CP[start - r0, cols]
+        return np.where(cnt > 0, s / np.where(cnt > 0, cnt, 1), 0.0)
 
     acc = _BacktestAcc((n,), ev, T, keep_errors=True, step=origin_step)
     path = np.zeros((T, n)) if keep_path else None
     for t in range(r0 if keep_path else min(acc.start, T), T):
         f = fc(t)
+        mult = _mult_row(P, dow, t)
         if t >= acc.start:
-            acc.step(t, f, Y[t], 1.0)
+            acc.step(t, f, Y[t], mult)
         if keep_path:
-            path[t] = f
-    return KernelResult(final=fc(T), prev=fc(T - 1) if T else np.zeros(n), bt=acc.result(), path=path)
+            path[t] = f * mult
+    prev = fc(T - 1) * _mult_row(P, dow, T - 1) if T else np.zeros(n)
+    return KernelResult(final=fc(T), prev=prev, bt=acc.result(), path=path)
 
 
 # Single-series conveniences (same kernels, n = 1): fitted one-step forecasts and the next-day forecast.

@@ -29,6 +29,7 @@ PROFILE_MIN_CYCLES = 3
 PROFILE_WINDOW = 364
 PROFILE_PRIOR_DAYS = 4.0  # pseudo-days per weekday pulling a noisy profile towards flat
 PROFILE_FLOOR = 0.2
+PROFILE_PRIOR_UNITS = 20.0  # pseudo-units of sales per season towards a group's profile (see profile_from_sums)
 
 
 def profile_min(n_season: int) -> int:
@@ -51,20 +52,25 @@ def season_sums(Y, lo, hi, dow, n_season: int = 7, window: int = PROFILE_WINDOW)
     return S, N
 
 
-def profile_from_sums(S, N, min_len_mask, prior: float = PROFILE_PRIOR_DAYS, floor: float = PROFILE_FLOOR):
-    """(m, n) multiplicative seasonal factors (mean 1) from season sums; flat where masked out.
+def profile_from_sums(S, N, min_len_mask, prior: float = PROFILE_PRIOR_DAYS, floor: float = PROFILE_FLOOR,
+                      target=None):
+    """(m, n) multiplicative seasonal factors (mean 1) from season sums; `target` where masked out.
 
-    Per season, (sales + λ·μ) / (periods·μ + λ·μ) with λ = `prior` pseudo-periods shrinks noisy
-    factors to 1; factors are floored at `floor` (dividing by a near-zero factor would blow up a rare
-    sale) and normalised to mean 1.
+    Per season, (sales + (λ·μ + u)·g) / (periods·μ + λ·μ + u) with λ = `prior` pseudo-periods shrinks
+    noisy factors to the target g (flat by default); towards a group's profile (pooled.group_profile)
+    u = PROFILE_PRIOR_UNITS pseudo-units more, so a slow mover's few sales do not make its week; factors are
+    floored at `floor` (dividing by a near-zero factor would blow up a rare sale) and normalised to mean 1.
     """
+    g = 1.0 if target is None else target
+    units = 0.0 if target is None else PROFILE_PRIOR_UNITS
     with np.errstate(invalid="ignore", divide="ignore"):
         mu = S.sum(0) / np.maximum(N.sum(0), 1)
-        r = (S + prior * mu) / (N * mu + prior * mu)
+        r = (S + (prior * mu + units) * g) / (N * mu + prior * mu + units)
     r = np.where(np.isfinite(r), r, 1.0)
     r = np.maximum(r / r.mean(0), floor)
     r = r / r.mean(0)
-    return np.where(min_len_mask & (mu > 0), r, 1.0)
+    flat = np.ones_like(r) if target is None else np.broadcast_to(target, r.shape)
+    return np.where(min_len_mask & (mu > 0), r, flat)
 
 
 def weekday_profile(Y, lo, hi, dow, min_len_mask, n_season: int = 7, window: int = PROFILE_WINDOW):

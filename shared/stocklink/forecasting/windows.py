@@ -2,7 +2,7 @@
 
 A SKU's history starts at `lo`, or at its relaunch: the first sale after a long dormant stretch that
 separates a trickle of early sales from demand of a different order (relaunch_start). Its last W days
-(W = 7·⌊len/14⌋ clipped to 14..84) are the backtest, once it has MIN_BACKTEST_DAYS (eval_start); the
+(W = 7·⌊len/14⌋ clipped to 7..84) are the backtest, once it has MIN_BACKTEST_DAYS (eval_start); the
 days before are the training days. Over these windows, all from running sums (one pass over the
 matrix): the demand class, the training statistics every state starts from, the RMSSE scale, the
 in-sample spread and the hold-out's sales, and class and spread again on the history before the last
@@ -17,7 +17,7 @@ import numpy as np
 from . import classify as C
 from ._util import between, cumsum0
 
-MIN_BACKTEST_DAYS = 28
+MIN_BACKTEST_DAYS = 14  # from two weeks: a week's hold-out after a week's training (choices pooled: backtest.py)
 # Relaunch: after a dormant stretch of at least RELAUNCH_MIN_CYCLES seasonal cycles with no sale, a SKU
 # whose demand rate since is at least RELAUNCH_RATIO × its rate before the stretch starts its history
 # again at the first sale after it (see relaunch_start).
@@ -116,9 +116,9 @@ def history_stats(Y, win, C1, C0) -> HistoryStats:
 
 
 def eval_start(lengths: np.ndarray, T: int) -> np.ndarray:
-    """(n,) first backtest row of each SKU: its last W = 7·⌊length/14⌋ rows, clipped to 14..84, once its
+    """(n,) first backtest row of each SKU: its last W = 7·⌊length/14⌋ rows, clipped to 7..84, once its
     history has MIN_BACKTEST_DAYS rows; else T (no backtest)."""
-    W = np.clip(7 * (lengths // 14), 14, 84)
+    W = np.clip(7 * (lengths // 14), 7, 84)
     return np.where(lengths >= MIN_BACKTEST_DAYS, T - W, T)
 
 

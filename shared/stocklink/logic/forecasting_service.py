@@ -129,6 +129,7 @@ def run(run_id: str, now_ms: int, *, page_size: int = PAGE_SIZE,
         page, next_cursor = store.catalog_sku_page(state["cursor"], page_size)
         if page:
             counts = forecast_page(run_id, page, as_of, now_ms, config, state.get("abc_cuts"))
+            state["bias_by_class"] = engine.merge_bias(state.get("bias_by_class") or {}, counts.pop("bias_by_class"))
             for k, v in counts.items():
                 state[k] = state.get(k, 0) + v
         state["pages"] += 1
@@ -179,19 +180,27 @@ def forecast_page(run_id: str, catalog: dict[str, dict], as_of: dt.date, now_ms:
     skus = sorted(catalog)
     first = as_of - dt.timedelta(days=HISTORY_DAYS - 1)
     abc_days = (config or engine.EngineConfig()).abc_days
-    rows, revenue = [], {}
+    rows, revenue, stockouts, first_seen = [], {}, [], {}
+    stock = {sku: store.stock_facts(sku) for sku in skus}
     for sku in skus:
-        history = sales_history.history_rows(sku, first, as_of)
+        counters = sales_history.history_counters(sku, first, as_of)
+        history = [(sku, day, qty) for day, qty, _ in counters]
+        stockouts.extend((sku, day) for day, _, out in counters if out)
         revenue[sku] = window_revenue(history, _price(catalog[sku]), as_of, abc_days)
         rows.extend(history or [(sku, as_of, 0.0)])  # no sales yet: one zero day so it is still planned
+        start = history_start(catalog[sku], stock[sku][2], counters)
+        if start is not None:
+            first_seen[sku] = min(start, as_of)
     classes = abc_mod.classes_from_cuts(revenue, abc_cuts) if abc_cuts else {}
-    hist = engine.History.from_rows(rows, as_of=as_of, max_days=HISTORY_DAYS)
+    groups = {"category": {sku: (catalog[sku] or {}).get("category") or "" for sku in skus}}
+    hist = engine.History.from_rows(rows, as_of=as_of, max_days=HISTORY_DAYS, first_seen=first_seen,
+                                    stockouts=stockouts, groups=groups)
     suppliers.migrate_legacy(skus, now_ms)      # old named settings become supplier records as the run passes
     terms = suppliers.terms_for(skus)
     arriving = purchasing.incoming()
     params = {}
     for sku in skus:
-        available, in_transit = store.stock_totals(sku)
+        available, in_transit, _ = stock[sku]
         params[sku] = sku_params(sku, catalog[sku], terms.get(sku), available, in_transit,
                                  abc_class=classes.get(sku), incoming=arriving.get(sku), as_of=as_of)
     results = [r.to_dict() for r in engine.run(hist, params, config)]
@@ -218,7 +227,26 @@ def forecast_page(run_id: str, catalog: dict[str, dict], as_of: dt.date, now_ms:
     store.put_results(results, suggestions, now_ms, plans={r["sku"]: plan_facts(r) for r in results})
     failed = sum(bus.publish(kind, details) for kind, details in signals.items() if details)
     return {"skus": len(results), "suggestions": len(suggestions),
-            "events": sum(len(d) for d in signals.values()) - failed}
+            "events": sum(len(d) for d in signals.values()) - failed, "bias_by_class": engine.bias_by_class(results)}
+
+
+def history_start(item: dict | None, first_stocked_ms: int | None, counters: list) -> dt.date | None:
+    """When a SKU's demand history starts: the earliest of its launch date (`launch_date` of its catalogue
+    record, when the import gave one), the day it was first stocked (its oldest ledger entry: a receipt,
+    an import or an adjustment) and its first counter (a sale, or a day marked out of stock). From then on
+    a day without sales is a day of zero demand; before it the SKU could not be bought. Not its first
+    sale: a SKU on the shelf for two weeks before it first sold has a demand of 2 in 21 days, not 2 in 7.
+    None: nothing known (the engine starts it at its first row)."""
+    days = [day for day, _, _ in counters[:1]]
+    if first_stocked_ms is not None:
+        days.append(dt.datetime.fromtimestamp(first_stocked_ms / 1000, tz=dt.timezone.utc).date())
+    launch = (item or {}).get("launch_date")
+    if isinstance(launch, str):
+        try:
+            days.append(dt.date.fromisoformat(launch))
+        except ValueError:
+            pass
+    return min(days) if days else None
 
 
 def plan_facts(result: dict) -> dict:

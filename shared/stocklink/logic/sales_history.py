@@ -241,6 +241,14 @@ def history_rows(sku: str, first_day: dt.date, last_day: dt.date) -> list[tuple[
             for day, qty in store.daily_sales(sku, first_day.isoformat(), last_day.isoformat())]
 
 
+def history_counters(sku: str, first_day: dt.date, last_day: dt.date) -> list[tuple[dt.date, float, bool]]:
+    """(day, net units sold, out of stock at some moment of the day) of each counter of the SKU, oldest first:
+    the stock-out marks ride on the same items as the sales, so the forecast reads censored days with no
+    request of its own (the daily snapshot marks the days that began out of stock too)."""
+    return [(dt.date.fromisoformat(day), qty, out)
+            for day, qty, out in store.daily_counters(sku, first_day.isoformat(), last_day.isoformat())]
+
+
 def daily_series(sku: str, first_day: dt.date, last_day: dt.date) -> list[float]:
     """Net units sold on each day from first_day to last_day (both included), 0 for a day without a
     counter: the SKU's SALES# counters, the series the forecast engine reads (one Query, no ledger)."""

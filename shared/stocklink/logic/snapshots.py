@@ -165,8 +165,13 @@ def snapshot_page(day: str, catalog: dict[str, dict], warehouses: list[str], pre
             figures = totals["warehouses"].setdefault(wh, {"on_hand": 0, "value": 0})
             figures["on_hand"] += row["on_hand"]
             figures["value"] = round(figures["value"] + (row["value"] or 0), 6)
-        row = _row(levels, unit_cost, price, counters.get((sku, None)), prev.get((None, sku)), yesterday)
+        counter = counters.get((sku, None))
+        row = _row(levels, unit_cost, price, counter, prev.get((None, sku)), yesterday)
         rows.append((day, None, sku, row))
+        if row["stockout"] and not (counter or {}).get("stockout") and any((sku, wh) in stock for wh in warehouses):
+            # a day that began (or ended) out of stock with no stock.changed during it has no mark yet: the
+            # forecast reads stock-out days from the counters (censored demand), so mark it there too
+            sales_models.mark_stockout(sku, None, day, day_start_ms(day))
         totals["on_hand"] += row["on_hand"]
         totals["value"] = round(totals["value"] + (row["value"] or 0), 6)
         totals["sold"] += row["sold"]

@@ -118,7 +118,12 @@ def put_counters(values: dict[tuple[str, str], float], now_ms: int) -> int:
 
 
 def daily_sales(sku: str, first_day: str, last_day: str) -> list[tuple[str, float]]:
-    return [(i.sk, float(i.qty or 0)) for i in
+    return [(day, qty) for day, qty, _ in daily_counters(sku, first_day, last_day)]
+
+
+def daily_counters(sku: str, first_day: str, last_day: str) -> list[tuple[str, float, bool]]:
+    """(day, net units sold, out of stock at some moment of the day) of the SKU's counters (one Query)."""
+    return [(i.sk, float(i.qty or 0), i.stockout_at is not None) for i in
             ForecastItem.query(sales_pk(sku), ForecastItem.sk.between(first_day, last_day))]
 
 
@@ -160,11 +165,24 @@ def catalog_sku_page(cursor: dict | None, limit: int) -> tuple[dict[str, dict], 
 
 def stock_totals(sku: str) -> tuple[float, float]:
     """(available, in_transit) over all warehouses."""
+    available, in_transit, _ = stock_facts(sku, first_stocked=False)
+    return available, in_transit
+
+
+def stock_facts(sku: str, first_stocked: bool = True) -> tuple[float, float, int | None]:
+    """(available, in_transit) over all warehouses, and when the SKU was first stocked: the created_at (ms)
+    of the oldest ledger entry of any of its warehouses (a receipt, an import, an adjustment; None: none).
+    One Query for the warehouses plus one single-item Query per warehouse (entry ids sort by time)."""
     available = in_transit = 0.0
+    first = None
     for item in StockItem.query(sku):
         available += float(item.available or 0)
         in_transit += float(item.in_transit or 0)
-    return available, in_transit
+        if first_stocked:
+            for entry in LedgerEntry.query(ledger_stream(sku, item.warehouse_id), limit=1):
+                at = int(entry.created_at)
+                first = at if first is None else min(first, at)
+    return available, in_transit, first
 
 
 # --- forecast runs and results -------------------------------------------------------------------

@@ -97,7 +97,9 @@ def test_short_history_uses_moving_average():
     y[-10:] = [1, 2, 3, 0, 1, 2, 3, 0, 1, 2]
     [r] = E.run(_hist([y], lo=[190]), {})
     assert r.method == "moving_average" and r.backtest_days == 0
-    assert r.forecast[0] == pytest.approx(1.5)
+    # the level is the 10 days' mean; a weekday profile (shrunk to flat: the SKU is alone) shapes the week
+    assert sum(r.forecast[:7]) == pytest.approx(7 * 1.5, rel=0.02)
+    assert max(r.forecast[:7]) < 1.5 * 1.1 and min(r.forecast[:7]) > 1.5 * 0.9
 
 
 def test_intermittent_sku_routes_to_tsb_and_gets_discrete_safety_stock():
@@ -117,3 +119,26 @@ def test_history_from_rows_aggregates_channels():
     assert h.skus == ["A", "B"] and h.first_date == dt.date(2024, 1, 1)
     assert h.Y.tolist() == [[3, 0], [0, 0], [0, 5]]
     assert h.lo.tolist() == [0, 2]
+
+
+def test_bias_by_class_sums_the_backtests_of_each_class_and_merges_pages():
+    rows = [{"demand_class": "smooth", "backtest_days": 14, "backtest_error": 7.0, "backtest_sales": 70.0},
+            {"demand_class": "smooth", "backtest_days": 14, "backtest_error": -3.5, "backtest_sales": 35.0},
+            {"demand_class": "lumpy", "backtest_days": 28, "backtest_error": -2.8, "backtest_sales": 14.0},
+            {"demand_class": "lumpy", "backtest_days": 0, "backtest_error": 0.0, "backtest_sales": 0.0}]
+    b = E.bias_by_class(rows)
+    assert b["smooth"]["skus"] == 2 and b["smooth"]["mean_error"] == pytest.approx(3.5 / 28, abs=1e-6)
+    assert b["smooth"]["bias_pct"] == pytest.approx(3.5 / 105, abs=1e-6)   # rounded to 6 places
+    assert b["lumpy"]["skus"] == 1 and b["lumpy"]["bias_pct"] == pytest.approx(-0.2)
+    assert b["all"]["bias_pct"] == pytest.approx(0.7 / 119, abs=1e-6)
+    total = E.merge_bias(E.merge_bias({}, b), E.bias_by_class(rows[:1]))
+    assert total["smooth"]["skus"] == 3 and total["smooth"]["error"] == pytest.approx(10.5)
+
+
+def test_engine_reports_the_backtest_error_it_chose_with():
+    rng = np.random.default_rng(4)
+    y = rng.poisson(6, 200).astype(float)
+    [r] = E.run(_hist([y]), {})
+    assert r.backtest_days > 0
+    assert r.backtest_error == pytest.approx(r.bias * r.backtest_days, abs=1e-2)
+    assert r.backtest_sales == pytest.approx(y[-r.backtest_days:].sum())

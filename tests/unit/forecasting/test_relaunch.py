@@ -66,26 +66,21 @@ def test_fit_restarts_a_relaunched_sku():
     assert fit.path(np.arange(7))[:, 0] == pytest.approx(np.full(7, 100.0), rel=0.1)
 
 
-def test_short_history_gets_ses_where_its_one_step_errors_are_lower():
-    # 20 days rising 1..20 from row 180 (≥ 2 weekly cycles, < 28 days: no backtest). One-step errors
-    # from the second day: SES α = 1 (the last value) misses by 1 each day, SSE 19; the moving average
-    # (mean of the days so far) misses by k/2 on day k + 1: SSE Σ (k/2)² = 617.5. SES: forecast 20.
-    y = np.zeros(200)
-    y[180:] = np.arange(1, 21)
-    fit = B.fit(y[:, None], np.array([180]), np.arange(200) % 7)
-    assert fit.method[0] == "ses" and fit.backtest_days[0] == 0
-    assert fit.params["ses_alpha"][0] == 1.0
-    assert fit.path(np.arange(3))[:, 0].tolist() == [20.0, 20.0, 20.0]
-
-
-def test_short_history_keeps_the_moving_average_on_noise():
-    # Alternating 2, 4 for 20 days: the running mean's errors (→ ±1) beat every SES α on this pattern
-    # by more than the margin → moving average (mean of the 20 days = 3).
+def test_short_history_is_backtested_from_two_weeks():
+    # 20 days from row 180: a week's hold-out after 13 training days (issue 20: backtests from 14 days).
     y = np.zeros(200)
     y[180:] = [2, 4] * 10
     fit = B.fit(y[:, None], np.array([180]), np.arange(200) % 7)
-    assert fit.method[0] == "moving_average"
-    assert fit.path(np.arange(1))[0, 0] == pytest.approx(3.0)
+    assert fit.backtest_days[0] == 7
+    assert np.isfinite(fit.rmsse[0])
+
+
+def test_thirteen_days_get_the_moving_average_without_a_backtest():
+    y = np.zeros(200)
+    y[187:] = [2, 4] * 6 + [2]
+    fit = B.fit(y[:, None], np.array([187]), np.arange(200) % 7)
+    assert fit.method[0] == "moving_average" and fit.backtest_days[0] == 0
+    assert fit.path(np.arange(7))[:, 0].sum() == pytest.approx(7 * 38 / 13, rel=0.05)
 
 
 def test_ses_in_sample_errors_are_on_the_raw_scale():
