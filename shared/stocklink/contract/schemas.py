@@ -49,7 +49,7 @@ LINE = obj({"sku": STR, "qty": INT})
 WAREHOUSE = obj({"warehouse_id": STR, "name": STR, "region": STR, "priority": INT})
 SKU = obj({"sku": STR, "name": STR}, {"price": nullable(NUM), "unit_cost": nullable(NUM), "category": nullable(STR),
                                       "barcode": nullable(STR), "supplier": nullable(STR),
-                                      "components": array(LINE)})
+                                      "components": array(LINE), "launch_date": nullable(STR)})
 _LEVELS = {"on_hand": INT, "reserved": INT, "available": INT, "in_transit": INT}
 _PRESOLD = {"presold": {"type": "integer", "description": "units sold against stock in transit (presale), <= in_transit"}}
 STOCK_VIEW = obj({"sku": STR, "warehouses": array(obj({"warehouse_id": STR, **_LEVELS}, _PRESOLD)),
