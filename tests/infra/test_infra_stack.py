@@ -584,3 +584,21 @@ def test_stateful_resources_keep_their_logical_ids_in_the_parent(synth, cfn_type
     assert KEPT_LOGICAL_IDS[cfn_type] <= in_parent
     if cfn_type == "AWS::DynamoDB::Table":
         assert in_parent == KEPT_LOGICAL_IDS[cfn_type] == {synth.lid(t) for t in synth.stack.tables.values()}
+
+
+def test_the_detached_step_keeps_the_api_and_data_but_no_route(synth, detached):
+    """Step 1 of the move (infra/README.md): the parent drops every route, so step 2 can create them in the
+    route stacks without meeting an existing path; everything else keeps its logical id."""
+    assert not detached.stack.api.route_stacks and len(detached.templates) == 1
+    (method,) = detached.of_type("AWS::ApiGateway::Method").values()
+    assert method["Properties"]["Integration"]["Type"] == "MOCK"
+    assert resource_paths(detached)[method["Properties"]["ResourceId"]["Ref"]] == "/maintenance"
+    assert not {"maintenance"} & {r.path.strip("/").split("/")[0] for r in topology.ROUTES}
+    assert not detached.violations
+    # (the functions' API invoke permissions go with the routes and come back under the same ids)
+    kept = {lid for lid, r in synth.template["Resources"].items()
+            if r["Type"] not in ("AWS::CloudFormation::Stack", "AWS::ApiGateway::Deployment")
+            and r["Properties"].get("Principal") != "apigateway.amazonaws.com"}
+    assert kept <= set(detached.template["Resources"])
+    for lid in kept - {lid for lid, r in synth.template["Resources"].items() if r["Type"] == "AWS::ApiGateway::Stage"}:
+        assert detached.template["Resources"][lid] == synth.template["Resources"][lid], lid
