@@ -138,6 +138,8 @@ class Api(Construct):
     def resource_for(self, path: str) -> apigw.Resource:
         """The API resource of a path, made on first use inside its top-level segment's route stack."""
         segment, _, rest = path.strip("/").partition("/")
+        if not segment:
+            return self.api.root          # a method on "/" itself stays beside the API, in the parent
         top = self._tops.get(segment)
         if top is None:
             index = route_stack_index(segment)
