@@ -6,7 +6,7 @@ import pytest
 
 from stocklink.domain.allocation import AllocationSettings, Component, ListingRef, plan_displays, presale_rooms
 from stocklink.domain.presale import (IncomingStock, PresaleSettings, fill_on_arrival, plan_presale, release_split,
-                                      shortfall_after_drop)
+                                      shortfall_after_drop, unsold_arrivals)
 from stocklink.domain.stock import Line, WarehouseStock, movement_deltas, Movement
 from stocklink.errors import InsufficientStock
 
@@ -107,3 +107,12 @@ def test_at_risk_the_room_goes_to_presale_channels_only_and_others_never_spend_i
     quiet = [ChannelDemand("presale", 0.0, 0, pool=on_hand + room, presale=True),
              ChannelDemand("fast", 5.0, on_hand, pool=on_hand)]
     assert plan_moves(on_hand + room, quiet, RiskPolicy(absolute_refill_s=100), presale_room=room)["fast"] == on_hand
+
+
+def test_unsold_arrivals_leave_out_the_presold_units_from_the_earliest_arrivals():
+    undated = None
+    arrivals = [(LATER, 4), (undated, 3), (SOON, 5)]
+    assert unsold_arrivals(arrivals, 0) == [(SOON, 5), (LATER, 4), (undated, 3)]
+    assert unsold_arrivals(arrivals, 7) == [(LATER, 2), (undated, 3)]     # the 5 due soon, then 2 of the later 4
+    assert unsold_arrivals(arrivals, 10) == [(undated, 2)]                # lines short of presold: undated ones last
+    assert unsold_arrivals(arrivals, 20) == []

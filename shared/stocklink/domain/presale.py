@@ -102,6 +102,21 @@ def plan_presale(lines: Sequence[Line], stock: Mapping[str, list[WarehouseStock]
     return plan
 
 
+def unsold_arrivals(arrivals: Sequence[tuple[dt.date | None, int]], presold: int
+                    ) -> list[tuple[dt.date | None, int]]:
+    """A stock item's arrivals (ETA, units) less its `presold` units: those are sold already, so they never
+    stretch a cover or put off a stock-out. Presold units are the earliest arriving ones (as `room` counts
+    them), then, should the lines no longer account for them, the undated ones. Earliest first."""
+    left = max(0, presold)
+    out = []
+    for eta, qty in sorted(arrivals, key=lambda a: (a[0] is None, a[0] or dt.date.max)):
+        taken = min(left, max(0, qty))
+        left -= taken
+        if qty - taken > 0:
+            out.append((eta, qty - taken))
+    return out
+
+
 def fill_on_arrival(presold: int, arriving: int) -> int:
     """Arriving units that presale orders take at once (they become reserved on hand, never available)."""
     return max(0, min(presold, arriving))
