@@ -158,13 +158,14 @@ def catalog_sku_page(cursor: dict | None, limit: int) -> tuple[dict[str, dict], 
     return items, result.last_evaluated_key
 
 
-def stock_totals(sku: str) -> tuple[float, float]:
-    """(available, in_transit) over all warehouses."""
-    available = in_transit = 0.0
+def stock_totals(sku: str) -> tuple[float, float, float]:
+    """(available, in_transit, presold) over all warehouses."""
+    available = in_transit = presold = 0.0
     for item in StockItem.query(sku):
         available += float(item.available or 0)
         in_transit += float(item.in_transit or 0)
-    return available, in_transit
+        presold += float(item.presold or 0)
+    return available, in_transit, presold
 
 
 # --- forecast runs and results -------------------------------------------------------------------
