@@ -243,3 +243,22 @@ def test_a_platform_ship_event_before_arrival_is_recorded_for_a_person_and_never
     assert _ship(rid).status == "shipped"
     _replays()
 
+
+def test_a_paid_presale_order_released_after_part_arrived_takes_its_whole_sale_back(shipped):
+    from stocklink.logic import sales_history
+    from stocklink.time import now_ms
+    from tests.integration.test_forecasting_service import counter
+
+    later = now_ms()                                     # after the fixture's opening receipts (the stream's cursor)
+    _reserve("o-1", 6 + 4)                               # paid: wh-a 3 on hand + 4 presold
+    wh_a = sales_history.counters_for(SKU, "wh-a", None, sales_history.day_of(NOW))[1]
+    sales_history.count_stream(SKU, "wh-a", later)
+    assert counter(*wh_a) == 7
+    _receive("R-1", 3, now_ms=later + 1)
+    reservations.transition("o-1", ReservationAction.RELEASE, actor="staff", now_ms=later + 2)
+    released = sorted((e.movement, int(e.qty)) for e in repository.ledger_entries(SKU, "wh-a")
+                      if e.movement.startswith(("release", "presale_release")))
+    assert released == [("presale_release", 1), ("presale_release_arrived", 3), ("release", 3)]
+    sales_history.count_stream(SKU, "wh-a", later + 3)
+    assert counter(*wh_a) == 0                           # each of the three releases takes its units back
+    _replays()
