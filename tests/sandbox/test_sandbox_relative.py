@@ -77,12 +77,22 @@ def test_adjustments_and_checkouts_interleave_without_losing_either(sandbox_base
     creds = prepare(sandbox_base, receiver, platform)
     listing, _ = two_listings(platform)
     show(sandbox_base, platform, {listing: 50})
-    workers = ([threading.Thread(target=checkout, args=(sandbox_base, platform, listing)) for _ in range(12)]
-               + [threading.Thread(target=adjust, args=(platform, creds, {listing: +1})) for _ in range(6)])
+    errors: list[BaseException] = []
+
+    def guarded(work, *args):
+        try:
+            result = work(*args)
+            assert result is None or all(r.outcome is Outcome.OK for r in result), result
+        except BaseException as exc:  # noqa: BLE001 - reported below: a lost call is not a platform's loss
+            errors.append(exc)
+
+    workers = ([threading.Thread(target=guarded, args=(checkout, sandbox_base, platform, listing)) for _ in range(12)]
+               + [threading.Thread(target=guarded, args=(adjust, platform, creds, {listing: +1})) for _ in range(6)])
     for worker in workers:
         worker.start()
     for worker in workers:
-        worker.join(timeout=30)
+        worker.join(timeout=60)
+    assert not any(w.is_alive() for w in workers) and errors == [], errors
     assert listed(sandbox_base, platform)[listing] == 50 - 12 + 6
 
 
