@@ -19,12 +19,43 @@ def test_runtime_dependencies_come_from_pyproject_without_what_lambda_provides()
 
 
 def test_skip_deps_layer_holds_only_stocklink(tmp_path):
-    asset = layer.build_layer(skip_deps=True, build_dir=tmp_path)
+    asset = layer.build_layer(skip_deps=True, build_dir=tmp_path, python=None)
     assert sorted(p.name for p in (asset.path / "python").iterdir()) == ["stocklink"]
     assert (asset.path / "python" / "stocklink" / "config.py").exists()
     assert not list(asset.path.rglob("__pycache__"))
     # Same sources, same folder: a second synth reuses it.
-    assert layer.build_layer(skip_deps=True, build_dir=tmp_path) == asset
+    assert layer.build_layer(skip_deps=True, build_dir=tmp_path, python=None) == asset
+
+
+def test_assets_carry_unchecked_hash_bytecode_when_an_interpreter_of_the_runtime_is_at_hand(tmp_path):
+    """Lambda's code folders are read-only: without .pyc every cold start compiles every module. The .pyc
+    must be unchecked-hash ones (CDK's zips drop the sources' mtimes, so timestamp-checked ones would be
+    recompiled anyway). The runtime is 3.12; this machine's interpreter stands in for the mechanism."""
+    import importlib.util
+
+    compiled = layer.build_layer(skip_deps=True, build_dir=tmp_path, python=sys.executable)
+    plain = layer.build_layer(skip_deps=True, build_dir=tmp_path, python=None)
+    assert compiled.asset_hash != plain.asset_hash          # a deploy picks up the change
+    config = compiled.path / "python" / "stocklink" / "config.py"
+    pyc = importlib.util.cache_from_source(str(config))
+    header = open(pyc, "rb").read(16)
+    assert header[:4] == importlib.util.MAGIC_NUMBER
+    assert int.from_bytes(header[4:8], "little") == 0b01    # hash-based, source not checked (PEP 552)
+    functions = layer.build_functions(build_dir=tmp_path, python=sys.executable)
+    assert importlib.util.cache_from_source(str(functions.path / "functions" / "__init__.py"))
+    assert list((functions.path / "functions").rglob("*.pyc"))
+    assert not list(plain.path.rglob("*.pyc"))
+
+
+def test_runtime_python_is_the_deployed_version_or_none(monkeypatch):
+    monkeypatch.delenv(layer.PYTHON_ENV, raising=False)
+    found = layer.runtime_python()
+    if found is not None:
+        out = subprocess.run([found, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+        assert out == layer.PYTHON_VERSION
+    monkeypatch.setenv(layer.PYTHON_ENV, "/opt/python3.12/bin/python3")
+    assert layer.runtime_python() == "/opt/python3.12/bin/python3"
 
 
 def test_functions_asset_is_a_copy_of_the_functions_package(tmp_path):
