@@ -85,7 +85,7 @@ export function ShopDiscovery({ platform, shop, discoveryId, onDiscovery, pollMs
     <div data-discovery-shop={`${platform}/${shop}`}>
       <h2>{t("discovery.shopTitle", { platform, shop })}</h2>
       {staff && (
-        <button type="button" disabled={busy || (job !== null && isWorking(job))} data-discover onClick={() => discover(mapping)}>
+        <button type="button" disabled={busy || (job !== null && isWorking(job))} data-start-discovery onClick={() => discover(mapping)}>
           {job ? t("discovery.again") : t("discovery.start")}</button>)}
       {error ? <ErrorState error={error} /> : null}
       {polling.error ? <ErrorState error={polling.error} onRetry={polling.retry} /> : null}
@@ -229,7 +229,7 @@ function FirstSync({ job, staff, busy, onChoose }: {
           <div className="actions-row">
             <label>{t("discovery.openingWarehouse")}
               <select value={warehouse} onChange={(e) => setWarehouse(e.target.value)} data-testid="opening-warehouse">
-                <option value="">{t("discovery.pickWarehouse")}</option>
+                <option value="">{t("discovery.chooseWarehouse")}</option>
                 {(warehouses.data ?? []).map((w) => <option key={w.warehouse_id} value={w.warehouse_id}>{w.name} ({w.warehouse_id})</option>)}
               </select>
             </label>

@@ -299,6 +299,7 @@ export const en = {
     difference: "Difference", pending: "waiting for the choice", pushed: "StockLink's number pushed", opened: "opening count: {{result}}",
     forChosen: "The choice applies to the {{count}} listing(s) ticked.", forAll: "Nothing ticked: the choice applies to all {{count}} listings waiting.",
     push: "StockLink's pool is the truth (push)", openingWarehouse: "Warehouse for the opening count",
+    chooseWarehouse: "Choose a warehouse",
     pickWarehouse: "Choose the warehouse whose opening count the platform's numbers become.",
     opening: "Take the platform's numbers as the opening count for {{warehouse}}",
     nothingPending: "No listing is waiting for its first sync.", done: "Every listing of this discovery is synced.",

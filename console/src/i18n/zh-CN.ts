@@ -290,6 +290,7 @@ export const zhCN: Shape<Messages> = {
     difference: "差异", pending: "等待选择", pushed: "已推送 StockLink 的数量", opened: "期初库存：{{result}}",
     forChosen: "该选择适用于已勾选的 {{count}} 个商品。", forAll: "未勾选：该选择适用于全部 {{count}} 个等待中的商品。",
     push: "以 StockLink 库存池为准（推送）", openingWarehouse: "期初库存所在仓库",
+    chooseWarehouse: "选择仓库",
     pickWarehouse: "请选择将平台数量作为期初库存的仓库。",
     opening: "把平台数量作为 {{warehouse}} 的期初库存",
     nothingPending: "没有等待首次同步的商品。", done: "本次发现的所有商品均已同步。",
