@@ -16,7 +16,7 @@ export default defineConfig({
     proxy: Object.fromEntries(
       ["/stock", "/skus", "/warehouses", "/ledger", "/events", "/shops", "/listings", "/sync", "/reconciliation",
        "/alerts", "/subscriptions", "/forecasts", "/replenishment", "/reports", "/tokens", "/audit", "/health",
-       "/suppliers", "/purchase-orders", "/transfers", "/transfer-lanes", "/reservations",
+       "/suppliers", "/purchase-orders", "/transfers", "/transfer-lanes", "/reservations", "/imports", "/exports",
        "/console/config.json"].map((p) => [p, "http://127.0.0.1:8080"]),
     ),
   },

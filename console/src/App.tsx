@@ -24,6 +24,8 @@ const PoPrintPage = lazy(() => import("./purchasing/PoPrint").then((m) => ({ def
 const SuppliersPage = lazy(() => import("./suppliers/SuppliersPage").then((m) => ({ default: m.SuppliersPage })));
 const SupplierPage = lazy(() => import("./suppliers/SupplierPage").then((m) => ({ default: m.SupplierPage })));
 const TransfersPage = lazy(() => import("./transfers/TransfersPage").then((m) => ({ default: m.TransfersPage })));
+const ImportPage = lazy(() => import("./imports/ImportPage").then((m) => ({ default: m.ImportPage })));
+const ConnectListingsPage = lazy(() => import("./discovery/ConnectListingsPage").then((m) => ({ default: m.ConnectListingsPage })));
 const ReportsPage = lazy(() => import("./reports/ReportsPage").then((m) => ({ default: m.ReportsPage })));
 
 export function App({ config }: { config: ConsoleConfig }) {
@@ -72,7 +74,7 @@ function ToSignIn() {
 const NAV = [
   ["/", "nav.board"], ["/warehouses", "nav.warehouses"], ["/channels", "nav.channels"], ["/alerts", "nav.alerts"],
   ["/replenishment", "nav.replenishment"], ["/purchase-orders", "nav.purchaseOrders"], ["/suppliers", "nav.suppliers"],
-  ["/transfers", "nav.transfers"], ["/reports", "nav.reports"],
+  ["/transfers", "nav.transfers"], ["/reports", "nav.reports"], ["/import", "nav.import"], ["/connect", "nav.connect"],
 ] as const;
 
 export function LanguageSwitch() {
@@ -142,6 +144,8 @@ function Shell() {
           <Route path="/suppliers" element={<SuppliersPage />} />
           <Route path="/suppliers/:id" element={<SupplierPage />} />
           <Route path="/transfers" element={<TransfersPage />} />
+          <Route path="/import" element={<ImportPage />} />
+          <Route path="/connect" element={<ConnectListingsPage />} />
           <Route path="/reports" element={<ReportsPage />} />
           <Route path="/reports/:name" element={<ReportsPage />} />
           <Route path="*" element={<p className="state">{t("state.noPage")}</p>} />

@@ -86,3 +86,32 @@ describe("buildUrl", () => {
       .toBe("https://a.example/stock/board?status=low&limit=50");
   });
 });
+
+describe("ApiClient imports and discovery", () => {
+  it("sends a sheet part as text/csv with its part query, and reads a CSV download as text", async () => {
+    const seen: { url: string; init: RequestInit }[] = [];
+    const fetchImpl = vi.fn(async (url: string | URL | Request, init?: RequestInit) => {
+      seen.push({ url: String(url), init: init! });
+      return String(url).includes("template") ? new Response("\uFEFFsku,name\n", { status: 200 })
+        : answer(201, { import_id: "imp-1", status: "ready" });
+    });
+    const api = new ApiClient("https://api", () => "tok", undefined, fetchImpl as unknown as typeof fetch);
+    const job = await api.uploadCatalog("sku\nA\n", { parts: 2, part: 2, first_line: 40, import_id: "imp-1" });
+    expect(job.import_id).toBe("imp-1");
+    expect(seen[0].url).toBe("https://api/imports/catalog?parts=2&part=2&first_line=40&import_id=imp-1");
+    expect(seen[0].init.body).toBe("sku\nA\n");
+    expect((seen[0].init.headers as Record<string, string>)["Content-Type"]).toBe("text/csv; charset=utf-8");
+    expect(await api.importTemplate("zh")).toBe("sku,name\n");
+    expect(seen[1].url).toBe("https://api/imports/template?lang=zh");
+    await api.firstSync("shop/ify", "a b", "d-1", { choice: "push" });
+    expect(seen[2].url).toBe("https://api/shops/shop%2Fify/a%20b/listings/discover/d-1/first-sync");
+    expect(JSON.parse(String(seen[2].init.body))).toEqual({ choice: "push" });
+  });
+
+  it("turns a refused upload into an ApiError with the API's message", async () => {
+    const fetchImpl = vi.fn(async () => answer(400, { error: "validation_failed", message: "empty body: send the sheet as CSV" }));
+    const api = new ApiClient("", () => "tok", undefined, fetchImpl as unknown as typeof fetch);
+    await expect(api.uploadCatalog("", { parts: 1, part: 1, first_line: 2 })).rejects.toMatchObject(
+      { kind: "invalid", status: 400, message: "empty body: send the sheet as CSV" });
+  });
+});

@@ -10,6 +10,7 @@ import { PROTOCOLS } from "../src/lib/validation";
 import { PRESETS } from "../src/reports/period";
 import { ROLES } from "../src/auth/roles";
 import { PO_STATUSES, STATUS_ACTIONS } from "../src/purchasing/poRules";
+import { WORKING } from "../src/discovery/discoveryRules";
 
 type Tree = { [k: string]: string | Tree };
 function leaves(tree: Tree, prefix = ""): Map<string, string> {
@@ -74,7 +75,11 @@ describe("translations", () => {
       ...ROLES.map((r) => `roles.${r}`), "transfers.receivedQty", "transfers.lossReason",
       ...["name", "currency", "contact_name", "email", "phone", "lead_time_days", "lead_time_spread_days", "moq", "case_pack",
         "payment_terms"].map((f) => `suppliers.fields.${f}`),
-      ...["purchaseOrders", "suppliers", "transfers"].map((n) => `nav.${n}`),
+      ...["purchaseOrders", "suppliers", "transfers", "import", "connect"].map((n) => `nav.${n}`),
+      ...WORKING.map((s) => `discovery.statuses.${s}`), "discovery.statuses.ready", "discovery.statuses.choosing",
+      "discovery.statuses.done", "discovery.statuses.failed", "discovery.pickWarehouse", "discovery.nothingPending",
+      ...["one_listing_two_skus", "two_listings_one_sku"].map((k) => `discovery.kinds.${k}`),
+      ...["mapping", "sku_code", "sku_code_folded", "barcode", "bundle_name"].map((r) => `discovery.rules.${r}`),
     ];
     expect(families.filter((k) => !EN.has(k) || !ZH.has(k))).toEqual([]);
   });

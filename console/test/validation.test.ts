@@ -5,6 +5,7 @@ import { allocationToForm, validateAllocation, validateSubscription } from "../s
 const SAVED: Allocation = {
   platform: "tiktok", shop: "demo", rule: "quota", buffer: 2, buffer_mode: "static", ratio: 0.5, minimum: 1, fixed: 0,
   min_display: 0, max_display: null, sellout_threshold: 0, sync: true, warehouses: null,
+  presale: { enabled: false, within_days: 7 },       // the API answers it since presale (GET .../allocation)
 };
 
 describe("allocation form", () => {

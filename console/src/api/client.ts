@@ -183,6 +183,46 @@ export interface TransferSuggestion {
 }
 export interface TransferSuggestions { as_of: string; donor_days: number; demand_days: number; suggestions: TransferSuggestion[] }
 
+// --- the seller's first hour: catalogue import, listing discovery, first sync ---------------------------------
+export type ImportStatus = "receiving" | "invalid" | "ready" | "applying" | "applied";
+export interface FieldChange { from: unknown; to: unknown }
+export interface ProposedAdjustment { key: string; sku: string; warehouse_id: string; on_hand: number; counted: number; delta: number }
+export interface ImportJob {
+  import_id: string; status: ImportStatus; parts: number; parts_received: number;
+  progress: { chunks: number; chunks_done: number; percent: number };
+  refused: (ProposedAdjustment & { reason: string })[]; rows?: number; error_count?: number;
+  errors?: { line: number; message: string }[];
+  summary?: { new_skus: number; updated_skus: number; unchanged_skus: number; opening_lines: number;
+    opening_units: Record<string, number>; proposed_adjustments: number; chunks: number };
+  preview?: { new_skus: string[]; updated_skus: { sku: string; changes: Record<string, FieldChange> }[];
+    openings: { sku: string; warehouse_id: string; qty: number }[]; proposed_adjustments: ProposedAdjustment[] };
+  accept_adjustments?: "all" | string[]; created_by?: string; created_at?: number;
+}
+/** One part of a sheet sent in parts (the API takes at most 1 MiB a request). */
+export interface ImportPartQuery { parts: number; part: number; first_line: number; import_id?: string }
+export interface Component { sku: string; qty: number }
+export interface DiscoveredListing {
+  listing_id: string; seller_sku: string | null; barcode: string | null; title: string | null;
+  platform_ids?: Record<string, string>; quantity?: number | null;
+}
+export type DiscoveryStatus = "discovering" | "ready" | "applying" | "choosing" | "settling" | "done" | "failed";
+export interface FirstSyncRow {
+  listing_id: string; components: Component[]; status: "pending" | "push" | "opening"; platform_qty: number | null;
+  stocklink_qty: number | null; difference: number | null; opening?: string; opening_qty?: number; opening_delta?: number;
+}
+export interface DiscoveryJob {
+  discovery_id: string; platform: string; shop: string; status: DiscoveryStatus;
+  progress: { pages: number; calls: number; listings_found: number; applied: number };
+  summary?: { listings: number; mapped: number; unmapped: number; conflicts: number; already_mapped: number };
+  mapped?: (DiscoveredListing & { components: Component[]; rule: string })[];
+  unmapped?: (DiscoveredListing & { suggestions: string[]; reason?: string })[];
+  conflicts?: { kind: "one_listing_two_skus" | "two_listings_one_sku"; skus: string[]; listings: DiscoveredListing[] }[];
+  already_mapped?: string[]; first_sync?: FirstSyncRow[];
+  choices?: { choice: string; warehouse_id: string | null; listing_ids: string[]; by: string; at: number }[];
+  error?: string; read_back_errors?: string[]; created_by?: string; created_at?: number;
+}
+export interface FirstSyncBody { choice: "push" | "opening"; warehouse_id?: string; listing_ids?: string[] }
+
 // --- transport ----------------------------------------------------------------------------------------------
 export type Fetch = typeof fetch;
 
@@ -216,34 +256,44 @@ export class ApiClient {
   ) {}
 
   async request<T>(method: string, path: string, query: Query = {}, body?: unknown): Promise<T> {
+    const text = await this.send(method, path, query, body === undefined ? undefined : JSON.stringify(body),
+      "application/json", "application/json");
+    try {
+      return (text ? JSON.parse(text) : null) as T;
+    } catch {
+      return null as T;
+    }
+  }
+
+  /** The answer's text (a CSV download), or an upload whose body is not JSON (a CSV sheet). Errors as request's. */
+  async send(method: string, path: string, query: Query, body: string | undefined, contentType: string,
+             accept = "application/json"): Promise<string> {
     const route = `${method} ${path}`;
-    const headers: Record<string, string> = { Accept: "application/json" };
+    const headers: Record<string, string> = { Accept: accept };
     const token = this.token();
     if (token) headers.Authorization = `Bearer ${token}`;
-    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (body !== undefined) headers["Content-Type"] = contentType;
     let response: Response;
     try {
-      response = await this.fetchImpl(buildUrl(this.base, path, query), {
-        method, headers, body: body === undefined ? undefined : JSON.stringify(body),
-      });
+      response = await this.fetchImpl(buildUrl(this.base, path, query), { method, headers, body });
     } catch (err) {
       throw new ApiError("network", 0, route, err instanceof Error ? err.message : String(err));
     }
     const text = await response.text();
-    let data: unknown = null;
-    try {
-      data = text ? JSON.parse(text) : null;
-    } catch {
-      data = null;
-    }
     if (!response.ok) {
+      let data: unknown = null;
+      try {
+        data = text ? JSON.parse(text) : null;
+      } catch {
+        data = null;
+      }
       const obj = (data && typeof data === "object" ? data : {}) as { error?: string; message?: string };
       const message = obj.message || text.slice(0, 200) || response.statusText;
       const kind = kindOf(response.status, obj.error ?? null, message);
       if (kind === "unauthorized") this.onUnauthorized();
       throw new ApiError(kind, response.status, route, message, obj.error ?? null);
     }
-    return data as T;
+    return text;
   }
 
   get<T>(path: string, query?: Query) { return this.request<T>("GET", path, query); }
@@ -336,5 +386,27 @@ export class ApiClient {
   lanes() { return this.get<{ lanes: Lane[] }>("/transfer-lanes"); }
   putLane(from: string, to: string, body: { transit_days: number; cost_per_unit?: number | null }) {
     return this.put<Lane>(`/transfer-lanes/${seg(from)}/${seg(to)}`, body);
+  }
+  // catalogue import (a CSV body; XLSX is converted in the browser first) and listing discovery
+  async uploadCatalog(csv: string, part: ImportPartQuery) {
+    return JSON.parse(await this.send("POST", "/imports/catalog", { ...part }, csv, "text/csv; charset=utf-8")) as ImportJob;
+  }
+  importJob(id: string) { return this.get<ImportJob>(`/imports/${seg(id)}`); }
+  applyImport(id: string, accept: "all" | string[]) {
+    return this.post<ImportJob>(`/imports/${seg(id)}/apply`, { accept_adjustments: accept });
+  }
+  importTemplate(lang: "en" | "zh") { return this.send("GET", "/imports/template", { lang }, undefined, "", "text/csv"); }
+  discover(platform: string, shop: string, mapping?: Record<string, Component[]>) {
+    return this.post<DiscoveryJob>(`/shops/${seg(platform)}/${seg(shop)}/listings/discover`,
+      mapping && Object.keys(mapping).length ? { mapping } : {});
+  }
+  discovery(platform: string, shop: string, id: string) {
+    return this.get<DiscoveryJob>(`/shops/${seg(platform)}/${seg(shop)}/listings/discover/${seg(id)}`);
+  }
+  applyDiscovery(platform: string, shop: string, id: string) {
+    return this.post<DiscoveryJob>(`/shops/${seg(platform)}/${seg(shop)}/listings/discover/${seg(id)}/apply`, {});
+  }
+  firstSync(platform: string, shop: string, id: string, body: FirstSyncBody) {
+    return this.post<DiscoveryJob>(`/shops/${seg(platform)}/${seg(shop)}/listings/discover/${seg(id)}/first-sync`, body);
   }
 }

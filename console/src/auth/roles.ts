@@ -34,6 +34,8 @@ export const PAGE_ROLES: Record<string, readonly Role[]> = {
   "/purchase-orders": ROLES,                       // buyers run them, staff receive them, viewers read them
   "/suppliers": ["admin", "buyer", "viewer"],
   "/transfers": ["admin", "staff", "viewer"],
+  "/import": ["admin", "staff"],                   // the seller's first hour: catalogue sheet, listings, first sync
+  "/connect": ["admin", "staff"],
 };
 
 export function showsPage(roles: readonly string[] | undefined, path: string): boolean {

@@ -1,6 +1,6 @@
 /** Per shop: sync health and allocation (editable); inbound events that need a person. */
 import { useState } from "react";
-import { useSearchParams } from "react-router";
+import { Link, useSearchParams } from "react-router";
 import { useTranslation } from "react-i18next";
 import type { ChannelListing, InboundEvent, Shop } from "../api/client";
 import { useApp } from "../AppContext";
@@ -54,6 +54,9 @@ export function ChannelsPage() {
                        render: (s) => s.health?.needs_person ?? "—" },
                      { key: "edit", label: t("channels.allocation"), value: () => null,
                        render: (s) => <button type="button" onClick={() => open(s.platform, s.shop)}>{t("actions.edit")}</button> },
+                     { key: "connect", label: t("channels.connect"), value: () => null, exported: false,
+                       render: (s) => <Link to={`/connect?platform=${encodeURIComponent(s.platform)}&shop=${encodeURIComponent(s.shop)}`}
+                                            data-connect={`${s.platform}/${s.shop}`}>{t("channels.connectLink")}</Link> },
                    ]} />
       )}
 
