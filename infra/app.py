@@ -8,6 +8,8 @@ Context (cdk.json or -c):
   stocklink:nag=false            skip the cdk-nag AwsSolutions checks.
   stocklink:waf=true             add an AWS WAF web ACL to the API stage (a per-address rate limit on the
                                  platform webhooks; infra/constructs/waf.py). Off by default: priced per ACL.
+  stocklink:apiRoutes=detached   one-off first deploy when moving a stack deployed before the route stacks
+                                 (infra/README.md, "Route stacks"): the API answers only GET /maintenance.
 """
 from __future__ import annotations
 

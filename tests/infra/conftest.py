@@ -25,3 +25,9 @@ def alt(tmp_path_factory) -> Synth:
 def with_waf(tmp_path_factory) -> Synth:
     """The app with the optional WAF web ACL (context stocklink:waf=true)."""
     return synthesize(tmp_path_factory.mktemp("cdk-waf"), waf="true")
+
+
+@pytest.fixture(scope="session")
+def detached(tmp_path_factory) -> Synth:
+    """Step 1 of moving a stack deployed before the route stacks (context stocklink:apiRoutes=detached)."""
+    return synthesize(tmp_path_factory.mktemp("cdk-detached"), apiRoutes="detached")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -25,19 +25,20 @@ STACK = "StockLinkStack"
 class Synth:
     stack: object
     outdir: Path
-    template: dict
+    template: dict                                # the parent stack's template (outputs, parameters)
     violations: list[tuple[str, str, str]]       # (severity, rule, construct path), unacknowledged
     acknowledgements: list[tuple[str, str, str]]  # (construct path, rule id, reason)
-
-    @property
-    def resources(self) -> dict:
-        return self.template["Resources"]
+    templates: dict[str, dict] = field(default_factory=dict)   # file name -> template, parent first
+    resources: dict = field(default_factory=dict)  # every stack's resources by logical id (merged_resources)
 
     def of_type(self, cfn_type: str) -> dict:
         return {k: v for k, v in self.resources.items() if v["Type"] == cfn_type}
 
     def lid(self, construct) -> str:
         return logical_id(construct)
+
+    def resource_counts(self) -> dict[str, int]:
+        return {name: len(t["Resources"]) for name, t in self.templates.items()}
 
 
 def synthesize(outdir: Path, topo=None, **context) -> Synth:
@@ -56,13 +57,65 @@ def synthesize(outdir: Path, topo=None, **context) -> Synth:
                 for c in v["violatingConstructs"]:
                     violations.append((v["severity"], v["ruleName"], c["constructPath"]))
     acknowledgements = []
+    # The nested stacks' constructs are recorded in the parent's metadata too.
     for path, entries in json.loads((outdir / f"{STACK}.metadata.json").read_text()).items():
         for entry in entries:
             if entry["type"] == "aws:cdk:acknowledged-rules":
                 for rule, reason in entry["data"].items():
                     acknowledgements.append((path.lstrip("/"), rule.split("::", 1)[-1], reason))
     template = json.loads((outdir / f"{STACK}.template.json").read_text())
-    return Synth(stack, outdir, template, violations, acknowledgements)
+    templates = {f"{STACK}.template.json": template}
+    resources = merged_resources(outdir, template, templates, _nested_template_files(stack))
+    return Synth(stack, outdir, template, violations, acknowledgements, templates, resources)
+
+
+def _nested_template_files(stack) -> dict[str, str]:
+    """Logical id of each nested stack's AWS::CloudFormation::Stack resource in the parent -> its template."""
+    import aws_cdk as cdk
+    return {stack.resolve(stack.get_logical_id(nested.nested_stack_resource)): nested.template_file
+            for nested in stack.node.find_all() if isinstance(nested, cdk.NestedStack)}
+
+
+def merged_resources(outdir: Path, template: dict, templates: dict[str, dict], files: dict[str, str]) -> dict:
+    """The parent's and every nested stack's resources by logical id, read as one template: in a nested
+    template a Ref to one of its parameters becomes the value the parent passes (a function's Fn::GetAtt
+    Arn, the API's Ref, ...), and in the parent a nested stack's output becomes its value, so an assertion
+    reads a reference the same wherever CDK put the resource. Fills `templates` with the nested ones."""
+    resources = dict(template["Resources"])
+    outputs: dict[tuple[str, str], object] = {}
+    nested_lids = {lid for lid, r in template["Resources"].items() if r["Type"] == "AWS::CloudFormation::Stack"}
+    assert nested_lids == set(files), (nested_lids, files)
+    for lid, name in sorted(files.items()):
+        nested = json.loads((outdir / name).read_text())
+        templates[name] = nested
+        passed = template["Resources"][lid]["Properties"].get("Parameters", {})
+        nested_resources = _substitute(nested["Resources"], passed)
+        clash = set(nested_resources) & set(resources)
+        assert not clash, f"logical ids in more than one template: {sorted(clash)}"
+        resources.update(nested_resources)
+        for key, output in nested.get("Outputs", {}).items():
+            outputs[(lid, f"Outputs.{key}")] = _substitute(output["Value"], passed)
+    return _resolve_outputs(resources, outputs) if outputs else resources
+
+
+def _substitute(value, parameters: dict):
+    if isinstance(value, dict):
+        if set(value) == {"Ref"} and value["Ref"] in parameters:
+            return parameters[value["Ref"]]
+        return {k: _substitute(v, parameters) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, parameters) for v in value]
+    return value
+
+
+def _resolve_outputs(value, outputs: dict):
+    if isinstance(value, dict):
+        if set(value) == {"Fn::GetAtt"} and tuple(value["Fn::GetAtt"]) in outputs:
+            return outputs[tuple(value["Fn::GetAtt"])]
+        return {k: _resolve_outputs(v, outputs) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve_outputs(v, outputs) for v in value]
+    return value
 
 
 # A topology grown the way the lead will grow it: a function with no table access fed by an event rule,
