@@ -241,7 +241,7 @@ def test_shop_credentials_and_api_tokens_are_never_readable_by_one_function(synt
                for spec in topology.FUNCTIONS}
     assert not [name for name, groups in readers.items() if {"shops", "api_tokens"} <= groups]
     assert {name for name, groups in readers.items() if "shops" in groups} == {
-        "webhook_ingest", "reconcile", "channel_push", "imports_run"}
+        "webhook_ingest", "reconcile", "channel_push", "imports_run", "order_poll"}
     assert {name for name, groups in readers.items() if "api_tokens" in groups} == {
         "staff_api", "storefront_api", "alerts_api", "forecast_api", "reports_api", "purchasing_api",
         "imports_api"}
