@@ -17,8 +17,8 @@ function withApp(ui: React.ReactNode, api: Partial<ApiClient>) {
   return render(<AppContext.Provider value={state}><MemoryRouter>{ui}</MemoryRouter></AppContext.Provider>);
 }
 
-const row = (sku: string) => ({ sku, name: `Item ${sku}`, on_hand: 10, reserved: 1, available: 9, in_transit: 0,
-  days_of_cover: 3.5, status: "low" as const, abc: "A" as const, safety_stock: 12 });
+const row = (sku: string, presold = 0) => ({ sku, name: `Item ${sku}`, on_hand: 10, reserved: 1, available: 9,
+  in_transit: 6, presold, days_of_cover: 3.5, status: "low" as const, abc: "A" as const, safety_stock: 12 });
 
 describe("BoardPage", () => {
   it("shows the counts per status and walks the pages by cursor, forwards and back", async () => {
@@ -37,6 +37,17 @@ describe("BoardPage", () => {
     expect((screen.getByText("Next page") as HTMLButtonElement).disabled).toBe(true);
     fireEvent.click(screen.getByText("Previous page"));
     expect(await screen.findByText("A-1")).toBeTruthy();
+  });
+
+  it("shows each row's presold units in their own column, sortable", async () => {
+    const board = vi.fn(async () => ({ rows: [row("P-1", 4)], counts: { normal: 0, low: 1, zero: 0, over: 0 }, total: 1,
+      next: null }));
+    withApp(<BoardPage />, { board, warehouses: vi.fn(async () => []) });
+    expect(await screen.findByText("P-1")).toBeTruthy();
+    const headers = [...document.querySelectorAll("th")].map((th) => th.textContent);
+    const cells = [...screen.getByText("P-1").closest("tr")!.querySelectorAll("td")].map((td) => td.textContent);
+    expect(cells[headers.indexOf("Presold")]).toBe("4");
+    expect(screen.getByRole("option", { name: "Presold" })).toBeTruthy();
   });
 
   it("filters by status from the counts, starting again at the first page", async () => {

@@ -72,6 +72,13 @@ class PresoldInTransit(StockLinkError):
     status, code = 409, "presold_in_transit"
 
 
+class PresaleNotArrived(StockLinkError):
+    """A presale order asked to ship while units it presold have not arrived (domain/presale.py): refused,
+    nothing written; it ships once the receipt has brought them."""
+
+    status, code = 409, "presale_not_arrived"
+
+
 class PayloadTooLarge(StockLinkError):
     status, code = 413, "payload_too_large"
 

@@ -31,8 +31,9 @@ def _client():
 
 
 def forget() -> None:
-    """Forget every cached value (a test's fresh container)."""
+    """Forget every cached value and the client (a test's fresh container)."""
     _values.forget()
+    _make_client.cache_clear()
 
 
 def shop_secret_name(platform: str, shop: str) -> str:

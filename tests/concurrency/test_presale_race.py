@@ -1,6 +1,8 @@
 """Presale orders racing on DynamoDB Local: concurrent orders of a presale channel, and receipts of the purchase
 order they presell, interleave freely; the orders never take more than the units on hand plus those due within
-the window, presold never exceeds what is on its way, and the ledger replays every counter, presold included."""
+the window, presold never exceeds what is on its way, and the ledger replays every counter, presold included.
+Then every order ships while the last units arrive: a presale order ships only out of the units that arrived
+for presale orders (two racing for the same arrived units: one ships, the other is refused until more come)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,8 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from stocklink.domain.presale import PresaleOrder
 from stocklink.domain.purchase_requests import PoReceiptIn, PoShipIn, PoStatusIn, PurchaseOrderIn
 from stocklink.domain.requests import ReceiptIn, SkuIn, WarehouseIn
-from stocklink.domain.stock import Line, ReservationStatus
-from stocklink.errors import InsufficientStock
+from stocklink.domain.stock import Line, ReservationAction, ReservationStatus
+from stocklink.errors import InsufficientStock, PresaleNotArrived
 from stocklink.logic import catalog, inventory, purchasing, reservations
 from stocklink.logic.reservations import ReservationRequest
 from stocklink.store import repository
@@ -72,3 +74,42 @@ def test_presale_orders_never_take_more_than_the_room_while_units_arrive(local_t
         counters["reserved"] + counters["presold"]
     assert counters["presold"] <= SOON - arrived
     assert inventory.replay_ledger(SKU, "wh-a") == counters
+
+    _ship_while_the_last_units_arrive(held, now)
+
+
+def _ship_while_the_last_units_arrive(held: list, now: int) -> None:
+    sold = [r for r in held if r is not None]
+    work = [("ship", r.reservation_id) for r in sold] + [("receive", f"GRN-{n}") for n in (3, 4)]
+    work = [work[(i * 7) % len(work)] for i in range(len(work))]  # interleaved (7 is coprime to 27)
+    assert len(set(work)) == len(sold) + 2
+
+    def run(job):
+        kind, name = job
+        if kind == "receive":
+            receipt = PoReceiptIn.model_validate({"reference": name, "lines": [{"line": 1, "received": 4}]})
+            return kind, name, purchasing.receive("PO-SOON", receipt, actor="staff", now_ms=now_ms())[0]
+        try:
+            reservations.transition(name, ReservationAction.SHIP, actor="staff", now_ms=now_ms())
+            return kind, name, 200
+        except PresaleNotArrived:
+            return kind, name, 409
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        outcomes = list(pool.map(run, work))
+
+    item = next(i for i in repository.stock_items(SKU) if i.warehouse_id == "wh-a")
+    presold_of = {r.reservation_id: sum(int(a.presold or 0) for a in r.allocations) for r in sold}
+    shipped = [name for kind, name, status in outcomes if kind == "ship" and status == 200]
+    fills = sum(int(e.qty) for e in repository.ledger_entries(SKU, "wh-a") if e.movement == "presale_fill")
+    # the pool of arrived units: every fill in, every shipped presale order's units out, never below zero
+    assert int(item.presale_arrived) == fills - sum(presold_of[name] for name in shipped) >= 0
+    assert int(item.presale_arrived) == inventory.replay_presale_arrived(SKU, "wh-a")
+    refused = [name for kind, name, status in outcomes if kind == "ship" and status == 409]
+    assert all(presold_of[name] > 0 for name in refused)          # only presale orders ever wait
+    for name in refused:                                           # every unit has arrived by now
+        reservations.transition(name, ReservationAction.SHIP, actor="staff", now_ms=now_ms())
+    item = next(i for i in repository.stock_items(SKU) if i.warehouse_id == "wh-a")
+    counters = {k: int(getattr(item, k)) for k in ("on_hand", "reserved", "available", "in_transit", "presold")}
+    assert counters == {"on_hand": 0, "reserved": 0, "available": 0, "in_transit": LATER, "presold": 0}
+    assert int(item.presale_arrived) == 0 and inventory.replay_ledger(SKU, "wh-a") == counters

@@ -44,8 +44,8 @@ def test_the_board_sums_warehouses_and_grades_every_sku(seeded):
     body = _board(seeded)
     rows = {r["sku"]: r for r in body["rows"]}
     assert rows["TEE-RED-M"] == {"sku": "TEE-RED-M", "name": "Red tee M", "on_hand": 50, "reserved": 0,
-                                 "available": 50, "in_transit": 0, "days_of_cover": 25.0, "status": "normal",
-                                 "abc": "A", "safety_stock": 13}
+                                 "available": 50, "in_transit": 0, "presold": 0, "days_of_cover": 25.0,
+                                 "status": "normal", "abc": "A", "safety_stock": 13}
     assert {sku: r["status"] for sku, r in rows.items()} == {
         "TEE-RED-M": "normal", "TEE-BLU-M": "low", "CAP-01": "over", "MUG-01": "low", "BAG-01": "low",  # < its SS
         "SOCK-01": "zero"}
@@ -163,8 +163,9 @@ def test_warehouses_summary_values_stock_at_unit_cost(seeded):
     body = seeded.get("/warehouses/summary").body
     by_id = {w["warehouse_id"]: w for w in body["warehouses"]}
     assert by_id["wh-a"] == {"warehouse_id": "wh-a", "name": "Shenzhen A", "skus": 4, "on_hand": 544, "reserved": 0,
-                             "available": 544, "in_transit": 0, "stock_value": 30 * 6.5 + 10 * 6.0 + 500 * 3.0,
-                             "in_transit_value": 0.0, "missing_cost": 1}                # the mug has no cost
+                             "available": 544, "in_transit": 0, "presold": 0,
+                             "stock_value": 30 * 6.5 + 10 * 6.0 + 500 * 3.0, "in_transit_value": 0.0,
+                             "missing_cost": 1}                # the mug has no cost
     assert by_id["wh-b"]["stock_value"] == 20 * 6.5 + 40 * 10.0 and by_id["wh-b"]["missing_cost"] == 0
 
 

@@ -349,14 +349,11 @@ def test_history_starts_when_stocked_and_stock_out_days_are_censored(staff, fore
     stays near 4, not the mean dragged down by the empty shelf."""
     from stocklink.logic import forecasting_service as fs
     from stocklink.logic.sales_history import import_rows
-    from stocklink.store import catalog as catalog_store
     from stocklink.store import sales_models
 
     staff.put("/warehouses/wh-a", {"name": "A", "priority": 1})
-    for sku in ("NEW", "OUT"):
-        assert staff.put(f"/skus/{sku}", {"name": sku, "price": 5.0}).status == 200
-    doc = catalog_store.skus_now(["NEW"])["NEW"]
-    catalog_store.put_sku("NEW", {**doc, "launch_date": "2025-05-05"}, NOW)
+    assert staff.put("/skus/NEW", {"name": "NEW", "price": 5.0, "launch_date": "2025-05-05"}).status == 200
+    assert staff.put("/skus/OUT", {"name": "OUT", "price": 5.0}).status == 200
     import_rows(_history("NEW", lambda t: 3, days=21) + _history("OUT", lambda t: 4 if t < 50 else 0, days=60),
                 NOW)
     for k in range(10):

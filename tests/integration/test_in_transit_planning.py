@@ -45,6 +45,9 @@ def test_arrivals_without_a_shipment_or_a_date_land_one_lead_time_away():
                 purchasing.Incoming(dt.date(2025, 5, 20), 2, True)]
     assert fs._arrivals(arriving, in_transit=20, lead=6.5, as_of=as_of) == (
         (3, 10.0), (7, 5.0), (7, 2.0), (7, 8.0))   # 20 in transit, 12 of them shipments: 8 unexplained
+    # 13 presold are sold already: the 10 due on day 3 first, then 3 of those a lead time away (never on order)
+    assert fs._arrivals(arriving, in_transit=20, lead=6.5, as_of=as_of, presold=13) == (
+        (7, 5.0), (7, 7.0))
 
 
 def test_suggestions_become_one_draft_po_per_supplier_rounded_to_its_terms(planned):

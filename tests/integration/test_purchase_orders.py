@@ -201,3 +201,33 @@ def test_the_boards_days_of_cover_count_a_shipment_by_its_eta(po, monkeypatch):
     _status("PO-1", "ordered")
     purchasing.ship("PO-1", PoShipIn(eta=(today + dt.timedelta(days=4)).isoformat()), actor="b", now_ms=NOW)
     assert cover() == 16.0                                  # the 10 land on day 4, before the shelf is empty
+
+
+def test_the_board_shows_presold_units_and_its_cover_leaves_them_out(po, monkeypatch):
+    from stocklink.domain.presale import PresaleOrder
+    from stocklink.domain.stock import Line
+    from stocklink.logic import board as board_logic
+    from stocklink.logic import reservations
+    from stocklink.store import board as board_store
+    import datetime as dt
+
+    monkeypatch.setattr(board_store, "plan_facts", lambda: {SKU: {"d": 1.0, "ss": 0, "abc": "A"}})
+    today = dt.datetime.now(dt.timezone.utc).date()
+    _status("PO-1", "ordered")
+    purchasing.ship("PO-1", PoShipIn(eta=(today + dt.timedelta(days=4)).isoformat()), actor="b", now_ms=NOW)
+    # a presale order takes 4 of the 10 on their way (room first: the 6 on hand stay available)
+    reservations.reserve(reservations.ReservationRequest("o-1", "shopify:acme", (Line(SKU, 4),), "o-1",
+                                                         source="shopify:acme", hold_seconds=900, owner="shopify:acme"),
+                         actor="shopify:acme", now_ms=NOW, presale=PresaleOrder(today + dt.timedelta(days=7),
+                                                                                room_first=True))
+
+    def row(query):
+        board_store._reads.forget()
+        return next(r for r in board_logic.stock_board(query)["rows"] if r["sku"] == SKU)
+    everywhere, at_a = row({"q": SKU}), row({"q": SKU, "warehouse_id": "wh-a"})
+    assert (everywhere["available"], everywhere["in_transit"], everywhere["presold"]) == (6, 10, 4)
+    assert everywhere["days_of_cover"] == 12.0              # 6 on hand + the 6 of the 10 not sold already
+    assert (at_a["presold"], at_a["days_of_cover"]) == (4, 3.0)     # wh-a alone is empty before day 4
+    assert row({"q": SKU, "warehouse_id": "wh-b"})["presold"] == 0
+    summary = {w["warehouse_id"]: w for w in board_logic.warehouses_summary()["warehouses"]}
+    assert (summary["wh-a"]["presold"], summary["wh-b"]["presold"]) == (4, 0)

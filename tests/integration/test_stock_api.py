@@ -102,7 +102,7 @@ def test_a_sku_read_edited_and_written_back_keeps_barcode_supplier_and_component
     """PUT replaces the record: every field the catalogue import writes must round-trip through GET + PUT."""
     assert staff.put("/skus/TEE-RED-S", {"name": "Red tee S"}).status == 200
     full = {"name": "Red tee M", "price": 19.9, "unit_cost": 7.5, "category": "tees", "barcode": "6901234567892",
-            "supplier": "sup-a", "components": [{"sku": "TEE-RED-S", "qty": 2}]}
+            "supplier": "sup-a", "components": [{"sku": "TEE-RED-S", "qty": 2}], "launch_date": "2026-11-02"}
     assert staff.put("/skus/TEE-PACK", full).status == 200
     listed = {s["sku"]: s for s in staff.get("/skus", query={"q": "TEE-PACK"}).body["skus"]}
     edited = {k: v for k, v in listed["TEE-PACK"].items() if k in full} | {"name": "Red tee pack of 2"}
@@ -110,10 +110,12 @@ def test_a_sku_read_edited_and_written_back_keeps_barcode_supplier_and_component
     again = {s["sku"]: s for s in staff.get("/skus", query={"q": "TEE-PACK"}).body["skus"]}["TEE-PACK"]
     assert again["barcode"] == "6901234567892" and again["supplier"] == "sup-a"
     assert again["components"] == [{"sku": "TEE-RED-S", "qty": 2}] and again["name"] == "Red tee pack of 2"
+    assert again["launch_date"] == "2026-11-02"
 
     for bad in ({"components": [{"sku": "NOPE", "qty": 1}]}, {"components": [{"sku": "TEE-PACK", "qty": 1}]},
                 {"components": [{"sku": "TEE-RED-S", "qty": 1}, {"sku": "TEE-RED-S", "qty": 2}]},
-                {"barcode": "69 01"}, {"components": []}):
+                {"barcode": "69 01"}, {"components": []}, {"launch_date": "2026-02-30"},
+                {"launch_date": "2 Nov 2026"}):
         answer = staff.put("/skus/TEE-PACK", {"name": "x", **bad})
         assert answer.status == 400, (bad, answer.body)
     assert {s["sku"]: s for s in staff.get("/skus", query={"q": "TEE-PACK"}).body["skus"]}["TEE-PACK"] == again

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from stocklink.domain import board
-from stocklink.domain.board import BoardSettings, PlanFacts
+from stocklink.domain.board import BoardSettings, PlanFacts, StockCounters
 
 SETTINGS = BoardSettings(low_floor=15, over_days=90)
 
@@ -41,8 +41,8 @@ def test_plan_facts_from_a_forecast_result():
 
 def _rows(warehouse_id=None):
     names = {"A-1": "Apple", "B-2": "banana", "C-3": "Cherry", "D-4": "Date"}
-    counters = [("A-1", "wh-a", 10, 2, 8, 0), ("A-1", "wh-b", 20, 0, 20, 5), ("B-2", "wh-a", 100, 0, 100, 0),
-                ("C-3", "wh-b", 0, 0, 0, 4)]
+    counters = [StockCounters("A-1", "wh-a", 10, 2, 8, 0), StockCounters("A-1", "wh-b", 20, 0, 20, 5, 2),
+                StockCounters("B-2", "wh-a", 100, 0, 100, 0), StockCounters("C-3", "wh-b", 0, 0, 0, 4, 4)]
     plans = {"A-1": PlanFacts(1.0, 3.0, "A"), "B-2": PlanFacts(0.5, 2.0, "C")}
     return board.rows(names, counters, plans, SETTINGS, warehouse_id)
 
@@ -51,8 +51,9 @@ def test_rows_sum_every_warehouse_and_list_every_sku():
     by_sku = {r["sku"]: r for r in _rows()}
     assert set(by_sku) == {"A-1", "B-2", "C-3", "D-4"}
     assert by_sku["A-1"] | {} == {"sku": "A-1", "name": "Apple", "on_hand": 30, "reserved": 2, "available": 28,
-                                  "in_transit": 5, "days_of_cover": 28.0, "status": "normal", "abc": "A",
-                                  "safety_stock": 3}
+                                  "in_transit": 5, "presold": 2, "days_of_cover": 28.0, "status": "normal",
+                                  "abc": "A", "safety_stock": 3}
+    assert by_sku["C-3"]["presold"] == 4 and by_sku["D-4"]["presold"] == 0
     assert by_sku["B-2"]["status"] == "over" and by_sku["B-2"]["days_of_cover"] == 200.0
     assert by_sku["D-4"]["status"] == "zero" and by_sku["D-4"]["days_of_cover"] is None
 
@@ -61,6 +62,7 @@ def test_a_warehouse_board_holds_that_warehouses_items_only():
     by_sku = {r["sku"]: r for r in _rows("wh-a")}
     assert set(by_sku) == {"A-1", "B-2"}
     assert (by_sku["A-1"]["on_hand"], by_sku["A-1"]["available"], by_sku["A-1"]["status"]) == (10, 8, "low")
+    assert by_sku["A-1"]["presold"] == 0                    # wh-b's presold units are not wh-a's
 
 
 def test_filters_and_counts():
@@ -91,6 +93,7 @@ def test_pages_cover_every_row_once_in_order():
     assert _walk(rows, "days_of_cover", "desc", 1) == [["B-2"], ["A-1"], ["D-4"], ["C-3"]]
     assert _walk(rows, "status", "asc", 10) == [["C-3", "D-4", "A-1", "B-2"]]          # zero, zero, normal, over
     assert _walk(rows, "name", "asc", 10) == [["A-1", "B-2", "C-3", "D-4"]]            # case-insensitive
+    assert _walk(rows, "presold", "desc", 10) == [["C-3", "A-1", "D-4", "B-2"]]
 
 
 def test_a_page_continues_after_its_last_row_when_rows_before_it_change():

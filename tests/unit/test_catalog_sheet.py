@@ -154,3 +154,13 @@ def test_template_and_export_rows_read_back_as_the_same_fields():
     sheet = _sheet(text)
     assert sheet.skus["SET"].fields == {"name": "Set", "components": [{"sku": "A", "qty": 2}], "price": 3.5}
     assert sheet.skus["A"].stock == {"wh-a": 4}
+
+
+def test_launch_dates_in_english_or_chinese_headers_and_common_spellings():
+    sheet = cs.read_csv_text("sku,name,上市日期,wh-a\n"
+                             "A,a,2026/3/1,1\nB,b,2026-11-20 00:00:00,1\nC,c,2026.02.30,1\nD,d,,1\n", WAREHOUSES)
+    assert sheet.skus["A"].fields["launch_date"] == "2026-03-01"
+    assert sheet.skus["B"].fields["launch_date"] == "2026-11-20"     # a spreadsheet date cell
+    assert "launch_date" not in sheet.skus["D"].fields
+    assert [(e.line, e.message) for e in sheet.errors] == [(4, "launch_date: '2026.02.30' is not a date (YYYY-MM-DD)")]
+    assert cs.header_line("en", [])[-1] == "launch date" and cs.header_line("zh", [])[-1] == "上市日期"

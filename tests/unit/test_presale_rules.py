@@ -6,7 +6,7 @@ import pytest
 
 from stocklink.domain.allocation import AllocationSettings, Component, ListingRef, plan_displays, presale_rooms
 from stocklink.domain.presale import (IncomingStock, PresaleSettings, fill_on_arrival, plan_presale, release_split,
-                                      shortfall_after_drop)
+                                      not_arrived, shortfall_after_drop, unsold_arrivals)
 from stocklink.domain.stock import Line, WarehouseStock, movement_deltas, Movement
 from stocklink.errors import InsufficientStock
 
@@ -107,3 +107,22 @@ def test_at_risk_the_room_goes_to_presale_channels_only_and_others_never_spend_i
     quiet = [ChannelDemand("presale", 0.0, 0, pool=on_hand + room, presale=True),
              ChannelDemand("fast", 5.0, on_hand, pool=on_hand)]
     assert plan_moves(on_hand + room, quiet, RiskPolicy(absolute_refill_s=100), presale_room=room)["fast"] == on_hand
+
+
+def test_unsold_arrivals_leave_out_the_presold_units_from_the_earliest_arrivals():
+    undated = None
+    arrivals = [(LATER, 4), (undated, 3), (SOON, 5)]
+    assert unsold_arrivals(arrivals, 0) == [(SOON, 5), (LATER, 4), (undated, 3)]
+    assert unsold_arrivals(arrivals, 7) == [(LATER, 2), (undated, 3)]     # the 5 due soon, then 2 of the later 4
+    assert unsold_arrivals(arrivals, 10) == [(undated, 2)]                # lines short of presold: undated ones last
+    assert unsold_arrivals(arrivals, 20) == []
+
+
+def test_a_presale_order_ships_only_out_of_the_units_that_arrived_for_presale_orders():
+    assert not_arrived(allocation_presold=4, item_arrived=0) == 4
+    assert not_arrived(allocation_presold=4, item_arrived=3) == 1
+    assert not_arrived(allocation_presold=4, item_arrived=9) == 0        # arrived for any presale order of the item
+    assert not_arrived(allocation_presold=0, item_arrived=0) == 0        # nothing presold: ships as any order
+    # shipping or releasing arrived presale units moves the counters as a ship or a release does
+    assert movement_deltas(Movement.PRESALE_SHIP, 3) == movement_deltas(Movement.SHIP, 3)
+    assert movement_deltas(Movement.PRESALE_RELEASE_ARRIVED, 3) == movement_deltas(Movement.RELEASE, 3)

@@ -52,6 +52,13 @@ def test_a_donor_never_goes_below_its_own_minimum_cover_and_units_on_the_way_cou
                    today=TODAY) == []                                        # 60 on hand + on the way: 12 days
 
 
+def test_presold_units_on_the_way_are_sold_already_and_never_count_as_cover():
+    # A's 50 on the way are 40 presold: 10 + 10 unsold = 4 days, as if only 10 were coming
+    (s,) = suggest("SKU", [W("A", 10, 50, 5.0, presold=40), W("B", 200, 0, 1.0)], {}, lead_time_days=10,
+                   donor_min_days=60, today=TODAY)
+    assert s.qty == 5 * (10 + 2) - 20 and s.days_of_cover_before == 4.0 and s.stockout_date == "2026-12-11"
+
+
 def test_no_donor_with_spare_cover_means_no_suggestion():
     assert suggest("SKU", [W("A", 2, 0, 5.0), W("B", 50, 0, 1.0)], {}, lead_time_days=10, donor_min_days=60,
                    today=TODAY) == []

@@ -37,6 +37,7 @@ export interface WarehouseSummary extends Levels {
 export interface BoardRow extends Levels {
   sku: string; name: string; days_of_cover: number | null; status: StockStatus; abc: "A" | "B" | "C" | null;
   safety_stock: number | null;
+  presold?: number; // units sold against stock on its way (presale), part of in_transit
 }
 export interface Board {
   rows: BoardRow[]; counts: Record<StockStatus, number>; total: number; next: string | null;

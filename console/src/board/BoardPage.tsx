@@ -11,7 +11,7 @@ import { useLoad } from "../components/useLoad";
 import { fmtNumber } from "../lib/format";
 import { STATUSES } from "../lib/status";
 
-const SORTS = ["sku", "available", "days_of_cover", "on_hand", "status"] as const;
+const SORTS = ["sku", "available", "days_of_cover", "on_hand", "presold", "status"] as const;
 const PAGE_SIZE = 50;
 
 export function BoardPage() {
@@ -42,6 +42,7 @@ export function BoardPage() {
     { key: "reserved", label: t("fields.reserved"), type: "int" },
     { key: "available", label: t("fields.available"), type: "int" },
     { key: "in_transit", label: t("fields.in_transit"), type: "int" },
+    { key: "presold", label: t("fields.presold"), type: "int" },
     { key: "days_of_cover", label: t("fields.days_of_cover"), type: "number" },
     { key: "status", label: t("fields.status"), render: (r) => <StatusBadge status={r.status} /> },
     { key: "abc", label: t("fields.abc") },

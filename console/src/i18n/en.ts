@@ -44,7 +44,7 @@ export const en = {
   },
   fields: {
     sku: "SKU", name: "Name", on_hand: "On hand", reserved: "Reserved", available: "Available",
-    in_transit: "In transit", days_of_cover: "Days of cover", status: "Status", abc: "ABC",
+    in_transit: "In transit", presold: "Presold", days_of_cover: "Days of cover", status: "Status", abc: "ABC",
     safety_stock: "Safety stock", warehouse: "Warehouse", platform: "Platform", shop: "Shop", listing: "Listing",
     rule: "Rule", computed: "Computed", pushed: "Pushed", pushed_at: "Pushed at", shown: "Shown",
     read_back: "Read back", read_back_at: "Read back at", in_sync: "In sync", why: "Why this number",

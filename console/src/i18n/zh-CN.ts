@@ -42,7 +42,7 @@ export const zhCN: Shape<Messages> = {
   movement: { receive: "入库", reserve: "预占", release: "释放", commit: "确认", ship: "发货", return: "退货", adjust: "调整" },
   fields: {
     sku: "SKU", name: "名称", on_hand: "在库", reserved: "预占", available: "可用", in_transit: "在途",
-    days_of_cover: "可售天数", status: "状态", abc: "ABC 分类", safety_stock: "安全库存", warehouse: "仓库",
+    presold: "已预售", days_of_cover: "可售天数", status: "状态", abc: "ABC 分类", safety_stock: "安全库存", warehouse: "仓库",
     platform: "平台", shop: "店铺", listing: "商品", rule: "规则", computed: "计算值", pushed: "已推送",
     pushed_at: "推送时间", shown: "展示数", read_back: "回读数", read_back_at: "回读时间", in_sync: "已同步",
     why: "数字由来", when: "时间", movement: "变动", qty: "数量", on_hand_delta: "在库变化", available_delta: "可用变化",

@@ -83,7 +83,7 @@ def operations() -> tuple[Op, ...]:
                   Param("abc", {"enum": ["A", "B", "C"]}, empty_is_absent=True),
                   Param("q", TEXT, description="case-insensitive part of the SKU or its name", empty_is_absent=True),
                   Param("sort", {"enum": ["sku", "name", "available", "on_hand", "reserved", "in_transit",
-                                          "days_of_cover", "status"], "default": "sku"}, empty_is_absent=True),
+                                          "presold", "days_of_cover", "status"], "default": "sku"}, empty_is_absent=True),
                   Param("order", {"enum": ["asc", "desc"], "default": "asc"}, empty_is_absent=True), *PAGED)),
         Op("PUT", "/stock/board/settings", "staff", "Set the stock board's thresholds", {200: s.BOARD_SETTINGS},
            _lazy("stocklink.logic.board", "BoardSettingsIn"), example={"low_floor": 15, "over_days": 90}),

@@ -49,7 +49,7 @@ LINE = obj({"sku": STR, "qty": INT})
 WAREHOUSE = obj({"warehouse_id": STR, "name": STR, "region": STR, "priority": INT})
 SKU = obj({"sku": STR, "name": STR}, {"price": nullable(NUM), "unit_cost": nullable(NUM), "category": nullable(STR),
                                       "barcode": nullable(STR), "supplier": nullable(STR),
-                                      "components": array(LINE)})
+                                      "components": array(LINE), "launch_date": nullable(STR)})
 _LEVELS = {"on_hand": INT, "reserved": INT, "available": INT, "in_transit": INT}
 _PRESOLD = {"presold": {"type": "integer", "description": "units sold against stock in transit (presale), <= in_transit"}}
 STOCK_VIEW = obj({"sku": STR, "warehouses": array(obj({"warehouse_id": STR, **_LEVELS}, _PRESOLD)),
@@ -87,13 +87,13 @@ LISTINGS = obj({"listings": array(LISTING_STATE), "next": CURSOR})
 _BOARD_STATUS = {"enum": ["normal", "low", "zero", "over"]}
 BOARD_SETTINGS = obj({"low_floor": INT, "over_days": INT})
 BOARD_ROW = obj({"sku": STR, "name": STR, "on_hand": INT, "reserved": INT, "available": INT, "in_transit": INT,
-                 "days_of_cover": nullable(NUM), "status": _BOARD_STATUS, "abc": {"enum": ["A", "B", "C", None]},
-                 "safety_stock": nullable(INT)}, _PRESOLD)
+                 **_PRESOLD, "days_of_cover": nullable(NUM), "status": _BOARD_STATUS,
+                 "abc": {"enum": ["A", "B", "C", None]}, "safety_stock": nullable(INT)})
 BOARD = obj({"rows": array(BOARD_ROW), "counts": obj({k: INT for k in ("normal", "low", "zero", "over")}),
              "total": INT, "next": CURSOR, "settings": BOARD_SETTINGS})
 WAREHOUSE_SUMMARY = obj({"warehouses": array(obj({
     "warehouse_id": STR, "name": STR, "skus": INT, "on_hand": INT, "reserved": INT, "available": INT,
-    "in_transit": INT, "stock_value": NUM, "in_transit_value": NUM,
+    "in_transit": INT, **_PRESOLD, "stock_value": NUM, "in_transit_value": NUM,
     "missing_cost": {"type": "integer", "description": "SKUs holding units here without a unit cost"}}))})
 SHOP_HEALTH = obj({"last_push_at": nullable(INT), "failures": INT, "listings": INT, "in_sync": INT,
                    "rate_limit_use": nullable(NUM), "reconciliation_accuracy": nullable(NUM), "needs_person": INT})

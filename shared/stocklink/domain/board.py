@@ -3,8 +3,10 @@ I/O, no clock.
 
 A row is one SKU, its counters summed over every warehouse (or one warehouse's, when the board is filtered
 by it), with the forecast's facts (daily demand, safety stock, ABC class) beside them:
+  - presold: units sold against stock on its way (presale, domain/presale.py), part of in_transit;
   - days_of_cover = available / forecast daily demand, counting units on their way that arrive (by their ETA)
-    before the shelf is empty (None without a positive demand);
+    before the shelf is empty, less the presold ones (they are sold already; the caller passes the arrivals
+    net of them, domain/presale.unsold_arrivals) (None without a positive demand);
   - status `zero` when available <= 0; `low` when available is below the SKU's safety stock or below the
     board's low floor; `over` when days of cover exceed the board's over_days; `normal` otherwise.
 Pages are keyset pages over the sorted rows: the cursor holds the sort key of the last row shown, so a page
@@ -18,17 +20,29 @@ import binascii
 import json
 import math
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 STATUSES = ("normal", "low", "zero", "over")
 STATUS_RANK = {"zero": 0, "low": 1, "normal": 2, "over": 3}     # ascending status: most urgent first
-SORTS = ("sku", "name", "available", "on_hand", "reserved", "in_transit", "days_of_cover", "status")
+SORTS = ("sku", "name", "available", "on_hand", "reserved", "in_transit", "presold", "days_of_cover", "status")
 ORDERS = ("asc", "desc")
 ABC_CLASSES = ("A", "B", "C")
 DEFAULT_LOW_FLOOR = 15
 DEFAULT_OVER_DAYS = 90          # a quarter's demand on hand: more is capital tied up (the seed's "over")
 DEMAND_DAYS = 7                 # daily demand = mean of the forecast's first week (as the alerts read it)
-COUNTERS = ("on_hand", "reserved", "available", "in_transit")
+COUNTERS = ("on_hand", "reserved", "available", "in_transit", "presold")
+
+
+class StockCounters(NamedTuple):
+    """One stock item's counters as the board's whole-table read gives them (store.board.stock_counters):
+    the one row shape every reader of that read takes (the board, the warehouse summary, transfer suggestions)."""
+    sku: str
+    warehouse_id: str
+    on_hand: int
+    reserved: int
+    available: int
+    in_transit: int
+    presold: int = 0
 
 
 class BadBoardCursor(ValueError):
@@ -102,31 +116,29 @@ def status(available: int, safety_stock: int | None, cover: float | None, settin
     return "normal"
 
 
-def rows(names: Mapping[str, str], counters: Iterable[tuple[str, str, int, int, int, int]],
+def rows(names: Mapping[str, str], counters: Iterable[StockCounters],
          plans: Mapping[str, PlanFacts], settings: BoardSettings, warehouse_id: str | None = None,
          arrivals: Mapping[str, Sequence[tuple[int, int]]] | None = None) -> list[dict]:
-    """One row per SKU. `counters`: (sku, warehouse, on_hand, reserved, available, in_transit) per stock item.
-    Without `warehouse_id` every catalogue SKU has a row (zeros where nothing was ever received); with it,
-    the SKUs that warehouse holds a stock item for, with that warehouse's counters only. Stock of a SKU no
-    longer in the catalogue is left out (SKUs are never deleted, so there is none)."""
-    totals: dict[str, list[int]] = {} if warehouse_id else {sku: [0, 0, 0, 0] for sku in names}
-    for sku, warehouse, on_hand, reserved, available, in_transit in counters:
-        if warehouse_id is not None and warehouse != warehouse_id or sku not in names:
+    """One row per SKU. `counters`: one StockCounters per stock item; `arrivals`: per SKU the units on their
+    way and not presold, as (days from today, units). Without `warehouse_id` every catalogue SKU has a row
+    (zeros where nothing was ever received); with it, the SKUs that warehouse holds a stock item for, with that
+    warehouse's counters only. Stock of a SKU no longer in the catalogue is left out (SKUs are never deleted,
+    so there is none)."""
+    totals: dict[str, dict[str, int]] = {} if warehouse_id else {sku: dict.fromkeys(COUNTERS, 0) for sku in names}
+    for item in counters:
+        if warehouse_id is not None and item.warehouse_id != warehouse_id or item.sku not in names:
             continue
-        row = totals.setdefault(sku, [0, 0, 0, 0])
-        row[0] += on_hand
-        row[1] += reserved
-        row[2] += available
-        row[3] += in_transit
+        row = totals.setdefault(item.sku, dict.fromkeys(COUNTERS, 0))
+        for counter in COUNTERS:
+            row[counter] += getattr(item, counter)
     out = []
     none = PlanFacts()
-    for sku, (on_hand, reserved, available, in_transit) in totals.items():
+    for sku, summed in totals.items():
         plan = plans.get(sku, none)
         safety = whole_units(plan.safety_stock)
-        cover = days_of_cover(available, plan.daily_demand, (arrivals or {}).get(sku, ()))
-        out.append({"sku": sku, "name": names[sku], "on_hand": on_hand, "reserved": reserved,
-                    "available": available, "in_transit": in_transit, "days_of_cover": cover,
-                    "status": status(available, safety, cover, settings), "abc": plan.abc,
+        cover = days_of_cover(summed["available"], plan.daily_demand, (arrivals or {}).get(sku, ()))
+        out.append({"sku": sku, "name": names[sku], **summed, "days_of_cover": cover,
+                    "status": status(summed["available"], safety, cover, settings), "abc": plan.abc,
                     "safety_stock": safety})
     return out
 

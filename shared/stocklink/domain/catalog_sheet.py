@@ -13,6 +13,7 @@ contents such as units ("售价(元)").
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import math
 import re
@@ -29,12 +30,13 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "unit_cost": ("unit cost", "cost", "unit_cost", "cost price", "成本价", "成本", "进价", "采购价"),
     "supplier": ("supplier", "vendor", "供应商", "供货商"),
     "components": ("components", "bundle", "bundle components", "组合", "套装", "组合明细", "套装明细", "组件"),
+    "launch_date": ("launch date", "launch_date", "launched", "listed since", "上市日期", "上架日期", "首发日期"),
     "warehouse": ("warehouse", "warehouse id", "仓库", "仓库编码", "仓库名称"),
     "qty": ("qty", "quantity", "stock", "on hand", "opening stock", "数量", "库存", "期初库存", "库存数量"),
 }
 # columns an export writes that an import reads past (counters the import does not set)
 IGNORED = ("reserved", "available", "in transit", "in_transit", "预留", "可用", "在途")
-SKU_FIELDS = ("name", "barcode", "category", "price", "unit_cost", "supplier", "components")
+SKU_FIELDS = ("name", "barcode", "category", "price", "unit_cost", "supplier", "components", "launch_date")
 MAX_ERRORS = 1000
 MAX_QTY = 1_000_000
 MAX_COMPONENTS = 20
@@ -140,6 +142,16 @@ def parse_money(text: str) -> float:
     return round(value, 4)
 
 
+def parse_launch_date(text: str) -> str:
+    """A launch date as ISO `YYYY-MM-DD`: also `YYYY/MM/DD`, `YYYY.MM.DD` and a spreadsheet date cell read as
+    `YYYY-MM-DD 00:00:00`. The forecast starts a SKU's demand history there (not at its first sale)."""
+    cleaned = text.strip().split(" ")[0].split("T")[0].replace("/", "-").replace(".", "-")
+    try:
+        return dt.date.fromisoformat("-".join(part.zfill(2) for part in cleaned.split("-"))).isoformat()
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
 def parse_qty(text: str) -> int:
     cleaned = text.strip().replace(",", "")
     try:
@@ -179,6 +191,8 @@ def _field_value(name: str, text: str):
         return parse_money(text)
     if name == "components":
         return parse_components(text)
+    if name == "launch_date":
+        return parse_launch_date(text)
     if len(text) > _LIMITS[name]:
         raise ValueError(f"longer than {_LIMITS[name]} characters")
     if name == "barcode" and not _BARCODE.match(text):
@@ -317,7 +331,7 @@ def to_csv(rows: list[list]) -> str:
 def template(lang: str, warehouses: list[str]) -> str:
     """A CSV to fill in: the header and one example row."""
     example = ["TEE-RED-M", "Red tee M" if lang == "en" else "红色T恤 M", "6901234567892", "tees", "19.9", "6.5",
-               "Acme", "", *(["0"] * len(warehouses))]
+               "Acme", "", "", *(["0"] * len(warehouses))]
     return "\ufeff" + to_csv([header_line(lang, warehouses), example])
 
 

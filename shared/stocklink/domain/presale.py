@@ -11,6 +11,17 @@ When the pool is short, a presale order takes what `available` has and the short
 on-hand units stay for the channels that cannot sell incoming stock (see domain/last_units.py). On arrival
 presold units become reserved on-hand units in the receipt's own transaction (`fill_on_arrival`); a release
 gives back presold units first (`release_split`).
+
+Shipping before arrival. Presold units are counted per stock item, not per order: a receipt does not know, and
+does not write, which presale orders its units are for. So the arrived units form one pool per stock item,
+`presale_arrived` (reserved on hand for the item's presale orders), and a presale order may ship once the pool
+holds its presold units: whichever presale order is packed first takes them, as on a warehouse floor (the
+oldest order is not favoured; a seller who wants that ships in order). Until then shipping it is refused
+(`not_arrived`, a 409 presale_not_arrived, nothing written), as it would ship another order's units on hand.
+The pool is sound: it equals the presold units of open presale orders less the presold ones still on their
+way, so the orders that stay open always account for every unit still coming; a release takes its units from
+what is still on its way first (`release_split`) and the rest out of the pool. The guard is the ship
+transaction's own condition (`presale_arrived >= presold units shipped`), never a read.
 """
 from __future__ import annotations
 
@@ -102,6 +113,21 @@ def plan_presale(lines: Sequence[Line], stock: Mapping[str, list[WarehouseStock]
     return plan
 
 
+def unsold_arrivals(arrivals: Sequence[tuple[dt.date | None, int]], presold: int
+                    ) -> list[tuple[dt.date | None, int]]:
+    """A stock item's arrivals (ETA, units) less its `presold` units: those are sold already, so they never
+    stretch a cover or put off a stock-out. Presold units are the earliest arriving ones (as `room` counts
+    them), then, should the lines no longer account for them, the undated ones. Earliest first."""
+    left = max(0, presold)
+    out = []
+    for eta, qty in sorted(arrivals, key=lambda a: (a[0] is None, a[0] or dt.date.max)):
+        taken = min(left, max(0, qty))
+        left -= taken
+        if qty - taken > 0:
+            out.append((eta, qty - taken))
+    return out
+
+
 def fill_on_arrival(presold: int, arriving: int) -> int:
     """Arriving units that presale orders take at once (they become reserved on hand, never available)."""
     return max(0, min(presold, arriving))
@@ -112,6 +138,12 @@ def release_split(allocation_presold: int, item_presold: int) -> int:
     and are released on hand). Presold units are counted per stock item, not per order: any of its presale
     orders may be the one whose units arrived."""
     return max(0, min(allocation_presold, item_presold))
+
+
+def not_arrived(allocation_presold: int, item_arrived: int) -> int:
+    """Of an allocation's presold units, how many the stock item's pool of arrived ones cannot yet ship
+    (0: it may ship)."""
+    return max(0, allocation_presold - max(0, item_arrived))
 
 
 def shortfall_after_drop(in_transit: int, presold: int, leaving: int, filled: int = 0) -> int:

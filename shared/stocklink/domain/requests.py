@@ -48,6 +48,19 @@ class SkuIn(_Strict):
     barcode: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9\-]{1,64}$")] | None = None
     supplier: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
     components: Annotated[list[ComponentIn], Field(min_length=1, max_length=20)] | None = None
+    # when the SKU went on sale: the forecast starts its demand history there, not at its first sale
+    launch_date: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")] | None = None
+
+    @field_validator("launch_date")
+    @classmethod
+    def _a_real_date(cls, value):
+        if value is not None:
+            import datetime as dt
+            try:
+                dt.date.fromisoformat(value)
+            except ValueError:
+                raise ValueError("not a date (YYYY-MM-DD)") from None
+        return value
 
     @field_validator("components")
     @classmethod

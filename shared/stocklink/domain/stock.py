@@ -29,6 +29,8 @@ class Movement(StrEnum):
     PRESELL = "presell"                  # sold before arrival: presold rises
     PRESALE_RELEASE = "presale_release"  # a presale order released before its units arrived: presold falls
     PRESALE_FILL = "presale_fill"        # arrived units taken by presale orders: presold → reserved on hand
+    PRESALE_SHIP = "presale_ship"        # a presale order's presold units shipped, out of the arrived ones
+    PRESALE_RELEASE_ARRIVED = "presale_release_arrived"  # a presale order released after its units arrived
 
 
 @dataclass(frozen=True)
@@ -59,9 +61,9 @@ def movement_deltas(movement: Movement, qty: int) -> Deltas:
             return Deltas(in_transit=-qty)
         case Movement.RESERVE:
             return Deltas(reserved=qty, available=-qty)
-        case Movement.RELEASE:
+        case Movement.RELEASE | Movement.PRESALE_RELEASE_ARRIVED:
             return Deltas(reserved=-qty, available=qty)
-        case Movement.SHIP:
+        case Movement.SHIP | Movement.PRESALE_SHIP:
             return Deltas(on_hand=-qty, reserved=-qty)
         case Movement.COMMIT:
             return Deltas()

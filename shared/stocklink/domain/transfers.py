@@ -80,12 +80,18 @@ def arrivals(lines: list[TransferLine], counted: dict[int, tuple[int, str | None
 @dataclass(frozen=True)
 class WarehousePosition:
     """One SKU in one warehouse: what it can sell and how fast it sells there (units/day, from the orders
-    that warehouse fulfilled)."""
+    that warehouse fulfilled). Of the units on their way, the presold ones are sold already (presale)."""
 
     warehouse_id: str
     available: int
     in_transit: int
     daily_demand: float
+    presold: int = 0
+
+    @property
+    def incoming(self) -> int:
+        """Units on their way that will still be there to sell: in transit less presold."""
+        return max(0, self.in_transit - self.presold)
 
 
 @dataclass(frozen=True)
@@ -129,11 +135,11 @@ class TransferSuggestion:
 def suggest(sku: str, positions: list[WarehousePosition], lanes: dict[tuple[str, str], Lane], *, lead_time_days: float,
             donor_min_days: float, today: dt.date) -> list[TransferSuggestion]:
     """"Move X from B to A" for one SKU: A runs out within the lead time (its available plus what is on its
-    way, over its own daily demand), B keeps more than `donor_min_days` of cover. X brings A to cover the
-    lead time plus the transit, never takes B below `donor_min_days`, and goes over the cheapest lane
-    (then the fastest); donors are used richest first until A is covered."""
+    way and not presold, over its own daily demand), B keeps more than `donor_min_days` of cover. X brings A
+    to cover the lead time plus the transit, never takes B below `donor_min_days`, and goes over the cheapest
+    lane (then the fastest); donors are used richest first until A is covered."""
     def cover(p: WarehousePosition, extra: int = 0) -> float:
-        return math.inf if p.daily_demand <= 0 else (p.available + p.in_transit + extra) / p.daily_demand
+        return math.inf if p.daily_demand <= 0 else (p.available + p.incoming + extra) / p.daily_demand
 
     short = sorted((p for p in positions if p.daily_demand > 0 and cover(p) < lead_time_days), key=cover)
     spare = {p.warehouse_id: p.available - math.ceil(p.daily_demand * donor_min_days) for p in positions
@@ -150,7 +156,7 @@ def suggest(sku: str, positions: list[WarehousePosition], lanes: dict[tuple[str,
         for donor in donors:
             lane = lane_for(donor)
             target = needy.daily_demand * (lead_time_days + lane.transit_days)
-            need = math.ceil(target - (needy.available + needy.in_transit + moved))
+            need = math.ceil(target - (needy.available + needy.incoming + moved))
             qty = min(need, spare[donor])
             if qty <= 0:
                 break

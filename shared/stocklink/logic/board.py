@@ -8,6 +8,7 @@ from typing import Annotated, Mapping
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from stocklink.domain import board
+from stocklink.domain.presale import unsold_arrivals
 from stocklink.domain.requests import Identifier
 from stocklink.errors import ValidationFailed
 from stocklink.logic import audit
@@ -85,7 +86,8 @@ def stock_board(query: Mapping[str, str] | None) -> dict:
     counters, documents, plans = store.read_all(warehouse_id)
     names = {sku: str(doc.get("name") or sku) for sku, doc in documents.items()}
     facts = {sku: board.PlanFacts(p.get("d"), p.get("ss"), p.get("abc")) for sku, p in plans.items()}
-    everything = board.rows(names, counters, facts, chosen, warehouse_id, _arrivals(store.inbound(), warehouse_id))
+    arrivals = _arrivals(store.inbound(), counters, warehouse_id, dt.datetime.now(dt.timezone.utc).date())
+    everything = board.rows(names, counters, facts, chosen, warehouse_id, arrivals)
     filtered = [row for row in everything if board.matches(row, abc, text)]
     shown = [row for row in filtered if status is None or row["status"] == status]
     rows, last = board.page(board.ordered(shown, sort, order), page.limit, after, order)
@@ -94,16 +96,22 @@ def stock_board(query: Mapping[str, str] | None) -> dict:
             "settings": chosen.to_dict()}
 
 
-def _arrivals(inbound: list[dict], warehouse_id: str | None) -> dict[str, list[tuple[int, int]]]:
-    """Units on their way per SKU (to one warehouse, when the board shows one) as (days from today, units);
+def _arrivals(inbound: list[dict], counters: list[board.StockCounters], warehouse_id: str | None,
+              today: dt.date) -> dict[str, list[tuple[int, int]]]:
+    """Units on their way and not presold per SKU (to one warehouse, when the board shows one) as (days from
+    today, units): each stock item's presold units leave its earliest arrivals (domain/presale.unsold_arrivals);
     a shipment without an ETA, or one past it, counts as arriving today."""
-    today = dt.datetime.now(dt.timezone.utc).date()
-    out: dict[str, list[tuple[int, int]]] = {}
+    lines: dict[tuple[str, str], list[tuple[dt.date | None, int]]] = {}
     for arriving in inbound:
         if warehouse_id is not None and arriving["warehouse_id"] != warehouse_id:
             continue
-        days = (dt.date.fromisoformat(arriving["eta"]) - today).days if arriving.get("eta") else 0
-        out.setdefault(arriving["sku"], []).append((max(0, days), arriving["qty"]))
+        eta = dt.date.fromisoformat(arriving["eta"]) if arriving.get("eta") else None
+        lines.setdefault((arriving["sku"], arriving["warehouse_id"]), []).append((eta, int(arriving["qty"])))
+    presold = {(item.sku, item.warehouse_id): item.presold for item in counters if item.presold}
+    out: dict[str, list[tuple[int, int]]] = {}
+    for (sku, warehouse), arriving in lines.items():
+        for eta, qty in unsold_arrivals(arriving, presold.get((sku, warehouse), 0)):
+            out.setdefault(sku, []).append((max(0, (eta - today).days) if eta else 0, qty))
     return out
 
 
@@ -113,27 +121,26 @@ def warehouses_summary() -> dict:
     counters, documents, _ = store.read_all()
     warehouses = catalog_store.warehouses()
     out: dict[str, dict] = {
-        wid: {"warehouse_id": wid, "name": str(data.get("name") or wid), "skus": 0, "on_hand": 0, "reserved": 0,
-              "available": 0, "in_transit": 0, "stock_value": 0.0, "in_transit_value": 0.0, "missing_cost": 0}
-        for wid, data in sorted(warehouses.items())}
-    for sku, wid, on_hand, reserved, available, in_transit in counters:
-        row = out.setdefault(wid, {"warehouse_id": wid, "name": wid, "skus": 0, "on_hand": 0, "reserved": 0,
-                                   "available": 0, "in_transit": 0, "stock_value": 0.0,
-                                   "in_transit_value": 0.0, "missing_cost": 0})
-        row["on_hand"] += on_hand
-        row["reserved"] += reserved
-        row["available"] += available
-        row["in_transit"] += in_transit
-        if on_hand <= 0 and in_transit <= 0:
+        wid: _summary_row(wid, str(data.get("name") or wid)) for wid, data in sorted(warehouses.items())}
+    for item in counters:
+        row = out.setdefault(item.warehouse_id, _summary_row(item.warehouse_id, item.warehouse_id))
+        for counter in board.COUNTERS:
+            row[counter] += getattr(item, counter)
+        if item.on_hand <= 0 and item.in_transit <= 0:
             continue
         row["skus"] += 1
-        cost = (documents.get(sku) or {}).get("unit_cost")
+        cost = (documents.get(item.sku) or {}).get("unit_cost")
         if cost is None:
             row["missing_cost"] += 1
             continue
-        row["stock_value"] += max(0, on_hand) * float(cost)
-        row["in_transit_value"] += max(0, in_transit) * float(cost)
+        row["stock_value"] += max(0, item.on_hand) * float(cost)
+        row["in_transit_value"] += max(0, item.in_transit) * float(cost)
     for row in out.values():
         row["stock_value"] = round(row["stock_value"], 2)
         row["in_transit_value"] = round(row["in_transit_value"], 2)
     return {"warehouses": list(out.values())}
+
+
+def _summary_row(warehouse_id: str, name: str) -> dict:
+    return {"warehouse_id": warehouse_id, "name": name, "skus": 0, **dict.fromkeys(board.COUNTERS, 0),
+            "stock_value": 0.0, "in_transit_value": 0.0, "missing_cost": 0}

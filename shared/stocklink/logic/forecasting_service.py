@@ -44,12 +44,12 @@ MAX_VIEW_HISTORY_DAYS = 400
 
 def sku_params(sku: str, catalog: dict, supplier: dict | None, available: float, in_transit: float,
                abc_class: str | None = None, incoming: list | None = None,
-               as_of: dt.date | None = None) -> engine.SkuParams:
+               as_of: dt.date | None = None, presold: float = 0.0) -> engine.SkuParams:
     from stocklink.forecasting import engine
 
     s = supplier or {}
     lead = float(s.get("lead_time_days", 7.0))
-    arrivals = _arrivals(incoming or [], in_transit, lead, as_of)
+    arrivals = _arrivals(incoming or [], in_transit, lead, as_of, presold)
     return engine.SkuParams(
         sku, available=max(available, 0.0), in_transit=arrivals, lead_time_days=lead,
         lead_time_std_days=float(s.get("lead_time_std_days", 0.0)),
@@ -60,22 +60,29 @@ def sku_params(sku: str, catalog: dict, supplier: dict | None, available: float,
         abc_class=abc_class)
 
 
-def _arrivals(incoming: list, in_transit: float, lead: float, as_of: dt.date | None) -> tuple:
+def _arrivals(incoming: list, in_transit: float, lead: float, as_of: dt.date | None,
+              presold: float = 0.0) -> tuple:
     """(day offset from as_of, qty) of what will arrive: shipped units on their ETA, units on order on their
     promised date (both count in the inventory position, so nothing already ordered is suggested again).
     In-transit units no shipment accounts for, and an arrival without a date (or one already due), are
-    assumed one lead time away: conservative, they never hide a stock-out that happens before that."""
+    assumed one lead time away: conservative, they never hide a stock-out that happens before that.
+    `presold` units in transit are sold already (presale): they leave the earliest shipped arrivals."""
     lead_days = math.ceil(lead)
     arrivals, shipped = [], 0.0
     for arriving in incoming:
         if arriving.shipped:
             shipped += arriving.qty
         day = (arriving.eta - as_of).days if arriving.eta and as_of else None
-        arrivals.append((day if day is not None and day > 0 else lead_days, float(arriving.qty)))
+        arrivals.append([day if day is not None and day > 0 else lead_days, float(arriving.qty), arriving.shipped])
     unexplained = in_transit - shipped
     if unexplained > 0:
-        arrivals.append((lead_days, unexplained))
-    return tuple(arrivals)
+        arrivals.append([lead_days, unexplained, True])
+    left = max(0.0, presold)
+    for entry in sorted((a for a in arrivals if a[2]), key=lambda a: a[0]):
+        taken = min(left, entry[1])
+        entry[1] -= taken
+        left -= taken
+    return tuple((day, qty) for day, qty, _ in arrivals if qty > 0)
 
 
 # --- runs ----------------------------------------------------------------------------------------
@@ -188,7 +195,7 @@ def forecast_page(run_id: str, catalog: dict[str, dict], as_of: dt.date, now_ms:
         stockouts.extend((sku, day) for day, _, out in counters if out)
         revenue[sku] = window_revenue(history, _price(catalog[sku]), as_of, abc_days)
         rows.extend(history or [(sku, as_of, 0.0)])  # no sales yet: one zero day so it is still planned
-        start = history_start(catalog[sku], stock[sku][2], counters)
+        start = history_start(catalog[sku], stock[sku][3], counters)
         if start is not None:
             first_seen[sku] = min(start, as_of)
     classes = abc_mod.classes_from_cuts(revenue, abc_cuts) if abc_cuts else {}
@@ -200,9 +207,10 @@ def forecast_page(run_id: str, catalog: dict[str, dict], as_of: dt.date, now_ms:
     arriving = purchasing.incoming()
     params = {}
     for sku in skus:
-        available, in_transit, _ = stock[sku]
+        available, in_transit, presold, _ = stock[sku]
         params[sku] = sku_params(sku, catalog[sku], terms.get(sku), available, in_transit,
-                                 abc_class=classes.get(sku), incoming=arriving.get(sku), as_of=as_of)
+                                 abc_class=classes.get(sku), incoming=arriving.get(sku), as_of=as_of,
+                                 presold=presold)
     results = [r.to_dict() for r in engine.run(hist, params, config)]
     suggestions, signals = [], {STOCKOUT_RISK: [], BURST: [], SLOW_MOVER: []}
     for r in results:

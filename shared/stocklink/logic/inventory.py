@@ -100,3 +100,15 @@ def replay_ledger(sku: str, warehouse_id: str) -> dict:
         totals["presold"] += int(entry.presold_delta or 0)
     return totals
 
+
+# How each movement moves a stock item's pool of presold units that arrived (store.transactions, presale_arrived).
+_PRESALE_ARRIVED_SIGN = {Movement.PRESALE_FILL.value: 1, Movement.PRESALE_SHIP.value: -1,
+                         Movement.PRESALE_RELEASE_ARRIVED.value: -1}
+
+
+def replay_presale_arrived(sku: str, warehouse_id: str) -> int:
+    """The presold units that arrived and wait for their presale orders, rebuilt from the ledger's movements:
+    must equal the stock item's presale_arrived."""
+    return sum(_PRESALE_ARRIVED_SIGN.get(entry.movement, 0) * int(entry.qty)
+               for entry in repository.ledger_entries(sku, warehouse_id))
+

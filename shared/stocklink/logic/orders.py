@@ -20,7 +20,8 @@ from stocklink.domain.stock import (
     merge_lines,
     request_fingerprint,
 )
-from stocklink.errors import InsufficientStock, InvalidTransition, NotFound, TooLargeForOneTransaction
+from stocklink.errors import (InsufficientStock, InvalidTransition, NotFound, PresaleNotArrived,
+                              TooLargeForOneTransaction)
 from stocklink.logic import preemption, presale, reservations
 from stocklink.logic.catalog import resolve_order_lines
 from stocklink.logic.reservations import DuplicateEvent, ReservationRequest
@@ -38,8 +39,9 @@ from stocklink.store.transactions import (
 )
 from stocklink.time import iso_now
 
-# An order StockLink could not apply (it does not fit in one transaction): nothing reserved, its lines kept
-# on its record, an alert raised; answered 200 so the platform stops redelivering it.
+# An order event StockLink could not apply (an order that does not fit in one transaction, a presale order
+# shipped before its units arrived): nothing moved, its lines kept on its record, an alert raised; answered
+# 200 so the platform stops redelivering it.
 NEEDS_ATTENTION = "needs_attention"
 # Statuses that need a person: kept in the sparse status index so GET /events?status=… finds them.
 # (Order events are recorded as unmapped, oversold, skipped or needs_attention; a preempted hold has its
@@ -259,6 +261,12 @@ def _move(event: OrderEvent, action: ReservationAction, now_ms: int, allow_expir
         if raise_if_released and exc.details.get("status") == ReservationStatus.RELEASED.value:
             raise _ReleasedMeanwhile(rid) from exc
         return _record(event, "skipped", now_ms, {"reservation_id": rid, "reason": exc.message})
+    except PresaleNotArrived as exc:
+        # the platform says it shipped units StockLink has not received: never lost, recorded for a person
+        # (an alert), nothing moved; staff ship the order once the goods are received
+        reservation = repository.get_reservation(rid)
+        lines = [Line(line.sku, int(line.qty)) for line in (reservation.lines if reservation else [])]
+        return _needs_attention(event, lines, now_ms, f"{exc.code}: {exc.message}", None)
     return {"status": "applied", "reservation_id": rid, "action": action.value,
             "reservation_status": reservation.status}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from stocklink.domain.presale import PresaleOrder, plan_presale, release_split
+from stocklink.domain.presale import PresaleOrder, not_arrived, plan_presale, release_split
 from stocklink.domain.stock import (
     TRANSITION_MOVEMENT,
     Allocation,
@@ -27,7 +27,7 @@ from stocklink.domain.stock import (
 )
 from stocklink import bus, events, time_budget
 from stocklink.errors import (Busy, IdempotencyConflict, InsufficientStock, InvalidTransition, NotFound,
-                              TooLargeForOneTransaction, TooManyRequests)
+                              PresaleNotArrived, TooLargeForOneTransaction, TooManyRequests)
 from stocklink.logic import presale as presale_reads
 from stocklink.logic.stock_events import publish_stock_changed, snapshot_after
 from stocklink.store import repository
@@ -293,22 +293,42 @@ def transition(reservation_id: str, action: ReservationAction, *, actor: str, no
 
 
 def _transition_ops(reservation: Reservation, movement: Movement) -> list[StockOp]:
-    """The stock movements of a transition. A release gives an allocation's presold units back as presale room
-    while its stock item still counts them presold, the rest on hand (domain/presale.release_split; the guards
-    of both movements refuse a split the item no longer allows, and the transition is decided again)."""
+    """The stock movements of a transition. A presale allocation's presold units ship out of the units that
+    arrived for presale orders (PRESALE_SHIP; PresaleNotArrived while the stock item's pool of them is short).
+    A release gives an allocation's presold units back as presale room while its stock item still counts them
+    presold, the arrived rest back on hand out of that pool (domain/presale.release_split); the guards of the
+    movements refuse what the item no longer allows, and the transition is decided again."""
     presold = {(a.sku, a.warehouse_id): int(a.presold or 0) for a in reservation.allocations if a.presold}
-    if movement is not Movement.RELEASE or not presold:
+    if movement not in (Movement.RELEASE, Movement.SHIP) or not presold:
         return [StockOp(a.sku, a.warehouse_id, movement, int(a.qty)) for a in reservation.allocations]
-    read = {(i.sku, i.warehouse_id): int(i.presold or 0)
-            for sku in {sku for sku, _ in presold} for i in repository.stock_items(sku)}
+    read = {(i.sku, i.warehouse_id): i for sku in {sku for sku, _ in presold} for i in repository.stock_items(sku)}
     ops = []
     for a in reservation.allocations:
-        back = release_split(presold.get((a.sku, a.warehouse_id), 0), read.get((a.sku, a.warehouse_id), 0))
-        if int(a.qty) - back:
-            ops.append(StockOp(a.sku, a.warehouse_id, Movement.RELEASE, int(a.qty) - back))
-        if back:
-            ops.append(StockOp(a.sku, a.warehouse_id, Movement.PRESALE_RELEASE, back))
+        key, qty = (a.sku, a.warehouse_id), int(a.qty)
+        item = read.get(key)
+        if movement is Movement.SHIP:
+            _refuse_unless_arrived(reservation, a.sku, a.warehouse_id, presold.get(key, 0), item)
+            ops += [StockOp(a.sku, a.warehouse_id, m, n) for m, n in (
+                (Movement.SHIP, qty - presold.get(key, 0)), (Movement.PRESALE_SHIP, presold.get(key, 0))) if n]
+            continue
+        back = release_split(presold.get(key, 0), int(item.presold or 0) if item else 0)
+        arrived = presold.get(key, 0) - back
+        ops += [StockOp(a.sku, a.warehouse_id, m, n) for m, n in (
+            (Movement.RELEASE, qty - presold.get(key, 0)), (Movement.PRESALE_RELEASE_ARRIVED, arrived),
+            (Movement.PRESALE_RELEASE, back)) if n]
     return ops
+
+
+def _refuse_unless_arrived(reservation: Reservation, sku: str, warehouse_id: str, presold: int, item) -> None:
+    """PresaleNotArrived when the stock item as read has too few arrived presale units for this allocation
+    (the ship transaction's guard decides; this read only names what is missing)."""
+    missing = not_arrived(presold, int(item.presale_arrived or 0) if item else 0)
+    if missing:
+        raise PresaleNotArrived(
+            f"{reservation.reservation_id}: {presold} units of {sku} at {warehouse_id} were sold before they "
+            f"arrived and {missing} of them have not arrived yet; ship it once the goods are received",
+            reservation_id=reservation.reservation_id, sku=sku, warehouse_id=warehouse_id, presold=presold,
+            not_arrived=missing)
 
 
 def publish_committed(reservation: Reservation, now_ms: int) -> None:

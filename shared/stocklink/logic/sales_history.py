@@ -33,7 +33,9 @@ from stocklink.store import sales_models as store
 
 SALE_SIGN = {"commit": 1, "return": -1}
 TRIGGER_CAUSES = ("return", "release")  # stock.changed causes that may move demand (commits have their own event)
-CANCEL = "release"            # a release of a paid (counted) reservation takes its count back
+# a release of a paid (counted) reservation takes its count back: its units on hand, its presold units that
+# arrived, and those still on their way (a presale order's release writes up to one entry of each)
+CANCELS = ("release", "presale_release_arrived", "presale_release")
 LOOKBACK_MS = 10 * 60 * 1000
 WRITE_CHUNK = 500
 
@@ -181,16 +183,16 @@ def count_stream(sku: str, warehouse_id: str, now_ms: int) -> dict:
     cursor = store.get_cursor(stream)
     after = f"{max(0, int(cursor[:13]) - LOOKBACK_MS):013d}" if cursor else None
     entries = store.ledger_entries_after(stream, after)
-    sales = [e for e in entries if e.movement in SALE_SIGN or e.movement == CANCEL]
+    sales = [e for e in entries if e.movement in SALE_SIGN or e.movement in CANCELS]
     done = store.counted_markers(stream, [e.entry_id for e in sales])
     # what was counted for the paid orders whose releases are here (a release of an unpaid hold has none)
-    sold = store.sold_records(stream, [e.source for e in sales if e.movement == CANCEL and e.entry_id not in done])
+    sold = store.sold_records(stream, [e.source for e in sales if e.movement in CANCELS and e.entry_id not in done])
     counted = already = 0
     for e in sales:
         if e.entry_id in done:
             already += 1
             continue
-        if e.movement == CANCEL:
+        if e.movement in CANCELS:
             paid = sold.get(e.source)
             if paid is None:
                 continue

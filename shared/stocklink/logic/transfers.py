@@ -8,6 +8,7 @@ import uuid
 
 from stocklink import time_budget
 from stocklink.domain import transfers as rules
+from stocklink.domain.board import StockCounters
 from stocklink.domain.purchase_requests import LaneIn, TransferActionIn, TransferIn, TransferReceiveIn
 from stocklink.domain.stock import Movement
 from stocklink.domain.transfers import TransferLine, TransferStatus
@@ -177,23 +178,25 @@ def suggestions(query: dict | None, today: dt.date) -> dict:
     if not 0 <= donor_days <= 3650:
         raise ValidationFailed("donor_days: 0 to 3650", field="donor_days")
     wanted = query.get("sku") or None
-    positions: dict[str, list[tuple[str, int, int]]] = {}
-    for sku, warehouse_id, _on_hand, _reserved, available, in_transit in board_store.stock_counters():
-        if wanted is None or sku == wanted:
-            positions.setdefault(sku, []).append((warehouse_id, available, in_transit))
+    positions: dict[str, list[StockCounters]] = {}
+    for item in board_store.stock_counters():
+        if wanted is None or item.sku == wanted:
+            positions.setdefault(item.sku, []).append(item)
     positions = {sku: rows for sku, rows in positions.items() if len(rows) > 1}
     # today counts: a warehouse emptied by this morning's orders needs the transfer today
     first = (today - dt.timedelta(days=DEMAND_DAYS - 1)).isoformat()
     last = today.isoformat()
-    sold = sales_models.warehouse_sales([(sku, w) for sku, rows in positions.items() for w, _, _ in rows], first, last)
+    sold = sales_models.warehouse_sales([(sku, i.warehouse_id) for sku, rows in positions.items() for i in rows],
+                                        first, last)
     terms = suppliers.terms_for(positions)
     lanes = {key: rules.Lane(key[0], key[1], float(lane["transit_days"]), lane.get("cost_per_unit"))
              for key, lane in store.lanes().items()}
     found = []
     for sku, rows in sorted(positions.items()):
         lead = float((terms.get(sku) or {}).get("lead_time_days") or suppliers.DEFAULT_LEAD_TIME_DAYS)
-        found += rules.suggest(sku, [rules.WarehousePosition(w, available, in_transit, sold[(sku, w)] / DEMAND_DAYS)
-                                     for w, available, in_transit in rows],
+        found += rules.suggest(sku, [rules.WarehousePosition(i.warehouse_id, i.available, i.in_transit,
+                                                             sold[(sku, i.warehouse_id)] / DEMAND_DAYS, i.presold)
+                                     for i in rows],
                                lanes, lead_time_days=lead, donor_min_days=donor_days, today=today)
     found.sort(key=lambda s: (s.stockout_date, s.sku))
     return {"as_of": today.isoformat(), "donor_days": donor_days, "demand_days": DEMAND_DAYS,

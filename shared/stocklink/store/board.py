@@ -1,7 +1,7 @@
 """The reads behind the stock board and the warehouse summary: every SKU's counters, names and forecast facts
 in a handful of requests, never a request per SKU and never the ledger.
 
-  stock     Scan with a projection of the four counters (about 90 bytes an item: 10,000 SKUs x 2 warehouses
+  stock     Scan with a projection of the five counters (about 100 bytes an item: 10,000 SKUs x 2 warehouses
             is ~2 MB, two or three 1 MB pages), split into segments read side by side
   catalog   Query of the SKU partition (name, unit cost: one JSON document per SKU)
   forecast  Query of the PLAN partition: per SKU the last forecast run's daily demand, safety stock and ABC
@@ -19,6 +19,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterator
 
+from stocklink.domain.board import StockCounters
 from stocklink.store import keys, purchasing
 from stocklink.store.models import CatalogItem, StockItem, connection_for
 from stocklink.store.repository import get_catalog, put_catalog
@@ -61,10 +62,10 @@ def _int(item: dict, name: str) -> int:
     return int(value["N"]) if value else 0
 
 
-def stock_counters(warehouse_id: str | None = None) -> list[tuple[str, str, int, int, int, int]]:
-    """(sku, warehouse, on_hand, reserved, available, in_transit) of every stock item (of one warehouse)."""
+def stock_counters(warehouse_id: str | None = None) -> list[StockCounters]:
+    """The counters of every stock item (of one warehouse)."""
     kwargs: dict = {"TableName": StockItem.Meta.table_name,
-                    "ProjectionExpression": "sku, warehouse_id, on_hand, reserved, available, in_transit"}
+                    "ProjectionExpression": "sku, warehouse_id, on_hand, reserved, available, in_transit, presold"}
     if warehouse_id is not None:
         kwargs.update(FilterExpression="warehouse_id = :w", ExpressionAttributeValues={":w": {"S": warehouse_id}})
     client = _client(StockItem)
@@ -72,8 +73,9 @@ def stock_counters(warehouse_id: str | None = None) -> list[tuple[str, str, int,
     def segment(number: int) -> list[tuple]:
         out = []
         for items in _pages(client.scan, Segment=number, TotalSegments=STOCK_SEGMENTS, **kwargs):
-            out.extend((i["sku"]["S"], i["warehouse_id"]["S"], _int(i, "on_hand"), _int(i, "reserved"),
-                        _int(i, "available"), _int(i, "in_transit")) for i in items)
+            out.extend(StockCounters(i["sku"]["S"], i["warehouse_id"]["S"], _int(i, "on_hand"), _int(i, "reserved"),
+                                     _int(i, "available"), _int(i, "in_transit"), _int(i, "presold"))
+                       for i in items)
         return out
 
     return [row for part in _threads().map(segment, range(STOCK_SEGMENTS)) for row in part]
@@ -105,7 +107,7 @@ def plan_facts() -> dict[str, dict]:
     return out
 
 
-def read_all(warehouse_id: str | None = None) -> tuple[list[tuple], dict[str, dict], dict[str, dict]]:
+def read_all(warehouse_id: str | None = None) -> tuple[list[StockCounters], dict[str, dict], dict[str, dict]]:
     """(stock counters, SKU documents, plan facts), the three reads sent side by side (kept READ_SECONDS)."""
     return _reads.get(warehouse_id, lambda: _read_all(warehouse_id))
 
@@ -115,7 +117,7 @@ def inbound() -> list[dict]:
     return _reads.get("inbound", purchasing.all_inbound)
 
 
-def _read_all(warehouse_id: str | None) -> tuple[list[tuple], dict[str, dict], dict[str, dict]]:
+def _read_all(warehouse_id: str | None) -> tuple[list[StockCounters], dict[str, dict], dict[str, dict]]:
     pool = _threads()
     docs = pool.submit(sku_documents)
     plans = pool.submit(plan_facts)

@@ -184,6 +184,9 @@ class StockItem(Model):
     in_transit = NumberAttribute(default=0)
     presold = NumberAttribute(default=0)          # units sold against in_transit (presale), never above it
     transit_settled = NumberAttribute(default=0)  # units that ever left in_transit: pins a presale's read
+    # presold units that arrived (reserved on hand for presale orders) and no presale order shipped or gave
+    # back yet: a presale order's presold units ship only out of these (domain/presale.py, store.transactions)
+    presale_arrived = NumberAttribute(default=0)
     version = NumberAttribute(default=0)
     updated_at = NumberAttribute(null=True)
 

@@ -163,26 +163,27 @@ def catalog_sku_page(cursor: dict | None, limit: int) -> tuple[dict[str, dict], 
     return items, result.last_evaluated_key
 
 
-def stock_totals(sku: str) -> tuple[float, float]:
-    """(available, in_transit) over all warehouses."""
-    available, in_transit, _ = stock_facts(sku, first_stocked=False)
-    return available, in_transit
+def stock_totals(sku: str) -> tuple[float, float, float]:
+    """(available, in_transit, presold) over all warehouses."""
+    available, in_transit, presold, _ = stock_facts(sku, first_stocked=False)
+    return available, in_transit, presold
 
 
-def stock_facts(sku: str, first_stocked: bool = True) -> tuple[float, float, int | None]:
-    """(available, in_transit) over all warehouses, and when the SKU was first stocked: the created_at (ms)
-    of the oldest ledger entry of any of its warehouses (a receipt, an import, an adjustment; None: none).
-    One Query for the warehouses plus one single-item Query per warehouse (entry ids sort by time)."""
-    available = in_transit = 0.0
+def stock_facts(sku: str, first_stocked: bool = True) -> tuple[float, float, float, int | None]:
+    """(available, in_transit, presold) over all warehouses, and when the SKU was first stocked: the
+    created_at (ms) of the oldest ledger entry of any of its warehouses (a receipt, an import, an adjustment;
+    None: none). One Query for the warehouses plus one single-item Query per warehouse (entry ids sort by time)."""
+    available = in_transit = presold = 0.0
     first = None
     for item in StockItem.query(sku):
         available += float(item.available or 0)
         in_transit += float(item.in_transit or 0)
+        presold += float(item.presold or 0)
         if first_stocked:
             for entry in LedgerEntry.query(ledger_stream(sku, item.warehouse_id), limit=1):
                 at = int(entry.created_at)
                 first = at if first is None else min(first, at)
-    return available, in_transit, first
+    return available, in_transit, presold, first
 
 
 # --- forecast runs and results -------------------------------------------------------------------

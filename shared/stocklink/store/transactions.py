@@ -16,7 +16,10 @@ always (each presold unit backed by one unit on its way). A change that shrinks 
 arrival or drop of units on their way) is guarded against the item as the caller read it (read_transit):
 presold may be at most the backing it counted on after the change, and no unit may have left in_transit since
 the read (`transit_settled`, the count of units that ever left, is unchanged). Without a read such a change is
-only allowed while nothing is presold.
+only allowed while nothing is presold. Presold units that arrived are counted apart in `presale_arrived` (a
+share of `reserved`, not a ledger counter: the ledger's presale_fill, presale_ship and presale_release_arrived
+entries rebuild it): a presale order's presold units ship (PRESALE_SHIP) or go back on hand
+(PRESALE_RELEASE_ARRIVED) only out of them, guarded `presale_arrived >= qty` like any counter.
 
 DynamoDB lets a transaction touch an item once, so the movements of one stock item (a hold released and
 the same units reserved again by the order that took them) become one counter update whose guard is the
@@ -289,24 +292,24 @@ class StockTransaction:
         updates = []
         for ops in self._counter_moves.values():
             first = ops[0]
-            total = dict.fromkeys(_COUNTERS, 0)
+            total = dict.fromkeys(_GUARDED, 0)
             floors: dict[str, int] = {}
             for op in ops:
                 for counter, minimum in _guard(op).items():
                     need = minimum - total[counter]
                     floors[counter] = max(floors.get(counter, need), need)
-                deltas = movement_deltas(op.movement, op.qty)
-                total = {name: total[name] + getattr(deltas, name) for name in _COUNTERS}
+                deltas = _deltas(op)
+                total = {name: total[name] + deltas[name] for name in _GUARDED}
             actions = [StockItem.version.add(1), StockItem.updated_at.set(self.now_ms)]
-            actions += [_COUNTERS[name].set((_COUNTERS[name] | 0) + delta)
+            actions += [_GUARDED[name].set((_GUARDED[name] | 0) + delta)
                         for name, delta in total.items() if delta]
             if any(op.movement in _MAY_CREATE for op in ops):
                 # the first movement of a new SKU x warehouse creates its item: every counter must exist
-                actions += [_COUNTERS[name].set(_COUNTERS[name] | 0) for name, delta in total.items() if not delta]
+                actions += [_COUNTERS[name].set(_COUNTERS[name] | 0) for name in _COUNTERS if not total[name]]
             settled = sum(max(0, -movement_deltas(op.movement, op.qty).in_transit) for op in ops)
             if settled:
                 actions.append(StockItem.transit_settled.set((StockItem.transit_settled | 0) + settled))
-            checks = [_COUNTERS[counter] >= minimum for counter, minimum in floors.items()]
+            checks = [_GUARDED[counter] >= minimum for counter, minimum in floors.items()]
             checks += self._presale_checks(ops, total)
             condition = None
             for check in checks:
@@ -403,6 +406,16 @@ def _transact_write(puts: list[tuple[str, object, Condition | None]],
 _MAY_CREATE = frozenset({Movement.RECEIVE, Movement.RETURN, Movement.TRANSIT_IN, Movement.TRANSFER_BACK})
 _COUNTERS = {"on_hand": StockItem.on_hand, "reserved": StockItem.reserved, "available": StockItem.available,
              "in_transit": StockItem.in_transit, "presold": StockItem.presold}
+# the ledger's counters and presale_arrived, the share of reserved that presold units which arrived hold
+_GUARDED = {**_COUNTERS, "presale_arrived": StockItem.presale_arrived}
+_ARRIVED_SIGN = {Movement.PRESALE_FILL: 1, Movement.PRESALE_SHIP: -1, Movement.PRESALE_RELEASE_ARRIVED: -1}
+
+
+def _deltas(op: StockOp) -> dict[str, int]:
+    """What one movement does to each guarded counter (the ledger's five, and presale_arrived)."""
+    deltas = movement_deltas(op.movement, op.qty)
+    return {**{name: getattr(deltas, name) for name in _COUNTERS},
+            "presale_arrived": _ARRIVED_SIGN.get(op.movement, 0) * op.qty}
 
 
 def _guard(op: StockOp) -> dict[str, int]:
@@ -414,6 +427,11 @@ def _guard(op: StockOp) -> dict[str, int]:
             return {"reserved": op.qty}
         case Movement.SHIP:
             return {"reserved": op.qty, "on_hand": op.qty}
+        case Movement.PRESALE_SHIP:
+            # a presale order ships only units that arrived for presale orders, never another order's
+            return {"reserved": op.qty, "on_hand": op.qty, "presale_arrived": op.qty}
+        case Movement.PRESALE_RELEASE_ARRIVED:
+            return {"reserved": op.qty, "presale_arrived": op.qty}
         case Movement.ADJUST if op.qty < 0:
             # on_hand may not drop below reserved, i.e. available may not go negative
             return {"available": -op.qty}
