@@ -205,6 +205,15 @@ FUNCTIONS: tuple[Function, ...] = (
         publishes_events=True, secrets={"shops": "read"}, timeout_s=25, local_workers=1,
     ),
     Function(
+        "order_poll", "functions.order_poll.handler.handler",
+        "Every 30 s: pull order changes from platforms that send no webhook (Pinduoduo), apply them exactly once",
+        # as webhook_ingest (orders applied through the same logic and markers) plus catalog write: the poll
+        # cursors (store/order_poll) and the shop's shared call windows (every call takes a slot)
+        tables={"stock": "write", "ledger": "write", "reservations": "write", "events": "write",
+                "catalog": "write"},
+        publishes_events=True, secrets={"shops": "read"}, timeout_s=25, local_workers=1,
+    ),
+    Function(
         "alerts", "functions.alerts.handler.handler",
         "Stock alerts: levels and hysteresis state per SKU/scope, one SNS message per level crossed",
         # catalog: listings and channel sync state (per-channel alerts, push failures); forecast: demand
@@ -411,7 +420,7 @@ EVENT_RULES: tuple[EventRule, ...] = (
     # the alert: a second does not matter). Visibility 180 s = 6 x the 30 s timeout; 2 pollers, the minimum.
     EventRule("alerts-on-events", (events.STOCK_CHANGED, events.ORDER_OVERSOLD, events.ORDER_UNMAPPED,
                                    events.ORDER_NEEDS_ATTENTION, events.SYNC_ANOMALY, events.LEDGER_MISMATCH,
-                                   *events.FORECAST_SIGNALS, events.PURCHASE_ORDER_LATE),
+                                   *events.FORECAST_SIGNALS, events.PURCHASE_ORDER_LATE, events.ORDER_POLL_LAGGING),
               "alerts",
               queue=QueueDelivery(batch_size=100, max_batching_window_s=1, max_concurrency=2,
                                   max_receive_count=5, visibility_timeout_s=180)),
@@ -431,6 +440,7 @@ EVENT_RULES: tuple[EventRule, ...] = (
 
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule("reconcile-every-30s", 30, "reconcile"),
+    Schedule("order-poll-every-30s", 30, "order_poll"),   # pulled platforms' orders (logic/order_poll)
     Schedule("alerts-tick-5m", 300, "alerts"),   # repeats due and auto-clear of quiet incidents
     Schedule("forecast-daily", 86400, "forecast_run"),
     # Hourly ticks, one daily snapshot: a tick in the first hours after midnight (UTC) snapshots the day that

@@ -35,6 +35,7 @@ class Order:
     status: str                  # platform-native status
     item_ids: list[str] = field(default_factory=list)   # Lazada order items (one per unit)
     returns: dict[str, list[dict]] = field(default_factory=dict)  # return id -> returned lines
+    updated_at: float = 0.0      # when the platform last changed it (what an incremental order API filters on)
 
 
 @dataclass

@@ -27,6 +27,7 @@ FORECAST_BURST = "forecast.burst"
 FORECAST_SLOW_MOVER = "forecast.slow_mover"
 
 FORECAST_SIGNALS = (FORECAST_STOCKOUT_RISK, FORECAST_BURST, FORECAST_SLOW_MOVER)
+ORDER_POLL_LAGGING = "order_poll.lagging"     # detail OrderPollLag: a pulled shop's orders are late (or caught up)
 PURCHASE_ORDER_LATE = "purchase_order.late"   # one per late PO line, published by the daily forecast run
 
 
@@ -155,3 +156,13 @@ class ForecastSignal(TypedDict, total=False):
     demand_probability: float
     days_since_last_sale: int | None
     inventory_position: int
+
+
+class OrderPollLag(TypedDict, total=False):
+    """How far a pulled shop's order changes are behind (logic/order_poll): published each run while past the
+    threshold, and once below it when the shop has caught up (which clears the alert)."""
+    platform: str
+    shop: str
+    lag_s: int          # now - the update time every change up to which was read
+    threshold_s: int
+    error: str          # the last poll's failure, if it failed

@@ -164,10 +164,13 @@ def resource_paths(s: Synth) -> dict[str, str]:
 
 
 def role_statements(s: Synth, role_lid: str) -> list[dict]:
+    """Every statement granted to the role: its inline policies, and the managed policies CDK attaches to
+    it when an inline policy outgrows IAM's size limit (the "Overflow" policies: same grants, more room)."""
     statements = []
-    for policy in s.of_type("AWS::IAM::Policy").values():
-        if {"Ref": role_lid} in policy["Properties"]["Roles"]:
-            statements += policy["Properties"]["PolicyDocument"]["Statement"]
+    for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+        for policy in s.of_type(kind).values():
+            if {"Ref": role_lid} in (policy["Properties"].get("Roles") or []):
+                statements += policy["Properties"]["PolicyDocument"]["Statement"]
     return statements
 
 

@@ -241,7 +241,7 @@ def test_shop_credentials_and_api_tokens_are_never_readable_by_one_function(synt
                for spec in topology.FUNCTIONS}
     assert not [name for name, groups in readers.items() if {"shops", "api_tokens"} <= groups]
     assert {name for name, groups in readers.items() if "shops" in groups} == {
-        "webhook_ingest", "reconcile", "channel_push", "imports_run"}
+        "webhook_ingest", "reconcile", "channel_push", "imports_run", "order_poll"}
     assert {name for name, groups in readers.items() if "api_tokens" in groups} == {
         "staff_api", "storefront_api", "alerts_api", "forecast_api", "reports_api", "purchasing_api",
         "imports_api"}
@@ -394,10 +394,12 @@ def test_outputs_name_the_api_url_and_bus(synth):
 # --- schedules and dead-letter queues ----------------------------------------------------------------
 
 def test_30s_schedule_is_a_1_minute_rule_starting_an_express_machine_with_a_30s_wait(synth):
-    (schedule,) = [s for s in topology.SCHEDULES if s.every_seconds == 30]
-    target = check_sub_minute_schedule(synth, schedule)
-    check_dlq(synth, target["DeadLetterConfig"]["Arn"])
-    assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
+    schedules = [s for s in topology.SCHEDULES if s.every_seconds == 30]
+    assert {s.function for s in schedules} == {"reconcile", "order_poll"}
+    for schedule in schedules:
+        target = check_sub_minute_schedule(synth, schedule)
+        check_dlq(synth, target["DeadLetterConfig"]["Arn"])
+        assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
 
 
 def test_every_async_target_has_a_dead_letter_queue(synth):

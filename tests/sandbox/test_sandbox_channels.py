@@ -11,7 +11,7 @@ import pytest
 
 from stocklink.channels._common import Outcome
 from stocklink.channels.base import HttpCall, OrderEventKind, OrderLine, StockPush, WebhookRequest
-from stocklink.channels.registry import PLATFORMS, adapter_for
+from stocklink.channels.registry import WEBHOOK_PLATFORMS as PLATFORMS, adapter_for  # pulled platforms: their own tests
 
 from infra.local.demo.client import http as http_json
 

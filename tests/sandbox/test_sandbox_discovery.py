@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from stocklink.channels._common import Outcome
-from stocklink.channels.registry import PLATFORMS, adapter_for
+from stocklink.channels.registry import WEBHOOK_PLATFORMS as PLATFORMS, adapter_for  # pulled platforms: their own tests
 
 from .conftest import control, send
 from .test_sandbox_channels import SETUPS, SHOP, TAMPER, _with_query

@@ -20,7 +20,7 @@ from infra.local.workers import REPO_ROOT, function_environment
 
 NEVER_LOADED = {"boto3", "s3transfer", "aws_lambda_powertools.utilities.parameters"}
 NUMPY_LOADED_BY = {"forecast_run"}
-WITHOUT_PYDANTIC = {"webhook_ingest", "reconcile", "alerts", "chat_notify", "alerts_api", "sales_aggregate",
+WITHOUT_PYDANTIC = {"webhook_ingest", "reconcile", "order_poll", "alerts", "chat_notify", "alerts_api", "sales_aggregate",
                     "snapshots", "reports_api", "channel_push"}
 WATCHED = sorted(NEVER_LOADED | {"numpy", "pydantic"})
 

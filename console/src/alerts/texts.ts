@@ -12,7 +12,7 @@ type Facts = Record<string, unknown>;
 type Piece = [key: string, params?: Record<string, unknown>];
 
 export const KNOWN_KINDS = ["low_stock", "overstock", "oversell", "unmapped_sku", "order_needs_attention", "sync_anomaly",
-  "ledger_mismatch", "push_failures", "stockout_forecast", "demand_burst", "slow_mover", "expiry", "late_po"] as const;
+  "ledger_mismatch", "push_failures", "stockout_forecast", "demand_burst", "slow_mover", "expiry", "late_po", "order_poll_lag"] as const;
 
 const has = (f: Facts, key: string) => f[key] !== undefined && f[key] !== null && f[key] !== "";
 const str = (v: unknown, fallback = "?") => (v === undefined || v === null || v === "" ? fallback : String(v));
@@ -105,6 +105,10 @@ export function actionPieces(alert: Alert, lang: string, t: TFunction): Piece[] 
     case "late_po":
       return [["latePo", { po: str(f.po_id), supplier: str(f.supplier_id), qty: n(f.outstanding), sku,
         warehouse: str(f.warehouse), promised: str(f.promised_date), days: n(f.days_late) }]];
+    case "order_poll_lag":
+      return [["pollLag", { channel: str(f.channel), shop: str(f.shop), minutes: n(Math.floor(Number(f.lag_s ?? 0) / 60)),
+        threshold: n(Math.floor(Number(f.threshold_s ?? 0) / 60)) }],
+        ...(has(f, "error") ? [["lastError", { error: str(f.error) }] as Piece] : []), ["pollLagDo"]];
     default:
       return null;
   }

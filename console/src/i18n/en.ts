@@ -172,13 +172,15 @@ export const en = {
       slow: "SKU {{sku}}: no sale for {{days}} days", slowNever: "SKU {{sku}}: no recorded sale",
       sellsOn: ", sells on ~{{pct}} % of days", onHand: ", {{units}} on hand", slowDo: "; consider a markdown, a bundle or a transfer",
       expiry: "SKU {{sku}} batch {{batch}}: {{qty}} units expire in {{days}} days; sell it first or discount it",
+      pollLag: "Orders of {{channel}}/{{shop}} are pulled {{minutes}} min late (threshold {{threshold}} min): their stock is not reserved yet",
+      pollLagDo: ". Check the shop's credentials and the platform's status",
       latePo: "Purchase order {{po}} from {{supplier}}: {{qty}} of SKU {{sku}} for {{warehouse}} promised by {{promised}}, {{days}} days late; chase the supplier or move stock from another warehouse",
     },
     kinds: {
       low_stock: "Low stock", overstock: "Overstock", oversell: "Oversell", unmapped_sku: "Unmapped SKU",
       order_needs_attention: "Order needs attention", sync_anomaly: "Sync anomaly", ledger_mismatch: "Ledger mismatch",
       push_failures: "Push failures", stockout_forecast: "Stock-out forecast", demand_burst: "Demand burst",
-      slow_mover: "Slow mover", expiry: "Expiry", late_po: "Purchase order late",
+      slow_mover: "Slow mover", expiry: "Expiry", late_po: "Purchase order late", order_poll_lag: "Pulled orders late",
     },
   },
   subscriptions: {

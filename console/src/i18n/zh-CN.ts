@@ -164,12 +164,14 @@ export const zhCN: Shape<Messages> = {
       slow: "SKU {{sku}}：已 {{days}} 天无销售", slowNever: "SKU {{sku}}：无销售记录",
       sellsOn: "，约 {{pct}}% 的天数有销售", onHand: "，在库 {{units}}", slowDo: "；可考虑降价、组合销售或调拨",
       expiry: "SKU {{sku}} 批次 {{batch}}：{{qty}} 件将在 {{days}} 天后过期；请优先销售或打折",
+      pollLag: "{{channel}}/{{shop}} 的订单拉取已延迟 {{minutes}} 分钟（阈值 {{threshold}} 分钟）：这些订单的库存尚未预占",
+      pollLagDo: "。请检查店铺授权和平台状态",
       latePo: "采购单 {{po}}（供应商 {{supplier}}）：SKU {{sku}} 共 {{qty}} 件，送往 {{warehouse}}，承诺 {{promised}} 到货，已逾期 {{days}} 天；请催促供应商或从其他仓库调拨",
     },
     kinds: {
       low_stock: "低库存", overstock: "超储", oversell: "超卖", unmapped_sku: "未映射 SKU",
       order_needs_attention: "订单需处理", sync_anomaly: "同步异常", ledger_mismatch: "流水不一致",
-      push_failures: "推送失败", stockout_forecast: "断货预测", demand_burst: "需求激增", slow_mover: "滞销", expiry: "临期", late_po: "采购单逾期",
+      push_failures: "推送失败", stockout_forecast: "断货预测", demand_burst: "需求激增", slow_mover: "滞销", expiry: "临期", late_po: "采购单逾期", order_poll_lag: "订单拉取延迟",
     },
   },
   subscriptions: {

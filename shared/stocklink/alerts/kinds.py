@@ -18,3 +18,4 @@ class Kind(StrEnum):
     SLOW_MOVER = "slow_mover"
     EXPIRY = "expiry"
     LATE_PO = "late_po"
+    ORDER_POLL_LAG = "order_poll_lag"

@@ -157,6 +157,12 @@ def action_text(kind: str, sku: str, facts: Mapping[str, Any]) -> str:
         if "listed" in f and "expected" in f:
             nums = f" (listed {f['listed']}, expected {f['expected']})"
         return f"SKU {sku} on {f.get('channel', '?')}: {detail}{nums}; check the listing and re-push"
+    if k is Kind.ORDER_POLL_LAG:
+        text = (f"Orders of {f.get('channel', '?')}/{f.get('shop', '?')} are pulled {_minutes(f.get('lag_s'))} late "
+                f"(more than {_minutes(f.get('threshold_s'))}): their stock is not reserved yet")
+        if f.get("error"):
+            text += f"; last error: {f['error']}"
+        return text + ". Check the shop's credentials and the platform's status"
     if k is Kind.LEDGER_MISMATCH:
         return (f"SKU {sku} in {_wh(f)}: stock item says {f.get('stored')}, ledger replay says "
                 f"{f.get('replayed')}; hold manual adjustments and run a stock count")
@@ -185,6 +191,11 @@ def action_text(kind: str, sku: str, facts: Mapping[str, Any]) -> str:
     raise ValueError(kind)
 
 
+def _minutes(seconds) -> str:
+    minutes = max(0, int(seconds or 0)) // 60
+    return f"{minutes} min" if minutes else f"{int(seconds or 0)} s"
+
+
 _TITLES = {
     Kind.LOW_STOCK: "Low stock", Kind.OVERSTOCK: "Overstock", Kind.OVERSELL: "Oversell",
     Kind.UNMAPPED_SKU: "Unmapped SKU in orders", Kind.SYNC_ANOMALY: "Sync anomaly",
@@ -192,6 +203,7 @@ _TITLES = {
     Kind.LEDGER_MISMATCH: "Ledger mismatch", Kind.PUSH_FAILURES: "Stock pushes failing",
     Kind.STOCKOUT_FORECAST: "Projected stock-out", Kind.DEMAND_BURST: "Demand burst",
     Kind.SLOW_MOVER: "Slow mover", Kind.EXPIRY: "Batch near expiry", Kind.LATE_PO: "Purchase order late",
+    Kind.ORDER_POLL_LAG: "Pulled orders late",
 }
 
 

@@ -30,6 +30,8 @@ DEFAULT_POLICIES: Mapping[Kind, Policy] = {
     Kind.SLOW_MOVER: Policy(cooldown={Level.YELLOW: 7 * DAY}),
     Kind.EXPIRY: Policy(cooldown={Level.YELLOW: 7 * DAY, Level.ORANGE: 2 * DAY, Level.RED: DAY}),
     Kind.LATE_PO: Policy(cooldown={Level.ORANGE: DAY, Level.RED: DAY}),
+    # cleared by the poller itself (a level-NONE observation once the shop has caught up)
+    Kind.ORDER_POLL_LAG: Policy(cooldown={Level.ORANGE: 2 * HOUR, Level.RED: HOUR}),
 }
 
 
@@ -159,6 +161,21 @@ def from_sync_anomaly(detail: Mapping[str, Any], at: int) -> Observation:
     facts = _pick(detail, "channel", "expected", "listed", "description", "abc_class")
     return Observation(AlertKey(Kind.SYNC_ANOMALY, detail["sku"], f"ch:{detail.get('channel')}"),
                        level, at, facts=facts)
+
+
+# A pulled shop this far behind (x its threshold) is red: orders that old have not reserved their stock.
+POLL_LAG_RED_FACTOR = 6
+
+
+def from_order_poll_lag(detail: Mapping[str, Any], at: int) -> Observation:
+    """{platform, shop, lag_s, threshold_s, error?}: how far the shop's pulled orders are behind. Orange past
+    the threshold, red past POLL_LAG_RED_FACTOR x it, and NONE (clearing the alert) once below it."""
+    lag, threshold = int(detail["lag_s"]), max(1, int(detail["threshold_s"]))
+    level = Level.RED if lag >= POLL_LAG_RED_FACTOR * threshold else Level.ORANGE if lag >= threshold else Level.NONE
+    facts = {"channel": detail.get("platform"), "shop": detail.get("shop"), "lag_s": lag, "threshold_s": threshold,
+             "error": detail.get("error")}
+    return Observation(AlertKey(Kind.ORDER_POLL_LAG, "*", f"shop:{detail.get('platform')}:{detail.get('shop')}"),
+                       level, at, facts={k: v for k, v in facts.items() if v is not None})
 
 
 def from_ledger_mismatch(detail: Mapping[str, Any], at: int) -> Observation:

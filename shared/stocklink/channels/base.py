@@ -127,6 +127,25 @@ class ListingPage:
     cursor: dict | None
 
 
+@dataclass(frozen=True)
+class PollWindow:
+    """A span of order update times to ask a polling platform for: [start_s, end_s], epoch seconds. The
+    poller (logic/order_poll) cuts windows no longer than the adapter's `max_poll_window_s`."""
+
+    start_s: int
+    end_s: int
+
+
+@dataclass(frozen=True)
+class OrderPollPage:
+    """What one order-poll answer holds, and the adapter's own cursor for the next call of the same window
+    (None: the window is read whole). Each OrderEvent's delivery_id names the order, its status and its
+    update time, so a change seen again by an overlapping window is the same delivery."""
+
+    events: tuple[OrderEvent, ...]
+    next_page: dict | None
+
+
 class WebhookRejected(Exception):
     """Signature missing or wrong, unknown shop, another shop's delivery, or a stale one: answer 401 (the
     same answer for each) and store nothing."""
@@ -208,6 +227,25 @@ class ChannelAdapter(Protocol):
 
     def parse_order_detail(self, event: OrderEvent, status: int, body: bytes) -> OrderEvent:
         """The event completed with its lines from the detail response. PayloadInvalid if unusable."""
+
+
+class PollingAdapter(Protocol):
+    """What a platform whose orders are pulled (no webhook fits Lambda) adds to ChannelAdapter. The poller
+    (logic/order_poll) asks for the order changes of one window, page by page, each call a slot of the shop's
+    rate limiter; the adapter owns the platform's window limit and its paging order."""
+
+    polls_orders: bool              # True: the poller reads this platform's orders
+    max_poll_window_s: int          # the longest window one poll may ask for
+    poll_settle_s: int              # a window ends at least this long before now (the platform's index lags)
+
+    def build_order_poll(self, credentials: Mapping[str, str], window: PollWindow,
+                         page: dict | None) -> HttpCall:
+        """Signed request for one page of the orders updated within `window` (page None: the first call)."""
+
+    def parse_order_poll(self, shop: str, window: PollWindow, page: dict | None, status: int,
+                         body: bytes) -> OrderPollPage:
+        """The order events one answer holds and the next page (PayloadInvalid if broken; PollThrottled /
+        PollRefused from classify_response's verdict are the caller's)."""
 
 
 def constant_time_equal(a: str | bytes, b: str | bytes) -> bool:

@@ -180,6 +180,11 @@ def failure_time(at_ms: int) -> str:
     return f"{at_ms:013d}"
 
 
+# --- catalog table: pulled order ingestion (store.order_poll) -----------------------------------------------
+#   ORDER_POLL       / <platform>#<shop>   the shop's poll cursor (order update times read up to), health
+ORDER_POLL_PK = "ORDER_POLL"
+
+
 # --- catalog table: reconciliation state (store.reconcile_models) -------------------------------------------
 #   RECON            / LEASE          the pass lease
 #   RECON            / STATE          cursors, cycle figures, last pass

@@ -87,3 +87,23 @@ def test_policies():
     assert policy_for("oversell").auto_clear_after == 6 * 3600
     custom = Policy(cooldown={Level.RED: 60})
     assert policy_for("oversell", {"oversell": custom}) is custom
+
+
+def test_order_poll_lag_is_orange_past_its_threshold_red_far_past_it_and_clears_below():
+    from stocklink.alerts.rules import POLL_LAG_RED_FACTOR, from_order_poll_lag
+
+    detail = {"platform": "pinduoduo", "shop": "s1", "threshold_s": 300}
+    assert from_order_poll_lag({**detail, "lag_s": 299}, 1).level is Level.NONE
+    late = from_order_poll_lag({**detail, "lag_s": 300, "error": "HTTP 200 70031"}, 1)
+    assert late.level is Level.ORANGE and late.key.scope == "shop:pinduoduo:s1"
+    assert late.facts["error"] == "HTTP 200 70031"
+    assert from_order_poll_lag({**detail, "lag_s": 300 * POLL_LAG_RED_FACTOR}, 1).level is Level.RED
+
+
+def test_order_poll_lag_has_a_message():
+    from stocklink.alerts.kinds import Kind
+    from stocklink.alerts.messages import action_text
+
+    text = action_text(Kind.ORDER_POLL_LAG, "*", {"channel": "pinduoduo", "shop": "s1", "lag_s": 900,
+                                                  "threshold_s": 300, "error": "HTTP 503"})
+    assert "pinduoduo/s1" in text and "15 min" in text and "HTTP 503" in text

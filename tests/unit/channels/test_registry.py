@@ -4,14 +4,15 @@ import sys
 import pytest
 
 from stocklink.channels.base import ChannelAdapter, StockAdjust
-from stocklink.channels.registry import PLATFORMS, UnknownPlatform, adapter_for
+from stocklink.channels.registry import PLATFORMS, POLLING_PLATFORMS, UnknownPlatform, adapter_for
 
 REQUIRED = ("verify_webhook", "parse_webhook", "build_stock_updates", "build_read_back", "parse_read_back",
             "classify_response", "needs_order_detail")
 
 
 def test_platforms():
-    assert set(PLATFORMS) == {"shopify", "tiktok", "shopee", "lazada", "woocommerce"}
+    assert set(PLATFORMS) == {"shopify", "tiktok", "shopee", "lazada", "woocommerce", "pinduoduo"}
+    assert set(POLLING_PLATFORMS) == {p for p in PLATFORMS if getattr(adapter_for(p), "polls_orders", False)}
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
@@ -58,4 +59,4 @@ def test_each_adapter_says_whether_it_has_a_relative_mode(platform):
 
 def test_relative_modes_are_the_documented_ones():
     # channels/README.md: Shopify inventoryAdjustQuantities, Lazada AdjustSellableQuantity; the others set.
-    assert {p for p in PLATFORMS if adapter_for(p).supports_relative} == {"shopify", "lazada"}
+    assert {p for p in PLATFORMS if adapter_for(p).supports_relative} == {"shopify", "lazada", "pinduoduo"}

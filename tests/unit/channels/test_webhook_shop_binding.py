@@ -6,7 +6,7 @@ import pytest
 
 from stocklink.channels._common import CLOCK_SKEW_S, epoch_seconds, iso_seconds
 from stocklink.channels.base import WebhookRejected, WebhookRequest
-from stocklink.channels.registry import PLATFORMS, adapter_for
+from stocklink.channels.registry import WEBHOOK_PLATFORMS as PLATFORMS, adapter_for  # pulled platforms: their own tests
 
 from .fixtures import CREDENTIALS, request, signed_fixtures
 

@@ -2,7 +2,7 @@
 import pytest
 
 from stocklink.channels.base import WebhookRejected
-from stocklink.channels.registry import PLATFORMS, adapter_for
+from stocklink.channels.registry import WEBHOOK_PLATFORMS as PLATFORMS, adapter_for  # pulled platforms: their own tests
 
 from .fixtures import CREDENTIALS, request, signed_fixtures, tamper
 

@@ -11,7 +11,7 @@ from stocklink.alerts import rules
 from stocklink.alerts.levels import Level, Thresholds
 from stocklink.alerts.state import Observation
 from stocklink.events import (FORECAST_BURST, FORECAST_SLOW_MOVER, FORECAST_STOCKOUT_RISK, LEDGER_MISMATCH,
-                              ORDER_NEEDS_ATTENTION, ORDER_OVERSOLD, ORDER_UNMAPPED, PURCHASE_ORDER_LATE,
+                              ORDER_NEEDS_ATTENTION, ORDER_OVERSOLD, ORDER_POLL_LAGGING, ORDER_UNMAPPED, PURCHASE_ORDER_LATE,
                               STOCK_CHANGED, SYNC_ANOMALY)
 from stocklink.logic.alerting import forecast_signals, rules_api
 from stocklink.observability import logger
@@ -56,6 +56,8 @@ def from_event(detail_type: str, detail: Mapping[str, Any], at: int) -> list[Obs
         return [rules.from_sync_anomaly(detail, at)]
     if detail_type == LEDGER_MISMATCH:
         return [rules.from_ledger_mismatch(detail, at)]
+    if detail_type == ORDER_POLL_LAGGING:
+        return [rules.from_order_poll_lag(detail, at)]
     if detail_type == FORECAST_STOCKOUT_RISK:
         return forecast_signals.stockout_observations(detail, at)
     if detail_type == FORECAST_BURST:

@@ -1,0 +1,166 @@
+"""Pulled order ingestion: every 30 s, each shop of a polling platform (channels/registry.POLLING_PLATFORMS)
+is asked for the order changes since its cursor, and each change goes to the same order logic as a webhook.
+
+Per shop, per run:
+- The cursor (store/order_poll) is the order update time up to which every change was read; a shop without
+  one was just connected and starts 24 h back (BACKFILL_S), so the day's orders are taken in.
+- Windows start OVERLAP_S before the cursor (a platform indexes a change a little after its update time: a
+  change read late is read again, not lost) and last at most the adapter's `max_poll_window_s`; they end
+  `poll_settle_s` before now, as the platform asks. Each window is read whole, page by page in the order the
+  adapter owns, before the cursor moves to its end, with a condition that never moves it back.
+- A change seen twice (the overlap, a retried window, a second poller run) is one business event: its
+  event key is the webhook's (platform, shop, order, kind), so the idempotency marker written with the
+  stock change makes the second a duplicate that changes nothing.
+- Every call takes a slot from the shop's limiter (logic/sync/rate_limit), the one pushes and read-backs use.
+- A shop that fails (the platform, its credentials, an order that cannot be applied now) keeps its cursor
+  and is read again next run; the others go on. Its lag (now - cursor) is a metric per shop, and past
+  LAG_ALERT_S an `order_poll.lagging` event raises the alert (cleared by one more once it has caught up).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from stocklink import bus, events
+from stocklink.channels.base import PollWindow
+from stocklink.logic import orders
+from stocklink.logic.catalog import shop_credentials
+from stocklink.logic.sync import rate_limit, seams
+from stocklink.observability import logger
+from stocklink.store import catalog as catalog_store
+from stocklink.store import order_poll as store
+
+BACKFILL_S = 24 * 3600      # a newly connected shop's orders are read this far back
+OVERLAP_S = 120             # each window re-reads this much before the cursor
+LAG_ALERT_S = 300           # a shop's pulled orders later than this raise the alert
+MAX_PAGES_PER_WINDOW = 200  # a window with more pages than this is a broken paging loop, not orders
+
+
+class PollFailed(Exception):
+    """The platform refused or failed a poll call: the shop's cursor stays, the next run reads it again."""
+
+
+@dataclass
+class ShopPoll:
+    platform: str
+    shop: str
+    calls: int = 0
+    windows: int = 0
+    changes: int = 0            # order events the answers held
+    applied: int = 0            # of them, applied now (the rest were duplicates: seen before)
+    cursor_s: int | None = None
+    lag_s: int = 0
+    error: str | None = None
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+
+def run_poll(now_ms: int, budget_ms: int) -> dict:
+    """One run over every polled shop, each given a fair share of what is left of `budget_ms`."""
+    from stocklink.channels.registry import POLLING_PLATFORMS
+
+    shops = [(doc["platform"], doc["shop"]) for doc in catalog_store.all_shops()
+             if doc.get("platform") in POLLING_PLATFORMS]
+    deadline = seams.clock() + budget_ms / 1000
+    reports = []
+    for index, (platform, shop) in enumerate(shops):
+        share = (deadline - seams.clock()) / (len(shops) - index)
+        report = ShopPoll(platform, shop)
+        try:
+            poll_shop(report, now_ms, seams.clock() + max(share, 0.0))
+        except Exception as exc:  # noqa: BLE001 - one shop failing must not stop the others
+            report.error = _error_text(exc)
+            logger.warning("order poll failed", extra={"platform": platform, "shop": shop, "error": report.error})
+            try:
+                store.record_failure(platform, shop, report.error, now_ms)
+            except Exception:  # noqa: BLE001 - the lag alert still says it
+                logger.exception("could not record the poll failure", extra={"platform": platform, "shop": shop})
+        _watch_lag(report, now_ms)
+        reports.append(report)
+    return {"shops": [asdict(r) for r in reports], "calls": sum(r.calls for r in reports),
+            "applied": sum(r.applied for r in reports), "failed": sum(1 for r in reports if r.error)}
+
+
+def poll_shop(report: ShopPoll, now_ms: int, deadline: float) -> None:
+    """Read the shop's windows from its cursor towards now until caught up or out of time."""
+    from stocklink.channels.registry import adapter_for
+
+    platform, shop = report.platform, report.shop
+    adapter = adapter_for(platform)
+    credentials = shop_credentials(platform, shop)
+    if credentials is None:
+        raise PollFailed("shop is not configured")
+    now_s = now_ms // 1000
+    horizon = now_s - adapter.poll_settle_s
+    cursor = store.state(platform, shop).cursor_s
+    if cursor is None:
+        cursor = now_s - BACKFILL_S
+    report.cursor_s = cursor
+    limiter = rate_limit.shop_limiter(platform, shop, adapter)
+    while cursor < horizon and seams.clock() < deadline:
+        start = max(cursor - OVERLAP_S, now_s - BACKFILL_S - OVERLAP_S)
+        window = PollWindow(start, min(start + adapter.max_poll_window_s, horizon))
+        _read_window(adapter, credentials, report, window, limiter, now_ms)
+        report.windows += 1
+        if store.advance(platform, shop, window.end_s, now_ms):
+            cursor = window.end_s
+        else:       # another run moved it further meanwhile: continue from there
+            cursor = max(window.end_s, store.state(platform, shop).cursor_s or window.end_s)
+        report.cursor_s = cursor
+
+
+def _read_window(adapter, credentials, report: ShopPoll, window: PollWindow, limiter, now_ms: int) -> None:
+    from stocklink.channels._common import Outcome
+    from stocklink.outbound_policy import error_text
+
+    page = None
+    for _ in range(MAX_PAGES_PER_WINDOW):
+        limiter.acquire()
+        report.calls += 1
+        status, headers, body = seams.send(adapter.build_order_poll(credentials, window, page))
+        if status == 0:
+            raise PollFailed(error_text(f"network error: {body.decode(errors='replace')}"))
+        verdict = adapter.classify_response(status, body, headers)
+        if verdict.outcome is not Outcome.OK:
+            raise PollFailed(error_text(f"HTTP {status} {verdict.code} {verdict.message}"))
+        answer = adapter.parse_order_poll(report.shop, window, page, status, body)
+        for event in answer.events:
+            outcome = orders.apply_order_event(event, now_ms)
+            report.changes += 1
+            if not outcome.get("duplicate"):
+                report.applied += 1
+                report.outcomes[outcome.get("status", "?")] = report.outcomes.get(outcome.get("status", "?"), 0) + 1
+        page = answer.next_page
+        if page is None:
+            return
+    raise PollFailed(f"more than {MAX_PAGES_PER_WINDOW} pages in one window")
+
+
+def _watch_lag(report: ShopPoll, now_ms: int) -> None:
+    """The shop's lag as a metric; the alert event while it is past LAG_ALERT_S, and once when it is back."""
+    from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+    if report.cursor_s is None:
+        state = store.state(report.platform, report.shop)
+        report.cursor_s = state.cursor_s
+    report.lag_s = max(0, now_ms // 1000 - report.cursor_s) if report.cursor_s is not None else BACKFILL_S
+    try:
+        with single_metric(name="OrderPollLag", unit=MetricUnit.Seconds, value=report.lag_s,
+                           namespace="StockLink") as metric:
+            metric.add_dimension(name="shop", value=f"{report.platform}:{report.shop}")
+        lagging = report.lag_s >= LAG_ALERT_S
+        was_lagging = store.state(report.platform, report.shop).lagging
+        if lagging or was_lagging:
+            detail: events.OrderPollLag = {"platform": report.platform, "shop": report.shop,
+                                           "lag_s": report.lag_s, "threshold_s": LAG_ALERT_S}
+            if report.error:
+                detail["error"] = report.error
+            bus.publish(events.ORDER_POLL_LAGGING, [dict(detail)])
+        if lagging != was_lagging:
+            store.set_lagging(report.platform, report.shop, lagging)
+    except Exception:  # noqa: BLE001 - the next run says it again
+        logger.exception("could not report the poll lag", extra={"platform": report.platform, "shop": report.shop})
+
+
+def _error_text(exc: Exception) -> str:
+    from stocklink.outbound_policy import error_text
+
+    return error_text(str(exc) or type(exc).__name__)
