@@ -40,6 +40,7 @@ const CASES: Alert[] = [
   alert("slow_mover", {}),
   alert("expiry", { batch_id: "B-7", qty: 12, expires_in_days: 5 }),
   alert("late_po", { po_id: "PO-7", supplier_id: "acme", outstanding: 50, warehouse: "wh-a", promised_date: "2025-05-22", days_late: 11 }),
+  alert("order_poll_lag", { channel: "pinduoduo", shop: "s9", lag_s: 1860, threshold_s: 300, error: "70031" }, { scope: "poll:pinduoduo#s9" }),
 ];
 
 function lookup(tree: unknown, path: string): unknown {
