@@ -126,3 +126,34 @@ def test_the_increment_fallback_finds_a_change_the_queue_lost(taobao, sandbox_ba
     report = poll(now_ms() + 120_000)       # the window (ending 60 s before its now) covers the change
     assert report["s1"]["messages"] == 0 and report["s1"]["outcomes"] == {"applied": 1}
     assert staff_reservations.get(f"/reservations/taobao:s1:{placed['order_id']}").body["status"] == "held"
+
+
+def test_only_the_messages_applied_are_confirmed(taobao, sandbox_base, staff_reservations, monkeypatch):
+    """Two orders queued; the second one's trade cannot be fetched this run: the first is confirmed, the
+    second stays queued and is applied by the next run."""
+    from stocklink.logic.sync import seams
+    from stocklink.time import now_ms
+
+    placed = [control(sandbox_base, "POST", "orders", {"platform": "taobao", "shop": "s1", "kind": "paid",
+                                                       "lines": [{"listing_id": SKU_ID, "qty": 1, "sku": SKU}]})
+              for _ in range(2)]
+    real_send, fetched, confirms = seams.send, [], []
+
+    def fail_the_second_fetch(call, *args, **kwargs):
+        if b"taobao.trade.fullinfo.get" in call.body:
+            fetched.append(call)
+            if len(fetched) == 2:
+                return 503, {}, b'{"error_response": {"code": 15, "sub_code": "isp.top-remote-unknown-error"}}'
+        if b"taobao.tmc.messages.confirm" in call.body:
+            confirms.append(call)
+        return real_send(call, *args, **kwargs)
+
+    monkeypatch.setattr(seams, "send", fail_the_second_fetch)
+    first = poll(now_ms())
+    assert first["s1"]["outcomes"] == {"applied": 1} and "503" in first["s1"]["error"]
+    assert len(confirms) == 1 and len(queue("s1")) == 1
+    assert placed[1]["order_id"] in queue("s1")[0]["content"]
+    second = poll(now_ms() + 30_000)
+    assert second["s1"]["outcomes"] == {"applied": 1} and second["s1"]["error"] is None and queue("s1") == []
+    for order in placed:
+        assert staff_reservations.get(f"/reservations/taobao:s1:{order['order_id']}").body["status"] == "committed"
