@@ -6,8 +6,9 @@ from infra.sandbox.platforms.lazada import LazadaSim
 from infra.sandbox.platforms.pinduoduo import PinduoduoSim
 from infra.sandbox.platforms.shopee import ShopeeSim
 from infra.sandbox.platforms.shopify import ShopifySim
+from infra.sandbox.platforms.taobao import TaobaoSim
 from infra.sandbox.platforms.tiktok import TikTokSim
 from infra.sandbox.platforms.woocommerce import WooSim
 
 SIMULATORS: dict[str, Simulator] = {s.platform: s for s in (ShopifySim(), TikTokSim(), ShopeeSim(), LazadaSim(), WooSim(),
-                                                    PinduoduoSim())}
+                                                    PinduoduoSim(), TaobaoSim())}

@@ -146,6 +146,17 @@ class OrderPollPage:
     next_page: dict | None
 
 
+@dataclass(frozen=True)
+class QueuedMessage:
+    """One message a platform's message queue handed out (Taobao TMC): its id for the confirm, the order it
+    is about (None: a topic StockLink does not act on, confirmed unread) and whether it is this shop's own
+    (a message of another seller in a shared group is left unconfirmed for that seller's poll)."""
+
+    message_id: str
+    order_ref: str | None
+    ours: bool = True
+
+
 class WebhookRejected(Exception):
     """Signature missing or wrong, unknown shop, another shop's delivery, or a stale one: answer 401 (the
     same answer for each) and store nothing."""
@@ -246,6 +257,32 @@ class PollingAdapter(Protocol):
                          body: bytes) -> OrderPollPage:
         """The order events one answer holds and the next page (PayloadInvalid if broken; PollThrottled /
         PollRefused from classify_response's verdict are the caller's)."""
+
+
+class MessageQueueAdapter(Protocol):
+    """What a platform whose order changes wait in a message queue read by plain HTTP calls adds to
+    PollingAdapter (Taobao TMC: consume, then confirm what was handled; what is not confirmed is handed out
+    again). The poller drains the queue before it reads its windows: each message's order is fetched and
+    applied, and only then confirmed, so a change that could not be applied is delivered again. A queue has
+    no time window: the cursor and its windows stay the fallback poll's."""
+
+    consumes_messages: bool
+
+    def build_message_consume(self, credentials: Mapping[str, str]) -> HttpCall:
+        """Signed request for the next batch of the shop's queued messages."""
+
+    def parse_message_consume(self, credentials: Mapping[str, str], status: int,
+                              body: bytes) -> tuple[QueuedMessage, ...]:
+        """The messages one answer holds (empty: the queue is drained). PayloadInvalid if broken."""
+
+    def build_message_order(self, credentials: Mapping[str, str], order_ref: str) -> HttpCall:
+        """Signed request for the order a message is about, with its lines and current status."""
+
+    def parse_message_order(self, shop: str, status: int, body: bytes) -> list[OrderEvent]:
+        """The order's events as the fallback poll would give them (same delivery ids, same mapping)."""
+
+    def build_message_confirm(self, credentials: Mapping[str, str], message_ids: list[str]) -> HttpCall:
+        """Signed request confirming the handled messages (the platform stops handing them out)."""
 
 
 def constant_time_equal(a: str | bytes, b: str | bytes) -> bool:

@@ -11,6 +11,10 @@ Per shop, per run:
 - A change seen twice (the overlap, a retried window, a second poller run) is one business event: its
   event key is the webhook's (platform, shop, order, kind), so the idempotency marker written with the
   stock change makes the second a duplicate that changes nothing.
+- A platform whose changes also wait in a message queue read by HTTP (Taobao TMC: channels/base.
+  MessageQueueAdapter) has the queue drained first: each message's order is fetched and applied, and only the
+  messages handled are confirmed, so one that failed is handed out again; its windows stay the fallback
+  (and the backfill), and the same event keys make a change seen by both apply once.
 - Every call takes a slot from the shop's limiter (logic/sync/rate_limit), the one pushes and read-backs use.
 - A shop that fails (the platform, its credentials, an order that cannot be applied now) keeps its cursor
   and is read again next run; the others go on. Its lag (now - cursor) is a metric per shop, and past
@@ -33,6 +37,7 @@ BACKFILL_S = 24 * 3600      # a newly connected shop's orders are read this far 
 OVERLAP_S = 120             # each window re-reads this much before the cursor
 LAG_ALERT_S = 300           # a shop's pulled orders later than this raise the alert
 MAX_PAGES_PER_WINDOW = 200  # a window with more pages than this is a broken paging loop, not orders
+MAX_QUEUE_BATCHES = 20      # a run takes at most this many batches off a shop's message queue
 
 
 class PollFailed(Exception):
@@ -45,6 +50,7 @@ class ShopPoll:
     shop: str
     calls: int = 0
     windows: int = 0
+    messages: int = 0           # queued messages taken (and confirmed once handled)
     changes: int = 0            # order events the answers held
     applied: int = 0            # of them, applied now (the rest were duplicates: seen before)
     cursor_s: int | None = None
@@ -95,6 +101,8 @@ def poll_shop(report: ShopPoll, now_ms: int, deadline: float) -> None:
         cursor = now_s - BACKFILL_S
     report.cursor_s = cursor
     limiter = rate_limit.shop_limiter(platform, shop, adapter)
+    if getattr(adapter, "consumes_messages", False):
+        _drain_queue(adapter, credentials, report, limiter, now_ms, deadline)
     while cursor < horizon and seams.clock() < deadline:
         start = max(cursor - OVERLAP_S, now_s - BACKFILL_S - OVERLAP_S)
         window = PollWindow(start, min(start + adapter.max_poll_window_s, horizon))
@@ -107,27 +115,67 @@ def poll_shop(report: ShopPoll, now_ms: int, deadline: float) -> None:
         report.cursor_s = cursor
 
 
-def _read_window(adapter, credentials, report: ShopPoll, window: PollWindow, limiter, now_ms: int) -> None:
+def _call(adapter, call, report: ShopPoll, limiter) -> tuple[int, bytes]:
+    """One platform call under the shop's limiter; PollFailed unless the platform answered OK."""
     from stocklink.channels._common import Outcome
     from stocklink.outbound_policy import error_text
 
+    limiter.acquire()
+    report.calls += 1
+    status, headers, body = seams.send(call)
+    if status == 0:
+        raise PollFailed(error_text(f"network error: {body.decode(errors='replace')}"))
+    verdict = adapter.classify_response(status, body, headers)
+    if verdict.outcome is not Outcome.OK:
+        raise PollFailed(error_text(f"HTTP {status} {verdict.code} {verdict.message}"))
+    return status, body
+
+
+def _drain_queue(adapter, credentials, report: ShopPoll, limiter, now_ms: int, deadline: float) -> None:
+    """Take the shop's queued messages batch by batch: apply each message's order, then confirm what was
+    handled (also when a later message of the batch failed: the failed one and the rest are handed out
+    again). A message of another shop is left unconfirmed for that shop's poll."""
+    for _ in range(MAX_QUEUE_BATCHES):
+        if seams.clock() >= deadline:
+            return
+        status, body = _call(adapter, adapter.build_message_consume(credentials), report, limiter)
+        messages = adapter.parse_message_consume(credentials, status, body)
+        if not messages:
+            return
+        handled: list[str] = []
+        try:
+            for message in messages:
+                if not message.ours:
+                    continue
+                report.messages += 1
+                if message.order_ref is not None:
+                    status, body = _call(adapter, adapter.build_message_order(credentials, message.order_ref),
+                                         report, limiter)
+                    for event in adapter.parse_message_order(report.shop, status, body):
+                        _apply(event, report, now_ms)
+                handled.append(message.message_id)
+        finally:
+            if handled:
+                _call(adapter, adapter.build_message_confirm(credentials, handled), report, limiter)
+        if len(handled) < len(messages):    # what is left belongs to others or failed: next run
+            return
+
+
+def _apply(event, report: ShopPoll, now_ms: int) -> None:
+    outcome = orders.apply_order_event(event, now_ms)
+    report.changes += 1
+    if not outcome.get("duplicate"):
+        report.applied += 1
+        report.outcomes[outcome.get("status", "?")] = report.outcomes.get(outcome.get("status", "?"), 0) + 1
+
+
+def _read_window(adapter, credentials, report: ShopPoll, window: PollWindow, limiter, now_ms: int) -> None:
     page = None
     for _ in range(MAX_PAGES_PER_WINDOW):
-        limiter.acquire()
-        report.calls += 1
-        status, headers, body = seams.send(adapter.build_order_poll(credentials, window, page))
-        if status == 0:
-            raise PollFailed(error_text(f"network error: {body.decode(errors='replace')}"))
-        verdict = adapter.classify_response(status, body, headers)
-        if verdict.outcome is not Outcome.OK:
-            raise PollFailed(error_text(f"HTTP {status} {verdict.code} {verdict.message}"))
+        status, body = _call(adapter, adapter.build_order_poll(credentials, window, page), report, limiter)
         answer = adapter.parse_order_poll(report.shop, window, page, status, body)
         for event in answer.events:
-            outcome = orders.apply_order_event(event, now_ms)
-            report.changes += 1
-            if not outcome.get("duplicate"):
-                report.applied += 1
-                report.outcomes[outcome.get("status", "?")] = report.outcomes.get(outcome.get("status", "?"), 0) + 1
+            _apply(event, report, now_ms)
         page = answer.next_page
         if page is None:
             return

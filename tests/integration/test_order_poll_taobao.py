@@ -1,0 +1,159 @@
+"""Taobao's orders through the poller on moto against the Taobao simulator: an order placed on Taobao reaches
+StockLink through the TMC queue and lowers the other channels; a message whose confirm was lost is handed out
+again and applied once; a shop whose stored secret is wrong stores nothing and the queue keeps its messages;
+the increment API (the fallback) finds a change the queue lost."""
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.conftest import as_admin
+from tests.integration.test_channel_sync import (  # noqa: F401 - fixtures
+    SKU,
+    control,
+    fast_retries,
+    linked,
+    listed,
+    receiver,
+    run_bus,
+)
+from tests.sandbox_support import loopback_simulators  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.usefixtures("loopback_simulators")
+
+TB = {"app_key": "12497914", "app_secret": "tb-secret", "session": "tb-session", "user_id": "2200000001",
+      "sign_method": "hmac-sha256"}
+SKU_ID, NUM_IID = "4800000000001", "600000000001"
+
+
+_SANDBOX = {}
+
+
+@pytest.fixture(scope="module")
+def sandbox_base():
+    """As tests/sandbox_support's, keeping the simulator's state at hand: the tests look at the TMC queue."""
+    from infra.sandbox.server import serve
+    server, sandbox = serve()
+    _SANDBOX["state"] = sandbox.state
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def queue(shop: str) -> list[dict]:
+    """The TMC messages the simulator still holds for the shop (what was not confirmed)."""
+    from infra.sandbox.platforms.registry import SIMULATORS
+    return SIMULATORS["taobao"].queue(_SANDBOX["state"].shops[("taobao", shop)])
+
+
+@pytest.fixture
+def taobao(linked, aws, sandbox_base, receiver, monkeypatch):
+    """linked's three webhook channels plus a Taobao shop s1 listing TEE-RED-M, and a shop s2 whose stored
+    secret is wrong (every call of its poll is refused). A short backfill keeps the first run small."""
+    from stocklink.logic import order_poll
+    monkeypatch.setattr(order_poll, "BACKFILL_S", 900)
+    for shop, secret in (("s1", TB["app_secret"]), ("s2", "stale-secret")):
+        api = f"{sandbox_base}/taobao/{shop}"
+        control(sandbox_base, "POST", "shops", {"platform": "taobao", "shop": shop, "credentials": {**TB, "api_base_url": api},
+                                                "webhook_url": f"{receiver.base}/hook/taobao"})
+        assert as_admin(linked).put(f"/shops/taobao/{shop}", {**TB, "app_secret": secret,
+                                                               "api_base_url": api}).status == 200
+        control(sandbox_base, "PUT", "listings", {"platform": "taobao", "shop": shop, "listings": [
+            {"listing_id": SKU_ID, "quantity": 6, "platform_ids": {"num_iid": NUM_IID}, "seller_sku": SKU}]})
+        if shop == "s1":
+            assert linked.put(f"/listings/taobao/{shop}/{SKU_ID}", {"components": [{"sku": SKU, "qty": 1}],
+                                                                   "platform_ids": {"num_iid": NUM_IID}}).status == 200
+    run_bus(aws)               # every listing shows the pool: 6
+    return linked
+
+
+def poll(now_ms: int) -> dict:
+    from stocklink.logic.order_poll import run_poll
+    return {r["shop"]: r for r in run_poll(now_ms, budget_ms=20_000)["shops"]}
+
+
+def test_an_order_on_taobao_reaches_stocklink_by_tmc_and_a_lost_confirm_is_applied_once(
+        taobao, aws, sandbox_base, staff_reservations, monkeypatch):
+    from stocklink.logic.sync import seams
+    from stocklink.time import now_ms
+
+    placed = control(sandbox_base, "POST", "orders", {"platform": "taobao", "shop": "s1", "kind": "paid",
+                                                      "lines": [{"listing_id": SKU_ID, "qty": 2, "sku": SKU}]})
+    placed_s2 = control(sandbox_base, "POST", "orders", {"platform": "taobao", "shop": "s2", "kind": "paid",
+                                                         "lines": [{"listing_id": SKU_ID, "qty": 1, "sku": SKU}]})
+    real_send, lost = seams.send, []
+
+    def lose_the_first_confirm(call, *args, **kwargs):
+        if b"taobao.tmc.messages.confirm" in call.body and not lost:
+            lost.append(call)
+            return 0, {}, b"connection reset"
+        return real_send(call, *args, **kwargs)
+
+    monkeypatch.setattr(seams, "send", lose_the_first_confirm)
+    t0 = now_ms()
+    first = poll(t0)
+    assert first["s1"]["messages"] == 1 and first["s1"]["outcomes"] == {"applied": 1}
+    assert "network error" in first["s1"]["error"]                   # the confirm was lost: the run failed
+    assert "25" in first["s2"]["error"] and first["s2"]["applied"] == 0   # refused: nothing stored
+    assert staff_reservations.get(f"/reservations/taobao:s1:{placed['order_id']}").body["status"] == "committed"
+    assert staff_reservations.get(f"/reservations/taobao:s2:{placed_s2['order_id']}").status == 404
+    assert len(queue("s1")) == 1 and len(queue("s2")) == 1
+
+    run_bus(aws)
+    shown = listed(sandbox_base)
+    assert {shown[p] for p in ("tiktok", "lazada", "shopify")} == {4}
+
+    # TMC hands the unconfirmed message out again: applied once (a duplicate), confirmed this time.
+    second = poll(t0 + 30_000)
+    assert second["s1"]["messages"] == 1 and second["s1"]["applied"] == 0 and second["s1"]["error"] is None
+    assert len(queue("s1")) == 0
+    assert sum(1 for e in aws.drain() if e["detail-type"] == "stock.changed") == 0
+    assert taobao.get(f"/skus/{SKU}/stock").body["totals"]["available"] == 4
+
+    # Shipped: a new message, the trade's new status and time make it a new event.
+    control(sandbox_base, "POST", "orders", {"platform": "taobao", "shop": "s1", "order_id": placed["order_id"],
+                                             "kind": "shipped"})
+    third = poll(t0 + 60_000)
+    assert third["s1"]["outcomes"] == {"applied": 1}
+    assert staff_reservations.get(f"/reservations/taobao:s1:{placed['order_id']}").body["status"] == "shipped"
+
+
+def test_the_increment_fallback_finds_a_change_the_queue_lost(taobao, sandbox_base, staff_reservations):
+    from stocklink.time import now_ms
+
+    placed = control(sandbox_base, "POST", "orders", {"platform": "taobao", "shop": "s1", "kind": "created",
+                                                      "lines": [{"listing_id": SKU_ID, "qty": 1, "sku": SKU}]})
+    queue("s1").clear()                    # the message never came
+    report = poll(now_ms() + 120_000)       # the window (ending 60 s before its now) covers the change
+    assert report["s1"]["messages"] == 0 and report["s1"]["outcomes"] == {"applied": 1}
+    assert staff_reservations.get(f"/reservations/taobao:s1:{placed['order_id']}").body["status"] == "held"
+
+
+def test_only_the_messages_applied_are_confirmed(taobao, sandbox_base, staff_reservations, monkeypatch):
+    """Two orders queued; the second one's trade cannot be fetched this run: the first is confirmed, the
+    second stays queued and is applied by the next run."""
+    from stocklink.logic.sync import seams
+    from stocklink.time import now_ms
+
+    placed = [control(sandbox_base, "POST", "orders", {"platform": "taobao", "shop": "s1", "kind": "paid",
+                                                       "lines": [{"listing_id": SKU_ID, "qty": 1, "sku": SKU}]})
+              for _ in range(2)]
+    real_send, fetched, confirms = seams.send, [], []
+
+    def fail_the_second_fetch(call, *args, **kwargs):
+        if b"taobao.trade.fullinfo.get" in call.body:
+            fetched.append(call)
+            if len(fetched) == 2:
+                return 503, {}, b'{"error_response": {"code": 15, "sub_code": "isp.top-remote-unknown-error"}}'
+        if b"taobao.tmc.messages.confirm" in call.body:
+            confirms.append(call)
+        return real_send(call, *args, **kwargs)
+
+    monkeypatch.setattr(seams, "send", fail_the_second_fetch)
+    first = poll(now_ms())
+    assert first["s1"]["outcomes"] == {"applied": 1} and "503" in first["s1"]["error"]
+    assert len(confirms) == 1 and len(queue("s1")) == 1
+    assert placed[1]["order_id"] in queue("s1")[0]["content"]
+    second = poll(now_ms() + 30_000)
+    assert second["s1"]["outcomes"] == {"applied": 1} and second["s1"]["error"] is None and queue("s1") == []
+    for order in placed:
+        assert staff_reservations.get(f"/reservations/taobao:s1:{order['order_id']}").body["status"] == "committed"
