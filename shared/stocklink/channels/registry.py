@@ -13,11 +13,12 @@ _MODULES = {
     "lazada": ("stocklink.channels.lazada", "LazadaAdapter"),
     "woocommerce": ("stocklink.channels.woocommerce", "WooCommerceAdapter"),
     "pinduoduo": ("stocklink.channels.pinduoduo", "PinduoduoAdapter"),
+    "douyin": ("stocklink.channels.douyin", "DouyinAdapter"),
 }
 PLATFORMS: tuple[str, ...] = tuple(_MODULES)
 # Platforms whose orders StockLink pulls (logic/order_poll): their message services are long-lived connections
 # that do not fit Lambda, so they send no webhook. Named here so the poller never imports an adapter to ask.
-POLLING_PLATFORMS: tuple[str, ...] = ("pinduoduo",)
+POLLING_PLATFORMS: tuple[str, ...] = ("pinduoduo", "douyin")  # douyin: its push is taken too (webhook route)
 WEBHOOK_PLATFORMS: tuple[str, ...] = tuple(p for p in PLATFORMS if p not in POLLING_PLATFORMS)
 _instances: dict[str, ChannelAdapter] = {}
 
