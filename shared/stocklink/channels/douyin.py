@@ -71,6 +71,7 @@ import hmac
 import json
 import math
 import time
+import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Mapping
@@ -360,7 +361,7 @@ class DouyinAdapter:
         for a in adjusts:
             # idempotent_id is required when incremental: the caller's key makes a rebuild the same change;
             # without one each build is a new change (a fresh id per build).
-            idempotent = f"{key}-{a.listing_id}" if key else f"{int(self.clock() * 1000)}-{a.listing_id}"
+            idempotent = f"{key}-{a.listing_id}" if key else f"{uuid.uuid4().hex}-{a.listing_id}"
             calls.append(self._signed(credentials, SYNC_STOCK, {
                 "product_id": require_id(a.platform_ids, "product_id", a.listing_id), "sku_id": a.listing_id,
                 "stock_num": check_delta(a.delta, a.listing_id), "incremental": True,

@@ -250,6 +250,8 @@ def test_a_full_sync_and_an_incremental_one_with_its_idempotent_id(adapter):
     body = sent(first[0])[1]
     assert (body["incremental"], body["stock_num"]) == (True, -2)
     assert body["idempotent_id"] == sent(again[0])[1]["idempotent_id"]       # a rebuild is the same change
+    unkeyed = [adapter.build_stock_adjustments(CREDS, [StockAdjust("1736000000000000001", -2, ids)])[0] for _ in "ab"]
+    assert len({sent(c)[1]["idempotent_id"] for c in unkeyed}) == 2             # without a key: two changes
     assert adapter.supports_relative and adapter.relative_idempotent and not adapter.relative_below_zero
     with pytest.raises(ValueError):
         adapter.build_stock_updates(CREDS, [StockPush("1736000000000000001", 5, {})])     # product_id needed
