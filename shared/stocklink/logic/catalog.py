@@ -17,7 +17,7 @@ if TYPE_CHECKING:   # the API's request models (pydantic): webhook_ingest resolv
     from stocklink.domain.requests import ListingIn, ShopIn, SkuIn, WarehouseIn
 MAX_CATEGORY = 100                      # as SkuIn.category
 KNOWN_PLATFORMS = ("shopify", "tiktok", "shopee", "lazada", "woocommerce", "amazon", "taobao", "jd",
-                   "pinduoduo", "storefront")
+                   "pinduoduo", "douyin", "storefront")
 
 
 def put_warehouse(warehouse_id: str, body: WarehouseIn, now_ms: int) -> dict:

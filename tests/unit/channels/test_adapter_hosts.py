@@ -18,10 +18,11 @@ CREDS = {
     "woocommerce": {"consumer_key": "ck", "consumer_secret": "cs", "api_base_url": "https://shop.example.com"},
     "pinduoduo": {"client_id": "c", "client_secret": "s", "access_token": "t"},
     "taobao": {"app_key": "k", "app_secret": "s", "session": "t"},
+    "douyin": {"app_key": "k", "app_secret": "s", "access_token": "t"},
 }
 IDS = {"shopify": {"inventory_item_id": "5"}, "tiktok": {"product_id": "9"}, "shopee": {"item_id": "7"},
        "lazada": {"item_id": "3"}, "woocommerce": {},
-       "pinduoduo": {"goods_id": "8"}, "taobao": {"num_iid": "6"}}
+       "pinduoduo": {"goods_id": "8"}, "taobao": {"num_iid": "6"}, "douyin": {"product_id": "6"}}
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)

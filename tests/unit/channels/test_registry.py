@@ -11,7 +11,8 @@ REQUIRED = ("verify_webhook", "parse_webhook", "build_stock_updates", "build_rea
 
 
 def test_platforms():
-    assert set(PLATFORMS) == {"shopify", "tiktok", "shopee", "lazada", "woocommerce", "pinduoduo", "taobao"}
+    assert set(PLATFORMS) == {"shopify", "tiktok", "shopee", "lazada", "woocommerce", "pinduoduo", "taobao",
+                              "douyin"}
     assert set(POLLING_PLATFORMS) == {p for p in PLATFORMS if getattr(adapter_for(p), "polls_orders", False)}
 
 
@@ -59,4 +60,5 @@ def test_each_adapter_says_whether_it_has_a_relative_mode(platform):
 
 def test_relative_modes_are_the_documented_ones():
     # channels/README.md: Shopify inventoryAdjustQuantities, Lazada AdjustSellableQuantity; the others set.
-    assert {p for p in PLATFORMS if adapter_for(p).supports_relative} == {"shopify", "lazada", "pinduoduo", "taobao"}
+    assert {p for p in PLATFORMS if adapter_for(p).supports_relative} == {"shopify", "lazada", "pinduoduo", "taobao",
+                                                                            "douyin"}
