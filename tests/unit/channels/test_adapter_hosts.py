@@ -19,10 +19,12 @@ CREDS = {
     "pinduoduo": {"client_id": "c", "client_secret": "s", "access_token": "t"},
     "taobao": {"app_key": "k", "app_secret": "s", "session": "t"},
     "douyin": {"app_key": "k", "app_secret": "s", "access_token": "t"},
+    "jd": {"app_key": "k", "app_secret": "s", "access_token": "t"},
 }
 IDS = {"shopify": {"inventory_item_id": "5"}, "tiktok": {"product_id": "9"}, "shopee": {"item_id": "7"},
        "lazada": {"item_id": "3"}, "woocommerce": {},
-       "pinduoduo": {"goods_id": "8"}, "taobao": {"num_iid": "6"}, "douyin": {"product_id": "6"}}
+       "pinduoduo": {"goods_id": "8"}, "taobao": {"num_iid": "6"}, "douyin": {"product_id": "6"},
+       "jd": {"ware_id": "6"}}
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)

@@ -12,7 +12,7 @@ REQUIRED = ("verify_webhook", "parse_webhook", "build_stock_updates", "build_rea
 
 def test_platforms():
     assert set(PLATFORMS) == {"shopify", "tiktok", "shopee", "lazada", "woocommerce", "pinduoduo", "taobao",
-                              "douyin"}
+                              "douyin", "jd"}
     assert set(POLLING_PLATFORMS) == {p for p in PLATFORMS if getattr(adapter_for(p), "polls_orders", False)}
 
 
