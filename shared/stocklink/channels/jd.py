@@ -23,22 +23,29 @@ Ingestion: JD's order messages come over a long connection (JMQ/长连接) that 
 webhook is taken (verify_webhook refuses every delivery) and logic/order_poll pulls
 `jingdong.pop.order.enSearch` (the successor of jingdong.pop.order.search; fields checked against the
 XiBao/jos Go SDK's PopOrderEnSearchRequest: start_date, end_date, order_state, optional_fields, page,
-page_size, sortType, dateType). dateType 0 = by modification time; start/end in Beijing time. JD's limit on
-a window's length was not found: StockLink asks for 30 minutes at most (its own choice), ends a window 60 s
+page_size, sortType, dateType; answer jingdong_pop_order_enSearch_responce.searchorderinfo_result {orderTotal,
+apiResult.success, orderInfoList} as in its PopOrderEnSearchResponse). dateType 0 = by modification time
+(1 = by creation); start/end in Beijing time. JD's limit on a window's length was not found in its own
+words (a third-party note says one month, modification-time search reaching three months back):
+StockLink asks for 30 minutes at most (its own choice), ends a window 60 s
 before now (poll_settle_s, assumed) and reads pages forward (page_size 100, assumed maximum) while
 page * size < orderTotal; the poller's overlap window catches an order that moved between pages.
-Answer: jingdong_pop_order_enSearch_responce.searchorderinfo_result {orderTotal, orderInfoList[].{orderId,
-orderState, modified, orderTotalPrice (yuan, a decimal string, unused by stock logic), itemInfoList[].{skuId,
-wareId, outerSkuId, itemTotal}}} — field names from JD's Java SDK domain classes as republished, unverified
-against a live answer. `modified` is Beijing time (occurred_at carries +08:00).
+Orders: orderInfoList[].{orderId, orderState, modified, orderTotalPrice (yuan, a decimal string, unused by
+stock logic), itemInfoList[].{skuId, wareId, outerSkuId, itemTotal (a string)}} — field names from the
+XiBao/jos SDK's OrderInfo / ItemInfo; not checked against a live answer. An answer whose apiResult.success
+is false is refused (an HTTP 200 is not success on its own). `modified` is Beijing time (occurred_at carries +08:00).
 
-Status mapping (orderState), as what has happened so far (each step's marker makes a repeat a duplicate):
+Status mapping (orderState; the states and their meanings as listed in the XiBao/jos SDK's OrderInfo, copied
+from JD's field documentation), as what has happened so far (each step's marker makes a repeat a duplicate):
 - WAIT_SELLER_STOCK_OUT (等待出库): commit (PAID; the order is listed paid, or cash on delivery confirmed).
-- WAIT_GOODS_RECEIVE_CONFIRM (等待确认收货), WAIT_SELLER_DELIVERY (等待发货), FINISHED_L (完成): commit then ship.
+  WAIT_SEND_CODE (等待发码, LOC service orders only): commit.
+- WAIT_GOODS_RECEIVE_CONFIRM (等待确认收货), FINISHED_L (完成): commit then ship.
 - TRADE_CANCELED (取消): release (CANCELLED).
 - Ambiguous, chosen: LOCKED (已锁定: a cancellation request or risk check holds the order) and POP_ORDER_PAUSE
-  (暂停) — the order may still go out, so its units stay committed (PAID) and nothing is released until JD
-  says TRADE_CANCELED; releasing early would offer units the order may still take.
+  (POP暂停) — the order may still go out, so its units stay committed (PAID) and nothing is released until JD
+  says TRADE_CANCELED; releasing early would offer units the order may still take. WAIT_SELLER_DELIVERY
+  (等待发货, overseas-purchase sellers only, "等待境内发货") — the seller has still to send the parcel on, so it
+  is committed, not shipped; a later WAIT_GOODS_RECEIVE_CONFIRM ships it.
 - Any other state is refused (PayloadInvalid): the shop's cursor stays and the lag alert shows it, rather
   than an order being skipped silently. A refund after shipment is an after-sales matter JD reports
   elsewhere: no return is restocked from the order search (staff receive returns).
@@ -111,8 +118,8 @@ SKU_PAGE_SIZE = 50               # assumed maximum
 MAX_WINDOW_S = 30 * 60           # StockLink's own bound (JD's was not found)
 SETTLE_S = 60                    # assumed: JD's order index lags the update a little
 BEIJING = timezone(timedelta(hours=8))
-COMMIT_STATES = {"WAIT_SELLER_STOCK_OUT", "LOCKED", "POP_ORDER_PAUSE"}
-SHIPPED_STATES = {"WAIT_SELLER_DELIVERY", "WAIT_GOODS_RECEIVE_CONFIRM", "FINISHED_L"}
+COMMIT_STATES = {"WAIT_SELLER_STOCK_OUT", "WAIT_SEND_CODE", "WAIT_SELLER_DELIVERY", "LOCKED", "POP_ORDER_PAUSE"}
+SHIPPED_STATES = {"WAIT_GOODS_RECEIVE_CONFIRM", "FINISHED_L"}
 CANCELLED_STATES = {"TRADE_CANCELED"}
 POLLED_STATES = ",".join(sorted(COMMIT_STATES | SHIPPED_STATES | CANCELLED_STATES))
 _THROTTLE_WORDS = ("频率", "限流", "超限")
@@ -210,6 +217,9 @@ class JdAdapter:
         result = answer.get("searchorderinfo_result")
         if not isinstance(result, dict):
             raise PayloadInvalid("JD order search answer without searchorderinfo_result")
+        outcome = result.get("apiResult")
+        if isinstance(outcome, dict) and outcome.get("success") is False:
+            raise PayloadInvalid(f"JD order search refused: {outcome.get('chineseErrCode') or outcome.get('englishErrCode')}")
         events: list[OrderEvent] = []
         for order in result.get("orderInfoList") or []:
             if not isinstance(order, dict):

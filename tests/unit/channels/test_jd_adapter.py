@@ -95,13 +95,15 @@ def test_pages_are_read_forward_until_the_total(adapter):
 
 @pytest.mark.parametrize("state, kinds", [
     ("WAIT_SELLER_STOCK_OUT", [OrderEventKind.PAID]),
-    ("WAIT_SELLER_DELIVERY", [OrderEventKind.PAID, OrderEventKind.SHIPPED]),
+    ("WAIT_SEND_CODE", [OrderEventKind.PAID]),
     ("WAIT_GOODS_RECEIVE_CONFIRM", [OrderEventKind.PAID, OrderEventKind.SHIPPED]),
     ("FINISHED_L", [OrderEventKind.PAID, OrderEventKind.SHIPPED]),
     ("TRADE_CANCELED", [OrderEventKind.CANCELLED]),
     # ambiguous, chosen: a locked or paused order may still go out, so its units stay committed
     ("LOCKED", [OrderEventKind.PAID]),
     ("POP_ORDER_PAUSE", [OrderEventKind.PAID]),
+    # ambiguous, chosen: overseas purchase waiting for domestic shipment has not been sent on yet
+    ("WAIT_SELLER_DELIVERY", [OrderEventKind.PAID]),
 ])
 def test_status_mapping(state, kinds):
     assert kinds_of(state) == kinds
@@ -114,6 +116,11 @@ def test_an_unknown_state_or_a_broken_answer_is_refused_not_skipped(adapter):
                  example("invalid_signature.json")):
         with pytest.raises(PayloadInvalid):
             adapter.parse_order_poll("s1", WINDOW, None, 200, body)
+    refused = json.loads(example("order_search_page.json"))
+    refused["jingdong_pop_order_enSearch_responce"]["searchorderinfo_result"]["apiResult"] = {
+        "success": False, "chineseErrCode": "查询失败"}
+    with pytest.raises(PayloadInvalid, match="查询失败"):
+        adapter.parse_order_poll("s1", WINDOW, None, 200, json.dumps(refused).encode())
     body = json.loads(example("order_search_page.json"))
     body["jingdong_pop_order_enSearch_responce"]["searchorderinfo_result"]["orderInfoList"][0]["itemInfoList"][0][
         "itemTotal"] = "0"
