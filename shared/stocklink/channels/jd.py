@@ -1,20 +1,24 @@
 """JD (京东, JOS — 京东商家开放平台) adapter: orders are pulled, stock is pushed.
 
-Gateway. JD's developer guide (open.jd.com/v2 dev-guide, mirrored at open.healthjd.com "开放平台-调用API" and
-runtime-dashboard.sp.baishan.com "jingdong") names https://api.jd.com/routerjson as the production entry (and
-https://api-dev.jd.com/routerjson as pre-release); the classic guide (help.jd.com/jos/question-580.html,
-jos.jd.com/doc/channel.htm?id=157) names http://gw.api.360buy.com/routerjson, plain HTTP. A new app is built on
-the current one, https://api.jd.com/routerjson (HTTPS, the host in JD's published signing example); the
-older host is not used and not allowed (API_HOSTS). What I could NOT verify with the search tools: whether JD
-documents yet another gateway that new apps must use instead of api.jd.com — none was found in the stored
-documentation; this is the one to re-check first against open.jd.com.
+Gateway. What the search tools found (2026-12): JD's current developer guide (open.jd.com/v2 dev-guide,
+listId=2643, the page of the signing example; mirrored at open.healthjd.com "开放平台-调用API" and
+runtime-dashboard.sp.baishan.com "jingdong") names https://api.jd.com/routerjson as the production entry and
+https://api-dev.jd.com/routerjson as pre-release; the classic guide (help.jd.com/jos/question-580.html) names
+http://gw.api.360buy.com/routerjson (plain HTTP, 6 minutes of skew), and JD Union's router.jd.com is, by a
+third-party note quoting JD, no longer maintained. StockLink builds on https://api.jd.com/routerjson; the
+older hosts are not allowed (API_HOSTS). NOT verified: whether JD now documents a further, newer gateway
+that new apps must use instead — none was found in the stored documentation or code (searched for
+routerjsonV2 and 新网关); this is the first thing to re-check against open.jd.com before going live.
 
 Calls: POST https://api.jd.com/routerjson, form-encoded, system parameters method, app_key, access_token,
 timestamp ("yyyy-MM-dd HH:mm:ss", Beijing time; JD allows 10 minutes of skew), v=2.0, and the business
 parameters as ONE JSON object in `360buy_param_json` (keys in alphabetical order). sign = UPPER(MD5(app_secret
 + concat(sorted k + v over every parameter but sign) + app_secret)). Checked (2026-12) against JD's published
 example (open.jd.com/v2/#/doc/dev-guide?listId=2643, app secret "yourappSecret", method jingdong.pop.order.search
--> D70825340F4084360B9362B60DFD7930), reproduced in tests/unit/channels/test_jd_adapter.py. `format` is not
+-> D70825340F4084360B9362B60DFD7930), reproduced in tests/unit/channels/test_jd_adapter.py. The page itself
+could not be read here: the example's input string and result come from a public repository's table of
+official signing vectors that cites that page; they reproduce byte for byte, which an invented example
+would be unlikely to do. `format` is not
 sent: JSON is the only format and the published example signs without it. Answers: HTTP 200 with
 {"<method, dots as _>_responce": {"code": "0", ...}} (JD's spelling) or {"error_response": {"code", "zh_desc",
 "en_desc"}}.
