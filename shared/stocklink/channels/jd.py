@@ -50,8 +50,9 @@ from JD's field documentation), as what has happened so far (each step's marker 
   says TRADE_CANCELED; releasing early would offer units the order may still take. WAIT_SELLER_DELIVERY
   (等待发货, overseas-purchase sellers only, "等待境内发货") — the seller has still to send the parcel on, so it
   is committed, not shipped; a later WAIT_GOODS_RECEIVE_CONFIRM ships it.
-- Any other state is refused (PayloadInvalid): the shop's cursor stays and the lag alert shows it, rather
-  than an order being skipped silently. A refund after shipment is an after-sales matter JD reports
+- The search asks for these states only (order_state); an answer holding any other state is refused
+  (PayloadInvalid): the shop's cursor stays and the lag alert shows it, rather than an order being skipped
+  silently. A refund after shipment is an after-sales matter JD reports
   elsewhere: no return is restocked from the order search (staff receive returns).
 delivery_id = orderId:orderState:modified.
 
