@@ -15,11 +15,12 @@ _MODULES = {
     "pinduoduo": ("stocklink.channels.pinduoduo", "PinduoduoAdapter"),
     "taobao": ("stocklink.channels.taobao", "TaobaoAdapter"),
     "douyin": ("stocklink.channels.douyin", "DouyinAdapter"),
+    "amazon": ("stocklink.channels.amazon", "AmazonAdapter"),
 }
 PLATFORMS: tuple[str, ...] = tuple(_MODULES)
 # Platforms whose orders StockLink pulls (logic/order_poll): their message services are long-lived connections
 # that do not fit Lambda, so they send no webhook. Named here so the poller never imports an adapter to ask.
-POLLING_PLATFORMS: tuple[str, ...] = ("pinduoduo", "taobao", "douyin")  # douyin: its push is taken too (webhook route)
+POLLING_PLATFORMS: tuple[str, ...] = ("pinduoduo", "taobao", "douyin", "amazon")  # douyin: push too (webhook route); amazon: SQS queue too
 WEBHOOK_PLATFORMS: tuple[str, ...] = tuple(p for p in PLATFORMS if p not in POLLING_PLATFORMS)
 _instances: dict[str, ChannelAdapter] = {}
 
