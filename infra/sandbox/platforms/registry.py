@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from infra.sandbox.platforms._common import Simulator
+from infra.sandbox.platforms.amazon import AmazonSim
 from infra.sandbox.platforms.douyin import DouyinSim
 from infra.sandbox.platforms.lazada import LazadaSim
 from infra.sandbox.platforms.pinduoduo import PinduoduoSim
@@ -12,4 +13,4 @@ from infra.sandbox.platforms.tiktok import TikTokSim
 from infra.sandbox.platforms.woocommerce import WooSim
 
 SIMULATORS: dict[str, Simulator] = {s.platform: s for s in (ShopifySim(), TikTokSim(), ShopeeSim(), LazadaSim(), WooSim(),
-                                                    PinduoduoSim(), TaobaoSim(), DouyinSim())}
+                                                    PinduoduoSim(), TaobaoSim(), DouyinSim(), AmazonSim())}
