@@ -130,3 +130,26 @@ def test_a_refused_refresh_token_fails_that_shops_poll_only(amazon_shop, aws, sa
     report = run_poll(now_ms() + 200_000, budget_ms=20_000)
     (mine,) = [r for r in report["shops"] if r["platform"] == "amazon"]
     assert "invalid_grant" in mine["error"] and "Atzr" not in json.dumps(report)
+
+
+def test_discovery_and_read_back_against_the_simulator(amazon_shop, sandbox_base):
+    from stocklink.channels.registry import adapter_for
+    from stocklink.logic.catalog import shop_credentials
+    from stocklink.outbound import send
+
+    adapter, creds = adapter_for("amazon"), shop_credentials("amazon", "s1")
+    control(sandbox_base, "PUT", "listings", {"platform": "amazon", "shop": "s1", "listings": [
+        {"listing_id": f"MUG-{i:02d}", "quantity": i, "seller_sku": f"MUG-{i:02d}"} for i in range(25)]})
+    found, cursor, calls = [], None, 0
+    while True:
+        status, headers, body = send(adapter.build_list_listings(creds, cursor))
+        page = adapter.parse_list_listings(cursor, status, body, headers)
+        found += page.listings
+        calls += 1
+        if page.cursor is None:
+            break
+        cursor = page.cursor
+    assert calls == 2 and len({l.listing_id for l in found}) == len(found) >= 25   # pageSize 20: two pages
+    [call] = adapter.build_read_back(creds, ["MUG-07"])
+    status, _headers, body = send(call)
+    assert adapter.parse_read_back(status, body) == {"MUG-07": 7}
