@@ -127,6 +127,20 @@ class TopicQueue:
     visibility_timeout_s: int = 120     # >= the function's timeout (AWS requires it for event sources)
 
 
+@dataclass(frozen=True)
+class PlatformQueue:
+    """An SQS queue a platform delivers to directly (Amazon SP-API notifications), consumed by `function`
+    with partial batch failures; after `max_receive_count` receives a message moves to its DLQ. Its queue
+    policy lets only `publisher_account` (the platform's publishing AWS account) send to it and read its
+    attributes: the platform signs nothing, so the policy is the guard."""
+    name: str
+    function: str
+    publisher_account: str
+    max_receive_count: int = 5
+    batch_size: int = 10
+    visibility_timeout_s: int = 180     # 6 x the consumer's timeout (AWS requires >= the timeout)
+
+
 TABLES: tuple[TableSpec, ...] = (
     TableSpec("stock", "sku", "warehouse_id"),
     # Ledger keyed apart from stock so a hot SKU's stock partition carries only its own item's writes.
@@ -212,6 +226,15 @@ FUNCTIONS: tuple[Function, ...] = (
         tables={"stock": "write", "ledger": "write", "reservations": "write", "events": "write",
                 "catalog": "write"},
         publishes_events=True, secrets={"shops": "read"}, timeout_s=25, local_workers=1,
+    ),
+    Function(
+        "amazon_notifications", "functions.amazon_notifications.handler.handler",
+        "Amazon SP-API ORDER_CHANGE notifications from the stack's SQS queue: apply each order exactly once",
+        # as webhook_ingest: orders applied through the same logic and markers; shops read: whose seller it is
+        tables={"stock": "write", "ledger": "write", "reservations": "write", "events": "write",
+                "catalog": "read"},
+        publishes_events=True, marks_dirty=True, notes_listings_shown=True, secrets={"shops": "read"},
+        timeout_s=30, local_workers=1,
     ),
     Function(
         "alerts", "functions.alerts.handler.handler",
@@ -313,6 +336,12 @@ TOPICS: tuple[Topic, ...] = (
 
 TOPIC_QUEUES: tuple[TopicQueue, ...] = (
     TopicQueue("alerts-chat", "alerts", "chat_notify", max_receive_count=5, visibility_timeout_s=120),
+)
+
+# The account Amazon publishes SP-API notifications from (stocklink.channels.amazon
+# NOTIFICATION_PUBLISHER_ACCOUNT; the Notifications API's SQS workflow names it in the queue policy).
+PLATFORM_QUEUES: tuple[PlatformQueue, ...] = (
+    PlatformQueue("amazon-notifications", "amazon_notifications", publisher_account="437568002678"),
 )
 
 # A flash sale's order webhooks: far above the stage's 100/s default for staff and storefront routes.

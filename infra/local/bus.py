@@ -274,7 +274,8 @@ class Topics:
         for q in self.topic_queues:
             url, dlq = create_redriven_queue(sqs, f"stocklink-local-{q.name}", q.visibility_timeout_s,
                                              q.max_receive_count)
-            sns.subscribe(TopicArn=self.arns[q.topic], Protocol="sqs", Endpoint=queue_arn(sqs, url))
+            if getattr(q, "topic", None):   # a platform queue (topology.PLATFORM_QUEUES) has no topic
+                sns.subscribe(TopicArn=self.arns[q.topic], Protocol="sqs", Endpoint=queue_arn(sqs, url))
             self.queue_urls[q.name], self.dlq_urls[q.name] = url, dlq
 
     def start(self) -> None:

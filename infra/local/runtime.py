@@ -84,7 +84,8 @@ class LocalRuntime:
 
         # SNS topics (alerts) with their queue consumers; workers learn the topic ARNs from the environment.
         self.topics = Topics(self.moto, getattr(self.topology, "TOPICS", ()),
-                             [q for q in getattr(self.topology, "TOPIC_QUEUES", ())
+                             [q for q in (*getattr(self.topology, "TOPIC_QUEUES", ()),
+                                          *getattr(self.topology, "PLATFORM_QUEUES", ()))
                               if q.function in {f.name for f in self.topology.FUNCTIONS}], self._invoke_sync,
                              echo=(lambda line: self.relay("alerts", line)) if self.relay else None)
 
@@ -250,6 +251,6 @@ def topology_with(base=None, **overrides) -> SimpleNamespace:
     """A copy of a topology with some declarations replaced (tests add a rule or a function)."""
     base = base or default_topology()
     fields = {k: getattr(base, k) for k in ("FUNCTIONS", "ROUTES", "EVENT_RULES", "SCHEDULES", "TABLES")}
-    fields.update({k: getattr(base, k, ()) for k in ("TOPICS", "TOPIC_QUEUES")})
+    fields.update({k: getattr(base, k, ()) for k in ("TOPICS", "TOPIC_QUEUES", "PLATFORM_QUEUES")})
     fields.update(overrides)
     return SimpleNamespace(**fields)

@@ -258,7 +258,7 @@ def make_handler(sandbox: Sandbox):
             self.end_headers()
             self.wfile.write(reply.body)
 
-        do_GET = do_POST = do_PUT = do_DELETE = _serve
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve   # PATCH: Amazon Listings Items
 
     return Handler
 

@@ -23,6 +23,7 @@ from infra.constructs.data import Data
 from infra.constructs.dlq import DeadLetterQueues
 from infra.constructs.events import Bus
 from infra.constructs.functions import LAYER_ARCH, RUNTIME, Functions
+from infra.constructs.platform_queues import PlatformQueues
 from infra.constructs.schedules import Schedules
 
 # Same values as stocklink.config's defaults; the functions get them explicitly through their environment.
@@ -89,8 +90,11 @@ class StockLinkStack(cdk.Stack):
         self.alert_topics = AlertTopics(self, "Alerts", topics=getattr(topology, "TOPICS", ()),
                                         topic_queues=getattr(topology, "TOPIC_QUEUES", ()),
                                         functions=fns.functions)
+        self.platform_queues = PlatformQueues(self, "PlatformQueues", specs=getattr(topology, "PLATFORM_QUEUES", ()),
+                                              functions=fns.functions)
         self.dead_letter_queues = {**dlqs.queues, **{f"{name}-dlq": q for name, q in
-                                                     self.alert_topics.dead_letter_queues.items()}}
+                                                     self.alert_topics.dead_letter_queues.items()},
+                                   **{f"{name}-dlq": q for name, q in self.platform_queues.dead_letter_queues.items()}}
         alerts_fn = fns.functions.get("alerts")
         if alerts_fn is not None and self.dead_letter_queues:
             # The alert tick reports dead-letter depth (e.g. stock pushes piling up) as push_failures

@@ -155,7 +155,7 @@ def test_shown_note_grant_is_one_update_of_the_note_attributes_on_sync_items(syn
     role_lid = synth.resources[synth.lid(synth.stack.functions[spec.name])]["Properties"]["Role"]["Fn::GetAtt"][0]
     conditioned = [st for st in role_statements(synth, role_lid)
                    if _leading_keys(st) == ["SYNC#*"] and refs(st["Resource"]) == {catalog_lid}]
-    assert spec.notes_listings_shown == (spec.name == "webhook_ingest")
+    assert spec.notes_listings_shown == (spec.name in ("webhook_ingest", "amazon_notifications"))
     if not spec.notes_listings_shown:
         assert conditioned == []
         return
@@ -241,7 +241,7 @@ def test_shop_credentials_and_api_tokens_are_never_readable_by_one_function(synt
                for spec in topology.FUNCTIONS}
     assert not [name for name, groups in readers.items() if {"shops", "api_tokens"} <= groups]
     assert {name for name, groups in readers.items() if "shops" in groups} == {
-        "webhook_ingest", "reconcile", "channel_push", "imports_run", "order_poll"}
+        "webhook_ingest", "reconcile", "channel_push", "imports_run", "order_poll", "amazon_notifications"}
     assert {name for name, groups in readers.items() if "api_tokens" in groups} == {
         "staff_api", "storefront_api", "alerts_api", "forecast_api", "reports_api", "purchasing_api",
         "imports_api"}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from infra.sandbox.platforms._common import Simulator
+from infra.sandbox.platforms.amazon import AmazonSim
 from infra.sandbox.platforms.douyin import DouyinSim
 from infra.sandbox.platforms.jd import JdSim
 from infra.sandbox.platforms.lazada import LazadaSim
@@ -13,4 +14,5 @@ from infra.sandbox.platforms.tiktok import TikTokSim
 from infra.sandbox.platforms.woocommerce import WooSim
 
 SIMULATORS: dict[str, Simulator] = {s.platform: s for s in (ShopifySim(), TikTokSim(), ShopeeSim(), LazadaSim(), WooSim(),
-                                                    PinduoduoSim(), TaobaoSim(), DouyinSim(), JdSim())}
+                                                    PinduoduoSim(), TaobaoSim(), DouyinSim(), JdSim(),
+                                                    AmazonSim())}

@@ -16,11 +16,13 @@ _MODULES = {
     "taobao": ("stocklink.channels.taobao", "TaobaoAdapter"),
     "douyin": ("stocklink.channels.douyin", "DouyinAdapter"),
     "jd": ("stocklink.channels.jd", "JdAdapter"),
+    "amazon": ("stocklink.channels.amazon", "AmazonAdapter"),
 }
 PLATFORMS: tuple[str, ...] = tuple(_MODULES)
 # Platforms whose orders StockLink pulls (logic/order_poll): their message services are long-lived connections
 # that do not fit Lambda, so they send no webhook. Named here so the poller never imports an adapter to ask.
-POLLING_PLATFORMS: tuple[str, ...] = ("pinduoduo", "taobao", "douyin", "jd")  # douyin: its push is taken too (webhook route)
+POLLING_PLATFORMS: tuple[str, ...] = ("pinduoduo", "taobao", "douyin", "jd", "amazon")  # douyin: push too
+# (webhook route); amazon: its SQS queue too
 WEBHOOK_PLATFORMS: tuple[str, ...] = tuple(p for p in PLATFORMS if p not in POLLING_PLATFORMS)
 _instances: dict[str, ChannelAdapter] = {}
 

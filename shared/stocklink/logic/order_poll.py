@@ -175,11 +175,21 @@ def _read_window(adapter, credentials, report: ShopPoll, window: PollWindow, lim
         status, body = _call(adapter, adapter.build_order_poll(credentials, window, page), report, limiter)
         answer = adapter.parse_order_poll(report.shop, window, page, status, body)
         for event in answer.events:
-            _apply(event, report, now_ms)
+            _apply(_with_lines(adapter, credentials, event, report, limiter), report, now_ms)
         page = answer.next_page
         if page is None:
             return
     raise PollFailed(f"more than {MAX_PAGES_PER_WINDOW} pages in one window")
+
+
+def _with_lines(adapter, credentials, event, report: ShopPoll, limiter):
+    """A platform whose order list carries no lines (Amazon getOrders): fetch the order's items first, under
+    the same limiter; a failure is the shop's (PollFailed: the window is read again next run)."""
+    needs = getattr(adapter, "needs_order_detail", None)
+    if needs is None or not needs(event):
+        return event
+    status, body = _call(adapter, adapter.build_order_detail(credentials, event), report, limiter)
+    return adapter.parse_order_detail(event, status, body)
 
 
 def _watch_lag(report: ShopPoll, now_ms: int) -> None:

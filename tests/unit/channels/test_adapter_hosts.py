@@ -20,11 +20,19 @@ CREDS = {
     "taobao": {"app_key": "k", "app_secret": "s", "session": "t"},
     "douyin": {"app_key": "k", "app_secret": "s", "access_token": "t"},
     "jd": {"app_key": "k", "app_secret": "s", "access_token": "t"},
+    "amazon": {"client_id": "c", "client_secret": "s", "refresh_token": "r", "seller_id": "S", "marketplace_id": "M"},
 }
 IDS = {"shopify": {"inventory_item_id": "5"}, "tiktok": {"product_id": "9"}, "shopee": {"item_id": "7"},
        "lazada": {"item_id": "3"}, "woocommerce": {},
        "pinduoduo": {"goods_id": "8"}, "taobao": {"num_iid": "6"}, "douyin": {"product_id": "6"},
-       "jd": {"ware_id": "6"}}
+       "jd": {"ware_id": "6"}, "amazon": {}}
+
+
+@pytest.fixture(autouse=True)
+def amazon_token(monkeypatch):
+    """Amazon builds its calls with an LWA token it fetches: a fixed one here (tested in its own file)."""
+    from stocklink.channels.amazon import AmazonAdapter
+    monkeypatch.setattr(AmazonAdapter, "access_token", lambda self, credentials: "Atza|test")
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)

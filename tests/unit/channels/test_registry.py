@@ -12,7 +12,7 @@ REQUIRED = ("verify_webhook", "parse_webhook", "build_stock_updates", "build_rea
 
 def test_platforms():
     assert set(PLATFORMS) == {"shopify", "tiktok", "shopee", "lazada", "woocommerce", "pinduoduo", "taobao",
-                              "douyin", "jd"}
+                              "douyin", "jd", "amazon"}
     assert set(POLLING_PLATFORMS) == {p for p in PLATFORMS if getattr(adapter_for(p), "polls_orders", False)}
 
 
@@ -31,7 +31,7 @@ def test_lookup_is_case_insensitive_and_cached():
     assert adapter_for("Shopify") is adapter_for("shopify")
 
 
-@pytest.mark.parametrize("name", ["amazon", "", "shopify2"])
+@pytest.mark.parametrize("name", ["jd", "", "shopify2"])
 def test_unknown_platform_is_a_clear_error(name):
     with pytest.raises(UnknownPlatform, match="known: shopify"):
         adapter_for(name)
