@@ -31,7 +31,7 @@ def test_lookup_is_case_insensitive_and_cached():
     assert adapter_for("Shopify") is adapter_for("shopify")
 
 
-@pytest.mark.parametrize("name", ["jd", "", "shopify2"])
+@pytest.mark.parametrize("name", ["ebay", "", "shopify2"])
 def test_unknown_platform_is_a_clear_error(name):
     with pytest.raises(UnknownPlatform, match="known: shopify"):
         adapter_for(name)
