@@ -19,8 +19,9 @@ NextToken pages (NextToken and MarketplaceIds only). LastUpdatedBefore must be a
 the request (poll_settle_s = 120). getOrders carries no items: each order's lines come from `getOrderItems`
 GET /orders/v0/orders/{orderId}/orderItems (needs_order_detail; the poller fetches it under the shop's
 limiter). Usage plans (Orders API v0 model): getOrders 0.0167 req/s burst 20, getOrderItems 0.5 req/s burst 30:
-the 30-s poller spends getOrders' burst in ~10 min and is then throttled (429, retryable: the shop keeps its
-cursor and the lag alert says so). The notifications are the primary path; the poll is the backstop.
+so windows are read at most every 5 minutes (min_poll_interval_s = 300: ~0.0033 calls/s of getOrders plus
+its pages, within the plan), not at every 30-s poller run, which would spend the burst in ~10 min and then be
+throttled. The notifications are the primary path; the poll is the backstop.
 An order item's further pages (getOrderItems NextToken) are not read: an order with more items than one
 answer holds is refused with PayloadInvalid (not seen in practice for a single order, unverified).
 
@@ -178,6 +179,7 @@ class AmazonAdapter:
     polls_orders = True
     max_poll_window_s = MAX_WINDOW_S
     poll_settle_s = SETTLE_S
+    min_poll_interval_s = 300      # getOrders: 0.0167 req/s burst 20 (see the module docstring)
 
     def __init__(self, clock: Callable[[], float] = time.time, send: Callable | None = None):
         self.clock = clock

@@ -248,6 +248,9 @@ class PollingAdapter(Protocol):
     polls_orders: bool              # True: the poller reads this platform's orders
     max_poll_window_s: int          # the longest window one poll may ask for
     poll_settle_s: int              # a window ends at least this long before now (the platform's index lags)
+    # optional: windows are read at most this often (a platform whose order search has a tiny call budget);
+    # absent or 0: every poller run
+    min_poll_interval_s: int
 
     def build_order_poll(self, credentials: Mapping[str, str], window: PollWindow,
                          page: dict | None) -> HttpCall:

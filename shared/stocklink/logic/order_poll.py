@@ -15,6 +15,8 @@ Per shop, per run:
   MessageQueueAdapter) has the queue drained first: each message's order is fetched and applied, and only the
   messages handled are confirmed, so one that failed is handed out again; its windows stay the fallback
   (and the backfill), and the same event keys make a change seen by both apply once.
+- A platform whose order search has a tiny call budget (Amazon getOrders) names `min_poll_interval_s`: its
+  windows are read only once that much is left to read, and its lag alert waits that much longer.
 - Every call takes a slot from the shop's limiter (logic/sync/rate_limit), the one pushes and read-backs use.
 - A shop that fails (the platform, its credentials, an order that cannot be applied now) keeps its cursor
   and is read again next run; the others go on. Its lag (now - cursor) is a metric per shop, and past
@@ -36,6 +38,7 @@ from stocklink.store import order_poll as store
 BACKFILL_S = 24 * 3600      # a newly connected shop's orders are read this far back
 OVERLAP_S = 120             # each window re-reads this much before the cursor
 LAG_ALERT_S = 300           # a shop's pulled orders later than this raise the alert
+POLL_PERIOD_S = 30          # the poller's schedule (infra/topology.py)
 MAX_PAGES_PER_WINDOW = 200  # a window with more pages than this is a broken paging loop, not orders
 MAX_QUEUE_BATCHES = 20      # a run takes at most this many batches off a shop's message queue
 
@@ -97,6 +100,8 @@ def poll_shop(report: ShopPoll, now_ms: int, deadline: float) -> None:
     now_s = now_ms // 1000
     horizon = now_s - adapter.poll_settle_s
     cursor = store.state(platform, shop).cursor_s
+    if cursor is not None and horizon - cursor < getattr(adapter, "min_poll_interval_s", 0):
+        horizon = cursor           # too soon for this platform's budget: the queue only, windows next time
     if cursor is None:
         cursor = now_s - BACKFILL_S
     report.cursor_s = cursor
@@ -192,6 +197,18 @@ def _with_lines(adapter, credentials, event, report: ShopPoll, limiter):
     return adapter.parse_order_detail(event, status, body)
 
 
+def lag_threshold_s(platform: str) -> int:
+    """LAG_ALERT_S, or for a platform polled less often than every run, what its normal lag can reach (its
+    settle time and interval plus two poller periods) so a healthy shop never alerts."""
+    from stocklink.channels.registry import adapter_for
+
+    adapter = adapter_for(platform)
+    interval = getattr(adapter, "min_poll_interval_s", 0)
+    if not interval:
+        return LAG_ALERT_S
+    return max(LAG_ALERT_S, adapter.poll_settle_s + interval + 2 * POLL_PERIOD_S)
+
+
 def _watch_lag(report: ShopPoll, now_ms: int) -> None:
     """The shop's lag as a metric; the alert event while it is past LAG_ALERT_S, and once when it is back."""
     from aws_lambda_powertools.metrics import MetricUnit, single_metric
@@ -204,11 +221,12 @@ def _watch_lag(report: ShopPoll, now_ms: int) -> None:
         with single_metric(name="OrderPollLag", unit=MetricUnit.Seconds, value=report.lag_s,
                            namespace="StockLink") as metric:
             metric.add_dimension(name="shop", value=f"{report.platform}:{report.shop}")
-        lagging = report.lag_s >= LAG_ALERT_S
+        threshold = lag_threshold_s(report.platform)
+        lagging = report.lag_s >= threshold
         was_lagging = store.state(report.platform, report.shop).lagging
         if lagging or was_lagging:
             detail: events.OrderPollLag = {"platform": report.platform, "shop": report.shop,
-                                           "lag_s": report.lag_s, "threshold_s": LAG_ALERT_S}
+                                           "lag_s": report.lag_s, "threshold_s": threshold}
             if report.error:
                 detail["error"] = report.error
             bus.publish(events.ORDER_POLL_LAGGING, [dict(detail)])
