@@ -195,7 +195,9 @@ def _nothing_stored(platform: str, shop: str) -> None:
     ("shopify", {"shop_domain": "demo.myshopify.com@10.0.0.1"}, "shop_domain"),
     ("lazada", {"api_base_url": "https://api.lazada.evil.example/rest"}, "api_base_url"),
     ("tiktok", {"api_base_url": "http://open-api.tiktokglobalshop.com"}, "api_base_url"),
-    ("amazon", {"api_base_url": "https://sellingpartnerapi-eu.amazon.com"}, "api_base_url"),
+    # Amazon has an adapter now: its own regional hosts are allowed, anything else is not
+    ("amazon", {"api_base_url": "https://sellingpartnerapi-eu.amazon.com.evil.example"}, "api_base_url"),
+    ("amazon", {"api_base_url": "http://sellingpartnerapi-eu.amazon.com"}, "api_base_url"),
 ])
 def test_put_shop_with_a_refused_url_is_400_and_stores_nothing(staff, deployed, platform, body, field):
     answer = as_admin(staff).put(f"/shops/{platform}/s9", {"webhook_secret": "whsec", "access_token": "t",

@@ -231,3 +231,25 @@ def test_the_board_shows_presold_units_and_its_cover_leaves_them_out(po, monkeyp
     assert row({"q": SKU, "warehouse_id": "wh-b"})["presold"] == 0
     summary = {w["warehouse_id"]: w for w in board_logic.warehouses_summary()["warehouses"]}
     assert (summary["wh-a"]["presold"], summary["wh-b"]["presold"]) == (4, 0)
+
+
+def test_a_receipt_read_before_a_concurrent_one_committed_is_booked_as_a_duplicate(po, monkeypatch):
+    """Two receipts with one reference at once: the second read the PO (and found no receipt marker) before the
+    first committed, then saw the stock after it. It must end as the first's duplicate, not as an error from
+    the stale read (the DynamoDB Local race in tests/concurrency/test_receiving_while_selling.py, made exact)."""
+    _status("PO-1", "ordered")
+    purchasing.ship("PO-1", PoShipIn(eta="2026-12-10"), actor="buyer-1", now_ms=NOW + 2)
+    receipt = PoReceiptIn.model_validate({"reference": "GRN-1", "lines": [{"line": 1, "received": 10},
+                                                                         {"line": 2, "received": 4}]})
+    stale_po, stale_marker = purchasing_store.get_po("PO-1"), [None]
+    assert purchasing.receive("PO-1", receipt, actor="staff-1", now_ms=NOW + 3)[0] == 201
+    real_read, real_marker = purchasing._read, purchasing_store.receipt_marker
+    monkeypatch.setattr(purchasing, "_read", lambda po_id: stale_po if stale_marker and not stale_marker.pop()
+                        else real_read(po_id))
+    reads = iter([None])
+    monkeypatch.setattr(purchasing_store, "receipt_marker",
+                        lambda po_id, reference: next(reads, real_marker(po_id, reference)))
+    status, answer = purchasing.receive("PO-1", receipt, actor="staff-1", now_ms=NOW + 4)
+    assert status == 200 and answer["receipt"]["duplicate"] is True
+    assert _counters(SKU) == (13, 13, 0)            # booked once (3 on hand before, 10 received)
+    _ledger_replays(SKU)

@@ -116,5 +116,6 @@ def test_a_suggestion_moves_stock_to_the_warehouse_that_runs_out_from_where_orde
     assert found[0]["prevents_stockout_on"] == "2026-12-08" and found[0]["total_cost"] == 6.0
     keeping_more = transfers.suggestions({"donor_days": "295"}, today)["suggestions"]
     assert [s["qty"] for s in keeping_more] == [5]     # wh-b keeps 295 days of its own sales
-    with pytest.raises(ValidationFailed):
-        transfers.suggestions({"donor_days": "many"}, today)
+    for bad in ("many", "00000000000", "nan", "-1"):       # the last two parse, but are no number of days
+        with pytest.raises(ValidationFailed):
+            transfers.suggestions({"donor_days": bad}, today)

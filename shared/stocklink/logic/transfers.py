@@ -171,6 +171,8 @@ def cancel(transfer_id: str, body: TransferActionIn, *, actor: str, now_ms: int)
 def suggestions(query: dict | None, today: dt.date) -> dict:
     """Transfers that prevent a projected stock-out, for every SKU held in two or more warehouses."""
     query = query or {}
+    if len(str(query.get("donor_days") or "")) > 10:          # the contract's maxLength
+        raise ValidationFailed("donor_days: at most 10 characters", field="donor_days")
     try:
         donor_days = float(query.get("donor_days") or DEFAULT_DONOR_DAYS)
     except ValueError:
