@@ -205,3 +205,35 @@ def iso_seconds(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).timestamp()
+
+
+class PulledOrdersOnly:
+    """For a platform whose orders StockLink only pulls (logic/order_poll), and whose polled orders carry
+    their lines: every webhook is refused, no order detail is ever fetched. `pulled_by` names how."""
+
+    platform: str
+    pulled_by = "logic/order_poll"
+
+    def _no_webhook(self) -> str:
+        return f"{self.platform} orders are pulled ({self.pulled_by}): no webhook is accepted"
+
+    def verify_webhook(self, request, credentials) -> None:
+        from stocklink.channels.base import WebhookRejected
+        raise WebhookRejected(self._no_webhook())
+
+    def verify_shop_and_freshness(self, request, credentials, shop: str, now_s: float) -> None:
+        from stocklink.channels.base import WebhookRejected
+        raise WebhookRejected(self._no_webhook())
+
+    def parse_webhook(self, request, shop: str) -> list:
+        from stocklink.channels.base import PayloadInvalid
+        raise PayloadInvalid(f"{self.platform} sends no webhook to StockLink")
+
+    def needs_order_detail(self, event) -> bool:
+        return False
+
+    def build_order_detail(self, credentials, event):
+        raise NotImplementedError(f"{self.platform}'s polled orders carry their lines")
+
+    def parse_order_detail(self, event, status: int, body: bytes):
+        raise NotImplementedError(f"{self.platform}'s polled orders carry their lines")

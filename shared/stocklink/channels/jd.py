@@ -86,6 +86,7 @@ from urllib.parse import urlencode
 from stocklink.channels._common import (
     CallResult,
     Outcome,
+    PulledOrdersOnly,
     by_status,
     check_quantity,
     positive_qty,
@@ -105,8 +106,6 @@ from stocklink.channels.base import (
     PollWindow,
     StockAdjust,
     StockPush,
-    WebhookRejected,
-    WebhookRequest,
 )
 from stocklink.outbound_policy import HostRule
 
@@ -170,7 +169,7 @@ def response_key(method: str) -> str:
     return f"{method.replace('.', '_')}_responce"     # JD's own spelling
 
 
-class JdAdapter:
+class JdAdapter(PulledOrdersOnly):
     platform = PLATFORM
     api_hosts = API_HOSTS
     batch_size = 1                 # updateSkuStock takes one SKU
@@ -186,26 +185,6 @@ class JdAdapter:
 
     def __init__(self, clock: Callable[[], float] = time.time):
         self.clock = clock
-
-    # -- inbound: pulled, never pushed ------------------------------------------------------------------
-    def verify_webhook(self, request: WebhookRequest, credentials: Mapping[str, str]) -> None:
-        raise WebhookRejected("JD orders are pulled (logic/order_poll): no webhook is accepted")
-
-    def verify_shop_and_freshness(self, request: WebhookRequest, credentials: Mapping[str, str], shop: str,
-                                  now_s: float) -> None:
-        raise WebhookRejected("JD orders are pulled (logic/order_poll): no webhook is accepted")
-
-    def parse_webhook(self, request: WebhookRequest, shop: str) -> list[OrderEvent]:
-        raise PayloadInvalid("JD sends no webhook to StockLink")
-
-    def needs_order_detail(self, event: OrderEvent) -> bool:
-        return False
-
-    def build_order_detail(self, credentials: Mapping[str, str], event: OrderEvent) -> HttpCall:
-        raise NotImplementedError("JD's order search carries the lines")
-
-    def parse_order_detail(self, event: OrderEvent, status: int, body: bytes) -> OrderEvent:
-        raise NotImplementedError("JD's order search carries the lines")
 
     def build_order_poll(self, credentials: Mapping[str, str], window: PollWindow, page: dict | None) -> HttpCall:
         if not 0 < window.end_s - window.start_s <= MAX_WINDOW_S:

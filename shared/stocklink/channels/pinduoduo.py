@@ -68,6 +68,7 @@ from urllib.parse import urlencode
 from stocklink.channels._common import (
     CallResult,
     Outcome,
+    PulledOrdersOnly,
     by_status,
     check_delta,
     check_quantity,
@@ -89,8 +90,6 @@ from stocklink.channels.base import (
     PollWindow,
     StockAdjust,
     StockPush,
-    WebhookRejected,
-    WebhookRequest,
 )
 from stocklink.outbound_policy import HostRule
 
@@ -148,7 +147,7 @@ def kinds_of(order: Mapping) -> list[OrderEventKind]:
     raise PayloadInvalid(f"order {order.get('order_sn')}: unknown order_status {order.get('order_status')!r}")
 
 
-class PinduoduoAdapter:
+class PinduoduoAdapter(PulledOrdersOnly):
     platform = PLATFORM
     api_hosts = API_HOSTS
     batch_size = 1                 # pdd.goods.quantity.update takes one SKU
@@ -164,26 +163,6 @@ class PinduoduoAdapter:
 
     def __init__(self, clock: Callable[[], float] = time.time):
         self.clock = clock
-
-    # -- inbound: pulled, never pushed ------------------------------------------------------------------
-    def verify_webhook(self, request: WebhookRequest, credentials: Mapping[str, str]) -> None:
-        raise WebhookRejected("Pinduoduo orders are pulled (logic/order_poll): no webhook is accepted")
-
-    def verify_shop_and_freshness(self, request: WebhookRequest, credentials: Mapping[str, str], shop: str,
-                                  now_s: float) -> None:
-        raise WebhookRejected("Pinduoduo orders are pulled (logic/order_poll): no webhook is accepted")
-
-    def parse_webhook(self, request: WebhookRequest, shop: str) -> list[OrderEvent]:
-        raise PayloadInvalid("Pinduoduo sends no webhook to StockLink")
-
-    def needs_order_detail(self, event: OrderEvent) -> bool:
-        return False
-
-    def build_order_detail(self, credentials: Mapping[str, str], event: OrderEvent) -> HttpCall:
-        raise NotImplementedError("Pinduoduo's order poll carries the lines")
-
-    def parse_order_detail(self, event: OrderEvent, status: int, body: bytes) -> OrderEvent:
-        raise NotImplementedError("Pinduoduo's order poll carries the lines")
 
     def build_order_poll(self, credentials: Mapping[str, str], window: PollWindow, page: dict | None) -> HttpCall:
         if not 0 < window.end_s - window.start_s <= MAX_WINDOW_S:

@@ -83,6 +83,7 @@ from urllib.parse import urlencode
 from stocklink.channels._common import (
     CallResult,
     Outcome,
+    PulledOrdersOnly,
     by_status,
     check_delta,
     check_quantity,
@@ -107,8 +108,6 @@ from stocklink.channels.base import (
     QueuedMessage,
     StockAdjust,
     StockPush,
-    WebhookRejected,
-    WebhookRequest,
 )
 from stocklink.outbound_policy import HostRule
 
@@ -207,7 +206,8 @@ def trade_events(shop: str, trade: Mapping) -> list[OrderEvent]:
                        occurred_at=beijing_iso(modified)) for kind in kinds]
 
 
-class TaobaoAdapter:
+class TaobaoAdapter(PulledOrdersOnly):
+    pulled_by = "TMC by HTTP, logic/order_poll"
     platform = PLATFORM
     api_hosts = API_HOSTS
     batch_size = SKUS_PER_CALL
@@ -224,26 +224,6 @@ class TaobaoAdapter:
 
     def __init__(self, clock: Callable[[], float] = time.time):
         self.clock = clock
-
-    # -- inbound: pulled, never pushed ------------------------------------------------------------------
-    def verify_webhook(self, request: WebhookRequest, credentials: Mapping[str, str]) -> None:
-        raise WebhookRejected("Taobao orders are pulled (TMC by HTTP, logic/order_poll): no webhook is accepted")
-
-    def verify_shop_and_freshness(self, request: WebhookRequest, credentials: Mapping[str, str], shop: str,
-                                  now_s: float) -> None:
-        raise WebhookRejected("Taobao orders are pulled (TMC by HTTP, logic/order_poll): no webhook is accepted")
-
-    def parse_webhook(self, request: WebhookRequest, shop: str) -> list[OrderEvent]:
-        raise PayloadInvalid("Taobao sends no webhook to StockLink")
-
-    def needs_order_detail(self, event: OrderEvent) -> bool:
-        return False
-
-    def build_order_detail(self, credentials: Mapping[str, str], event: OrderEvent) -> HttpCall:
-        raise NotImplementedError("Taobao's polled trades carry the lines")
-
-    def parse_order_detail(self, event: OrderEvent, status: int, body: bytes) -> OrderEvent:
-        raise NotImplementedError("Taobao's polled trades carry the lines")
 
     # -- the TMC queue ----------------------------------------------------------------------------------
     def build_message_consume(self, credentials: Mapping[str, str]) -> HttpCall:
