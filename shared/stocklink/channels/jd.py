@@ -87,6 +87,7 @@ from stocklink.channels._common import (
     CallResult,
     Outcome,
     PulledOrdersOnly,
+    md5_secret_sandwich,
     by_status,
     check_quantity,
     positive_qty,
@@ -131,10 +132,7 @@ _THROTTLE_WORDS = ("频率", "限流", "超限")
 
 def api_sign(app_secret: str, params: Mapping[str, str]) -> str:
     """UPPER(MD5(secret + k1v1k2v2... + secret)) over every parameter but sign, keys in ASCII order."""
-    import hashlib
-
-    base = "".join(f"{k}{params[k]}" for k in sorted(params) if k != "sign")
-    return hashlib.md5(f"{app_secret}{base}{app_secret}".encode()).hexdigest().upper()
+    return md5_secret_sandwich(app_secret, params)
 
 
 def param_json(business: Mapping) -> str:

@@ -69,6 +69,7 @@ from stocklink.channels._common import (
     CallResult,
     Outcome,
     PulledOrdersOnly,
+    md5_secret_sandwich,
     by_status,
     check_delta,
     check_quantity,
@@ -113,10 +114,7 @@ _THROTTLE_WORDS = ("频繁", "限流")
 
 def api_sign(client_secret: str, params: Mapping[str, str]) -> str:
     """UPPER(MD5(secret + k1v1k2v2... + secret)) over every parameter but sign, keys in ASCII order."""
-    import hashlib
-
-    base = "".join(f"{k}{params[k]}" for k in sorted(params) if k != "sign")
-    return hashlib.md5(f"{client_secret}{base}{client_secret}".encode()).hexdigest().upper()
+    return md5_secret_sandwich(client_secret, params)
 
 
 def beijing_iso(value: str) -> str | None:

@@ -84,6 +84,8 @@ from stocklink.channels._common import (
     CallResult,
     Outcome,
     PulledOrdersOnly,
+    md5_secret_sandwich,
+    sorted_pairs,
     by_status,
     check_delta,
     check_quantity,
@@ -145,17 +147,12 @@ SHIPPED = {"WAIT_BUYER_CONFIRM_GOODS", "TRADE_BUYER_SIGNED", "TRADE_FINISHED"}
 CLOSED = {"TRADE_CLOSED", "TRADE_CLOSED_BY_TAOBAO"}
 
 
-def sign_string(params: Mapping[str, str]) -> str:
-    return "".join(f"{k}{params[k]}" for k in sorted(params) if k != "sign")
-
-
 def api_sign(secret: str, params: Mapping[str, str], method: str = "md5") -> str:
     """TOP's sign: md5 = UPPER(MD5(secret + k1v1k2v2... + secret)); hmac-sha256 = UPPER(HMAC(secret, s))."""
-    base = sign_string(params)
     if method == "md5":
-        return hashlib.md5(f"{secret}{base}{secret}".encode()).hexdigest().upper()
+        return md5_secret_sandwich(secret, params)
     if method == "hmac-sha256":
-        return hmac.new(secret.encode(), base.encode(), hashlib.sha256).hexdigest().upper()
+        return hmac.new(secret.encode(), sorted_pairs(params).encode(), hashlib.sha256).hexdigest().upper()
     raise ValueError(f"TOP sign_method {method!r}: use one of {', '.join(SIGN_METHODS)}")
 
 
