@@ -67,10 +67,42 @@ def test_a_push_with_the_guard_on_reads_listings_and_stock_once(linked, aws, san
     assert queries == {"stocklink-stock": 1}, counted
     ops = _by_operation(counted)
     # guard states with the listings version, sync states: 2 BatchGetItem; 3 shops x (call slot, claim, record)
-    # + the reconciliation marker: 10 UpdateItem; the sales log read and written: 1 GetItem, 1 PutItem; 1 Query
-    # (22 requests at first: the listings, stock and sync states were read twice; 18 with them read once)
+    # + the reconciliation marker: 10 UpdateItem; 1 Query. The SKU's sales log is neither read nor written: no
+    # shop uses the dynamic buffer, its only reader (the guard reads the listings' own recent sales).
+    # (22 requests at first: the listings, stock and sync states were read twice; 18 with them read once; 15
+    # with the sales log read and written on every push)
     assert ops.get("BatchGetItem", 0) <= 2, ops
-    assert sum(ops.values()) <= 15, ops
+    assert "GetItem" not in ops and "PutItem" not in ops, ops
+    assert sum(ops.values()) <= 13, ops
+
+
+@pytest.mark.usefixtures("loopback_simulators")
+def test_the_sales_log_is_kept_only_while_a_shop_uses_the_dynamic_buffer(linked, aws, counted):
+    """Sales velocity feeds the dynamic buffer alone: with a shop on it, a push learns the batch's sales (its
+    log read and written); the same push without one leaves the log alone."""
+    from stocklink.logic.sync import config
+    from stocklink.store import sync_models
+
+    def push_one_change() -> dict[str, int]:
+        assert linked.post("/stock/adjustments", {"warehouse_id": "wh-a", "sku": SKU, "delta": -1,
+                                                  "reason": "damaged"}).status == 201
+        events = _stock_changed_events(aws)
+        counted.clear()
+        assert push(sqs_batch(*events)) == {"batchItemFailures": []}
+        return {op: n for (op, table), n in counted.items() if op in ("GetItem", "PutItem")}
+
+    _guard_on(linked)
+    assert linked.post("/stock/adjustments", {"warehouse_id": "wh-a", "sku": SKU, "delta": 100,
+                                              "reason": "found"}).status == 201
+    push_one_change()                                 # warm: shop records, limiters, policy
+    assert push_one_change() == {}
+    assert sync_models.velocity(SKU) == {}
+    assert linked.put("/shops/lazada/s1/allocation", {"rule": "shared", "buffer_mode": "dynamic"}).status == 200
+    config.forget()                                   # a new container: the shop's mode is read again
+    push_one_change()
+    learnt = push_one_change()     # the log read and written (and the dynamic buffer reads the shops' latencies)
+    assert learnt["PutItem"] == 1 and learnt["GetItem"] >= 1, learnt
+    assert sync_models.velocity(SKU)["last_total"] >= 0
 
 
 @pytest.mark.usefixtures("loopback_simulators")
