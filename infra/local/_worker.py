@@ -63,25 +63,44 @@ def main() -> None:
     proto.write(json.dumps({"ready": import_error is None, "import_ms": round(import_ms, 1),
                             "error": import_error}) + "\n")
 
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        request = json.loads(line)
-        started = time.monotonic()
-        deadline = started + float(request["context"]["timeout_s"])
-        if import_error is not None:
-            reply = {"ok": False, "error": "Runtime.ImportModuleError", "traceback": import_error}
-        else:
-            try:
-                result = handler(request["event"], LambdaContext(request["context"], deadline))
-                reply = {"ok": True, "result": json.loads(json.dumps(result, default=_json_default))}
-            except BaseException as exc:  # noqa: BLE001 - the container survives, as in Lambda
-                reply = {"ok": False, "error": type(exc).__name__, "traceback": traceback.format_exc()}
-                if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                    proto.write(json.dumps(reply) + "\n")
-                    raise
-        reply["duration_ms"] = round((time.monotonic() - started) * 1000, 2)
-        proto.write(json.dumps(reply) + "\n")
+    # Opt-in: STOCKLINK_WORKER_PROFILE=<dir> writes a cProfile of this container's warm invocations (the first
+    # one, which creates the SDK clients, is left out) when it stops
+    profile_dir = os.environ.get("STOCKLINK_WORKER_PROFILE")
+    profiler = None
+    if profile_dir:
+        import cProfile
+        profiler = cProfile.Profile(time.process_time)   # CPU, not the wait on DynamoDB
+    for served, line in enumerate(sys.stdin):
+        if profiler is not None and served:
+            profiler.enable()
+        try:
+            _serve(line, handler, import_error, proto)
+        finally:
+            if profiler is not None:
+                profiler.disable()
+    if profiler is not None:
+        profiler.dump_stats(os.path.join(profile_dir, f"{function_name}-{os.getpid()}.prof"))
+
+
+def _serve(line: str, handler, import_error, proto) -> None:
+    if not line.strip():
+        return
+    request = json.loads(line)
+    started = time.monotonic()
+    deadline = started + float(request["context"]["timeout_s"])
+    if import_error is not None:
+        reply = {"ok": False, "error": "Runtime.ImportModuleError", "traceback": import_error}
+    else:
+        try:
+            result = handler(request["event"], LambdaContext(request["context"], deadline))
+            reply = {"ok": True, "result": json.loads(json.dumps(result, default=_json_default))}
+        except BaseException as exc:  # noqa: BLE001 - the container survives, as in Lambda
+            reply = {"ok": False, "error": type(exc).__name__, "traceback": traceback.format_exc()}
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                proto.write(json.dumps(reply) + "\n")
+                raise
+    reply["duration_ms"] = round((time.monotonic() - started) * 1000, 2)
+    proto.write(json.dumps(reply) + "\n")
 
 
 if __name__ == "__main__":

@@ -74,6 +74,8 @@ def function_environment(function, *, ddb_endpoint: str, aws_endpoint: str, extr
         "STOCKLINK_LOCAL": "1",
         LOOPBACK_FLAG: "1",
     })
+    if os.environ.get("STOCKLINK_WORKER_PROFILE"):   # opt-in cProfile of each container (infra/local/_worker)
+        env["STOCKLINK_WORKER_PROFILE"] = os.environ["STOCKLINK_WORKER_PROFILE"]
     if extra:
         env.update(extra)
     return env

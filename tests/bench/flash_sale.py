@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
+from tests.bench.cpu_per_order import cpu_by_part, drain
 from tests.e2e.runtime_process import RuntimeProcess
 
 
@@ -91,10 +92,15 @@ def run(units: int, orders: int, threads: int) -> dict:
                 "lines": [{"sku": sku, "qty": 1}]})
             return resp.status_code, (time.perf_counter() - started) * 1000
 
+        drain(rt.proc.pid, 10)
+        cpu_before = cpu_by_part(rt.proc.pid)
         started = time.perf_counter()
         with ThreadPoolExecutor(threads) as pool:
             results = list(pool.map(reserve, range(orders)))
         elapsed = time.perf_counter() - started
+        drain(rt.proc.pid, 10)         # the sale's pushes and alerts are its cost too
+        cpu_after = cpu_by_part(rt.proc.pid)
+        cpu_ms = {part: (cpu_after[part] - cpu_before.get(part, 0.0)) * 1000 / orders for part in cpu_after}
 
         stock = requests.get(f"{url}/skus/{sku}/stock", headers=headers, timeout=60).json()
         latencies = [ms for _, ms in results]
@@ -108,7 +114,7 @@ def run(units: int, orders: int, threads: int) -> dict:
             "final_reserved": sum(w["reserved"] for w in stock["warehouses"]),
             "elapsed_s": elapsed, "requests_per_s": orders / elapsed, "held_per_s": held / elapsed,
             "p50_ms": statistics.median(latencies), "p99_ms": percentile(latencies, 99),
-            "max_ms": max(latencies), "raw_per_s": raw_per_s,
+            "max_ms": max(latencies), "raw_per_s": raw_per_s, "cpu_ms": cpu_ms,
         }
     finally:
         rt.stop()
@@ -131,6 +137,11 @@ def main(argv=None) -> None:
     print(f"  latency p50 {r['p50_ms']:.0f} ms  p99 {r['p99_ms']:.0f} ms  max {r['max_ms']:.0f} ms")
     print(f"  DynamoDB Local alone: {r['raw_per_s']:.1f} guarded transactions/s from {r['threads']} threads; "
           f"through the gateway {r['requests_per_s'] / r['raw_per_s']:.2f} of that")
+    print("  CPU per reservation request (ms), by process, the sale and what followed it:")
+    for part, ms in sorted(r["cpu_ms"].items(), key=lambda kv: -kv[1]):
+        if ms >= 0.05:
+            print(f"    {part:<50} {ms:6.1f}")
+    print(f"    {'total':<50} {sum(r['cpu_ms'].values()):6.1f}")
 
 
 if __name__ == "__main__":
