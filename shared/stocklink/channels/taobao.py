@@ -18,6 +18,18 @@ GMT+8, at most one day apart; page_no, page_size <= 100), read through the polle
 are read from the last back to the first (the first call tells total_results; then pages total..1, page 1
 twice), so a trade moving forward while the window is read is seen rather than skipped. A window ends
 poll_settle_s = 60 s before now (assumed, unverified: TOP publishes no settle time for this API).
+When the windows are read: TMC is the primary path, so the increment API runs only when TMC cannot be
+trusted — the backfill of a newly connected shop (no cursor yet), any run whose queue drain failed (the
+windows then cover for it at once), and otherwise as a safety sweep every FALLBACK_SWEEP_S = 10 min
+(min_poll_interval_s: the poller reads the windows once that much is left to read), catching a message TMC
+lost without an error. Rate budget: read at every 30-s run the fallback cost >= 2,880 increment.get calls
+per shop a day on top of TMC's consume/fullinfo/confirm calls, for changes TMC already delivered; the sweep
+costs >= 144 (one 10-min window a time, plus pages), 5 % of that. TOP meters calls per app and API (per day /
+per minute, figures in the app's console, not published per shop) and throttles the batch order APIs first
+at peak times (its promotion notices, e.g. the 2024 38节 "API服务调整公告" mirrored at niujiekou.com/contents/3/118:
+taobao.trades.sold.increment.get degraded and batch order queries "可能存在延时(十分钟左右)"), so the calls
+saved are the ones most likely to be refused. The price: a change TMC lost silently is applied up to ~11 min
+late (the sweep interval plus the settle time), and the lag alert waits as long (order_poll.lag_threshold_s).
 
 Status mapping (trade `status`), as what has happened so far (each step's marker makes a repeat a duplicate):
 - TRADE_NO_CREATE_PAY, WAIT_BUYER_PAY: hold (CREATED).
@@ -136,6 +148,7 @@ LIST_PAGE_SIZE = 200             # items.onsale.get page_size maximum
 SKUS_PER_CALL = 20               # documented: skuid_quantities takes at most 20 SKUs
 MAX_WINDOW_S = 24 * 3600         # documented: start_modified and end_modified at most one day apart
 SETTLE_S = 60                    # assumed (see the module docstring)
+FALLBACK_SWEEP_S = 10 * 60       # the increment API's safety sweep when TMC is healthy (module docstring)
 BEIJING = timezone(timedelta(hours=8))
 UPDATE_FULL, UPDATE_INCREMENTAL = "1", "2"
 SIGN_METHODS = ("md5", "hmac-sha256")
@@ -218,6 +231,7 @@ class TaobaoAdapter(PulledOrdersOnly):
     consumes_messages = True
     max_poll_window_s = MAX_WINDOW_S
     poll_settle_s = SETTLE_S
+    min_poll_interval_s = FALLBACK_SWEEP_S   # TMC first: the windows are the backfill and the safety sweep
 
     def __init__(self, clock: Callable[[], float] = time.time):
         self.clock = clock

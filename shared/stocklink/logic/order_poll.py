@@ -16,7 +16,9 @@ Per shop, per run:
   messages handled are confirmed, so one that failed is handed out again; its windows stay the fallback
   (and the backfill), and the same event keys make a change seen by both apply once.
 - A platform whose order search has a tiny call budget (Amazon getOrders) names `min_poll_interval_s`: its
-  windows are read only once that much is left to read, and its lag alert waits that much longer.
+  windows are read only once that much is left to read, and its lag alert waits that much longer. A platform
+  with a queue names it too (Taobao: its windows are a safety sweep): its windows are read on the backfill,
+  at that interval, and at once in a run whose queue drain failed (the queue cannot be trusted then).
 - A change whose order must be fetched for its lines (Amazon getOrders → getOrderItems) is not fetched when
   its idempotency marker says it was applied already.
 - Every call takes a slot from the shop's limiter (logic/sync/rate_limit), the one pushes and read-backs use.
@@ -103,14 +105,18 @@ def poll_shop(report: ShopPoll, now_ms: int, deadline: float) -> None:
     now_s = now_ms // 1000
     horizon = now_s - adapter.poll_settle_s
     cursor = store.state(platform, shop).cursor_s
-    if cursor is not None and horizon - cursor < getattr(adapter, "min_poll_interval_s", 0):
-        horizon = cursor           # too soon for this platform's budget: the queue only, windows next time
+    limiter = rate_limit.shop_limiter(platform, shop, adapter)
+    queue_failed: Exception | None = None
+    if getattr(adapter, "consumes_messages", False):
+        try:
+            _drain_queue(adapter, credentials, report, limiter, now_ms, deadline)
+        except Exception as exc:  # noqa: BLE001 - the queue cannot be trusted this run: the windows read now
+            queue_failed = exc
+    if cursor is not None and queue_failed is None and horizon - cursor < getattr(adapter, "min_poll_interval_s", 0):
+        horizon = cursor           # too soon for this platform's budget (or its sweep): windows next time
     if cursor is None:
         cursor = now_s - BACKFILL_S
     report.cursor_s = cursor
-    limiter = rate_limit.shop_limiter(platform, shop, adapter)
-    if getattr(adapter, "consumes_messages", False):
-        _drain_queue(adapter, credentials, report, limiter, now_ms, deadline)
     while cursor < horizon and seams.clock() < deadline:
         start = max(cursor - OVERLAP_S, now_s - BACKFILL_S - OVERLAP_S)
         window = PollWindow(start, min(start + adapter.max_poll_window_s, horizon))
@@ -121,6 +127,8 @@ def poll_shop(report: ShopPoll, now_ms: int, deadline: float) -> None:
         else:       # another run moved it further meanwhile: continue from there
             cursor = max(window.end_s, store.state(platform, shop).cursor_s or window.end_s)
         report.cursor_s = cursor
+    if queue_failed is not None:
+        raise queue_failed         # the shop's error (recorded), after the windows covered for the queue
 
 
 def _call(adapter, call, report: ShopPoll, limiter) -> tuple[int, bytes]:
