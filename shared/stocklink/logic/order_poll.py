@@ -168,7 +168,7 @@ def _drain_queue(adapter, credentials, report: ShopPoll, limiter, now_ms: int, d
                     status, body = _call(adapter, adapter.build_message_order(credentials, message.order_ref),
                                          report, limiter)
                     for event in adapter.parse_message_order(report.shop, status, body):
-                        _apply(event, report, now_ms)
+                        _apply(_with_lines(adapter, credentials, event, report, limiter), report, now_ms)
                 handled.append(message.message_id)
         finally:
             if handled:
