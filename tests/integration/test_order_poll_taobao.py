@@ -209,3 +209,37 @@ def test_the_increment_api_runs_on_the_backfill_the_sweep_and_a_failed_queue_onl
     monkeypatch.setattr(seams, "send", consume_fails)
     failed = poll(t0 + (FALLBACK_SWEEP_S + 60) * 1000)                # 30 s after the sweep, but TMC failed
     assert failed["s1"]["windows"] >= 1 and len(calls) > swept and "503" in failed["s1"]["error"]
+
+
+def test_a_refund_of_one_sub_order_restocks_only_that_line(stocked, staff_reservations):
+    """Through the order logic: a shipped two-line trade (2 x TEE-RED-M, 3 x TEE-RED-L); the refund of the
+    second sub-order, a third of its money with the goods back, restocks one TEE-RED-L and nothing else."""
+    import json
+    from pathlib import Path
+
+    from stocklink.channels.taobao import TaobaoAdapter
+    from stocklink.logic.orders import apply_order_event
+    from stocklink.time import now_ms
+
+    events_dir = Path(__file__).resolve().parents[2] / "events" / "taobao"
+    stocked.put("/skus/TEE-RED-L", {"name": "Red tee L", "price": 19.9, "unit_cost": 6.5})
+    stocked.post("/stock/receipts", {"warehouse_id": "wh-a", "lines": [{"sku": "TEE-RED-L", "qty": 5}],
+                                     "reference": "PO-3"})
+    assert as_admin(stocked).put("/shops/taobao/s1", TB).status == 200
+    for listing, sku in (("4800000000001", SKU), ("4800000000002", "TEE-RED-L")):
+        assert stocked.put(f"/listings/taobao/s1/{listing}", {"components": [{"sku": sku, "qty": 1}],
+                                                              "platform_ids": {"num_iid": "600000000001"}}).status == 200
+    adapter = TaobaoAdapter()
+    trade = (events_dir / "trade_fullinfo_two_lines.json").read_bytes()
+    for event in adapter.parse_message_order("s1", 200, trade):           # paid, then shipped
+        assert apply_order_event(event, now_ms())["status"] == "applied"
+    before = {sku: stocked.get(f"/skus/{sku}/stock").body["totals"] for sku in (SKU, "TEE-RED-L")}
+    assert (before[SKU]["on_hand"], before["TEE-RED-L"]["on_hand"]) == (4, 2)
+
+    [refund] = adapter.parse_message_order("s1", 200, (events_dir / "refund_get.json").read_bytes())
+    outcome = apply_order_event(adapter.parse_order_detail(refund, 200, trade), now_ms())
+    assert outcome["returned"] == [{"sku": "TEE-RED-L", "warehouse_id": "wh-a", "qty": 1}]
+    after = {sku: stocked.get(f"/skus/{sku}/stock").body["totals"] for sku in (SKU, "TEE-RED-L")}
+    assert (after[SKU]["on_hand"], after["TEE-RED-L"]["on_hand"]) == (4, 3)
+    again = apply_order_event(adapter.parse_order_detail(refund, 200, trade), now_ms())
+    assert again["duplicate"] is True                                     # the message redelivered: once
