@@ -92,6 +92,15 @@ def test_the_fallback_poll_reads_the_same_change_once_and_a_later_status_applies
     from stocklink.time import now_ms
 
     monkeypatch.setattr(simulator, "SETTLE_S", simulator.SETTLE_S - 700)   # the poller runs up to 690 s ahead
+    from stocklink.logic.sync import seams
+    real_send, item_calls = seams.send, []
+
+    def counting(call, *args, **kwargs):       # getOrderItems calls (0.5 req/s: the budget they spend)
+        if call.url.split("?")[0].endswith("/orderItems"):
+            item_calls.append(call.url)
+        return real_send(call, *args, **kwargs)
+
+    monkeypatch.setattr(seams, "send", counting)
 
     placed = control(sandbox_base, "POST", "orders", {"platform": "amazon", "shop": "s1", "kind": "paid",
                                                       "lines": [{"listing_id": SKU, "qty": 1, "sku": SKU}]})
@@ -99,6 +108,7 @@ def test_the_fallback_poll_reads_the_same_change_once_and_a_later_status_applies
     t0 = now_ms() + 200_000          # getOrders wants LastUpdatedBefore 2 min back: the poller runs ahead
     report = {r["shop"]: r for r in run_poll(t0, budget_ms=20_000)["shops"] if r["platform"] == "amazon"}["s1"]
     assert report["error"] is None and report["changes"] == 1 and report["applied"] == 0   # the queue had it
+    assert item_calls == []          # applied already (its marker): its items are not fetched again
     control(sandbox_base, "POST", "orders", {"platform": "amazon", "shop": "s1", "order_id": placed["order_id"],
                                              "kind": "shipped"})
     # getOrders allows ~1 call a minute (burst 20): runs within 5 min of the last window read none, and the lag
@@ -112,6 +122,7 @@ def test_the_fallback_poll_reads_the_same_change_once_and_a_later_status_applies
     assert [e for e in aws.drain() if e["detail-type"] == "order_poll.lagging"] == []
     later = {r["shop"]: r for r in run_poll(t0 + 330_000, budget_ms=20_000)["shops"] if r["platform"] == "amazon"}["s1"]
     assert later["error"] is None and later["windows"] >= 1 and later["outcomes"] == {"applied": 1}
+    assert len(item_calls) == 1      # for the new step (ship) only: the commit before it was applied already
     assert staff_reservations.get(f"/reservations/amazon:s1:{placed['order_id']}").body["status"] == "shipped"
     tokens = [c for c in api_calls(sandbox_base) if c.get("platform") == "amazon" and c.get("kind") == "token"]
     assert len(tokens) == 1          # one LWA grant, cached for every later call of the container

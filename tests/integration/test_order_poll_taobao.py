@@ -149,11 +149,97 @@ def test_only_the_messages_applied_are_confirmed(taobao, sandbox_base, staff_res
         return real_send(call, *args, **kwargs)
 
     monkeypatch.setattr(seams, "send", fail_the_second_fetch)
-    first = poll(now_ms())
-    assert first["s1"]["outcomes"] == {"applied": 1} and "503" in first["s1"]["error"]
+    first = poll(now_ms() + 120_000)        # its windows (the backfill) cover both orders
+    # the queue applied the first; its failed drain made the windows read at once and they applied the second
+    assert first["s1"]["messages"] == 2 and first["s1"]["outcomes"] == {"applied": 2}
+    assert "503" in first["s1"]["error"]
     assert len(confirms) == 1 and len(queue("s1")) == 1
     assert placed[1]["order_id"] in queue("s1")[0]["content"]
-    second = poll(now_ms() + 30_000)
-    assert second["s1"]["outcomes"] == {"applied": 1} and second["s1"]["error"] is None and queue("s1") == []
+    second = poll(now_ms() + 150_000)
+    assert second["s1"]["messages"] == 1 and second["s1"]["applied"] == 0     # applied already: a duplicate
+    assert second["s1"]["error"] is None and queue("s1") == []
     for order in placed:
         assert staff_reservations.get(f"/reservations/taobao:s1:{order['order_id']}").body["status"] == "committed"
+
+
+def increment_calls(monkeypatch) -> list:
+    """Counts shop s1's increment API calls (the fallback poll) from here on."""
+    from stocklink.logic.sync import seams
+    real_send, calls = seams.send, []
+
+    def counting(call, *args, **kwargs):
+        if b"taobao.trades.sold.increment.get" in call.body and "/taobao/s1/" in call.url:
+            calls.append(call)
+        return real_send(call, *args, **kwargs)
+
+    monkeypatch.setattr(seams, "send", counting)
+    return calls
+
+
+def test_the_increment_api_runs_on_the_backfill_the_sweep_and_a_failed_queue_only(taobao, sandbox_base, monkeypatch):
+    """TMC is the primary path: a normal run drains the queue and makes no increment call; the backfill of a
+    new shop, the safety sweep every FALLBACK_SWEEP_S and a run whose queue drain failed read the windows."""
+    from stocklink.channels.taobao import FALLBACK_SWEEP_S
+    from stocklink.logic.sync import seams
+    from stocklink.time import now_ms
+
+    calls = increment_calls(monkeypatch)
+    t0 = now_ms()
+    assert poll(t0)["s1"]["windows"] >= 1 and calls                # the backfill of the new shop
+    backfill = len(calls)
+
+    control(sandbox_base, "POST", "orders", {"platform": "taobao", "shop": "s1", "kind": "paid",
+                                             "lines": [{"listing_id": SKU_ID, "qty": 1, "sku": SKU}]})
+    normal = poll(t0 + 30_000)
+    assert normal["s1"]["messages"] == 1 and normal["s1"]["outcomes"] == {"applied": 1}
+    assert normal["s1"]["windows"] == 0 and len(calls) == backfill    # TMC delivered: no increment call
+    assert poll(t0 + 60_000)["s1"]["windows"] == 0 and len(calls) == backfill
+
+    sweep = poll(t0 + (FALLBACK_SWEEP_S + 30) * 1000)                  # 10 min on: the safety sweep
+    assert sweep["s1"]["windows"] >= 1 and len(calls) > backfill
+    swept = len(calls)
+
+    real_send = seams.send
+
+    def consume_fails(call, *args, **kwargs):
+        if b"taobao.tmc.messages.consume" in call.body:
+            return 503, {}, b'{"error_response": {"code": 15, "sub_code": "isp.top-remote-connection-error"}}'
+        return real_send(call, *args, **kwargs)
+
+    monkeypatch.setattr(seams, "send", consume_fails)
+    failed = poll(t0 + (FALLBACK_SWEEP_S + 60) * 1000)                # 30 s after the sweep, but TMC failed
+    assert failed["s1"]["windows"] >= 1 and len(calls) > swept and "503" in failed["s1"]["error"]
+
+
+def test_a_refund_of_one_sub_order_restocks_only_that_line(stocked, staff_reservations):
+    """Through the order logic: a shipped two-line trade (2 x TEE-RED-M, 3 x TEE-RED-L); the refund of the
+    second sub-order, a third of its money with the goods back, restocks one TEE-RED-L and nothing else."""
+    import json
+    from pathlib import Path
+
+    from stocklink.channels.taobao import TaobaoAdapter
+    from stocklink.logic.orders import apply_order_event
+    from stocklink.time import now_ms
+
+    events_dir = Path(__file__).resolve().parents[2] / "events" / "taobao"
+    stocked.put("/skus/TEE-RED-L", {"name": "Red tee L", "price": 19.9, "unit_cost": 6.5})
+    stocked.post("/stock/receipts", {"warehouse_id": "wh-a", "lines": [{"sku": "TEE-RED-L", "qty": 5}],
+                                     "reference": "PO-3"})
+    assert as_admin(stocked).put("/shops/taobao/s1", TB).status == 200
+    for listing, sku in (("4800000000001", SKU), ("4800000000002", "TEE-RED-L")):
+        assert stocked.put(f"/listings/taobao/s1/{listing}", {"components": [{"sku": sku, "qty": 1}],
+                                                              "platform_ids": {"num_iid": "600000000001"}}).status == 200
+    adapter = TaobaoAdapter()
+    trade = (events_dir / "trade_fullinfo_two_lines.json").read_bytes()
+    for event in adapter.parse_message_order("s1", 200, trade):           # paid, then shipped
+        assert apply_order_event(event, now_ms())["status"] == "applied"
+    before = {sku: stocked.get(f"/skus/{sku}/stock").body["totals"] for sku in (SKU, "TEE-RED-L")}
+    assert (before[SKU]["on_hand"], before["TEE-RED-L"]["on_hand"]) == (4, 2)
+
+    [refund] = adapter.parse_message_order("s1", 200, (events_dir / "refund_get.json").read_bytes())
+    outcome = apply_order_event(adapter.parse_order_detail(refund, 200, trade), now_ms())
+    assert outcome["returned"] == [{"sku": "TEE-RED-L", "warehouse_id": "wh-a", "qty": 1}]
+    after = {sku: stocked.get(f"/skus/{sku}/stock").body["totals"] for sku in (SKU, "TEE-RED-L")}
+    assert (after[SKU]["on_hand"], after["TEE-RED-L"]["on_hand"]) == (4, 3)
+    again = apply_order_event(adapter.parse_order_detail(refund, 200, trade), now_ms())
+    assert again["duplicate"] is True                                     # the message redelivered: once

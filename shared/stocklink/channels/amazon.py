@@ -4,7 +4,10 @@ fallback), stock is pushed through the Listings Items API.
 Ingestion: Amazon sends no HTTP webhook. ORDER_CHANGE notifications (Notifications API, SQS workflow) are
 delivered to an SQS queue the stack creates; its queue policy admits only Amazon's notification publisher
 (AWS account 437568002678, as the Notifications API "Set up notifications using Amazon SQS" workflow and its
-worked examples name it), so the queue is the guard: the notification carries no signature (verify_webhook
+worked examples name it; re-checked 2026-12 against AWS's own SP-API + SQS tutorial, aws.amazon.com/cn/blogs/
+china/detailed-tutorial-on-the-use-of-notifications-api-in-sp-api-with-amazon-sqs, and a qiita walkthrough of
+createDestination, both granting Principal 437568002678 sqs:SendMessage and sqs:GetQueueAttributes), so the
+queue is the guard: the notification carries no signature (verify_webhook
 refuses every HTTP delivery). The consumer (functions/amazon_notifications, logic/queued_ingest) parses each
 message with `parse_notification` and binds it to the shop whose credentials name its SellerId (and, when
 set, its MarketplaceId). Notification shape (checked 2026-12 against the ORDER_CHANGE schema example in the

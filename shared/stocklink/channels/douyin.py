@@ -60,9 +60,13 @@ shop assumed (unverified); throttling recognised by code 50002 (assumed) or its 
 API hosts: openapi-fxg.jinritemai.com (the documented and only gateway).
 Credentials: app_key, app_secret, access_token, shop_id (whose pushes), sign_method? (md5 | hmac-sha256),
 api_base_url? (a sandbox). listing_id = the sku_id; platform_ids: product_id (required for stock sync).
-Unverified here (not in the search corpus): the tag numbers, the push data field names (p_id, s_ids, shop_id,
-aftersale_id, aftersale_type) and the `sign-method` push header — taken from the 抖店 message docs as
-remembered, the webhook fixtures in events/douyin/ are built to that shape.
+Unverified here (searched again 2026-12: no doudian SDK in the corpus carries the message catalogue): the tag
+numbers, the push data field names (p_id, s_ids, s_id, aftersale_id, aftersale_type) and the `sign-method` push
+header — taken from the 抖店 message docs as remembered; the webhook fixtures in events/douyin/ are built to
+that shape. Only the envelope is corroborated, by a third-party doudian client's test: a JSON array of
+{"tag": "100", "data": "<JSON string with shop_id>"}, tags as strings. Per-line returns: a 206 names its
+sub-order (s_id) and restocks that sub-order's whole line; a part of a line's quantity is not read (the push
+carries no quantity here; the after-sale detail that would is not fetched — not done).
 """
 from __future__ import annotations
 

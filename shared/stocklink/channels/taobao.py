@@ -18,6 +18,18 @@ GMT+8, at most one day apart; page_no, page_size <= 100), read through the polle
 are read from the last back to the first (the first call tells total_results; then pages total..1, page 1
 twice), so a trade moving forward while the window is read is seen rather than skipped. A window ends
 poll_settle_s = 60 s before now (assumed, unverified: TOP publishes no settle time for this API).
+When the windows are read: TMC is the primary path, so the increment API runs only when TMC cannot be
+trusted — the backfill of a newly connected shop (no cursor yet), any run whose queue drain failed (the
+windows then cover for it at once), and otherwise as a safety sweep every FALLBACK_SWEEP_S = 10 min
+(min_poll_interval_s: the poller reads the windows once that much is left to read), catching a message TMC
+lost without an error. Rate budget: read at every 30-s run the fallback cost >= 2,880 increment.get calls
+per shop a day on top of TMC's consume/fullinfo/confirm calls, for changes TMC already delivered; the sweep
+costs >= 144 (one 10-min window a time, plus pages), 5 % of that. TOP meters calls per app and API (per day /
+per minute, figures in the app's console, not published per shop) and throttles the batch order APIs first
+at peak times (its promotion notices, e.g. the 2024 38节 "API服务调整公告" mirrored at niujiekou.com/contents/3/118:
+taobao.trades.sold.increment.get degraded and batch order queries "可能存在延时(十分钟左右)"), so the calls
+saved are the ones most likely to be refused. The price: a change TMC lost silently is applied up to ~11 min
+late (the sweep interval plus the settle time), and the lag alert waits as long (order_poll.lag_threshold_s).
 
 Status mapping (trade `status`), as what has happened so far (each step's marker makes a repeat a duplicate):
 - TRADE_NO_CREATE_PAY, WAIT_BUYER_PAY: hold (CREATED).
@@ -28,9 +40,26 @@ Status mapping (trade `status`), as what has happened so far (each step's marker
   a commit (PAID) — the money is taken; if the group fails the trade closes and the release follows.
   SELLER_CONSIGNED_PART (part of the trade shipped) is a commit only: the reservation ships when the whole
   trade does (WAIT_BUYER_CONFIRM_GOODS). TRADE_CLOSED after shipment: the docs do not say whether the goods
-  came back; nothing is restocked (a shipped reservation is not released) and staff receive the return.
-  A refund of one sub-order of a trade that goes on (taobao_refund_RefundSuccess, trade still open) changes
-  nothing yet (not done: per-line release).
+  came back; nothing is restocked from the trade (a shipped reservation is not released): returns come by
+  their refunds, below.
+Per-line refunds. Taobao refunds one sub-order (oid) at a time. The taobao_refund_RefundSuccess message's
+content names refund_id, tid and oid (and refund_fee); the refund is read with `taobao.refund.get` (refund_id,
+fields; answer refund_get_response.refund {refund_id, tid, oid, status, has_good_return, good_status,
+refund_fee, total_fee, num, modified} — request and fields from the bububa/opentaobao TaobaoRefundGetAPIRequest
+/ Refund models). A SUCCESS refund with has_good_return true (退货退款: the goods came back) is a return
+(RETURNED) of that sub-order's line only: the poller fetches the trade (taobao.trade.fullinfo.get, the
+order detail) and keeps the sub-order whose oid the refund names. Ambiguous, chosen:
+- the quantity: the refund carries `num` (the sub-order's bought quantity) and money, not a returned
+  quantity, so a part refund returns floor(num * refund_fee / total_fee) units (at least 1 when the fee is
+  not 0, never more than num; all of num when the amounts are missing). A unit not restocked is received by
+  staff; a unit restocked that did not come back would be offered twice.
+- has_good_return false (仅退款: money only) restocks nothing: the goods never came back or never left. A
+  sub-order refunded before shipment leaves the lines of the trade's later events (each sub-order whose own
+  status is closed is left out of a hold / commit); one refunded after StockLink committed it stays in the
+  reservation (no per-line release in the order logic yet) and ships with it: units under-counted, never
+  oversold, and reconciliation shows the drift.
+A refund's event key is its own (refund_id and oid in the delivery id), so two refunds of one trade are two
+returns and a redelivered message is one.
 delivery_id = tid:status:modified — the change's identity, the same from the queue and from the fallback.
 Times (`modified`, TMC `pub_time`) are GMT+8 "yyyy-MM-dd HH:mm:ss", read as such (occurred_at carries +08:00).
 Buyer data: TOP masks it (OAID); StockLink never asks for a buyer field (the `fields` lists name none) and
@@ -76,6 +105,7 @@ import hashlib
 import hmac
 import math
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Mapping
 from urllib.parse import urlencode
@@ -120,6 +150,9 @@ API_HOSTS = HostRule("Taobao open platform (TOP)", frozenset({"eco.taobao.com", 
 TMC_CONSUME = "taobao.tmc.messages.consume"
 TMC_CONFIRM = "taobao.tmc.messages.confirm"
 TRADE_FULLINFO = "taobao.trade.fullinfo.get"
+REFUND_GET = "taobao.refund.get"
+REFUND_FIELDS = "refund_id,tid,oid,status,has_good_return,good_status,refund_fee,total_fee,num,modified"
+REFUND_TOPIC = "taobao_refund_RefundSuccess"
 TRADES_INCREMENT = "taobao.trades.sold.increment.get"
 SKUS_QUANTITY = "taobao.skus.quantity.update"
 ITEM_QUANTITY = "taobao.item.quantity.update"
@@ -136,6 +169,7 @@ LIST_PAGE_SIZE = 200             # items.onsale.get page_size maximum
 SKUS_PER_CALL = 20               # documented: skuid_quantities takes at most 20 SKUs
 MAX_WINDOW_S = 24 * 3600         # documented: start_modified and end_modified at most one day apart
 SETTLE_S = 60                    # assumed (see the module docstring)
+FALLBACK_SWEEP_S = 10 * 60       # the increment API's safety sweep when TMC is healthy (module docstring)
 BEIJING = timezone(timedelta(hours=8))
 UPDATE_FULL, UPDATE_INCREMENTAL = "1", "2"
 SIGN_METHODS = ("md5", "hmac-sha256")
@@ -186,21 +220,63 @@ def trade_events(shop: str, trade: Mapping) -> list[OrderEvent]:
         raise PayloadInvalid("trade without tid")
     status, modified = text(trade.get("status")), text(trade.get("modified"))
     kinds = kinds_of(status)
-    orders = (trade.get("orders") or {}).get("order") if isinstance(trade.get("orders"), dict) else None
     lines = []
-    for order in orders or []:
-        if not isinstance(order, dict):
-            raise PayloadInvalid(f"trade {tid}: a sub-order is not an object")
-        listing = text(order.get("sku_id")) or text(order.get("num_iid"))
-        if not listing:
-            raise PayloadInvalid(f"trade {tid}: a sub-order without sku_id or num_iid")
-        lines.append(OrderLine(listing, positive_qty(order.get("num"), f"trade {tid}"),
-                               text(order.get("outer_sku_id")) or None))
+    for order in _sub_orders(trade, tid):
+        if status not in CLOSED and text(order.get("status")) in CLOSED:
+            continue            # this sub-order was refunded and closed while the trade goes on
+        lines.append(_line(order, tid))
     if not lines and kinds != [OrderEventKind.CANCELLED]:
         raise PayloadInvalid(f"trade {tid} has no orders")
     delivery = f"{tid}:{status}:{modified}"
     return [OrderEvent(PLATFORM, shop, tid, kind, tuple(lines), delivery, paid=kind is not OrderEventKind.CREATED,
                        occurred_at=beijing_iso(modified)) for kind in kinds]
+
+
+def _sub_orders(trade: Mapping, tid: str) -> list[dict]:
+    orders = (trade.get("orders") or {}).get("order") if isinstance(trade.get("orders"), dict) else None
+    for order in orders or []:
+        if not isinstance(order, dict):
+            raise PayloadInvalid(f"trade {tid}: a sub-order is not an object")
+    return list(orders or [])
+
+
+def _line(order: Mapping, tid: str, qty: int | None = None) -> OrderLine:
+    listing = text(order.get("sku_id")) or text(order.get("num_iid"))
+    if not listing:
+        raise PayloadInvalid(f"trade {tid}: a sub-order without sku_id or num_iid")
+    return OrderLine(listing, qty or positive_qty(order.get("num"), f"trade {tid}"),
+                     text(order.get("outer_sku_id")) or None)
+
+
+def _fen(value) -> int | None:
+    """"12.30" (yuan, as TOP prints amounts) as 1230 fen; None when absent or unreadable."""
+    try:
+        return round(float(text(value)) * 100) if text(value) else None
+    except ValueError:
+        return None
+
+
+def returned_quantity(refund: Mapping) -> int:
+    """Units a refund gives back (module docstring): its sub-order's num, in proportion to the amount refunded."""
+    bought = positive_qty(refund.get("num"), f"refund {refund.get('refund_id')}")
+    fee, total = _fen(refund.get("refund_fee")), _fen(refund.get("total_fee"))
+    if fee is None or not total or fee >= total:
+        return bought
+    return max(1, bought * fee // total) if fee > 0 else 0
+
+
+def refund_events(shop: str, refund: Mapping) -> list[OrderEvent]:
+    """A successful refund whose goods came back: one return of its sub-order, lines fetched with the trade."""
+    refund_id, tid, oid = text(refund.get("refund_id")), text(refund.get("tid")), text(refund.get("oid"))
+    if not refund_id or not tid or not oid:
+        raise PayloadInvalid("a refund without refund_id, tid or oid")
+    if text(refund.get("status")) != "SUCCESS" or refund.get("has_good_return") not in (True, "true"):
+        return []
+    qty = returned_quantity(refund)
+    if qty == 0:
+        return []
+    return [OrderEvent(PLATFORM, shop, tid, OrderEventKind.RETURNED, (), f"refund-{refund_id}:{oid}:{qty}",
+                       occurred_at=beijing_iso(text(refund.get("modified"))))]
 
 
 class TaobaoAdapter(PulledOrdersOnly):
@@ -218,6 +294,7 @@ class TaobaoAdapter(PulledOrdersOnly):
     consumes_messages = True
     max_poll_window_s = MAX_WINDOW_S
     poll_settle_s = SETTLE_S
+    min_poll_interval_s = FALLBACK_SWEEP_S   # TMC first: the windows are the backfill and the safety sweep
 
     def __init__(self, clock: Callable[[], float] = time.time):
         self.clock = clock
@@ -246,20 +323,54 @@ class TaobaoAdapter(PulledOrdersOnly):
                 found.append(QueuedMessage(message_id, None))
                 continue
             content = try_json(text(message.get("content")).encode())
-            tid = text(content.get("tid")) if isinstance(content, dict) else ""
+            content = content if isinstance(content, dict) else {}
+            tid, refund_id = text(content.get("tid")), text(content.get("refund_id"))
             if not tid.isdigit():
                 raise PayloadInvalid(f"TMC message {message_id} ({message.get('topic')}) names no tid")
+            if message.get("topic") == REFUND_TOPIC and refund_id.isdigit():
+                found.append(QueuedMessage(message_id, f"refund:{refund_id}"))   # one sub-order's refund
+                continue
             found.append(QueuedMessage(message_id, tid))
         return tuple(found)
 
     def build_message_order(self, credentials: Mapping[str, str], order_ref: str) -> HttpCall:
+        if order_ref.startswith("refund:"):
+            return self._signed(credentials, REFUND_GET, {"refund_id": order_ref.split(":", 1)[1],
+                                                          "fields": REFUND_FIELDS})
         return self._signed(credentials, TRADE_FULLINFO, {"tid": order_ref, "fields": TRADE_FIELDS})
 
     def parse_message_order(self, shop: str, status: int, body: bytes) -> list[OrderEvent]:
+        payload = try_json(body)
+        if isinstance(payload, dict) and "refund_get_response" in payload:
+            refund = self._answer(status, body, "refund_get_response").get("refund")
+            if not isinstance(refund, dict):
+                raise PayloadInvalid("refund_get_response without refund")
+            return refund_events(shop, refund)
+        return self._trade_events(shop, status, body)
+
+    def _trade_events(self, shop: str, status: int, body: bytes) -> list[OrderEvent]:
         trade = self._answer(status, body, "trade_fullinfo_get_response").get("trade")
         if not isinstance(trade, dict):
             raise PayloadInvalid("trade_fullinfo_get_response without trade")
         return trade_events(shop, trade)
+
+    # -- a refund's line: its sub-order, from the trade -------------------------------------------------
+    def needs_order_detail(self, event: OrderEvent) -> bool:
+        return event.kind is OrderEventKind.RETURNED and not event.lines
+
+    def build_order_detail(self, credentials: Mapping[str, str], event: OrderEvent) -> HttpCall:
+        return self._signed(credentials, TRADE_FULLINFO, {"tid": event.order_id, "fields": TRADE_FIELDS})
+
+    def parse_order_detail(self, event: OrderEvent, status: int, body: bytes) -> OrderEvent:
+        trade = self._answer(status, body, "trade_fullinfo_get_response").get("trade")
+        if not isinstance(trade, dict) or text(trade.get("tid")) != event.order_id:
+            raise PayloadInvalid(f"trade {event.order_id} not in the answer")
+        _refund, oid, qty = event.delivery_id.split(":")
+        match = [o for o in _sub_orders(trade, event.order_id) if text(o.get("oid")) == oid]
+        if not match:
+            raise PayloadInvalid(f"trade {event.order_id} has no sub-order {oid}")
+        line = _line(match[0], event.order_id)
+        return replace(event, lines=(OrderLine(line.listing_id, min(int(qty), line.qty), line.seller_sku),))
 
     def build_message_confirm(self, credentials: Mapping[str, str], message_ids: list[str]) -> HttpCall:
         if not 0 < len(message_ids) <= MAX_CONFIRM:

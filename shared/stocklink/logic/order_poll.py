@@ -16,7 +16,11 @@ Per shop, per run:
   messages handled are confirmed, so one that failed is handed out again; its windows stay the fallback
   (and the backfill), and the same event keys make a change seen by both apply once.
 - A platform whose order search has a tiny call budget (Amazon getOrders) names `min_poll_interval_s`: its
-  windows are read only once that much is left to read, and its lag alert waits that much longer.
+  windows are read only once that much is left to read, and its lag alert waits that much longer. A platform
+  with a queue names it too (Taobao: its windows are a safety sweep): its windows are read on the backfill,
+  at that interval, and at once in a run whose queue drain failed (the queue cannot be trusted then).
+- A change whose order must be fetched for its lines (Amazon getOrders → getOrderItems) is not fetched when
+  its idempotency marker says it was applied already.
 - Every call takes a slot from the shop's limiter (logic/sync/rate_limit), the one pushes and read-backs use.
 - A shop that fails (the platform, its credentials, an order that cannot be applied now) keeps its cursor
   and is read again next run; the others go on. Its lag (now - cursor) is a metric per shop, and past
@@ -34,6 +38,7 @@ from stocklink.logic.sync import rate_limit, seams
 from stocklink.observability import logger
 from stocklink.store import catalog as catalog_store
 from stocklink.store import order_poll as store
+from stocklink.store import repository
 
 BACKFILL_S = 24 * 3600      # a newly connected shop's orders are read this far back
 OVERLAP_S = 120             # each window re-reads this much before the cursor
@@ -100,14 +105,18 @@ def poll_shop(report: ShopPoll, now_ms: int, deadline: float) -> None:
     now_s = now_ms // 1000
     horizon = now_s - adapter.poll_settle_s
     cursor = store.state(platform, shop).cursor_s
-    if cursor is not None and horizon - cursor < getattr(adapter, "min_poll_interval_s", 0):
-        horizon = cursor           # too soon for this platform's budget: the queue only, windows next time
+    limiter = rate_limit.shop_limiter(platform, shop, adapter)
+    queue_failed: Exception | None = None
+    if getattr(adapter, "consumes_messages", False):
+        try:
+            _drain_queue(adapter, credentials, report, limiter, now_ms, deadline)
+        except Exception as exc:  # noqa: BLE001 - the queue cannot be trusted this run: the windows read now
+            queue_failed = exc
+    if cursor is not None and queue_failed is None and horizon - cursor < getattr(adapter, "min_poll_interval_s", 0):
+        horizon = cursor           # too soon for this platform's budget (or its sweep): windows next time
     if cursor is None:
         cursor = now_s - BACKFILL_S
     report.cursor_s = cursor
-    limiter = rate_limit.shop_limiter(platform, shop, adapter)
-    if getattr(adapter, "consumes_messages", False):
-        _drain_queue(adapter, credentials, report, limiter, now_ms, deadline)
     while cursor < horizon and seams.clock() < deadline:
         start = max(cursor - OVERLAP_S, now_s - BACKFILL_S - OVERLAP_S)
         window = PollWindow(start, min(start + adapter.max_poll_window_s, horizon))
@@ -118,6 +127,8 @@ def poll_shop(report: ShopPoll, now_ms: int, deadline: float) -> None:
         else:       # another run moved it further meanwhile: continue from there
             cursor = max(window.end_s, store.state(platform, shop).cursor_s or window.end_s)
         report.cursor_s = cursor
+    if queue_failed is not None:
+        raise queue_failed         # the shop's error (recorded), after the windows covered for the queue
 
 
 def _call(adapter, call, report: ShopPoll, limiter) -> tuple[int, bytes]:
@@ -157,7 +168,7 @@ def _drain_queue(adapter, credentials, report: ShopPoll, limiter, now_ms: int, d
                     status, body = _call(adapter, adapter.build_message_order(credentials, message.order_ref),
                                          report, limiter)
                     for event in adapter.parse_message_order(report.shop, status, body):
-                        _apply(event, report, now_ms)
+                        _apply(_with_lines(adapter, credentials, event, report, limiter), report, now_ms)
                 handled.append(message.message_id)
         finally:
             if handled:
@@ -189,9 +200,14 @@ def _read_window(adapter, credentials, report: ShopPoll, window: PollWindow, lim
 
 def _with_lines(adapter, credentials, event, report: ShopPoll, limiter):
     """A platform whose order list carries no lines (Amazon getOrders): fetch the order's items first, under
-    the same limiter; a failure is the shop's (PollFailed: the window is read again next run)."""
+    the same limiter; a failure is the shop's (PollFailed: the window is read again next run). Not for a
+    change already applied (its idempotency marker is there: the queue or an earlier window took it): the
+    event is a duplicate whatever its lines, and the detail call would only spend the shop's budget (Amazon's
+    getOrderItems: 0.5 req/s)."""
     needs = getattr(adapter, "needs_order_detail", None)
     if needs is None or not needs(event):
+        return event
+    if repository.get_event(event.event_key) is not None:
         return event
     status, body = _call(adapter, adapter.build_order_detail(credentials, event), report, limiter)
     return adapter.parse_order_detail(event, status, body)

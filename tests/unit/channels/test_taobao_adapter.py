@@ -209,3 +209,62 @@ def test_discovery_walks_items_then_each_items_skus(adapter):
     last = adapter.parse_list_listings(skus.cursor, 200, bag)
     assert [(l.listing_id, l.seller_sku, l.quantity) for l in last.listings] == [("600000000002", "BAG", 30)]
     assert last.cursor is None
+
+
+# -- per-line refunds -------------------------------------------------------------------------------------
+def test_a_refund_message_is_read_as_a_return_of_its_sub_order_only(adapter):
+    """RefundSuccess names the refund: taobao.refund.get says the goods came back and a third of the
+    sub-order's money was refunded; the trade (the order detail) gives the sub-order's line: 1 of its 3 units
+    of sku 4800000000002 comes back, nothing of the other sub-order."""
+    [message] = adapter.parse_message_consume(CREDS, 200, example("tmc_consume_refund.json"))
+    assert message.order_ref == "refund:70200000000001"
+    sent = form(adapter.build_message_order(CREDS, message.order_ref))
+    assert (sent["method"], sent["refund_id"]) == ("taobao.refund.get", "70200000000001")
+    assert {"has_good_return", "oid", "refund_fee", "num"} <= set(sent["fields"].split(","))
+    [event] = adapter.parse_message_order("s1", 200, example("refund_get.json"))
+    assert (event.kind, event.order_id, event.lines) == (OrderEventKind.RETURNED, "4100000000000002", ())
+    assert adapter.needs_order_detail(event)
+    detail = form(adapter.build_order_detail(CREDS, event))
+    assert (detail["method"], detail["tid"]) == ("taobao.trade.fullinfo.get", "4100000000000002")
+    completed = adapter.parse_order_detail(event, 200, example("trade_fullinfo_two_lines.json"))
+    assert [(line.listing_id, line.qty, line.seller_sku) for line in completed.lines] == [
+        ("4800000000002", 1, "TEE-RED-L")]
+    # its own event key: another refund of the same trade is another return
+    other = json.loads(example("refund_get.json"))
+    other["refund_get_response"]["refund"].update(refund_id="70200000000002", oid=4100000000000011)
+    [second] = adapter.parse_message_order("s1", 200, json.dumps(other).encode())
+    assert second.event_key != event.event_key
+
+
+@pytest.mark.parametrize("change, returned", [
+    ({}, 1),                                                   # 39.80 of 119.40: one of three units
+    ({"refund_fee": "119.40"}, 3),                             # the whole sub-order
+    ({"refund_fee": "10.00"}, 1),                              # less than a unit's worth: still the one
+    ({"refund_fee": "80.00"}, 2),
+    ({"total_fee": None, "refund_fee": None}, 3),              # no amounts: the sub-order's quantity
+    ({"has_good_return": False}, None),                        # money only: nothing came back
+    ({"status": "WAIT_SELLER_CONFIRM_GOODS"}, None),           # not refunded yet
+])
+def test_a_refund_returns_its_share_of_the_sub_order_and_only_goods_that_came_back(adapter, change, returned):
+    payload = json.loads(example("refund_get.json"))
+    refund = payload["refund_get_response"]["refund"]
+    refund.update({k: v for k, v in change.items() if v is not None})
+    for key in [k for k, v in change.items() if v is None]:
+        refund.pop(key)
+    events = adapter.parse_message_order("s1", 200, json.dumps(payload).encode())
+    if returned is None:
+        assert events == []
+        return
+    [event] = events
+    completed = adapter.parse_order_detail(event, 200, example("trade_fullinfo_two_lines.json"))
+    assert [line.qty for line in completed.lines] == [returned]
+
+
+def test_a_sub_order_refunded_before_the_trade_is_seen_is_left_out_of_its_lines(adapter):
+    payload = json.loads(example("trade_fullinfo_two_lines.json"))
+    trade = payload["trade_fullinfo_get_response"]["trade"]
+    trade["status"] = "WAIT_SELLER_SEND_GOODS"
+    trade["orders"]["order"][0]["status"] = "WAIT_SELLER_SEND_GOODS"
+    trade["orders"]["order"][1]["status"] = "TRADE_CLOSED"          # refunded and closed
+    [event] = adapter.parse_message_order("s1", 200, json.dumps(payload).encode())
+    assert (event.kind, [(l.listing_id, l.qty) for l in event.lines]) == (OrderEventKind.PAID, [("4800000000001", 2)])
