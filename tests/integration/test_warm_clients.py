@@ -9,7 +9,7 @@ import boto3
 import botocore.session
 from pynamodb.models import Model
 
-from stocklink import secrets
+from stocklink import aws_clients, secrets
 from stocklink.store import models, sync_models
 
 
@@ -27,6 +27,7 @@ def _fresh_container(monkeypatch) -> None:
     for model in _store_models():
         monkeypatch.setattr(model, "_connection", None)
     monkeypatch.setattr(models, "_CONNECTIONS", {})
+    monkeypatch.setattr(aws_clients, "_session", None)
 
 
 def _count_clients(monkeypatch) -> list[str]:
@@ -120,3 +121,18 @@ def test_threads_reading_secrets_together_share_one_provider(aws, monkeypatch):
 
     assert values == [{"access_token": "t"}] * 8
     assert made.count("secretsmanager") == 1
+
+
+def test_models_first_used_one_by_one_share_the_container_session(aws, monkeypatch):
+    """Without the warm-up (the storefront and webhook handlers use a few models, on one thread), each model's
+    first call builds only its client: botocore's files are parsed once per container, not once per model."""
+    _fresh_container(monkeypatch)
+    sessions = _count_sessions(monkeypatch)
+    made = _count_clients(monkeypatch)
+
+    models.CatalogItem.count("SKU")
+    models.StockItem.count("SKU-1")
+    sync_models.listing_states("shopify", "demo", ["1"])
+
+    assert len(sessions) == 1
+    assert made.count("dynamodb") == 3

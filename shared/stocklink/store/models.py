@@ -10,6 +10,7 @@ import threading
 import time
 from typing import Callable
 
+import pynamodb.connection.base
 from pynamodb.attributes import (
     JSONAttribute,
     ListAttribute,
@@ -22,7 +23,14 @@ from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from stocklink import aws_clients
 from stocklink.config import table_name
+
+# pynamodb gives each connection (one per model, plus connection_for's) a botocore session of its own, per
+# thread, on first use: each parsed botocore's endpoint and DynamoDB model files again (~55 ms of CPU), so the
+# first calls of a fresh container paid that for every model they touched. They share the container's one
+# session instead, which makes their clients one at a time (pynamodb 6 reads this module global).
+pynamodb.connection.base.get_session = aws_clients.shared_session
 
 _REGION = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
 
@@ -43,15 +51,12 @@ _warm_lock = threading.Lock()
 
 
 def warm_clients() -> None:
-    """Create the DynamoDB client of every store model's connection now, from one botocore session.
+    """Create the DynamoDB client of every store model's connection now, before a thread pool starts.
 
-    pynamodb creates a connection's client on first use, without a lock, from a botocore session of the
-    connection's own (thread-local): each of the ~15 connections of a container parsed botocore's endpoint
-    and DynamoDB model files again, and when a function's thread pool started on a fresh container every
-    thread reaching a model first built one more (py-spy: a third of channel_push's CPU in the sync-latency
-    benchmark). Here one session builds them all, once; clients are thread-safe once built."""
-    import botocore.session
-
+    pynamodb creates a connection's client on first use, without a lock: when a function's thread pool
+    started on a fresh container, every thread reaching a model first built one more (py-spy: a third of
+    channel_push's CPU in the sync-latency benchmark). Built here once each, from the shared session; clients
+    are thread-safe once built."""
     with _warm_lock:
         models, todo = set(), [Model]
         while todo:
@@ -59,12 +64,9 @@ def warm_clients() -> None:
                 todo.append(sub)
                 if sub.__module__.startswith("stocklink.store") and getattr(sub.Meta, "table_name", None):
                     models.add(sub)
-        session = None
         for model in sorted(models, key=lambda m: m.__qualname__):
             for connection in (model._get_connection().connection, connection_for(model)):
                 if connection._client is None:
-                    session = session or botocore.session.get_session()
-                    connection._local.session = session   # pynamodb 6 internals: the session it builds from
                     connection.client  # noqa: B018 - builds and caches it
 
 
