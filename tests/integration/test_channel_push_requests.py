@@ -141,3 +141,23 @@ def test_a_batch_of_skus_reads_its_sales_logs_together(aws, counted):
     ops = _by_operation(counted)
     assert ops == {"BatchGetItem": 1, "PutItem": 3}, ops
     assert sync_models.velocity("B")["sales"] == {"tiktok#s1": [[1_000_000, 2]]}
+
+
+@pytest.mark.usefixtures("loopback_simulators")
+def test_a_sku_no_platform_shows_costs_no_stock_read_and_is_never_at_risk(linked, aws, counted):
+    """A storefront-only SKU (no listing holds it), its last unit sold with the last-units rule on: nothing to
+    push or allocate, so the push reads none of its stock and never flags it at risk."""
+    from stocklink.store import last_units_models
+
+    _guard_on(linked)
+    assert linked.put("/skus/STOREFRONT-ONLY", {"name": "Sold on our own site only"}).status in (200, 201)
+    assert linked.post("/stock/adjustments", {"warehouse_id": "wh-a", "sku": "STOREFRONT-ONLY", "delta": 1,
+                                              "reason": "found"}).status == 201
+    push(sqs_batch(*_stock_changed_events(aws)))                    # warm: policy, listings version
+    assert linked.post("/stock/adjustments", {"warehouse_id": "wh-a", "sku": "STOREFRONT-ONLY", "delta": -1,
+                                              "reason": "damaged"}).status == 201
+    events = _stock_changed_events(aws)
+    counted.clear()
+    assert push(sqs_batch(*events)) == {"batchItemFailures": []}
+    assert ("Query", "stocklink-stock") not in counted, counted
+    assert last_units_models.skus_at_risk(["STOREFRONT-ONLY"]) == set()

@@ -113,7 +113,7 @@ class RiskFlags:
 def read_snapshot(skus: Iterable[str], now_ms: Callable[[], int], components: bool = True,
                   listings_version: int | None = None) -> Snapshot:
     """Listings, settings, stock and sync states of `skus` in one pass (see Snapshot): a Query per SKU for
-    its listings, one BatchGetItem for them and their settings, a Query per SKU for stock (sent together),
+    its listings, one BatchGetItem for them and their settings, a Query per listed SKU for stock (sent together),
     one BatchGetItem for the sync states. `components`: stock of the other SKUs in the listings (bundles) too,
     which the shared sync's plan needs and the guard does not. `listings_version`: see listings_and_settings."""
     from stocklink.store import sync_models
@@ -121,7 +121,10 @@ def read_snapshot(skus: Iterable[str], now_ms: Callable[[], int], components: bo
     skus = list(dict.fromkeys(skus))
     listings, settings = listings_and_settings(skus, with_settings=True, listings_version=listings_version)
     read_at = now_ms()
-    stock = available(list(dict.fromkeys([*skus, *skus_of(listings)])) if components else skus)
+    # stock only of SKUs some listing holds: a SKU no platform shows (a storefront-only one) has nothing to
+    # push or guard, and its read was a Query per change
+    listed = skus_of(listings)
+    stock = available(listed if components else [sku for sku in skus if sku in set(listed)])
     ids: dict[tuple[str, str], list[str]] = {}
     for listing in listings:
         ids.setdefault(tuple(listing.channel.split("#", 1)), []).append(listing.listing_id)

@@ -200,12 +200,16 @@ def guard_and_read(skus: Iterable[str], now_ms: Callable[[], int]
     if not skus:
         return set(), report, None, displays.RiskFlags(skus_read, frozenset(at_risk_now), read_at, listings_version)
     snapshot = displays.read_snapshot(skus, now_ms, listings_version=listings_version)
+    listed = set(displays.skus_of(snapshot.listings))
     guarded = set()
     for sku in skus:
-        view = view_of(sku, snapshot, now_ms(), pol)
-        risky, _ = is_at_risk(view, pol, sku in flagged)
-        # never handed back to the shared sync while a cut channel drains (it would undo the cut)
-        risky = risky or sku in declared or bool(view.draining)
+        if sku not in listed:      # no platform shows it: no units to allocate (and its stock was not read)
+            risky, view = False, None
+        else:
+            view = view_of(sku, snapshot, now_ms(), pol)
+            risky, _ = is_at_risk(view, pol, sku in flagged)
+            # never handed back to the shared sync while a cut channel drains (it would undo the cut)
+            risky = risky or sku in declared or bool(view.draining)
         if risky != (sku in flagged):
             last_units_models.set_at_risk(sku, risky, now_ms())
             logger.info("last units: SKU %s", "at risk" if risky else "safe again", extra={"sku": sku})
