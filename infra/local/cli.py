@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
                             "listing sold out look again until it ends (0: every order at once)")
     local.add_argument("--schedule-interval", type=float, default=None,
                        help="run every schedule at this many seconds instead of its own rate (tests)")
+    local.add_argument("--order-poll-interval", type=float, default=None, metavar="SECONDS",
+                       help="run the order poller (pulled platforms: Taobao, JD, Pinduoduo...) every SECONDS "
+                            "instead of its schedule's 30 s; this runtime only, the deployed schedule stays")
     local.add_argument("--health-timeout", type=float, default=60.0,
                        help="seconds to wait for GET /health before giving up")
     local.add_argument("--verbose", action="store_true",
@@ -113,6 +116,16 @@ def _webhook_delay(text: str) -> str:
     return text
 
 
+def _order_poll_interval(seconds: float | None) -> dict[str, float]:
+    """{the order poller's schedule name: seconds} for LocalRuntime's schedule_intervals (none: its own rate)."""
+    if seconds is None:
+        return {}
+    if seconds <= 0:
+        raise SystemExit("--order-poll-interval must be above 0")
+    from infra.topology import SCHEDULES
+    return {s.name: seconds for s in SCHEDULES if s.function == "order_poll"}
+
+
 def run_local(args) -> int:
     from infra.local import profiling
     from infra.local.runtime import LocalRuntime
@@ -133,6 +146,7 @@ def run_local(args) -> int:
     output = FunctionOutput(sys.stderr, REPO_ROOT / ".stocklink" / "logs" / "functions.log", verbose=args.verbose)
     runtime = LocalRuntime(port=args.port, data_dir=args.data_dir, in_memory=args.in_memory,
                            schedule_interval=args.schedule_interval,
+                           schedule_intervals=_order_poll_interval(args.order_poll_interval),
                            dev_token=os.environ.get("STOCKLINK_DEV_TOKEN") or None, relay=output)
     try:
         try:
