@@ -102,7 +102,9 @@ class CnOrder:
     status: str = "pending"      # refused (the platform showed too few) | placed | applied | oversold
     order_id: str = ""
     t_sent: float = 0.0          # when the buyer paid on the platform
-    applied_at: float | None = None     # when StockLink took it in (its reservation's created_at)
+    seen_at: float | None = None        # when this demo first found its reservation (looking every second)
+    applied_at: float | None = None     # the reservation's created_at: the poll run's start for a pulled order
+                                        # (a run's clock), so never later than the reservation was written
 
 
 def story_orders(n_skus: int, per_platform: int, last_units_orders: int) -> list[CnOrder]:
@@ -143,6 +145,7 @@ def check_applied(api: Api, order: CnOrder) -> None:
                         headers=api.headers)
     if status != 200:
         return
+    order.seen_at = time.time()
     order.applied_at = int(body["created_at"]) / 1000
     presold = sum(int(a.get("presold") or 0) for a in body.get("allocations") or [])
     order.status = "oversold" if presold else "applied"
@@ -164,14 +167,14 @@ def wait_applied(api: Api, orders: list[CnOrder], timeout: float, out) -> None:
             out("demo: taken in by StockLink so far: " + ", ".join(
                 f"{p} {sum(1 for o in orders if o.platform == p and o.status in ('applied', 'oversold'))}/"
                 f"{sum(1 for o in orders if o.platform == p and o.status != 'refused')}" for p in CN_PLATFORMS))
-        time.sleep(3.0)     # the figures come from the reservations' created_at, not from when this looks
+        time.sleep(1.0)     # order -> applied is when this finds the reservation: to the second
 
 
 def reflected_lags(orders: list[CnOrder], calls: list[dict], catalog: Catalog, start: dict[str, int]
                    ) -> dict[int, float | None]:
     """Per everyday order StockLink applied (by id()): seconds from the buyer's payment until every *other*
-    platform had been set to a quantity that includes it (at most the SKU's start minus every unit StockLink
-    had applied by then: quantities only fall here), or None if one never was."""
+    platform had been set, after StockLink applied it, to a quantity that includes it (at most the SKU's start
+    minus every unit StockLink had applied by then: quantities only fall here), or None if one never was."""
     by_listing: dict[tuple[str, str], list[tuple[float, int]]] = {}
     for c in measure.stock_updates(calls):
         for lid, qty in (c.get("listings") or {}).items():
@@ -206,7 +209,7 @@ def cn_summary(api: Api, sandbox: Sandbox, catalog: Catalog, orders: list[CnOrde
     for p in CN_PLATFORMS:
         mine = [o for o in orders if o.platform == p]
         everyday = [o for o in mine if o.sku != LAST_UNITS_SKU and o.status in ("applied", "oversold")]
-        taken_in = [o.applied_at - o.t_sent for o in mine if o.applied_at is not None]
+        taken_in = [o.seen_at - o.t_sent for o in mine if o.seen_at is not None]
         reflected = [lags[id(o)] for o in everyday if lags.get(id(o)) is not None]
         platforms[p] = {
             "how": HOW[p], "orders": len(mine), "refused": sum(1 for o in mine if o.status == "refused"),
@@ -250,6 +253,8 @@ def report_lines(s: dict, poll_s: float) -> list[str]:
                  "NO: " + ", ".join(f"{p} {sku} shows {shown}, StockLink {want}" for p, sku, shown, want in s["out_of_sync"])))
     lines.append("  ledger replay: " + ("exact for every SKU and warehouse" if not s["ledger_problems"]
                                         else "; ".join(s["ledger_problems"])))
+    lines.append("  (order->applied: until this demo found StockLink's reservation, looking every second; order->reflected: "
+                 "until the last other platform had been set to a quantity including it, from the simulators' call logs)")
     lines.append(f"  (the order poller ran every {poll_s:g} s; JD's and Pinduoduo's order APIs are read up to their "
                  "settle time before now, Pinduoduo's 3 min as it asks: their orders arrive minutes late, and the "
                  "last-units guard keeps that from overselling)")
