@@ -16,6 +16,7 @@ last other platform showing it), from the simulators' own call logs and StockLin
 """
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 
@@ -151,23 +152,40 @@ def check_applied(api: Api, order: CnOrder) -> None:
     order.status = "oversold" if presold else "applied"
 
 
-def wait_applied(api: Api, orders: list[CnOrder], timeout: float, out) -> None:
-    """Until StockLink has taken in every order a platform accepted (or `timeout`), with a progress line
-    every 20 s: the pulled platforms' orders arrive minutes later."""
-    deadline, last_line = time.monotonic() + timeout, time.monotonic()
-    while True:
-        waiting = [o for o in orders if o.status == "placed"]
-        for o in waiting:
-            check_applied(api, o)
-        waiting = [o for o in orders if o.status == "placed"]
-        if not waiting or time.monotonic() > deadline:
-            return
-        if time.monotonic() - last_line >= 20:
-            last_line = time.monotonic()
-            out("demo: taken in by StockLink so far: " + ", ".join(
-                f"{p} {sum(1 for o in orders if o.platform == p and o.status in ('applied', 'oversold'))}/"
-                f"{sum(1 for o in orders if o.platform == p and o.status != 'refused')}" for p in CN_PLATFORMS))
-        time.sleep(1.0)     # order -> applied is when this finds the reservation: to the second
+class Looker:
+    """Looks for every placed order's reservation once a second, in its own thread from the first buyer on,
+    so order -> applied is measured to the second for every platform (the buyers keep paying meanwhile)."""
+
+    def __init__(self, api: Api, orders: list[CnOrder]):
+        self.api, self.orders = api, orders
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="demo-cn-looker", daemon=True)
+
+    def __enter__(self) -> "Looker":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0):
+            for o in [o for o in self.orders if o.status == "placed"]:
+                check_applied(self.api, o)
+
+    def wait(self, timeout: float, out) -> None:
+        """Until StockLink has taken in every order a platform accepted (or `timeout`), with a progress line
+        every 20 s: the pulled platforms' orders arrive minutes later."""
+        deadline, last_line = time.monotonic() + timeout, time.monotonic()
+        while any(o.status == "placed" for o in self.orders) and time.monotonic() < deadline:
+            if time.monotonic() - last_line >= 20:
+                last_line = time.monotonic()
+                out("demo: taken in by StockLink so far: " + ", ".join(
+                    f"{p} {sum(1 for o in self.orders if o.platform == p and o.status in ('applied', 'oversold'))}/"
+                    f"{sum(1 for o in self.orders if o.platform == p and o.status != 'refused')}"
+                    for p in CN_PLATFORMS))
+            time.sleep(0.5)
 
 
 def reflected_lags(orders: list[CnOrder], calls: list[dict], catalog: Catalog, start: dict[str, int]
@@ -256,8 +274,8 @@ def report_lines(s: dict, poll_s: float) -> list[str]:
     lines.append("  (order->applied: until this demo found StockLink's reservation, looking every second; order->reflected: "
                  "until the last other platform had been set to a quantity including it, from the simulators' call logs)")
     lines.append(f"  (the order poller ran every {poll_s:g} s; JD's and Pinduoduo's order APIs are read up to their "
-                 "settle time before now, Pinduoduo's 3 min as it asks: their orders arrive minutes late, and the "
-                 "last-units guard keeps that from overselling)")
+                 "settle time before now, Pinduoduo's 3 min as it asks: their orders arrive minutes late; the "
+                 "last-units guard offers each of the last units on one platform at a time)")
     return lines
 
 
@@ -288,14 +306,13 @@ def run_cn_story(api_url: str, token: str, sandbox_base: str, *, n_skus: int = 8
     start = measure.pool_available(api, catalog.skus)
     since = time.time()
     began = time.monotonic()
-    for i, order in enumerate(orders):
-        time.sleep(max(0.0, began + sale_s * i / len(orders) - time.monotonic()))
-        place(sandbox, catalog, order)
-        if order.status == "placed":
-            check_applied(api, order)
-    out(f"demo: buyers done ({sum(1 for o in orders if o.status != 'refused')} orders accepted by the platforms); "
-        "waiting for StockLink to take in every one (the pulled platforms' arrive minutes later)")
-    wait_applied(api, orders, wait_s, out)
+    with Looker(api, orders) as looker:
+        for i, order in enumerate(orders):
+            time.sleep(max(0.0, began + sale_s * i / len(orders) - time.monotonic()))
+            place(sandbox, catalog, order)
+        out(f"demo: buyers done ({sum(1 for o in orders if o.status != 'refused')} orders accepted by the "
+            "platforms); waiting for StockLink to take in every one (the pulled platforms' arrive minutes later)")
+        looker.wait(wait_s, out)
     measure.wait_in_sync(api, sandbox, catalog, timeout=90)
     summary = cn_summary(api, sandbox, catalog, orders, sandbox.calls(since), start, last_units)
     summary["took_s"] = round(time.monotonic() - t0, 1)
