@@ -182,19 +182,26 @@ class EventBus:
 
 
 class Scheduler:
-    """Invokes each schedule's function every `every_seconds` (or `interval_override`); one run at a time."""
+    """Invokes each schedule's function every `every_seconds` (or `interval_override`, or its own entry in
+    `intervals`: schedule name -> seconds); one run of a schedule at a time, also when `run_now` asks for one
+    between its ticks (the local runtime's POST /_local/schedules/{name}: tests and the demo)."""
 
     def __init__(self, schedules: Iterable, invoke: Callable[[str, dict], object],
-                 interval_override: float | None = None):
+                 interval_override: float | None = None, intervals: dict[str, float] | None = None):
         self.schedules = tuple(schedules)
         self.invoke = invoke  # (function name, event) -> InvocationResult, synchronous
         self.interval_override = interval_override
+        self.intervals = dict(intervals or {})
+        unknown = set(self.intervals) - {s.name for s in self.schedules}
+        if unknown:
+            raise ValueError(f"no such schedule: {', '.join(sorted(unknown))}")
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.runs: dict[str, int] = {s.name: 0 for s in self.schedules}
+        self._running = {s.name: threading.Lock() for s in self.schedules}
 
     def interval(self, schedule) -> float:
-        return float(self.interval_override or schedule.every_seconds)
+        return float(self.intervals.get(schedule.name) or self.interval_override or schedule.every_seconds)
 
     def start(self) -> None:
         for schedule in self.schedules:
@@ -202,23 +209,40 @@ class Scheduler:
             t.start()
             self._threads.append(t)
 
+    def schedule(self, name: str):
+        """The schedule called `name` (KeyError if there is none)."""
+        for schedule in self.schedules:
+            if schedule.name == name:
+                return schedule
+        raise KeyError(name)
+
+    def run_now(self, name: str):
+        """One run of the schedule now, in the caller's thread, after the run in progress if there is one;
+        returns the function's InvocationResult."""
+        schedule = self.schedule(name)
+        return self._run(schedule)
+
+    def _run(self, schedule):
+        with self._running[schedule.name]:     # two runs of one schedule never overlap
+            started = time.perf_counter()
+            result = self.invoke(schedule.function, scheduled_event(schedule.name))
+            if result is not None and not getattr(result, "ok", True):
+                log.error("schedule %s: %s failed: %s", schedule.name, schedule.function,
+                          (result.traceback or result.error or "").strip())
+            else:       # one line per pass on the terminal of `make run`
+                log.info("schedule %s: %s ran in %.0f ms", schedule.name, schedule.function,
+                         (time.perf_counter() - started) * 1000)
+            self.runs[schedule.name] += 1
+            return result
+
     def _loop(self, schedule) -> None:
         interval = self.interval(schedule)
         next_run = time.monotonic() + interval
         while not self._stop.wait(max(0.0, next_run - time.monotonic())):
-            # Synchronous call in this schedule's own thread: two runs of one schedule never overlap.
             try:
-                started = time.perf_counter()
-                result = self.invoke(schedule.function, scheduled_event(schedule.name))
-                if result is not None and not getattr(result, "ok", True):
-                    log.error("schedule %s: %s failed: %s", schedule.name, schedule.function,
-                              (result.traceback or result.error or "").strip())
-                else:       # one line per pass on the terminal of `make run`
-                    log.info("schedule %s: %s ran in %.0f ms", schedule.name, schedule.function,
-                             (time.perf_counter() - started) * 1000)
+                self._run(schedule)
             except Exception:  # noqa: BLE001 - the next tick tries again
                 log.exception("schedule %s failed", schedule.name)
-            self.runs[schedule.name] += 1
             # A run longer than the interval skips the missed ticks rather than queueing them.
             next_run += interval * max(1, int((time.monotonic() - next_run) // interval) + 1)
 

@@ -29,6 +29,10 @@ def _parser() -> argparse.ArgumentParser:
     local.add_argument("--data-dir", default=None, help="where data is kept (default .stocklink/data)")
     local.add_argument("--demo", action="store_true", help="load demo data and run the marketplace simulators")
     local.add_argument("--exit", action="store_true", help="with --demo: stop after the demo's report (scripts)")
+    local.add_argument("--story", choices=("flash", "cn"), default="flash",
+                       help="with --demo: flash (default: a TikTok Shop flash sale beside Shopify, Shopee, Lazada "
+                            "and WooCommerce) or cn (Taobao, JD, Pinduoduo and Douyin Shop from two warehouses, "
+                            "orders pushed, queued and pulled; ~5 min: Pinduoduo's orders are read 3 min late)")
     local.add_argument("--sandbox-port", type=int, default=int(os.environ.get("STOCKLINK_SANDBOX_PORT", "8765")),
                        help="with --demo: simulators' port on 127.0.0.1 (default 8765, a free one if taken)")
     local.add_argument("--flash-units", type=int, default=120, help="with --demo: units of the flash-sale SKU")
@@ -47,10 +51,13 @@ def _parser() -> argparse.ArgumentParser:
                             "a time), shared (every platform shows the whole pool) or both (default: the same "
                             "sale of two SKUs, one after the other, printed side by side)")
     local.add_argument("--sale-seconds", type=float, default=30.0,
-                       help="with --demo: the flash sale's orders arrive over this many seconds; buyers who find a "
+                       help="with --demo: the sale's orders arrive over this many seconds (both stories); flash: buyers who find a "
                             "listing sold out look again until it ends (0: every order at once)")
     local.add_argument("--schedule-interval", type=float, default=None,
                        help="run every schedule at this many seconds instead of its own rate (tests)")
+    local.add_argument("--order-poll-interval", type=float, default=None, metavar="SECONDS",
+                       help="run the order poller (pulled platforms: Taobao, JD, Pinduoduo...) every SECONDS "
+                            "instead of its schedule's 30 s; this runtime only, the deployed schedule stays")
     local.add_argument("--health-timeout", type=float, default=60.0,
                        help="seconds to wait for GET /health before giving up")
     local.add_argument("--verbose", action="store_true",
@@ -113,6 +120,16 @@ def _webhook_delay(text: str) -> str:
     return text
 
 
+def _order_poll_interval(seconds: float | None) -> dict[str, float]:
+    """{the order poller's schedule name: seconds} for LocalRuntime's schedule_intervals (none: its own rate)."""
+    if seconds is None:
+        return {}
+    if seconds <= 0:
+        raise SystemExit("--order-poll-interval must be above 0")
+    from infra.topology import SCHEDULES
+    return {s.name: seconds for s in SCHEDULES if s.function == "order_poll"}
+
+
 def run_local(args) -> int:
     from infra.local import profiling
     from infra.local.runtime import LocalRuntime
@@ -133,6 +150,7 @@ def run_local(args) -> int:
     output = FunctionOutput(sys.stderr, REPO_ROOT / ".stocklink" / "logs" / "functions.log", verbose=args.verbose)
     runtime = LocalRuntime(port=args.port, data_dir=args.data_dir, in_memory=args.in_memory,
                            schedule_interval=args.schedule_interval,
+                           schedule_intervals=_order_poll_interval(args.order_poll_interval),
                            dev_token=os.environ.get("STOCKLINK_DEV_TOKEN") or None, relay=output)
     try:
         try:
@@ -188,11 +206,34 @@ def _run_demo(args, runtime) -> int:
 
     server, base = start_sandbox(args.sandbox_port)
     runtime.sandbox_server = server   # stays up with the runtime; a daemon thread, gone with the process
+    if args.story == "cn":
+        return _run_cn_story(args, runtime, base)
     try:
         summary = run_demo(runtime.url, runtime.dev_token, base, flash_units=args.flash_units,
                            flash_orders_n=args.flash_orders, side_orders=args.side_orders,
                            n_skus=args.demo_skus, threads=args.buyers, webhook_delay=args.webhook_delay,
                            reorder=args.reorder, allocation=args.allocation, sale_s=args.sale_seconds, out=_say)
+    except Exception as exc:  # noqa: BLE001 - report and stop rather than leave a half-seeded demo running
+        logging.getLogger("stocklink.local").exception("demo failed: %s", exc)
+        return 1
+    _say(result_line(summary))
+    _say('demo: another story: Taobao, JD, Pinduoduo and Douyin Shop, orders pushed, queued and pulled: '
+         'make demo ARGS="--story cn"')
+    return 0
+
+
+def _run_cn_story(args, runtime, sandbox_base: str) -> int:
+    """The Chinese-marketplace story (infra/local/demo/cn.py) against the simulators already started."""
+    from infra.local.demo.cn import run_cn_story
+    from infra.local.demo.report import result_line
+
+    poll_s = runtime.scheduler.interval(runtime.scheduler.schedule(
+        next(s.name for s in runtime.scheduler.schedules if s.function == "order_poll")))
+    _say(f"demo: story cn; simulators at {sandbox_base}; the order poller runs every {poll_s:g} s "
+         "(--order-poll-interval to change it here)")
+    try:
+        summary = run_cn_story(runtime.url, runtime.dev_token, sandbox_base, sale_s=args.sale_seconds,
+                               poll_s=poll_s, out=_say)
     except Exception as exc:  # noqa: BLE001 - report and stop rather than leave a half-seeded demo running
         logging.getLogger("stocklink.local").exception("demo failed: %s", exc)
         return 1

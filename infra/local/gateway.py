@@ -259,6 +259,10 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             body = self._read_body()
             local_page = docs.page(self.command, path)       # /docs: Swagger UI, local runtime only
+            if local_page is None and gw.control is not None and body is not None:
+                local_page = gw.control.page(self.command, path, dict(self.headers.items()))   # /_local/...
+                if local_page is not None:
+                    function_name = "local"
             if local_page is None and gw.console is not None:
                 local_page = gw.console.page(self.command, path)   # /console/: the web console's files
                 if local_page is not None:
@@ -310,10 +314,11 @@ class _Server(ThreadingHTTPServer):
 
 class Gateway:
     def __init__(self, routes: Iterable, invoke: Callable[[str, dict, str], InvocationResult],
-                 host: str = "127.0.0.1", port: int = 8080, console=None):
+                 host: str = "127.0.0.1", port: int = 8080, console=None, control=None):
         self.routes = RouteTable(routes)
         self.invoke = invoke
         self.console = console   # infra.local.console_files.ConsoleFiles, or None: no /console/
+        self.control = control   # infra.local.control.LocalControl, or None: no /_local/ routes
         handler = type("Handler", (_Handler,), {"gateway": self})
         self.server = _Server((host, port), handler)
         self.host, self.port = self.server.server_address[:2]

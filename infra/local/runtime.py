@@ -16,6 +16,7 @@ from types import SimpleNamespace
 
 from infra.local.bus import EventBus, Scheduler, Topics
 from infra.local.console_files import ConsoleFiles
+from infra.local.control import LocalControl
 from infra.local.dynamodb_local import DynamoDBLocal
 from infra.local.gateway import Gateway
 from infra.local.moto_server import MotoServer
@@ -36,12 +37,14 @@ def default_topology():
 class LocalRuntime:
     def __init__(self, topology=None, *, port: int = 8080, data_dir: str | os.PathLike | None = None,
                  in_memory: bool = False, schedule_interval: float | None = None,
+                 schedule_intervals: dict[str, float] | None = None,
                  dev_token: str | None = None, extra_env: dict | None = None, relay=None):
         self.topology = topology or default_topology()
         self.port = port
         self.in_memory = in_memory
         self.data_dir = None if in_memory else Path(data_dir or DEFAULT_DATA_DIR)
         self.schedule_interval = schedule_interval
+        self.schedule_intervals = dict(schedule_intervals or {})   # one schedule's own rate (the demo's poller)
         self.dev_token = dev_token
         self.extra_env = extra_env or {}
         self.relay = relay
@@ -75,7 +78,8 @@ class LocalRuntime:
             self._lock_data_dir()
         # Bind the gateway port first: a taken port should fail before java and workers start.
         self.gateway = Gateway(self.topology.ROUTES, self._invoke_for_gateway, port=self.port,
-                               console=ConsoleFiles())
+                               console=ConsoleFiles(), control=LocalControl(
+                                   lambda: self.dev_token, lambda: self.scheduler, self.platform_queues))
         self.ddb = DynamoDBLocal(data_dir=None if self.data_dir is None else self.data_dir / "dynamodb").start()
         self.moto = MotoServer(secrets_file=None if self.data_dir is None else self.data_dir / "secrets.json")
         self.moto.start()
@@ -115,7 +119,7 @@ class LocalRuntime:
         self.bus.start()
         self.topics.start()
         self.scheduler = Scheduler(getattr(self.topology, "SCHEDULES", ()), self._invoke_sync,
-                                   self.schedule_interval)
+                                   self.schedule_interval, self.schedule_intervals)
         self.scheduler.start()
         imports = {}                 # one line, not one per container: the terminal is for requests
         for name, pool in self.pools.items():
@@ -199,6 +203,13 @@ class LocalRuntime:
         """A function's own event queue, where it may put events back with a delay (QueueDelivery.requeue)."""
         return {"REQUEUE_QUEUE": f"stocklink-local-{r.name}" for r in getattr(self.topology, "EVENT_RULES", ())
                 if r.function == function and getattr(r, "queue", None) is not None and r.queue.requeue}
+
+    def platform_queues(self) -> list[dict]:
+        """The queues platforms deliver to (topology.PLATFORM_QUEUES), with their URLs on moto."""
+        if self.topics is None:
+            return []
+        return [{"name": q.name, "function": q.function, "url": self.topics.queue_urls[q.name], "region": REGION}
+                for q in getattr(self.topology, "PLATFORM_QUEUES", ()) if q.name in self.topics.queue_urls]
 
     def _invoke_sync(self, function: str, event: dict):
         return self.pools[function].invoke(event)

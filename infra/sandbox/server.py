@@ -4,10 +4,14 @@ Layout (path-prefixed, one port):
   /<platform>/<shop>/...   the platform's API, as the adapter calls it when the shop's credentials say
                            api_base_url = http://127.0.0.1:<port>/<platform>/<shop>
                            (Lazada: .../lazada/<shop>/rest, like the real regional gateway)
-  POST /_sandbox/shops     {platform, shop, credentials: {...}, webhook_url, delivery?: {...}, enforce_listed?}
+  POST /_sandbox/shops     {platform, shop, credentials: {...}, webhook_url, delivery?: {...}, enforce_listed?,
+                            notification_queue?: {url, region}}
                            register / replace a shop; `delivery` as PUT /_sandbox/delivery takes it (default:
                            no delay, in order); enforce_listed: the shop's checkout refuses what its listing
-                           no longer shows (default false; an order's own enforce_listed wins)
+                           no longer shows (default false; an order's own enforce_listed wins);
+                           notification_queue (Amazon): the SQS queue its ORDER_CHANGE subscription delivers
+                           to, as the seller's destination would be (the local runtime's is at GET
+                           /_local/platform-queues): each order change is sent there with SendMessage
   PUT  /_sandbox/delivery  {platform, shop, webhook_delay_s?: s | [min, max] | "min-max", reorder?, seed?,
                             max_attempts?, retry_backoff_s?, timeout_s?}   change a shop's webhook delivery
   GET  /_sandbox/delivery  ?platform=&shop=        the shops' delivery settings
@@ -18,11 +22,16 @@ Layout (path-prefixed, one port):
   POST /_sandbox/faults    {status: 429|500|503, count: N, platform?, shop?}   next N API calls fail
   GET  /_sandbox/calls     ?platform=&shop=&since=  API calls with timestamps and the quantities they set
   POST /_sandbox/orders    {platform, shop, lines: [{listing_id, qty, sku?}], kind | status, order_id?,
-                            enforce_listed?}
+                            enforce_listed?, changed_ago_s?}
                            -> the shop's webhook_url gets correctly signed webhook(s) in the platform's
                               format; answers {order_id, status, deliveries: [{status, body, delivery_id}],
-                              scheduled: []} when the shop's delivery is inline (no delay, in order), else
-                              at once {order_id, status, deliveries: [], scheduled: [{delivery_id, due_in_s}]}
+                              scheduled: [], notifications: []} when the shop's delivery is inline (no delay,
+                              in order), else at once {order_id, status, deliveries: [], scheduled:
+                              [{delivery_id, due_in_s}], notifications: []}; `notifications`: the messages
+                              sent to the shop's notification_queue (Amazon). Pulled platforms (Taobao, JD,
+                              Pinduoduo; Amazon's fallback) send nothing: their order APIs show the change.
+                              changed_ago_s: the change is stamped that many seconds back (what incremental
+                              order APIs filter on): tests that do not wait out a platform's settle time
   GET  /_sandbox/deliveries ?platform=&shop=&order_id=&since=&pending=1   the delivery log: one record per
                            webhook {delivery_id, platform, shop, order_id, kind, created, delay_s, due, state
                            (scheduled|delivering|retrying|delivered|failed), status, body, attempts: [{ts,
@@ -71,11 +80,16 @@ class Sandbox:
             enforce = doc.get("enforce_listed", False)
             if not isinstance(enforce, bool):
                 raise SandboxError(400, "enforce_listed must be true or false")
+            queue = doc.get("notification_queue") or {}
+            if not isinstance(queue, dict) or (queue and not (isinstance(queue.get("url"), str)
+                                                              and isinstance(queue.get("region"), str))):
+                raise SandboxError(400, "notification_queue must be {url, region}")
             with st.lock:
                 st.shops[(platform, shop)] = Shop(platform, shop, {k: str(v) for k, v in creds.items()},
-                                                  str(doc.get("webhook_url") or ""), delivery, enforce)
+                                                  str(doc.get("webhook_url") or ""), delivery, enforce,
+                                                  {"url": queue["url"], "region": queue["region"]} if queue else {})
             return j(200, {"platform": platform, "shop": shop, "delivery": delivery.describe(),
-                           "enforce_listed": enforce})
+                           "enforce_listed": enforce, "notification_queue": queue or None})
         if (method, name) == ("PUT", "delivery"):
             platform, shop_name = self._target(doc)
             changes = {k: v for k, v in doc.items() if k not in ("platform", "shop")}
@@ -157,11 +171,14 @@ class Sandbox:
         sim = SIMULATORS[platform]
         st = self.state
         shop = st.shops.get((platform, shop_name))
-        if shop is None or not shop.webhook_url:
+        if shop is None or not (shop.webhook_url or shop.notification_queue):
             raise SandboxError(400, "register the shop with a webhook_url first (POST /_sandbox/shops)")
         kind = doc.get("kind")
         if kind is not None and kind not in KINDS:
             raise SandboxError(400, f"kind must be one of {KINDS}")
+        ago = doc.get("changed_ago_s", 0)
+        if isinstance(ago, bool) or not isinstance(ago, (int, float)) or not 0 <= ago <= 86400:
+            raise SandboxError(400, "changed_ago_s must be 0..86400 seconds")
         status = doc.get("status") or sim.native[kind or "created"]
         with st.lock:
             orders = st.shop_orders(platform, shop_name)
@@ -191,15 +208,18 @@ class Sandbox:
             order.status = status
             event = kind or _kind_of(sim, status)
             messages = sim.webhooks(st, shop, order, event)
+            order.updated_at -= ago
             settings = shop.delivery
-            if not settings.inline:
+            scheduled = []
+            if messages and not settings.inline:
                 # The order exists and its listing is already down; the webhooks follow when they are due.
                 scheduled = self.deliverer.schedule(platform, shop_name, order_id, event, shop.webhook_url,
                                                     messages, settings)
-                return j(200, {"order_id": order_id, "status": status, "deliveries": [], "scheduled": scheduled})
+                messages = []
         deliveries = [self.deliverer.deliver_now(platform, shop_name, order_id, event, shop.webhook_url, headers,
                                                  body, settings) for headers, body in messages]
-        return j(200, {"order_id": order_id, "status": status, "deliveries": deliveries, "scheduled": []})
+        return j(200, {"order_id": order_id, "status": status, "deliveries": deliveries, "scheduled": scheduled,
+                       "notifications": sim.notify(shop, order, event)})
 
     # -- platform APIs ----------------------------------------------------------------------------------
     def api(self, platform: str, shop_name: str, req: Req) -> Reply:

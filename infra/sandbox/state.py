@@ -26,6 +26,8 @@ class Shop:
     webhook_url: str = ""
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     enforce_listed: bool = False     # the checkout refuses what the listing no longer shows (orders may override)
+    notification_queue: dict[str, str] = field(default_factory=dict)   # Amazon: {url, region} of the SQS queue
+                                     # its ORDER_CHANGE subscription delivers to (the seller's destination)
 
 
 @dataclass

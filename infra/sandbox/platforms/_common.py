@@ -114,6 +114,11 @@ class Simulator:
     def webhooks(self, state: State, shop: Shop, order: Order, kind: str) -> list[tuple[dict, bytes]]:
         raise NotImplementedError
 
+    def notify(self, shop: Shop, order: Order, kind: str) -> list[dict]:
+        """Notifications a platform sends elsewhere than the shop's webhook URL (Amazon: a message on the
+        seller's SQS queue), after `webhooks`, outside the state's lock: one record per message sent."""
+        return []
+
     def listings(self, state: State, shop: Shop) -> dict[str, Listing]:
         """The shop's listings on this platform (listing id -> Listing)."""
         return state.shop_listings(self.platform, shop.shop)

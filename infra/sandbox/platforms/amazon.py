@@ -7,17 +7,20 @@ with includedData=fulfillmentAvailability, searchListingsItems (pageSize <= 20, 
 getOrders by LastUpdatedAfter/LastUpdatedBefore (NextToken pages of 100) and getOrderItems.
 
 Orders are not pushed over HTTP: each change stamps the order's update time (what getOrders filters on), and
-`notification(order)` writes the ORDER_CHANGE message Amazon would put on the seller's SQS queue, for a test
-or the local runtime to drop into the stack's queue."""
+`notification(order)` writes the ORDER_CHANGE message Amazon puts on the seller's SQS queue. A shop registered
+with a notification_queue ({url, region}: the destination its ORDER_CHANGE subscription names; the local
+runtime's is at GET /_local/platform-queues) gets that message sent there (SQS SendMessage, as Amazon's
+publisher does), once per change and again when the same change is placed again (SQS delivers at least once)."""
 from __future__ import annotations
 
 import hmac
 import json
 import secrets
+import threading
 import time
 import uuid
 from datetime import datetime
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from infra.sandbox.platforms._common import Simulator, is_qty, j, parse_json, request_id, set_quantities, utc_iso
 
@@ -47,6 +50,8 @@ class AmazonSim(Simulator):
 
     def __init__(self):
         self.tokens: dict[str, tuple[str, float]] = {}     # access token -> (shop, expires at)
+        self._sqs: dict[tuple[str, str], object] = {}        # (endpoint, region) -> SQS client
+        self._sqs_lock = threading.Lock()
 
     def fault(self, status):
         if status == 429:
@@ -194,6 +199,32 @@ class AmazonSim(Simulator):
         the queue is `notification(shop, order)`."""
         order.updated_at = time.time()
         return []
+
+    def notify(self, shop, order, kind):
+        """The ORDER_CHANGE message sent to the shop's notification queue (none registered: nothing sent)."""
+        queue = shop.notification_queue
+        if not queue:
+            return []
+        try:
+            sent = self._client(queue["url"], queue["region"]).send_message(
+                QueueUrl=queue["url"], MessageBody=self.notification(shop, order).decode())
+        except Exception as exc:  # noqa: BLE001 - the order stands; the fallback poll still finds the change
+            return [{"queue_url": queue["url"], "status": 0, "error": f"{type(exc).__name__}: {exc}"[:300]}]
+        return [{"queue_url": queue["url"], "status": 200, "message_id": sent["MessageId"]}]
+
+    def _client(self, url: str, region: str):
+        """An SQS client for the queue's endpoint (the URL's scheme and host: moto locally). The simulator
+        signs as a stand-in for Amazon's publisher account; moto takes any key."""
+        import boto3
+
+        parts = urlsplit(url)
+        endpoint = f"{parts.scheme}://{parts.netloc}"
+        with self._sqs_lock:
+            if (endpoint, region) not in self._sqs:
+                self._sqs[(endpoint, region)] = boto3.client(
+                    "sqs", endpoint_url=endpoint, region_name=region, aws_access_key_id="testing",
+                    aws_secret_access_key="testing")
+            return self._sqs[(endpoint, region)]
 
     @staticmethod
     def notification(shop, order) -> bytes:
