@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import boto3
@@ -65,3 +66,22 @@ def test_sqs_clock_is_moto_s_own_clock_and_visibility_still_holds():
     assert sqs.receive_message(QueueUrl=url).get("Messages", []) == []     # in flight: invisible
     attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert (attrs["ApproximateNumberOfMessages"], attrs["ApproximateNumberOfMessagesNotVisible"]) == ("0", "1")
+
+
+def test_the_server_still_finds_each_services_backend_from_the_module_list_read_once(monkeypatch):
+    """The server's dispatcher reads moto's module list for every request; patched, it reads it once and
+    still resolves every service StockLink calls (and refuses an unknown host as before)."""
+    from moto import backends
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    listed = list(backends.list_of_moto_modules())
+    dispatcher = DomainDispatcherApplication(create_backend_app)
+    listings: list[str] = []
+    real_listdir = os.listdir
+    monkeypatch.setattr(os, "listdir", lambda path: listings.append(path) or real_listdir(path))
+    for service in ("events", "sqs", "sns", "secretsmanager", "ssm", "stepfunctions"):
+        assert service in listed
+        assert dispatcher.get_backend_for_host(service) == service
+    assert dispatcher.get_backend_for_host("sqs.us-east-1.amazonaws.com") == "sqs"
+    assert dispatcher.get_backend_for_host("no-such-service") is None
+    assert listings == []                 # no request lists moto's package directory again
