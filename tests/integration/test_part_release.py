@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.integration.test_presale import shipped  # noqa: F401 - fixture
+
 from stocklink.channels.base import OrderEvent, OrderEventKind, OrderLine
 
 SKU = "TEE-RED-M"     # 3 in wh-a (first), 3 in wh-b (the `stocked` fixture)
@@ -124,3 +126,32 @@ def test_concurrent_part_cancellations_are_each_applied_once(stocked):
     assert sum(int(a.qty) for a in reservation().allocations) == 2
     assert sum(c[1] for c in counters(stocked).values()) == 2
     assert_ledger_replays()
+
+
+def test_presold_units_go_back_first_as_presale_room(shipped):
+    """A presale order (units sold against stock on its way) refunded in part: its presold units go back as
+    presale room first, then units on hand; presold and presale_arrived replay from the ledger."""
+    from stocklink.domain.stock import Line, ReservationStatus
+    from stocklink.logic import inventory, reservations
+    from stocklink.logic.reservations import ReservationRequest
+    from stocklink.store import repository
+    from tests.integration.test_presale import WITHIN_3_DAYS
+
+    rid = "lazada:shop-1:O-9"
+    request = ReservationRequest(reservation_id=rid, channel="lazada:shop-1", lines=(Line(SKU, 8),), fingerprint=rid,
+                                 source="lazada:shop-1", hold_seconds=900, owner="lazada:shop-1")
+    reservations.reserve(request, actor="lazada:shop-1", now_ms=NOW, status=ReservationStatus.COMMITTED,
+                         presale=WITHIN_3_DAYS)
+    presold = sum(int(i.presold or 0) for i in repository.stock_items(SKU))
+    assert presold == 2                                                         # 6 on hand + 2 on their way
+
+    outcome = apply(event(OrderEventKind.PART_CANCELLED, 3, delivery="refund-1", order="O-9"), NOW + 1)
+    assert outcome["status"] == "applied"
+    items = repository.stock_items(SKU)
+    assert sum(int(i.presold or 0) for i in items) == 0                         # the presold units first
+    assert sum(int(i.reserved) for i in items) == 5                             # then one unit on hand
+    assert sum(int(a.presold or 0) for a in reservation("O-9").allocations) == 0
+    for item in items:
+        assert inventory.replay_ledger(SKU, item.warehouse_id) == {
+            k: int(getattr(item, k) or 0) for k in ("on_hand", "reserved", "available", "in_transit", "presold")}
+        assert inventory.replay_presale_arrived(SKU, item.warehouse_id) == int(item.presale_arrived or 0)
