@@ -155,3 +155,28 @@ def test_presold_units_go_back_first_as_presale_room(shipped):
         assert inventory.replay_ledger(SKU, item.warehouse_id) == {
             k: int(getattr(item, k) or 0) for k in ("on_hand", "reserved", "available", "in_transit", "presold")}
         assert inventory.replay_presale_arrived(SKU, item.warehouse_id) == int(item.presale_arrived or 0)
+
+
+def test_a_part_release_planned_from_a_stale_read_reads_again_and_takes_only_what_is_left(stocked, monkeypatch):
+    """Another refund of the order lands between this one's read and its write: the write is refused, the
+    order read again, and only units still held are released (never one twice)."""
+    from stocklink.logic import orders
+    from stocklink.store import repository
+
+    apply(event(OrderEventKind.PAID, 3))                                        # wh-a 3
+    stale = reservation()
+    apply(event(OrderEventKind.PART_CANCELLED, 2, delivery="refund-1"), NOW + 1)
+    reads, fresh = [], repository.get_reservation
+
+    def read_once_stale(rid):
+        reads.append(rid)
+        return stale if len(reads) == 1 else fresh(rid)
+
+    monkeypatch.setattr(orders.repository, "get_reservation", read_once_stale)
+    outcome = apply(event(OrderEventKind.PART_CANCELLED, 2, delivery="refund-2"), NOW + 2)
+    monkeypatch.undo()
+    assert len(reads) >= 2                                      # refused once, then read again
+    # read again: 1 unit left, the refund of 2 takes it and the order is released whole
+    assert (outcome["status"], outcome["reservation_status"]) == ("applied", "released")
+    assert counters(stocked)["wh-a"] == (3, 0, 3)
+    assert_ledger_replays()

@@ -328,8 +328,9 @@ def _restock_return(event: OrderEvent, now_ms: int) -> dict:
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-# Another change of the order (a part release, its payment, its shipment) came between our read and our write:
-# read again and plan again, a few times, before letting the platform deliver it again.
+# Another change of the order (a part release, its payment, its shipment) or of a presold stock item came
+# between our read and our write: read again and plan again, a few times, before letting the platform deliver
+# it again.
 PART_RELEASE_ATTEMPTS = 5
 
 
@@ -380,8 +381,8 @@ def _release_part(event: OrderEvent, now_ms: int, note: ShownNote) -> dict:
         except TransactionRefused as refused:
             if refused.duplicate:
                 raise DuplicateEvent(event.event_key) from refused
-            if refused.reservation_refused and attempt + 1 < PART_RELEASE_ATTEMPTS:
-                continue
+            if attempt + 1 < PART_RELEASE_ATTEMPTS:
+                continue    # the reservation or a presold item changed since the read: decide again
             raise
         publish_stock_changed(((r.allocation.sku, r.allocation.warehouse_id) for r in plan.releases),
                               "release", reservation.source)
