@@ -31,7 +31,9 @@ def test_a_refund_of_part_of_a_pinduoduo_order_releases_only_its_units_once(pull
     # The poller reads up to 3 min before its now: its clock runs 200 s ahead. Its runs come 10 s apart, so each
     # window (from OVERLAP_S before the cursor) still covers changes stamped at the sandbox's now.
     t0 = now_ms() + 200_000
-    assert by_shop(poll(t0))["s1"]["outcomes"] == {"applied": 1}
+    first = by_shop(poll(t0))["s1"]
+    assert first["outcomes"] == {"applied": 1}
+    assert (first["windows"], first["calls"]) == (1, 2)         # a window costs its orders + its after-sales
     run_bus(aws)
     assert pulled.get(f"/skus/{SKU}/stock").body["totals"]["available"] == 3
 
