@@ -31,7 +31,10 @@ Layout (path-prefixed, one port):
                               sent to the shop's notification_queue (Amazon). Pulled platforms (Taobao, JD,
                               Pinduoduo; Amazon's fallback) send nothing: their order APIs show the change.
                               changed_ago_s: the change is stamped that many seconds back (what incremental
-                              order APIs filter on): tests that do not wait out a platform's settle time
+                              order APIs filter on): tests that do not wait out a platform's settle time.
+                              `lines` on an existing order name the lines (units) a change covers: a
+                              refund of part of the order (kind cancelled / returned; Pinduoduo's
+                              after-sales list shows it), the order's own lines staying as placed
   GET  /_sandbox/deliveries ?platform=&shop=&order_id=&since=&pending=1   the delivery log: one record per
                            webhook {delivery_id, platform, shop, order_id, kind, created, delay_s, due, state
                            (scheduled|delivering|retrying|delivered|failed), status, body, attempts: [{ts,
@@ -184,7 +187,8 @@ class Sandbox:
             orders = st.shop_orders(platform, shop_name)
             order_id = str(doc.get("order_id") or st.next_id())
             order = orders.get(order_id)
-            if order is None:
+            placed = order is None
+            if placed:
                 lines = [{"listing_id": str(l["listing_id"]), "qty": int(l.get("qty", 1)), "sku": l.get("sku", "")}
                          for l in doc.get("lines") or []]
                 if not lines:
@@ -205,6 +209,10 @@ class Sandbox:
                     if line["listing_id"] in listings:
                         listing = listings[line["listing_id"]]
                         listing.quantity = max(0, listing.quantity - line["qty"])
+            # a change of an existing order naming lines covers only those (a part refund); else the whole order
+            order.change_lines = None if placed else [
+                {"listing_id": str(l["listing_id"]), "qty": int(l.get("qty", 1))} for l in doc.get("lines") or []] or None
+            order.changed_ago_s = ago       # a simulator stamping more than the order (an after-sale) uses it
             order.status = status
             event = kind or _kind_of(sim, status)
             messages = sim.webhooks(st, shop, order, event)

@@ -38,6 +38,8 @@ class Order:
     item_ids: list[str] = field(default_factory=list)   # Lazada order items (one per unit)
     returns: dict[str, list[dict]] = field(default_factory=dict)  # return id -> returned lines
     updated_at: float = 0.0      # when the platform last changed it (what an incremental order API filters on)
+    change_lines: list[dict] | None = None   # the lines (units) its latest change covers (a part refund); None: all
+    changed_ago_s: float = 0.0   # how far back its latest change is stamped (POST /_sandbox/orders changed_ago_s)
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """The Pinduoduo adapter against its simulator: signed calls accepted and a tampered one refused as
-Pinduoduo refuses it, the increment order API answering what was placed in its window, a decrease of goods in
-a promotion slot refused, read-back and the goods list."""
+Pinduoduo refuses it, the increment order API answering what was placed in its window, the after-sales list
+answering a refund of part of an order, a decrease of goods in a promotion slot refused, read-back and the
+goods list."""
 from __future__ import annotations
 
 from stocklink.channels._common import Outcome
@@ -52,6 +53,36 @@ def test_the_increment_api_answers_the_orders_changed_in_the_window(sandbox_base
         (placed["order_id"], OrderEventKind.CREATED, 2)]
     status, _, body = send(adapter.build_order_poll(creds, PollWindow(now - 1800, now - 60), None))
     assert adapter.parse_order_poll("s1", PollWindow(now - 1800, now - 60), None, status, body).events == ()
+
+
+def test_the_after_sales_list_answers_a_refund_of_part_of_an_order(sandbox_base, receiver):
+    import time
+
+    from stocklink.channels.pinduoduo import REFUNDS
+
+    creds = setup(sandbox_base, receiver)
+    adapter = PinduoduoAdapter()
+    placed = control(sandbox_base, "POST", "orders", {"platform": "pinduoduo", "shop": "s1", "kind": "paid",
+                                                      "lines": [{"listing_id": "1180000001", "qty": 3, "sku": "TEE-RED-M"}]})
+    control(sandbox_base, "POST", "orders", {"platform": "pinduoduo", "shop": "s1", "order_id": placed["order_id"],
+                                             "kind": "cancelled", "lines": [{"listing_id": "1180000001", "qty": 1}],
+                                             "changed_ago_s": 300})
+    now = int(time.time())
+    window = PollWindow(now - 360, now - 240)                   # the refund is stamped 300 s back
+    call = adapter.build_order_poll(creds, window, {"list": REFUNDS})
+    status, _, body = send(call)
+    page = adapter.parse_order_poll("s1", window, {"list": REFUNDS}, status, body)
+    assert [(e.order_id, e.kind, [(l.listing_id, l.qty, l.seller_sku) for l in e.lines]) for e in page.events] == [
+        (placed["order_id"], OrderEventKind.PART_CANCELLED, [("1180000001", 1, "TEE-RED-M")])]
+    assert page.next_page is None
+    # the order list shows the order refunded (refund_status 4) but still to ship: committed, not released
+    status, _, body = send(adapter.build_order_poll(creds, window, None))
+    orders = adapter.parse_order_poll("s1", window, None, status, body)
+    assert [e.kind for e in orders.events] == [OrderEventKind.PAID] and orders.next_page == {"list": REFUNDS}
+    tampered = HttpCall(call.method, call.url, call.headers, call.body.replace(b"after_sales_type=1", b"after_sales_type=3"))
+    assert adapter.classify_response(*_status_body(send(tampered))).code == "10014"
+    status, _, body = send(adapter.build_order_poll(creds, PollWindow(now - 200, now), {"list": REFUNDS}))
+    assert adapter.parse_order_poll("s1", window, {"list": REFUNDS}, status, body).events == ()
 
 
 def test_goods_in_a_promotion_slot_refuse_any_decrease(sandbox_base, receiver):

@@ -4,7 +4,12 @@ call signed UPPER(MD5(secret + sorted k+v + secret)) and checked as Pinduoduo do
 increment order API (pdd.order.number.list.increment.get) answers from the orders it holds, at most 30
 minutes a call, 100 a page, times printed in Beijing time. Stock: pdd.goods.quantity.update full (1) or
 incremental (2, refused below 0); a SKU marked with platform_ids promotion_slot="1" refuses any decrease, as
-goods in a promotion slot (资源位) do. Read-back pdd.goods.detail.get, listing pdd.goods.list.get."""
+goods in a promotion slot (资源位) do. Read-back pdd.goods.detail.get, listing pdd.goods.list.get.
+After-sales: a refund placed on an order (kind cancelled: 仅退款, type 2; kind returned: 退货退款, type 3; with
+`lines` naming the units refunded, else all of them) is a finished after-sale per line (after_sales_status 10),
+stamped with the change's time and answered by pdd.refund.list.increment.get (30 minutes a call at most, 100 a
+page, filtered by status and type as asked). Amounts are the simulator's: every unit costs UNIT_PRICE; goods_number
+is the line's ordered count and refund_amount the refunded units' price (the adapter's reading of the fields)."""
 from __future__ import annotations
 
 import hashlib
@@ -25,6 +30,11 @@ FIELDS = {
     "received": (3, 1, 1),                 # 已签收
     "refunded_after_shipping": (3, 4, 1),
 }
+
+
+UNIT_PRICE_FEN = 2990               # sim: every unit costs 29.90
+AFTER_SALE_TYPE = {"cancelled": 2, "returned": 3}     # 仅退款, 退货退款 (the list request's codes)
+REFUND_SUCCESS = 10
 
 
 def sign(secret: str, params: dict) -> str:
@@ -71,6 +81,8 @@ class PinduoduoSim(Simulator):
         api = params.get("type")
         if api == "pdd.order.number.list.increment.get":
             return self._increment(state, shop, params)
+        if api == "pdd.refund.list.increment.get":
+            return self._refunds(state, shop, params)
         if api == "pdd.goods.quantity.update":
             return self._quantity(state, shop, params)
         if api == "pdd.goods.detail.get":
@@ -96,6 +108,46 @@ class PinduoduoSim(Simulator):
         reply = j(200, {"order_sn_increment_get_response": {"total_count": len(found), "order_sn_list": rows}})
         reply.kind = "order_poll"
         return reply
+
+    def _refunds(self, state, shop, params):
+        try:
+            start, end = int(params["start_updated_at"]), int(params["end_updated_at"])
+            status, kind = int(params["after_sales_status"]), int(params["after_sales_type"])
+            page, size = int(params.get("page") or 1), int(params.get("page_size") or 100)
+        except (KeyError, ValueError):
+            return error(10000, "参数错误", "start_updated_at / end_updated_at / after_sales_status / "
+                                            "after_sales_type / page")                  # sim
+        if not 0 <= end - start <= 30 * 60:
+            return error(10000, "参数错误", "时间跨度不能超过30分钟")                          # sim wording
+        if not 1 <= size <= 100 or page < 1:
+            return error(10000, "参数错误", "page_size 1-100")                             # sim
+        with state.lock:
+            found = sorted((sale for order in self.orders(state, shop).values()
+                            for sale in self.after_sales(order) if start <= int(sale["updated_at"]) <= end
+                            and sale["status"] == status and kind in (1, sale["type"])),
+                           key=lambda sale: (sale["updated_at"], sale["id"]))
+            rows = [self._after_sale(sale) for sale in found[(page - 1) * size: page * size]]
+        reply = j(200, {"refund_increment_get_response": {"total_count": len(found), "refund_list": rows}})
+        reply.kind = "order_poll"
+        return reply
+
+    @staticmethod
+    def after_sales(order) -> list[dict]:
+        """The order's after-sales (kept in its `returns`, one line each), oldest first."""
+        return [sale for sales in order.returns.values() for sale in sales]
+
+    @staticmethod
+    def _after_sale(sale: dict) -> dict:
+        def yuan(fen: int) -> str:
+            return f"{fen // 100}.{fen % 100:02d}"
+
+        return {"id": int(sale["id"]), "order_sn": sale["order_sn"], "after_sales_status": sale["status"],
+                "after_sales_type": sale["type"], "goods_id": as_id(sale["goods_id"]), "sku_id": sale["listing_id"],
+                "outer_id": sale["sku"], "goods_number": str(sale["bought"]), "goods_price": yuan(UNIT_PRICE_FEN),
+                "order_amount": yuan(sale["bought"] * UNIT_PRICE_FEN),
+                "refund_amount": yuan(sale["qty"] * UNIT_PRICE_FEN), "discount_amount": "0.00",
+                "created_time": beijing(sale["updated_at"]), "updated_time": beijing(sale["updated_at"]),
+                "after_sale_reason": "", "tracking_number": "", "speed_refund_flag": 0}
 
     @staticmethod
     def _order(order) -> dict:
@@ -149,6 +201,22 @@ class PinduoduoSim(Simulator):
         return reply
 
     def webhooks(self, state, shop, order, kind):
-        """Pinduoduo pushes nothing StockLink takes: the change is stamped for the increment order API."""
+        """Pinduoduo pushes nothing StockLink takes: the change is stamped for the increment order API, and a
+        refund (cancelled / returned) becomes a finished after-sale per refunded line."""
         order.updated_at = time.time()
+        if kind in AFTER_SALE_TYPE:
+            listings = self.listings(state, shop)
+            bought = {line["listing_id"]: int(line["qty"]) for line in order.lines}
+            for line in order.change_lines or order.lines:
+                if line["listing_id"] not in bought:
+                    continue        # sim: a refund names only the order's own lines
+                sale_id = str(10_000_000 + state.next_id())
+                listing = listings.get(line["listing_id"])
+                order.returns[sale_id] = [{
+                    "id": sale_id, "order_sn": order.order_id, "listing_id": line["listing_id"],
+                    "sku": next((l.get("sku", "") for l in order.lines if l["listing_id"] == line["listing_id"]), ""),
+                    "goods_id": listing.platform_ids.get("goods_id", "0") if listing else "0",
+                    "qty": min(int(line["qty"]), bought[line["listing_id"]]), "bought": bought[line["listing_id"]],
+                    "type": AFTER_SALE_TYPE[kind], "status": REFUND_SUCCESS,
+                    "updated_at": order.updated_at - order.changed_ago_s}]
         return []

@@ -21,6 +21,9 @@ class OrderEventKind(StrEnum):
     CANCELLED = "cancelled"  # release whatever the order still holds
     SHIPPED = "shipped"      # stock leaves the warehouse
     RETURNED = "returned"    # restocked return: stock back on hand
+    # Some lines (or units) of a reserved order cancelled or refunded before shipment: only those units are
+    # released, the rest still ships (logic/orders). After shipment it moves nothing: a return restocks.
+    PART_CANCELLED = "part_cancelled"
 
 
 @dataclass(frozen=True)
@@ -50,9 +53,10 @@ class OrderEvent:
 
     @property
     def delivery_suffix(self) -> str:
-        # A return can happen several times per order; each refund is its own event. Other kinds happen
-        # once per order, so redeliveries with new delivery ids still collapse onto one key.
-        return self.delivery_id if self.kind is OrderEventKind.RETURNED else "-"
+        # A return or a part cancellation can happen several times per order; each refund is its own event
+        # (its delivery id names the refund, its line and its status). Other kinds happen once per order,
+        # so redeliveries with new delivery ids still collapse onto one key.
+        return self.delivery_id if self.kind in (OrderEventKind.RETURNED, OrderEventKind.PART_CANCELLED) else "-"
 
 
 @dataclass(frozen=True)

@@ -52,9 +52,30 @@ from JD's field documentation), as what has happened so far (each step's marker 
   is committed, not shipped; a later WAIT_GOODS_RECEIVE_CONFIRM ships it.
 - The search asks for these states only (order_state); an answer holding any other state is refused
   (PayloadInvalid): the shop's cursor stays and the lag alert shows it, rather than an order being skipped
-  silently. A refund after shipment is an after-sales matter JD reports
-  elsewhere: no return is restocked from the order search (staff receive returns).
+  silently.
 delivery_id = orderId:orderState:modified.
+
+Refunds: read by the order's state only (no per-line refund, no return). What the search tools found
+(2026-12), and why none of it is read:
+- `jingdong.pop.afs.soa.refundapply.queryPageList` (退款审核单列表查询, JOS api id 925 / joshome 13151; request
+  ids, status, orderId, buyerId, buyerName, applyTimeStart/End, checkTimeStart/End, pageIndex 1-100, pageSize
+  1-50, storeId, showSku — JD's Java SDK interface and the seven_jd / PHP SDK request classes). It lists the
+  refund applications of orders cancelled before stock-out (取消订单退款), order by order: applyRefundSum (fen)
+  and an audit status (0 未审核, 1 审核通过, 2 审核不通过, 3 京东财务审核通过, 4 京东财务审核不通过, 5 人工审核通过,
+  6 拦截并退款, 7 青龙拦截成功, 8 青龙拦截失败, 9 强制关单并退款). Such a refund cancels the whole order, which the
+  search then shows as TRADE_CANCELED (released whole, below); no per-SKU quantity is documented in what was
+  found (what showSku adds is not described), and it has no update-time window to poll.
+- `jingdong.asc.query.list` (售后服务单, request updateTimeBegin/End, serviceStatus, orderId, pageNumber,
+  pageSize ... — the seven_jd SDK's AscQueryListRequest) and `jingdong.asc.serviceAndRefund.view` are the
+  after-sales service orders (returns, exchanges, repairs) after delivery; their answer fields (which SKU,
+  how many units, whether the goods came back) were not found in any public document or SDK model here.
+Not verifiable, so not built: JD's orders are read from the order search alone, as before. What that does
+for an order one of whose SKUs is refunded (tests/unit/channels/test_jd_adapter.py, the example
+order_search_part_refunded.json): while JD holds it for the refund request (LOCKED) every unit stays
+committed; when JD cancels it (TRADE_CANCELED) the whole order is released; when it ships and finishes, all
+its units ship and nothing comes back into stock (a returned parcel is received by staff). Under-counted,
+never oversold. Next step once the asc answer's fields are confirmed on open.jd.com: read the service orders
+like Pinduoduo's after-sales (a return per SKU and count, channels/pinduoduo.py).
 
 Stock: `jingdong.stock.write.updateSkuStock` (skuId, stockNum, storeId?) sets a SKU's stock (full update).
 DESIGN notes it reported as being retired; the official Java SDK also carries

@@ -18,11 +18,44 @@ so far, so an order first seen late still takes every step it missed (each step'
 duplicate):
 - group_status 0 (paid, the group not formed yet, refunded if it fails): hold (CREATED).
 - order_status 1: commit (PAID). 2 or 3: commit then ship (PAID, SHIPPED).
-- group_status 2 or confirm_status 2, or refund_status 4 before shipment: release (CANCELLED).
-- Ambiguous, chosen: refund_status 4 after shipment. The increment API does not say whether the goods came
-  back (退货退款) or the buyer was refunded without returning them (仅退款); restocking a unit that never came
-  back would offer it twice, so nothing is restocked (the order stays shipped) and a return is received by
-  staff when the parcel is there. refund_status 2/3 (after-sale open, refund in progress) change nothing yet.
+- group_status 2 or confirm_status 2: release (CANCELLED).
+- refund_status 4 (退款成功) says an after-sale of the order succeeded, not how many units it took: before
+  shipment the order is committed (PAID) and only the refunded units are released, read from the after-sales
+  list below; after shipment nothing is restocked from the order list. refund_status 2/3 (after-sale open,
+  refund in progress) change nothing yet.
+Per-line refunds (after-sales). Each window is also read in `pdd.refund.list.increment.get` (售后列表增量查询),
+after its orders (so an order paid and refunded inside one window is committed before its refund is applied),
+with the same 30-minute bound, the same paging read from the last page back to the first, page_size at most
+100. Request (pdd SDK request models: docs.rs/pdd 0.1.4 PddRefundListIncrementGet, lywzx/pdd-node-sdk
+PddRefundListIncrementGet): start_updated_at / end_updated_at (Unix seconds, "开始时间结束时间间距不超过 30 分钟"),
+after_sales_status (required; 10 = 退款成功 asked for: only a finished refund moves stock), after_sales_type
+(required; 1 = 全部), page, page_size. Answer refund_increment_get_response {total_count, refund_list[].{id
+(售后编号), order_sn, after_sales_status, after_sales_type, goods_id, sku_id, outer_id, goods_number (商品数量),
+goods_price, order_amount (订单金额, 元), refund_amount (退款金额, 元), updated_time}} (the niltor/open-pdd-net-sdk
+GetRefundListIncrementResponseModel and the node SDK's response interface). One after-sale names one goods
+and one sku_id: a Pinduoduo order is one goods (its item_list has one entry; StockLink does not rely on it),
+so the refund's line is its sku_id. What each after-sale does:
+- after_sales_type 2 (仅退款, money back, no goods returned): a part cancellation (PART_CANCELLED) of its units:
+  before shipment the order logic releases exactly those units and the rest still ships; after shipment it
+  moves nothing (the goods never came back: restocking them would offer them twice).
+- after_sales_type 3 (退货退款, goods returned): a return (RETURNED) of its units, restocked once shipped.
+- 4 换货 / 5 补寄 / 6 维修 (exchange, resend, repair): nothing (another unit goes out or comes back through
+  staff).
+Ambiguous, chosen (the documents leave open):
+- after_sales_type's codes in the answer: the list request documents 1 全部 2 仅退款 3 退货退款 4 换货 5 缺货补寄
+  6 维修, while pdd.refund.information.get documents its own answer as 1 仅退款 2 退货退款 3 换货 4 补寄 5 维修;
+  StockLink reads the list's answer with the list request's codes (the same API), unverified against a live
+  answer. A type outside 2/3 moves nothing, so a misread exchange never releases stock.
+- goods_number is only "商品数量": whether it counts the order's units or the units the after-sale covers is
+  not said. The units taken are its share of the money: floor(goods_number * refund_amount / order_amount), at
+  most goods_number, all of them when either amount is missing or the refund is the whole order amount. Read
+  either way this never releases more than the refund paid for (an order_amount that includes postage
+  rounds a full goods refund down by a unit: that unit stays reserved, never oversold, and reconciliation
+  shows the drift). A return (goods came back) restocks at least 1 unit when money was refunded.
+An after-sale's event key is its own (delivery_id refund-<id>:<sku_id>:<after_sales_status>), so two refunds
+of one order are two events and a refund read again by an overlapping window is one.
+Rate budget: the after-sales list is one call more per window (and page): >= 2,880 a shop a day at one
+window per 30-s run, as many as the order list; PDD meters each API apart (no per-shop figure published).
 delivery_id = order_sn:order_status:refund_status:group_status:updated_at — the change's identity; the event
 key (platform, shop, order, kind) makes a change read twice (window overlap, a retried window) apply once.
 
@@ -99,6 +132,11 @@ DEFAULT_BASE = "https://gw-api.pinduoduo.com"
 ROUTER = "/api/router"
 API_HOSTS = HostRule("Pinduoduo open platform", frozenset({"gw-api.pinduoduo.com", "gw-upload.pinduoduo.com"}))
 ORDER_INCREMENT = "pdd.order.number.list.increment.get"
+REFUND_INCREMENT = "pdd.refund.list.increment.get"
+REFUNDS = "refunds"              # the poll cursor's list after a window's orders: its after-sales
+REFUND_SUCCESS = 10              # after_sales_status 退款成功
+ALL_AFTER_SALES = 1              # after_sales_type 全部 (request)
+REFUND_ONLY, RETURN_AND_REFUND = 2, 3   # after_sales_type 仅退款 / 退货退款 (module docstring: assumed codes)
 QUANTITY_UPDATE = "pdd.goods.quantity.update"
 GOODS_DETAIL = "pdd.goods.detail.get"
 GOODS_LIST = "pdd.goods.list.get"
@@ -125,16 +163,15 @@ def beijing_iso(value: str) -> str | None:
         return None
 
 
+def _code(value) -> int | None:
+    return int(value) if str(value).lstrip("-").isdigit() else None
+
+
 def kinds_of(order: Mapping) -> list[OrderEventKind]:
     """What has happened to the order so far (see the module docstring), oldest step first."""
-    def code(name: str) -> int | None:
-        value = order.get(name)
-        return int(value) if str(value).lstrip("-").isdigit() else None
-
-    status, refund, group, confirm = (code("order_status"), code("refund_status"), code("group_status"),
-                                      code("confirm_status"))
+    status, group, confirm = (_code(order.get(name)) for name in ("order_status", "group_status", "confirm_status"))
     shipped = status in (2, 3)
-    if group == 2 or confirm == 2 or (refund == 4 and not shipped):
+    if group == 2 or confirm == 2:
         return [OrderEventKind.CANCELLED]
     if group == 0:
         return [OrderEventKind.CREATED]
@@ -143,6 +180,54 @@ def kinds_of(order: Mapping) -> list[OrderEventKind]:
     if shipped:
         return [OrderEventKind.PAID, OrderEventKind.SHIPPED]
     raise PayloadInvalid(f"order {order.get('order_sn')}: unknown order_status {order.get('order_status')!r}")
+
+
+def _fen(value) -> int | None:
+    """An amount as printed ("29.90" yuan, or a number) in hundredths; None when absent or unreadable."""
+    try:
+        return round(float(text(value)) * 100) if text(value) else None
+    except ValueError:
+        return None
+
+
+def refunded_units(refund: Mapping, goods_back: bool) -> int:
+    """Units one after-sale takes (module docstring): goods_number's share of the money, rounded down (a
+    return whose goods came back: at least 1 when money was refunded)."""
+    number = positive_qty(refund.get("goods_number"), f"after-sale {refund.get('id')}")
+    fee, total = _fen(refund.get("refund_amount")), _fen(refund.get("order_amount"))
+    if fee is None or not total or fee >= total:
+        return number
+    units = number * max(0, fee) // total
+    return max(1, units) if goods_back and fee > 0 else units
+
+
+def refund_events(shop: str, refund: Mapping) -> list[OrderEvent]:
+    """A finished after-sale: a part cancellation (money only) or a return (goods back) of its sku's units."""
+    refund_id, order_sn, sku_id = text(refund.get("id")), text(refund.get("order_sn")), text(refund.get("sku_id"))
+    if not refund_id or not order_sn or not sku_id:
+        raise PayloadInvalid("an after-sale without id, order_sn or sku_id")
+    status = _code(refund.get("after_sales_status"))
+    kind = {REFUND_ONLY: OrderEventKind.PART_CANCELLED,
+            RETURN_AND_REFUND: OrderEventKind.RETURNED}.get(_code(refund.get("after_sales_type")))
+    if status != REFUND_SUCCESS or kind is None:
+        return []
+    qty = refunded_units(refund, goods_back=kind is OrderEventKind.RETURNED)
+    if qty == 0:
+        return []
+    line = OrderLine(sku_id, qty, text(refund.get("outer_id")) or None)
+    return [OrderEvent(PLATFORM, shop, order_sn, kind, (line,), f"refund-{refund_id}:{sku_id}:{status}", paid=True,
+                       occurred_at=beijing_iso(text(refund.get("updated_time"))))]
+
+
+def _backwards(page: dict | None, total: int) -> dict | None:
+    """The next page of one list read from the last page back to the first: its first call (no page number
+    yet) tells total; then pages total..1 (page 1 read twice). None: the list is read."""
+    listed = {"list": page["list"]} if page and page.get("list") else {}
+    if page is None or "page" not in page:
+        pages = math.ceil(total / PAGE_SIZE)
+        return {**listed, "page": pages} if pages > 1 else None
+    number = int(page["page"])
+    return {**listed, "page": number - 1} if number > 1 else None
 
 
 class PinduoduoAdapter(PulledOrdersOnly):
@@ -163,29 +248,37 @@ class PinduoduoAdapter(PulledOrdersOnly):
         self.clock = clock
 
     def build_order_poll(self, credentials: Mapping[str, str], window: PollWindow, page: dict | None) -> HttpCall:
+        """One page of the window's orders, or once they are read (page {"list": "refunds"}) of its after-sales."""
         if not 0 < window.end_s - window.start_s <= MAX_WINDOW_S:
             raise ValueError(f"a Pinduoduo order window lasts 1 s to 30 min, got {window}")
         number = int((page or {}).get("page") or 1)
+        span = {"start_updated_at": str(window.start_s), "end_updated_at": str(window.end_s)}
+        if (page or {}).get("list") == REFUNDS:
+            return self._signed(credentials, REFUND_INCREMENT, {
+                **span, "after_sales_status": str(REFUND_SUCCESS), "after_sales_type": str(ALL_AFTER_SALES),
+                "page": str(number), "page_size": str(PAGE_SIZE)})
         return self._signed(credentials, ORDER_INCREMENT, {
-            "start_updated_at": str(window.start_s), "end_updated_at": str(window.end_s),
-            "is_lucky_flag": "0", "order_status": "5", "refund_status": "5",
+            **span, "is_lucky_flag": "0", "order_status": "5", "refund_status": "5",
             "page": str(number), "page_size": str(PAGE_SIZE)})
 
     def parse_order_poll(self, shop: str, window: PollWindow, page: dict | None, status: int,
                          body: bytes) -> OrderPollPage:
+        if (page or {}).get("list") == REFUNDS:
+            answer = self._answer(status, body, "refund_increment_get_response")
+            events = []
+            for refund in answer.get("refund_list") or []:
+                if not isinstance(refund, dict):
+                    raise PayloadInvalid("refund_list holds a non-object")
+                events.extend(refund_events(shop, refund))
+            return OrderPollPage(tuple(events), _backwards(page, int(answer.get("total_count") or 0)))
         answer = self._answer(status, body, "order_sn_increment_get_response")
         events: list[OrderEvent] = []
         for order in answer.get("order_sn_list") or []:
             if not isinstance(order, dict):
                 raise PayloadInvalid("order_sn_list holds a non-object")
             events.extend(self._order_events(shop, order))
-        number = int((page or {}).get("page") or 1)
-        if page is None:       # page 1 tells how many there are: then read them from the last back to page 1
-            pages = math.ceil(int(answer.get("total_count") or 0) / PAGE_SIZE)
-            following = {"page": pages} if pages > 1 else None
-        else:
-            following = {"page": number - 1} if number > 1 else None
-        return OrderPollPage(tuple(events), following)
+        following = _backwards(page, int(answer.get("total_count") or 0))
+        return OrderPollPage(tuple(events), following if following is not None else {"list": REFUNDS})
 
     @staticmethod
     def _order_events(shop: str, order: Mapping) -> list[OrderEvent]:

@@ -53,11 +53,14 @@ order detail) and keeps the sub-order whose oid the refund names. Ambiguous, cho
   quantity, so a part refund returns floor(num * refund_fee / total_fee) units (at least 1 when the fee is
   not 0, never more than num; all of num when the amounts are missing). A unit not restocked is received by
   staff; a unit restocked that did not come back would be offered twice.
-- has_good_return false (仅退款: money only) restocks nothing: the goods never came back or never left. A
-  sub-order refunded before shipment leaves the lines of the trade's later events (each sub-order whose own
-  status is closed is left out of a hold / commit); one refunded after StockLink committed it stays in the
-  reservation (no per-line release in the order logic yet) and ships with it: units under-counted, never
-  oversold, and reconciliation shows the drift.
+- has_good_return false (仅退款: money only) is a part cancellation (PART_CANCELLED) of the sub-order's line:
+  before shipment the order logic releases exactly those units and the rest of the trade still ships; after
+  shipment it moves nothing (the goods never came back). Its quantity is the same share of num, rounded
+  down with no minimum: a small money-only refund (a price difference) releases no unit, as releasing a unit
+  that still ships could oversell it. A sub-order refunded before the trade is first seen leaves the lines
+  of the trade's later events (each sub-order whose own status is closed is left out of a hold / commit), and
+  its refund then finds nothing of it reserved (skipped); unverified edge: a trade holding that SKU in a
+  second sub-order would have those units released instead.
 A refund's event key is its own (refund_id and oid in the delivery id), so two refunds of one trade are two
 returns and a redelivered message is one.
 delivery_id = tid:status:modified — the change's identity, the same from the queue and from the fallback.
@@ -265,17 +268,29 @@ def returned_quantity(refund: Mapping) -> int:
     return max(1, bought * fee // total) if fee > 0 else 0
 
 
+def released_quantity(refund: Mapping) -> int:
+    """Units a money-only refund cancels (module docstring): the same share of num, rounded down, no minimum."""
+    bought = positive_qty(refund.get("num"), f"refund {refund.get('refund_id')}")
+    fee, total = _fen(refund.get("refund_fee")), _fen(refund.get("total_fee"))
+    if fee is None or not total or fee >= total:
+        return bought
+    return bought * max(0, fee) // total
+
+
 def refund_events(shop: str, refund: Mapping) -> list[OrderEvent]:
-    """A successful refund whose goods came back: one return of its sub-order, lines fetched with the trade."""
+    """A successful refund: a return of its sub-order when the goods came back, else a part cancellation of
+    it; its line is fetched with the trade (needs_order_detail)."""
     refund_id, tid, oid = text(refund.get("refund_id")), text(refund.get("tid")), text(refund.get("oid"))
     if not refund_id or not tid or not oid:
         raise PayloadInvalid("a refund without refund_id, tid or oid")
-    if text(refund.get("status")) != "SUCCESS" or refund.get("has_good_return") not in (True, "true"):
+    if text(refund.get("status")) != "SUCCESS":
         return []
-    qty = returned_quantity(refund)
+    goods_back = refund.get("has_good_return") in (True, "true")
+    qty = returned_quantity(refund) if goods_back else released_quantity(refund)
     if qty == 0:
         return []
-    return [OrderEvent(PLATFORM, shop, tid, OrderEventKind.RETURNED, (), f"refund-{refund_id}:{oid}:{qty}",
+    kind = OrderEventKind.RETURNED if goods_back else OrderEventKind.PART_CANCELLED
+    return [OrderEvent(PLATFORM, shop, tid, kind, (), f"refund-{refund_id}:{oid}:{qty}",
                        occurred_at=beijing_iso(text(refund.get("modified"))))]
 
 
@@ -356,7 +371,7 @@ class TaobaoAdapter(PulledOrdersOnly):
 
     # -- a refund's line: its sub-order, from the trade -------------------------------------------------
     def needs_order_detail(self, event: OrderEvent) -> bool:
-        return event.kind is OrderEventKind.RETURNED and not event.lines
+        return event.kind in (OrderEventKind.RETURNED, OrderEventKind.PART_CANCELLED) and not event.lines
 
     def build_order_detail(self, credentials: Mapping[str, str], event: OrderEvent) -> HttpCall:
         return self._signed(credentials, TRADE_FULLINFO, {"tid": event.order_id, "fields": TRADE_FIELDS})

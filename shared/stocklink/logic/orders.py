@@ -11,6 +11,8 @@ from __future__ import annotations
 from stocklink import bus, events
 from stocklink.channels.base import OrderEvent, OrderEventKind
 from stocklink.config import settings
+from stocklink.domain.part_release import HeldAllocation, plan_part_release, remaining_lines
+from stocklink.domain.presale import release_split
 from stocklink.domain.returns import ShippedAllocation, plan_return
 from stocklink.domain.stock import (
     Line,
@@ -29,7 +31,7 @@ from stocklink.logic.stock_events import publish_stock_changed
 from stocklink.logic.sync import shown
 from stocklink.observability import logger, metrics
 from stocklink.store import repository
-from stocklink.store.models import InboundEvent
+from stocklink.store.models import AllocationMap, InboundEvent, LineMap
 from stocklink.store.sync_models import ShownNote
 from stocklink.store.transactions import (
     PREEMPTED,
@@ -101,6 +103,8 @@ def _apply(event: OrderEvent, now_ms: int, note: ShownNote) -> dict:
         return _move(event, ReservationAction.RELEASE, now_ms, note=note)
     if event.kind is OrderEventKind.SHIPPED:
         return _move(event, ReservationAction.SHIP, now_ms)
+    if event.kind is OrderEventKind.PART_CANCELLED:
+        return _release_part(event, now_ms, note)
     return _restock_return(event, now_ms)
 
 
@@ -322,6 +326,101 @@ def _restock_return(event: OrderEvent, now_ms: int) -> dict:
                               event.event_key)
         return marker.outcome
     raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+# Another change of the order (a part release, its payment, its shipment) or of a presold stock item came
+# between our read and our write: read again and plan again, a few times, before letting the platform deliver
+# it again.
+PART_RELEASE_ATTEMPTS = 5
+
+
+def _release_part(event: OrderEvent, now_ms: int, note: ShownNote) -> dict:
+    """Some lines (or units) of a reserved order cancelled before shipment: exactly those units go back to
+    the pool (domain/part_release), the rest stays reserved and ships, in one transaction with the marker and
+    the reservation shrunk under a condition on it as read. When nothing would be left the order is released
+    whole, as a cancellation. Units the order no longer holds are named, never released twice; an order not
+    reserved (shipped already, released, oversold or unknown) moves nothing and is recorded as skipped."""
+    rid = reservation_id_for(event)
+    resolution = resolve_order_lines(event.platform, event.shop, event.lines)
+    if not resolution.lines:
+        return _record(event, "unmapped" if resolution.unmapped else "applied", now_ms,
+                       {"reservation_id": rid, "unmapped": resolution.unmapped, "note": "nothing released"})
+    cancelled = merge_lines(resolution.lines)
+    for attempt in range(PART_RELEASE_ATTEMPTS):
+        reservation = repository.get_reservation(rid)
+        if reservation is None or reservation.source != _shop(event):
+            return _record(event, "skipped", now_ms, {"reservation_id": rid, "reason": "no reservation for order"})
+        status = ReservationStatus(reservation.status)
+        if status not in (ReservationStatus.HELD, ReservationStatus.COMMITTED):
+            reason = (f"the order is {status.value}: a refund after shipment restocks only as a return"
+                      if status is ReservationStatus.SHIPPED else f"the order is {status.value}: nothing reserved")
+            return _record(event, "skipped", now_ms, {"reservation_id": rid, "reason": reason})
+        held = [HeldAllocation(i, a.sku, a.warehouse_id, int(a.qty), int(a.presold or 0))
+                for i, a in enumerate(reservation.allocations)]
+        plan = plan_part_release(held, cancelled)
+        not_held = [{"sku": line.sku, "qty": line.qty} for line in plan.not_held]
+        if not plan.releases:
+            return _record(event, "skipped", now_ms, {"reservation_id": rid, "not_released": not_held,
+                                                      "reason": "the order holds none of these units any more"})
+        if plan.releases_everything(held):
+            return _move(event, ReservationAction.RELEASE, now_ms, note=note)
+        released = [{"sku": r.allocation.sku, "warehouse_id": r.allocation.warehouse_id, "qty": r.qty}
+                    for r in plan.releases]
+        outcome = {"reservation_id": rid, "released": released, "reservation_status": status.value}
+        if not_held:
+            outcome["not_released"] = not_held
+        txn = StockTransaction(actor=_shop(event), source=f"{reservation.source}:{rid}",
+                               reason=f"platform {event.kind.value}", now_ms=now_ms)
+        txn.put_marker(_marker(event, "applied", now_ms, outcome))
+        txn.shrink_reservation(reservation, *_shrunk(reservation, plan))
+        for op in _part_release_ops(plan):
+            txn.stock(op)
+        txn.note_shown(note)
+        try:
+            txn.commit()
+        except TransactionRefused as refused:
+            if refused.duplicate:
+                raise DuplicateEvent(event.event_key) from refused
+            if attempt + 1 < PART_RELEASE_ATTEMPTS:
+                continue    # the reservation or a presold item changed since the read: decide again
+            raise
+        publish_stock_changed(((r.allocation.sku, r.allocation.warehouse_id) for r in plan.releases),
+                              "release", reservation.source)
+        return {"status": "applied", **outcome}
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _shrunk(reservation, plan) -> tuple[list[AllocationMap], list[LineMap]]:
+    """The reservation's allocations and lines once the plan's units are released (an emptied allocation
+    is dropped: it would ship nothing)."""
+    by_index = {r.allocation.index: r for r in plan.releases}
+    allocations = []
+    for index, a in enumerate(reservation.allocations):
+        release = by_index.get(index)
+        qty = int(a.qty) - (release.qty if release else 0)
+        presold = int(a.presold or 0) - (release.presold if release else 0)
+        if qty:
+            allocations.append(AllocationMap(sku=a.sku, warehouse_id=a.warehouse_id, qty=qty, presold=presold or None))
+    released = [Line(r.allocation.sku, r.qty) for r in plan.releases]
+    lines = remaining_lines([Line(line.sku, int(line.qty)) for line in reservation.lines], released)
+    return allocations, [LineMap(sku=line.sku, qty=line.qty) for line in lines]
+
+
+def _part_release_ops(plan) -> list[StockOp]:
+    """The movements of a part release: units on hand back to available; presold units back as presale
+    room while their stock item still counts them presold, else (arrived meanwhile) out of the arrived ones,
+    as a whole release does (logic/reservations._transition_ops, domain/presale.release_split)."""
+    items = {(i.sku, i.warehouse_id): i
+             for sku in {r.allocation.sku for r in plan.releases if r.presold} for i in repository.stock_items(sku)}
+    ops = []
+    for r in plan.releases:
+        a = r.allocation
+        item = items.get((a.sku, a.warehouse_id))
+        back = release_split(r.presold, int(item.presold or 0) if item else 0)
+        ops += [StockOp(a.sku, a.warehouse_id, movement, qty) for movement, qty in (
+            (Movement.RELEASE, r.on_hand), (Movement.PRESALE_RELEASE_ARRIVED, r.presold - back),
+            (Movement.PRESALE_RELEASE, back)) if qty]
+    return ops
 
 
 def _shipped_allocations(reservation, shop: str) -> list[ShippedAllocation]:

@@ -3,8 +3,8 @@
 Every change is one TransactWriteItems holding the guarded counter update(s), their ledger entries and
 whatever marker/reservation item makes the change idempotent. Nothing reads a counter to write it back.
 The conditions live here, named by what they guard (put_marker, put_reservation, move_reservation,
-release_hold, record_preemption, count_returned, stock): callers decide what to write and what a refusal
-means (TransactionRefused.duplicate / .reservation_refused / .holds_changed / .returns_changed).
+shrink_reservation, release_hold, record_preemption, count_returned, stock): callers decide what to write and
+what a refusal means (TransactionRefused.duplicate / .reservation_refused / .holds_changed / .returns_changed).
 
 A transaction DynamoDB cancels as a conflict (another transaction was writing one of its items) or as
 throttled wrote nothing and is sent again, unchanged, after a jittered exponential backoff, for as long as
@@ -40,8 +40,10 @@ from stocklink.errors import Busy
 from stocklink.observability import logger
 from stocklink.store import keys
 from stocklink.store.models import (
+    AllocationMap,
     InboundEvent,
     LedgerEntry,
+    LineMap,
     OpenHolds,
     Reservation,
     StaffActionMap,
@@ -260,6 +262,20 @@ class StockTransaction:
             condition &= allocations[index]["qty"] == shipped
             condition &= returned.does_not_exist() | (returned <= shipped - qty)
         self._update(RETURNS + reservation_id, Reservation(reservation_id), actions, condition)
+
+    def shrink_reservation(self, reservation: Reservation, allocations: list[AllocationMap],
+                           lines: list[LineMap]) -> None:
+        """Some units of a reserved order released (domain/part_release): its allocations and lines become
+        `allocations` / `lines`, only while it is still in the status and holds exactly the allocations it
+        was read with (each one's qty, and no more of them): refused (TransactionRefused.reservation_refused)
+        when another change came first, so two part releases never take the same units."""
+        held = Path(Reservation.allocations)
+        actions = [Reservation.allocations.set(allocations), Reservation.lines.set(lines),
+                   Reservation.updated_at.set(self.now_ms)]
+        condition = (Reservation.status == reservation.status) & held[len(reservation.allocations)].does_not_exist()
+        for index, allocation in enumerate(reservation.allocations):
+            condition &= held[index]["qty"] == int(allocation.qty)
+        self._update(RESERVATION, Reservation(reservation.reservation_id), actions, condition)
 
     def stock(self, op: StockOp, *, source: str | None = None, reason: str | None = None) -> None:
         """Guarded counter update plus its ledger entry (its source and reason: the transaction's unless

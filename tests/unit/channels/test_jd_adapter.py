@@ -93,6 +93,22 @@ def test_pages_are_read_forward_until_the_total(adapter):
     assert json.loads(form(adapter.build_order_poll(CREDS, WINDOW, {"page": 3}))["360buy_param_json"])["page"] == "3"
 
 
+def test_a_partly_refunded_order_is_read_by_its_state_alone_the_documented_choice(adapter):
+    """JD's after-sale reads are not used (module docstring): an order with one of its two SKUs refunded keeps
+    every unit committed while JD locks it, is released whole when JD cancels it, and ships whole (nothing
+    restocked, no part release) once finished."""
+    page = adapter.parse_order_poll("s1", WINDOW, None, 200, example("order_search_part_refunded.json"))
+    lines = [("100012345678", 2), ("100012345679", 1)]
+    got = [(e.order_id, e.kind, [(l.listing_id, l.qty) for l in e.lines]) for e in page.events]
+    assert got == [
+        ("305518766101", OrderEventKind.PAID, lines),                                  # locked: still committed
+        ("305518766102", OrderEventKind.CANCELLED, [("100012345678", 1), ("100012345679", 1)]),
+        ("305518766103", OrderEventKind.PAID, [("100012345678", 1), ("100012345679", 1)]),
+        ("305518766103", OrderEventKind.SHIPPED, [("100012345678", 1), ("100012345679", 1)]),
+    ]
+    assert not {OrderEventKind.PART_CANCELLED, OrderEventKind.RETURNED} & {e.kind for e in page.events}
+
+
 @pytest.mark.parametrize("state, kinds", [
     ("WAIT_SELLER_STOCK_OUT", [OrderEventKind.PAID]),
     ("WAIT_SEND_CODE", [OrderEventKind.PAID]),

@@ -1,6 +1,7 @@
 """Pinduoduo adapter: the published signing example, the increment order poll (windows, reverse paging,
-GMT+8 times, the status mapping and its ambiguous case), stock pushes full and incremental, the promotion
-slot refusal, read-back and listing discovery, against the example answers in events/pinduoduo/."""
+GMT+8 times, the status mapping and its ambiguous case), the after-sales list read after each window's orders
+(per-line refunds), stock pushes full and incremental, the promotion slot refusal, read-back and listing
+discovery, against the example answers in events/pinduoduo/."""
 from __future__ import annotations
 
 import json
@@ -11,7 +12,7 @@ import pytest
 
 from stocklink.channels._common import Outcome
 from stocklink.channels.base import OrderEventKind, PayloadInvalid, PollWindow, StockAdjust, StockPush, WebhookRejected, WebhookRequest
-from stocklink.channels.pinduoduo import PROMOTION_SLOT, PinduoduoAdapter, api_sign, kinds_of
+from stocklink.channels.pinduoduo import PROMOTION_SLOT, REFUNDS, PinduoduoAdapter, api_sign, kinds_of, refunded_units
 
 EVENTS = Path(__file__).resolve().parents[3] / "events" / "pinduoduo"
 CREDS = {"client_id": "pdd-client", "client_secret": "pdd-secret", "access_token": "pdd-token"}
@@ -59,16 +60,20 @@ def test_a_window_longer_than_30_minutes_is_refused_before_sending(adapter):
     assert adapter.max_poll_window_s == 1800 and adapter.poll_settle_s == 180
 
 
-def test_pages_are_read_from_the_last_back_to_the_first(adapter):
+@pytest.mark.parametrize("listed, key", [(None, "order_sn_increment_get_response"),
+                                         (REFUNDS, "refund_increment_get_response")])
+def test_pages_are_read_from_the_last_back_to_the_first_orders_then_after_sales(adapter, listed, key):
     def answer(total):
-        return json.dumps({"order_sn_increment_get_response": {"total_count": total, "order_sn_list": []}}).encode()
+        return json.dumps({key: {"total_count": total, "order_sn_list": [], "refund_list": []}}).encode()
 
-    assert adapter.parse_order_poll("s1", WINDOW, None, 200, answer(80)).next_page is None
-    first = adapter.parse_order_poll("s1", WINDOW, None, 200, answer(250))
-    assert first.next_page == {"page": 3}
+    start = {"list": listed} if listed else None
+    after = {"list": REFUNDS} if listed is None else None        # the window's after-sales follow its orders
+    assert adapter.parse_order_poll("s1", WINDOW, start, 200, answer(80)).next_page == after
+    first = adapter.parse_order_poll("s1", WINDOW, start, 200, answer(250))
+    assert first.next_page == {**(start or {}), "page": 3}
     pages = []
     page = first.next_page
-    while page is not None:
+    while page != after:
         pages.append(page["page"])
         assert form(adapter.build_order_poll(CREDS, WINDOW, page))["page"] == str(page["page"])
         page = adapter.parse_order_poll("s1", WINDOW, page, 200, answer(250)).next_page
@@ -85,7 +90,7 @@ def test_the_example_page_maps_each_order_to_what_happened_to_it(adapter):
         "260302-118000000000001": [OrderEventKind.CREATED],                          # 拼团中: hold
         "260302-118000000000002": [OrderEventKind.PAID],                             # 待发货: commit
         "260301-118000000000003": [OrderEventKind.PAID, OrderEventKind.SHIPPED],     # shipped: both steps
-        "260302-118000000000004": [OrderEventKind.CANCELLED],                        # refunded before shipping
+        "260302-118000000000004": [OrderEventKind.PAID],         # refunded before shipping: units by after-sale
         "260228-118000000000005": [OrderEventKind.PAID, OrderEventKind.SHIPPED],     # refunded after: no restock
     }
     held = by_order["260302-118000000000001"][0]
@@ -96,13 +101,66 @@ def test_the_example_page_maps_each_order_to_what_happened_to_it(adapter):
     assert all(e.paid for e in page.events if e.kind is not OrderEventKind.CREATED)
 
 
-def test_a_refund_after_shipment_is_not_restocked_the_documented_choice():
+def test_a_refund_is_never_read_from_the_order_list_the_documented_choice():
     shipped_refunded = {"order_sn": "x", "order_status": 2, "refund_status": 4, "group_status": 1}
     assert OrderEventKind.RETURNED not in kinds_of(shipped_refunded)
+    # refunded before shipment: committed, not released whole (the after-sales list says how many units)
+    assert kinds_of({**shipped_refunded, "order_status": 1}) == [OrderEventKind.PAID]
     assert kinds_of({**shipped_refunded, "refund_status": 3}) == [OrderEventKind.PAID, OrderEventKind.SHIPPED]
     assert kinds_of({"order_sn": "x", "order_status": 1, "group_status": 2}) == [OrderEventKind.CANCELLED]
     assert kinds_of({"order_sn": "x", "order_status": 1, "group_status": 1, "confirm_status": 2}) == [
         OrderEventKind.CANCELLED]
+
+
+def test_the_after_sales_call_asks_for_finished_refunds_of_the_window(adapter):
+    sent = form(adapter.build_order_poll(CREDS, WINDOW, {"list": REFUNDS}))
+    assert sent["sign"] == api_sign("pdd-secret", sent)
+    assert (sent["type"], sent["start_updated_at"], sent["end_updated_at"], sent["page"], sent["page_size"]) == (
+        "pdd.refund.list.increment.get", "1772417000", "1772418000", "1", "100")
+    assert (sent["after_sales_status"], sent["after_sales_type"]) == ("10", "1")    # 退款成功, 全部
+    with pytest.raises(ValueError, match="30 min"):
+        adapter.build_order_poll(CREDS, PollWindow(0, 30 * 60 + 1), {"list": REFUNDS})
+
+
+def test_the_example_after_sales_map_to_part_cancellations_and_returns_of_their_line(adapter):
+    page = adapter.parse_order_poll("s1", WINDOW, {"list": REFUNDS}, 200, example("refund_increment_page.json"))
+    assert page.next_page is None
+    assert [(e.order_id, e.kind, [(l.listing_id, l.qty, l.seller_sku) for l in e.lines]) for e in page.events] == [
+        ("260302-118000000000004", OrderEventKind.PART_CANCELLED, [("1180000002", 1, "TEE-RED-L")]),  # whole refund
+        ("260302-118000000000006", OrderEventKind.PART_CANCELLED, [("1180000001", 1, "TEE-RED-M")]),  # 1 of 3 units
+        ("260228-118000000000005", OrderEventKind.RETURNED, [("1180000001", 1, "TEE-RED-M")]),        # 退货退款
+    ]   # a price difference refunded (5.00 of 89.70) is no unit; an exchange moves nothing
+    first = page.events[0]
+    assert first.delivery_id == "refund-7100000001:1180000002:10" and first.occurred_at == "2026-03-02T10:13:05+08:00"
+    assert first.event_key == "pinduoduo#s1#260302-118000000000004#part_cancelled#refund-7100000001:1180000002:10"
+    again = adapter.parse_order_poll("s1", PollWindow(WINDOW.start_s - 120, WINDOW.end_s), {"list": REFUNDS}, 200,
+                                     example("refund_increment_page.json"))
+    assert [e.event_key for e in again.events] == [e.event_key for e in page.events]   # read twice: one event
+
+
+@pytest.mark.parametrize("refund, goods_back, units", [
+    ({"goods_number": "3", "refund_amount": "89.70", "order_amount": "89.70"}, False, 3),
+    ({"goods_number": "3", "refund_amount": "59.80", "order_amount": "89.70"}, False, 2),
+    ({"goods_number": "3", "refund_amount": "5.00", "order_amount": "89.70"}, False, 0),   # money only: no unit
+    ({"goods_number": "3", "refund_amount": "5.00", "order_amount": "89.70"}, True, 1),    # goods came back
+    ({"goods_number": "3", "refund_amount": "94.70", "order_amount": "89.70"}, False, 3),  # never above the count
+    ({"goods_number": "2"}, False, 2),                                                     # no amounts: all
+    ({"goods_number": 1, "refund_amount": 1990, "order_amount": 1990}, False, 1),          # numbers, not text
+])
+def test_the_units_a_refund_takes_are_its_share_of_the_money_rounded_down(refund, goods_back, units):
+    assert refunded_units({"id": 1, **refund}, goods_back) == units
+
+
+@pytest.mark.parametrize("change, error", [
+    ({"sku_id": ""}, "without id, order_sn or sku_id"),
+    ({"goods_number": "0"}, "invalid quantity"),
+])
+def test_a_broken_after_sale_is_refused_whole(adapter, change, error):
+    refund = {"id": 1, "order_sn": "o1", "sku_id": "1", "after_sales_status": 10, "after_sales_type": 2,
+              "goods_number": "1", **change}
+    body = json.dumps({"refund_increment_get_response": {"total_count": 1, "refund_list": [refund]}}).encode()
+    with pytest.raises(PayloadInvalid, match=error):
+        adapter.parse_order_poll("s1", WINDOW, {"list": REFUNDS}, 200, body)
 
 
 def test_the_same_change_read_twice_is_one_business_event(adapter):

@@ -242,7 +242,6 @@ def test_a_refund_message_is_read_as_a_return_of_its_sub_order_only(adapter):
     ({"refund_fee": "10.00"}, 1),                              # less than a unit's worth: still the one
     ({"refund_fee": "80.00"}, 2),
     ({"total_fee": None, "refund_fee": None}, 3),              # no amounts: the sub-order's quantity
-    ({"has_good_return": False}, None),                        # money only: nothing came back
     ({"status": "WAIT_SELLER_CONFIRM_GOODS"}, None),           # not refunded yet
 ])
 def test_a_refund_returns_its_share_of_the_sub_order_and_only_goods_that_came_back(adapter, change, returned):
@@ -258,6 +257,33 @@ def test_a_refund_returns_its_share_of_the_sub_order_and_only_goods_that_came_ba
     [event] = events
     completed = adapter.parse_order_detail(event, 200, example("trade_fullinfo_two_lines.json"))
     assert [line.qty for line in completed.lines] == [returned]
+
+
+@pytest.mark.parametrize("change, released", [
+    ({}, 1),                                                   # 39.80 of 119.40: one of three units
+    ({"refund_fee": "119.40"}, 3),                             # the whole sub-order
+    ({"refund_fee": "10.00"}, None),                           # a price difference: no unit released
+    ({"refund_fee": "80.00"}, 2),
+    ({"total_fee": None, "refund_fee": None}, 3),              # no amounts: the sub-order's quantity
+])
+def test_a_money_only_refund_is_a_part_cancellation_of_its_sub_order_rounded_down(adapter, change, released):
+    """仅退款: the goods never came back; before shipment the order logic releases the sub-order's units
+    (after shipment the part cancellation moves nothing)."""
+    payload = json.loads(example("refund_get.json"))
+    refund = payload["refund_get_response"]["refund"]
+    refund.update({"has_good_return": False, "good_status": "BUYER_NOT_RECEIVED",
+                   **{k: v for k, v in change.items() if v is not None}})
+    for key in [k for k, v in change.items() if v is None]:
+        refund.pop(key)
+    events = adapter.parse_message_order("s1", 200, json.dumps(payload).encode())
+    if released is None:
+        assert events == []
+        return
+    [event] = events
+    assert (event.kind, event.lines) == (OrderEventKind.PART_CANCELLED, ()) and adapter.needs_order_detail(event)
+    assert event.event_key.startswith("taobao#s1#4100000000000002#part_cancelled#refund-70200000000001:")
+    completed = adapter.parse_order_detail(event, 200, example("trade_fullinfo_two_lines.json"))
+    assert [(line.listing_id, line.qty) for line in completed.lines] == [("4800000000002", released)]
 
 
 def test_a_sub_order_refunded_before_the_trade_is_seen_is_left_out_of_its_lines(adapter):

@@ -13,13 +13,15 @@ from stocklink.observability import logger, metrics
 from stocklink.store import sync_models
 
 _TAKES_UNITS = (OrderEventKind.CREATED, OrderEventKind.PAID)
+# a whole order or some of its lines cancelled before shipment: the platform may put those units back
+_GIVES_BACK = (OrderEventKind.CANCELLED, OrderEventKind.PART_CANCELLED)
 
 
 def order_note(event: OrderEvent, now_ms: int) -> sync_models.ShownNote:
     """The note an order event writes with its own transaction when it takes units (a new order: minus its
     units) or gives them back (a cancellation: plus): logic.orders passes it only to the transactions whose
     outcome shown_change counts, so a replay, a payment of a hold or a skipped event writes nothing."""
-    sign = -1 if event.kind in _TAKES_UNITS else 1 if event.kind is OrderEventKind.CANCELLED else 0
+    sign = -1 if event.kind in _TAKES_UNITS else 1 if event.kind in _GIVES_BACK else 0
     return sync_models.ShownNote(event.platform, event.shop, _units_by_listing(event, sign), now_ms)
 
 
@@ -32,7 +34,7 @@ def shown_change(event: OrderEvent, outcome: Mapping) -> dict[str, int]:
     if event.kind in _TAKES_UNITS and (outcome.get("status") in ("oversold", "needs_attention")
                                        or "allocations" in outcome):
         return _units_by_listing(event, -1)
-    if event.kind is OrderEventKind.CANCELLED and outcome.get("status") == "applied":
+    if event.kind in _GIVES_BACK and outcome.get("status") == "applied":
         return _units_by_listing(event, 1)
     return {}
 
