@@ -42,7 +42,7 @@ sys.path[:0] = ["shared", "."]
 import numpy as np  # noqa: E402
 
 from stocklink.forecasting import backtest  # noqa: E402
-from tests.bench.bench_data import synthetic_demand, synthetic_retail  # noqa: E402
+from tests.bench.bench_data import synthetic_demand_with_rate, synthetic_retail  # noqa: E402
 
 SHORT_LENGTHS = (21, 28, 56)
 SHORT_HORIZONS = (7, 28)
@@ -53,21 +53,25 @@ class Series:
     """A benchmark set: sales (T, n), which days each series was available (stocked and in stock),
     its first stocked row, its groups (store, category), and the season of each row."""
 
-    def __init__(self, name, sales, season, n_season, freq, available=None, launch=None, groups=None):
+    def __init__(self, name, sales, season, n_season, freq, available=None, launch=None, groups=None,
+                 expected=None):
         T, n = sales.shape
         self.name, self.sales, self.season, self.n_season, self.freq = name, sales, season, n_season, freq
         self.available = np.ones((T, n), bool) if available is None else available
         self.launch = np.zeros(n, int) if launch is None else launch
         self.groups = groups or {}
+        self.expected = expected  # (T, n) the generator's expected demand (synthetic sets), else None
 
     def subset(self, cols):
         return Series(self.name, self.sales[:, cols], self.season, self.n_season, self.freq,
-                      self.available[:, cols], self.launch[cols], {k: v[cols] for k, v in self.groups.items()})
+                      self.available[:, cols], self.launch[cols], {k: v[cols] for k, v in self.groups.items()},
+                      None if self.expected is None else self.expected[:, cols])
 
     def window(self, a, b):
         """Rows [a, b) as a set of their own (launch rows shifted, clipped at 0)."""
         return Series(self.name, self.sales[a:b], self.season[a:b], self.n_season, self.freq,
-                      self.available[a:b], np.clip(self.launch - a, 0, None), self.groups)
+                      self.available[a:b], np.clip(self.launch - a, 0, None), self.groups,
+                      None if self.expected is None else self.expected[a:b])
 
 
 def start_rows(train: Series, how: str) -> np.ndarray:
@@ -177,6 +181,11 @@ def run_protocol(label, data: Series, L, h, how, with_ref, summary):
     print(f"  {'model':<18} {'wRMSSE':>7} {'bias':>8} {'fit s':>7}")
     for name, r, b, _, t in results:
         print(f"  {name:<18} {r:7.4f} {b:+8.2%}" + (f" {t:7.2f}" if t is not None else ""))
+    oracle = (float("nan"), float("nan"))
+    if test.expected is not None:
+        oracle = scores(train, test.sales, test_ok, test.expected)[:2]
+        print(f"  {'(expected demand)':<18} {oracle[0]:7.4f} {oracle[1]:+8.2%}   the generator's own rate: "
+              f"its bias is the hold-out's noise, no method's")
     if with_ref:
         print(f"  (statsforecast fit {t_ref:.1f} s)")
     r0, b0 = results[0][1], results[0][2]
@@ -185,15 +194,15 @@ def run_protocol(label, data: Series, L, h, how, with_ref, summary):
     print(f"  goal (RMSSE below every other row, |bias| ≤ 3 %): {'MET' if met else 'NOT met'} "
           f"(margin {(best_other - r0) / best_other:+.2%})")
     summary.append((data.name.split(" ")[0], label, r0, b0, results[1][1], results[1][2], results[2][1],
-                    min((r for name, r, *_ in results[3:]), default=float("nan"))))
+                    min((r for name, r, *_ in results[3:]), default=float("nan")), *oracle))
 
 
 def sets(names, n_series):
     out = []
     rng = np.random.default_rng(0)
     if "a" in names:
-        Y, _ = synthetic_demand(400, 730, seed=7)
-        out.append(Series("(a) synthetic daily catalogue", Y, np.arange(730) % 7, 7, "D"))
+        Y, _, rate = synthetic_demand_with_rate(400, 730, seed=7)
+        out.append(Series("(a) synthetic daily catalogue", Y, np.arange(730) % 7, 7, "D", expected=rate))
     if "b" in names:
         try:
             import pandas as pd
@@ -212,7 +221,7 @@ def sets(names, n_series):
         r = synthetic_retail(seed=20)
         T = r["sales"].shape[0]
         out.append(Series("(c) synthetic retail chain", r["sales"], np.arange(T) % 7, 7, "D", r["available"],
-                          r["launch"], {"store": r["store"], "category": r["category"]}))
+                          r["launch"], {"store": r["store"], "category": r["category"]}, r["rate"]))
     if n_series:
         out = [s.subset(np.sort(rng.choice(s.sales.shape[1], min(n_series, s.sales.shape[1]), replace=False)))
                for s in out]
@@ -239,9 +248,10 @@ def main() -> None:
             for h in SHORT_HORIZONS:
                 run_protocol(f"{L}→{h}", data, L, h, args.start, not args.no_ref, summary)
     print(f"\nsummary (history start: {args.start})")
-    print(f"  {'set':<4} {'protocol':<9} {'engine':>7} {'bias':>8} {'mean':>7} {'bias':>8} {'snaive':>7} {'best sf':>7}")
-    for s, p, r, b, rm, bm, rs, rf in summary:
-        print(f"  {s:<4} {p:<9} {r:7.4f} {b:+8.2%} {rm:7.4f} {bm:+8.2%} {rs:7.4f} {rf:7.4f}")
+    print(f"  {'set':<4} {'protocol':<9} {'engine':>7} {'bias':>8} {'mean':>7} {'bias':>8} {'snaive':>7} {'best sf':>7}"
+          f" {'expected':>8} {'bias':>8}")
+    for s, p, r, b, rm, bm, rs, rf, ro, bo in summary:
+        print(f"  {s:<4} {p:<9} {r:7.4f} {b:+8.2%} {rm:7.4f} {bm:+8.2%} {rs:7.4f} {rf:7.4f} {ro:8.4f} {bo:+8.2%}")
 
 
 if __name__ == "__main__":
