@@ -44,8 +44,8 @@ from . import classify as C
 from ._util import between, cumsum0
 from .methods import (INTERVAL_ALPHAS, PROB_BETAS, SEASON_FLOOR, SES_ALPHAS, SIZE_ALPHAS, croston_kernel,
                       hw_path, ma_kernel, pick, ses_kernel, tsb_kernel)
-from .seasonal import (HW_PROFILE_PRIOR, PROFILE_MIN_DAYS, fit_holt_winters, fit_theta, profile_from_sums,
-                       profile_min, season_sums)
+from .seasonal import (HW_PROFILE_PRIOR, PROFILE_MIN_DAYS, dispersion_index, fit_holt_winters, fit_theta,
+                       profile_from_sums, profile_min, season_sums)
 
 MA, SES, TSB, SBA, HW, THETA = "moving_average", "ses", "tsb", "sba", "holt_winters", "theta"
 METHODS = (MA, SES, TSB, SBA, HW, THETA)
@@ -117,7 +117,7 @@ def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7, censored=Non
     win, stats = windows.prepare(Y, lo, n_season)
     # profiles pool over the groups and the demand band: intermittent SKUs need not keep a fast mover's week
     band = np.isin(stats.dclass, [C.INTERMITTENT, C.LUMPY, C.NO_DEMAND]).astype(int)
-    P, P_raw, target = _training_profiles(Y, win, dow, n_season, codes + [band])
+    P, P_raw, target, disp = _training_profiles(Y, win, dow, n_season, codes + [band], stats.scale)
     pool = _Pool(pooled.combined_codes([c for k, c in zip(sorted(groups or {}), codes) if k == POOL_KEY],
                                        Y.shape[1], stats.dclass),
                  win.lengths < POOL_BELOW_DAYS, stats.scale)
@@ -131,7 +131,7 @@ def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7, censored=Non
     W = _choose_forecast(E, cand, win, stats, switch_margin, pool)
     i_ma = METHODS.index(MA)
     cand.comp_level[i_ma] = pooled.shrink_level(cand.comp_level[i_ma], win.lengths, pool.codes, W[i_ma] > 0)
-    _refit_seasonal(Y, win, dow, n_season, W, cand, target)
+    _refit_seasonal(Y, win, dow, n_season, W, cand, target, disp)
     burst_mu, burst_sigma = _before_last_day(cand.bts, cand.prevs, win.lengths, win.has_bt, stats.dclass_b,
                                              stats.sigma_in_b, switch_margin)
     return _result(E, W, cand, win, stats, burst_mu, burst_sigma)
@@ -168,16 +168,18 @@ class _Candidates:
     params: dict               # name -> (n,) parameter values
 
 
-def _training_profiles(Y, win, dow, n_season, codes):
-    """(P, P_raw, target): (m, n) seasonal profiles of the training days, shrunk towards the group's
-    (pooled.group_profile, `target`; moving average, SES) and unshrunk (Holt–Winters and Theta start from
-    it: their seasonal states keep learning anyway)."""
-    S_season, N_season = season_sums(Y, win.lo, win.ev, dow, n_season, 52 * n_season)
+def _training_profiles(Y, win, dow, n_season, codes, scale):
+    """(P, P_raw, target, dispersion): (m, n) seasonal profiles of the training days, shrunk towards the
+    group's (pooled.group_profile, `target`, by pseudo-units times the SKU's dispersion index; moving
+    average, SES) and unshrunk (Holt–Winters and Theta start from it: their seasonal states keep
+    learning anyway)."""
+    S_season, N_season, V = season_sums(Y, win.lo, win.ev, dow, n_season, 52 * n_season, noise=True)
     long_enough = win.lengths >= profile_min(n_season)
-    target = pooled.group_profile(S_season, N_season, codes)
-    P = profile_from_sums(S_season, N_season, win.lengths > 0, target=target)
+    disp = dispersion_index(S_season, N_season, V, scale)
+    target = pooled.group_profile(S_season, N_season, codes, disp)
+    P = profile_from_sums(S_season, N_season, win.lengths > 0, target=target, dispersion=disp)
     P_raw = profile_from_sums(S_season, N_season, long_enough, prior=HW_PROFILE_PRIOR, floor=SEASON_FLOOR)
-    return P, P_raw, target
+    return P, P_raw, target, disp
 
 
 def _grid_search(Y, win, stats, P, dow, pool: _Pool) -> _Grid:
@@ -348,7 +350,7 @@ def choose(E, n_days, route, has_bt, switch_margin: float = 0.02, combo_sizes=CO
     return np.stack(options_w)[choice, :, cols].T
 
 
-def _refit_seasonal(Y, win, dow, n_season, W, cand, target):
+def _refit_seasonal(Y, win, dow, n_season, W, cand, target, disp):
     """Re-estimate SES (α, profile), Holt–Winters and Theta on the latest FIT_WINDOW periods for the SKUs
     whose chosen forecast uses them; writes the final states into cand's comp_* arrays and the parameters
     into cand.params in place.
@@ -369,7 +371,7 @@ def _refit_seasonal(Y, win, dow, n_season, W, cand, target):
     end = np.full(r.size, T)
     S, N = season_sums(Yr, lor, end, dow, n_season, 52 * n_season)
     ok = lengths[r] >= profile_min(n_season)
-    P = profile_from_sums(S, N, lengths[r] > 0, target=target[:, r])
+    P = profile_from_sums(S, N, lengths[r] > 0, target=target[:, r], dispersion=disp[r])
     lf = np.maximum(lor, T - FIT_WINDOW)
     cols = np.arange(r.size)
     level0 = between(cumsum0(Yr / P[dow]), lf, end) / np.maximum(T - lf, 1)  # window mean, adjusted
