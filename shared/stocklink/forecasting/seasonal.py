@@ -47,31 +47,50 @@ def season_sums(Y, lo, hi, dow, n_season: int = 7, window: int = PROFILE_WINDOW,
     """(S, N): (m, n) sales and periods per season over [max(lo, hi − window), hi). noise: also V (n,),
     an estimate of the variance of demand around its local seasonal level from consecutive periods of
     the same season inside that window (this Monday against the Mondays either side of it): the mean
-    of the squared second differences / 6 (a level moving linearly cancels), or, with fewer than three
-    periods of any season, of the squared first differences / 2; NaN with fewer than two."""
+    of the squared second differences / 6 (a level moving linearly cancels), or, for a SKU with fewer
+    than three periods of every season, of the squared first differences / 2; NaN with fewer than two."""
     T, n = Y.shape
     a = np.maximum(lo, hi - window)
     S = np.zeros((n_season, n))
     N = np.zeros((n_season, n))
-    Q1, K1, Q2, K2 = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
+    Q2, K2 = np.zeros(n), np.zeros(n)
+    spans = []
     for d in range(n_season):
         rows = np.flatnonzero(dow == d)
         sa, sb = np.searchsorted(rows, a), np.searchsorted(rows, hi)
-        Yd = Y[rows]
-        S[d] = between(cumsum0(Yd), sa, sb)
+        S[d] = between(cumsum0(Y[rows]), sa, sb)
         N[d] = sb - sa
         if noise:
-            # difference k spans periods rows[k .. k + lag]: inside the window when sa ≤ k < sb − lag
-            for lag, Q, K, dd in ((1, Q1, K1, Yd[1:] - Yd[:-1]), (2, Q2, K2, Yd[2:] - 2 * Yd[1:-1] + Yd[:-2])):
-                if dd.shape[0]:
-                    pe = np.maximum(sb - lag, 0)
-                    Q += between(cumsum0(dd * dd), np.minimum(sa, pe), pe)
-                    K += np.maximum(sb - sa - lag, 0)
+            spans.append((rows, sa, sb))
+            Q2 += _window_sq_diffs(Y, rows, sa, sb, 2)
+            K2 += np.maximum(sb - sa - 2, 0)
     if not noise:
         return S, N
     with np.errstate(invalid="ignore", divide="ignore"):
-        V = np.where(K2 > 0, Q2 / np.maximum(K2, 1) / 6.0, np.where(K1 > 0, Q1 / np.maximum(K1, 1) / 2.0, np.nan))
+        V = np.where(K2 > 0, Q2 / np.maximum(K2, 1) / 6.0, np.nan)
+    few = np.flatnonzero(K2 == 0)   # under three periods of every season: first differences
+    if few.size:
+        Q1, K1 = np.zeros(few.size), np.zeros(few.size)
+        for rows, sa, sb in spans:
+            Q1 += _window_sq_diffs(Y[:, few], rows, sa[few], sb[few], 1)
+            K1 += np.maximum(sb[few] - sa[few] - 1, 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            V[few] = np.where(K1 > 0, Q1 / np.maximum(K1, 1) / 2.0, np.nan)
     return S, N, V
+
+
+def _window_sq_diffs(Y, rows, sa, sb, order: int) -> np.ndarray:
+    """(n,) sum of squared `order`-th differences of Y's `rows` (one season's periods), over the
+    differences whose periods all lie in each column's [sa, sb) (indices into rows)."""
+    r0, r1 = int(sa.min()), int(sb.max())
+    if r1 - r0 <= order:
+        return np.zeros(Y.shape[1])
+    X = Y[rows[r0:r1]]
+    D = np.diff(X, n=order, axis=0)
+    k = np.arange(r0, r1 - order)[:, None]
+    D *= D
+    D *= (k >= sa) & (k < sb - order)
+    return D.sum(0)
 
 
 def dispersion_index(S, N, V, scale=None) -> np.ndarray:
