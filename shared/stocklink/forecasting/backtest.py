@@ -90,11 +90,12 @@ class FitResult:
         season_idx = np.asarray(season_idx, int)
         out = np.zeros((len(season_idx), self.level.shape[0]))
         for k in range(self.weights.shape[0]):
-            w = self.weights[k]
-            if not w.any():
+            c = np.flatnonzero(self.weights[k])   # only the SKUs whose forecast uses candidate k
+            if c.size == 0:
                 continue
-            out += w * np.maximum(hw_path(self.comp_level[k], self.comp_trend[k], self.comp_phi[k],
-                                          self.comp_season[k], season_idx, self.comp_mult[k]), 0.0)
+            out[:, c] += self.weights[k, c] * np.maximum(hw_path(
+                self.comp_level[k, c], self.comp_trend[k, c], self.comp_phi[k, c], self.comp_season[k][:, c],
+                season_idx, self.comp_mult[k, c]), 0.0)
         return out
 
 
@@ -193,17 +194,20 @@ def _grid_search(Y, win, stats, P, dow, pool: _Pool) -> _Grid:
     g = lambda v: np.asarray(v, float)[:, None]  # noqa: E731
     if has_bt.any():
         lo_a = np.where(has_bt, np.maximum(lo, ev - FIT_WINDOW), T)
+        # the grids' recursions end at the last training day of a SKU with a backtest (a SKU without one,
+        # ev = T, would keep them running over days no SKU is fitted on)
+        ev_a = np.where(has_bt, ev, int(ev[has_bt].max()))
         use = pool.use & has_bt
 
         def choose_grid(grid, sse):
             return pooled.pooled_pick(grid, sse, pool.scale, pool.codes, use)
 
-        rA = ses_kernel(Y, g(SES_ALPHAS), level0, lo_a, ev, P, dow, train_only=True)
+        rA = ses_kernel(Y, g(SES_ALPHAS), level0, lo_a, ev_a, P, dow, train_only=True)
         a_ses, _ = choose_grid(SES_ALPHAS, rA.sse["level"])
-        rA = tsb_kernel(Y, g(SIZE_ALPHAS), g(PROB_BETAS), size0, prob0, lo_a, ev, train_only=True)
+        rA = tsb_kernel(Y, g(SIZE_ALPHAS), g(PROB_BETAS), size0, prob0, lo_a, ev_a, train_only=True)
         a_size, _ = choose_grid(SIZE_ALPHAS, rA.sse["size"])
         b_prob, _ = choose_grid(PROB_BETAS, rA.sse["prob"])
-        rA = croston_kernel(Y, 0.0, g(INTERVAL_ALPHAS), size0, interval0, lo_a, ev, train_only=True,
+        rA = croston_kernel(Y, 0.0, g(INTERVAL_ALPHAS), size0, interval0, lo_a, ev_a, train_only=True,
                             track_size=False)
         a_int, _ = choose_grid(INTERVAL_ALPHAS, rA.sse["interval"])
     else:
