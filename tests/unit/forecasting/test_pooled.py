@@ -142,3 +142,15 @@ def test_a_single_big_order_does_not_make_a_skus_week_or_its_groups():
     # SKU 0's target from its group: SKU 2's 60 units make the group's Thursday unless counted as orders
     assert pooled.group_profile(S, N, [np.zeros(3, int)])[3, 0] > 2.0
     assert pooled.group_profile(S, N, [np.zeros(3, int)], D)[3, 0] < 1.5
+
+
+def test_intermittent_skus_with_ten_weeks_choose_with_their_group_smooth_ones_alone():
+    rng = np.random.default_rng(7)
+    T = 70                                                    # a 5-week backtest: 5 origins
+    intermittent = (rng.random((T, 40)) < 0.15) * rng.integers(1, 6, (T, 40))
+    smooth = rng.poisson(20, (T, 40))
+    Y = np.concatenate([intermittent, smooth], axis=1).astype(float)
+    fit = B.fit(Y, np.zeros(80, int), np.arange(T) % 7)
+    assert set(fit.demand_class[:40]) == {"intermittent"} and set(fit.demand_class[40:]) == {"smooth"}
+    assert len(set(fit.method[:40])) == 1                    # one choice for the class, from pooled errors
+    assert len(set(fit.method[40:])) > 1                     # 10 weeks of a smooth SKU choose on their own
