@@ -342,7 +342,9 @@ def choose(E, n_days, route, has_bt, switch_margin: float = 0.02, combo_sizes=CO
         mse1 = np.where(n_days > 0, sse1 / np.maximum(n_days, 1), np.inf)
     valid = (n_days > 0) & (n_days == nbt) & np.isfinite(mse1)
     mse1 = np.where(valid, mse1, np.inf)
-    Ez = np.where(valid[:, None, :], E, 0.0)
+    # A mean's members are valid wherever it is scored (n_valid ≥ size below), so only non-finite errors
+    # of a candidate left out could leak into it; without any, no zeroed copy of E (K·W·n) is needed.
+    Ez = E if np.isfinite(sse1).all() else np.where(valid[:, None, :], E, 0.0)
     order = np.argsort(mse1, axis=0, kind="stable")
     n_valid = valid.sum(0)
     options_w = [np.repeat(np.eye(K)[:, [i]], n, axis=1) for i in range(K)]
