@@ -14,6 +14,14 @@ WEEKDAY = np.array([0.9, 0.9, 0.95, 1.0, 1.1, 1.15, 1.0])
 
 def synthetic_demand(n: int, T: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(Y (T, n) float, kind (n,) str). Row 0 is a Monday."""
+    Y, kind, _ = synthetic_demand_with_rate(n, T, seed)
+    return Y, kind
+
+
+def synthetic_demand_with_rate(n: int, T: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(Y, kind, rate): synthetic_demand's sales and kinds (the same draws) and the expected demand
+    rate (T, n) they were drawn from — the forecast no method can beat on average (the accuracy
+    benchmark prints it as an oracle: its error and bias are the hold-out's own noise)."""
     rng = np.random.default_rng(seed)
     kind = rng.choice(np.array(["smooth", "erratic", "intermittent", "lumpy"]), n, p=[0.25, 0.15, 0.35, 0.25])
     t = np.arange(T)[:, None]
@@ -24,18 +32,21 @@ def synthetic_demand(n: int, T: int, seed: int = 0) -> tuple[np.ndarray, np.ndar
     shift = np.where(rng.random(n) < 1 / 3, rng.uniform(0.5, 2.0, n), 1.0)
     level = base * drift * np.where(t >= shift_at, shift, 1.0) * WEEKDAY[t % 7]
     Y = np.zeros((T, n))
+    rate = level.copy()                        # smooth: Poisson(level); erratic: gamma mean 1
     sm = kind == "smooth"
     Y[:, sm] = rng.poisson(level[:, sm])
     er = kind == "erratic"
     Y[:, er] = rng.poisson(level[:, er] * rng.gamma(1.5, 1 / 1.5, (T, er.sum())))
     it = kind == "intermittent"
     p = rng.uniform(0.05, 0.4, it.sum())
+    rate[:, it] = p * drift[:, it].clip(0.2, 3).clip(max=1 / p) * (1 + np.minimum(base[it], 3))
     Y[:, it] = (rng.random((T, it.sum())) < p * drift[:, it].clip(0.2, 3).clip(max=1 / p)) * \
         (1 + rng.poisson(np.minimum(base[it], 3), (T, it.sum())))
     lu = kind == "lumpy"
     p = rng.uniform(0.02, 0.2, lu.sum())
+    rate[:, lu] = p * 3 * base[lu]             # negative binomial(1, 1/(1 + 3·base)): mean 3·base
     Y[:, lu] = (rng.random((T, lu.sum())) < p) * rng.negative_binomial(1, 1 / (1 + 3 * base[lu]), (T, lu.sum()))
-    return Y, kind
+    return Y, kind, rate
 
 
 # --- a retail chain: stores × categories × items, launches and stock-outs ---------------------------------
@@ -60,7 +71,8 @@ def synthetic_retail(seed: int = 20, stores: int = 8, categories: int = 10, item
       empties), last 1–10 days (about 5 % of stocked days are out); on the first day the shelf empties part-way through (sales = a binomial share of
       demand), then sales are 0. Those days are censored: `demand` keeps the true demand.
 
-    Returns {"sales": (T, n) what was sold, "demand": (T, n) true demand, "available": (T, n) bool
+    Returns {"sales": (T, n) what was sold, "demand": (T, n) true demand, "rate": (T, n) its expectation
+    (what it was drawn around: no forecast beats it on average), "available": (T, n) bool
     (stocked and not out of stock all day), "launch": (n,) first stocked row (0: stocked from the
     start), "store": (n,) int, "category": (n,) int}.
     """
@@ -108,5 +120,5 @@ def synthetic_retail(seed: int = 20, stores: int = 8, categories: int = 10, item
     sales = np.where(out_days, 0.0, demand)
     sales = np.where(first_out, rng.binomial(demand.astype(int), 0.5), sales)
     available = stocked & ~out_days
-    return {"sales": sales, "demand": demand, "available": available, "launch": launch, "store": store,
+    return {"sales": sales, "demand": demand, "rate": rate, "available": available, "launch": launch, "store": store,
             "category": category}

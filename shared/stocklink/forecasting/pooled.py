@@ -41,13 +41,18 @@ def combined_codes(codes: list, n: int, extra=None) -> np.ndarray:
     return np.unique(np.stack(cols, axis=1), axis=0, return_inverse=True)[1].reshape(n)
 
 
-def group_profile(S, N, codes: list) -> np.ndarray:
+def group_profile(S, N, codes: list, dispersion=None) -> np.ndarray:
     """(m, n) target profile per SKU from season sums S, N (m, n): the batch's profile times each key's
     group effect (its group's profile, shrunk towards the batch's, over the batch's). Leave-one-out: a
     SKU's own sales are not in its target (they count once, in profile_from_sums), so a SKU alone in its
-    batch is shrunk towards flat as before pooling."""
+    batch is shrunk towards flat as before pooling. dispersion (n,): each SKU's sales count in Poisson
+    units (divided by its seasonal.dispersion_index), so one SKU's few big orders do not make its
+    group's week."""
     with np.errstate(invalid="ignore", divide="ignore"):
         mu = S.sum(0) / np.maximum(N.sum(0), 1)
+    if dispersion is not None:
+        S = S / dispersion
+        mu = mu / dispersion
     E = N * mu  # expected sales per season at a flat profile
     base = (S.sum(1, keepdims=True) - S + GROUP_PRIOR_UNITS) / (E.sum(1, keepdims=True) - E + GROUP_PRIOR_UNITS)
     base = _normalise(base)

@@ -30,6 +30,11 @@ PROFILE_WINDOW = 364
 PROFILE_PRIOR_DAYS = 4.0  # pseudo-days per weekday pulling a noisy profile towards flat
 PROFILE_FLOOR = 0.2
 PROFILE_PRIOR_UNITS = 20.0  # pseudo-units of sales per season towards a group's profile (see profile_from_sums)
+# Dispersion index cap: orders of up to ~20 units count as one; beyond that the index of a high-volume
+# series mostly measures its level moving between cycles (monthly PBS: year-on-year changes; its index
+# runs into the hundreds), which says nothing about how noisy its seasonal factors are. Set with PBS (b)
+# in view; the daily sets (a) and (c) give the same figures with any cap from 5 to 50.
+DISPERSION_MAX = 20.0
 
 
 def profile_min(n_season: int) -> int:
@@ -38,31 +43,84 @@ def profile_min(n_season: int) -> int:
     return max(PROFILE_MIN_DAYS, PROFILE_MIN_CYCLES * int(n_season))
 
 
-def season_sums(Y, lo, hi, dow, n_season: int = 7, window: int = PROFILE_WINDOW):
-    """(S, N): (m, n) sales and periods per season over [max(lo, hi − window), hi)."""
+def season_sums(Y, lo, hi, dow, n_season: int = 7, window: int = PROFILE_WINDOW, noise: bool = False):
+    """(S, N): (m, n) sales and periods per season over [max(lo, hi − window), hi). noise: also V (n,),
+    an estimate of the variance of demand around its local seasonal level from consecutive periods of
+    the same season inside that window (this Monday against the Mondays either side of it): the mean
+    of the squared second differences / 6 (a level moving linearly cancels), or, for a SKU with fewer
+    than three periods of every season, of the squared first differences / 2; NaN with fewer than two."""
     T, n = Y.shape
     a = np.maximum(lo, hi - window)
     S = np.zeros((n_season, n))
     N = np.zeros((n_season, n))
+    Q2, K2 = np.zeros(n), np.zeros(n)
+    spans = []
     for d in range(n_season):
         rows = np.flatnonzero(dow == d)
         sa, sb = np.searchsorted(rows, a), np.searchsorted(rows, hi)
         S[d] = between(cumsum0(Y[rows]), sa, sb)
         N[d] = sb - sa
-    return S, N
+        if noise:
+            spans.append((rows, sa, sb))
+            Q2 += _window_sq_diffs(Y, rows, sa, sb, 2)
+            K2 += np.maximum(sb - sa - 2, 0)
+    if not noise:
+        return S, N
+    with np.errstate(invalid="ignore", divide="ignore"):
+        V = np.where(K2 > 0, Q2 / np.maximum(K2, 1) / 6.0, np.nan)
+    few = np.flatnonzero(K2 == 0)   # under three periods of every season: first differences
+    if few.size:
+        Q1, K1 = np.zeros(few.size), np.zeros(few.size)
+        for rows, sa, sb in spans:
+            Q1 += _window_sq_diffs(Y[:, few], rows, sa[few], sb[few], 1)
+            K1 += np.maximum(sb[few] - sa[few] - 1, 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            V[few] = np.where(K1 > 0, Q1 / np.maximum(K1, 1) / 2.0, np.nan)
+    return S, N, V
+
+
+def _window_sq_diffs(Y, rows, sa, sb, order: int) -> np.ndarray:
+    """(n,) sum of squared `order`-th differences of Y's `rows` (one season's periods), over the
+    differences whose periods all lie in each column's [sa, sb) (indices into rows)."""
+    r0, r1 = int(sa.min()), int(sb.max())
+    if r1 - r0 <= order:
+        return np.zeros(Y.shape[1])
+    X = Y[rows[r0:r1]]
+    D = np.diff(X, n=order, axis=0)
+    k = np.arange(r0, r1 - order)[:, None]
+    D *= D
+    D *= (k >= sa) & (k < sb - order)
+    return D.sum(0)
+
+
+def dispersion_index(S, N, V, scale=None) -> np.ndarray:
+    """(n,) variance over mean of demand around its local seasonal level, from 1 to DISPERSION_MAX (1
+    without an estimate): V from season_sums(noise=True), capped by half the mean squared
+    period-to-period change `scale` when given (the smaller of two overestimates: one counts the level's
+    drift, the other the seasonal pattern). 1 for Poisson counts; about the order size for a SKU whose
+    sales come in a few big orders, whose season sums then say that much less about its seasonal
+    factors (profile_from_sums and pooled.group_profile count its sales in Poisson units: divided by it)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mu = S.sum(0) / np.maximum(N.sum(0), 1)
+        v = V if scale is None else np.fmin(V, np.asarray(scale, float) / 2.0)
+        d = v / mu
+    return np.where(np.isfinite(d), np.clip(d, 1.0, DISPERSION_MAX), 1.0)
 
 
 def profile_from_sums(S, N, min_len_mask, prior: float = PROFILE_PRIOR_DAYS, floor: float = PROFILE_FLOOR,
-                      target=None):
+                      target=None, dispersion=None):
     """(m, n) multiplicative seasonal factors (mean 1) from season sums; `target` where masked out.
 
     Per season, (sales + (λ·μ + u)·g) / (periods·μ + λ·μ + u) with λ = `prior` pseudo-periods shrinks
     noisy factors to the target g (flat by default); towards a group's profile (pooled.group_profile)
     u = PROFILE_PRIOR_UNITS pseudo-units more, so a slow mover's few sales do not make its week; factors are
     floored at `floor` (dividing by a near-zero factor would blow up a rare sale) and normalised to mean 1.
+    u is counted in Poisson units: times the SKU's `dispersion` (dispersion_index) when given, so three
+    weeks with one order of 30 units weigh like three weeks of a few single units (a season's sum is
+    that much noisier), not like 30 sales that all chose a Thursday.
     """
     g = 1.0 if target is None else target
-    units = 0.0 if target is None else PROFILE_PRIOR_UNITS
+    units = 0.0 if target is None else PROFILE_PRIOR_UNITS * (1.0 if dispersion is None else dispersion)
     with np.errstate(invalid="ignore", divide="ignore"):
         mu = S.sum(0) / np.maximum(N.sum(0), 1)
         r = (S + (prior * mu + units) * g) / (N * mu + prior * mu + units)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import classify as C
-from ._util import between, cumsum0
+from ._util import between, cumsum0, cumsum0_squares
 
 MIN_BACKTEST_DAYS = 14  # from two weeks: a week's hold-out after a week's training (choices pooled: backtest.py)
 # Relaunch: after a dormant stretch of at least RELAUNCH_MIN_CYCLES seasonal cycles with no sale, a SKU
@@ -75,7 +75,7 @@ def history_stats(Y, win, C1, C0) -> HistoryStats:
     """Demand class, the training statistics every state starts from, the RMSSE scale, the in-sample
     spread and the hold-out's sales; class and spread again on the history before the last day."""
     T, lo, ev, lengths = win.T, win.lo, win.ev, win.lengths
-    C2 = cumsum0(Y * Y)
+    C2 = cumsum0_squares(Y)
 
     # Class on the last year of history; sums over non-zero days equal sums over all days.
     ca = np.maximum(lo, T - 365)
@@ -90,14 +90,6 @@ def history_stats(Y, win, C1, C0) -> HistoryStats:
     size0 = np.where(k > 0, s / np.maximum(k, 1), 0.0)
     prob0 = k / np.maximum(ntr, 1)
     interval0 = np.where(k > 0, ntr / np.maximum(k, 1), np.maximum(ntr, 1))
-    # RMSSE scale: mean squared day-to-day change over training days (pairs inside [lo, ev)).
-    D = np.diff(Y, axis=0)
-    CD = cumsum0(D * D)
-    del D
-    npairs = np.maximum(ev - lo - 1, 0)
-    scale = np.where(npairs > 0, between(CD, np.minimum(lo, ev - 1), np.maximum(ev - 1, lo)) /
-                     np.maximum(npairs, 1), 0.0)
-    del CD
     s_all, s2_all = between(C1, lo, T), between(C2, lo, T)
     mean_all = s_all / np.maximum(lengths, 1)
     sigma_in = np.sqrt(np.maximum(s2_all - lengths * mean_all ** 2, 0.0) / np.maximum(lengths - 1, 1))
@@ -111,6 +103,14 @@ def history_stats(Y, win, C1, C0) -> HistoryStats:
     mean_b = between(C1, lb, T - 1) / np.maximum(nb_days, 1)
     sigma_in_b = np.sqrt(np.maximum(between(C2, lb, T - 1) - nb_days * mean_b ** 2, 0.0) /
                          np.maximum(nb_days - 1, 1))
+    # RMSSE scale: mean squared day-to-day change over training days (pairs inside [lo, ev)); its running
+    # sums reuse C2's buffer, whose sums are all taken above.
+    CD = cumsum0_squares(Y, lag=1, out=C2)
+    del C2
+    npairs = np.maximum(ev - lo - 1, 0)
+    scale = np.where(npairs > 0, between(CD, np.minimum(lo, ev - 1), np.maximum(ev - 1, lo)) /
+                     np.maximum(npairs, 1), 0.0)
+    del CD
     return HistoryStats(adi, cv2, dclass, mean_tr, size0, prob0, interval0, scale, sigma_in, actual,
                         dclass_b, sigma_in_b)
 

@@ -244,7 +244,9 @@ def history_start(item: dict | None, first_stocked_ms: int | None, counters: lis
     an import or an adjustment) and its first counter (a sale, or a day marked out of stock). From then on
     a day without sales is a day of zero demand; before it the SKU could not be bought. Not its first
     sale: a SKU on the shelf for two weeks before it first sold has a demand of 2 in 21 days, not 2 in 7.
-    None: nothing known (the engine starts it at its first row)."""
+    None: nothing known (the engine starts it at its first row). Not the listing's creation: no listing
+    record carries one (store.catalog keeps a listing's data and its last write time only, and discovery's
+    DiscoveredListing has no creation time from the platform)."""
     days = [day for day, _, _ in counters[:1]]
     if first_stocked_ms is not None:
         days.append(dt.datetime.fromtimestamp(first_stocked_ms / 1000, tz=dt.timezone.utc).date())

@@ -84,6 +84,10 @@ def test_choose_single_mean_of_best_two_and_route_margin():
     # without the means the best single is chosen (ties: the first)
     W = B.choose(E, n_days, np.array([2, 0, 1]), np.ones(3, bool), switch_margin=0.0, combo_sizes=())
     assert W[:, 0].tolist() == [1.0, 0.0, 0.0] and W[:, 2].tolist() == [0.0, 1.0, 0.0]
+    # a candidate a SKU has no backtest for may carry non-finite errors: they never reach a mean
+    E[2, :, 2] = np.nan
+    W = B.choose(E, n_days, route, np.ones(3, bool), switch_margin=0.02, combo_sizes=(2, 3))
+    assert W[:, 2].tolist() == [0.5, 0.5, 0.0] and W[:, 0].tolist() == [0.5, 0.5, 0.0]
 
 
 def test_fit_reports_the_backtest_error_of_the_chosen_mean():

@@ -72,3 +72,12 @@ def test_later_start_equals_truncated_series():
     rb = M.croston_kernel(batch, 0.3, 0.2, size0=[4, 1], interval0=[2, 1], lo=[3, 0], keep_path=True)
     rs = M.croston_kernel(y[3:], 0.3, 0.2, size0=4, interval0=2, keep_path=True)
     assert np.allclose(rb.path[3:, 0], rs.path[:, 0])
+
+
+def test_running_sums_of_squares_and_of_squared_changes_match_the_plain_ones():
+    from stocklink.forecasting._util import cumsum0, cumsum0_squares
+
+    Y = np.random.default_rng(5).poisson(3.0, (30, 4)).astype(float)
+    assert np.array_equal(cumsum0_squares(Y), cumsum0(Y * Y))
+    buf = np.full((40, 4), np.nan)                       # a larger buffer is reused from its first row
+    assert np.array_equal(cumsum0_squares(Y, lag=1, out=buf), cumsum0(np.diff(Y, axis=0) ** 2))

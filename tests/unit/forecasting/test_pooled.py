@@ -4,7 +4,7 @@ import pytest
 
 from stocklink.forecasting import backtest as B
 from stocklink.forecasting import pooled
-from stocklink.forecasting.seasonal import profile_from_sums
+from stocklink.forecasting.seasonal import dispersion_index, profile_from_sums, season_sums
 
 WEEK_A = np.array([0.7, 0.7, 0.8, 0.9, 1.1, 1.8, 1.0])
 WEEK_B = WEEK_A[::-1].copy()
@@ -95,3 +95,62 @@ def test_short_histories_do_not_chase_the_last_day():
     week = F.sum(0)
     assert np.median(np.abs(week / (7 * Y.mean(0)) - 1)) < 0.1
     assert (F[(np.arange(7) + T + 6) % 7 == 0] < F[(np.arange(7) + T + 6) % 7 == 5]).mean() > 0.9
+
+
+def _noise_dispersion(Y, n_season=7):
+    T = Y.shape[0]
+    dow = np.arange(T) % n_season
+    S, N, V = season_sums(Y, np.zeros(Y.shape[1], int), np.full(Y.shape[1], T), dow, n_season, noise=True)
+    return dispersion_index(S, N, V)
+
+
+def test_dispersion_index_is_one_for_poisson_and_the_order_size_for_big_orders():
+    rng = np.random.default_rng(3)
+    T = 364
+    poisson = rng.poisson(5.0, T)
+    orders = 12.0 * (rng.random(T) < 0.2)                     # one order of 12 units on a fifth of days
+    D = _noise_dispersion(np.stack([poisson, orders], axis=1).astype(float))
+    assert D[0] == pytest.approx(1.0, abs=0.25)
+    assert 8.0 < D[1] < 16.0                                  # var/mean of 12·Bernoulli(0.2) = 12·0.8
+
+
+def test_dispersion_index_does_not_count_a_moving_level_or_the_week_as_noise():
+    rng = np.random.default_rng(4)
+    T = 364
+    dow = np.arange(T) % 7
+    level = np.linspace(5, 60, T) * WEEK_A[dow]               # a strong trend and a strong week
+    D = _noise_dispersion(rng.poisson(level)[:, None].astype(float))
+    assert D[0] < 1.5
+
+
+def test_a_single_big_order_does_not_make_a_skus_week_or_its_groups():
+    T = 21
+    dow = np.arange(T) % 7
+    Y = np.zeros((T, 3))
+    Y[:, 0] = 1.0 * (np.arange(T) % 2 == 0)                    # SKU 0: a unit every other day
+    Y[:, 1] = 1.0 * (np.arange(T) % 3 == 0)                    # SKU 1: a unit every third day
+    Y[[3, 10], 2] = 30.0                                      # SKU 2: two orders of 30, both on a Thursday
+    lo, hi = np.zeros(3, int), np.full(3, T)
+    S, N, V = season_sums(Y, lo, hi, dow, noise=True)
+    D = dispersion_index(S, N, V)
+    assert D[2] > 5 * D[0]
+    # SKU 2's own profile: its Thursday is raised far less when its orders count in Poisson units
+    target = pooled.group_profile(S, N, [np.zeros(3, int)])
+    P_units = profile_from_sums(S, N, np.ones(3, bool), target=target)
+    P_orders = profile_from_sums(S, N, np.ones(3, bool), target=target, dispersion=D)
+    assert P_units[3, 2] > 2.0 and P_orders[3, 2] < 1.5
+    # SKU 0's target from its group: SKU 2's 60 units make the group's Thursday unless counted as orders
+    assert pooled.group_profile(S, N, [np.zeros(3, int)])[3, 0] > 2.0
+    assert pooled.group_profile(S, N, [np.zeros(3, int)], D)[3, 0] < 1.5
+
+
+def test_intermittent_skus_with_ten_weeks_choose_with_their_group_smooth_ones_alone():
+    rng = np.random.default_rng(7)
+    T = 70                                                    # a 5-week backtest: 5 origins
+    intermittent = (rng.random((T, 40)) < 0.15) * rng.integers(1, 6, (T, 40))
+    smooth = rng.poisson(20, (T, 40))
+    Y = np.concatenate([intermittent, smooth], axis=1).astype(float)
+    fit = B.fit(Y, np.zeros(80, int), np.arange(T) % 7)
+    assert set(fit.demand_class[:40]) == {"intermittent"} and set(fit.demand_class[40:]) == {"smooth"}
+    assert len(set(fit.method[:40])) == 1                    # one choice for the class, from pooled errors
+    assert len(set(fit.method[40:])) > 1                     # 10 weeks of a smooth SKU choose on their own
