@@ -204,10 +204,10 @@ def test_a_failing_warehouse_fails_only_the_records_naming_it(staff, aws, topic,
 
     real_observe = grading.observe
 
-    def flaky(obs, now_ms, edit=None):
+    def flaky(obs, now_ms, edit=None, known=None):
         if obs.key.scope == "wh:wh-b":
             raise RuntimeError("ConditionalCheckFailed storm")
-        return real_observe(obs, now_ms, edit)
+        return real_observe(obs, now_ms, edit, known)
 
     monkeypatch.setattr(grading, "observe", flaky)
     assert set(failures(invoke(batch))) == wh_b
@@ -262,3 +262,31 @@ def test_the_scheduled_tick_and_a_bare_event_still_work_without_a_queue(staff, a
     assert set(invoke({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}})) == {
         "sent", "republished"}
     assert [d["alert"]["key"] for d in topic.drain(q)] == ["low_stock#BARE#wh:wh-a"]
+
+
+def test_a_skus_pass_reads_its_alert_states_in_one_request(two_skus, storefront, aws, topic, monkeypatch):
+    """A SKU's grading pass has one alert key per rule and warehouse (and per listing): their stored states are
+    read together (one BatchGetItem), not a GetItem each; what is sent is unchanged (the test above)."""
+    import botocore.client
+
+    invoke(sqs_batch(alert_rule_events(aws))[0])
+    for n in range(3):
+        assert storefront.post("/reservations", {"reservation_id": f"states-{n}", "channel": "tiktok",
+                                                 "lines": [{"sku": BATCHED, "qty": 3}]}).status == 201
+    assert two_skus.post("/stock/adjustments", {"warehouse_id": "wh-b", "sku": BATCHED, "delta": -4,
+                                                "reason": "damaged"}).status == 201
+    events = [e for e in alert_rule_events(aws) if e["detail"]["sku"] == BATCHED]
+    calls: Counter = Counter()
+    real = botocore.client.BaseClient._make_api_call
+
+    def counting(self, operation, params):
+        tables = params.get("TableName") or ",".join(params.get("RequestItems") or ())
+        calls[(operation, tables)] += 1
+        return real(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", counting)
+    assert invoke(sqs_batch(events)[0]) == {"batchItemFailures": []}
+    alert_reads = {op: n for (op, table), n in calls.items() if "alerts" in table and op in ("GetItem", "BatchGetItem")}
+    # two warehouse passes and the listings' pass: a BatchGetItem each at most, and no state read one by one
+    assert alert_reads.get("GetItem", 0) <= 1, calls          # the SKU's alert settings (rule docs)
+    assert 1 <= alert_reads.get("BatchGetItem", 0) <= 3, calls

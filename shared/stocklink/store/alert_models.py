@@ -92,6 +92,17 @@ def get_state(key_id: str) -> tuple[AlertState | None, dict | None]:
     return _state(rec), rec.last_alert
 
 
+def get_states(key_ids: list[str]) -> dict[str, tuple[AlertState | None, dict | None]]:
+    """get_state of several keys in one consistent BatchGetItem (per 100 keys): (None, None) for a key never
+    seen."""
+    from stocklink.store.models import batch_get_models
+
+    key_ids = list(dict.fromkeys(key_ids))
+    found = {rec.pk: (_state(rec), rec.last_alert)
+             for rec in batch_get_models([(AlertStateRecord, key_ids)], consistent_read=True)[0]}
+    return {key: found.get(key, (None, None)) for key in key_ids}
+
+
 def _state(rec: AlertStateRecord) -> AlertState:
     item = {k: v for k, v in rec.attribute_values.items()}
     return AlertState.from_item(item)

@@ -102,15 +102,13 @@ def _stock_changed_batch(sku: str, events: list[tuple[int, Mapping[str, Any]]], 
         out.passes += 1
         try:
             found = observations.warehouse_observations(sku, detail, thresholds, abc, safety, items, at, plan)
-            for obs in found:
-                _grade(obs, now_ms, out)
+            _grade_all(found, now_ms, out)
         except Exception:  # noqa: BLE001 - only the events naming this warehouse are retried
             logger.exception("alerts: grading %s failed", sku,
                              extra={"warehouse_id": detail.get("warehouse_id")})
             out.failed += positions
     try:
-        for obs in observations.channel_listing_observations(sku, thresholds, latest_at, {sku: items}):
-            _grade(obs, now_ms, out)
+        _grade_all(observations.channel_listing_observations(sku, thresholds, latest_at, {sku: items}), now_ms, out)
     except Exception:  # noqa: BLE001 - every event of the SKU graded its listings: all are retried
         logger.exception("alerts: grading the listings of %s failed", sku)
         out.failed += [i for i in everyone if i not in out.failed]
@@ -140,7 +138,20 @@ def _warehouse_passes(events: list[tuple[int, Mapping[str, Any]]], items: list,
     return passes, latest_at
 
 
-def _grade(obs: Observation, now_ms: int, out: BatchOutcome) -> None:
-    alert = grading.observe(obs, now_ms, action_edit(obs.key.rule))
+def _grade(obs: Observation, now_ms: int, out: BatchOutcome,
+           known: tuple | None = None) -> None:
+    alert = grading.observe(obs, now_ms, action_edit(obs.key.rule), known)
     if alert is not None:
         out.sent.append(alert)
+
+
+def _grade_all(found: list[Observation], now_ms: int, out: BatchOutcome) -> None:
+    """Grade a pass's observations from one read of their states (grading.read_states); a key graded twice
+    in the pass reads again for its second step (the first one's write moved it)."""
+    found = list(found)
+    states = grading.read_states(found)
+    graded: set[str] = set()
+    for obs in found:
+        first = obs.key.id not in graded
+        graded.add(obs.key.id)
+        _grade(obs, now_ms, out, states.get(obs.key.id) if first else None)

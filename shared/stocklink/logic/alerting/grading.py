@@ -46,18 +46,31 @@ def publish(alert: Alert) -> str:
     return message_id
 
 
-def observe(obs: Observation, now_ms: int, edit: Callable[[Alert], Alert] | None = None) -> Alert | None:
-    """Grade one observation; the alert it sent, if any (`edit` rewrites its action text first)."""
+def observe(obs: Observation, now_ms: int, edit: Callable[[Alert], Alert] | None = None,
+            known: tuple[AlertState | None, dict | None] | None = None) -> Alert | None:
+    """Grade one observation; the alert it sent, if any (`edit` rewrites its action text first). `known`:
+    its stored state as just read (read_states), used instead of reading it again."""
     kind_policy = policy(obs.key.rule)
-    return apply_step(obs.key.id, lambda state: decide(state, obs, kind_policy), now_ms, edit)
+    return apply_step(obs.key.id, lambda state: decide(state, obs, kind_policy), now_ms, edit, known)
+
+
+def read_states(observations: list[Observation]) -> dict[str, tuple[AlertState | None, dict | None]]:
+    """The stored states of several observations' keys, in one read: a SKU's pass grades one key per
+    warehouse rule and per listing, each a GetItem of its own before (7 reads for a SKU on five platforms).
+    A state read here may be overtaken before its write: the write's condition on the version catches that,
+    and the step re-reads and decides again, as for any concurrent writer."""
+    return store.get_states([obs.key.id for obs in observations]) if observations else {}
 
 
 def apply_step(key_id: str, step: Callable[[AlertState | None], Decision], now_ms: int,
-               edit: Callable[[Alert], Alert] | None = None) -> Alert | None:
-    """Read, decide (`step`), conditionally write (the state, and the alert into the outbox in the same
-    transaction), then publish and drop the outbox entry. See the module docstring."""
+               edit: Callable[[Alert], Alert] | None = None,
+               known: tuple[AlertState | None, dict | None] | None = None) -> Alert | None:
+    """Read (unless `known` is the state just read), decide (`step`), conditionally write (the state, and the
+    alert into the outbox in the same transaction), then publish and drop the outbox entry. See the module
+    docstring."""
     for _ in range(MAX_RACE_RETRIES):
-        state, last_alert = store.get_state(key_id)
+        state, last_alert = known if known is not None else store.get_state(key_id)
+        known = None                       # a retry after a lost race reads again
         decision = step(state)
         if not decision.changed or _only_recently_seen(state, decision):
             return None
