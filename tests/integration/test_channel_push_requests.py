@@ -161,3 +161,17 @@ def test_a_sku_no_platform_shows_costs_no_stock_read_and_is_never_at_risk(linked
     assert push(sqs_batch(*events)) == {"batchItemFailures": []}
     assert ("Query", "stocklink-stock") not in counted, counted
     assert last_units_models.skus_at_risk(["STOREFRONT-ONLY"]) == set()
+
+
+@pytest.mark.usefixtures("loopback_simulators")
+def test_listing_status_reuses_stock_its_caller_read(linked, counted):
+    """The alert function grades a SKU's listings right after reading the SKU's stock items: listing_status
+    takes those figures instead of reading the SKU's stock again, and computes the same quantities."""
+    from stocklink.logic.sync import displays, views
+
+    read_here = views.listing_status(SKU, 1_000_000)
+    known = displays.available([SKU])
+    counted.clear()
+    reused = views.listing_status(SKU, 1_000_000, known)
+    assert ("Query", "stocklink-stock") not in counted, counted
+    assert [s.computed_qty for s in reused] == [s.computed_qty for s in read_here] and reused

@@ -121,7 +121,8 @@ def channel_listing_observations(sku: str, thresholds: Thresholds, at: int,
     from stocklink.logic.sync import views as sync_views   # on first use: channel sync is a heavy import
 
     try:
-        listings = sync_views.listing_status(sku, at * 1000)
+        known = {s: {i.warehouse_id: int(i.available) for i in items} for s, items in (stock or {}).items()}
+        listings = sync_views.listing_status(sku, at * 1000, known)
     except Exception:  # noqa: BLE001 - per-channel checks must not stop the warehouse alerts
         logger.exception("alerts: could not read the channel state of %s", sku)
         return []

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Mapping
 
 from stocklink.domain.allocation import AllocationSettings, ListingRef, quotas_by_sku
 from stocklink.domain.explain import explain_listing
@@ -39,10 +40,15 @@ class ListingStatus:
         return data
 
 
-def listing_status(sku: str, now_ms: int) -> list[ListingStatus]:
-    """Every listing showing `sku`, with what it should show now and what it last showed."""
+def listing_status(sku: str, now_ms: int, known_stock: Mapping[str, Mapping[str, int]] | None = None
+                   ) -> list[ListingStatus]:
+    """Every listing showing `sku`, with what it should show now and what it last showed. `known_stock`:
+    available units by SKU and warehouse already read by the caller (those SKUs are not read again)."""
     listings, settings = displays.listings_and_settings([sku], with_settings=True)
-    return statuses(listings, listings, settings, displays.available(displays.skus_of(listings)), now_ms)
+    known = dict(known_stock or {})
+    missing = [s for s in displays.skus_of(listings) if s not in known]
+    stock = {**known, **(displays.available(missing) if missing else {})}
+    return statuses(listings, listings, settings, stock, now_ms)
 
 
 def statuses(wanted: list[ListingRef], listings: list[ListingRef], settings: dict[str, AllocationSettings],
