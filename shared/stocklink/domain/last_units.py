@@ -294,12 +294,11 @@ def _probe_rate(policy: RiskPolicy) -> float:
     return 1.0 / policy.absolute_refill_s if policy.absolute_refill_s > 0 else 0.0
 
 
-def _runs_dry(c: ChannelDemand, policy: RiskPolicy, drain: float | None = None) -> bool:
+def _runs_dry(c: ChannelDemand, policy: RiskPolicy, drain: float) -> bool:
     """Sells what it shows before units cut elsewhere could reach it (the cut channel's drain, a push, and
     until its own sales are known: a webhook's delay, a pulled platform's lag): only for such a channel is
     another one cut."""
-    horizon = (policy.drain_s if drain is None else drain) + policy.default_push_latency_s + unreported_window_s(
-        c, policy)
+    horizon = drain + policy.default_push_latency_s + unreported_window_s(c, policy)
     return c.shown <= 0 or c.shown < c.velocity * horizon
 
 
