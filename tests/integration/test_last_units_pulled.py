@@ -154,9 +154,32 @@ def test_a_cut_pulled_platforms_units_are_not_offered_elsewhere_before_its_order
     assert sum(_offered(sandbox_base).values()) == 0
 
 
+def test_a_pulled_platforms_pace_is_its_five_minute_rate_not_the_poll_runs_batch(shared_with_pdd, sandbox_base):
+    """Pinduoduo's orders of the last minutes arrive together in one poll run: read as a 20-s burst they would
+    look like a flash sale (and times its lag, a SKU at risk that is not); the guard takes its 5-minute rate."""
+    from stocklink.logic.sync import velocity
+    from stocklink.time import now_ms
+
+    clock = Clock(now_ms() - 300_000)
+    _guard(clock)                                  # at risk: cut, drained (the clock starts 5 min back)
+    clock.ms = now_ms()
+    _guard(clock)
+    sold = 0
+    while _buy(sandbox_base, "pinduoduo"):
+        sold += 1
+    assert sold >= 1
+    clock.ms = now_ms() + 240_000                  # past the settle time: one run takes them all in
+    assert _poll(clock)["applied"] == sold
+    channels = shared_with_pdd.get(f"/skus/{LAST}/channels").body["allocation"]["channels"]
+    pace = {c["listing"].split("#")[0]: c["velocity_per_s"] for c in channels}
+    five_minutes = velocity.VELOCITY_WINDOW_MS / 1000
+    assert pace["pinduoduo"] == pytest.approx(sold / five_minutes, abs=1e-4)      # not sold / a few seconds
+    assert pace["tiktok"] == 0
+
+
 def test_a_pulled_platforms_drain_runs_the_sku_again_when_it_is_over(shared_with_pdd, monkeypatch):
-    """The guard's re-run after a cut waits for the longest drain it started (Pinduoduo's lag), not the
-    policy's drain_s."""
+    """The guard runs a SKU again as each drain it started is over: TikTok's after the policy's drain_s,
+    Pinduoduo's after its lag."""
     from stocklink import bus
     from stocklink.channels.base import order_report_lag_s
     from stocklink.channels.registry import adapter_for
@@ -166,4 +189,5 @@ def test_a_pulled_platforms_drain_runs_the_sku_again_when_it_is_over(shared_with
     monkeypatch.setattr(bus, "publish_later", lambda detail_type, detail, delay_s: later.append(
         (detail["sku"], delay_s)) or True)
     _guard(Clock(now_ms()))                        # at risk: both listings are cut first (no guard set them)
-    assert later == [(LAST, order_report_lag_s(adapter_for("pinduoduo")) + 1)]
+    policy = shared_with_pdd.get("/allocation/last-units").body
+    assert later == [(LAST, policy["drain_s"] + 1), (LAST, order_report_lag_s(adapter_for("pinduoduo")) + 1)]

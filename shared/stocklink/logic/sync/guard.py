@@ -56,7 +56,7 @@ class SkuView:
     demands: list[ChannelDemand] = field(default_factory=list)
     draining: dict[str, tuple[int, int]] = field(default_factory=dict)   # key -> (drain_until, shown)
     cut: bool = False                              # a cut to 0 landed (a drain started) in this view's moves
-    cut_drain_s: float = 0.0                       # the longest drain those cuts started
+    cut_drains_s: set[float] = field(default_factory=set)   # the drain lengths those cuts started
     compare_and_set: set[str] = field(default_factory=set)   # listings moved by compare-and-set
     inherited: set[str] = field(default_factory=set)  # last set by the shared sync: their count may miss orders
                                                       # its push overwrote, so they are cut before being counted
@@ -87,7 +87,12 @@ def view_of(sku: str, snapshot: displays.Snapshot, now_ms: int, pol: RiskPolicy)
     view = SkuView(sku, pool(stock) + presale_room, singles, [l for l in listings if l not in singles], settings,
                    states, presale_room=presale_room)
     # demand per listing from the sales its platform reported (appended atomically by each order webhook)
-    rates = velocity.demand_rates({"sales": {key(l): _recent_sales(view.state(l)) for l in singles}}, now_ms)
+    sales = {key(l): _recent_sales(view.state(l)) for l in singles}
+    rates = velocity.demand_rates({"sales": sales}, now_ms)
+    # A pulled platform's orders arrive in the poller's batches, minutes after they were placed: its 20-s burst
+    # rate measures a poll run, not its buyers (the orders of minutes stamped within a second), and would be
+    # multiplied by its lag in the risk threshold. Its pace is its rate over the 5-minute window.
+    steady = velocity.sales_rates({"sales": sales}, now_ms)
     latency: dict[str, float | None] = {}
     for listing in singles:
         platform, shop = listing.channel.split("#", 1)
@@ -105,6 +110,9 @@ def view_of(sku: str, snapshot: displays.Snapshot, now_ms: int, pol: RiskPolicy)
             view.compare_and_set.add(key(listing))
         if listing.channel not in latency:
             latency[listing.channel] = _push_latency_p99(platform, shop)
+        report_lag_s = order_report_lag_s(adapter)
+        if report_lag_s > velocity.BURST_WINDOW_MS / 1000:
+            rates[key(listing)] = steady.get(key(listing), 0.0)
         state = view.state(listing)
         shown = _shown(state)
         chosen = settings.get(listing.channel, AllocationSettings())
@@ -119,7 +127,7 @@ def view_of(sku: str, snapshot: displays.Snapshot, now_ms: int, pol: RiskPolicy)
             pool=pool(stock, chosen.warehouses) + (presale_room if listing.channel in presale_channels else 0),
             push_latency_s=latency[listing.channel], relative=relative,
             draining=draining, presale=listing.channel in presale_channels,
-            report_lag_s=order_report_lag_s(adapter)))
+            report_lag_s=report_lag_s))
     return view
 
 
@@ -233,11 +241,10 @@ def _under_lock(sku: str, view: SkuView, pol: RiskPolicy, now_ms: Callable[[], i
     first_failure = len(report.failures)
     _trim_sales(view, now_ms())
     try:
-        rounds, cut, drain_s = 0, False, 0.0
+        rounds, drains_s = 0, set()
         while True:
             freed = _move(view, pol, now_ms, report)
-            cut = cut or view.cut
-            drain_s = max(drain_s, view.cut_drain_s)
+            drains_s |= view.cut_drains_s
             rounds += 1
             # a confirmed decrease is headroom for the raise it was made for: plan again at once
             if (freed and rounds < MAX_ROUNDS) or not last_units_models.unlock(sku, owner):
@@ -249,8 +256,9 @@ def _under_lock(sku: str, view: SkuView, pol: RiskPolicy, now_ms: Callable[[], i
         raise
     for failure in report.failures[first_failure:]:
         failure.setdefault("skus", [sku])       # the batch retries the events of this SKU
-    if cut:
-        # when the drain is over its units go where they sell: run the SKU again then (not at the next sweep)
+    for drain_s in sorted(drains_s):
+        # when a drain is over its units go where they sell: run the SKU again then (not at the next sweep);
+        # once per drain length (a webhook platform's 8 s and a pulled one's minutes end apart)
         bus.publish_later(events.STOCK_CHANGED, {"sku": sku, "cause": "drain_over", "source": "last-units"},
                           drain_s + 1)
 
@@ -365,7 +373,8 @@ def _send(view: SkuView, move: Move, pol: RiskPolicy, now_ms: Callable[[], int],
             if move.cut:
                 drain_s = drain_for(pol, order_report_lag_s(adapter))   # until its earlier orders are in
                 drain = done + int(drain_s * 1000)
-                view.cut, view.cut_drain_s = True, max(view.cut_drain_s, drain_s)
+                view.cut = True
+                view.cut_drains_s.add(drain_s)
             sync_models.record_guarded_push(platform, shop, lid, move.quantity, done, drain_until=drain)
             if move.expected is not None and not move.counted:
                 decrease = move.quantity - move.expected                            # counted once confirmed
