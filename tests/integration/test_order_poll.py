@@ -89,7 +89,7 @@ def test_an_order_pulled_from_pinduoduo_lowers_the_other_channels_once(pulled, a
 
 
 def test_the_cursor_never_moves_back_and_a_lagging_shop_raises_then_clears_the_alert(pulled, aws):
-    from stocklink.logic.order_poll import BACKFILL_S, LAG_ALERT_S
+    from stocklink.logic.order_poll import LAG_ALERT_S
     from stocklink.store import order_poll as store
     from stocklink.time import now_ms
 
@@ -100,17 +100,58 @@ def test_the_cursor_never_moves_back_and_a_lagging_shop_raises_then_clears_the_a
     assert store.advance("pinduoduo", "s1", s1.cursor_s - 60, t0) is False      # an older run: refused
     assert store.state("pinduoduo", "s1").cursor_s == s1.cursor_s
     s2 = store.state("pinduoduo", "s2")
-    assert s2.cursor_s is None and "10014" in s2.last_error and s2.lagging
+    # refused from its first run: no live order of it is late yet (it was just taken), none read either
+    assert s2.cursor_s is None and "10014" in s2.last_error and not s2.lagging and s2.live_from_s == t0 // 1000
+    assert [e for e in aws.drain() if e["detail-type"] == "order_poll.lagging"] == []
 
+    late = t0 + LAG_ALERT_S * 1000                           # still refused: its live orders are that late now
+    poll(late)
     lag = [e["detail"] for e in aws.drain() if e["detail-type"] == "order_poll.lagging"]
-    assert [(d["shop"], d["lag_s"] >= LAG_ALERT_S) for d in lag] == [("s2", True)]
-    assert lag[0]["lag_s"] == BACKFILL_S and "10014" in lag[0]["error"]
+    assert [(d["shop"], d["lag_s"]) for d in lag] == [("s2", LAG_ALERT_S)] and "10014" in lag[0]["error"]
+    assert store.state("pinduoduo", "s2").lagging
 
     from stocklink.logic.catalog import shop_credentials  # noqa: F401 - the stored secret is fixed:
     as_admin(pulled).put("/shops/pinduoduo/s2", {**PDD, "api_base_url": shop_credentials("pinduoduo", "s2")["api_base_url"]})
     from stocklink.store import catalog as catalog_store
     catalog_store.forget_cached()
-    poll(t0 + 30_000)
+    poll(late + 30_000)
     cleared = [e["detail"] for e in aws.drain() if e["detail-type"] == "order_poll.lagging"]
     assert [(d["shop"], d["lag_s"] < LAG_ALERT_S) for d in cleared] == [("s2", True)]
     assert store.state("pinduoduo", "s2").lagging is False
+
+
+def test_a_backfill_read_over_several_runs_is_not_lag(pulled, aws, sandbox_base, monkeypatch):
+    """A newly connected shop's backfill is read over several runs (here each platform call takes 4 s of a
+    run's time share, so a run reads a few of its half-hour windows): no lag alert meanwhile, its lag is how
+    long ago the shop was taken, not how far back the backfill reads, and it still catches up."""
+    from stocklink.logic import order_poll
+    from stocklink.logic.order_poll import LAG_ALERT_S
+    from stocklink.logic.sync import seams
+    from stocklink.store import order_poll as store
+    from stocklink.time import now_ms
+
+    backfill_s = 6 * 3600
+    monkeypatch.setattr(order_poll, "BACKFILL_S", backfill_s)
+    clock = [1_000.0]
+    send = seams.send
+
+    def slow_send(call, *args, **kwargs):                    # a slow platform: 4 s per call
+        clock[0] += 4.0
+        return send(call, *args, **kwargs)
+
+    monkeypatch.setattr(seams, "clock", lambda: clock[0])
+    monkeypatch.setattr(seams, "send", slow_send)
+    t0 = now_ms() + 200_000
+    lags = []
+    for run in range(40):
+        now = t0 + run * 30_000
+        report = by_shop(poll(now))["s1"]
+        assert report["error"] is None
+        lags.append(report["lag_s"])
+        if store.state("pinduoduo", "s1").cursor_s == now // 1000 - 180:
+            break                                            # caught up to the run's settle horizon
+    assert len(lags) > 2                                     # the backfill took several runs
+    assert lags[:-1] == [run * 30 for run in range(len(lags) - 1)]   # since it was taken, not the backfill
+    assert lags[-1] <= 180 and max(lags) < min(LAG_ALERT_S, backfill_s)
+    alerts = [e["detail"]["shop"] for e in aws.drain() if e["detail-type"] == "order_poll.lagging"]
+    assert "s1" not in alerts                                # (s2, refused throughout, alerts once past the limit)

@@ -25,6 +25,12 @@ limiter). Usage plans (Orders API v0 model): getOrders 0.0167 req/s burst 20, ge
 so windows are read at most every 5 minutes (min_poll_interval_s = 300: ~0.0033 calls/s of getOrders plus
 its pages, within the plan), not at every 30-s poller run, which would spend the burst in ~10 min and then be
 throttled. The notifications are the primary path; the poll is the backstop.
+Last units (order_report_lag_s = 0): the notifications are Amazon's order path, so a cut Amazon listing
+drains for the last-units policy's drain_s, as a webhook platform's does; Amazon publishes no delivery time for
+ORDER_CHANGE (the Notifications API use case guide only advises a backup "in the event of an unexpected outage
+or delay in notification delivery"). Counting the fallback poll's lag (120 s settle + 300 s interval + a run)
+instead would lock every cut Amazon listing's units away for ~7.5 min on each move; a notification later than
+drain_s is the case the policy's drain_s is raised for, as for any webhook platform.
 An order item's further pages (getOrderItems NextToken) are not read: an order with more items than one
 answer holds is refused with PayloadInvalid (not seen in practice for a single order, unverified).
 
@@ -183,6 +189,7 @@ class AmazonAdapter:
     max_poll_window_s = MAX_WINDOW_S
     poll_settle_s = SETTLE_S
     min_poll_interval_s = 300      # getOrders: 0.0167 req/s burst 20 (see the module docstring)
+    order_report_lag_s = 0         # ORDER_CHANGE on our SQS queue, as a webhook (see the module docstring)
 
     def __init__(self, clock: Callable[[], float] = time.time, send: Callable | None = None):
         self.clock = clock

@@ -161,6 +161,27 @@ class QueuedMessage:
     ours: bool = True
 
 
+ORDER_POLL_PERIOD_S = 30   # the order poller runs this often: infra/topology.py's Schedule "order-poll-every-30s"
+ORDER_POLL_RUN_S = 25      # and applies what a run read within this long: the order_poll function's timeout
+                           # (tests/unit/channels/test_order_report_lag.py checks both against the topology)
+
+
+def pulled_order_lag_s(settle_s: int, interval_s: int = 0) -> int:
+    """The longest an order a pulled platform took stays unknown to StockLink while the poller keeps up: the
+    platform lists it `settle_s` after its update (a window ends that long before the run's now), the next
+    run reads it (runs every ORDER_POLL_PERIOD_S, or the platform's own `interval_s` if longer) and applies
+    it before the run ends (ORDER_POLL_RUN_S). The poller's overlap is not added: it re-reads a change the
+    platform listed later than its settle time, which is the platform breaking its own settle (counted when
+    a drain ends with units still counted, logic/sync/guard), not the path an order normally takes."""
+    return int(settle_s) + max(ORDER_POLL_PERIOD_S, int(interval_s)) + ORDER_POLL_RUN_S
+
+
+def order_report_lag_s(adapter) -> float:
+    """The adapter's `order_report_lag_s`: 0 for a platform that pushes its orders (its webhook delay is
+    the last-units policy's drain_s, as measured for webhooks)."""
+    return float(getattr(adapter, "order_report_lag_s", 0) or 0)
+
+
 class WebhookRejected(Exception):
     """Signature missing or wrong, unknown shop, another shop's delivery, or a stale one: answer 401 (the
     same answer for each) and store nothing."""
@@ -184,6 +205,11 @@ class ChannelAdapter(Protocol):
     relative_idempotent: bool       # True: a resend, or a rebuild with the same key, is applied once;
                                     # False: an adjustment whose outcome is unknown (timeout, 5xx) must
                                     # be read back, not resent (a resent raise could be applied twice)
+    # How long after the platform's checkout took units the order may still be on its way to StockLink, at
+    # most, while ingestion keeps up: a pulled platform's pulled_order_lag_s (its settle time and poll
+    # interval), 0 where the orders are pushed (the webhook delay). The last-units guard keeps a cut
+    # listing's units counted to it at least this long (domain/last_units.drain_s). Optional: absent is 0.
+    order_report_lag_s: float
 
     def verify_webhook(self, request: WebhookRequest, credentials: Mapping[str, str]) -> None:
         """Raise WebhookRejected unless the request is signed with the shop's secret."""

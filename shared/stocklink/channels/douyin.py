@@ -225,6 +225,7 @@ class DouyinAdapter:
     polls_orders = True
     max_poll_window_s = MAX_WINDOW_S
     poll_settle_s = SETTLE_S
+    order_report_lag_s = 0         # pushed (消息推送): the webhook delay; the poll is the fallback
 
     def __init__(self, clock: Callable[[], float] = time.time):
         self.clock = clock

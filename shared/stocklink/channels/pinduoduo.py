@@ -122,6 +122,7 @@ from stocklink.channels.base import (
     OrderPollPage,
     PayloadInvalid,
     PollWindow,
+    pulled_order_lag_s,
     StockAdjust,
     StockPush,
 )
@@ -243,6 +244,7 @@ class PinduoduoAdapter(PulledOrdersOnly):
     polls_orders = True
     max_poll_window_s = MAX_WINDOW_S
     poll_settle_s = SETTLE_S
+    order_report_lag_s = pulled_order_lag_s(SETTLE_S)   # pulled only: settle + the poller's period and run
 
     def __init__(self, clock: Callable[[], float] = time.time):
         self.clock = clock

@@ -141,6 +141,7 @@ from stocklink.channels.base import (
     PayloadInvalid,
     PollWindow,
     QueuedMessage,
+    pulled_order_lag_s,
     StockAdjust,
     StockPush,
 )
@@ -310,6 +311,9 @@ class TaobaoAdapter(PulledOrdersOnly):
     max_poll_window_s = MAX_WINDOW_S
     poll_settle_s = SETTLE_S
     min_poll_interval_s = FALLBACK_SWEEP_S   # TMC first: the windows are the backfill and the safety sweep
+    # TMC is drained at every poller run and a message is there as its trade changes (no settle time):
+    # the period and the run. A message TMC loses is the sweep's (up to ~11 min), not the normal path.
+    order_report_lag_s = pulled_order_lag_s(0)
 
     def __init__(self, clock: Callable[[], float] = time.time):
         self.clock = clock

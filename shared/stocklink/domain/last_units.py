@@ -25,6 +25,18 @@ While a SKU is *at risk* the allocation keeps that sum within the pool:
      available − Σ shown, which a decrease adds to once its platform has confirmed it; a platform that
      takes only absolute numbers is refilled when it has sold out, and cut to 0 when it must give units
      up, its count kept until the orders it took before are reported (see plan_moves).
+
+A platform whose orders StockLink pulls (channels/base.pulled_order_lag_s: Pinduoduo, JD, Taobao's queue)
+reports an order minutes after its checkout took the unit, not seconds. That lag (`report_lag_s`) counts
+wherever the rule reasons about sales not reported yet:
+  - a cut listing's units stay counted to it for drain_s(channel) = max(policy.drain_s, its lag): until an
+    order it accepted before the cut must have reached StockLink. Freed sooner, they would be offered
+    elsewhere while the platform may already have sold them (the Pinduoduo unit re-offered on JD);
+  - its sales stay unknown for its lag rather than a webhook's delay (unreported_window_s), so the at-risk
+    threshold counts k × its velocity × (push latency + lag): the units it may have sold unseen while every
+    channel still shows the whole pool, the gap the guard must close before the pool runs out;
+  - a cut of it locks its units away for its own drain, so whether a channel runs dry before they could
+    reach it, and what the cut channel sells meanwhile, are reckoned with that drain (_keep_absolute).
 """
 from __future__ import annotations
 
@@ -50,7 +62,8 @@ class RiskPolicy:
     absolute_refill_s: float = 10.0         # an absolute-only channel is refilled with this many seconds' sales
                                             # (units on it can be taken back only by a cut)
     drain_s: float = 8.0                    # after a 0 lands on an absolute-only channel, orders it took before
-                                            # are expected within this long (late ones are counted)
+                                            # are expected within this long (late ones are counted); a pulled
+                                            # platform's own lag where longer (drain_s())
 
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -76,14 +89,32 @@ class ChannelDemand:
     draining: bool = False          # cut to 0, its count kept until its earlier orders are reported (planned as
                                     # paused through its settings; still a selling channel for the risk rule)
     presale: bool = False           # may sell units on their way: its pool includes the presale room
+    report_lag_s: float = 0.0       # how long its platform may take to report an order (channels/base.
+                                    # order_report_lag_s): a pulled platform's settle time + poll interval
+
+
+def drain_s(c: ChannelDemand, policy: RiskPolicy) -> float:
+    """How long a cut of the channel keeps its units counted to it: the policy's drain, or longer where its
+    platform may report an order later (a pulled platform: the module doc)."""
+    return drain_for(policy, c.report_lag_s)
+
+
+def drain_for(policy: RiskPolicy, report_lag_s: float) -> float:
+    return max(policy.drain_s, max(0.0, float(report_lag_s or 0.0)))
+
+
+def unreported_window_s(c: ChannelDemand, policy: RiskPolicy) -> float:
+    """How long a sale of the channel stays unknown to StockLink: its webhook delay (measured, else the
+    default), or its platform's order-reporting lag where that is longer (a pulled platform)."""
+    webhook = c.webhook_delay_s if c.webhook_delay_s is not None else policy.default_webhook_delay_s
+    return max(webhook, c.report_lag_s or 0.0)
 
 
 def risk_threshold(channels: Sequence[ChannelDemand], policy: RiskPolicy) -> float:
     """Units at or below which the SKU is at risk (see the module doc)."""
     selling = [c for c in channels if c.settings.sync or c.draining]
     window = sum(c.velocity * ((c.push_latency_s if c.push_latency_s is not None else policy.default_push_latency_s)
-                               + (c.webhook_delay_s if c.webhook_delay_s is not None
-                                  else policy.default_webhook_delay_s))
+                               + unreported_window_s(c, policy))
                  for c in selling)
     return max(policy.min_units_per_channel * len(selling), policy.k * window)
 
@@ -233,15 +264,20 @@ def _keep_absolute(available: int, channels: Sequence[ChannelDemand], policy: Ri
     """
     targets = split_by_demand(available, channels, _probe_rate(policy), presale_room)
     headroom = int(available) - sum(max(0, c.shown) for c in channels)
-    wants = sum(max(0, targets[c.channel] - max(0, c.shown)) for c in channels
-                if c.settings.sync and _runs_dry(c, policy))
+
+    def wants(drain: float) -> int:
+        """What the channels that run dry before a cut's units (drained this long) could reach them want."""
+        return sum(max(0, targets[d.channel] - max(0, d.shown)) for d in channels
+                   if d.settings.sync and _runs_dry(d, policy, drain))
+
     showing = [c for c in channels if c.settings.sync and not c.relative and c.shown > 0]
     cut: set[str] = set()
     freed = 0
     for c in sorted(showing, key=lambda c: (c.velocity, c.channel)):
-        sells_meanwhile = c.velocity * (policy.absolute_refill_s + policy.drain_s)
+        drain = drain_s(c, policy)                  # its units are locked away this long by a cut
+        sells_meanwhile = c.velocity * (policy.absolute_refill_s + drain)
         # a single unit is not worth a drain (it would be locked away meanwhile)
-        if c.shown - max(targets[c.channel], sells_meanwhile) >= MIN_CUT_SURPLUS and wants > headroom + freed:
+        if c.shown - max(targets[c.channel], sells_meanwhile) >= MIN_CUT_SURPLUS and wants(drain) > headroom + freed:
             cut.add(c.channel)
             freed += c.shown
     fixed = sum(max(0, c.shown) for c in channels if not c.settings.sync)
@@ -258,11 +294,11 @@ def _probe_rate(policy: RiskPolicy) -> float:
     return 1.0 / policy.absolute_refill_s if policy.absolute_refill_s > 0 else 0.0
 
 
-def _runs_dry(c: ChannelDemand, policy: RiskPolicy) -> bool:
-    """Sells what it shows before units cut elsewhere could reach it (a drain, a push and a webhook): only
-    for such a channel is another one cut."""
-    horizon = policy.drain_s + policy.default_push_latency_s + (
-        c.webhook_delay_s if c.webhook_delay_s is not None else policy.default_webhook_delay_s)
+def _runs_dry(c: ChannelDemand, policy: RiskPolicy, drain: float) -> bool:
+    """Sells what it shows before units cut elsewhere could reach it (the cut channel's drain, a push, and
+    until its own sales are known: a webhook's delay, a pulled platform's lag): only for such a channel is
+    another one cut."""
+    horizon = drain + policy.default_push_latency_s + unreported_window_s(c, policy)
     return c.shown <= 0 or c.shown < c.velocity * horizon
 
 

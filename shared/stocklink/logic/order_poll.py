@@ -23,15 +23,20 @@ Per shop, per run:
   its idempotency marker says it was applied already.
 - Every call takes a slot from the shop's limiter (logic/sync/rate_limit), the one pushes and read-backs use.
 - A shop that fails (the platform, its credentials, an order that cannot be applied now) keeps its cursor
-  and is read again next run; the others go on. Its lag (now - cursor) is a metric per shop, and past
-  LAG_ALERT_S an `order_poll.lagging` event raises the alert (cleared by one more once it has caught up).
+  and is read again next run; the others go on. Its lag is a metric per shop, and past LAG_ALERT_S an
+  `order_poll.lagging` event raises the alert (cleared by one more once it has caught up).
+- The lag is how late the shop's live orders are: now minus the cursor, but never counting the backfill.
+  The poller's first run over a shop records when it took it (`live_from_s`, store/order_poll); what the
+  shop was asked to cover since is [live_from_s, now], so while the 24 h backfill is still being read
+  (it may take several runs: a platform's small windows, its rate budget, a run's time share) the lag is
+  now - live_from_s, small, and grows only if the backfill takes long enough to hold live orders back.
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
 from stocklink import bus, events
-from stocklink.channels.base import PollWindow
+from stocklink.channels.base import ORDER_POLL_PERIOD_S, PollWindow
 from stocklink.logic import orders
 from stocklink.logic.catalog import shop_credentials
 from stocklink.logic.sync import rate_limit, seams
@@ -43,7 +48,7 @@ from stocklink.store import repository
 BACKFILL_S = 24 * 3600      # a newly connected shop's orders are read this far back
 OVERLAP_S = 120             # each window re-reads this much before the cursor
 LAG_ALERT_S = 300           # a shop's pulled orders later than this raise the alert
-POLL_PERIOD_S = 30          # the poller's schedule (infra/topology.py)
+POLL_PERIOD_S = ORDER_POLL_PERIOD_S   # the poller's schedule (infra/topology.py; tests check they agree)
 MAX_PAGES_PER_WINDOW = 200  # a window with more pages than this is a broken paging loop, not orders
 MAX_QUEUE_BATCHES = 20      # a run takes at most this many batches off a shop's message queue
 
@@ -62,6 +67,7 @@ class ShopPoll:
     changes: int = 0            # order events the answers held
     applied: int = 0            # of them, applied now (the rest were duplicates: seen before)
     cursor_s: int | None = None
+    live_from_s: int | None = None  # when the poller first took the shop: orders before are the backfill
     lag_s: int = 0
     error: str | None = None
     outcomes: dict[str, int] = field(default_factory=dict)
@@ -98,13 +104,18 @@ def poll_shop(report: ShopPoll, now_ms: int, deadline: float) -> None:
     from stocklink.channels.registry import adapter_for
 
     platform, shop = report.platform, report.shop
+    now_s = now_ms // 1000
+    state = store.state(platform, shop)
+    cursor, report.live_from_s = state.cursor_s, state.live_from_s
+    if cursor is None and report.live_from_s is None:
+        # a new shop, first taken now: what it must cover from here on is live, the day before its backfill
+        # (a shop polled before live_from_s was recorded keeps its lag since the cursor)
+        report.live_from_s = store.mark_live_from(platform, shop, now_s)
     adapter = adapter_for(platform)
     credentials = shop_credentials(platform, shop)
     if credentials is None:
         raise PollFailed("shop is not configured")
-    now_s = now_ms // 1000
     horizon = now_s - adapter.poll_settle_s
-    cursor = store.state(platform, shop).cursor_s
     limiter = rate_limit.shop_limiter(platform, shop, adapter)
     queue_failed: Exception | None = None
     if getattr(adapter, "consumes_messages", False):
@@ -225,14 +236,23 @@ def lag_threshold_s(platform: str) -> int:
     return max(LAG_ALERT_S, adapter.poll_settle_s + interval + 2 * POLL_PERIOD_S)
 
 
+def lag_s(now_s: int, cursor_s: int | None, live_from_s: int | None) -> int:
+    """How late the shop's pulled orders are: since the cursor, or while the backfill is still being read
+    (the cursor before the shop's first poll) since that first poll, the oldest live order not read yet.
+    A shop with neither (never taken: a run that failed before it could record it) is a backfill behind."""
+    if live_from_s is not None:
+        return max(0, now_s - max(live_from_s, cursor_s if cursor_s is not None else live_from_s))
+    return max(0, now_s - cursor_s) if cursor_s is not None else BACKFILL_S
+
+
 def _watch_lag(report: ShopPoll, now_ms: int) -> None:
     """The shop's lag as a metric; the alert event while it is past LAG_ALERT_S, and once when it is back."""
     from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-    if report.cursor_s is None:
+    if report.cursor_s is None:                 # the run failed before it read the shop's state
         state = store.state(report.platform, report.shop)
-        report.cursor_s = state.cursor_s
-    report.lag_s = max(0, now_ms // 1000 - report.cursor_s) if report.cursor_s is not None else BACKFILL_S
+        report.cursor_s, report.live_from_s = state.cursor_s, report.live_from_s or state.live_from_s
+    report.lag_s = lag_s(now_ms // 1000, report.cursor_s, report.live_from_s)
     try:
         with single_metric(name="OrderPollLag", unit=MetricUnit.Seconds, value=report.lag_s,
                            namespace="StockLink") as metric:

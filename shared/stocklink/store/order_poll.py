@@ -1,8 +1,9 @@
 """Pulled order ingestion's state: one item per polled shop in the catalog table (every function that
 applies orders reads it; the poller writes it):
   pk "ORDER_POLL"  sk <platform>#<shop>   cursor_s: the order update time every change up to which was
-                                          read (epoch s); the last success, the last failure, and whether
-                                          the shop's lag alert is raised
+                                          read (epoch s); live_from_s: when the poller first took the
+                                          shop (its connection: what came before is the backfill); the last
+                                          success, the last failure, and whether the shop's lag alert is raised
 
 The cursor only moves forward: its write is conditioned on the stored cursor being older, so two poller
 runs that overlap (a slow one and the next tick) never move it back, and a run that read an older window
@@ -28,6 +29,7 @@ class PollCursor(Model):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     cursor_s = NumberAttribute(null=True)
+    live_from_s = NumberAttribute(null=True)       # the shop's first poll: orders updated before are the backfill's
     last_ok_at = NumberAttribute(null=True)        # ms
     last_error = UnicodeAttribute(null=True)
     last_failed_at = NumberAttribute(null=True)    # ms
@@ -44,6 +46,7 @@ class PollState:
     last_ok_at: int | None
     last_error: str | None
     lagging: bool
+    live_from_s: int | None = None
 
 
 def _item(platform: str, shop: str) -> PollCursor:
@@ -58,7 +61,15 @@ def state(platform: str, shop: str) -> PollState:
         return PollState(None, None, None, False)
     return PollState(None if item.cursor_s is None else int(item.cursor_s),
                      None if item.last_ok_at is None else int(item.last_ok_at), item.last_error,
-                     bool(item.lagging))
+                     bool(item.lagging), None if item.live_from_s is None else int(item.live_from_s))
+
+
+def mark_live_from(platform: str, shop: str, now_s: int) -> int:
+    """The time the poller first took the shop (set once: a later call, or a second run racing the first,
+    keeps the first), returned as stored."""
+    item = _item(platform, shop)
+    item.update(actions=[PollCursor.live_from_s.set(PollCursor.live_from_s | now_s)])
+    return int(item.live_from_s)
 
 
 def advance(platform: str, shop: str, to_s: int, now_ms: int) -> bool:

@@ -8,6 +8,10 @@ channel shows, and two deciders could spend the same headroom):
   3. end the drains that are due, plan the moves (lower first, raise within headroom) and make them:
      a raise is counted as shown before it is sent (and taken back only if the platform refused it); a
      relative decrease is counted once confirmed; a cut of an absolute-only platform to 0 starts a drain.
+     A drain keeps the cut units counted to their listing until an order the platform accepted before the
+     cut must have reached StockLink: the policy's drain_s, or the platform's order-reporting lag where that
+     is longer (a pulled platform: channels/base.order_report_lag_s, domain/last_units.drain_s). Ended
+     sooner, the units would be offered elsewhere while the platform may already have sold them.
 A SKU's presale channels (domain/presale.py) may also be given the presale room of their windows: it counts in
 what the platforms may still sell, so no unit on its way is offered twice either (_presale_room).
 Listings of several units or SKUs (bundles) are shown 0 while a component is at risk. SKUs not at risk
@@ -20,10 +24,10 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable
 
 from stocklink import bus, events
-from stocklink.channels.base import StockAdjust, StockPush
+from stocklink.channels.base import StockAdjust, StockPush, order_report_lag_s
 from stocklink.domain.allocation import AllocationSettings, ListingRef, pool
-from stocklink.domain.last_units import (ChannelDemand, RiskPolicy, at_risk, plan_moves, risk_threshold,
-                                         split_by_demand)
+from stocklink.domain.last_units import (ChannelDemand, RiskPolicy, at_risk, drain_for, plan_moves,
+                                         risk_threshold, split_by_demand)
 from stocklink.logic.sync import config, displays, velocity
 from stocklink.logic.sync.platform_calls import MAX_ATTEMPTS, push_with_retry
 from stocklink.logic.sync.rate_limit import shop_limiter
@@ -52,6 +56,7 @@ class SkuView:
     demands: list[ChannelDemand] = field(default_factory=list)
     draining: dict[str, tuple[int, int]] = field(default_factory=dict)   # key -> (drain_until, shown)
     cut: bool = False                              # a cut to 0 landed (a drain started) in this view's moves
+    cut_drains_s: set[float] = field(default_factory=set)   # the drain lengths those cuts started
     compare_and_set: set[str] = field(default_factory=set)   # listings moved by compare-and-set
     inherited: set[str] = field(default_factory=set)  # last set by the shared sync: their count may miss orders
                                                       # its push overwrote, so they are cut before being counted
@@ -82,7 +87,12 @@ def view_of(sku: str, snapshot: displays.Snapshot, now_ms: int, pol: RiskPolicy)
     view = SkuView(sku, pool(stock) + presale_room, singles, [l for l in listings if l not in singles], settings,
                    states, presale_room=presale_room)
     # demand per listing from the sales its platform reported (appended atomically by each order webhook)
-    rates = velocity.demand_rates({"sales": {key(l): _recent_sales(view.state(l)) for l in singles}}, now_ms)
+    sales = {key(l): _recent_sales(view.state(l)) for l in singles}
+    rates = velocity.demand_rates({"sales": sales}, now_ms)
+    # A pulled platform's orders arrive in the poller's batches, minutes after they were placed: its 20-s burst
+    # rate measures a poll run, not its buyers (the orders of minutes stamped within a second), and would be
+    # multiplied by its lag in the risk threshold. Its pace is its rate over the 5-minute window.
+    steady = velocity.sales_rates({"sales": sales}, now_ms)
     latency: dict[str, float | None] = {}
     for listing in singles:
         platform, shop = listing.channel.split("#", 1)
@@ -100,6 +110,9 @@ def view_of(sku: str, snapshot: displays.Snapshot, now_ms: int, pol: RiskPolicy)
             view.compare_and_set.add(key(listing))
         if listing.channel not in latency:
             latency[listing.channel] = _push_latency_p99(platform, shop)
+        report_lag_s = order_report_lag_s(adapter)
+        if report_lag_s > velocity.BURST_WINDOW_MS / 1000:
+            rates[key(listing)] = steady.get(key(listing), 0.0)
         state = view.state(listing)
         shown = _shown(state)
         chosen = settings.get(listing.channel, AllocationSettings())
@@ -113,7 +126,8 @@ def view_of(sku: str, snapshot: displays.Snapshot, now_ms: int, pol: RiskPolicy)
             key(listing), rates.get(key(listing), 0.0), shown, chosen,
             pool=pool(stock, chosen.warehouses) + (presale_room if listing.channel in presale_channels else 0),
             push_latency_s=latency[listing.channel], relative=relative,
-            draining=draining, presale=listing.channel in presale_channels))
+            draining=draining, presale=listing.channel in presale_channels,
+            report_lag_s=report_lag_s))
     return view
 
 
@@ -227,10 +241,10 @@ def _under_lock(sku: str, view: SkuView, pol: RiskPolicy, now_ms: Callable[[], i
     first_failure = len(report.failures)
     _trim_sales(view, now_ms())
     try:
-        rounds, cut = 0, False
+        rounds, drains_s = 0, set()
         while True:
             freed = _move(view, pol, now_ms, report)
-            cut = cut or view.cut
+            drains_s |= view.cut_drains_s
             rounds += 1
             # a confirmed decrease is headroom for the raise it was made for: plan again at once
             if (freed and rounds < MAX_ROUNDS) or not last_units_models.unlock(sku, owner):
@@ -242,10 +256,11 @@ def _under_lock(sku: str, view: SkuView, pol: RiskPolicy, now_ms: Callable[[], i
         raise
     for failure in report.failures[first_failure:]:
         failure.setdefault("skus", [sku])       # the batch retries the events of this SKU
-    if cut:
-        # when the drain is over its units go where they sell: run the SKU again then (not at the next sweep)
+    for drain_s in sorted(drains_s):
+        # when a drain is over its units go where they sell: run the SKU again then (not at the next sweep);
+        # once per drain length (a webhook platform's 8 s and a pulled one's minutes end apart)
         bus.publish_later(events.STOCK_CHANGED, {"sku": sku, "cause": "drain_over", "source": "last-units"},
-                          pol.drain_s + 1)
+                          drain_s + 1)
 
 
 @dataclass(frozen=True)
@@ -354,8 +369,12 @@ def _send(view: SkuView, move: Move, pol: RiskPolicy, now_ms: Callable[[], int],
             decrease = 0 if move.counted else move.quantity                         # counted once confirmed
             sync_models.record_guarded_adjust(platform, shop, lid, decrease, done)
         else:
-            drain = done + int(pol.drain_s * 1000) if move.cut else None
-            view.cut = view.cut or move.cut
+            drain = None
+            if move.cut:
+                drain_s = drain_for(pol, order_report_lag_s(adapter))   # until its earlier orders are in
+                drain = done + int(drain_s * 1000)
+                view.cut = True
+                view.cut_drains_s.add(drain_s)
             sync_models.record_guarded_push(platform, shop, lid, move.quantity, done, drain_until=drain)
             if move.expected is not None and not move.counted:
                 decrease = move.quantity - move.expected                            # counted once confirmed
