@@ -12,14 +12,16 @@
     PLAN                      / <sku>          its daily demand, safety stock, ABC class (the stock board)
     RUN                       / <run_id>       a forecast run: status, cursor, counts
     RUN                       / ~latest        id of the last finished run
-    ABC#<run_id>              / <page no>      revenue per SKU of one catalog page (a run's ABC pass; TTL)
+    ABC#<run_id>              / <page no>      revenue per SKU of one catalog page, and its group statistics
+                                               (blob: forecasting.pooled.GroupStats) (a run's first pass; TTL)
+    GROUPS#<run_id>           / <part no>      the catalogue's group statistics, merged, in parts (blob; TTL)
     REPL#<run_id>             / <urgency key>  one replenishment suggestion (sorted by urgency)
 """
 from __future__ import annotations
 
 from typing import Iterable
 
-from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BinaryAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -28,7 +30,7 @@ from stocklink.config import table_name
 from stocklink.store import paging
 from stocklink.store.models import connection_for, CatalogItem, LedgerEntry, StockItem, _Meta
 from stocklink.store.keys import (LATEST, NO_SK, PLAN_PK, RESULT_SK, RUN_PK, SKU, abc_page_sk, abc_pk,
-                                  cursor_pk, mark_pk, result_pk, sold_pk, suggestions_pk)
+                                  cursor_pk, group_stats_pk, mark_pk, result_pk, sold_pk, suggestions_pk)
 from stocklink.store.keys import ledger_stream, sales_pk, suggestion_sk  # noqa: F401 - logic names keys so
 
 SOLD_TTL_S = 180 * 86_400     # paid orders cancelled later than this no longer reduce demand
@@ -46,6 +48,7 @@ class ForecastItem(Model):
     lines = NumberAttribute(null=True)          # counters: order lines paid that day
     stockout_at = NumberAttribute(null=True)    # counters: first time (ms) that day available was 0
     data = JSONAttribute(null=True)
+    blob = BinaryAttribute(null=True, legacy_encoding=False)
     updated_at = NumberAttribute(null=True)
     expires_at = NumberAttribute(null=True)
 
@@ -199,15 +202,46 @@ def get_run(run_id: str) -> dict | None:
         return None
 
 
-def put_abc_page(run_id: str, page_no: int, revenue: dict[str, float], now_ms: int) -> None:
-    """Idempotent: a page redone after an interruption overwrites its own item."""
-    ForecastItem(abc_pk(run_id), abc_page_sk(page_no), data=revenue, updated_at=now_ms,
+def put_abc_page(run_id: str, page_no: int, revenue: dict[str, float], now_ms: int,
+                 groups: bytes | None = None) -> None:
+    """Idempotent: a page redone after an interruption overwrites its own item. groups: the page's group
+    statistics (a few KB: sums per group, 28-day levels of its SKUs)."""
+    ForecastItem(abc_pk(run_id), abc_page_sk(page_no), data=revenue, blob=groups, updated_at=now_ms,
                  expires_at=now_ms // 1000 + SUGGESTION_TTL_S).save()
 
 
 def abc_pages(run_id: str) -> Iterable[dict[str, float]]:
     for item in ForecastItem.query(abc_pk(run_id), consistent_read=True):
         yield item.data or {}
+
+
+def abc_page_groups(run_id: str) -> Iterable[bytes]:
+    """The group statistics of each page of the run's first pass (pages without any are skipped)."""
+    for item in ForecastItem.query(abc_pk(run_id), consistent_read=True):
+        if item.blob:
+            yield item.blob
+
+
+GROUP_STATS_PART = 300_000   # bytes per item: DynamoDB's item limit is 400 KB
+
+
+def put_group_stats(run_id: str, blob: bytes, now_ms: int) -> None:
+    """The catalogue's merged group statistics, in parts under the item size limit (rewritten whole: a
+    run redone after an interruption writes the same parts)."""
+    parts = [blob[i:i + GROUP_STATS_PART] for i in range(0, len(blob), GROUP_STATS_PART)] or [b""]
+    with ForecastItem.batch_write() as batch:
+        for i, part in enumerate(parts):
+            batch.save(ForecastItem(group_stats_pk(run_id), abc_page_sk(i), blob=part or None,
+                                    data={"parts": len(parts)}, updated_at=now_ms,
+                                    expires_at=now_ms // 1000 + SUGGESTION_TTL_S))
+
+
+def group_stats(run_id: str) -> bytes | None:
+    """The blob put_group_stats stored (None: none, or not all its parts)."""
+    items = list(ForecastItem.query(group_stats_pk(run_id), consistent_read=True))
+    if not items or len(items) != (items[0].data or {}).get("parts"):
+        return None
+    return b"".join(item.blob or b"" for item in items)
 
 
 def latest_run_id() -> str | None:
