@@ -371,7 +371,9 @@ def test_history_starts_when_stocked_and_stock_out_days_are_censored(staff, fore
 def test_a_paged_run_gives_a_new_sku_its_categorys_week_from_other_pages(staff, aws):
     """Pages of 3 SKUs sorted by id: the new toy (10 days) shares its page with tools only, its category's
     established SKUs sit on later pages. Its forecast is the one a single page of the whole catalogue
-    gives it (the first pass's group statistics), with the toys' Saturday peak."""
+    gives it (the first pass's group statistics), with the toys' Saturday peak. Two toys of 3 weeks, whose
+    hold-outs are too short to choose on alone, sit on the first and the last catalog page: the run
+    forecasts them in one page (its plan), so they choose together as in the single page."""
     from stocklink.logic import forecasting_service as fs
     from stocklink.logic.sales_history import import_rows
     from stocklink.store import sales_models
@@ -387,6 +389,10 @@ def test_a_paged_run_gives_a_new_sku_its_categorys_week_from_other_pages(staff, 
         skus[f"c-toy-{k}"] = "toys"
         rows += _history(f"c-toy-{k}", lambda t, k=k: (k + 1) * toy_week[(last - dt.timedelta(days=119 - t)).weekday()],
                          120)
+    # the first toy took off in its third week, the second sells steadily (both erratic: one choice group)
+    for sku, daily in (("a-young-toy", lambda t: 1 if t < 14 else 8), ("z-young-toy", lambda t: 6 if t % 2 else 1)):
+        skus[sku] = "toys"
+        rows += _history(sku, daily, days=21)
     for sku, category in skus.items():
         assert staff.put(f"/skus/{sku}", {"name": sku, "price": 5.0, "category": category}).status == 200
     import_rows(rows, NOW)
@@ -395,8 +401,12 @@ def test_a_paged_run_gives_a_new_sku_its_categorys_week_from_other_pages(staff, 
     for run_id, page_size in (("manual-one-page", 100), ("manual-paged", 3)):
         state = fs.run(run_id, NOW, page_size=page_size)
         assert state["status"] == "done" and state["skus"] == len(skus)
-        forecasts[run_id] = sales_models.get_result("a-new-toy")["forecast"]
-    assert forecasts["manual-paged"] == pytest.approx(forecasts["manual-one-page"], rel=1e-6)
-    week = forecasts["manual-paged"][:7]
+        forecasts[run_id] = {sku: sales_models.get_result(sku) for sku in ("a-new-toy", "a-young-toy", "z-young-toy")}
+    for sku in ("a-new-toy", "a-young-toy", "z-young-toy"):
+        one, paged = forecasts["manual-one-page"][sku], forecasts["manual-paged"][sku]
+        assert paged["forecast"] == pytest.approx(one["forecast"], rel=1e-6), sku
+        assert paged["method"] == one["method"] and paged["params"] == one["params"], sku
+    assert forecasts["manual-paged"]["a-young-toy"]["method"] == forecasts["manual-paged"]["z-young-toy"]["method"]
+    week = forecasts["manual-paged"]["a-new-toy"]["forecast"][:7]
     saturday = [(last + dt.timedelta(days=1 + h)).weekday() for h in range(7)].index(5)
     assert week[saturday] > 2 * sorted(week)[3]

@@ -126,10 +126,7 @@ def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7, censored=Non
     Y, win, stats, cens = f.Y, f.win, f.stats, f.cens
     gs = group_stats if group_stats is not None else _stats_of(f)
     P, P_raw, target, disp = _training_profiles(f, gs)
-    slow = np.isin(stats.dclass, [C.INTERMITTENT, C.LUMPY])
-    pool = _Pool(pooled.combined_codes([np.unique(f.category, return_inverse=True)[1].reshape(-1)], Y.shape[1],
-                                        stats.dclass),
-                 (win.lengths < POOL_BELOW_DAYS) | (slow & (win.lengths < POOL_SLOW_BELOW_DAYS)), stats.scale)
+    pool = _Pool(np.unique(f.level_labels, return_inverse=True)[1].reshape(-1), _choosers(f), stats.scale)
     dow = f.dow
     grid = _grid_search(Y, win, stats, P, dow, pool)
     cand = _backtest_candidates(Y, win, stats, grid, P, P_raw, dow, n_season)
@@ -150,10 +147,11 @@ def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7, censored=Non
     return out
 
 
-def group_stats(Y, lo, dow, n_season: int = 7, censored=None, groups=None) -> pooled.GroupStats:
-    """The batch's part of the catalogue's group statistics (fit's `group_stats`: merge every page's).
-    Costs the windows and season sums only: no model is fitted."""
-    return _stats_of(_front(Y, lo, dow, n_season, censored, groups))
+def group_stats(Y, lo, dow, n_season: int = 7, censored=None, groups=None, skus=None) -> pooled.GroupStats:
+    """The batch's part of the catalogue's group statistics (fit's `group_stats`: merge every page's), and
+    with `skus` (ids of the columns) its choosers. Costs the windows and season sums only: no model is
+    fitted."""
+    return _stats_of(_front(Y, lo, dow, n_season, censored, groups), skus)
 
 
 @dataclass
@@ -200,10 +198,19 @@ def _front(Y, lo, dow, n_season, censored, groups) -> _Front:
     return _Front(Y, cens, win, stats, dow, n_season, S, N, disp, labels + [band], category, level_labels)
 
 
-def _stats_of(f: _Front) -> pooled.GroupStats:
+def _stats_of(f: _Front, skus=None) -> pooled.GroupStats:
+    """The batch's GroupStats; with the SKUs' ids, also the choosers: SKUs whose choices pool (_choosers)."""
     total, profile = pooled.profile_sums(f.S, f.N, f.codes, f.disp)
+    choosers = {} if skus is None else {skus[i]: f.level_labels[i] for i in np.flatnonzero(_choosers(f))}
     return pooled.GroupStats(total, profile, pooled.level_refs(f.Y, f.win.lengths, f.level_labels),
-                             yearly.reference_sums(f.Y, f.win.lo, f.category))
+                             yearly.reference_sums(f.Y, f.win.lo, f.category), choosers)
+
+
+def _choosers(f: _Front) -> np.ndarray:
+    """(n,) bool: SKUs that choose parameters and method with their group (category × demand class):
+    short histories, with a backtest to choose on."""
+    slow = np.isin(f.stats.dclass, [C.INTERMITTENT, C.LUMPY])
+    return ((f.win.lengths < POOL_BELOW_DAYS) | (slow & (f.win.lengths < POOL_SLOW_BELOW_DAYS))) & f.win.has_bt
 
 
 @dataclass

@@ -87,7 +87,8 @@ class History:
         if not skus:
             raise ValueError("no sales rows")
         last = as_of or max(k[1] for k in totals)
-        first_all = min([k[1] for k in totals] + [d for s, d in (first_seen or {}).items() if s in totals])
+        known = set(skus)   # a start before any row of the batch extends the matrix back to it
+        first_all = min([k[1] for k in totals] + [d for s, d in (first_seen or {}).items() if s in known])
         first = max(first_all, last - dt.timedelta(days=max_days - 1))
         T = (last - first).days + 1
         idx = {s: i for i, s in enumerate(skus)}
@@ -195,10 +196,12 @@ def run(history: History, params, config: EngineConfig | None = None,
 
 def group_stats(history: History, config: EngineConfig | None = None) -> pooled.GroupStats:
     """This page's part of the catalogue's group statistics (pooled.GroupStats: merge every page's and give
-    the result to run()), from the history as _fit sees it. No model is fitted: cheap."""
+    the result to run()), from the history as _fit sees it, and its SKUs that choose with their group
+    (GroupStats.choosers: a paged run forecasts each such group in one page). No model is fitted: cheap."""
     cfg = config or EngineConfig()
     Y, dow = _demand(history, cfg)
-    return backtest.group_stats(Y, history.lo, dow, censored=history.censored, groups=history.groups)
+    return backtest.group_stats(Y, history.lo, dow, censored=history.censored, groups=history.groups,
+                                skus=list(history.skus))
 
 
 def _demand(history: History, cfg: EngineConfig):

@@ -8,10 +8,15 @@ Groups are labels per SKU (e.g. {"store": ..., "category": ...}; none given: the
   is the target each SKU's own profile is shrunk towards (profile_from_sums with `target`): with three
   weeks of history a SKU's week is mostly its group's, with a year mostly its own.
 - Level: a SKU with fewer than 28 days of its own has its level shrunk towards its group's median level
-  by LEVEL_PRIOR_DAYS pseudo-days (shrink_level).
+  (the mean of the last 28 days of each SKU with that much history) by LEVEL_PRIOR_DAYS pseudo-days
+  (shrink_level).
 - Choices on short hold-outs: a grid parameter (pooled_pick) or a forecasting option (pooled_choice) is
   chosen by the sum over a group's SKUs of their scale-free squared errors (SSE / the SKU's scale), so no
   SKU's choice can latch onto one day of its own (an α of 1 chasing a Saturday peak).
+
+A paged run gives every page the catalogue's statistics (GroupStats: each page's sums, merged), so the
+groups are the catalogue's, not the page's; it forecasts the SKUs that choose together in pages by group
+(group_pages).
 """
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ import numpy as np
 GROUP_PRIOR_UNITS = 50.0  # pseudo-units of expected sales per season pulling a group's profile to the batch's
 LEVEL_PRIOR_DAYS = 2.0    # pseudo-days of the group's level in a new SKU's level
 LEVEL_REF_DAYS = 28       # a SKU with this much history is a level reference for its group's new SKUs
+ALL_LEVELS = "\x1eall"   # GroupStats.finalised: the median level of all groups (for a group without any)
 
 
 def group_codes(groups, n: int) -> list:
@@ -126,7 +132,7 @@ def shrink_level(level, days, codes_all, eligible, refs: dict | None = None) -> 
     short = eligible & (days < LEVEL_REF_DAYS)
     if not short.any() or not refs:
         return level
-    everyone = None
+    everyone = refs.get(ALL_LEVELS)
     for g in np.unique(labels[short]):
         ref = refs.get(str(g))
         if ref is None or not len(ref):
@@ -197,60 +203,104 @@ class GroupStats:
 
     total, profile: profile_sums (seasonal profile targets; `profile` in the order of the codes: sorted
     group keys, then the demand band); levels: level_refs by choice group (category × demand class);
-    yearly: yearly.reference_sums by category. All sums but the level lists (a median is not one)."""
+    yearly: yearly.reference_sums by category. All sums but the level lists (a median is not one).
+    choosers: {sku: choice group} of the SKUs whose short history chooses its parameters and method with
+    its group (backtest.POOL_BELOW_DAYS): a paged run forecasts each such group in one page."""
     total: np.ndarray | None = None
     profile: list = field(default_factory=list)
     levels: dict = field(default_factory=dict)
     yearly: dict = field(default_factory=dict)
+    choosers: dict = field(default_factory=dict)
 
     def merge(self, other: "GroupStats") -> "GroupStats":
-        if self.total is None:
-            return other
-        if other.total is None:
-            return self
-        profile = [_add(a, b) for a, b in zip(self.profile, other.profile)]
-        levels = {k: np.concatenate([self.levels.get(k, np.zeros(0)), other.levels.get(k, np.zeros(0))])
-                  for k in {**self.levels, **other.levels}}
-        return GroupStats(self.total + other.total, profile, levels, _add(self.yearly, other.yearly))
+        return GroupStats.merge_all([self, other])
+
+    @classmethod
+    def merge_all(cls, parts) -> "GroupStats":
+        """The sums of all parts (each page's), their level lists joined."""
+        parts = [p for p in parts if p.total is not None]
+        if not parts:
+            return cls()
+        profile = [{} for _ in parts[0].profile]
+        yearly: dict = {}
+        levels: dict = {}
+        choosers: dict = {}
+        for p in parts:
+            choosers.update(p.choosers)
+            for acc, table in zip(profile, p.profile):
+                _add_into(acc, table)
+            _add_into(yearly, p.yearly)
+            for k, v in p.levels.items():
+                levels.setdefault(k, []).append(v)
+        return cls(sum(p.total for p in parts), profile, {k: np.concatenate(v) for k, v in levels.items()}, yearly,
+                   choosers)
+
+    def finalised(self) -> "GroupStats":
+        """The same statistics with each group's level list replaced by its median (and ALL_LEVELS: the
+        median of all), all shrink_level reads of them: a few bytes a group instead of 8 a SKU; without
+        the choosers (the run has planned their pages)."""
+        if not self.levels:
+            return GroupStats(self.total, self.profile, {}, self.yearly)
+        levels = {k: np.array([np.median(v)]) for k, v in self.levels.items() if len(v) and k != ALL_LEVELS}
+        levels[ALL_LEVELS] = self.levels.get(ALL_LEVELS, np.array([np.median(np.concatenate(
+            [v for k, v in self.levels.items()]))]))
+        return GroupStats(self.total, self.profile, levels, self.yearly)
 
     def to_bytes(self) -> bytes:
-        """Compressed .npz (numpy arrays only: loaded with allow_pickle=False)."""
-        arrays, names = {}, []
-
-        def put(kind, label, value):
-            names.append(f"{kind}\x1f{label}")
-            arrays[f"a{len(names) - 1}"] = np.asarray(value, float)
-        if self.total is not None:
-            put("t", "", self.total)
-        for k, table in enumerate(self.profile):
-            names.append(f"k\x1f{k}")
-            arrays[f"a{len(names) - 1}"] = np.zeros(0)
-            for label, v in table.items():
-                put(f"p{k}", label, v)
-        for kind, table in (("l", self.levels), ("y", self.yearly)):
-            for label, v in table.items():
-                put(kind, label, v)
+        """Compressed .npz of a few arrays per table (labels, stacked values), numpy types only: loaded with
+        allow_pickle=False."""
+        arrays = {"total": np.zeros((2, 0)) if self.total is None else np.asarray(self.total, float),
+                  "n_profile": np.array(len(self.profile))}
+        tables = [(f"p{k}", t) for k, t in enumerate(self.profile)] + [("y", self.yearly)]
+        for name, table in tables:
+            labels = sorted(table)
+            arrays[f"{name}_labels"] = np.array(labels, dtype=str)
+            arrays[f"{name}_values"] = np.stack([table[k] for k in labels]) if labels else np.zeros(0)
+        labels = sorted(self.levels)
+        arrays["l_labels"] = np.array(labels, dtype=str)
+        arrays["l_counts"] = np.array([len(self.levels[k]) for k in labels], dtype=np.int64)
+        arrays["l_values"] = np.concatenate([self.levels[k] for k in labels]) if labels else np.zeros(0)
+        skus = sorted(self.choosers)
+        arrays["c_skus"] = np.array(skus, dtype=str)
+        arrays["c_groups"] = np.array([self.choosers[k] for k in skus], dtype=str)
         buf = io.BytesIO()
-        np.savez_compressed(buf, names=np.array(names, dtype=str), **arrays)
+        np.savez_compressed(buf, **arrays)
         return buf.getvalue()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "GroupStats":
-        z = np.load(io.BytesIO(data), allow_pickle=False)
-        out = cls()
-        for i, name in enumerate(z["names"].tolist()):
-            kind, label = name.split("\x1f", 1)
-            v = z[f"a{i}"]
-            if kind == "t":
-                out.total = v
-            elif kind == "k":
-                out.profile.append({})
-            elif kind.startswith("p"):
-                out.profile[int(kind[1:])][label] = v
-            else:
-                (out.levels if kind == "l" else out.yearly)[label] = v
-        return out
+        z = dict(np.load(io.BytesIO(data), allow_pickle=False))
+        total = z["total"] if z["total"].size else None
+
+        def table(name):
+            return dict(zip(z[f"{name}_labels"].tolist(), z[f"{name}_values"]))
+        profile = [table(f"p{k}") for k in range(int(z["n_profile"]))]
+        ends = np.cumsum(z["l_counts"])
+        levels = {k: z["l_values"][e - c:e] for k, c, e in zip(z["l_labels"].tolist(), z["l_counts"], ends)}
+        return cls(total, profile, levels, table("y"), dict(zip(z["c_skus"].tolist(), z["c_groups"].tolist())))
 
 
-def _add(a: dict, b: dict) -> dict:
-    return {k: a[k] + b[k] if k in a and k in b else (a[k] if k in a else b[k]) for k in {**a, **b}}
+def group_pages(choosers: dict, page_size: int) -> list[list[str]]:
+    """Pages of at most page_size SKUs holding each choice group ({sku: group}) whole where it fits in one
+    (groups in label order, packed first-fit into the current page); a bigger group fills pages of its
+    own (its choice then pools over page_size of its SKUs: plenty to choose on)."""
+    by_group: dict = {}
+    for sku, g in choosers.items():
+        by_group.setdefault(g, []).append(sku)
+    pages: list = []
+    current: list = []
+    for g in sorted(by_group):
+        skus = sorted(by_group[g])
+        if len(skus) > page_size:
+            pages += [skus[i:i + page_size] for i in range(0, len(skus), page_size)]
+            continue
+        if len(current) + len(skus) > page_size:
+            pages.append(current)
+            current = []
+        current += skus
+    return pages + ([current] if current else [])
+
+
+def _add_into(acc: dict, table: dict) -> None:
+    for k, v in table.items():
+        acc[k] = acc[k] + v if k in acc else np.array(v, float)

@@ -3,20 +3,24 @@ replenishment suggestions sorted by urgency, and forecast.* events for the alert
 
 A run pages over the catalog's SKUs (`page_size` per engine call); its cursor is stored after every page,
 so a run cut short (Lambda time limit) continues where it stopped when invoked again with its run id.
-It has two phases. "abc", the first pass, reads every SKU's history as the forecast will (its counters,
-stock facts, history start) and keeps, per page, its revenue over the last `abc_days` and the page's
-group statistics (engine.group_stats: season sums per category and demand band, 28-day levels, yearly
-reference sums; one ABC#<run> item per page); at its end they become catalogue-wide ABC cut points and
-the catalogue's group statistics (GROUPS#<run>). "forecast" then runs the engine page by page with those
-classes and statistics, so neither a SKU's class (and its service level) nor the week, level and year a
-new SKU borrows from its category depends on which 200 SKUs it happened to share a page with.
+It has three phases. "abc", the first pass, reads every SKU's history as the forecast will (its counters,
+stock facts, history start) and keeps, per page, its revenue over the last `abc_days` (ABC#<run>) and the
+page's group statistics (engine.group_stats: season sums per category and demand band, 28-day levels,
+yearly reference sums, and its SKUs that choose with their group; GROUPS#<run>); at its end they become
+catalogue-wide ABC cut points, the catalogue's group statistics and a plan of pages holding each choice
+group whole. "forecast" then runs the engine page by page over the catalogue, less the planned SKUs, and
+"grouped" over the plan's pages, all with those classes and statistics: neither a SKU's class (and its
+service level) nor the week, level and year a new SKU borrows from its category, nor the peers it chooses
+its method with, depend on which 200 SKUs it happened to share a page with.
 
-Why a first pass and not pages formed by category: a category can hold thousands of SKUs (one page would
-outgrow a Lambda run: 200 SKUs per page keep each page's reads and fit within seconds), and the pass costs
-reads the run did anyway for ABC (the 730-day history instead of 365 days, plus the stock facts) and a
-few KB per page; the statistics are sums, so pages add up exactly. What still pools within a page: the
-parameter and method choices of SKUs with short histories (pooled.pooled_pick / pooled_choice need
-fitted errors, which need the catalogue's profiles first: a second pass).
+Why a first pass of sums, and pages by group only for the SKUs that choose together: a category can hold
+thousands of SKUs, so pages formed by category would outgrow a Lambda invocation (200 SKUs a page keep each
+page's reads and fit within seconds and make the run resumable); the pass costs reads the run did anyway for
+ABC (the 730-day history instead of 365 days, plus the stock facts and listings: the same reads as a
+forecast page) and ~26 ms CPU a page (tests/bench/forecast_speed.py), and sums of pages add up exactly.
+Choices cannot be summed ahead (they need fitted errors, which need the catalogue's profiles first), but the
+SKUs making them are few (history < 56 days, slow movers < 112) and their pages cheap (short histories);
+a choice group larger than a page chooses within pages of 200 of its SKUs.
 """
 from __future__ import annotations
 
@@ -119,8 +123,7 @@ def daily_run_id(now_ms: int) -> str:
 def run(run_id: str, now_ms: int, *, page_size: int = PAGE_SIZE,
         has_time: Callable[[], bool] = lambda: True, config: engine.EngineConfig | None = None) -> dict:
     """Run (or continue) `run_id` page by page while `has_time()`; returns the run state."""
-    from stocklink.forecasting import abc as abc_mod
-    from stocklink.forecasting import engine
+    from stocklink.forecasting import engine, pooled
 
     state = store.get_run(run_id) or _new_run(run_id, now_ms, "schedule")
     if state["status"] == "done":
@@ -128,50 +131,81 @@ def run(run_id: str, now_ms: int, *, page_size: int = PAGE_SIZE,
     state["status"] = "running"
     as_of = dt.date.fromisoformat(state["as_of"])
     abc_days = (config or engine.EngineConfig()).abc_days
-    from stocklink.forecasting import pooled
-
     while state.get("phase") == "abc":
         page, next_cursor = store.catalog_sku_page(state["cursor"], page_size)
         revenue, groups = first_pass_page(page, as_of, abc_days, config)
-        store.put_abc_page(run_id, state["abc_pages"], revenue, now_ms, groups=groups)
+        store.put_abc_page(run_id, state["abc_pages"], revenue, now_ms)
+        if groups is not None:
+            store.put_group_stats(run_id, f"page-{state['abc_pages']:06d}", groups, now_ms)
         state["abc_pages"] += 1
         state["cursor"] = next_cursor
         if next_cursor is None:
-            revenue = {}
-            for part in store.abc_pages(run_id):
-                revenue.update(part)
-            state["abc_cuts"] = abc_mod.cut_points(revenue)
-            merged = pooled.GroupStats()
-            for blob in store.abc_page_groups(run_id):
-                merged = merged.merge(pooled.GroupStats.from_bytes(blob))
-            store.put_group_stats(run_id, merged.to_bytes(), now_ms)
-            state["phase"] = "forecast"
+            _end_first_pass(run_id, state, page_size, now_ms)
         store.put_run(run_id, state, now_ms)
         if state["phase"] == "abc" and not has_time():
             return state
-    blob = store.group_stats(run_id)    # once per invocation (a run started before the first pass had it: none)
+    # once per invocation: the catalogue's group statistics (none for a run started before they existed) and
+    # the SKUs the plan forecasts in its own pages, by group
+    blob = store.group_stats(run_id, "all#").get("all")
     group_stats = pooled.GroupStats.from_bytes(blob) if blob else None
-    while True:
+    plan = store.plan_pages(run_id)
+    planned = {sku for skus in plan for sku in skus}
+    while state["phase"] == "forecast":
         page, next_cursor = store.catalog_sku_page(state["cursor"], page_size)
+        page = {sku: item for sku, item in page.items() if sku not in planned}
         if page:
-            counts = forecast_page(run_id, page, as_of, now_ms, config, state.get("abc_cuts"),
-                                   group_stats=group_stats)
-            state["bias_by_class"] = engine.merge_bias(state.get("bias_by_class") or {}, counts.pop("bias_by_class"))
-            for k, v in counts.items():
-                state[k] = state.get(k, 0) + v
+            _add_counts(state, forecast_page(run_id, page, as_of, now_ms, config, state.get("abc_cuts"),
+                                             group_stats=group_stats))
         state["pages"] += 1
         state["cursor"] = next_cursor
         if next_cursor is None:
-            state["status"] = "done"
-            state["finished_at"] = now_ms
-            store.put_run(run_id, state, now_ms)
-            store.set_latest_run(run_id, now_ms)
-            # the daily run also says which purchase orders are late (alerts clear when it stops saying so)
-            purchasing.publish_late(as_of + dt.timedelta(days=1))
-            return state
+            state["phase"] = "grouped"
         store.put_run(run_id, state, now_ms)
-        if not has_time():
+        if state["phase"] == "forecast" and not has_time():
             return state
+    while state.get("grouped_page", 0) < len(plan):
+        page = catalog_store.skus_now(plan[state.get("grouped_page", 0)])   # a SKU deleted since: gone
+        if page:
+            _add_counts(state, forecast_page(run_id, page, as_of, now_ms, config, state.get("abc_cuts"),
+                                             group_stats=group_stats))
+        state["grouped_page"] = state.get("grouped_page", 0) + 1
+        state["pages"] += 1
+        store.put_run(run_id, state, now_ms)
+        if state["grouped_page"] < len(plan) and not has_time():
+            return state
+    state["status"] = "done"
+    state["finished_at"] = now_ms
+    store.put_run(run_id, state, now_ms)
+    store.set_latest_run(run_id, now_ms)
+    # the daily run also says which purchase orders are late (alerts clear when it stops saying so)
+    purchasing.publish_late(as_of + dt.timedelta(days=1))
+    return state
+
+
+def _end_first_pass(run_id: str, state: dict, page_size: int, now_ms: int) -> None:
+    """After the first pass's last page: the catalogue-wide ABC cut points, the catalogue's group statistics
+    (every page's merged) and the plan of pages for the SKUs that choose with their group."""
+    from stocklink.forecasting import abc as abc_mod
+    from stocklink.forecasting import pooled
+
+    revenue = {}
+    for part in store.abc_pages(run_id):
+        revenue.update(part)
+    state["abc_cuts"] = abc_mod.cut_points(revenue)
+    merged = pooled.GroupStats.merge_all(pooled.GroupStats.from_bytes(b)
+                                         for b in store.group_stats(run_id, "page-").values())
+    store.put_plan_pages(run_id, pooled.group_pages(merged.choosers, page_size), now_ms)
+    store.put_group_stats(run_id, "all", merged.finalised().to_bytes(), now_ms)
+    state["phase"] = "forecast"
+    state["cursor"] = None
+
+
+def _add_counts(state: dict, counts: dict) -> None:
+    from stocklink.forecasting import engine
+
+    state["bias_by_class"] = engine.merge_bias(state.get("bias_by_class") or {}, counts.pop("bias_by_class"))
+    for k, v in counts.items():
+        state[k] = state.get(k, 0) + v
 
 
 def _new_run(run_id: str, now_ms: int, requested_by: str) -> dict:

@@ -12,9 +12,10 @@
     PLAN                      / <sku>          its daily demand, safety stock, ABC class (the stock board)
     RUN                       / <run_id>       a forecast run: status, cursor, counts
     RUN                       / ~latest        id of the last finished run
-    ABC#<run_id>              / <page no>      revenue per SKU of one catalog page, and its group statistics
-                                               (blob: forecasting.pooled.GroupStats) (a run's first pass; TTL)
-    GROUPS#<run_id>           / <part no>      the catalogue's group statistics, merged, in parts (blob; TTL)
+    ABC#<run_id>              / <page no>      revenue per SKU of one catalog page (a run's first pass; TTL)
+    GROUPS#<run_id>           / page-<no>#<part>, all#<part>: group statistics of a page of the first pass,
+                                               and the catalogue's (blob: pooled.GroupStats, in parts; TTL)
+                              / plan#<no>      SKUs forecast together because they choose with their group
     REPL#<run_id>             / <urgency key>  one replenishment suggestion (sorted by urgency)
 """
 from __future__ import annotations
@@ -202,11 +203,9 @@ def get_run(run_id: str) -> dict | None:
         return None
 
 
-def put_abc_page(run_id: str, page_no: int, revenue: dict[str, float], now_ms: int,
-                 groups: bytes | None = None) -> None:
-    """Idempotent: a page redone after an interruption overwrites its own item. groups: the page's group
-    statistics (a few KB: sums per group, 28-day levels of its SKUs)."""
-    ForecastItem(abc_pk(run_id), abc_page_sk(page_no), data=revenue, blob=groups, updated_at=now_ms,
+def put_abc_page(run_id: str, page_no: int, revenue: dict[str, float], now_ms: int) -> None:
+    """Idempotent: a page redone after an interruption overwrites its own item."""
+    ForecastItem(abc_pk(run_id), abc_page_sk(page_no), data=revenue, updated_at=now_ms,
                  expires_at=now_ms // 1000 + SUGGESTION_TTL_S).save()
 
 
@@ -215,33 +214,43 @@ def abc_pages(run_id: str) -> Iterable[dict[str, float]]:
         yield item.data or {}
 
 
-def abc_page_groups(run_id: str) -> Iterable[bytes]:
-    """The group statistics of each page of the run's first pass (pages without any are skipped)."""
-    for item in ForecastItem.query(abc_pk(run_id), consistent_read=True):
-        if item.blob:
-            yield item.blob
-
-
+# A run's group statistics (forecasting.pooled.GroupStats as bytes) are stored in parts under the item size
+# limit: GROUPS#<run> / page-<page no>#<part> per page of its first pass, all#<part> merged; and its plan of
+# the pages forecasting the SKUs that choose with their group, GROUPS#<run> / plan#<page no> {skus: [...]}.
 GROUP_STATS_PART = 300_000   # bytes per item: DynamoDB's item limit is 400 KB
 
 
-def put_group_stats(run_id: str, blob: bytes, now_ms: int) -> None:
-    """The catalogue's merged group statistics, in parts under the item size limit (rewritten whole: a
-    run redone after an interruption writes the same parts)."""
+def put_group_stats(run_id: str, name: str, blob: bytes, now_ms: int) -> None:
+    """Idempotent: rewritten whole (a run redone after an interruption writes the same parts)."""
     parts = [blob[i:i + GROUP_STATS_PART] for i in range(0, len(blob), GROUP_STATS_PART)] or [b""]
     with ForecastItem.batch_write() as batch:
         for i, part in enumerate(parts):
-            batch.save(ForecastItem(group_stats_pk(run_id), abc_page_sk(i), blob=part or None,
+            batch.save(ForecastItem(group_stats_pk(run_id), f"{name}#{i:04d}", blob=part or None,
                                     data={"parts": len(parts)}, updated_at=now_ms,
                                     expires_at=now_ms // 1000 + SUGGESTION_TTL_S))
 
 
-def group_stats(run_id: str) -> bytes | None:
-    """The blob put_group_stats stored (None: none, or not all its parts)."""
-    items = list(ForecastItem.query(group_stats_pk(run_id), consistent_read=True))
-    if not items or len(items) != (items[0].data or {}).get("parts"):
-        return None
-    return b"".join(item.blob or b"" for item in items)
+def group_stats(run_id: str, prefix: str) -> dict[str, bytes]:
+    """{name: blob} of the statistics stored under names starting with `prefix` (a name missing a part
+    is left out)."""
+    found: dict[str, list] = {}
+    for item in ForecastItem.query(group_stats_pk(run_id), ForecastItem.sk.startswith(prefix),
+                                   consistent_read=True):
+        found.setdefault(item.sk.rsplit("#", 1)[0], []).append(item)
+    return {name: b"".join(i.blob or b"" for i in items) for name, items in found.items()
+            if len(items) == (items[0].data or {}).get("parts")}
+
+
+def put_plan_pages(run_id: str, pages: list[list[str]], now_ms: int) -> None:
+    with ForecastItem.batch_write() as batch:
+        for i, skus in enumerate(pages):
+            batch.save(ForecastItem(group_stats_pk(run_id), f"plan#{i:06d}", data={"skus": skus},
+                                    updated_at=now_ms, expires_at=now_ms // 1000 + SUGGESTION_TTL_S))
+
+
+def plan_pages(run_id: str) -> list[list[str]]:
+    return [(item.data or {}).get("skus", []) for item in
+            ForecastItem.query(group_stats_pk(run_id), ForecastItem.sk.startswith("plan#"), consistent_read=True)]
 
 
 def latest_run_id() -> str | None:

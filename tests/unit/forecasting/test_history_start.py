@@ -34,3 +34,13 @@ def test_an_explicit_launch_date_replaces_the_records_but_not_an_earlier_sale():
 
 def test_nothing_known():
     assert history_start(None, None, [], None) is None
+
+
+def test_a_start_before_every_row_of_the_batch_extends_the_history_back_to_it():
+    from stocklink.forecasting import engine
+
+    last = dt.date(2026, 6, 1)
+    rows = [("NEW", last - dt.timedelta(days=20 - t), 3.0) for t in range(21)]    # sells daily for 21 days
+    hist = engine.History.from_rows(rows, as_of=last, first_seen={"NEW": last - dt.timedelta(days=27)})
+    assert hist.Y.shape == (28, 1) and hist.lo.tolist() == [0]                  # a page of this SKU alone
+    assert engine.run(hist, {})[0].adi == round(28 / 21, 4)

@@ -77,3 +77,20 @@ def test_group_stats_of_pages_add_up_to_the_catalogues():
         np.testing.assert_allclose(merged.yearly[key], whole.yearly[key])
     for key in whole.levels:
         assert sorted(merged.levels[key]) == sorted(whole.levels[key])
+
+
+def test_group_pages_keep_each_choice_group_whole_where_it_fits():
+    choosers = {"a1": "x", "a2": "x", "b1": "y", "b2": "y", "b3": "y", "c1": "z", **{f"d{i}": "w" for i in range(7)}}
+    pages = pooled.group_pages(choosers, 4)
+    assert sorted(s for p in pages for s in p) == sorted(choosers)            # every SKU once
+    assert all(len(p) <= 4 for p in pages)
+    for group in ("x", "y", "z"):
+        assert sum(any(choosers[s] == group for s in p) for p in pages) == 1    # in one page
+    assert [len(p) for p in pages if choosers[p[0]] == "w"] == [4, 3]         # too big: pages of its own
+
+
+def test_a_young_sku_is_a_chooser_and_an_established_one_is_not():
+    rows, first_seen, category = _catalogue(np.random.default_rng(5))
+    stats = engine.group_stats(_history(rows, first_seen, category, set(category)))
+    assert set(stats.choosers) == {"new-tool"}               # 21 days: a backtest; the 10-day toy has none
+    assert stats.choosers["new-tool"].startswith("tools")
