@@ -137,8 +137,8 @@ def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7, censored=Non
     E = np.stack([b.E for b in cand.bts])                  # (K, W, n) every candidate's daily errors
     W = _choose_forecast(E, cand, win, stats, switch_margin, pool)
     i_ma = METHODS.index(MA)
-    cand.comp_level[i_ma] = pooled.shrink_level(cand.comp_level[i_ma], win.lengths, f.level_labels, W[i_ma] > 0,
-                                                gs.levels)
+    cand.comp_level[i_ma] = pooled.shrink_level(cand.comp_level[i_ma], win.lengths, f.level_labels,
+                                                W[i_ma] > 0, gs.levels)
     _refit_seasonal(Y, win, dow, n_season, W, cand, target, disp)
     burst_mu, burst_sigma = _before_last_day(cand.bts, cand.prevs, win.lengths, win.has_bt, stats.dclass_b,
                                              stats.sigma_in_b, switch_margin)
@@ -210,7 +210,8 @@ def _choosers(f: _Front) -> np.ndarray:
     """(n,) bool: SKUs that choose parameters and method with their group (category × demand class):
     short histories, with a backtest to choose on."""
     slow = np.isin(f.stats.dclass, [C.INTERMITTENT, C.LUMPY])
-    return ((f.win.lengths < POOL_BELOW_DAYS) | (slow & (f.win.lengths < POOL_SLOW_BELOW_DAYS))) & f.win.has_bt
+    short = (f.win.lengths < POOL_BELOW_DAYS) | (slow & (f.win.lengths < POOL_SLOW_BELOW_DAYS))
+    return short & f.win.has_bt
 
 
 @dataclass

@@ -220,8 +220,8 @@ def _fit(history: History, Y0, mult_hist, cfg: EngineConfig, group_stats=None) -
     T = Y0.shape[0]
     Y = Y0 / mult_hist if (mult_hist != 1).any() else Y0
     dow = (np.arange(T) + history.first_date.weekday()) % 7
-    return backtest.fit(Y, history.lo, dow, cfg.switch_margin, censored=history.censored, groups=history.groups,
-                        group_stats=group_stats)
+    return backtest.fit(Y, history.lo, dow, cfg.switch_margin, censored=history.censored,
+                        groups=history.groups, group_stats=group_stats)
 
 
 def _forecast(fit: backtest.FitResult, first_fc: dt.date, cfg: EngineConfig, skus) -> np.ndarray:

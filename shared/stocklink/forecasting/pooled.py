@@ -232,8 +232,8 @@ class GroupStats:
             _add_into(yearly, p.yearly)
             for k, v in p.levels.items():
                 levels.setdefault(k, []).append(v)
-        return cls(sum(p.total for p in parts), profile, {k: np.concatenate(v) for k, v in levels.items()}, yearly,
-                   choosers)
+        levels = {k: np.concatenate(v) for k, v in levels.items()}
+        return cls(sum(p.total for p in parts), profile, levels, yearly, choosers)
 
     def finalised(self) -> "GroupStats":
         """The same statistics with each group's level list replaced by its median (and ALL_LEVELS: the
@@ -277,7 +277,8 @@ class GroupStats:
         profile = [table(f"p{k}") for k in range(int(z["n_profile"]))]
         ends = np.cumsum(z["l_counts"])
         levels = {k: z["l_values"][e - c:e] for k, c, e in zip(z["l_labels"].tolist(), z["l_counts"], ends)}
-        return cls(total, profile, levels, table("y"), dict(zip(z["c_skus"].tolist(), z["c_groups"].tolist())))
+        choosers = dict(zip(z["c_skus"].tolist(), z["c_groups"].tolist()))
+        return cls(total, profile, levels, table("y"), choosers)
 
 
 def group_pages(choosers: dict, page_size: int) -> list[list[str]]:

@@ -156,7 +156,8 @@ def put_listing(platform: str, shop: str, listing_id: str, data: dict, now_ms: i
     ref = keys.listing_ref(platform, shop, listing_id)
     kept = {c["sku"] for c in data["components"]}
     for sku in kept:
-        put_catalog(keys.sku_listings_pk(sku), ref, _index_entry(platform, shop, listing_id, listed_at), now_ms)
+        put_catalog(keys.sku_listings_pk(sku), ref, _index_entry(platform, shop, listing_id, listed_at),
+                    now_ms)
     for component in (previous or {}).get("components", []):
         if component["sku"] not in kept:
             delete_catalog(keys.sku_listings_pk(component["sku"]), ref)
@@ -178,7 +179,9 @@ def _write_listing(pk: str, listing_id: str, data: dict, now_ms: int) -> tuple[d
         pk, listing_id, actions=[CatalogItem.data.set(data), CatalogItem.updated_at.set(now_ms)],
         return_values="ALL_OLD").get("Attributes")
     item = CatalogItem.from_raw_data(old) if old else None
-    return (item.data if item else None), (int(item.listed_at) if item and item.listed_at is not None else None)
+    if item is None:
+        return None, None
+    return item.data, (int(item.listed_at) if item.listed_at is not None else None)
 
 
 def _index_entry(platform: str, shop: str, listing_id: str, listed_at: int | None) -> dict:

@@ -249,8 +249,8 @@ def put_plan_pages(run_id: str, pages: list[list[str]], now_ms: int) -> None:
 
 
 def plan_pages(run_id: str) -> list[list[str]]:
-    return [(item.data or {}).get("skus", []) for item in
-            ForecastItem.query(group_stats_pk(run_id), ForecastItem.sk.startswith("plan#"), consistent_read=True)]
+    found = ForecastItem.query(group_stats_pk(run_id), ForecastItem.sk.startswith("plan#"), consistent_read=True)
+    return [(item.data or {}).get("skus", []) for item in found]
 
 
 def latest_run_id() -> str | None:
