@@ -67,6 +67,45 @@ def main() -> None:
     print(f"JSON of all results: {w2 - w1:.2f} s, {len(s) / 1e6:.1f} MB")
     print(f"load average now: {os.getloadavg()[0]:.2f} (2 cores shared; wall > CPU means contention)")
     print("methods chosen:", methods)
+    paged_run(hist, params, cfg, np)
+
+
+def paged_run(hist, params, cfg, np, page: int = 200, categories: int = 50) -> None:
+    """The daily run's cost of borrowing from the catalogue's groups (forecasting_service: a first pass
+    computes each page's group statistics, merged and given to every forecast page), in pages of 200."""
+    from stocklink.forecasting import engine, pooled
+
+    n = len(hist.skus)
+    labels = np.array([f"cat{i % categories:02d}" for i in range(n)])
+    pages = [engine.History(hist.skus[a:a + page], hist.first_date, hist.Y[:, a:a + page], hist.lo[a:a + page],
+                            groups={"category": labels[a:a + page]}) for a in range(0, n, page)]
+    c0 = time.process_time()
+    blobs = [engine.group_stats(h, cfg).to_bytes() for h in pages]
+    c1 = time.process_time()
+    merged = pooled.GroupStats.merge_all(pooled.GroupStats.from_bytes(b) for b in blobs)
+    plan = pooled.group_pages(merged.choosers, page)
+    merged = merged.finalised()
+    blob = merged.to_bytes()
+    c2 = time.process_time()
+    pooled.GroupStats.from_bytes(blob)
+    c3 = time.process_time()
+    sample = pages[:5]
+    t_own = t_cat = 0.0
+    for h in sample:
+        a = time.process_time()
+        engine.run(h, params, cfg)
+        b = time.process_time()
+        engine.run(h, params, cfg, group_stats=merged)
+        t_own += b - a
+        t_cat += time.process_time() - b
+    print(f"paged run, {len(pages)} pages of {page}, {categories} categories: first pass group statistics "
+          f"CPU {c1 - c0:.2f} s in all ({(c1 - c0) / len(pages) * 1000:.0f} ms a page), page items "
+          f"{np.mean([len(b) for b in blobs]) / 1e3:.1f} KB each; merge {c2 - c1:.2f} s; catalogue statistics "
+          f"{len(blob) / 1e3:.0f} KB ({-(-len(blob) // 300_000)} item parts), loaded in {(c3 - c2) * 1000:.0f} ms; "
+          f"{len(merged.choosers) if merged.choosers else sum(map(len, plan))} SKUs choose with their group: "
+          f"{len(plan)} pages by group")
+    print(f"forecast page CPU (mean of {len(sample)}): page's own groups {t_own / len(sample) * 1000:.0f} ms, "
+          f"catalogue's {t_cat / len(sample) * 1000:.0f} ms")
 
 
 if __name__ == "__main__":

@@ -366,3 +366,50 @@ def test_history_starts_when_stocked_and_stock_out_days_are_censored(staff, fore
     out = forecast_api.get("/forecasts/OUT").body
     assert new["adi"] == pytest.approx(28 / 21, abs=1e-3)
     assert sum(out["forecast"][:7]) == pytest.approx(4 * 7, rel=0.1)
+
+
+def test_a_paged_run_gives_a_new_sku_its_categorys_week_from_other_pages(staff, aws):
+    """Pages of 3 SKUs sorted by id: the new toy (10 days) shares its page with tools only, its category's
+    established SKUs sit on later pages. Its forecast is the one a single page of the whole catalogue
+    gives it (the first pass's group statistics), with the toys' Saturday peak. Two toys of 3 weeks, whose
+    hold-outs are too short to choose on alone, sit on the first and the last catalog page: the run
+    forecasts them in one page (its plan), so they choose together as in the single page."""
+    from stocklink.logic import forecasting_service as fs
+    from stocklink.logic.sales_history import import_rows
+    from stocklink.store import sales_models
+
+    last = dt.date(2025, 6, 1)
+    toy_week, tool_week = [1, 1, 1, 1, 2, 6, 2], [3, 3, 3, 3, 2, 0, 0]
+    rows = _history("a-new-toy", lambda t: toy_week[(last - dt.timedelta(days=9 - t)).weekday()], days=10)
+    skus = {"a-new-toy": "toys"}
+    for k in range(2):
+        skus[f"b-tool-{k}"] = "tools"
+        rows += _history(f"b-tool-{k}", lambda t: tool_week[(last - dt.timedelta(days=119 - t)).weekday()], 120)
+    for k in range(4):
+        skus[f"c-toy-{k}"] = "toys"
+        rows += _history(f"c-toy-{k}", lambda t, k=k: (k + 1) * toy_week[(last - dt.timedelta(days=119 - t)).weekday()],
+                         120)
+    # the first toy took off in its third week, the second sells steadily (both erratic: one choice group)
+    for sku, daily in (("a-young-toy", lambda t: 1 if t < 14 else 8), ("z-young-toy", lambda t: 6 if t % 2 else 1)):
+        skus[sku] = "toys"
+        rows += _history(sku, daily, days=21)
+    for sku, category in skus.items():
+        assert staff.put(f"/skus/{sku}", {"name": sku, "price": 5.0, "category": category}).status == 200
+    import_rows(rows, NOW)
+    aws.drain()
+    forecasts = {}
+    for run_id, page_size in (("manual-one-page", 100), ("manual-paged", 3), ("manual-cut-short", 3)):
+        state = fs.run(run_id, NOW, page_size=page_size)
+        while run_id == "manual-cut-short" and state["status"] != "done":   # one page per invocation
+            state = fs.run(run_id, NOW, page_size=page_size, has_time=lambda: False)
+        assert state["status"] == "done" and state["skus"] == len(skus)   # each SKU forecast once
+        forecasts[run_id] = {sku: sales_models.get_result(sku) for sku in ("a-new-toy", "a-young-toy", "z-young-toy")}
+    for sku in ("a-new-toy", "a-young-toy", "z-young-toy"):
+        one = forecasts["manual-one-page"][sku]
+        for paged in (forecasts["manual-paged"][sku], forecasts["manual-cut-short"][sku]):
+            assert paged["forecast"] == pytest.approx(one["forecast"], rel=1e-6), sku
+            assert paged["method"] == one["method"] and paged["params"] == one["params"], sku
+    assert forecasts["manual-paged"]["a-young-toy"]["method"] == forecasts["manual-paged"]["z-young-toy"]["method"]
+    week = forecasts["manual-paged"]["a-new-toy"]["forecast"][:7]
+    saturday = [(last + dt.timedelta(days=1 + h)).weekday() for h in range(7)].index(5)
+    assert week[saturday] > 2 * sorted(week)[3]

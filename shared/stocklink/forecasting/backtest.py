@@ -109,7 +109,8 @@ class FitResult:
         return out
 
 
-def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7, censored=None, groups=None) -> FitResult:
+def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7, censored=None, groups=None,
+        group_stats: pooled.GroupStats | None = None) -> FitResult:
     """Classify, choose and fit a model per SKU. Y: (T, n) daily demand; lo: (n,) first observed row.
 
     dow: (T,) season index of each row — the weekday for daily data. n_season other than 7 (e.g. 12
@@ -117,22 +118,16 @@ def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7, censored=Non
     profile into that seasonal profile, estimated on up to 52 cycles and shrunk towards the group's.
     censored: (T, n) bool, days the SKU was out of stock (censoring.py: imputed, not scored).
     groups: {key: (n,) labels} of related SKUs (store, category); none: the batch is one group.
+    group_stats: the groups' profiles, levels and yearly references summed over the whole catalogue
+    (group_stats of every page, merged); default: the batch's own. Choices of short SKUs still pool
+    within the batch (pooled.pooled_pick / pooled_choice).
     """
-    Y = np.asarray(Y, dtype=float)
-    dow = np.asarray(dow, int)
-    lo = np.asarray(lo, int)
-    cens = censoring.observed_mask(censored, lo, Y.shape[0])
-    if cens is not None:
-        Y = censoring.impute(Y, lo, cens)
-    codes = pooled.group_codes(groups, Y.shape[1])
-    win, stats = windows.prepare(Y, lo, n_season)
-    # profiles pool over the groups and the demand band: intermittent SKUs need not keep a fast mover's week
-    band = np.isin(stats.dclass, [C.INTERMITTENT, C.LUMPY, C.NO_DEMAND]).astype(int)
-    P, P_raw, target, disp = _training_profiles(Y, win, dow, n_season, codes + [band], stats.scale)
-    pool_key = [c for k, c in zip(sorted(groups or {}), codes) if k == POOL_KEY]
-    slow = np.isin(stats.dclass, [C.INTERMITTENT, C.LUMPY])
-    pool = _Pool(pooled.combined_codes(pool_key, Y.shape[1], stats.dclass),
-                 (win.lengths < POOL_BELOW_DAYS) | (slow & (win.lengths < POOL_SLOW_BELOW_DAYS)), stats.scale)
+    f = _front(Y, lo, dow, n_season, censored, groups)
+    Y, win, stats, cens = f.Y, f.win, f.stats, f.cens
+    gs = group_stats if group_stats is not None else _stats_of(f)
+    P, P_raw, target, disp = _training_profiles(f, gs)
+    pool = _Pool(np.unique(f.level_labels, return_inverse=True)[1].reshape(-1), _choosers(f), stats.scale)
+    dow = f.dow
     grid = _grid_search(Y, win, stats, P, dow, pool)
     cand = _backtest_candidates(Y, win, stats, grid, P, P_raw, dow, n_season)
     if cens is not None:
@@ -142,13 +137,81 @@ def fit(Y, lo, dow, switch_margin: float = 0.02, n_season: int = 7, censored=Non
     E = np.stack([b.E for b in cand.bts])                  # (K, W, n) every candidate's daily errors
     W = _choose_forecast(E, cand, win, stats, switch_margin, pool)
     i_ma = METHODS.index(MA)
-    cand.comp_level[i_ma] = pooled.shrink_level(cand.comp_level[i_ma], win.lengths, pool.codes, W[i_ma] > 0)
+    cand.comp_level[i_ma] = pooled.shrink_level(cand.comp_level[i_ma], win.lengths, f.level_labels,
+                                                W[i_ma] > 0, gs.levels)
     _refit_seasonal(Y, win, dow, n_season, W, cand, target, disp)
     burst_mu, burst_sigma = _before_last_day(cand.bts, cand.prevs, win.lengths, win.has_bt, stats.dclass_b,
                                              stats.sigma_in_b, switch_margin)
     out = _result(E, W, cand, win, stats, burst_mu, burst_sigma)
-    out.yearly = yearly.ratios(Y, win.lo, win.lengths, pool_key[0] if pool_key else np.zeros(Y.shape[1], int))
+    out.yearly = yearly.ratios(Y, win.lo, win.lengths, f.category, gs.yearly)
     return out
+
+
+def group_stats(Y, lo, dow, n_season: int = 7, censored=None, groups=None, skus=None) -> pooled.GroupStats:
+    """The batch's part of the catalogue's group statistics (fit's `group_stats`: merge every page's), and
+    with `skus` (ids of the columns) its choosers. Costs the windows and season sums only: no model is
+    fitted."""
+    return _stats_of(_front(Y, lo, dow, n_season, censored, groups), skus)
+
+
+@dataclass
+class _Front:
+    """The per-SKU statistics before any model (each SKU's own: no other SKU of the batch enters them) and
+    the SKUs' group labels: `codes` for the profiles (sorted keys, then the demand band), `category` for
+    the choices and the yearly references, `level_labels` (category × class) for the levels."""
+    Y: np.ndarray
+    cens: np.ndarray | None
+    win: windows.Windows
+    stats: windows.HistoryStats
+    dow: np.ndarray
+    n_season: int
+    S: np.ndarray
+    N: np.ndarray
+    disp: np.ndarray
+    codes: list
+    category: np.ndarray
+    level_labels: np.ndarray
+
+
+def _front(Y, lo, dow, n_season, censored, groups) -> _Front:
+    Y = np.asarray(Y, dtype=float)
+    dow = np.asarray(dow, int)
+    lo = np.asarray(lo, int)
+    n = Y.shape[1]
+    cens = censoring.observed_mask(censored, lo, Y.shape[0])
+    if cens is not None:
+        Y = censoring.impute(Y, lo, cens)
+    labels = []
+    for key in sorted(groups or {}):
+        lab = np.asarray(groups[key]).astype(str)
+        if lab.shape != (n,):
+            raise ValueError(f"groups[{key!r}] must have one label per SKU")
+        labels.append(lab)
+    win, stats = windows.prepare(Y, lo, n_season)
+    # profiles pool over the groups and the demand band: intermittent SKUs need not keep a fast mover's week
+    band = np.isin(stats.dclass, [C.INTERMITTENT, C.LUMPY, C.NO_DEMAND]).astype(int).astype(str)
+    S, N, V = season_sums(Y, win.lo, win.ev, dow, n_season, 52 * n_season, noise=True)
+    disp = dispersion_index(S, N, V, stats.scale)
+    category = (np.asarray(groups[POOL_KEY]).astype(str) if groups and POOL_KEY in groups
+                else np.full(n, "", dtype=str))
+    level_labels = np.char.add(np.char.add(category, "\x1f"), stats.dclass.astype(str))
+    return _Front(Y, cens, win, stats, dow, n_season, S, N, disp, labels + [band], category, level_labels)
+
+
+def _stats_of(f: _Front, skus=None) -> pooled.GroupStats:
+    """The batch's GroupStats; with the SKUs' ids, also the choosers: SKUs whose choices pool (_choosers)."""
+    total, profile = pooled.profile_sums(f.S, f.N, f.codes, f.disp)
+    choosers = {} if skus is None else {skus[i]: f.level_labels[i] for i in np.flatnonzero(_choosers(f))}
+    return pooled.GroupStats(total, profile, pooled.level_refs(f.Y, f.win.lengths, f.level_labels),
+                             yearly.reference_sums(f.Y, f.win.lo, f.category), choosers)
+
+
+def _choosers(f: _Front) -> np.ndarray:
+    """(n,) bool: SKUs that choose parameters and method with their group (category × demand class):
+    short histories, with a backtest to choose on."""
+    slow = np.isin(f.stats.dclass, [C.INTERMITTENT, C.LUMPY])
+    short = (f.win.lengths < POOL_BELOW_DAYS) | (slow & (f.win.lengths < POOL_SLOW_BELOW_DAYS))
+    return short & f.win.has_bt
 
 
 @dataclass
@@ -182,18 +245,16 @@ class _Candidates:
     params: dict               # name -> (n,) parameter values
 
 
-def _training_profiles(Y, win, dow, n_season, codes, scale):
+def _training_profiles(f: _Front, gs: pooled.GroupStats):
     """(P, P_raw, target, dispersion): (m, n) seasonal profiles of the training days, shrunk towards the
-    group's (pooled.group_profile, `target`, by pseudo-units times the SKU's dispersion index; moving
-    average, SES) and unshrunk (Holt–Winters and Theta start from it: their seasonal states keep
-    learning anyway)."""
-    S_season, N_season, V = season_sums(Y, win.lo, win.ev, dow, n_season, 52 * n_season, noise=True)
-    long_enough = win.lengths >= profile_min(n_season)
-    disp = dispersion_index(S_season, N_season, V, scale)
-    target = pooled.group_profile(S_season, N_season, codes, disp)
-    P = profile_from_sums(S_season, N_season, win.lengths > 0, target=target, dispersion=disp)
-    P_raw = profile_from_sums(S_season, N_season, long_enough, prior=HW_PROFILE_PRIOR, floor=SEASON_FLOOR)
-    return P, P_raw, target, disp
+    group's (pooled.group_profile over gs's sums, `target`, by pseudo-units times the SKU's dispersion
+    index; moving average, SES) and unshrunk (Holt–Winters and Theta start from it: their seasonal states
+    keep learning anyway)."""
+    long_enough = f.win.lengths >= profile_min(f.n_season)
+    target = pooled.group_profile(f.S, f.N, f.codes, f.disp, sums=(gs.total, gs.profile))
+    P = profile_from_sums(f.S, f.N, f.win.lengths > 0, target=target, dispersion=f.disp)
+    P_raw = profile_from_sums(f.S, f.N, long_enough, prior=HW_PROFILE_PRIOR, floor=SEASON_FLOOR)
+    return P, P_raw, target, f.disp
 
 
 def _grid_search(Y, win, stats, P, dow, pool: _Pool) -> _Grid:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import abc as abc_mod
-from . import backtest, calendar, policy, projection, signals
+from . import backtest, calendar, policy, pooled, projection, signals
 from .classify import INTERMITTENT, LUMPY, NO_DEMAND
 
 
@@ -87,7 +87,8 @@ class History:
         if not skus:
             raise ValueError("no sales rows")
         last = as_of or max(k[1] for k in totals)
-        first_all = min([k[1] for k in totals] + [d for s, d in (first_seen or {}).items() if s in totals])
+        known = set(skus)   # a start before any row of the batch extends the matrix back to it
+        first_all = min([k[1] for k in totals] + [d for s, d in (first_seen or {}).items() if s in known])
         first = max(first_all, last - dt.timedelta(days=max_days - 1))
         T = (last - first).days + 1
         idx = {s: i for i, s in enumerate(skus)}
@@ -175,14 +176,16 @@ def _col(x, nd: int) -> list:
 _INF = float("inf")
 
 
-def run(history: History, params, config: EngineConfig | None = None) -> list[SkuResult]:
-    """Forecast and plan every SKU of `history`. params: {sku: SkuParams} (missing SKUs get defaults)."""
+def run(history: History, params, config: EngineConfig | None = None,
+        group_stats: pooled.GroupStats | None = None) -> list[SkuResult]:
+    """Forecast and plan every SKU of `history`. params: {sku: SkuParams} (missing SKUs get defaults).
+    group_stats: the catalogue's (group_stats of every page merged) when `history` is one page of it."""
     cfg = config or EngineConfig()
     skus = list(history.skus)
     P = [params.get(s) or SkuParams(s) for s in skus] if isinstance(params, dict) else list(params)
     Y0 = np.asarray(history.Y, float)
     mult_hist = calendar.multipliers(history.first_date, Y0.shape[0], cfg.events, skus)
-    fit = _fit(history, Y0, mult_hist, cfg)
+    fit = _fit(history, Y0, mult_hist, cfg, group_stats)
     first_fc = history.as_of + dt.timedelta(days=1)
     F = _forecast(fit, first_fc, cfg, skus)
     abc = _abc_classes(Y0, P, cfg)
@@ -191,13 +194,34 @@ def run(history: History, params, config: EngineConfig | None = None) -> list[Sk
     return _results(skus, P, fit, F, abc, plan, sig, history.as_of, first_fc)
 
 
-def _fit(history: History, Y0, mult_hist, cfg: EngineConfig) -> backtest.FitResult:
+def group_stats(history: History, config: EngineConfig | None = None) -> pooled.GroupStats:
+    """This page's part of the catalogue's group statistics (pooled.GroupStats: merge every page's and give
+    the result to run()), from the history as _fit sees it, and its SKUs that choose with their group
+    (GroupStats.choosers: a paged run forecasts each such group in one page). No model is fitted: cheap."""
+    cfg = config or EngineConfig()
+    Y, dow = _demand(history, cfg)
+    return backtest.group_stats(Y, history.lo, dow, censored=history.censored, groups=history.groups,
+                                skus=list(history.skus))
+
+
+def _demand(history: History, cfg: EngineConfig):
+    """(Y, dow): the history with past promotion days divided by their multiplier (so the baseline is not
+    inflated), and each row's weekday."""
+    Y0 = np.asarray(history.Y, float)
+    T = Y0.shape[0]
+    mult_hist = calendar.multipliers(history.first_date, T, cfg.events, list(history.skus))
+    Y = Y0 / mult_hist if (mult_hist != 1).any() else Y0
+    return Y, (np.arange(T) + history.first_date.weekday()) % 7
+
+
+def _fit(history: History, Y0, mult_hist, cfg: EngineConfig, group_stats=None) -> backtest.FitResult:
     """Model choice and fit per SKU (backtest.fit) on the history with past promotion days divided by
     their multiplier, so the baseline is not inflated."""
     T = Y0.shape[0]
     Y = Y0 / mult_hist if (mult_hist != 1).any() else Y0
     dow = (np.arange(T) + history.first_date.weekday()) % 7
-    return backtest.fit(Y, history.lo, dow, cfg.switch_margin, censored=history.censored, groups=history.groups)
+    return backtest.fit(Y, history.lo, dow, cfg.switch_margin, censored=history.censored,
+                        groups=history.groups, group_stats=group_stats)
 
 
 def _forecast(fit: backtest.FitResult, first_fc: dt.date, cfg: EngineConfig, skus) -> np.ndarray:

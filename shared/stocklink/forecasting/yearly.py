@@ -55,10 +55,30 @@ class YearlyRatios:
         return cols, np.exp(keep * r)
 
 
-def ratios(Y, lo, lengths, codes) -> YearlyRatios | None:
+NEED = YEAR + MAX_WINDOW + HALF   # the last days a reference's sales are read over (and it must cover)
+
+
+def reference_sums(Y, lo, labels) -> dict:
+    """{group label: (NEED,) its references' weighted sales on each of the last NEED days}: the additive
+    part of the ratios, so a paged run sums it over the catalogue (pooled.GroupStats). References: SKUs
+    with history from at least NEED rows before the end and sales in them."""
+    Y = np.asarray(Y, float)
+    T, n = Y.shape
+    if T <= NEED:
+        return {}
+    mu = Y[T - NEED:].mean(0)
+    ref = (np.asarray(lo, int) <= T - NEED) & (mu > 0)
+    if not ref.any():
+        return {}
+    weight = np.minimum(7 * mu, WEIGHT_CAP) / np.where(mu > 0, mu, 1)
+    lab = np.asarray(labels).astype(str)
+    return {str(g): Y[T - NEED:, ref & (lab == g)] @ weight[ref & (lab == g)] for g in np.unique(lab[ref])}
+
+
+def ratios(Y, lo, lengths, codes, sums: dict | None = None) -> YearlyRatios | None:
     """Yearly ratios for the SKUs with less than a year of history (lengths < 364, from `lo` on) whose
-    group (codes: (n,) ints) has references: SKUs with history from at least 364 + 28 + HALF rows before
-    the end. Y: (T, n) daily demand (stock-out days imputed). None when no SKU qualifies.
+    group (codes: (n,) labels) has references (reference_sums: given for the catalogue, else the
+    batch's). Y: (T, n) daily demand (stock-out days imputed). None when no SKU qualifies.
 
     Each reference counts as its sales over its own mean (a share of its year, not its units), weighted
     by its expected units a week up to WEIGHT_CAP: a slow mover's few sales say little about the season,
@@ -66,35 +86,27 @@ def ratios(Y, lo, lengths, codes) -> YearlyRatios | None:
     estimated from the reference curve itself: the squared second differences of its weekly sums over
     the last year (a smooth season cancels) give the relative variance of a week, divided by the weeks
     in the numerator's and the denominator's windows."""
-    Y = np.asarray(Y, float)
-    T, n = Y.shape
-    need = YEAR + MAX_WINDOW + HALF
-    if T <= need:
-        return None
-    lo = np.asarray(lo, int)
     lengths = np.asarray(lengths, int)
-    mu = Y[T - need:].mean(0)
-    ref = (lo <= T - need) & (mu > 0)
+    n = lengths.shape[0]
+    sums = reference_sums(Y, lo, codes) if sums is None else sums
+    labels = np.asarray(codes).astype(str)
     short = (lengths < YEAR) & (lengths >= MIN_SHORT)
-    groups = np.intersect1d(np.unique(codes[short]), np.unique(codes[ref]))
+    groups = np.intersect1d(np.unique(labels[short]), np.array(sorted(sums), dtype=str))
     if groups.size == 0:
         return None
-    weight = np.minimum(7 * mu, WEIGHT_CAP) / np.where(mu > 0, mu, 1)
-    R = np.zeros((T, groups.size))
-    for k, g in enumerate(groups):
-        c = ref & (codes == g)
-        R[:, k] = Y[:, c] @ weight[c]
+    T = NEED                                                 # rows of the reference sums: the last NEED days
+    R = np.stack([sums[g] for g in groups.tolist()], axis=1)
     C = cumsum0(R)
     h = np.arange(YEAR)
-    a = T + h - YEAR - HALF                                  # ≥ T − 374 ≥ 0
+    a = T + h - YEAR - HALF
     b = np.minimum(T + h - YEAR + HALF + 1, T)               # the window is cut at the last day of history
     num = (C[b] - C[a] + PRIOR_UNITS * (b - a)[:, None] / 7.0) / (b - a)[:, None]
     weeks = C[T - YEAR::7][1:] - C[T - YEAR::7][:-1]         # (52, G) weekly reference sums, last year
     d2 = weeks[2:] - 2 * weeks[1:-1] + weeks[:-2]
     rel_week = (d2 * d2).mean(0) / 6.0 / np.maximum(weeks.mean(0), 1e-9) ** 2
     col = np.full(n, -1)
-    pos = np.searchsorted(groups, codes)
-    has = short & (pos < groups.size) & (groups[np.minimum(pos, groups.size - 1)] == codes)
+    pos = np.searchsorted(groups, labels)
+    has = short & (pos < groups.size) & (groups[np.minimum(pos, groups.size - 1)] == labels)
     col[has] = pos[has]
     w = np.clip(7 * np.round(lengths / 7.0).astype(int), 7, MAX_WINDOW)
     end = T - YEAR

@@ -3,10 +3,24 @@ replenishment suggestions sorted by urgency, and forecast.* events for the alert
 
 A run pages over the catalog's SKUs (`page_size` per engine call); its cursor is stored after every page,
 so a run cut short (Lambda time limit) continues where it stopped when invoked again with its run id.
-It has two phases: "abc" reads every SKU's revenue over the last `abc_days` (one counter query per SKU,
-one ABC#<run> item per page) and turns them into catalogue-wide ABC cut points; "forecast" then runs
-the engine page by page with those classes, so a SKU's class (and its service level) does not depend
-on which 200 SKUs it happened to share a page with.
+It has three phases. "abc", the first pass, reads every SKU's history as the forecast will (its counters,
+stock facts, history start) and keeps, per page, its revenue over the last `abc_days` (ABC#<run>) and the
+page's group statistics (engine.group_stats: season sums per category and demand band, 28-day levels,
+yearly reference sums, and its SKUs that choose with their group; GROUPS#<run>); at its end they become
+catalogue-wide ABC cut points, the catalogue's group statistics and a plan of pages holding each choice
+group whole. "forecast" then runs the engine page by page over the catalogue, less the planned SKUs, and
+"grouped" over the plan's pages, all with those classes and statistics: neither a SKU's class (and its
+service level) nor the week, level and year a new SKU borrows from its category, nor the peers it chooses
+its method with, depend on which 200 SKUs it happened to share a page with.
+
+Why a first pass of sums, and pages by group only for the SKUs that choose together: a category can hold
+thousands of SKUs, so pages formed by category would outgrow a Lambda invocation (200 SKUs a page keep each
+page's reads and fit within seconds and make the run resumable); the pass costs reads the run did anyway for
+ABC (the 730-day history instead of 365 days, plus the stock facts and listings: the same reads as a
+forecast page) and ~26 ms CPU a page (tests/bench/forecast_speed.py), and sums of pages add up exactly.
+Choices cannot be summed ahead (they need fitted errors, which need the catalogue's profiles first), but the
+SKUs making them are few (history < 56 days, slow movers < 112) and their pages cheap (short histories);
+a choice group larger than a page chooses within pages of 200 of its SKUs.
 """
 from __future__ import annotations
 
@@ -109,8 +123,7 @@ def daily_run_id(now_ms: int) -> str:
 def run(run_id: str, now_ms: int, *, page_size: int = PAGE_SIZE,
         has_time: Callable[[], bool] = lambda: True, config: engine.EngineConfig | None = None) -> dict:
     """Run (or continue) `run_id` page by page while `has_time()`; returns the run state."""
-    from stocklink.forecasting import abc as abc_mod
-    from stocklink.forecasting import engine
+    from stocklink.forecasting import engine, pooled
 
     state = store.get_run(run_id) or _new_run(run_id, now_ms, "schedule")
     if state["status"] == "done":
@@ -120,38 +133,79 @@ def run(run_id: str, now_ms: int, *, page_size: int = PAGE_SIZE,
     abc_days = (config or engine.EngineConfig()).abc_days
     while state.get("phase") == "abc":
         page, next_cursor = store.catalog_sku_page(state["cursor"], page_size)
-        store.put_abc_page(run_id, state["abc_pages"], revenue_page(page, as_of, abc_days), now_ms)
+        revenue, groups = first_pass_page(page, as_of, abc_days, config)
+        store.put_abc_page(run_id, state["abc_pages"], revenue, now_ms)
+        if groups is not None:
+            store.put_group_stats(run_id, f"page-{state['abc_pages']:06d}", groups, now_ms)
         state["abc_pages"] += 1
         state["cursor"] = next_cursor
         if next_cursor is None:
-            revenue = {}
-            for part in store.abc_pages(run_id):
-                revenue.update(part)
-            state["abc_cuts"] = abc_mod.cut_points(revenue)
-            state["phase"] = "forecast"
+            _end_first_pass(run_id, state, page_size, now_ms)
         store.put_run(run_id, state, now_ms)
         if state["phase"] == "abc" and not has_time():
             return state
-    while True:
+    # once per invocation: the catalogue's group statistics (none for a run started before they existed) and
+    # the SKUs the plan forecasts in its own pages, by group
+    blob = store.group_stats(run_id, "all#").get("all")
+    group_stats = pooled.GroupStats.from_bytes(blob) if blob else None
+    plan = store.plan_pages(run_id)
+    planned = {sku for skus in plan for sku in skus}
+    while state["phase"] == "forecast":
         page, next_cursor = store.catalog_sku_page(state["cursor"], page_size)
+        page = {sku: item for sku, item in page.items() if sku not in planned}
         if page:
-            counts = forecast_page(run_id, page, as_of, now_ms, config, state.get("abc_cuts"))
-            state["bias_by_class"] = engine.merge_bias(state.get("bias_by_class") or {}, counts.pop("bias_by_class"))
-            for k, v in counts.items():
-                state[k] = state.get(k, 0) + v
+            _add_counts(state, forecast_page(run_id, page, as_of, now_ms, config, state.get("abc_cuts"),
+                                             group_stats=group_stats))
         state["pages"] += 1
         state["cursor"] = next_cursor
         if next_cursor is None:
-            state["status"] = "done"
-            state["finished_at"] = now_ms
-            store.put_run(run_id, state, now_ms)
-            store.set_latest_run(run_id, now_ms)
-            # the daily run also says which purchase orders are late (alerts clear when it stops saying so)
-            purchasing.publish_late(as_of + dt.timedelta(days=1))
-            return state
+            state["phase"] = "grouped"
         store.put_run(run_id, state, now_ms)
-        if not has_time():
+        if state["phase"] == "forecast" and not has_time():
             return state
+    while state.get("grouped_page", 0) < len(plan):
+        page = catalog_store.skus_now(plan[state.get("grouped_page", 0)])   # a SKU deleted since: gone
+        if page:
+            _add_counts(state, forecast_page(run_id, page, as_of, now_ms, config, state.get("abc_cuts"),
+                                             group_stats=group_stats))
+        state["grouped_page"] = state.get("grouped_page", 0) + 1
+        state["pages"] += 1
+        store.put_run(run_id, state, now_ms)
+        if state["grouped_page"] < len(plan) and not has_time():
+            return state
+    state["status"] = "done"
+    state["finished_at"] = now_ms
+    store.put_run(run_id, state, now_ms)
+    store.set_latest_run(run_id, now_ms)
+    # the daily run also says which purchase orders are late (alerts clear when it stops saying so)
+    purchasing.publish_late(as_of + dt.timedelta(days=1))
+    return state
+
+
+def _end_first_pass(run_id: str, state: dict, page_size: int, now_ms: int) -> None:
+    """After the first pass's last page: the catalogue-wide ABC cut points, the catalogue's group statistics
+    (every page's merged) and the plan of pages for the SKUs that choose with their group."""
+    from stocklink.forecasting import abc as abc_mod
+    from stocklink.forecasting import pooled
+
+    revenue = {}
+    for part in store.abc_pages(run_id):
+        revenue.update(part)
+    state["abc_cuts"] = abc_mod.cut_points(revenue)
+    merged = pooled.GroupStats.merge_all(pooled.GroupStats.from_bytes(b)
+                                         for b in store.group_stats(run_id, "page-").values())
+    store.put_plan_pages(run_id, pooled.group_pages(merged.choosers, page_size), now_ms)
+    store.put_group_stats(run_id, "all", merged.finalised().to_bytes(), now_ms)
+    state["phase"] = "forecast"
+    state["cursor"] = None
+
+
+def _add_counts(state: dict, counts: dict) -> None:
+    from stocklink.forecasting import engine
+
+    state["bias_by_class"] = engine.merge_bias(state.get("bias_by_class") or {}, counts.pop("bias_by_class"))
+    for k, v in counts.items():
+        state[k] = state.get(k, 0) + v
 
 
 def _new_run(run_id: str, now_ms: int, requested_by: str) -> dict:
@@ -171,37 +225,56 @@ def window_revenue(rows, price: float, as_of: dt.date, days: int) -> float:
     return math.fsum(qty for _, day, qty in rows if first <= day <= as_of) * price
 
 
-def revenue_page(catalog: dict[str, dict], as_of: dt.date, days: int) -> dict[str, float]:
-    first = as_of - dt.timedelta(days=days - 1)
-    return {sku: window_revenue(sales_history.history_rows(sku, first, as_of), _price(item), as_of, days)
-            for sku, item in catalog.items()}
+def first_pass_page(catalog: dict[str, dict], as_of: dt.date, abc_days: int,
+                    config: engine.EngineConfig | None = None) -> tuple[dict[str, float], bytes | None]:
+    """One page of a run's first pass: each SKU's revenue over `abc_days` and the page's group statistics
+    (engine.group_stats of the history the forecast page will read; None for an empty page)."""
+    from stocklink.forecasting import engine
+
+    if not catalog:
+        return {}, None
+    hist, revenue, _ = page_history(catalog, as_of, abc_days)
+    return revenue, engine.group_stats(hist, config).to_bytes()
 
 
-def forecast_page(run_id: str, catalog: dict[str, dict], as_of: dt.date, now_ms: int,
-                  config: engine.EngineConfig | None = None, abc_cuts: dict | None = None) -> dict:
-    """Forecast one page. abc_cuts (from the run's revenue pass): catalogue-wide ABC classes; without
-    them the classes are ranked within the page."""
-    from stocklink.forecasting import abc as abc_mod
+def page_history(catalog: dict[str, dict], as_of: dt.date, abc_days: int):
+    """(engine.History, revenue over abc_days by SKU, stock facts by SKU) of a page of SKUs: their daily
+    counters over HISTORY_DAYS, days out of stock, history starts (history_start) and categories."""
     from stocklink.forecasting import engine
 
     skus = sorted(catalog)
     first = as_of - dt.timedelta(days=HISTORY_DAYS - 1)
-    abc_days = (config or engine.EngineConfig()).abc_days
     rows, revenue, stockouts, first_seen = [], {}, [], {}
     stock = {sku: store.stock_facts(sku) for sku in skus}
+    listed = catalog_store.first_listed(skus)
     for sku in skus:
         counters = sales_history.history_counters(sku, first, as_of)
         history = [(sku, day, qty) for day, qty, _ in counters]
         stockouts.extend((sku, day) for day, _, out in counters if out)
         revenue[sku] = window_revenue(history, _price(catalog[sku]), as_of, abc_days)
         rows.extend(history or [(sku, as_of, 0.0)])  # no sales yet: one zero day so it is still planned
-        start = history_start(catalog[sku], stock[sku][3], counters)
+        start = history_start(catalog[sku], stock[sku][3], counters, listed.get(sku))
         if start is not None:
             first_seen[sku] = min(start, as_of)
-    classes = abc_mod.classes_from_cuts(revenue, abc_cuts) if abc_cuts else {}
     groups = {"category": {sku: (catalog[sku] or {}).get("category") or "" for sku in skus}}
     hist = engine.History.from_rows(rows, as_of=as_of, max_days=HISTORY_DAYS, first_seen=first_seen,
                                     stockouts=stockouts, groups=groups)
+    return hist, revenue, stock
+
+
+def forecast_page(run_id: str, catalog: dict[str, dict], as_of: dt.date, now_ms: int,
+                  config: engine.EngineConfig | None = None, abc_cuts: dict | None = None,
+                  group_stats=None) -> dict:
+    """Forecast one page. abc_cuts (from the run's revenue pass): catalogue-wide ABC classes; without
+    them the classes are ranked within the page. group_stats (pooled.GroupStats, the first pass's): the
+    catalogue's groups; without them a SKU borrows from its page's."""
+    from stocklink.forecasting import abc as abc_mod
+    from stocklink.forecasting import engine
+
+    skus = sorted(catalog)
+    abc_days = (config or engine.EngineConfig()).abc_days
+    hist, revenue, stock = page_history(catalog, as_of, abc_days)
+    classes = abc_mod.classes_from_cuts(revenue, abc_cuts) if abc_cuts else {}
     suppliers.migrate_legacy(skus, now_ms)      # old named settings become supplier records as the run passes
     terms = suppliers.terms_for(skus)
     arriving = purchasing.incoming()
@@ -211,7 +284,7 @@ def forecast_page(run_id: str, catalog: dict[str, dict], as_of: dt.date, now_ms:
         params[sku] = sku_params(sku, catalog[sku], terms.get(sku), available, in_transit,
                                  abc_class=classes.get(sku), incoming=arriving.get(sku), as_of=as_of,
                                  presold=presold)
-    results = [r.to_dict() for r in engine.run(hist, params, config)]
+    results = [r.to_dict() for r in engine.run(hist, params, config, group_stats=group_stats)]
     suggestions, signals = [], {STOCKOUT_RISK: [], BURST: [], SLOW_MOVER: []}
     for r in results:
         p = params[r["sku"]]
@@ -238,24 +311,31 @@ def forecast_page(run_id: str, catalog: dict[str, dict], as_of: dt.date, now_ms:
             "events": sum(len(d) for d in signals.values()) - failed, "bias_by_class": engine.bias_by_class(results)}
 
 
-def history_start(item: dict | None, first_stocked_ms: int | None, counters: list) -> dt.date | None:
-    """When a SKU's demand history starts: the earliest of its launch date (`launch_date` of its catalogue
-    record, when the import gave one), the day it was first stocked (its oldest ledger entry: a receipt,
-    an import or an adjustment) and its first counter (a sale, or a day marked out of stock). From then on
-    a day without sales is a day of zero demand; before it the SKU could not be bought. Not its first
-    sale: a SKU on the shelf for two weeks before it first sold has a demand of 2 in 21 days, not 2 in 7.
-    None: nothing known (the engine starts it at its first row). Not the listing's creation: no listing
-    record carries one (store.catalog keeps a listing's data and its last write time only, and discovery's
-    DiscoveredListing has no creation time from the platform)."""
-    days = [day for day, _, _ in counters[:1]]
-    if first_stocked_ms is not None:
-        days.append(dt.datetime.fromtimestamp(first_stocked_ms / 1000, tz=dt.timezone.utc).date())
+def history_start(item: dict | None, first_stocked_ms: int | None, counters: list,
+                  first_listed_ms: int | None = None) -> dt.date | None:
+    """When a SKU's demand history starts: from then on a day without sales is a day of zero demand.
+
+    A SKU can be bought once it is both stocked and listed, so its start is the later of the day it was
+    first stocked (its oldest ledger entry: a receipt, an import or an adjustment) and the day it was
+    first listed (the earliest listed_at of its listings), of those known; an explicit `launch_date` in its
+    catalogue record (the import's) replaces both. But never after its first counter (a sale, or a day
+    marked out of stock): a SKU that sold was available, whatever the records say (sales imported from
+    before StockLink stocked it, a listing written before listed_at existed). Not its first sale: a SKU on
+    the shelf for two weeks before it first sold has a demand of 2 in 21 days, not 2 in 7; nor its first
+    receipt when it was listed later: zeros while nobody could buy it are not demand.
+    None: nothing known (the engine starts it at its first row)."""
     launch = (item or {}).get("launch_date")
+    available = None
     if isinstance(launch, str):
         try:
-            days.append(dt.date.fromisoformat(launch))
+            available = dt.date.fromisoformat(launch)
         except ValueError:
-            pass
+            available = None
+    if available is None:
+        known = [dt.datetime.fromtimestamp(ms / 1000, tz=dt.timezone.utc).date()
+                 for ms in (first_stocked_ms, first_listed_ms) if ms is not None]
+        available = max(known) if known else None
+    days = [day for day, _, _ in counters[:1]] + ([available] if available else [])
     return min(days) if days else None
 
 

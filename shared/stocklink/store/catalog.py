@@ -152,17 +152,53 @@ def put_listing(platform: str, shop: str, listing_id: str, data: dict, now_ms: i
     an entry per component SKU, and none left for a SKU the listing no longer holds. Returns the listing
     it replaced (None if new)."""
     _listings.forget((keys.listing_pk(platform, shop), listing_id))
-    previous = put_catalog(keys.listing_pk(platform, shop), listing_id, data, now_ms)
+    previous, listed_at = _write_listing(keys.listing_pk(platform, shop), listing_id, data, now_ms)
     ref = keys.listing_ref(platform, shop, listing_id)
     kept = {c["sku"] for c in data["components"]}
     for sku in kept:
-        put_catalog(keys.sku_listings_pk(sku), ref, {"platform": platform, "shop": shop, "listing_id": listing_id},
+        put_catalog(keys.sku_listings_pk(sku), ref, _index_entry(platform, shop, listing_id, listed_at),
                     now_ms)
     for component in (previous or {}).get("components", []):
         if component["sku"] not in kept:
             delete_catalog(keys.sku_listings_pk(component["sku"]), ref)
     _bump_listings_version(now_ms)
     return previous
+
+
+def _write_listing(pk: str, listing_id: str, data: dict, now_ms: int) -> tuple[dict | None, int | None]:
+    """Write a listing's document; (the document it replaced or None, its listed_at). listed_at is set by
+    the listing's first write only (a PutItem conditional on the item not existing) and never by a later
+    one (an UpdateItem of its data alone), so a listing kept since before listed_at existed stays unknown
+    (None) rather than looking listed at its next write."""
+    from stocklink.store.models import written
+
+    if written(lambda: CatalogItem(pk, listing_id, data=data, updated_at=now_ms, listed_at=now_ms).save(
+            condition=CatalogItem.pk.does_not_exist())):
+        return None, now_ms
+    old = CatalogItem._get_connection().update_item(
+        pk, listing_id, actions=[CatalogItem.data.set(data), CatalogItem.updated_at.set(now_ms)],
+        return_values="ALL_OLD").get("Attributes")
+    item = CatalogItem.from_raw_data(old) if old else None
+    if item is None:
+        return None, None
+    return item.data, (int(item.listed_at) if item.listed_at is not None else None)
+
+
+def _index_entry(platform: str, shop: str, listing_id: str, listed_at: int | None) -> dict:
+    entry = {"platform": platform, "shop": shop, "listing_id": listing_id}
+    return entry if listed_at is None else {**entry, "listed_at": listed_at}
+
+
+def first_listed(skus: Iterable[str]) -> dict[str, int]:
+    """When each SKU was first listed (ms): the earliest listed_at of the listings holding it, from the
+    reverse index (one Query per SKU); SKUs without a listing of known creation are left out."""
+    out = {}
+    for sku in skus:
+        times = [ref["listed_at"] for ref in list_catalog(keys.sku_listings_pk(sku)).values()
+                 if ref.get("listed_at") is not None]
+        if times:
+            out[sku] = int(min(times))
+    return out
 
 
 # --- listings awaiting their first sync (discovery) ------------------------------------------------------------
@@ -180,7 +216,7 @@ def put_pending_listing(platform: str, shop: str, listing_id: str, data: dict, n
 
     _listings.forget((keys.listing_pk(platform, shop), listing_id))
     item = CatalogItem(keys.listing_pk(platform, shop), listing_id, data={**data, "first_sync": {"status": PENDING}},
-                       updated_at=now_ms)
+                       updated_at=now_ms, listed_at=now_ms)
     return written(lambda: item.save(condition=CatalogItem.pk.does_not_exist()))
 
 
@@ -194,12 +230,12 @@ def activate_listings(platform: str, shop: str, listing_ids: Iterable[str], outc
         if (data.get("first_sync") or {}).get("status") != PENDING:
             continue
         data = {**data, "first_sync": {**outcome, "status": "done", "at": now_ms}}
-        put_catalog(pk, listing_id, data, now_ms)
+        _, listed_at = _write_listing(pk, listing_id, data, now_ms)
         _listings.forget((pk, listing_id))
         ref = keys.listing_ref(platform, shop, listing_id)
         for component in data["components"]:
             put_catalog(keys.sku_listings_pk(component["sku"]), ref,
-                        {"platform": platform, "shop": shop, "listing_id": listing_id}, now_ms)
+                        _index_entry(platform, shop, listing_id, listed_at), now_ms)
         done.append(data)
     if done:
         _bump_listings_version(now_ms)

@@ -288,6 +288,10 @@ def abc_page_sk(page_no: int) -> str:
     return f"{page_no:06d}"
 
 
+def group_stats_pk(run_id: str) -> str:
+    return f"GROUPS#{run_id}"
+
+
 def suggestions_pk(run_id: str) -> str:
     return f"REPL#{run_id}"
 

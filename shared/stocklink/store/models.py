@@ -331,6 +331,7 @@ class CatalogItem(Model):
     sk = UnicodeAttribute(range_key=True)
     data = JSONAttribute(default=dict)
     updated_at = NumberAttribute(null=True)
+    listed_at = NumberAttribute(null=True)   # listings: when first written (store.catalog.put_listing)
 
 
 class CatalogVersion(Model):

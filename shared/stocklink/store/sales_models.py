@@ -12,14 +12,17 @@
     PLAN                      / <sku>          its daily demand, safety stock, ABC class (the stock board)
     RUN                       / <run_id>       a forecast run: status, cursor, counts
     RUN                       / ~latest        id of the last finished run
-    ABC#<run_id>              / <page no>      revenue per SKU of one catalog page (a run's ABC pass; TTL)
+    ABC#<run_id>              / <page no>      revenue per SKU of one catalog page (a run's first pass; TTL)
+    GROUPS#<run_id>           / page-<no>#<part>, all#<part>: group statistics of a page of the first pass,
+                                               and the catalogue's (blob: pooled.GroupStats, in parts; TTL)
+                              / plan#<no>      SKUs forecast together because they choose with their group
     REPL#<run_id>             / <urgency key>  one replenishment suggestion (sorted by urgency)
 """
 from __future__ import annotations
 
 from typing import Iterable
 
-from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BinaryAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -28,7 +31,7 @@ from stocklink.config import table_name
 from stocklink.store import paging
 from stocklink.store.models import connection_for, CatalogItem, LedgerEntry, StockItem, _Meta
 from stocklink.store.keys import (LATEST, NO_SK, PLAN_PK, RESULT_SK, RUN_PK, SKU, abc_page_sk, abc_pk,
-                                  cursor_pk, mark_pk, result_pk, sold_pk, suggestions_pk)
+                                  cursor_pk, group_stats_pk, mark_pk, result_pk, sold_pk, suggestions_pk)
 from stocklink.store.keys import ledger_stream, sales_pk, suggestion_sk  # noqa: F401 - logic names keys so
 
 SOLD_TTL_S = 180 * 86_400     # paid orders cancelled later than this no longer reduce demand
@@ -46,6 +49,7 @@ class ForecastItem(Model):
     lines = NumberAttribute(null=True)          # counters: order lines paid that day
     stockout_at = NumberAttribute(null=True)    # counters: first time (ms) that day available was 0
     data = JSONAttribute(null=True)
+    blob = BinaryAttribute(null=True, legacy_encoding=False)
     updated_at = NumberAttribute(null=True)
     expires_at = NumberAttribute(null=True)
 
@@ -208,6 +212,45 @@ def put_abc_page(run_id: str, page_no: int, revenue: dict[str, float], now_ms: i
 def abc_pages(run_id: str) -> Iterable[dict[str, float]]:
     for item in ForecastItem.query(abc_pk(run_id), consistent_read=True):
         yield item.data or {}
+
+
+# A run's group statistics (forecasting.pooled.GroupStats as bytes) are stored in parts under the item size
+# limit: GROUPS#<run> / page-<page no>#<part> per page of its first pass, all#<part> merged; and its plan of
+# the pages forecasting the SKUs that choose with their group, GROUPS#<run> / plan#<page no> {skus: [...]}.
+GROUP_STATS_PART = 300_000   # bytes per item: DynamoDB's item limit is 400 KB
+
+
+def put_group_stats(run_id: str, name: str, blob: bytes, now_ms: int) -> None:
+    """Idempotent: rewritten whole (a run redone after an interruption writes the same parts)."""
+    parts = [blob[i:i + GROUP_STATS_PART] for i in range(0, len(blob), GROUP_STATS_PART)] or [b""]
+    with ForecastItem.batch_write() as batch:
+        for i, part in enumerate(parts):
+            batch.save(ForecastItem(group_stats_pk(run_id), f"{name}#{i:04d}", blob=part or None,
+                                    data={"parts": len(parts)}, updated_at=now_ms,
+                                    expires_at=now_ms // 1000 + SUGGESTION_TTL_S))
+
+
+def group_stats(run_id: str, prefix: str) -> dict[str, bytes]:
+    """{name: blob} of the statistics stored under names starting with `prefix` (a name missing a part
+    is left out)."""
+    found: dict[str, list] = {}
+    for item in ForecastItem.query(group_stats_pk(run_id), ForecastItem.sk.startswith(prefix),
+                                   consistent_read=True):
+        found.setdefault(item.sk.rsplit("#", 1)[0], []).append(item)
+    return {name: b"".join(i.blob or b"" for i in items) for name, items in found.items()
+            if len(items) == (items[0].data or {}).get("parts")}
+
+
+def put_plan_pages(run_id: str, pages: list[list[str]], now_ms: int) -> None:
+    with ForecastItem.batch_write() as batch:
+        for i, skus in enumerate(pages):
+            batch.save(ForecastItem(group_stats_pk(run_id), f"plan#{i:06d}", data={"skus": skus},
+                                    updated_at=now_ms, expires_at=now_ms // 1000 + SUGGESTION_TTL_S))
+
+
+def plan_pages(run_id: str) -> list[list[str]]:
+    found = ForecastItem.query(group_stats_pk(run_id), ForecastItem.sk.startswith("plan#"), consistent_read=True)
+    return [(item.data or {}).get("skus", []) for item in found]
 
 
 def latest_run_id() -> str | None:
