@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import StrEnum
-from typing import Any, Iterable, Iterator, Mapping, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, TypeVar
 
 from stocklink.channels.base import PayloadInvalid, WebhookRejected, constant_time_equal
 
@@ -250,3 +250,27 @@ def md5_secret_sandwich(secret: str, params: Mapping[str, str]) -> str:
     import hashlib
 
     return hashlib.md5(f"{secret}{sorted_pairs(params)}{secret}".encode()).hexdigest().upper()
+
+
+def error_envelope(body: bytes) -> tuple[dict, dict | None]:
+    """A TOP-style answer (Taobao, JD, Pinduoduo: errors as HTTP 200 {"error_response": {...}}): the payload
+    (an empty dict when unreadable) and its error_response object, if it has one."""
+    payload = try_json(body)
+    payload = payload if isinstance(payload, dict) else {}
+    error = payload.get("error_response")
+    return payload, error if isinstance(error, dict) else None
+
+
+def envelope_answer(platform: str, status: int, body: bytes, key: str, describe: Callable[[dict], str]) -> dict:
+    """The object under `key` of a TOP-style answer; PayloadInvalid for an HTTP error, an error_response (its
+    platform's fields, `describe(error)`) or an answer without that object."""
+    payload = try_json(body)
+    if status != 200 or not isinstance(payload, dict):
+        raise PayloadInvalid(f"{platform} answered HTTP {status}")
+    error = payload.get("error_response")
+    if isinstance(error, dict):
+        raise PayloadInvalid(f"{platform} error {describe(error)}")
+    answer = payload.get(key)
+    if not isinstance(answer, dict):
+        raise PayloadInvalid(f"{platform} answer without {key}")
+    return answer

@@ -110,11 +110,12 @@ from stocklink.channels._common import (
     PulledOrdersOnly,
     md5_secret_sandwich,
     by_status,
+    envelope_answer,
+    error_envelope,
     check_quantity,
     positive_qty,
     require,
     text,
-    try_json,
 )
 from stocklink.channels.base import (
     DiscoveredListing,
@@ -319,24 +320,15 @@ class JdAdapter(PulledOrdersOnly):
 
     @staticmethod
     def _answer(status: int, body: bytes, method: str) -> dict:
-        payload = try_json(body)
-        if status != 200 or not isinstance(payload, dict):
-            raise PayloadInvalid(f"JD answered HTTP {status}")
-        if isinstance(payload.get("error_response"), dict):
-            error = payload["error_response"]
-            raise PayloadInvalid(f"JD error {error.get('code')} {error.get('zh_desc') or error.get('en_desc')}")
-        answer = payload.get(response_key(method))
-        if not isinstance(answer, dict):
-            raise PayloadInvalid(f"JD answer without {response_key(method)}")
+        answer = envelope_answer("JD", status, body, response_key(method), lambda error: (
+            f"{error.get('code')} {error.get('zh_desc') or error.get('en_desc')}"))
         if text(answer.get("code") or "0") != "0":
             raise PayloadInvalid(f"JD error {answer.get('code')}")
         return answer
 
     def classify_response(self, status: int, body: bytes,
                           headers: Mapping[str, str] | None = None) -> CallResult:
-        payload = try_json(body)
-        payload = payload if isinstance(payload, dict) else {}
-        error = payload.get("error_response") if isinstance(payload.get("error_response"), dict) else None
+        payload, error = error_envelope(body)
         code = text((error or {}).get("code"))
         message = text((error or {}).get("zh_desc") or (error or {}).get("en_desc"))
         verdict = by_status(status, headers, code, message)

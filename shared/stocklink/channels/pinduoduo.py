@@ -104,13 +104,14 @@ from stocklink.channels._common import (
     PulledOrdersOnly,
     md5_secret_sandwich,
     by_status,
+    envelope_answer,
+    error_envelope,
     check_delta,
     check_quantity,
     positive_qty,
     require,
     require_id,
     text,
-    try_json,
 )
 from stocklink.channels.base import (
     DiscoveredListing,
@@ -369,22 +370,12 @@ class PinduoduoAdapter(PulledOrdersOnly):
 
     @staticmethod
     def _answer(status: int, body: bytes, key: str) -> dict:
-        payload = try_json(body)
-        if status != 200 or not isinstance(payload, dict):
-            raise PayloadInvalid(f"Pinduoduo answered HTTP {status}")
-        if isinstance(payload.get("error_response"), dict):
-            error = payload["error_response"]
-            raise PayloadInvalid(f"Pinduoduo error {error.get('error_code')} {error.get('sub_msg') or error.get('error_msg')}")
-        answer = payload.get(key)
-        if not isinstance(answer, dict):
-            raise PayloadInvalid(f"Pinduoduo answer without {key}")
-        return answer
+        return envelope_answer("Pinduoduo", status, body, key, lambda error: (
+            f"{error.get('error_code')} {error.get('sub_msg') or error.get('error_msg')}"))
 
     def classify_response(self, status: int, body: bytes,
                           headers: Mapping[str, str] | None = None) -> CallResult:
-        payload = try_json(body)
-        payload = payload if isinstance(payload, dict) else {}
-        error = payload.get("error_response") if isinstance(payload.get("error_response"), dict) else None
+        payload, error = error_envelope(body)
         code = text((error or {}).get("error_code"))
         message = text((error or {}).get("sub_msg") or (error or {}).get("error_msg"))
         verdict = by_status(status, headers, code, message)

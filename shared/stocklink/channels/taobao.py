@@ -120,6 +120,8 @@ from stocklink.channels._common import (
     md5_secret_sandwich,
     sorted_pairs,
     by_status,
+    envelope_answer,
+    error_envelope,
     check_delta,
     check_quantity,
     chunks,
@@ -535,23 +537,12 @@ class TaobaoAdapter(PulledOrdersOnly):
 
     @staticmethod
     def _answer(status: int, body: bytes, key: str) -> dict:
-        payload = try_json(body)
-        if status != 200 or not isinstance(payload, dict):
-            raise PayloadInvalid(f"Taobao answered HTTP {status}")
-        if isinstance(payload.get("error_response"), dict):
-            error = payload["error_response"]
-            raise PayloadInvalid(f"Taobao error {error.get('code')} {error.get('sub_code') or ''} "
-                                 f"{error.get('sub_msg') or error.get('msg')}")
-        answer = payload.get(key)
-        if not isinstance(answer, dict):
-            raise PayloadInvalid(f"Taobao answer without {key}")
-        return answer
+        return envelope_answer("Taobao", status, body, key, lambda error: (
+            f"{error.get('code')} {error.get('sub_code') or ''} {error.get('sub_msg') or error.get('msg')}"))
 
     def classify_response(self, status: int, body: bytes,
                           headers: Mapping[str, str] | None = None) -> CallResult:
-        payload = try_json(body)
-        payload = payload if isinstance(payload, dict) else {}
-        error = payload.get("error_response") if isinstance(payload.get("error_response"), dict) else None
+        payload, error = error_envelope(body)
         code = text((error or {}).get("code"))
         sub_code = text((error or {}).get("sub_code"))
         message = text((error or {}).get("sub_msg") or (error or {}).get("msg"))
