@@ -21,6 +21,7 @@ import pytest
 import requests
 
 from tests.e2e.runtime_process import handlers_exist
+from tests.e2e.test_channel_sync_e2e import wait_for
 from tests.sandbox_support import control, sandbox_base  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.e2e
@@ -50,16 +51,6 @@ PULLED = ("jd", "pinduoduo")       # read through windows that end the adapter's
 def settle_s(platform: str) -> int:
     from stocklink.channels.registry import adapter_for
     return int(adapter_for(platform).poll_settle_s)
-
-
-def wait_for(predicate, what: str, limit_s: float = 60.0):
-    deadline = time.monotonic() + limit_s      # a bound on waiting, not an assertion on speed
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 class Shops:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from infra.local.demo import measure
 from infra.local.demo.client import SHOP, Api, Sandbox, http
-from infra.local.demo.seed import Catalog
+from infra.local.demo.seed import Catalog, open_shop
 
 CN_PLATFORMS = ("taobao", "jd", "pinduoduo", "douyin")
 WAREHOUSES = (("wh-shanghai", "Shanghai DC", 1), ("wh-guangzhou", "Guangzhou DC", 2))
@@ -75,16 +75,7 @@ def seed_cn(api: Api, sandbox: Sandbox, units: dict[str, dict[str, int]]) -> Cat
         api.call("PUT", f"/skus/{sku}", {"name": f"Demo item {sku}"})
     for platform in CN_PLATFORMS:
         creds = {**CREDENTIALS[platform], "api_base_url": f"{sandbox.base}/{platform}/{SHOP}"}
-        sandbox.control("POST", "shops", {"platform": platform, "shop": SHOP, "credentials": creds,
-                                          "webhook_url": f"{api.url}/webhooks/{platform}/{SHOP}",
-                                          "enforce_listed": True})
-        rows = []
-        for sku, n in catalog.skus.items():
-            lid, ids = listing_for(platform, n)
-            catalog.listings[(platform, sku)] = lid
-            rows.append({"listing_id": lid, "quantity": 0, "platform_ids": ids, "seller_sku": sku})
-        sandbox.control("PUT", "listings", {"platform": platform, "shop": SHOP, "listings": rows})
-        api.call("PUT", f"/shops/{platform}/{SHOP}", creds)
+        open_shop(api, sandbox, catalog, platform, creds, listing_for)
         for sku, n in catalog.skus.items():
             lid, ids = listing_for(platform, n)
             api.call("PUT", f"/listings/{platform}/{SHOP}/{lid}", {"components": [{"sku": sku, "qty": 1}],

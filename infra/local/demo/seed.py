@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Callable
 
 from infra.local.demo.client import PLATFORMS, SHOP, Api, Sandbox
 
@@ -97,19 +98,26 @@ def _warehouses_and_skus(api: Api, units: dict[str, dict[str, int]], threads: in
 
 def _shop(api: Api, sandbox: Sandbox, catalog: Catalog, platform: str, delivery: dict | None = None,
           enforce_listed: bool = True) -> None:
-    """The platform's shop, in its simulator (with a listing per SKU, showing 0; its webhook delivery and
-    checkout as given) and in StockLink."""
+    """The platform's shop of the flash-sale demo (its webhook delivery and checkout as given): open_shop."""
     creds, suffix = CREDENTIALS[platform]
-    hook = f"{api.url}/webhooks/{platform}/{SHOP}"
     creds = {**creds, "api_base_url": f"{sandbox.base}/{platform}/{SHOP}{suffix}"}
     if platform == "shopee":
-        creds["callback_url"] = hook        # Shopee signs the callback URL it calls
+        creds["callback_url"] = f"{api.url}/webhooks/{platform}/{SHOP}"   # Shopee signs the URL it calls
+    open_shop(api, sandbox, catalog, platform, creds, listing_for, delivery=delivery, enforce_listed=enforce_listed)
+
+
+def open_shop(api: Api, sandbox: Sandbox, catalog: Catalog, platform: str, creds: dict,
+              listing_of: Callable[[str, int], tuple[str, dict]], *, delivery: dict | None = None,
+              enforce_listed: bool = True) -> None:
+    """The platform's shop, in its simulator (with a listing per SKU of `catalog`, showing 0: `listing_of`
+    (platform, SKU number) -> (listing id, platform ids); its webhooks sent to StockLink) and in StockLink
+    (`creds`, with its api_base_url). The listings are not linked to the SKUs here."""
     sandbox.control("POST", "shops", {"platform": platform, "shop": SHOP, "credentials": creds,
-                                      "webhook_url": hook, "delivery": delivery or {},
-                                      "enforce_listed": enforce_listed})
+                                      "webhook_url": f"{api.url}/webhooks/{platform}/{SHOP}",
+                                      "delivery": delivery or {}, "enforce_listed": enforce_listed})
     rows = []
     for sku, n in catalog.skus.items():
-        lid, ids = listing_for(platform, n)
+        lid, ids = listing_of(platform, n)
         catalog.listings[(platform, sku)] = lid
         rows.append({"listing_id": lid, "quantity": 0, "platform_ids": ids, "seller_sku": sku})
     sandbox.control("PUT", "listings", {"platform": platform, "shop": SHOP, "listings": rows})
