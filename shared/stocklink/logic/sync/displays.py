@@ -124,7 +124,8 @@ def read_snapshot(skus: Iterable[str], now_ms: Callable[[], int], components: bo
     # stock only of SKUs some listing holds: a SKU no platform shows (a storefront-only one) has nothing to
     # push or guard, and its read was a Query per change
     listed = skus_of(listings)
-    stock = available(listed if components else [sku for sku in skus if sku in set(listed)])
+    held = frozenset(listed)
+    stock = available(listed if components else [sku for sku in skus if sku in held])
     ids: dict[tuple[str, str], list[str]] = {}
     for listing in listings:
         ids.setdefault(tuple(listing.channel.split("#", 1)), []).append(listing.listing_id)
