@@ -4,9 +4,9 @@ functions call needs its resource layer. pynamodb already builds its DynamoDB cl
 
 One botocore session per container (a session parses botocore's endpoint and service files once: ~55 ms of
 CPU for each new one here, against ~9 ms for one more client of a session), created on first use and shared
-with pynamodb's connections (stocklink.store.models); the callers keep the clients they make for the container. moto intercepts botocore clients in
-tests as it does boto3's. Region, endpoint (AWS_ENDPOINT_URL) and credentials come from the environment as
-they would for boto3.
+with pynamodb's connections (stocklink.store.models); the callers keep the clients they make for the
+container. moto intercepts botocore clients in tests as it does boto3's. Region, endpoint
+(AWS_ENDPOINT_URL) and credentials come from the environment as they would for boto3.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import threading
 import botocore.session
 from botocore.config import Config
 
-_lock = threading.RLock()
+_lock = threading.Lock()
 _session: botocore.session.Session | None = None
 
 
