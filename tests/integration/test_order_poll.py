@@ -17,6 +17,7 @@ from tests.integration.test_channel_sync import (  # noqa: F401 - fixtures
     run_bus,
     sandbox_base,
 )
+from tests.integration.pulled_support import by_shop, connect_pulled_shops, poll
 from tests.sandbox_support import loopback_simulators  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.usefixtures("loopback_simulators")
@@ -31,29 +32,10 @@ def pulled(linked, aws, sandbox_base, receiver, monkeypatch):
     stored secret is wrong (every poll of it is refused). A short backfill keeps the first run small."""
     from stocklink.logic import order_poll
     monkeypatch.setattr(order_poll, "BACKFILL_S", 900)
-    for shop, secret in (("s1", PDD["client_secret"]), ("s2", "stale-secret")):
-        api = f"{sandbox_base}/pinduoduo/{shop}"
-        control(sandbox_base, "POST", "shops", {"platform": "pinduoduo", "shop": shop, "credentials": {**PDD, "api_base_url": api},
-                                                "webhook_url": f"{receiver.base}/hook/pinduoduo"})
-        assert as_admin(linked).put(f"/shops/pinduoduo/{shop}", {**PDD, "client_secret": secret,
-                                                                  "api_base_url": api}).status == 200
-        if shop == "s2":
-            continue           # s2 lists nothing: only its polls fail
-        control(sandbox_base, "PUT", "listings", {"platform": "pinduoduo", "shop": shop, "listings": [
-            {"listing_id": SKU_ID, "quantity": 6, "platform_ids": {"goods_id": GOODS_ID}, "seller_sku": SKU}]})
-        assert linked.put(f"/listings/pinduoduo/{shop}/{SKU_ID}", {"components": [{"sku": SKU, "qty": 1}],
-                                                                   "platform_ids": {"goods_id": GOODS_ID}}).status == 200
+    connect_pulled_shops(linked, sandbox_base, receiver, "pinduoduo", PDD, "client_secret", SKU_ID,
+                         {"goods_id": GOODS_ID})
     run_bus(aws)               # every listing shows the pool: 6
     return linked
-
-
-def poll(now_ms: int) -> dict:
-    from stocklink.logic.order_poll import run_poll
-    return run_poll(now_ms, budget_ms=20_000)
-
-
-def by_shop(report: dict) -> dict[str, dict]:
-    return {r["shop"]: r for r in report["shops"]}
 
 
 def test_an_order_pulled_from_pinduoduo_lowers_the_other_channels_once(pulled, aws, sandbox_base, staff_reservations):

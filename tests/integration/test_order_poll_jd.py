@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.conftest import as_admin
 from tests.integration.test_channel_sync import (  # noqa: F401 - fixtures
     SKU,
     control,
@@ -17,6 +16,7 @@ from tests.integration.test_channel_sync import (  # noqa: F401 - fixtures
     run_bus,
     sandbox_base,
 )
+from tests.integration.pulled_support import by_shop as shops_of, connect_pulled_shops, poll
 from tests.sandbox_support import loopback_simulators  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.usefixtures("loopback_simulators")
@@ -31,28 +31,13 @@ def pulled(linked, aws, sandbox_base, receiver, monkeypatch):
     is wrong (every poll of it is refused). A short backfill keeps the first run small."""
     from stocklink.logic import order_poll
     monkeypatch.setattr(order_poll, "BACKFILL_S", 900)
-    for shop, secret in (("s1", JD["app_secret"]), ("s2", "stale-secret")):
-        api = f"{sandbox_base}/jd/{shop}"
-        control(sandbox_base, "POST", "shops", {"platform": "jd", "shop": shop, "credentials": {**JD, "api_base_url": api},
-                                                "webhook_url": f"{receiver.base}/hook/jd"})
-        assert as_admin(linked).put(f"/shops/jd/{shop}", {**JD, "app_secret": secret, "api_base_url": api}).status == 200
-        if shop == "s2":
-            continue
-        control(sandbox_base, "PUT", "listings", {"platform": "jd", "shop": shop, "listings": [
-            {"listing_id": SKU_ID, "quantity": 6, "platform_ids": {"ware_id": WARE_ID}, "seller_sku": SKU}]})
-        assert linked.put(f"/listings/jd/{shop}/{SKU_ID}", {"components": [{"sku": SKU, "qty": 1}],
-                                                            "platform_ids": {"ware_id": WARE_ID}}).status == 200
+    connect_pulled_shops(linked, sandbox_base, receiver, "jd", JD, "app_secret", SKU_ID, {"ware_id": WARE_ID})
     run_bus(aws)
     return linked
 
 
-def poll(now_ms: int) -> dict:
-    from stocklink.logic.order_poll import run_poll
-    return run_poll(now_ms, budget_ms=20_000)
-
-
 def by_shop(report: dict) -> dict[str, dict]:
-    return {r["shop"]: r for r in report["shops"] if r["platform"] == "jd"}
+    return shops_of(report, "jd")
 
 
 def test_an_order_pulled_from_jd_lowers_the_other_channels_once(pulled, aws, sandbox_base, staff_reservations):

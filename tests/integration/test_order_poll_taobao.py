@@ -16,6 +16,8 @@ from tests.integration.test_channel_sync import (  # noqa: F401 - fixtures
     receiver,
     run_bus,
 )
+from tests.integration.pulled_support import by_shop, connect_pulled_shops
+from tests.integration.pulled_support import poll as run_poll_at
 from tests.sandbox_support import loopback_simulators  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.usefixtures("loopback_simulators")
@@ -51,24 +53,14 @@ def taobao(linked, aws, sandbox_base, receiver, monkeypatch):
     secret is wrong (every call of its poll is refused). A short backfill keeps the first run small."""
     from stocklink.logic import order_poll
     monkeypatch.setattr(order_poll, "BACKFILL_S", 900)
-    for shop, secret in (("s1", TB["app_secret"]), ("s2", "stale-secret")):
-        api = f"{sandbox_base}/taobao/{shop}"
-        control(sandbox_base, "POST", "shops", {"platform": "taobao", "shop": shop, "credentials": {**TB, "api_base_url": api},
-                                                "webhook_url": f"{receiver.base}/hook/taobao"})
-        assert as_admin(linked).put(f"/shops/taobao/{shop}", {**TB, "app_secret": secret,
-                                                               "api_base_url": api}).status == 200
-        control(sandbox_base, "PUT", "listings", {"platform": "taobao", "shop": shop, "listings": [
-            {"listing_id": SKU_ID, "quantity": 6, "platform_ids": {"num_iid": NUM_IID}, "seller_sku": SKU}]})
-        if shop == "s1":
-            assert linked.put(f"/listings/taobao/{shop}/{SKU_ID}", {"components": [{"sku": SKU, "qty": 1}],
-                                                                   "platform_ids": {"num_iid": NUM_IID}}).status == 200
+    connect_pulled_shops(linked, sandbox_base, receiver, "taobao", TB, "app_secret", SKU_ID, {"num_iid": NUM_IID},
+                         list_on_stale=True)
     run_bus(aws)               # every listing shows the pool: 6
     return linked
 
 
 def poll(now_ms: int) -> dict:
-    from stocklink.logic.order_poll import run_poll
-    return {r["shop"]: r for r in run_poll(now_ms, budget_ms=20_000)["shops"]}
+    return by_shop(run_poll_at(now_ms))
 
 
 def test_an_order_on_taobao_reaches_stocklink_by_tmc_and_a_lost_confirm_is_applied_once(
