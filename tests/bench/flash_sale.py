@@ -13,6 +13,7 @@ fraction of that.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import threading
 import time
@@ -23,6 +24,14 @@ import requests
 
 from tests.bench.cpu_per_order import cpu_by_part, drain
 from tests.e2e.runtime_process import RuntimeProcess
+
+
+CLIENT = "this process (the 32 buyers' HTTP clients)"
+
+
+def _own_cpu() -> float:
+    times = os.times()
+    return times.user + times.system
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -93,14 +102,17 @@ def run(units: int, orders: int, threads: int) -> dict:
             return resp.status_code, (time.perf_counter() - started) * 1000
 
         drain(rt.proc.pid, 10)
-        cpu_before = cpu_by_part(rt.proc.pid)
+        cpu_before, client_before = cpu_by_part(rt.proc.pid), _own_cpu()
         started = time.perf_counter()
         with ThreadPoolExecutor(threads) as pool:
             results = list(pool.map(reserve, range(orders)))
         elapsed = time.perf_counter() - started
+        cpu_during, client_after = cpu_by_part(rt.proc.pid), _own_cpu()
         drain(rt.proc.pid, 10)         # the sale's pushes and alerts are its cost too
         cpu_after = cpu_by_part(rt.proc.pid)
         cpu_ms = {part: (cpu_after[part] - cpu_before.get(part, 0.0)) * 1000 / orders for part in cpu_after}
+        cpu_ms[CLIENT] = (client_after - client_before) * 1000 / orders
+        busy_s = sum(cpu_during.values()) - sum(cpu_before.values()) + client_after - client_before
 
         stock = requests.get(f"{url}/skus/{sku}/stock", headers=headers, timeout=60).json()
         latencies = [ms for _, ms in results]
@@ -115,6 +127,7 @@ def run(units: int, orders: int, threads: int) -> dict:
             "elapsed_s": elapsed, "requests_per_s": orders / elapsed, "held_per_s": held / elapsed,
             "p50_ms": statistics.median(latencies), "p99_ms": percentile(latencies, 99),
             "max_ms": max(latencies), "raw_per_s": raw_per_s, "cpu_ms": cpu_ms,
+            "cores_busy": busy_s / elapsed, "cores": os.cpu_count(),
         }
     finally:
         rt.stop()
@@ -142,6 +155,7 @@ def main(argv=None) -> None:
         if ms >= 0.05:
             print(f"    {part:<50} {ms:6.1f}")
     print(f"    {'total':<50} {sum(r['cpu_ms'].values()):6.1f}")
+    print(f"  during the sale: {r['cores_busy']:.2f} of {r['cores']} cores busy (all processes, buyers included)")
 
 
 if __name__ == "__main__":

@@ -365,3 +365,26 @@ def test_only_the_skus_whose_events_were_refused_are_marked_dirty(synced, aws, m
     ((sku, changed_at, hint),) = reconcile_models.dirty_skus()
     assert (sku, hint["cause"], hint["change"]) == ("CAP-BLUE", "publish_failed", "receive")
     assert priority(hint, changed_at)[0] == 0         # verified before ordinary changes: no push is coming
+
+
+def test_only_skus_some_listing_holds_are_marked_dirty_by_their_push(synced, aws, sandbox_base):
+    """Reconciliation reads listings back: a SKU no platform shows has nothing to verify, so its stock changes
+    write no marker; once a bundle listing holds it as a component, its changes do."""
+    from stocklink.store import reconcile_models
+
+    assert synced.put("/skus/CAP-BLUE", {"name": "Blue cap"}).status == 200
+    assert synced.post("/stock/receipts", {"warehouse_id": "wh-a", "reference": "PO-9", "lines": [
+        {"sku": SKU, "qty": 1}, {"sku": "CAP-BLUE", "qty": 40}]}).status == 201
+    run_bus(aws)
+    assert [sku for sku, _, _ in reconcile_models.dirty_skus()] == [SKU]
+
+    control(sandbox_base, "PUT", "listings", {"platform": "shopify", "shop": "s1", "listings": [
+        {"listing_id": "bundle-77", "quantity": 0, "platform_ids": {"inventory_item_id": "77"}}]})
+    assert synced.put("/listings/shopify/s1/bundle-77", {"components": [{"sku": SKU, "qty": 1},
+                                                                      {"sku": "CAP-BLUE", "qty": 2}],
+                                                        "platform_ids": {"inventory_item_id": "77"}}).status == 200
+    aws.drain()
+    assert synced.post("/stock/receipts", {"warehouse_id": "wh-a", "reference": "PO-10", "lines": [
+        {"sku": "CAP-BLUE", "qty": 4}]}).status == 201
+    run_bus(aws)
+    assert sorted(sku for sku, _, _ in reconcile_models.dirty_skus()) == ["CAP-BLUE", SKU]

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Callable, Mapping
 
 from stocklink import events
-from stocklink.logic.sync import config, executors, guard, velocity
+from stocklink.logic.sync import config, displays, executors, guard, velocity
 from stocklink.logic.sync.push import sync_skus
 from stocklink.logic.sync.report import SyncReport
 from stocklink.observability import logger
@@ -64,10 +64,11 @@ def handle_events(batch: list[Mapping], now_ms: Callable[[], int]) -> BatchResul
                                                                    if sku not in zero]
     if not to_sync and not zero:
         return BatchResult(SyncReport(), [])
-    background = executors.io().submit(_mark_dirty_all, merged, zero, now_ms)
     _learn_velocity(merged, now_ms)
+    guarded, report, snapshot, risk = guard.guard_and_read([*to_sync, *zero], now_ms)
+    background = executors.io().submit(_mark_dirty_all, merged, zero, now_ms,
+                                       _listed([*to_sync, *zero], snapshot, risk))
     try:
-        guarded, report, snapshot, risk = guard.guard_and_read([*to_sync, *zero], now_ms)
         shared = sync_skus([sku for sku in to_sync if sku not in guarded], now_ms,
                            zero_skus=[sku for sku in zero if sku not in guarded],
                            event_ms=min(merged.event_times) if merged.event_times else None, guarded=guarded,
@@ -123,12 +124,26 @@ def _learn_velocity(merged: _Merged, now_ms: Callable[[], int]) -> None:
         logger.exception("could not read sales velocity")
 
 
-def _mark_dirty_all(merged: _Merged, zero: list[str], now_ms: Callable[[], int]) -> None:
-    """Reconciliation's dirty markers: needed soon, not by this push."""
+def _listed(skus: list[str], snapshot: displays.Snapshot | None, risk: displays.RiskFlags | None) -> set[str]:
+    """Which of `skus` some listing holds (bundles included): from the guard's snapshot when it covers them,
+    else from the listings cached under the version the guard read (a read only for what is not cached)."""
+    if snapshot is not None and set(skus) <= snapshot.skus:
+        listings = snapshot.listings
+    else:
+        listings = displays.listings_and_settings(skus, listings_version=risk.listings_version if risk else None)[0]
+    return set(skus) & set(displays.skus_of(listings))
+
+
+def _mark_dirty_all(merged: _Merged, zero: list[str], now_ms: Callable[[], int], listed: set[str]) -> None:
+    """Reconciliation's dirty markers: needed soon, not by this push. Only for SKUs some listing holds:
+    reconciliation reads listings back, and a SKU no platform shows (a storefront-only one) has none, so
+    its marker was a write per change for nothing (a listing added later gets its first push anyway)."""
     for sku, details in merged.changed.items():
-        _mark_dirty(sku, now_ms(), details[-1])
+        if sku in listed:
+            _mark_dirty(sku, now_ms(), details[-1])
     for sku in zero:
-        _mark_dirty(sku, now_ms(), {"cause": "oversold", "total_available": 0})
+        if sku in listed:
+            _mark_dirty(sku, now_ms(), {"cause": "oversold", "total_available": 0})
 
 
 def _mark_dirty(sku: str, now: int, detail: Mapping) -> None:
