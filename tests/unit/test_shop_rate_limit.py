@@ -16,9 +16,9 @@ def counter(monkeypatch):
     def take(platform, shop, window, limit, purge_at):
         tries.append(window)
         if counts.get(window, 0) >= limit:
-            return False
+            return None
         counts[window] = counts.get(window, 0) + 1
-        return True
+        return counts[window]
 
     monkeypatch.setattr(sync_models, "take_call_slot", take)
     monkeypatch.setattr(seams, "wall", lambda: 100.75)
@@ -32,8 +32,16 @@ def test_a_full_window_gives_a_slot_in_the_next_one_and_is_not_tried_again(count
     # now is 100.75 s: the current window started at 100.5, the next ones at 101.0, 101.5, ...
     assert [limit.wait_time() for _ in range(5)] == [0.0, 0.25, 0.75, 1.25, 1.75]
     assert counts == {f"500ms#{i:014d}": 1 for i in range(201, 206)}
-    # each full window was tried once, then skipped
-    assert [int(t.split("#")[1]) for t in tries] == [201, 201, 202, 202, 203, 203, 204, 204, 205]
+    # each window was tried once: the take that filled it told the container so, which starts past it
+    assert [int(t.split("#")[1]) for t in tries] == [201, 202, 203, 204, 205]
+
+
+def test_a_window_filled_by_another_container_is_tried_once_then_skipped(counter):
+    counts, tries = counter
+    limit = rate_limit.ShopRateLimit("woocommerce", "s1", 2.0, 4)
+    counts["500ms#00000000000201"] = 1                    # another container's call
+    assert [limit.wait_time() for _ in range(2)] == [0.25, 0.75]
+    assert [int(t.split("#")[1]) for t in tries] == [201, 202, 203]
 
 
 def test_a_window_holds_whole_calls_at_exactly_the_rate(counter):
@@ -67,3 +75,13 @@ def test_without_the_shared_count_the_container_paces_itself(monkeypatch):
     limit = rate_limit.ShopRateLimit("shopify", "s1", 2.0, 1)
     assert limit.wait_time() == 0.0
     assert limit.wait_time() == pytest.approx(0.5)       # the container's own bucket: 2/s, burst 1
+
+
+def test_only_a_window_another_container_filled_looks_full(counter):
+    """looks_full sends SKUs to the mailbox of a container already waiting: a window this container filled
+    itself says nothing about anyone waiting, so it does not count."""
+    counts, _ = counter
+    limit = rate_limit.ShopRateLimit("woocommerce", "s1", 2.0, 4)
+    assert limit.wait_time() == 0.0 and not limit.looks_full()       # filled window 201 itself
+    other = rate_limit.ShopRateLimit("woocommerce", "s1", 2.0, 4)
+    assert other.wait_time() == 0.25 and other.looks_full()         # found 201 full, took 202

@@ -117,12 +117,21 @@ class CallWindow(Model):
     purge_at = NumberAttribute(null=True)          # TTL (epoch seconds)
 
 
-def take_call_slot(platform: str, shop: str, window: str, limit: int, purge_at: int) -> bool:
-    """Count one platform call in the shop's `window` unless `limit` calls are already in it. One
+def take_call_slot(platform: str, shop: str, window: str, limit: int, purge_at: int) -> int | None:
+    """Count one platform call in the shop's `window` unless `limit` calls are already in it: the window's
+    count with this call (so the caller knows when it filled the window), None when it was full. One
     conditional ADD: every container of every function shares the count, nothing is read first."""
     item = CallWindow(rate_pk(platform, shop), window)
-    return written(lambda: update_only(item, [CallWindow.calls.add(1), CallWindow.purge_at.set(purge_at)],
-                                       CallWindow.calls.does_not_exist() | (CallWindow.calls < limit)))
+    hash_key, range_key = item._get_hash_range_key_serialized_values()
+    try:
+        answer = item._get_connection().update_item(
+            hash_key, range_key=range_key, actions=[CallWindow.calls.add(1), CallWindow.purge_at.set(purge_at)],
+            condition=CallWindow.calls.does_not_exist() | (CallWindow.calls < limit), return_values="UPDATED_NEW")
+    except UpdateError as exc:
+        if is_conditional_failure(exc):
+            return None
+        raise
+    return int(answer["Attributes"]["calls"]["N"])
 
 
 def release_call_slot(platform: str, shop: str, window: str) -> None:

@@ -60,7 +60,8 @@ class ShopRateLimit:
         self.per_window = max(1, math.ceil(rate * MIN_WINDOW_MS / 1000 - 1e-9))
         self.window_ms = math.ceil(self.per_window * 1000 / rate - 1e-9)   # rounded up: never above rate
         self.fallback = TokenBucket(rate, burst)
-        self.known_full = -1          # windows up to this index were found full (skip them next time)
+        self.known_full = -1          # windows up to this index are full (skip them next time)
+        self.found_full = -1          # ... of which the last one found full when trying it (another took it)
         self.lock = threading.Lock()
 
     def _key(self, index: int) -> str:
@@ -74,7 +75,7 @@ class ShopRateLimit:
         """Whether this container last found the current window full: then another container is most
         likely waiting for the shop's next call already (a hint, no request)."""
         with self.lock:
-            return self.known_full >= int(seams.wall() * 1000 // self.window_ms)
+            return self.found_full >= int(seams.wall() * 1000 // self.window_ms)
 
     def take(self) -> tuple[float, str | None]:
         """(wait before using the slot, its window; None when paced by the container's own bucket)."""
@@ -84,11 +85,16 @@ class ShopRateLimit:
         try:
             for _ in range(MAX_WINDOWS_AHEAD):
                 start_ms = index * self.window_ms
-                if sync_models.take_call_slot(self.platform, self.shop, self._key(index), self.per_window,
-                                              int(start_ms // 1000) + sync_models.CALL_WINDOW_KEEP_S):
+                calls = sync_models.take_call_slot(self.platform, self.shop, self._key(index), self.per_window,
+                                                   int(start_ms // 1000) + sync_models.CALL_WINDOW_KEEP_S)
+                if calls is not None:
+                    if calls >= self.per_window:      # this call filled it: the next take starts past it
+                        with self.lock:
+                            self.known_full = max(self.known_full, index)
                     return max(0.0, (start_ms - now_ms) / 1000), self._key(index)
                 with self.lock:
                     self.known_full = max(self.known_full, index)
+                    self.found_full = max(self.found_full, index)
                 index += 1
             return MAX_TOKEN_WAIT_S, None
         except Exception:  # noqa: BLE001 - pacing must not stop a push; the platform's 429 is retried
