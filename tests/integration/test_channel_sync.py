@@ -407,15 +407,17 @@ def test_with_the_window_full_and_a_container_waiting_the_skus_are_handed_to_it(
                                                                                 seen_full):
     """Lazada's window is full and another container waits for the next one. A container that has not seen
     the window full takes a slot two seconds ahead, hands its SKU over and gives the slot back; one that
-    has (a full window recorded by its limiter) hands over at once and takes no slot at all."""
+    has (its limiter found this second's window taken by another and took the next) hands over at once and
+    takes no slot at all."""
     from stocklink.logic.sync import platform_calls, rate_limit, seams
     from stocklink.store import sync_models
 
     clock = [1_900_000_000.5]
     monkeypatch.setattr(seams, "wall", lambda: clock[0])
     other = rate_limit.ShopRateLimit("lazada", "s1", 1, 1)     # the other containers' limiter
-    other.wait_time(), other.wait_time()       # this second full, the next one taken by the waiter below
-    limit = other if seen_full else rate_limit.ShopRateLimit("lazada", "s1", 1, 1)
+    limit = rate_limit.ShopRateLimit("lazada", "s1", 1, 1)
+    other.wait_time()                          # this second full
+    (limit if seen_full else other).wait_time()     # the next one taken (by a waiter)
     rate_limit._limiters["lazada#s1"] = limit
     assert limit.looks_full() is seen_full
     assert sync_models.await_slot("lazada", "s1", "other-container", int((clock[0] + 1) * 1000),
