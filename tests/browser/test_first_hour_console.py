@@ -4,24 +4,14 @@ mapped one is applied, its first-sync differences are shown and "StockLink's poo
 number to the platform; the import and connect pages pass axe-core."""
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
 
 from tests.browser.pages import api_get, axe_violations, screenshot, settle, url
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
-
-
-def _wait(check, what: str, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture()
@@ -88,8 +78,8 @@ def test_a_shops_listings_are_discovered_applied_and_pushed_on_the_first_sync_ch
     console.locator("[data-first-sync-choice='push']").click()
     console.locator("[data-discovery-status='done']").wait_for(timeout=20_000)
     assert console.locator(f"{table} td[data-col='status']").inner_text() == "StockLink's number pushed"
-    _wait(lambda: _platform_qty(new_shop["sandbox"], shop, mapped) == row["stocklink_qty"],
-          "StockLink's number on the platform")
+    wait_for(lambda: _platform_qty(new_shop["sandbox"], shop, mapped) == row["stocklink_qty"],
+             "StockLink's number on the platform", timeout=20)
     assert _platform_qty(new_shop["sandbox"], shop, unmapped) == 3        # an unmapped listing is never pushed to
 
 

@@ -5,25 +5,15 @@ is made from a suggestion and received; navigation follows the signed-in roles; 
 from __future__ import annotations
 
 import datetime as dt
-import time
 import uuid
 
 import pytest
 
 from tests.browser.pages import (api_get, axe_violations, ensure_signed_in, read_xlsx, screenshot, settle, url,
                                  DOWNLOADS)
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
-
-
-def _wait(check, what: str, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _po(runtime, po_id: str) -> dict:
@@ -42,8 +32,8 @@ def _submit_receipt(page, received: int, rejected: int = 0, reason: str = "") ->
 
 def test_a_suggestion_becomes_a_purchase_order_that_is_shipped_received_exported_and_printed(console, runtime, seeded):
     sku = "DEMO-001"
-    _wait(lambda: any(s["sku"] == sku for s in api_get(runtime, "/replenishment?limit=1000")[1].get("suggestions", [])),
-          "DEMO-001's replenishment suggestion")
+    wait_for(lambda: any(s["sku"] == sku for s in api_get(runtime, "/replenishment?limit=1000")[1].get("suggestions", [])),
+             "DEMO-001's replenishment suggestion")
     console.goto(url(runtime, "replenishment"))
     settle(console)
     console.locator(f"[data-select-sku='{sku}']").check()
@@ -150,8 +140,8 @@ def transfer_sku(seeded):
 
 def test_a_transfer_from_a_suggestion_is_picked_and_received(console, runtime, transfer_sku):
     sku = transfer_sku
-    found = _wait(lambda: api_get(runtime, f"/transfers/suggestions?sku={sku}")[1].get("suggestions"),
-                  "a transfer suggestion (sales counted per warehouse)")
+    found = wait_for(lambda: api_get(runtime, f"/transfers/suggestions?sku={sku}")[1].get("suggestions"),
+                     "a transfer suggestion (sales counted per warehouse)")
     (suggestion,) = found
     console.goto(url(runtime, "transfers"))
     settle(console)

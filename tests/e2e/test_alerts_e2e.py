@@ -3,22 +3,12 @@ console line + chat queue -> notify function -> a local chat receiver; GET /aler
 from __future__ import annotations
 
 import json
-import time
 import uuid
 
 import requests
 
 from tests.integration.test_sns_fanout import Receiver
-
-
-def _wait(check, what: str, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
+from tests.waiting import wait_for
 
 
 def test_stock_change_alerts_on_the_console_in_chat_and_at_get_alerts(local_runtime):
@@ -39,10 +29,10 @@ def test_stock_change_alerts_on_the_console_in_chat_and_at_get_alerts(local_runt
             "warehouse_id": wh, "lines": [{"sku": sku, "qty": 5}], "reference": f"r-{run}"})
         assert r.status_code == 201, r.text
 
-        line = _wait(lambda: next((l for l in local_runtime.lines if "ALERT " in l and "Low stock" in l and sku in l), None),
-                     "the console line")
+        line = wait_for(lambda: next((l for l in local_runtime.lines if "ALERT " in l and "Low stock" in l and sku in l), None),
+                        "the console line")
         assert "ALERT RED" in line and "[alerts]" in line
-        post = _wait(lambda: receiver.to("/hook"), "the chat post")[0]
+        post = wait_for(lambda: receiver.to("/hook"), "the chat post")[0]
         assert sku in json.dumps(post["body"]) and post["body"]["text"].startswith("🔴")
 
         key = f"low_stock#{sku}#wh:{wh}"

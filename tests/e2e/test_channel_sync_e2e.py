@@ -2,7 +2,6 @@
 shown on the Lazada and Shopify simulators (webhook → ingest → stock.changed → bus → channel_push)."""
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
@@ -10,6 +9,7 @@ import requests
 
 from tests.e2e.runtime_process import handlers_exist
 from tests.sandbox_support import control, sandbox_base  # noqa: F401 (fixture)
+from tests.waiting import wait_for
 
 SHOPS = {
     "tiktok": ({"app_key": "6a1b2c3d4e5f6", "app_secret": "tiktok-secret", "access_token": "TTP_sandbox",
@@ -22,16 +22,6 @@ SHOPS = {
                 "shop_domain": "stocklink-sandbox.myshopify.com"}, "",
                 {"inventory_item_id": "5001"}),
 }
-
-
-def wait_for(predicate, what: str, limit_s: float = 60.0):
-    deadline = time.monotonic() + limit_s      # a bound on waiting, not an assertion on speed
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def test_an_order_on_one_platform_lowers_the_others(local_runtime, sandbox_base):

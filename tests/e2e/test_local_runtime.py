@@ -10,10 +10,10 @@ Two kinds of test:
 from __future__ import annotations
 
 import collections
+import functools
 import json
 import signal
 import threading
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -24,6 +24,7 @@ import requests
 from infra.local.moto_server import MotoServer
 from infra.local.runtime import LocalRuntime, topology_with
 from infra.topology import EventRule, Function, Route, Schedule
+from tests import waiting
 from tests.e2e.runtime_process import RuntimeProcess, handlers_exist
 
 pytestmark = pytest.mark.e2e
@@ -40,15 +41,8 @@ ECHO_TOPOLOGY = topology_with(
 )
 
 
-def wait_for(predicate, timeout: float = 20.0, every: float = 0.05):
-    """Polls until predicate() is truthy (returns it) or fails after `timeout` (a safety net, not a check)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError("condition not reached")
+# polled often: these waits are on a stand-in function that answers in milliseconds
+wait_for = functools.partial(waiting.wait_for, timeout=20.0, every=0.05)
 
 
 @pytest.fixture(scope="module")

@@ -21,8 +21,8 @@ import pytest
 import requests
 
 from tests.e2e.runtime_process import handlers_exist
-from tests.e2e.test_channel_sync_e2e import wait_for
 from tests.sandbox_support import control, sandbox_base  # noqa: F401 (fixture)
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -7,23 +7,13 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import requests
+from tests.waiting import wait_for
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _wait(check, what: str, timeout: float = 90.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Api:
@@ -38,8 +28,8 @@ class Api:
 
 def _forecast(api, sku: str):
     run = api("POST", "/forecasts/run", expect=(202,))["run_id"]
-    return _wait(lambda: (lambda f: f if f.get("run_id") == run else None)(
-        api("GET", f"/forecasts/{sku}", expect=(200, 404))), f"forecast run {run}")
+    return wait_for(lambda: (lambda f: f if f.get("run_id") == run else None)(
+        api("GET", f"/forecasts/{sku}", expect=(200, 404))), f"forecast run {run}", timeout=90)
 
 
 def _stock(api, sku: str, wh: str) -> dict:
@@ -111,8 +101,8 @@ def test_a_transfer_prevents_a_projected_stockout(local_runtime):
         rid = f"tr-{run}-{i}"
         api("POST", "/reservations", {"reservation_id": rid, "channel": "web", "lines": [{"sku": sku, "qty": 1}]})
         api("POST", f"/reservations/{rid}/commit")
-    found = _wait(lambda: api("GET", "/transfers/suggestions", params={"sku": sku})["suggestions"],
-                  "a transfer suggestion (sales counted per warehouse)")
+    found = wait_for(lambda: api("GET", "/transfers/suggestions", params={"sku": sku})["suggestions"],
+                     "a transfer suggestion (sales counted per warehouse)", timeout=90)
     (suggestion,) = found
     assert (suggestion["from_warehouse"], suggestion["to_warehouse"]) == (spare, busy) and suggestion["qty"] > 0
     assert suggestion["total_cost"] == round(0.5 * suggestion["qty"], 2)
