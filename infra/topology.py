@@ -449,7 +449,8 @@ EVENT_RULES: tuple[EventRule, ...] = (
     # the alert: a second does not matter). Visibility 180 s = 6 x the 30 s timeout; 2 pollers, the minimum.
     EventRule("alerts-on-events", (events.STOCK_CHANGED, events.ORDER_OVERSOLD, events.ORDER_UNMAPPED,
                                    events.ORDER_NEEDS_ATTENTION, events.SYNC_ANOMALY, events.LEDGER_MISMATCH,
-                                   *events.FORECAST_SIGNALS, events.PURCHASE_ORDER_LATE, events.ORDER_POLL_LAGGING),
+                                   *events.FORECAST_SIGNALS, events.PURCHASE_ORDER_LATE, events.ORDER_POLL_LAGGING,
+                                   events.ORDER_POLL_REFUNDS_UNREAD),
               "alerts",
               queue=QueueDelivery(batch_size=100, max_batching_window_s=1, max_concurrency=2,
                                   max_receive_count=5, visibility_timeout_s=180)),

@@ -41,6 +41,7 @@ const CASES: Alert[] = [
   alert("expiry", { batch_id: "B-7", qty: 12, expires_in_days: 5 }),
   alert("late_po", { po_id: "PO-7", supplier_id: "acme", outstanding: 50, warehouse: "wh-a", promised_date: "2025-05-22", days_late: 11 }),
   alert("order_poll_lag", { channel: "pinduoduo", shop: "s9", lag_s: 1860, threshold_s: 300, error: "70031" }, { scope: "poll:pinduoduo#s9" }),
+  alert("pulled_refunds_unread", { channel: "pinduoduo", shop: "s9", error: "HTTP 200 20031 no permission" }, { sku: "*", scope: "shop:pinduoduo:s9" }),
 ];
 
 function lookup(tree: unknown, path: string): unknown {
@@ -71,6 +72,10 @@ describe("alert texts", () => {
       + "2025-05-22, 11 days late; chase the supplier or move stock from another warehouse");
     expect(alertTitle(CASES[0], t)).toBe("Low stock: TEE");
     expect(alertTitle(CASES[3], t)).toBe("Low stock: TEE (shopee#s1#L1)");
+    expect(alertAction(CASES[22], "en", t)).toBe("Refunds of pinduoduo/s9 are not read (the platform refuses them: "
+      + "HTTP 200 20031 no permission); its orders still sync, but a refund before shipment does not release its units "
+      + "(they stay committed). Grant the app the after-sales (售后) permission; refunds settled meanwhile are not read "
+      + "later: correct their orders' reservations by hand");
   });
 
   it("switch to Chinese with the same numbers", async () => {
@@ -78,6 +83,7 @@ describe("alert texts", () => {
     expect(alertAction(CASES[0], "zh-CN", t)).toBe("SKU TEE：wh-a 剩余 3，约可售 1.5 天，建议从 wh-b 调拨 17");
     expect(alertAction(CASES[1], "zh-CN", t)).toBe("SKU TEE：所有仓库 剩余 4，约可售 2 天，建议采购 40");
     expect(alertTitle(CASES[5], t)).toBe("超储：TEE");
+    expect(alertTitle(CASES[22], t)).toBe("退款未读取：*（pinduoduo:s9）");
     for (const a of CASES) expect(alertAction(a, "zh-CN", t)).not.toMatch(/\b(left in|oversold|projected|stock pushes)\b/);
   });
 

@@ -11,7 +11,10 @@ Layout (path-prefixed, one port):
                            no longer shows (default false; an order's own enforce_listed wins);
                            notification_queue (Amazon): the SQS queue its ORDER_CHANGE subscription delivers
                            to, as the seller's destination would be (the local runtime's is at GET
-                           /_local/platform-queues): each order change is sent there with SendMessage
+                           /_local/platform-queues): each order change is sent there with SendMessage;
+                           refused_apis: [api, ...] the shop's app holds no permission for: each call is
+                           refused as the platform refuses it (Pinduoduo: e.g. pdd.refund.list.increment.get
+                           for an app without the after-sales permission); register again to grant them
   PUT  /_sandbox/delivery  {platform, shop, webhook_delay_s?: s | [min, max] | "min-max", reorder?, seed?,
                             max_attempts?, retry_backoff_s?, timeout_s?}   change a shop's webhook delivery
   GET  /_sandbox/delivery  ?platform=&shop=        the shops' delivery settings
@@ -19,7 +22,8 @@ Layout (path-prefixed, one port):
   PUT  /_sandbox/listings  {platform, shop, listings: [{listing_id, quantity, platform_ids?, seller_sku?, title?,
                             barcode?}]}   (the product-list APIs discovery calls list them, grouped by the
                             platform ids: Shopee item_id, TikTok product_id, Lazada item_id, WooCommerce parent_id)
-  POST /_sandbox/faults    {status: 429|500|503, count: N, platform?, shop?}   next N API calls fail
+  POST /_sandbox/faults    {status: 429|500|503, count: N, platform?, shop?, api?}   next N API calls fail (of
+                           `api` only, where the simulator tells its APIs apart: Pinduoduo's `type`)
   GET  /_sandbox/calls     ?platform=&shop=&since=  API calls with timestamps and the quantities they set
   POST /_sandbox/orders    {platform, shop, lines: [{listing_id, qty, sku?}], kind | status, order_id?,
                             enforce_listed?, changed_ago_s?}
@@ -87,12 +91,17 @@ class Sandbox:
             if not isinstance(queue, dict) or (queue and not (isinstance(queue.get("url"), str)
                                                               and isinstance(queue.get("region"), str))):
                 raise SandboxError(400, "notification_queue must be {url, region}")
+            refused = doc.get("refused_apis") or []
+            if not isinstance(refused, list) or not all(isinstance(api, str) for api in refused):
+                raise SandboxError(400, "refused_apis must be a list of API names")
             with st.lock:
                 st.shops[(platform, shop)] = Shop(platform, shop, {k: str(v) for k, v in creds.items()},
                                                   str(doc.get("webhook_url") or ""), delivery, enforce,
-                                                  {"url": queue["url"], "region": queue["region"]} if queue else {})
+                                                  {"url": queue["url"], "region": queue["region"]} if queue else {},
+                                                  frozenset(refused))
             return j(200, {"platform": platform, "shop": shop, "delivery": delivery.describe(),
-                           "enforce_listed": enforce, "notification_queue": queue or None})
+                           "enforce_listed": enforce, "notification_queue": queue or None,
+                           "refused_apis": sorted(refused)})
         if (method, name) == ("PUT", "delivery"):
             platform, shop_name = self._target(doc)
             changes = {k: v for k, v in doc.items() if k not in ("platform", "shop")}
@@ -145,7 +154,8 @@ class Sandbox:
             if status not in (429, 500, 502, 503):
                 raise SandboxError(400, "status must be 429, 500, 502 or 503")
             with st.lock:
-                st.faults.append(Fault(status, int(doc.get("count", 1)), doc.get("platform"), doc.get("shop")))
+                st.faults.append(Fault(status, int(doc.get("count", 1)), doc.get("platform"), doc.get("shop"),
+                                       doc.get("api")))
             return j(200, {"ok": True})
         if (method, name) == ("GET", "calls"):
             since = float(query.get("since", 0) or 0)
@@ -237,7 +247,7 @@ class Sandbox:
         if shop is None:
             reply = j(404, {"error": f"sandbox: unknown {platform} shop {shop_name!r}"})
         else:
-            injected = self.state.take_fault(platform, shop_name)
+            injected = self.state.take_fault(platform, shop_name, sim.api_name(req))
             reply = sim.fault(injected) if injected else sim.handle(self.state, shop, req)
         self.state.log_call(platform=platform, shop=shop_name, method=req.method, path=req.path, status=reply.status,
                             kind=reply.kind, fault=bool(injected), listings=reply.changes)

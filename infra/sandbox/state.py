@@ -28,6 +28,7 @@ class Shop:
     enforce_listed: bool = False     # the checkout refuses what the listing no longer shows (orders may override)
     notification_queue: dict[str, str] = field(default_factory=dict)   # Amazon: {url, region} of the SQS queue
                                      # its ORDER_CHANGE subscription delivers to (the seller's destination)
+    refused_apis: frozenset[str] = frozenset()   # APIs the shop's app holds no permission for (Pinduoduo: refused)
 
 
 @dataclass
@@ -48,6 +49,7 @@ class Fault:
     remaining: int
     platform: str | None = None
     shop: str | None = None
+    api: str | None = None           # only calls of this API (the simulator names it: Simulator.api_name)
 
 
 class State:
@@ -77,10 +79,11 @@ class State:
     def shop_orders(self, platform: str, shop: str) -> dict[str, Order]:
         return self.orders.setdefault((platform, shop), {})
 
-    def take_fault(self, platform: str, shop: str) -> int | None:
+    def take_fault(self, platform: str, shop: str, api: str | None = None) -> int | None:
         with self.lock:
             for fault in self.faults:
-                if fault.remaining > 0 and fault.platform in (None, platform) and fault.shop in (None, shop):
+                if (fault.remaining > 0 and fault.platform in (None, platform) and fault.shop in (None, shop)
+                        and fault.api in (None, api)):
                     fault.remaining -= 1
                     return fault.status
             return None

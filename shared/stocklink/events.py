@@ -28,6 +28,8 @@ FORECAST_SLOW_MOVER = "forecast.slow_mover"
 
 FORECAST_SIGNALS = (FORECAST_STOCKOUT_RISK, FORECAST_BURST, FORECAST_SLOW_MOVER)
 ORDER_POLL_LAGGING = "order_poll.lagging"     # detail OrderPollLag: a pulled shop's orders are late (or caught up)
+ORDER_POLL_REFUNDS_UNREAD = "order_poll.refunds_unread"   # detail PulledRefundsUnread: a pulled shop's refunds
+                                                          # are refused (or read again)
 PURCHASE_ORDER_LATE = "purchase_order.late"   # one per late PO line, published by the daily forecast run
 
 
@@ -166,3 +168,13 @@ class OrderPollLag(TypedDict, total=False):
     lag_s: int          # now - the update time every change up to which was read
     threshold_s: int
     error: str          # the last poll's failure, if it failed
+
+
+class PulledRefundsUnread(TypedDict, total=False):
+    """A pulled shop whose refunds pages the platform refuses for good (logic/order_poll: an app without the
+    after-sales permission; its orders are still applied): published when they stop being read (unread True,
+    with the platform's error) and once when a window's are read again (unread False, which clears the alert)."""
+    platform: str
+    shop: str
+    unread: bool
+    error: str          # the platform's refusal

@@ -12,7 +12,8 @@ type Facts = Record<string, unknown>;
 type Piece = [key: string, params?: Record<string, unknown>];
 
 export const KNOWN_KINDS = ["low_stock", "overstock", "oversell", "unmapped_sku", "order_needs_attention", "sync_anomaly",
-  "ledger_mismatch", "push_failures", "stockout_forecast", "demand_burst", "slow_mover", "expiry", "late_po", "order_poll_lag"] as const;
+  "ledger_mismatch", "push_failures", "stockout_forecast", "demand_burst", "slow_mover", "expiry", "late_po", "order_poll_lag",
+  "pulled_refunds_unread"] as const;
 
 const has = (f: Facts, key: string) => f[key] !== undefined && f[key] !== null && f[key] !== "";
 const str = (v: unknown, fallback = "?") => (v === undefined || v === null || v === "" ? fallback : String(v));
@@ -109,6 +110,9 @@ export function actionPieces(alert: Alert, lang: string, t: TFunction): Piece[] 
       return [["pollLag", { channel: str(f.channel), shop: str(f.shop), minutes: n(Math.floor(Number(f.lag_s ?? 0) / 60)),
         threshold: n(Math.floor(Number(f.threshold_s ?? 0) / 60)) }],
         ...(has(f, "error") ? [["lastError", { error: str(f.error) }] as Piece] : []), ["pollLagDo"]];
+    case "pulled_refunds_unread":
+      return [["refundsUnread", { channel: str(f.channel), shop: str(f.shop), error: str(f.error, t("alerts.do.unknownError")) }],
+        ["refundsUnreadDo"]];
     default:
       return null;
   }

@@ -174,6 +174,8 @@ export const en = {
       expiry: "SKU {{sku}} batch {{batch}}: {{qty}} units expire in {{days}} days; sell it first or discount it",
       pollLag: "Orders of {{channel}}/{{shop}} are pulled {{minutes}} min late (threshold {{threshold}} min): their stock is not reserved yet",
       pollLagDo: ". Check the shop's credentials and the platform's status",
+      refundsUnread: "Refunds of {{channel}}/{{shop}} are not read (the platform refuses them: {{error}}); its orders still sync, but a refund before shipment does not release its units (they stay committed)",
+      refundsUnreadDo: ". Grant the app the after-sales (售后) permission; refunds settled meanwhile are not read later: correct their orders' reservations by hand",
       latePo: "Purchase order {{po}} from {{supplier}}: {{qty}} of SKU {{sku}} for {{warehouse}} promised by {{promised}}, {{days}} days late; chase the supplier or move stock from another warehouse",
     },
     kinds: {
@@ -181,6 +183,7 @@ export const en = {
       order_needs_attention: "Order needs attention", sync_anomaly: "Sync anomaly", ledger_mismatch: "Ledger mismatch",
       push_failures: "Push failures", stockout_forecast: "Stock-out forecast", demand_burst: "Demand burst",
       slow_mover: "Slow mover", expiry: "Expiry", late_po: "Purchase order late", order_poll_lag: "Pulled orders late",
+      pulled_refunds_unread: "Refunds not read",
     },
   },
   subscriptions: {

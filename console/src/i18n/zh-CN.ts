@@ -166,12 +166,15 @@ export const zhCN: Shape<Messages> = {
       expiry: "SKU {{sku}} 批次 {{batch}}：{{qty}} 件将在 {{days}} 天后过期；请优先销售或打折",
       pollLag: "{{channel}}/{{shop}} 的订单拉取已延迟 {{minutes}} 分钟（阈值 {{threshold}} 分钟）：这些订单的库存尚未预占",
       pollLagDo: "。请检查店铺授权和平台状态",
+      refundsUnread: "{{channel}}/{{shop}} 的退款未读取（平台拒绝：{{error}}）；订单仍在同步，但发货前的退款不会释放其库存（仍为已占用）",
+      refundsUnreadDo: "。请为应用授予售后权限；期间完成的退款之后不会再读取：请手动调整相应订单的预占",
       latePo: "采购单 {{po}}（供应商 {{supplier}}）：SKU {{sku}} 共 {{qty}} 件，送往 {{warehouse}}，承诺 {{promised}} 到货，已逾期 {{days}} 天；请催促供应商或从其他仓库调拨",
     },
     kinds: {
       low_stock: "低库存", overstock: "超储", oversell: "超卖", unmapped_sku: "未映射 SKU",
       order_needs_attention: "订单需处理", sync_anomaly: "同步异常", ledger_mismatch: "流水不一致",
       push_failures: "推送失败", stockout_forecast: "断货预测", demand_burst: "需求激增", slow_mover: "滞销", expiry: "临期", late_po: "采购单逾期", order_poll_lag: "订单拉取延迟",
+      pulled_refunds_unread: "退款未读取",
     },
   },
   subscriptions: {

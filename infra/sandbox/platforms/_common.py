@@ -111,6 +111,11 @@ class Simulator:
     def fault(self, status: int) -> Reply:
         raise NotImplementedError
 
+    def api_name(self, req: Req) -> str | None:
+        """The API a request calls, where one route serves many (Pinduoduo's `type`): what a fault's `api` and
+        a shop's `refused_apis` name. None: the platform's APIs are not told apart."""
+        return None
+
     def webhooks(self, state: State, shop: Shop, order: Order, kind: str) -> list[tuple[dict, bytes]]:
         raise NotImplementedError
 

@@ -9,7 +9,10 @@ After-sales: a refund placed on an order (kind cancelled: 仅退款, type 2; kin
 `lines` naming the units refunded, else all of them) is a finished after-sale per line (after_sales_status 10),
 stamped with the change's time and answered by pdd.refund.list.increment.get (30 minutes a call at most, 100 a
 page, filtered by status and type as asked). Amounts are the simulator's: every unit costs UNIT_PRICE; goods_number
-is the line's ordered count and refund_amount the refunded units' price (the adapter's reading of the fields)."""
+is the line's ordered count and refund_amount the refunded units' price (the adapter's reading of the fields).
+A shop registered with `refused_apis` (an app without that permission, e.g. the after-sales one for
+pdd.refund.list.increment.get) has each such call refused with an error_response, after its signature is checked
+(the code and wording are the simulator's: Pinduoduo publishes no list StockLink could check)."""
 from __future__ import annotations
 
 import hashlib
@@ -65,6 +68,9 @@ class PinduoduoSim(Simulator):
             return error(70031, "调用过于频繁，请调整调用频率")
         return j(status, {"error_response": {"error_code": 50001, "error_msg": "系统错误", "request_id": request_id()}})
 
+    def api_name(self, req):
+        return dict(parse_qsl(req.body.decode(errors="replace"))).get("type")
+
     def handle(self, state, shop, req):
         c = shop.credentials
         if req.method != "POST" or req.path.rstrip("/") != "/api/router":
@@ -79,6 +85,8 @@ class PinduoduoSim(Simulator):
         if not hmac.compare_digest(params.get("sign", ""), sign(c.get("client_secret", ""), params)):
             return error(10014, "签名验证失败")        # sim wording
         api = params.get("type")
+        if api in shop.refused_apis:
+            return error(20031, "用户没有该接口的调用权限", f"{api}: 应用未获得该接口所属权限包的授权")   # sim
         if api == "pdd.order.number.list.increment.get":
             return self._increment(state, shop, params)
         if api == "pdd.refund.list.increment.get":

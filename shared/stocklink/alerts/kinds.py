@@ -19,3 +19,4 @@ class Kind(StrEnum):
     EXPIRY = "expiry"
     LATE_PO = "late_po"
     ORDER_POLL_LAG = "order_poll_lag"
+    PULLED_REFUNDS_UNREAD = "pulled_refunds_unread"

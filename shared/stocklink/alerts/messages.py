@@ -163,6 +163,12 @@ def action_text(kind: str, sku: str, facts: Mapping[str, Any]) -> str:
         if f.get("error"):
             text += f"; last error: {f['error']}"
         return text + ". Check the shop's credentials and the platform's status"
+    if k is Kind.PULLED_REFUNDS_UNREAD:
+        return (f"Refunds of {f.get('channel', '?')}/{f.get('shop', '?')} are not read (the platform refuses them: "
+                f"{f.get('error', 'no reason given')}); its orders still sync, but a refund before shipment does not "
+                f"release its units (they stay committed). Grant the app the after-sales (售后) permission; refunds "
+                f"settled meanwhile are not read later: correct their orders' reservations by hand "
+                f"(POST /reservations/{{id}}/staff-action)")
     if k is Kind.LEDGER_MISMATCH:
         return (f"SKU {sku} in {_wh(f)}: stock item says {f.get('stored')}, ledger replay says "
                 f"{f.get('replayed')}; hold manual adjustments and run a stock count")
@@ -203,7 +209,7 @@ _TITLES = {
     Kind.LEDGER_MISMATCH: "Ledger mismatch", Kind.PUSH_FAILURES: "Stock pushes failing",
     Kind.STOCKOUT_FORECAST: "Projected stock-out", Kind.DEMAND_BURST: "Demand burst",
     Kind.SLOW_MOVER: "Slow mover", Kind.EXPIRY: "Batch near expiry", Kind.LATE_PO: "Purchase order late",
-    Kind.ORDER_POLL_LAG: "Pulled orders late",
+    Kind.ORDER_POLL_LAG: "Pulled orders late", Kind.PULLED_REFUNDS_UNREAD: "Refunds not read",
 }
 
 

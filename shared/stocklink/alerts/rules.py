@@ -32,6 +32,9 @@ DEFAULT_POLICIES: Mapping[Kind, Policy] = {
     Kind.LATE_PO: Policy(cooldown={Level.ORANGE: DAY, Level.RED: DAY}),
     # cleared by the poller itself (a level-NONE observation once the shop has caught up)
     Kind.ORDER_POLL_LAG: Policy(cooldown={Level.ORANGE: 2 * HOUR, Level.RED: HOUR}),
+    # raised and cleared by the poller (published only when the shop's refunds stop or resume being read); the
+    # tick repeats it meanwhile: a permission the seller must grant
+    Kind.PULLED_REFUNDS_UNREAD: Policy(cooldown={Level.ORANGE: DAY}),
 }
 
 
@@ -176,6 +179,16 @@ def from_order_poll_lag(detail: Mapping[str, Any], at: int) -> Observation:
              "error": detail.get("error")}
     return Observation(AlertKey(Kind.ORDER_POLL_LAG, "*", f"shop:{detail.get('platform')}:{detail.get('shop')}"),
                        level, at, facts={k: v for k, v in facts.items() if v is not None})
+
+
+def from_pulled_refunds_unread(detail: Mapping[str, Any], at: int) -> Observation:
+    """{platform, shop, unread, error?}: the platform refuses the shop's refunds pages for good (its orders are
+    still applied). Orange while unread: a refund before shipment is not released (its units stay committed,
+    under-counted, never oversold); NONE (clearing it) once a window's refunds are read again."""
+    facts = {"channel": detail.get("platform"), "shop": detail.get("shop"), "error": detail.get("error")}
+    return Observation(AlertKey(Kind.PULLED_REFUNDS_UNREAD, "*", f"shop:{detail.get('platform')}:{detail.get('shop')}"),
+                       Level.ORANGE if detail.get("unread") else Level.NONE, at,
+                       facts={k: v for k, v in facts.items() if v is not None})
 
 
 def from_ledger_mismatch(detail: Mapping[str, Any], at: int) -> Observation:

@@ -288,8 +288,16 @@ class PollingAdapter(Protocol):
 
     def parse_order_poll(self, shop: str, window: PollWindow, page: dict | None, status: int,
                          body: bytes) -> OrderPollPage:
-        """The order events one answer holds and the next page (PayloadInvalid if broken; PollThrottled /
-        PollRefused from classify_response's verdict are the caller's)."""
+        """The order events one answer holds and the next page (PayloadInvalid if broken; what
+        classify_response's verdict means for the window is the caller's)."""
+
+    def skippable_poll_page(self, page: dict | None) -> bool:
+        """Optional (absent: no page is). True for a page the window may go without when the platform refuses
+        it permanently (classify_response: Outcome.PERMANENT, e.g. the app lacks that API's permission): a read
+        that can only release stock (refunds, after-sales), so losing it under-counts what the channels may
+        sell, never over-counts it. Such pages come last in a window (after its orders): the poller then skips
+        the rest of them, keeps the orders it applied and moves the cursor on, and tries them again in the
+        next window. A throttle, a 5xx or a network error still fails the window (it is read again)."""
 
 
 class MessageQueueAdapter(Protocol):

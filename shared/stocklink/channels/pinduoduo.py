@@ -54,6 +54,14 @@ Ambiguous, chosen (the documents leave open):
   shows the drift). A return (goods came back) restocks at least 1 unit when money was refunded.
 An after-sale's event key is its own (delivery_id refund-<id>:<sku_id>:<after_sales_status>), so two refunds
 of one order are two events and a refund read again by an overlapping window is one.
+Without the after-sales permission (售后 API group) an app's refunds call is refused (an error_response, classified
+PERMANENT) while its orders are read: the refunds pages are skippable (`skippable_poll_page`, channels/base): a
+window whose refunds are refused keeps its applied orders and completes, so the shop's orders keep syncing; a
+refund before shipment in it is not released (its units stay committed: under-counted, never oversold) and the
+seller is alerted (`pulled_refunds_unread`, logic/order_poll) until a window's refunds are read again. The exact
+error_code of that refusal is not published where StockLink could check it: any PERMANENT verdict counts,
+never a throttle (70031 / 频繁 / 限流), an answer saying the platform itself failed (系统错误 / 系统繁忙 / 服务繁忙,
+classified RETRYABLE, assumed wording), a 5xx or a network error: those fail the window, read again next run.
 Rate budget: the after-sales list is one call more per window (and page): >= 2,880 a shop a day at one
 window per 30-s run, as many as the order list; PDD meters each API apart (no per-shop figure published).
 delivery_id = order_sn:order_status:refund_status:group_status:updated_at — the change's identity; the event
@@ -150,6 +158,7 @@ UPDATE_FULL, UPDATE_INCREMENTAL = "1", "2"
 PROMOTION_SLOT = "PROMOTION_SLOT"
 _THROTTLE_CODES = {"70031"}                 # assumed (unverified): 调用过于频繁
 _THROTTLE_WORDS = ("频繁", "限流")
+_PLATFORM_FAULT_WORDS = ("系统错误", "系统繁忙", "服务繁忙")   # assumed (unverified): the platform failed, not the call
 
 
 def api_sign(client_secret: str, params: Mapping[str, str]) -> str:
@@ -284,6 +293,12 @@ class PinduoduoAdapter(PulledOrdersOnly):
         return OrderPollPage(tuple(events), following if following is not None else {"list": REFUNDS})
 
     @staticmethod
+    def skippable_poll_page(page: dict | None) -> bool:
+        """A window's after-sales pages: they only release stock (module docstring), so a permanent refusal
+        (no after-sales permission) may skip them."""
+        return (page or {}).get("list") == REFUNDS
+
+    @staticmethod
     def _order_events(shop: str, order: Mapping) -> list[OrderEvent]:
         order_sn = text(order.get("order_sn"))
         if not order_sn:
@@ -383,7 +398,7 @@ class PinduoduoAdapter(PulledOrdersOnly):
             return verdict
         if status == 200 and error is None and payload:
             return CallResult(Outcome.OK)
-        if code in _THROTTLE_CODES or any(word in message for word in _THROTTLE_WORDS):
+        if code in _THROTTLE_CODES or any(word in message for word in _THROTTLE_WORDS + _PLATFORM_FAULT_WORDS):
             return CallResult(Outcome.RETRYABLE, code, message)
         if "资源位" in message:
             return CallResult(Outcome.PERMANENT, PROMOTION_SLOT, f"{code} {message}".strip())

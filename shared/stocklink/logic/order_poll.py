@@ -25,6 +25,15 @@ Per shop, per run:
 - A shop that fails (the platform, its credentials, an order that cannot be applied now) keeps its cursor
   and is read again next run; the others go on. Its lag is a metric per shop, and past LAG_ALERT_S an
   `order_poll.lagging` event raises the alert (cleared by one more once it has caught up).
+- A page the adapter marks skippable (channels/base.PollingAdapter.skippable_poll_page: a read that can only
+  release stock, e.g. Pinduoduo's after-sales list) that the platform refuses PERMANENTLY (an app without
+  that API's permission) does not hold the shop back: the window's orders (applied already) stand, the rest of
+  its skippable pages are skipped, and the window completes, so the cursor moves on and later orders keep
+  being applied (a refund missed is under-counted stock, never oversold). Each window asks again (a permission
+  granted later takes effect at once); refunds of a skipped window are not read later. The shop's report counts
+  the windows (`refunds_skipped`); an `order_poll.refunds_unread` event raises the seller's alert when its
+  refunds stop being read, and one more clears it once a window's are read again (only on a change: the
+  shop's `refunds_unread` flag, store/order_poll). A throttle, a 5xx or a network error fails the window.
 - The lag is how late the shop's live orders are: now minus the cursor, but never counting the backfill.
   The poller's first run over a shop records when it took it (`live_from_s`, store/order_poll); what the
   shop was asked to cover since is [live_from_s, now], so while the 24 h backfill is still being read
@@ -57,6 +66,11 @@ class PollFailed(Exception):
     """The platform refused or failed a poll call: the shop's cursor stays, the next run reads it again."""
 
 
+class PollRefused(PollFailed):
+    """The platform refused the call for good (classify_response: Outcome.PERMANENT: a permission or parameter
+    error), not a throttle, a platform fault or the network: on a skippable page the window goes on without it."""
+
+
 @dataclass
 class ShopPoll:
     platform: str
@@ -71,6 +85,9 @@ class ShopPoll:
     lag_s: int = 0
     error: str | None = None
     outcomes: dict[str, int] = field(default_factory=dict)
+    refunds_skipped: int = 0            # windows completed without their skippable pages (refused for good)
+    refunds_unread: bool | None = None  # the latest window's skippable pages refused (None: none reached this run)
+    refunds_error: str | None = None    # the platform's refusal, as the seller's alert quotes it
 
 
 def run_poll(now_ms: int, budget_ms: int) -> dict:
@@ -94,6 +111,7 @@ def run_poll(now_ms: int, budget_ms: int) -> dict:
             except Exception:  # noqa: BLE001 - the lag alert still says it
                 logger.exception("could not record the poll failure", extra={"platform": platform, "shop": shop})
         _watch_lag(report, now_ms)
+        _watch_refunds(report)
         reports.append(report)
     return {"shops": [asdict(r) for r in reports], "calls": sum(r.calls for r in reports),
             "applied": sum(r.applied for r in reports), "failed": sum(1 for r in reports if r.error)}
@@ -154,7 +172,8 @@ def _call(adapter, call, report: ShopPoll, limiter) -> tuple[int, bytes]:
         raise PollFailed(error_text(f"network error: {body.decode(errors='replace')}"))
     verdict = adapter.classify_response(status, body, headers)
     if verdict.outcome is not Outcome.OK:
-        raise PollFailed(error_text(f"HTTP {status} {verdict.code} {verdict.message}"))
+        failure = PollRefused if verdict.outcome is Outcome.PERMANENT else PollFailed
+        raise failure(error_text(f"HTTP {status} {verdict.code} {verdict.message}"))
     return status, body
 
 
@@ -197,14 +216,28 @@ def _apply(event, report: ShopPoll, now_ms: int) -> None:
 
 
 def _read_window(adapter, credentials, report: ShopPoll, window: PollWindow, limiter, now_ms: int) -> None:
+    """Every page of the window in the adapter's order; a skippable page refused for good ends it early (the
+    module docstring), any other failure fails it."""
+    skippable = getattr(adapter, "skippable_poll_page", None)
+    skippable_read = False
     page = None
     for _ in range(MAX_PAGES_PER_WINDOW):
-        status, body = _call(adapter, adapter.build_order_poll(credentials, window, page), report, limiter)
+        try:
+            status, body = _call(adapter, adapter.build_order_poll(credentials, window, page), report, limiter)
+        except PollRefused as refused:
+            if skippable is None or not skippable(page):
+                raise
+            report.refunds_skipped += 1
+            report.refunds_unread, report.refunds_error = True, str(refused)
+            return
         answer = adapter.parse_order_poll(report.shop, window, page, status, body)
         for event in answer.events:
             _apply(_with_lines(adapter, credentials, event, report, limiter), report, now_ms)
+        skippable_read = skippable_read or (skippable is not None and skippable(page))
         page = answer.next_page
         if page is None:
+            if skippable_read:
+                report.refunds_unread, report.refunds_error = False, None
             return
     raise PollFailed(f"more than {MAX_PAGES_PER_WINDOW} pages in one window")
 
@@ -270,6 +303,25 @@ def _watch_lag(report: ShopPoll, now_ms: int) -> None:
             store.set_lagging(report.platform, report.shop, lagging)
     except Exception:  # noqa: BLE001 - the next run says it again
         logger.exception("could not report the poll lag", extra={"platform": report.platform, "shop": report.shop})
+
+
+def _watch_refunds(report: ShopPoll) -> None:
+    """The seller's alert when the shop's refunds stop being read, and its clearing once a window's are read
+    again: published only when that changes (the flag in store/order_poll), then kept by the alert's state."""
+    if report.refunds_unread is None:           # no window reached its refunds this run: nothing learnt
+        return
+    try:
+        if store.state(report.platform, report.shop).refunds_unread == report.refunds_unread:
+            return
+        detail: events.PulledRefundsUnread = {"platform": report.platform, "shop": report.shop,
+                                              "unread": report.refunds_unread}
+        if report.refunds_error:
+            detail["error"] = report.refunds_error
+        bus.publish(events.ORDER_POLL_REFUNDS_UNREAD, [dict(detail)])
+        store.set_refunds_unread(report.platform, report.shop, report.refunds_unread)
+    except Exception:  # noqa: BLE001 - the flag is unchanged: the next run says it again
+        logger.exception("could not report unread refunds", extra={"platform": report.platform,
+                                                                   "shop": report.shop})
 
 
 def _error_text(exc: Exception) -> str:

@@ -3,7 +3,8 @@ applies orders reads it; the poller writes it):
   pk "ORDER_POLL"  sk <platform>#<shop>   cursor_s: the order update time every change up to which was
                                           read (epoch s); live_from_s: when the poller first took the
                                           shop (its connection: what came before is the backfill); the last
-                                          success, the last failure, and whether the shop's lag alert is raised
+                                          success, the last failure, whether the shop's lag alert is raised and
+                                          whether its refunds are unread (refused: the seller's alert raised)
 
 The cursor only moves forward: its write is conditioned on the stored cursor being older, so two poller
 runs that overlap (a slow one and the next tick) never move it back, and a run that read an older window
@@ -34,6 +35,7 @@ class PollCursor(Model):
     last_error = UnicodeAttribute(null=True)
     last_failed_at = NumberAttribute(null=True)    # ms
     lagging = BooleanAttribute(null=True)          # the shop's lag alert is raised
+    refunds_unread = BooleanAttribute(null=True)   # its refunds pages are refused: the unread-refunds alert is raised
     updated_at = NumberAttribute(null=True)
 
 
@@ -47,6 +49,7 @@ class PollState:
     last_error: str | None
     lagging: bool
     live_from_s: int | None = None
+    refunds_unread: bool = False
 
 
 def _item(platform: str, shop: str) -> PollCursor:
@@ -61,7 +64,8 @@ def state(platform: str, shop: str) -> PollState:
         return PollState(None, None, None, False)
     return PollState(None if item.cursor_s is None else int(item.cursor_s),
                      None if item.last_ok_at is None else int(item.last_ok_at), item.last_error,
-                     bool(item.lagging), None if item.live_from_s is None else int(item.live_from_s))
+                     bool(item.lagging), None if item.live_from_s is None else int(item.live_from_s),
+                     bool(item.refunds_unread))
 
 
 def mark_live_from(platform: str, shop: str, now_s: int) -> int:
@@ -88,3 +92,7 @@ def record_failure(platform: str, shop: str, error: str, now_ms: int) -> None:
 
 def set_lagging(platform: str, shop: str, lagging: bool) -> None:
     update_only(_item(platform, shop), [PollCursor.lagging.set(lagging)])
+
+
+def set_refunds_unread(platform: str, shop: str, unread: bool) -> None:
+    update_only(_item(platform, shop), [PollCursor.refunds_unread.set(unread)])

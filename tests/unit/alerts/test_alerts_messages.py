@@ -160,3 +160,39 @@ def test_end_to_end_observation_to_sns():
     assert body["action"] == ("12 stock pushes waiting in push-dlq: check channel credentials and rate "
                               "limits, then redrive the queue")
     assert kw["MessageAttributes"]["severity"]["StringValue"] == "orange"
+
+
+def test_unread_refunds_raise_an_orange_alert_per_shop_that_says_what_to_grant_and_clears_when_read_again():
+    from stocklink.alerts.rules import from_pulled_refunds_unread
+
+    detail = {"platform": "pinduoduo", "shop": "s1", "unread": True,
+              "error": "HTTP 200 20031 pdd.refund.list.increment.get: 应用未获得该接口所属权限包的授权"}
+    unread = from_pulled_refunds_unread(detail, 100)
+    assert (unread.key, unread.level) == (AlertKey("pulled_refunds_unread", "*", "shop:pinduoduo:s1"), Level.ORANGE)
+    raised = decide(None, unread, policy_for(unread.key.rule))
+    alert = build_alert(raised)
+    assert (alert.severity, alert.channel, alert.event) == ("orange", "pinduoduo", "raised")
+    assert alert.title == "[ORANGE] Refunds not read: * (pinduoduo:s1)"
+    assert alert.action.startswith("Refunds of pinduoduo/s1 are not read (the platform refuses them: HTTP 200 20031 "
+                                   "pdd.refund.list.increment.get: 应用未获得该接口所属权限包的授权)")
+    assert "Grant the app the after-sales (售后) permission" in alert.action
+
+    # another shop is another alert; the same shop read again clears its own with one recovery notice
+    assert from_pulled_refunds_unread({**detail, "shop": "s2"}, 100).key != unread.key
+    read = from_pulled_refunds_unread({"platform": "pinduoduo", "shop": "s1", "unread": False}, 200)
+    assert read.level is Level.NONE
+    recovered = build_alert(decide(raised.state, read, policy_for(read.key.rule)))
+    assert (recovered.event, recovered.severity) == ("recovered", "orange")
+    assert recovered.title == "[RECOVERED] Refunds not read: * (pinduoduo:s1)"
+
+
+def test_unread_refunds_are_repeated_by_the_tick_while_no_event_says_they_are_read():
+    from stocklink.alerts.rules import from_pulled_refunds_unread
+
+    unread = from_pulled_refunds_unread({"platform": "pinduoduo", "shop": "s1", "unread": True}, 100)
+    policy = policy_for(unread.key.rule)
+    raised = decide(None, unread, policy)
+    assert policy.auto_clear_after is None       # only the poller's "read again" event clears it
+    assert build_alert(tick(raised.state, 100 + 3600, policy)) is None
+    repeat = build_alert(tick(raised.state, 100 + 24 * 3600, policy))
+    assert repeat.event == "repeat" and "no reason given" in repeat.action

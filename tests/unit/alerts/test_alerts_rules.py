@@ -107,3 +107,17 @@ def test_order_poll_lag_has_a_message():
     text = action_text(Kind.ORDER_POLL_LAG, "*", {"channel": "pinduoduo", "shop": "s1", "lag_s": 900,
                                                   "threshold_s": 300, "error": "HTTP 503"})
     assert "pinduoduo/s1" in text and "15 min" in text and "HTTP 503" in text
+
+
+def test_the_unread_refunds_event_is_graded_by_the_alerts_function():
+    from stocklink.alerts.kinds import Kind
+    from stocklink.events import ORDER_POLL_REFUNDS_UNREAD
+    from stocklink.logic.alerting.observations import from_event
+
+    unread, = from_event(ORDER_POLL_REFUNDS_UNREAD, {"platform": "pinduoduo", "shop": "s1", "unread": True,
+                                                     "error": "HTTP 200 20031"}, 5)
+    assert (unread.key.rule, unread.key.scope, unread.level) == (Kind.PULLED_REFUNDS_UNREAD, "shop:pinduoduo:s1",
+                                                                 Level.ORANGE)
+    assert unread.facts == {"channel": "pinduoduo", "shop": "s1", "error": "HTTP 200 20031"}
+    read, = from_event(ORDER_POLL_REFUNDS_UNREAD, {"platform": "pinduoduo", "shop": "s1", "unread": False}, 6)
+    assert read.level is Level.NONE

@@ -213,6 +213,22 @@ def test_responses_are_classified(adapter):
     assert adapter.classify_response(200, b"").outcome is Outcome.PERMANENT
 
 
+def refusal(code: int, message: str) -> bytes:
+    return json.dumps({"error_response": {"error_code": code, "error_msg": message, "sub_code": str(code),
+                                          "sub_msg": "", "request_id": "1"}}, ensure_ascii=False).encode()
+
+
+def test_only_the_after_sales_pages_may_be_skipped_and_only_a_refusal_for_good_skips_them(adapter):
+    # the window's after-sales pages only release stock: the poller may go without them
+    assert adapter.skippable_poll_page({"list": REFUNDS}) and adapter.skippable_poll_page({"list": REFUNDS, "page": 2})
+    assert not adapter.skippable_poll_page(None) and not adapter.skippable_poll_page({"page": 3})
+    # a permission refusal is permanent (it skips them); the platform failing is not (the window is read again)
+    assert adapter.classify_response(200, refusal(20031, "用户没有该接口的调用权限")).outcome is Outcome.PERMANENT
+    assert adapter.classify_response(200, refusal(50001, "系统错误")).outcome is Outcome.RETRYABLE
+    assert adapter.classify_response(200, refusal(50000, "服务繁忙，请稍后重试")).outcome is Outcome.RETRYABLE
+    assert adapter.classify_response(200, refusal(10000, "业务服务错误")).outcome is Outcome.PERMANENT
+
+
 def test_read_back_and_listing_discovery(adapter):
     (read,) = adapter.build_read_back(CREDS, ["1180000001", "1180000002"],
                                       {"1180000001": {"goods_id": "350000001"}, "1180000002": {"goods_id": "350000001"}})

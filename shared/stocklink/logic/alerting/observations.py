@@ -11,8 +11,8 @@ from stocklink.alerts import rules
 from stocklink.alerts.levels import Level, Thresholds
 from stocklink.alerts.state import Observation
 from stocklink.events import (FORECAST_BURST, FORECAST_SLOW_MOVER, FORECAST_STOCKOUT_RISK, LEDGER_MISMATCH,
-                              ORDER_NEEDS_ATTENTION, ORDER_OVERSOLD, ORDER_POLL_LAGGING, ORDER_UNMAPPED, PURCHASE_ORDER_LATE,
-                              STOCK_CHANGED, SYNC_ANOMALY)
+                              ORDER_NEEDS_ATTENTION, ORDER_OVERSOLD, ORDER_POLL_LAGGING, ORDER_POLL_REFUNDS_UNREAD,
+                              ORDER_UNMAPPED, PURCHASE_ORDER_LATE, STOCK_CHANGED, SYNC_ANOMALY)
 from stocklink.logic.alerting import forecast_signals, rules_api
 from stocklink.observability import logger
 from stocklink.store import repository
@@ -58,6 +58,8 @@ def from_event(detail_type: str, detail: Mapping[str, Any], at: int) -> list[Obs
         return [rules.from_ledger_mismatch(detail, at)]
     if detail_type == ORDER_POLL_LAGGING:
         return [rules.from_order_poll_lag(detail, at)]
+    if detail_type == ORDER_POLL_REFUNDS_UNREAD:
+        return [rules.from_pulled_refunds_unread(detail, at)]
     if detail_type == FORECAST_STOCKOUT_RISK:
         return forecast_signals.stockout_observations(detail, at)
     if detail_type == FORECAST_BURST:
