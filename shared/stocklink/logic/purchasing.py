@@ -11,12 +11,10 @@ import datetime as dt
 import math
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from stocklink.domain import purchasing as rules
 from stocklink.domain import suppliers as supplier_rules
-from stocklink.domain.purchase_requests import (
-    PoFromSuggestionsIn, PoReceiptIn, PoShipIn, PoStatusIn, PurchaseOrderIn,
-)
 from stocklink.domain.purchasing import PoLine, PoStatus, ReceiptLine
 from stocklink.domain.stock import Movement
 from stocklink import bus, events, time_budget
@@ -31,6 +29,9 @@ from stocklink.store import purchasing as store
 from stocklink.store import sales_models as forecast_store
 from stocklink.store.transactions import StockOp, StockTransaction, TransactionRefused
 
+if TYPE_CHECKING:   # the API's request models (pydantic): only the API needs them loaded, not the forecast run
+    from stocklink.domain.purchase_requests import (PoFromSuggestionsIn, PoReceiptIn, PoShipIn, PoStatusIn,
+                                                    PurchaseOrderIn)
 
 
 def create(body: PurchaseOrderIn, *, actor: str, now_ms: int) -> dict:
@@ -59,6 +60,8 @@ def from_suggestions(body: PoFromSuggestionsIn, *, actor: str, now_ms: int) -> d
     """One draft PO per supplier for the chosen SKUs: each line the latest forecast's suggested quantity,
     rounded up to the supplier's MOQ, first price break and case pack, at the price of that quantity, promised
     after the lead time. Everything is checked before the first PO is written."""
+    from stocklink.domain.purchase_requests import PurchaseOrderIn   # loaded with the API that calls this
+
     require_warehouse(body.warehouse_id)
     require_skus(body.skus)
     terms = suppliers.terms_for(body.skus)
