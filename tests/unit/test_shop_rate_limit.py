@@ -85,3 +85,17 @@ def test_only_a_window_another_container_filled_looks_full(counter):
     assert limit.wait_time() == 0.0 and not limit.looks_full()       # filled window 201 itself
     other = rate_limit.ShopRateLimit("woocommerce", "s1", 2.0, 4)
     assert other.wait_time() == 0.25 and other.looks_full()         # found 201 full, took 202
+
+
+def test_a_window_given_back_is_tried_again_by_the_next_take(counter, monkeypatch):
+    """The take filled window 201 (so it is skipped next time); given back, it has room again and the next
+    take uses it instead of leaving it empty and waiting a window longer."""
+    counts, tries = counter
+    monkeypatch.setattr(sync_models, "release_call_slot",
+                        lambda platform, shop, window: counts.__setitem__(window, counts[window] - 1))
+    limit = rate_limit.ShopRateLimit("woocommerce", "s1", 2.0, 4)
+    delay, window = limit.take()
+    assert (delay, window) == (0.0, "500ms#00000000000201")
+    limit.give_back(window)
+    assert limit.take() == (0.0, "500ms#00000000000201")
+    assert [int(t.split("#")[1]) for t in tries] == [201, 201]

@@ -134,6 +134,11 @@ def take_call_slot(platform: str, shop: str, window: str, limit: int, purge_at: 
     return int(answer["Attributes"]["calls"]["N"])
 
 
+def call_window_index(window: str) -> int:
+    """The index of a call window (keys.call_window) since the epoch."""
+    return int(window.rsplit("#", 1)[1])
+
+
 def release_call_slot(platform: str, shop: str, window: str) -> None:
     """Give back a slot taken in `window` and not used (its SKUs were handed to another call)."""
     update_only(CallWindow(rate_pk(platform, shop), window), [CallWindow.calls.add(-1)], CallWindow.calls > 0)

@@ -107,6 +107,13 @@ class ShopRateLimit:
             sync_models.release_call_slot(self.platform, self.shop, window)
         except Exception:  # noqa: BLE001 - a slot lost for one window, nothing more
             logger.exception("could not give a call slot back", extra={"platform": self.platform, "shop": self.shop})
+            return
+        # the window has room again: this container's next take tries it instead of skipping it (a skipped
+        # window with demand waiting is a second-long gap in the shop's calls)
+        index = sync_models.call_window_index(window)
+        with self.lock:
+            if self.known_full >= index:
+                self.known_full = index - 1
 
     def acquire(self) -> float:
         delay = min(self.wait_time(), MAX_TOKEN_WAIT_S)
