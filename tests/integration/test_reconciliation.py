@@ -137,9 +137,11 @@ def test_what_a_pass_read_back_is_shown_per_listing_with_when(synced, aws, sandb
     assert [(l["listing_id"], l["read_back_qty"]) for l in listed_rows] == [(LISTING_ID["tiktok"], 3)]
 
 
-def test_read_backs_and_corrections_take_their_calls_from_the_shops_limiter(synced, aws, sandbox_base, t0):
+def test_read_backs_and_corrections_take_their_calls_from_the_shops_limiter(synced, aws, sandbox_base, t0,
+                                                                          monkeypatch):
     """Reads and corrections count in the same shop-wide call windows as channel_push's pushes, so that
     together they never exceed a shop's rate (reads once paced themselves apart, on top of the pushes)."""
+    from stocklink.logic.sync import seams
     from stocklink.store import sync_models
 
     def calls(platform: str) -> int:
@@ -150,6 +152,8 @@ def test_read_backs_and_corrections_take_their_calls_from_the_shops_limiter(sync
     run_bus(aws)                                      # pushes 9 everywhere and marks the SKU dirty
     before = {platform: calls(platform) for platform in SHOPS}
     set_listed(sandbox_base, "tiktok", 3)             # the platform drifts after our push
+    wall = seams.wall
+    monkeypatch.setattr(seams, "wall", lambda: wall() + 1.0)   # the pass runs in later call windows than the pushes
 
     report = run(t0 + 30_000, min_slice=0)
     assert (report["drift_found"], report["drift_fixed"]) == (1, 1)
@@ -388,3 +392,40 @@ def test_only_skus_some_listing_holds_are_marked_dirty_by_their_push(synced, aws
         {"sku": "CAP-BLUE", "qty": 4}]}).status == 201
     run_bus(aws)
     assert sorted(sku for sku, _, _ in reconcile_models.dirty_skus()) == ["CAP-BLUE", SKU]
+
+
+def test_a_changed_sku_is_not_read_back_from_a_shop_whose_call_window_its_pushes_fill(synced, aws, sandbox_base,
+                                                                                     t0, monkeypatch):
+    """A sale on a slow platform (WooCommerce: 2 calls/s) fills every call window with its pushes: a read-back
+    of the changed SKU would take the next one and make the waiting pushes wait a window longer (Shopify's
+    window filled here by channel_push's limiter). The SKU stays dirty and is verified by the next pass, once the shop has a free window; the other
+    shops are read as usual."""
+    from stocklink.channels.registry import adapter_for
+    from stocklink.logic.sync import rate_limit, seams
+    from stocklink.store import reconcile_models, sync_models
+
+    def calls(platform: str) -> int:
+        return sum(int(w.calls) for w in sync_models.CallWindow.query(f"RATE#{platform}#s1"))
+
+    assert synced.post("/stock/adjustments", {"warehouse_id": "wh-b", "sku": SKU, "delta": 1,
+                                              "reason": "found"}).status == 201
+    run_bus(aws)
+    set_listed(sandbox_base, "shopify", 4)             # drifted; the pass must not read it while Shopify is busy
+    now = [seams.wall() + 5.0]
+    monkeypatch.setattr(seams, "wall", lambda: now[0])
+    pushes = rate_limit.ShopRateLimit("shopify", "s1", adapter_for("shopify").rate_per_second, 1)
+    assert [pushes.wait_time() for _ in range(pushes.per_window)] == [0.0] * pushes.per_window   # window full
+    before = {platform: calls(platform) for platform in SHOPS}
+
+    report = run(t0 + 30_000, min_slice=0)
+    assert report["yielded_to_pushes"] == 1 and report["drift_found"] == 0
+    assert {platform: calls(platform) - before[platform] for platform in SHOPS} == \
+        {"tiktok": 1, "lazada": 1, "shopify": 0}
+    assert [sku for sku, _, _ in reconcile_models.dirty_skus()] == [SKU]
+    assert listed(sandbox_base)["shopify"] == 4
+
+    now[0] += 1.0                                      # the next pass, in a window with room
+    report = run(t0 + 60_000, min_slice=0)
+    assert report["yielded_to_pushes"] == 0 and (report["drift_found"], report["drift_fixed"]) == (1, 1)
+    assert reconcile_models.dirty_skus() == []
+    assert listed(sandbox_base)["shopify"] == 9

@@ -99,3 +99,14 @@ def test_a_window_given_back_is_tried_again_by_the_next_take(counter, monkeypatc
     limit.give_back(window)
     assert limit.take() == (0.0, "500ms#00000000000201")
     assert [int(t.split("#")[1]) for t in tries] == [201, 201]
+
+
+def test_take_now_takes_a_slot_of_the_current_window_or_none(counter):
+    counts, tries = counter
+    limit = rate_limit.ShopRateLimit("woocommerce", "s1", 2.0, 4)      # 1 call in each 500 ms window
+    assert limit.take_now() is True                  # window 201 had room
+    assert limit.take_now() is False                 # full now (this container filled it): no request
+    other = rate_limit.ShopRateLimit("woocommerce", "s1", 2.0, 4)
+    assert other.take_now() is False                 # another container finds it full; never a later window
+    assert counts == {"500ms#00000000000201": 1}
+    assert [int(t.split("#")[1]) for t in tries] == [201, 201]

@@ -102,6 +102,28 @@ class ShopRateLimit:
                              extra={"platform": self.platform, "shop": self.shop})
             return self.fallback.wait_time(), None
 
+    def take_now(self) -> bool | None:
+        """A slot in the current window if it has one (one conditional write): True, False when it is full,
+        None when the count cannot be reached (take one the usual way). For calls that yield to pushes
+        (reconciliation's read-backs of changed SKUs) instead of queueing ahead of them."""
+        now_ms = seams.wall() * 1000
+        index = int(now_ms // self.window_ms)
+        with self.lock:
+            if self.known_full >= index:
+                return False
+        try:
+            calls = sync_models.take_call_slot(self.platform, self.shop, self._key(index), self.per_window,
+                                               int(index * self.window_ms // 1000) + sync_models.CALL_WINDOW_KEEP_S)
+        except Exception:  # noqa: BLE001 - the caller takes a slot the usual way
+            logger.exception("shared rate limit unavailable", extra={"platform": self.platform, "shop": self.shop})
+            return None
+        with self.lock:
+            if calls is None or calls >= self.per_window:
+                self.known_full = max(self.known_full, index)
+            if calls is None:
+                self.found_full = max(self.found_full, index)
+        return calls is not None
+
     def give_back(self, window: str) -> None:
         try:
             sync_models.release_call_slot(self.platform, self.shop, window)

@@ -178,6 +178,7 @@ class ShopState:
     pace: object                     # reads' own pacing at READ_SHARE of the rate
     calls: int = 0
     down: str | None = None          # error that stopped reads from this shop for the rest of the pass
+    slot_held: bool = False          # a slot of the current window taken for the next read (take_now)
 
 
 @dataclass
@@ -185,6 +186,7 @@ class ChunkResult:
     verified: set[str] = field(default_factory=set)       # SKUs whose every listing was read and judged
     incomplete: set[str] = field(default_factory=set)     # SKUs with a listing left unread
     deferred: bool = False                                 # a shop's read allowance ran out
+    yielded: bool = False                                  # a busy shop's reads left to the next pass
 
 
 @dataclass
@@ -198,6 +200,7 @@ class PassFigures:
     in_flight: int = 0          # differed, but channel_push claimed the listing after the read-back began
     read_calls: int = 0
     push_calls: int = 0
+    yielded: int = 0            # listings not read this pass: their shop's window was full (pushes first)
     by_shop: dict[str, dict[str, int]] = field(default_factory=dict)   # platform#shop -> {checked, in_sync}
     unreachable: list[dict] = field(default_factory=list)
     drifts: list[dict] = field(default_factory=list)
@@ -250,9 +253,13 @@ class Verifier:
         return out
 
     def verify(self, skus: Sequence[str], listings: Sequence[ListingRef] | None = None,
-               strict_allowance: bool = False) -> ChunkResult:
+               strict_allowance: bool = False, yield_to_pushes: bool = False) -> ChunkResult:
         """Read back, compare and correct every listing of `skus`. `strict_allowance`: verify nothing of
-        a shop whose read allowance would be exceeded (the slice stops there instead)."""
+        a shop whose read allowance would be exceeded (the slice stops there instead). `yield_to_pushes`: a
+        shop whose current call window is full (its pushes use its whole rate: a sale on a slow platform) is
+        not read now; its SKUs stay unverified for the next pass. A read taking the shop's next window made
+        every push waiting for it wait a window longer (WooCommerce at 2 calls/s: orders' p99 ~1 s), and
+        a changed SKU read back while its pushes queue is found behind, not drifted."""
         result = ChunkResult()
         # SKUs at risk are the last-units guard's: it moves their units, a correction here would not know
         # what each platform may still sell (logic/sync/guard.py; the sweep runs the guard for them)
@@ -290,6 +297,11 @@ class Verifier:
                 self._unreachable(mine, "read allowance for this pass used up")
                 unread |= keys
                 continue
+            if yield_to_pushes and not self._slot_now(st):
+                result.yielded = True
+                self.figures.yielded += len(mine)
+                unread |= keys
+                continue
             got = self._read_shop(channel, st, mine)
             shown.update(got)
             platform, shop = channel.split("#", 1)
@@ -317,6 +329,20 @@ class Verifier:
             (result.incomplete if touching & unread else result.verified).add(sku)
         return result
 
+    @staticmethod
+    def _slot_now(st: ShopState) -> bool:
+        """Whether the shop can be read now: a slot of its current window taken for the first read (after the
+        reads' own pacing), False when that window is full. A shop without the shared count reads as usual."""
+        take_now = getattr(st.bucket, "take_now", None)
+        if take_now is None:
+            return True
+        st.pace.acquire()
+        taken = take_now()
+        if taken is None:                 # the count cannot be reached: the read takes its slot as usual
+            return True
+        st.slot_held = taken
+        return taken
+
     def _read_shop(self, channel: str, st: ShopState, mine: Sequence[ListingRef]) -> dict[tuple[str, str], int]:
         from stocklink.channels._common import Outcome
 
@@ -328,8 +354,11 @@ class Verifier:
             self._unreachable(mine, f"read-back cannot be built: {exc}")
             return got
         for call in calls:
-            st.pace.acquire()
-            st.bucket.acquire()
+            if st.slot_held:              # taken for this read by _slot_now
+                st.slot_held = False
+            else:
+                st.pace.acquire()
+                st.bucket.acquire()
             st.calls += 1
             self.figures.read_calls += 1
             try:

@@ -102,6 +102,7 @@ def _run(now_ms: int, budget: Budget, verify_every_s: int, min_slice: int, trans
         "push_failed": figures.push_failed,
         "superseded": figures.superseded,
         "in_flight": figures.in_flight,     # differed while channel_push was pushing them: not judged
+        "yielded_to_pushes": figures.yielded,   # changed listings left to the next pass: their shop was busy
         "unreachable": len(figures.unreachable),
         "unreachable_listings": figures.unreachable[:UNREACHABLE_LISTED],
         "shops_down": {ch: st.down for ch, st in verifier.shops.items() if st is not None and st.down},
@@ -156,7 +157,7 @@ def _verify_dirty(budget: Budget, verifier: Verifier, done: set[str]) -> tuple[i
             left = len(dirty) - start
             break
         chunk = dirty[start:start + CHUNK]
-        result = verifier.verify([sku for sku, _, _ in chunk])
+        result = verifier.verify([sku for sku, _, _ in chunk], yield_to_pushes=True)
         for sku, changed_at, _ in chunk:
             if sku in result.verified:
                 reconcile_models.clear_dirty(sku, changed_at)
@@ -164,6 +165,8 @@ def _verify_dirty(budget: Budget, verifier: Verifier, done: set[str]) -> tuple[i
                 verified += 1
             else:
                 left += 1
+                if result.yielded:      # a busy shop's turn is the next pass: not the slice's either
+                    done.add(sku)
     return verified, left
 
 
