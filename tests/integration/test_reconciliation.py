@@ -31,8 +31,16 @@ def set_listed(base: str, platform: str, quantity: int, listing_id: str | None =
 
 
 def run(now, **kw):
+    """A pass in call windows a second past the pushes the test just made: these tests are not about a read
+    yielding to a shop whose current window those pushes filled (the last test of this module is)."""
+    from unittest import mock
+
+    from stocklink.logic.sync import seams
     from stocklink.logic.sync.sweep import run_pass
-    return run_pass(now, **kw)
+
+    wall = seams.wall
+    with mock.patch.object(seams, "wall", lambda: wall() + 1.0):
+        return run_pass(now, **kw)
 
 
 def published(aws, detail_type: str) -> list[dict]:
@@ -137,11 +145,9 @@ def test_what_a_pass_read_back_is_shown_per_listing_with_when(synced, aws, sandb
     assert [(l["listing_id"], l["read_back_qty"]) for l in listed_rows] == [(LISTING_ID["tiktok"], 3)]
 
 
-def test_read_backs_and_corrections_take_their_calls_from_the_shops_limiter(synced, aws, sandbox_base, t0,
-                                                                          monkeypatch):
+def test_read_backs_and_corrections_take_their_calls_from_the_shops_limiter(synced, aws, sandbox_base, t0):
     """Reads and corrections count in the same shop-wide call windows as channel_push's pushes, so that
     together they never exceed a shop's rate (reads once paced themselves apart, on top of the pushes)."""
-    from stocklink.logic.sync import seams
     from stocklink.store import sync_models
 
     def calls(platform: str) -> int:
@@ -152,8 +158,6 @@ def test_read_backs_and_corrections_take_their_calls_from_the_shops_limiter(sync
     run_bus(aws)                                      # pushes 9 everywhere and marks the SKU dirty
     before = {platform: calls(platform) for platform in SHOPS}
     set_listed(sandbox_base, "tiktok", 3)             # the platform drifts after our push
-    wall = seams.wall
-    monkeypatch.setattr(seams, "wall", lambda: wall() + 1.0)   # the pass runs in later call windows than the pushes
 
     report = run(t0 + 30_000, min_slice=0)
     assert (report["drift_found"], report["drift_fixed"]) == (1, 1)
@@ -402,6 +406,7 @@ def test_a_changed_sku_is_not_read_back_from_a_shop_whose_call_window_its_pushes
     shops are read as usual."""
     from stocklink.channels.registry import adapter_for
     from stocklink.logic.sync import rate_limit, seams
+    from stocklink.logic.sync.sweep import run_pass
     from stocklink.store import reconcile_models, sync_models
 
     def calls(platform: str) -> int:
@@ -417,7 +422,7 @@ def test_a_changed_sku_is_not_read_back_from_a_shop_whose_call_window_its_pushes
     assert [pushes.wait_time() for _ in range(pushes.per_window)] == [0.0] * pushes.per_window   # window full
     before = {platform: calls(platform) for platform in SHOPS}
 
-    report = run(t0 + 30_000, min_slice=0)
+    report = run_pass(t0 + 30_000, min_slice=0)
     assert report["yielded_to_pushes"] == 1 and report["drift_found"] == 0
     assert {platform: calls(platform) - before[platform] for platform in SHOPS} == \
         {"tiktok": 1, "lazada": 1, "shopify": 0}
@@ -425,7 +430,7 @@ def test_a_changed_sku_is_not_read_back_from_a_shop_whose_call_window_its_pushes
     assert listed(sandbox_base)["shopify"] == 4
 
     now[0] += 1.0                                      # the next pass, in a window with room
-    report = run(t0 + 60_000, min_slice=0)
+    report = run_pass(t0 + 60_000, min_slice=0)
     assert report["yielded_to_pushes"] == 0 and (report["drift_found"], report["drift_fixed"]) == (1, 1)
     assert reconcile_models.dirty_skus() == []
     assert listed(sandbox_base)["shopify"] == 9
