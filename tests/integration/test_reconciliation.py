@@ -434,3 +434,27 @@ def test_a_changed_sku_is_not_read_back_from_a_shop_whose_call_window_its_pushes
     assert report["yielded_to_pushes"] == 0 and (report["drift_found"], report["drift_fixed"]) == (1, 1)
     assert reconcile_models.dirty_skus() == []
     assert listed(sandbox_base)["shopify"] == 9
+
+
+def test_a_sku_that_stopped_changing_is_read_back_even_from_a_busy_shop(synced, aws, sandbox_base, t0,
+                                                                      monkeypatch):
+    """Yielding lasts YIELD_FOR_MS after the SKU's last change: a shop kept busy by other SKUs' pushes does not
+    hold back the verification of one that stopped changing."""
+    from stocklink.channels.registry import adapter_for
+    from stocklink.logic.sync import rate_limit, seams
+    from stocklink.logic.sync.sweep import YIELD_FOR_MS, run_pass
+    from stocklink.store import reconcile_models
+
+    assert synced.post("/stock/adjustments", {"warehouse_id": "wh-b", "sku": SKU, "delta": 1,
+                                              "reason": "found"}).status == 201
+    run_bus(aws)
+    ((_, changed_at, _),) = reconcile_models.dirty_skus()
+    set_listed(sandbox_base, "shopify", 4)
+    now = seams.wall() + 5.0
+    monkeypatch.setattr(seams, "wall", lambda: now)
+    pushes = rate_limit.ShopRateLimit("shopify", "s1", adapter_for("shopify").rate_per_second, 1)
+    assert [pushes.wait_time() for _ in range(pushes.per_window)] == [0.0] * pushes.per_window   # window full
+
+    report = run_pass(changed_at + YIELD_FOR_MS + 1, min_slice=0)
+    assert report["yielded_to_pushes"] == 0 and (report["drift_found"], report["drift_fixed"]) == (1, 1)
+    assert reconcile_models.dirty_skus() == []

@@ -49,6 +49,7 @@ TAIL_RESERVE_MS = 1_500          # kept back from verification for anomalies, le
 LEDGER_SAMPLE = 25               # stock items replayed per pass
 REPORT_RETENTION_MS = 7 * 86_400_000
 UNREACHABLE_LISTED = 50
+YIELD_FOR_MS = 120_000           # a changed SKU's read-back yields to its shops' pushes this long after its change
 
 
 def run_pass(now_ms: int, *, budget_ms: int = DEFAULT_BUDGET_MS, budget: Budget | None = None,
@@ -75,7 +76,7 @@ def _run(now_ms: int, budget: Budget, verify_every_s: int, min_slice: int, trans
     verifier = Verifier(now_ms, figures, transport)
     _retry_failed_pushes(now_ms, last_pass, figures)                                    # 2.
     done: set[str] = set()
-    dirty_verified, dirty_left = _verify_dirty(budget, verifier, done)                  # 3a.
+    dirty_verified, dirty_left = _verify_dirty(budget, verifier, done, now_ms)          # 3a.
     slice_report = _rotate(state, now_ms, verify_every_s, min_slice, budget, verifier, done)   # 3b.
     last_units = _guard_at_risk(now_ms)                                                 # 3c.
     figures.anomalies.extend(_unmapped_anomalies(last_pass))                            # 4.
@@ -147,9 +148,11 @@ def _guard_at_risk(now_ms: int) -> dict:
     return {"at_risk": len(guarded), "pushed": report.pushed, "failed": report.failed}
 
 
-def _verify_dirty(budget: Budget, verifier: Verifier, done: set[str]) -> tuple[int, int]:
+def _verify_dirty(budget: Budget, verifier: Verifier, done: set[str], now_ms: int) -> tuple[int, int]:
     """Dirty SKUs, most urgent first; a marker is cleared only once its SKU is verified (added to `done`).
-    Returns (verified, left for the next pass)."""
+    A chunk whose SKUs all changed within YIELD_FOR_MS yields to busy shops (Verifier.verify): their pushes
+    are still coming; a SKU that stopped changing is read whatever its shop's load, so a shop kept busy by
+    other SKUs never holds its verification back for long. Returns (verified, left for the next pass)."""
     dirty = sorted(reconcile_models.dirty_skus(), key=lambda d: priority(d[2], d[1]))
     verified = left = 0
     for start in range(0, len(dirty), CHUNK):
@@ -157,7 +160,8 @@ def _verify_dirty(budget: Budget, verifier: Verifier, done: set[str]) -> tuple[i
             left = len(dirty) - start
             break
         chunk = dirty[start:start + CHUNK]
-        result = verifier.verify([sku for sku, _, _ in chunk], yield_to_pushes=True)
+        recent = all(changed_at >= now_ms - YIELD_FOR_MS for _, changed_at, _ in chunk)
+        result = verifier.verify([sku for sku, _, _ in chunk], yield_to_pushes=recent)
         for sku, changed_at, _ in chunk:
             if sku in result.verified:
                 reconcile_models.clear_dirty(sku, changed_at)
