@@ -91,9 +91,16 @@ def update_only(item: Model, actions: list, condition=None) -> None:
     ALL_NEW and parses the whole item into `item`, which the push's bookkeeping writes (call slots, claims,
     records, dirty markers) never read; a listing's sync state carries its recent sales. Raises UpdateError
     as Model.update does (`written` tells a failed condition apart). Not for models with a version attribute."""
+    update_returning(item, actions, condition, "NONE")
+
+
+def update_returning(item: Model, actions: list, condition=None, return_values: str = "UPDATED_NEW") -> dict:
+    """update_only, answering the raw attributes DynamoDB's ReturnValues asks for ({} for NONE), unparsed:
+    a call-window count, a mailbox's old content."""
     hash_key, range_key = item._get_hash_range_key_serialized_values()
-    item._get_connection().update_item(hash_key, range_key=range_key, actions=actions, condition=condition,
-                                       return_values="NONE")
+    answer = item._get_connection().update_item(hash_key, range_key=range_key, actions=actions,
+                                                condition=condition, return_values=return_values)
+    return answer.get("Attributes") or {}
 
 
 BATCH_GET_MAX_KEYS = 100     # DynamoDB's limit of keys in one BatchGetItem

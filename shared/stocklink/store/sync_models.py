@@ -36,7 +36,8 @@ from stocklink.config import table_name
 from stocklink.store import paging
 from stocklink.store.keys import (FAILURE_PK, MAILBOX_PK, SHOP_PK, VELOCITY_PK, call_window, channel, failure_sk,
                                   rate_pk, read_back_pk, sync_pk)
-from stocklink.store.models import _Meta, connection_for, is_conditional_failure, update_only, written
+from stocklink.store.models import (_Meta, connection_for, is_conditional_failure, update_only, update_returning,
+                                    written)
 
 LATENCY_SAMPLES = 100
 TRANSACT_MAX_ITEMS = 100      # DynamoDB's limit of actions in one TransactWriteItems
@@ -121,17 +122,15 @@ def take_call_slot(platform: str, shop: str, window: str, limit: int, purge_at: 
     """Count one platform call in the shop's `window` unless `limit` calls are already in it: the window's
     count with this call (so the caller knows when it filled the window), None when it was full. One
     conditional ADD: every container of every function shares the count, nothing is read first."""
-    item = CallWindow(rate_pk(platform, shop), window)
-    hash_key, range_key = item._get_hash_range_key_serialized_values()
     try:
-        answer = item._get_connection().update_item(
-            hash_key, range_key=range_key, actions=[CallWindow.calls.add(1), CallWindow.purge_at.set(purge_at)],
-            condition=CallWindow.calls.does_not_exist() | (CallWindow.calls < limit), return_values="UPDATED_NEW")
+        new = update_returning(CallWindow(rate_pk(platform, shop), window),
+                               [CallWindow.calls.add(1), CallWindow.purge_at.set(purge_at)],
+                               CallWindow.calls.does_not_exist() | (CallWindow.calls < limit))
     except UpdateError as exc:
         if is_conditional_failure(exc):
             return None
         raise
-    return int(answer["Attributes"]["calls"]["N"])
+    return int(new["calls"]["N"])
 
 
 def call_window_index(window: str) -> int:
@@ -180,16 +179,15 @@ def await_slot(platform: str, shop: str, owner: str, due_ms: int, now_ms: int) -
 def collect(platform: str, shop: str, owner: str) -> set[str]:
     """The waiting `owner` takes what was handed over and closes the mailbox in one conditional write:
     a hand-over either happened before (and is returned here) or fails (and its sender pushes itself)."""
-    item = ShopMailbox(MAILBOX_PK, channel(platform, shop))
     try:
-        old = ShopMailbox._get_connection().update_item(
-            item.pk, item.sk, actions=[ShopMailbox.due_at.set(0), ShopMailbox.skus.remove()],
-            condition=ShopMailbox.owner == owner, return_values="ALL_OLD")
+        old = update_returning(ShopMailbox(MAILBOX_PK, channel(platform, shop)),
+                               [ShopMailbox.due_at.set(0), ShopMailbox.skus.remove()], ShopMailbox.owner == owner,
+                               "ALL_OLD")
     except UpdateError as exc:
         if is_conditional_failure(exc):
             return set()
         raise
-    return set((old.get("Attributes") or {}).get("skus", {}).get("SS", []))
+    return set(old.get("skus", {}).get("SS", []))
 
 
 # --- listing sync state ----------------------------------------------------------------------------------
