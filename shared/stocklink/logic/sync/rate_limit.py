@@ -84,17 +84,8 @@ class ShopRateLimit:
             index = max(int(now_ms // self.window_ms), self.known_full + 1)
         try:
             for _ in range(MAX_WINDOWS_AHEAD):
-                start_ms = index * self.window_ms
-                calls = sync_models.take_call_slot(self.platform, self.shop, self._key(index), self.per_window,
-                                                   int(start_ms // 1000) + sync_models.CALL_WINDOW_KEEP_S)
-                if calls is not None:
-                    if calls >= self.per_window:      # this call filled it: the next take starts past it
-                        with self.lock:
-                            self.known_full = max(self.known_full, index)
-                    return max(0.0, (start_ms - now_ms) / 1000), self._key(index)
-                with self.lock:
-                    self.known_full = max(self.known_full, index)
-                    self.found_full = max(self.found_full, index)
+                if self._take_in(index):
+                    return max(0.0, (index * self.window_ms - now_ms) / 1000), self._key(index)
                 index += 1
             return MAX_TOKEN_WAIT_S, None
         except Exception:  # noqa: BLE001 - pacing must not stop a push; the platform's 429 is retried
@@ -106,17 +97,21 @@ class ShopRateLimit:
         """A slot in the current window if it has one (one conditional write): True, False when it is full,
         None when the count cannot be reached (take one the usual way). For calls that yield to pushes
         (reconciliation's read-backs of changed SKUs) instead of queueing ahead of them."""
-        now_ms = seams.wall() * 1000
-        index = int(now_ms // self.window_ms)
+        index = int(seams.wall() * 1000 // self.window_ms)
         with self.lock:
             if self.known_full >= index:
                 return False
         try:
-            calls = sync_models.take_call_slot(self.platform, self.shop, self._key(index), self.per_window,
-                                               int(index * self.window_ms // 1000) + sync_models.CALL_WINDOW_KEEP_S)
+            return self._take_in(index)
         except Exception:  # noqa: BLE001 - the caller takes a slot the usual way
             logger.exception("shared rate limit unavailable", extra={"platform": self.platform, "shop": self.shop})
             return None
+
+    def _take_in(self, index: int) -> bool:
+        """One conditional write for a slot in window `index`; what it tells is remembered: a window this call
+        filled or found full is skipped next time, and one found full (another container's) looks full."""
+        calls = sync_models.take_call_slot(self.platform, self.shop, self._key(index), self.per_window,
+                                           index * self.window_ms // 1000 + sync_models.CALL_WINDOW_KEEP_S)
         with self.lock:
             if calls is None or calls >= self.per_window:
                 self.known_full = max(self.known_full, index)
