@@ -27,7 +27,7 @@ from tests.bench.cpu_per_order import cpu_by_part, drain
 from tests.e2e.runtime_process import RuntimeProcess
 
 
-CLIENT = "this process (the 32 buyers' HTTP clients)"
+CLIENT = "this process (the buyers' HTTP clients)"
 
 
 def _own_cpu() -> float:
