@@ -230,10 +230,19 @@ def test_a_refund_message_is_read_as_a_return_of_its_sub_order_only(adapter):
     assert [(line.listing_id, line.qty, line.seller_sku) for line in completed.lines] == [
         ("4800000000002", 1, "TEE-RED-L")]
     # its own event key: another refund of the same trade is another return
-    other = json.loads(example("refund_get.json"))
-    other["refund_get_response"]["refund"].update(refund_id="70200000000002", oid=4100000000000011)
-    [second] = adapter.parse_message_order("s1", 200, json.dumps(other).encode())
+    [second] = adapter.parse_message_order("s1", 200, _refund_answer({"refund_id": "70200000000002",
+                                                                      "oid": 4100000000000011}))
     assert second.event_key != event.event_key
+
+
+def _refund_answer(change: dict, **base) -> bytes:
+    """refund_get.json's answer with `base`, then `change`, applied to the refund (None removes a field)."""
+    payload = json.loads(example("refund_get.json"))
+    refund = payload["refund_get_response"]["refund"]
+    refund.update({**base, **{k: v for k, v in change.items() if v is not None}})
+    for key in [k for k, v in change.items() if v is None]:
+        refund.pop(key)
+    return json.dumps(payload).encode()
 
 
 @pytest.mark.parametrize("change, returned", [
@@ -245,12 +254,7 @@ def test_a_refund_message_is_read_as_a_return_of_its_sub_order_only(adapter):
     ({"status": "WAIT_SELLER_CONFIRM_GOODS"}, None),           # not refunded yet
 ])
 def test_a_refund_returns_its_share_of_the_sub_order_and_only_goods_that_came_back(adapter, change, returned):
-    payload = json.loads(example("refund_get.json"))
-    refund = payload["refund_get_response"]["refund"]
-    refund.update({k: v for k, v in change.items() if v is not None})
-    for key in [k for k, v in change.items() if v is None]:
-        refund.pop(key)
-    events = adapter.parse_message_order("s1", 200, json.dumps(payload).encode())
+    events = adapter.parse_message_order("s1", 200, _refund_answer(change))
     if returned is None:
         assert events == []
         return
@@ -269,13 +273,8 @@ def test_a_refund_returns_its_share_of_the_sub_order_and_only_goods_that_came_ba
 def test_a_money_only_refund_is_a_part_cancellation_of_its_sub_order_rounded_down(adapter, change, released):
     """仅退款: the goods never came back; before shipment the order logic releases the sub-order's units
     (after shipment the part cancellation moves nothing)."""
-    payload = json.loads(example("refund_get.json"))
-    refund = payload["refund_get_response"]["refund"]
-    refund.update({"has_good_return": False, "good_status": "BUYER_NOT_RECEIVED",
-                   **{k: v for k, v in change.items() if v is not None}})
-    for key in [k for k, v in change.items() if v is None]:
-        refund.pop(key)
-    events = adapter.parse_message_order("s1", 200, json.dumps(payload).encode())
+    events = adapter.parse_message_order("s1", 200, _refund_answer(
+        change, has_good_return=False, good_status="BUYER_NOT_RECEIVED"))
     if released is None:
         assert events == []
         return
