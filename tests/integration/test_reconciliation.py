@@ -145,24 +145,26 @@ def test_what_a_pass_read_back_is_shown_per_listing_with_when(synced, aws, sandb
     assert [(l["listing_id"], l["read_back_qty"]) for l in listed_rows] == [(LISTING_ID["tiktok"], 3)]
 
 
+def window_calls(platform: str) -> int:
+    """Platform calls counted in the shop's shared call windows so far."""
+    from stocklink.store import sync_models
+
+    return sum(int(w.calls) for w in sync_models.CallWindow.query(f"RATE#{platform}#s1"))
+
+
 def test_read_backs_and_corrections_take_their_calls_from_the_shops_limiter(synced, aws, sandbox_base, t0):
     """Reads and corrections count in the same shop-wide call windows as channel_push's pushes, so that
     together they never exceed a shop's rate (reads once paced themselves apart, on top of the pushes)."""
-    from stocklink.store import sync_models
-
-    def calls(platform: str) -> int:
-        return sum(int(w.calls) for w in sync_models.CallWindow.query(f"RATE#{platform}#s1"))
-
     assert synced.post("/stock/adjustments", {"warehouse_id": "wh-b", "sku": SKU, "delta": 1,
                                               "reason": "found"}).status == 201
     run_bus(aws)                                      # pushes 9 everywhere and marks the SKU dirty
-    before = {platform: calls(platform) for platform in SHOPS}
+    before = {platform: window_calls(platform) for platform in SHOPS}
     set_listed(sandbox_base, "tiktok", 3)             # the platform drifts after our push
 
     report = run(t0 + 30_000, min_slice=0)
     assert (report["drift_found"], report["drift_fixed"]) == (1, 1)
     # one read-back call per shop, and TikTok's correction
-    assert {platform: calls(platform) - before[platform] for platform in SHOPS} == \
+    assert {platform: window_calls(platform) - before[platform] for platform in SHOPS} == \
         {"tiktok": 2, "lazada": 1, "shopify": 1}
 
 
@@ -398,63 +400,56 @@ def test_only_skus_some_listing_holds_are_marked_dirty_by_their_push(synced, aws
     assert sorted(sku for sku, _, _ in reconcile_models.dirty_skus()) == ["CAP-BLUE", SKU]
 
 
-def test_a_changed_sku_is_not_read_back_from_a_shop_whose_call_window_its_pushes_fill(synced, aws, sandbox_base,
-                                                                                     t0, monkeypatch):
-    """A sale on a slow platform (WooCommerce: 2 calls/s) fills every call window with its pushes: a read-back
-    of the changed SKU would take the next one and make the waiting pushes wait a window longer (Shopify's
-    window filled here by channel_push's limiter). The SKU stays dirty and is verified by the next pass, once the shop has a free window; the other
-    shops are read as usual."""
+@pytest.fixture
+def busy_shopify(synced, aws, sandbox_base, monkeypatch):
+    """A change pushed everywhere (the SKU dirty), Shopify then drifted to 4, the wall clock frozen later and
+    Shopify's current call window filled by channel_push's limiter: its pushes use its whole rate. Yields the
+    frozen clock (a one-item list the test may move)."""
     from stocklink.channels.registry import adapter_for
     from stocklink.logic.sync import rate_limit, seams
-    from stocklink.logic.sync.sweep import run_pass
-    from stocklink.store import reconcile_models, sync_models
-
-    def calls(platform: str) -> int:
-        return sum(int(w.calls) for w in sync_models.CallWindow.query(f"RATE#{platform}#s1"))
 
     assert synced.post("/stock/adjustments", {"warehouse_id": "wh-b", "sku": SKU, "delta": 1,
                                               "reason": "found"}).status == 201
     run_bus(aws)
-    set_listed(sandbox_base, "shopify", 4)             # drifted; the pass must not read it while Shopify is busy
+    set_listed(sandbox_base, "shopify", 4)
     now = [seams.wall() + 5.0]
     monkeypatch.setattr(seams, "wall", lambda: now[0])
     pushes = rate_limit.ShopRateLimit("shopify", "s1", adapter_for("shopify").rate_per_second, 1)
-    assert [pushes.wait_time() for _ in range(pushes.per_window)] == [0.0] * pushes.per_window   # window full
-    before = {platform: calls(platform) for platform in SHOPS}
+    assert [pushes.wait_time() for _ in range(pushes.per_window)] == [0.0] * pushes.per_window
+    return now
 
+
+def test_a_changed_sku_is_not_read_back_from_a_shop_whose_call_window_its_pushes_fill(busy_shopify, sandbox_base,
+                                                                                     t0):
+    """A sale on a slow platform (WooCommerce: 2 calls/s) fills every call window with its pushes: a read-back
+    of the changed SKU would take the next one and make the waiting pushes wait a window longer. The SKU stays
+    dirty and is verified by the next pass, once the shop has a free window; the other shops are read as
+    usual."""
+    from stocklink.logic.sync.sweep import run_pass
+    from stocklink.store import reconcile_models
+
+    before = {platform: window_calls(platform) for platform in SHOPS}
     report = run_pass(t0 + 30_000, min_slice=0)
     assert report["yielded_to_pushes"] == 1 and report["drift_found"] == 0
-    assert {platform: calls(platform) - before[platform] for platform in SHOPS} == \
+    assert {platform: window_calls(platform) - before[platform] for platform in SHOPS} == \
         {"tiktok": 1, "lazada": 1, "shopify": 0}
     assert [sku for sku, _, _ in reconcile_models.dirty_skus()] == [SKU]
     assert listed(sandbox_base)["shopify"] == 4
 
-    now[0] += 1.0                                      # the next pass, in a window with room
+    busy_shopify[0] += 1.0                             # the next pass, in a window with room
     report = run_pass(t0 + 60_000, min_slice=0)
     assert report["yielded_to_pushes"] == 0 and (report["drift_found"], report["drift_fixed"]) == (1, 1)
     assert reconcile_models.dirty_skus() == []
     assert listed(sandbox_base)["shopify"] == 9
 
 
-def test_a_sku_that_stopped_changing_is_read_back_even_from_a_busy_shop(synced, aws, sandbox_base, t0,
-                                                                      monkeypatch):
+def test_a_sku_that_stopped_changing_is_read_back_even_from_a_busy_shop(busy_shopify):
     """Yielding lasts YIELD_FOR_MS after the SKU's last change: a shop kept busy by other SKUs' pushes does not
     hold back the verification of one that stopped changing."""
-    from stocklink.channels.registry import adapter_for
-    from stocklink.logic.sync import rate_limit, seams
     from stocklink.logic.sync.sweep import YIELD_FOR_MS, run_pass
     from stocklink.store import reconcile_models
 
-    assert synced.post("/stock/adjustments", {"warehouse_id": "wh-b", "sku": SKU, "delta": 1,
-                                              "reason": "found"}).status == 201
-    run_bus(aws)
     ((_, changed_at, _),) = reconcile_models.dirty_skus()
-    set_listed(sandbox_base, "shopify", 4)
-    now = seams.wall() + 5.0
-    monkeypatch.setattr(seams, "wall", lambda: now)
-    pushes = rate_limit.ShopRateLimit("shopify", "s1", adapter_for("shopify").rate_per_second, 1)
-    assert [pushes.wait_time() for _ in range(pushes.per_window)] == [0.0] * pushes.per_window   # window full
-
     report = run_pass(changed_at + YIELD_FOR_MS + 1, min_slice=0)
     assert report["yielded_to_pushes"] == 0 and (report["drift_found"], report["drift_fixed"]) == (1, 1)
     assert reconcile_models.dirty_skus() == []
