@@ -95,6 +95,9 @@ _V6_REFUSED = [(ipaddress.ip_network(net), why) for net, why in (
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _LOOPBACK_NAMES = ("localhost",)
 _HOST_CHARS = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*")
+# Whitespace (Unicode's, as str.isspace), control characters and backslashes: parsers disagree on URLs holding
+# them. One regex search: every platform call is checked, and a character-by-character loop was ~1 % of a push.
+_UNSAFE_URL_CHARS = re.compile(r"[\s\x00-\x1f\x7f\\]")
 
 
 def forbidden_reason(address: IPAddress) -> str | None:
@@ -158,7 +161,7 @@ def check_url(url: str, rule: HostRule | None, *, loopback_allowed: bool) -> Des
         raise OutboundRefused("no URL")
     if len(url) > MAX_URL_LENGTH:
         raise OutboundRefused(f"URL longer than {MAX_URL_LENGTH} characters")
-    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 or c == "\\" for c in url):
+    if _UNSAFE_URL_CHARS.search(url):
         raise OutboundRefused("URL contains whitespace, control characters or backslashes")
     parts = urlsplit(url)
     scheme = parts.scheme.lower()

@@ -182,13 +182,22 @@ def main(argv: list[str] | None = None) -> None:
             return user, system
 
         requests: collections.Counter = collections.Counter()
+        in_requests = [0.0]          # thread CPU seconds spent inside AWS requests (botocore, HTTP, signing)
+        cpu_lock = threading.Lock()
         window = [False]
         original_call = botocore.client.BaseClient._make_api_call
 
         def counting(self, operation, params):
-            if window[0] and operation != "ReceiveMessage":     # not the staff API's, nor the runtime's pollers
-                requests[operation] += 1
-            return original_call(self, operation, params)
+            if not window[0] or operation == "ReceiveMessage":     # not the staff API's, nor the runtime's pollers
+                return original_call(self, operation, params)
+            started = time.thread_time()
+            try:
+                return original_call(self, operation, params)
+            finally:
+                spent = time.thread_time() - started
+                with cpu_lock:
+                    requests[operation] += 1
+                    in_requests[0] += spent
 
         botocore.client.BaseClient._make_api_call = counting
         user, system = run(10, args.orders)
@@ -197,8 +206,13 @@ def main(argv: list[str] | None = None) -> None:
         print(f"\nchannel_push CPU per order: {cpu / args.orders * 1000:.1f} ms "
               f"(user {user / args.orders * 1000:.1f}, system {system / args.orders * 1000:.1f}; "
               f"{cpu:.2f} s over {args.orders} orders at {args.rate}/s, 5 platforms; thread CPU from /proc)")
-        print(f"AWS requests per order: {sum(requests.values()) / args.orders:.1f} "
+        n_requests = sum(requests.values())
+        print(f"AWS requests per order: {n_requests / args.orders:.1f} "
               f"{ {op: round(n / args.orders, 1) for op, n in sorted(requests.items())} }")
+        print(f"  of the CPU per order, inside those requests: {in_requests[0] / args.orders * 1000:.1f} ms "
+              f"({in_requests[0] / max(1, n_requests) * 1000:.2f} ms per request: botocore, signing, HTTP); "
+              f"everything else (platform calls, planning, threads, logging): "
+              f"{(cpu - in_requests[0]) / args.orders * 1000:.1f} ms")
         profiles.by_thread.clear()
         profiles.on = True
         profiled_orders = max(1, args.orders // 2)

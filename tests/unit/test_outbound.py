@@ -122,6 +122,12 @@ def test_credentials_control_characters_and_non_ascii_hosts_are_refused():
     assert "no allowed hosts" in refused("https://shop.example.com/", None)
 
 
+@pytest.mark.parametrize("char", ["\t", "\x00", "\x1f", "\x7f", " ", "\u00a0", "\u2028", "\u3000", "\\"])
+def test_any_whitespace_control_character_or_backslash_anywhere_in_the_url_is_refused(char):
+    for url in (f"https://shop.example.com/p{char}x", f"https://shop{char}.example.com/", f"https://shop.example.com/?q={char}"):
+        assert "whitespace, control characters or backslashes" in refused(url), repr(url)
+
+
 def test_a_platform_allowlist_admits_its_hosts_only():
     assert check_url("https://demo.myshopify.com/admin/api/2026-04/graphql.json", SHOPIFY,
                      loopback_allowed=False).host == "demo.myshopify.com"
