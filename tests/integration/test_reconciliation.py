@@ -49,8 +49,11 @@ def published(aws, detail_type: str) -> list[dict]:
 
 @pytest.fixture
 def t0():
+    """The first pass's start: past the cover of the markers the fixtures' pushes write (a pass clears a marker
+    only once it no longer covers changes, reconcile_models.MARK_COVERS_MS)."""
+    from stocklink.store.reconcile_models import MARK_COVERS_MS
     from stocklink.time import now_ms
-    return now_ms() + 1_000
+    return now_ms() + MARK_COVERS_MS + 1_000
 
 
 @pytest.fixture
@@ -398,6 +401,52 @@ def test_only_skus_some_listing_holds_are_marked_dirty_by_their_push(synced, aws
         {"sku": "CAP-BLUE", "qty": 4}]}).status == 201
     run_bus(aws)
     assert sorted(sku for sku, _, _ in reconcile_models.dirty_skus()) == ["CAP-BLUE", SKU]
+
+
+def test_a_push_within_its_markers_cover_does_not_write_it_again_unless_the_sku_became_more_urgent(synced, aws):
+    """In a sale every batch of a SKU's orders is pushed: its marker is written once per MARK_COVERS_MS, not
+    once per batch. A change that ranks the SKU more urgent (stock down to LOW_STOCK) is written at once, and
+    a change after the cover writes the marker again."""
+    from stocklink.logic.sync.reconciliation import LOW_STOCK
+    from stocklink.store import reconcile_models
+
+    def marker():
+        ((sku, changed_at, hint),) = reconcile_models.dirty_skus()
+        assert sku == SKU
+        return changed_at, hint
+
+    def adjust(delta):
+        assert synced.post("/stock/adjustments", {"warehouse_id": "wh-a", "sku": SKU, "delta": delta,
+                                                  "reason": "damaged"}).status == 201
+        run_bus(aws)
+
+    adjust(-1)                                        # 8 -> 7 available
+    first = marker()
+    assert first[1] == {"cause": "adjust", "total_available": 7}
+    adjust(-1)                                        # 6: pushed, the marker covers it
+    assert marker() == first
+    adjust(LOW_STOCK - 6)                             # down to LOW_STOCK: verified first from now on
+    changed_at, hint = marker()
+    assert changed_at >= first[0] and hint["total_available"] == LOW_STOCK
+
+    reconcile_models.mark_dirty(SKU, changed_at - reconcile_models.MARK_COVERS_MS, hint)   # the cover is over
+    adjust(1)
+    again, hint = marker()
+    assert again > changed_at - reconcile_models.MARK_COVERS_MS and hint["total_available"] == LOW_STOCK + 1
+
+
+def test_a_pass_keeps_a_marker_that_still_covered_changes_when_it_began(synced, aws, sandbox_base, t0):
+    """A marker written less than MARK_COVERS_MS before a pass began may cover a change pushed after its
+    read-back: the SKU is verified, and its marker kept for the next pass, which clears it."""
+    from stocklink.store import reconcile_models
+
+    reconcile_models.mark_dirty(SKU, t0 + 28_000, {"cause": "reserve", "total_available": 8})
+    report = run(t0 + 30_000, min_slice=0)
+    assert report["dirty_skus_verified"] == 1
+    assert [sku for sku, _, _ in reconcile_models.dirty_skus()] == [SKU]
+    report = run(t0 + 60_000, min_slice=0)
+    assert report["dirty_skus_verified"] == 1
+    assert reconcile_models.dirty_skus() == []
 
 
 @pytest.fixture

@@ -60,16 +60,20 @@ def guard_states(skus) -> dict[str, GuardState]:
             for item in SkuGuard.batch_get(keys)}
 
 
-def guard_states_and_listings_version(skus) -> tuple[dict[str, GuardState], int]:
-    """guard_states(skus) and the catalog's listings version (store.catalog.listings_version_key), read in one
-    strongly consistent BatchGetItem: a push learns whether its cached listings are current for free."""
-    from stocklink.store import catalog
+def guard_states_version_and_marks(skus) -> tuple[dict[str, GuardState], int, dict]:
+    """guard_states(skus), the catalog's listings version (store.catalog.listings_version_key) and the SKUs'
+    reconciliation dirty markers (reconcile_models.DirtyMark by SKU), read in one strongly consistent
+    BatchGetItem: a push learns for free whether its cached listings are current and which markers it need not
+    write again."""
+    from stocklink.store import catalog, reconcile_models
     from stocklink.store.models import CatalogVersion, batch_get_models
 
-    guards, versions = batch_get_models([(SkuGuard, [(LAST_UNITS_PK, s) for s in dict.fromkeys(skus)]),
-                                         (CatalogVersion, [catalog.listings_version_key()])], consistent_read=True)
+    guards, versions, marks = batch_get_models([
+        (SkuGuard, [(LAST_UNITS_PK, s) for s in dict.fromkeys(skus)]),
+        (CatalogVersion, [catalog.listings_version_key()]),
+        (reconcile_models.ReconItem, reconcile_models.dirty_mark_keys(skus))], consistent_read=True)
     return ({item.sk: GuardState(bool(item.at_risk), None if item.guarded_until is None else int(item.guarded_until))
-             for item in guards}, catalog.listings_version_of(versions))
+             for item in guards}, catalog.listings_version_of(versions), reconcile_models.dirty_marks_of(marks))
 
 
 def declare_sale(sku: str, until_ms: int | None, now_ms: int) -> None:

@@ -9,6 +9,9 @@ channel_push writes dirty markers, staff_api reads reports), with typed pynamodb
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Iterable
+
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
@@ -74,6 +77,35 @@ def save_state(data: dict, now_ms: int) -> None:
 
 
 # --- dirty markers -----------------------------------------------------------------------------------------
+
+# A marker covers the SKU's changes made up to this long after it was written: a push within that time does not
+# write it again (one write per SKU per burst, not per change), and a pass clears it only once that time is
+# over before the pass began (what it read back then is newer than every change the marker covered).
+MARK_COVERS_MS = 5_000
+
+
+@dataclass(frozen=True)
+class DirtyMark:
+    """A SKU's dirty marker as read: its last change (ms) and the hint the pass ranks it by."""
+    changed_at: int
+    hint: dict
+
+
+def dirty_mark_keys(skus: Iterable[str]) -> list[tuple[str, str]]:
+    """The markers' keys of `skus` (ReconItem), for a read batched with other items."""
+    return [(dirty_shard(sku), sku) for sku in dict.fromkeys(skus)]
+
+
+def dirty_marks_of(items: Iterable[ReconItem]) -> dict[str, DirtyMark]:
+    """{sku: DirtyMark} of marker items read by their dirty_mark_keys."""
+    return {item.sk: DirtyMark(int(item.changed_at), dict(item.data or {})) for item in items
+            if item.changed_at is not None}
+
+
+def covers_until_before(changed_at: int, started_ms: int) -> bool:
+    """Whether a marker last changed at `changed_at` stopped covering changes before `started_ms`."""
+    return changed_at + MARK_COVERS_MS <= started_ms
+
 
 def mark_dirty(sku: str, now_ms: int, hint: dict | None = None) -> None:
     """One small unconditional update: the newest change wins; the pass deletes it only if unchanged."""

@@ -67,7 +67,7 @@ def handle_events(batch: list[Mapping], now_ms: Callable[[], int]) -> BatchResul
     _learn_velocity(merged, now_ms)
     guarded, report, snapshot, risk = guard.guard_and_read([*to_sync, *zero], now_ms)
     background = executors.io().submit(_mark_dirty_all, merged, zero, now_ms,
-                                       _listed([*to_sync, *zero], snapshot, risk))
+                                       _listed([*to_sync, *zero], snapshot, risk), risk.dirty_marks if risk else {})
     try:
         shared = sync_skus([sku for sku in to_sync if sku not in guarded], now_ms,
                            zero_skus=[sku for sku in zero if sku not in guarded],
@@ -134,24 +134,29 @@ def _listed(skus: list[str], snapshot: displays.Snapshot | None, risk: displays.
     return set(skus) & set(displays.skus_of(listings))
 
 
-def _mark_dirty_all(merged: _Merged, zero: list[str], now_ms: Callable[[], int], listed: set[str]) -> None:
+def _mark_dirty_all(merged: _Merged, zero: list[str], now_ms: Callable[[], int], listed: set[str],
+                    marks: Mapping) -> None:
     """Reconciliation's dirty markers: needed soon, not by this push. Only for SKUs some listing holds:
     reconciliation reads listings back, and a SKU no platform shows (a storefront-only one) has none, so
-    its marker was a write per change for nothing (a listing added later gets its first push anyway)."""
+    its marker was a write per change for nothing (a listing added later gets its first push anyway). Nor
+    for a SKU whose marker, read with the guard's states (`marks`), still covers this change
+    (reconciliation.mark_covers): in a sale that is one write per SKU every few seconds, not one per batch."""
     for sku, details in merged.changed.items():
         if sku in listed:
-            _mark_dirty(sku, now_ms(), details[-1])
+            _mark_dirty(sku, now_ms(), details[-1], marks.get(sku))
     for sku in zero:
         if sku in listed:
-            _mark_dirty(sku, now_ms(), {"cause": "oversold", "total_available": 0})
+            _mark_dirty(sku, now_ms(), {"cause": "oversold", "total_available": 0}, marks.get(sku))
 
 
-def _mark_dirty(sku: str, now: int, detail: Mapping) -> None:
+def _mark_dirty(sku: str, now: int, detail: Mapping, mark) -> None:
     """Tell reconciliation this SKU changed (it verifies changed SKUs first); never fails the push."""
     try:
+        from stocklink.logic.sync.reconciliation import mark_covers
         from stocklink.store import reconcile_models
 
         hint = {k: detail[k] for k in ("total_available", "cause") if detail.get(k) is not None}
-        reconcile_models.mark_dirty(sku, now, hint)
+        if not mark_covers(mark, hint, now):
+            reconcile_models.mark_dirty(sku, now, hint)
     except Exception:  # noqa: BLE001 - the rotating verification slice still reaches the SKU
         logger.exception("could not mark SKU dirty for reconciliation")

@@ -2,7 +2,7 @@
 settings, stock read now, and the allocation rules (stocklink.domain.allocation) over all of them."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping
 
 from stocklink.domain.allocation import AllocationSettings, Component, ListingRef, plan_displays
@@ -105,6 +105,7 @@ class RiskFlags:
     at_risk: frozenset[str]
     read_at: int
     listings_version: int | None = None     # the catalog's listings version, read in the same request
+    dirty_marks: Mapping = field(default_factory=dict)   # sku -> reconciliation's DirtyMark, same request
 
     def covers(self, skus: Iterable[str], now: int, max_age_ms: int) -> bool:
         return now - self.read_at <= max_age_ms and set(skus) <= self.skus

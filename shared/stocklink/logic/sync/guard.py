@@ -202,7 +202,7 @@ def guard_and_read(skus: Iterable[str], now_ms: Callable[[], int]
     if not skus:
         return set(), report, None, None
     read_at = now_ms()
-    states, listings_version = last_units_models.guard_states_and_listings_version(skus)
+    states, listings_version, marks = last_units_models.guard_states_version_and_marks(skus)
     flagged = {sku for sku, state in states.items() if state.at_risk}
     declared = {sku for sku, state in states.items() if state.declared(now_ms())}
     at_risk_now, skus_read = set(flagged), frozenset(skus)
@@ -212,7 +212,8 @@ def guard_and_read(skus: Iterable[str], now_ms: Callable[[], int]
             at_risk_now.discard(sku)
         skus = [sku for sku in skus if sku in declared]      # a declared sale is guarded with the rule off too
     if not skus:
-        return set(), report, None, displays.RiskFlags(skus_read, frozenset(at_risk_now), read_at, listings_version)
+        return set(), report, None, displays.RiskFlags(skus_read, frozenset(at_risk_now), read_at, listings_version,
+                                                       marks)
     snapshot = displays.read_snapshot(skus, now_ms, listings_version=listings_version)
     listed = set(displays.skus_of(snapshot.listings))
     guarded = set()
@@ -231,7 +232,8 @@ def guard_and_read(skus: Iterable[str], now_ms: Callable[[], int]
         if risky:
             guarded.add(sku)
             _under_lock(sku, view, pol, now_ms, report)
-    return guarded, report, snapshot, displays.RiskFlags(skus_read, frozenset(at_risk_now), read_at, listings_version)
+    return guarded, report, snapshot, displays.RiskFlags(skus_read, frozenset(at_risk_now), read_at,
+                                                         listings_version, marks)
 
 
 def _under_lock(sku: str, view: SkuView, pol: RiskPolicy, now_ms: Callable[[], int], report: SyncReport) -> None:

@@ -58,6 +58,16 @@ def priority(hint: Mapping, changed_at: int) -> tuple:
     return (rank, changed_at)
 
 
+def mark_covers(mark, hint: Mapping, now_ms: int) -> bool:
+    """Whether a SKU's dirty marker (store.reconcile_models.DirtyMark, None when absent) already covers a change
+    with `hint` made at `now_ms`: written less than MARK_COVERS_MS before and ranked at least as urgent (a change
+    that makes the SKU more urgent, its stock falling to LOW_STOCK say, is written at once)."""
+    from stocklink.store.reconcile_models import MARK_COVERS_MS
+
+    return mark is not None and now_ms < mark.changed_at + MARK_COVERS_MS and \
+        priority(mark.hint, 0)[0] <= priority(hint, 0)[0]
+
+
 def read_allowance(rate_per_second: float) -> int:
     """Read-back calls one shop may take in one pass."""
     return max(1, math.floor(rate_per_second * READ_SHARE * READ_WINDOW_S))
