@@ -81,7 +81,7 @@ def save_state(data: dict, now_ms: int) -> None:
 # A marker covers the SKU's changes made up to this long after it was written: a push within that time does not
 # write it again (one write per SKU per burst, not per change), and a pass clears it only once that time is
 # over before the pass began (what it read back then is newer than every change the marker covered).
-MARK_COVERS_MS = 5_000
+MARK_COVERS_MS = 10_000
 
 
 @dataclass(frozen=True)
