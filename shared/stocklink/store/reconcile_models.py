@@ -102,13 +102,14 @@ def dirty_marks_of(items: Iterable[ReconItem]) -> dict[str, DirtyMark]:
             if item.changed_at is not None}
 
 
-def covers_until_before(changed_at: int, started_ms: int) -> bool:
+def cover_ended_before(changed_at: int, started_ms: int) -> bool:
     """Whether a marker last changed at `changed_at` stopped covering changes before `started_ms`."""
     return changed_at + MARK_COVERS_MS <= started_ms
 
 
 def mark_dirty(sku: str, now_ms: int, hint: dict | None = None) -> None:
-    """One small unconditional update: the newest change wins; the pass deletes it only if unchanged."""
+    """One small unconditional update: the newest change wins; the pass deletes it only if unchanged since it
+    read it and its cover (MARK_COVERS_MS) ended before the pass began."""
     actions = [ReconItem.changed_at.set(now_ms), ReconItem.updated_at.set(now_ms)]
     if hint:
         actions.append(ReconItem.data.set(hint))

@@ -66,8 +66,9 @@ def handle_events(batch: list[Mapping], now_ms: Callable[[], int]) -> BatchResul
         return BatchResult(SyncReport(), [])
     _learn_velocity(merged, now_ms)
     guarded, report, snapshot, risk = guard.guard_and_read([*to_sync, *zero], now_ms)
+    marks = risk.dirty_marks if risk else {}
     background = executors.io().submit(_mark_dirty_all, merged, zero, now_ms,
-                                       _listed([*to_sync, *zero], snapshot, risk), risk.dirty_marks if risk else {})
+                                       _listed([*to_sync, *zero], snapshot, risk), marks)
     try:
         shared = sync_skus([sku for sku in to_sync if sku not in guarded], now_ms,
                            zero_skus=[sku for sku in zero if sku not in guarded],
