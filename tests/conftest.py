@@ -50,9 +50,12 @@ moto_patches.patch_dynamodb_transaction_backup()      # serialised above: see it
 
 @pytest.fixture(autouse=True)
 def _fresh_container_caches():
-    """Each test starts as a fresh Lambda container: no catalog document or priority cached by the last."""
+    """Each test starts as a fresh Lambda container: no catalog document or priority cached by the last, no
+    platform connection kept open by it."""
+    from stocklink import outbound
     from stocklink.store import board, catalog, repository
 
+    outbound.forget_connections()
     catalog.forget_cached()
     board.forget_cached()
     repository.forget_warehouse_priorities()

@@ -6,7 +6,12 @@ sends them, under the one outbound policy (stocklink.outbound_policy):
 - the host is resolved once, every address it resolves to must be public, and the socket connects to one
   of those vetted addresses: no second lookup between the check and the connect (DNS rebinding);
 - TLS still names the host (SNI) and verifies its certificate against it;
-- a 3xx answer is refused, never followed; an answer larger than MAX_RESPONSE_BYTES is refused.
+- a 3xx answer is refused, never followed; an answer larger than MAX_RESPONSE_BYTES is refused;
+- a connection whose answer was read whole is kept for the next request to the same host (per container):
+  a push no longer pays a DNS lookup, a TCP connect and a TLS handshake (one to two round trips to the
+  platform, and the handshake's CPU) per call. A kept connection still goes to the address vetted when it
+  was opened; it is dropped after KEEP_IDLE_S idle (under the common servers' keep-alive timeouts) or
+  KEEP_FOR_S after it was opened (the host's DNS answer is followed within that time).
 
 Standard library only (http.client, ssl): the layer stays small and cold starts short.
 """
@@ -15,6 +20,9 @@ from __future__ import annotations
 import http.client
 import socket
 import ssl
+import threading
+import time
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Mapping, Protocol
 
@@ -30,6 +38,9 @@ from stocklink.outbound_policy import (
 
 HTTP_TIMEOUT_S = 10.0
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+KEEP_IDLE_S = 4.0          # below the shortest common keep-alive timeout (Apache's and Node's 5 s)
+KEEP_FOR_S = 60.0          # a connection is not reused longer than this after it was opened
+KEEP_PER_HOST = 8          # idle connections kept per (scheme, host, port)
 
 __all__ = ["OutboundRefused", "Response", "send"]
 
@@ -51,25 +62,125 @@ def send(request: OutboundRequest, timeout: float = HTTP_TIMEOUT_S) -> Response:
     TLS) comes back as status 0 with the reason as body: callers treat it as retryable. A request the
     policy refuses, and a redirect, raise OutboundRefused: nothing is worth retrying there."""
     destination = vet_url(request.url, getattr(request, "hosts", None))
+    kept = _idle.take(destination)
+    if kept is not None:
+        try:
+            return _exchange(kept, destination, request, timeout, reused=True)
+        except _ClosedWhileIdle:
+            pass        # the request never reached the server: a new connection sends it
     try:
         addresses = check_addresses(destination, resolve(destination.host, destination.port))
     except OSError as exc:                     # the name does not resolve (now): like a refused connect
         return 0, {}, error_text(f"cannot resolve {destination.host}: {exc}").encode()
-    connection = _connection(destination, addresses, timeout)
+    return _exchange(_Kept(_connection(destination, addresses, timeout), _wall()), destination, request, timeout,
+                     reused=False)
+
+
+class _ClosedWhileIdle(Exception):
+    """A kept connection the server had closed while it was idle (its keep-alive timeout, a restart): the
+    server reads nothing more from it, so the request was not received."""
+
+
+_CLOSED_WHILE_IDLE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
+
+
+def _exchange(kept: _Kept, destination: Destination, request: OutboundRequest, timeout: float,
+              reused: bool) -> Response:
+    """The request on `kept`'s connection, which is kept again if its answer was read whole and the server
+    keeps it open. Raises _ClosedWhileIdle when a reused connection fails before any answer."""
+    connection, keep = kept.connection, False
     try:
-        connection.request(request.method, destination.target, body=request.body or None,
-                           headers=dict(request.headers))
-        response = connection.getresponse()
+        if reused:
+            connection.timeout = timeout
+            if connection.sock is not None:
+                connection.sock.settimeout(timeout)
+        try:
+            connection.request(request.method, destination.target, body=request.body or None,
+                               headers=dict(request.headers))
+            response = connection.getresponse()
+        except _CLOSED_WHILE_IDLE as exc:
+            if reused:
+                raise _ClosedWhileIdle() from exc
+            raise
         if 300 <= response.status < 400:
             raise OutboundRefused(f"HTTP {response.status} from {destination.host}: redirects are not followed")
         body = response.read(MAX_RESPONSE_BYTES + 1)
         if len(body) > MAX_RESPONSE_BYTES:
             raise OutboundRefused(f"answer from {destination.host} larger than {MAX_RESPONSE_BYTES} bytes")
+        keep = response.isclosed() and not response.will_close
         return response.status, dict(response.getheaders()), body
     except (OSError, http.client.HTTPException) as exc:
         return 0, {}, error_text(f"{type(exc).__name__}: {exc}").encode()
     finally:
-        connection.close()
+        if keep:
+            _idle.put(destination, kept)
+        else:
+            connection.close()
+
+
+def _wall() -> float:
+    """Wall time, not monotonic: a Lambda container's clock is set right after a freeze, so a connection left
+    idle across invocations is seen as idle that long."""
+    return time.time()
+
+
+@dataclass(eq=False)
+class _Kept:
+    connection: http.client.HTTPConnection
+    opened_at: float
+    idle_since: float = 0.0
+
+    def fit(self, now: float) -> bool:
+        """Idle less than KEEP_IDLE_S and opened less than KEEP_FOR_S ago."""
+        return now - self.idle_since < KEEP_IDLE_S and now - self.opened_at < KEEP_FOR_S
+
+
+class _IdleConnections:
+    """Connections whose last answer was read whole, per (scheme, host, port), last used first out."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.by_destination: dict[tuple[str, str, int], list[_Kept]] = {}
+
+    def take(self, destination: Destination) -> _Kept | None:
+        """The most recently used connection still fit for reuse; the unfit ones are closed."""
+        now = _wall()
+        key = (destination.scheme, destination.host, destination.port)
+        with self.lock:
+            idle = self.by_destination.get(key, [])
+            fit = [k for k in idle if k.fit(now)]
+            unfit = [k for k in idle if not k.fit(now)]
+            found = fit.pop() if fit else None
+            self.by_destination[key] = fit
+        for kept in unfit:
+            kept.connection.close()
+        return found
+
+    def put(self, destination: Destination, kept: _Kept) -> None:
+        kept.idle_since = _wall()
+        key = (destination.scheme, destination.host, destination.port)
+        with self.lock:
+            idle = self.by_destination.setdefault(key, [])
+            idle.append(kept)
+            dropped = idle[:-KEEP_PER_HOST]
+            del idle[:-KEEP_PER_HOST]
+        for old in dropped:
+            old.connection.close()
+
+    def close_all(self) -> None:
+        with self.lock:
+            kept = [k for idle in self.by_destination.values() for k in idle]
+            self.by_destination.clear()
+        for k in kept:
+            k.connection.close()
+
+
+_idle = _IdleConnections()
+
+
+def forget_connections() -> None:
+    """Close every kept connection (a fresh container: tests)."""
+    _idle.close_all()
 
 
 def resolve(host: str, port: int) -> list[str]:

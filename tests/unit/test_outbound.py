@@ -239,15 +239,21 @@ def test_a_request_without_an_allowlist_or_off_its_allowlist_is_never_sent(monke
 
 
 class _Server:
-    """A loopback HTTP server answering every GET with `answer` (status, headers, body)."""
+    """A loopback HTTP server answering every GET with `answer` (status, headers, body). `keep_alive`: HTTP/1.1,
+    connections stay open between requests (else HTTP/1.0: closed after each answer); `drop_after_answer`: it
+    closes each connection after answering without saying so (as a keep-alive timeout does later)."""
 
-    def __init__(self, answer):
+    def __init__(self, answer, keep_alive: bool = False, drop_after_answer: bool = False):
         outer = self
         self.hits = 0
+        self.connections: set[tuple[str, int]] = set()     # client (address, port) of every connection seen
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
             def do_GET(self):  # noqa: N802
                 outer.hits += 1
+                outer.connections.add(self.client_address)
                 status, headers, body = answer
                 self.send_response(status)
                 for k, v in headers.items():
@@ -255,6 +261,9 @@ class _Server:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+                self.wfile.flush()
+                if drop_after_answer:
+                    self.close_connection = True
 
             def log_message(self, *args):
                 pass
@@ -340,3 +349,90 @@ def test_https_to_the_vetted_address_verifies_the_certificate_for_the_host_name(
         assert (status, body) == (200, b"over tls")
     else:
         assert status == 0 and b"certificate verify failed" in body
+
+
+# --- kept connections -----------------------------------------------------------------------------------
+
+def test_a_connection_whose_answer_was_read_whole_is_reused_for_the_next_request_to_the_host(
+        local_runtime_flag, monkeypatch):
+    """No DNS lookup, TCP connect or TLS handshake per platform call once a connection is open."""
+    lookups = []
+    real_resolve = outbound.resolve
+    monkeypatch.setattr(outbound, "resolve", lambda host, port: lookups.append(host) or real_resolve(host, port))
+    server = _Server((200, {}, b"ok"), keep_alive=True)
+    try:
+        answers = [outbound.send(Call(f"{server.url}/p/{i}", SHOPIFY))[::2] for i in range(3)]
+    finally:
+        server.close()
+    assert answers == [(200, b"ok")] * 3 and server.hits == 3
+    assert len(server.connections) == 1 and lookups == ["127.0.0.1"]
+
+
+def test_a_connection_the_server_closes_after_answering_is_not_reused(local_runtime_flag):
+    server = _Server((200, {}, b"ok"))                  # HTTP/1.0: "Connection: close" after every answer
+    try:
+        assert [outbound.send(Call(f"{server.url}/p", SHOPIFY))[0] for _ in range(2)] == [200, 200]
+    finally:
+        server.close()
+    assert len(server.connections) == 2
+
+
+def test_a_connection_idle_too_long_or_opened_too_long_ago_is_closed_not_reused(local_runtime_flag, monkeypatch):
+    """Idle past KEEP_IDLE_S the server may be closing it; opened more than KEEP_FOR_S ago, the host's
+    addresses are looked up and vetted again."""
+    clock = [1_000_000.0]
+    monkeypatch.setattr(outbound, "_wall", lambda: clock[0])
+    server = _Server((200, {}, b"ok"), keep_alive=True)
+    try:
+        def call():
+            assert outbound.send(Call(f"{server.url}/p", SHOPIFY))[0] == 200
+            return len(server.connections)
+
+        assert call() == 1
+        clock[0] += outbound.KEEP_IDLE_S - 0.5
+        assert call() == 1                               # idle less than KEEP_IDLE_S: reused
+        clock[0] += outbound.KEEP_IDLE_S
+        assert call() == 2                               # idle KEEP_IDLE_S: a new connection
+        for _ in range(int(outbound.KEEP_FOR_S / 2)):    # busy, never idle long, but open for KEEP_FOR_S
+            clock[0] += 2.0
+            call()
+        assert len(server.connections) == 3
+    finally:
+        server.close()
+
+
+def test_a_kept_connection_the_server_closed_meanwhile_is_replaced_and_the_request_sent_once(local_runtime_flag):
+    """The server closed it while it was idle (its keep-alive timeout): the request never reached the server,
+    so it goes out once on a new connection instead of failing as a network error."""
+    server = _Server((200, {}, b"ok"), keep_alive=True, drop_after_answer=True)
+    try:
+        first = outbound.send(Call(f"{server.url}/p", SHOPIFY))
+        second = outbound.send(Call(f"{server.url}/p", SHOPIFY))
+    finally:
+        server.close()
+    assert first[0] == second[0] == 200
+    assert server.hits == 2 and len(server.connections) == 2
+
+
+def test_an_answer_not_read_whole_closes_its_connection(local_runtime_flag, monkeypatch):
+    monkeypatch.setattr(outbound, "MAX_RESPONSE_BYTES", 4)
+    server = _Server((200, {}, b"far too long"), keep_alive=True)
+    try:
+        with pytest.raises(OutboundRefused, match="larger than 4 bytes"):
+            outbound.send(Call(f"{server.url}/p", SHOPIFY))
+        monkeypatch.setattr(outbound, "MAX_RESPONSE_BYTES", 100)
+        assert outbound.send(Call(f"{server.url}/p", SHOPIFY))[2] == b"far too long"
+    finally:
+        server.close()
+    assert len(server.connections) == 2
+
+
+def test_kept_connections_are_per_host_and_port(local_runtime_flag):
+    one, other = _Server((200, {}, b"one"), keep_alive=True), _Server((200, {}, b"other"), keep_alive=True)
+    try:
+        bodies = [outbound.send(Call(f"{server.url}/p", SHOPIFY))[2] for server in (one, other, one, other)]
+    finally:
+        one.close()
+        other.close()
+    assert bodies == [b"one", b"other", b"one", b"other"]
+    assert len(one.connections) == len(other.connections) == 1
