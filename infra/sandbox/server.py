@@ -264,6 +264,9 @@ def _kind_of(sim, status: str) -> str:
 def make_handler(sandbox: Sandbox):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes: on a kept connection Nagle's algorithm would hold the body
+        # until the client's delayed ACK of the headers (~40 ms a call); a real API server sends at once.
+        disable_nagle_algorithm = True
 
         def log_message(self, *args):  # quiet: the call log is the record
             pass
