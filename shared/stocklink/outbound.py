@@ -11,13 +11,16 @@ sends them, under the one outbound policy (stocklink.outbound_policy):
   a push no longer pays a DNS lookup, a TCP connect and a TLS handshake (one to two round trips to the
   platform, and the handshake's CPU) per call. A kept connection still goes to the address vetted when it
   was opened; it is dropped after KEEP_IDLE_S idle (under the common servers' keep-alive timeouts) or
-  KEEP_FOR_S after it was opened (the host's DNS answer is followed within that time).
+  KEEP_FOR_S after it was opened (the host's DNS answer is followed within that time), and one the server
+  has closed meanwhile is seen closed before it is used. A request is never sent twice by this module: what a
+  failed call may have done is its caller's to judge (the last-units guard sends some raises exactly once).
 
 Standard library only (http.client, ssl): the layer stays small and cold starts short.
 """
 from __future__ import annotations
 
 import http.client
+import select
 import socket
 import ssl
 import threading
@@ -63,45 +66,26 @@ def send(request: OutboundRequest, timeout: float = HTTP_TIMEOUT_S) -> Response:
     policy refuses, and a redirect, raise OutboundRefused: nothing is worth retrying there."""
     destination = vet_url(request.url, getattr(request, "hosts", None))
     kept = _idle.take(destination)
-    if kept is not None:
+    if kept is None:
         try:
-            return _exchange(kept, destination, request, timeout, reused=True)
-        except _ClosedWhileIdle:
-            pass        # the request never reached the server: a new connection sends it
-    try:
-        addresses = check_addresses(destination, resolve(destination.host, destination.port))
-    except OSError as exc:                     # the name does not resolve (now): like a refused connect
-        return 0, {}, error_text(f"cannot resolve {destination.host}: {exc}").encode()
-    return _exchange(_Kept(_connection(destination, addresses, timeout), _wall()), destination, request, timeout,
-                     reused=False)
+            addresses = check_addresses(destination, resolve(destination.host, destination.port))
+        except OSError as exc:                     # the name does not resolve (now): like a refused connect
+            return 0, {}, error_text(f"cannot resolve {destination.host}: {exc}").encode()
+        kept = _Kept(_connection(destination, addresses, timeout), _wall())
+    return _exchange(kept, destination, request, timeout)
 
 
-class _ClosedWhileIdle(Exception):
-    """A kept connection the server had closed while it was idle (its keep-alive timeout, a restart): the
-    server reads nothing more from it, so the request was not received."""
-
-
-_CLOSED_WHILE_IDLE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
-
-
-def _exchange(kept: _Kept, destination: Destination, request: OutboundRequest, timeout: float,
-              reused: bool) -> Response:
+def _exchange(kept: _Kept, destination: Destination, request: OutboundRequest, timeout: float) -> Response:
     """The request on `kept`'s connection, which is kept again if its answer was read whole and the server
-    keeps it open. Raises _ClosedWhileIdle when a reused connection fails before any answer."""
+    keeps it open."""
     connection, keep = kept.connection, False
     try:
-        if reused:
-            connection.timeout = timeout
-            if connection.sock is not None:
-                connection.sock.settimeout(timeout)
-        try:
-            connection.request(request.method, destination.target, body=request.body or None,
-                               headers=dict(request.headers))
-            response = connection.getresponse()
-        except _CLOSED_WHILE_IDLE as exc:
-            if reused:
-                raise _ClosedWhileIdle() from exc
-            raise
+        connection.timeout = timeout
+        if connection.sock is not None:           # a kept connection: its socket has the last call's timeout
+            connection.sock.settimeout(timeout)
+        connection.request(request.method, destination.target, body=request.body or None,
+                           headers=dict(request.headers))
+        response = connection.getresponse()
         if 300 <= response.status < 400:
             raise OutboundRefused(f"HTTP {response.status} from {destination.host}: redirects are not followed")
         body = response.read(MAX_RESPONSE_BYTES + 1)
@@ -131,8 +115,19 @@ class _Kept:
     idle_since: float = 0.0
 
     def fit(self, now: float) -> bool:
-        """Idle less than KEEP_IDLE_S and opened less than KEEP_FOR_S ago."""
-        return now - self.idle_since < KEEP_IDLE_S and now - self.opened_at < KEEP_FOR_S
+        """Idle less than KEEP_IDLE_S, opened less than KEEP_FOR_S ago, and not closed by the server."""
+        return now - self.idle_since < KEEP_IDLE_S and now - self.opened_at < KEEP_FOR_S and \
+            not _closed_by_peer(self.connection.sock)
+
+
+def _closed_by_peer(sock: socket.socket | None) -> bool:
+    """Whether an idle connection's socket has anything to read: between answers only the server's close
+    (or a stray byte, as bad) can be there. Checked without waiting, before the connection is used again."""
+    if sock is None:
+        return True
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 class _IdleConnections:
@@ -148,8 +143,9 @@ class _IdleConnections:
         key = (destination.scheme, destination.host, destination.port)
         with self.lock:
             idle = self.by_destination.get(key, [])
-            fit = [k for k in idle if k.fit(now)]
-            unfit = [k for k in idle if not k.fit(now)]
+            fit, unfit = [], []
+            for k in idle:
+                (fit if k.fit(now) else unfit).append(k)
             found = fit.pop() if fit else None
             self.by_destination[key] = fit
         for kept in unfit:

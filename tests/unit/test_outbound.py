@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import ssl
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Mapping
@@ -269,7 +270,14 @@ class _Server:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.closed = threading.Semaphore(0)      # released each time the server has closed a connection
+
+        class Server(ThreadingHTTPServer):
+            def shutdown_request(self, request):
+                super().shutdown_request(request)
+                outer.closed.release()
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -403,11 +411,13 @@ def test_a_connection_idle_too_long_or_opened_too_long_ago_is_closed_not_reused(
 
 
 def test_a_kept_connection_the_server_closed_meanwhile_is_replaced_and_the_request_sent_once(local_runtime_flag):
-    """The server closed it while it was idle (its keep-alive timeout): the request never reached the server,
-    so it goes out once on a new connection instead of failing as a network error."""
+    """The server closed it while it was idle (its keep-alive timeout): that is seen before the request is
+    written, so the request goes out once, on a new connection, instead of failing as a network error."""
     server = _Server((200, {}, b"ok"), keep_alive=True, drop_after_answer=True)
     try:
         first = outbound.send(Call(f"{server.url}/p", SHOPIFY))
+        assert server.closed.acquire(timeout=5)          # closed while ours sits idle, as a timeout does
+        time.sleep(0.05)                                 # its FIN is in before the next call (loopback)
         second = outbound.send(Call(f"{server.url}/p", SHOPIFY))
     finally:
         server.close()
