@@ -50,8 +50,8 @@ def published(aws, detail_type: str) -> list[dict]:
 @pytest.fixture
 def t0():
     """The first pass's start: past the cover of the markers the fixtures' pushes write (a pass clears a marker
-    only once it no longer covers changes, reconcile_models.MARK_COVERS_MS)."""
-    from stocklink.store.reconcile_models import MARK_COVERS_MS
+    only once it no longer covers changes, reconciliation.MARK_COVERS_MS)."""
+    from stocklink.logic.sync.reconciliation import MARK_COVERS_MS
     from stocklink.time import now_ms
     return now_ms() + MARK_COVERS_MS + 1_000
 
@@ -407,7 +407,7 @@ def test_a_push_within_its_markers_cover_does_not_write_it_again_unless_the_sku_
     """In a sale every batch of a SKU's orders is pushed: its marker is written once per MARK_COVERS_MS, not
     once per batch. A change that ranks the SKU more urgent (stock down to LOW_STOCK) is written at once, and
     a change after the cover writes the marker again."""
-    from stocklink.logic.sync.reconciliation import LOW_STOCK
+    from stocklink.logic.sync.reconciliation import LOW_STOCK, MARK_COVERS_MS
     from stocklink.store import reconcile_models
 
     def marker():
@@ -429,10 +429,10 @@ def test_a_push_within_its_markers_cover_does_not_write_it_again_unless_the_sku_
     changed_at, hint = marker()
     assert changed_at >= first[0] and hint["total_available"] == LOW_STOCK
 
-    reconcile_models.mark_dirty(SKU, changed_at - reconcile_models.MARK_COVERS_MS, hint)   # the cover is over
+    reconcile_models.mark_dirty(SKU, changed_at - MARK_COVERS_MS, hint)   # the cover is over
     adjust(1)
     again, hint = marker()
-    assert again > changed_at - reconcile_models.MARK_COVERS_MS and hint["total_available"] == LOW_STOCK + 1
+    assert again > changed_at - MARK_COVERS_MS and hint["total_available"] == LOW_STOCK + 1
 
 
 def test_a_pass_keeps_a_marker_that_still_covered_changes_when_it_began(synced, aws, sandbox_base, t0):

@@ -78,12 +78,6 @@ def save_state(data: dict, now_ms: int) -> None:
 
 # --- dirty markers -----------------------------------------------------------------------------------------
 
-# A marker covers the SKU's changes made up to this long after it was written: a push within that time does not
-# write it again (one write per SKU per burst, not per change), and a pass clears it only once that time is
-# over before the pass began (what it read back then is newer than every change the marker covered).
-MARK_COVERS_MS = 10_000
-
-
 @dataclass(frozen=True)
 class DirtyMark:
     """A SKU's dirty marker as read: its last change (ms) and the hint the pass ranks it by."""
@@ -102,14 +96,9 @@ def dirty_marks_of(items: Iterable[ReconItem]) -> dict[str, DirtyMark]:
             if item.changed_at is not None}
 
 
-def cover_ended_before(changed_at: int, started_ms: int) -> bool:
-    """Whether a marker last changed at `changed_at` stopped covering changes before `started_ms`."""
-    return changed_at + MARK_COVERS_MS <= started_ms
-
-
 def mark_dirty(sku: str, now_ms: int, hint: dict | None = None) -> None:
     """One small unconditional update: the newest change wins; the pass deletes it only if unchanged since it
-    read it and its cover (MARK_COVERS_MS) ended before the pass began."""
+    read it and its cover (logic.sync.reconciliation.MARK_COVERS_MS) ended before the pass began."""
     actions = [ReconItem.changed_at.set(now_ms), ReconItem.updated_at.set(now_ms)]
     if hint:
         actions.append(ReconItem.data.set(hint))

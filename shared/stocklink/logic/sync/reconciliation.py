@@ -39,6 +39,10 @@ CHUNK = 100                      # SKUs verified together: one read-back call pe
 LOW_STOCK = 5                    # dirty SKUs at or below this total available are verified first
 REPEATED_FAILURES = 3            # push failures of one listing within FAILURE_WINDOW_MS → anomaly
 FAILURE_WINDOW_MS = 600_000
+# A dirty marker covers the SKU's changes made up to this long after it was written: a push within that time
+# does not write it again (one write per SKU per burst, not per change), and a pass clears it only once that
+# time is over before the pass began (what it read back then is newer than every change the marker covered).
+MARK_COVERS_MS = 10_000
 SALE_CAUSES = {"reserve", "commit", "ship", "oversold"}
 URGENT_CAUSES = {"oversold", PUBLISH_FAILED}
 
@@ -62,10 +66,13 @@ def mark_covers(mark, hint: Mapping, now_ms: int) -> bool:
     """Whether a SKU's dirty marker (store.reconcile_models.DirtyMark, None when absent) already covers a change
     with `hint` made at `now_ms`: written less than MARK_COVERS_MS before and ranked at least as urgent (a change
     that makes the SKU more urgent, its stock falling to LOW_STOCK say, is written at once)."""
-    from stocklink.store.reconcile_models import MARK_COVERS_MS
-
     return mark is not None and now_ms < mark.changed_at + MARK_COVERS_MS and \
         priority(mark.hint, 0)[0] <= priority(hint, 0)[0]
+
+
+def cover_ended_before(changed_at: int, started_ms: int) -> bool:
+    """Whether a marker last changed at `changed_at` stopped covering changes before `started_ms`."""
+    return changed_at + MARK_COVERS_MS <= started_ms
 
 
 def read_allowance(rate_per_second: float) -> int:

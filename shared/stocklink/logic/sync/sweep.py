@@ -35,6 +35,7 @@ from stocklink.logic.sync.reconciliation import (
     PassFigures,
     Verifier,
     accuracy_pct,
+    cover_ended_before,
     priority,
     repeated_failures,
     slice_size,
@@ -166,7 +167,7 @@ def _verify_dirty(budget: Budget, verifier: Verifier, done: set[str], now_ms: in
             if sku in result.verified:
                 # a marker still covering changes when this pass began (a push within MARK_COVERS_MS did not
                 # write it again) stays for the next pass: those changes may be newer than this read-back
-                if reconcile_models.cover_ended_before(changed_at, now_ms):
+                if cover_ended_before(changed_at, now_ms):
                     reconcile_models.clear_dirty(sku, changed_at)
                 done.add(sku)
                 verified += 1
