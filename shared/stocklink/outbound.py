@@ -114,10 +114,9 @@ class _Kept:
     opened_at: float
     idle_since: float = 0.0
 
-    def fit(self, now: float) -> bool:
-        """Idle less than KEEP_IDLE_S, opened less than KEEP_FOR_S ago, and not closed by the server."""
-        return now - self.idle_since < KEEP_IDLE_S and now - self.opened_at < KEEP_FOR_S and \
-            not _closed_by_peer(self.connection.sock)
+    def recent(self, now: float) -> bool:
+        """Idle less than KEEP_IDLE_S and opened less than KEEP_FOR_S ago."""
+        return now - self.idle_since < KEEP_IDLE_S and now - self.opened_at < KEEP_FOR_S
 
 
 def _closed_by_peer(sock: socket.socket | None) -> bool:
@@ -138,25 +137,27 @@ class _IdleConnections:
         self.by_destination: dict[tuple[str, str, int], list[_Kept]] = {}
 
     def take(self, destination: Destination) -> _Kept | None:
-        """The most recently used connection still fit for reuse; the unfit ones are closed."""
-        now = _wall()
-        key = (destination.scheme, destination.host, destination.port)
+        """The most recently used connection still fit for reuse: recent, and not closed by the server (polled
+        for the one about to be used only); the unfit ones met are closed."""
+        now, found = _wall(), None
         with self.lock:
-            idle = self.by_destination.get(key, [])
-            fit, unfit = [], []
-            for k in idle:
-                (fit if k.fit(now) else unfit).append(k)
-            found = fit.pop() if fit else None
-            self.by_destination[key] = fit
+            idle = self.by_destination.get(_key(destination), [])
+            unfit = [k for k in idle if not k.recent(now)]
+            idle[:] = [k for k in idle if k.recent(now)]
+            while idle and found is None:
+                kept = idle.pop()
+                if _closed_by_peer(kept.connection.sock):
+                    unfit.append(kept)
+                else:
+                    found = kept
         for kept in unfit:
             kept.connection.close()
         return found
 
     def put(self, destination: Destination, kept: _Kept) -> None:
         kept.idle_since = _wall()
-        key = (destination.scheme, destination.host, destination.port)
         with self.lock:
-            idle = self.by_destination.setdefault(key, [])
+            idle = self.by_destination.setdefault(_key(destination), [])
             idle.append(kept)
             dropped = idle[:-KEEP_PER_HOST]
             del idle[:-KEEP_PER_HOST]
@@ -169,6 +170,10 @@ class _IdleConnections:
             self.by_destination.clear()
         for k in kept:
             k.connection.close()
+
+
+def _key(destination: Destination) -> tuple[str, str, int]:
+    return destination.scheme, destination.host, destination.port
 
 
 _idle = _IdleConnections()
